@@ -1,0 +1,1 @@
+//! Executor: applies plans on a host.

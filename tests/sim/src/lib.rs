@@ -1,0 +1,1 @@
+//! Proxmox simulator (tests only).
