@@ -1,0 +1,242 @@
+//! The one diagnostic type: a stable code from the rule registry, a severity,
+//! the JSON pointer and byte span it is about, a message and help.
+
+use std::fmt;
+
+use crate::lint::Rule;
+use crate::source::{JsonPointer, Source, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secondary place the diagnostic is also about (the first of two duplicate keys, say).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    pub span: Span,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub message: String,
+    pub pointer: Option<JsonPointer>,
+    pub span: Span,
+    pub label: Option<String>,
+    pub help: Option<String>,
+    pub related: Vec<Related>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the rule's default severity.
+    pub fn new(rule: &'static Rule, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity: rule.severity,
+            message: message.into(),
+            pointer: None,
+            span: Span::UNDEFINED,
+            label: None,
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+
+    pub fn at(mut self, pointer: &JsonPointer, span: Span) -> Diagnostic {
+        self.pointer = Some(pointer.clone());
+        self.span = span;
+        self
+    }
+
+    pub fn at_span(mut self, span: Span) -> Diagnostic {
+        self.span = span;
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push(Related { span, label: label.into() });
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Diagnostic {
+        self.severity = severity;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Attaches the source so miette can render the diagnostic with its snippet.
+    pub fn with_source<'a>(&'a self, source: &'a Source) -> SourcedDiagnostic<'a> {
+        SourcedDiagnostic { diag: self, source }
+    }
+
+    /// One JSON object, the machine form of `--format json`.
+    pub fn to_json(&self, source: &Source) -> serde_json::Value {
+        let (line, column) = if self.span.is_defined() { source.line_col(self.span.start) } else { (0, 0) };
+        let mut obj = serde_json::Map::new();
+        obj.insert("file".into(), source.name().into());
+        obj.insert("code".into(), self.code().into());
+        obj.insert("severity".into(), self.severity.as_str().into());
+        obj.insert("pointer".into(), self.pointer.as_ref().map(|p| p.as_str().to_string()).into());
+        if self.span.is_defined() {
+            obj.insert("line".into(), line.into());
+            obj.insert("column".into(), column.into());
+            obj.insert("span".into(), serde_json::json!({"start": self.span.start, "end": self.span.end}));
+        } else {
+            obj.insert("line".into(), serde_json::Value::Null);
+            obj.insert("column".into(), serde_json::Value::Null);
+            obj.insert("span".into(), serde_json::Value::Null);
+        }
+        obj.insert("message".into(), self.message.clone().into());
+        obj.insert("help".into(), self.help.clone().into());
+        serde_json::Value::Object(obj)
+    }
+}
+
+/// Orders diagnostics by position, then code, so output never depends on the
+/// order in which lowering modules ran.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (a.span.start, a.span.end, a.code(), &a.message).cmp(&(b.span.start, b.span.end, b.code(), &b.message))
+    });
+}
+
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(Diagnostic::is_error)
+}
+
+/// A diagnostic plus its source text: what miette renders.
+pub struct SourcedDiagnostic<'a> {
+    diag: &'a Diagnostic,
+    source: &'a Source,
+}
+
+impl fmt::Debug for SourcedDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diag, f)
+    }
+}
+
+impl fmt::Display for SourcedDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for SourcedDiagnostic<'_> {}
+
+impl miette::Diagnostic for SourcedDiagnostic<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diag.code()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let pointer = self.diag.pointer.as_ref().filter(|p| !p.as_str().is_empty());
+        match (&self.diag.help, pointer) {
+            (Some(h), Some(p)) => Some(Box::new(format!("{h}\nat {p}"))),
+            (Some(h), None) => Some(Box::new(h.clone())),
+            (None, Some(p)) => Some(Box::new(format!("at {p}"))),
+            (None, None) => None,
+        }
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        if self.diag.span.is_defined() {
+            Some(self)
+        } else {
+            None
+        }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        if !self.diag.span.is_defined() {
+            return None;
+        }
+        let main = miette::LabeledSpan::new_primary_with_span(
+            self.diag.label.clone(),
+            (self.diag.span.start, self.diag.span.len()),
+        );
+        let related = self
+            .diag
+            .related
+            .iter()
+            .filter(|r| r.span.is_defined())
+            .map(|r| miette::LabeledSpan::new_with_span(Some(r.label.clone()), (r.span.start, r.span.len())));
+        Some(Box::new(std::iter::once(main).chain(related)))
+    }
+}
+
+// miette reads the source through this trait; delegating keeps the file name.
+impl miette::SourceCode for SourcedDiagnostic<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
+        let contents = self.source.text().read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.source.name().to_string(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}

@@ -1,0 +1,76 @@
+//! The typed intermediate form: what Proxmox needs to know about a container,
+//! in Proxmox terms with units resolved, every value carrying the JSON pointer
+//! it came from. Back ends read only this (and `oci_only` for OCI runtimes).
+//!
+//! Invariant: values in the IR are already valid for Proxmox (newtypes check
+//! them); lowering reports whatever could not be represented.
+
+pub mod devices;
+pub mod ids;
+pub mod mounts;
+pub mod network;
+pub mod process;
+pub mod resources;
+pub mod security;
+pub mod types;
+
+use crate::source::{JsonPointer, Traced};
+use crate::spec::OciVersion;
+
+pub use types::{Hostname, MemoryMiB, MountTarget, Tag};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Container {
+    pub oci_version: Option<OciVersion>,
+    pub hostname: Option<Traced<Hostname>>,
+    /// The Proxmox `description`: the annotations, one `key: value` line each.
+    pub description: Option<Traced<String>>,
+    pub tags: Vec<Traced<Tag>>,
+    /// Annotations as given, for OCI back ends and the state file.
+    pub annotations: Vec<(Traced<String>, Traced<String>)>,
+    pub arch: String,
+    pub ostype: String,
+    pub rootfs: mounts::Rootfs,
+    pub mounts: mounts::Mounts,
+    pub init: Option<process::Init>,
+    pub resources: resources::Resources,
+    pub ids: ids::Ids,
+    pub network: network::Network,
+    pub security: security::Security,
+    pub devices: devices::Devices,
+    pub features: Features,
+    /// Fields that only OCI runtimes can honour (hooks, masked paths, …):
+    /// Proxmox reports them, the crun back end writes them back as given.
+    pub oci_only: Vec<(JsonPointer, serde_json::Value)>,
+}
+
+/// Proxmox `features:` flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    pub nesting: bool,
+    pub keyctl: bool,
+    pub fuse: bool,
+    pub mknod: bool,
+    /// File system types for `mount=`.
+    pub mount: Vec<String>,
+}
+
+impl Features {
+    pub fn is_empty(&self) -> bool {
+        !self.nesting && !self.keyctl && !self.fuse && !self.mknod && self.mount.is_empty()
+    }
+}
+
+/// A raw `lxc.*` line; the key is checked against Proxmox's allow-list when emitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawKey {
+    pub key: String,
+    pub value: String,
+    pub from: JsonPointer,
+}
+
+impl RawKey {
+    pub fn new(key: impl Into<String>, value: impl Into<String>, from: &JsonPointer) -> RawKey {
+        RawKey { key: key.into(), value: value.into(), from: from.clone() }
+    }
+}

@@ -1,0 +1,143 @@
+//! Host name, annotations → `description`/`tags`, and the root file system.
+
+use super::Cx;
+use crate::diag::{Diagnostic, Severity};
+use crate::ir::mounts::RootSource;
+use crate::ir::{Container, Hostname, Tag};
+use crate::lint::{pve, spec};
+use crate::source::{JsonPointer, Traced};
+use crate::spec::Cursor;
+use crate::target::RootfsTarget;
+
+/// Annotation holding Proxmox tags, split on `,`, `;` or white space.
+pub const TAGS_ANNOTATION: &str = "org.proxmox-lxcri.tags";
+const DESCRIPTION_MAX: usize = 8192;
+
+pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    hostname(root, cx, ir);
+    if let Some(d) = root.get("domainname") {
+        cx.unsupported(ir, &d, "LXC sets only the host name (`lxc.uts.name`); set the domain in the container's /etc/hosts or resolv.conf");
+    }
+    annotations(root, cx, ir);
+    rootfs(root, cx, ir);
+}
+
+fn hostname(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(at) = root.get("hostname") else { return };
+    let Some(name) = at.str() else { return };
+    match Hostname::new(name) {
+        Ok(h) => ir.hostname = Some(at.traced(h)),
+        Err(e) => {
+            cx.at(&pve::INVALID_HOSTNAME, &at, format!("`{}` cannot be a Proxmox host name: {e}", name.escape_debug()))
+                .with_label("not a DNS name");
+        }
+    }
+}
+
+fn annotations(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(at) = root.get("annotations") else { return };
+    let mut lines = Vec::new();
+    for (key, key_span, value) in at.entries() {
+        let Some(text) = value.str() else { continue };
+        ir.annotations.push((Traced::new(key.to_string(), value.ptr().clone(), key_span), value.traced(text.to_string())));
+        if key == TAGS_ANNOTATION {
+            for word in text.split([',', ';', ' ']).filter(|w| !w.is_empty()) {
+                match Tag::new(word) {
+                    Some(tag) if !ir.tags.iter().any(|t| t.value == tag) => ir.tags.push(value.traced(tag)),
+                    Some(_) => {}
+                    None => {
+                        cx.at(&pve::INVALID_VALUE, &value, format!("`{}` is not a Proxmox tag ([a-z0-9_][a-z0-9_-+.]*)", word.escape_debug()))
+                            .with_label("invalid tag");
+                    }
+                }
+            }
+        }
+        // A line break inside a value would start a new description line.
+        let flat_key = key.replace('\n', "\\n");
+        let flat_value = text.replace('\n', "\\n");
+        if flat_key != key || flat_value != text {
+            cx.lossy(&value, "a line break in an annotation is written as `\\n` in the Proxmox description");
+        }
+        lines.push(format!("{flat_key}: {flat_value}"));
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let description = lines.join("\n");
+    if description.chars().count() > DESCRIPTION_MAX {
+        cx.at(&pve::OUT_OF_RANGE, &at, format!("the annotations make a description of {} characters; Proxmox allows {DESCRIPTION_MAX}", description.chars().count()))
+            .with_label("too long for `description`");
+        return;
+    }
+    ir.description = Some(at.traced(description));
+}
+
+fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(at) = root.get("root") else {
+        cx.report(
+            Diagnostic::new(&spec::MISSING_FIELD, "the config has no `root`; a Linux container needs a root file system")
+                .at(&JsonPointer::root(), root.span()),
+        );
+        return;
+    };
+    ir.rootfs.readonly = at.get("readonly").and_then(|r| r.bool()).unwrap_or(false);
+    let Some(path_at) = at.get("path") else { return };
+    let Some(path) = path_at.str() else { return };
+    if path.is_empty() || path.contains(['\n', '\r', '\0', ',', '=']) || path.chars().any(char::is_control) {
+        cx.at(&pve::INVALID_PATH, &path_at, "the root path is empty or holds characters Proxmox cannot store").with_label("invalid root path");
+        return;
+    }
+    let relative = !path.starts_with('/');
+    if relative && escapes(path) {
+        cx.at(&pve::INVALID_PATH, &path_at, "the root path leaves the bundle directory through `..`").with_label("escapes the bundle");
+        return;
+    }
+    if !relative {
+        cx.at(&pve::LOSSY, &path_at, "the root file system is outside the bundle; it is packed (or used) from that host path")
+            .with_severity(Severity::Info)
+            .with_label("absolute root path");
+    }
+    ir.rootfs.bundle_path = path_at.traced_str();
+    ir.rootfs.source = match &cx.target.rootfs {
+        RootfsTarget::Volume { storage, size_gib } => RootSource::Volume { storage: storage.clone(), size_gib: *size_gib },
+        RootfsTarget::HostPath => {
+            let full = if relative {
+                match &cx.target.bundle_dir {
+                    Some(dir) => format!("{}/{}", dir.trim_end_matches('/'), path.trim_start_matches("./")),
+                    None => {
+                        cx.at(&pve::INVALID_PATH, &path_at, "a host-path rootfs needs the bundle's absolute directory (`bundle-dir` in the target)")
+                            .with_label("relative to an unknown directory");
+                        return;
+                    }
+                }
+            } else {
+                path.to_string()
+            };
+            match crate::ir::types::check_abs_path(&full, &[',', '=', ';']) {
+                Ok(p) => RootSource::HostPath(p),
+                Err(e) => {
+                    cx.at(&pve::INVALID_PATH, &path_at, format!("the root path `{full}` cannot be a Proxmox rootfs: {e}"));
+                    return;
+                }
+            }
+        }
+    };
+}
+
+/// Whether a relative path climbs above its starting directory.
+fn escapes(path: &str) -> bool {
+    let mut depth: i64 = 0;
+    for comp in path.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}

@@ -1,0 +1,151 @@
+//! `mounts` and `root`'s propagation → `mpN` bind mounts, `lxc.mount.entry`
+//! lines, or nothing for the mounts LXC provides itself.
+
+use super::Cx;
+use crate::diag::Severity;
+use crate::ir::mounts::{MountPoint, ProvidedMount};
+use crate::ir::{Container, MountTarget, RawKey};
+use crate::lint::pve;
+use crate::spec::Cursor;
+use crate::target::PveContainerVersion as V;
+
+const MAX_MOUNT_POINTS: usize = 256;
+
+/// Mount options Proxmox keeps in `mountoptions` (read-only mounts: the last three only).
+const PVE_OPTIONS: &[&str] = &["discard", "lazytime", "noatime", "nodev", "noexec", "nosuid"];
+const PVE_OPTIONS_RO: &[&str] = &["nodev", "noexec", "nosuid"];
+/// Options every Proxmox bind mount has anyway.
+const IMPLIED_BIND_OPTIONS: &[&str] = &["bind", "rw", "private", "rprivate"];
+/// Files Proxmox writes into the container itself (except with ostype `unmanaged`).
+const MANAGED_FILES: &[&str] = &["/etc/hosts", "/etc/hostname", "/etc/resolv.conf"];
+
+enum Kind {
+    /// Mounted by LXC and Proxmox's includes.
+    Provided,
+    Bind,
+    Entry,
+}
+
+pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    propagation(root, cx, ir);
+    let Some(mounts) = root.get("mounts") else { return };
+    let app = super::network::is_application(root);
+    for m in mounts.items() {
+        let Some(dest_at) = m.get("destination") else { continue };
+        let dest = dest_at.str().unwrap_or_default();
+        let fs_type = m.get("type").and_then(|t| t.str().map(str::to_string)).unwrap_or_default();
+        let options: Vec<String> = m.get("options").map(|o| o.strings().into_iter().map(|s| s.value).collect()).unwrap_or_default();
+        let is_bind = fs_type == "bind" || options.iter().any(|o| o == "bind" || o == "rbind");
+        let target = match MountTarget::new(dest) {
+            Ok(t) => t,
+            Err(e) => {
+                cx.at(&pve::INVALID_PATH, &dest_at, format!("the mount destination `{}` cannot be used: {e}", dest.escape_debug()))
+                    .with_label("invalid destination");
+                continue;
+            }
+        };
+        match classify(target.as_str(), &fs_type, is_bind, app, cx.pve_at_least(V::APP_DEV_SHM)) {
+            Kind::Provided => ir.mounts.provided.push(ProvidedMount { destination: dest_at.traced(target.as_str().to_string()), fs_type }),
+            Kind::Bind if MANAGED_FILES.contains(&target.as_str()) => {
+                cx.ignored(ir, &m, "Proxmox writes /etc/hosts, /etc/hostname and /etc/resolv.conf into the container itself");
+            }
+            Kind::Bind => bind(&m, target, &options, cx, ir),
+            Kind::Entry => entry(&m, &target, &fs_type, &options, cx, ir),
+        }
+    }
+    if ir.mounts.points.len() > MAX_MOUNT_POINTS {
+        cx.at(&pve::TOO_MANY, &mounts, format!("{} bind mounts; Proxmox has mount points mp0–mp255 only", ir.mounts.points.len()))
+            .with_label("too many mount points");
+        ir.mounts.points.truncate(MAX_MOUNT_POINTS);
+    }
+}
+
+fn classify(dest: &str, fs_type: &str, is_bind: bool, app: bool, pve_has_app_shm: bool) -> Kind {
+    if is_bind {
+        return Kind::Bind;
+    }
+    match (dest, fs_type) {
+        ("/proc", "proc") | ("/sys", "sysfs") | ("/dev", "tmpfs") | ("/dev/pts", "devpts") => Kind::Provided,
+        ("/sys/fs/cgroup", "cgroup" | "cgroup2") => Kind::Provided,
+        // An init system mounts these; an application container has none, and
+        // Proxmox adds /dev/shm for applications only from 6.1.10.
+        ("/dev/shm", "tmpfs" | "shm") if !app || pve_has_app_shm => Kind::Provided,
+        ("/dev/mqueue", "mqueue") if !app => Kind::Provided,
+        _ => Kind::Entry,
+    }
+}
+
+fn bind(m: &Cursor<'_>, target: MountTarget, options: &[String], cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(src_at) = m.get("source") else {
+        cx.at(&pve::INVALID_PATH, m, "a bind mount needs a `source`").with_label("no source");
+        return;
+    };
+    let src = src_at.str().unwrap_or_default();
+    let source = match crate::ir::types::check_abs_path(src, &[',', '=', ';']) {
+        Ok(s) => s,
+        Err(e) => {
+            cx.at(&pve::INVALID_PATH, &src_at, format!("the bind mount source `{}` cannot be used: {e}", src.escape_debug()))
+                .with_label("invalid source");
+            return;
+        }
+    };
+    let readonly = options.iter().any(|o| o == "ro");
+    let allowed = if readonly { PVE_OPTIONS_RO } else { PVE_OPTIONS };
+    let mut kept = Vec::new();
+    for opt in options {
+        if opt == "ro" || IMPLIED_BIND_OPTIONS.contains(&opt.as_str()) {
+            continue;
+        }
+        if allowed.contains(&opt.as_str()) {
+            if !kept.contains(opt) {
+                kept.push(opt.clone());
+            }
+        } else if opt == "rbind" {
+            cx.at(&pve::MOUNT_OPTION, m, "`rbind`: Proxmox bind-mounts the source without the mounts below it").with_label("not recursive on Proxmox");
+        } else {
+            cx.at(&pve::MOUNT_OPTION, m, format!("the mount option `{}` has no Proxmox mount point equivalent and is dropped", opt.escape_debug()))
+                .with_label("option dropped");
+        }
+    }
+    kept.sort();
+    for maps in ["uidMappings", "gidMappings"] {
+        if let Some(at) = m.get(maps) {
+            cx.at(&pve::UNSUPPORTED, &at, "id-mapped bind mounts are not translated yet; Proxmox's per-mount `idmap=` (pve-container 6.1.6) has different semantics for the default map")
+                .with_severity(Severity::Warning);
+            super::keep_for_oci(ir, &at);
+        }
+    }
+    ir.mounts.points.push(MountPoint { source: src_at.traced(source), target: m.traced(target), readonly, options: kept });
+}
+
+fn entry(m: &Cursor<'_>, target: &MountTarget, fs_type: &str, options: &[String], cx: &mut Cx<'_>, ir: &mut Container) {
+    let fs_type = if fs_type.is_empty() { "none" } else { fs_type };
+    let source = m.get("source").and_then(|s| s.str().map(str::to_string)).unwrap_or_else(|| fs_type.to_string());
+    let fstab_safe = |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#');
+    if !fstab_safe(&source) || !fstab_safe(fs_type) {
+        cx.at(&pve::INVALID_PATH, m, "a mount's source and type must not contain white space, `#` or control characters in an `lxc.mount.entry` line")
+            .with_label("cannot be an fstab field");
+        return;
+    }
+    let mut opts: Vec<String> = Vec::new();
+    for o in options {
+        if !fstab_safe(o) || o.contains(',') {
+            cx.at(&pve::MOUNT_OPTION, m, format!("the mount option `{}` cannot be written in an fstab line", o.escape_debug()));
+            continue;
+        }
+        opts.push(o.clone());
+    }
+    // The mount point may not exist in an application image.
+    opts.push("create=dir".into());
+    let relative = target.as_str().trim_start_matches('/');
+    let line = format!("{source} {relative} {fs_type} {} 0 0", opts.join(","));
+    ir.mounts.entries.push(RawKey::new("lxc.mount.entry", line, m.ptr()));
+}
+
+fn propagation(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(at) = root.path(&["linux", "rootfsPropagation"]) else { return };
+    match at.str() {
+        Some("private" | "rprivate") => {}
+        _ => cx.unsupported(ir, &at, "Proxmox mounts the root file system privately and refuses `lxc.rootfs.options`"),
+    }
+}

@@ -1,0 +1,132 @@
+//! Namespaces and id maps → `unprivileged`, `lxc.idmap`.
+//!
+//! Proxmox always gives a container its own mount, pid, ipc, uts and cgroup
+//! namespaces; the user namespace is the `unprivileged` switch, and the
+//! network namespace is lowered in `network`.
+
+use super::Cx;
+use crate::diag::{Diagnostic, Severity};
+use crate::ir::ids::IdMap;
+use crate::ir::Container;
+use crate::lint::{pve, security};
+use crate::spec::Cursor;
+
+/// Proxmox's hard-coded map for unprivileged containers.
+pub const DEFAULT_MAP: IdMap = IdMap { container: 0, host: 100_000, size: 65_536 };
+
+pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let linux = root.get("linux");
+    let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));
+    let Some(namespaces) = namespaces else {
+        // No list at all: the config leaves isolation to the runtime.
+        ir.ids.unprivileged = cx.target.unprivileged_default;
+        if !ir.ids.unprivileged {
+            cx.report(Diagnostic::new(&security::PRIVILEGED, "the config lists no namespaces and the target's default is a privileged container"));
+        }
+        lower_maps(linux.as_ref(), false, cx, ir);
+        return;
+    };
+    let items = namespaces.items();
+    let mut seen: Vec<&str> = Vec::new();
+    for ns in &items {
+        let Some(kind) = ns.get("type").and_then(|t| t.str()) else { continue };
+        if seen.contains(&kind) {
+            cx.at(&pve::INVALID_VALUE, ns, format!("the `{kind}` namespace is listed twice")).with_label("duplicate");
+            continue;
+        }
+        seen.push(kind);
+        if let Some(path) = ns.get("path") {
+            match kind {
+                // The network namespace is lowered (and reported) in `network`.
+                "network" => {}
+                _ => {
+                    cx.at(&pve::UNSUPPORTED, &path, format!("joining an existing {kind} namespace is not possible on Proxmox; the container gets a new one"))
+                        .with_severity(Severity::Error)
+                        .with_label("cannot join");
+                    super::keep_for_oci(ir, &path);
+                }
+            }
+        }
+        if kind == "time" {
+            cx.unsupported(ir, ns, "Proxmox does not create time namespaces (the `lxc.time.offset.*` keys are not on its allow-list)");
+        }
+    }
+    let has = |k: &str| seen.contains(&k);
+    ir.ids.unprivileged = has("user");
+    if !has("user") {
+        cx.at(&security::PRIVILEGED, namespaces_cursor(&namespaces), "no user namespace: the container will be privileged (`unprivileged: 0`)")
+            .with_help("add {\"type\": \"user\"}; without id mappings Proxmox maps container ids 0–65535 to host ids 100000–165535")
+            .with_label("no `user` entry");
+    }
+    for kind in ["pid", "ipc", "uts", "mount", "cgroup"] {
+        if !has(kind) {
+            cx.at(&pve::LOSSY, &namespaces, format!("no `{kind}` namespace is listed, but every Proxmox container gets its own"))
+                .with_severity(Severity::Info)
+                .with_label(format!("no `{kind}` entry"));
+        }
+    }
+    lower_maps(linux.as_ref(), has("user"), cx, ir);
+}
+
+fn namespaces_cursor<'a, 'b>(c: &'b Cursor<'a>) -> &'b Cursor<'a> {
+    c
+}
+
+fn lower_maps(linux: Option<&Cursor<'_>>, user_ns: bool, cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(linux) = linux else { return };
+    let uid = linux.get("uidMappings");
+    let gid = linux.get("gidMappings");
+    if !user_ns {
+        for maps in [&uid, &gid].into_iter().flatten() {
+            if !maps.items().is_empty() {
+                cx.at(&pve::INVALID_VALUE, maps, "id mappings are only meaningful with a user namespace, and this config has none")
+                    .with_help("add {\"type\": \"user\"} to linux.namespaces, or remove the mappings")
+                    .with_label("without a user namespace");
+            }
+        }
+        return;
+    }
+    let read = |maps: &Option<Cursor<'_>>, cx: &mut Cx<'_>| -> Vec<crate::source::Traced<IdMap>> {
+        let mut out = Vec::new();
+        for m in maps.iter().flat_map(Cursor::items) {
+            let (Some(c), Some(h), Some(s)) = (
+                m.get("containerID").and_then(|v| v.u32()),
+                m.get("hostID").and_then(|v| v.u32()),
+                m.get("size").and_then(|v| v.u32()),
+            ) else {
+                continue;
+            };
+            if u64::from(c) + u64::from(s) > 1 << 32 || u64::from(h) + u64::from(s) > 1 << 32 || s == 0 {
+                cx.at(&pve::OUT_OF_RANGE, &m, format!("the mapping {c} → {h} of size {s} does not fit in 32-bit ids"));
+                continue;
+            }
+            out.push(m.traced(IdMap { container: c, host: h, size: s }));
+        }
+        out
+    };
+    let uid_map = read(&uid, cx);
+    let gid_map = read(&gid, cx);
+    let is_default = |m: &[crate::source::Traced<IdMap>]| m.is_empty() || (m.len() == 1 && m.first().is_some_and(|x| x.value == DEFAULT_MAP));
+    if is_default(&uid_map) && is_default(&gid_map) {
+        return;
+    }
+    for (maps, cursor, what) in [(&uid_map, &uid, "uid"), (&gid_map, &gid, "gid")] {
+        let maps_root = maps.iter().any(|m| m.value.container == 0);
+        if !maps_root {
+            if let Some(c) = cursor {
+                cx.at(&pve::INVALID_VALUE, c, format!("the {what} mappings do not map container id 0; LXC cannot start such a container"))
+                    .with_label("no mapping for id 0");
+            }
+        }
+    }
+    // Proxmox adds its default map only when the config has no `lxc.idmap`
+    // at all, so a custom map for one kind needs the default for the other.
+    let fill = |m: Vec<crate::source::Traced<IdMap>>| if m.is_empty() { vec![crate::source::Traced::synthetic(DEFAULT_MAP)] } else { m };
+    ir.ids.uid_map = fill(uid_map);
+    ir.ids.gid_map = fill(gid_map);
+    if let Some(c) = uid.as_ref().or(gid.as_ref()) {
+        cx.at(&pve::LOSSY, c, "custom id mappings become `lxc.idmap` lines; the Proxmox node needs matching `root:` ranges in /etc/subuid and /etc/subgid")
+            .with_severity(Severity::Info)
+            .with_label("custom id map");
+    }
+}

@@ -1,0 +1,89 @@
+//! The network namespace and `linux.netDevices` → `netN` or the host's network.
+
+use super::Cx;
+use crate::diag::Severity;
+use crate::ir::network::{NetIf, Network};
+use crate::ir::Container;
+use crate::lint::{pve, security};
+use crate::spec::Cursor;
+use crate::target::PveContainerVersion;
+
+const MAX_NET: usize = 32;
+
+pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let linux = root.get("linux");
+    let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));
+    let net_ns = namespaces.as_ref().and_then(|list| {
+        list.items().into_iter().find(|ns| ns.get("type").and_then(|t| t.str()) == Some("network"))
+    });
+    let listed = namespaces.is_some();
+    match net_ns {
+        None if listed => {
+            if let Some(list) = &namespaces {
+                cx.at(&security::HOST_NAMESPACE, list, "no network namespace: the container will use the host's network (`lxc.net.0.type: none`)")
+                    .with_help("add {\"type\": \"network\"} to give it its own interface on the target's bridge")
+                    .with_label("no `network` entry");
+                ir.network = Network::Host { from: list.ptr().clone() };
+            }
+            if let Some(devs) = linux.as_ref().and_then(|l| l.get("netDevices")) {
+                cx.at(&pve::INVALID_VALUE, &devs, "`netDevices` needs a network namespace to move the devices into").with_label("no network namespace");
+            }
+            return;
+        }
+        Some(ns) if ns.get("path").is_some() => {
+            if let Some(path) = ns.get("path") {
+                cx.at(&pve::UNSUPPORTED, &path, "joining an existing network namespace is not possible on Proxmox")
+                    .with_severity(Severity::Error)
+                    .with_label("cannot join");
+                super::keep_for_oci(ir, &path);
+            }
+            return;
+        }
+        _ => {}
+    }
+    let app = is_application(root);
+    let host_managed = app && cx.pve_at_least(PveContainerVersion::APP_CONTAINERS);
+    let bridge = cx.target.bridge.clone();
+    let mut ifs = Vec::new();
+    match linux.as_ref().and_then(|l| l.get("netDevices")) {
+        Some(devs) => {
+            let entries = devs.entries();
+            if entries.len() > MAX_NET {
+                cx.at(&pve::TOO_MANY, &devs, format!("{} network devices; Proxmox allows at most {MAX_NET} (net0–net31)", entries.len()));
+            }
+            for (host_name, _, dev) in entries.into_iter().take(MAX_NET) {
+                let name_cursor = dev.get("name");
+                let name = name_cursor.as_ref().and_then(|n| n.str()).unwrap_or(host_name);
+                let at = name_cursor.clone().unwrap_or_else(|| dev.clone());
+                if !valid_ifname(name) {
+                    cx.at(&pve::INVALID_VALUE, &at, format!("`{}` is not a valid interface name (1–15 of A-Z a-z 0-9 - _ .)", name.escape_debug()))
+                        .with_label("invalid interface name");
+                    continue;
+                }
+                if ifs.iter().any(|i: &NetIf| i.name.value == name) {
+                    cx.at(&pve::INVALID_VALUE, &at, format!("two network devices are named `{name}` in the container"));
+                    continue;
+                }
+                cx.lossy(&dev, format!("Proxmox cannot move the host device `{host_name}` into the container; it gets a veth interface `{name}` on bridge `{bridge}` instead"));
+                ifs.push(NetIf { name: at.traced(name.to_string()), bridge: bridge.clone(), ip: "dhcp".into(), host_managed });
+            }
+        }
+        None => ifs.push(NetIf {
+            name: crate::source::Traced::synthetic("eth0".into()),
+            bridge,
+            ip: "dhcp".into(),
+            host_managed,
+        }),
+    }
+    ir.network = Network::Isolated(ifs);
+}
+
+/// An application container runs something other than `/sbin/init`.
+pub fn is_application(root: &Cursor<'_>) -> bool {
+    let args = root.path(&["process", "args"]).map(|a| a.strings()).unwrap_or_default();
+    !(args.len() == 1 && args.first().is_some_and(|a| a.value == "/sbin/init")) && !args.is_empty()
+}
+
+fn valid_ifname(name: &str) -> bool {
+    (1..=15).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}

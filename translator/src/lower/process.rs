@@ -1,0 +1,300 @@
+//! `process` → the init command, environment, working directory, user,
+//! console mode, halt signal and rlimits.
+
+use super::Cx;
+use crate::diag::Severity;
+use crate::ir::process::{EnvVar, Init, Rlimit};
+use crate::ir::Container;
+use crate::lint::pve;
+use crate::source::Traced;
+use crate::spec::Cursor;
+use crate::target::PveContainerVersion as V;
+
+/// Annotations that carry an image's stop signal, most specific first.
+pub const STOP_SIGNAL_ANNOTATIONS: &[&str] =
+    &["org.proxmox-lxcri.stop-signal", "org.opencontainers.image.stopSignal", "io.containerd.image.config.stop-signal"];
+
+/// Resource names LXC accepts after `lxc.prlimit.`.
+pub const RLIMITS: &[&str] = &[
+    "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
+    "sigpending", "stack",
+];
+
+pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(process) = root.get("process") else { return };
+    let Some(args_at) = process.get("args") else {
+        cx.at(&pve::INVALID_VALUE, &process, "the process has no `args`; Proxmox would run /sbin/init instead")
+            .with_label("no args");
+        return;
+    };
+    let args = args_at.strings();
+    if args.is_empty() {
+        cx.at(&pve::INVALID_VALUE, &args_at, "`args` is empty; Proxmox would run /sbin/init instead").with_label("empty");
+        return;
+    }
+    let mut words = Vec::with_capacity(args.len());
+    let mut representable = true;
+    for arg in &args {
+        match quote_word(&arg.value) {
+            Ok(w) => words.push(w),
+            Err(why) => {
+                representable = false;
+                cx.report(
+                    crate::diag::Diagnostic::new(&pve::UNREPRESENTABLE_ARG, format!("this argument cannot be written in LXC's init command: {why}"))
+                        .at(&arg.ptr, arg.span)
+                        .with_label("cannot be quoted for lxc.init.cmd")
+                        .with_help("LXC splits on white space and understands '…' or \"…\" without escapes; move the command into a script in the image"),
+                );
+            }
+        }
+    }
+    if !representable {
+        return;
+    }
+    let mut init = Init {
+        command: args_at.traced(words.join(" ")),
+        args,
+        env: env(&process, cx),
+        cwd: cwd(&process, cx),
+        uid: None,
+        gid: None,
+        groups: Vec::new(),
+        terminal: process.get("terminal").and_then(|t| t.bool()).unwrap_or(false),
+        halt_signal: None,
+        rlimits: rlimits(&process, cx),
+    };
+    user(&process, cx, &mut init);
+    if !init.is_system_init() {
+        init.halt_signal = Some(halt_signal(root, cx));
+    }
+    if !cx.pve_at_least(V::APP_CONTAINERS) && !init.is_system_init() {
+        cx.too_old(&args_at, "entrypoint", V::APP_CONTAINERS, "the command is written as raw `lxc.init.cmd` instead", Severity::Info);
+    }
+    ir.init = Some(init);
+}
+
+/// Quotes one argument the way LXC 6's `lxc_string_split_quoted` reads it back.
+pub fn quote_word(arg: &str) -> Result<String, &'static str> {
+    if arg.is_empty() {
+        return Err("it is empty");
+    }
+    if arg.chars().any(|c| c.is_control() && c != '\t') {
+        return Err("it contains a control character");
+    }
+    let needs_quotes = arg.contains([' ', '\t']) || arg.starts_with(['\'', '"']);
+    if !needs_quotes {
+        return Ok(arg.to_string());
+    }
+    if !arg.contains('\'') {
+        Ok(format!("'{arg}'"))
+    } else if !arg.contains('"') {
+        Ok(format!("\"{arg}\""))
+    } else {
+        Err("it contains white space (or starts with a quote) and both kinds of quote")
+    }
+}
+
+fn env(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<EnvVar>> {
+    let Some(list) = process.get("env") else { return Vec::new() };
+    let mut out = Vec::new();
+    for item in list.items() {
+        let Some(entry) = item.str() else { continue };
+        let Some((name, value)) = entry.split_once('=') else {
+            cx.at(&pve::INVALID_ENV, &item, format!("`{}` has no `=`", entry.escape_debug())).with_label("not NAME=value");
+            continue;
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            cx.at(&pve::INVALID_ENV, &item, format!("`{}` is not a variable name Proxmox accepts (letters, digits, `_`)", name.escape_debug()))
+                .with_label("invalid name");
+            continue;
+        }
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            cx.at(&pve::INVALID_ENV, &item, format!("the value of `{name}` contains a control character or line break"))
+                .with_label("would break the config line");
+            continue;
+        }
+        if value.ends_with([' ', '\t']) {
+            cx.at(&pve::INVALID_ENV, &item, format!("the value of `{name}` ends in white space, which Proxmox trims when it reads the config"))
+                .with_label("trailing white space");
+            continue;
+        }
+        out.push(item.traced(EnvVar { name: name.to_string(), value: value.to_string() }));
+    }
+    if !out.is_empty() && !cx.pve_at_least(V::APP_CONTAINERS) {
+        cx.too_old(&list, "lxc.environment.runtime", V::APP_CONTAINERS, "`lxc.environment` is used, which hooks see too", Severity::Info);
+    }
+    out
+}
+
+fn cwd(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Option<Traced<String>> {
+    let at = process.get("cwd")?;
+    let path = at.str()?;
+    match crate::ir::types::check_abs_path(path, &[]) {
+        Ok(p) if p == "/" => None,
+        Ok(p) => {
+            if !cx.pve_at_least(V::INIT_CWD) {
+                cx.too_old(&at, "lxc.init.cwd", V::INIT_CWD, "the process starts in / instead", Severity::Error);
+                return None;
+            }
+            Some(at.traced(p))
+        }
+        Err(e) => {
+            cx.at(&pve::INVALID_PATH, &at, format!("the working directory cannot be used: {e}")).with_label("invalid cwd");
+            None
+        }
+    }
+}
+
+fn user(process: &Cursor<'_>, cx: &mut Cx<'_>, init: &mut Init) {
+    let Some(user) = process.get("user") else { return };
+    let uid = user.get("uid").and_then(|u| Some(u.traced(u.u32()?)));
+    let gid = user.get("gid").and_then(|g| Some(g.traced(g.u32()?)));
+    let groups: Vec<Traced<u32>> = user
+        .get("additionalGids")
+        .map(|g| g.items().into_iter().filter_map(|i| Some(i.traced(i.u32()?))).collect())
+        .unwrap_or_default();
+    let uid = uid.filter(|u| u.value != 0);
+    let gid = gid.filter(|g| g.value != 0);
+    if uid.is_none() && gid.is_none() && groups.is_empty() {
+        return;
+    }
+    if !cx.pve_at_least(V::INIT_IDS) {
+        cx.too_old(&user, "lxc.init.uid/gid/groups", V::INIT_IDS, "the process would run as root instead of the configured user", Severity::Error);
+        return;
+    }
+    init.uid = uid;
+    init.gid = gid;
+    init.groups = groups;
+}
+
+fn halt_signal(root: &Cursor<'_>, cx: &mut Cx<'_>) -> Traced<String> {
+    let annotations = root.get("annotations");
+    for key in STOP_SIGNAL_ANNOTATIONS {
+        let Some(at) = annotations.as_ref().and_then(|a| a.get(key)) else { continue };
+        let Some(value) = at.str() else { continue };
+        match signal_name(value) {
+            Some(sig) => return at.traced(sig),
+            None => {
+                cx.at(&pve::INVALID_VALUE, &at, format!("`{}` is not a signal name or number", value.escape_debug()))
+                    .with_label("not a signal")
+                    .with_help("SIGTERM is used instead");
+            }
+        }
+    }
+    Traced::synthetic("SIGTERM".to_string())
+}
+
+/// Normalises `TERM`, `sigterm`, `SIGRTMIN+3` or `15` to LXC's form.
+pub fn signal_name(s: &str) -> Option<String> {
+    const NAMES: &[&str] = &[
+        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT",
+        "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+    ];
+    if let Ok(n) = s.parse::<u32>() {
+        return (1..=64).contains(&n).then(|| n.to_string());
+    }
+    let upper = s.to_ascii_uppercase();
+    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if NAMES.contains(&bare) {
+        return Some(format!("SIG{bare}"));
+    }
+    let rt = |rest: &str| rest.is_empty() || rest.strip_prefix(['+', '-']).is_some_and(|n| n.parse::<u8>().is_ok_and(|n| n <= 30));
+    if bare.strip_prefix("RTMIN").is_some_and(rt) || bare.strip_prefix("RTMAX").is_some_and(rt) {
+        return Some(format!("SIG{bare}"));
+    }
+    None
+}
+
+fn rlimits(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<Rlimit>> {
+    let Some(list) = process.get("rlimits") else { return Vec::new() };
+    let mut out: Vec<Traced<Rlimit>> = Vec::new();
+    for item in list.items() {
+        let (Some(kind), Some(soft), Some(hard)) = (
+            item.get("type").and_then(|t| t.str().map(str::to_string)),
+            item.get("soft").and_then(|v| v.u64()),
+            item.get("hard").and_then(|v| v.u64()),
+        ) else {
+            continue;
+        };
+        let name = kind.strip_prefix("RLIMIT_").map(str::to_ascii_lowercase).filter(|n| RLIMITS.contains(&n.as_str()));
+        let Some(name) = name else {
+            cx.at(&pve::INVALID_VALUE, &item, format!("`{}` is not a resource limit LXC knows", kind.escape_debug()))
+                .with_label("unknown rlimit");
+            continue;
+        };
+        if soft > hard {
+            cx.at(&pve::INVALID_VALUE, &item, format!("the soft limit of {kind} ({soft}) is above the hard limit ({hard})"))
+                .with_label("soft > hard");
+            continue;
+        }
+        if out.iter().any(|r| r.value.name == name) {
+            cx.at(&pve::INVALID_VALUE, &item, format!("{kind} is limited twice")).with_label("duplicate rlimit");
+            continue;
+        }
+        out.push(item.traced(Rlimit { name, soft, hard }));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// LXC 6's `lxc_string_split_quoted`, as described in proxmox-facts.md §1.6.
+    fn lxc_split(s: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut chars = s.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c == ' ' || c == '\t' || c == '\n' {
+                chars.next();
+                continue;
+            }
+            let mut word = String::new();
+            if c == '\'' || c == '"' {
+                chars.next();
+                for d in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
+                    word.push(d);
+                }
+            } else {
+                while let Some(&d) = chars.peek() {
+                    if d == ' ' || d == '\t' || d == '\n' {
+                        break;
+                    }
+                    word.push(d);
+                    chars.next();
+                }
+            }
+            out.push(word);
+        }
+        out
+    }
+
+    #[test]
+    fn quoting_round_trips_through_lxc_splitting() {
+        let args = ["/bin/sh", "-c", "echo \"uid=$(id -u)\"", "it's a test", "'lead", "tab\there", "a'b", "x\"y"];
+        let words: Vec<String> = args.iter().filter_map(|a| quote_word(a).ok()).collect();
+        assert_eq!(words.len(), args.len());
+        assert_eq!(lxc_split(&words.join(" ")), args);
+    }
+
+    #[test]
+    fn unrepresentable_args() {
+        assert!(quote_word("it's \"quoted\"").is_err());
+        assert!(quote_word("").is_err());
+        assert!(quote_word("a\nb").is_err());
+        assert!(quote_word("'\"").is_err());
+    }
+
+    #[test]
+    fn signals() {
+        assert_eq!(signal_name("term").as_deref(), Some("SIGTERM"));
+        assert_eq!(signal_name("SIGQUIT").as_deref(), Some("SIGQUIT"));
+        assert_eq!(signal_name("15").as_deref(), Some("15"));
+        assert_eq!(signal_name("SIGRTMIN+3").as_deref(), Some("SIGRTMIN+3"));
+        assert_eq!(signal_name("SIGFOO"), None);
+        assert_eq!(signal_name("99"), None);
+    }
+}

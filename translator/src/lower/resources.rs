@@ -1,0 +1,321 @@
+//! `linux.resources` → `memory`, `swap`, `cores`, `cpulimit`, `cpuunits` and
+//! `lxc.cgroup2.*` lines for limits Proxmox has no key for.
+
+use super::Cx;
+use crate::diag::Severity;
+use crate::ir::{Container, MemoryMiB, RawKey};
+use crate::lint::pve;
+use crate::spec::Cursor;
+
+const MIB: u64 = 1024 * 1024;
+const MAX_CPUS: u64 = 8192;
+
+pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(res) = root.path(&["linux", "resources"]) else { return };
+    if let Some(mem) = res.get("memory") {
+        memory(&mem, cx, ir);
+    }
+    if let Some(cpu) = res.get("cpu") {
+        cpu_limits(&cpu, cx, ir);
+    }
+    if let Some(limit) = res.path(&["pids", "limit"]) {
+        if let Some(n) = limit.i64().filter(|n| *n > 0) {
+            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.pids.max", n.to_string(), limit.ptr()));
+        }
+    }
+    if let Some(bio) = res.get("blockIO") {
+        block_io(&bio, ir);
+    }
+    if let Some(pages) = res.get("hugepageLimits") {
+        for item in pages.items() {
+            let (Some(size_at), Some(limit)) = (item.get("pageSize"), item.get("limit").and_then(|l| l.u64())) else { continue };
+            let size = size_at.str().unwrap_or_default();
+            if !valid_page_size(size) {
+                cx.at(&pve::INVALID_VALUE, &size_at, format!("`{}` is not a huge page size like 2MB or 1GB", size.escape_debug()))
+                    .with_label("invalid page size");
+                continue;
+            }
+            ir.resources.cgroup2.push(RawKey::new(format!("lxc.cgroup2.hugetlb.{size}.max"), limit.to_string(), item.ptr()));
+        }
+    }
+    if let Some(rdma) = res.get("rdma") {
+        for (device, _, limits) in rdma.entries() {
+            if !device.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b)) || device.is_empty() {
+                cx.at(&pve::INVALID_VALUE, &limits, format!("`{}` is not an RDMA device name", device.escape_debug()));
+                continue;
+            }
+            let mut parts = vec![device.to_string()];
+            if let Some(h) = limits.get("hcaHandles").and_then(|v| v.u32()) {
+                parts.push(format!("hca_handle={h}"));
+            }
+            if let Some(o) = limits.get("hcaObjects").and_then(|v| v.u32()) {
+                parts.push(format!("hca_object={o}"));
+            }
+            if parts.len() > 1 {
+                ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.rdma.max", parts.join(" "), limits.ptr()));
+            }
+        }
+    }
+    if let Some(unified) = res.get("unified") {
+        for (key, _, value) in unified.entries() {
+            let Some(v) = value.str() else { continue };
+            let key_ok = !key.is_empty() && key.contains('.') && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.".contains(&b));
+            if !key_ok || key.starts_with("cgroup.") {
+                cx.at(&pve::INVALID_VALUE, &value, format!("`{}` is not a cgroup v2 interface file a container may set", key.escape_debug()))
+                    .with_label("invalid cgroup file");
+                continue;
+            }
+            if v.chars().any(char::is_control) || v.trim() != v {
+                cx.at(&pve::INVALID_VALUE, &value, "the value holds control characters or surrounding white space").with_label("cannot be a config value");
+                continue;
+            }
+            ir.resources.cgroup2.push(RawKey::new(format!("lxc.cgroup2.{key}"), v, value.ptr()));
+        }
+    }
+}
+
+fn memory(mem: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let limit_at = mem.get("limit");
+    let limit = limit_at.as_ref().and_then(|l| l.i64()).filter(|l| *l >= 0);
+    if let (Some(at), Some(bytes)) = (&limit_at, limit) {
+        let bytes = bytes as u64;
+        match MemoryMiB::from_bytes(bytes) {
+            Some(mib) => {
+                if bytes % MIB != 0 {
+                    cx.lossy(at, format!("{bytes} bytes is not a whole number of MiB; Proxmox gets {} MiB", mib.get()));
+                }
+                ir.resources.memory = Some(at.traced(mib));
+                ir.resources.memory_bytes = Some(at.traced(bytes));
+            }
+            None => {
+                cx.at(&pve::MEMORY_TOO_SMALL, at, format!("{bytes} bytes is below Proxmox's minimum of 16 MiB")).with_label("too small");
+            }
+        }
+    } else if let Some(at) = &limit_at {
+        cx.at(&pve::LOSSY, at, "Proxmox containers always have a memory limit; without one in the bundle Proxmox's default of 512 MiB applies")
+            .with_severity(Severity::Info)
+            .with_label("unlimited");
+    }
+    if let Some(swap_at) = mem.get("swap") {
+        match (swap_at.i64(), limit) {
+            (Some(-1), _) => {
+                cx.at(&pve::LOSSY, &swap_at, "unlimited swap has no Proxmox form; Proxmox's default `swap: 512` applies")
+                    .with_severity(Severity::Info);
+            }
+            (Some(total), Some(limit)) if total >= limit => {
+                let extra = (total - limit) as u64;
+                let mib = extra.div_ceil(MIB);
+                if extra % MIB != 0 {
+                    cx.lossy(&swap_at, format!("{extra} bytes of swap is not a whole number of MiB; Proxmox gets {mib} MiB"));
+                }
+                ir.resources.swap_mib = Some(swap_at.traced(mib));
+                ir.resources.memory_swap_bytes = Some(swap_at.traced(total));
+            }
+            (Some(total), Some(limit)) => {
+                cx.at(&pve::OUT_OF_RANGE, &swap_at, format!("`swap` counts memory plus swap, so it cannot be below the memory limit ({total} < {limit})"))
+                    .with_label("below the memory limit");
+            }
+            (Some(_), None) => {
+                cx.at(&pve::INVALID_VALUE, &swap_at, "a swap limit needs a memory limit (OCI's `swap` is memory plus swap)").with_label("no memory limit");
+            }
+            (None, _) => {}
+        }
+    }
+    if let Some(res_at) = mem.get("reservation") {
+        if let Some(bytes) = res_at.i64().filter(|b| *b >= 0) {
+            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.memory.low", bytes.to_string(), res_at.ptr()));
+        }
+    }
+    if let Some(oom) = mem.get("disableOOMKiller") {
+        if oom.bool() == Some(true) {
+            cx.unsupported(ir, &oom, "cgroup v2, which Proxmox VE uses, cannot disable the OOM killer");
+        }
+    }
+}
+
+fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+    let period = cpu.get("period").and_then(|p| p.u64()).filter(|p| *p > 0).unwrap_or(100_000);
+    if let Some(q_at) = cpu.get("quota") {
+        match q_at.i64() {
+            Some(-1) => {}
+            Some(q) if q > 0 => {
+                // Proxmox writes cpu.max as cpulimit × 100000, so five decimals are exact.
+                let scaled = (q as u128) * 100_000;
+                let units = scaled.div_ceil(u128::from(period));
+                if units > u128::from(MAX_CPUS) * 100_000 {
+                    cx.at(&pve::OUT_OF_RANGE, &q_at, format!("a quota of {q}/{period} is {} CPUs; Proxmox allows at most {MAX_CPUS}", units / 100_000))
+                        .with_label("too many CPUs");
+                } else {
+                    if scaled % u128::from(period) != 0 {
+                        cx.lossy(&q_at, format!("a quota of {q}/{period} CPUs is rounded up to {}", decimal5(units)));
+                    }
+                    ir.resources.cpulimit = Some(q_at.traced(decimal5(units)));
+                }
+            }
+            Some(q) => {
+                cx.at(&pve::OUT_OF_RANGE, &q_at, format!("a CPU quota of {q} is neither positive nor -1 (no limit)"));
+            }
+            None => {}
+        }
+    }
+    if let Some(s_at) = cpu.get("shares") {
+        if let Some(shares) = s_at.u64().filter(|s| *s > 0) {
+            ir.resources.cpuunits = Some(s_at.traced(shares_to_weight(shares)));
+        }
+    }
+    if let Some(b_at) = cpu.get("burst") {
+        if let Some(b) = b_at.u64() {
+            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.cpu.max.burst", b.to_string(), b_at.ptr()));
+        }
+    }
+    if let Some(c_at) = cpu.get("cpus") {
+        let text = c_at.str().unwrap_or_default();
+        match cpuset_count(text) {
+            Some(0) => {}
+            Some(n) if n <= MAX_CPUS => {
+                ir.resources.cores = Some(c_at.traced(n as u32));
+                ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.cpuset.cpus", text, c_at.ptr()));
+            }
+            Some(n) => {
+                cx.at(&pve::OUT_OF_RANGE, &c_at, format!("{n} CPUs; Proxmox allows at most {MAX_CPUS}"));
+            }
+            None => {
+                cx.at(&pve::INVALID_VALUE, &c_at, format!("`{}` is not a cpuset list like 0-3,6", text.escape_debug())).with_label("invalid cpuset");
+            }
+        }
+    }
+    if let Some(m_at) = cpu.get("mems") {
+        let text = m_at.str().unwrap_or_default();
+        match cpuset_count(text) {
+            Some(0) => {}
+            Some(_) => ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.cpuset.mems", text, m_at.ptr())),
+            None => {
+                cx.at(&pve::INVALID_VALUE, &m_at, format!("`{}` is not a node list like 0-1", text.escape_debug())).with_label("invalid node list");
+            }
+        }
+    }
+    if let Some(i_at) = cpu.get("idle") {
+        match i_at.i64() {
+            Some(0) => {}
+            Some(1) => ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.cpu.idle", "1", i_at.ptr())),
+            Some(v) => {
+                cx.at(&pve::OUT_OF_RANGE, &i_at, format!("cpu.idle is 0 or 1, not {v}"));
+            }
+            None => {}
+        }
+    }
+}
+
+/// runc's conversion of cgroup v1 shares (2–262144) to a cgroup v2 weight (1–10000).
+pub fn shares_to_weight(shares: u64) -> u64 {
+    let shares = shares.clamp(2, 262_144);
+    1 + ((shares - 2) * 9999) / 262_142
+}
+
+/// runc's conversion of a blkio weight (10–1000) to a cgroup v2 io.weight (1–10000).
+pub fn blkio_to_io_weight(weight: u64) -> u64 {
+    let weight = weight.clamp(10, 1000);
+    1 + ((weight - 10) * 9999) / 990
+}
+
+/// `units` hundred-thousandths of a CPU, as Proxmox's number format (`1.5`, `0.25`, `2`).
+fn decimal5(units: u128) -> String {
+    let whole = units / 100_000;
+    let frac = units % 100_000;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:05}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// The number of CPUs in a list like `0-3,6`; `None` when malformed.
+pub fn cpuset_count(text: &str) -> Option<u64> {
+    if text.trim().is_empty() {
+        return Some(0);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?),
+            None => {
+                let n = part.parse::<u32>().ok()?;
+                (n, n)
+            }
+        };
+        if a > b || b >= 1 << 16 {
+            return None;
+        }
+        seen.extend(a..=b);
+    }
+    Some(seen.len() as u64)
+}
+
+fn valid_page_size(s: &str) -> bool {
+    let Some(num) = s.strip_suffix("KB").or_else(|| s.strip_suffix("MB")).or_else(|| s.strip_suffix("GB")) else { return false };
+    !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn block_io(bio: &Cursor<'_>, ir: &mut Container) {
+    if let Some(w) = bio.get("weight") {
+        if let Some(weight) = w.u64().filter(|w| *w > 0) {
+            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.io.weight", format!("default {}", blkio_to_io_weight(weight)), w.ptr()));
+        }
+    }
+    if let Some(devs) = bio.get("weightDevice") {
+        for d in devs.items() {
+            let (Some(major), Some(minor)) = (d.get("major").and_then(|v| v.i64()), d.get("minor").and_then(|v| v.i64())) else { continue };
+            if let Some(w) = d.get("weight").and_then(|v| v.u64()).filter(|w| *w > 0) {
+                ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.io.weight", format!("{major}:{minor} {}", blkio_to_io_weight(w)), d.ptr()));
+            }
+        }
+    }
+    for (field, key) in [
+        ("throttleReadBpsDevice", "rbps"),
+        ("throttleWriteBpsDevice", "wbps"),
+        ("throttleReadIOPSDevice", "riops"),
+        ("throttleWriteIOPSDevice", "wiops"),
+    ] {
+        let Some(devs) = bio.get(field) else { continue };
+        for d in devs.items() {
+            let (Some(major), Some(minor), Some(rate)) =
+                (d.get("major").and_then(|v| v.i64()), d.get("minor").and_then(|v| v.i64()), d.get("rate").and_then(|v| v.u64()))
+            else {
+                continue;
+            };
+            let value = if rate == 0 { "max".to_string() } else { rate.to_string() };
+            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.io.max", format!("{major}:{minor} {key}={value}"), d.ptr()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runc_conversions() {
+        assert_eq!(shares_to_weight(1024), 39);
+        assert_eq!(shares_to_weight(2), 1);
+        assert_eq!(shares_to_weight(262_144), 10_000);
+        assert_eq!(blkio_to_io_weight(500), 4950);
+        assert_eq!(blkio_to_io_weight(10), 1);
+    }
+
+    #[test]
+    fn cpusets() {
+        assert_eq!(cpuset_count("0-3,6"), Some(5));
+        assert_eq!(cpuset_count("1,1,2"), Some(2));
+        assert_eq!(cpuset_count("3-1"), None);
+        assert_eq!(cpuset_count("a"), None);
+        assert_eq!(cpuset_count(""), Some(0));
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(decimal5(150_000), "1.5");
+        assert_eq!(decimal5(200_000), "2");
+        assert_eq!(decimal5(1), "0.00001");
+    }
+}

@@ -1,0 +1,218 @@
+//! Host facts the translator needs, given explicitly (never read from the host).
+
+use serde::{Deserialize, Serialize};
+
+/// A pve-container package version (`6.1.10`): it decides which keys exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PveContainerVersion(pub u32, pub u32, pub u32);
+
+impl PveContainerVersion {
+    /// `entrypoint`, `env`, `lxc.environment.runtime`, `host-managed` (PVE 9.1).
+    pub const APP_CONTAINERS: Self = Self(6, 0, 15);
+    /// `lxc.init.cwd` became an accepted raw key.
+    pub const INIT_CWD: Self = Self(6, 0, 1);
+    /// Empty values in `env`.
+    pub const EMPTY_ENV_VALUES: Self = Self(6, 0, 17);
+    /// `lxc.init.uid`, `lxc.init.gid`, `lxc.init.groups`.
+    pub const INIT_IDS: Self = Self(6, 1, 0);
+    /// `keepattrs` on mount points.
+    pub const KEEPATTRS: Self = Self(6, 1, 2);
+    /// Per-mount `idmap=`.
+    pub const MOUNT_IDMAP: Self = Self(6, 1, 6);
+    /// `/dev/shm` tmpfs added for application containers.
+    pub const APP_DEV_SHM: Self = Self(6, 1, 10);
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut it = s.trim().split('.').map(|p| p.parse::<u32>().ok());
+        let v = Self(it.next()??, it.next()??, it.next().unwrap_or(Some(0))?);
+        if it.next().is_some() {
+            return None;
+        }
+        Some(v)
+    }
+
+    /// The pve-container shipped with a Proxmox VE release (`9.1` → 6.0.18).
+    pub fn for_pve_release(s: &str) -> Option<Self> {
+        let mut parts = s.trim().split('.');
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next().unwrap_or("0").parse().ok()?;
+        match (major, minor) {
+            (8, _) => Some(Self(5, 0, 0)),
+            (9, 0) => Some(Self(6, 0, 9)),
+            (9, 1) => Some(Self(6, 0, 18)),
+            (9, 2..) => Some(Self(6, 1, 10)),
+            _ => None,
+        }
+    }
+
+    pub fn at_least(self, other: Self) -> bool {
+        self >= other
+    }
+}
+
+impl std::fmt::Display for PveContainerVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+impl Serialize for PveContainerVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for PveContainerVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a version like 6.1.10")))
+    }
+}
+
+/// Where the container's root file system comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RootfsTarget {
+    /// A new volume `STORAGE:SIZE` that `pct create` fills from the packed template.
+    #[serde(rename_all = "kebab-case")]
+    Volume { storage: String, size_gib: u32 },
+    /// The bundle's rootfs directory used in place (`rootfs: /path`, root@pam only).
+    HostPath,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Target {
+    /// The pve-container version on the node.
+    pub pve_container: PveContainerVersion,
+    pub node: String,
+    pub rootfs: RootfsTarget,
+    /// Storage with `vztmpl` content for the packed rootfs template.
+    pub template_storage: String,
+    pub bridge: String,
+    /// Written as `ostype`; `unmanaged` leaves the rootfs alone.
+    pub ostype: String,
+    pub arch: String,
+    /// Used when a config says nothing about namespaces at all.
+    pub unprivileged_default: bool,
+    /// Absolute path of the bundle on the host, for host-path rootfs and relative root paths.
+    pub bundle_dir: Option<String>,
+    /// The crun version the crun back end writes for.
+    pub crun_version: PveContainerVersion,
+}
+
+impl Default for Target {
+    /// A current Proxmox VE 9 node.
+    fn default() -> Self {
+        Target {
+            pve_container: PveContainerVersion(6, 1, 10),
+            node: "pve".into(),
+            rootfs: RootfsTarget::Volume { storage: "local-lvm".into(), size_gib: 8 },
+            template_storage: "local".into(),
+            bridge: "vmbr0".into(),
+            ostype: "unmanaged".into(),
+            arch: "amd64".into(),
+            unprivileged_default: true,
+            bundle_dir: None,
+            crun_version: PveContainerVersion(1, 8, 1),
+        }
+    }
+}
+
+pub const OSTYPES: &[&str] = &[
+    "debian", "devuan", "ubuntu", "centos", "fedora", "opensuse", "archlinux", "alpine", "gentoo", "nixos", "unmanaged",
+];
+pub const ARCHES: &[&str] = &["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TargetError {
+    #[error("target JSON: {0}")]
+    Json(String),
+    #[error("target: `{0}` is not a Proxmox ostype (one of {list})", list = OSTYPES.join(", "))]
+    Ostype(String),
+    #[error("target: `{0}` is not a Proxmox arch (one of {list})", list = ARCHES.join(", "))]
+    Arch(String),
+    #[error("target: bridge `{0}` does not match [-_.A-Za-z0-9]+")]
+    Bridge(String),
+    #[error("target: storage id `{0}` is not valid")]
+    Storage(String),
+    #[error("target: bundle-dir `{0}` must be an absolute path without `..`")]
+    BundleDir(String),
+    #[error("target: rootfs size must be at least 1 GiB")]
+    Size,
+    #[error("target: unknown Proxmox VE release `{0}` (known: 8.x, 9.0, 9.1, 9.2)")]
+    PveRelease(String),
+}
+
+impl Target {
+    pub fn from_json(text: &str) -> Result<Target, TargetError> {
+        let t: Target = serde_json::from_str(text).map_err(|e| TargetError::Json(e.to_string()))?;
+        t.check()?;
+        Ok(t)
+    }
+
+    pub fn with_pve_release(mut self, release: &str) -> Result<Target, TargetError> {
+        self.pve_container =
+            PveContainerVersion::for_pve_release(release).ok_or_else(|| TargetError::PveRelease(release.to_string()))?;
+        Ok(self)
+    }
+
+    pub fn check(&self) -> Result<(), TargetError> {
+        if !OSTYPES.contains(&self.ostype.as_str()) {
+            return Err(TargetError::Ostype(self.ostype.clone()));
+        }
+        if !ARCHES.contains(&self.arch.as_str()) {
+            return Err(TargetError::Arch(self.arch.clone()));
+        }
+        let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !word(&self.bridge) {
+            return Err(TargetError::Bridge(self.bridge.clone()));
+        }
+        let storage_id = |s: &str| {
+            s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        };
+        for s in [Some(&self.template_storage), match &self.rootfs {
+            RootfsTarget::Volume { storage, .. } => Some(storage),
+            RootfsTarget::HostPath => None,
+        }]
+        .into_iter()
+        .flatten()
+        {
+            if !storage_id(s) {
+                return Err(TargetError::Storage(s.clone()));
+            }
+        }
+        if let RootfsTarget::Volume { size_gib: 0, .. } = self.rootfs {
+            return Err(TargetError::Size);
+        }
+        if let Some(dir) = &self.bundle_dir {
+            if !dir.starts_with('/') || dir.split('/').any(|c| c == "..") || dir.contains(['\n', '\0', ',']) {
+                return Err(TargetError::BundleDir(dir.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_map_to_pve_container() {
+        assert_eq!(PveContainerVersion::for_pve_release("9.1"), Some(PveContainerVersion(6, 0, 18)));
+        assert_eq!(PveContainerVersion::for_pve_release("8.4"), Some(PveContainerVersion(5, 0, 0)));
+        assert_eq!(PveContainerVersion::for_pve_release("7.4"), None);
+    }
+
+    #[test]
+    fn target_json_is_strict() {
+        assert!(Target::from_json(r#"{"bridge": "vmbr1"}"#).is_ok());
+        assert!(matches!(Target::from_json(r#"{"brdge": "vmbr1"}"#), Err(TargetError::Json(_))));
+        assert!(matches!(Target::from_json(r#"{"ostype": "windows"}"#), Err(TargetError::Ostype(_))));
+        assert!(matches!(Target::from_json(r#"{"bridge": "vmbr0,firewall=1"}"#), Err(TargetError::Bridge(_))));
+        let t = Target::from_json(r#"{"rootfs": {"mode": "volume", "storage": "tank", "size-gib": 2}, "pve-container": "6.0.18"}"#);
+        assert_eq!(t.map(|t| t.pve_container), Ok(PveContainerVersion(6, 0, 18)));
+    }
+}
