@@ -1,1 +1,6 @@
-//! Back ends.
+//! Back ends. `pve` turns the IR into Proxmox's key/value form once; the
+//! pct.conf writer and the plan both read that form, so they cannot disagree.
+
+pub mod allow_list;
+pub mod pct_conf;
+pub mod pve;

@@ -23,7 +23,7 @@ pub use types::{Hostname, MemoryMiB, MountTarget, Tag};
 pub struct Container {
     pub oci_version: Option<OciVersion>,
     pub hostname: Option<Traced<Hostname>>,
-    /// The Proxmox `description`: the annotations, one `key: value` line each.
+    /// The Proxmox `description`: the annotations, one `key=value` line each.
     pub description: Option<Traced<String>>,
     pub tags: Vec<Traced<Tag>>,
     /// Annotations as given, for OCI back ends and the state file.

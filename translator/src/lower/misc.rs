@@ -58,7 +58,7 @@ fn annotations(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         if flat_key != key || flat_value != text {
             cx.lossy(&value, "a line break in an annotation is written as `\\n` in the Proxmox description");
         }
-        lines.push(format!("{flat_key}: {flat_value}"));
+        lines.push(format!("{flat_key}={flat_value}"));
     }
     if lines.is_empty() {
         return;

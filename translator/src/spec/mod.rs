@@ -118,7 +118,7 @@ fn check_version(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<OciVersion>
 
 impl Spec {
     pub fn cursor(&self) -> Cursor<'_> {
-        Cursor { node: &self.root, ptr: JsonPointer::root() }
+        Cursor { node: &self.root, ptr: JsonPointer::root(), key_span: Span::UNDEFINED }
     }
 }
 
@@ -127,11 +127,13 @@ impl Spec {
 pub struct Cursor<'a> {
     node: &'a Node,
     ptr: JsonPointer,
+    /// The span of the key this value belongs to, where there is one.
+    key_span: Span,
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(node: &'a Node, ptr: JsonPointer) -> Cursor<'a> {
-        Cursor { node, ptr }
+        Cursor { node, ptr, key_span: Span::UNDEFINED }
     }
 
     pub fn node(&self) -> &'a Node {
@@ -142,16 +144,34 @@ impl<'a> Cursor<'a> {
         &self.ptr
     }
 
+    /// What a diagnostic underlines: the value itself, or for an object or
+    /// array its key (or opening bracket), so that a message about a whole
+    /// list does not underline fifty lines.
     pub fn span(&self) -> Span {
+        match self.node.value {
+            Value::Object(_) | Value::Array(_) if self.node.span.is_defined() => {
+                if self.key_span.is_defined() {
+                    self.key_span
+                } else {
+                    Span::new(self.node.span.start, self.node.span.start + 1)
+                }
+            }
+            _ => self.node.span,
+        }
+    }
+
+    /// The full extent of the value.
+    pub fn value_span(&self) -> Span {
         self.node.span
     }
 
     pub fn get(&self, key: &str) -> Option<Cursor<'a>> {
-        let node = self.node.get(key)?;
-        if matches!(node.value, Value::Null) {
+        let Value::Object(members) = &self.node.value else { return None };
+        let member = members.iter().rev().find(|m| m.key == key)?;
+        if matches!(member.value.value, Value::Null) {
             return None;
         }
-        Some(Cursor { node, ptr: self.ptr.push(key) })
+        Some(Cursor { node: &member.value, ptr: self.ptr.push(key), key_span: member.key_span })
     }
 
     /// Follows a path of object keys.
@@ -198,7 +218,7 @@ impl<'a> Cursor<'a> {
     }
 
     pub fn traced<T>(&self, value: T) -> Traced<T> {
-        Traced::new(value, self.ptr.clone(), self.node.span)
+        Traced::new(value, self.ptr.clone(), self.span())
     }
 
     pub fn traced_str(&self) -> Option<Traced<String>> {
@@ -212,7 +232,7 @@ impl<'a> Cursor<'a> {
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| !matches!(n.value, Value::Null))
-                .map(|(i, node)| Cursor { node, ptr: self.ptr.index(i) })
+                .map(|(i, node)| Cursor { node, ptr: self.ptr.index(i), key_span: Span::UNDEFINED })
                 .collect(),
             _ => Vec::new(),
         }
@@ -229,7 +249,7 @@ impl<'a> Cursor<'a> {
             Value::Object(members) => members
                 .iter()
                 .filter(|m| !matches!(m.value.value, Value::Null))
-                .map(|m| (m.key.as_str(), m.key_span, Cursor { node: &m.value, ptr: self.ptr.push(&m.key) }))
+                .map(|m| (m.key.as_str(), m.key_span, Cursor { node: &m.value, ptr: self.ptr.push(&m.key), key_span: m.key_span }))
                 .collect(),
             _ => Vec::new(),
         }

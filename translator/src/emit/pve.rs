@@ -1,0 +1,257 @@
+//! The IR in Proxmox's own terms: the normal keys with their values in
+//! Proxmox's property-string order, the `env` entries, the raw `lxc.*` lines
+//! in a stable order, and files the container config refers to.
+//!
+//! Both the pct.conf writer and the plan are built from this, so what the
+//! plan creates is what `--to pct-conf` shows.
+
+use crate::emit::allow_list;
+use crate::ir::mounts::RootSource;
+use crate::ir::network::Network;
+use crate::ir::{Container, RawKey};
+use crate::source::JsonPointer;
+use crate::target::{PveContainerVersion as V, Target};
+
+/// Where the plan writes seccomp policies: named by content, so the same
+/// policy never needs the VMID and two containers can share it.
+pub const SECCOMP_DIR: &str = "/var/lib/proxmox-lxcri/seccomp";
+pub const DEFAULT_MEMORY_MIB: u64 = 512;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub key: String,
+    pub value: String,
+    /// The input fields this line comes from (empty for defaults).
+    pub from: Vec<JsonPointer>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    pub path: String,
+    pub content: String,
+    pub mode: u32,
+    pub from: JsonPointer,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PveConfig {
+    pub description: Option<String>,
+    /// Normal keys, sorted byte-wise as Proxmox writes them.
+    pub keys: Vec<Entry>,
+    /// `NAME=value` entries: `lxc.environment.runtime` lines (Proxmox's `env`).
+    pub env: Vec<Entry>,
+    /// Raw `lxc.*` lines in their final order.
+    pub raw: Vec<Entry>,
+    /// Files on the host the config refers to (seccomp policies).
+    pub files: Vec<File>,
+}
+
+impl PveConfig {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.keys.iter().find(|e| e.key == key).map(|e| e.value.as_str())
+    }
+}
+
+fn entry(key: impl Into<String>, value: impl Into<String>, from: impl IntoIterator<Item = JsonPointer>) -> Entry {
+    Entry { key: key.into(), value: value.into(), from: from.into_iter().filter(|p| !p.as_str().is_empty()).collect() }
+}
+
+fn bool01(b: bool) -> &'static str {
+    if b {
+        "1"
+    } else {
+        "0"
+    }
+}
+
+/// Builds the Proxmox form of a container.
+pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
+    let mut keys = Vec::new();
+    let mut raw: Vec<RawKey> = Vec::new();
+    let app = ir.init.as_ref().is_some_and(|i| !i.is_system_init());
+    let modern = target.pve_container.at_least(V::APP_CONTAINERS);
+
+    keys.push(entry("arch", ir.arch.clone(), []));
+    if app {
+        // As Proxmox's own OCI import does: a non-init entrypoint breaks the tty console mode.
+        keys.push(entry("cmode", "console", ir.init.iter().map(|i| i.command.ptr.clone())));
+    }
+    let r = &ir.resources;
+    if let Some(c) = &r.cores {
+        keys.push(entry("cores", c.value.to_string(), [c.ptr.clone()]));
+    }
+    if let Some(c) = &r.cpulimit {
+        keys.push(entry("cpulimit", c.value.clone(), [c.ptr.clone()]));
+    }
+    if let Some(c) = &r.cpuunits {
+        keys.push(entry("cpuunits", c.value.to_string(), [c.ptr.clone()]));
+    }
+    for (i, dev) in ir.devices.nodes.iter().enumerate() {
+        let mut value = dev.path.value.clone();
+        if let Some(g) = dev.gid {
+            value.push_str(&format!(",gid={g}"));
+        }
+        if let Some(m) = dev.mode {
+            value.push_str(&format!(",mode={m:04o}"));
+        }
+        if let Some(u) = dev.uid {
+            value.push_str(&format!(",uid={u}"));
+        }
+        keys.push(entry(format!("dev{i}"), value, [dev.path.ptr.clone()]));
+    }
+    if let Some(init) = ir.init.as_ref().filter(|_| app && modern) {
+        keys.push(entry("entrypoint", init.command.value.clone(), [init.command.ptr.clone()]));
+    }
+    let f = &ir.features;
+    if !f.is_empty() {
+        let mut parts = Vec::new();
+        if f.fuse {
+            parts.push("fuse=1".to_string());
+        }
+        if f.keyctl {
+            parts.push("keyctl=1".to_string());
+        }
+        if f.mknod {
+            parts.push("mknod=1".to_string());
+        }
+        if !f.mount.is_empty() {
+            parts.push(format!("mount={}", f.mount.join(";")));
+        }
+        if f.nesting {
+            parts.push("nesting=1".to_string());
+        }
+        keys.push(entry("features", parts.join(","), []));
+    }
+    if let Some(h) = &ir.hostname {
+        keys.push(entry("hostname", h.value.as_str(), [h.ptr.clone()]));
+    }
+    match &r.memory {
+        Some(m) => keys.push(entry("memory", m.value.get().to_string(), [m.ptr.clone()])),
+        None => keys.push(entry("memory", DEFAULT_MEMORY_MIB.to_string(), [])),
+    }
+    for (i, mp) in ir.mounts.points.iter().enumerate() {
+        let mut value = format!("{},mp={}", mp.source.value, mp.target.value);
+        if !mp.options.is_empty() {
+            value.push_str(&format!(",mountoptions={}", mp.options.join(";")));
+        }
+        if mp.readonly {
+            value.push_str(",ro=1");
+        }
+        keys.push(entry(format!("mp{i}"), value, [mp.target.ptr.clone()]));
+    }
+    if let Network::Isolated(ifs) = &ir.network {
+        for (i, net) in ifs.iter().enumerate() {
+            // Property-string order: required `name`, then the rest sorted.
+            let mut value = format!("name={},bridge={}", net.name.value, net.bridge);
+            if net.host_managed {
+                value.push_str(",host-managed=1");
+            }
+            value.push_str(&format!(",ip={},type=veth", net.ip));
+            keys.push(entry(format!("net{i}"), value, [net.name.ptr.clone()]));
+        }
+    }
+    keys.push(entry("ostype", ir.ostype.clone(), []));
+    let rootfs_from: Vec<JsonPointer> = ir.rootfs.bundle_path.iter().map(|p| p.ptr.clone()).collect();
+    let rootfs = match &ir.rootfs.source {
+        RootSource::Volume { storage, size_gib } => Some(format!("{storage}:{size_gib}")),
+        RootSource::HostPath(p) => Some(p.clone()),
+        RootSource::Unset => None,
+    };
+    if let Some(mut value) = rootfs {
+        if ir.rootfs.readonly {
+            value.push_str(",ro=1");
+        }
+        keys.push(entry("rootfs", value, rootfs_from));
+    }
+    if let Some(s) = &r.swap_mib {
+        keys.push(entry("swap", s.value.to_string(), [s.ptr.clone()]));
+    }
+    if !ir.tags.is_empty() {
+        let mut tags: Vec<&str> = ir.tags.iter().map(|t| t.value.as_str()).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        keys.push(entry("tags", tags.join(";"), ir.tags.first().map(|t| t.ptr.clone())));
+    }
+    keys.push(entry("unprivileged", bool01(ir.ids.unprivileged), []));
+    keys.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+
+    // Raw lines.
+    let mut env = Vec::new();
+    if let Some(init) = &ir.init {
+        if app && !modern {
+            raw.push(RawKey::new("lxc.init.cmd", init.command.value.clone(), &init.command.ptr));
+        }
+        for var in &init.env {
+            let line = format!("{}={}", var.value.name, var.value.value);
+            if modern {
+                env.push(entry("lxc.environment.runtime", line, [var.ptr.clone()]));
+            } else {
+                raw.push(RawKey::new("lxc.environment", line, &var.ptr));
+            }
+        }
+        if let Some(cwd) = &init.cwd {
+            raw.push(RawKey::new("lxc.init.cwd", cwd.value.clone(), &cwd.ptr));
+        }
+        if let Some(uid) = &init.uid {
+            raw.push(RawKey::new("lxc.init.uid", uid.value.to_string(), &uid.ptr));
+        }
+        if let Some(gid) = &init.gid {
+            raw.push(RawKey::new("lxc.init.gid", gid.value.to_string(), &gid.ptr));
+        }
+        if let Some(first) = init.groups.first() {
+            let groups: Vec<String> = init.groups.iter().map(|g| g.value.to_string()).collect();
+            raw.push(RawKey::new("lxc.init.groups", groups.join(","), &first.ptr));
+        }
+        if let Some(sig) = &init.halt_signal {
+            raw.push(RawKey::new("lxc.signal.halt", sig.value.clone(), &sig.ptr));
+        }
+        for rl in &init.rlimits {
+            let value = |v: u64| if v == u64::MAX { "unlimited".to_string() } else { v.to_string() };
+            let text = if rl.value.soft == rl.value.hard { value(rl.value.soft) } else { format!("{}:{}", value(rl.value.soft), value(rl.value.hard)) };
+            raw.push(RawKey::new(format!("lxc.prlimit.{}", rl.value.name), text, &rl.ptr));
+        }
+    }
+    for (kind, maps) in [("u", &ir.ids.uid_map), ("g", &ir.ids.gid_map)] {
+        for m in maps {
+            raw.push(RawKey::new("lxc.idmap", format!("{kind} {} {} {}", m.value.container, m.value.host, m.value.size), &m.ptr));
+        }
+    }
+    let sec = &ir.security;
+    if let Some(keep) = &sec.cap_keep {
+        let value = if keep.value.is_empty() { "none".to_string() } else { keep.value.join(" ") };
+        raw.push(RawKey::new("lxc.cap.keep", value, &keep.ptr));
+    }
+    if let Some(p) = &sec.apparmor_profile {
+        raw.push(RawKey::new("lxc.apparmor.profile", p.value.clone(), &p.ptr));
+    }
+    if let Some(c) = &sec.selinux_context {
+        raw.push(RawKey::new("lxc.selinux.context", c.value.clone(), &c.ptr));
+    }
+    let mut files = Vec::new();
+    if let Some(profile) = &sec.seccomp {
+        let path = seccomp_path(&profile.value.text);
+        raw.push(RawKey::new("lxc.seccomp.profile", path.clone(), &profile.ptr));
+        files.push(File { path, content: profile.value.text.clone(), mode: 0o644, from: profile.ptr.clone() });
+    }
+    raw.extend(sec.sysctls.iter().cloned());
+    raw.extend(r.cgroup2.iter().cloned());
+    raw.extend(ir.devices.rules.iter().cloned());
+    raw.extend(ir.mounts.entries.iter().cloned());
+    if let Network::Host { from } = &ir.network {
+        raw.push(RawKey::new("lxc.net.0.type", "none", from));
+    }
+    // Sorted by key for a canonical file; lines of one key keep their order,
+    // and the device allow/deny lists are one list whose order matters.
+    let group = |k: &str| if k.starts_with("lxc.cgroup2.devices.") { "lxc.cgroup2.devices".to_string() } else { k.to_string() };
+    raw.sort_by_key(|r| group(&r.key));
+    let raw = raw.into_iter().filter(|r| allow_list::is_allowed(&r.key)).map(|r| entry(r.key, r.value, [r.from])).collect();
+
+    PveConfig { description: ir.description.as_ref().map(|d| d.value.clone()), keys, env, raw, files }
+}
+
+pub fn seccomp_path(text: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{SECCOMP_DIR}/{hex}.seccomp")
+}
