@@ -5,7 +5,6 @@
 //! Both the pct.conf writer and the plan are built from this, so what the
 //! plan creates is what `--to pct-conf` shows.
 
-use crate::emit::allow_list;
 use crate::ir::mounts::RootSource;
 use crate::ir::network::Network;
 use crate::ir::{Container, RawKey};
@@ -244,7 +243,9 @@ pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
     // and the device allow/deny lists are one list whose order matters.
     let group = |k: &str| if k.starts_with("lxc.cgroup2.devices.") { "lxc.cgroup2.devices".to_string() } else { k.to_string() };
     raw.sort_by_key(|r| group(&r.key));
-    let raw = raw.into_iter().filter(|r| allow_list::is_allowed(&r.key)).map(|r| entry(r.key, r.value, [r.from])).collect();
+    // Not filtered against the allow-list here: lowering must never produce a
+    // key Proxmox drops, and the writer refuses one loudly if it does.
+    let raw = raw.into_iter().map(|r| entry(r.key, r.value, [r.from])).collect();
 
     PveConfig { description: ir.description.as_ref().map(|d| d.value.clone()), keys, env, raw, files }
 }

@@ -141,3 +141,60 @@ fn escapes(path: &str) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lower::{check, pve_conf};
+    use crate::target::{RootfsTarget, Target};
+
+    #[test]
+    fn hostname_rules() {
+        let (ir, codes) = check(r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "hostname": "web-1"}"#, &Target::default());
+        assert_eq!(ir.hostname.map(|h| h.value.to_string()), Some("web-1".into()));
+        assert!(codes.is_empty());
+        let (_, codes) = check(r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "hostname": "web_1"}"#, &Target::default());
+        assert_eq!(codes, vec!["pve/invalid-hostname /hostname"]);
+    }
+
+    #[test]
+    fn annotations_become_description_and_tags() {
+        let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "annotations": {"org.proxmox-lxcri.tags": "Web, prod;web", "a": "b: 100%"}}"#;
+        let conf = pve_conf(json, &Target::default());
+        assert!(conf.starts_with("#org.proxmox-lxcri.tags=Web, prod;web\n#a=b%3A 100%25\n"), "{conf}");
+        assert!(conf.contains("\ntags: prod;web\n"), "{conf}");
+    }
+
+    #[test]
+    fn invalid_tags_are_refused() {
+        let (_, codes) = check(r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "annotations": {"org.proxmox-lxcri.tags": "ok,-bad"}}"#, &Target::default());
+        assert_eq!(codes, vec!["pve/invalid-value /annotations/org.proxmox-lxcri.tags"]);
+    }
+
+    #[test]
+    fn rootfs_volume_and_readonly() {
+        let conf = pve_conf(r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs", "readonly": true}}"#, &Target::default());
+        assert!(conf.contains("\nrootfs: local-lvm:8,ro=1\n"), "{conf}");
+    }
+
+    #[test]
+    fn rootfs_host_path_needs_bundle_dir() {
+        let mut target = Target { rootfs: RootfsTarget::HostPath, ..Target::default() };
+        let (_, codes) = check(r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}}"#, &target);
+        assert_eq!(codes, vec!["pve/invalid-path /root/path"]);
+        target.bundle_dir = Some("/srv/bundles/web".into());
+        let conf = pve_conf(r#"{"ociVersion": "1.2.0", "root": {"path": "./rootfs"}}"#, &target);
+        assert!(conf.contains("\nrootfs: /srv/bundles/web/rootfs\n"), "{conf}");
+    }
+
+    #[test]
+    fn root_path_escaping_the_bundle_is_refused() {
+        let (_, codes) = check(r#"{"ociVersion": "1.2.0", "root": {"path": "a/../../etc"}}"#, &Target::default());
+        assert_eq!(codes, vec!["pve/invalid-path /root/path"]);
+    }
+
+    #[test]
+    fn missing_root_is_an_error() {
+        let (_, codes) = check(r#"{"ociVersion": "1.2.0"}"#, &Target::default());
+        assert_eq!(codes, vec!["spec/missing-field "]);
+    }
+}

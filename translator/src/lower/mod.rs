@@ -132,3 +132,18 @@ pub fn lower(spec: &Spec, target: &Target) -> (Container, Vec<Diagnostic>) {
     devices::lower(&root, &mut cx, &mut ir);
     (ir, cx.diags)
 }
+
+/// The one entry point of the lowering unit tests: a config snippet in, the
+/// IR and the warnings and errors (as `code pointer`) out.
+#[cfg(test)]
+pub(crate) fn check(json: &str, target: &Target) -> (Container, Vec<String>) {
+    let t = crate::oci_to_ir("test.json", json.as_bytes(), target);
+    let codes = t.diagnostics.iter().filter(|d| d.severity != Severity::Info).map(|d| format!("{} {}", d.code(), d.pointer.as_ref().map(|p| p.as_str()).unwrap_or(""))).collect();
+    (t.ir.unwrap_or_default(), codes)
+}
+
+#[cfg(test)]
+pub(crate) fn pve_conf(json: &str, target: &Target) -> String {
+    let (ir, _) = check(json, target);
+    crate::emit::pct_conf::write(&crate::emit::pve::ir_to_pve(&ir, target)).unwrap_or_else(|e| e.to_string())
+}

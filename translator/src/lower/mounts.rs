@@ -149,3 +149,66 @@ fn propagation(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         _ => cx.unsupported(ir, &at, "Proxmox mounts the root file system privately and refuses `lxc.rootfs.options`"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lower::{check, pve_conf};
+    use crate::target::Target;
+
+    fn with_mounts(mounts: &str, args: &str) -> String {
+        format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "process": {{"cwd": "/", "args": [{args}]}}, "mounts": [{mounts}], "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}]}}}}"#)
+    }
+
+    const DEFAULTS: &str = r#"{"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup"},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm"},
+        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"}"#;
+
+    #[test]
+    fn default_mounts_are_not_mount_points() {
+        let (ir, codes) = check(&with_mounts(DEFAULTS, r#""/sbin/init""#), &Target::default());
+        assert!(ir.mounts.points.is_empty() && ir.mounts.entries.is_empty(), "{:?}", ir.mounts);
+        assert_eq!(ir.mounts.provided.len(), 7);
+        assert!(codes.is_empty(), "{codes:?}");
+    }
+
+    #[test]
+    fn applications_get_mqueue_and_shm_on_older_nodes() {
+        let target = Target::default().with_pve_release("9.1").unwrap_or_default();
+        let conf = pve_conf(&with_mounts(DEFAULTS, r#""/app""#), &target);
+        assert!(conf.contains("lxc.mount.entry: shm dev/shm tmpfs create=dir 0 0\nlxc.mount.entry: mqueue dev/mqueue mqueue create=dir 0 0\n"), "{conf}");
+    }
+
+    #[test]
+    fn bind_mounts_with_options() {
+        let json = with_mounts(r#"{"destination": "/data", "source": "/srv/data", "type": "bind", "options": ["rbind", "ro", "nosuid", "noatime", "nodev"]},
+            {"destination": "/cache", "source": "/srv/cache", "options": ["bind", "noatime", "sync"]}"#, r#""/app""#);
+        let conf = pve_conf(&json, &Target::default());
+        assert!(conf.contains("mp0: /srv/data,mp=/data,mountoptions=nodev;nosuid,ro=1\nmp1: /srv/cache,mp=/cache,mountoptions=noatime\n"), "{conf}");
+        let (_, codes) = check(&json, &Target::default());
+        assert_eq!(codes, vec!["pve/mount-option /mounts/0", "pve/mount-option /mounts/0", "pve/mount-option /mounts/1"]);
+    }
+
+    #[test]
+    fn tmpfs_elsewhere_is_a_mount_entry() {
+        let conf = pve_conf(&with_mounts(r#"{"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=64m"]}"#, r#""/app""#), &Target::default());
+        assert!(conf.contains("lxc.mount.entry: tmpfs run tmpfs nosuid,size=64m,create=dir 0 0\n"), "{conf}");
+    }
+
+    #[test]
+    fn bad_paths_are_refused() {
+        let json = with_mounts(r#"{"destination": "data", "source": "/srv", "options": ["bind"]}, {"destination": "/x", "source": "/srv/../etc", "options": ["bind"]}, {"destination": "/y", "source": "rel", "options": ["bind"]}"#, r#""/app""#);
+        let (_, codes) = check(&json, &Target::default());
+        assert_eq!(codes, vec!["pve/invalid-path /mounts/0/destination", "pve/invalid-path /mounts/1/source", "pve/invalid-path /mounts/2/source"]);
+    }
+
+    #[test]
+    fn more_than_256_mount_points_is_an_error() {
+        let mounts: Vec<String> = (0..257).map(|i| format!(r#"{{"destination": "/m{i}", "source": "/srv/{i}", "options": ["bind"]}}"#)).collect();
+        let (_, codes) = check(&with_mounts(&mounts.join(","), r#""/app""#), &Target::default());
+        assert_eq!(codes, vec!["pve/too-many /mounts"]);
+    }
+}

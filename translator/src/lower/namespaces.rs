@@ -54,22 +54,18 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let has = |k: &str| seen.contains(&k);
     ir.ids.unprivileged = has("user");
     if !has("user") {
-        cx.at(&security::PRIVILEGED, namespaces_cursor(&namespaces), "no user namespace: the container will be privileged (`unprivileged: 0`)")
+        cx.at(&security::PRIVILEGED, &namespaces, "no user namespace: the container will be privileged (`unprivileged: 0`)")
             .with_help("add {\"type\": \"user\"}; without id mappings Proxmox maps container ids 0–65535 to host ids 100000–165535")
             .with_label("no `user` entry");
     }
-    for kind in ["pid", "ipc", "uts", "mount", "cgroup"] {
-        if !has(kind) {
-            cx.at(&pve::LOSSY, &namespaces, format!("no `{kind}` namespace is listed, but every Proxmox container gets its own"))
-                .with_severity(Severity::Info)
-                .with_label(format!("no `{kind}` entry"));
-        }
+    let missing: Vec<&str> = ["pid", "ipc", "uts", "mount", "cgroup"].into_iter().filter(|k| !has(k)).collect();
+    if !missing.is_empty() {
+        let list = missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        cx.at(&pve::LOSSY, &namespaces, format!("no {list} namespace is listed, but every Proxmox container gets its own"))
+            .with_severity(Severity::Info)
+            .with_label(format!("no {list} entry"));
     }
     lower_maps(linux.as_ref(), has("user"), cx, ir);
-}
-
-fn namespaces_cursor<'a, 'b>(c: &'b Cursor<'a>) -> &'b Cursor<'a> {
-    c
 }
 
 fn lower_maps(linux: Option<&Cursor<'_>>, user_ns: bool, cx: &mut Cx<'_>, ir: &mut Container) {
@@ -128,5 +124,51 @@ fn lower_maps(linux: Option<&Cursor<'_>>, user_ns: bool, cx: &mut Cx<'_>, ir: &m
         cx.at(&pve::LOSSY, c, "custom id mappings become `lxc.idmap` lines; the Proxmox node needs matching `root:` ranges in /etc/subuid and /etc/subgid")
             .with_severity(Severity::Info)
             .with_label("custom id map");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lower::check;
+    use crate::target::Target;
+
+    const HEAD: &str = r#""ociVersion": "1.2.0", "root": {"path": "rootfs"}"#;
+
+    #[test]
+    fn user_namespace_means_unprivileged_with_default_map() {
+        let (ir, codes) = check(&format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "pid"}}, {{"type": "network"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]}}}}"#), &Target::default());
+        assert!(ir.ids.unprivileged);
+        assert!(!ir.ids.has_custom_map());
+        assert!(codes.is_empty(), "{codes:?}");
+    }
+
+    #[test]
+    fn no_user_namespace_is_privileged_and_reported() {
+        let (ir, codes) = check(&format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "network"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]}}}}"#), &Target::default());
+        assert!(!ir.ids.unprivileged);
+        assert_eq!(codes, vec!["security/privileged /linux/namespaces"]);
+    }
+
+    #[test]
+    fn custom_map_fills_the_other_kind_with_the_default() {
+        let json = format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}], "uidMappings": [{{"containerID": 0, "hostID": 200000, "size": 65536}}]}}}}"#);
+        let (ir, codes) = check(&json, &Target::default());
+        assert_eq!(ir.ids.uid_map.len(), 1);
+        assert_eq!(ir.ids.gid_map.first().map(|m| m.value), Some(super::DEFAULT_MAP));
+        assert!(codes.is_empty(), "{codes:?}");
+        let conf = crate::lower::pve_conf(&json, &Target::default());
+        assert!(conf.contains("lxc.idmap: u 0 200000 65536\nlxc.idmap: g 0 100000 65536\n"), "{conf}");
+    }
+
+    #[test]
+    fn mappings_without_user_namespace_are_refused() {
+        let (_, codes) = check(&format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "network"}}], "uidMappings": [{{"containerID": 0, "hostID": 1, "size": 1}}]}}}}"#), &Target::default());
+        assert!(codes.contains(&"pve/invalid-value /linux/uidMappings".to_string()), "{codes:?}");
+    }
+
+    #[test]
+    fn joining_a_namespace_by_path_is_an_error() {
+        let (_, codes) = check(&format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}, {{"type": "pid", "path": "/proc/1/ns/pid"}}]}}}}"#), &Target::default());
+        assert!(codes.contains(&"pve/unsupported /linux/namespaces/2/path".to_string()), "{codes:?}");
     }
 }

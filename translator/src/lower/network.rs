@@ -87,3 +87,51 @@ pub fn is_application(root: &Cursor<'_>) -> bool {
 fn valid_ifname(name: &str) -> bool {
     (1..=15).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lower::{check, pve_conf};
+    use crate::target::Target;
+
+    fn config(namespaces: &str, extra: &str) -> String {
+        format!(r#"{{"ociVersion": "1.3.0", "root": {{"path": "rootfs"}}, "process": {{"cwd": "/", "args": ["/app"]}}, "linux": {{"namespaces": [{namespaces}]{extra}}}}}"#)
+    }
+
+    #[test]
+    fn application_gets_host_managed_dhcp_on_the_bridge() {
+        let conf = pve_conf(&config(r#"{"type": "user"}, {"type": "network"}"#, ""), &Target::default());
+        assert!(conf.contains("net0: name=eth0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\n"), "{conf}");
+    }
+
+    #[test]
+    fn older_pve_has_no_host_managed() {
+        let target = Target::default().with_pve_release("9.0").unwrap_or_default();
+        let conf = pve_conf(&config(r#"{"type": "user"}, {"type": "network"}"#, ""), &target);
+        assert!(conf.contains("net0: name=eth0,bridge=vmbr0,ip=dhcp,type=veth\n"), "{conf}");
+    }
+
+    #[test]
+    fn no_network_namespace_shares_the_host_network() {
+        let json = config(r#"{"type": "user"}"#, "");
+        let (_, codes) = check(&json, &Target::default());
+        assert!(codes.contains(&"security/host-namespace /linux/namespaces".to_string()), "{codes:?}");
+        let conf = pve_conf(&json, &Target::default());
+        assert!(conf.contains("lxc.net.0.type: none\n") && !conf.contains("net0:"), "{conf}");
+    }
+
+    #[test]
+    fn net_devices_become_veths_with_a_lossy_note() {
+        let json = config(r#"{"type": "user"}, {"type": "network"}"#, r#", "netDevices": {"enp5s0": {"name": "data0"}, "eth9": {}}"#);
+        let (_, codes) = check(&json, &Target::default());
+        assert!(codes.contains(&"pve/lossy /linux/netDevices/enp5s0".to_string()), "{codes:?}");
+        let conf = pve_conf(&json, &Target::default());
+        assert!(conf.contains("net0: name=data0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\nnet1: name=eth9,"), "{conf}");
+    }
+
+    #[test]
+    fn bad_interface_names_are_refused() {
+        let json = config(r#"{"type": "user"}, {"type": "network"}"#, r#", "netDevices": {"x": {"name": "a,bridge=evil"}}"#);
+        let (_, codes) = check(&json, &Target::default());
+        assert!(codes.contains(&"pve/invalid-value /linux/netDevices/x/name".to_string()), "{codes:?}");
+    }
+}

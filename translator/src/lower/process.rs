@@ -298,3 +298,72 @@ mod tests {
         assert_eq!(signal_name("99"), None);
     }
 }
+
+#[cfg(test)]
+mod lowering_tests {
+    use crate::lower::{check, pve_conf};
+    use crate::target::Target;
+
+    fn app(process: &str) -> String {
+        format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "process": {process}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}]}}}}"#)
+    }
+
+    #[test]
+    fn application_container_keys() {
+        let json = app(r#"{"cwd": "/srv", "args": ["/bin/sh", "-c", "echo hi there"], "env": ["A=1", "B=x y=z"], "user": {"uid": 1000, "gid": 1000, "additionalGids": [10, 20]}}"#);
+        let conf = pve_conf(&json, &Target::default());
+        for line in [
+            "cmode: console\n",
+            "entrypoint: /bin/sh -c 'echo hi there'\n",
+            "lxc.environment.runtime: A=1\nlxc.environment.runtime: B=x y=z\n",
+            "lxc.init.cwd: /srv\nlxc.init.gid: 1000\nlxc.init.groups: 10,20\nlxc.init.uid: 1000\nlxc.signal.halt: SIGTERM\n",
+        ] {
+            assert!(conf.contains(line), "missing {line:?} in\n{conf}");
+        }
+    }
+
+    #[test]
+    fn system_init_is_left_to_proxmox() {
+        let conf = pve_conf(&app(r#"{"cwd": "/", "args": ["/sbin/init"]}"#), &Target::default());
+        assert!(!conf.contains("entrypoint") && !conf.contains("cmode") && !conf.contains("lxc.signal.halt"), "{conf}");
+    }
+
+    #[test]
+    fn stop_signal_annotation() {
+        let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["nginx"]}, "annotations": {"org.opencontainers.image.stopSignal": "quit"}}"#;
+        assert!(pve_conf(json, &Target::default()).contains("lxc.signal.halt: SIGQUIT\n"));
+    }
+
+    #[test]
+    fn old_pve_falls_back_to_raw_keys_or_refuses() {
+        let target = Target::default().with_pve_release("9.0").unwrap_or_default();
+        let json = app(r#"{"cwd": "/srv", "args": ["/app", "x"], "env": ["A=1"]}"#);
+        let conf = pve_conf(&json, &target);
+        assert!(conf.contains("lxc.environment: A=1\n") && conf.contains("lxc.init.cmd: /app x\n") && !conf.contains("entrypoint"), "{conf}");
+        let (_, codes) = check(&app(r#"{"cwd": "/", "args": ["/app"], "user": {"uid": 1000, "gid": 0}}"#), &target);
+        assert_eq!(codes, vec!["pve/version /process/user"]);
+        let t = crate::oci_to_ir("t", app(r#"{"cwd": "/", "args": ["/app"], "user": {"uid": 1000, "gid": 0}}"#).as_bytes(), &target);
+        assert!(t.has_errors(), "running as root instead of uid 1000 must be refused");
+    }
+
+    #[test]
+    fn env_entries_are_checked() {
+        let (_, codes) = check(&app(r#"{"cwd": "/", "args": ["/a"], "env": ["NOEQ", "BAD-NAME=1", "NL=a\nb", "TRAIL=x ", "OK="]}"#), &Target::default());
+        assert_eq!(codes, vec!["pve/invalid-env /process/env/0", "pve/invalid-env /process/env/1", "pve/invalid-env /process/env/2", "pve/invalid-env /process/env/3"]);
+    }
+
+    #[test]
+    fn rlimits_to_prlimit() {
+        let json = app(r#"{"cwd": "/", "args": ["/a"], "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 4096}, {"type": "RLIMIT_CORE", "soft": 18446744073709551615, "hard": 18446744073709551615}, {"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]}"#);
+        let conf = pve_conf(&json, &Target::default());
+        assert!(conf.contains("lxc.prlimit.core: unlimited\nlxc.prlimit.nofile: 1024:4096\n"), "{conf}");
+        let (_, codes) = check(&json, &Target::default());
+        assert_eq!(codes, vec!["pve/invalid-value /process/rlimits/2"]);
+    }
+
+    #[test]
+    fn relative_cwd_is_refused() {
+        let (_, codes) = check(&app(r#"{"cwd": "srv", "args": ["/a"]}"#), &Target::default());
+        assert_eq!(codes, vec!["pve/invalid-path /process/cwd"]);
+    }
+}

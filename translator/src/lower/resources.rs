@@ -26,18 +26,6 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if let Some(bio) = res.get("blockIO") {
         block_io(&bio, ir);
     }
-    if let Some(pages) = res.get("hugepageLimits") {
-        for item in pages.items() {
-            let (Some(size_at), Some(limit)) = (item.get("pageSize"), item.get("limit").and_then(|l| l.u64())) else { continue };
-            let size = size_at.str().unwrap_or_default();
-            if !valid_page_size(size) {
-                cx.at(&pve::INVALID_VALUE, &size_at, format!("`{}` is not a huge page size like 2MB or 1GB", size.escape_debug()))
-                    .with_label("invalid page size");
-                continue;
-            }
-            ir.resources.cgroup2.push(RawKey::new(format!("lxc.cgroup2.hugetlb.{size}.max"), limit.to_string(), item.ptr()));
-        }
-    }
     if let Some(rdma) = res.get("rdma") {
         for (device, _, limits) in rdma.entries() {
             if !device.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b)) || device.is_empty() {
@@ -252,11 +240,6 @@ pub fn cpuset_count(text: &str) -> Option<u64> {
     Some(seen.len() as u64)
 }
 
-fn valid_page_size(s: &str) -> bool {
-    let Some(num) = s.strip_suffix("KB").or_else(|| s.strip_suffix("MB")).or_else(|| s.strip_suffix("GB")) else { return false };
-    !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit())
-}
-
 fn block_io(bio: &Cursor<'_>, ir: &mut Container) {
     if let Some(w) = bio.get("weight") {
         if let Some(weight) = w.u64().filter(|w| *w > 0) {
@@ -317,5 +300,56 @@ mod tests {
         assert_eq!(decimal5(150_000), "1.5");
         assert_eq!(decimal5(200_000), "2");
         assert_eq!(decimal5(1), "0.00001");
+    }
+}
+
+#[cfg(test)]
+mod lowering_tests {
+    use crate::lower::{check, pve_conf};
+    use crate::target::Target;
+
+    fn res(resources: &str) -> String {
+        format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}], "resources": {resources}}}}}"#)
+    }
+
+    #[test]
+    fn memory_and_swap() {
+        let conf = pve_conf(&res(r#"{"memory": {"limit": 1073741824, "swap": 2147483648, "reservation": 536870912}}"#), &Target::default());
+        assert!(conf.contains("memory: 1024\n") && conf.contains("swap: 1024\n") && conf.contains("lxc.cgroup2.memory.low: 536870912\n"), "{conf}");
+        let (ir, codes) = check(&res(r#"{"memory": {"limit": 100000000}}"#), &Target::default());
+        assert_eq!(ir.resources.memory.map(|m| m.value.get()), Some(96));
+        assert_eq!(codes, vec!["pve/lossy /linux/resources/memory/limit"]);
+        let (_, codes) = check(&res(r#"{"memory": {"limit": 8388608}}"#), &Target::default());
+        assert_eq!(codes, vec!["pve/memory-too-small /linux/resources/memory/limit"]);
+        let (_, codes) = check(&res(r#"{"memory": {"limit": 1073741824, "swap": 1}}"#), &Target::default());
+        assert_eq!(codes, vec!["pve/out-of-range /linux/resources/memory/swap"]);
+    }
+
+    #[test]
+    fn cpu() {
+        let conf = pve_conf(&res(r#"{"cpu": {"quota": 150000, "period": 100000, "shares": 1024, "cpus": "0-3,6"}, "pids": {"limit": 100}}"#), &Target::default());
+        for line in ["cores: 5\n", "cpulimit: 1.5\n", "cpuunits: 39\n", "lxc.cgroup2.cpuset.cpus: 0-3,6\n", "lxc.cgroup2.pids.max: 100\n"] {
+            assert!(conf.contains(line), "missing {line:?} in\n{conf}");
+        }
+        let (ir, _) = check(&res(r#"{"cpu": {"quota": -1}}"#), &Target::default());
+        assert_eq!(ir.resources.cpulimit, None);
+        let (_, codes) = check(&res(r#"{"cpu": {"quota": 1, "period": 3}}"#), &Target::default());
+        assert_eq!(codes, vec!["pve/lossy /linux/resources/cpu/quota"]);
+    }
+
+    #[test]
+    fn io_hugetlb_unified() {
+        let conf = pve_conf(&res(r#"{"blockIO": {"weight": 500, "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}]}, "unified": {"memory.high": "1G"}}"#), &Target::default());
+        for line in ["lxc.cgroup2.io.max: 8:0 rbps=1048576\n", "lxc.cgroup2.io.weight: default 4950\n", "lxc.cgroup2.memory.high: 1G\n"] {
+            assert!(conf.contains(line), "missing {line:?} in\n{conf}");
+        }
+        let (_, codes) = check(&res(r#"{"unified": {"cgroup.procs": "1", "a\nb": "x"}}"#), &Target::default());
+        assert_eq!(codes.len(), 2, "{codes:?}");
+    }
+
+    #[test]
+    fn cgroup_v1_only_fields_are_reported() {
+        let (_, codes) = check(&res(r#"{"memory": {"kernel": 1, "swappiness": 10}, "cpu": {"realtimeRuntime": 1}, "hugepageLimits": [{"pageSize": "2MB", "limit": 1}]}"#), &Target::default());
+        assert_eq!(codes, vec!["pve/unsupported /linux/resources/memory/kernel", "pve/unsupported /linux/resources/memory/swappiness", "pve/unsupported /linux/resources/cpu/realtimeRuntime", "pve/unsupported /linux/resources/hugepageLimits"]);
     }
 }

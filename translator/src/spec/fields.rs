@@ -326,7 +326,9 @@ const RESOURCES: &[Field] = &[
     f("cpu", Ty::Obj(CPU), Fields),
     f("pids", Ty::Obj(&[req("limit", I64, Lower)]), Fields),
     f("blockIO", Ty::Obj(BLOCK_IO), Fields),
-    f("hugepageLimits", Ty::Array(&Ty::Obj(&[req("pageSize", STR, Lower), req("limit", U64, Lower)])), Lower),
+    // cgroup v2 names the files hugetlb.2MB.max, and Proxmox's config parser
+    // accepts only lower-case raw keys (`^lxc\.[a-z0-9_\-.]+`).
+    f("hugepageLimits", Ty::Array(&Ty::Obj(&[req("pageSize", STR, Lower), req("limit", U64, Lower)])), Unsupported("cgroup v2 names huge page limits with upper-case sizes (hugetlb.2MB.max), and Proxmox drops raw keys that are not lower-case")),
     f("network", Ty::Obj(&[f("classID", U32, Lower), f("priorities", Ty::Array(&Ty::Obj(&[req("name", STR, Lower), req("priority", U32, Lower)])), Lower)]), Unsupported("net_cls and net_prio are cgroup v1 controllers; Proxmox VE uses cgroup v2 and limits bandwidth with the `rate` option of netN")),
     f("rdma", Ty::Map(&Ty::Obj(&[f("hcaHandles", U32, Lower), f("hcaObjects", U32, Lower)])), Lower),
     since(f("unified", Ty::Map(&STR), Lower), "1.0.2"),
