@@ -1,1 +1,17 @@
-//! Proxmox simulator (tests only).
+//! A test-only Proxmox VE simulator.
+//!
+//! `pct`, `pvesh` and `pvesm` stand-ins that validate every call against the vendored Proxmox API
+//! schema (`schemas/pve-lxc-config.json`), refuse what Proxmox refuses with Proxmox's messages,
+//! keep a fake `/etc/pve` and storage tree under `PVE_SIM_ROOT`, and run containers with real
+//! LXC. See `README.md` for what differs from a real Proxmox VE host and why.
+
+pub mod conf;
+pub mod error;
+pub mod formats;
+pub mod mountpoint;
+pub mod perl_regex;
+pub mod propstring;
+pub mod schema;
+pub mod validate;
+
+pub use error::{PveException, SimError, SimResult};
