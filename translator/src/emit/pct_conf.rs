@@ -59,11 +59,13 @@ fn check(key: &str, value: &str) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// PVE::Tools::encode_text: percent-encode non-printable ASCII, `%` and `:`.
+/// PVE::Tools::encode_text: `uri_escape(utf8, "^\x20-\x39\x3b-\x7e")`, i.e.
+/// percent-encode control and non-ASCII bytes and `:`. `%` itself is left
+/// alone (Proxmox's reader then decodes a literal `%3A`: lowering reports that).
 pub fn encode_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if (0x20..=0x7e).contains(&b) && b != b'%' && b != b':' {
+        if (0x20..=0x7e).contains(&b) && b != b':' {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -78,7 +80,7 @@ mod tests {
 
     #[test]
     fn encodes_like_proxmox() {
-        assert_eq!(encode_text("a: b%c"), "a%3A b%25c");
+        assert_eq!(encode_text("a: b%c"), "a%3A b%c");
         assert_eq!(encode_text("é"), "%C3%A9");
     }
 }

@@ -58,7 +58,11 @@ fn annotations(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         if flat_key != key || flat_value != text {
             cx.lossy(&value, "a line break in an annotation is written as `\\n` in the Proxmox description");
         }
-        lines.push(format!("{flat_key}={flat_value}"));
+        let line = format!("{flat_key}={flat_value}");
+        if has_percent_escape(&line) {
+            cx.lossy(&value, "Proxmox decodes `%XX` sequences in the description when it reads it back, so this annotation will read differently there");
+        }
+        lines.push(line);
     }
     if lines.is_empty() {
         return;
@@ -124,6 +128,12 @@ fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     };
 }
 
+/// Proxmox writes `%` unescaped but `uri_unescape`s the description on read.
+fn has_percent_escape(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.windows(3).any(|w| w.first() == Some(&b'%') && w.iter().skip(1).all(u8::is_ascii_hexdigit))
+}
+
 /// Whether a relative path climbs above its starting directory.
 fn escapes(path: &str) -> bool {
     let mut depth: i64 = 0;
@@ -160,7 +170,7 @@ mod tests {
     fn annotations_become_description_and_tags() {
         let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "annotations": {"org.proxmox-lxcri.tags": "Web, prod;web", "a": "b: 100%"}}"#;
         let conf = pve_conf(json, &Target::default());
-        assert!(conf.starts_with("#org.proxmox-lxcri.tags=Web, prod;web\n#a=b%3A 100%25\n"), "{conf}");
+        assert!(conf.starts_with("#org.proxmox-lxcri.tags=Web, prod;web\n#a=b%3A 100%\n"), "{conf}");
         assert!(conf.contains("\ntags: prod;web\n"), "{conf}");
     }
 
