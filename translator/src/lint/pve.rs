@@ -96,7 +96,7 @@ pub static UNREPRESENTABLE_ARG: Rule = Rule {
     code: "pve/unrepresentable-arg",
     severity: Error,
     summary: "A process argument cannot be written in LXC's init command",
-    explanation: "## What it does\nRefuses `process.args` elements that LXC's `lxc.init.cmd` splitter cannot reproduce. LXC 6 splits on white space; a word that starts with `'` or `\"` runs to the next same quote, and there are no backslash escapes. So an argument that contains white space and both kinds of quote, a control character, or is empty cannot be represented.\n\n## Why is this bad?\nThe process would start with different arguments than the bundle says: mangled quoting is a classic injection.\n\n## Example\n```json\n{\"process\": {\"args\": [\"sh\", \"-c\", \"echo \\\"it's\\\" done\"]}}\n```\nMove the command into a script in the image.",
+    explanation: "## What it does\nRefuses `process.args` elements that LXC's `lxc.init.cmd` splitter cannot reproduce. LXC 6 splits on white space; a word that starts with `'` or `\"` runs to the next same quote, and there are no backslash escapes. So an argument that contains white space (or starts with a quote) and both kinds of quote, or a control character other than tab, cannot be represented.\n\n## Why is this bad?\nThe process would start with different arguments than the bundle says: mangled quoting is a classic injection.\n\n## Example\n```json\n{\"process\": {\"args\": [\"sh\", \"-c\", \"echo \\\"it's\\\" done\"]}}\n```\nMove the command into a script in the image.",
 };
 
 pub static INVALID_ENV: Rule = Rule {
