@@ -50,8 +50,8 @@ fn check(key: &str, value: &str) -> Result<(), WriteError> {
     if value.is_empty() {
         return bad("empty");
     }
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return bad("control character");
+    if crate::ir::types::unsafe_char(value).is_some() {
+        return bad("control or bidi character");
     }
     if value.trim() != value {
         return bad("surrounding white space would be trimmed");

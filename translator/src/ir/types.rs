@@ -101,6 +101,19 @@ pub enum PathError {
     BadCharacter(char),
 }
 
+/// Unicode bidirectional-text controls. Invisible, they make a reviewed
+/// config line read differently from what it does ("Trojan Source").
+pub const BIDI_CONTROLS: &[char] = &[
+    '\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}',
+];
+
+/// The first character that must never reach a config line: a control
+/// character (TAB aside, which Proxmox's own patterns allow) or a bidi control.
+pub fn unsafe_char(s: &str) -> Option<char> {
+    s.chars().find(|c| (c.is_control() && *c != '\t') || BIDI_CONTROLS.contains(c))
+}
+
 /// Checks a path for use in a property string or an `lxc.*` value.
 pub fn check_abs_path(s: &str, extra_forbidden: &[char]) -> Result<String, PathError> {
     if !s.starts_with('/') {
@@ -109,7 +122,7 @@ pub fn check_abs_path(s: &str, extra_forbidden: &[char]) -> Result<String, PathE
     if s.split('/').any(|c| c == "." || c == "..") {
         return Err(PathError::DotComponent);
     }
-    if let Some(c) = s.chars().find(|c| c.is_control() || extra_forbidden.contains(c)) {
+    if let Some(c) = s.chars().find(|c| c.is_control() || BIDI_CONTROLS.contains(c) || extra_forbidden.contains(c)) {
         return Err(PathError::BadCharacter(c));
     }
     // `//` and a trailing `/` mean the same directory; store the short form.
@@ -169,6 +182,14 @@ mod tests {
         assert_eq!(MountTarget::new("/a/../etc"), Err(PathError::DotComponent));
         assert_eq!(MountTarget::new("/a,b"), Err(PathError::BadCharacter(',')));
         assert_eq!(MountTarget::new("/a\nb"), Err(PathError::BadCharacter('\n')));
+    }
+
+    #[test]
+    fn bidi_and_control_characters_are_unsafe() {
+        assert_eq!(unsafe_char("tab\tok"), None);
+        assert_eq!(unsafe_char("a\u{202e}b"), Some('\u{202e}'));
+        assert_eq!(unsafe_char("c1\u{85}"), Some('\u{85}'));
+        assert_eq!(MountTarget::new("/x\u{2066}"), Err(PathError::BadCharacter('\u{2066}')));
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     ir.rootfs.readonly = at.get("readonly").and_then(|r| r.bool()).unwrap_or(false);
     let Some(path_at) = at.get("path") else { return };
     let Some(path) = path_at.str() else { return };
-    if path.is_empty() || path.contains(['\n', '\r', '\0', ',', '=']) || path.chars().any(char::is_control) {
+    if path.is_empty() || path.contains(['\n', '\r', '\0', ',', '=']) || path.chars().any(char::is_control) || crate::ir::types::unsafe_char(path).is_some() {
         cx.at(&pve::INVALID_PATH, &path_at, "the root path is empty or holds characters Proxmox cannot store").with_label("invalid root path");
         return;
     }

@@ -121,7 +121,7 @@ fn bind(m: &Cursor<'_>, target: MountTarget, options: &[String], cx: &mut Cx<'_>
 fn entry(m: &Cursor<'_>, target: &MountTarget, fs_type: &str, options: &[String], cx: &mut Cx<'_>, ir: &mut Container) {
     let fs_type = if fs_type.is_empty() { "none" } else { fs_type };
     let source = m.get("source").and_then(|s| s.str().map(str::to_string)).unwrap_or_else(|| fs_type.to_string());
-    let fstab_safe = |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#');
+    let fstab_safe = |s: &str| !s.is_empty() && crate::ir::types::unsafe_char(s).is_none() && !s.chars().any(|c| c.is_whitespace() || c == '#');
     if !fstab_safe(&source) || !fstab_safe(fs_type) {
         cx.at(&pve::INVALID_PATH, m, "a mount's source and type must not contain white space, `#` or control characters in an `lxc.mount.entry` line")
             .with_label("cannot be an fstab field");

@@ -80,8 +80,8 @@ pub fn quote_word(arg: &str) -> Result<String, &'static str> {
     if arg.is_empty() {
         return Ok("''".to_string());
     }
-    if arg.chars().any(|c| c.is_control() && c != '\t') {
-        return Err("it contains a control character");
+    if crate::ir::types::unsafe_char(arg).is_some() {
+        return Err("it contains a control or bidi character");
     }
     let needs_quotes = arg.contains([' ', '\t']) || arg.starts_with(['\'', '"']);
     if !needs_quotes {
@@ -110,8 +110,8 @@ fn env(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<EnvVar>> {
                 .with_label("invalid name");
             continue;
         }
-        if value.chars().any(|c| c.is_control() && c != '\t') {
-            cx.at(&pve::INVALID_ENV, &item, format!("the value of `{name}` contains a control character or line break"))
+        if crate::ir::types::unsafe_char(value).is_some() {
+            cx.at(&pve::INVALID_ENV, &item, format!("the value of `{name}` contains a control character, line break or bidi control"))
                 .with_label("would break the config line");
             continue;
         }

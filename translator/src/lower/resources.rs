@@ -53,7 +53,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                     .with_label("invalid cgroup file");
                 continue;
             }
-            if v.chars().any(char::is_control) || v.trim() != v {
+            if v.chars().any(char::is_control) || crate::ir::types::unsafe_char(v).is_some() || v.trim() != v {
                 cx.at(&pve::INVALID_VALUE, &value, "the value holds control characters or surrounding white space").with_label("cannot be a config value");
                 continue;
             }
