@@ -20,6 +20,9 @@ pub struct PveException {
     pub errors: BTreeMap<String, String>,
     /// Command usage appended by the CLI handler to parameter exceptions.
     pub usage: Option<String>,
+    /// Lines another layer printed on stderr before the exception (Getopt::Long's
+    /// "Unknown option: foo").
+    pub preamble: String,
 }
 
 impl PveException {
@@ -29,7 +32,7 @@ impl PveException {
         if !msg.ends_with('\n') {
             msg.push('\n');
         }
-        Self { code: None, msg, errors: BTreeMap::new(), usage: None }
+        Self { code: None, msg, errors: BTreeMap::new(), usage: None, preamble: String::new() }
     }
 
     /// `raise_param_exc($errors)`: "400 Parameter verification failed." plus the errors.
@@ -39,6 +42,7 @@ impl PveException {
             msg: "Parameter verification failed.\n".to_string(),
             errors,
             usage: None,
+            preamble: String::new(),
         }
     }
 
@@ -63,6 +67,7 @@ impl PveException {
             msg: format!("Permission check failed ({what})\n"),
             errors: BTreeMap::new(),
             usage: None,
+            preamble: String::new(),
         }
     }
 
@@ -73,10 +78,11 @@ impl PveException {
 
     /// `PVE::Exception::stringify`.
     pub fn render(&self) -> String {
-        let mut out = match self.code {
-            Some(code) => format!("{code} {}", self.msg),
-            None => self.msg.clone(),
-        };
+        let mut out = self.preamble.clone();
+        match self.code {
+            Some(code) => out.push_str(&format!("{code} {}", self.msg)),
+            None => out.push_str(&self.msg),
+        }
         if !out.ends_with('\n') {
             out.push('\n');
         }

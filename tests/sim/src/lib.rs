@@ -5,13 +5,25 @@
 //! keep a fake `/etc/pve` and storage tree under `PVE_SIM_ROOT`, and run containers with real
 //! LXC. See `README.md` for what differs from a real Proxmox VE host and why.
 
+pub mod cli;
 pub mod conf;
 pub mod error;
 pub mod formats;
+pub mod getopt;
+pub mod host;
+pub mod initcmd;
+pub mod lxcconf;
 pub mod mountpoint;
 pub mod perl_regex;
 pub mod propstring;
+pub mod runtime;
 pub mod schema;
+pub mod setup;
+pub mod state;
+pub mod storage;
+pub mod task;
+pub mod template;
+pub mod update;
 pub mod validate;
 
 pub use error::{PveException, SimError, SimResult};

@@ -46,7 +46,7 @@ pub fn parse(format: &PropFormat, data: &str, path: Option<&str>) -> Result<Prop
     let mut errors = Errors::new();
     validate::check_props(path, &format.props, &res, &mut errors);
     if !errors.is_empty() {
-        let e = PveException { code: None, msg: "format error\n".into(), errors, usage: None };
+        let e = PveException { code: None, msg: "format error\n".into(), errors, usage: None, preamble: String::new() };
         return Err(e.render());
     }
     Ok(res)
@@ -86,7 +86,7 @@ pub fn print(data: &PropMap, format: &PropFormat, skip: &[&str]) -> Result<Strin
         validate::check_prop(data.get(k).map(String::as_str), prop, k, &mut errors);
     }
     if !errors.is_empty() {
-        let e = PveException { code: None, msg: "format error\n".into(), errors, usage: None };
+        let e = PveException { code: None, msg: "format error\n".into(), errors, usage: None, preamble: String::new() };
         return Err(e.render());
     }
     let render = |key: &str, bare: bool| -> Result<Option<String>, String> {
