@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -78,6 +78,14 @@ impl Sim {
     }
 
     fn ensure_layout(&self) -> SimResult<()> {
+        // Unprivileged CTs (root mapped to uid 100000) must be able to traverse the state root to
+        // reach their rootfs, as they can traverse /var/lib/vz on a real host.
+        let meta = fs::metadata(&self.root).map_err(|e| SimError::io(format!("stat {}", self.root.display()), e))?;
+        let mode = meta.permissions().mode();
+        if mode & 0o001 == 0 {
+            fs::set_permissions(&self.root, fs::Permissions::from_mode(mode | 0o711))
+                .map_err(|e| SimError::io(format!("chmod {}", self.root.display()), e))?;
+        }
         let node_dir = format!("/etc/pve/nodes/{}", self.node);
         for dir in [
             format!("{node_dir}/lxc"),
