@@ -116,9 +116,10 @@ pub fn unique_tags(tags: &str) -> String {
     list.join(";")
 }
 
-/// A reproducible stand-in for `random_ether_addr($mac_prefix)`.
+/// A reproducible stand-in for `random_ether_addr($mac_prefix)`: the same VMID and interface
+/// key always get the same address (Proxmox draws a random one).
 pub fn ether_addr(sim: &Sim, vmid: &str, key: &str) -> String {
-    let digest = Sha1::digest(format!("pve-sim:{}:{vmid}:{key}", sim.root.display()).as_bytes());
+    let digest = Sha1::digest(format!("pve-sim:{vmid}:{key}").as_bytes());
     let mut bytes = [0u8; 6];
     for (i, b) in bytes.iter_mut().enumerate() {
         *b = digest.get(i).copied().unwrap_or(0);
