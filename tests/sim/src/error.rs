@@ -32,7 +32,13 @@ impl PveException {
         if !msg.ends_with('\n') {
             msg.push('\n');
         }
-        Self { code: None, msg, errors: BTreeMap::new(), usage: None, preamble: String::new() }
+        Self {
+            code: None,
+            msg,
+            errors: BTreeMap::new(),
+            usage: None,
+            preamble: String::new(),
+        }
     }
 
     /// `raise_param_exc($errors)`: "400 Parameter verification failed." plus the errors.
@@ -151,7 +157,10 @@ impl SimError {
 
     /// Wraps an I/O error with what the simulator was doing.
     pub fn io(context: impl Into<String>, source: io::Error) -> Self {
-        SimError::Io { context: context.into(), source }
+        SimError::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     /// The text printed on stderr.

@@ -45,7 +45,9 @@ pub fn parse_boolean(v: &str) -> Option<bool> {
 /// `parse_size`: `\d+(\.\d+)?([KMGT](iB)?)?` in bytes.
 pub fn parse_size(v: &str) -> Option<u64> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"^(\d+(?:\.\d+)?)([KMGT](?:iB)?)?\n?\z").ok()).as_ref()?;
+    let re = RE
+        .get_or_init(|| Regex::new(r"^(\d+(?:\.\d+)?)([KMGT](?:iB)?)?\n?\z").ok())
+        .as_ref()?;
     let caps = re.captures(v)?;
     let number: f64 = caps.get(1)?.as_str().parse().ok()?;
     let factor: f64 = match caps.get(2).map(|m| m.as_str()) {
@@ -122,34 +124,47 @@ fn ipv6_re() -> String {
 
 fn ipv4_full() -> Option<&'static Regex> {
     static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    CELL.get_or_init(|| Regex::new(&format!(r"^{}\n?\z", ipv4_re())).ok()).as_ref()
+    CELL.get_or_init(|| Regex::new(&format!(r"^{}\n?\z", ipv4_re())).ok())
+        .as_ref()
 }
 
 fn ipv6_full() -> Option<&'static Regex> {
     static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    CELL.get_or_init(|| Regex::new(&format!(r"^{}\n?\z", ipv6_re())).ok()).as_ref()
+    CELL.get_or_init(|| Regex::new(&format!(r"^{}\n?\z", ipv6_re())).ok())
+        .as_ref()
 }
 
 fn cidr4() -> Option<&'static Regex> {
     static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    CELL.get_or_init(|| Regex::new(&format!(r"^{}/(\d+)\n?\z", ipv4_re())).ok()).as_ref()
+    CELL.get_or_init(|| Regex::new(&format!(r"^{}/(\d+)\n?\z", ipv4_re())).ok())
+        .as_ref()
 }
 
 fn cidr6() -> Option<&'static Regex> {
     static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    CELL.get_or_init(|| Regex::new(&format!(r"^{}/(\d+)\n?\z", ipv6_re())).ok()).as_ref()
+    CELL.get_or_init(|| Regex::new(&format!(r"^{}/(\d+)\n?\z", ipv6_re())).ok())
+        .as_ref()
 }
 
 static_re!(vmid_re, r"^[1-9][0-9]{2,8}\n?\z");
-static_re!(node_re, r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?)\n?\z");
+static_re!(
+    node_re,
+    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?)\n?\z"
+);
 static_re!(id_re, r"(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]\n?\z");
-static_re!(dns_re, r"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?)\.)*(?:[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?)\n?\z");
+static_re!(
+    dns_re,
+    r"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?)\.)*(?:[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?)\n?\z"
+);
 static_re!(tag_re, r"(?i)^[a-z0-9_][a-z0-9_\-+.]*\n?\z");
 static_re!(configid_re, r"(?i)^[a-z][a-z0-9_-]+\n?\z");
 static_re!(volid_re, r"(?i)^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)\n?\z");
 static_re!(mac_re, r"(?i)^[a-f0-9][02468ace](?::[a-f0-9]{2}){5}\n?\z");
 static_re!(iface_re, r"(?i)^[a-z][a-z0-9_]{1,20}(?:[:.]\d+)?\n?\z");
-static_re!(poolid_re, r"^[A-Za-z0-9.\-_]+(?:/[A-Za-z0-9.\-_]+){0,2}\n?\z");
+static_re!(
+    poolid_re,
+    r"^[A-Za-z0-9.\-_]+(?:/[A-Za-z0-9.\-_]+){0,2}\n?\z"
+);
 
 fn matches(re: Option<&'static Regex>, v: &str) -> bool {
     re.is_some_and(|r| r.is_match(v))
@@ -185,7 +200,10 @@ pub fn is_cidr6(v: &str) -> bool {
 /// `PVE::Storage::Plugin::parse_volume_id`.
 pub fn parse_volume_id(volid: &str) -> Option<(String, String)> {
     let caps = volid_re()?.captures(volid)?;
-    Some((caps.get(1)?.as_str().to_string(), caps.get(2)?.as_str().to_string()))
+    Some((
+        caps.get(1)?.as_str().to_string(),
+        caps.get(2)?.as_str().to_string(),
+    ))
 }
 
 /// `pve_verify_iface`.
@@ -198,13 +216,15 @@ fn startup_order_ok(v: &str) -> bool {
     if v.is_empty() || v == "0" {
         return false;
     }
-    v.split(',').filter(|p| !p.chars().all(is_perl_space)).all(|p| {
-        let num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        let p = p.strip_suffix('\n').unwrap_or(p);
-        num(p.strip_prefix("order=").unwrap_or(p))
-            || p.strip_prefix("up=").is_some_and(num)
-            || p.strip_prefix("down=").is_some_and(num)
-    })
+    v.split(',')
+        .filter(|p| !p.chars().all(is_perl_space))
+        .all(|p| {
+            let num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            let p = p.strip_suffix('\n').unwrap_or(p);
+            num(p.strip_prefix("order=").unwrap_or(p))
+                || p.strip_prefix("up=").is_some_and(num)
+                || p.strip_prefix("down=").is_some_and(num)
+        })
 }
 
 /// Host time zones, as pve_verify_timezone reads them.
@@ -230,10 +250,8 @@ fn mp_string_ok(mp: &str) -> bool {
 
 /// `verify_lxc_dev_string`.
 fn dev_string_ok(dev: &str) -> bool {
-    let bad = dev.contains("/./")
-        || dev.contains("/../")
-        || dev.ends_with("/.")
-        || dev.ends_with("/..");
+    let bad =
+        dev.contains("/./") || dev.contains("/../") || dev.ends_with("/.") || dev.ends_with("/..");
     !bad && dev.starts_with("/dev/")
 }
 
@@ -243,14 +261,24 @@ fn check_single(name: &str, v: &str) -> FormatResult {
     match name {
         "string" | "regex" => Ok(()),
         "pve-vmid" => {
-            if matches(vmid_re(), v) { Ok(()) } else { fail("value does not look like a valid VM ID\n".into()) }
+            if matches(vmid_re(), v) {
+                Ok(())
+            } else {
+                fail("value does not look like a valid VM ID\n".into())
+            }
         }
         "pve-node" => {
-            if matches(node_re(), v) { Ok(()) } else { fail("value does not look like a valid node name\n".into()) }
+            if matches(node_re(), v) {
+                Ok(())
+            } else {
+                fail("value does not look like a valid node name\n".into())
+            }
         }
         "pve-storage-id" => {
             if v.chars().count() < 2 {
-                fail(format!("storage ID '{v}' cannot be shorter than 2 characters\n"))
+                fail(format!(
+                    "storage ID '{v}' cannot be shorter than 2 characters\n"
+                ))
             } else if !matches(id_re(), v) {
                 fail(format!("storage ID '{v}' contains illegal characters\n"))
             } else {
@@ -258,13 +286,25 @@ fn check_single(name: &str, v: &str) -> FormatResult {
             }
         }
         "pve-configid" => {
-            if matches(configid_re(), v) { Ok(()) } else { fail(format!("invalid configuration ID '{v}'\n")) }
+            if matches(configid_re(), v) {
+                Ok(())
+            } else {
+                fail(format!("invalid configuration ID '{v}'\n"))
+            }
         }
         "dns-name" => {
-            if matches(dns_re(), v) { Ok(()) } else { fail("value does not look like a valid DNS name\n".into()) }
+            if matches(dns_re(), v) {
+                Ok(())
+            } else {
+                fail("value does not look like a valid DNS name\n".into())
+            }
         }
         "pve-tag" => {
-            if matches(tag_re(), v) { Ok(()) } else { fail("invalid characters in tag\n".into()) }
+            if matches(tag_re(), v) {
+                Ok(())
+            } else {
+                fail("invalid characters in tag\n".into())
+            }
         }
         "mac-addr" => {
             if matches(mac_re(), v) {
@@ -274,10 +314,18 @@ fn check_single(name: &str, v: &str) -> FormatResult {
             }
         }
         "ipv4" => {
-            if is_ipv4(v) { Ok(()) } else { fail("value does not look like a valid IPv4 address\n".into()) }
+            if is_ipv4(v) {
+                Ok(())
+            } else {
+                fail("value does not look like a valid IPv4 address\n".into())
+            }
         }
         "ipv6" => {
-            if is_ipv6(v) { Ok(()) } else { fail("value does not look like a valid IPv6 address\n".into()) }
+            if is_ipv6(v) {
+                Ok(())
+            } else {
+                fail("value does not look like a valid IPv6 address\n".into())
+            }
         }
         "ip" => {
             if is_ipv4(v) || is_ipv6(v) {
@@ -320,23 +368,45 @@ fn check_single(name: &str, v: &str) -> FormatResult {
             }
         }
         "pve-volume-id" => {
-            if parse_volume_id(v).is_some() { Ok(()) } else { fail(format!("unable to parse volume ID '{v}'\n")) }
+            if parse_volume_id(v).is_some() {
+                Ok(())
+            } else {
+                fail(format!("unable to parse volume ID '{v}'\n"))
+            }
         }
         "pve-lxc-mp-string" => {
-            if mp_string_ok(v) { Ok(()) } else { fail(format!("{v} contains illegal character sequences\n")) }
+            if mp_string_ok(v) {
+                Ok(())
+            } else {
+                fail(format!("{v} contains illegal character sequences\n"))
+            }
         }
         "pve-lxc-dev-string" => {
-            if dev_string_ok(v) { Ok(()) } else { fail(format!("{v} is not a valid device path\n")) }
+            if dev_string_ok(v) {
+                Ok(())
+            } else {
+                fail(format!("{v} is not a valid device path\n"))
+            }
         }
         "pve-startup-order" => {
-            if startup_order_ok(v) { Ok(()) } else { fail("unable to parse startup options\n".into()) }
+            if startup_order_ok(v) {
+                Ok(())
+            } else {
+                fail("unable to parse startup options\n".into())
+            }
         }
         "pve-ct-timezone" => {
-            if v == "host" || timezone_ok(v) { Ok(()) } else { fail(format!("invalid time zone '{v}'\n")) }
+            if v == "host" || timezone_ok(v) {
+                Ok(())
+            } else {
+                fail(format!("invalid time zone '{v}'\n"))
+            }
         }
         "pve-poolid" => {
             if v.split('/').count() > 3 {
-                fail(format!("pool name '{v}' nested too deeply (max levels = 3)\n"))
+                fail(format!(
+                    "pool name '{v}' nested too deeply (max levels = 3)\n"
+                ))
             } else if !matches(poolid_re(), v) {
                 fail(format!("pool name '{v}' contains invalid characters\n"))
             } else {
@@ -344,8 +414,14 @@ fn check_single(name: &str, v: &str) -> FormatResult {
             }
         }
         "pve-storage-content" => {
-            const VALID: [&str; 7] = ["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import"];
-            if VALID.contains(&v) { Ok(()) } else { fail(format!("invalid content type '{v}'\n")) }
+            const VALID: [&str; 7] = [
+                "images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import",
+            ];
+            if VALID.contains(&v) {
+                Ok(())
+            } else {
+                fail(format!("invalid content type '{v}'\n"))
+            }
         }
         other => fail(format!("undefined format '{other}'\n")),
     }
@@ -355,12 +431,18 @@ fn check_single(name: &str, v: &str) -> FormatResult {
 pub fn check_named(format: &str, value: &str) -> FormatResult {
     if let Some(base) = format.strip_suffix("-list") {
         if is_registered(base) {
-            return split_list(value).iter().try_for_each(|v| check_single(base, v));
+            return split_list(value)
+                .iter()
+                .try_for_each(|v| check_single(base, v));
         }
     }
     if let Some(base) = format.strip_suffix("-opt") {
         if is_registered(base) {
-            return if value.is_empty() || value == "0" { Ok(()) } else { check_single(base, value) };
+            return if value.is_empty() || value == "0" {
+                Ok(())
+            } else {
+                check_single(base, value)
+            };
         }
     }
     check_single(format, value)
@@ -394,12 +476,18 @@ mod tests {
 
     #[test]
     fn formats_refuse_with_proxmox_messages() {
-        assert_eq!(check_named("pve-vmid", "99").unwrap_err(), "value does not look like a valid VM ID\n");
+        assert_eq!(
+            check_named("pve-vmid", "99").unwrap_err(),
+            "value does not look like a valid VM ID\n"
+        );
         assert!(check_named("pve-vmid", "100").is_ok());
         assert!(check_named("dns-name", "a-b.example").is_ok());
         assert!(check_named("dns-name", "-ab").is_err());
         assert!(check_named("pve-tag-list", "a;b,c").is_ok());
-        assert_eq!(check_named("pve-tag-list", "a;b!").unwrap_err(), "invalid characters in tag\n");
+        assert_eq!(
+            check_named("pve-tag-list", "a;b!").unwrap_err(),
+            "invalid characters in tag\n"
+        );
         assert!(check_named("mac-addr", "BC:24:11:00:00:01").is_ok());
         assert!(check_named("mac-addr", "01:24:11:00:00:01").is_err());
         assert!(check_named("pve-ipv4-config", "10.0.0.2/24").is_ok());

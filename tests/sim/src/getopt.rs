@@ -85,7 +85,10 @@ pub fn usage(schema: &ObjectSchema, spec: &CommandSpec<'_>) -> String {
 
 /// pvesh's standard output options.
 pub fn is_format_option(key: &str) -> bool {
-    matches!(key, "output-format" | "noheader" | "noborder" | "quiet" | "human-readable")
+    matches!(
+        key,
+        "output-format" | "noheader" | "noborder" | "quiet" | "human-readable"
+    )
 }
 
 /// `get_options`: the parameters as strings (booleans normalised to "0"/"1"), including the
@@ -172,18 +175,24 @@ pub fn get_options(
                 assigned.push(*name);
             }
             None => {
-                let missing_required = spec.arg_params.iter().skip(idx).any(|p| {
-                    schema.get(p).is_none_or(|prop| !prop.optional)
-                });
+                let missing_required = spec
+                    .arg_params
+                    .iter()
+                    .skip(idx)
+                    .any(|p| schema.get(p).is_none_or(|prop| !prop.optional));
                 if missing_required {
-                    return Err(with_usage(PveException::bad_request("not enough arguments\n")));
+                    return Err(with_usage(PveException::bad_request(
+                        "not enough arguments\n",
+                    )));
                 }
                 break;
             }
         }
     }
     if rest.next().is_some() {
-        return Err(with_usage(PveException::bad_request("too many arguments\n")));
+        return Err(with_usage(PveException::bad_request(
+            "too many arguments\n",
+        )));
     }
 
     for name in spec.file_params {
@@ -241,7 +250,12 @@ mod tests {
     use crate::schema::schemas;
 
     fn spec<'a>(fixed: &'a [(&'a str, String)]) -> CommandSpec<'a> {
-        CommandSpec { prefix: "pct create", arg_params: &["vmid", "ostemplate"], fixed, ..Default::default() }
+        CommandSpec {
+            prefix: "pct create",
+            arg_params: &["vmid", "ostemplate"],
+            fixed,
+            ..Default::default()
+        }
     }
 
     fn args(a: &[&str]) -> Vec<String> {
@@ -254,7 +268,16 @@ mod tests {
         let s = &schemas().unwrap().create;
         let o = get_options(
             s,
-            &args(&["--memory", "256", "100", "--env", "A=1", "local:vztmpl/x.tar", "--env=B=2", "--unprivileged"]),
+            &args(&[
+                "--memory",
+                "256",
+                "100",
+                "--env",
+                "A=1",
+                "local:vztmpl/x.tar",
+                "--env=B=2",
+                "--unprivileged",
+            ]),
             &spec(&fixed),
         )
         .unwrap();
@@ -270,22 +293,36 @@ mod tests {
     fn refusals() {
         let fixed = [("node", "pve".to_string())];
         let s = &schemas().unwrap().create;
-        let e = get_options(s, &args(&["100", "t.tar", "--lxc.init.cmd", "x"]), &spec(&fixed)).unwrap_err();
+        let e = get_options(
+            s,
+            &args(&["100", "t.tar", "--lxc.init.cmd", "x"]),
+            &spec(&fixed),
+        )
+        .unwrap_err();
         assert_eq!(
             e.render(),
             "Unknown option: lxc.init.cmd\n400 unable to parse option\npct create <vmid> <ostemplate> [OPTIONS]\n"
         );
-        let e = get_options(s, &args(&["100", "t.tar", "--mem", "512"]), &spec(&fixed)).unwrap_err();
+        let e =
+            get_options(s, &args(&["100", "t.tar", "--mem", "512"]), &spec(&fixed)).unwrap_err();
         assert!(e.render().starts_with("Unknown option: mem\n"));
         let e = get_options(s, &args(&["100"]), &spec(&fixed)).unwrap_err();
         assert!(e.render().starts_with("400 not enough arguments\n"));
         let e = get_options(s, &args(&["100", "a", "b"]), &spec(&fixed)).unwrap_err();
         assert!(e.render().starts_with("400 too many arguments\n"));
-        let e = get_options(s, &args(&["--unprivileged", "100", "t.tar"]), &spec(&fixed)).unwrap_err();
+        let e =
+            get_options(s, &args(&["--unprivileged", "100", "t.tar"]), &spec(&fixed)).unwrap_err();
         // Getopt takes "100" as the flag's value, so only one positional argument is left.
         assert!(e.render().starts_with("400 not enough arguments\n"));
-        let e = get_options(s, &args(&["100", "t.tar", "--unprivileged", "maybe"]), &spec(&fixed)).unwrap_err();
-        assert!(e.render().starts_with("400 unable to parse boolean option\n"));
+        let e = get_options(
+            s,
+            &args(&["100", "t.tar", "--unprivileged", "maybe"]),
+            &spec(&fixed),
+        )
+        .unwrap_err();
+        assert!(e
+            .render()
+            .starts_with("400 unable to parse boolean option\n"));
         let e = get_options(s, &args(&["100", "t.tar", "--node", "x"]), &spec(&fixed)).unwrap_err();
         assert!(e.render().starts_with("Unknown option: node\n"));
     }

@@ -22,7 +22,9 @@ impl CgroupInfo {
         let mut v2_path: Option<String> = None;
         for line in mounts.lines() {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(dir), Some(fstype), Some(opts)) = (fields.get(1), fields.get(2), fields.get(3)) else {
+            let (Some(dir), Some(fstype), Some(opts)) =
+                (fields.get(1), fields.get(2), fields.get(3))
+            else {
                 continue;
             };
             match *fstype {
@@ -34,7 +36,17 @@ impl CgroupInfo {
                 }
                 "cgroup" => {
                     for opt in opts.split(',') {
-                        if matches!(opt, "cpu" | "cpuacct" | "cpuset" | "memory" | "devices" | "freezer" | "blkio" | "pids") {
+                        if matches!(
+                            opt,
+                            "cpu"
+                                | "cpuacct"
+                                | "cpuset"
+                                | "memory"
+                                | "devices"
+                                | "freezer"
+                                | "blkio"
+                                | "pids"
+                        ) {
                             info.v1.insert(opt.to_string());
                         }
                     }
@@ -43,7 +55,8 @@ impl CgroupInfo {
             }
         }
         if let Some(p) = v2_path {
-            let controllers = fs::read_to_string(format!("{p}/cgroup.controllers")).unwrap_or_default();
+            let controllers =
+                fs::read_to_string(format!("{p}/cgroup.controllers")).unwrap_or_default();
             info.v2 = controllers.split_whitespace().map(str::to_string).collect();
         }
         info
@@ -52,10 +65,20 @@ impl CgroupInfo {
     /// The cpuset hierarchy version and the CPUs it offers (`cpuset_controller_path`).
     pub fn cpuset(&self) -> Option<(u8, Vec<u32>)> {
         let (ver, text) = if self.v2.contains("cpuset") {
-            let base = if self.unified { "/sys/fs/cgroup" } else { "/sys/fs/cgroup/unified" };
-            (2, fs::read_to_string(format!("{base}/cpuset.cpus.effective")).ok()?)
+            let base = if self.unified {
+                "/sys/fs/cgroup"
+            } else {
+                "/sys/fs/cgroup/unified"
+            };
+            (
+                2,
+                fs::read_to_string(format!("{base}/cpuset.cpus.effective")).ok()?,
+            )
         } else if self.v1.contains("cpuset") {
-            (1, fs::read_to_string("/sys/fs/cgroup/cpuset/cpuset.effective_cpus").ok()?)
+            (
+                1,
+                fs::read_to_string("/sys/fs/cgroup/cpuset/cpuset.effective_cpus").ok()?,
+            )
         } else {
             return None;
         };
@@ -93,7 +116,11 @@ pub fn short_cpu_list(cpus: &[u32]) -> String {
             end += 1;
             i += 1;
         }
-        out.push(if end == start { start.to_string() } else { format!("{start}-{end}") });
+        out.push(if end == start {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
         i += 1;
     }
     out.join(",")
@@ -101,7 +128,9 @@ pub fn short_cpu_list(cpus: &[u32]) -> String {
 
 /// Number of CPUs (`$cpuinfo->{cpus}`).
 pub fn cpu_count() -> u64 {
-    std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get() as u64)
+        .unwrap_or(1)
 }
 
 #[cfg(test)]

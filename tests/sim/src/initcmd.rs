@@ -70,7 +70,10 @@ mod tests {
 
     #[test]
     fn plain_and_quoted_words() {
-        assert_eq!(s("/bin/sh -c 'echo a b'"), vec!["/bin/sh", "-c", "echo a b"]);
+        assert_eq!(
+            s("/bin/sh -c 'echo a b'"),
+            vec!["/bin/sh", "-c", "echo a b"]
+        );
         assert_eq!(s("  a\t\"b 'c'\"  "), vec!["a", "b 'c'"]);
         assert_eq!(s("''"), vec![""]);
     }
@@ -92,7 +95,12 @@ mod tests {
         let cmd = "/bin/sh -c 'echo \"uid=$(id -u) gid=$(id -g) cwd=$(pwd)\"' \"it's a test\"";
         assert_eq!(
             s(cmd),
-            vec!["/bin/sh", "-c", "echo \"uid=$(id -u) gid=$(id -g) cwd=$(pwd)\"", "it's a test"]
+            vec![
+                "/bin/sh",
+                "-c",
+                "echo \"uid=$(id -u) gid=$(id -g) cwd=$(pwd)\"",
+                "it's a test"
+            ]
         );
     }
 }

@@ -58,15 +58,27 @@ pub fn root_tag(sim: &Sim) -> String {
 }
 
 fn parse_features(sim: &Sim, value: Option<&str>) -> SimResult<PropMap> {
-    let Some(value) = value else { return Ok(PropMap::new()) };
-    let Some(Format::Props(fmt)) = sim.schemas.confdesc.get("features").and_then(|p| p.format.as_ref()) else {
+    let Some(value) = value else {
+        return Ok(PropMap::new());
+    };
+    let Some(Format::Props(fmt)) = sim
+        .schemas
+        .confdesc
+        .get("features")
+        .and_then(|p| p.format.as_ref())
+    else {
         return Err(SimError::Schema("features is not a property string".into()));
     };
     propstring::parse(fmt, value, None).map_err(SimError::die)
 }
 
 fn parse_net(sim: &Sim, value: &str) -> SimResult<PropMap> {
-    let Some(Format::Props(fmt)) = sim.schemas.confdesc.get("net0").and_then(|p| p.format.as_ref()) else {
+    let Some(Format::Props(fmt)) = sim
+        .schemas
+        .confdesc
+        .get("net0")
+        .and_then(|p| p.format.as_ref())
+    else {
         return Err(SimError::Schema("net is not a property string".into()));
     };
     propstring::parse(fmt, value, None).map_err(SimError::die)
@@ -75,13 +87,17 @@ fn parse_net(sim: &Sim, value: &str) -> SimResult<PropMap> {
 /// `PVE::Network::read_bridge_mtu`, against the simulated `/sys/class/net`.
 pub fn read_bridge_mtu(sim: &Sim, bridge: &str) -> SimResult<u32> {
     let path = sim.path(&format!("/sys/class/net/{bridge}/mtu"));
-    let first = std::fs::read_to_string(&path).ok().and_then(|t| t.lines().next().map(str::to_string));
+    let first = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| t.lines().next().map(str::to_string));
     let Some(mtu) = first.filter(|m| !m.is_empty()) else {
         return Err(SimError::die(format!("bridge '{bridge}' does not exist\n")));
     };
-    mtu.trim()
-        .parse()
-        .map_err(|_| SimError::die(format!("unexpeted error: unable to parse mtu value '{mtu}' as integer\n")))
+    mtu.trim().parse().map_err(|_| {
+        SimError::die(format!(
+            "unexpeted error: unable to parse mtu value '{mtu}' as integer\n"
+        ))
+    })
 }
 
 fn flag(map: &PropMap, key: &str) -> bool {
@@ -94,7 +110,12 @@ pub fn clamp_cpu_shares(shares: u64) -> u64 {
 }
 
 /// Builds the LXC config for CT `vmid` from its (pending-applied) main section.
-pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Section) -> SimResult<LxcPlan> {
+pub fn update_lxc_config(
+    sim: &Sim,
+    storages: &Storages,
+    vmid: &str,
+    conf: &Section,
+) -> SimResult<LxcPlan> {
     let dir = sim.lxc_path().join(vmid);
     let cg = CgroupInfo::probe();
     let tag = root_tag(sim);
@@ -110,32 +131,55 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
     ));
     line("# adaptations to this host are marked 'pve-sim:' (see tests/sim/README.md).");
     line("lxc.cgroup.relative = 0");
-    line(&format!("# pve-sim: Proxmox uses lxc.monitor/{vmid} and lxc/{vmid}; tagged per state root here."));
-    line(&format!("lxc.cgroup.dir.monitor = lxc.monitor/pve-sim-{tag}-{vmid}"));
-    line(&format!("lxc.cgroup.dir.container = lxc/pve-sim-{tag}-{vmid}"));
+    line(&format!(
+        "# pve-sim: Proxmox uses lxc.monitor/{vmid} and lxc/{vmid}; tagged per state root here."
+    ));
+    line(&format!(
+        "lxc.cgroup.dir.monitor = lxc.monitor/pve-sim-{tag}-{vmid}"
+    ));
+    line(&format!(
+        "lxc.cgroup.dir.container = lxc/pve-sim-{tag}-{vmid}"
+    ));
     line("lxc.cgroup.dir.container.inner = ns");
 
-    let arch = conf.get("arch").ok_or_else(|| SimError::die("missing 'arch' - internal error"))?;
+    let arch = conf
+        .get("arch")
+        .ok_or_else(|| SimError::die("missing 'arch' - internal error"))?;
     line(&format!("lxc.arch = {arch}"));
 
     let custom_idmap = conf.has_lxc_entry("lxc.idmap");
     let unprivileged = conf.get("unprivileged") == Some("1") || custom_idmap;
-    let ostype = conf.get("ostype").ok_or_else(|| SimError::die("missing 'ostype' - internal error"))?;
+    let ostype = conf
+        .get("ostype")
+        .ok_or_else(|| SimError::die("missing 'ostype' - internal error"))?;
 
     let include = |name: &str, fallback: &str| {
         let p = format!("{LXC_CONFIG_PATH}/{name}");
-        if Path::new(&p).is_file() { p } else { format!("{LXC_CONFIG_PATH}/{fallback}") }
+        if Path::new(&p).is_file() {
+            p
+        } else {
+            format!("{LXC_CONFIG_PATH}/{fallback}")
+        }
     };
-    line(&format!("lxc.include = {}", include(&format!("{ostype}.common.conf"), "common.conf")));
+    line(&format!(
+        "lxc.include = {}",
+        include(&format!("{ostype}.common.conf"), "common.conf")
+    ));
     if unprivileged {
-        line(&format!("lxc.include = {}", include(&format!("{ostype}.userns.conf"), "userns.conf")));
+        line(&format!(
+            "lxc.include = {}",
+            include(&format!("{ostype}.userns.conf"), "userns.conf")
+        ));
     }
 
     let features = parse_features(sim, conf.get("features"))?;
 
     // Seccomp (make_seccomp_config).
     if conf.has_lxc_entry("lxc.seccomp.profile") {
-        let used: Vec<&str> = ["keyctl", "mknod"].into_iter().filter(|f| flag(&features, f)).collect();
+        let used: Vec<&str> = ["keyctl", "mknod"]
+            .into_iter()
+            .filter(|f| flag(&features, f))
+            .collect();
         if !used.is_empty() {
             crate::task::warn(&format!(
                 "explicitly configured lxc.seccomp.profile overrides the following settings: {}\n",
@@ -147,19 +191,28 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
         if !flag(&features, "keyctl") {
             rules.insert("keyctl", vec!["errno 38".into()]);
         }
-        rules.insert("ioctl", vec!["errno 1 [1,0x9400,SCMP_CMP_MASKED_EQ,0xff00]".into()]);
+        rules.insert(
+            "ioctl",
+            vec!["errno 1 [1,0x9400,SCMP_CMP_MASKED_EQ,0xff00]".into()],
+        );
         rules.insert("socket", vec!["errno 97 [0,38,SCMP_CMP_EQ]".into()]);
         if flag(&features, "mknod") {
             line("lxc.seccomp.notify.proxy = unix:/run/pve-lxc-syscalld/socket");
             line(&format!("lxc.seccomp.notify.cookie = {vmid}"));
-            rules.insert("mknod", vec![
-                "notify [1,8192,SCMP_CMP_MASKED_EQ,61440]".into(),
-                "notify [1,24576,SCMP_CMP_MASKED_EQ,61440]".into(),
-            ]);
-            rules.insert("mknodat", vec![
-                "notify [2,8192,SCMP_CMP_MASKED_EQ,61440]".into(),
-                "notify [2,24576,SCMP_CMP_MASKED_EQ,61440]".into(),
-            ]);
+            rules.insert(
+                "mknod",
+                vec![
+                    "notify [1,8192,SCMP_CMP_MASKED_EQ,61440]".into(),
+                    "notify [1,24576,SCMP_CMP_MASKED_EQ,61440]".into(),
+                ],
+            );
+            rules.insert(
+                "mknodat",
+                vec![
+                    "notify [2,8192,SCMP_CMP_MASKED_EQ,61440]".into(),
+                    "notify [2,24576,SCMP_CMP_MASKED_EQ,61440]".into(),
+                ],
+            );
         }
         let mut extra = String::new();
         for (syscall, list) in &rules {
@@ -178,7 +231,10 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
 
     // AppArmor (make_apparmor_config).
     let mut profile_uses = Vec::new();
-    let mut aa = vec!["lxc.apparmor.profile = generated".to_string(), "lxc.apparmor.raw = allow mqueue,".to_string()];
+    let mut aa = vec![
+        "lxc.apparmor.profile = generated".to_string(),
+        "lxc.apparmor.raw = allow mqueue,".to_string(),
+    ];
     if flag(&features, "fuse") {
         profile_uses.push("features:fuse");
     }
@@ -225,14 +281,22 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
         if index_of(key, "dev").is_none() {
             continue;
         }
-        let Some(Format::Props(fmt)) = sim.schemas.confdesc.get(key).and_then(|p| p.format.as_ref()) else {
+        let Some(Format::Props(fmt)) = sim
+            .schemas
+            .confdesc
+            .get(key)
+            .and_then(|p| p.format.as_ref())
+        else {
             continue;
         };
         let dev = propstring::parse(fmt, value, None).map_err(SimError::die)?;
-        let path = dev
-            .get("path")
-            .ok_or_else(|| SimError::die(format!("Path is not defined for passthrough device {key}\n")))?;
-        let meta = std::fs::metadata(path).map_err(|_| SimError::die(format!("Device {path} does not exist\n")))?;
+        let path = dev.get("path").ok_or_else(|| {
+            SimError::die(format!(
+                "Path is not defined for passthrough device {key}\n"
+            ))
+        })?;
+        let meta = std::fs::metadata(path)
+            .map_err(|_| SimError::die(format!("Device {path} does not exist\n")))?;
         let ft = meta.file_type();
         if !ft.is_block_device() && !ft.is_char_device() {
             return Err(SimError::die(format!("{path} is not a device\n")));
@@ -241,13 +305,19 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
         let (major, minor) = (libc::major(rdev), libc::minor(rdev));
         let kind = if ft.is_block_device() { 'b' } else { 'c' };
         let perms = if flag(&dev, "deny-write") { "r" } else { "rw" };
-        line(&format!("lxc.cgroup2.devices.allow = {kind} {major}:{minor} {perms}"));
+        line(&format!(
+            "lxc.cgroup2.devices.allow = {kind} {major}:{minor} {perms}"
+        ));
         if flag(&dev, "deny-write") {
-            line(&format!("lxc.cgroup2.devices.deny = {kind} {major}:{minor} w"));
+            line(&format!(
+                "lxc.cgroup2.devices.deny = {kind} {major}:{minor} w"
+            ));
         }
         if cg.v1.contains("devices") {
             line("# pve-sim: the devices controller is cgroup v1 on this host");
-            line(&format!("lxc.cgroup.devices.allow = {kind} {major}:{minor} {perms}"));
+            line(&format!(
+                "lxc.cgroup.devices.allow = {kind} {major}:{minor} {perms}"
+            ));
         }
         device_mounts.push(path.clone());
     }
@@ -263,10 +333,16 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
     }
     line(&format!("lxc.tty.max = {}", conf.get("tty").unwrap_or("2")));
     line("lxc.environment = TERM=linux");
-    let hostname = conf.get("hostname").map(str::to_string).unwrap_or_else(|| format!("CT{vmid}"));
+    let hostname = conf
+        .get("hostname")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("CT{vmid}"));
     line(&format!("lxc.uts.name = {hostname}"));
 
-    let memory: u64 = conf.get("memory").and_then(|m| m.parse().ok()).unwrap_or(512);
+    let memory: u64 = conf
+        .get("memory")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(512);
     let swap: u64 = conf.get("swap").and_then(|m| m.parse().ok()).unwrap_or(0);
     let (mem_max, mem_high) = memory_constraints(memory);
     let mem_lines = [
@@ -275,11 +351,21 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
         format!("lxc.cgroup2.memory.swap.max = {}", swap * 1024 * 1024),
     ];
     let mut cpu_lines = Vec::new();
-    if let Some(limit) = conf.get("cpulimit").and_then(|c| c.parse::<f64>().ok()).filter(|c| *c != 0.0) {
-        cpu_lines.push(format!("lxc.cgroup2.cpu.max = {} 100000", (100000.0 * limit) as u64));
+    if let Some(limit) = conf
+        .get("cpulimit")
+        .and_then(|c| c.parse::<f64>().ok())
+        .filter(|c| *c != 0.0)
+    {
+        cpu_lines.push(format!(
+            "lxc.cgroup2.cpu.max = {} 100000",
+            (100000.0 * limit) as u64
+        ));
     }
     if let Some(shares) = conf.get("cpuunits").and_then(|c| c.parse::<u64>().ok()) {
-        cpu_lines.push(format!("lxc.cgroup2.cpu.weight = {}", clamp_cpu_shares(shares)));
+        cpu_lines.push(format!(
+            "lxc.cgroup2.cpu.weight = {}",
+            clamp_cpu_shares(shares)
+        ));
     }
     for (controller, lines) in [("memory", mem_lines.to_vec()), ("cpu", cpu_lines)] {
         if cg.v2.contains(controller) {
@@ -288,12 +374,16 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
             }
         } else {
             for l in lines {
-                line(&format!("# pve-sim: dropped, this host's cgroup2 has no {controller} controller: {l}"));
+                line(&format!(
+                    "# pve-sim: dropped, this host's cgroup2 has no {controller} controller: {l}"
+                ));
             }
         }
     }
 
-    let rootfs_value = conf.get("rootfs").ok_or_else(|| SimError::die("missing 'rootfs' configuration\n"))?;
+    let rootfs_value = conf
+        .get("rootfs")
+        .ok_or_else(|| SimError::die("missing 'rootfs' configuration\n"))?;
     let rootfs = parse_volume(sim.schemas, "rootfs", rootfs_value).map_err(SimError::die)?;
     let rootfs_path = volume_host_path(sim, storages, "rootfs", rootfs.kind, rootfs.volume())?;
     line(&format!("# pve-sim: Proxmox writes /var/lib/lxc/{vmid}/rootfs and mounts the volume there in its prestart hook."));
@@ -303,13 +393,19 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
         rootfs_opts.push("ro".into());
     }
     if let Some(mo) = rootfs.props.get("mountoptions") {
-        rootfs_opts.extend(mo.split(';').filter(|o| *o != "discard").map(str::to_string));
+        rootfs_opts.extend(
+            mo.split(';')
+                .filter(|o| *o != "discard")
+                .map(str::to_string),
+        );
     }
     if !rootfs_opts.is_empty() {
         line(&format!("lxc.rootfs.options = {}", rootfs_opts.join(",")));
     }
     if rootfs.props.contains_key("idmap") {
-        return Err(SimError::Setup("per-mount-point idmap (rootfs) is not simulated".into()));
+        return Err(SimError::Setup(
+            "per-mount-point idmap (rootfs) is not simulated".into(),
+        ));
     }
 
     if let Some(ep) = conf.get("entrypoint") {
@@ -317,7 +413,9 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
     }
 
     for (key, value) in &conf.keys {
-        let Some(index) = index_of(key, "net") else { continue };
+        let Some(index) = index_of(key, "net") else {
+            continue;
+        };
         let d = parse_net(sim, value)?;
         line(&format!("lxc.net.{index}.type = veth"));
         line(&format!("# pve-sim: no lxc.net.{index}.veth.pair (Proxmox: veth{vmid}i{index}); LXC picks a unique host-side name"));
@@ -329,9 +427,15 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
         }
         let bridge = d.get("bridge").map(String::as_str).unwrap_or("");
         let bridge_mtu = read_bridge_mtu(sim, bridge)?;
-        let mtu: u32 = d.get("mtu").and_then(|m| m.parse().ok()).filter(|m| *m != 0).unwrap_or(bridge_mtu);
+        let mtu: u32 = d
+            .get("mtu")
+            .and_then(|m| m.parse().ok())
+            .filter(|m| *m != 0)
+            .unwrap_or(bridge_mtu);
         if mtu > bridge_mtu {
-            return Err(SimError::die(format!("{key}: MTU size '{mtu}' is bigger than bridge MTU '{bridge_mtu}'\n")));
+            return Err(SimError::die(format!(
+                "{key}: MTU size '{mtu}' is bigger than bridge MTU '{bridge_mtu}'\n"
+            )));
         }
         line(&format!("lxc.net.{index}.mtu = {mtu}"));
         line(&format!("# pve-sim: not attached to bridge '{bridge}'; Proxmox adds lxc.net.{index}.script.up = /usr/share/lxc/lxcnetaddbr"));
@@ -361,7 +465,9 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
 
     if let Some(env) = &conf.env {
         for var in env.split('\0').filter(|v| !v.is_empty()) {
-            line("# pve-sim: Proxmox writes lxc.environment.runtime, which LXC 5.0.2 does not know");
+            line(
+                "# pve-sim: Proxmox writes lxc.environment.runtime, which LXC 5.0.2 does not know",
+            );
             line(&format!("lxc.environment = {var}"));
         }
     }
@@ -375,13 +481,21 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
         }
         let mp = parse_volume(sim.schemas, key, value).map_err(SimError::die)?;
         if mp.kind == MpType::Device {
-            return Err(SimError::Setup(format!("{key}: device mount points are not simulated")));
+            return Err(SimError::Setup(format!(
+                "{key}: device mount points are not simulated"
+            )));
         }
         if mp.props.contains_key("idmap") {
-            return Err(SimError::Setup(format!("{key}: per-mount-point idmap is not simulated")));
+            return Err(SimError::Setup(format!(
+                "{key}: per-mount-point idmap is not simulated"
+            )));
         }
         let src = volume_host_path(sim, storages, key, mp.kind, mp.volume())?;
-        mps.push((mp.mp().to_string(), src.display().to_string(), mp.props.clone()));
+        mps.push((
+            mp.mp().to_string(),
+            src.display().to_string(),
+            mp.props.clone(),
+        ));
     }
     mps.sort_by(|a, b| a.0.cmp(&b.0));
     for (target, src, props) in mps {
@@ -390,7 +504,11 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
             opts.push("ro".into());
         }
         if let Some(mo) = props.get("mountoptions") {
-            opts.extend(mo.split(';').filter(|o| *o != "discard").map(str::to_string));
+            opts.extend(
+                mo.split(';')
+                    .filter(|o| *o != "discard")
+                    .map(str::to_string),
+            );
         }
         line("# pve-sim: Proxmox mounts mount points in its prestart hook");
         line(&format!(
@@ -401,7 +519,10 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
     }
     for path in device_mounts {
         line("# pve-sim: Proxmox creates passthrough device nodes in its autodev hook");
-        line(&format!("lxc.mount.entry = {path} {} none bind,create=file 0 0", path.trim_start_matches('/')));
+        line(&format!(
+            "lxc.mount.entry = {path} {} none bind,create=file 0 0",
+            path.trim_start_matches('/')
+        ));
     }
 
     let console_log = console_log_path(sim, vmid);
@@ -423,7 +544,9 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
                 line(&format!("lxc.environment = {v}"));
             }
             "lxc.environment.hooks" => {
-                line(&format!("# pve-sim: dropped, LXC 5.0.2 has no lxc.environment.hooks: {k} = {v}"));
+                line(&format!(
+                    "# pve-sim: dropped, LXC 5.0.2 has no lxc.environment.hooks: {k} = {v}"
+                ));
             }
             _ => line(&format!("{k} = {v}")),
         }
@@ -435,32 +558,53 @@ pub fn update_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &Sect
                 // pve-sim: Proxmox picks a random subset; the first N are taken for reproducibility.
                 let chosen: Vec<u32> = cpus.into_iter().take(cores).collect();
                 let v = if ver == 1 { "" } else { "2" };
-                line(&format!("lxc.cgroup{v}.cpuset.cpus = {}", short_cpu_list(&chosen)));
+                line(&format!(
+                    "lxc.cgroup{v}.cpuset.cpus = {}",
+                    short_cpu_list(&chosen)
+                ));
             }
         }
     }
 
     let init_argv = init_cmd.map(|c| split_quoted(&c)).unwrap_or_default();
-    Ok(LxcPlan { config: raw, files, init_argv, console_log })
+    Ok(LxcPlan {
+        config: raw,
+        files,
+        init_argv,
+        console_log,
+    })
 }
 
 /// The index of an indexed key (`net3` → `3`).
 pub fn index_of<'a>(key: &'a str, prefix: &str) -> Option<&'a str> {
-    key.strip_prefix(prefix).filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+    key.strip_prefix(prefix)
+        .filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `calculate_memory_constraints`.
 pub fn memory_constraints(memory: u64) -> (u64, u64) {
     let max = memory * 1024 * 1024;
-    let high = if memory >= 16 * 1024 { (memory - 128) * 1024 * 1024 } else { memory * 1024 * 1016 };
+    let high = if memory >= 16 * 1024 {
+        (memory - 128) * 1024 * 1024
+    } else {
+        memory * 1024 * 1016
+    };
     (max, high)
 }
 
 /// The host path behind a rootfs or mount point.
-pub fn volume_host_path(sim: &Sim, storages: &Storages, key: &str, kind: MpType, volume: &str) -> SimResult<PathBuf> {
+pub fn volume_host_path(
+    sim: &Sim,
+    storages: &Storages,
+    key: &str,
+    kind: MpType,
+    volume: &str,
+) -> SimResult<PathBuf> {
     match kind {
         MpType::Volume => storages.path(sim, volume),
         MpType::Bind => Ok(PathBuf::from(volume)),
-        MpType::Device => Err(SimError::Setup(format!("{key}: device mount points are not simulated"))),
+        MpType::Device => Err(SimError::Setup(format!(
+            "{key}: device mount points are not simulated"
+        ))),
     }
 }

@@ -94,7 +94,10 @@ pub fn parse_volume(schemas: &Schemas, key: &str, value: &str) -> Result<MountPo
                 let parts: Vec<&str> = entry.split(':').collect();
                 let ok = parts.len() == 4
                     && matches!(parts.first(), Some(&"u") | Some(&"g"))
-                    && parts.iter().skip(1).all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+                    && parts
+                        .iter()
+                        .skip(1)
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
                 if !ok {
                     return Err(format!("failed to parse mount point idmap: {entry}\n"));
                 }
@@ -109,9 +112,17 @@ pub fn parse_volume(schemas: &Schemas, key: &str, value: &str) -> Result<MountPo
 }
 
 /// `print_ct_mountpoint($mp, $nomp)`: printed with the `mpN` format, without `mp` for rootfs.
-pub fn print_mountpoint(schemas: &Schemas, mp: &MountPoint, is_rootfs: bool) -> Result<String, String> {
+pub fn print_mountpoint(
+    schemas: &Schemas,
+    mp: &MountPoint,
+    is_rootfs: bool,
+) -> Result<String, String> {
     let format = props_format(schemas, "mp0").ok_or_else(|| "no mp format\n".to_string())?;
-    let skip: &[&str] = if is_rootfs { &["type", "mp"] } else { &["type"] };
+    let skip: &[&str] = if is_rootfs {
+        &["type", "mp"]
+    } else {
+        &["type"]
+    };
     propstring::print(&mp.props, &format, skip)
 }
 
@@ -122,7 +133,9 @@ pub fn volumes_in_use(schemas: &Schemas, section: &Section) -> Vec<String> {
         if key != "rootfs" && !is_indexed(key, "mp") {
             continue;
         }
-        let Ok(mp) = parse_volume(schemas, key, value) else { continue };
+        let Ok(mp) = parse_volume(schemas, key, value) else {
+            continue;
+        };
         if mp.kind == MpType::Volume && crate::formats::parse_volume_id(mp.volume()).is_some() {
             out.push(mp.volume().to_string());
         }

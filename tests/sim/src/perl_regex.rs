@@ -16,14 +16,20 @@ pub struct PatternError {
 
 /// Rewrites Perl-only syntax into `regex` syntax.
 pub fn translate(perl: &str) -> Result<String, PatternError> {
-    let fail = |reason: &str| PatternError { pattern: perl.to_string(), reason: reason.to_string() };
+    let fail = |reason: &str| PatternError {
+        pattern: perl.to_string(),
+        reason: reason.to_string(),
+    };
     let chars: Vec<char> = perl.chars().collect();
     let mut out = String::with_capacity(perl.len() + 8);
     let mut i = 0;
     while let Some(&c) = chars.get(i) {
         match c {
             '\\' => {
-                let next = chars.get(i + 1).copied().ok_or_else(|| fail("trailing backslash"))?;
+                let next = chars
+                    .get(i + 1)
+                    .copied()
+                    .ok_or_else(|| fail("trailing backslash"))?;
                 if next == '0' && !chars.get(i + 2).is_some_and(|d| d.is_ascii_digit()) {
                     // `\0` is NUL in Perl; the regex crate has no octal escapes.
                     out.push_str("\\x00");
@@ -74,14 +80,19 @@ pub fn translate(perl: &str) -> Result<String, PatternError> {
 /// Compiles a schema pattern the way Proxmox applies it: `m/^$pattern$/`.
 pub fn anchored(perl: &str) -> Result<Regex, PatternError> {
     let body = translate(perl)?;
-    Regex::new(&format!("^(?:{body})\\n?\\z"))
-        .map_err(|e| PatternError { pattern: perl.to_string(), reason: e.to_string() })
+    Regex::new(&format!("^(?:{body})\\n?\\z")).map_err(|e| PatternError {
+        pattern: perl.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Compiles a Perl pattern used as-is (the caller's own anchors apply).
 pub fn unanchored(perl: &str) -> Result<Regex, PatternError> {
     let body = translate(perl)?;
-    Regex::new(&body).map_err(|e| PatternError { pattern: perl.to_string(), reason: e.to_string() })
+    Regex::new(&body).map_err(|e| PatternError {
+        pattern: perl.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -90,7 +101,10 @@ mod tests {
 
     #[test]
     fn caret_groups_become_plain_groups() {
-        assert_eq!(translate("(?^:\\d+(?:;\\d+)*)").unwrap(), "(?:\\d+(?:;\\d+)*)");
+        assert_eq!(
+            translate("(?^:\\d+(?:;\\d+)*)").unwrap(),
+            "(?:\\d+(?:;\\d+)*)"
+        );
         assert_eq!(translate("(?^i:ab)").unwrap(), "(?i:ab)");
     }
 

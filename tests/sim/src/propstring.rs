@@ -20,22 +20,30 @@ pub fn parse(format: &PropFormat, data: &str, path: Option<&str>) -> Result<Prop
         }
         if let Some((k, v)) = split_key_value(part) {
             if res.contains_key(k) {
-                return Err(format!("duplicate key in comma-separated list property: {k}\n"));
+                return Err(format!(
+                    "duplicate key in comma-separated list property: {k}\n"
+                ));
             }
             let Some(schema) = format.props.get(k) else {
-                return Err(format!("invalid key in comma-separated list property: {k}\n"));
+                return Err(format!(
+                    "invalid key in comma-separated list property: {k}\n"
+                ));
             };
             res.insert(k.to_string(), normalise_bool(schema.ty, v));
         } else if !part.contains('=') {
             if let Some(dk) = &default_key_used {
-                return Err(format!("duplicate key in comma-separated list property: {dk}\n"));
+                return Err(format!(
+                    "duplicate key in comma-separated list property: {dk}\n"
+                ));
             }
             let Some(dk) = format.default_key() else {
                 return Err("value without key, but schema does not define a default key\n".into());
             };
             default_key_used = Some(dk.to_string());
             if res.get(dk).is_some_and(|v| perl_true(v)) {
-                return Err(format!("duplicate key in comma-separated list property: {dk}\n"));
+                return Err(format!(
+                    "duplicate key in comma-separated list property: {dk}\n"
+                ));
             }
             let ty = format.props.get(dk).map(|p| p.ty).unwrap_or(Type::String);
             res.insert(dk.to_string(), normalise_bool(ty, part));
@@ -46,7 +54,13 @@ pub fn parse(format: &PropFormat, data: &str, path: Option<&str>) -> Result<Prop
     let mut errors = Errors::new();
     validate::check_props(path, &format.props, &res, &mut errors);
     if !errors.is_empty() {
-        let e = PveException { code: None, msg: "format error\n".into(), errors, usage: None, preamble: String::new() };
+        let e = PveException {
+            code: None,
+            msg: "format error\n".into(),
+            errors,
+            usage: None,
+            preamble: String::new(),
+        };
         return Err(e.render());
     }
     Ok(res)
@@ -86,11 +100,19 @@ pub fn print(data: &PropMap, format: &PropFormat, skip: &[&str]) -> Result<Strin
         validate::check_prop(data.get(k).map(String::as_str), prop, k, &mut errors);
     }
     if !errors.is_empty() {
-        let e = PveException { code: None, msg: "format error\n".into(), errors, usage: None, preamble: String::new() };
+        let e = PveException {
+            code: None,
+            msg: "format error\n".into(),
+            errors,
+            usage: None,
+            preamble: String::new(),
+        };
         return Err(e.render());
     }
     let render = |key: &str, bare: bool| -> Result<Option<String>, String> {
-        let Some(value) = data.get(key) else { return Ok(None) };
+        let Some(value) = data.get(key) else {
+            return Ok(None);
+        };
         let Some(prop) = format.props.get(key) else {
             return Err(format!("invalid key '{key}'\n"));
         };
@@ -149,8 +171,16 @@ mod tests {
     #[test]
     fn net_prints_in_canonical_order() {
         let f = fmt("net0");
-        let m = parse(&f, "bridge=vmbr0,ip=dhcp,name=eth0,firewall=yes", Some("net0")).unwrap();
-        assert_eq!(print(&m, &f, &[]).unwrap(), "name=eth0,bridge=vmbr0,firewall=1,ip=dhcp");
+        let m = parse(
+            &f,
+            "bridge=vmbr0,ip=dhcp,name=eth0,firewall=yes",
+            Some("net0"),
+        )
+        .unwrap();
+        assert_eq!(
+            print(&m, &f, &[]).unwrap(),
+            "name=eth0,bridge=vmbr0,firewall=1,ip=dhcp"
+        );
     }
 
     #[test]
@@ -184,6 +214,9 @@ mod tests {
             parse(&r, "local:8,local:9", None).unwrap_err(),
             "duplicate key in comma-separated list property: volume\n"
         );
-        assert_eq!(parse(&r, "size=", None).unwrap_err(), "missing key in comma-separated list property\n");
+        assert_eq!(
+            parse(&r, "size=", None).unwrap_err(),
+            "missing key in comma-separated list property\n"
+        );
     }
 }

@@ -40,7 +40,10 @@ fn missing_tool(name: &str, e: std::io::Error) -> SimError {
 
 /// `check_running` plus `find_lxc_pid`.
 pub fn state(sim: &Sim, vmid: &str) -> SimResult<CtState> {
-    let stopped = CtState { running: false, pid: None };
+    let stopped = CtState {
+        running: false,
+        pid: None,
+    };
     if !sim.lxc_path().join(vmid).join("config").exists() {
         return Ok(stopped);
     }
@@ -76,10 +79,12 @@ pub fn start(sim: &Sim, vmid: &str, plan: &LxcPlan, debug: bool) -> SimResult<()
     let dir = sim.lxc_path().join(vmid);
     mkdir_p(&dir)?;
     for (path, content) in &plan.files {
-        fs::write(path, content).map_err(|e| SimError::io(format!("write {}", path.display()), e))?;
+        fs::write(path, content)
+            .map_err(|e| SimError::io(format!("write {}", path.display()), e))?;
     }
     let config = dir.join("config");
-    fs::write(&config, &plan.config).map_err(|e| SimError::io(format!("write {}", config.display()), e))?;
+    fs::write(&config, &plan.config)
+        .map_err(|e| SimError::io(format!("write {}", config.display()), e))?;
     // PVE: the rootfs mount point directory.
     mkdir_p(&dir.join("rootfs"))?;
 
@@ -87,10 +92,15 @@ pub fn start(sim: &Sim, vmid: &str, plan: &LxcPlan, debug: bool) -> SimResult<()
     // systemd does not truncate log files, so Proxmox unlinks the old one first.
     let _ = fs::remove_file(&stderr_path);
     let _ = fs::remove_file(&plan.console_log);
-    let stderr = File::create(&stderr_path).map_err(|e| SimError::io(format!("create {}", stderr_path.display()), e))?;
+    let stderr = File::create(&stderr_path)
+        .map_err(|e| SimError::io(format!("create {}", stderr_path.display()), e))?;
 
     let mut cmd = lxc_tool("lxc-start");
-    cmd.arg("-d").arg("-n").arg(vmid).arg("-P").arg(sim.lxc_path());
+    cmd.arg("-d")
+        .arg("-n")
+        .arg(vmid)
+        .arg("-P")
+        .arg(sim.lxc_path());
     if debug {
         cmd.args(["-l", "DEBUG", "-o"]).arg(&stderr_path);
     }
@@ -105,7 +115,9 @@ pub fn start(sim: &Sim, vmid: &str, plan: &LxcPlan, debug: bool) -> SimResult<()
         .map_err(|e| missing_tool("lxc-start", e))?;
     if !status.success() {
         print_stderr_log(&stderr_path, vmid);
-        return Err(SimError::die(format!("startup for container '{vmid}' failed\n")));
+        return Err(SimError::die(format!(
+            "startup for container '{vmid}' failed\n"
+        )));
     }
     if debug {
         print_stderr_log(&stderr_path, vmid);
@@ -114,7 +126,9 @@ pub fn start(sim: &Sim, vmid: &str, plan: &LxcPlan, debug: bool) -> SimResult<()
 }
 
 fn print_stderr_log(path: &Path, vmid: &str) {
-    let Ok(log) = fs::read_to_string(path) else { return };
+    let Ok(log) = fs::read_to_string(path) else {
+        return;
+    };
     for line in log.lines() {
         let l = line.trim();
         let l = l
@@ -129,11 +143,22 @@ fn print_stderr_log(path: &Path, vmid: &str) {
 
 /// `vm_stop`: `lxc-stop --kill` when `kill`, else a clean shutdown (`lxc.signal.halt`) with an
 /// optional timeout, killing afterwards only when `kill_after_timeout`.
-pub fn stop(sim: &Sim, vmid: &str, kill: bool, timeout: Option<u64>, kill_after_timeout: bool) -> SimResult<()> {
+pub fn stop(
+    sim: &Sim,
+    vmid: &str,
+    kill: bool,
+    timeout: Option<u64>,
+    kill_after_timeout: bool,
+) -> SimResult<()> {
     if !state(sim, vmid)?.running {
         return Ok(());
     }
-    let mut args: Vec<String> = vec!["-n".into(), vmid.into(), "-P".into(), sim.lxc_path().display().to_string()];
+    let mut args: Vec<String> = vec![
+        "-n".into(),
+        vmid.into(),
+        "-P".into(),
+        sim.lxc_path().display().to_string(),
+    ];
     if kill {
         args.push("--kill".into());
     } else {
@@ -156,7 +181,10 @@ pub fn stop(sim: &Sim, vmid: &str, kill: bool, timeout: Option<u64>, kill_after_
     let limit = timeout.map(|t| Duration::from_secs(t + 5));
     let started = Instant::now();
     let status = loop {
-        match child.try_wait().map_err(|e| SimError::io("wait for lxc-stop", e))? {
+        match child
+            .try_wait()
+            .map_err(|e| SimError::io("wait for lxc-stop", e))?
+        {
             Some(s) => break Some(s),
             None => {
                 if limit.is_some_and(|l| started.elapsed() > l) {
@@ -193,7 +221,12 @@ pub fn uptime_of(pid: u32) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = stat.rsplit_once(')')?.1;
     let starttime: u64 = after.split_whitespace().nth(19)?.parse().ok()?;
-    let uptime: f64 = fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()?;
+    let uptime: f64 = fs::read_to_string("/proc/uptime")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     // SAFETY: sysconf has no memory-safety preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks <= 0 {

@@ -81,7 +81,10 @@ pub struct PropFormat {
 impl PropFormat {
     /// The key that may be given without `key=`.
     pub fn default_key(&self) -> Option<&str> {
-        self.props.iter().find(|(_, p)| p.default_key).map(|(k, _)| k.as_str())
+        self.props
+            .iter()
+            .find(|(_, p)| p.default_key)
+            .map(|(k, _)| k.as_str())
     }
 }
 
@@ -139,10 +142,19 @@ impl Property {
             minimum: obj.get("minimum").and_then(as_bound),
             maximum: obj.get("maximum").and_then(as_bound),
             enumeration: obj.get("enum").and_then(Value::as_array).map(|a| {
-                a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect()
+                a.iter()
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| x.to_string())
+                    })
+                    .collect()
             }),
             default_key: truthy(obj.get("default_key")),
-            requires: obj.get("requires").and_then(Value::as_str).map(str::to_string),
+            requires: obj
+                .get("requires")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             default: obj.get("default").cloned(),
         })
     }
@@ -167,8 +179,14 @@ fn as_usize(v: &Value) -> Option<usize> {
 
 fn as_bound(v: &Value) -> Option<Bound> {
     match v {
-        Value::Number(n) => Some(Bound { value: n.as_f64()?, text: n.to_string() }),
-        Value::String(s) => Some(Bound { value: s.parse().ok()?, text: s.clone() }),
+        Value::Number(n) => Some(Bound {
+            value: n.as_f64()?,
+            text: n.to_string(),
+        }),
+        Value::String(s) => Some(Bound {
+            value: s.parse().ok()?,
+            text: s.clone(),
+        }),
         _ => None,
     }
 }
@@ -200,7 +218,11 @@ impl ObjectSchema {
                 let max = *max_index
                     .get(prefix)
                     .ok_or_else(|| SimError::Schema(format!("no max index for '{k}'")))?;
-                schema.indexed.push(Indexed { prefix: prefix.to_string(), max, prop });
+                schema.indexed.push(Indexed {
+                    prefix: prefix.to_string(),
+                    max,
+                    prop,
+                });
             } else {
                 schema.plain.insert(k.clone(), prop);
             }
@@ -260,7 +282,10 @@ impl ObjectSchema {
             return Some(p);
         }
         let prefix = key.strip_suffix("[n]")?;
-        self.indexed.iter_mut().find(|ix| ix.prefix == prefix).map(|ix| &mut ix.prop)
+        self.indexed
+            .iter_mut()
+            .find(|ix| ix.prefix == prefix)
+            .map(|ix| &mut ix.prop)
     }
 }
 
@@ -340,7 +365,9 @@ pub fn schemas() -> SimResult<&'static Schemas> {
 fn load() -> SimResult<Schemas> {
     let root: Value = serde_json::from_str(SCHEMA_JSON)
         .map_err(|e| SimError::Schema(format!("invalid JSON: {e}")))?;
-    let pct_conf = root.get("pct_conf").ok_or_else(|| SimError::Schema("no pct_conf".into()))?;
+    let pct_conf = root
+        .get("pct_conf")
+        .ok_or_else(|| SimError::Schema("no pct_conf".into()))?;
     let mut max_index = BTreeMap::new();
     if let Some(m) = pct_conf.get("max_index").and_then(Value::as_object) {
         for (k, v) in m {
@@ -380,7 +407,10 @@ fn load() -> SimResult<Schemas> {
     parent.max_length = Some(40);
     confdesc.plain.insert("parent".into(), parent);
     let mut snaptime = simple(Type::Integer, true);
-    snaptime.minimum = Some(Bound { value: 0.0, text: "0".into() });
+    snaptime.minimum = Some(Bound {
+        value: 0.0,
+        text: "0".into(),
+    });
     confdesc.plain.insert("snaptime".into(), snaptime);
 
     Ok(Schemas {
@@ -418,7 +448,9 @@ fn apply_change(schema: &mut ObjectSchema, path: &str, change: &Value) -> SimRes
                     Arc::make_mut(fmt).props.insert((*key).to_string(), new);
                     Ok(())
                 }
-                _ => Err(SimError::Schema(format!("{path}: '{prop}' is not a property string"))),
+                _ => Err(SimError::Schema(format!(
+                    "{path}: '{prop}' is not a property string"
+                ))),
             }
         }
         [prop, "pattern"] => {
@@ -444,7 +476,12 @@ fn raw_key_lists(pct_conf: &Value) -> SimResult<RawKeyLists> {
     let strings = |k: &str| -> Vec<String> {
         raw.get(k)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let map = |k: &str| -> BTreeMap<String, String> {
@@ -500,7 +537,13 @@ mod tests {
         };
         assert!(mp.props.contains_key("idmap"));
         // 6.1.8 fixed the control-character class: \x10 (DLE) was wrongly allowed before.
-        let ep = s.create.get("entrypoint").unwrap().pattern.as_ref().unwrap();
+        let ep = s
+            .create
+            .get("entrypoint")
+            .unwrap()
+            .pattern
+            .as_ref()
+            .unwrap();
         assert!(ep.is_match("/bin/sh -c 'echo\ta'"));
         assert!(!ep.is_match("/bin/sh\x10"));
         assert!(!ep.is_match("/bin/sh\x0bx"));

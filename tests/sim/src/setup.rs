@@ -12,8 +12,18 @@ use std::path::{Component, Path, PathBuf};
 
 /// Plugin names Setup.pm knows (`openeuler` is known there but not in the `ostype` enum).
 const PLUGINS: [&str; 12] = [
-    "alpine", "archlinux", "centos", "debian", "devuan", "fedora", "gentoo", "openeuler", "opensuse",
-    "ubuntu", "nixos", "unmanaged",
+    "alpine",
+    "archlinux",
+    "centos",
+    "debian",
+    "devuan",
+    "fedora",
+    "gentoo",
+    "openeuler",
+    "opensuse",
+    "ubuntu",
+    "nixos",
+    "unmanaged",
 ];
 
 const ALIASES: [(&str, &str); 8] = [
@@ -85,8 +95,13 @@ pub fn parse_os_release(data: &str) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
     for line in data.lines() {
         let line = line.trim_start();
-        let Some((var, content)) = line.split_once('=') else { continue };
-        let valid_name = var.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let Some((var, content)) = line.split_once('=') else {
+            continue;
+        };
+        let valid_name = var
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid_name {
             continue;
@@ -121,7 +136,10 @@ pub fn parse_os_release(data: &str) -> BTreeMap<String, String> {
             }
             out
         } else {
-            content.chars().take_while(|c| c.is_ascii_alphanumeric()).collect()
+            content
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect()
         };
         vars.insert(var.to_string(), value);
     }
@@ -140,7 +158,10 @@ pub struct Detected {
 pub fn detect_ostype(root: &Path, configured: Option<&str>) -> Result<Detected, String> {
     let mut warnings = Vec::new();
     if configured == Some("unmanaged") {
-        return Ok(Detected { ostype: "unmanaged".into(), warnings });
+        return Ok(Detected {
+            ostype: "unmanaged".into(),
+            warnings,
+        });
     }
     let os_release = ["/etc/os-release", "/usr/lib/os-release"]
         .iter()
@@ -156,7 +177,9 @@ pub fn detect_ostype(root: &Path, configured: Option<&str>) -> Result<Detected, 
         } else if let Some((_, alias)) = ALIASES.iter().find(|(a, _)| a == id) {
             detected = Some((*alias).to_string());
         } else {
-            warnings.push(format!("unknown ID '{id}' in /etc/os-release file, trying fallback detection\n"));
+            warnings.push(format!(
+                "unknown ID '{id}' in /etc/os-release file, trying fallback detection\n"
+            ));
         }
     }
     let ostype = match detected {
@@ -176,7 +199,10 @@ pub fn detect_ostype(root: &Path, configured: Option<&str>) -> Result<Detected, 
 fn fallback(root: &Path, warnings: &mut Vec<String>) -> Result<String, String> {
     if let Some(p) = resolve_in_root(root, "/etc/lsb-release").filter(|p| p.is_file()) {
         let data = fs::read_to_string(p).unwrap_or_default();
-        if data.lines().any(|l| l.eq_ignore_ascii_case("DISTRIB_ID=Ubuntu")) {
+        if data
+            .lines()
+            .any(|l| l.eq_ignore_ascii_case("DISTRIB_ID=Ubuntu"))
+        {
             return Ok("ubuntu".into());
         }
     }
@@ -215,10 +241,13 @@ fn fallback(root: &Path, warnings: &mut Vec<String>) -> Result<String, String> {
 /// `detect_elf_architecture('/bin/sh')` inside the rootfs.
 pub fn detect_architecture(root: &Path) -> Result<String, String> {
     let elf = "/bin/sh";
-    let path = resolve_in_root(root, elf).ok_or_else(|| format!("open '{elf}' failed: too many symlinks\n"))?;
+    let path = resolve_in_root(root, elf)
+        .ok_or_else(|| format!("open '{elf}' failed: too many symlinks\n"))?;
     let mut file = fs::File::open(&path).map_err(|e| format!("open '{elf}' failed: {e}\n"))?;
     let mut header = [0u8; 20];
-    let n = file.read(&mut header).map_err(|e| format!("read failed: {e}\n"))?;
+    let n = file
+        .read(&mut header)
+        .map_err(|e| format!("read failed: {e}\n"))?;
     if n < 19 || header.get(0..4) != Some(b"\x7fELF".as_slice()) {
         return Err(format!("'{elf}' does not resolve to an ELF!\n"));
     }
@@ -226,7 +255,10 @@ pub fn detect_architecture(root: &Path) -> Result<String, String> {
     // Proxmox unpacks "A4CA12n": the big-endian u16 at bytes 17..19. On a little-endian ELF that
     // is the high byte of e_type (0) and the low byte of e_machine, which is the machine number
     // for every architecture it knows.
-    let machine = u16::from_be_bytes([header.get(17).copied().unwrap_or(0), header.get(18).copied().unwrap_or(0)]);
+    let machine = u16::from_be_bytes([
+        header.get(17).copied().unwrap_or(0),
+        header.get(18).copied().unwrap_or(0),
+    ]);
     let Some(arch) = machine_name(machine) else {
         return Err(format!("'{elf}' has unknown ELF machine '{machine}'!\n"));
     };
@@ -257,7 +289,8 @@ mod tests {
 
     #[test]
     fn os_release_quoting() {
-        let v = parse_os_release("ID=alpine\nNAME=\"Alpine \\\"Linux\\\"\"\nVERSION_ID='3.20'\n#x=y\n");
+        let v =
+            parse_os_release("ID=alpine\nNAME=\"Alpine \\\"Linux\\\"\"\nVERSION_ID='3.20'\n#x=y\n");
         assert_eq!(v["ID"], "alpine");
         assert_eq!(v["NAME"], "Alpine \"Linux\"");
         assert_eq!(v["VERSION_ID"], "3.20");
@@ -273,15 +306,24 @@ mod tests {
 
         fs::create_dir_all(root.join("etc")).unwrap();
         fs::write(root.join("etc/os-release"), "ID=plan9\n").unwrap();
-        assert_eq!(detect_ostype(root, None).unwrap_err(), "unable to detect OS distribution\n");
+        assert_eq!(
+            detect_ostype(root, None).unwrap_err(),
+            "unable to detect OS distribution\n"
+        );
         fs::write(root.join("etc/alpine-release"), "3.20\n").unwrap();
         assert_eq!(detect_ostype(root, None).unwrap().ostype, "alpine");
         fs::write(root.join("etc/os-release"), "ID=rocky\n").unwrap();
         assert_eq!(detect_ostype(root, None).unwrap().ostype, "centos");
-        assert_eq!(detect_ostype(root, Some("unmanaged")).unwrap().ostype, "unmanaged");
+        assert_eq!(
+            detect_ostype(root, Some("unmanaged")).unwrap().ostype,
+            "unmanaged"
+        );
         let d = detect_ostype(root, Some("debian")).unwrap();
         assert_eq!(d.ostype, "centos");
-        assert!(d.warnings.iter().any(|w| w == "got unexpected ostype (centos != debian)\n"));
+        assert!(d
+            .warnings
+            .iter()
+            .any(|w| w == "got unexpected ostype (centos != debian)\n"));
     }
 
     #[test]
@@ -295,6 +337,9 @@ mod tests {
         let p = resolve_in_root(root, "/etc-os").unwrap();
         assert_eq!(p, root.join("usr/lib/os-release"));
         std::os::unix::fs::symlink("../../../../busybox", root.join("bin/sh")).unwrap();
-        assert_eq!(resolve_in_root(root, "/bin/sh").unwrap(), root.join("busybox"));
+        assert_eq!(
+            resolve_in_root(root, "/bin/sh").unwrap(),
+            root.join("busybox")
+        );
     }
 }

@@ -20,7 +20,8 @@ pub const ROOT_ENV: &str = "PVE_SIM_ROOT";
 pub const NODE_ENV: &str = "PVE_SIM_NODE";
 
 /// The storage configuration of a fresh Proxmox VE install on LVM.
-pub const DEFAULT_STORAGE_CFG: &str = "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\n\
+pub const DEFAULT_STORAGE_CFG: &str =
+    "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\n\
 lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n";
 
 /// What kind of guest a VMID belongs to.
@@ -55,7 +56,9 @@ impl Sim {
         })?;
         let root = PathBuf::from(root);
         if !root.is_absolute() {
-            return Err(SimError::Setup(format!("{ROOT_ENV} must be an absolute path")));
+            return Err(SimError::Setup(format!(
+                "{ROOT_ENV} must be an absolute path"
+            )));
         }
         if !root.is_dir() {
             return Err(SimError::Setup(format!(
@@ -65,9 +68,15 @@ impl Sim {
         }
         let node = std::env::var(NODE_ENV).unwrap_or_else(|_| "pve".to_string());
         if formats::check_named("pve-node", &node).is_err() {
-            return Err(SimError::Setup(format!("{NODE_ENV} '{node}' is not a valid node name")));
+            return Err(SimError::Setup(format!(
+                "{NODE_ENV} '{node}' is not a valid node name"
+            )));
         }
-        let sim = Sim { root, node, schemas: schemas()? };
+        let sim = Sim {
+            root,
+            node,
+            schemas: schemas()?,
+        };
         sim.ensure_layout()?;
         Ok(sim)
     }
@@ -80,7 +89,8 @@ impl Sim {
     fn ensure_layout(&self) -> SimResult<()> {
         // Unprivileged CTs (root mapped to uid 100000) must be able to traverse the state root to
         // reach their rootfs, as they can traverse /var/lib/vz on a real host.
-        let meta = fs::metadata(&self.root).map_err(|e| SimError::io(format!("stat {}", self.root.display()), e))?;
+        let meta = fs::metadata(&self.root)
+            .map_err(|e| SimError::io(format!("stat {}", self.root.display()), e))?;
         let mode = meta.permissions().mode();
         if mode & 0o001 == 0 {
             fs::set_permissions(&self.root, fs::Permissions::from_mode(mode | 0o711))
@@ -168,37 +178,52 @@ impl Sim {
         let path = self.config_file(vmid);
         let tmp = path.with_extension(format!("conf.tmp.{}", std::process::id()));
         {
-            let mut f = File::create(&tmp).map_err(|e| SimError::io(format!("create {}", tmp.display()), e))?;
+            let mut f = File::create(&tmp)
+                .map_err(|e| SimError::io(format!("create {}", tmp.display()), e))?;
             f.write_all(text.as_bytes())
                 .and_then(|_| f.sync_all())
                 .map_err(|e| SimError::io(format!("write {}", tmp.display()), e))?;
         }
-        fs::rename(&tmp, &path).map_err(|e| SimError::io(format!("rename to {}", path.display()), e))
+        fs::rename(&tmp, &path)
+            .map_err(|e| SimError::io(format!("rename to {}", path.display()), e))
     }
 
     /// `destroy_config`.
     pub fn destroy_config(&self, vmid: &str) -> SimResult<()> {
         let path = self.config_file(vmid);
-        fs::remove_file(&path).map_err(|e| SimError::die(format!("failed to remove config file: {e}\n")))
+        fs::remove_file(&path)
+            .map_err(|e| SimError::die(format!("failed to remove config file: {e}\n")))
     }
 
     /// `PVE::Cluster::get_vmlist`: every guest config on every node.
     pub fn vmlist(&self) -> SimResult<BTreeMap<u64, VmEntry>> {
         let mut out = BTreeMap::new();
         let nodes_dir = self.path("/etc/pve/nodes");
-        let Ok(nodes) = fs::read_dir(&nodes_dir) else { return Ok(out) };
+        let Ok(nodes) = fs::read_dir(&nodes_dir) else {
+            return Ok(out);
+        };
         for node in nodes.flatten() {
             let node_name = node.file_name().to_string_lossy().into_owned();
             for (sub, kind) in [("lxc", GuestKind::Ct), ("qemu-server", GuestKind::Vm)] {
-                let Ok(entries) = fs::read_dir(node.path().join(sub)) else { continue };
+                let Ok(entries) = fs::read_dir(node.path().join(sub)) else {
+                    continue;
+                };
                 for entry in entries.flatten() {
                     let name = entry.file_name().to_string_lossy().into_owned();
-                    let Some(id) = name.strip_suffix(".conf") else { continue };
+                    let Some(id) = name.strip_suffix(".conf") else {
+                        continue;
+                    };
                     if formats::check_named("pve-vmid", id).is_err() {
                         continue;
                     }
                     if let Ok(id) = id.parse::<u64>() {
-                        out.insert(id, VmEntry { node: node_name.clone(), kind });
+                        out.insert(
+                            id,
+                            VmEntry {
+                                node: node_name.clone(),
+                                kind,
+                            },
+                        );
                     }
                 }
             }
@@ -209,7 +234,9 @@ impl Sim {
     /// `PVE::Cluster::check_vmid_unused`. Returns false (instead of failing) when `noerr`.
     pub fn check_vmid_unused(&self, vmid: u64, noerr: bool) -> SimResult<bool> {
         let list = self.vmlist()?;
-        let Some(entry) = list.get(&vmid) else { return Ok(true) };
+        let Some(entry) = list.get(&vmid) else {
+            return Ok(true);
+        };
         if noerr {
             return Ok(false);
         }
@@ -217,7 +244,10 @@ impl Sim {
             GuestKind::Vm => "VM",
             GuestKind::Ct => "CT",
         };
-        Err(SimError::die(format!("{kind} {vmid} already exists on node '{}'\n", entry.node)))
+        Err(SimError::die(format!(
+            "{kind} {vmid} already exists on node '{}'\n",
+            entry.node
+        )))
     }
 
     /// The CT config lock file (`config_file_lock`).
@@ -237,7 +267,12 @@ impl Sim {
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|e| SimError::die(format!("can't lock file '{}' - can't open file - {e}\n", path.display())))?;
+            .map_err(|e| {
+                SimError::die(format!(
+                    "can't lock file '{}' - can't open file - {e}\n",
+                    path.display()
+                ))
+            })?;
         if file.try_lock().is_err() {
             task::warn("trying to acquire lock...");
             let deadline = Instant::now() + timeout;

@@ -94,7 +94,8 @@ impl Storages {
     /// Reads `/etc/pve/storage.cfg` (section-config format).
     pub fn load(sim: &Sim) -> SimResult<Self> {
         let path = sim.path("/etc/pve/storage.cfg");
-        let text = fs::read_to_string(&path).map_err(|e| SimError::io(format!("read {}", path.display()), e))?;
+        let text = fs::read_to_string(&path)
+            .map_err(|e| SimError::io(format!("read {}", path.display()), e))?;
         let mut ids = BTreeMap::new();
         let mut current: Option<StorageCfg> = None;
         for (lineno, line) in text.lines().enumerate() {
@@ -106,7 +107,9 @@ impl Storages {
                 if let Some(s) = current.take() {
                     ids.insert(s.id.clone(), s);
                 }
-                let (ty, id) = trimmed.split_once(':').ok_or_else(|| bad_cfg(lineno, line))?;
+                let (ty, id) = trimmed
+                    .split_once(':')
+                    .ok_or_else(|| bad_cfg(lineno, line))?;
                 let kind = match ty.trim() {
                     "dir" => StorageType::Dir,
                     "lvmthin" => StorageType::LvmThin,
@@ -129,7 +132,9 @@ impl Storages {
                 continue;
             }
             let s = current.as_mut().ok_or_else(|| bad_cfg(lineno, line))?;
-            let (key, value) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
+            let (key, value) = trimmed
+                .split_once(char::is_whitespace)
+                .unwrap_or((trimmed, ""));
             let value = value.trim();
             match key {
                 "path" => s.path = Some(value.to_string()),
@@ -148,7 +153,9 @@ impl Storages {
 
     /// `storage_config`.
     pub fn config(&self, id: &str) -> SimResult<&StorageCfg> {
-        self.ids.get(id).ok_or_else(|| SimError::die(format!("storage '{id}' does not exist\n")))
+        self.ids
+            .get(id)
+            .ok_or_else(|| SimError::die(format!("storage '{id}' does not exist\n")))
     }
 
     /// `storage_check_enabled` (with the node check).
@@ -159,7 +166,9 @@ impl Storages {
         }
         if let Some(nodes) = &s.nodes {
             if !nodes.contains(node) {
-                return Err(SimError::die(format!("storage '{id}' is not available on node '{node}'\n")));
+                return Err(SimError::die(format!(
+                    "storage '{id}' is not available on node '{node}'\n"
+                )));
             }
         }
         Ok(s)
@@ -179,7 +188,10 @@ impl Storages {
         let s = self.config(&sid)?;
         match s.kind {
             StorageType::Dir => {
-                let base = s.path.as_deref().ok_or_else(|| SimError::die("storage definition has no path\n"))?;
+                let base = s
+                    .path
+                    .as_deref()
+                    .ok_or_else(|| SimError::die("storage definition has no path\n"))?;
                 let sub = subdir(&vn.vtype)?;
                 let mut p = sim.path(base).join(sub);
                 if vn.vtype == "images" || vn.vtype == "rootdir" {
@@ -207,7 +219,14 @@ impl Storages {
 
     /// `vdisk_alloc`: allocates `vm-<vmid>-disk-N` (raw) or `subvol-<vmid>-disk-N` as a directory
     /// and records its size next to it. Returns the new volid.
-    pub fn alloc(&self, sim: &Sim, id: &str, vmid: u64, subvol: bool, size_kb: u64) -> SimResult<String> {
+    pub fn alloc(
+        &self,
+        sim: &Sim,
+        id: &str,
+        vmid: u64,
+        subvol: bool,
+        size_kb: u64,
+    ) -> SimResult<String> {
         let s = self.config(id)?;
         let (prefix, suffix) = match (s.kind, subvol) {
             (StorageType::Dir, true) => ("subvol", ".subvol"),
@@ -226,7 +245,9 @@ impl Storages {
                 StorageType::LvmThin => format!("{id}:{name}"),
             };
             // Any disk number in use (in any format) is skipped, like find_free_diskname.
-            let taken = existing.iter().any(|v| v.contains(&format!("-{vmid}-disk-{n}")));
+            let taken = existing
+                .iter()
+                .any(|v| v.contains(&format!("-{vmid}-disk-{n}")));
             if taken {
                 continue;
             }
@@ -237,14 +258,17 @@ impl Storages {
                 .map_err(|e| SimError::io(format!("write {}", size_file.display()), e))?;
             return Ok(volid);
         }
-        Err(SimError::die(format!("unable to allocate an image name for VM {vmid} in storage '{id}'\n")))
+        Err(SimError::die(format!(
+            "unable to allocate an image name for VM {vmid} in storage '{id}'\n"
+        )))
     }
 
     /// `vdisk_free`.
     pub fn free(&self, sim: &Sim, volid: &str) -> SimResult<()> {
         let path = self.path(sim, volid)?;
         if path.exists() {
-            fs::remove_dir_all(&path).map_err(|e| SimError::io(format!("remove {}", path.display()), e))?;
+            fs::remove_dir_all(&path)
+                .map_err(|e| SimError::io(format!("remove {}", path.display()), e))?;
         }
         let _ = fs::remove_file(size_file(&path));
         if let Some(parent) = path.parent() {
@@ -255,14 +279,25 @@ impl Storages {
     }
 
     /// `volume_list`: the content of one storage, optionally of one type, sorted by volid.
-    pub fn list(&self, sim: &Sim, id: &str, vmid: Option<u64>, content: Option<&str>) -> SimResult<Vec<VolInfo>> {
+    pub fn list(
+        &self,
+        sim: &Sim,
+        id: &str,
+        vmid: Option<u64>,
+        content: Option<&str>,
+    ) -> SimResult<Vec<VolInfo>> {
         let s = self.check_enabled(id, &sim.node)?;
-        let all = ["rootdir", "images", "vztmpl", "iso", "backup", "snippets", "import"];
+        let all = [
+            "rootdir", "images", "vztmpl", "iso", "backup", "snippets", "import",
+        ];
         let wanted: Vec<&str> = match content {
             Some(c) => vec![c],
             None => all.to_vec(),
         };
-        let wanted: Vec<&str> = wanted.into_iter().filter(|c| s.content.contains(*c)).collect();
+        let wanted: Vec<&str> = wanted
+            .into_iter()
+            .filter(|c| s.content.contains(*c))
+            .collect();
         let vmlist = sim.vmlist()?;
         let mut res = Vec::new();
         for ct in &wanted {
@@ -273,21 +308,29 @@ impl Storages {
                         .vmid
                         .and_then(|id| vmlist.get(&id))
                         .is_some_and(|e| e.kind == GuestKind::Ct);
-                    v.content = if is_ct { "rootdir".into() } else { "images".into() };
+                    v.content = if is_ct {
+                        "rootdir".into()
+                    } else {
+                        "images".into()
+                    };
                     if v.content == *ct {
                         res.push(v);
                     }
                 }
             } else if *ct == "vztmpl" && vmid.is_none() {
                 if let Some(dir) = self.content_dir(sim, id, "vztmpl")? {
-                    let Ok(entries) = fs::read_dir(&dir) else { continue };
+                    let Ok(entries) = fs::read_dir(&dir) else {
+                        continue;
+                    };
                     for e in entries.flatten() {
                         let Ok(meta) = e.metadata() else { continue };
                         if meta.is_dir() {
                             continue;
                         }
                         let name = e.file_name().to_string_lossy().into_owned();
-                        let Some(format) = vztmpl_format(&name) else { continue };
+                        let Some(format) = vztmpl_format(&name) else {
+                            continue;
+                        };
                         res.push(VolInfo {
                             volid: format!("{id}:vztmpl/{name}"),
                             format,
@@ -307,19 +350,29 @@ impl Storages {
         let mut out = Vec::new();
         match s.kind {
             StorageType::Dir => {
-                let Some(base) = s.path.as_deref() else { return Ok(out) };
+                let Some(base) = s.path.as_deref() else {
+                    return Ok(out);
+                };
                 let images = sim.path(base).join("images");
-                let Ok(owners) = fs::read_dir(&images) else { return Ok(out) };
+                let Ok(owners) = fs::read_dir(&images) else {
+                    return Ok(out);
+                };
                 for owner in owners.flatten() {
                     let owner_name = owner.file_name().to_string_lossy().into_owned();
-                    let Ok(owner_id) = owner_name.parse::<u64>() else { continue };
+                    let Ok(owner_id) = owner_name.parse::<u64>() else {
+                        continue;
+                    };
                     if vmid.is_some_and(|v| v != owner_id) {
                         continue;
                     }
-                    let Ok(files) = fs::read_dir(owner.path()) else { continue };
+                    let Ok(files) = fs::read_dir(owner.path()) else {
+                        continue;
+                    };
                     for f in files.flatten() {
                         let name = f.file_name().to_string_lossy().into_owned();
-                        let Some((_, format)) = name.rsplit_once('.') else { continue };
+                        let Some((_, format)) = name.rsplit_once('.') else {
+                            continue;
+                        };
                         if !matches!(format, "raw" | "qcow2" | "vmdk" | "subvol") {
                             continue;
                         }
@@ -336,13 +389,17 @@ impl Storages {
             StorageType::LvmThin => {
                 let vg = s.vgname.as_deref().unwrap_or("pve");
                 let dir = sim.path(&format!("/dev/{vg}"));
-                let Ok(entries) = fs::read_dir(&dir) else { return Ok(out) };
+                let Ok(entries) = fs::read_dir(&dir) else {
+                    return Ok(out);
+                };
                 for e in entries.flatten() {
                     if !e.path().is_dir() {
                         continue;
                     }
                     let name = e.file_name().to_string_lossy().into_owned();
-                    let Ok(vn) = parse_volname(StorageType::LvmThin, &name) else { continue };
+                    let Ok(vn) = parse_volname(StorageType::LvmThin, &name) else {
+                        continue;
+                    };
                     if vmid.is_some_and(|v| Some(v) != vn.owner) {
                         continue;
                     }
@@ -364,7 +421,9 @@ impl Storages {
     pub fn usage(&self, sim: &Sim, s: &StorageCfg) -> Option<(u64, u64, u64)> {
         let dir = match s.kind {
             StorageType::Dir => sim.path(s.path.as_deref()?),
-            StorageType::LvmThin => sim.path(&format!("/dev/{}", s.vgname.as_deref().unwrap_or("pve"))),
+            StorageType::LvmThin => {
+                sim.path(&format!("/dev/{}", s.vgname.as_deref().unwrap_or("pve")))
+            }
         };
         let probe = if dir.exists() { dir } else { sim.root.clone() };
         statvfs(&probe)
@@ -372,7 +431,10 @@ impl Storages {
 }
 
 fn bad_cfg(lineno: usize, line: &str) -> SimError {
-    SimError::Setup(format!("storage.cfg line {}: cannot parse '{line}'", lineno + 1))
+    SimError::Setup(format!(
+        "storage.cfg line {}: cannot parse '{line}'",
+        lineno + 1
+    ))
 }
 
 fn subdir(vtype: &str) -> SimResult<&'static str> {
@@ -402,17 +464,28 @@ pub fn parse_volname(kind: StorageType, volname: &str) -> SimResult<VolName> {
             };
             match ok("vm-").or_else(|| ok("base-")) {
                 Some(owner) => Ok(vn("images", volname, Some(owner), "raw")),
-                None => Err(SimError::die(format!("unable to parse lvm volume name '{volname}'\n"))),
+                None => Err(SimError::die(format!(
+                    "unable to parse lvm volume name '{volname}'\n"
+                ))),
             }
         }
         StorageType::Dir => {
-            let fail = || SimError::die(format!("unable to parse directory volume name '{volname}'\n"));
+            let fail = || {
+                SimError::die(format!(
+                    "unable to parse directory volume name '{volname}'\n"
+                ))
+            };
             if let Some((owner, name)) = volname.split_once('/') {
                 if let Ok(owner) = owner.parse::<u64>() {
-                    if !name.contains('/') && !name.is_empty() && !name.chars().any(char::is_whitespace) {
+                    if !name.contains('/')
+                        && !name.is_empty()
+                        && !name.chars().any(char::is_whitespace)
+                    {
                         let format = name.rsplit_once('.').map(|(_, f)| f).unwrap_or("");
                         if !matches!(format, "raw" | "qcow2" | "vmdk" | "subvol") {
-                            return Err(SimError::die(format!("unable to parse volume filename '{name}'\n")));
+                            return Err(SimError::die(format!(
+                                "unable to parse volume filename '{name}'\n"
+                            )));
                         }
                         return Ok(vn("images", name, Some(owner), format));
                     }
@@ -453,7 +526,11 @@ fn size_file(volume_path: &std::path::Path) -> PathBuf {
 }
 
 fn read_size(volume_path: &std::path::Path) -> Option<u64> {
-    fs::read_to_string(size_file(volume_path)).ok()?.trim().parse().ok()
+    fs::read_to_string(size_file(volume_path))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn statvfs(path: &std::path::Path) -> Option<(u64, u64, u64)> {

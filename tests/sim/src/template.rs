@@ -13,14 +13,18 @@ use crate::task;
 /// `tar_compression_option`: chosen by file suffix only (GNU tar does not detect it on a pipe).
 pub fn compression_option(archive: &str) -> SimResult<Option<&'static str>> {
     let Some(pos) = archive.rfind(".tar") else {
-        return Err(SimError::die(format!("file does not look like a template archive: {archive}\n")));
+        return Err(SimError::die(format!(
+            "file does not look like a template archive: {archive}\n"
+        )));
     };
     let rest = archive.get(pos + 4..).unwrap_or("");
     if rest.is_empty() {
         return Ok(None);
     }
     let Some(ext) = rest.strip_prefix('.').filter(|e| !e.contains('.')) else {
-        return Err(SimError::die(format!("file does not look like a template archive: {archive}\n")));
+        return Err(SimError::die(format!(
+            "file does not look like a template archive: {archive}\n"
+        )));
     };
     match ext {
         "gz" => Ok(Some("-z")),
@@ -28,7 +32,9 @@ pub fn compression_option(archive: &str) -> SimResult<Option<&'static str>> {
         "xz" => Ok(Some("-J")),
         "lzo" => Ok(Some("--lzop")),
         "zst" => Ok(Some("--zstd")),
-        other => Err(SimError::die(format!("unrecognized compression format: .{other}\n"))),
+        other => Err(SimError::die(format!(
+            "unrecognized compression format: .{other}\n"
+        ))),
     }
 }
 
@@ -51,7 +57,12 @@ pub fn is_oci_archive(path: &Path) -> bool {
     if !path.to_string_lossy().ends_with(".tar") {
         return false;
     }
-    let Ok(out) = Command::new("tar").arg("-tf").arg(path).stdin(Stdio::null()).output() else {
+    let Ok(out) = Command::new("tar")
+        .arg("-tf")
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+    else {
         return false;
     };
     let text = String::from_utf8_lossy(&out.stdout);
@@ -63,7 +74,10 @@ pub fn is_oci_archive(path: &Path) -> bool {
 pub fn cmd_string(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
-            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
                 a.clone()
             } else {
                 format!("'{}'", a.replace('\'', "'\\''"))
@@ -75,7 +89,11 @@ pub fn cmd_string(argv: &[String]) -> String {
 
 /// The extraction command (`restore_tar_archive_command`), run inside `lxc-usernsexec` with the
 /// CT's id map for unprivileged CTs. The archive is read from stdin.
-pub fn extract_command(id_map: &[[String; 4]], compression: Option<&str>, rootdir: &Path) -> Vec<String> {
+pub fn extract_command(
+    id_map: &[[String; 4]],
+    compression: Option<&str>,
+    rootdir: &Path,
+) -> Vec<String> {
     let mut cmd: Vec<String> = Vec::new();
     if !id_map.is_empty() {
         cmd.push("lxc-usernsexec".into());
@@ -115,14 +133,18 @@ pub fn extract(archive: &Path, cmd: &[String], ignore_errors: bool) -> SimResult
     task::print(&format!("extracting archive '{}'\n", archive.display()));
     let input = File::open(archive)
         .map_err(|e| SimError::die(format!("failed to open '{}': {e}\n", archive.display())))?;
-    let (program, args) = cmd.split_first().ok_or_else(|| SimError::die("empty command\n"))?;
+    let (program, args) = cmd
+        .split_first()
+        .ok_or_else(|| SimError::die("empty command\n"))?;
     let out = Command::new(program)
         .args(args)
         .stdin(Stdio::from(input))
         .output()
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                SimError::Setup(format!("{program} not found (install tar, zstd, uidmap/lxc)"))
+                SimError::Setup(format!(
+                    "{program} not found (install tar, zstd, uidmap/lxc)"
+                ))
             } else {
                 SimError::io(format!("run {program}"), e)
             }
@@ -134,8 +156,14 @@ pub fn extract(archive: &Path, cmd: &[String], ignore_errors: bool) -> SimResult
         }
     }
     if !out.status.success() && !ignore_errors {
-        let code = out.status.code().map_or_else(|| "killed".to_string(), |c| c.to_string());
-        return Err(SimError::die(format!("command '{}' failed: exit code {code}\n", cmd_string(cmd))));
+        let code = out
+            .status
+            .code()
+            .map_or_else(|| "killed".to_string(), |c| c.to_string());
+        return Err(SimError::die(format!(
+            "command '{}' failed: exit code {code}\n",
+            cmd_string(cmd)
+        )));
     }
     Ok(())
 }

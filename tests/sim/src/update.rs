@@ -19,8 +19,17 @@ use crate::task;
 use crate::validate::{add_error, Errors};
 
 /// Options applied directly even while the CT runs (`$LXC_FASTPLUG_OPTIONS`).
-const FASTPLUG: [&str; 9] =
-    ["description", "onboot", "startup", "protection", "hostname", "hookscript", "cores", "tags", "lock"];
+const FASTPLUG: [&str; 9] = [
+    "description",
+    "onboot",
+    "startup",
+    "protection",
+    "hostname",
+    "hookscript",
+    "cores",
+    "tags",
+    "lock",
+];
 
 /// The context of a config change.
 pub struct Ctx<'a> {
@@ -52,7 +61,9 @@ fn print_pending_delete(map: &BTreeMap<String, bool>) -> String {
 fn add_to_pending_delete(conf: &mut PctConf, key: &str) {
     let mut map = parse_pending_delete(conf.pending.get("delete"));
     map.insert(key.to_string(), false);
-    conf.pending.keys.insert("delete".into(), print_pending_delete(&map));
+    conf.pending
+        .keys
+        .insert("delete".into(), print_pending_delete(&map));
 }
 
 fn remove_from_pending_delete(conf: &mut PctConf, key: &str) {
@@ -63,7 +74,9 @@ fn remove_from_pending_delete(conf: &mut PctConf, key: &str) {
     if map.is_empty() {
         conf.pending.keys.remove("delete");
     } else {
-        conf.pending.keys.insert("delete".into(), print_pending_delete(&map));
+        conf.pending
+            .keys
+            .insert("delete".into(), print_pending_delete(&map));
     }
 }
 
@@ -86,11 +99,16 @@ fn cleanup_pending(conf: &mut PctConf) {
         conf.pending.description = None;
     }
     let map = parse_pending_delete(conf.pending.get("delete"));
-    let kept: BTreeMap<String, bool> = map.into_iter().filter(|(k, _)| conf.main.value(k).is_some()).collect();
+    let kept: BTreeMap<String, bool> = map
+        .into_iter()
+        .filter(|(k, _)| conf.main.value(k).is_some())
+        .collect();
     if kept.is_empty() {
         conf.pending.keys.remove("delete");
     } else {
-        conf.pending.keys.insert("delete".into(), print_pending_delete(&kept));
+        conf.pending
+            .keys
+            .insert("delete".into(), print_pending_delete(&kept));
     }
 }
 
@@ -102,7 +120,13 @@ fn check_protection(conf: &PctConf, msg: &str) -> SimResult<()> {
 }
 
 fn props_format(ctx: &Ctx<'_>, key: &str) -> SimResult<std::sync::Arc<crate::schema::PropFormat>> {
-    match ctx.sim.schemas.confdesc.get(key).and_then(|p| p.format.as_ref()) {
+    match ctx
+        .sim
+        .schemas
+        .confdesc
+        .get(key)
+        .and_then(|p| p.format.as_ref())
+    {
         Some(Format::Props(f)) => Ok(f.clone()),
         _ => Err(SimError::Schema(format!("{key} is not a property string"))),
     }
@@ -110,7 +134,10 @@ fn props_format(ctx: &Ctx<'_>, key: &str) -> SimResult<std::sync::Arc<crate::sch
 
 /// `get_unique_tags` with the default datacenter tag style: lower-cased, sorted, de-duplicated.
 pub fn unique_tags(tags: &str) -> String {
-    let mut list: Vec<String> = split_list(tags).into_iter().map(|t| t.to_lowercase()).collect();
+    let mut list: Vec<String> = split_list(tags)
+        .into_iter()
+        .map(|t| t.to_lowercase())
+        .collect();
     list.sort();
     list.dedup();
     list.join(";")
@@ -124,9 +151,19 @@ pub fn ether_addr(sim: &Sim, vmid: &str, key: &str) -> String {
     for (i, b) in bytes.iter_mut().enumerate() {
         *b = digest.get(i).copied().unwrap_or(0);
     }
-    bytes[0] = (bytes[0] & 0xfe) | 2;
-    let addr = bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
-    let prefix = sim.datacenter_option("mac_prefix").unwrap_or_else(|| "BC:24:11".to_string()).to_uppercase();
+    // Clear the multicast bit, set the locally administered bit.
+    if let Some(first) = bytes.first_mut() {
+        *first = (*first & 0xfe) | 2;
+    }
+    let addr = bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    let prefix = sim
+        .datacenter_option("mac_prefix")
+        .unwrap_or_else(|| "BC:24:11".to_string())
+        .to_uppercase();
     match addr.get(prefix.len()..) {
         Some(rest) if prefix.len() < addr.len() => format!("{prefix}{rest}"),
         _ => addr,
@@ -155,21 +192,31 @@ pub fn id_maps(conf: &crate::conf::Section) -> SimResult<(Vec<[String; 4]>, u32,
         let parts: Vec<&str> = v.split_whitespace().collect();
         let ok = parts.len() == 4
             && matches!(parts.first(), Some(&"u") | Some(&"g"))
-            && parts.iter().skip(1).all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+            && parts
+                .iter()
+                .skip(1)
+                .all(|p| p.bytes().all(|b| b.is_ascii_digit()));
         let (Some(t), Some(ct), Some(host), Some(len), true) =
             (parts.first(), parts.get(1), parts.get(2), parts.get(3), ok)
         else {
             return Err(SimError::die(format!("failed to parse idmap: {v}\n")));
         };
         if *ct == "0" {
-            let host_id: u32 = host.parse().map_err(|_| SimError::die(format!("failed to parse idmap: {v}\n")))?;
+            let host_id: u32 = host
+                .parse()
+                .map_err(|_| SimError::die(format!("failed to parse idmap: {v}\n")))?;
             if *t == "u" {
                 uid = host_id;
             } else {
                 gid = host_id;
             }
         }
-        map.push([t.to_string(), ct.to_string(), host.to_string(), len.to_string()]);
+        map.push([
+            t.to_string(),
+            ct.to_string(),
+            host.to_string(),
+            len.to_string(),
+        ]);
     }
     if map.is_empty() && conf.get("unprivileged") == Some("1") {
         map = vec![
@@ -189,10 +236,16 @@ pub fn new_disk(volume: &str) -> Option<(String, f64)> {
         return None;
     }
     let valid = match size.split_once('.') {
-        Some((a, b)) => !a.is_empty() && !b.is_empty() && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit()),
+        Some((a, b)) => {
+            !a.is_empty()
+                && !b.is_empty()
+                && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit())
+        }
         None => !size.is_empty() && size.bytes().all(|c| c.is_ascii_digit()),
     };
-    valid.then(|| Some((sid.to_string(), size.parse().ok()?))).flatten()
+    valid
+        .then(|| Some((sid.to_string(), size.parse().ok()?)))
+        .flatten()
 }
 
 /// Orders volume keys the way `foreach_volume` visits them (rootfs, mp0, mp1, ...).
@@ -203,7 +256,12 @@ fn volume_key_order(key: &str) -> (u32, u32) {
     if let Some(i) = index_of(key, "mp").and_then(|i| i.parse().ok()) {
         return (1, i);
     }
-    (2, index_of(key, "unused").and_then(|i| i.parse().ok()).unwrap_or(0))
+    (
+        2,
+        index_of(key, "unused")
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(0),
+    )
 }
 
 /// `create_disks`: allocates `STORAGE:SIZE` volumes and writes the resulting mount point strings
@@ -223,8 +281,12 @@ pub fn create_disks(
             let value = settings.get(ms).map_or("", String::as_str);
             let mut mp = parse_volume(ctx.sim.schemas, ms, value).map_err(SimError::die)?;
             let is_rootfs = ms == "rootfs";
-            let new = (mp.kind == MpType::Volume).then(|| new_disk(mp.volume())).flatten();
-            if let (Some((sid, size_gb)), true) = (new, formats::parse_volume_id(mp.volume()).is_some()) {
+            let new = (mp.kind == MpType::Volume)
+                .then(|| new_disk(mp.volume()))
+                .flatten();
+            if let (Some((sid, size_gb)), true) =
+                (new, formats::parse_volume_id(mp.volume()).is_some())
+            {
                 let size_kb = ((size_gb * 1024.0).trunc() as u64) * 1024;
                 let vmid: u64 = ctx.vmid.parse().map_err(|_| SimError::die("bad vmid\n"))?;
                 let scfg = ctx.storages.config(&sid)?;
@@ -246,14 +308,16 @@ pub fn create_disks(
                     .map_err(|e| SimError::io(format!("chown {}", path.display()), e))?;
                 mp.props.insert("volume".into(), volid);
                 mp.props.insert("size".into(), (size_kb * 1024).to_string());
-                let text = print_mountpoint(ctx.sim.schemas, &mp, is_rootfs).map_err(SimError::die)?;
+                let text =
+                    print_mountpoint(ctx.sim.schemas, &mp, is_rootfs).map_err(SimError::die)?;
                 if pending {
                     conf.pending.keys.insert(ms.clone(), text);
                 } else {
                     conf.main.keys.insert(ms.clone(), text);
                 }
             } else {
-                let text = print_mountpoint(ctx.sim.schemas, &mp, is_rootfs).map_err(SimError::die)?;
+                let text =
+                    print_mountpoint(ctx.sim.schemas, &mp, is_rootfs).map_err(SimError::die)?;
                 conf.main.keys.insert(ms.clone(), text);
             }
         }
@@ -288,7 +352,11 @@ pub fn delete_mountpoint_volume(ctx: &Ctx<'_>, volume: &str) -> SimResult<()> {
 }
 
 fn is_volume_in_use(ctx: &Ctx<'_>, conf: &PctConf, volid: &str) -> bool {
-    let used = |s: &crate::conf::Section| mountpoint::volumes_in_use(ctx.sim.schemas, s).iter().any(|v| v == volid);
+    let used = |s: &crate::conf::Section| {
+        mountpoint::volumes_in_use(ctx.sim.schemas, s)
+            .iter()
+            .any(|v| v == volid)
+    };
     used(&conf.main) || used(&conf.pending) || conf.snapshots.values().any(used)
 }
 
@@ -303,7 +371,8 @@ fn add_unused_volume(conf: &mut PctConf, volid: &str) -> SimResult<()> {
             None => free_key = Some(key),
         }
     }
-    let key = free_key.ok_or_else(|| SimError::die("Too many unused volumes - please delete them first.\n"))?;
+    let key = free_key
+        .ok_or_else(|| SimError::die("Too many unused volumes - please delete them first.\n"))?;
     conf.main.keys.insert(key, volid.to_string());
     Ok(())
 }
@@ -326,16 +395,22 @@ pub fn update_pct_config(
     let mut modified: BTreeSet<String> = BTreeSet::new();
     for opt in delete {
         if conf.main.value(opt).is_none() && conf.pending.value(opt).is_none() {
-            task::warn(&format!("cannot delete '{opt}' - not set in current configuration!\n"));
+            task::warn(&format!(
+                "cannot delete '{opt}' - not set in current configuration!\n"
+            ));
             continue;
         }
         modified.insert(opt.clone());
         if opt == "memory" || opt == "rootfs" || opt == "ostype" {
-            return Err(SimError::die(format!("unable to delete required option '{opt}'\n")));
+            return Err(SimError::die(format!(
+                "unable to delete required option '{opt}'\n"
+            )));
         } else if index_of(opt, "unused").is_some() || index_of(opt, "mp").is_some() {
             check_protection(conf, &format!("can't remove CT {vmid} drive '{opt}'"))?;
         } else if opt == "unprivileged" {
-            return Err(SimError::die(format!("unable to delete read-only option: '{opt}'\n")));
+            return Err(SimError::die(format!(
+                "unable to delete read-only option: '{opt}'\n"
+            )));
         }
         add_to_pending_delete(conf, opt);
     }
@@ -347,8 +422,9 @@ pub fn update_pct_config(
             check_protection(conf, &format!("can't update CT {vmid} drive '{opt}'"))?;
             let mp = parse_volume(ctx.sim.schemas, opt, &value).map_err(SimError::die)?;
             if mp.kind == MpType::Volume {
-                let (sid, _) = formats::parse_volume_id(mp.volume())
-                    .ok_or_else(|| SimError::die(format!("unable to parse volume ID '{}'\n", mp.volume())))?;
+                let (sid, _) = formats::parse_volume_id(mp.volume()).ok_or_else(|| {
+                    SimError::die(format!("unable to parse volume ID '{}'\n", mp.volume()))
+                })?;
                 let scfg = ctx.storages.config(&sid)?;
                 if !scfg.content.contains("rootdir") {
                     return Err(SimError::die(format!(
@@ -360,7 +436,9 @@ pub fn update_pct_config(
             let path = ctx.storages.path(ctx.sim, &value)?;
             let (_, vn) = ctx.storages.parse_volname(&value)?;
             if vn.vtype != "snippets" {
-                return Err(SimError::die(format!("'{value}' is not in the snippets directory\n")));
+                return Err(SimError::die(format!(
+                    "'{value}' is not in the snippets directory\n"
+                )));
             }
             if !path.is_file() {
                 return Err(SimError::die(format!("script '{value}' does not exist\n")));
@@ -374,14 +452,21 @@ pub fn update_pct_config(
         } else if opt == "searchdomain" {
             value = split_list(&value).join(" ");
         } else if opt == "unprivileged" {
-            return Err(SimError::die(format!("unable to modify read-only option: '{opt}'\n")));
+            return Err(SimError::die(format!(
+                "unable to modify read-only option: '{opt}'\n"
+            )));
         } else if opt == "tags" {
             value = unique_tags(&value);
         } else if index_of(opt, "net").is_some() {
             let fmt = props_format(ctx, "net0")?;
             let net = propstring::parse(&fmt, &value, None).map_err(SimError::die)?;
-            if let Some(mtu) = net.get("mtu").and_then(|m| m.parse::<u32>().ok()).filter(|m| *m != 0) {
-                let bridge_mtu = read_bridge_mtu(ctx.sim, net.get("bridge").map_or("", String::as_str))?;
+            if let Some(mtu) = net
+                .get("mtu")
+                .and_then(|m| m.parse::<u32>().ok())
+                .filter(|m| *m != 0)
+            {
+                let bridge_mtu =
+                    read_bridge_mtu(ctx.sim, net.get("bridge").map_or("", String::as_str))?;
                 if mtu > bridge_mtu {
                     return Err(SimError::die(format!(
                         "{opt}: MTU size '{mtu}' is bigger than bridge MTU '{bridge_mtu}'\n"
@@ -389,7 +474,8 @@ pub fn update_pct_config(
                 }
             }
             let link_down = net.get("link_down").map(String::as_str) == Some("1");
-            if !link_down && net.get("host-managed").map(String::as_str) == Some("1")
+            if !link_down
+                && net.get("host-managed").map(String::as_str) == Some("1")
                 && net.get("ip6").map(String::as_str) == Some("auto")
             {
                 return Err(SimError::die(format!(
@@ -399,9 +485,11 @@ pub fn update_pct_config(
         } else if index_of(opt, "dev").is_some() {
             let fmt = props_format(ctx, "dev0")?;
             let dev = propstring::parse(&fmt, &value, None).map_err(SimError::die)?;
-            let path = dev
-                .get("path")
-                .ok_or_else(|| SimError::die(format!("Path is not defined for passthrough device {opt}\n")))?;
+            let path = dev.get("path").ok_or_else(|| {
+                SimError::die(format!(
+                    "Path is not defined for passthrough device {opt}\n"
+                ))
+            })?;
             check_device(path)?;
         }
         conf.pending.set(opt, value);
@@ -458,7 +546,9 @@ pub fn apply_pending(
             if index_of(opt, "mp").is_some() {
                 if let Some(v) = conf.main.get(opt).map(str::to_string) {
                     let mp = parse_volume(ctx.sim.schemas, opt, &v).map_err(SimError::die)?;
-                    if mp.kind == MpType::Volume && !is_volume_in_use_except(ctx, conf, opt, mp.volume()) {
+                    if mp.kind == MpType::Volume
+                        && !is_volume_in_use_except(ctx, conf, opt, mp.volume())
+                    {
                         add_unused_volume(conf, mp.volume())?;
                     }
                 }
@@ -487,7 +577,12 @@ pub fn apply_pending(
         .keys()
         .filter(|k| *k != "delete")
         .cloned()
-        .chain(conf.pending.description.is_some().then(|| "description".to_string()))
+        .chain(
+            conf.pending
+                .description
+                .is_some()
+                .then(|| "description".to_string()),
+        )
         .chain(conf.pending.env.is_some().then(|| "env".to_string()))
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -500,7 +595,11 @@ pub fn apply_pending(
             if index_of(&opt, "mp").is_some() {
                 apply_pending_mountpoint(ctx, conf, &opt)?;
             } else if index_of(&opt, "net").is_some() {
-                let v = conf.pending.value(&opt).map(str::to_string).unwrap_or_default();
+                let v = conf
+                    .pending
+                    .value(&opt)
+                    .map(str::to_string)
+                    .unwrap_or_default();
                 let text = canonical_net(ctx, &opt, &v)?;
                 conf.pending.set(&opt, text);
             }
@@ -526,7 +625,11 @@ fn is_volume_in_use_except(ctx: &Ctx<'_>, conf: &PctConf, key: &str, volid: &str
 
 /// `apply_pending_mountpoint` (not running).
 fn apply_pending_mountpoint(ctx: &Ctx<'_>, conf: &mut PctConf, opt: &str) -> SimResult<()> {
-    let value = conf.pending.get(opt).map(str::to_string).unwrap_or_default();
+    let value = conf
+        .pending
+        .get(opt)
+        .map(str::to_string)
+        .unwrap_or_default();
     let mut mp = parse_volume(ctx.sim.schemas, opt, &value).map_err(SimError::die)?;
     let old = conf.main.get(opt).map(str::to_string);
     if mp.kind == MpType::Volume && new_disk(mp.volume()).is_some() {
@@ -535,10 +638,16 @@ fn apply_pending_mountpoint(ctx: &Ctx<'_>, conf: &mut PctConf, opt: &str) -> Sim
         create_disks(ctx, &settings, conf, true)?;
     } else {
         if mp.kind == MpType::Volume {
-            if let Ok(infos) = ctx.storages.parse_volname(mp.volume()).and_then(|(sid, _)| {
-                ctx.storages.list(ctx.sim, &sid, None, None)
-            }) {
-                if let Some(size) = infos.iter().find(|i| i.volid == mp.volume()).and_then(|i| i.size) {
+            if let Ok(infos) = ctx
+                .storages
+                .parse_volname(mp.volume())
+                .and_then(|(sid, _)| ctx.storages.list(ctx.sim, &sid, None, None))
+            {
+                if let Some(size) = infos
+                    .iter()
+                    .find(|i| i.volid == mp.volume())
+                    .and_then(|i| i.size)
+                {
                     mp.props.insert("size".into(), size.to_string());
                 }
             }
@@ -569,7 +678,12 @@ fn hotplug_pending(
         .keys
         .keys()
         .cloned()
-        .chain(conf.pending.description.is_some().then(|| "description".to_string()))
+        .chain(
+            conf.pending
+                .description
+                .is_some()
+                .then(|| "description".to_string()),
+        )
         .collect();
     for opt in &pending_keys {
         if selection.contains(opt) && FASTPLUG.contains(&opt.as_str()) {
@@ -593,7 +707,11 @@ fn hotplug_pending(
         if index_of(opt, "unused").is_some() {
             if let Some(v) = conf.main.get(opt).map(str::to_string) {
                 if let Err(e) = delete_mountpoint_volume(ctx, &v) {
-                    add_error(errors, opt, &format!("unable to hotplug {opt}: {}", e.render()));
+                    add_error(
+                        errors,
+                        opt,
+                        &format!("unable to hotplug {opt}: {}", e.render()),
+                    );
                     continue;
                 }
             }
@@ -601,21 +719,36 @@ fn hotplug_pending(
         conf.main.remove(opt);
         remove_from_pending_delete(conf, opt);
     }
-    let pending_keys: Vec<String> = conf.pending.keys.keys().filter(|k| *k != "delete").cloned().collect();
+    let pending_keys: Vec<String> = conf
+        .pending
+        .keys
+        .keys()
+        .filter(|k| *k != "delete")
+        .cloned()
+        .collect();
     for opt in pending_keys {
         if !selection.contains(&opt) {
             continue;
         }
-        let hot = matches!(opt.as_str(), "cpulimit" | "cpuunits" | "memory" | "swap") || index_of(&opt, "net").is_some();
+        let hot = matches!(opt.as_str(), "cpulimit" | "cpuunits" | "memory" | "swap")
+            || index_of(&opt, "net").is_some();
         if !hot {
             continue;
         }
-        let mut value = conf.pending.get(&opt).map(str::to_string).unwrap_or_default();
+        let mut value = conf
+            .pending
+            .get(&opt)
+            .map(str::to_string)
+            .unwrap_or_default();
         if index_of(&opt, "net").is_some() {
             match canonical_net(ctx, &opt, &value) {
                 Ok(v) => value = v,
                 Err(e) => {
-                    add_error(errors, &opt, &format!("unable to hotplug {opt}: {}", e.render()));
+                    add_error(
+                        errors,
+                        &opt,
+                        &format!("unable to hotplug {opt}: {}", e.render()),
+                    );
                     continue;
                 }
             }
@@ -650,7 +783,12 @@ pub fn current_config(conf: &PctConf, current: bool) -> crate::conf::Section {
 
 /// The volume keys of a section.
 pub fn volume_keys(section: &crate::conf::Section) -> Vec<String> {
-    let mut keys: Vec<String> = section.keys.keys().filter(|k| is_volume_key(k)).cloned().collect();
+    let mut keys: Vec<String> = section
+        .keys
+        .keys()
+        .filter(|k| is_volume_key(k))
+        .cloned()
+        .collect();
     keys.sort_by_key(|k| volume_key_order(k));
     keys
 }

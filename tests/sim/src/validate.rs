@@ -28,13 +28,16 @@ pub fn add_error(errors: &mut Errors, path: &str, msg: &str) {
 
 fn number_re() -> Option<&'static Regex> {
     static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    CELL.get_or_init(|| Regex::new(r"^[+-]?(?:\d+\.\d+|\d+\.|\.\d+|\d+)(?:[eE][+-]?\d+)?\n?\z").ok())
-        .as_ref()
+    CELL.get_or_init(|| {
+        Regex::new(r"^[+-]?(?:\d+\.\d+|\d+\.|\.\d+|\d+)(?:[eE][+-]?\d+)?\n?\z").ok()
+    })
+    .as_ref()
 }
 
 fn integer_re() -> Option<&'static Regex> {
     static CELL: OnceLock<Option<Regex>> = OnceLock::new();
-    CELL.get_or_init(|| Regex::new(r"^[+-]?\d+\n?\z").ok()).as_ref()
+    CELL.get_or_init(|| Regex::new(r"^[+-]?\d+\n?\z").ok())
+        .as_ref()
 }
 
 /// `is_number`.
@@ -60,7 +63,11 @@ fn check_type(path: &str, ty: Type, value: &str, errors: &mut Errors) -> bool {
         Type::Number => is_number(value),
         Type::Null => false,
         Type::Array | Type::Object => {
-            add_error(errors, path, &format!("type check ('{}') failed", ty.name()));
+            add_error(
+                errors,
+                path,
+                &format!("type check ('{}') failed", ty.name()),
+            );
             return false;
         }
     };
@@ -109,26 +116,42 @@ pub fn check_prop(value: Option<&str>, prop: &Property, path: &str, errors: &mut
     }
     if let Some(max) = prop.max_length {
         if value.chars().count() > max {
-            add_error(errors, path, &format!("value may only be {max} characters long"));
+            add_error(
+                errors,
+                path,
+                &format!("value may only be {max} characters long"),
+            );
             return;
         }
     }
     if let Some(min) = prop.min_length {
         if value.chars().count() < min {
-            add_error(errors, path, &format!("value must be at least {min} characters long"));
+            add_error(
+                errors,
+                path,
+                &format!("value must be at least {min} characters long"),
+            );
             return;
         }
     }
     if is_number(value) {
         if let (Some(max), Some(v)) = (&prop.maximum, numeric_value(value)) {
             if v > max.value {
-                add_error(errors, path, &format!("value must have a maximum value of {}", max.text));
+                add_error(
+                    errors,
+                    path,
+                    &format!("value must have a maximum value of {}", max.text),
+                );
                 return;
             }
         }
         if let (Some(min), Some(v)) = (&prop.minimum, numeric_value(value)) {
             if v < min.value {
-                add_error(errors, path, &format!("value must have a minimum value of {}", min.text));
+                add_error(
+                    errors,
+                    path,
+                    &format!("value must have a minimum value of {}", min.text),
+                );
                 return;
             }
         }

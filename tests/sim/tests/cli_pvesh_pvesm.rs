@@ -17,26 +17,65 @@ fn nextid_is_the_lowest_unused_id_from_100() {
     // VMIDs are cluster-wide: VMs and other nodes' guests count.
     std::fs::create_dir_all(root.join("/etc/pve/nodes/pve2/qemu-server")).unwrap();
     std::fs::write(root.join("/etc/pve/nodes/pve2/qemu-server/101.conf"), "").unwrap();
-    assert_eq!(root.run("pvesh", &["get", "/cluster/nextid"]).stdout, "103\n");
-    assert_eq!(root.run("pvesh", &["get", "cluster/nextid/", "--output-format", "json"]).stdout, "103\n");
-    assert_eq!(root.run("pvesh", &["get", "/cluster/nextid", "--output-format", "yaml"]).stdout, "--- 103\n");
-    assert_eq!(root.run("pvesh", &["get", "/cluster/nextid", "--quiet"]).stdout, "");
+    assert_eq!(
+        root.run("pvesh", &["get", "/cluster/nextid"]).stdout,
+        "103\n"
+    );
+    assert_eq!(
+        root.run(
+            "pvesh",
+            &["get", "cluster/nextid/", "--output-format", "json"]
+        )
+        .stdout,
+        "103\n"
+    );
+    assert_eq!(
+        root.run(
+            "pvesh",
+            &["get", "/cluster/nextid", "--output-format", "yaml"]
+        )
+        .stdout,
+        "--- 103\n"
+    );
+    assert_eq!(
+        root.run("pvesh", &["get", "/cluster/nextid", "--quiet"])
+            .stdout,
+        ""
+    );
     // Not a reservation: asking twice gives the same id.
-    assert_eq!(root.run("pvesh", &["get", "/cluster/nextid"]).stdout, "103\n");
+    assert_eq!(
+        root.run("pvesh", &["get", "/cluster/nextid"]).stdout,
+        "103\n"
+    );
 }
 
 #[test]
 fn nextid_with_vmid_asserts_it_is_free() {
     let root = Root::new();
     root.write_conf("150", "memory: 512\n");
-    let r = root.run("pvesh", &["get", "/cluster/nextid", "--vmid", "151", "--output-format", "json"]);
+    let r = root.run(
+        "pvesh",
+        &[
+            "get",
+            "/cluster/nextid",
+            "--vmid",
+            "151",
+            "--output-format",
+            "json",
+        ],
+    );
     r.ok();
     // The parameter comes back as the string it was given.
     assert_eq!(r.stdout, "\"151\"\n");
-    assert_eq!(root.run("pvesh", &["get", "/cluster/nextid", "--vmid", "151"]).stdout, "151\n");
-    root.run("pvesh", &["get", "/cluster/nextid", "--vmid", "150"]).refused(&format!(
-        "400 Parameter verification failed.\nvmid: VM 150 already exists\n{NEXTID_USAGE}"
-    ));
+    assert_eq!(
+        root.run("pvesh", &["get", "/cluster/nextid", "--vmid", "151"])
+            .stdout,
+        "151\n"
+    );
+    root.run("pvesh", &["get", "/cluster/nextid", "--vmid", "150"])
+        .refused(&format!(
+            "400 Parameter verification failed.\nvmid: VM 150 already exists\n{NEXTID_USAGE}"
+        ));
     root.run("pvesh", &["get", "/cluster/nextid", "--vmid", "99"]).refused(&format!(
         "400 Parameter verification failed.\nvmid: invalid format - value does not look like a valid VM ID\n\n{NEXTID_USAGE}"
     ));
@@ -44,18 +83,28 @@ fn nextid_with_vmid_asserts_it_is_free() {
         "400 Parameter verification failed.\noutput-format: value 'xml' does not have a value in the enumeration 'text, json, json-pretty, yaml'\n{NEXTID_USAGE}"
     ));
     root.run("pvesh", &["get", "/cluster/nextid", "--type", "lxc"])
-        .refused(&format!("Unknown option: type\n400 unable to parse option\n{NEXTID_USAGE}"));
+        .refused(&format!(
+            "Unknown option: type\n400 unable to parse option\n{NEXTID_USAGE}"
+        ));
 }
 
 #[test]
 fn nextid_respects_the_datacenter_range() {
     let root = Root::new();
     let _ = root.run("pvesm", &["status"]);
-    std::fs::write(root.join("/etc/pve/datacenter.cfg"), "next-id: lower=1000,upper=1002\n").unwrap();
-    assert_eq!(root.run("pvesh", &["get", "/cluster/nextid"]).stdout, "1000\n");
+    std::fs::write(
+        root.join("/etc/pve/datacenter.cfg"),
+        "next-id: lower=1000,upper=1002\n",
+    )
+    .unwrap();
+    assert_eq!(
+        root.run("pvesh", &["get", "/cluster/nextid"]).stdout,
+        "1000\n"
+    );
     root.write_conf("1000", "");
     root.write_conf("1001", "");
-    root.run("pvesh", &["get", "/cluster/nextid"]).refused("unable to get any free VMID in range [1000, 1002]\n");
+    root.run("pvesh", &["get", "/cluster/nextid"])
+        .refused("unable to get any free VMID in range [1000, 1002]\n");
 }
 
 #[test]
@@ -63,7 +112,8 @@ fn pvesh_refuses_what_it_does_not_simulate() {
     let root = Root::new();
     root.run("pvesh", &["get", "/cluster/resources", "--type", "vm"])
         .refused("pve-sim: 'pvesh get /cluster/resources' is not simulated\n");
-    root.run("pvesh", &["frob", "/x"]).refused_with("ERROR: unknown command 'pvesh frob'");
+    root.run("pvesh", &["frob", "/x"])
+        .refused_with("ERROR: unknown command 'pvesh frob'");
 }
 
 #[test]
@@ -71,24 +121,44 @@ fn pvesm_path_of_templates_and_volumes() {
     let root = Root::new();
     let r = root.run("pvesm", &["path", "local:vztmpl/app.tar.zst"]);
     r.ok();
-    assert_eq!(r.stdout, format!("{}\n", root.join("/var/lib/vz/template/cache/app.tar.zst").display()));
     assert_eq!(
-        root.run("pvesm", &["path", "local-lvm:vm-100-disk-0"]).stdout,
+        r.stdout,
+        format!(
+            "{}\n",
+            root.join("/var/lib/vz/template/cache/app.tar.zst")
+                .display()
+        )
+    );
+    assert_eq!(
+        root.run("pvesm", &["path", "local-lvm:vm-100-disk-0"])
+            .stdout,
         format!("{}\n", root.join("/dev/pve/vm-100-disk-0").display())
     );
     assert_eq!(
-        root.run("pvesm", &["path", "local:100/vm-100-disk-0.raw"]).stdout,
-        format!("{}\n", root.join("/var/lib/vz/images/100/vm-100-disk-0.raw").display())
+        root.run("pvesm", &["path", "local:100/vm-100-disk-0.raw"])
+            .stdout,
+        format!(
+            "{}\n",
+            root.join("/var/lib/vz/images/100/vm-100-disk-0.raw")
+                .display()
+        )
     );
-    root.run("pvesm", &["path", "local:vztmpl/app.zip"]).refused("unable to parse directory volume name 'vztmpl/app.zip'\n");
-    root.run("pvesm", &["path", "nope:vztmpl/a.tar"]).refused("storage 'nope' does not exist\n");
-    root.run("pvesm", &["path", "local-lvm:disk0"]).refused("unable to parse lvm volume name 'disk0'\n");
+    root.run("pvesm", &["path", "local:vztmpl/app.zip"])
+        .refused("unable to parse directory volume name 'vztmpl/app.zip'\n");
+    root.run("pvesm", &["path", "nope:vztmpl/a.tar"])
+        .refused("storage 'nope' does not exist\n");
+    root.run("pvesm", &["path", "local-lvm:disk0"])
+        .refused("unable to parse lvm volume name 'disk0'\n");
     root.run("pvesm", &["path", "noid"]).refused(
         "400 Parameter verification failed.\nvolume: invalid format - unable to parse volume ID 'noid'\n\npvesm path <volume>\n",
     );
-    root.run("pvesm", &["path"]).refused("400 not enough arguments\npvesm path <volume>\n");
-    root.run("pvesm", &["alloc", "local-lvm", "100", "vm-100-disk-0", "1G"])
-        .refused("pve-sim: 'pvesm alloc' is not simulated\n");
+    root.run("pvesm", &["path"])
+        .refused("400 not enough arguments\npvesm path <volume>\n");
+    root.run(
+        "pvesm",
+        &["alloc", "local-lvm", "100", "vm-100-disk-0", "1G"],
+    )
+    .refused("pve-sim: 'pvesm alloc' is not simulated\n");
 }
 
 #[test]
@@ -110,7 +180,8 @@ fn pvesm_list_formats_like_proxmox() {
     // Content the storage does not hold lists nothing.
     let r = root.run("pvesm", &["list", "local", "--content", "rootdir"]);
     assert_eq!(r.stdout, "Volid Format  Type      Size VMID\n");
-    root.run("pvesm", &["list", "nope"]).refused("storage 'nope' does not exist\n");
+    root.run("pvesm", &["list", "nope"])
+        .refused("storage 'nope' does not exist\n");
     root.run("pvesm", &["list", "local", "--content", "templates"]).refused(
         "400 Parameter verification failed.\ncontent: invalid format - invalid content type 'templates'\n\npvesm list <storage> [OPTIONS]\n",
     );
@@ -126,12 +197,36 @@ fn pvesm_status_lists_the_stock_storages() {
         lines.first().copied(),
         Some("Name             Type     Status     Total (KiB)      Used (KiB) Available (KiB)        %")
     );
-    assert!(lines.get(1).is_some_and(|l| l.starts_with("local             dir     active ")), "{lines:?}");
-    assert!(lines.get(2).is_some_and(|l| l.starts_with("local-lvm     lvmthin     active ")), "{lines:?}");
+    assert!(
+        lines
+            .get(1)
+            .is_some_and(|l| l.starts_with("local             dir     active ")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .get(2)
+            .is_some_and(|l| l.starts_with("local-lvm     lvmthin     active ")),
+        "{lines:?}"
+    );
     let cfg = root.join("/etc/pve/storage.cfg");
     let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&cfg, text.replace("content rootdir,images", "content rootdir,images\n\tdisable")).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "content rootdir,images",
+            "content rootdir,images\n\tdisable",
+        ),
+    )
+    .unwrap();
     let r = root.run("pvesm", &["status", "--storage", "local-lvm"]);
-    assert!(r.stdout.lines().nth(1).is_some_and(|l| l.contains(" disabled ") && l.ends_with("N/A")), "{r:?}");
-    root.run("pvesm", &["status", "--storage", "nope"]).refused("storage 'nope' does not exist\n");
+    assert!(
+        r.stdout
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains(" disabled ") && l.ends_with("N/A")),
+        "{r:?}"
+    );
+    root.run("pvesm", &["status", "--storage", "nope"])
+        .refused("storage 'nope' does not exist\n");
 }

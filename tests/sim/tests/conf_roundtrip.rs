@@ -16,8 +16,16 @@ fn rewrite(text: &str) -> String {
 #[track_caller]
 fn check_canonical(text: &str) {
     let p = parse(text);
-    assert!(p.warnings.is_empty(), "unexpected warnings: {:?}", p.warnings);
-    assert_eq!(rewrite(text), text, "a canonical file must be written back unchanged");
+    assert!(
+        p.warnings.is_empty(),
+        "unexpected warnings: {:?}",
+        p.warnings
+    );
+    assert_eq!(
+        rewrite(text),
+        text,
+        "a canonical file must be written back unchanged"
+    );
 }
 
 #[track_caller]
@@ -96,7 +104,10 @@ fn description_decodes_and_reencodes() {
     assert_eq!(p.conf.main.description.as_deref(), Some("a: b\n\nc\n"));
     let p = parse("description: one%0Atwo\nmemory: 512\n");
     assert_eq!(p.conf.main.description.as_deref(), Some("one\ntwo"));
-    check_rewrite("description: one%0Atwo\nmemory: 512\n", "#one\n#two\nmemory: 512\n");
+    check_rewrite(
+        "description: one%0Atwo\nmemory: 512\n",
+        "#one\n#two\nmemory: 512\n",
+    );
 }
 
 #[test]
@@ -116,7 +127,10 @@ fn env_lines_become_a_nul_separated_env() {
 
 #[test]
 fn booleans_and_integers_are_normalised_on_read() {
-    check_rewrite("onboot: yes\nmemory: 0512\nprotection: OFF\n", "memory: 512\nonboot: 1\nprotection: 0\n");
+    check_rewrite(
+        "onboot: yes\nmemory: 0512\nprotection: OFF\n",
+        "memory: 512\nonboot: 1\nprotection: 0\n",
+    );
 }
 
 #[test]
@@ -150,7 +164,13 @@ fn raw_key_allow_list_accepts_warns_refuses_drops() {
     let kept: Vec<&str> = p.conf.main.lxc.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         kept,
-        vec!["lxc.init.cmd", "lxc.cgroup.memory.limit_in_bytes", "lxc.limit.nofile", "lxc.id_map", "lxc.cgroup2.memory.max"]
+        vec![
+            "lxc.init.cmd",
+            "lxc.cgroup.memory.limit_in_bytes",
+            "lxc.limit.nofile",
+            "lxc.id_map",
+            "lxc.cgroup2.memory.max"
+        ]
     );
     assert_eq!(
         p.warnings,
@@ -174,10 +194,17 @@ fn raw_key_allow_list_accepts_warns_refuses_drops() {
 
 #[test]
 fn strict_mode_refuses_what_normal_mode_drops() {
-    let err = parse_pct_config(schemas().unwrap(), "100", b"lxc.no_new_privs: 1\n", true).unwrap_err();
-    assert_eq!(err.render(), "vm 100 - unable to parse config: lxc.no_new_privs: 1\n");
+    let err =
+        parse_pct_config(schemas().unwrap(), "100", b"lxc.no_new_privs: 1\n", true).unwrap_err();
+    assert_eq!(
+        err.render(),
+        "vm 100 - unable to parse config: lxc.no_new_privs: 1\n"
+    );
     let err = parse_pct_config(schemas().unwrap(), "100", b"delete: memory\n", true).unwrap_err();
-    assert_eq!(err.render(), "vm 100 - property 'delete' is only allowed in [pve:pending]\n");
+    assert_eq!(
+        err.render(),
+        "vm 100 - property 'delete' is only allowed in [pve:pending]\n"
+    );
 }
 
 #[test]
@@ -204,7 +231,10 @@ fn newline_in_a_value_is_refused_on_write() {
     let mut p = parse("memory: 512\n");
     p.conf.main.keys.insert("hostname".into(), "a\nb".into());
     let err = write_pct_config(schemas().unwrap(), &mut p.conf).unwrap_err();
-    assert_eq!(err.render(), "detected invalid newline inside property 'hostname'\n");
+    assert_eq!(
+        err.render(),
+        "detected invalid newline inside property 'hostname'\n"
+    );
 }
 
 #[test]
@@ -217,6 +247,12 @@ fn unused_entries_of_volumes_in_use_are_dropped() {
 
 #[test]
 fn digest_is_the_sha1_of_the_raw_bytes() {
-    assert_eq!(parse("memory: 512\n").conf.digest, "21b62d471309a3f7474fdb8b45e9ae722dfe5e51");
-    assert_ne!(parse("memory: 513\n").conf.digest, parse("memory: 512\n").conf.digest);
+    assert_eq!(
+        parse("memory: 512\n").conf.digest,
+        "21b62d471309a3f7474fdb8b45e9ae722dfe5e51"
+    );
+    assert_ne!(
+        parse("memory: 513\n").conf.digest,
+        parse("memory: 512\n").conf.digest
+    );
 }

@@ -19,39 +19,68 @@ use std::time::{Duration, Instant};
 use common::{require_root, Root};
 
 const BUSYBOX: &str = "/bin/busybox";
-const APPLETS: [&str; 14] =
-    ["sh", "echo", "id", "pwd", "env", "sleep", "cat", "ls", "ip", "hostname", "true", "mkdir", "ps", "kill"];
+const APPLETS: [&str; 14] = [
+    "sh", "echo", "id", "pwd", "env", "sleep", "cat", "ls", "ip", "hostname", "true", "mkdir",
+    "ps", "kill",
+];
 
 /// Fails with a clear message when the host lacks what the test needs.
 fn require_tools() {
     require_root();
-    for tool in ["lxc-start", "lxc-stop", "lxc-info", "lxc-usernsexec", "tar", "zstd"] {
+    for tool in [
+        "lxc-start",
+        "lxc-stop",
+        "lxc-info",
+        "lxc-usernsexec",
+        "tar",
+        "zstd",
+    ] {
         let found = std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
             .unwrap_or(false)
             || Path::new("/usr/bin").join(tool).is_file()
             || Path::new("/usr/sbin").join(tool).is_file();
-        assert!(found, "'{tool}' is not installed: apt-get install -y lxc uidmap zstd");
+        assert!(
+            found,
+            "'{tool}' is not installed: apt-get install -y lxc uidmap zstd"
+        );
     }
-    assert!(Path::new(BUSYBOX).is_file(), "{BUSYBOX} is missing: apt-get install -y busybox-static");
-    assert!(is_static_elf(Path::new(BUSYBOX)), "{BUSYBOX} is dynamically linked: install busybox-static");
+    assert!(
+        Path::new(BUSYBOX).is_file(),
+        "{BUSYBOX} is missing: apt-get install -y busybox-static"
+    );
+    assert!(
+        is_static_elf(Path::new(BUSYBOX)),
+        "{BUSYBOX} is dynamically linked: install busybox-static"
+    );
 }
 
 /// True when the ELF file has no PT_INTERP program header.
 fn is_static_elf(path: &Path) -> bool {
     let mut data = Vec::new();
-    if fs::File::open(path).and_then(|mut f| f.read_to_end(&mut data)).is_err() {
+    if fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut data))
+        .is_err()
+    {
         return false;
     }
-    let u16_at = |o: usize| data.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    let u32_at = |o: usize| data.get(o..o + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u16_at = |o: usize| {
+        data.get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    let u32_at = |o: usize| {
+        data.get(o..o + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
     let u64_at = |o: usize| {
-        data.get(o..o + 8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as usize)
+        data.get(o..o + 8)
+            .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as usize)
     };
     if data.get(0..4) != Some(b"\x7fELF".as_slice()) || data.get(4) != Some(&2) {
         return false;
     }
-    let (Some(phoff), Some(phentsize), Some(phnum)) = (u64_at(0x20), u16_at(0x36), u16_at(0x38)) else {
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (u64_at(0x20), u16_at(0x36), u16_at(0x38))
+    else {
         return false;
     };
     (0..phnum).all(|i| u32_at(phoff + i * phentsize) != Some(3))
@@ -78,14 +107,20 @@ fn ensure_subids() {
 fn busybox_rootfs() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
-    for d in ["bin", "sbin", "dev", "proc", "sys", "tmp", "etc", "root", "srv", "run"] {
+    for d in [
+        "bin", "sbin", "dev", "proc", "sys", "tmp", "etc", "root", "srv", "run",
+    ] {
         fs::create_dir_all(r.join(d)).unwrap();
     }
     fs::copy(BUSYBOX, r.join("bin/busybox")).unwrap();
     for a in APPLETS {
         symlink("busybox", r.join("bin").join(a)).unwrap();
     }
-    fs::write(r.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/srv:/bin/sh\n").unwrap();
+    fs::write(
+        r.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/srv:/bin/sh\n",
+    )
+    .unwrap();
     fs::write(r.join("etc/group"), "root:x:0:\napp:x:1000:\n").unwrap();
     dir
 }
@@ -120,12 +155,19 @@ fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
 fn status_field(root: &Root, vmid: &str, key: &str) -> Option<String> {
     let r = root.pct(&["status", vmid, "--verbose"]);
     r.ok();
-    r.stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}: ")).map(str::to_string))
+    r.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(str::to_string))
 }
 
 fn proc_status(pid: &str, key: &str) -> String {
     let text = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines().find_map(|l| l.strip_prefix(&format!("{key}:")).map(|v| v.trim().to_string())).unwrap_or_default()
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{key}:"))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default()
 }
 
 /// An entrypoint that needs LXC 6's quote-aware splitting: the script is one single-quoted
@@ -149,34 +191,70 @@ fn lifecycle(unprivileged: bool) {
     let tpl_path = tpl_path.stdout.trim().to_string();
     fs::create_dir_all(Path::new(&tpl_path).parent().unwrap()).unwrap();
     let status = Command::new("tar")
-        .args(["--zstd", "--numeric-owner", "--owner=0", "--group=0", "-cf", &tpl_path, "-C"])
+        .args([
+            "--zstd",
+            "--numeric-owner",
+            "--owner=0",
+            "--group=0",
+            "-cf",
+            &tpl_path,
+            "-C",
+        ])
         .arg(rootfs.path())
         .arg(".")
         .status()
         .unwrap();
     assert!(status.success());
     let listed = root.run("pvesm", &["list", "local", "--content", "vztmpl"]);
-    assert!(listed.stdout.contains("local:vztmpl/busybox.tar.zst tzst"), "{listed:?}");
+    assert!(
+        listed.stdout.contains("local:vztmpl/busybox.tar.zst tzst"),
+        "{listed:?}"
+    );
 
-    let vmid = root.run("pvesh", &["get", "/cluster/nextid"]).stdout.trim().to_string();
+    let vmid = root
+        .run("pvesh", &["get", "/cluster/nextid"])
+        .stdout
+        .trim()
+        .to_string();
     assert_eq!(vmid, "100");
-    let _guard = CtGuard { root: &root, vmid: vmid.clone() };
+    let _guard = CtGuard {
+        root: &root,
+        vmid: vmid.clone(),
+    };
 
     let unpriv = if unprivileged { "1" } else { "0" };
     let created = root.pct(&[
-        "create", &vmid, "local:vztmpl/busybox.tar.zst", "--rootfs", "local-lvm:1", "--unprivileged", unpriv,
-        "--hostname", "app", "--net0", "name=eth0,bridge=vmbr0,ip=10.0.0.2/24,host-managed=1", "--entrypoint",
-        ENTRYPOINT, "--env", "GREETING=hello world", "--cmode", "console",
+        "create",
+        &vmid,
+        "local:vztmpl/busybox.tar.zst",
+        "--rootfs",
+        "local-lvm:1",
+        "--unprivileged",
+        unpriv,
+        "--hostname",
+        "app",
+        "--net0",
+        "name=eth0,bridge=vmbr0,ip=10.0.0.2/24,host-managed=1",
+        "--entrypoint",
+        ENTRYPOINT,
+        "--env",
+        "GREETING=hello world",
+        "--cmode",
+        "console",
     ]);
     created.ok();
-    assert!(created.stdout.contains("Detected container architecture: "), "{created:?}");
+    assert!(
+        created.stdout.contains("Detected container architecture: "),
+        "{created:?}"
+    );
     let conf = root.conf(&vmid);
     assert!(conf.contains("ostype: unmanaged\n"), "{conf}");
     assert_eq!(conf.contains("unprivileged: 1\n"), unprivileged, "{conf}");
 
     // The raw-keys step: appended under Proxmox's config lock; they survive a later `pct set`.
     {
-        let lock = fs::File::create(root.join(&format!("/run/lock/lxc/pve-config-{vmid}.lock"))).unwrap();
+        let lock =
+            fs::File::create(root.join(&format!("/run/lock/lxc/pve-config-{vmid}.lock"))).unwrap();
         lock.lock().unwrap();
         let mut text = root.conf(&vmid);
         text.push_str(
@@ -193,20 +271,32 @@ fn lifecycle(unprivileged: bool) {
     );
 
     root.pct(&["start", &vmid]).ok();
-    root.pct(&["start", &vmid]).refused(&format!("CT {vmid} already running\n"));
+    root.pct(&["start", &vmid])
+        .refused(&format!("CT {vmid} already running\n"));
     assert_eq!(root.pct(&["status", &vmid]).stdout, "status: running\n");
 
     let pid = status_field(&root, &vmid, "pid").expect("pct status --verbose shows the init pid");
-    assert!(Path::new(&format!("/proc/{pid}")).exists(), "pid {pid} is alive on the host");
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "pid {pid} is alive on the host"
+    );
     let nspid = proc_status(&pid, "NSpid");
-    assert!(nspid.ends_with("\t1") || nspid.ends_with(" 1"), "pid {pid} is the CT's init (NSpid {nspid:?})");
+    assert!(
+        nspid.ends_with("\t1") || nspid.ends_with(" 1"),
+        "pid {pid} is the CT's init (NSpid {nspid:?})"
+    );
     let host_uid = if unprivileged { "101000" } else { "1000" };
-    assert!(proc_status(&pid, "Uid").starts_with(host_uid), "init runs as host uid {host_uid}");
+    assert!(
+        proc_status(&pid, "Uid").starts_with(host_uid),
+        "init runs as host uid {host_uid}"
+    );
 
     let console = root.join(&format!("/run/pve/ct-{vmid}.console"));
-    wait_for("the entrypoint's output on the console", Duration::from_secs(15), || {
-        fs::read_to_string(&console).is_ok_and(|t| t.contains("ready"))
-    });
+    wait_for(
+        "the entrypoint's output on the console",
+        Duration::from_secs(15),
+        || fs::read_to_string(&console).is_ok_and(|t| t.contains("ready")),
+    );
     let out = fs::read_to_string(&console).unwrap().replace('\r', "");
     for expected in [
         "uid=1000 gid=1000 cwd=/srv\n",
@@ -217,16 +307,29 @@ fn lifecycle(unprivileged: bool) {
     ] {
         assert!(out.contains(expected), "console lacks {expected:?}:\n{out}");
     }
-    assert!(out.contains("10.0.0.2/24"), "host-managed address is configured before init:\n{out}");
+    assert!(
+        out.contains("10.0.0.2/24"),
+        "host-managed address is configured before init:\n{out}"
+    );
 
     let list = root.pct(&["list"]);
-    assert!(list.stdout.contains(&format!("{vmid:<10} running                 app")), "{list:?}");
+    assert!(
+        list.stdout
+            .contains(&format!("{vmid:<10} running                 app")),
+        "{list:?}"
+    );
 
-    root.pct(&["destroy", &vmid]).refused(&format!("unable to destroy CT {vmid} - container is running\n"));
+    root.pct(&["destroy", &vmid]).refused(&format!(
+        "unable to destroy CT {vmid} - container is running\n"
+    ));
     // Hot-pluggable options apply to a running CT; the rest waits in [pve:pending].
-    root.pct(&["set", &vmid, "--memory", "512", "--cmode", "tty"]).ok();
+    root.pct(&["set", &vmid, "--memory", "512", "--cmode", "tty"])
+        .ok();
     let conf = root.conf(&vmid);
-    assert!(conf.contains("memory: 512\n") && conf.contains("[pve:pending]\ncmode: tty\n"), "{conf}");
+    assert!(
+        conf.contains("memory: 512\n") && conf.contains("[pve:pending]\ncmode: tty\n"),
+        "{conf}"
+    );
 
     // lxc.signal.halt = SIGTERM: the trap runs and init exits.
     let started = Instant::now();
@@ -238,11 +341,15 @@ fn lifecycle(unprivileged: bool) {
 
     // Starting applies the pending change; stop kills.
     root.pct(&["start", &vmid]).ok();
-    assert!(root.conf(&vmid).contains("cmode: tty\n") && !root.conf(&vmid).contains("[pve:pending]"));
+    assert!(
+        root.conf(&vmid).contains("cmode: tty\n") && !root.conf(&vmid).contains("[pve:pending]")
+    );
     let pid2 = status_field(&root, &vmid, "pid").unwrap();
     root.pct(&["stop", &vmid]).ok();
     assert_eq!(root.pct(&["status", &vmid]).stdout, "status: stopped\n");
-    assert!(!Path::new(&format!("/proc/{pid2}")).exists() || proc_status(&pid2, "NSpid").is_empty());
+    assert!(
+        !Path::new(&format!("/proc/{pid2}")).exists() || proc_status(&pid2, "NSpid").is_empty()
+    );
 
     root.pct(&["destroy", &vmid]).ok();
     assert_eq!(root.pct(&["list"]).stdout, "");
@@ -266,27 +373,56 @@ fn forced_destroy_and_failed_start() {
     let rootfs = busybox_rootfs();
     let tpl = root.add_template(rootfs.path(), "bb.tar.zst");
     root.pct(&[
-        "create", "200", &tpl, "--rootfs", "local-lvm:1", "--unprivileged", "0", "--entrypoint",
+        "create",
+        "200",
+        &tpl,
+        "--rootfs",
+        "local-lvm:1",
+        "--unprivileged",
+        "0",
+        "--entrypoint",
         "/bin/sh -c 'while :; do sleep 1; done'",
     ])
     .ok();
-    let _guard = CtGuard { root: &root, vmid: "200".into() };
+    let _guard = CtGuard {
+        root: &root,
+        vmid: "200".into(),
+    };
     root.pct(&["start", "200"]).ok();
     let pid = status_field(&root, "200", "pid").unwrap();
     let r = root.pct(&["destroy", "200", "--force"]);
     r.ok();
-    assert!(r.stdout.contains("forced to stop CT 200 before destroying!"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("forced to stop CT 200 before destroying!"),
+        "{r:?}"
+    );
     assert!(!Path::new(&format!("/proc/{pid}")).exists() || proc_status(&pid, "NSpid").is_empty());
     assert_eq!(root.conf("200"), "");
 
     // A raw key LXC does not know fails the start with LXC's own error.
-    root.pct(&["create", "201", &tpl, "--rootfs", "local-lvm:1", "--unprivileged", "0"]).ok();
-    let _guard2 = CtGuard { root: &root, vmid: "201".into() };
+    root.pct(&[
+        "create",
+        "201",
+        &tpl,
+        "--rootfs",
+        "local-lvm:1",
+        "--unprivileged",
+        "0",
+    ])
+    .ok();
+    let _guard2 = CtGuard {
+        root: &root,
+        vmid: "201".into(),
+    };
     let mut text = root.conf("201");
     text.push_str("lxc.net.0.frobnicate: 1\n");
     root.write_conf("201", &text);
     let r = root.pct(&["start", "201"]);
     r.refused_with("startup for container '201' failed\n");
-    assert!(r.stdout.contains("lxc.net.0.frobnicate"), "LXC's complaint is shown: {r:?}");
+    assert!(
+        r.stdout.contains("lxc.net.0.frobnicate"),
+        "LXC's complaint is shown: {r:?}"
+    );
     assert_eq!(root.pct(&["status", "201"]).stdout, "status: stopped\n");
 }

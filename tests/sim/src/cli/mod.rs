@@ -46,8 +46,13 @@ pub fn fail_with_usage(err: SimError, schema: &ObjectSchema, spec: &CommandSpec<
 
 /// The `vmid` parameter value (validated as `pve-vmid` already).
 pub fn vmid_of(params: &BTreeMap<String, String>) -> SimResult<String> {
-    let raw = params.get("vmid").ok_or_else(|| SimError::die("missing vmid\n"))?;
-    let n: u64 = raw.trim_end_matches('\n').parse().map_err(|_| SimError::die("invalid vmid\n"))?;
+    let raw = params
+        .get("vmid")
+        .ok_or_else(|| SimError::die("missing vmid\n"))?;
+    let n: u64 = raw
+        .trim_end_matches('\n')
+        .parse()
+        .map_err(|_| SimError::die("invalid vmid\n"))?;
     Ok(n.to_string())
 }
 

@@ -7,6 +7,7 @@ use super::{fail, fail_with_usage, flag, parse_args, vmid_of};
 use crate::conf::text::encode_text;
 use crate::conf::PctConf;
 use crate::error::{PveException, SimError, SimResult};
+use crate::formats::split_list;
 use crate::getopt::{usage, CommandSpec};
 use crate::lxcconf;
 use crate::mountpoint::parse_volume;
@@ -16,18 +17,40 @@ use crate::state::Sim;
 use crate::storage::Storages;
 use crate::task;
 use crate::update::{self, current_config, Ctx};
-use crate::formats::split_list;
 
 const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Commands of the real `pct` that the simulator does not implement.
 const NOT_SIMULATED: [&str; 24] = [
-    "console", "enter", "exec", "fsck", "mount", "unmount", "push", "pull", "df", "rescan", "cpusets", "fstrim",
-    "pending", "resize", "restore", "clone", "migrate", "move-volume", "move_volume", "remote-migrate",
-    "snapshot", "delsnapshot", "listsnapshot", "rollback",
+    "console",
+    "enter",
+    "exec",
+    "fsck",
+    "mount",
+    "unmount",
+    "push",
+    "pull",
+    "df",
+    "rescan",
+    "cpusets",
+    "fstrim",
+    "pending",
+    "resize",
+    "restore",
+    "clone",
+    "migrate",
+    "move-volume",
+    "move_volume",
+    "remote-migrate",
+    "snapshot",
+    "delsnapshot",
+    "listsnapshot",
+    "rollback",
 ];
 
-const SIMULATED: [&str; 10] = ["config", "create", "destroy", "list", "set", "shutdown", "start", "status", "stop", "unlock"];
+const SIMULATED: [&str; 10] = [
+    "config", "create", "destroy", "list", "set", "shutdown", "start", "status", "stop", "unlock",
+];
 
 /// Entry point: `pct <command> [ARGS] [OPTIONS]`. Returns the exit status.
 pub fn main(args: Vec<String>) -> i32 {
@@ -38,7 +61,12 @@ pub fn main(args: Vec<String>) -> i32 {
         task::print(&overview());
         return 0;
     }
-    if NOT_SIMULATED.contains(&cmd.as_str()) || cmd == "suspend" || cmd == "resume" || cmd == "reboot" || cmd == "template" {
+    if NOT_SIMULATED.contains(&cmd.as_str())
+        || cmd == "suspend"
+        || cmd == "resume"
+        || cmd == "reboot"
+        || cmd == "template"
+    {
         eprintln!("pve-sim: 'pct {cmd}' is not simulated");
         return 255;
     }
@@ -92,7 +120,12 @@ fn vmid_only_schema(sim: &Sim) -> SimResult<ObjectSchema> {
 /// `pct set <vmid> [OPTIONS]` (PUT /nodes/{node}/lxc/{vmid}/config).
 fn set(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.update;
-    let spec = CommandSpec { prefix: "pct set", arg_params: &["vmid"], fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct set",
+        arg_params: &["vmid"],
+        fixed,
+        ..Default::default()
+    };
     let mut params = match parse_args(schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -122,13 +155,17 @@ fn set_inner(sim: &Sim, params: &mut BTreeMap<String, String>) -> SimResult<()> 
         check_lock(&conf)?;
         if let Some(d) = &digest {
             if !d.is_empty() && *d != conf.digest {
-                return Err(SimError::die("detected modified configuration - file changed by other user? Try again.\n"));
+                return Err(SimError::die(
+                    "detected modified configuration - file changed by other user? Try again.\n",
+                ));
             }
         }
         let exists = |o: &str| sim.schemas.confdesc.get(o).is_some();
         for opt in &revert {
             if !exists(opt) {
-                return Err(PveException::param1("revert", format!("unknown option '{opt}'")).into());
+                return Err(
+                    PveException::param1("revert", format!("unknown option '{opt}'")).into(),
+                );
             }
             if params.contains_key(opt) {
                 return Err(PveException::param1(
@@ -140,7 +177,9 @@ fn set_inner(sim: &Sim, params: &mut BTreeMap<String, String>) -> SimResult<()> 
         }
         for opt in &delete {
             if !exists(opt) {
-                return Err(PveException::param1("delete", format!("unknown option '{opt}'")).into());
+                return Err(
+                    PveException::param1("delete", format!("unknown option '{opt}'")).into(),
+                );
             }
             if params.contains_key(opt) {
                 return Err(PveException::param1(
@@ -158,7 +197,11 @@ fn set_inner(sim: &Sim, params: &mut BTreeMap<String, String>) -> SimResult<()> 
             }
         }
         let running = runtime::state(sim, &vmid)?.running;
-        let ctx = Ctx { sim, storages: &storages, vmid: &vmid };
+        let ctx = Ctx {
+            sim,
+            storages: &storages,
+            vmid: &vmid,
+        };
         let errors = update::update_pct_config(&ctx, &mut conf, running, params, &delete, &revert)?;
         if !errors.is_empty() {
             return Err(PveException::param(errors).into());
@@ -179,9 +222,11 @@ fn write_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &PctConf) 
     let plan = lxcconf::update_lxc_config(sim, storages, vmid, &conf.main)?;
     crate::state::mkdir_p(&dir)?;
     for (path, content) in &plan.files {
-        std::fs::write(path, content).map_err(|e| SimError::io(format!("write {}", path.display()), e))?;
+        std::fs::write(path, content)
+            .map_err(|e| SimError::io(format!("write {}", path.display()), e))?;
     }
-    std::fs::write(dir.join("config"), &plan.config).map_err(|e| SimError::io("write lxc config", e))
+    std::fs::write(dir.join("config"), &plan.config)
+        .map_err(|e| SimError::io("write lxc config", e))
 }
 
 /// `check_lock`.
@@ -195,7 +240,12 @@ pub fn check_lock(conf: &PctConf) -> SimResult<()> {
 /// `pct config <vmid> [--current] [--snapshot name]`.
 fn config(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.config;
-    let spec = CommandSpec { prefix: "pct config", arg_params: &["vmid"], fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct config",
+        arg_params: &["vmid"],
+        fixed,
+        ..Default::default()
+    };
     let params = match parse_args(schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -204,8 +254,14 @@ fn config(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         let vmid = vmid_of(&params)?;
         if params.contains_key("snapshot") && flag(&params, "current") {
             let mut errors = BTreeMap::new();
-            errors.insert("snapshot".to_string(), "cannot use 'snapshot' parameter with 'current'".to_string());
-            errors.insert("current".to_string(), "cannot use 'snapshot' parameter with 'current'".to_string());
+            errors.insert(
+                "snapshot".to_string(),
+                "cannot use 'snapshot' parameter with 'current'".to_string(),
+            );
+            errors.insert(
+                "current".to_string(),
+                "cannot use 'snapshot' parameter with 'current'".to_string(),
+            );
             return Err(PveException::param(errors).into());
         }
         let conf = sim.load_config(&vmid)?;
@@ -246,7 +302,12 @@ fn config(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
 /// `pct start <vmid> [--debug] [--skiplock]`.
 fn start(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.start;
-    let spec = CommandSpec { prefix: "pct start", arg_params: &["vmid"], fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct start",
+        arg_params: &["vmid"],
+        fixed,
+        ..Default::default()
+    };
     let params = match parse_args(schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -275,7 +336,9 @@ fn start(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
                 for key in update::volume_keys(&conf.main) {
                     if let Some(v) = conf.main.get(&key) {
                         if parse_volume(sim.schemas, &key, v).is_ok_and(|mp| mp.flag("quota")) {
-                            return Err(SimError::die("Quotas are not supported by unprivileged containers.\n"));
+                            return Err(SimError::die(
+                                "Quotas are not supported by unprivileged containers.\n",
+                            ));
                         }
                     }
                 }
@@ -289,7 +352,11 @@ fn start(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
 pub fn vm_start(sim: &Sim, vmid: &str, mut conf: PctConf, debug: Option<bool>) -> SimResult<()> {
     let storages = Storages::load(sim)?;
     if !conf.pending.is_empty() {
-        let ctx = Ctx { sim, storages: &storages, vmid };
+        let ctx = Ctx {
+            sim,
+            storages: &storages,
+            vmid,
+        };
         let mut errors = BTreeMap::new();
         update::apply_pending(&ctx, &mut conf, None, &mut errors)?;
         sim.write_config(vmid, &mut conf)?;
@@ -303,7 +370,12 @@ pub fn vm_start(sim: &Sim, vmid: &str, mut conf: PctConf, debug: Option<bool>) -
 /// `pct shutdown <vmid> [--timeout N] [--forceStop 0|1]`.
 fn shutdown(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.shutdown;
-    let spec = CommandSpec { prefix: "pct shutdown", arg_params: &["vmid"], fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct shutdown",
+        arg_params: &["vmid"],
+        fixed,
+        ..Default::default()
+    };
     let params = match parse_args(schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -312,7 +384,10 @@ fn shutdown(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         Ok(v) => v,
         Err(e) => return fail(e),
     };
-    let timeout: u64 = params.get("timeout").and_then(|t| t.parse().ok()).unwrap_or(60);
+    let timeout: u64 = params
+        .get("timeout")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(60);
     let force = flag(&params, "forceStop");
     match runtime::state(sim, &vmid) {
         Ok(st) if !st.running => return fail(SimError::die(format!("CT {vmid} not running\n"))),
@@ -331,7 +406,12 @@ fn shutdown(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
 /// `pct stop <vmid> [--skiplock] [--overrule-shutdown]`.
 fn stop(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.stop;
-    let spec = CommandSpec { prefix: "pct stop", arg_params: &["vmid"], fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct stop",
+        arg_params: &["vmid"],
+        fixed,
+        ..Default::default()
+    };
     let params = match parse_args(schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -360,7 +440,12 @@ fn stop(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
 /// `pct destroy <vmid> [--purge] [--force] [--destroy-unreferenced-disks]`.
 fn destroy(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.destroy;
-    let spec = CommandSpec { prefix: "pct destroy", arg_params: &["vmid"], fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct destroy",
+        arg_params: &["vmid"],
+        fixed,
+        ..Default::default()
+    };
     let params = match parse_args(schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -374,7 +459,9 @@ fn destroy(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let unreferenced = flag(&params, "destroy-unreferenced-disks");
     let early = |conf: &PctConf| -> SimResult<()> {
         if conf.main.get("protection") == Some("1") {
-            return Err(SimError::die(format!("can't remove CT {vmid} - protection mode enabled\n")));
+            return Err(SimError::die(format!(
+                "can't remove CT {vmid} - protection mode enabled\n"
+            )));
         }
         check_lock(conf)
     };
@@ -402,10 +489,16 @@ fn destroy(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
                 runtime::stop(sim, &vmid, true, None, false)?;
             }
             let storages = Storages::load(sim)?;
-            let ctx = Ctx { sim, storages: &storages, vmid: &vmid };
+            let ctx = Ctx {
+                sim,
+                storages: &storages,
+                vmid: &vmid,
+            };
             destroy_lxc_container(&ctx, &mut conf, unreferenced)?;
             if purge {
-                task::print(&format!("purging CT {vmid} from related configurations..\n"));
+                task::print(&format!(
+                    "purging CT {vmid} from related configurations..\n"
+                ));
             }
             sim.destroy_config(&vmid)
         })
@@ -417,9 +510,15 @@ fn destroy(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
 fn destroy_lxc_container(ctx: &Ctx<'_>, conf: &mut PctConf, unreferenced: bool) -> SimResult<()> {
     let mut seen = Vec::new();
     for section in [&conf.main, &conf.pending] {
-        for key in section.keys.keys().filter(|k| crate::mountpoint::is_volume_key(k)) {
+        for key in section
+            .keys
+            .keys()
+            .filter(|k| crate::mountpoint::is_volume_key(k))
+        {
             let Some(v) = section.get(key) else { continue };
-            let Ok(mp) = parse_volume(ctx.sim.schemas, key, v) else { continue };
+            let Ok(mp) = parse_volume(ctx.sim.schemas, key, v) else {
+                continue;
+            };
             let volume = mp.volume().to_string();
             if seen.contains(&volume) {
                 continue;
@@ -431,7 +530,9 @@ fn destroy_lxc_container(ctx: &Ctx<'_>, conf: &mut PctConf, unreferenced: bool) 
     if unreferenced {
         let vmid: u64 = ctx.vmid.parse().unwrap_or(0);
         for id in ctx.storages.ids.keys() {
-            let Ok(vols) = ctx.storages.list(ctx.sim, id, Some(vmid), Some("rootdir")) else { continue };
+            let Ok(vols) = ctx.storages.list(ctx.sim, id, Some(vmid), Some("rootdir")) else {
+                continue;
+            };
             for v in vols {
                 if let Err(e) = ctx.storages.free(ctx.sim, &v.volid) {
                     task::warn(&e.render());
@@ -445,7 +546,10 @@ fn destroy_lxc_container(ctx: &Ctx<'_>, conf: &mut PctConf, unreferenced: bool) 
     let _ = std::fs::remove_dir(dir.join("rootfs"));
     let _ = std::fs::remove_dir(&dir);
     let mut replacement = PctConf::default();
-    replacement.main.keys.insert("lock".into(), "destroyed".into());
+    replacement
+        .main
+        .keys
+        .insert("lock".into(), "destroyed".into());
     ctx.sim.write_config(ctx.vmid, &mut replacement)
 }
 
@@ -455,7 +559,11 @@ fn status(sim: &Sim, args: &[String]) -> i32 {
         Ok(s) => s.with(vec![("verbose", simple(Type::Boolean, true))]),
         Err(e) => return fail(e),
     };
-    let spec = CommandSpec { prefix: "pct status", arg_params: &["vmid"], ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct status",
+        arg_params: &["vmid"],
+        ..Default::default()
+    };
     let params = match parse_args(&schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -467,7 +575,10 @@ fn status(sim: &Sim, args: &[String]) -> i32 {
         if flag(&params, "verbose") {
             Ok(stat.iter().map(|(k, v)| format!("{k}: {v}\n")).collect())
         } else {
-            let status = stat.get("status").cloned().unwrap_or_else(|| "unknown".into());
+            let status = stat
+                .get("status")
+                .cloned()
+                .unwrap_or_else(|| "unknown".into());
             Ok(format!("status: {status}\n"))
         }
     })();
@@ -488,9 +599,18 @@ pub fn vmstatus(sim: &Sim, vmid: &str, conf: &PctConf) -> SimResult<BTreeMap<Str
     let mut d = BTreeMap::new();
     d.insert("vmid".to_string(), vmid.to_string());
     d.insert("type".into(), "lxc".into());
-    d.insert("status".into(), if st.running { "running" } else { "stopped" }.to_string());
-    let name: String = c.get("hostname").map(str::to_string).unwrap_or_else(|| format!("CT{vmid}"));
-    d.insert("name".into(), name.chars().filter(|ch| !ch.is_whitespace()).collect());
+    d.insert(
+        "status".into(),
+        if st.running { "running" } else { "stopped" }.to_string(),
+    );
+    let name: String = c
+        .get("hostname")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("CT{vmid}"));
+    d.insert(
+        "name".into(),
+        name.chars().filter(|ch| !ch.is_whitespace()).collect(),
+    );
     let cpus = c
         .get("cores")
         .filter(|v| *v != "0")
@@ -507,7 +627,11 @@ pub fn vmstatus(sim: &Sim, vmid: &str, conf: &PctConf) -> SimResult<BTreeMap<Str
         .and_then(|mp| mp.props.get("size").and_then(|s| s.parse::<u64>().ok()))
         .filter(|s| *s > 0)
         .unwrap_or(4 * 1024 * 1024 * 1024);
-    let memory: u64 = c.get("memory").and_then(|m| m.parse().ok()).filter(|m| *m > 0).unwrap_or(512);
+    let memory: u64 = c
+        .get("memory")
+        .and_then(|m| m.parse().ok())
+        .filter(|m| *m > 0)
+        .unwrap_or(512);
     let swap: u64 = c.get("swap").and_then(|m| m.parse().ok()).unwrap_or(0);
     d.insert("disk".into(), "0".into());
     d.insert("maxdisk".into(), rootfs_size.to_string());
@@ -552,7 +676,11 @@ fn cgroup_memory(sim: &Sim, vmid: &str) -> Option<u64> {
 /// `pct list`: nothing at all when there are no CTs.
 fn list(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.list;
-    let spec = CommandSpec { prefix: "pct list", fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct list",
+        fixed,
+        ..Default::default()
+    };
     if let Err(e) = parse_args(schema, args, &spec) {
         return fail(e);
     }
@@ -563,7 +691,9 @@ fn list(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
                 continue;
             }
             let vmid = id.to_string();
-            let Some(conf) = sim.read_config(&vmid)? else { continue };
+            let Some(conf) = sim.read_config(&vmid)? else {
+                continue;
+            };
             let stat = vmstatus(sim, &vmid, &conf)?;
             rows.push((
                 id,
@@ -575,7 +705,10 @@ fn list(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         if rows.is_empty() {
             return Ok(String::new());
         }
-        let mut out = format!("{:<10} {:<10} {:<12} {:<20}\n", "VMID", "Status", "Lock", "Name");
+        let mut out = format!(
+            "{:<10} {:<10} {:<12} {:<20}\n",
+            "VMID", "Status", "Lock", "Name"
+        );
         for (id, status, lock, name) in rows {
             out.push_str(&format!("{id:<10} {status:<10} {lock:<12} {name:<20}\n"));
         }
@@ -596,7 +729,11 @@ fn unlock(sim: &Sim, args: &[String]) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let spec = CommandSpec { prefix: "pct unlock", arg_params: &["vmid"], ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pct unlock",
+        arg_params: &["vmid"],
+        ..Default::default()
+    };
     let params = match parse_args(&schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),

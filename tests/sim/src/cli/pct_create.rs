@@ -72,7 +72,9 @@ fn prepare(sim: &Sim, mut param: BTreeMap<String, String>) -> SimResult<CreatePl
         param.insert("cpuunits".into(), lxcconf::clamp_cpu_shares(cu).to_string());
     }
     if restore {
-        return Err(SimError::Setup("'pct create --restore' (vzdump restore) is not simulated".into()));
+        return Err(SimError::Setup(
+            "'pct create --restore' (vzdump restore) is not simulated".into(),
+        ));
     }
     // create: unprivileged defaults to 1.
     let unprivileged = unprivileged.as_deref() != Some("0");
@@ -89,7 +91,9 @@ fn prepare(sim: &Sim, mut param: BTreeMap<String, String>) -> SimResult<CreatePl
     }
 
     let ostemplate = param.remove("ostemplate").unwrap_or_default();
-    let storage = param.remove("storage").unwrap_or_else(|| "local".to_string());
+    let storage = param
+        .remove("storage")
+        .unwrap_or_else(|| "local".to_string());
     let storages = Storages::load(sim)?;
 
     if ostemplate == "-" {
@@ -111,19 +115,29 @@ fn prepare(sim: &Sim, mut param: BTreeMap<String, String>) -> SimResult<CreatePl
         if opt == "rootfs" || index_of(&opt, "mp").is_some() {
             let is_number = {
                 let (a, b) = value.split_once('.').unwrap_or((&value, "0"));
-                !a.is_empty() && !b.is_empty() && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit())
+                !a.is_empty()
+                    && !b.is_empty()
+                    && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit())
             };
-            let v = if is_number { format!("{storage}:{value}") } else { value };
+            let v = if is_number {
+                format!("{storage}:{value}")
+            } else {
+                value
+            };
             mp_param.insert(opt, v);
             storage_only_mode = false;
         } else if index_of(&opt, "unused").is_some() {
-            task::warn(&format!("ignoring '{opt}', cannot create/restore with unused volume\n"));
+            task::warn(&format!(
+                "ignoring '{opt}', cannot create/restore with unused volume\n"
+            ));
         } else {
             no_disk_param.insert(opt, value);
         }
     }
     if !storage_only_mode && !mp_param.contains_key("rootfs") {
-        return Err(SimError::die("mount points configured, but 'rootfs' not set - aborting\n"));
+        return Err(SimError::die(
+            "mount points configured, but 'rootfs' not set - aborting\n",
+        ));
     }
     let check_storage = |sid: &str| -> SimResult<()> {
         let scfg = storages.check_enabled(sid, &sim.node)?;
@@ -139,8 +153,9 @@ fn prepare(sim: &Sim, mut param: BTreeMap<String, String>) -> SimResult<CreatePl
     for (key, value) in &mp_param {
         let mp = parse_volume(sim.schemas, key, value).map_err(SimError::die)?;
         if mp.kind == MpType::Volume {
-            let (sid, _) = parse_volume_id(mp.volume())
-                .ok_or_else(|| SimError::die(format!("unable to parse volume ID '{}'\n", mp.volume())))?;
+            let (sid, _) = parse_volume_id(mp.volume()).ok_or_else(|| {
+                SimError::die(format!("unable to parse volume ID '{}'\n", mp.volume()))
+            })?;
             check_storage(&sid)?;
         }
     }
@@ -149,7 +164,11 @@ fn prepare(sim: &Sim, mut param: BTreeMap<String, String>) -> SimResult<CreatePl
     }
 
     let mut conf = PctConf::default();
-    let ctx = Ctx { sim, storages: &storages, vmid: &vmid };
+    let ctx = Ctx {
+        sim,
+        storages: &storages,
+        vmid: &vmid,
+    };
     let errors = update::update_pct_config(&ctx, &mut conf, false, &no_disk_param, &[], &[])?;
     if !errors.is_empty() {
         return Err(PveException::param(errors).into());
@@ -192,24 +211,37 @@ fn run(sim: &Sim, mut plan: CreatePlan) -> SimResult<()> {
     let mut destroy_config_on_error = false;
     let res = sim.lock_config(&vmid, LOCK_TIMEOUT, || {
         let _old = sim.load_config(&vmid)?;
-        let ctx = Ctx { sim, storages: &storages, vmid: &vmid };
+        let ctx = Ctx {
+            sim,
+            storages: &storages,
+            vmid: &vmid,
+        };
         let mut vollist: Vec<String> = Vec::new();
         let inner = (|| -> SimResult<()> {
             if plan.storage_only_mode {
-                plan.mp_param.insert("rootfs".into(), format!("{}:4", plan.storage));
+                plan.mp_param
+                    .insert("rootfs".into(), format!("{}:4", plan.storage));
             }
             destroy_config_on_error = true;
             vollist = update::create_disks(&ctx, &plan.mp_param, &mut plan.conf, false)?;
 
-            let rootfs_value = plan.conf.main.get("rootfs").map(str::to_string).unwrap_or_default();
-            let rootfs = parse_volume(sim.schemas, "rootfs", &rootfs_value).map_err(SimError::die)?;
-            let rootdir = lxcconf::volume_host_path(sim, &storages, "rootfs", rootfs.kind, rootfs.volume())?;
+            let rootfs_value = plan
+                .conf
+                .main
+                .get("rootfs")
+                .map(str::to_string)
+                .unwrap_or_default();
+            let rootfs =
+                parse_volume(sim.schemas, "rootfs", &rootfs_value).map_err(SimError::die)?;
+            let rootdir =
+                lxcconf::volume_host_path(sim, &storages, "rootfs", rootfs.kind, rootfs.volume())?;
 
             let archive_path = template::archive_path(sim, &storages, &plan.archive)?;
             if template::is_oci_archive(&archive_path) {
                 task::print("Detected OCI archive\n");
                 return Err(SimError::Setup(
-                    "OCI image archives (PVE::RS::OCI) are not simulated; use a rootfs template".into(),
+                    "OCI image archives (PVE::RS::OCI) are not simulated; use a rootfs template"
+                        .into(),
                 ));
             }
             let compression = template::compression_option(&archive_path.to_string_lossy())?;
@@ -219,7 +251,8 @@ fn run(sim: &Sim, mut plan: CreatePlan) -> SimResult<()> {
 
             // Setup->new: OS type and architecture detection.
             let configured = plan.conf.main.get("ostype").map(str::to_string);
-            let detected = setup::detect_ostype(&rootdir, configured.as_deref()).map_err(SimError::die)?;
+            let detected =
+                setup::detect_ostype(&rootdir, configured.as_deref()).map_err(SimError::die)?;
             for w in &detected.warnings {
                 task::warn(w);
             }
@@ -232,7 +265,9 @@ fn run(sim: &Sim, mut plan: CreatePlan) -> SimResult<()> {
                     }
                     Err(e) => {
                         task::warn(&format!("Architecture detection failed: {e}"));
-                        task::print("Falling back to amd64.\nUse `pct set VMID --arch ARCH` to change.\n");
+                        task::print(
+                            "Falling back to amd64.\nUse `pct set VMID --arch ARCH` to change.\n",
+                        );
                         "amd64".to_string()
                     }
                 };
@@ -259,7 +294,10 @@ fn run(sim: &Sim, mut plan: CreatePlan) -> SimResult<()> {
                     task::warn(&e.render());
                 }
             }
-            return Err(SimError::die(format!("unable to create CT {vmid} - {}", err.render())));
+            return Err(SimError::die(format!(
+                "unable to create CT {vmid} - {}",
+                err.render()
+            )));
         }
         Ok(())
     });

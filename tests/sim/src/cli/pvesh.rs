@@ -36,11 +36,15 @@ pub fn main(mut args: Vec<String>) -> i32 {
             255
         }
         ("get" | "set" | "create" | "delete" | "ls" | "usage", None) => {
-            eprintln!("400 not enough arguments\npvesh {cmd} <api_path> [OPTIONS] [FORMAT_OPTIONS]");
+            eprintln!(
+                "400 not enough arguments\npvesh {cmd} <api_path> [OPTIONS] [FORMAT_OPTIONS]"
+            );
             255
         }
         _ => {
-            eprintln!("ERROR: unknown command 'pvesh {cmd}'\nUSAGE: pvesh <COMMAND> [ARGS] [OPTIONS]");
+            eprintln!(
+                "ERROR: unknown command 'pvesh {cmd}'\nUSAGE: pvesh <COMMAND> [ARGS] [OPTIONS]"
+            );
             255
         }
     }
@@ -48,7 +52,12 @@ pub fn main(mut args: Vec<String>) -> i32 {
 
 fn output_format() -> Property {
     let mut p = simple(Type::String, true);
-    p.enumeration = Some(vec!["text".into(), "json".into(), "json-pretty".into(), "yaml".into()]);
+    p.enumeration = Some(vec![
+        "text".into(),
+        "json".into(),
+        "json-pretty".into(),
+        "yaml".into(),
+    ]);
     p
 }
 
@@ -66,7 +75,12 @@ fn nextid(args: &[String], nooutput: bool) -> i32 {
         ("quiet", simple(Type::Boolean, true)),
         ("human-readable", simple(Type::Boolean, true)),
     ]);
-    let spec = CommandSpec { prefix: "pvesh get", arg_params: &["api_path"], format_options: true, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pvesh get",
+        arg_params: &["api_path"],
+        format_options: true,
+        ..Default::default()
+    };
     let params = match parse_args(&schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -99,7 +113,10 @@ pub enum NextId {
 fn compute(sim: &Sim, params: &BTreeMap<String, String>) -> SimResult<NextId> {
     let list = sim.vmlist()?;
     if let Some(vmid) = params.get("vmid") {
-        let id: u64 = vmid.trim_end_matches('\n').parse().map_err(|_| SimError::die("invalid vmid\n"))?;
+        let id: u64 = vmid
+            .trim_end_matches('\n')
+            .parse()
+            .map_err(|_| SimError::die("invalid vmid\n"))?;
         if !list.contains_key(&id) {
             return Ok(NextId::Echo(vmid.clone()));
         }
@@ -109,7 +126,11 @@ fn compute(sim: &Sim, params: &BTreeMap<String, String>) -> SimResult<NextId> {
     (lower..upper)
         .find(|i| !list.contains_key(i))
         .map(NextId::Number)
-        .ok_or_else(|| SimError::die(format!("unable to get any free VMID in range [{lower}, {upper}]\n")))
+        .ok_or_else(|| {
+            SimError::die(format!(
+                "unable to get any free VMID in range [{lower}, {upper}]\n"
+            ))
+        })
 }
 
 /// datacenter.cfg `next-id: lower=..,upper=..`, default [100, 1000000).
@@ -134,7 +155,9 @@ pub fn render(value: &NextId, format: &str) -> String {
         (NextId::Number(n), "yaml") => format!("--- {n}\n"),
         (NextId::Echo(s), "yaml") => format!("--- '{s}'\n"),
         (NextId::Number(n), _) => format!("{n}\n"),
-        (NextId::Echo(s), "json" | "json-pretty") => format!("{}\n", serde_json::Value::String(s.clone())),
+        (NextId::Echo(s), "json" | "json-pretty") => {
+            format!("{}\n", serde_json::Value::String(s.clone()))
+        }
         (NextId::Echo(s), _) => format!("{s}\n"),
     }
 }

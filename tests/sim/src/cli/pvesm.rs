@@ -10,8 +10,23 @@ use crate::task;
 
 const SIMULATED: [&str; 3] = ["list", "path", "status"];
 const NOT_SIMULATED: [&str; 17] = [
-    "add", "set", "remove", "alloc", "free", "scan", "nfsscan", "cifsscan", "iscsiscan", "lvmscan",
-    "lvmthinscan", "zfsscan", "extractconfig", "export", "import", "apiinfo", "prune-backups",
+    "add",
+    "set",
+    "remove",
+    "alloc",
+    "free",
+    "scan",
+    "nfsscan",
+    "cifsscan",
+    "iscsiscan",
+    "lvmscan",
+    "lvmthinscan",
+    "zfsscan",
+    "extractconfig",
+    "export",
+    "import",
+    "apiinfo",
+    "prune-backups",
 ];
 
 /// Entry point.
@@ -46,7 +61,12 @@ fn named(format: &str, optional: bool) -> Property {
 }
 
 fn vmid_prop(sim: &Sim) -> Property {
-    let mut p = sim.schemas.status_current.get("vmid").cloned().unwrap_or_else(|| simple(Type::Integer, true));
+    let mut p = sim
+        .schemas
+        .status_current
+        .get("vmid")
+        .cloned()
+        .unwrap_or_else(|| simple(Type::Integer, true));
     p.optional = true;
     p
 }
@@ -54,7 +74,11 @@ fn vmid_prop(sim: &Sim) -> Property {
 /// `pvesm path <volume>`.
 fn path(sim: &Sim, args: &[String]) -> i32 {
     let schema = ObjectSchema::default().with(vec![("volume", named("pve-volume-id", false))]);
-    let spec = CommandSpec { prefix: "pvesm path", arg_params: &["volume"], ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pvesm path",
+        arg_params: &["volume"],
+        ..Default::default()
+    };
     let params = match parse_args(&schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -82,7 +106,12 @@ fn list(sim: &Sim, args: &[String]) -> i32 {
         ("content", named("pve-storage-content", true)),
         ("vmid", vmid_prop(sim)),
     ]);
-    let spec = CommandSpec { prefix: "pvesm list", arg_params: &["storage"], fixed: &fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pvesm list",
+        arg_params: &["storage"],
+        fixed: &fixed,
+        ..Default::default()
+    };
     let params = match parse_args(&schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -91,7 +120,12 @@ fn list(sim: &Sim, args: &[String]) -> i32 {
         let storages = Storages::load(sim)?;
         let storage = params.get("storage").map_or("", String::as_str);
         let vmid = params.get("vmid").and_then(|v| v.parse::<u64>().ok());
-        let vols = storages.list(sim, storage, vmid, params.get("content").map(String::as_str))?;
+        let vols = storages.list(
+            sim,
+            storage,
+            vmid,
+            params.get("content").map(String::as_str),
+        )?;
         let name_w = vols.iter().map(|v| v.volid.len()).max().unwrap_or(0);
         let max_size = vols.iter().filter_map(|v| v.size).max().unwrap_or(0);
         let size_w = max_size.to_string().len();
@@ -107,10 +141,16 @@ fn list(sim: &Sim, args: &[String]) -> i32 {
                 v.vmid.unwrap_or(0)
             ));
         }
-        let mut rest: Vec<_> = vols.iter().filter(|v| v.vmid.is_none_or(|id| id == 0)).collect();
+        let mut rest: Vec<_> = vols
+            .iter()
+            .filter(|v| v.vmid.is_none_or(|id| id == 0))
+            .collect();
         rest.sort_by(|a, b| a.format.cmp(&b.format));
         for v in rest {
-            out.push_str(&format!("{}\n", row(&v.volid, &v.format, &v.content, &size_str(v.size))));
+            out.push_str(&format!(
+                "{}\n",
+                row(&v.volid, &v.format, &v.content, &size_str(v.size))
+            ));
         }
         Ok(out)
     })();
@@ -132,7 +172,11 @@ fn status(sim: &Sim, args: &[String]) -> i32 {
         ("content", named("pve-storage-content-list", true)),
         ("enabled", simple(Type::Boolean, true)),
     ]);
-    let spec = CommandSpec { prefix: "pvesm status", fixed: &fixed, ..Default::default() };
+    let spec = CommandSpec {
+        prefix: "pvesm status",
+        fixed: &fixed,
+        ..Default::default()
+    };
     let params = match parse_args(&schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -143,7 +187,10 @@ fn status(sim: &Sim, args: &[String]) -> i32 {
         if let Some(id) = only {
             storages.config(id)?;
         }
-        let content: Vec<String> = params.get("content").map(|c| crate::formats::split_list(c)).unwrap_or_default();
+        let content: Vec<String> = params
+            .get("content")
+            .map(|c| crate::formats::split_list(c))
+            .unwrap_or_default();
         let mut rows = Vec::new();
         for (id, s) in &storages.ids {
             if only.is_some_and(|o| o != id) {
@@ -159,7 +206,11 @@ fn status(sim: &Sim, args: &[String]) -> i32 {
             if flag(&params, "enabled") && !enabled {
                 continue;
             }
-            let usage = if enabled { storages.usage(sim, s) } else { None };
+            let usage = if enabled {
+                storages.usage(sim, s)
+            } else {
+                None
+            };
             rows.push((id.clone(), s.kind.name(), enabled, usage));
         }
         let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0) + 1;
@@ -179,7 +230,11 @@ fn status(sim: &Sim, args: &[String]) -> i32 {
             let pct = if !enabled {
                 format!("{:>8}", "N/A")
             } else {
-                let p = if total > 0 { used as f64 * 100.0 / total as f64 } else { 0.0 };
+                let p = if total > 0 {
+                    used as f64 * 100.0 / total as f64
+                } else {
+                    0.0
+                };
                 format!("{p:>7.2}%")
             };
             out.push_str(&format!(

@@ -43,7 +43,10 @@ impl Section {
 
     /// True when the section holds nothing (`scalar(keys %$pending)` is 0).
     pub fn is_empty(&self) -> bool {
-        self.description.is_none() && self.keys.is_empty() && self.env.is_none() && self.lxc.is_empty()
+        self.description.is_none()
+            && self.keys.is_empty()
+            && self.env.is_none()
+            && self.lxc.is_empty()
     }
 
     /// A config value the way `$conf->{$key}` reads, with `description` and `env` included.

@@ -52,10 +52,18 @@ enum Target {
 
 /// `parse_pct_config`: in normal mode problems are warnings (the line or value is dropped or
 /// kept as described in Config.pm); in strict mode the first problem is an error.
-pub fn parse_pct_config(schemas: &Schemas, vmid: &str, raw: &[u8], strict: bool) -> SimResult<Parsed> {
+pub fn parse_pct_config(
+    schemas: &Schemas,
+    vmid: &str,
+    raw: &[u8],
+    strict: bool,
+) -> SimResult<Parsed> {
     let res = line_res()?;
     let text = String::from_utf8_lossy(raw);
-    let mut conf = PctConf { digest: hex_sha1(raw), ..PctConf::default() };
+    let mut conf = PctConf {
+        digest: hex_sha1(raw),
+        ..PctConf::default()
+    };
     let mut warnings: Vec<String> = Vec::new();
     let handle_error = |warnings: &mut Vec<String>, msg: String| -> SimResult<()> {
         if strict {
@@ -123,10 +131,13 @@ pub fn parse_pct_config(schemas: &Schemas, vmid: &str, raw: &[u8], strict: bool)
                     warnings.push(w);
                     current.lxc.push((key.to_string(), value.to_string()));
                 }
-                RawKeyVerdict::Refused(msg) => handle_error(&mut warnings, format!("vm {vmid} - {key}: {msg}\n"))?,
-                RawKeyVerdict::Unknown => {
-                    handle_error(&mut warnings, format!("vm {vmid} - unable to parse config: {line}\n"))?
+                RawKeyVerdict::Refused(msg) => {
+                    handle_error(&mut warnings, format!("vm {vmid} - {key}: {msg}\n"))?
                 }
+                RawKeyVerdict::Unknown => handle_error(
+                    &mut warnings,
+                    format!("vm {vmid} - unable to parse config: {line}\n"),
+                )?,
             }
         } else if let Some(c) = res.description.captures(line) {
             descr.push_str(&decode_text(c.get(1).map_or("", |m| m.as_str())));
@@ -138,7 +149,10 @@ pub fn parse_pct_config(schemas: &Schemas, vmid: &str, raw: &[u8], strict: bool)
             if matches!(target, Target::Pending) {
                 current.keys.insert("delete".into(), value.to_string());
             } else {
-                handle_error(&mut warnings, format!("vm {vmid} - property 'delete' is only allowed in [pve:pending]\n"))?;
+                handle_error(
+                    &mut warnings,
+                    format!("vm {vmid} - property 'delete' is only allowed in [pve:pending]\n"),
+                )?;
             }
         } else if let Some(c) = res.normal.captures(line) {
             let key = c.get(1).map_or("", |m| m.as_str());
@@ -146,13 +160,19 @@ pub fn parse_pct_config(schemas: &Schemas, vmid: &str, raw: &[u8], strict: bool)
             let value = match check_type(&schemas.confdesc, key, raw_value) {
                 Ok(v) => v,
                 Err(e) => {
-                    handle_error(&mut warnings, format!("vm {vmid} - unable to parse value of '{key}' - {e}"))?;
+                    handle_error(
+                        &mut warnings,
+                        format!("vm {vmid} - unable to parse value of '{key}' - {e}"),
+                    )?;
                     raw_value.to_string()
                 }
             };
             current.keys.insert(key.to_string(), value);
         } else {
-            handle_error(&mut warnings, format!("vm {vmid} - unable to parse config: {line}\n"))?;
+            handle_error(
+                &mut warnings,
+                format!("vm {vmid} - unable to parse config: {line}\n"),
+            )?;
         }
     }
     if !descr.is_empty() {

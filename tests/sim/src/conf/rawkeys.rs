@@ -39,7 +39,11 @@ pub fn classify(lists: &RawKeyLists, vmid: &str, key: &str) -> RawKeyVerdict {
             "vm {vmid} - {key} is deprecated, this will be a hard error in the future!\n"
         ));
     }
-    if lists.allowed_prefixes.iter().any(|p| key.starts_with(p.as_str())) {
+    if lists
+        .allowed_prefixes
+        .iter()
+        .any(|p| key.starts_with(p.as_str()))
+    {
         return RawKeyVerdict::Accepted;
     }
     RawKeyVerdict::Unknown
@@ -54,18 +58,45 @@ mod tests {
     fn verdicts_follow_config_pm() {
         let l = &schemas().unwrap().raw_keys;
         assert_eq!(classify(l, "100", "lxc.init.cmd"), RawKeyVerdict::Accepted);
-        assert_eq!(classify(l, "100", "lxc.environment.runtime"), RawKeyVerdict::Accepted);
-        assert_eq!(classify(l, "100", "lxc.cgroup2.memory.max"), RawKeyVerdict::Accepted);
-        assert_eq!(classify(l, "100", "lxc.net.0.type"), RawKeyVerdict::Accepted);
-        assert!(matches!(classify(l, "100", "lxc.cgroup.memory.limit_in_bytes"), RawKeyVerdict::Warned(_)));
-        assert!(matches!(classify(l, "100", "lxc.limit.nofile"), RawKeyVerdict::Warned(_)));
-        assert!(matches!(classify(l, "100", "lxc.id_map"), RawKeyVerdict::Warned(_)));
+        assert_eq!(
+            classify(l, "100", "lxc.environment.runtime"),
+            RawKeyVerdict::Accepted
+        );
+        assert_eq!(
+            classify(l, "100", "lxc.cgroup2.memory.max"),
+            RawKeyVerdict::Accepted
+        );
+        assert_eq!(
+            classify(l, "100", "lxc.net.0.type"),
+            RawKeyVerdict::Accepted
+        );
+        assert!(matches!(
+            classify(l, "100", "lxc.cgroup.memory.limit_in_bytes"),
+            RawKeyVerdict::Warned(_)
+        ));
+        assert!(matches!(
+            classify(l, "100", "lxc.limit.nofile"),
+            RawKeyVerdict::Warned(_)
+        ));
+        assert!(matches!(
+            classify(l, "100", "lxc.id_map"),
+            RawKeyVerdict::Warned(_)
+        ));
         assert_eq!(
             classify(l, "100", "lxc.rootfs.path"),
             RawKeyVerdict::Refused("lxc.rootfs.path is auto generated from rootfs".into())
         );
-        assert_eq!(classify(l, "100", "lxc.sysctl.net.ipv4.ip_forward"), RawKeyVerdict::Unknown);
-        assert_eq!(classify(l, "100", "lxc.no_new_privs"), RawKeyVerdict::Unknown);
-        assert_eq!(classify(l, "100", "lxc.hook.start-host"), RawKeyVerdict::Unknown);
+        assert_eq!(
+            classify(l, "100", "lxc.sysctl.net.ipv4.ip_forward"),
+            RawKeyVerdict::Unknown
+        );
+        assert_eq!(
+            classify(l, "100", "lxc.no_new_privs"),
+            RawKeyVerdict::Unknown
+        );
+        assert_eq!(
+            classify(l, "100", "lxc.hook.start-host"),
+            RawKeyVerdict::Unknown
+        );
     }
 }

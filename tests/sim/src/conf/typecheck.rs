@@ -30,7 +30,11 @@ pub fn check_type(confdesc: &ObjectSchema, key: &str, value: &str) -> Result<Str
             if digits(value) {
                 // `int($1)` drops leading zeros.
                 let trimmed = value.trim_start_matches('0');
-                Ok(if trimmed.is_empty() { "0".into() } else { trimmed.to_string() })
+                Ok(if trimmed.is_empty() {
+                    "0".into()
+                } else {
+                    trimmed.to_string()
+                })
             } else {
                 Err(format!("type check ('integer') failed - got '{value}'\n"))
             }

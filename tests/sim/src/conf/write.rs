@@ -6,7 +6,15 @@ use crate::error::{SimError, SimResult};
 use crate::mountpoint;
 use crate::schema::Schemas;
 
-const SKIPPED: [&str; 7] = ["digest", "description", "pending", "snapshots", "snapname", "env", "lxc"];
+const SKIPPED: [&str; 7] = [
+    "digest",
+    "description",
+    "pending",
+    "snapshots",
+    "snapname",
+    "env",
+    "lxc",
+];
 
 /// `write_pct_config`. Also drops `unusedN` entries whose volume is still in use, as Proxmox does.
 pub fn write_pct_config(schemas: &Schemas, conf: &mut PctConf) -> SimResult<String> {
@@ -27,7 +35,9 @@ pub fn write_pct_config(schemas: &Schemas, conf: &mut PctConf) -> SimResult<Stri
 
 fn drop_used_unused(schemas: &Schemas, section: &mut Section) {
     let used = mountpoint::volumes_in_use(schemas, section);
-    section.keys.retain(|k, v| !(k.starts_with("unused") && used.iter().any(|u| u == v)));
+    section
+        .keys
+        .retain(|k, v| !(k.starts_with("unused") && used.iter().any(|u| u == v)));
 }
 
 fn generate(section: &Section) -> SimResult<String> {
@@ -48,7 +58,9 @@ fn generate(section: &Section) -> SimResult<String> {
             continue;
         }
         if value.contains('\n') {
-            return Err(SimError::die(format!("detected invalid newline inside property '{key}'\n")));
+            return Err(SimError::die(format!(
+                "detected invalid newline inside property '{key}'\n"
+            )));
         }
         raw.push_str(&format!("{key}: {value}\n"));
     }

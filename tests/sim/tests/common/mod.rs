@@ -21,7 +21,10 @@ pub struct Run {
 
 impl Root {
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new().prefix("pve-sim-test").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("pve-sim-test")
+            .tempdir()
+            .expect("tempdir");
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
         Root { dir }
     }
@@ -50,13 +53,18 @@ impl Root {
     }
 
     pub fn conf(&self, vmid: &str) -> String {
-        fs::read_to_string(self.join(&format!("/etc/pve/nodes/pve/lxc/{vmid}.conf"))).unwrap_or_default()
+        fs::read_to_string(self.join(&format!("/etc/pve/nodes/pve/lxc/{vmid}.conf")))
+            .unwrap_or_default()
     }
 
     pub fn write_conf(&self, vmid: &str, text: &str) {
         // Make sure the layout exists first.
         let _ = self.run("pvesm", &["status"]);
-        fs::write(self.join(&format!("/etc/pve/nodes/pve/lxc/{vmid}.conf")), text).expect("write conf");
+        fs::write(
+            self.join(&format!("/etc/pve/nodes/pve/lxc/{vmid}.conf")),
+            text,
+        )
+        .expect("write conf");
     }
 
     /// Packs `rootfs` into the `local` storage's template cache, the way a plan would.
@@ -65,8 +73,15 @@ impl Root {
         fs::create_dir_all(&dir).expect("mkdir template cache");
         let target = dir.join(file);
         let mut cmd = Command::new("tar");
-        if file.ends_with(".zst") {
-            cmd.arg("--zstd");
+        for (ext, flag) in [
+            (".zst", "--zstd"),
+            (".gz", "-z"),
+            (".xz", "-J"),
+            (".bz2", "-j"),
+        ] {
+            if file.ends_with(ext) {
+                cmd.arg(flag);
+            }
         }
         let status = cmd
             .args(["--numeric-owner", "--owner=0", "--group=0", "-cf"])
@@ -85,8 +100,14 @@ impl Root {
         let _ = self.run("pvesm", &["status"]);
         let cfg = self.join("/etc/pve/storage.cfg");
         let text = fs::read_to_string(&cfg).expect("storage.cfg");
-        fs::write(&cfg, text.replace("content iso,vztmpl,backup", "content iso,vztmpl,backup,rootdir,images"))
-            .expect("write storage.cfg");
+        fs::write(
+            &cfg,
+            text.replace(
+                "content iso,vztmpl,backup",
+                "content iso,vztmpl,backup,rootdir,images",
+            ),
+        )
+        .expect("write storage.cfg");
     }
 }
 
@@ -119,7 +140,10 @@ impl Run {
     #[track_caller]
     pub fn refused_with(&self, part: &str) -> &Self {
         assert_eq!(self.code, 255, "expected exit 255, got {self:#?}");
-        assert!(self.stderr.contains(part), "stderr lacks {part:?}: {self:#?}");
+        assert!(
+            self.stderr.contains(part),
+            "stderr lacks {part:?}: {self:#?}"
+        );
         self
     }
 }
@@ -148,5 +172,8 @@ pub fn tiny_rootfs() -> tempfile::TempDir {
 pub fn require_root() {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
-    assert_eq!(euid, 0, "this test needs root (it unpacks templates with owners, as Proxmox does)");
+    assert_eq!(
+        euid, 0,
+        "this test needs root (it unpacks templates with owners, as Proxmox does)"
+    );
 }
