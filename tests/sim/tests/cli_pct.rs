@@ -432,7 +432,9 @@ fn create_writes_the_canonical_config() {
              rootfs: local-lvm:vm-101-disk-0,size=2G\nswap: 512\ntags: db;web\n"
         )
     );
-    // --unprivileged 0 writes no 'unprivileged' line; the default (1) does.
+    // --unprivileged 0 writes no 'unprivileged' line; the default (1) does (and unpacks the
+    // template inside lxc-usernsexec, which needs root's subordinate ids).
+    common::ensure_subids();
     root.pct(&[
         "create",
         "102",

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{require_root, Root};
+use common::{ensure_subids, require_root, Root};
 
 const BUSYBOX: &str = "/bin/busybox";
 const APPLETS: [&str; 14] = [
@@ -84,23 +84,6 @@ fn is_static_elf(path: &Path) -> bool {
         return false;
     };
     (0..phnum).all(|i| u32_at(phoff + i * phentsize) != Some(3))
-}
-
-/// Proxmox hard-codes `lxc.idmap = u 0 100000 65536`; a Proxmox host has matching subordinate
-/// ranges for root. Add them if this machine lacks them.
-fn ensure_subids() {
-    for file in ["/etc/subuid", "/etc/subgid"] {
-        let text = fs::read_to_string(file).unwrap_or_default();
-        if !text.lines().any(|l| l.trim() == "root:100000:65536") {
-            eprintln!("lxc_e2e: adding root:100000:65536 to {file} (as on a Proxmox host)");
-            let mut new = text;
-            if !new.is_empty() && !new.ends_with('\n') {
-                new.push('\n');
-            }
-            new.push_str("root:100000:65536\n");
-            fs::write(file, new).unwrap_or_else(|e| panic!("cannot write {file}: {e}"));
-        }
-    }
 }
 
 /// A busybox-only rootfs, as an OCI bundle's rootfs/ would be packed.
@@ -175,7 +158,7 @@ fn proc_status(pid: &str, key: &str) -> String {
 const ENTRYPOINT: &str = "/bin/sh -c 'trap \"echo got TERM; exit 0\" TERM; \
 echo \"uid=$(id -u) gid=$(id -g) cwd=$(pwd)\"; echo \"arg0=$0\"; echo \"GREETING=$GREETING\"; \
 echo \"JAVA_OPTS=$JAVA_OPTS\"; echo \"hostname=$(hostname)\"; echo \"addr=$(ip -4 -o addr show eth0)\"; \
-echo ready; while :; do sleep 1; done' \"it's a test\"";
+echo \"data=$(cat /data/hello)\"; test -d /vol && echo vol=yes; echo ready; while :; do sleep 1; done' \"it's a test\"";
 
 fn lifecycle(unprivileged: bool) {
     require_tools();
@@ -222,6 +205,16 @@ fn lifecycle(unprivileged: bool) {
         vmid: vmid.clone(),
     };
 
+    // A bind mount point (host directory, read-only) and a volume mount point.
+    let hostdir = tempfile::tempdir().unwrap();
+    fs::set_permissions(
+        hostdir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    fs::write(hostdir.path().join("hello"), "hi from the host\n").unwrap();
+    let mp0 = format!("{},mp=/data,ro=1", hostdir.path().display());
+
     let unpriv = if unprivileged { "1" } else { "0" };
     let created = root.pct(&[
         "create",
@@ -241,6 +234,10 @@ fn lifecycle(unprivileged: bool) {
         "GREETING=hello world",
         "--cmode",
         "console",
+        "--mp0",
+        &mp0,
+        "--mp1",
+        "local-lvm:1,mp=/vol",
     ]);
     created.ok();
     assert!(
@@ -304,8 +301,15 @@ fn lifecycle(unprivileged: bool) {
         "GREETING=hello world\n",
         "JAVA_OPTS=-Xmx256m -Dkey=value\n",
         "hostname=app\n",
+        "data=hi from the host\n",
+        "vol=yes\n",
     ] {
-        assert!(out.contains(expected), "console lacks {expected:?}:\n{out}");
+        assert!(
+            out.contains(expected),
+            "console lacks {expected:?}:\n{out}\nLXC config:\n{}",
+            fs::read_to_string(root.join(&format!("/var/lib/lxc/{vmid}/config")))
+                .unwrap_or_default()
+        );
     }
     assert!(
         out.contains("10.0.0.2/24"),
@@ -354,6 +358,11 @@ fn lifecycle(unprivileged: bool) {
     root.pct(&["destroy", &vmid]).ok();
     assert_eq!(root.pct(&["list"]).stdout, "");
     assert!(!root.join("/dev/pve/vm-100-disk-0").exists());
+    assert!(!root.join("/dev/pve/vm-100-disk-1").exists());
+    assert!(
+        hostdir.path().join("hello").is_file(),
+        "bind mount sources are not volumes: kept"
+    );
 }
 
 #[test]

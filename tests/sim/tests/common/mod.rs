@@ -177,3 +177,20 @@ pub fn require_root() {
         "this test needs root (it unpacks templates with owners, as Proxmox does)"
     );
 }
+
+/// Proxmox hard-codes `lxc.idmap = u 0 100000 65536`; a Proxmox host has matching subordinate
+/// ranges for root. Add them if this machine lacks them.
+pub fn ensure_subids() {
+    for file in ["/etc/subuid", "/etc/subgid"] {
+        let text = fs::read_to_string(file).unwrap_or_default();
+        if !text.lines().any(|l| l.trim() == "root:100000:65536") {
+            eprintln!("pve-sim tests: adding root:100000:65536 to {file} (as on a Proxmox host)");
+            let mut new = text;
+            if !new.is_empty() && !new.ends_with('\n') {
+                new.push('\n');
+            }
+            new.push_str("root:100000:65536\n");
+            fs::write(file, new).unwrap_or_else(|e| panic!("cannot write {file}: {e}"));
+        }
+    }
+}
