@@ -39,8 +39,10 @@ enum Arity {
     List,
 }
 
+/// Getopt's view of a property. Positional parameters are options too (Proxmox does not exclude
+/// them), but a positional argument overwrites the option's value.
 fn arity(schema: &ObjectSchema, name: &str, spec: &CommandSpec<'_>) -> Option<Arity> {
-    if spec.arg_params.contains(&name) || spec.fixed.iter().any(|(k, _)| *k == name) {
+    if spec.fixed.iter().any(|(k, _)| *k == name) {
         return None;
     }
     let prop = schema.get(name)?;
@@ -60,7 +62,7 @@ pub fn usage(schema: &ObjectSchema, spec: &CommandSpec<'_>) -> String {
     let mut args: Vec<String> = spec.arg_params.iter().map(|a| format!("<{a}>")).collect();
     let mut has_options = false;
     for key in schema.keys() {
-        if arity(schema, &key, spec).is_none() {
+        if arity(schema, &key, spec).is_none() || spec.arg_params.contains(&key.as_str()) {
             continue;
         }
         if spec.format_options && is_format_option(&key) {
@@ -325,5 +327,16 @@ mod tests {
             .starts_with("400 unable to parse boolean option\n"));
         let e = get_options(s, &args(&["100", "t.tar", "--node", "x"]), &spec(&fixed)).unwrap_err();
         assert!(e.render().starts_with("Unknown option: node\n"));
+        // Positional parameters are options too; the positional value wins, and giving them
+        // only as options is "not enough arguments".
+        let o = get_options(s, &args(&["100", "t.tar", "--vmid", "200"]), &spec(&fixed)).unwrap();
+        assert_eq!(o["vmid"], "100");
+        let e = get_options(
+            s,
+            &args(&["--vmid", "100", "--ostemplate", "t.tar"]),
+            &spec(&fixed),
+        )
+        .unwrap_err();
+        assert!(e.render().starts_with("400 not enough arguments\n"));
     }
 }
