@@ -56,6 +56,28 @@ pub fn vmid_of(params: &BTreeMap<String, String>) -> SimResult<String> {
     Ok(n.to_string())
 }
 
+/// Parses a command whose positional parameter is `vmid`; returns the parameters and the VMID.
+pub fn parse_vmid_args(
+    schema: &ObjectSchema,
+    args: &[String],
+    spec: &CommandSpec<'_>,
+) -> SimResult<(BTreeMap<String, String>, String)> {
+    let params = parse_args(schema, args, spec)?;
+    let vmid = vmid_of(&params)?;
+    Ok((params, vmid))
+}
+
+/// Prints a command's output, or its error with the usage line for parameter errors.
+pub fn finish(res: SimResult<String>, schema: &ObjectSchema, spec: &CommandSpec<'_>) -> i32 {
+    match res {
+        Ok(out) => {
+            crate::task::print(&out);
+            0
+        }
+        Err(e) => fail_with_usage(e, schema, spec),
+    }
+}
+
 /// Whether a boolean parameter is set to 1.
 pub fn flag(params: &BTreeMap<String, String>, key: &str) -> bool {
     params.get(key).is_some_and(|v| v == "1")

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{fail, fail_with_usage, flag, parse_args, vmid_of};
+use super::{fail, fail_with_usage, finish, flag, parse_args, parse_vmid_args, vmid_of};
 use crate::conf::text::encode_text;
 use crate::conf::PctConf;
 use crate::error::{PveException, SimError, SimResult};
@@ -229,6 +229,16 @@ fn write_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &PctConf) 
         .map_err(|e| SimError::io("write lxc config", e))
 }
 
+/// "CT <id> already running" (`running` true) or "CT <id> not running" (false).
+fn refuse_if_running(sim: &Sim, vmid: &str, running: bool) -> SimResult<()> {
+    let st = runtime::state(sim, vmid)?;
+    match (running, st.running) {
+        (true, true) => Err(SimError::die(format!("CT {vmid} already running\n"))),
+        (false, false) => Err(SimError::die(format!("CT {vmid} not running\n"))),
+        _ => Ok(()),
+    }
+}
+
 /// `check_lock`.
 pub fn check_lock(conf: &PctConf) -> SimResult<()> {
     match conf.main.get("lock") {
@@ -290,13 +300,7 @@ fn config(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         }
         Ok(out)
     })();
-    match res {
-        Ok(out) => {
-            task::print(&out);
-            0
-        }
-        Err(e) => fail_with_usage(e, schema, &spec),
-    }
+    finish(res, schema, &spec)
 }
 
 /// `pct start <vmid> [--debug] [--skiplock]`.
@@ -308,18 +312,12 @@ fn start(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         fixed,
         ..Default::default()
     };
-    let params = match parse_args(schema, args, &spec) {
-        Ok(p) => p,
+    let (params, vmid) = match parse_vmid_args(schema, args, &spec) {
+        Ok(x) => x,
         Err(e) => return fail(e),
     };
-    let vmid = match vmid_of(&params) {
-        Ok(v) => v,
-        Err(e) => return fail(e),
-    };
-    match runtime::state(sim, &vmid) {
-        Ok(st) if st.running => return fail(SimError::die(format!("CT {vmid} already running\n"))),
-        Ok(_) => {}
-        Err(e) => return fail(e),
+    if let Err(e) = refuse_if_running(sim, &vmid, true) {
+        return fail(e);
     }
     let skiplock = flag(&params, "skiplock");
     let debug = params.get("debug").map(|d| d == "1");
@@ -376,12 +374,8 @@ fn shutdown(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         fixed,
         ..Default::default()
     };
-    let params = match parse_args(schema, args, &spec) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
-    let vmid = match vmid_of(&params) {
-        Ok(v) => v,
+    let (params, vmid) = match parse_vmid_args(schema, args, &spec) {
+        Ok(x) => x,
         Err(e) => return fail(e),
     };
     let timeout: u64 = params
@@ -389,10 +383,8 @@ fn shutdown(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         .and_then(|t| t.parse().ok())
         .unwrap_or(60);
     let force = flag(&params, "forceStop");
-    match runtime::state(sim, &vmid) {
-        Ok(st) if !st.running => return fail(SimError::die(format!("CT {vmid} not running\n"))),
-        Ok(_) => {}
-        Err(e) => return fail(e),
+    if let Err(e) = refuse_if_running(sim, &vmid, false) {
+        return fail(e);
     }
     task::run_worker(|| {
         sim.lock_config(&vmid, LOCK_TIMEOUT, || {
@@ -412,18 +404,12 @@ fn stop(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         fixed,
         ..Default::default()
     };
-    let params = match parse_args(schema, args, &spec) {
-        Ok(p) => p,
+    let (params, vmid) = match parse_vmid_args(schema, args, &spec) {
+        Ok(x) => x,
         Err(e) => return fail(e),
     };
-    let vmid = match vmid_of(&params) {
-        Ok(v) => v,
-        Err(e) => return fail(e),
-    };
-    match runtime::state(sim, &vmid) {
-        Ok(st) if !st.running => return fail(SimError::die(format!("CT {vmid} not running\n"))),
-        Ok(_) => {}
-        Err(e) => return fail(e),
+    if let Err(e) = refuse_if_running(sim, &vmid, false) {
+        return fail(e);
     }
     let skiplock = flag(&params, "skiplock");
     task::run_worker(|| {
@@ -446,12 +432,8 @@ fn destroy(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         fixed,
         ..Default::default()
     };
-    let params = match parse_args(schema, args, &spec) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
-    let vmid = match vmid_of(&params) {
-        Ok(v) => v,
+    let (params, vmid) = match parse_vmid_args(schema, args, &spec) {
+        Ok(x) => x,
         Err(e) => return fail(e),
     };
     let force = flag(&params, "force");
@@ -582,13 +564,7 @@ fn status(sim: &Sim, args: &[String]) -> i32 {
             Ok(format!("status: {status}\n"))
         }
     })();
-    match res {
-        Ok(out) => {
-            task::print(&out);
-            0
-        }
-        Err(e) => fail_with_usage(e, &schema, &spec),
-    }
+    finish(res, &schema, &spec)
 }
 
 /// `PVE::LXC::vmstatus` for one CT, as the sorted key/value lines `pct status --verbose` prints
@@ -714,13 +690,7 @@ fn list(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
         }
         Ok(out)
     })();
-    match res {
-        Ok(out) => {
-            task::print(&out);
-            0
-        }
-        Err(e) => fail(e),
-    }
+    finish(res, schema, &spec)
 }
 
 /// `pct unlock <vmid>`.

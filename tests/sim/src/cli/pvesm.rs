@@ -1,12 +1,11 @@
 //! `pvesm`: `path`, `list` and `status` are simulated.
 
-use super::{fail, fail_with_usage, flag, parse_args};
-use crate::error::{SimError, SimResult};
+use super::{fail, finish, flag, parse_args};
+use crate::error::SimResult;
 use crate::getopt::CommandSpec;
 use crate::schema::{simple, Format, ObjectSchema, Property, Type};
 use crate::state::Sim;
 use crate::storage::Storages;
-use crate::task;
 
 const SIMULATED: [&str; 3] = ["list", "path", "status"];
 const NOT_SIMULATED: [&str; 17] = [
@@ -88,13 +87,7 @@ fn path(sim: &Sim, args: &[String]) -> i32 {
         let volume = params.get("volume").map_or("", String::as_str);
         Ok(format!("{}\n", storages.path(sim, volume)?.display()))
     })();
-    match res {
-        Ok(out) => {
-            task::print(&out);
-            0
-        }
-        Err(e) => fail_with_usage(e, &schema, &spec),
-    }
+    finish(res, &schema, &spec)
 }
 
 /// `pvesm list <storage> [--content <type>] [--vmid <id>]`.
@@ -154,13 +147,7 @@ fn list(sim: &Sim, args: &[String]) -> i32 {
         }
         Ok(out)
     })();
-    match res {
-        Ok(out) => {
-            task::print(&out);
-            0
-        }
-        Err(e) => fail_with_usage(e, &schema, &spec),
-    }
+    finish(res, &schema, &spec)
 }
 
 /// `pvesm status [--storage <id>] [--content <type>] [--enabled]`.
@@ -246,12 +233,5 @@ fn status(sim: &Sim, args: &[String]) -> i32 {
         }
         Ok(out)
     })();
-    match res {
-        Ok(out) => {
-            task::print(&out);
-            0
-        }
-        Err(SimError::Pve(e)) => fail_with_usage(SimError::Pve(e), &schema, &spec),
-        Err(e) => fail(e),
-    }
+    finish(res, &schema, &spec)
 }
