@@ -120,12 +120,7 @@ fn vmid_only_schema(sim: &Sim) -> SimResult<ObjectSchema> {
 /// `pct set <vmid> [OPTIONS]` (PUT /nodes/{node}/lxc/{vmid}/config).
 fn set(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.update;
-    let spec = CommandSpec {
-        prefix: "pct set",
-        arg_params: &["vmid"],
-        fixed,
-        ..Default::default()
-    };
+    let spec = vmid_spec("pct set", fixed);
     let mut params = match parse_args(schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -229,6 +224,16 @@ fn write_lxc_config(sim: &Sim, storages: &Storages, vmid: &str, conf: &PctConf) 
         .map_err(|e| SimError::io("write lxc config", e))
 }
 
+/// The spec of a command taking `<vmid>` and the fixed `node`.
+fn vmid_spec<'a>(prefix: &'a str, fixed: &'a [(&'a str, String)]) -> CommandSpec<'a> {
+    CommandSpec {
+        prefix,
+        arg_params: &["vmid"],
+        fixed,
+        ..Default::default()
+    }
+}
+
 /// "CT <id> already running" (`running` true) or "CT <id> not running" (false).
 fn refuse_if_running(sim: &Sim, vmid: &str, running: bool) -> SimResult<()> {
     let st = runtime::state(sim, vmid)?;
@@ -250,12 +255,7 @@ pub fn check_lock(conf: &PctConf) -> SimResult<()> {
 /// `pct config <vmid> [--current] [--snapshot name]`.
 fn config(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.config;
-    let spec = CommandSpec {
-        prefix: "pct config",
-        arg_params: &["vmid"],
-        fixed,
-        ..Default::default()
-    };
+    let spec = vmid_spec("pct config", fixed);
     let params = match parse_args(schema, args, &spec) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -306,12 +306,7 @@ fn config(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
 /// `pct start <vmid> [--debug] [--skiplock]`.
 fn start(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.start;
-    let spec = CommandSpec {
-        prefix: "pct start",
-        arg_params: &["vmid"],
-        fixed,
-        ..Default::default()
-    };
+    let spec = vmid_spec("pct start", fixed);
     let (params, vmid) = match parse_vmid_args(schema, args, &spec) {
         Ok(x) => x,
         Err(e) => return fail(e),
@@ -368,12 +363,7 @@ pub fn vm_start(sim: &Sim, vmid: &str, mut conf: PctConf, debug: Option<bool>) -
 /// `pct shutdown <vmid> [--timeout N] [--forceStop 0|1]`.
 fn shutdown(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.shutdown;
-    let spec = CommandSpec {
-        prefix: "pct shutdown",
-        arg_params: &["vmid"],
-        fixed,
-        ..Default::default()
-    };
+    let spec = vmid_spec("pct shutdown", fixed);
     let (params, vmid) = match parse_vmid_args(schema, args, &spec) {
         Ok(x) => x,
         Err(e) => return fail(e),
@@ -398,12 +388,7 @@ fn shutdown(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
 /// `pct stop <vmid> [--skiplock] [--overrule-shutdown]`.
 fn stop(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.stop;
-    let spec = CommandSpec {
-        prefix: "pct stop",
-        arg_params: &["vmid"],
-        fixed,
-        ..Default::default()
-    };
+    let spec = vmid_spec("pct stop", fixed);
     let (params, vmid) = match parse_vmid_args(schema, args, &spec) {
         Ok(x) => x,
         Err(e) => return fail(e),
@@ -426,12 +411,7 @@ fn stop(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
 /// `pct destroy <vmid> [--purge] [--force] [--destroy-unreferenced-disks]`.
 fn destroy(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
     let schema = &sim.schemas.destroy;
-    let spec = CommandSpec {
-        prefix: "pct destroy",
-        arg_params: &["vmid"],
-        fixed,
-        ..Default::default()
-    };
+    let spec = vmid_spec("pct destroy", fixed);
     let (params, vmid) = match parse_vmid_args(schema, args, &spec) {
         Ok(x) => x,
         Err(e) => return fail(e),
