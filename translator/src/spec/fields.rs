@@ -416,6 +416,7 @@ pub const CONFIG: &[Field] = &[
     f("windows", Ty::Any, Ignored(OTHER_OS)),
     f("vm", Ty::Any, Ignored(OTHER_OS)),
     since(f("zos", Ty::Any, Ignored(OTHER_OS)), "1.1.0"),
+    since(f("freebsd", Ty::Any, Ignored(OTHER_OS)), "1.3.0"),
 ];
 
 /// Every property path in JSON-pointer form (`*` for array items and map
