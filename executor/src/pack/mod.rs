@@ -250,6 +250,9 @@ fn workers(threads: u32) -> u32 {
 
 /// Opens the rootfs directory itself, refusing a symlink in its place.
 fn open_rootfs(rootfs: &Path) -> Result<File, PackError> {
+    // `rootfs/` would make the kernel resolve a symlink named rootfs; look at the link itself.
+    let rootfs: PathBuf = rootfs.components().collect();
+    let rootfs = rootfs.as_path();
     let meta = fs::symlink_metadata(rootfs).map_err(|e| PackError::io_at("stat", rootfs, e))?;
     if meta.file_type().is_symlink() {
         return Err(PackError::RootIsSymlink {

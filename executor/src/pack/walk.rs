@@ -49,7 +49,7 @@ impl From<&rfs::Stat> for Stat {
 }
 
 /// Device nodes, fifos and sockets: never packed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SpecialKind {
     CharDevice,
     BlockDevice,
