@@ -2,10 +2,13 @@
 //! default severity, a one-line summary and the long explanation that
 //! `proxmox-lxcri explain CODE` prints. One file per rule family.
 
+pub mod engine;
 pub mod parse;
 pub mod pve;
+pub mod schema;
 pub mod security;
 pub mod spec;
+pub mod suppress;
 
 use crate::diag::Severity;
 
@@ -21,7 +24,14 @@ pub struct Rule {
 
 /// Every registered rule, family by family.
 pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
-    parse::RULES.iter().chain(spec::RULES).chain(pve::RULES).chain(security::RULES).copied()
+    parse::RULES
+        .iter()
+        .chain(schema::RULES)
+        .chain(spec::RULES)
+        .chain(pve::RULES)
+        .chain(security::RULES)
+        .chain(suppress::RULES)
+        .copied()
 }
 
 pub fn find(code: &str) -> Option<&'static Rule> {
@@ -38,7 +48,7 @@ mod tests {
         for rule in all_rules() {
             assert!(seen.insert(rule.code), "duplicate code {}", rule.code);
             let family = rule.code.split('/').next().unwrap_or_default();
-            assert!(["parse", "spec", "pve", "security", "schema"].contains(&family), "{}", rule.code);
+            assert!(["parse", "spec", "pve", "security", "schema", "lint"].contains(&family), "{}", rule.code);
             assert!(!rule.summary.is_empty() && !rule.summary.ends_with('.'), "{}", rule.code);
             for heading in ["## What it does", "## Why is this bad?", "## Example"] {
                 assert!(rule.explanation.contains(heading), "{} lacks {heading}", rule.code);

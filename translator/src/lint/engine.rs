@@ -1,0 +1,225 @@
+//! The lint engine: every finding for one config, de-duplicated, with the
+//! allowed ones set aside.
+//!
+//! ```text
+//! bytes ──oci_to_ir(target)──▶ parse/…, spec/… (field table), pve/…, security/… (lowering)
+//!       ──schema::check──────▶ schema/…  (the document as written)
+//!       ──spec::check────────▶ spec/…    (MUST/SHOULD rules over the validated spec)
+//!       ──security::check────▶ security/…
+//!       ──▶ de-duplicate ──▶ suppress (--allow, annotation) ──▶ LintReport
+//! ```
+//!
+//! Pure like the rest of the crate: the caller reads the files.
+
+use super::suppress::{self, Allow};
+use crate::diag::{self, Diagnostic, Severity};
+use crate::json;
+use crate::source::{JsonPointer, Source, Span};
+use crate::spec::OciVersion;
+use crate::target::Target;
+
+/// What a lint run checks against.
+#[derive(Clone, Debug, Default)]
+pub struct LintConfig {
+    /// The node the bundles are meant for: decides the `pve/…` findings.
+    pub target: Target,
+    /// Codes and families allowed for every file (`--allow`).
+    pub allow: Vec<Allow>,
+}
+
+/// Why a finding was not reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuppressedBy {
+    /// `--allow` on the command line.
+    Config,
+    /// The bundle's `org.proxmox-lxcri.lint.allow` annotation.
+    Annotation,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppressed {
+    pub diagnostic: Diagnostic,
+    pub by: SuppressedBy,
+}
+
+/// The findings for one config.
+#[derive(Clone, Debug)]
+pub struct LintReport {
+    pub source: Source,
+    /// Reported findings, in document order.
+    pub findings: Vec<Diagnostic>,
+    /// Findings an allow entry matched, in document order.
+    pub suppressed: Vec<Suppressed>,
+}
+
+impl LintReport {
+    /// Whether a finding is at or above `deny`, which makes the lint fail.
+    pub fn fails(&self, deny: Severity) -> bool {
+        self.findings.iter().any(|d| d.severity >= deny)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|d| d.severity == severity).count()
+    }
+}
+
+/// Pairs of codes that describe the same problem at the same pointer: the
+/// runtime-spec rule, and the Proxmox consequence the lowering reports.
+const SAME_PROBLEM: &[(&str, &str)] = &[
+    ("spec/relative-cwd", "pve/invalid-path"),
+    ("spec/relative-mount-destination", "pve/invalid-path"),
+    ("spec/empty-args", "pve/invalid-value"),
+    ("spec/duplicate-namespace", "pve/invalid-value"),
+    ("spec/idmap-without-userns", "pve/invalid-value"),
+    ("spec/invalid-rlimit", "pve/invalid-value"),
+    ("spec/duplicate-rlimit", "pve/invalid-value"),
+    ("spec/invalid-capability", "pve/unknown-capability"),
+];
+
+/// Lints one config for a target.
+pub fn lint(name: &str, bytes: &[u8], config: &LintConfig) -> LintReport {
+    let t = crate::oci_to_ir(name, bytes, &config.target);
+    let mut all = t.diagnostics;
+    let mut annotation_allows = Vec::new();
+    if let Some(spec) = &t.spec {
+        all.extend(schema_findings(bytes));
+        all.extend(super::spec::check(spec));
+        all.extend(super::security::check(spec));
+        let (allows, unknown) = suppress::from_annotation(spec);
+        annotation_allows = allows;
+        all.extend(unknown);
+    }
+    let mut findings = resolve_overlaps(dedupe(all));
+    diag::sort(&mut findings);
+    let mut reported = Vec::new();
+    let mut suppressed = Vec::new();
+    for d in findings {
+        if config.allow.iter().any(|a| a.matches(d.code())) {
+            suppressed.push(Suppressed { diagnostic: d, by: SuppressedBy::Config });
+        } else if annotation_allows.iter().any(|a| a.matches(d.code())) {
+            suppressed.push(Suppressed { diagnostic: d, by: SuppressedBy::Annotation });
+        } else {
+            reported.push(d);
+        }
+    }
+    LintReport { source: t.source, findings: reported, suppressed }
+}
+
+/// Schema findings for the document as written. A config whose `ociVersion`
+/// is present but unsupported is not validated: no schema describes it.
+fn schema_findings(bytes: &[u8]) -> Vec<Diagnostic> {
+    let Ok(parsed) = json::parse_bytes(bytes) else { return Vec::new() };
+    let Some(root) = parsed.root else { return Vec::new() };
+    let declared = match root.get("ociVersion").and_then(json::Node::as_str) {
+        None => None,
+        Some(text) => match OciVersion::parse(text).filter(|v| v.is_supported()) {
+            Some(v) => Some(v),
+            None => return Vec::new(),
+        },
+    };
+    super::schema::check(&root, declared)
+}
+
+/// The place a finding is about, for de-duplication.
+fn place(d: &Diagnostic) -> (Option<&JsonPointer>, Span) {
+    match &d.pointer {
+        Some(p) => (Some(p), Span::UNDEFINED),
+        None => (None, d.span),
+    }
+}
+
+/// One finding per (code, place); the most severe wins.
+fn dedupe(all: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::with_capacity(all.len());
+    for d in all {
+        match out.iter_mut().find(|o| o.code() == d.code() && place(o) == place(&d)) {
+            Some(existing) if d.severity > existing.severity => *existing = d,
+            Some(_) => {}
+            None => out.push(d),
+        }
+    }
+    out
+}
+
+fn family(d: &Diagnostic) -> &str {
+    d.code().split('/').next().unwrap_or_default()
+}
+
+/// Drops findings another finding already tells: schema findings inside a
+/// value the field table reported (it removed the value, and its message is
+/// more precise), and the Proxmox side of a [`SAME_PROBLEM`] pair unless it
+/// is the more severe one.
+fn resolve_overlaps(all: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let spec_places: Vec<&JsonPointer> =
+        all.iter().filter(|d| matches!(family(d), "spec" | "parse")).filter_map(|d| d.pointer.as_ref()).collect();
+    let covered_schema = |d: &Diagnostic| {
+        let Some(p) = &d.pointer else { return false };
+        let combining = d.code() == super::schema::NO_MATCH.code;
+        spec_places.iter().any(|s| p.starts_with(s) || (combining && s.starts_with(p)))
+    };
+    let superseded = |d: &Diagnostic| {
+        all.iter().any(|other| {
+            SAME_PROBLEM.iter().any(|(spec_code, pve_code)| {
+                let pair = (other.code() == *spec_code && d.code() == *pve_code && other.severity >= d.severity)
+                    || (other.code() == *pve_code && d.code() == *spec_code && other.severity > d.severity);
+                pair && other.pointer.is_some() && other.pointer == d.pointer
+            })
+        })
+    };
+    let keep: Vec<bool> = all.iter().map(|d| !(family(d) == "schema" && covered_schema(d)) && !superseded(d)).collect();
+    all.into_iter().zip(keep).filter_map(|(d, k)| k.then_some(d)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(json: &str, allow: &[&str]) -> (Vec<String>, Vec<String>) {
+        let config = LintConfig { allow: allow.iter().filter_map(|a| Allow::parse(a).ok()).collect(), ..LintConfig::default() };
+        let r = lint("t.json", json.as_bytes(), &config);
+        let show = |d: &Diagnostic| format!("{} {}", d.code(), d.pointer.as_ref().map(JsonPointer::as_str).unwrap_or(""));
+        (r.findings.iter().map(show).collect(), r.suppressed.iter().map(|s| show(&s.diagnostic)).collect())
+    }
+
+    const OK: &str = r#""ociVersion": "1.2.0", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["/app"], "noNewPrivileges": true}, "linux": {"namespaces": [{"type": "user"}, {"type": "network"}, {"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "cgroup"}], "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}}"#;
+
+    #[test]
+    fn a_clean_config_has_no_findings() {
+        let (found, _) = codes(&format!("{{{OK}}}"), &[]);
+        assert_eq!(found, Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_spec_rule_replaces_the_proxmox_finding_for_the_same_problem() {
+        let (found, _) = codes(&format!("{{{}}}", OK.replace(r#""cwd": "/""#, r#""cwd": "srv""#)), &[]);
+        assert_eq!(found, vec!["spec/relative-cwd /process/cwd"]);
+    }
+
+    #[test]
+    fn schema_findings_inside_a_reported_value_are_dropped() {
+        let (found, _) = codes(&format!("{{{}}}", OK.replace(r#""args": ["/app"]"#, r#""args": "/app""#)), &[]);
+        assert!(found.contains(&"spec/wrong-type /process/args".to_string()), "{found:?}");
+        assert!(!found.iter().any(|f| f.starts_with("schema/")), "{found:?}");
+    }
+
+    #[test]
+    fn annotation_and_flag_suppress() {
+        let json = format!("{{{}, \"annotations\": {{\"org.proxmox-lxcri.lint.allow\": \"security/no-seccomp, bogus/x\"}}}}", OK.replace(r#", "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}"#, ""));
+        let (found, suppressed) = codes(&json, &[]);
+        assert_eq!(found, vec!["lint/unknown-code /annotations/org.proxmox-lxcri.lint.allow"]);
+        assert_eq!(suppressed, vec!["security/no-seccomp /linux"]);
+        let (found, suppressed) = codes(&json, &["lint/*"]);
+        assert_eq!((found.len(), suppressed.len()), (0, 2));
+    }
+
+    #[test]
+    fn duplicates_keep_the_most_severe() {
+        let rule = &crate::lint::pve::LOSSY;
+        let p = JsonPointer::parse("/a");
+        let a = Diagnostic::new(rule, "x").at(&p, Span::new(1, 2)).with_severity(Severity::Info);
+        let b = Diagnostic::new(rule, "y").at(&p, Span::new(1, 2));
+        let out = dedupe(vec![a, b]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out.first().map(|d| d.severity), Some(Severity::Warning));
+    }
+}

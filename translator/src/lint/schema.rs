@@ -1,0 +1,311 @@
+//! `schema/…`: the document does not validate against the OCI runtime-spec
+//! JSON Schema of its declared version (vendored in `schemas/runtime-spec/`).
+//!
+//! The field table (`spec::validate`) already checks most of what the schema
+//! says, with better messages; the schema adds what the table does not model
+//! (value ranges such as `fileMode ≤ 512`, patterns such as huge page sizes,
+//! the sections for other platforms). The lint engine drops schema findings
+//! where a `spec/…` finding already covers the same value.
+
+use std::sync::OnceLock;
+
+use super::Rule;
+use crate::diag::Diagnostic;
+use crate::diag::Severity::Error;
+use crate::json::{Node, Value};
+use crate::source::{JsonPointer, Span};
+use crate::spec::OciVersion;
+
+pub static RULES: &[&Rule] = &[&TYPE, &REQUIRED, &ENUM, &PATTERN, &RANGE, &LENGTH, &NO_MATCH];
+
+pub static TYPE: Rule = Rule {
+    code: "schema/type",
+    severity: Error,
+    summary: "A value has a JSON type the runtime-spec schema does not allow",
+    explanation: texts::TYPE,
+};
+
+pub static REQUIRED: Rule = Rule {
+    code: "schema/required",
+    severity: Error,
+    summary: "An object lacks a property the runtime-spec schema requires",
+    explanation: texts::REQUIRED,
+};
+
+pub static ENUM: Rule = Rule {
+    code: "schema/enum",
+    severity: Error,
+    summary: "A value is not one of those the runtime-spec schema lists",
+    explanation: texts::ENUM,
+};
+
+pub static PATTERN: Rule = Rule {
+    code: "schema/pattern",
+    severity: Error,
+    summary: "A string does not have the form the runtime-spec schema requires",
+    explanation: texts::PATTERN,
+};
+
+pub static RANGE: Rule = Rule {
+    code: "schema/range",
+    severity: Error,
+    summary: "A number is outside the range the runtime-spec schema allows",
+    explanation: texts::RANGE,
+};
+
+pub static LENGTH: Rule = Rule {
+    code: "schema/length",
+    severity: Error,
+    summary: "An array, string or object is shorter or longer than the runtime-spec schema allows",
+    explanation: texts::LENGTH,
+};
+
+pub static NO_MATCH: Rule = Rule {
+    code: "schema/no-match",
+    severity: Error,
+    summary: "A value matches none of the shapes the runtime-spec schema allows",
+    explanation: texts::NO_MATCH,
+};
+
+/// The explanations, kept apart so the rule table above stays readable.
+mod texts {
+    macro_rules! explanation {
+        ($what:literal, $why:literal, $bad:literal, $good:literal) => {
+            concat!(
+                "## What it does\n",
+                $what,
+                "\n\n## Why is this bad?\n",
+                $why,
+                "\n\n## Example\n```json\n",
+                $bad,
+                "\n```\nUse instead:\n```json\n",
+                $good,
+                "\n```\n\n",
+                "## References\n- The runtime-spec JSON Schemas, vendored in `schemas/runtime-spec/` from the runtime-spec releases (`schema/config-schema.json` and the files it refers to)."
+            )
+        };
+    }
+
+    pub const TYPE: &str = explanation!(
+        "Validates the config against the runtime-spec JSON Schema of its `ociVersion` and reports values of the wrong JSON type that the field table does not already report, for example in the sections for other platforms (`solaris`, `windows`, `vm`, `zos`).",
+        "Runtimes decode config.json into typed structures and refuse a value of the wrong type, so the bundle cannot run anywhere.",
+        "{\"ociVersion\": \"1.2.0\", \"solaris\": \"zone\"}",
+        "{\"ociVersion\": \"1.2.0\", \"solaris\": {\"milestone\": \"svc:/milestone/container:default\"}}"
+    );
+
+    pub const REQUIRED: &str = explanation!(
+        "Reports objects that lack a property the schema marks as required, where the field table does not already report it (the `vm` section, for example, requires a `kernel`).",
+        "Runtimes that use the section refuse the config.",
+        "{\"ociVersion\": \"1.2.0\", \"vm\": {\"image\": {\"path\": \"/img.qcow2\", \"format\": \"qcow2\"}}}",
+        "{\"ociVersion\": \"1.2.0\", \"vm\": {\"kernel\": {\"path\": \"/vmlinuz\"}, \"image\": {\"path\": \"/img.qcow2\", \"format\": \"qcow2\"}}}"
+    );
+
+    pub const ENUM: &str = explanation!(
+        "Reports values that are not in the list the schema gives for the field (`enum`), where the field table does not already report them.",
+        "Runtimes refuse unknown values, or ignore them and behave differently than the author expects.",
+        "{\"ociVersion\": \"1.2.0\", \"vm\": {\"kernel\": {\"path\": \"/vmlinuz\"}, \"image\": {\"path\": \"/img.iso\", \"format\": \"iso\"}}}",
+        "{\"ociVersion\": \"1.2.0\", \"vm\": {\"kernel\": {\"path\": \"/vmlinuz\"}, \"image\": {\"path\": \"/img.raw\", \"format\": \"raw\"}}}"
+    );
+
+    pub const PATTERN: &str = explanation!(
+        "Reports strings that do not match the pattern the schema gives, such as a huge page size that is not `<number><K|M|G>B` or an rlimit type that is not `RLIMIT_…`.",
+        "The runtime cannot map the value to a kernel interface and fails to start the container.",
+        "{\"ociVersion\": \"1.2.0\", \"linux\": {\"resources\": {\"hugepageLimits\": [{\"pageSize\": \"2mb\", \"limit\": 209715200}]}}}",
+        "{\"ociVersion\": \"1.2.0\", \"linux\": {\"resources\": {\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 209715200}]}}}"
+    );
+
+    pub const RANGE: &str = explanation!(
+        "Reports numbers below the schema's `minimum` or above its `maximum` where the field table does not already report them: a device `fileMode` above 512 (0o1000), a hook `timeout` below 1, a `swappiness` above 100.",
+        "The kernel or the runtime refuses the value, or a mode with high bits set creates a setuid or sticky device node.",
+        "{\"ociVersion\": \"1.2.0\", \"hooks\": {\"poststart\": [{\"path\": \"/usr/bin/notify\", \"timeout\": 0}]}}",
+        "{\"ociVersion\": \"1.2.0\", \"hooks\": {\"poststart\": [{\"path\": \"/usr/bin/notify\", \"timeout\": 5}]}}"
+    );
+
+    pub const LENGTH: &str = explanation!(
+        "Reports arrays with fewer items than the schema's `minItems` (and the like for `maxItems`, string and object lengths), for example a seccomp rule whose `names` is empty.",
+        "An empty seccomp rule matches no system call: the author meant it to apply to something, and runtimes refuse it.",
+        "{\"ociVersion\": \"1.2.0\", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [], \"action\": \"SCMP_ACT_ALLOW\"}]}}}",
+        "{\"ociVersion\": \"1.2.0\", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}]}}}"
+    );
+
+    pub const NO_MATCH: &str = explanation!(
+        "Reports values that match none of the alternatives the schema allows (`anyOf`, `oneOf`, `not`, `additionalProperties` and other combining keywords), where the field table does not already report the value inside.",
+        "No runtime-spec version defines such a value; runtimes refuse it.",
+        "{\"ociVersion\": \"1.2.0\", \"zos\": {\"namespaces\": [{\"type\": \"network\"}]}}",
+        "{\"ociVersion\": \"1.2.0\", \"zos\": {\"namespaces\": [{\"type\": \"mount\"}]}}"
+    );
+}
+
+/// One vendored schema: the runtime-spec minor release it describes, and its
+/// validator, compiled on first use (compiling costs milliseconds; a lint of
+/// a thousand bundles compiles each version once).
+struct Vendored {
+    minor: u32,
+    release: &'static str,
+    text: &'static str,
+    validator: OnceLock<Option<jsonschema::Validator>>,
+}
+
+impl Vendored {
+    const fn new(minor: u32, release: &'static str, text: &'static str) -> Vendored {
+        Vendored { minor, release, text, validator: OnceLock::new() }
+    }
+
+    fn validator(&self) -> Option<&jsonschema::Validator> {
+        self.validator
+            .get_or_init(|| {
+                let schema: serde_json::Value = serde_json::from_str(self.text).ok()?;
+                jsonschema::options().with_draft(jsonschema::Draft::Draft4).build(&schema).ok()
+            })
+            .as_ref()
+    }
+}
+
+// The bundled files are self-contained (every `$ref` is internal), so no
+// resolver is needed and nothing is ever fetched.
+static SCHEMAS: [Vendored; 4] = [
+    Vendored::new(0, "1.0.2", include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.0.json")),
+    Vendored::new(1, "1.1.0", include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.1.json")),
+    Vendored::new(2, "1.2.1", include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.2.json")),
+    Vendored::new(3, "1.3.0", include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.3.json")),
+];
+
+/// The schema for a declared version: the same minor release; the newest
+/// when the version is unknown (missing `ociVersion`).
+fn schema_for(version: Option<OciVersion>) -> Option<&'static Vendored> {
+    match version {
+        Some(v) if v.major == 1 => SCHEMAS.iter().find(|s| s.minor == v.minor),
+        Some(_) => None,
+        None => SCHEMAS.last(),
+    }
+}
+
+/// The runtime-spec release whose schema `check` uses for a declared version.
+pub fn schema_release(version: Option<OciVersion>) -> Option<&'static str> {
+    schema_for(version).map(|s| s.release)
+}
+
+/// Validates the document as written (before the field table removed anything).
+/// `declared` is the parsed `ociVersion`, None when it is missing; a config
+/// whose version is unsupported is not validated (that is reported elsewhere).
+pub fn check(root: &Node, declared: Option<OciVersion>) -> Vec<Diagnostic> {
+    let Some(schema) = schema_for(declared) else { return Vec::new() };
+    // Every vendored schema compiles (tested below); a failure here would be a
+    // build defect, and the other families still run.
+    let Some(validator) = schema.validator() else { return Vec::new() };
+    let instance = root.to_serde();
+    let mut out = Vec::new();
+    for error in validator.iter_errors(&instance) {
+        let keyword = error.kind().keyword().to_string();
+        let pointer = JsonPointer::parse(error.instance_path().as_str());
+        let span = span_of(root, &pointer);
+        let what = if pointer.as_str().is_empty() { "the config".to_string() } else { format!("`{pointer}`") };
+        let detail = shorten(&error.to_string(), 200);
+        out.push(
+            Diagnostic::new(rule_for(&keyword), format!("{what} does not match the runtime-spec {} schema: {detail}", schema.release))
+                .at(&pointer, span)
+                .with_label(format!("fails `{keyword}`")),
+        );
+    }
+    out
+}
+
+fn rule_for(keyword: &str) -> &'static Rule {
+    match keyword {
+        "type" => &TYPE,
+        "required" => &REQUIRED,
+        "enum" | "const" => &ENUM,
+        "pattern" | "format" => &PATTERN,
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => &RANGE,
+        "minItems" | "maxItems" | "minLength" | "maxLength" | "minProperties" | "maxProperties" => &LENGTH,
+        _ => &NO_MATCH,
+    }
+}
+
+/// The span a diagnostic about `pointer` underlines: the value, or for an
+/// object or array the key it belongs to (as `Cursor::span` does).
+fn span_of(root: &Node, pointer: &JsonPointer) -> Span {
+    let mut node = root;
+    let mut key_span = Span::UNDEFINED;
+    for token in pointer.tokens() {
+        let next = match &node.value {
+            Value::Object(members) => members.iter().rev().find(|m| m.key == token).map(|m| (&m.value, m.key_span)),
+            Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)).map(|n| (n, Span::UNDEFINED)),
+            _ => None,
+        };
+        let Some((child, key)) = next else { break };
+        node = child;
+        key_span = key;
+    }
+    match node.value {
+        Value::Object(_) | Value::Array(_) if key_span.is_defined() => key_span,
+        Value::Object(_) | Value::Array(_) if node.span.is_defined() => Span::new(node.span.start, node.span.start + 1),
+        _ => node.span,
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<String> {
+        let parsed = crate::json::parse(text);
+        let Some(root) = parsed.root else { return vec!["unparsed".into()] };
+        let version = root.get("ociVersion").and_then(Node::as_str).and_then(OciVersion::parse);
+        check(&root, version).iter().map(|d| format!("{} {}", d.code(), d.pointer.as_ref().map(JsonPointer::as_str).unwrap_or(""))).collect()
+    }
+
+    #[test]
+    fn every_vendored_schema_compiles() {
+        for s in &SCHEMAS {
+            assert!(s.validator().is_some(), "schema for {} does not compile", s.release);
+        }
+    }
+
+    #[test]
+    fn a_minimal_config_is_valid_for_every_version() {
+        for v in ["1.0.2", "1.1.0", "1.2.1", "1.3.0"] {
+            let text = format!(r#"{{"ociVersion": "{v}", "root": {{"path": "rootfs"}}, "process": {{"cwd": "/", "args": ["sh"]}}}}"#);
+            assert_eq!(codes(&text), Vec::<String>::new(), "{v}");
+        }
+    }
+
+    #[test]
+    fn keywords_map_to_rules() {
+        assert_eq!(codes(r#"{"ociVersion": "1.2.0", "solaris": 5}"#), vec!["schema/type /solaris"]);
+        assert_eq!(codes(r#"{"ociVersion": "1.2.0", "hooks": {"poststart": [{"path": "/x", "timeout": 0}]}}"#), vec!["schema/range /hooks/poststart/0/timeout"]);
+        assert_eq!(
+            codes(r#"{"ociVersion": "1.2.0", "linux": {"resources": {"hugepageLimits": [{"pageSize": "2mb", "limit": 1}]}}}"#),
+            vec!["schema/pattern /linux/resources/hugepageLimits/0/pageSize"]
+        );
+    }
+
+    #[test]
+    fn the_declared_minor_version_chooses_the_schema() {
+        assert_eq!(schema_release(OciVersion::parse("1.0.0")), Some("1.0.2"));
+        assert_eq!(schema_release(OciVersion::parse("1.2.0")), Some("1.2.1"));
+        assert_eq!(schema_release(None), Some("1.3.0"));
+        assert_eq!(schema_release(OciVersion::parse("2.0.0")), None);
+    }
+
+    #[test]
+    fn spans_point_at_the_value_or_its_key() {
+        let text = r#"{"a": {"b": [1, {"c": "x"}]}}"#;
+        let root = crate::json::parse(text).root.unwrap_or(Node { span: Span::UNDEFINED, value: Value::Null });
+        let at = |p: &str| {
+            let s = span_of(&root, &JsonPointer::parse(p));
+            text.get(s.start..s.end).unwrap_or("").to_string()
+        };
+        assert_eq!(at("/a/b/1/c"), "\"x\"");
+        assert_eq!(at("/a/b"), "\"b\"");
+        assert_eq!(at("/a/b/1"), "{");
+    }
+}
