@@ -20,6 +20,8 @@ pub static RULES: &[&Rule] = &[
     &UNKNOWN_CAPABILITY,
     &SYSCTL_NOT_ALLOWED,
     &INVALID_VALUE,
+    &SYSCTL_READ_ONLY,
+    &NEEDS_HOST,
 ];
 
 pub static UNSUPPORTED: Rule = Rule {
@@ -125,4 +127,18 @@ pub static INVALID_VALUE: Rule = Rule {
     severity: Error,
     summary: "A value cannot be written into a Proxmox config line",
     explanation: "## What it does\nRefuses values that would break the config file or that Proxmox's schema rejects: control characters or newlines in labels, profiles, annotations and other strings, rlimit names LXC does not know, malformed cpusets, device paths outside `/dev/`.\n\n## Why is this bad?\nA newline in a value starts a new config line: it is an injection into the container's configuration.\n\n## Example\n```json\n{\"process\": {\"apparmorProfile\": \"unconfined\\nlxc.cap.keep=\"}}\n```",
+};
+
+pub static SYSCTL_READ_ONLY: Rule = Rule {
+    code: "pve/sysctl-read-only",
+    severity: Warning,
+    summary: "An IPC sysctl cannot be set because LXC finds /proc/sys read-only",
+    explanation: "## What it does\nReports `linux.sysctl` keys that Proxmox accepts as raw `lxc.sysctl.*` keys (`kernel.msgmax`, `kernel.msgmnb`, `kernel.msgmni`, `kernel.sem`, `kernel.shmall`, `kernel.shmmax`, `kernel.shmmni`, `kernel.shm_rmid_forced`) but that are not written: LXC sets sysctls by writing the container's /proc/sys after it has mounted /proc with `proc:mixed`, which makes /proc/sys read-only, and every Proxmox container gets `proc:mixed` from LXC's common.conf. LXC then refuses to start the container (\"Read-only file system - Failed to setup sysctl parameters\").\n\n## Why is this bad?\nThe container runs with the kernel's defaults for a new IPC namespace, which may be lower than the application expects (PostgreSQL and Oracle set `kernel.shmmax` and `kernel.sem`).\n\n## Example\n```json\n{\"linux\": {\"sysctl\": {\"kernel.shmmax\": \"1073741824\"}}}\n```\nCurrent kernels default `kernel.shmmax` and `kernel.shmall` to very large values; check whether the setting is still needed.",
+};
+
+pub static NEEDS_HOST: Rule = Rule {
+    code: "pve/needs-host",
+    severity: Info,
+    summary: "The container relies on something that must exist on the Proxmox node",
+    explanation: "## What it does\nNotes what the translation cannot check because it never looks at the node: an AppArmor profile named in `process.apparmorProfile` must be loaded there; a `devN` device is the node's own device node (Proxmox takes its type and numbers from the node, and refuses a path that does not exist); an SELinux label needs SELinux, which Proxmox nodes do not run.\n\n## Why is this bad?\nIf the node lacks it, `pct create` or `pct start` fails, or the setting has no effect.\n\n## Example\n```json\n{\"linux\": {\"devices\": [{\"path\": \"/dev/net/tun\", \"type\": \"c\", \"major\": 10, \"minor\": 200}]}}\n```\nbecomes `dev0: /dev/net/tun`, which works only where the node has /dev/net/tun.",
 };
