@@ -12,6 +12,22 @@ pub enum WriteError {
     BadValue { key: String, why: &'static str },
     #[error("internal error: `{0}` is not a raw key Proxmox keeps")]
     NotAllowed(String),
+    #[error("the container config would be larger than {MAX_BYTES} bytes, the most Proxmox's cluster file system (pmxcfs) keeps in one file")]
+    TooLarge,
+}
+
+/// pmxcfs refuses to write a file larger than this (`MEMDB_MAX_FILE_SIZE`,
+/// 1 MiB, in pve-cluster's memdb.h), so `pct create` or the raw-key append
+/// would fail half-way; refuse before anything runs.
+pub const MAX_BYTES: usize = 1024 * 1024;
+
+/// Stops as soon as the text outgrows pmxcfs, so a huge input cannot make a
+/// huge output either.
+fn fits(out: &str) -> Result<(), WriteError> {
+    if out.len() > MAX_BYTES {
+        return Err(WriteError::TooLarge);
+    }
+    Ok(())
 }
 
 pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
@@ -30,10 +46,12 @@ pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
     for e in &conf.keys {
         check(&e.key, &e.value)?;
         out.push_str(&format!("{}: {}\n", e.key, e.value));
+        fits(&out)?;
     }
     for e in &conf.env {
         check(&e.key, &e.value)?;
         out.push_str(&format!("lxc.environment.runtime: {}\n", e.value));
+        fits(&out)?;
     }
     for e in &conf.raw {
         if !super::allow_list::is_allowed(&e.key) {
@@ -41,6 +59,7 @@ pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
         }
         check(&e.key, &e.value)?;
         out.push_str(&format!("{}: {}\n", e.key, e.value));
+        fits(&out)?;
     }
     Ok(out)
 }
@@ -77,6 +96,16 @@ pub fn encode_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_what_pmxcfs_cannot_store() {
+        use super::super::pve::Entry;
+        let entry = |i: usize| Entry { key: "lxc.environment.runtime".into(), value: format!("V{i}={}", "x".repeat(1000)), from: Vec::new() };
+        let mut conf = PveConfig { env: (0..1000).map(entry).collect(), ..PveConfig::default() };
+        assert!(write(&conf).is_ok_and(|t| t.len() < MAX_BYTES));
+        conf.env.extend((1000..1100).map(entry));
+        assert_eq!(write(&conf), Err(WriteError::TooLarge));
+    }
 
     #[test]
     fn encodes_like_proxmox() {
