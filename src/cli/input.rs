@@ -42,6 +42,11 @@ pub fn read(arg: &str) -> Result<ConfigInput, InputError> {
         (path.to_path_buf(), path.parent().map(Path::to_path_buf))
     };
     let name = file.display().to_string();
+    // Opening a FIFO blocks until something writes to it: look before opening.
+    let kind = std::fs::metadata(&file).map_err(|source| InputError::Io { path: name.clone(), source })?;
+    if !kind.is_file() {
+        return Err(InputError::Usage(format!("{name}: not a regular file")));
+    }
     let f = std::fs::File::open(&file).map_err(|source| InputError::Io { path: name.clone(), source })?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     if !f.metadata().map(|m| m.is_file()).unwrap_or(false) {
