@@ -72,6 +72,19 @@ pub struct Command {
     /// Extra environment variables (the rest is inherited).
     pub env: Vec<(OsString, OsString)>,
     pub effect: Effect,
+    pub stdio: Stdio,
+}
+
+/// Where a command's stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stdio {
+    /// Captured into [`Output`].
+    #[default]
+    Capture,
+    /// The executor's own stdout and stderr; [`Output`] holds none. For `crun create`: the
+    /// container's init keeps the runtime's stdio (the engine's pipes), so capturing it would
+    /// block until the container exits.
+    Inherit,
 }
 
 /// Whether a command changes anything. A dry run may execute read-only queries so that what it
@@ -90,6 +103,7 @@ impl Command {
             stdin: None,
             env: Vec::new(),
             effect: Effect::Changes,
+            stdio: Stdio::Capture,
         }
     }
 
@@ -119,6 +133,12 @@ impl Command {
 
     pub fn read_only(mut self) -> Self {
         self.effect = Effect::ReadOnly;
+        self
+    }
+
+    /// Lets the program write to the executor's own stdout and stderr (see [`Stdio::Inherit`]).
+    pub fn inherit_stdio(mut self) -> Self {
+        self.stdio = Stdio::Inherit;
         self
     }
 

@@ -52,8 +52,14 @@ impl Host for RealHost {
             } else {
                 Stdio::null()
             })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(match cmd.stdio {
+                super::Stdio::Capture => Stdio::piped(),
+                super::Stdio::Inherit => Stdio::inherit(),
+            })
+            .stderr(match cmd.stdio {
+                super::Stdio::Capture => Stdio::piped(),
+                super::Stdio::Inherit => Stdio::inherit(),
+            })
             .spawn()
             .map_err(spawn_err)?;
         // Feed stdin from another thread: a child that writes a lot before reading would
@@ -172,6 +178,18 @@ mod tests {
             .run(&Command::new("printenv").arg("PLXC_TEST").env("PLXC_TEST", "v 1"))
             .unwrap();
         assert_eq!(out.stdout, b"v 1\n");
+    }
+
+    #[test]
+    fn inherited_stdio_is_not_captured() {
+        // The background sleep keeps stdout open: a captured run would wait for it.
+        let start = std::time::Instant::now();
+        let out = RealHost::new()
+            .run(&Command::new("sh").args(["-c", "sleep 5 & exit 0"]).inherit_stdio())
+            .unwrap();
+        assert!(out.success());
+        assert!(out.stdout.is_empty());
+        assert!(start.elapsed() < std::time::Duration::from_secs(4), "{:?}", start.elapsed());
     }
 
     #[test]
