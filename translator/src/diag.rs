@@ -158,6 +158,33 @@ pub struct SourcedDiagnostic<'a> {
     source: &'a Source,
 }
 
+/// Lines longer than this (minified JSON, as podman writes) are not quoted:
+/// miette would print the whole line for every diagnostic.
+const MAX_SNIPPET_LINE: usize = 240;
+
+impl SourcedDiagnostic<'_> {
+    /// Whether the diagnostic can be shown with its source snippet.
+    fn has_snippet(&self) -> bool {
+        if !self.diag.span.is_defined() {
+            return false;
+        }
+        let text = self.source.text();
+        let at = self.diag.span.start.min(text.len());
+        let start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+        let end = text.get(at..).and_then(|t| t.find('\n')).map_or(text.len(), |i| at + i);
+        end - start <= MAX_SNIPPET_LINE
+    }
+
+    /// `file:line:column` of the span, for diagnostics shown without a snippet.
+    fn location(&self) -> Option<String> {
+        if !self.diag.span.is_defined() {
+            return None;
+        }
+        let (line, col) = self.source.line_col(self.diag.span.start);
+        Some(format!("{}:{line}:{col}", self.source.name()))
+    }
+}
+
 impl fmt::Debug for SourcedDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.diag, f)
@@ -186,8 +213,16 @@ impl miette::Diagnostic for SourcedDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let pointer = self.diag.pointer.as_ref().filter(|p| !p.as_str().is_empty());
-        match (&self.diag.help, pointer) {
+        let mut at = self.diag.pointer.as_ref().filter(|p| !p.as_str().is_empty()).map(|p| p.to_string());
+        if !self.has_snippet() {
+            if let Some(loc) = self.location() {
+                at = Some(match at {
+                    Some(p) => format!("{p} ({loc})"),
+                    None => loc,
+                });
+            }
+        }
+        match (&self.diag.help, at) {
             (Some(h), Some(p)) => Some(Box::new(format!("{h}\nat {p}"))),
             (Some(h), None) => Some(Box::new(h.clone())),
             (None, Some(p)) => Some(Box::new(format!("at {p}"))),
@@ -196,7 +231,7 @@ impl miette::Diagnostic for SourcedDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        if self.diag.span.is_defined() {
+        if self.has_snippet() {
             Some(self)
         } else {
             None
@@ -204,7 +239,7 @@ impl miette::Diagnostic for SourcedDiagnostic<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        if !self.diag.span.is_defined() {
+        if !self.has_snippet() {
             return None;
         }
         let main = miette::LabeledSpan::new_primary_with_span(

@@ -57,7 +57,11 @@ pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
         if !super::allow_list::is_allowed(&e.key) {
             return Err(WriteError::NotAllowed(e.key.clone()));
         }
-        check(&e.key, &e.value)?;
+        // Raw keys may be empty (`lxc.cap.drop:` clears a list); Proxmox
+        // writes those as `key: ` with the space, and so do we.
+        if !e.value.is_empty() {
+            check(&e.key, &e.value)?;
+        }
         out.push_str(&format!("{}: {}\n", e.key, e.value));
         fits(&out)?;
     }
@@ -105,6 +109,15 @@ mod tests {
         assert!(write(&conf).is_ok_and(|t| t.len() < MAX_BYTES));
         conf.env.extend((1000..1100).map(entry));
         assert_eq!(write(&conf), Err(WriteError::TooLarge));
+    }
+
+    #[test]
+    fn empty_raw_values_are_written_as_proxmox_does() {
+        let conf = PveConfig {
+            raw: vec![super::super::pve::Entry { key: "lxc.cap.drop".into(), value: String::new(), from: Vec::new() }],
+            ..PveConfig::default()
+        };
+        assert_eq!(write(&conf), Ok("lxc.cap.drop: \n".to_string()));
     }
 
     #[test]

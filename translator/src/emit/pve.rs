@@ -68,6 +68,7 @@ pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
     let mut keys = Vec::new();
     let mut raw: Vec<RawKey> = Vec::new();
     let app = ir.init.as_ref().is_some_and(|i| !i.is_system_init());
+    let custom_init = ir.init.as_ref().is_some_and(|i| i.needs_entrypoint());
     let modern = target.pve_container.at_least(V::APP_CONTAINERS);
 
     keys.push(entry("arch", ir.arch.clone(), []));
@@ -98,7 +99,7 @@ pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
         }
         keys.push(entry(format!("dev{i}"), value, [dev.path.ptr.clone()]));
     }
-    if let Some(init) = ir.init.as_ref().filter(|_| app && modern) {
+    if let Some(init) = ir.init.as_ref().filter(|_| custom_init && modern) {
         keys.push(entry("entrypoint", init.command.value.clone(), [init.command.ptr.clone()]));
     }
     let f = &ir.features;
@@ -177,7 +178,7 @@ pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
     // Raw lines.
     let mut env = Vec::new();
     if let Some(init) = &ir.init {
-        if app && !modern {
+        if custom_init && !modern {
             raw.push(RawKey::new("lxc.init.cmd", init.command.value.clone(), &init.command.ptr));
         }
         for var in &init.env {
@@ -217,6 +218,9 @@ pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
     }
     let sec = &ir.security;
     if let Some(keep) = &sec.cap_keep {
+        // LXC refuses `lxc.cap.keep` while `lxc.cap.drop` has entries, and
+        // Proxmox's includes (common.conf) add some; an empty value clears them.
+        raw.push(RawKey::new("lxc.cap.drop", "", &keep.ptr));
         let value = if keep.value.is_empty() { "none".to_string() } else { keep.value.join(" ") };
         raw.push(RawKey::new("lxc.cap.keep", value, &keep.ptr));
     }

@@ -38,9 +38,18 @@ pub struct Init {
     pub rlimits: Vec<Traced<Rlimit>>,
 }
 
+/// Proxmox's default init; an argv starting with it is a system container.
+pub const SYSTEM_INIT: &str = "/sbin/init";
+
 impl Init {
-    /// Proxmox treats `/sbin/init` as a system container, anything else as an application.
+    /// Proxmox's OCI import decides by argv[0]: `/sbin/init` (with or without
+    /// arguments) is a system container, anything else an application.
     pub fn is_system_init(&self) -> bool {
-        self.args.len() == 1 && self.args.first().is_some_and(|a| a.value == "/sbin/init")
+        self.args.first().is_some_and(|a| a.value == SYSTEM_INIT)
+    }
+
+    /// Whether the command differs from Proxmox's default `/sbin/init`.
+    pub fn needs_entrypoint(&self) -> bool {
+        !(self.args.len() == 1 && self.is_system_init())
     }
 }

@@ -118,7 +118,14 @@ fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 path.to_string()
             };
             match crate::ir::types::check_abs_path(&full, &[',', '=', ';']) {
-                Ok(p) => RootSource::HostPath(p),
+                Ok(p) => {
+                    if ir.ids.unprivileged {
+                        cx.at(&pve::LOSSY, &path_at, "an unprivileged container sees this directory through Proxmox's id map: its files must be owned by host ids 100000 and up")
+                            .with_severity(Severity::Info)
+                            .with_label("used in place");
+                    }
+                    RootSource::HostPath(p)
+                }
                 Err(e) => {
                     cx.at(&pve::INVALID_PATH, &path_at, format!("the root path `{full}` cannot be a Proxmox rootfs: {e}"));
                     return;

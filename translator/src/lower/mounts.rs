@@ -22,14 +22,23 @@ const MANAGED_FILES: &[&str] = &["/etc/hosts", "/etc/hostname", "/etc/resolv.con
 enum Kind {
     /// Mounted by LXC and Proxmox's includes.
     Provided,
+    /// A bind over something LXC provides (rootless engines bind the host's /sys).
+    BindOverProvided,
     Bind,
     Entry,
 }
+
+/// Where LXC and Proxmox's includes mount file systems of their own.
+const PROVIDED_DESTINATIONS: &[&str] = &["/proc", "/sys", "/dev", "/dev/pts", "/sys/fs/cgroup", "/dev/shm", "/dev/mqueue"];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     propagation(root, cx, ir);
     let Some(mounts) = root.get("mounts") else { return };
     let app = super::network::is_application(root);
+    let managed_etc = cx.target.ostype != "unmanaged";
+    // Targets of `lxc.mount.entry` lines so far: a later bind below one of
+    // them must follow it, and Proxmox mounts every `mpN` before any entry.
+    let mut entry_targets: Vec<String> = Vec::new();
     for m in mounts.items() {
         let Some(dest_at) = m.get("destination") else { continue };
         let dest = dest_at.str().unwrap_or_default();
@@ -46,11 +55,29 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         };
         match classify(target.as_str(), &fs_type, is_bind, app, cx.pve_at_least(V::APP_DEV_SHM)) {
             Kind::Provided => ir.mounts.provided.push(ProvidedMount { destination: dest_at.traced(target.as_str().to_string()), fs_type }),
+            Kind::BindOverProvided => {
+                cx.ignored(ir, &m, &format!("LXC mounts {} itself; a bind of a host directory there is not made", target.as_str()));
+            }
+            Kind::Bind if MANAGED_FILES.contains(&target.as_str()) && managed_etc => {
+                cx.ignored(ir, &m, &format!("Proxmox writes {} into the container itself for ostype `{}`", target.as_str(), cx.target.ostype));
+            }
             Kind::Bind if MANAGED_FILES.contains(&target.as_str()) => {
-                cx.ignored(ir, &m, "Proxmox writes /etc/hosts, /etc/hostname and /etc/resolv.conf into the container itself");
+                // A file: `mpN` mounts directories, so it becomes an entry.
+                bind_entry(&m, &target, &options, "file", cx, ir);
+                entry_targets.push(target.as_str().to_string());
+            }
+            Kind::Bind if entry_targets.iter().any(|t| is_below(target.as_str(), t)) => {
+                cx.at(&pve::LOSSY, &m, "this bind lies below an earlier tmpfs or other mount; it becomes an `lxc.mount.entry` (not `mpN`) so it is mounted after it, as the bundle orders it")
+                    .with_severity(Severity::Info)
+                    .with_label("mounted after its parent");
+                bind_entry(&m, &target, &options, "dir", cx, ir);
+                entry_targets.push(target.as_str().to_string());
             }
             Kind::Bind => bind(&m, target, &options, cx, ir),
-            Kind::Entry => entry(&m, &target, &fs_type, &options, cx, ir),
+            Kind::Entry => {
+                entry(&m, &target, &fs_type, &options, cx, ir);
+                entry_targets.push(target.as_str().to_string());
+            }
         }
     }
     if ir.mounts.points.len() > MAX_MOUNT_POINTS {
@@ -62,7 +89,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 
 fn classify(dest: &str, fs_type: &str, is_bind: bool, app: bool, pve_has_app_shm: bool) -> Kind {
     if is_bind {
-        return Kind::Bind;
+        return if PROVIDED_DESTINATIONS.contains(&dest) { Kind::BindOverProvided } else { Kind::Bind };
     }
     match (dest, fs_type) {
         ("/proc", "proc") | ("/sys", "sysfs") | ("/dev", "tmpfs") | ("/dev/pts", "devpts") => Kind::Provided,
@@ -116,6 +143,40 @@ fn bind(m: &Cursor<'_>, target: MountTarget, options: &[String], cx: &mut Cx<'_>
         }
     }
     ir.mounts.points.push(MountPoint { source: src_at.traced(source), target: m.traced(target), readonly, options: kept });
+}
+
+fn is_below(path: &str, parent: &str) -> bool {
+    parent == "/" || path.strip_prefix(parent).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// A bind mount written as `lxc.mount.entry` (`create=file` or `create=dir`).
+fn bind_entry(m: &Cursor<'_>, target: &MountTarget, options: &[String], create: &str, cx: &mut Cx<'_>, ir: &mut Container) {
+    let Some(src_at) = m.get("source") else {
+        cx.at(&pve::INVALID_PATH, m, "a bind mount needs a `source`").with_label("no source");
+        return;
+    };
+    let src = src_at.str().unwrap_or_default();
+    let source = match crate::ir::types::check_abs_path(src, &[' ', '\t', '#']) {
+        Ok(s) => s,
+        Err(e) => {
+            cx.at(&pve::INVALID_PATH, &src_at, format!("the bind mount source `{}` cannot be used: {e}", src.escape_debug()))
+                .with_label("invalid source");
+            return;
+        }
+    };
+    let mut opts = vec![if options.iter().any(|o| o == "rbind") { "rbind" } else { "bind" }.to_string()];
+    for o in options {
+        if matches!(o.as_str(), "ro" | "nosuid" | "nodev" | "noexec" | "noatime" | "relatime" | "nodiratime" | "strictatime") {
+            if !opts.contains(o) {
+                opts.push(o.clone());
+            }
+        } else if !matches!(o.as_str(), "bind" | "rbind" | "rw" | "private" | "rprivate") {
+            cx.at(&pve::MOUNT_OPTION, m, format!("the mount option `{}` is dropped", o.escape_debug())).with_label("option dropped");
+        }
+    }
+    opts.push(format!("create={create}"));
+    let relative = target.as_str().trim_start_matches('/');
+    ir.mounts.entries.push(RawKey::new("lxc.mount.entry", format!("{source} {relative} none {} 0 0", opts.join(",")), m.ptr()));
 }
 
 fn entry(m: &Cursor<'_>, target: &MountTarget, fs_type: &str, options: &[String], cx: &mut Cx<'_>, ir: &mut Container) {
@@ -203,6 +264,30 @@ mod tests {
         let json = with_mounts(r#"{"destination": "data", "source": "/srv", "options": ["bind"]}, {"destination": "/x", "source": "/srv/../etc", "options": ["bind"]}, {"destination": "/y", "source": "rel", "options": ["bind"]}"#, r#""/app""#);
         let (_, codes) = check(&json, &Target::default());
         assert_eq!(codes, vec!["pve/invalid-path /mounts/0/destination", "pve/invalid-path /mounts/1/source", "pve/invalid-path /mounts/2/source"]);
+    }
+
+    #[test]
+    fn binds_keep_their_order_below_earlier_mounts() {
+        let json = with_mounts(r#"{"destination": "/run", "type": "tmpfs", "source": "tmpfs"}, {"destination": "/run/secrets", "source": "/srv/secrets", "options": ["rbind", "ro"]}, {"destination": "/data", "source": "/srv/data", "options": ["bind"]}"#, r#""/app""#);
+        let conf = pve_conf(&json, &Target::default());
+        assert!(conf.contains("mp0: /srv/data,mp=/data\n"), "{conf}");
+        assert!(conf.contains("lxc.mount.entry: tmpfs run tmpfs create=dir 0 0\nlxc.mount.entry: /srv/secrets run/secrets none rbind,ro,create=dir 0 0\n"), "{conf}");
+    }
+
+    #[test]
+    fn etc_files_are_binds_only_where_proxmox_does_not_write_them() {
+        let json = with_mounts(r#"{"destination": "/etc/resolv.conf", "source": "/var/lib/engine/resolv.conf", "options": ["bind", "ro"]}"#, r#""/app""#);
+        assert!(pve_conf(&json, &Target::default()).contains("lxc.mount.entry: /var/lib/engine/resolv.conf etc/resolv.conf none bind,ro,create=file 0 0\n"));
+        let debian = Target { ostype: "debian".into(), ..Target::default() };
+        let (ir, _) = check(&json, &debian);
+        assert!(ir.mounts.entries.is_empty() && ir.mounts.points.is_empty());
+    }
+
+    #[test]
+    fn binds_over_provided_mounts_are_not_made() {
+        let (ir, codes) = check(&with_mounts(r#"{"destination": "/sys", "source": "/sys", "options": ["rbind", "ro"]}, {"destination": "/dev/shm", "source": "/var/lib/x/shm", "options": ["bind"]}"#, r#""/app""#), &Target::default());
+        assert!(ir.mounts.points.is_empty() && ir.mounts.entries.is_empty(), "{:?}", ir.mounts);
+        assert!(codes.is_empty(), "{codes:?}");
     }
 
     #[test]

@@ -18,7 +18,12 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");
     let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));
     let Some(namespaces) = namespaces else {
-        // No list at all: the config leaves isolation to the runtime.
+        // No list at all: under the OCI spec the container would share every
+        // namespace with the runtime; Proxmox always isolates it.
+        if let Some(linux) = &linux {
+            cx.at(&pve::LOSSY, linux, "no namespaces are listed, so under the OCI spec the container would share all of the host's; on Proxmox it gets its own (network included)")
+                .with_label("no `namespaces`");
+        }
         ir.ids.unprivileged = cx.target.unprivileged_default;
         if !ir.ids.unprivileged {
             cx.report(Diagnostic::new(&security::PRIVILEGED, "the config lists no namespaces and the target's default is a privileged container"));

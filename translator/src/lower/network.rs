@@ -20,10 +20,19 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     match net_ns {
         None if listed => {
             if let Some(list) = &namespaces {
-                cx.at(&security::HOST_NAMESPACE, list, "no network namespace: the container will use the host's network (`lxc.net.0.type: none`)")
-                    .with_help("add {\"type\": \"network\"} to give it its own interface on the target's bridge")
-                    .with_label("no `network` entry");
-                ir.network = Network::Host { from: list.ptr().clone() };
+                if ir.ids.unprivileged {
+                    // LXC cannot mount sysfs for a user namespace that does not
+                    // own the network namespace (lxc/lxc#2463): it never starts.
+                    cx.at(&pve::UNSUPPORTED, list, "an unprivileged container cannot share the host's network: LXC fails to mount /sys in it")
+                        .with_severity(Severity::Error)
+                        .with_help("add {\"type\": \"network\"} to give it its own interface on the target's bridge")
+                        .with_label("no `network` entry");
+                } else {
+                    cx.at(&security::HOST_NAMESPACE, list, "no network namespace: the container will use the host's network (`lxc.net.0.type: none`)")
+                        .with_help("add {\"type\": \"network\"} to give it its own interface on the target's bridge")
+                        .with_label("no `network` entry");
+                    ir.network = Network::Host { from: list.ptr().clone() };
+                }
             }
             if let Some(devs) = linux.as_ref().and_then(|l| l.get("netDevices")) {
                 cx.at(&pve::INVALID_VALUE, &devs, "`netDevices` needs a network namespace to move the devices into").with_label("no network namespace");
@@ -31,18 +40,23 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             return;
         }
         Some(ns) if ns.get("path").is_some() => {
+            // Engines such as podman hand over a namespace they set up
+            // (/run/netns/…); on Proxmox the container gets its own instead.
             if let Some(path) = ns.get("path") {
-                cx.at(&pve::UNSUPPORTED, &path, "joining an existing network namespace is not possible on Proxmox")
-                    .with_severity(Severity::Error)
-                    .with_label("cannot join");
+                cx.at(&pve::LOSSY, &path, format!("Proxmox cannot join an existing network namespace; the container gets its own interface on bridge `{}` instead", cx.target.bridge))
+                    .with_label("not joined");
                 super::keep_for_oci(ir, &path);
             }
-            return;
         }
         _ => {}
     }
     let app = is_application(root);
     let host_managed = app && cx.pve_at_least(PveContainerVersion::APP_CONTAINERS);
+    if app && !host_managed {
+        if let Some(args) = root.path(&["process", "args"]) {
+            cx.too_old(&args, "host-managed", PveContainerVersion::APP_CONTAINERS, "nothing configures the application's network (an application image runs no DHCP client), so it gets no address", Severity::Warning);
+        }
+    }
     let bridge = cx.target.bridge.clone();
     let mut ifs = Vec::new();
     match linux.as_ref().and_then(|l| l.get("netDevices")) {
@@ -78,10 +92,11 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     ir.network = Network::Isolated(ifs);
 }
 
-/// An application container runs something other than `/sbin/init`.
+/// An application container runs something other than `/sbin/init` (decided
+/// by argv[0], as Proxmox's OCI import does).
 pub fn is_application(root: &Cursor<'_>) -> bool {
     let args = root.path(&["process", "args"]).map(|a| a.strings()).unwrap_or_default();
-    !(args.len() == 1 && args.first().is_some_and(|a| a.value == "/sbin/init")) && !args.is_empty()
+    args.first().is_some_and(|a| a.value != crate::ir::process::SYSTEM_INIT)
 }
 
 fn valid_ifname(name: &str) -> bool {
@@ -112,11 +127,34 @@ mod tests {
 
     #[test]
     fn no_network_namespace_shares_the_host_network() {
-        let json = config(r#"{"type": "user"}"#, "");
+        let json = config(r#"{"type": "pid"}"#, "");
         let (_, codes) = check(&json, &Target::default());
         assert!(codes.contains(&"security/host-namespace /linux/namespaces".to_string()), "{codes:?}");
         let conf = pve_conf(&json, &Target::default());
         assert!(conf.contains("lxc.net.0.type: none\n") && !conf.contains("net0:"), "{conf}");
+    }
+
+    #[test]
+    fn unprivileged_containers_cannot_share_the_host_network() {
+        let json = config(r#"{"type": "user"}"#, "");
+        let t = crate::oci_to_ir("t", json.as_bytes(), &Target::default());
+        assert!(t.has_errors());
+        assert_eq!(t.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code()).collect::<Vec<_>>(), vec!["pve/unsupported"]);
+    }
+
+    #[test]
+    fn a_namespace_path_from_an_engine_becomes_an_own_network() {
+        let json = config(r#"{"type": "user"}, {"type": "network", "path": "/run/netns/cni-1234"}"#, "");
+        let (_, codes) = check(&json, &Target::default());
+        assert_eq!(codes, vec!["pve/lossy /linux/namespaces/1/path"]);
+        assert!(pve_conf(&json, &Target::default()).contains("net0: name=eth0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\n"));
+    }
+
+    #[test]
+    fn applications_on_old_nodes_are_warned_about_dhcp() {
+        let target = Target::default().with_pve_release("9.0").unwrap_or_default();
+        let (_, codes) = check(&config(r#"{"type": "user"}, {"type": "network"}"#, ""), &target);
+        assert_eq!(codes, vec!["pve/version /process/args"]);
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if !init.is_system_init() {
         init.halt_signal = Some(halt_signal(root, cx));
     }
-    if !cx.pve_at_least(V::APP_CONTAINERS) && !init.is_system_init() {
+    if !cx.pve_at_least(V::APP_CONTAINERS) && init.needs_entrypoint() {
         cx.too_old(&args_at, "entrypoint", V::APP_CONTAINERS, "the command is written as raw `lxc.init.cmd` instead", Severity::Info);
     }
     ir.init = Some(init);
@@ -178,6 +178,7 @@ fn halt_signal(root: &Cursor<'_>, cx: &mut Cx<'_>) -> Traced<String> {
             Some(sig) => return at.traced(sig),
             None => {
                 cx.at(&pve::INVALID_VALUE, &at, format!("`{}` is not a signal name or number", value.escape_debug()))
+                    .with_severity(crate::diag::Severity::Warning)
                     .with_label("not a signal")
                     .with_help("SIGTERM is used instead");
             }
@@ -324,6 +325,13 @@ mod lowering_tests {
     }
 
     #[test]
+    fn init_with_arguments_is_still_a_system_container() {
+        let conf = pve_conf(&app(r#"{"cwd": "/", "args": ["/sbin/init", "--log-level=debug"]}"#), &Target::default());
+        assert!(conf.contains("entrypoint: /sbin/init --log-level=debug\n"), "{conf}");
+        assert!(!conf.contains("cmode") && !conf.contains("lxc.signal.halt") && !conf.contains("host-managed"), "{conf}");
+    }
+
+    #[test]
     fn system_init_is_left_to_proxmox() {
         let conf = pve_conf(&app(r#"{"cwd": "/", "args": ["/sbin/init"]}"#), &Target::default());
         assert!(!conf.contains("entrypoint") && !conf.contains("cmode") && !conf.contains("lxc.signal.halt"), "{conf}");
@@ -342,7 +350,7 @@ mod lowering_tests {
         let conf = pve_conf(&json, &target);
         assert!(conf.contains("lxc.environment: A=1\n") && conf.contains("lxc.init.cmd: /app x\n") && !conf.contains("entrypoint"), "{conf}");
         let (_, codes) = check(&app(r#"{"cwd": "/", "args": ["/app"], "user": {"uid": 1000, "gid": 0}}"#), &target);
-        assert_eq!(codes, vec!["pve/version /process/user"]);
+        assert_eq!(codes, vec!["pve/version /process/args", "pve/version /process/user"]);
         let t = crate::oci_to_ir("t", app(r#"{"cwd": "/", "args": ["/app"], "user": {"uid": 1000, "gid": 0}}"#).as_bytes(), &target);
         assert!(t.has_errors(), "running as root instead of uid 1000 must be refused");
     }

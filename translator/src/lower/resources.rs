@@ -80,8 +80,7 @@ fn memory(mem: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             }
         }
     } else if let Some(at) = &limit_at {
-        cx.at(&pve::LOSSY, at, "Proxmox containers always have a memory limit; without one in the bundle Proxmox's default of 512 MiB applies")
-            .with_severity(Severity::Info)
+        cx.at(&pve::LOSSY, at, "Proxmox containers always have a memory limit; for an unlimited one Proxmox's default of 512 MiB applies")
             .with_label("unlimited");
     }
     if let Some(swap_at) = mem.get("swap") {
@@ -194,10 +193,20 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     }
 }
 
-/// runc's conversion of cgroup v1 shares (2–262144) to a cgroup v2 weight (1–10000).
+/// runc's (≥ 1.3.2, PR #4785) and crun's (≥ 1.23) conversion of cgroup v1
+/// shares to a cgroup v2 weight: a curve through 2 → 1, 1024 → 100 (the
+/// default on both sides, and Proxmox's `cpuunits` default) and 262144 → 10000.
+/// The older linear formula mapped the default 1024 to 39.
 pub fn shares_to_weight(shares: u64) -> u64 {
-    let shares = shares.clamp(2, 262_144);
-    1 + ((shares - 2) * 9999) / 262_142
+    if shares <= 2 {
+        return 1;
+    }
+    if shares >= 262_144 {
+        return 10_000;
+    }
+    let l = (shares as f64).log2();
+    let exponent = (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0;
+    10f64.powf(exponent).ceil() as u64
 }
 
 /// runc's conversion of a blkio weight (10–1000) to a cgroup v2 io.weight (1–10000).
@@ -279,8 +288,11 @@ mod tests {
 
     #[test]
     fn runc_conversions() {
-        assert_eq!(shares_to_weight(1024), 39);
+        assert_eq!(shares_to_weight(1024), 100);
         assert_eq!(shares_to_weight(2), 1);
+        assert_eq!(shares_to_weight(512), 59);
+        assert_eq!(shares_to_weight(2048), 174);
+        assert_eq!(shares_to_weight(262_143), 10_000);
         assert_eq!(shares_to_weight(262_144), 10_000);
         assert_eq!(blkio_to_io_weight(500), 4950);
         assert_eq!(blkio_to_io_weight(10), 1);
@@ -328,7 +340,7 @@ mod lowering_tests {
     #[test]
     fn cpu() {
         let conf = pve_conf(&res(r#"{"cpu": {"quota": 150000, "period": 100000, "shares": 1024, "cpus": "0-3,6"}, "pids": {"limit": 100}}"#), &Target::default());
-        for line in ["cores: 5\n", "cpulimit: 1.5\n", "cpuunits: 39\n", "lxc.cgroup2.cpuset.cpus: 0-3,6\n", "lxc.cgroup2.pids.max: 100\n"] {
+        for line in ["cores: 5\n", "cpulimit: 1.5\n", "cpuunits: 100\n", "lxc.cgroup2.cpuset.cpus: 0-3,6\n", "lxc.cgroup2.pids.max: 100\n"] {
             assert!(conf.contains(line), "missing {line:?} in\n{conf}");
         }
         let (ir, _) = check(&res(r#"{"cpu": {"quota": -1}}"#), &Target::default());

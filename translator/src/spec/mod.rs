@@ -93,6 +93,11 @@ pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, 
         }
         return (source, None);
     };
+    if !matches!(root.value, Value::Object(_)) {
+        // Reported once; lowering an empty document would only add noise.
+        validate::validate(&mut root, diags);
+        return (source, None);
+    }
     validate::validate(&mut root, diags);
     let version = check_version(&root, diags);
     (source, Some(Spec { root, version }))
