@@ -1,7 +1,9 @@
 //! Executor: applies plans on a host.
 
+pub mod apply;
 pub mod host;
 pub mod id;
 pub mod lock;
 pub mod pack;
+pub mod pve;
 pub mod state;

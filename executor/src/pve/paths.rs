@@ -1,0 +1,121 @@
+//! Where Proxmox keeps container configs and their locks on a node.
+//!
+//! On a real node the paths are the fixed `/etc/pve/...` and `/run/lock/lxc/...`. The test
+//! simulator keeps the same tree under a state root, so tests relocate the prefix with
+//! [`HOST_ROOT_ENV`]. That variable moves only these Proxmox paths; it is for tests and is
+//! never needed on a Proxmox node.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::id::Vmid;
+
+/// Test-only: a directory that stands in for `/` for `/etc/pve` and `/run/lock/lxc`.
+pub const HOST_ROOT_ENV: &str = "PROXMOX_LXCRI_HOST_ROOT";
+
+/// Proxmox's config and lock paths, possibly under a relocated root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PvePaths {
+    root: PathBuf,
+}
+
+impl Default for PvePaths {
+    fn default() -> Self {
+        Self { root: PathBuf::from("/") }
+    }
+}
+
+impl PvePaths {
+    /// The paths of a Proxmox node.
+    pub fn node() -> Self {
+        Self::default()
+    }
+
+    /// Everything under `root` instead of `/` (the simulator's state root).
+    pub fn under(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// [`HOST_ROOT_ENV`] if set and non-empty, otherwise the node's own paths.
+    pub fn from_env_value(value: Option<OsString>) -> Self {
+        match value.filter(|v| !v.is_empty()) {
+            Some(root) => Self::under(root),
+            None => Self::node(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn join(&self, host_path: &str) -> PathBuf {
+        self.root.join(host_path.trim_start_matches('/'))
+    }
+
+    /// `/etc/pve/nodes`: every node's `lxc/` and `qemu-server/` live below it.
+    pub fn nodes_dir(&self) -> PathBuf {
+        self.join("/etc/pve/nodes")
+    }
+
+    /// `/etc/pve/nodes/<node>/lxc/<vmid>.conf`: the file `/etc/pve/lxc/<vmid>.conf` links to on
+    /// that node. Named through the node so that a wrong node fails instead of writing elsewhere.
+    pub fn config(&self, node: &str, vmid: Vmid) -> PathBuf {
+        self.nodes_dir().join(node).join("lxc").join(format!("{vmid}.conf"))
+    }
+
+    /// `/run/lock/lxc`.
+    pub fn lock_dir(&self) -> PathBuf {
+        self.join(crate::lock::PVE_LOCK_DIR)
+    }
+
+    /// `/run/lock/lxc/pve-config-<vmid>.lock`: Proxmox's own config lock.
+    pub fn config_lock(&self, vmid: Vmid) -> PathBuf {
+        crate::lock::pve_config_lock_path_in(&self.lock_dir(), vmid)
+    }
+}
+
+/// A node name as Proxmox allows it (`pve-node`: a DNS label), so it can be a path component.
+pub fn valid_node(node: &str) -> bool {
+    let b = node.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vmid(n: u64) -> Vmid {
+        Vmid::new(n).unwrap()
+    }
+
+    #[test]
+    fn node_paths_are_proxmox_paths() {
+        let p = PvePaths::node();
+        assert_eq!(p.config("pve", vmid(105)), Path::new("/etc/pve/nodes/pve/lxc/105.conf"));
+        assert_eq!(p.config_lock(vmid(105)), Path::new("/run/lock/lxc/pve-config-105.lock"));
+        assert_eq!(p.nodes_dir(), Path::new("/etc/pve/nodes"));
+    }
+
+    #[test]
+    fn relocated_paths_stay_under_the_root() {
+        let p = PvePaths::from_env_value(Some("/tmp/sim".into()));
+        assert_eq!(p.config("n1", vmid(100)), Path::new("/tmp/sim/etc/pve/nodes/n1/lxc/100.conf"));
+        assert_eq!(p.config_lock(vmid(100)), Path::new("/tmp/sim/run/lock/lxc/pve-config-100.lock"));
+        assert_eq!(PvePaths::from_env_value(Some("".into())), PvePaths::node());
+        assert_eq!(PvePaths::from_env_value(None), PvePaths::node());
+    }
+
+    #[test]
+    fn node_names() {
+        for ok in ["pve", "node-1", "a", "PVE2"] {
+            assert!(valid_node(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a/b", "..", "a.b", "a b", &"x".repeat(64)] {
+            assert!(!valid_node(bad), "{bad}");
+        }
+    }
+}
