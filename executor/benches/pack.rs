@@ -38,9 +38,37 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "config", "the", "container", "proxmox", "rootfs", "lib", "usr", "share", "error", "value",
-    "return", "function", "int", "char", "static", "include", "define", "if", "else", "for",
-    "while", "struct", "license", "copyright", "GNU", "version", "/etc/", "0x1f", "==", "{", "}",
+    "config",
+    "the",
+    "container",
+    "proxmox",
+    "rootfs",
+    "lib",
+    "usr",
+    "share",
+    "error",
+    "value",
+    "return",
+    "function",
+    "int",
+    "char",
+    "static",
+    "include",
+    "define",
+    "if",
+    "else",
+    "for",
+    "while",
+    "struct",
+    "license",
+    "copyright",
+    "GNU",
+    "version",
+    "/etc/",
+    "0x1f",
+    "==",
+    "{",
+    "}",
 ];
 
 fn text(rng: &mut Rng, n: usize) -> Vec<u8> {
@@ -80,14 +108,22 @@ fn generate(root: &Path) -> u64 {
     // ~40 MB of small text files in a nested tree.
     for i in 0..5000 {
         let n = 512 + rng.below(15 * 1024) as usize;
-        let p = root.join(format!("usr/share/doc/pkg{}/sub{}/file{i}.txt", i % 97, i % 7));
+        let p = root.join(format!(
+            "usr/share/doc/pkg{}/sub{}/file{i}.txt",
+            i % 97,
+            i % 7
+        ));
         put(&p, text(&mut rng, n));
     }
     // ~90 MB of medium binaries: a third incompressible, the rest semi-compressible.
     for i in 0..300 {
         let n = 64 * 1024 + rng.below(512 * 1024) as usize;
         let p = root.join(format!("usr/lib/x86_64-linux-gnu/lib{i}.so.1"));
-        let data = if i % 3 == 0 { rng.bytes(n) } else { semi(&mut rng, n) };
+        let data = if i % 3 == 0 {
+            rng.bytes(n)
+        } else {
+            semi(&mut rng, n)
+        };
         put(&p, data);
     }
     // ~70 MB of large files.
@@ -97,7 +133,8 @@ fn generate(root: &Path) -> u64 {
     for i in 0..200 {
         let link = root.join(format!("usr/bin/tool{i}"));
         fs::create_dir_all(link.parent().unwrap()).unwrap();
-        std::os::unix::fs::symlink(format!("../lib/x86_64-linux-gnu/lib{}.so.1", i % 300), link).unwrap();
+        std::os::unix::fs::symlink(format!("../lib/x86_64-linux-gnu/lib{}.so.1", i % 300), link)
+            .unwrap();
     }
     for i in 0..50 {
         fs::hard_link(
@@ -107,6 +144,16 @@ fn generate(root: &Path) -> u64 {
         .unwrap();
     }
     total
+}
+
+/// User + system CPU time of this process (all threads) or of its waited-for children.
+fn cpu(who: libc::c_int) -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(who, &mut u) };
+    assert_eq!(rc, 0, "getrusage");
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -121,13 +168,18 @@ fn main() {
         return;
     }
     let base = std::env::var_os("PLXC_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
-    let rounds: usize = std::env::var("PLXC_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let rounds: usize = std::env::var("PLXC_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     let work = tempfile::tempdir_in(base).unwrap();
     let tree = work.path().join("rootfs");
     fs::create_dir(&tree).unwrap();
     let bytes = generate(&tree);
     let mb = bytes as f64 / 1e6;
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     println!("tree: {mb:.1} MB of file data, {cores} cores");
 
     let ours_out = work.path().join("ours.tar.zst");
@@ -137,11 +189,13 @@ fn main() {
         ..PackConfig::default()
     };
     let run_ours = || {
+        let c = cpu(libc::RUSAGE_SELF);
         let t = Instant::now();
         pack_rootfs(&tree, &ours_out, &cfg).unwrap();
-        t.elapsed()
+        (t.elapsed(), cpu(libc::RUSAGE_SELF) - c)
     };
     let run_tar = || {
+        let c = cpu(libc::RUSAGE_CHILDREN);
         let t = Instant::now();
         let st = Command::new("tar")
             .arg("-I")
@@ -154,7 +208,7 @@ fn main() {
             .status()
             .expect("GNU tar and zstd must be installed");
         assert!(st.success());
-        t.elapsed()
+        (t.elapsed(), cpu(libc::RUSAGE_CHILDREN) - c)
     };
     // Warm the page cache for both.
     run_ours();
@@ -164,21 +218,28 @@ fn main() {
         ours.push(run_ours());
         gnu.push(run_tar());
     }
-    let (o, g) = (median(ours.clone()), median(gnu.clone()));
     let size = |p: &Path| fs::metadata(p).unwrap().len() as f64 / 1e6;
+    let report = |label: &str, runs: &[(Duration, Duration)], out: &Path| {
+        let wall = median(runs.iter().map(|r| r.0).collect());
+        let cpu = median(runs.iter().map(|r| r.1).collect());
+        let best = runs.iter().map(|r| r.0).min().unwrap_or_default();
+        println!(
+            "{label:<24}: wall median {:>6.3} s ({:>6.1} MB/s), best {:>6.3} s ({:>6.1} MB/s), \
+             CPU median {:>6.3} s, archive {:>6.1} MB",
+            wall.as_secs_f64(),
+            mb / wall.as_secs_f64(),
+            best.as_secs_f64(),
+            mb / best.as_secs_f64(),
+            cpu.as_secs_f64(),
+            size(out)
+        );
+        (wall, cpu)
+    };
+    let (ow, oc) = report("pack_rootfs", &ours, &ours_out);
+    let (gw, gc) = report("tar -I 'zstd -T0' -cf", &gnu, &tar_out);
     println!(
-        "pack_rootfs            : median {:>7.3} s  {:>7.1} MB/s  archive {:>6.1} MB  (runs: {:?})",
-        o.as_secs_f64(),
-        mb / o.as_secs_f64(),
-        size(&ours_out),
-        ours
+        "tar/ours: wall {:.2}, CPU {:.2} (above 1 means pack_rootfs is faster)",
+        gw.as_secs_f64() / ow.as_secs_f64(),
+        gc.as_secs_f64() / oc.as_secs_f64()
     );
-    println!(
-        "tar -I 'zstd -T0' -cf  : median {:>7.3} s  {:>7.1} MB/s  archive {:>6.1} MB  (runs: {:?})",
-        g.as_secs_f64(),
-        mb / g.as_secs_f64(),
-        size(&tar_out),
-        gnu
-    );
-    println!("ratio (tar time / ours): {:.2}", g.as_secs_f64() / o.as_secs_f64());
 }

@@ -271,7 +271,10 @@ mod tests {
 
     #[test]
     fn vmid_deserialize_validates() {
-        assert_eq!(serde_json::from_str::<Vmid>("105").map(Vmid::get).ok(), Some(105));
+        assert_eq!(
+            serde_json::from_str::<Vmid>("105").map(Vmid::get).ok(),
+            Some(105)
+        );
         assert!(serde_json::from_str::<Vmid>("5").is_err());
     }
 }

@@ -158,7 +158,11 @@ pub fn pve_config_lock_path_in(dir: &Path, vmid: Vmid) -> PathBuf {
 
 /// Takes Proxmox's config lock for `vmid` under `dir` (normally [`PVE_LOCK_DIR`]), creating the
 /// directory as Proxmox does.
-pub fn lock_pve_config_in(dir: &Path, vmid: Vmid, timeout: Duration) -> Result<LockGuard, LockError> {
+pub fn lock_pve_config_in(
+    dir: &Path,
+    vmid: Vmid,
+    timeout: Duration,
+) -> Result<LockGuard, LockError> {
     std::fs::create_dir_all(dir).map_err(|source| LockError::Open {
         path: dir.to_owned(),
         source,
@@ -258,13 +262,14 @@ mod tests {
         let path = dir.path().join("x.lock");
         let held = lock_blocking(&path).unwrap();
         let p2 = path.clone();
-        let waiter = thread::spawn(move || {
-            lock_blocking(&p2).unwrap()
-        });
+        let waiter = thread::spawn(move || lock_blocking(&p2).unwrap());
         thread::sleep(Duration::from_millis(50));
         held.unlink().unwrap();
         let g = waiter.join().unwrap();
-        assert!(path.exists(), "waiter must lock a file that exists at the path");
+        assert!(
+            path.exists(),
+            "waiter must lock a file that exists at the path"
+        );
         // Had the waiter kept its lock on the unlinked inode, this would succeed.
         assert!(lock(&path, Wait::No).unwrap().is_none());
         drop(g);

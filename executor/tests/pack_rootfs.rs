@@ -15,7 +15,9 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use executor::pack::{pack_rootfs, write_tar, OwnerMap, PackConfig, PackError, PackWarning, Progress, SpecialKind};
+use executor::pack::{
+    pack_rootfs, write_tar, OwnerMap, PackConfig, PackError, PackWarning, Progress, SpecialKind,
+};
 use rustix::fs::{makedev, mknodat, utimensat, AtFlags, FileType, Mode, Timespec, Timestamps, CWD};
 
 /// Proxmox's extraction (`PVE::LXC::Create::restore_tar_archive`), compression flag for `.zst`.
@@ -62,7 +64,10 @@ fn xattrs_supported(dir: &Path) -> bool {
     let ok = xattr::set(&probe, "user.probe", b"1").is_ok();
     fs::remove_file(&probe).unwrap();
     if !ok {
-        eprintln!("NOTE: {} does not support user.* xattrs; xattr checks are skipped", dir.display());
+        eprintln!(
+            "NOTE: {} does not support user.* xattrs; xattr checks are skipped",
+            dir.display()
+        );
     }
     ok
 }
@@ -89,7 +94,14 @@ fn link(target: &str, at: &Path, owner: (u32, u32)) {
 }
 
 fn mknod(path: &Path, ty: FileType, dev: (u32, u32)) {
-    mknodat(CWD, path, ty, Mode::from_raw_mode(0o666), makedev(dev.0, dev.1)).unwrap();
+    mknodat(
+        CWD,
+        path,
+        ty,
+        Mode::from_raw_mode(0o666),
+        makedev(dev.0, dev.1),
+    )
+    .unwrap();
 }
 
 /// A rootfs with every kind of entry the packer must handle. Returns the special files it
@@ -97,7 +109,12 @@ fn mknod(path: &Path, ty: FileType, dev: (u32, u32)) {
 fn build_tree(root: &Path, with_xattrs: bool) -> Vec<(String, SpecialKind)> {
     mkdir(root, 0o755, (0, 0));
     mkdir(&root.join("bin"), 0o755, (0, 0));
-    write(&root.join("bin/tool"), b"#!/bin/sh\necho tool\n", 0o755, (0, 0));
+    write(
+        &root.join("bin/tool"),
+        b"#!/bin/sh\necho tool\n",
+        0o755,
+        (0, 0),
+    );
     // Hard links: three names for one file, one of them in another directory.
     fs::hard_link(root.join("bin/tool"), root.join("bin/tool-again")).unwrap();
     mkdir(&root.join("usr/bin"), 0o755, (0, 0));
@@ -105,12 +122,27 @@ fn build_tree(root: &Path, with_xattrs: bool) -> Vec<(String, SpecialKind)> {
     write(&root.join("bin/su"), b"\x7fELF setuid", 0o4755, (0, 0));
     write(&root.join("bin/wall"), b"\x7fELF setgid", 0o2755, (0, 5));
     write(&root.join("bin/ping"), b"\x7fELF ping", 0o755, (0, 0));
-    write(&root.join("etc/shadow"), b"root:*:1::::::\n", 0o640, (0, 42));
+    write(
+        &root.join("etc/shadow"),
+        b"root:*:1::::::\n",
+        0o640,
+        (0, 42),
+    );
     write(&root.join("etc/hostname"), b"app\n", 0o644, (0, 0));
     write(&root.join("etc/empty-file"), b"", 0o600, (0, 0));
     mkdir(&root.join("home/user"), 0o700, (1000, 1000));
-    write(&root.join("home/user/.profile"), b"export A=1\n", 0o644, (1000, 1000));
-    write(&root.join("home/user/private"), b"secret", 0o600, (1000, 1001));
+    write(
+        &root.join("home/user/.profile"),
+        b"export A=1\n",
+        0o644,
+        (1000, 1000),
+    );
+    write(
+        &root.join("home/user/private"),
+        b"secret",
+        0o600,
+        (1000, 1001),
+    );
     write(&root.join("srv/nobody"), b"n", 0o444, (65534, 65534));
     mkdir(&root.join("tmp"), 0o1777, (0, 0));
     // Empty directories.
@@ -118,7 +150,11 @@ fn build_tree(root: &Path, with_xattrs: bool) -> Vec<(String, SpecialKind)> {
     mkdir(&root.join("mnt"), 0o755, (0, 0));
     // Symlinks: relative, absolute, dangling, climbing above the root, owned by a user.
     link("tool", &root.join("bin/sh"), (0, 0));
-    link("/usr/share/zoneinfo/UTC", &root.join("etc/localtime"), (0, 0));
+    link(
+        "/usr/share/zoneinfo/UTC",
+        &root.join("etc/localtime"),
+        (0, 0),
+    );
     link("does/not/exist", &root.join("etc/dangling"), (0, 0));
     link("../../../../etc/passwd", &root.join("etc/climbing"), (0, 0));
     link("private", &root.join("home/user/link"), (1000, 1000));
@@ -127,9 +163,18 @@ fn build_tree(root: &Path, with_xattrs: bool) -> Vec<(String, SpecialKind)> {
     write(&deep.join("file"), b"deep", 0o644, (0, 0));
     let long = root.join(format!("opt/{}", "c".repeat(200)));
     write(&long, b"long name", 0o644, (0, 0));
-    link(&format!("/{}", "t".repeat(180)), &root.join("opt/long-target"), (0, 0));
+    link(
+        &format!("/{}", "t".repeat(180)),
+        &root.join("opt/long-target"),
+        (0, 0),
+    );
     // A name that is not UTF-8.
-    write(&root.join(OsStr::from_bytes(b"srv/caf\xe9")), b"latin1", 0o644, (0, 0));
+    write(
+        &root.join(OsStr::from_bytes(b"srv/caf\xe9")),
+        b"latin1",
+        0o644,
+        (0, 0),
+    );
     // A sparse file: two data islands in 64 MiB of holes, ending in a hole.
     fs::create_dir_all(root.join("var/lib")).unwrap();
     let sparse = File::create(root.join("var/lib/sparse.img")).unwrap();
@@ -149,11 +194,20 @@ fn build_tree(root: &Path, with_xattrs: bool) -> Vec<(String, SpecialKind)> {
     write(&root.join("var/lib/dense.bin"), &dense, 0o644, (0, 0));
     // /dev: a regular file there is dropped by Proxmox's `--exclude ./dev/*`; nodes are skipped.
     mkdir(&root.join("dev"), 0o755, (0, 0));
-    write(&root.join("dev/README"), b"excluded by Proxmox", 0o644, (0, 0));
+    write(
+        &root.join("dev/README"),
+        b"excluded by Proxmox",
+        0o644,
+        (0, 0),
+    );
     mknod(&root.join("dev/null"), FileType::CharacterDevice, (1, 3));
     mknod(&root.join("dev/loop0"), FileType::BlockDevice, (7, 0));
     // Special files outside /dev are skipped too.
-    mknod(&root.join("etc/weird-tty"), FileType::CharacterDevice, (5, 0));
+    mknod(
+        &root.join("etc/weird-tty"),
+        FileType::CharacterDevice,
+        (5, 0),
+    );
     mkdir(&root.join("run"), 0o755, (0, 0));
     mknod(&root.join("run/initctl"), FileType::Fifo, (0, 0));
     let sock = UnixListener::bind(root.join("run/agent.sock")).unwrap();
@@ -163,7 +217,12 @@ fn build_tree(root: &Path, with_xattrs: bool) -> Vec<(String, SpecialKind)> {
         xattr::set(root.join("etc/hostname"), "user.comment", b"set by test").unwrap();
         xattr::set(root.join("home/user"), "user.bin", b"\x00\x01\xff binary").unwrap();
         xattr::set(root.join("var/lib/sparse.img"), "user.kind", b"disk").unwrap();
-        xattr::set(root.join("bin/ping"), "security.capability", &cap_net_raw_v2()).unwrap();
+        xattr::set(
+            root.join("bin/ping"),
+            "security.capability",
+            &cap_net_raw_v2(),
+        )
+        .unwrap();
         // Not kept by Proxmox: must not be packed.
         xattr::set(root.join("etc/hostname"), "trusted.hidden", b"x").unwrap();
     }
@@ -267,7 +326,9 @@ fn manifest(root: &Path, with_xattrs: bool) -> BTreeMap<OsString, Entry> {
                 gid: m.gid(),
                 size: if ft.is_dir() { 0 } else { m.size() },
                 content,
-                link: ft.is_symlink().then(|| fs::read_link(&p).unwrap().into_os_string()),
+                link: ft
+                    .is_symlink()
+                    .then(|| fs::read_link(&p).unwrap().into_os_string()),
                 xattrs,
                 mtime: m.mtime(),
                 nlink: if ft.is_dir() { 0 } else { m.nlink() },
@@ -280,7 +341,14 @@ fn manifest(root: &Path, with_xattrs: bool) -> BTreeMap<OsString, Entry> {
 fn extract_like_proxmox(archive: &Path, dest: &Path, userns: bool) {
     let mut cmd = if userns {
         let mut c = Command::new("lxc-usernsexec");
-        c.args(["-m", "u:0:100000:65536", "-m", "g:0:100000:65536", "--", "tar"]);
+        c.args([
+            "-m",
+            "u:0:100000:65536",
+            "-m",
+            "g:0:100000:65536",
+            "--",
+            "tar",
+        ]);
         c
     } else {
         Command::new("tar")
@@ -292,7 +360,9 @@ fn extract_like_proxmox(archive: &Path, dest: &Path, userns: bool) {
         .stdin(File::open(archive).unwrap())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let out = cmd.output().expect("run GNU tar (is tar/zstd/lxc installed?)");
+    let out = cmd
+        .output()
+        .expect("run GNU tar (is tar/zstd/lxc installed?)");
     assert!(
         out.status.success(),
         "extraction failed: {}\n{}",
@@ -318,10 +388,17 @@ fn expected_after_proxmox(src: &BTreeMap<OsString, Entry>) -> BTreeMap<OsString,
         .collect()
 }
 
-fn assert_same(expected: &BTreeMap<OsString, Entry>, got: &BTreeMap<OsString, Entry>, skip_symlink_mtime: bool) {
+fn assert_same(
+    expected: &BTreeMap<OsString, Entry>,
+    got: &BTreeMap<OsString, Entry>,
+    skip_symlink_mtime: bool,
+) {
     let missing: Vec<_> = expected.keys().filter(|k| !got.contains_key(*k)).collect();
     let extra: Vec<_> = got.keys().filter(|k| !expected.contains_key(*k)).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
     for (name, want) in expected {
         let mut have = got[name].clone();
         if skip_symlink_mtime && want.kind == "symlink" {
@@ -349,13 +426,20 @@ fn gnu_tar_restores_the_tree_exactly_as_proxmox_extracts_it() {
         .warnings
         .iter()
         .filter_map(|w| match w {
-            PackWarning::SpecialSkipped { path, kind } => Some((path.to_string_lossy().into_owned(), *kind)),
+            PackWarning::SpecialSkipped { path, kind } => {
+                Some((path.to_string_lossy().into_owned(), *kind))
+            }
             _ => None,
         })
         .collect();
     skipped.sort();
     assert_eq!(skipped, specials);
-    assert_eq!(report.warnings.len(), specials.len(), "{:?}", report.warnings);
+    assert_eq!(
+        report.warnings.len(),
+        specials.len(),
+        "{:?}",
+        report.warnings
+    );
     assert!(report.archive_bytes > 0 && report.archive_bytes < report.tar_bytes);
 
     let dest = work.path().join("extracted");
@@ -370,7 +454,11 @@ fn gnu_tar_restores_the_tree_exactly_as_proxmox_extracts_it() {
     // Holes stay holes: 64 MiB apparent, a few blocks allocated.
     let sparse = fs::metadata(dest.join("var/lib/sparse.img")).unwrap();
     assert_eq!(sparse.len(), SPARSE_SIZE);
-    assert!(sparse.blocks() * 512 < 4 * MIB, "sparse file was filled: {} blocks", sparse.blocks());
+    assert!(
+        sparse.blocks() * 512 < 4 * MIB,
+        "sparse file was filled: {} blocks",
+        sparse.blocks()
+    );
     // The three names of bin/tool are one inode again.
     let ino = |p: &str| fs::metadata(dest.join(p)).unwrap().ino();
     assert_eq!(ino("bin/tool"), ino("bin/tool-again"));
@@ -379,7 +467,10 @@ fn gnu_tar_restores_the_tree_exactly_as_proxmox_extracts_it() {
     assert!(dest.join("dev").is_dir());
     assert!(!dest.join("dev/README").exists());
     if xattrs {
-        assert_eq!(xattr::get(dest.join("etc/hostname"), "trusted.hidden").unwrap(), None);
+        assert_eq!(
+            xattr::get(dest.join("etc/hostname"), "trusted.hidden").unwrap(),
+            None
+        );
         assert_eq!(
             xattr::get(dest.join("bin/ping"), "security.capability").unwrap(),
             Some(cap_net_raw_v2())
@@ -397,29 +488,47 @@ fn archive_members_are_dot_slash_prefixed_sorted_and_numeric() {
     let mut names = Vec::new();
     for e in ar.entries().unwrap() {
         let e = e.unwrap();
-        assert_eq!(e.header().username_bytes(), Some(&b""[..]), "user names must stay empty");
+        assert_eq!(
+            e.header().username_bytes(),
+            Some(&b""[..]),
+            "user names must stay empty"
+        );
         assert_eq!(e.header().groupname_bytes(), Some(&b""[..]));
         names.push(e.path_bytes().into_owned());
     }
     // The `tar` crate does not read GNU sparse names: list with GNU tar, as Proxmox would.
-    let listing = Command::new("tar").args(["-tf", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
+    let listing = Command::new("tar")
+        .args(["-tf", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn();
     let mut child = listing.expect("GNU tar");
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), &tar).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    let names: Vec<Vec<u8>> = out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
+    let names: Vec<Vec<u8>> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
     assert!(names.contains(&b"./var/lib/sparse.img".to_vec()));
     assert_eq!(names.first().map(Vec::as_slice), Some(&b"./"[..]));
     assert!(names.iter().all(|n| n.starts_with(b"./")), "{names:?}");
     // Parents come before children, siblings in byte order: the list is sorted when each name
     // is compared component by component.
     let key = |n: &Vec<u8>| -> Vec<Vec<u8>> {
-        n.split(|&b| b == b'/').filter(|c| !c.is_empty()).map(<[u8]>::to_vec).collect()
+        n.split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect()
     };
     let mut sorted = names.clone();
     sorted.sort_by_key(key);
     assert_eq!(names, sorted);
-    assert!(!names.iter().any(|n| n.ends_with(b"null") || n.ends_with(b"initctl")));
+    assert!(!names
+        .iter()
+        .any(|n| n.ends_with(b"null") || n.ends_with(b"initctl")));
 }
 
 #[test]
@@ -490,7 +599,12 @@ fn host_shifted_rootfs_is_mapped_back_to_container_ids() {
     let work = tempfile::tempdir().unwrap();
     let src = work.path().join("rootfs");
     mkdir(&src, 0o755, (100000, 100000));
-    write(&src.join("etc/passwd"), b"root:x:0:0\n", 0o644, (100000, 100000));
+    write(
+        &src.join("etc/passwd"),
+        b"root:x:0:0\n",
+        0o644,
+        (100000, 100000),
+    );
     write(&src.join("home/u/f"), b"u", 0o600, (101000, 101000));
     lchown(src.join("home"), Some(100000), Some(100000)).unwrap();
     lchown(src.join("home/u"), Some(101000), Some(101000)).unwrap();
@@ -544,7 +658,10 @@ fn host_shifted_rootfs_is_mapped_back_to_container_ids() {
         }
         other => panic!("unexpected {other}"),
     }
-    assert!(!work.path().join("x.tar.zst").exists(), "no template after a failed pack");
+    assert!(
+        !work.path().join("x.tar.zst").exists(),
+        "no template after a failed pack"
+    );
     let leftovers: Vec<_> = fs::read_dir(work.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -650,7 +767,13 @@ fn failed_pack_keeps_an_existing_template() {
 /// `system.posix_acl_access` for `u::rw-,u:1000:r--,g::r--,m::r--,o::r--`.
 fn acl_with_named_user() -> Vec<u8> {
     let mut v = 2u32.to_le_bytes().to_vec();
-    for (tag, perm, id) in [(0x01u16, 6u16, u32::MAX), (0x02, 4, 1000), (0x04, 4, u32::MAX), (0x10, 4, u32::MAX), (0x20, 4, u32::MAX)] {
+    for (tag, perm, id) in [
+        (0x01u16, 6u16, u32::MAX),
+        (0x02, 4, 1000),
+        (0x04, 4, u32::MAX),
+        (0x10, 4, u32::MAX),
+        (0x20, 4, u32::MAX),
+    ] {
         v.extend_from_slice(&tag.to_le_bytes());
         v.extend_from_slice(&perm.to_le_bytes());
         v.extend_from_slice(&id.to_le_bytes());
@@ -664,7 +787,13 @@ fn acls_are_reported_not_silently_dropped() {
     let src = work.path().join("rootfs");
     mkdir(&src, 0o755, (0, 0));
     write(&src.join("shared"), b"s", 0o644, (0, 0));
-    if xattr::set(src.join("shared"), "system.posix_acl_access", &acl_with_named_user()).is_err() {
+    if xattr::set(
+        src.join("shared"),
+        "system.posix_acl_access",
+        &acl_with_named_user(),
+    )
+    .is_err()
+    {
         eprintln!("NOTE: POSIX ACLs unsupported here; ACL warning not checked");
         return;
     }

@@ -21,7 +21,9 @@ fn act_as_creator(root: &Path) -> ! {
     let store = StateStore::open(root).unwrap();
     let cid = ContainerId::new("victim").unwrap();
     let lock = store.lock_container(&cid, Wait::No).unwrap();
-    store.begin_create(&lock, Path::new("/bundles/victim")).unwrap();
+    store
+        .begin_create(&lock, Path::new("/bundles/victim"))
+        .unwrap();
     store
         .write_mapping(
             &lock,
@@ -61,7 +63,10 @@ fn killed_create_leaves_a_repairable_partial_record() {
     let mut line = String::new();
     while !line.contains("READY") {
         line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "creator exited early");
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "creator exited early"
+        );
     }
     let cid = ContainerId::new("victim").unwrap();
 
@@ -95,7 +100,10 @@ fn killed_create_leaves_a_repairable_partial_record() {
 
     // Repair: take the lock (the kernel released the dead creator's), clean up, remove.
     let lock = store.lock_container(&cid, Wait::No).unwrap();
-    assert!(matches!(store.read_locked(&lock).unwrap(), Record::Partial(_)));
+    assert!(matches!(
+        store.read_locked(&lock).unwrap(),
+        Record::Partial(_)
+    ));
     store.remove(lock).unwrap();
     assert!(store.list().unwrap().is_empty());
 }

@@ -13,8 +13,8 @@ use executor::host::{Output, RecordingHost};
 use executor::id::{ContainerId, Vmid};
 use executor::lock::{LockError, Wait};
 use executor::state::{
-    allocate_vmid, AllocPolicy, Backend, CreateFailure, Creator, Mapping, OciState, Record, StateStore, Status,
-    StoreError,
+    allocate_vmid, AllocPolicy, Backend, CreateFailure, Creator, Mapping, OciState, Record,
+    StateStore, Status, StoreError,
 };
 
 fn id(s: &str) -> ContainerId {
@@ -49,7 +49,10 @@ fn create(store: &StateStore, name: &str, vmid: u64) {
     store.begin_create(&lock, Path::new("/bundles/x")).unwrap();
     store.write_mapping(&lock, &mapping(&cid, vmid)).unwrap();
     store
-        .write_state(&lock, &OciState::new(cid.clone(), Status::Created, "/bundles/x".into()))
+        .write_state(
+            &lock,
+            &OciState::new(cid.clone(), Status::Created, "/bundles/x".into()),
+        )
         .unwrap();
     store.finish_create(&lock).unwrap();
 }
@@ -59,10 +62,15 @@ fn create_read_list_remove() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("run/proxmox-lxcri");
     let store = StateStore::open(&root).unwrap();
-    assert_eq!(fs::metadata(&root).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        fs::metadata(&root).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     let cid = id("web");
     let lock = store.lock_container(&cid, Wait::No).unwrap();
-    store.begin_create(&lock, Path::new("/bundles/web")).unwrap();
+    store
+        .begin_create(&lock, Path::new("/bundles/web"))
+        .unwrap();
     assert_eq!(files_in(&root.join("web")), vec!["creating"]);
 
     // While creating, the record is partial, and the caller knows it holds the lock.
@@ -87,19 +95,30 @@ fn create_read_list_remove() {
     state.pid = Some(1234);
     store.write_state(&lock, &state).unwrap();
     store.finish_create(&lock).unwrap();
-    assert_eq!(files_in(&root.join("web")), vec!["mapping.json", "state.json"], "no temp files or marker left");
+    assert_eq!(
+        files_in(&root.join("web")),
+        vec!["mapping.json", "state.json"],
+        "no temp files or marker left"
+    );
     for f in ["mapping.json", "state.json"] {
-        let mode = fs::metadata(root.join("web").join(f)).unwrap().permissions().mode();
+        let mode = fs::metadata(root.join("web").join(f))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let on_disk: serde_json::Value = serde_json::from_slice(&fs::read(root.join("web/state.json")).unwrap()).unwrap();
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("web/state.json")).unwrap()).unwrap();
     assert_eq!(
         on_disk,
         serde_json::json!({"ociVersion": "1.2.0", "id": "web", "status": "created", "pid": 1234, "bundle": "/bundles/web"})
     );
 
     match store.read(&cid).unwrap() {
-        Record::Complete { state: s, mapping: m } => {
+        Record::Complete {
+            state: s,
+            mapping: m,
+        } => {
             assert_eq!(s, state);
             assert_eq!(m, mapping(&cid, 105));
         }
@@ -113,7 +132,11 @@ fn create_read_list_remove() {
     store.remove(lock).unwrap();
     assert!(matches!(store.read(&cid), Err(StoreError::NotFound { .. })));
     assert!(store.list().unwrap().is_empty());
-    assert_eq!(files_in(&root.join(".locks")), Vec::<String>::new(), "lock file removed with the container");
+    assert_eq!(
+        files_in(&root.join(".locks")),
+        Vec::<String>::new(),
+        "lock file removed with the container"
+    );
 }
 
 #[test]
@@ -129,8 +152,14 @@ fn refusals() {
     ));
     // Writing before the directory exists.
     let st = OciState::new(cid.clone(), Status::Created, "/b".into());
-    assert!(matches!(store.write_state(&lock, &st), Err(StoreError::NotFound { .. })));
-    assert!(matches!(store.finish_create(&lock), Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.write_state(&lock, &st),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.finish_create(&lock),
+        Err(StoreError::NotFound { .. })
+    ));
     store.begin_create(&lock, Path::new("/b")).unwrap();
     assert!(matches!(
         store.begin_create(&lock, Path::new("/b")),
@@ -138,20 +167,32 @@ fn refusals() {
     ));
     // A record for another id cannot be written through this lock.
     let other = OciState::new(id("b"), Status::Created, "/b".into());
-    assert!(matches!(store.write_state(&lock, &other), Err(StoreError::IdMismatch { .. })));
+    assert!(matches!(
+        store.write_state(&lock, &other),
+        Err(StoreError::IdMismatch { .. })
+    ));
     // Finishing needs both files.
     assert!(matches!(
         store.finish_create(&lock),
-        Err(StoreError::Incomplete { missing: "state.json", .. })
+        Err(StoreError::Incomplete {
+            missing: "state.json",
+            ..
+        })
     ));
     store.write_state(&lock, &st).unwrap();
     assert!(matches!(
         store.finish_create(&lock),
-        Err(StoreError::Incomplete { missing: "mapping.json", .. })
+        Err(StoreError::Incomplete {
+            missing: "mapping.json",
+            ..
+        })
     ));
     store.write_mapping(&lock, &mapping(&cid, 100)).unwrap();
     store.finish_create(&lock).unwrap();
-    assert!(matches!(store.finish_create(&lock), Err(StoreError::NotCreating { .. })));
+    assert!(matches!(
+        store.finish_create(&lock),
+        Err(StoreError::NotCreating { .. })
+    ));
 }
 
 #[test]
@@ -163,7 +204,11 @@ fn list_reports_broken_entries_without_failing() {
     fs::write(tmp.path().join("corrupt/state.json"), b"{\"ociVersion\": ").unwrap();
     create(&store, "swapped", 102);
     // state.json copied from another container: must not be believed.
-    fs::copy(tmp.path().join("good/state.json"), tmp.path().join("swapped/state.json")).unwrap();
+    fs::copy(
+        tmp.path().join("good/state.json"),
+        tmp.path().join("swapped/state.json"),
+    )
+    .unwrap();
     fs::create_dir(tmp.path().join("not an id")).unwrap();
     fs::write(tmp.path().join("file-not-dir"), b"").unwrap();
     // A directory with nothing in it: a create killed right after mkdir.
@@ -171,7 +216,17 @@ fn list_reports_broken_entries_without_failing() {
 
     let listed = store.list().unwrap();
     let names: Vec<_> = listed.iter().map(|l| l.name.as_str()).collect();
-    assert_eq!(names, vec!["bare", "corrupt", "file-not-dir", "good", "not an id", "swapped"]);
+    assert_eq!(
+        names,
+        vec![
+            "bare",
+            "corrupt",
+            "file-not-dir",
+            "good",
+            "not an id",
+            "swapped"
+        ]
+    );
     let by = |n: &str| &listed.iter().find(|l| l.name == n).unwrap().record;
     assert!(matches!(by("good"), Ok(Record::Complete { .. })));
     assert!(matches!(by("corrupt"), Err(StoreError::Corrupt { .. })));
@@ -181,7 +236,10 @@ fn list_reports_broken_entries_without_failing() {
     match by("bare") {
         Ok(Record::Partial(p)) => {
             assert_eq!(p.creator, Creator::Gone);
-            assert_eq!((p.marker.is_none(), p.state.is_none(), p.mapping.is_none()), (true, true, true));
+            assert_eq!(
+                (p.marker.is_none(), p.state.is_none(), p.mapping.is_none()),
+                (true, true, true)
+            );
             assert_eq!(
                 p.to_string(),
                 "container bare was not fully created; the creating process is gone; no Proxmox \

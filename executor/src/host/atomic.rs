@@ -38,7 +38,11 @@ pub struct WriteError {
 pub fn write_atomic(path: &Path, contents: &[u8], mode: FileMode) -> Result<(), WriteError> {
     let err = |op: &'static str, p: &Path| {
         let p = p.to_owned();
-        move |source| WriteError { op, path: p, source }
+        move |source| WriteError {
+            op,
+            path: p,
+            source,
+        }
     };
     let name = path.file_name().ok_or_else(|| WriteError {
         op: "write",
@@ -114,7 +118,11 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"new");
         let meta = fs::metadata(&p).unwrap();
         assert_eq!(meta.mode() & 0o7777, 0o600);
-        assert_ne!(meta.ino(), old_ino, "must be a rename, not an in-place write");
+        assert_ne!(
+            meta.ino(),
+            old_ino,
+            "must be a rename, not an in-place write"
+        );
         let fresh = dir.path().join("b.conf");
         write_atomic(&fresh, b"x", FileMode::PreserveOr(0o644)).unwrap();
         assert_eq!(fs::metadata(&fresh).unwrap().mode() & 0o7777, 0o644);

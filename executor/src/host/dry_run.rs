@@ -61,7 +61,14 @@ impl<W: Write + Send> DryRunHost<W> {
 
     fn announce(&self, call: &HostCall) -> Result<bool, HostError> {
         let executes = self.executes(call);
-        self.print(call, if executes { "  [executed: read-only]" } else { "" })?;
+        self.print(
+            call,
+            if executes {
+                "  [executed: read-only]"
+            } else {
+                ""
+            },
+        )?;
         Ok(executes)
     }
 
@@ -158,7 +165,10 @@ mod tests {
         assert_eq!(host.read_file(&target).unwrap(), b"memory: 512\n");
         host.remove_file(&target).unwrap();
         assert!(host.read_file(&target).is_err());
-        let lock = host.lock(Path::new("/run/lock/lxc/pve-config-100.lock"), Wait::Forever);
+        let lock = host.lock(
+            Path::new("/run/lock/lxc/pve-config-100.lock"),
+            Wait::Forever,
+        );
         assert!(!lock.unwrap().is_real());
         assert!(!target.exists(), "a dry run must not write");
         let printed = String::from_utf8(host.into_output()).unwrap();

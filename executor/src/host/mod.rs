@@ -307,9 +307,9 @@ impl HostCall {
         match self {
             HostCall::Run(cmd) => cmd.effect == Effect::ReadOnly,
             HostCall::ReadFile { .. } | HostCall::Lock { .. } => true,
-            HostCall::WriteFile { .. } | HostCall::RemoveFile { .. } | HostCall::PackRootfs { .. } => {
-                false
-            }
+            HostCall::WriteFile { .. }
+            | HostCall::RemoveFile { .. }
+            | HostCall::PackRootfs { .. } => false,
         }
     }
 }

@@ -78,9 +78,7 @@ impl Host for RealHost {
         if let Some(f) = feeder {
             match f.join() {
                 Ok(r) => r.map_err(spawn_err)?,
-                Err(_) => {
-                    return Err(spawn_err(io::Error::other("stdin writer thread panicked")))
-                }
+                Err(_) => return Err(spawn_err(io::Error::other("stdin writer thread panicked"))),
             }
         }
         let exit = match (out.status.code(), out.status.signal()) {
@@ -147,7 +145,11 @@ mod tests {
     fn captures_exit_code_stderr_and_stdin() {
         let host = RealHost::new();
         let out = host
-            .run(&Command::new("sh").args(["-c", "cat; echo err >&2; exit 3"]).stdin("in"))
+            .run(
+                &Command::new("sh")
+                    .args(["-c", "cat; echo err >&2; exit 3"])
+                    .stdin("in"),
+            )
             .unwrap();
         assert_eq!(out.exit, Exit::Code(3));
         assert_eq!(out.stdout, b"in");
@@ -175,7 +177,11 @@ mod tests {
     fn env_is_passed() {
         let host = RealHost::new();
         let out = host
-            .run(&Command::new("printenv").arg("PLXC_TEST").env("PLXC_TEST", "v 1"))
+            .run(
+                &Command::new("printenv")
+                    .arg("PLXC_TEST")
+                    .env("PLXC_TEST", "v 1"),
+            )
             .unwrap();
         assert_eq!(out.stdout, b"v 1\n");
     }
@@ -185,11 +191,19 @@ mod tests {
         // The background sleep keeps stdout open: a captured run would wait for it.
         let start = std::time::Instant::now();
         let out = RealHost::new()
-            .run(&Command::new("sh").args(["-c", "sleep 5 & exit 0"]).inherit_stdio())
+            .run(
+                &Command::new("sh")
+                    .args(["-c", "sleep 5 & exit 0"])
+                    .inherit_stdio(),
+            )
             .unwrap();
         assert!(out.success());
         assert!(out.stdout.is_empty());
-        assert!(start.elapsed() < std::time::Duration::from_secs(4), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(4),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
@@ -207,7 +221,9 @@ mod tests {
         std::fs::write(&fake, "#!/bin/sh\necho fake \"$@\"\n").unwrap();
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
         let host = RealHost::new().with_program("pct", &fake);
-        let out = host.run(&Command::new("pct").args(["status", "100"])).unwrap();
+        let out = host
+            .run(&Command::new("pct").args(["status", "100"]))
+            .unwrap();
         assert_eq!(out.stdout, b"fake status 100\n");
     }
 
@@ -220,7 +236,10 @@ mod tests {
         assert_eq!(host.read_file(&p).unwrap(), b"abc");
         host.remove_file(&p).unwrap();
         host.remove_file(&p).unwrap();
-        assert!(matches!(host.read_file(&p), Err(HostError::Io { op: "read", .. })));
+        assert!(matches!(
+            host.read_file(&p),
+            Err(HostError::Io { op: "read", .. })
+        ));
     }
 
     #[test]

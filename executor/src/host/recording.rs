@@ -88,7 +88,9 @@ impl RecordingHost {
         pred: impl Fn(&HostCall) -> bool + Send + 'static,
         message: impl Into<String>,
     ) -> &Self {
-        self.inner().fail_first.push((Box::new(pred), message.into()));
+        self.inner()
+            .fail_first
+            .push((Box::new(pred), message.into()));
         self
     }
 
@@ -159,7 +161,11 @@ impl Host for RecordingHost {
             path: path.to_owned(),
         })?;
         inner.files.get(path).cloned().ok_or_else(|| {
-            HostError::io("read", path, std::io::Error::from(std::io::ErrorKind::NotFound))
+            HostError::io(
+                "read",
+                path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )
         })
     }
 
@@ -211,7 +217,8 @@ mod tests {
     #[test]
     fn records_every_call_in_order() {
         let host = RecordingHost::new();
-        host.run(&Command::new("pct").args(["start", "100"])).unwrap();
+        host.run(&Command::new("pct").args(["start", "100"]))
+            .unwrap();
         host.write_file(Path::new("/a"), b"x", FileMode::Exact(0o644))
             .unwrap();
         assert_eq!(host.read_file(Path::new("/a")).unwrap(), b"x");
@@ -244,9 +251,14 @@ mod tests {
     #[test]
     fn responders_then_queue_then_default() {
         let host = RecordingHost::new();
-        host.respond_to("pvesh", &["get", "/cluster/nextid"], Output::ok("\"105\"\n"));
+        host.respond_to(
+            "pvesh",
+            &["get", "/cluster/nextid"],
+            Output::ok("\"105\"\n"),
+        );
         host.push_output(Output::failed(1, "no"));
-        let nextid = Command::new("pvesh").args(["get", "/cluster/nextid", "--output-format", "json"]);
+        let nextid =
+            Command::new("pvesh").args(["get", "/cluster/nextid", "--output-format", "json"]);
         assert_eq!(host.run(&nextid).unwrap().stdout, b"\"105\"\n");
         let other = Command::new("pct").arg("list");
         assert_eq!(host.run(&other).unwrap(), Output::failed(1, "no"));
@@ -264,7 +276,11 @@ mod tests {
             .write_file(Path::new("/x"), b"", FileMode::Exact(0o600))
             .unwrap_err();
         assert_eq!(err.to_string(), "injected failure at call #1: disk full");
-        assert_eq!(host.file(Path::new("/x")), None, "failed write must not land");
+        assert_eq!(
+            host.file(Path::new("/x")),
+            None,
+            "failed write must not land"
+        );
         assert!(host.run(&cmd).is_ok());
         assert_eq!(host.calls().len(), 3);
     }

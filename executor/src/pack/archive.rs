@@ -16,6 +16,9 @@ const PREFIX_LEN: usize = 155;
 /// Largest value of an 11-digit octal field (size, mtime): 8 GiB - 1.
 const OCTAL11_MAX: u64 = 0o777_7777_7777;
 
+/// A PAX extended header record: key and value, both raw bytes.
+pub(super) type PaxRecord<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// What a header says about an entry, besides its name and type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Meta {
@@ -28,9 +31,15 @@ pub(super) struct Meta {
 pub(super) enum Kind<'a> {
     Directory,
     /// A regular file of this many bytes in the archive (for sparse files: map + data).
-    Regular { size: u64 },
-    Symlink { target: &'a [u8] },
-    HardLink { target: &'a [u8] },
+    Regular {
+        size: u64,
+    },
+    Symlink {
+        target: &'a [u8],
+    },
+    HardLink {
+        target: &'a [u8],
+    },
 }
 
 /// Writes entries to `w`; `written` counts archive bytes so far.
@@ -51,9 +60,9 @@ impl<W: Write> TarWriter<W> {
         name: &[u8],
         kind: Kind<'_>,
         meta: Meta,
-        extra: &[(Cow<'_, [u8]>, Cow<'_, [u8]>)],
+        extra: &[PaxRecord<'_>],
     ) -> io::Result<()> {
-        let mut pax: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = Vec::new();
+        let mut pax: Vec<PaxRecord<'_>> = Vec::new();
         let mut h = Header::new_ustar();
         let (ty, size, link) = match kind {
             Kind::Directory => (EntryType::Directory, 0, None),
@@ -72,7 +81,10 @@ impl<W: Write> TarWriter<W> {
         match u64::try_from(meta.mtime) {
             Ok(t) if t <= OCTAL11_MAX => h.set_mtime(t),
             _ => {
-                pax.push((b"mtime"[..].into(), meta.mtime.to_string().into_bytes().into()));
+                pax.push((
+                    b"mtime"[..].into(),
+                    meta.mtime.to_string().into_bytes().into(),
+                ));
                 h.set_mtime(if meta.mtime < 0 { 0 } else { OCTAL11_MAX });
             }
         }
@@ -128,7 +140,7 @@ impl<W: Write> TarWriter<W> {
         &mut self,
         for_name: &[u8],
         mtime: i64,
-        records: &[(Cow<'_, [u8]>, Cow<'_, [u8]>)],
+        records: &[PaxRecord<'_>],
     ) -> io::Result<()> {
         let mut body = Vec::new();
         for (k, v) in records {
@@ -144,10 +156,7 @@ impl<W: Write> TarWriter<W> {
             .ok_or_else(|| io::Error::other("ustar header expected"))?;
         // GNU tar's naming, `%d/PaxHeaders/%f`, without a pid so that output is reproducible.
         let trimmed = for_name.strip_suffix(b"/").unwrap_or(for_name);
-        let base = trimmed
-            .rsplit(|&b| b == b'/')
-            .next()
-            .unwrap_or(trimmed);
+        let base = trimmed.rsplit(|&b| b == b'/').next().unwrap_or(trimmed);
         let mut pax_name = b"./PaxHeaders/".to_vec();
         pax_name.extend_from_slice(base);
         truncate_into(&mut ustar.name, &pax_name);
@@ -175,7 +184,11 @@ pub(super) fn pax_record(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
 
 /// Puts `name` into ustar's name (100) and prefix (155) fields, split at a `/`.
 /// Returns false if it does not fit (then a PAX `path` record is needed).
-fn set_name(name_field: &mut [u8; NAME_LEN], prefix_field: &mut [u8; PREFIX_LEN], name: &[u8]) -> bool {
+fn set_name(
+    name_field: &mut [u8; NAME_LEN],
+    prefix_field: &mut [u8; PREFIX_LEN],
+    name: &[u8],
+) -> bool {
     if name.contains(&0) {
         return false;
     }
@@ -222,7 +235,10 @@ mod tests {
         }
     }
 
-    fn entries(bytes: &[u8]) -> Vec<(Vec<u8>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>)> {
+    /// Name, link target and PAX records of each entry, as the `tar` crate reads them.
+    type Listed = (Vec<u8>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>);
+
+    fn entries(bytes: &[u8]) -> Vec<Listed> {
         let mut ar = tar::Archive::new(bytes);
         ar.entries()
             .unwrap()
@@ -276,8 +292,10 @@ mod tests {
         let very_long = format!("./{}", "x".repeat(300));
         let long_target = "t".repeat(150);
         w.header(b"./", Kind::Directory, meta(), &[]).unwrap();
-        w.header(long_dir.as_bytes(), Kind::Directory, meta(), &[]).unwrap();
-        w.header(single_long.as_bytes(), Kind::Directory, meta(), &[]).unwrap();
+        w.header(long_dir.as_bytes(), Kind::Directory, meta(), &[])
+            .unwrap();
+        w.header(single_long.as_bytes(), Kind::Directory, meta(), &[])
+            .unwrap();
         w.header(long_file.as_bytes(), Kind::Regular { size: 3 }, meta(), &[])
             .unwrap();
         w.data(b"abc").unwrap();
@@ -298,7 +316,10 @@ mod tests {
         assert_eq!(got[1].0, long_dir.as_bytes());
         assert!(got[1].2.is_empty(), "fits in prefix+name, no PAX needed");
         assert_eq!(got[2].0, single_long.as_bytes());
-        assert_eq!(got[2].2, vec![("path".to_owned(), single_long.as_bytes().to_vec())]);
+        assert_eq!(
+            got[2].2,
+            vec![("path".to_owned(), single_long.as_bytes().to_vec())]
+        );
         assert_eq!(got[3].0, long_file.as_bytes());
         assert_eq!(got[4].0, very_long.as_bytes());
         assert_eq!(got[4].1.as_deref(), Some(long_target.as_bytes()));

@@ -43,7 +43,7 @@ pub use owner::{IdKind, OwnerMap, CONTAINER_ID_COUNT};
 pub use progress::Progress;
 pub use walk::SpecialKind;
 
-use archive::{Kind, Meta, TarWriter};
+use archive::{Kind, Meta, PaxRecord, TarWriter};
 use walk::{to_path, Node, Stat};
 
 /// How to pack.
@@ -184,7 +184,11 @@ impl PackError {
 }
 
 /// Packs `rootfs` into the zstd-compressed template `output` (which must end in `.tar.zst`).
-pub fn pack_rootfs(rootfs: &Path, output: &Path, config: &PackConfig) -> Result<PackReport, PackError> {
+pub fn pack_rootfs(
+    rootfs: &Path,
+    output: &Path,
+    config: &PackConfig,
+) -> Result<PackReport, PackError> {
     let file_name = output
         .file_name()
         .filter(|n| n.as_encoded_bytes().ends_with(b".tar.zst"))
@@ -196,8 +200,10 @@ pub fn pack_rootfs(rootfs: &Path, output: &Path, config: &PackConfig) -> Result<
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let canon_root = fs::canonicalize(rootfs).map_err(|e| PackError::io_at("resolve", rootfs, e))?;
-    let canon_out = fs::canonicalize(out_dir).map_err(|e| PackError::io_at("resolve", out_dir, e))?;
+    let canon_root =
+        fs::canonicalize(rootfs).map_err(|e| PackError::io_at("resolve", rootfs, e))?;
+    let canon_out =
+        fs::canonicalize(out_dir).map_err(|e| PackError::io_at("resolve", out_dir, e))?;
     if canon_out.starts_with(&canon_root) {
         return Err(PackError::OutputInsideRootfs {
             output: output.to_owned(),
@@ -214,11 +220,19 @@ pub fn pack_rootfs(rootfs: &Path, output: &Path, config: &PackConfig) -> Result<
         .tempfile_in(out_dir)
         .map_err(|e| PackError::io_at("create a temp file in", out_dir, e))?;
     let zio = |e| PackError::io_at("compress into", tmp.path(), e);
-    let mut enc = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, tmp.as_file()), config.level)
-        .map_err(zio)?;
+    let mut enc = zstd::stream::write::Encoder::new(
+        BufWriter::with_capacity(1 << 20, tmp.as_file()),
+        config.level,
+    )
+    .map_err(zio)?;
     enc.include_checksum(true).map_err(zio)?;
     enc.multithread(workers(config.threads)).map_err(zio)?;
-    let (enc, mut report) = pack_into(root, enc, config)?;
+    // Hand zstd large chunks: every call into a multi-threaded stream takes its job lock, and
+    // tar headers come in 512-byte pieces.
+    let (staged, mut report) = pack_into(root, BufWriter::with_capacity(STAGE_BUF, enc), config)?;
+    let enc = staged
+        .into_inner()
+        .map_err(|e| PackError::io_at("compress into", tmp.path(), e.into_error()))?;
     let buffered = enc.finish().map_err(zio)?;
     buffered
         .into_inner()
@@ -226,7 +240,8 @@ pub fn pack_rootfs(rootfs: &Path, output: &Path, config: &PackConfig) -> Result<
     let f = tmp.as_file();
     f.set_permissions(Permissions::from_mode(0o644))
         .map_err(|e| PackError::io_at("chmod", tmp.path(), e))?;
-    f.sync_all().map_err(|e| PackError::io_at("fsync", tmp.path(), e))?;
+    f.sync_all()
+        .map_err(|e| PackError::io_at("fsync", tmp.path(), e))?;
     report.archive_bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
     tmp.persist(output)
         .map_err(|e| PackError::io_at("rename the temp file onto", output, e.error))?;
@@ -235,7 +250,11 @@ pub fn pack_rootfs(rootfs: &Path, output: &Path, config: &PackConfig) -> Result<
 }
 
 /// Writes the uncompressed tar stream of `rootfs` to `out`.
-pub fn write_tar<W: Write>(rootfs: &Path, out: W, config: &PackConfig) -> Result<(W, PackReport), PackError> {
+pub fn write_tar<W: Write>(
+    rootfs: &Path,
+    out: W,
+    config: &PackConfig,
+) -> Result<(W, PackReport), PackError> {
     pack_into(open_rootfs(rootfs)?, out, config)
 }
 
@@ -276,7 +295,9 @@ fn open_rootfs(rootfs: &Path) -> Result<File, PackError> {
         e => PackError::io_at("open", rootfs, e.into()),
     })?;
     let root = File::from(fd);
-    let now = root.metadata().map_err(|e| PackError::io_at("stat", rootfs, e))?;
+    let now = root
+        .metadata()
+        .map_err(|e| PackError::io_at("stat", rootfs, e))?;
     if now.ino() != meta.ino() || now.dev() != meta.dev() {
         return Err(PackError::EntryChanged {
             path: rootfs.to_owned(),
@@ -293,6 +314,7 @@ fn excluded_by_proxmox(name: &[u8]) -> bool {
 }
 
 const COPY_BUF: usize = 1 << 20;
+const STAGE_BUF: usize = 4 << 20;
 
 struct Packer<'c, W: Write> {
     tar: TarWriter<W>,
@@ -303,7 +325,11 @@ struct Packer<'c, W: Write> {
     buf: Vec<u8>,
 }
 
-fn pack_into<W: Write>(root: File, out: W, config: &PackConfig) -> Result<(W, PackReport), PackError> {
+fn pack_into<W: Write>(
+    root: File,
+    out: W,
+    config: &PackConfig,
+) -> Result<(W, PackReport), PackError> {
     let mut p = Packer {
         tar: TarWriter::new(out),
         config,
@@ -374,12 +400,13 @@ impl<W: Write> Packer<'_, W> {
     fn meta(&self, name: &[u8], st: &Stat) -> Result<Meta, PackError> {
         let map = self.config.owners;
         let id = |kind, host_id| {
-            map.map(kind, host_id).ok_or_else(|| PackError::OwnerOutOfRange {
-                path: to_path(name),
-                kind,
-                id: host_id,
-                map,
-            })
+            map.map(kind, host_id)
+                .ok_or_else(|| PackError::OwnerOutOfRange {
+                    path: to_path(name),
+                    kind,
+                    id: host_id,
+                    map,
+                })
         };
         Ok(Meta {
             mode: st.perm,
@@ -389,22 +416,29 @@ impl<W: Write> Packer<'_, W> {
         })
     }
 
-    fn xattr_records(&mut self, name: &[u8], file: &File) -> Result<Vec<(Cow<'static, [u8]>, Cow<'static, [u8]>)>, PackError> {
-        let found = xattrs::read(file).map_err(|e| PackError::io("read extended attributes of", name, e))?;
+    fn xattr_records(
+        &mut self,
+        name: &[u8],
+        file: &File,
+    ) -> Result<Vec<PaxRecord<'static>>, PackError> {
+        let found = xattrs::read(file)
+            .map_err(|e| PackError::io("read extended attributes of", name, e))?;
         if found.has_acl {
-            self.report.warnings.push(PackWarning::AclNotPacked { path: to_path(name) });
+            self.report.warnings.push(PackWarning::AclNotPacked {
+                path: to_path(name),
+            });
         }
         found
             .kept
             .into_iter()
             .map(|(key, value)| {
                 let value = if key == xattrs::CAPABILITY {
-                    xattrs::capability_for_container(&value, self.config.owners).map_err(|reason| {
-                        PackError::BadCapability {
+                    xattrs::capability_for_container(&value, self.config.owners).map_err(
+                        |reason| PackError::BadCapability {
                             path: to_path(name),
                             reason,
-                        }
-                    })?
+                        },
+                    )?
                 } else {
                     value
                 };
@@ -431,9 +465,18 @@ impl<W: Write> Packer<'_, W> {
         let data: u64 = segments.iter().map(|s| s.len).sum();
         let stored = map_block.len() as u64 + data;
         extra.extend([
-            (Cow::Borrowed(&b"GNU.sparse.major"[..]), Cow::Borrowed(&b"1"[..])),
-            (Cow::Borrowed(&b"GNU.sparse.minor"[..]), Cow::Borrowed(&b"0"[..])),
-            (Cow::Borrowed(&b"GNU.sparse.name"[..]), Cow::Owned(name.to_vec())),
+            (
+                Cow::Borrowed(&b"GNU.sparse.major"[..]),
+                Cow::Borrowed(&b"1"[..]),
+            ),
+            (
+                Cow::Borrowed(&b"GNU.sparse.minor"[..]),
+                Cow::Borrowed(&b"0"[..]),
+            ),
+            (
+                Cow::Borrowed(&b"GNU.sparse.name"[..]),
+                Cow::Owned(name.to_vec()),
+            ),
             (
                 Cow::Borrowed(&b"GNU.sparse.realsize"[..]),
                 Cow::Owned(st.size.to_string().into_bytes()),
@@ -459,7 +502,9 @@ impl<W: Write> Packer<'_, W> {
     fn copy(&mut self, name: &[u8], file: &File, offset: u64, len: u64) -> Result<(), PackError> {
         let mut done = 0u64;
         while done < len {
-            let want = usize::try_from(len - done).unwrap_or(usize::MAX).min(self.buf.len());
+            let want = usize::try_from(len - done)
+                .unwrap_or(usize::MAX)
+                .min(self.buf.len());
             let chunk = self.buf.get_mut(..want).unwrap_or_default();
             let n = match file.read_at(chunk, offset + done) {
                 Ok(0) => {

@@ -22,7 +22,11 @@ pub(super) struct Segment {
 
 /// The data segments of `file`, or `None` when it has no holes (or the file system cannot say).
 /// A trailing hole is marked by a final empty segment at `size`, as GNU tar does.
-pub(super) fn data_map(file: &File, size: u64, blocks_512: u64) -> io::Result<Option<Vec<Segment>>> {
+pub(super) fn data_map(
+    file: &File,
+    size: u64,
+    blocks_512: u64,
+) -> io::Result<Option<Vec<Segment>>> {
     if size == 0 || blocks_512.saturating_mul(512) >= size {
         return Ok(None);
     }
@@ -53,7 +57,12 @@ pub(super) fn data_map(file: &File, size: u64, blocks_512: u64) -> io::Result<Op
         });
         pos = hole;
     }
-    if segments.as_slice() == [Segment { offset: 0, len: size }] {
+    if segments.as_slice()
+        == [Segment {
+            offset: 0,
+            len: size,
+        }]
+    {
         return Ok(None);
     }
     let end = segments.last().map_or(0, |s| s.offset + s.len);
@@ -100,13 +109,24 @@ mod tests {
     fn finds_data_between_holes() {
         let mib = 1 << 20;
         let (f, blocks) = sparse_file(&[(mib, b"middle"), (4 * mib, b"late")], 8 * mib);
-        let map = data_map(f.as_file(), 8 * mib, blocks).unwrap().expect("sparse");
+        let map = data_map(f.as_file(), 8 * mib, blocks)
+            .unwrap()
+            .expect("sparse");
         // File systems allocate whole blocks: each segment covers its data, aligned.
         assert_eq!(map.len(), 3, "{map:?}");
         let (a, b, end) = (map[0], map[1], map[2]);
         assert!(a.offset <= mib && a.offset + a.len >= mib + 6, "{map:?}");
-        assert!(b.offset <= 4 * mib && b.offset + b.len >= 4 * mib + 4, "{map:?}");
-        assert_eq!(end, Segment { offset: 8 * mib, len: 0 });
+        assert!(
+            b.offset <= 4 * mib && b.offset + b.len >= 4 * mib + 4,
+            "{map:?}"
+        );
+        assert_eq!(
+            end,
+            Segment {
+                offset: 8 * mib,
+                len: 0
+            }
+        );
     }
 
     #[test]
@@ -122,15 +142,24 @@ mod tests {
         let (f, blocks) = sparse_file(&[], 1 << 20);
         assert_eq!(
             data_map(f.as_file(), 1 << 20, blocks).unwrap(),
-            Some(vec![Segment { offset: 1 << 20, len: 0 }])
+            Some(vec![Segment {
+                offset: 1 << 20,
+                len: 0
+            }])
         );
     }
 
     #[test]
     fn map_block_format() {
         let m = map_block(&[
-            Segment { offset: 4096, len: 4096 },
-            Segment { offset: 100000, len: 0 },
+            Segment {
+                offset: 4096,
+                len: 4096,
+            },
+            Segment {
+                offset: 100000,
+                len: 0,
+            },
         ]);
         assert_eq!(m.len(), BLOCK);
         assert!(m.starts_with(b"2\n4096\n4096\n100000\n0\n\0"));

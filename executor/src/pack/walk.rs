@@ -118,7 +118,13 @@ pub(super) fn walk(
             }
             FileType::RegularFile => {
                 // O_NONBLOCK: should the entry be swapped for a fifo after statat, open must not hang.
-                let file = open_checked(&top.dir, &name, &path, &st, OFlags::NONBLOCK | OFlags::NOCTTY)?;
+                let file = open_checked(
+                    &top.dir,
+                    &name,
+                    &path,
+                    &st,
+                    OFlags::NONBLOCK | OFlags::NOCTTY,
+                )?;
                 visit(&path, &st, Node::File(file))?;
             }
             FileType::Symlink => {
@@ -163,7 +169,8 @@ fn read_names(dir: &File, path: &[u8]) -> Result<Vec<Vec<u8>>, PackError> {
 
 /// An entry name must be exactly one path component.
 pub(super) fn check_name(name: &[u8], parent: &[u8]) -> Result<(), PackError> {
-    if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') || name.contains(&0) {
+    if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') || name.contains(&0)
+    {
         let mut p = parent.to_vec();
         p.extend_from_slice(name);
         return Err(PackError::EscapingEntry { path: to_path(&p) });
@@ -228,7 +235,10 @@ mod tests {
     fn names_that_are_not_one_component_are_refused() {
         for bad in [&b""[..], b".", b"..", b"a/b", b"../x", b"a\0"] {
             assert!(
-                matches!(check_name(bad, b"./d/"), Err(PackError::EscapingEntry { .. })),
+                matches!(
+                    check_name(bad, b"./d/"),
+                    Err(PackError::EscapingEntry { .. })
+                ),
                 "{bad:?} accepted"
             );
         }

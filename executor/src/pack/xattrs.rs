@@ -135,7 +135,10 @@ mod tests {
 
     #[test]
     fn v2_is_kept() {
-        assert_eq!(capability_for_container(&v2(1 << 10), OwnerMap::Identity), Ok(v2(1 << 10)));
+        assert_eq!(
+            capability_for_container(&v2(1 << 10), OwnerMap::Identity),
+            Ok(v2(1 << 10))
+        );
     }
 
     #[test]
@@ -144,7 +147,10 @@ mod tests {
             uid_base: 100000,
             gid_base: 100000,
         };
-        assert_eq!(capability_for_container(&v3(1 << 10, 100000), shift), Ok(v2(1 << 10)));
+        assert_eq!(
+            capability_for_container(&v3(1 << 10, 100000), shift),
+            Ok(v2(1 << 10))
+        );
         assert_eq!(
             capability_for_container(&v3(1 << 10, 101000), shift),
             Ok(v3(1 << 10, 1000))

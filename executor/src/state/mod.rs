@@ -80,18 +80,17 @@ pub enum StoreError {
     #[error("container {id} is not being created (no `creating` marker)")]
     NotCreating { id: ContainerId },
     #[error("container {id} cannot be finished: {missing} was never written")]
-    Incomplete { id: ContainerId, missing: &'static str },
+    Incomplete {
+        id: ContainerId,
+        missing: &'static str,
+    },
     #[error("{path}: not a container directory ({reason})")]
     Stray { path: PathBuf, reason: String },
 }
 
 fn io_err(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
     let path = path.to_owned();
-    move |source| StoreError::Io {
-        op,
-        path,
-        source,
-    }
+    move |source| StoreError::Io { op, path, source }
 }
 
 /// Proof that the caller holds a container's lock; the store's writes require it.
@@ -224,7 +223,11 @@ impl StateStore {
     }
 
     /// Takes the container's lock. With [`Wait::No`] a held lock is [`LockError::Busy`].
-    pub fn lock_container(&self, id: &ContainerId, wait: Wait) -> Result<ContainerLock, StoreError> {
+    pub fn lock_container(
+        &self,
+        id: &ContainerId,
+        wait: Wait,
+    ) -> Result<ContainerLock, StoreError> {
         let guard = lock::lock_required(&self.lock_path(&format!("{id}.lock")), wait)?;
         Ok(ContainerLock {
             id: id.clone(),
@@ -356,7 +359,11 @@ impl StateStore {
         Ok(lock.guard.unlink()?)
     }
 
-    fn read_record(&self, id: &ContainerId, creator: Option<Creator>) -> Result<Record, StoreError> {
+    fn read_record(
+        &self,
+        id: &ContainerId,
+        creator: Option<Creator>,
+    ) -> Result<Record, StoreError> {
         let dir = self.dir(id);
         match fs::symlink_metadata(&dir) {
             Ok(m) if m.is_dir() => {}
@@ -421,7 +428,12 @@ impl StateStore {
         }
     }
 
-    fn check_owner(&self, lock: &ContainerLock, id: &ContainerId, file: &str) -> Result<(), StoreError> {
+    fn check_owner(
+        &self,
+        lock: &ContainerLock,
+        id: &ContainerId,
+        file: &str,
+    ) -> Result<(), StoreError> {
         check_id(&lock.id, id.as_str(), &self.dir(&lock.id).join(file))
     }
 

@@ -66,7 +66,11 @@ mod tests {
             r#"{"ociVersion":"1.2.0","id":"web","status":"created","pid":4242,"bundle":"/bundles/web","annotations":{"org.example":"x"}}"#
         );
         assert_eq!(serde_json::from_str::<OciState>(&json).unwrap(), s);
-        let bare = OciState::new(ContainerId::new("a").unwrap(), Status::Creating, "/b".into());
+        let bare = OciState::new(
+            ContainerId::new("a").unwrap(),
+            Status::Creating,
+            "/b".into(),
+        );
         assert_eq!(
             serde_json::to_string(&bare).unwrap(),
             r#"{"ociVersion":"1.2.0","id":"a","status":"creating","bundle":"/b"}"#

@@ -116,7 +116,10 @@ where
                 let stdout = failed.stdout_lossy();
                 if vmid_taken(&stderr, vmid) || vmid_taken(&stdout, vmid) {
                     if attempt >= attempts {
-                        return Err(AllocError::Exhausted { attempts, last: vmid });
+                        return Err(AllocError::Exhausted {
+                            attempts,
+                            last: vmid,
+                        });
                     }
                     continue;
                 }
@@ -148,7 +151,17 @@ mod tests {
         assert_eq!(parse_nextid(b"105\n"), Some(vmid(105)));
         assert_eq!(parse_nextid(b"\"105\"\n"), Some(vmid(105)));
         assert_eq!(parse_nextid(b"  999999999 "), Some(vmid(999_999_999)));
-        for bad in [&b""[..], b"null", b"\"abc\"", b"99", b"1000000000", b"-5", b"1.5", b"{}", b"\xff"] {
+        for bad in [
+            &b""[..],
+            b"null",
+            b"\"abc\"",
+            b"99",
+            b"1000000000",
+            b"-5",
+            b"1.5",
+            b"{}",
+            b"\xff",
+        ] {
             assert_eq!(parse_nextid(bad), None, "{bad:?}");
         }
     }
@@ -158,7 +171,10 @@ mod tests {
         let v = vmid(105);
         assert!(vmid_taken("CT 105 already exists on node 'pve'\n", v));
         assert!(vmid_taken("VM 105 already exists on node 'pve2'", v));
-        assert!(vmid_taken("unable to create CT 105 - CT 105 already exists on node 'pve'", v));
+        assert!(vmid_taken(
+            "unable to create CT 105 - CT 105 already exists on node 'pve'",
+            v
+        ));
         assert!(vmid_taken("VM 105 already exists", v));
         assert!(!vmid_taken("CT 1050 already exists on node 'pve'", v));
         assert!(!vmid_taken("CT 106 already exists on node 'pve'", v));
@@ -188,7 +204,10 @@ mod tests {
         assert_eq!(tried, vec![vmid(105), vmid(106)]);
         assert_eq!(
             host.calls(),
-            vec![HostCall::Run(nextid_command()), HostCall::Run(nextid_command())]
+            vec![
+                HostCall::Run(nextid_command()),
+                HostCall::Run(nextid_command())
+            ]
         );
     }
 
@@ -197,7 +216,10 @@ mod tests {
         let host = RecordingHost::new();
         host.respond_to("pvesh", &["get"], Output::ok("200"));
         let err = allocate_vmid::<_, (), Other, _>(&host, AllocPolicy::default(), |_| {
-            Err(CreateFailure::Command(Output::failed(2, "storage 'x' does not exist\n")))
+            Err(CreateFailure::Command(Output::failed(
+                2,
+                "storage 'x' does not exist\n",
+            )))
         })
         .unwrap_err();
         assert_eq!(
@@ -233,13 +255,22 @@ mod tests {
     fn nextid_failures_are_reported() {
         let host = RecordingHost::new();
         host.push_output(Output::failed(1, "no quorum"));
-        let err = allocate_vmid::<_, (), Other, _>(&host, AllocPolicy::default(), |_| Ok(())).unwrap_err();
-        assert!(matches!(err, AllocError::NextId(HostError::Failed { .. })), "{err}");
+        let err = allocate_vmid::<_, (), Other, _>(&host, AllocPolicy::default(), |_| Ok(()))
+            .unwrap_err();
+        assert!(
+            matches!(err, AllocError::NextId(HostError::Failed { .. })),
+            "{err}"
+        );
         host.push_output(Output::ok("\"soon\""));
-        let err = allocate_vmid::<_, (), Other, _>(&host, AllocPolicy::default(), |_| Ok(())).unwrap_err();
+        let err = allocate_vmid::<_, (), Other, _>(&host, AllocPolicy::default(), |_| Ok(()))
+            .unwrap_err();
         assert!(matches!(err, AllocError::NextIdOutput { .. }), "{err}");
         host.fail_call(2, "pvesh missing");
-        let err = allocate_vmid::<_, (), Other, _>(&host, AllocPolicy::default(), |_| Ok(())).unwrap_err();
-        assert!(matches!(err, AllocError::NextId(HostError::Injected { .. })), "{err}");
+        let err = allocate_vmid::<_, (), Other, _>(&host, AllocPolicy::default(), |_| Ok(()))
+            .unwrap_err();
+        assert!(
+            matches!(err, AllocError::NextId(HostError::Injected { .. })),
+            "{err}"
+        );
     }
 }
