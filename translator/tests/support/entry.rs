@@ -1,0 +1,87 @@
+//! The entry points the fuzz targets run, shared with the tests that replay
+//! the corpus, so a fuzzer finding and its regression test execute the same
+//! code. Every check panics with a message naming the broken property.
+
+use translator::emit::{pct_conf, pve};
+use translator::target::{PveContainerVersion, RootfsTarget};
+use translator::{Target, Translation};
+
+use super::lxc_split::lxc_split;
+use super::pct_grammar::{self, Schema};
+
+/// The nodes raw inputs are translated for: a current PVE 9.2 node, a 9.0
+/// node (raw `lxc.init.*` keys instead of `entrypoint`), and a host-path rootfs.
+pub fn fixed_targets() -> Vec<Target> {
+    let old = Target { pve_container: PveContainerVersion::for_pve_release("9.0").unwrap_or(PveContainerVersion(6, 0, 9)), ..Target::default() };
+    let host_path = Target { rootfs: RootfsTarget::HostPath, bundle_dir: Some("/srv/bundles/b".into()), ..Target::default() };
+    vec![Target::default(), old, host_path]
+}
+
+/// What one translation produced, in comparable form.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub diagnostics: Vec<String>,
+    pub has_errors: bool,
+    /// The pct.conf text, or the writer's refusal.
+    pub pct_conf: Option<Result<String, String>>,
+}
+
+/// Translates and emits, checking every output invariant on the way.
+pub fn translate_and_check(schema: &Schema, bytes: &[u8], target: &Target) -> Outcome {
+    let t = translator::oci_to_ir("config.json", bytes, target);
+    check_diagnostics(&t);
+    let pct_conf = t.ir.as_ref().map(|ir| {
+        if let Some(init) = &ir.init {
+            let args: Vec<&str> = init.args.iter().map(|a| a.value.as_str()).collect();
+            assert_eq!(lxc_split(&init.command.value), args, "the init command does not split back into the process args");
+        }
+        let conf = pve::ir_to_pve(ir, target);
+        match pct_conf::write(&conf) {
+            Ok(text) => {
+                if let Err(e) = pct_grammar::check(schema, &text) {
+                    panic!("pct.conf breaks Proxmox's grammar: {e}\n--- pct.conf ---\n{text}");
+                }
+                Ok(text)
+            }
+            Err(e) => {
+                // Too large for pmxcfs is a refusal of the input, not a bug.
+                let input_refused = matches!(e, pct_conf::WriteError::TooLarge);
+                assert!(t.has_errors() || input_refused, "the writer refused a translation that had no error diagnostic: {e}");
+                Err(e.to_string())
+            }
+        }
+    });
+    Outcome { diagnostics: t.diagnostics.iter().map(|d| d.to_json(&t.source).to_string()).collect(), has_errors: t.has_errors(), pct_conf }
+}
+
+/// Spans must lie inside the text on character boundaries, or rendering
+/// them (miette, line/column) would panic or point at the wrong bytes.
+fn check_diagnostics(t: &Translation) {
+    let text = t.source.text();
+    for d in &t.diagnostics {
+        let spans = std::iter::once(d.span).chain(d.related.iter().map(|r| r.span));
+        for span in spans.filter(|s| s.is_defined()) {
+            assert!(
+                span.start <= span.end && span.end <= text.len() && text.is_char_boundary(span.start) && text.is_char_boundary(span.end),
+                "{}: span {span:?} is outside the {}-byte text or splits a character",
+                d.code(),
+                text.len()
+            );
+        }
+        assert!(translator::lint::find(d.code()).is_some(), "{} is not a registered rule", d.code());
+        let _ = d.to_json(&t.source);
+    }
+}
+
+/// Raw bytes → parse → lower → every emitter, for each fixed target; the
+/// first target twice, which must give identical results.
+pub fn raw_bytes(schema: &Schema, data: &[u8]) {
+    let targets = fixed_targets();
+    for (i, target) in targets.iter().enumerate() {
+        let first = translate_and_check(schema, data, target);
+        if i == 0 {
+            let again = translate_and_check(schema, data, target);
+            assert_eq!(first, again, "two translations of the same input differ");
+        }
+    }
+}
