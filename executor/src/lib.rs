@@ -1,9 +1,11 @@
 //! Executor: applies plans on a host.
 
 pub mod apply;
+pub mod crun;
 pub mod host;
 pub mod id;
 pub mod lock;
 pub mod pack;
 pub mod pve;
+pub mod runtime;
 pub mod state;

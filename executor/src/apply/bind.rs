@@ -33,7 +33,10 @@ pub enum BindError {
     #[error("an empty argument vector has no program to run")]
     NoProgram,
     #[error("the plan may run only {allowed}; it asks for {program:?}")]
-    Program { program: String, allowed: &'static str },
+    Program {
+        program: String,
+        allowed: &'static str,
+    },
     #[error("rootfs {0:?} must be relative to the bundle and stay inside it")]
     BundleRelative(String),
     #[error("rootfs {0:?} must be an absolute path without `..`")]
@@ -49,11 +52,15 @@ impl Bindings {
     }
 
     pub fn template(&self) -> Result<&Template, BindError> {
-        self.template.as_ref().ok_or(BindError::Unbound(Var::Template))
+        self.template
+            .as_ref()
+            .ok_or(BindError::Unbound(Var::Template))
     }
 
     pub fn bundle(&self) -> Result<&Path, BindError> {
-        self.bundle.as_deref().ok_or(BindError::Unbound(Var::Bundle))
+        self.bundle
+            .as_deref()
+            .ok_or(BindError::Unbound(Var::Bundle))
     }
 
     pub fn arg(&self, arg: &Arg) -> Result<OsString, BindError> {
@@ -72,7 +79,10 @@ impl Bindings {
             Arg::Lit(p) if PROGRAMS.contains(&p.as_str()) => p.clone(),
             other => {
                 return Err(BindError::Program {
-                    program: self.arg(other).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
+                    program: self
+                        .arg(other)
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
                     allowed: "pct, pvesm and pvesh",
                 })
             }
@@ -89,7 +99,9 @@ impl Bindings {
         match dir {
             RootfsDir::Bundle(rel) => {
                 let p = Path::new(rel);
-                let inside = p.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+                let inside = p
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
                 if !inside {
                     return Err(BindError::BundleRelative(rel.clone()));
                 }
@@ -113,40 +125,76 @@ mod tests {
     fn bound() -> Bindings {
         Bindings {
             vmid: Some(Vmid::new(105).unwrap()),
-            template: Some(Template { volid: "local:vztmpl/t.tar.zst".into(), path: "/var/lib/vz/template/cache/t.tar.zst".into() }),
+            template: Some(Template {
+                volid: "local:vztmpl/t.tar.zst".into(),
+                path: "/var/lib/vz/template/cache/t.tar.zst".into(),
+            }),
             bundle: Some("/b/web".into()),
         }
     }
 
     #[test]
     fn variables_replace_whole_arguments() {
-        let argv = [Arg::lit("pct"), Arg::lit("create"), Arg::var(Var::Vmid), Arg::var(Var::Template), Arg::lit("$vmid")];
+        let argv = [
+            Arg::lit("pct"),
+            Arg::lit("create"),
+            Arg::var(Var::Vmid),
+            Arg::var(Var::Template),
+            Arg::lit("$vmid"),
+        ];
         let cmd = bound().command(&argv).unwrap();
-        assert_eq!(cmd.to_string(), "pct create 105 local:vztmpl/t.tar.zst '$vmid'");
+        assert_eq!(
+            cmd.to_string(),
+            "pct create 105 local:vztmpl/t.tar.zst '$vmid'"
+        );
     }
 
     #[test]
     fn unbound_and_foreign_programs_are_refused() {
         let b = Bindings::default();
-        assert_eq!(b.command(&[Arg::lit("pct"), Arg::var(Var::Vmid)]), Err(BindError::Unbound(Var::Vmid)));
+        assert_eq!(
+            b.command(&[Arg::lit("pct"), Arg::var(Var::Vmid)]),
+            Err(BindError::Unbound(Var::Vmid))
+        );
         assert_eq!(b.command(&[]), Err(BindError::NoProgram));
-        assert!(matches!(bound().command(&[Arg::lit("sh"), Arg::lit("-c")]), Err(BindError::Program { .. })));
-        assert!(matches!(bound().command(&[Arg::var(Var::Bundle)]), Err(BindError::Program { .. })));
-        assert_eq!(b.arg(&Arg::var(Var::Template)).unwrap_err().to_string(), "$template is used before a step binds it");
+        assert!(matches!(
+            bound().command(&[Arg::lit("sh"), Arg::lit("-c")]),
+            Err(BindError::Program { .. })
+        ));
+        assert!(matches!(
+            bound().command(&[Arg::var(Var::Bundle)]),
+            Err(BindError::Program { .. })
+        ));
+        assert_eq!(
+            b.arg(&Arg::var(Var::Template)).unwrap_err().to_string(),
+            "$template is used before a step binds it"
+        );
     }
 
     #[test]
     fn rootfs_directories() {
         let b = bound();
-        assert_eq!(b.rootfs(&RootfsDir::Bundle("rootfs".into())).unwrap(), Path::new("/b/web/rootfs"));
-        assert_eq!(b.rootfs(&RootfsDir::Bundle(".".into())).unwrap(), Path::new("/b/web"));
-        assert_eq!(b.rootfs(&RootfsDir::Path("/srv/r".into())).unwrap(), Path::new("/srv/r"));
+        assert_eq!(
+            b.rootfs(&RootfsDir::Bundle("rootfs".into())).unwrap(),
+            Path::new("/b/web/rootfs")
+        );
+        assert_eq!(
+            b.rootfs(&RootfsDir::Bundle(".".into())).unwrap(),
+            Path::new("/b/web")
+        );
+        assert_eq!(
+            b.rootfs(&RootfsDir::Path("/srv/r".into())).unwrap(),
+            Path::new("/srv/r")
+        );
         for bad in ["../x", "/abs", "a/../../x"] {
             assert!(b.rootfs(&RootfsDir::Bundle(bad.into())).is_err(), "{bad}");
         }
         for bad in ["rel", "/a/../b"] {
             assert!(b.rootfs(&RootfsDir::Path(bad.into())).is_err(), "{bad}");
         }
-        assert_eq!(Bindings::default().rootfs(&RootfsDir::Bundle("r".into())), Err(BindError::Unbound(Var::Bundle)));
+        assert_eq!(
+            Bindings::default().rootfs(&RootfsDir::Bundle("r".into())),
+            Err(BindError::Unbound(Var::Bundle))
+        );
     }
 }

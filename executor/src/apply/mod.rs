@@ -114,13 +114,21 @@ pub fn step_label(index: usize, action: &Action) -> String {
 /// Applies `plan`. On failure, completed steps are undone newest first; the error names the
 /// failed step, its cause (with the host's stderr) and any undo that failed too. Undos that
 /// failed stay in the journal.
-pub fn apply(plan: &Plan, cx: &ApplyConfig<'_>, journal: &mut dyn Journal) -> Result<Applied, ApplyError> {
+pub fn apply(
+    plan: &Plan,
+    cx: &ApplyConfig<'_>,
+    journal: &mut dyn Journal,
+) -> Result<Applied, ApplyError> {
     let mut run = steps::Run::new(plan, cx, journal);
     match run.all() {
         Ok(applied) => Ok(applied),
         Err((step, cause)) => {
             let rollback = run.rollback().err().map(Box::new);
-            Err(ApplyError { step, cause, rollback })
+            Err(ApplyError {
+                step,
+                cause,
+                rollback,
+            })
         }
     }
 }
@@ -129,7 +137,10 @@ fn check_format(plan: &Plan) -> Result<(), StepError> {
     if plan.format == FORMAT {
         Ok(())
     } else {
-        Err(StepError::Format { found: plan.format, supported: FORMAT })
+        Err(StepError::Format {
+            found: plan.format,
+            supported: FORMAT,
+        })
     }
 }
 

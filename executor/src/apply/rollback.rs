@@ -42,12 +42,17 @@ pub enum UndoAction {
 impl fmt::Display for UndoAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UndoAction::RemoveTemplate { volid, path } => write!(f, "remove template {volid} ({})", path.display()),
+            UndoAction::RemoveTemplate { volid, path } => {
+                write!(f, "remove template {volid} ({})", path.display())
+            }
             UndoAction::DestroyCt { vmid } => write!(f, "{}", pve::destroy_command(*vmid)),
-            UndoAction::RemoveConfig { node, vmid } => write!(f, "remove the config of CT {vmid} on node {node}"),
+            UndoAction::RemoveConfig { node, vmid } => {
+                write!(f, "remove the config of CT {vmid} on node {node}")
+            }
             UndoAction::RemoveFile { path } => write!(f, "remove {}", path.display()),
             UndoAction::Run { argv } => {
-                let cmd = Command::new(argv.first().cloned().unwrap_or_default()).args(argv.iter().skip(1));
+                let cmd = Command::new(argv.first().cloned().unwrap_or_default())
+                    .args(argv.iter().skip(1));
                 write!(f, "{cmd}")
             }
             UndoAction::ReleaseVmid { vmid } => write!(f, "release VMID {vmid}"),
@@ -116,15 +121,26 @@ impl Journal for MemoryJournal {
 }
 
 /// Runs one undo.
-pub fn undo(host: &dyn Host, paths: &PvePaths, journal: &mut dyn Journal, action: &UndoAction) -> Result<(), StepError> {
+pub fn undo(
+    host: &dyn Host,
+    paths: &PvePaths,
+    journal: &mut dyn Journal,
+    action: &UndoAction,
+) -> Result<(), StepError> {
     match action {
-        UndoAction::RemoveTemplate { path, .. } | UndoAction::RemoveFile { path } => Ok(host.remove_file(path)?),
+        UndoAction::RemoveTemplate { path, .. } | UndoAction::RemoveFile { path } => {
+            Ok(host.remove_file(path)?)
+        }
         UndoAction::DestroyCt { vmid } => Ok(pve::destroy(host, *vmid)?),
-        UndoAction::RemoveConfig { node, vmid } => Ok(pve::remove_config(host, paths, node, *vmid)?),
+        UndoAction::RemoveConfig { node, vmid } => {
+            Ok(pve::remove_config(host, paths, node, *vmid)?)
+        }
         UndoAction::Run { argv } => {
             let program = argv.first().map(String::as_str).unwrap_or_default();
             if !PROGRAMS.contains(&program) {
-                return Err(StepError::Plan(format!("an undo may run only pct, pvesm or pvesh, not {program:?}")));
+                return Err(StepError::Plan(format!(
+                    "an undo may run only pct, pvesm or pvesh, not {program:?}"
+                )));
             }
             let cmd = Command::new(program).args(argv.iter().skip(1));
             host.run(&cmd)?.check(&cmd)?;
@@ -160,7 +176,11 @@ pub fn rollback(
     undos.extend(kept.into_iter().rev());
     let mut chain: Option<Box<ApplyError>> = None;
     for (step, cause) in errors.into_iter().rev() {
-        chain = Some(Box::new(ApplyError { step, cause, rollback: chain }));
+        chain = Some(Box::new(ApplyError {
+            step,
+            cause,
+            rollback: chain,
+        }));
     }
     match chain {
         Some(e) => Err(*e),
@@ -174,7 +194,10 @@ mod tests {
     use crate::host::{HostCall, Output, RecordingHost};
 
     fn entry(step: &str, action: UndoAction) -> UndoEntry {
-        UndoEntry { step: step.into(), action }
+        UndoEntry {
+            step: step.into(),
+            action,
+        }
     }
 
     fn vmid(n: u64) -> Vmid {
@@ -186,9 +209,21 @@ mod tests {
         let host = RecordingHost::new();
         let mut j = MemoryJournal::default();
         let mut undos = vec![
-            entry("step 1 (pack-rootfs)", UndoAction::RemoveTemplate { volid: "local:vztmpl/t.tar.zst".into(), path: "/c/t.tar.zst".into() }),
-            entry("step 2 (allocate-vmid)", UndoAction::ReleaseVmid { vmid: vmid(100) }),
-            entry("step 3 (pct-create)", UndoAction::DestroyCt { vmid: vmid(100) }),
+            entry(
+                "step 1 (pack-rootfs)",
+                UndoAction::RemoveTemplate {
+                    volid: "local:vztmpl/t.tar.zst".into(),
+                    path: "/c/t.tar.zst".into(),
+                },
+            ),
+            entry(
+                "step 2 (allocate-vmid)",
+                UndoAction::ReleaseVmid { vmid: vmid(100) },
+            ),
+            entry(
+                "step 3 (pct-create)",
+                UndoAction::DestroyCt { vmid: vmid(100) },
+            ),
         ];
         rollback(&host, &PvePaths::node(), &mut j, &mut undos).unwrap();
         assert!(undos.is_empty());
@@ -197,7 +232,9 @@ mod tests {
             host.calls(),
             vec![
                 HostCall::Run(Command::new("pct").args(["destroy", "100", "--purge"])),
-                HostCall::RemoveFile { path: "/c/t.tar.zst".into() },
+                HostCall::RemoveFile {
+                    path: "/c/t.tar.zst".into()
+                },
             ]
         );
     }
@@ -205,12 +242,29 @@ mod tests {
     #[test]
     fn failures_are_kept_chained_and_the_rest_still_runs() {
         let host = RecordingHost::new();
-        host.respond_to("pct", &["destroy"], Output::failed(255, "CT 100 is locked (create)\n"));
+        host.respond_to(
+            "pct",
+            &["destroy"],
+            Output::failed(255, "CT 100 is locked (create)\n"),
+        );
         host.fail_first(|c| matches!(c, HostCall::RemoveFile { .. }), "disk gone");
         let mut j = MemoryJournal::default();
-        let t = entry("step 1 (pack-rootfs)", UndoAction::RemoveTemplate { volid: "v".into(), path: "/c/t".into() });
-        let d = entry("step 3 (pct-create)", UndoAction::DestroyCt { vmid: vmid(100) });
-        let mut undos = vec![t.clone(), entry("step 2 (x)", UndoAction::ReleaseVmid { vmid: vmid(100) }), d.clone()];
+        let t = entry(
+            "step 1 (pack-rootfs)",
+            UndoAction::RemoveTemplate {
+                volid: "v".into(),
+                path: "/c/t".into(),
+            },
+        );
+        let d = entry(
+            "step 3 (pct-create)",
+            UndoAction::DestroyCt { vmid: vmid(100) },
+        );
+        let mut undos = vec![
+            t.clone(),
+            entry("step 2 (x)", UndoAction::ReleaseVmid { vmid: vmid(100) }),
+            d.clone(),
+        ];
         let err = rollback(&host, &PvePaths::node(), &mut j, &mut undos).unwrap_err();
         assert_eq!(undos, vec![t.clone(), d.clone()]);
         assert_eq!(j.undos, vec![t, d]);
@@ -223,19 +277,39 @@ mod tests {
     fn undo_runs_only_proxmox_tools() {
         let host = RecordingHost::new();
         let mut j = MemoryJournal::default();
-        let bad = UndoAction::Run { argv: vec!["rm".into(), "-rf".into(), "/".into()] };
-        assert!(matches!(undo(&host, &PvePaths::node(), &mut j, &bad), Err(StepError::Plan(_))));
+        let bad = UndoAction::Run {
+            argv: vec!["rm".into(), "-rf".into(), "/".into()],
+        };
+        assert!(matches!(
+            undo(&host, &PvePaths::node(), &mut j, &bad),
+            Err(StepError::Plan(_))
+        ));
         assert!(host.calls().is_empty());
-        let ok = UndoAction::Run { argv: vec!["pvesm".into(), "free".into(), "local:vztmpl/x.tar.zst".into()] };
+        let ok = UndoAction::Run {
+            argv: vec![
+                "pvesm".into(),
+                "free".into(),
+                "local:vztmpl/x.tar.zst".into(),
+            ],
+        };
         undo(&host, &PvePaths::node(), &mut j, &ok).unwrap();
-        assert_eq!(host.commands(), vec![Command::new("pvesm").args(["free", "local:vztmpl/x.tar.zst"])]);
+        assert_eq!(
+            host.commands(),
+            vec![Command::new("pvesm").args(["free", "local:vztmpl/x.tar.zst"])]
+        );
     }
 
     #[test]
     fn journal_entries_round_trip_as_json() {
-        let e = entry("step 3 (pct-create)", UndoAction::DestroyCt { vmid: vmid(105) });
+        let e = entry(
+            "step 3 (pct-create)",
+            UndoAction::DestroyCt { vmid: vmid(105) },
+        );
         let json = serde_json::to_string(&e).unwrap();
-        assert_eq!(json, r#"{"step":"step 3 (pct-create)","undo":"destroy-ct","vmid":105}"#);
+        assert_eq!(
+            json,
+            r#"{"step":"step 3 (pct-create)","undo":"destroy-ct","vmid":105}"#
+        );
         assert_eq!(serde_json::from_str::<UndoEntry>(&json).unwrap(), e);
     }
 }

@@ -10,7 +10,9 @@ use super::{check_format, step_label, Applied, ApplyConfig, ApplyError, StepErro
 use crate::host::{FileMode, Host};
 use crate::id::Vmid;
 use crate::pve::{self, config::ensure_dir, config::read_text, CreateConfigError};
-use crate::state::{allocate_vmid, nextid_command, parse_nextid, AllocError, AllocPolicy, CreateFailure};
+use crate::state::{
+    allocate_vmid, nextid_command, parse_nextid, AllocError, AllocPolicy, CreateFailure,
+};
 
 type Failed = (String, StepError);
 
@@ -26,12 +28,16 @@ pub(super) struct Run<'p, 'c, 'a, 'j> {
 
 /// Steps that create the container, and so decide whether an allocated id was free.
 fn creates(action: &Action) -> bool {
-    matches!(action, Action::PctCreate { .. } | Action::CreateConfig { .. })
+    matches!(
+        action,
+        Action::PctCreate { .. } | Action::CreateConfig { .. }
+    )
 }
 
 /// Letters, digits, `_`, `.`, `-`: safe inside a file name and a volume id.
 fn plain(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
 }
 
 fn plan_err(msg: impl Into<String>) -> StepError {
@@ -39,15 +45,25 @@ fn plan_err(msg: impl Into<String>) -> StepError {
 }
 
 impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
-    pub(super) fn new(plan: &'p Plan, cx: &'c ApplyConfig<'a>, journal: &'j mut dyn Journal) -> Self {
+    pub(super) fn new(
+        plan: &'p Plan,
+        cx: &'c ApplyConfig<'a>,
+        journal: &'j mut dyn Journal,
+    ) -> Self {
         Self {
             plan,
             cx,
             host: cx.host,
             journal,
-            b: Bindings { bundle: cx.bundle.clone(), ..Bindings::default() },
+            b: Bindings {
+                bundle: cx.bundle.clone(),
+                ..Bindings::default()
+            },
             undos: Vec::new(),
-            applied: Applied { node: plan.node.clone(), ..Applied::default() },
+            applied: Applied {
+                node: plan.node.clone(),
+                ..Applied::default()
+            },
         }
     }
 
@@ -55,10 +71,16 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
         let plan = self.plan;
         check_format(plan).map_err(|e| ("the plan".to_owned(), e))?;
         if !pve::paths::valid_node(&plan.node) {
-            return Err(("the plan".into(), plan_err(format!("node {:?} is not a Proxmox node name", plan.node))));
+            return Err((
+                "the plan".into(),
+                plan_err(format!("node {:?} is not a Proxmox node name", plan.node)),
+            ));
         }
         if !plain(&self.cx.template_unique) || self.cx.template_unique.is_empty() {
-            return Err(("the plan".into(), plan_err("the template's unique name part must be letters, digits, _ . -")));
+            return Err((
+                "the plan".into(),
+                plan_err("the template's unique name part must be letters, digits, _ . -"),
+            ));
         }
         let mut i = 0;
         while let Some(step) = plan.steps.get(i) {
@@ -85,7 +107,10 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
     /// Records the step's undo (if it has one) before the step acts.
     fn push_undo(&mut self, step: &Step, label: &str, created_file: bool) -> Result<(), StepError> {
         if let Some(action) = self.undo_of(&step.undo, created_file)? {
-            self.undos.push(UndoEntry { step: label.to_owned(), action });
+            self.undos.push(UndoEntry {
+                step: label.to_owned(),
+                action,
+            });
             self.journal.save(&self.undos)?;
         }
         Ok(())
@@ -116,18 +141,34 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                     // The executor wrote the template to `pvesm path <volid>` itself (there is no
                     // upload API a `pct`-driving executor can use), so freeing the volume is
                     // removing that file.
-                    (Some("pvesm"), Some("free"), Some(t)) if word(2) == Some(t.volid.as_str()) && words.len() == 3 => {
-                        Some(UndoAction::RemoveTemplate { volid: t.volid.clone(), path: t.path.clone() })
+                    (Some("pvesm"), Some("free"), Some(t))
+                        if word(2) == Some(t.volid.as_str()) && words.len() == 3 =>
+                    {
+                        Some(UndoAction::RemoveTemplate {
+                            volid: t.volid.clone(),
+                            path: t.path.clone(),
+                        })
                     }
-                    (Some("pct"), Some("destroy"), _) if word(2).is_some() && word(2) == vmid.as_deref() => {
-                        Some(UndoAction::DestroyCt { vmid: self.b.vmid()? })
+                    (Some("pct"), Some("destroy"), _)
+                        if word(2).is_some() && word(2) == vmid.as_deref() =>
+                    {
+                        Some(UndoAction::DestroyCt {
+                            vmid: self.b.vmid()?,
+                        })
                     }
                     _ => Some(UndoAction::Run { argv: words }),
                 }
             }
-            Undo::RemoveFileIfCreated(path) => created_file.then(|| UndoAction::RemoveFile { path: path.into() }),
-            Undo::RemoveConfig => Some(UndoAction::RemoveConfig { node: self.plan.node.clone(), vmid: self.b.vmid()? }),
-            Undo::ReleaseVmid => Some(UndoAction::ReleaseVmid { vmid: self.b.vmid()? }),
+            Undo::RemoveFileIfCreated(path) => {
+                created_file.then(|| UndoAction::RemoveFile { path: path.into() })
+            }
+            Undo::RemoveConfig => Some(UndoAction::RemoveConfig {
+                node: self.plan.node.clone(),
+                vmid: self.b.vmid()?,
+            }),
+            Undo::ReleaseVmid => Some(UndoAction::ReleaseVmid {
+                vmid: self.b.vmid()?,
+            }),
             Undo::ForgetState => Some(UndoAction::ForgetState),
         })
     }
@@ -139,7 +180,9 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 let cmd = nextid_command();
                 let out = self.host.run(&cmd)?.check(&cmd)?;
                 let vmid = parse_nextid(&out.stdout).ok_or_else(|| {
-                    StepError::Alloc(Box::new(AllocError::NextIdOutput { stdout: out.stdout_lossy() }))
+                    StepError::Alloc(Box::new(AllocError::NextIdOutput {
+                        stdout: out.stdout_lossy(),
+                    }))
                 })?;
                 self.b.vmid = Some(vmid);
                 self.journal.vmid_chosen(vmid, &self.plan.node)?;
@@ -168,17 +211,29 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
             Action::WriteConfigLines { lines } => {
                 self.push_undo(step, label, false)?;
                 let vmid = self.b.vmid()?;
-                pve::append_lines(self.host, self.cx.paths, &self.plan.node, vmid, lines, self.cx.dry_run)?;
+                pve::append_lines(
+                    self.host,
+                    self.cx.paths,
+                    &self.plan.node,
+                    vmid,
+                    lines,
+                    self.cx.dry_run,
+                )?;
                 Ok(())
             }
-            Action::WriteFile { path, mode, content } => {
+            Action::WriteFile {
+                path,
+                mode,
+                content,
+            } => {
                 let p = absolute(path)?;
                 let created = read_text(self.host, &p)?.is_none();
                 self.push_undo(step, label, created)?;
                 if let Some(dir) = p.parent() {
                     ensure_dir(self.host, dir)?;
                 }
-                self.host.write_file(&p, content.as_bytes(), FileMode::Exact(mode.0))?;
+                self.host
+                    .write_file(&p, content.as_bytes(), FileMode::Exact(mode.0))?;
                 Ok(())
             }
             Action::RemoveTemplate => {
@@ -189,7 +244,10 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
             }
             Action::RecordState { node } => {
                 if node != &self.plan.node {
-                    return Err(plan_err(format!("record-state names node {node:?}, the plan node {:?}", self.plan.node)));
+                    return Err(plan_err(format!(
+                        "record-state names node {node:?}, the plan node {:?}",
+                        self.plan.node
+                    )));
                 }
                 let vmid = self.b.vmid()?;
                 self.push_undo(step, label, false)?;
@@ -200,23 +258,41 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
     }
 
     fn pack(&mut self, step: &Step, label: &str) -> Result<(), StepError> {
-        let Action::PackRootfs { rootfs, storage, name_prefix } = &step.action else {
+        let Action::PackRootfs {
+            rootfs,
+            storage,
+            name_prefix,
+        } = &step.action
+        else {
             return Err(plan_err("internal: not a pack-rootfs step"));
         };
-        let storage_ok = storage.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) && plain(storage);
+        let storage_ok = storage
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+            && plain(storage);
         if !storage_ok || !plain(name_prefix) {
-            return Err(plan_err(format!("storage {storage:?} or template prefix {name_prefix:?} is not a plain name")));
+            return Err(plan_err(format!(
+                "storage {storage:?} or template prefix {name_prefix:?} is not a plain name"
+            )));
         }
         let name = format!("{name_prefix}{}.tar.zst", self.cx.template_unique);
         let volid = format!("{storage}:vztmpl/{name}");
-        let cmd = crate::host::Command::new("pvesm").args(["path", &volid]).read_only();
+        let cmd = crate::host::Command::new("pvesm")
+            .args(["path", &volid])
+            .read_only();
         let out = self.host.run(&cmd)?.check(&cmd)?;
         let printed = out.stdout_lossy().trim().to_owned();
         let path = PathBuf::from(&printed);
         if !path.is_absolute() || path.file_name() != Some(name.as_ref()) {
-            return Err(plan_err(format!("`pvesm path {volid}` printed {printed:?}, not a path to {name}")));
+            return Err(plan_err(format!(
+                "`pvesm path {volid}` printed {printed:?}, not a path to {name}"
+            )));
         }
-        self.b.template = Some(Template { volid, path: path.clone() });
+        self.b.template = Some(Template {
+            volid,
+            path: path.clone(),
+        });
         self.push_undo(step, label, false)?;
         let dir = self.b.rootfs(rootfs)?;
         if let Some(parent) = path.parent() {
@@ -233,10 +309,18 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
             Action::PctCreate { argv } => {
                 let is_create = matches!(argv.as_slice(), [Arg::Lit(p), Arg::Lit(c), ..] if p == "pct" && c == "create");
                 if !is_create {
-                    return Err(CreateFailure::Other(plan_err("a pct-create step must run `pct create`")));
+                    return Err(CreateFailure::Other(plan_err(
+                        "a pct-create step must run `pct create`",
+                    )));
                 }
-                let cmd = self.b.command(argv).map_err(|e| CreateFailure::Other(e.into()))?;
-                let out = self.host.run(&cmd).map_err(|e| CreateFailure::Other(e.into()))?;
+                let cmd = self
+                    .b
+                    .command(argv)
+                    .map_err(|e| CreateFailure::Other(e.into()))?;
+                let out = self
+                    .host
+                    .run(&cmd)
+                    .map_err(|e| CreateFailure::Other(e.into()))?;
                 if out.success() {
                     Ok(())
                 } else {
@@ -250,26 +334,42 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                     Err(CreateConfigError::Other(e)) => Err(CreateFailure::Other(e.into())),
                 }
             }
-            _ => Err(CreateFailure::Other(plan_err("internal: not a create step"))),
+            _ => Err(CreateFailure::Other(plan_err(
+                "internal: not a create step",
+            ))),
         }
     }
 
     /// `allocate-vmid` fused with the step after it that creates the container: a new id each
     /// time that step finds the id taken, at most `attempts` times.
-    fn allocate_and_create(&mut self, i: usize, alloc: &Step, create: &Step, attempts: u32) -> Result<(), Failed> {
+    fn allocate_and_create(
+        &mut self,
+        i: usize,
+        alloc: &Step,
+        create: &Step,
+        attempts: u32,
+    ) -> Result<(), Failed> {
         let alloc_label = step_label(i, &alloc.action);
         let create_label = step_label(i + 1, &create.action);
-        let _guard = self.journal.allocation_lock().map_err(|e| (alloc_label.clone(), StepError::from(e)))?;
+        let _guard = self
+            .journal
+            .allocation_lock()
+            .map_err(|e| (alloc_label.clone(), StepError::from(e)))?;
         let host = self.host;
         let node = self.plan.node.clone();
-        let policy = AllocPolicy { max_attempts: attempts.max(1) };
+        let policy = AllocPolicy {
+            max_attempts: attempts.max(1),
+        };
         let result = allocate_vmid(host, policy, |vmid| {
             let other = |e: StepError| CreateFailure::Other(e);
             self.b.vmid = Some(vmid);
-            self.journal.vmid_chosen(vmid, &node).map_err(|e| other(e.into()))?;
+            self.journal
+                .vmid_chosen(vmid, &node)
+                .map_err(|e| other(e.into()))?;
             let mark = self.undos.len();
             self.push_undo(alloc, &alloc_label, false).map_err(other)?;
-            self.push_undo(create, &create_label, false).map_err(other)?;
+            self.push_undo(create, &create_label, false)
+                .map_err(other)?;
             let result = self.create(create, vmid);
             if result.is_err() {
                 // A failed create leaves nothing (Proxmox removes its own half-made config), and
@@ -285,7 +385,9 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 Ok(())
             }
             Err(AllocError::Other(e)) => Err((create_label, e)),
-            Err(e @ AllocError::CreateFailed { .. }) => Err((create_label, StepError::Alloc(Box::new(e)))),
+            Err(e @ AllocError::CreateFailed { .. }) => {
+                Err((create_label, StepError::Alloc(Box::new(e))))
+            }
             Err(e) => Err((alloc_label, StepError::Alloc(Box::new(e)))),
         }
     }
@@ -294,9 +396,12 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
 /// A path the plan writes: absolute, without `..`.
 fn absolute(path: &str) -> Result<PathBuf, StepError> {
     let p = Path::new(path);
-    if p.is_absolute() && !p.components().any(|c| c == Component::ParentDir) && !path.contains('\0') {
+    if p.is_absolute() && !p.components().any(|c| c == Component::ParentDir) && !path.contains('\0')
+    {
         Ok(p.to_owned())
     } else {
-        Err(plan_err(format!("write-file path {path:?} must be absolute and without `..`")))
+        Err(plan_err(format!(
+            "write-file path {path:?} must be absolute and without `..`"
+        )))
     }
 }

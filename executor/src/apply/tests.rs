@@ -32,7 +32,11 @@ fn node() -> RecordingHost {
     host
 }
 
-fn check_apply(host: &RecordingHost, plan: &Plan, journal: &mut MemoryJournal) -> Result<Applied, ApplyError> {
+fn check_apply(
+    host: &RecordingHost,
+    plan: &Plan,
+    journal: &mut MemoryJournal,
+) -> Result<Applied, ApplyError> {
     let paths = PvePaths::under("/sim");
     let cx = ApplyConfig {
         host,
@@ -66,7 +70,11 @@ fn applies_every_step_in_order() {
         "run: pvesh get /cluster/nextid --output-format json".to_owned(),
     ];
     assert_eq!(calls[..4], expect_prefix, "{calls:#?}");
-    assert!(calls[4].starts_with("run: pct create 100 local:vztmpl/proxmox-lxcri-u1.tar.zst --"), "{}", calls[4]);
+    assert!(
+        calls[4].starts_with("run: pct create 100 local:vztmpl/proxmox-lxcri-u1.tar.zst --"),
+        "{}",
+        calls[4]
+    );
     assert_eq!(
         calls[5..],
         [
@@ -79,14 +87,30 @@ fn applies_every_step_in_order() {
         "{calls:#?}"
     );
     let conf = String::from_utf8(host.file(Path::new(CONF)).unwrap()).unwrap();
-    assert!(conf.starts_with("arch: amd64\nhostname: web\nlxc.environment.runtime: A=1\nlxc.init.cwd: /srv\n"), "{conf}");
-    assert_eq!(j.recorded, Some((Vmid::new(100).unwrap(), "pve".to_owned())));
+    assert!(
+        conf.starts_with(
+            "arch: amd64\nhostname: web\nlxc.environment.runtime: A=1\nlxc.init.cwd: /srv\n"
+        ),
+        "{conf}"
+    );
+    assert_eq!(
+        j.recorded,
+        Some((Vmid::new(100).unwrap(), "pve".to_owned()))
+    );
     assert_eq!(j.chosen, vec![Vmid::new(100).unwrap()]);
     let kinds: Vec<&UndoAction> = j.undos.iter().map(|u| &u.action).collect();
-    assert!(matches!(
-        kinds.as_slice(),
-        [UndoAction::RemoveTemplate { .. }, UndoAction::ReleaseVmid { .. }, UndoAction::DestroyCt { .. }, UndoAction::ForgetState]
-    ), "{kinds:?}");
+    assert!(
+        matches!(
+            kinds.as_slice(),
+            [
+                UndoAction::RemoveTemplate { .. },
+                UndoAction::ReleaseVmid { .. },
+                UndoAction::DestroyCt { .. },
+                UndoAction::ForgetState
+            ]
+        ),
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -95,22 +119,45 @@ fn a_taken_id_is_retried_with_a_new_one_and_never_destroyed() {
     host.respond_to("mkdir", &[], Output::ok(""));
     host.respond_to("pvesm", &["path"], Output::ok(format!("{TPL}\n")));
     host.push_output(Output::ok("100\n"));
-    host.respond_to("pct", &["create", "100"], Output::failed(255, "unable to create CT 100 - CT 100 already exists on node 'pve2'\n"));
+    host.respond_to(
+        "pct",
+        &["create", "100"],
+        Output::failed(
+            255,
+            "unable to create CT 100 - CT 100 already exists on node 'pve2'\n",
+        ),
+    );
     host.push_output(Output::ok("\"101\"\n"));
     host.with_file("/sim/etc/pve/nodes/pve/lxc/101.conf", "arch: amd64\n");
     let mut j = MemoryJournal::default();
     let applied = check_apply(&host, &plan(APP), &mut j).unwrap();
     assert_eq!(applied.vmid, Some(Vmid::new(101).unwrap()));
-    assert_eq!(j.chosen, vec![Vmid::new(100).unwrap(), Vmid::new(101).unwrap()]);
-    let destroyed = host.commands().iter().any(|c| c.args_start_with(&["destroy"]));
+    assert_eq!(
+        j.chosen,
+        vec![Vmid::new(100).unwrap(), Vmid::new(101).unwrap()]
+    );
+    let destroyed = host
+        .commands()
+        .iter()
+        .any(|c| c.args_start_with(&["destroy"]));
     assert!(!destroyed);
-    assert!(!j.undos.iter().any(|u| u.action == UndoAction::DestroyCt { vmid: Vmid::new(100).unwrap() }));
+    assert!(!j.undos.iter().any(|u| u.action
+        == UndoAction::DestroyCt {
+            vmid: Vmid::new(100).unwrap()
+        }));
 }
 
 #[test]
 fn a_failed_step_is_named_with_stderr_and_undone() {
     let host = node();
-    host.respond_to("pct", &["create"], Output::failed(255, "unable to create CT 100 - storage 'local-lvm' does not exist\n"));
+    host.respond_to(
+        "pct",
+        &["create"],
+        Output::failed(
+            255,
+            "unable to create CT 100 - storage 'local-lvm' does not exist\n",
+        ),
+    );
     let mut j = MemoryJournal::default();
     let err = check_apply(&host, &plan(APP), &mut j).unwrap_err();
     assert_eq!(
@@ -119,20 +166,36 @@ fn a_failed_step_is_named_with_stderr_and_undone() {
     );
     assert!(err.rolled_back());
     // Proxmox cleans up its own failed create: only the template is ours to remove.
-    assert_eq!(shown(&host).last().map(String::as_str), Some(format!("remove: {TPL}").as_str()));
+    assert_eq!(
+        shown(&host).last().map(String::as_str),
+        Some(format!("remove: {TPL}").as_str())
+    );
     assert!(j.undos.is_empty());
 }
 
 #[test]
 fn a_late_failure_destroys_the_container_and_removes_the_template() {
     let host = node();
-    host.fail_first(|c| matches!(c, HostCall::WriteFile { .. }), "read-only file system");
+    host.fail_first(
+        |c| matches!(c, HostCall::WriteFile { .. }),
+        "read-only file system",
+    );
     let mut j = MemoryJournal::default();
     let err = check_apply(&host, &plan(APP), &mut j).unwrap_err();
-    assert!(err.to_string().starts_with("step 4 (write-config-lines) failed: injected failure"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("step 4 (write-config-lines) failed: injected failure"),
+        "{err}"
+    );
     assert!(err.rolled_back());
     let calls = shown(&host);
-    assert_eq!(calls[calls.len() - 2..], ["run: pct destroy 100 --purge".to_owned(), format!("remove: {TPL}")]);
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            "run: pct destroy 100 --purge".to_owned(),
+            format!("remove: {TPL}")
+        ]
+    );
     assert!(j.undos.is_empty());
 }
 
@@ -140,11 +203,19 @@ fn a_late_failure_destroys_the_container_and_removes_the_template() {
 /// no later call removed it.
 fn leftovers(host: &RecordingHost, failed: usize) -> Vec<String> {
     let mut left = Vec::new();
-    for (i, call) in host.calls().iter().enumerate().filter(|(i, _)| *i != failed) {
+    for (i, call) in host
+        .calls()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != failed)
+    {
         let later = || host.calls().into_iter().skip(i + 1).collect::<Vec<_>>();
         match call {
             HostCall::PackRootfs { output, .. } => {
-                if !later().iter().any(|c| matches!(c, HostCall::RemoveFile { path } if path == output)) {
+                if !later()
+                    .iter()
+                    .any(|c| matches!(c, HostCall::RemoveFile { path } if path == output))
+                {
                     left.push(format!("template {}", output.display()));
                 }
             }
@@ -177,8 +248,17 @@ fn failing_any_host_call_leaves_nothing_behind() {
         let mut j = MemoryJournal::default();
         let err = check_apply(&host, &plan(APP), &mut j).unwrap_err();
         assert!(err.rolled_back(), "call #{n}: {err}");
-        assert!(err.to_string().contains(&format!("injected failure at call #{n}")), "call #{n}: {err}");
-        assert_eq!(leftovers(&host, n), Vec::<String>::new(), "call #{n}: {:#?}", host.calls());
+        assert!(
+            err.to_string()
+                .contains(&format!("injected failure at call #{n}")),
+            "call #{n}: {err}"
+        );
+        assert_eq!(
+            leftovers(&host, n),
+            Vec::<String>::new(),
+            "call #{n}: {:#?}",
+            host.calls()
+        );
         assert!(j.undos.is_empty(), "call #{n}: {:?}", j.undos);
         assert_eq!(j.recorded, None, "call #{n}");
     }
@@ -188,15 +268,32 @@ fn failing_any_host_call_leaves_nothing_behind() {
 fn failed_undos_stay_in_the_journal_and_are_reported() {
     let host = node();
     host.fail_first(|c| matches!(c, HostCall::RemoveFile { .. }), "busy");
-    host.respond_to("pct", &["destroy"], Output::failed(255, "CT 100 is locked (backup)\n"));
+    host.respond_to(
+        "pct",
+        &["destroy"],
+        Output::failed(255, "CT 100 is locked (backup)\n"),
+    );
     let mut j = MemoryJournal::default();
     let err = check_apply(&host, &plan(APP), &mut j).unwrap_err();
-    assert!(err.to_string().starts_with("step 5 (remove-template) failed: injected failure"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("step 5 (remove-template) failed: injected failure"),
+        "{err}"
+    );
     let rb = err.rollback.as_deref().unwrap();
-    assert!(rb.to_string().starts_with("undo of step 3 (pct-create) (pct destroy 100 --purge) failed:"), "{rb}");
+    assert!(
+        rb.to_string()
+            .starts_with("undo of step 3 (pct-create) (pct destroy 100 --purge) failed:"),
+        "{rb}"
+    );
     assert!(rb.to_string().contains("CT 100 is locked (backup)"), "{rb}");
     assert_eq!(j.undos.len(), 1);
-    assert_eq!(j.undos[0].action, UndoAction::DestroyCt { vmid: Vmid::new(100).unwrap() });
+    assert_eq!(
+        j.undos[0].action,
+        UndoAction::DestroyCt {
+            vmid: Vmid::new(100).unwrap()
+        }
+    );
 }
 
 #[test]
@@ -205,7 +302,10 @@ fn refuses_foreign_formats_programs_and_paths() {
     let mut p = plan(APP);
     p.format = 2;
     let err = check_apply(&host, &p, &mut MemoryJournal::default()).unwrap_err();
-    assert_eq!(err.to_string(), "the plan failed: plan format 2 is not supported; this executor applies format 1");
+    assert_eq!(
+        err.to_string(),
+        "the plan failed: plan format 2 is not supported; this executor applies format 1"
+    );
     assert!(host.calls().is_empty());
 
     let mut p = plan(APP);
@@ -213,15 +313,27 @@ fn refuses_foreign_formats_programs_and_paths() {
         argv[0] = translator::emit::plan::Arg::lit("sh");
     }
     let err = check_apply(&host, &p, &mut MemoryJournal::default()).unwrap_err();
-    assert!(err.to_string().starts_with("step 3 (pct-create) failed: invalid plan: a pct-create step must run `pct create`"), "{err}");
+    assert!(
+        err.to_string().starts_with(
+            "step 3 (pct-create) failed: invalid plan: a pct-create step must run `pct create`"
+        ),
+        "{err}"
+    );
     assert!(err.rolled_back());
 
     let mut p = plan(APP);
     if let Some(step) = p.steps.get_mut(0) {
-        step.undo = translator::emit::plan::Undo::Run(vec![translator::emit::plan::Arg::lit("sh"), translator::emit::plan::Arg::lit("-c")]);
+        step.undo = translator::emit::plan::Undo::Run(vec![
+            translator::emit::plan::Arg::lit("sh"),
+            translator::emit::plan::Arg::lit("-c"),
+        ]);
     }
     let err = check_apply(&host, &p, &mut MemoryJournal::default()).unwrap_err();
-    assert!(err.to_string().starts_with("step 1 (pack-rootfs) failed: the plan may run only pct, pvesm and pvesh"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("step 1 (pack-rootfs) failed: the plan may run only pct, pvesm and pvesh"),
+        "{err}"
+    );
     assert!(!host.commands().iter().any(|c| c.program == "sh"));
 }
 
@@ -237,14 +349,25 @@ fn host_path_rootfs_creates_the_config_itself() {
     let host = RecordingHost::new();
     host.respond_to("mkdir", &[], Output::ok(""));
     host.push_output(Output::ok("100\n"));
-    host.respond_to("pvesh", &["get", "/cluster/nextid", "--vmid", "100"], Output::failed(255, "vmid: VM 100 already exists\n"));
+    host.respond_to(
+        "pvesh",
+        &["get", "/cluster/nextid", "--vmid", "100"],
+        Output::failed(255, "vmid: VM 100 already exists\n"),
+    );
     host.push_output(Output::ok("101\n"));
     let mut j = MemoryJournal::default();
     let applied = check_apply(&host, &p, &mut j).unwrap();
     assert_eq!(applied.vmid, Some(Vmid::new(101).unwrap()));
-    let conf = host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/101.conf")).unwrap();
-    assert!(String::from_utf8(conf).unwrap().contains("rootfs: /b/web/rootfs"));
-    assert_eq!(host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/100.conf")), None);
+    let conf = host
+        .file(Path::new("/sim/etc/pve/nodes/pve/lxc/101.conf"))
+        .unwrap();
+    assert!(String::from_utf8(conf)
+        .unwrap()
+        .contains("rootfs: /b/web/rootfs"));
+    assert_eq!(
+        host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/100.conf")),
+        None
+    );
 }
 
 #[test]
@@ -265,10 +388,17 @@ fn dry_run_prints_and_changes_nothing() {
     let mut j = MemoryJournal::default();
     apply(&plan(APP), &cx, &mut j).unwrap();
     let printed = String::from_utf8(host.into_output()).unwrap();
-    assert!(printed.contains("run: pvesh get /cluster/nextid --output-format json  [executed: read-only]\n"), "{printed}");
-    assert!(printed.contains("\nrun: pct create 100 local:vztmpl/proxmox-lxcri-u1.tar.zst"), "{printed}");
+    assert!(
+        printed.contains(
+            "run: pvesh get /cluster/nextid --output-format json  [executed: read-only]\n"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("\nrun: pct create 100 local:vztmpl/proxmox-lxcri-u1.tar.zst"),
+        "{printed}"
+    );
     assert!(printed.contains(&format!("write: {CONF} (")), "{printed}");
     assert!(printed.contains("  | lxc.init.cwd: /srv\n"), "{printed}");
     assert!(printed.contains(&format!("remove: {TPL}\n")), "{printed}");
-
 }

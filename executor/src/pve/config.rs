@@ -52,17 +52,23 @@ fn check_node(node: &str) -> Result<(), ConfigError> {
     if super::paths::valid_node(node) {
         Ok(())
     } else {
-        Err(ConfigError::BadNode { node: node.to_owned() })
+        Err(ConfigError::BadNode {
+            node: node.to_owned(),
+        })
     }
 }
 
 /// Checks a line before it goes anywhere near the file.
 pub fn check_line(line: &ConfigLine) -> Result<(), ConfigError> {
     if !allow_list::is_allowed(&line.key) {
-        return Err(ConfigError::KeyNotAllowed { key: line.key.clone() });
+        return Err(ConfigError::KeyNotAllowed {
+            key: line.key.clone(),
+        });
     }
     if line.value.contains(['\n', '\r', '\0']) {
-        return Err(ConfigError::BadValue { key: line.key.clone() });
+        return Err(ConfigError::BadValue {
+            key: line.key.clone(),
+        });
     }
     Ok(())
 }
@@ -128,7 +134,10 @@ pub fn append_lines(
 }
 
 /// Reads a file; `None` if it does not exist.
-pub(crate) fn read_text(host: &dyn Host, path: &std::path::Path) -> Result<Option<String>, HostError> {
+pub(crate) fn read_text(
+    host: &dyn Host,
+    path: &std::path::Path,
+) -> Result<Option<String>, HostError> {
     match host.read_file(path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(HostError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -186,7 +195,12 @@ pub fn create_config(
 }
 
 /// Removes the config of `vmid` under the config lock (the undo of [`create_config`]).
-pub fn remove_config(host: &dyn Host, paths: &PvePaths, node: &str, vmid: Vmid) -> Result<(), ConfigError> {
+pub fn remove_config(
+    host: &dyn Host,
+    paths: &PvePaths,
+    node: &str,
+    vmid: Vmid,
+) -> Result<(), ConfigError> {
     check_node(node)?;
     let _lock = lock_config(host, paths, vmid)?;
     host.remove_file(&paths.config(node, vmid))?;
@@ -200,7 +214,10 @@ mod tests {
     use std::path::Path;
 
     fn line(k: &str, v: &str) -> ConfigLine {
-        ConfigLine { key: k.into(), value: v.into() }
+        ConfigLine {
+            key: k.into(),
+            value: v.into(),
+        }
     }
 
     fn vmid(n: u64) -> Vmid {
@@ -209,7 +226,10 @@ mod tests {
 
     #[test]
     fn lines_go_to_the_end_of_the_main_section() {
-        let lines = [line("lxc.init.cwd", "/srv"), line("lxc.environment.runtime", "A=b c")];
+        let lines = [
+            line("lxc.init.cwd", "/srv"),
+            line("lxc.environment.runtime", "A=b c"),
+        ];
         assert_eq!(
             insert_lines("arch: amd64\nmemory: 512\n", &lines),
             "arch: amd64\nmemory: 512\nlxc.init.cwd: /srv\nlxc.environment.runtime: A=b c\n"
@@ -218,7 +238,10 @@ mod tests {
             insert_lines("memory: 512\n\n[pve:pending]\nmemory: 256\n", &lines[..1]),
             "memory: 512\nlxc.init.cwd: /srv\n\n[pve:pending]\nmemory: 256\n"
         );
-        assert_eq!(insert_lines("memory: 512", &lines[..1]), "memory: 512\nlxc.init.cwd: /srv\n");
+        assert_eq!(
+            insert_lines("memory: 512", &lines[..1]),
+            "memory: 512\nlxc.init.cwd: /srv\n"
+        );
         assert_eq!(insert_lines("", &lines[..1]), "lxc.init.cwd: /srv\n");
     }
 
@@ -226,10 +249,22 @@ mod tests {
     fn refuses_keys_proxmox_drops_and_broken_values() {
         assert!(check_line(&line("lxc.init.cmd", "/bin/sh")).is_ok());
         assert!(check_line(&line("lxc.cgroup2.memory.max", "1G")).is_ok());
-        assert!(matches!(check_line(&line("lxc.rootfs.path", "/x")), Err(ConfigError::KeyNotAllowed { .. })));
-        assert!(matches!(check_line(&line("memory", "5")), Err(ConfigError::KeyNotAllowed { .. })));
-        assert!(matches!(check_line(&line("lxc.sysctl.net.ipv4.ip_forward", "1")), Err(ConfigError::KeyNotAllowed { .. })));
-        assert!(matches!(check_line(&line("lxc.init.cmd", "a\nmemory: 1")), Err(ConfigError::BadValue { .. })));
+        assert!(matches!(
+            check_line(&line("lxc.rootfs.path", "/x")),
+            Err(ConfigError::KeyNotAllowed { .. })
+        ));
+        assert!(matches!(
+            check_line(&line("memory", "5")),
+            Err(ConfigError::KeyNotAllowed { .. })
+        ));
+        assert!(matches!(
+            check_line(&line("lxc.sysctl.net.ipv4.ip_forward", "1")),
+            Err(ConfigError::KeyNotAllowed { .. })
+        ));
+        assert!(matches!(
+            check_line(&line("lxc.init.cmd", "a\nmemory: 1")),
+            Err(ConfigError::BadValue { .. })
+        ));
     }
 
     #[test]
@@ -238,25 +273,62 @@ mod tests {
         let paths = PvePaths::under("/sim");
         let conf = Path::new("/sim/etc/pve/nodes/pve/lxc/100.conf");
         host.with_file(conf, "memory: 512\n");
-        append_lines(&host, &paths, "pve", vmid(100), &[line("lxc.init.cwd", "/srv")], false).unwrap();
-        assert_eq!(host.file(conf).unwrap(), b"memory: 512\nlxc.init.cwd: /srv\n");
+        append_lines(
+            &host,
+            &paths,
+            "pve",
+            vmid(100),
+            &[line("lxc.init.cwd", "/srv")],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            host.file(conf).unwrap(),
+            b"memory: 512\nlxc.init.cwd: /srv\n"
+        );
         let calls = host.calls();
         assert!(matches!(&calls[0], HostCall::Run(c) if c.program == "mkdir"));
         assert_eq!(
             calls[1],
-            HostCall::Lock { path: "/sim/run/lock/lxc/pve-config-100.lock".into(), wait: Wait::Timeout(PVE_LOCK_TIMEOUT) }
+            HostCall::Lock {
+                path: "/sim/run/lock/lxc/pve-config-100.lock".into(),
+                wait: Wait::Timeout(PVE_LOCK_TIMEOUT)
+            }
         );
-        assert_eq!(calls[2], HostCall::ReadFile { path: conf.to_owned() });
-        assert!(matches!(&calls[3], HostCall::WriteFile { path, mode: FileMode::PreserveOr(0o640), .. } if path == conf));
+        assert_eq!(
+            calls[2],
+            HostCall::ReadFile {
+                path: conf.to_owned()
+            }
+        );
+        assert!(
+            matches!(&calls[3], HostCall::WriteFile { path, mode: FileMode::PreserveOr(0o640), .. } if path == conf)
+        );
     }
 
     #[test]
     fn append_to_a_missing_config_fails_unless_dry_run() {
         let host = RecordingHost::new();
         let paths = PvePaths::under("/sim");
-        let err = append_lines(&host, &paths, "pve", vmid(100), &[line("lxc.init.cwd", "/")], false).unwrap_err();
+        let err = append_lines(
+            &host,
+            &paths,
+            "pve",
+            vmid(100),
+            &[line("lxc.init.cwd", "/")],
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(err, ConfigError::Missing { .. }), "{err}");
-        append_lines(&host, &paths, "pve", vmid(100), &[line("lxc.init.cwd", "/")], true).unwrap();
+        append_lines(
+            &host,
+            &paths,
+            "pve",
+            vmid(100),
+            &[line("lxc.init.cwd", "/")],
+            true,
+        )
+        .unwrap();
         let err = append_lines(&host, &paths, "../x", vmid(100), &[], false).unwrap_err();
         assert!(matches!(err, ConfigError::BadNode { .. }), "{err}");
     }
@@ -265,13 +337,30 @@ mod tests {
     fn create_config_checks_the_id_and_never_replaces() {
         let host = RecordingHost::new();
         let paths = PvePaths::under("/sim");
-        host.respond_to("pvesh", &["get", "/cluster/nextid", "--vmid", "101"], Output::failed(255, "vmid: VM 101 already exists\n"));
-        assert!(matches!(create_config(&host, &paths, "pve", vmid(101), "x"), Err(CreateConfigError::Taken(_))));
+        host.respond_to(
+            "pvesh",
+            &["get", "/cluster/nextid", "--vmid", "101"],
+            Output::failed(255, "vmid: VM 101 already exists\n"),
+        );
+        assert!(matches!(
+            create_config(&host, &paths, "pve", vmid(101), "x"),
+            Err(CreateConfigError::Taken(_))
+        ));
         create_config(&host, &paths, "pve", vmid(102), "rootfs: /b\n").unwrap();
-        assert_eq!(host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/102.conf")).unwrap(), b"rootfs: /b\n");
+        assert_eq!(
+            host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/102.conf"))
+                .unwrap(),
+            b"rootfs: /b\n"
+        );
         let again = create_config(&host, &paths, "pve", vmid(102), "y");
-        assert!(matches!(again, Err(CreateConfigError::Other(ConfigError::Exists { .. }))));
+        assert!(matches!(
+            again,
+            Err(CreateConfigError::Other(ConfigError::Exists { .. }))
+        ));
         remove_config(&host, &paths, "pve", vmid(102)).unwrap();
-        assert_eq!(host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/102.conf")), None);
+        assert_eq!(
+            host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/102.conf")),
+            None
+        );
     }
 }

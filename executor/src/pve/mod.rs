@@ -114,7 +114,10 @@ mod tests {
     #[test]
     fn missing_containers() {
         let host = RecordingHost::new();
-        let gone = Output::failed(255, "Configuration file 'nodes/pve/lxc/100.conf' does not exist\n");
+        let gone = Output::failed(
+            255,
+            "Configuration file 'nodes/pve/lxc/100.conf' does not exist\n",
+        );
         host.respond_to("pct", &[], gone);
         assert_eq!(status(&host, vmid(100)).unwrap(), None);
         destroy(&host, vmid(100)).unwrap();
@@ -125,7 +128,11 @@ mod tests {
     #[test]
     fn failures_carry_stderr() {
         let host = RecordingHost::new();
-        host.respond_to("pct", &["destroy"], Output::failed(255, "unable to destroy CT 100 - container is running\n"));
+        host.respond_to(
+            "pct",
+            &["destroy"],
+            Output::failed(255, "unable to destroy CT 100 - container is running\n"),
+        );
         let err = destroy(&host, vmid(100)).unwrap_err();
         assert_eq!(
             err.to_string(),

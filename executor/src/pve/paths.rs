@@ -21,7 +21,9 @@ pub struct PvePaths {
 
 impl Default for PvePaths {
     fn default() -> Self {
-        Self { root: PathBuf::from("/") }
+        Self {
+            root: PathBuf::from("/"),
+        }
     }
 }
 
@@ -60,7 +62,10 @@ impl PvePaths {
     /// `/etc/pve/nodes/<node>/lxc/<vmid>.conf`: the file `/etc/pve/lxc/<vmid>.conf` links to on
     /// that node. Named through the node so that a wrong node fails instead of writing elsewhere.
     pub fn config(&self, node: &str, vmid: Vmid) -> PathBuf {
-        self.nodes_dir().join(node).join("lxc").join(format!("{vmid}.conf"))
+        self.nodes_dir()
+            .join(node)
+            .join("lxc")
+            .join(format!("{vmid}.conf"))
     }
 
     /// `/run/lock/lxc`.
@@ -95,16 +100,28 @@ mod tests {
     #[test]
     fn node_paths_are_proxmox_paths() {
         let p = PvePaths::node();
-        assert_eq!(p.config("pve", vmid(105)), Path::new("/etc/pve/nodes/pve/lxc/105.conf"));
-        assert_eq!(p.config_lock(vmid(105)), Path::new("/run/lock/lxc/pve-config-105.lock"));
+        assert_eq!(
+            p.config("pve", vmid(105)),
+            Path::new("/etc/pve/nodes/pve/lxc/105.conf")
+        );
+        assert_eq!(
+            p.config_lock(vmid(105)),
+            Path::new("/run/lock/lxc/pve-config-105.lock")
+        );
         assert_eq!(p.nodes_dir(), Path::new("/etc/pve/nodes"));
     }
 
     #[test]
     fn relocated_paths_stay_under_the_root() {
         let p = PvePaths::from_env_value(Some("/tmp/sim".into()));
-        assert_eq!(p.config("n1", vmid(100)), Path::new("/tmp/sim/etc/pve/nodes/n1/lxc/100.conf"));
-        assert_eq!(p.config_lock(vmid(100)), Path::new("/tmp/sim/run/lock/lxc/pve-config-100.lock"));
+        assert_eq!(
+            p.config("n1", vmid(100)),
+            Path::new("/tmp/sim/etc/pve/nodes/n1/lxc/100.conf")
+        );
+        assert_eq!(
+            p.config_lock(vmid(100)),
+            Path::new("/tmp/sim/run/lock/lxc/pve-config-100.lock")
+        );
         assert_eq!(PvePaths::from_env_value(Some("".into())), PvePaths::node());
         assert_eq!(PvePaths::from_env_value(None), PvePaths::node());
     }

@@ -47,7 +47,11 @@ pub fn parse_status(stdout: &str) -> Result<CtStatus, StatusError> {
     } else {
         None
     };
-    Ok(CtStatus { running, pid, fields })
+    Ok(CtStatus {
+        running,
+        pid,
+        fields,
+    })
 }
 
 /// True when a `pct` failure says the container has no config (it does not exist).
@@ -61,7 +65,10 @@ mod tests {
 
     #[test]
     fn running_with_pid() {
-        let s = parse_status("cpus: 2\nmem: 1024\nname: app\npid: 4242\nstatus: running\ntype: lxc\nvmid: 100\n").unwrap();
+        let s = parse_status(
+            "cpus: 2\nmem: 1024\nname: app\npid: 4242\nstatus: running\ntype: lxc\nvmid: 100\n",
+        )
+        .unwrap();
         assert!(s.running);
         assert_eq!(s.pid, Some(4242));
         assert_eq!(s.fields.get("name").map(String::as_str), Some("app"));
@@ -75,16 +82,33 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert_eq!(parse_status("vmid: 1\n"), Err(StatusError::NoStatus("vmid: 1\n".into())));
-        assert_eq!(parse_status("status: paused\n"), Err(StatusError::UnknownStatus("paused".into())));
-        assert_eq!(parse_status("status: running\n"), Err(StatusError::NoPid(None)));
-        assert_eq!(parse_status("status: running\npid: 0\n"), Err(StatusError::NoPid(Some("0".into()))));
-        assert_eq!(parse_status("status: running\npid: x\n"), Err(StatusError::NoPid(Some("x".into()))));
+        assert_eq!(
+            parse_status("vmid: 1\n"),
+            Err(StatusError::NoStatus("vmid: 1\n".into()))
+        );
+        assert_eq!(
+            parse_status("status: paused\n"),
+            Err(StatusError::UnknownStatus("paused".into()))
+        );
+        assert_eq!(
+            parse_status("status: running\n"),
+            Err(StatusError::NoPid(None))
+        );
+        assert_eq!(
+            parse_status("status: running\npid: 0\n"),
+            Err(StatusError::NoPid(Some("0".into())))
+        );
+        assert_eq!(
+            parse_status("status: running\npid: x\n"),
+            Err(StatusError::NoPid(Some("x".into())))
+        );
     }
 
     #[test]
     fn missing_ct_message() {
-        assert!(is_missing_ct("Configuration file 'nodes/pve/lxc/100.conf' does not exist\n"));
+        assert!(is_missing_ct(
+            "Configuration file 'nodes/pve/lxc/100.conf' does not exist\n"
+        ));
         assert!(!is_missing_ct("storage 'x' does not exist"));
     }
 }

@@ -1,0 +1,232 @@
+//! The crun driver: the same OCI verbs on crun, under a crun root inside our state store.
+//!
+//! The program is named `crun`; the host resolves it ([`crate::host::RealHost::with_program`]),
+//! so a wrapper script can stand in (see docs/runtime.md: hosts with a hybrid cgroup layout
+//! need one). `create` runs with inherited stdio: the container's init keeps the runtime's
+//! stdout and stderr, which are the engine's pipes.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::host::{Command, Host, HostError};
+use crate::id::ContainerId;
+
+/// How to call crun.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crun {
+    /// crun's own `--root` (its state directory).
+    pub root: PathBuf,
+    pub systemd_cgroup: bool,
+}
+
+/// Options of `create` that only an OCI runtime with a process can honour.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateOptions {
+    pub pid_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+}
+
+/// What `crun state` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrunState {
+    /// crun's status: `created`, `running`, `stopped` or `paused`.
+    pub status: String,
+    pub pid: Option<i32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CrunError {
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error("`crun state` printed {0:?}, not a state")]
+    State(String),
+}
+
+/// crun's "no such container" message.
+fn is_missing(stderr: &str) -> bool {
+    stderr.contains("does not exist") || stderr.contains("No such file or directory")
+}
+
+impl Crun {
+    fn cmd(&self, verb: &str) -> Command {
+        let mut c = Command::new("crun");
+        if self.systemd_cgroup {
+            c = c.arg("--systemd-cgroup");
+        }
+        c.arg("--root").arg(&self.root).arg(verb)
+    }
+
+    /// `crun create --bundle B --config C [options] <id>`, with the caller's stdio.
+    pub fn create(
+        &self,
+        host: &dyn Host,
+        id: &ContainerId,
+        bundle: &Path,
+        config: &Path,
+        opts: &CreateOptions,
+    ) -> Result<(), CrunError> {
+        let mut c = self
+            .cmd("create")
+            .arg("--bundle")
+            .arg(bundle)
+            .arg("--config")
+            .arg(config);
+        if let Some(p) = &opts.pid_file {
+            c = c.arg("--pid-file").arg(p);
+        }
+        if let Some(s) = &opts.console_socket {
+            c = c.arg("--console-socket").arg(s);
+        }
+        if opts.no_pivot {
+            c = c.arg("--no-pivot");
+        }
+        if opts.no_new_keyring {
+            c = c.arg("--no-new-keyring");
+        }
+        let c = c.arg(id.as_str()).inherit_stdio();
+        host.run(&c)?.check(&c)?;
+        Ok(())
+    }
+
+    pub fn start(&self, host: &dyn Host, id: &ContainerId) -> Result<(), CrunError> {
+        let c = self.cmd("start").arg(id.as_str());
+        host.run(&c)?.check(&c)?;
+        Ok(())
+    }
+
+    /// `crun state <id>`; `None` when crun does not know the container.
+    pub fn state(&self, host: &dyn Host, id: &ContainerId) -> Result<Option<CrunState>, CrunError> {
+        let c = self.cmd("state").arg(id.as_str()).read_only();
+        let out = host.run(&c)?;
+        if !out.success() && is_missing(&out.stderr_lossy()) {
+            return Ok(None);
+        }
+        let out = out.check(&c)?;
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .map_err(|_| CrunError::State(out.stdout_lossy()))?;
+        let status = v
+            .get("status")
+            .and_then(Value::as_str)
+            .ok_or_else(|| CrunError::State(out.stdout_lossy()))?
+            .to_owned();
+        let pid = v
+            .get("pid")
+            .and_then(Value::as_i64)
+            .and_then(|p| i32::try_from(p).ok())
+            .filter(|p| *p > 0);
+        Ok(Some(CrunState { status, pid }))
+    }
+
+    pub fn kill(&self, host: &dyn Host, id: &ContainerId, signal: i32) -> Result<(), CrunError> {
+        let c = self.cmd("kill").arg(id.as_str()).arg(signal.to_string());
+        host.run(&c)?.check(&c)?;
+        Ok(())
+    }
+
+    /// `crun delete [--force] <id>`; a container crun does not know is already deleted.
+    pub fn delete(&self, host: &dyn Host, id: &ContainerId, force: bool) -> Result<(), CrunError> {
+        let mut c = self.cmd("delete");
+        if force {
+            c = c.arg("--force");
+        }
+        let c = c.arg(id.as_str());
+        let out = host.run(&c)?;
+        if !out.success() && is_missing(&out.stderr_lossy()) {
+            return Ok(());
+        }
+        out.check(&c)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{Output, RecordingHost, Stdio};
+
+    fn crun() -> Crun {
+        Crun {
+            root: "/run/plx/.crun".into(),
+            systemd_cgroup: false,
+        }
+    }
+
+    #[test]
+    fn create_passes_engine_options_and_keeps_stdio() {
+        let host = RecordingHost::new();
+        let id = ContainerId::new("c1").unwrap();
+        let opts = CreateOptions {
+            pid_file: Some("/p/pid".into()),
+            console_socket: None,
+            no_pivot: true,
+            no_new_keyring: false,
+        };
+        crun()
+            .create(
+                &host,
+                &id,
+                Path::new("/b"),
+                Path::new("/run/plx/c1/crun.json"),
+                &opts,
+            )
+            .unwrap();
+        let cmds = host.commands();
+        assert_eq!(
+            cmds[0].to_string(),
+            "crun --root /run/plx/.crun create --bundle /b --config /run/plx/c1/crun.json --pid-file /p/pid --no-pivot c1"
+        );
+        assert_eq!(cmds[0].stdio, Stdio::Inherit);
+    }
+
+    #[test]
+    fn state_kill_delete() {
+        let host = RecordingHost::new();
+        let id = ContainerId::new("c1").unwrap();
+        host.respond_to(
+            "crun",
+            &["--root", "/run/plx/.crun", "state"],
+            Output::ok(
+                r#"{"ociVersion":"1.0.0","id":"c1","pid":321,"status":"running","bundle":"/b"}"#,
+            ),
+        );
+        assert_eq!(
+            crun().state(&host, &id).unwrap(),
+            Some(CrunState {
+                status: "running".into(),
+                pid: Some(321)
+            })
+        );
+        crun().kill(&host, &id, 15).unwrap();
+        let c = Crun {
+            systemd_cgroup: true,
+            ..crun()
+        };
+        c.delete(&host, &id, true).unwrap();
+        let shown: Vec<String> = host.commands().iter().map(ToString::to_string).collect();
+        assert_eq!(shown[1], "crun --root /run/plx/.crun kill c1 15");
+        assert_eq!(
+            shown[2],
+            "crun --systemd-cgroup --root /run/plx/.crun delete --force c1"
+        );
+    }
+
+    #[test]
+    fn unknown_containers() {
+        let host = RecordingHost::new();
+        let id = ContainerId::new("c1").unwrap();
+        host.respond_to(
+            "crun",
+            &[],
+            Output::failed(
+                1,
+                "error opening file `/run/plx/.crun/c1/status`: No such file or directory\n",
+            ),
+        );
+        assert_eq!(crun().state(&host, &id).unwrap(), None);
+        crun().delete(&host, &id, false).unwrap();
+        assert!(crun().start(&host, &id).is_err());
+    }
+}

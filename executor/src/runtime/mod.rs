@@ -1,0 +1,160 @@
+//! The OCI runtime verbs (`create`, `start`, `state`, `kill`, `stop`, `delete`, `list`), one
+//! file each, on top of the state store and the `pct` or crun driver the container was created
+//! with. The backend of an existing container always comes from its record, never from
+//! `--runtime`.
+//!
+//! Lifecycle on Proxmox: `create` makes the container (`pct create`, nothing runs: `created`),
+//! `start` runs `pct start` (`running`, the init's host pid from `pct status --verbose`), the
+//! init exiting makes it `stopped`, `delete` destroys it.
+
+pub mod create;
+pub mod delete;
+pub mod journal;
+pub mod kill;
+pub mod list;
+pub mod log;
+pub mod recover;
+pub mod signal;
+pub mod spec;
+pub mod start;
+pub mod state;
+pub mod stop;
+
+use std::time::Duration;
+
+pub use create::{create, CreateBackend, CreateRequest};
+pub use delete::delete;
+pub use kill::kill;
+pub use list::{list, Listing};
+pub use signal::Signal;
+pub use start::start;
+pub use state::state;
+pub use stop::stop;
+
+use crate::apply::ApplyError;
+use crate::crun::{Crun, CrunError};
+use crate::host::{Host, HostError};
+use crate::id::ContainerId;
+use crate::lock::{LockError, Wait};
+use crate::pve::{PctError, PvePaths};
+use crate::state::{ContainerLock, Partial, StateStore, Status, StoreError};
+
+/// Everything a verb needs.
+pub struct Runtime<'a> {
+    pub host: &'a dyn Host,
+    pub store: StateStore,
+    pub paths: PvePaths,
+    pub crun: Crun,
+    /// How long a verb waits for another command working on the same container.
+    pub lock_wait: Duration,
+}
+
+/// `crun`'s state lives inside our store, under a name no container id can have.
+pub const CRUN_ROOT: &str = ".crun";
+
+impl<'a> Runtime<'a> {
+    /// A runtime on `store`, with crun's root inside it.
+    pub fn new(host: &'a dyn Host, store: StateStore, paths: PvePaths) -> Self {
+        let crun = Crun {
+            root: store.root().join(CRUN_ROOT),
+            systemd_cgroup: false,
+        };
+        Self {
+            host,
+            store,
+            paths,
+            crun,
+            lock_wait: Duration::from_secs(30),
+        }
+    }
+
+    /// The container's lock, waiting up to [`Runtime::lock_wait`].
+    pub fn lock(&self, id: &ContainerId) -> Result<ContainerLock, RuntimeError> {
+        match self.store.lock_container(id, Wait::Timeout(self.lock_wait)) {
+            Ok(l) => Ok(l),
+            Err(StoreError::Lock(LockError::Timeout { .. } | LockError::Busy { .. })) => {
+                Err(RuntimeError::Busy { id: id.clone() })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Why a verb failed. Messages keep the phrases engines match on (`does not exist`,
+/// `container not running`).
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("container {id} does not exist")]
+    NotFound { id: ContainerId },
+    #[error("container {id} already exists")]
+    Exists { id: ContainerId },
+    #[error("container {id} is busy: another proxmox-lxcri command holds its lock")]
+    Busy { id: ContainerId },
+    #[error("{0}")]
+    Partial(Box<Partial>),
+    #[error("container not running: {id} is {status}")]
+    NotRunning {
+        id: ContainerId,
+        status: &'static str,
+    },
+    #[error("cannot delete container {id} that is not stopped: running (use --force)")]
+    Running { id: ContainerId },
+    #[error("cannot {verb} container {id}: it is {status}, not {wanted}")]
+    WrongStatus {
+        verb: &'static str,
+        id: ContainerId,
+        status: &'static str,
+        wanted: &'static str,
+    },
+    #[error("{error}")]
+    Apply { error: ApplyError, id: ContainerId },
+    #[error("cleaning up the interrupted create of {id}: {error}")]
+    Recovery { id: ContainerId, error: ApplyError },
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Pct(#[from] PctError),
+    #[error(transparent)]
+    Crun(#[from] CrunError),
+    #[error(transparent)]
+    Host(#[from] HostError),
+}
+
+impl From<StoreError> for RuntimeError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { id } => RuntimeError::NotFound { id },
+            StoreError::AlreadyExists { id } => RuntimeError::Exists { id },
+            other => RuntimeError::Store(other),
+        }
+    }
+}
+
+impl RuntimeError {
+    /// A hint for the user, when there is something to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            RuntimeError::Apply { error, id } if !error.rolled_back() => Some(format!(
+                "some steps could not be undone; `proxmox-lxcri delete --force {id}` retries them"
+            )),
+            RuntimeError::Recovery { id, .. } => {
+                Some(format!("retry with `proxmox-lxcri delete --force {id}`"))
+            }
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Creating => "creating",
+        Status::Created => "created",
+        Status::Running => "running",
+        Status::Stopped => "stopped",
+    }
+}
+
+#[cfg(test)]
+mod tests;

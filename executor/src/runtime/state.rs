@@ -1,0 +1,72 @@
+//! `state <id>`: the stored record combined with what the backend says now.
+//!
+//! `created` lasts until `start`; afterwards the status and the init's host pid come from
+//! `pct status --verbose` (or `crun state`) on every call, so an init that exited shows as
+//! `stopped` without any command having run in between.
+
+use crate::id::ContainerId;
+use crate::state::{Backend, Creator, Mapping, OciState, Record, Status};
+
+use super::{Runtime, RuntimeError};
+
+/// Annotations `state` adds so that a user can find the Proxmox container.
+pub const VMID_ANNOTATION: &str = "org.proxmox-lxcri.vmid";
+pub const NODE_ANNOTATION: &str = "org.proxmox-lxcri.node";
+
+pub fn state(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeError> {
+    match rt.store.read(id)? {
+        Record::Complete { state, mapping } => live(rt, state, &mapping),
+        Record::Partial(p) if p.creator == Creator::InProgress => {
+            let bundle = p
+                .marker
+                .as_ref()
+                .map(|m| m.bundle.clone())
+                .unwrap_or_default();
+            Ok(OciState::new(id.clone(), Status::Creating, bundle))
+        }
+        Record::Partial(p) => Err(RuntimeError::Partial(Box::new(p))),
+    }
+}
+
+/// `stored` with its status and pid brought up to date.
+pub(crate) fn live(
+    rt: &Runtime<'_>,
+    mut stored: OciState,
+    mapping: &Mapping,
+) -> Result<OciState, RuntimeError> {
+    let was_created = stored.status == Status::Created;
+    stored.pid = None;
+    match &mapping.backend {
+        Backend::Pct { vmid, node } => {
+            stored
+                .annotations
+                .insert(VMID_ANNOTATION.into(), vmid.to_string());
+            stored
+                .annotations
+                .insert(NODE_ANNOTATION.into(), node.clone());
+            match crate::pve::status(rt.host, *vmid)? {
+                Some(s) if s.running => {
+                    stored.status = Status::Running;
+                    stored.pid = s.pid;
+                }
+                // pct create starts nothing: until `start`, a stopped container is `created`.
+                Some(_) if was_created => stored.status = Status::Created,
+                _ => stored.status = Status::Stopped,
+            }
+        }
+        Backend::Crun => match rt.crun.state(rt.host, &stored.id)? {
+            Some(s) => {
+                stored.status = match s.status.as_str() {
+                    "created" => Status::Created,
+                    "running" | "paused" => Status::Running,
+                    _ => Status::Stopped,
+                };
+                if stored.status != Status::Stopped {
+                    stored.pid = s.pid;
+                }
+            }
+            None => stored.status = Status::Stopped,
+        },
+    }
+    Ok(stored)
+}
