@@ -365,8 +365,13 @@ fn extract_like_proxmox(archive: &Path, dest: &Path, userns: bool) {
         .expect("run GNU tar (is tar/zstd/lxc installed?)");
     assert!(
         out.status.success(),
-        "extraction failed: {}\n{}",
+        "extraction failed: {}{}\n{}",
         out.status,
+        if userns {
+            " (lxc-usernsexec needs root:100000:65536 in /etc/subuid and /etc/subgid)"
+        } else {
+            ""
+        },
         String::from_utf8_lossy(&out.stderr)
     );
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -24,6 +24,7 @@
 
 mod archive;
 mod owner;
+mod pipeline;
 mod progress;
 mod sparse;
 mod walk;
@@ -227,16 +228,34 @@ pub fn pack_rootfs(
     .map_err(zio)?;
     enc.include_checksum(true).map_err(zio)?;
     enc.multithread(workers(config.threads)).map_err(zio)?;
-    // Hand zstd large chunks: every call into a multi-threaded stream takes its job lock, and
-    // tar headers come in 512-byte pieces.
-    let (staged, mut report) = pack_into(root, BufWriter::with_capacity(STAGE_BUF, enc), config)?;
-    let enc = staged
-        .into_inner()
-        .map_err(|e| PackError::io_at("compress into", tmp.path(), e.into_error()))?;
-    let buffered = enc.finish().map_err(zio)?;
-    buffered
-        .into_inner()
-        .map_err(|e| PackError::io_at("write", tmp.path(), e.into_error()))?;
+    // Walk and read on this thread, compress-feed on another (see `pipeline`).
+    let (sender, receiver) = pipeline::chunk_channel();
+    let (packed, fed) = std::thread::scope(|s| {
+        let feeder = s.spawn(move || -> io::Result<_> {
+            receiver.drain_into(&mut enc)?;
+            enc.finish()
+        });
+        // The sender is dropped on every path out of here, which ends the feeder's loop.
+        let packed = pack_into(root, sender, config).map(|(_sender, report)| report);
+        (packed, feeder.join())
+    });
+    let fed = fed.map_err(|_| zio(io::Error::other("the compressing thread panicked")))?;
+    let mut report = match (packed, fed) {
+        (Ok(report), Ok(buffered)) => {
+            buffered
+                .into_inner()
+                .map_err(|e| PackError::io_at("write", tmp.path(), e.into_error()))?;
+            report
+        }
+        // The walk stopped because the compressor did: its error is the cause.
+        (Err(PackError::Io { source, .. }), Err(e))
+            if source.kind() == io::ErrorKind::BrokenPipe =>
+        {
+            return Err(zio(e))
+        }
+        (Err(e), _) => return Err(e),
+        (Ok(_), Err(e)) => return Err(zio(e)),
+    };
     let f = tmp.as_file();
     f.set_permissions(Permissions::from_mode(0o644))
         .map_err(|e| PackError::io_at("chmod", tmp.path(), e))?;
@@ -314,7 +333,6 @@ fn excluded_by_proxmox(name: &[u8]) -> bool {
 }
 
 const COPY_BUF: usize = 1 << 20;
-const STAGE_BUF: usize = 4 << 20;
 
 struct Packer<'c, W: Write> {
     tar: TarWriter<W>,
