@@ -1,9 +1,12 @@
 //! Subcommands and exit codes: 0 done (warnings allowed), 1 the input was
 //! read but refused, 2 usage error or unreadable input.
 
+pub mod apply;
+pub mod bundle;
 pub mod convert;
 pub mod input;
 pub mod render;
+pub mod runtime;
 
 use std::process::ExitCode;
 
@@ -16,6 +19,8 @@ pub const EXIT_USAGE: u8 = 2;
 #[derive(Parser, Debug)]
 #[command(name = "proxmox-lxcri", version, about = "OCI bundles to Proxmox VE LXC containers")]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: runtime::Global,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -24,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Translate a bundle's config.json into what Proxmox VE gets
     Convert(convert::Args),
+    #[command(flatten)]
+    Runtime(runtime::Verb),
 }
 
 pub fn main() -> ExitCode {
@@ -37,6 +44,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Convert(args) => convert::run(&args),
+        Command::Runtime(verb) => runtime::run(&cli.global, verb),
     };
     ExitCode::from(code)
 }
