@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use translator::emit::{pct_conf, pve};
-use translator::Target;
+use translator::emit::plan::{self, shell};
+use translator::emit::{crun, pct_conf, pve};
+use translator::{ir, spec, Diagnostic, Target};
 
 use super::render::{self, DiagFormat};
 use super::{input, report_input_error, InputError, EXIT_OK, EXIT_REFUSED};
@@ -13,6 +14,12 @@ pub enum OutputKind {
     /// The /etc/pve/lxc/<vmid>.conf text
     #[default]
     PctConf,
+    /// The plan as JSON: the host steps `proxmox-lxcri apply` runs (schemas/plan.schema.json)
+    Plan,
+    /// The same plan as a POSIX shell script, for review
+    PlanSh,
+    /// An OCI config.json for crun (runc and youki run it too)
+    Crun,
 }
 
 #[derive(clap::Args, Debug)]
@@ -60,19 +67,20 @@ pub fn run(args: &Args) -> u8 {
         Err(e) => return report_input_error(&e),
     };
     let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
-    render::emit(&t.diagnostics, &t.source, args.format);
-    if t.has_errors() {
-        return EXIT_REFUSED;
-    }
-    let Some(ir) = &t.ir else { return EXIT_REFUSED };
-    let text = match args.to {
-        OutputKind::PctConf => match pct_conf::write(&pve::ir_to_pve(ir, &target)) {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!("proxmox-lxcri: error: {e}");
-                return EXIT_REFUSED;
-            }
-        },
+    let mut diagnostics = t.diagnostics.clone();
+    let output = match (&t.ir, t.has_errors()) {
+        (Some(ir), false) => Some(emit(args.to, ir, t.spec.as_ref(), &target, &input.name, &mut diagnostics)),
+        _ => None,
+    };
+    translator::diag::sort(&mut diagnostics);
+    render::emit(&diagnostics, &t.source, args.format);
+    let text = match output {
+        Some(Ok(text)) => text,
+        Some(Err(e)) => {
+            eprintln!("proxmox-lxcri: error: {e}");
+            return EXIT_REFUSED;
+        }
+        None => return EXIT_REFUSED,
     };
     match &args.output {
         Some(path) => {
@@ -83,4 +91,31 @@ pub fn run(args: &Args) -> u8 {
         None => print!("{text}"),
     }
     EXIT_OK
+}
+
+/// Runs one back end. Back ends that report (crun) add their diagnostics.
+pub fn emit(
+    kind: OutputKind,
+    ir: &ir::Container,
+    spec: Option<&spec::Spec>,
+    target: &Target,
+    source: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<String, String> {
+    match kind {
+        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir, target)).map_err(|e| e.to_string()),
+        OutputKind::Plan => plan::ir_to_plan(ir, target, source).map(|p| p.to_json()).map_err(|e| e.to_string()),
+        OutputKind::PlanSh => {
+            let plan = plan::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
+            shell::write(&plan).map_err(|e| e.to_string())
+        }
+        OutputKind::Crun => {
+            let mut out = crun::ir_to_crun(ir, target);
+            if let Some(spec) = spec {
+                crun::locate(&mut out.diagnostics, spec);
+            }
+            diagnostics.append(&mut out.diagnostics);
+            Ok(out.to_json())
+        }
+    }
 }

@@ -41,6 +41,8 @@ pub struct Container {
     pub features: Features,
     /// Fields that only OCI runtimes can honour (hooks, masked paths, …):
     /// Proxmox reports them, the crun back end writes them back as given.
+    /// Also areas Proxmox expresses only approximately (resources, mounts,
+    /// devices, seccomp), kept exact for OCI back ends.
     pub oci_only: Vec<(JsonPointer, serde_json::Value)>,
 }
 

@@ -2,6 +2,7 @@
 //! default severity, a one-line summary and the long explanation that
 //! `proxmox-lxcri explain CODE` prints. One file per rule family.
 
+pub mod crun;
 pub mod engine;
 pub mod parse;
 pub mod pve;
@@ -31,6 +32,7 @@ pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
         .chain(pve::RULES)
         .chain(security::RULES)
         .chain(suppress::RULES)
+        .chain(crun::RULES)
         .copied()
 }
 
@@ -48,7 +50,7 @@ mod tests {
         for rule in all_rules() {
             assert!(seen.insert(rule.code), "duplicate code {}", rule.code);
             let family = rule.code.split('/').next().unwrap_or_default();
-            assert!(["parse", "spec", "pve", "security", "schema", "lint"].contains(&family), "{}", rule.code);
+            assert!(["parse", "spec", "pve", "security", "schema", "lint", "crun"].contains(&family), "{}", rule.code);
             assert!(!rule.summary.is_empty() && !rule.summary.ends_with('.'), "{}", rule.code);
             for heading in ["## What it does", "## Why is this bad?", "## Example"] {
                 assert!(rule.explanation.contains(heading), "{} lacks {heading}", rule.code);

@@ -130,7 +130,23 @@ pub fn lower(spec: &Spec, target: &Target) -> (Container, Vec<Diagnostic>) {
     mounts::lower(&root, &mut cx, &mut ir);
     security::lower(&root, &mut cx, &mut ir);
     devices::lower(&root, &mut cx, &mut ir);
+    keep_exact_for_oci(&root, &mut ir);
     (ir, cx.diags)
+}
+
+/// Areas whose Proxmox form is not the OCI one: limits in MiB and CPU
+/// fractions, LXC's seccomp text, device paths without their numbers, mount
+/// points without their options. OCI back ends apply these exactly as given.
+const KEPT_FOR_OCI: &[&[&str]] = &[&["mounts"], &["linux", "resources"], &["linux", "devices"], &["linux", "seccomp"], &["linux", "netDevices"]];
+
+fn keep_exact_for_oci(root: &Cursor<'_>, ir: &mut Container) {
+    for path in KEPT_FOR_OCI {
+        if let Some(at) = root.path(path) {
+            if !ir.oci_only.iter().any(|(p, _)| p == at.ptr()) {
+                keep_for_oci(ir, &at);
+            }
+        }
+    }
 }
 
 /// The one entry point of the lowering unit tests: a config snippet in, the

@@ -1,0 +1,317 @@
+//! The plan: the ordered host steps that create this container on a Proxmox
+//! VE node, as data.
+//!
+//! The executor applies the data form step by step and, when a step fails,
+//! runs the `undo` of every completed step in reverse. [`shell::write`]
+//! renders the same plan as a POSIX shell script for people to review; the
+//! executor never runs that script.
+//!
+//! Symbolic values ([`Var`]) are bound while the plan runs: `$template` by
+//! `pack-rootfs`, `$vmid` by `allocate-vmid`, and `$bundle` (the bundle
+//! directory) by whoever applies the plan, when the target did not name it.
+//! They appear in data as `{"var": "vmid"}`, never inside a string, so no
+//! value from a config can be mistaken for one.
+//!
+//! The schema of this format is `schemas/plan.schema.json`, generated from
+//! these types (a test fails when the two drift apart).
+
+mod build;
+pub mod quote;
+pub mod shell;
+
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use build::{ir_to_plan, pve_to_plan, PlanError, VMID_ATTEMPTS};
+
+/// The version of the plan format this translator writes.
+pub const FORMAT: u32 = 1;
+/// Prefix of the template files the plan packs, so they are recognisable on the storage.
+pub const TEMPLATE_PREFIX: &str = "proxmox-lxcri-";
+/// Where Proxmox keeps container configs (a symlink into `/etc/pve/nodes/<node>/lxc/`).
+pub const CONFIG_DIR: &str = "/etc/pve/lxc";
+/// Directory of Proxmox's per-container config lock files (`pve-config-<vmid>.lock`).
+pub const LOCK_DIR: &str = "/run/lock/lxc";
+
+/// Ordered host steps that create one container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Plan {
+    /// The version of this format (1); an executor refuses a plan it does not know.
+    pub format: u32,
+    /// The config the plan was made from, for messages.
+    pub source: String,
+    /// The Proxmox VE node the plan was made for.
+    pub node: String,
+    /// The pve-container version the plan was made for; the keys it sets depend on it.
+    pub pve_container: String,
+    /// The steps, in the order they run.
+    pub steps: Vec<Step>,
+}
+
+/// One host step: what it does, where its values came from, what it needs
+/// from the host and how to undo it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Step {
+    #[serde(flatten)]
+    pub action: Action,
+    /// The input fields behind the step, item by item (a pct option, a config key, a file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
+    /// What the step needs from the host.
+    pub needs: Vec<Need>,
+    /// How to undo the step once it has completed.
+    pub undo: Undo,
+}
+
+/// What a step does. The executor applies each kind natively; the shell
+/// rendering shows an equivalent command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Action {
+    /// Packs a root file system directory into a container template on
+    /// `storage` (content type `vztmpl`) and binds `$template` to its volume id
+    /// `<storage>:vztmpl/<name-prefix><unique>.tar.zst`; the executor chooses
+    /// the unique part. The archive holds `./`-prefixed members with numeric,
+    /// container-side owners, modes, links, ACLs and xattrs, as Proxmox's
+    /// `pct create` extracts it.
+    #[serde(rename_all = "kebab-case")]
+    PackRootfs { rootfs: RootfsDir, storage: String, name_prefix: String },
+    /// Binds `$vmid` to a free id (`pvesh get /cluster/nextid`). The id is not
+    /// reserved: when `pct-create` fails because the id was taken meanwhile
+    /// ("CT <id> already exists", "VM <id> already exists"), the executor
+    /// allocates again and repeats `pct-create`, `attempts` times in all.
+    AllocateVmid { attempts: u32 },
+    /// Runs `pct create` with this argument vector.
+    PctCreate { argv: Vec<Arg> },
+    /// Appends lines `pct` cannot set (raw `lxc.*` keys and
+    /// `lxc.environment.runtime` entries) to `/etc/pve/lxc/$vmid.conf`, holding
+    /// Proxmox's config lock (`flock` on `/run/lock/lxc/pve-config-$vmid.lock`)
+    /// and replacing the file through a temporary file and a rename. The file
+    /// was just created by `pct-create`, so it has no snapshot or pending
+    /// section the lines could land in.
+    WriteConfigLines { lines: Vec<ConfigLine> },
+    /// Creates `/etc/pve/lxc/$vmid.conf` with `text` under the config lock,
+    /// refusing when any node's `lxc/` or `qemu-server/` already has the id.
+    /// Used for a root file system that is a host directory, which `pct create`
+    /// would fill from a template instead of using as it is.
+    CreateConfig { text: String },
+    /// Writes a file through a temporary file and a rename, creating its directory.
+    WriteFile { path: String, mode: FileMode, content: String },
+    /// Removes `$template` from its storage (`pvesm free`): the container has its own copy.
+    RemoveTemplate,
+    /// Records the container and `$vmid` on `node` in the executor's state store.
+    RecordState { node: String },
+}
+
+/// A root file system directory to pack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootfsDir {
+    /// Relative to the bundle directory (`$bundle`).
+    Bundle(String),
+    /// An absolute path on the host.
+    Path(String),
+}
+
+/// A value bound while the plan runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Var {
+    /// The container's id, bound by `allocate-vmid`.
+    Vmid,
+    /// The template's volume id, bound by `pack-rootfs`.
+    Template,
+    /// The bundle directory, bound by whoever applies the plan.
+    Bundle,
+}
+
+impl Var {
+    pub fn name(self) -> &'static str {
+        match self {
+            Var::Vmid => "vmid",
+            Var::Template => "template",
+            Var::Bundle => "bundle",
+        }
+    }
+}
+
+/// One element of an argument vector: a literal, or a symbolic value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Arg {
+    Var { var: Var },
+    Lit(String),
+}
+
+impl Arg {
+    pub fn lit(s: impl Into<String>) -> Arg {
+        Arg::Lit(s.into())
+    }
+
+    pub fn var(var: Var) -> Arg {
+        Arg::Var { var }
+    }
+}
+
+/// A `key: value` line of a container config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLine {
+    pub key: String,
+    pub value: String,
+}
+
+impl ConfigLine {
+    /// The line as Proxmox writes it (`key: value`).
+    pub fn text(&self) -> String {
+        format!("{}: {}", self.key, self.value)
+    }
+}
+
+/// Where an item of a step came from: JSON pointers into the config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The pct option, config key or file the pointers fed.
+    pub item: String,
+    pub from: Vec<String>,
+}
+
+/// Something a step needs from the host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Need {
+    /// A program on the node's `PATH`.
+    Program(String),
+    /// Root on the node (`root@pam`), and why.
+    Root(String),
+    /// A storage with this content type enabled.
+    Storage { id: String, content: String },
+    /// A writable `/etc/pve`: the cluster file system has quorum.
+    Quorum,
+    /// Proxmox's config lock of `$vmid` (`flock` on `/run/lock/lxc/pve-config-$vmid.lock`).
+    ConfigLock,
+    /// The executor's state store.
+    StateStore,
+}
+
+/// How to undo a completed step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Undo {
+    /// Nothing to undo, and why.
+    Nothing(String),
+    /// Run this argument vector.
+    Run(Vec<Arg>),
+    /// Remove the file, but only if this step created it: the path is named
+    /// by content and other containers may use the same file.
+    RemoveFileIfCreated(String),
+    /// Remove `/etc/pve/lxc/$vmid.conf` under the config lock.
+    RemoveConfig,
+    /// Give the id back (nothing on Proxmox's side: `nextid` reserves nothing).
+    ReleaseVmid,
+    /// Remove the container's record from the state store.
+    ForgetState,
+}
+
+/// A file mode, written in octal (`"0644"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileMode(pub u32);
+
+impl FileMode {
+    pub fn octal(self) -> String {
+        format!("{:04o}", self.0)
+    }
+}
+
+impl Serialize for FileMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.octal())
+    }
+}
+
+impl<'de> Deserialize<'de> for FileMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let digits = s.strip_prefix('0').filter(|d| (3..=4).contains(&d.len()) && d.bytes().all(|b| (b'0'..=b'7').contains(&b)));
+        match digits.and_then(|d| u32::from_str_radix(d, 8).ok()) {
+            Some(mode) => Ok(FileMode(mode)),
+            None => Err(serde::de::Error::custom(format!("`{s}` is not an octal file mode like 0644"))),
+        }
+    }
+}
+
+impl JsonSchema for FileMode {
+    fn schema_name() -> Cow<'static, str> {
+        "FileMode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A file mode in octal, with a leading 0.",
+            "type": "string",
+            "pattern": "^0[0-7]{3,4}$"
+        })
+    }
+}
+
+impl Plan {
+    /// The JSON form, pretty-printed, ending in a newline.
+    pub fn to_json(&self) -> String {
+        // Serialising these types cannot fail: every map key is a string.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// The JSON Schema of the plan format.
+    pub fn schema() -> String {
+        let schema = schemars::schema_for!(Plan);
+        let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+impl Action {
+    /// The step's name in the plan (`op`).
+    pub fn op(&self) -> &'static str {
+        match self {
+            Action::PackRootfs { .. } => "pack-rootfs",
+            Action::AllocateVmid { .. } => "allocate-vmid",
+            Action::PctCreate { .. } => "pct-create",
+            Action::WriteConfigLines { .. } => "write-config-lines",
+            Action::CreateConfig { .. } => "create-config",
+            Action::WriteFile { .. } => "write-file",
+            Action::RemoveTemplate => "remove-template",
+            Action::RecordState { .. } => "record-state",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_modes_are_octal_strings() {
+        assert_eq!(serde_json::to_string(&FileMode(0o644)).ok().as_deref(), Some("\"0644\""));
+        assert_eq!(serde_json::from_str::<FileMode>("\"0755\"").ok(), Some(FileMode(0o755)));
+        assert_eq!(serde_json::from_str::<FileMode>("\"01777\"").ok(), Some(FileMode(0o1777)));
+        for bad in ["\"644\"", "\"0648\"", "\"0\"", "\"0x1\"", "420"] {
+            assert!(serde_json::from_str::<FileMode>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn args_are_literals_or_variables() {
+        let argv = vec![Arg::lit("pct"), Arg::var(Var::Vmid), Arg::lit("{\"var\": \"vmid\"}")];
+        let json = serde_json::to_string(&argv).unwrap_or_default();
+        assert_eq!(json, r#"["pct",{"var":"vmid"},"{\"var\": \"vmid\"}"]"#);
+        assert_eq!(serde_json::from_str::<Vec<Arg>>(&json).ok(), Some(argv));
+    }
+}

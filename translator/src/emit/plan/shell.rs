@@ -1,0 +1,265 @@
+//! The plan as a POSIX shell script, for people to review (`--to plan-sh`).
+//!
+//! One handlebars template (`plan.sh.hbs`) holds every command. Values reach
+//! it only through [`quote::quote`] (the escape function of every `{{value}}`
+//! and of the `word` helper) or [`quote::comment`] (the `comment` helper), so
+//! no value can end a quoted word or a comment. The executor applies the
+//! JSON form; this script is never run by it.
+
+use std::sync::OnceLock;
+
+use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError, RenderErrorReason};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::quote::{comment, quote};
+use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo};
+
+const TEMPLATE: &str = include_str!("plan.sh.hbs");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    #[error("internal error: the plan script template: {0}")]
+    Template(String),
+    #[error("internal error: rendering the plan script: {0}")]
+    Render(String),
+}
+
+fn registry() -> Result<&'static Handlebars<'static>, ShellError> {
+    static REGISTRY: OnceLock<Result<Handlebars<'static>, String>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(|| {
+            let mut hb = Handlebars::new();
+            hb.set_strict_mode(true);
+            hb.register_escape_fn(quote);
+            hb.register_helper("comment", Box::new(comment_helper));
+            hb.register_helper("word", Box::new(word_helper));
+            hb.register_template_string("plan", TEMPLATE).map_err(|e| e.to_string())?;
+            Ok(hb)
+        })
+        .as_ref()
+        .map_err(|e| ShellError::Template(e.clone()))
+}
+
+/// Renders the plan as a script.
+pub fn write(plan: &Plan) -> Result<String, ShellError> {
+    let model = Model::new(plan);
+    registry()?.render("plan", &model).map_err(|e| ShellError::Render(e.to_string()))
+}
+
+fn param<'a>(h: &'a Helper<'_>, name: &'static str) -> Result<&'a Value, RenderError> {
+    h.param(0).map(|p| p.value()).ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex(name, 0).into())
+}
+
+/// `{{comment x}}`: a value inside a `#` comment.
+fn comment_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+    let text = match param(h, "comment")? {
+        Value::String(s) => comment(s),
+        other => comment(&other.to_string()),
+    };
+    out.write(&text)?;
+    Ok(())
+}
+
+/// `{{word x}}`: one argument, a literal (quoted) or a variable (`"$vmid"`).
+fn word_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+    let arg: Arg = serde_json::from_value(param(h, "word")?.clone())
+        .map_err(|e| RenderError::from(RenderErrorReason::Other(format!("`word` takes an argument: {e}"))))?;
+    out.write(&word(&arg))?;
+    Ok(())
+}
+
+fn word(arg: &Arg) -> String {
+    match arg {
+        Arg::Lit(s) => quote(s),
+        // Variable names come from a closed enum, never from a config.
+        Arg::Var { var } => format!("\"${}\"", var.name()),
+    }
+}
+
+/// What the template sees.
+#[derive(Serialize)]
+struct Model<'p> {
+    node: &'p str,
+    pve_container: &'p str,
+    source: &'p str,
+    needs_bundle: bool,
+    steps: Vec<StepModel<'p>>,
+}
+
+#[derive(Serialize, Default)]
+struct StepModel<'p> {
+    number: usize,
+    op: &'static str,
+    summary: String,
+    sources: Vec<String>,
+    needs: String,
+    undo: String,
+    pack: Option<Pack<'p>>,
+    allocate: Option<bool>,
+    pct: Option<Pct<'p>>,
+    lines: Option<Lines>,
+    create_config: Option<Text<'p>>,
+    file: Option<File<'p>>,
+    remove_template: Option<bool>,
+    record: Option<Record<'p>>,
+}
+
+#[derive(Serialize)]
+struct Pack<'p> {
+    template_prefix: String,
+    in_bundle: bool,
+    dir: &'p str,
+}
+
+#[derive(Serialize)]
+struct Pct<'p> {
+    head: Vec<&'p Arg>,
+    options: Vec<Vec<&'p Arg>>,
+}
+
+#[derive(Serialize)]
+struct Lines {
+    lines: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Text<'p> {
+    text: &'p str,
+}
+
+#[derive(Serialize)]
+struct File<'p> {
+    path: &'p str,
+    mode: String,
+    content: &'p str,
+}
+
+#[derive(Serialize)]
+struct Record<'p> {
+    node: &'p str,
+}
+
+impl<'p> Model<'p> {
+    fn new(plan: &'p Plan) -> Model<'p> {
+        let needs_bundle = plan.steps.iter().any(|s| matches!(&s.action, Action::PackRootfs { rootfs: RootfsDir::Bundle(_), .. }));
+        let steps = plan.steps.iter().enumerate().map(|(i, s)| StepModel::new(i + 1, s)).collect();
+        Model { node: &plan.node, pve_container: &plan.pve_container, source: &plan.source, needs_bundle, steps }
+    }
+}
+
+impl<'p> StepModel<'p> {
+    fn new(number: usize, step: &'p Step) -> StepModel<'p> {
+        let mut m = StepModel {
+            number,
+            op: step.action.op(),
+            summary: summary(&step.action),
+            sources: step.sources.iter().map(|s| format!("{}: {}", s.item, s.from.join(", "))).collect(),
+            needs: step.needs.iter().map(need).collect::<Vec<_>>().join("; "),
+            undo: undo(&step.undo),
+            ..StepModel::default()
+        };
+        match &step.action {
+            Action::PackRootfs { rootfs, storage, name_prefix } => {
+                let (in_bundle, dir) = match rootfs {
+                    RootfsDir::Bundle(d) => (true, d.as_str()),
+                    RootfsDir::Path(d) => (false, d.as_str()),
+                };
+                m.pack = Some(Pack { template_prefix: format!("{storage}:vztmpl/{name_prefix}"), in_bundle, dir });
+            }
+            Action::AllocateVmid { .. } => m.allocate = Some(true),
+            Action::PctCreate { argv } => m.pct = Some(group_options(argv)),
+            Action::WriteConfigLines { lines } => m.lines = Some(Lines { lines: lines.iter().map(|l| l.text()).collect() }),
+            Action::CreateConfig { text } => m.create_config = Some(Text { text }),
+            Action::WriteFile { path, mode, content } => m.file = Some(File { path, mode: mode.octal(), content }),
+            Action::RemoveTemplate => m.remove_template = Some(true),
+            Action::RecordState { node } => m.record = Some(Record { node }),
+        }
+        m
+    }
+}
+
+/// One line per `--option value…`, for reading; the words are the argv as it is.
+fn group_options(argv: &[Arg]) -> Pct<'_> {
+    let is_option = |a: &Arg| matches!(a, Arg::Lit(s) if s.starts_with("--"));
+    let split = argv.iter().position(is_option).unwrap_or(argv.len());
+    let (head, rest) = argv.split_at(split);
+    let mut options: Vec<Vec<&Arg>> = Vec::new();
+    for arg in rest {
+        match options.last_mut() {
+            Some(group) if !is_option(arg) => group.push(arg),
+            _ => options.push(vec![arg]),
+        }
+    }
+    Pct { head: head.iter().collect(), options }
+}
+
+fn summary(action: &Action) -> String {
+    match action {
+        Action::PackRootfs { storage, .. } => format!("Packs the root file system into a container template on storage {storage}; sets $template."),
+        Action::AllocateVmid { attempts } => format!(
+            "Takes a free container id; sets $vmid. The id is not reserved: when pct create finds it taken, the executor allocates again ({attempts} attempts in all)."
+        ),
+        Action::PctCreate { .. } => "Creates the container from the template with every key pct can set.".into(),
+        Action::WriteConfigLines { .. } => "Appends what pct cannot set (environment, raw lxc.* keys) under Proxmox's config lock.".into(),
+        Action::CreateConfig { .. } => "Creates the container's config; its root file system is a host directory, used as it is.".into(),
+        Action::WriteFile { path, .. } => format!("Writes {path}, which the container's config refers to."),
+        Action::RemoveTemplate => "Removes the template: the container has its own copy of the files.".into(),
+        Action::RecordState { .. } => "Reports the new container (the executor records it in its state store).".into(),
+    }
+}
+
+fn need(n: &Need) -> String {
+    match n {
+        Need::Program(p) => format!("program {p}"),
+        Need::Root(why) => format!("root ({why})"),
+        Need::Storage { id, content } => format!("storage {id} with content {content}"),
+        Need::Quorum => "quorum (a writable /etc/pve)".into(),
+        Need::ConfigLock => "Proxmox's config lock of the container".into(),
+        Need::StateStore => "the executor's state store".into(),
+    }
+}
+
+fn undo(u: &Undo) -> String {
+    match u {
+        Undo::Nothing(why) => format!("nothing: {why}"),
+        Undo::Run(argv) => argv.iter().map(word).collect::<Vec<_>>().join(" "),
+        Undo::RemoveFileIfCreated(path) => format!("rm -f -- {} (only if this step created it)", quote(path)),
+        Undo::RemoveConfig => "rm -f -- \"/etc/pve/lxc/$vmid.conf\" (under the config lock)".into(),
+        Undo::ReleaseVmid => "nothing on the node: the id was not reserved".into(),
+        Undo::ForgetState => "the executor removes its state record".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::plan::{ir_to_plan, CONFIG_DIR, LOCK_DIR};
+    use crate::target::Target;
+
+    #[test]
+    fn template_interpolates_only_through_the_quoting_helpers() {
+        assert!(!TEMPLATE.contains("{{{") && !TEMPLATE.contains("{{&"), "raw interpolation bypasses the quoting function");
+        assert!(TEMPLATE.contains(&format!("{LOCK_DIR}/pve-config-$vmid.lock")));
+        assert!(TEMPLATE.contains(&format!("\"{CONFIG_DIR}/$vmid.conf\"")));
+    }
+
+    #[test]
+    fn renders_a_plan() {
+        let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "hostname": "web",
+            "process": {"cwd": "/srv", "args": ["/app", "it's"], "env": ["A=$(id)"]},
+            "linux": {"namespaces": [{"type": "user"}, {"type": "network"}]}}"#;
+        let target = Target::default();
+        let t = crate::oci_to_ir("config.json", json.as_bytes(), &target);
+        let ir = t.ir.unwrap_or_default();
+        let plan = ir_to_plan(&ir, &target, "config.json").unwrap_or_else(|e| panic!("{e}"));
+        let sh = write(&plan).unwrap_or_else(|e| panic!("{e}"));
+        assert!(sh.starts_with("#!/bin/sh\n"), "{sh}");
+        assert!(sh.contains("\nset -eu\n"), "{sh}");
+        assert!(sh.contains("'pct' 'create' \"$vmid\" \"$template\" \\\n    '--arch' 'amd64' \\\n"), "{sh}");
+        assert!(sh.contains("'--entrypoint' '/app it'\\''s' \\\n"), "{sh}");
+        assert!(sh.contains(" \\\n    'lxc.environment.runtime: A=$(id)' \\\n"), "{sh}");
+        assert!(sh.contains(": \"${BUNDLE:?"), "{sh}");
+        assert!(sh.contains("--directory \"$BUNDLE\"/'rootfs' .\n"), "{sh}");
+    }
+}
