@@ -16,22 +16,36 @@
 //! the bundle's `linux.resources.devices` allow only reading a node, the
 //! device gets `deny-write=1`, and when they allow nothing, that is reported.
 //!
-//! **Device cgroup rules.** Every Proxmox container includes LXC's
-//! common.conf, which starts the cgroup2 device list with `deny a` and then
-//! allows `c *:* m`, `b *:* m` and the default devices (1:3, 1:5, 1:7, 1:8,
-//! 1:9, 5:0, 5:1, 5:2, 136:*, 10:229); raw lines from pct.conf come after it.
-//! That is what an OCI bundle's usual first rule `{"allow": false, "access":
-//! "rwm"}` plus the default devices OCI runtimes add on their own amount to,
-//! so that rule is written as nothing: writing `deny a` would change nothing
-//! either, and clearing the list would take /dev/null away. Later rules are
-//! written as LXC lines in order, following how LXC builds its list
-//! (`bpf_list_add_device` in LXC's cgroup2_devices.c): a rule equal to an
-//! existing one in type, numbers and access flips that one in place; others
-//! are appended; `a` alone switches the default. LXC then decides by the
-//! first rule that matches, where OCI runtimes let later rules override
-//! earlier ones, so a rule that contradicts an earlier rule of the bundle is
-//! reported as `pve/lossy`. A rule that changes nothing (it repeats a rule
-//! or the default) is left out.
+//! **Device cgroup rules.** LXC keeps one list of rules for its cgroup2
+//! device program (`bpf_list_add_device`, `__bpf_cgroup_devices` in LXC's
+//! cgroup2_devices.c): the value `a` alone resets the list and sets the
+//! default (`deny a`: refuse all; `allow a`: allow all); a rule equal to an
+//! earlier one in type, numbers and access flips that one; any other rule is
+//! added, but the program keeps only the rules that differ from the default:
+//! under "refuse all" only allow rules count, under "allow all" only deny
+//! rules. So a later rule undoes an earlier one only when it names exactly
+//! the same devices and access, where OCI runtimes let later rules override
+//! earlier ones in general; where the two differ it is `pve/lossy`. A rule
+//! matches an access only if it covers all of it (a deny `w` does not stop
+//! an open for reading and writing).
+//!
+//! The list a Proxmox container starts from (checked with LXC 5.0.2 on a
+//! cgroup2 hierarchy, with the same configuration files):
+//!
+//! - privileged: LXC's common.conf, `deny a` and then allow `c *:* m`,
+//!   `b *:* m` and 1:3, 1:5, 1:7, 1:8, 1:9, 5:0, 5:1, 5:2, 136:*, 10:229.
+//!   That is what a bundle's usual first rule `{"allow": false, "access":
+//!   "rwm"}` plus the devices OCI runtimes allow on their own amount to, so
+//!   that rule is written as nothing (`deny a` would reset the list and take
+//!   /dev/null away). The bundle's other rules follow in order.
+//! - unprivileged: pve-container's `userns.conf.d/01-pve.conf` resets the
+//!   list and writes `allow a`; the user namespace keeps the container from
+//!   creating device nodes, so it can use only the nodes LXC and `devN` put
+//!   in /dev. Here "refuse all" cannot be written (it would refuse
+//!   /dev/null); it is reported, and only the bundle's deny rules have an
+//!   effect.
+//!
+//! Rules that change nothing (they repeat a rule or the default) are left out.
 
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::devices::Device;
@@ -195,44 +209,58 @@ fn parse_rule(item: &Cursor<'_>, cx: &mut Cx<'_>) -> Option<Rule> {
 
 /// Lowers the cgroup rules into `ir.devices.rules`; returns the bundle's rules.
 fn cgroup_rules(list: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) -> Vec<Rule> {
+    let unprivileged = ir.ids.unprivileged;
+    let start = || if unprivileged { (Vec::new(), true) } else { (lxc_defaults(), false) };
     let mut parsed = Vec::new();
-    // LXC's list as it will be: its defaults, then ours.
-    let mut lxc = lxc_defaults();
-    let mut default_allow = false;
+    // LXC's list as it will be, and whether its default allows.
+    let (mut lxc, mut default_allow) = start();
     let mut lines: Vec<RawKey> = Vec::new();
+    let mut refused_all = false;
     for item in list.items() {
         let Some(rule) = parse_rule(&item, cx) else { continue };
         parsed.push(rule.clone());
         if rule.is_global() {
-            // OCI: a fresh start. LXC keeps its defaults, as OCI runtimes add theirs.
-            lxc = lxc_defaults();
+            // OCI: a fresh start. LXC keeps its default list, as OCI runtimes add theirs.
+            (lxc, default_allow) = start();
             lines.clear();
-            default_allow = rule.allow;
-            if rule.allow {
+            if rule.allow && !unprivileged {
+                default_allow = true;
+                lxc.clear();
                 lines.push(RawKey::new("lxc.cgroup2.devices.allow", "a", item.ptr()));
+            }
+            if !rule.allow && unprivileged && !refused_all {
+                refused_all = true;
+                cx.at(
+                    &pve::LOSSY,
+                    &item,
+                    "Proxmox lets unprivileged containers use every device node they have (`lxc.cgroup2.devices.allow: a`); the user namespace keeps them from creating nodes, so they reach only those LXC and `devN` put in /dev",
+                )
+                .with_severity(Severity::Info)
+                .with_label("not refused");
             }
             continue;
         }
         let key = if rule.allow { "lxc.cgroup2.devices.allow" } else { "lxc.cgroup2.devices.deny" };
-        if let Some(existing) = lxc.iter_mut().find(|e| e.same_entry(&rule)) {
+        if let Some(existing) = lxc.iter_mut().find(|e| e.same_entry(&rule) && e.allow != default_allow) {
             if existing.allow != rule.allow {
                 existing.allow = rule.allow;
                 lines.push(RawKey::new(key, rule.text(), item.ptr()));
             }
             continue;
         }
-        let overlaps = lxc.iter().any(|e| e.intersects(&rule));
+        let overlaps = lxc.iter().any(|e| e.allow != default_allow && e.intersects(&rule));
         if !overlaps && rule.allow == default_allow {
             continue;
         }
-        if let Some(earlier) = lxc.iter().find(|e| e.ours && e.allow != rule.allow && e.intersects(&rule)) {
+        if let Some(earlier) = lxc.iter().find(|e| e.ours && e.allow != default_allow && e.allow != rule.allow && e.intersects(&rule)) {
             cx.lossy(
                 &item,
                 format!(
-                    "LXC decides by the first rule that matches, and the earlier `{}` {} part of what this rule {}",
+                    "LXC lets a rule undo an earlier one only when both name the same devices and access: `{}` does not {} what the earlier `{}` {}",
+                    rule.text(),
+                    if rule.allow { "allow" } else { "deny" },
                     earlier.text(),
-                    if earlier.allow { "allows" } else { "denies" },
-                    if rule.allow { "allows" } else { "denies" }
+                    if earlier.allow { "allows" } else { "denies" }
                 ),
             );
         }
@@ -242,8 +270,10 @@ fn cgroup_rules(list: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) -> Vec<R
                 format!("LXC applies a rule only to accesses it covers completely, so `deny {}` does not stop opening the device for reading and writing at once", rule.text()),
             );
         }
-        lines.push(RawKey::new(key, rule.text(), item.ptr()));
-        lxc.push(rule);
+        if rule.allow != default_allow {
+            lines.push(RawKey::new(key, rule.text(), item.ptr()));
+            lxc.push(rule);
+        }
     }
     ir.devices.rules = lines;
     parsed
@@ -386,6 +416,13 @@ mod tests {
         check(&config(linux), &Target::default())
     }
 
+    /// A privileged container: LXC's default device list applies.
+    fn run_privileged(linux: &str) -> (Container, Vec<String>) {
+        let json = format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "linux": {{"namespaces": [{{"type": "network"}}, {{"type": "pid"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]{linux}}}}}"#);
+        let (ir, codes) = check(&json, &Target::default());
+        (ir, codes.into_iter().filter(|c| c.contains(" /linux/resources/devices") || c.contains(" /linux/devices")).collect())
+    }
+
     fn lines(ir: &Container) -> Vec<String> {
         ir.devices.rules.iter().map(|r| format!("{} = {}", r.key, r.value)).collect()
     }
@@ -401,26 +438,36 @@ mod tests {
 
     #[test]
     fn deny_all_and_default_devices_become_nothing() {
-        let (ir, codes) = run(&format!(r#", "resources": {{"devices": {PODMAN_RULES}}}"#));
+        let (ir, codes) = run_privileged(&format!(r#", "resources": {{"devices": {PODMAN_RULES}}}"#));
         assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = c 10:200 rwm"]);
+        assert!(codes.is_empty(), "{codes:?}");
+        // Unprivileged: Proxmox allows every device node the container has; allow rules change nothing.
+        let (ir, codes) = run(&format!(r#", "resources": {{"devices": {PODMAN_RULES}}}"#));
+        assert!(ir.devices.rules.is_empty(), "{:?}", lines(&ir));
         assert!(codes.is_empty(), "{codes:?}");
     }
 
     #[test]
     fn allow_all_and_flips() {
-        let (ir, _) = run(r#", "resources": {"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 4, "access": "rwm"}, {"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "major": 8, "minor": 0, "access": "rwm"}]}"#);
+        let (ir, _) = run_privileged(r#", "resources": {"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 4, "access": "rwm"}, {"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "major": 8, "minor": 0, "access": "rwm"}]}"#);
         assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = a", "lxc.cgroup2.devices.deny = b 8:0 rwm"]);
-        let (ir, codes) = run(r#", "resources": {"devices": [{"allow": false, "type": "c", "major": 5, "minor": 1, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "access": "r"}]}"#);
-        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.deny = c 5:1 rwm", "lxc.cgroup2.devices.allow = b 8:* r"]);
+        let (ir, codes) = run_privileged(r#", "resources": {"devices": [{"allow": false, "type": "c", "major": 5, "minor": 1, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "access": "r"}, {"allow": true, "type": "c", "major": 5, "minor": 1, "access": "rwm"}]}"#);
+        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.deny = c 5:1 rwm", "lxc.cgroup2.devices.allow = b 8:* r", "lxc.cgroup2.devices.allow = c 5:1 rwm"]);
+        assert!(codes.is_empty(), "{codes:?}");
+        let (ir, codes) = run(r#", "resources": {"devices": [{"allow": false, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "access": "rwm"}, {"allow": false, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]}"#);
+        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.deny = c 10:200 rwm"]);
         assert!(codes.is_empty(), "{codes:?}");
     }
 
     #[test]
     fn contradictions_and_leaky_denies_are_lossy() {
-        let (ir, codes) = run(r#", "resources": {"devices": [{"allow": true, "type": "c", "major": 4, "access": "rwm"}, {"allow": false, "type": "c", "major": 4, "minor": 1, "access": "rwm"}]}"#);
-        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = c 4:* rwm", "lxc.cgroup2.devices.deny = c 4:1 rwm"]);
+        let (ir, codes) = run_privileged(r#", "resources": {"devices": [{"allow": true, "type": "c", "major": 4, "access": "rwm"}, {"allow": false, "type": "c", "major": 4, "minor": 1, "access": "rwm"}]}"#);
+        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = c 4:* rwm"]);
         assert_eq!(codes, vec!["pve/lossy /linux/resources/devices/1"]);
-        let (_, codes) = run(r#", "resources": {"devices": [{"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "major": 8, "access": "w"}]}"#);
+        let (ir, codes) = run_privileged(r#", "resources": {"devices": [{"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "major": 8, "access": "w"}]}"#);
+        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = a", "lxc.cgroup2.devices.deny = b 8:* w"]);
+        assert_eq!(codes, vec!["pve/lossy /linux/resources/devices/1"]);
+        let (_, codes) = run(r#", "resources": {"devices": [{"allow": false, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "minor": 1, "access": "rwm"}]}"#);
         assert_eq!(codes, vec!["pve/lossy /linux/resources/devices/1"]);
     }
 
@@ -449,8 +496,8 @@ mod tests {
             ]"#,
         );
         assert!(codes.is_empty(), "{codes:?}");
-        let nodes: Vec<(String, Option<u32>, Option<u32>, Option<u32>)> = ir.devices.nodes.iter().map(|d| (d.path.value.clone(), d.mode, d.uid, d.gid)).collect();
-        assert_eq!(nodes, vec![("/dev/net/tun".to_string(), Some(0o666), None, Some(5)), ("/dev/dri/card0".to_string(), Some(0o660), Some(1000), None)]);
+        let nodes: Vec<String> = ir.devices.nodes.iter().map(|d| format!("{} {:?} {:?} {:?}", d.path.value, d.mode, d.uid, d.gid)).collect();
+        assert_eq!(nodes, vec![format!("/dev/net/tun {:?} None Some(5)", Some(0o666)), format!("/dev/dri/card0 {:?} Some(1000) None", Some(0o660))]);
         let conf = pve_conf(&config(r#", "devices": [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 438}]"#), &Target::default());
         assert!(conf.contains("dev0: /dev/net/tun,mode=0666\n"), "{conf}");
     }
