@@ -24,10 +24,16 @@ mkdir -p "$work" "corpus/$target" "artifacts/$target"
 
 dict=()
 [ -f "dict/$target.dict" ] && dict=("-dict=dict/$target.dict")
+seeds=("corpus/$target")
+# Targets that read config bytes also start from the hostile-input suite.
+case $target in
+    parse_lower_emit) seeds+=(../tests/hostile/inputs) ;;
+esac
 
 export RUSTC_BOOTSTRAP=1
-# -timeout: an input that takes longer than this is a finding (a hang);
+# -timeout: an input that takes longer than this is a finding (a hang), and
+# -report_slow_units saves inputs slower than 2 s as slow-unit-* artifacts;
 # -rss_limit_mb bounds memory; -print_final_stats gives the numbers for RESULTS.md.
-exec cargo fuzz run --target-dir "$target_dir" "$target" "$work" "corpus/$target" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+exec cargo fuzz run --target-dir "$target_dir" "$target" "$work" "${seeds[@]}" -- \
+    -max_total_time="$seconds" -timeout=10 -report_slow_units=2 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="artifacts/$target/" "${dict[@]}" "$@"

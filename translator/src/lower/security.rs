@@ -72,8 +72,8 @@ fn check_label(value: &str) -> Result<(), &'static str> {
     if value.is_empty() {
         return Err("it is empty");
     }
-    if value.chars().any(char::is_control) {
-        return Err("it contains a control character or line break, which would start a new config line");
+    if value.contains('\t') || crate::ir::types::unsafe_char(value).is_some() {
+        return Err("it contains a control character, line break or bidi control, which would start a new config line or hide part of it");
     }
     if value.trim() != value {
         return Err("it starts or ends with white space, which Proxmox trims when it reads the config");
