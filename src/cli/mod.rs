@@ -4,9 +4,14 @@
 pub mod apply;
 pub mod bundle;
 pub mod convert;
+pub mod github;
 pub mod input;
+pub mod lint;
 pub mod render;
+pub mod rules;
 pub mod runtime;
+pub mod sarif;
+pub mod walk;
 
 use std::process::ExitCode;
 
@@ -29,6 +34,12 @@ pub struct Cli {
 pub enum Command {
     /// Translate a bundle's config.json into what Proxmox VE gets
     Convert(convert::Args),
+    /// Check bundles for what would break or be lost on Proxmox (for CI)
+    Lint(lint::Args),
+    /// List every lint rule: code, default severity, summary
+    Rules(rules::RulesArgs),
+    /// Explain a lint rule, with a bad and a good example
+    Explain(rules::ExplainArgs),
     #[command(flatten)]
     Runtime(runtime::Verb),
 }
@@ -44,6 +55,9 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Convert(args) => convert::run(&args),
+        Command::Lint(args) => lint::run(&args),
+        Command::Rules(args) => rules::run_rules(&args),
+        Command::Explain(args) => rules::run_explain(&args),
         Command::Runtime(verb) => runtime::run(&cli.global, verb),
     };
     ExitCode::from(code)

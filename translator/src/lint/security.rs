@@ -29,8 +29,8 @@ pub static PRIVILEGED: Rule = Rule {
 pub static HOST_NAMESPACE: Rule = Rule {
     code: "security/host-namespace",
     severity: Warning,
-    summary: "The container shares a namespace with the host",
-    explanation: "## What it does\nReports configs that leave out the `network`, `pid`, `ipc`, `uts` or `mount` namespace, or join an existing one by `path`, so the container shares it with the host.\n\n## Why is this bad?\nWith the host's network the container can bind the node's ports and reach its management interfaces; with its pid namespace it can see and signal host processes.\n\n## Example\n```json\n{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}\n```\nhas no `network` namespace: it uses the host's network.",
+    summary: "The container shares the host's network namespace",
+    explanation: "## What it does\nReports a privileged container (no `user` namespace) without a `network` namespace: Proxmox then writes `lxc.net.0.type: none`, and the container uses the host's network. LXC always creates the other namespaces (pid, ipc, uts, mount), so leaving them out or joining one by `path` is reported as `pve/lossy` instead; an unprivileged container without a network namespace is refused (`pve/unsupported`).\n\n## Why is this bad?\nWith the host's network the container can bind the node's ports, reach its management interfaces (the API on port 8006, corosync) and, being privileged, reconfigure them.\n\n## Example\n```json\n{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}\n```\nUse instead:\n```json\n{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"network\"}, {\"type\": \"user\"}]}}\n```",
 };
 
 // The rules below are found by `check` over the validated spec (not by the
