@@ -1,51 +1,12 @@
-//! Raw bytes → the lint engine → every report format. Panics on a crash, a
-//! JSON or SARIF report that does not parse, a finding whose span lies
-//! outside the source text, or a GitHub workflow command that spans two lines
-//! (the runner would read the rest as a new command).
+//! Raw bytes → the lint engine → every report format, with the checks in
+//! tests/lint_support/mod.rs (shared with the test that replays the corpus).
 #![no_main]
 
-use std::path::PathBuf;
+#[path = "../../tests/lint_support/mod.rs"]
+mod lint_support;
 
 use libfuzzer_sys::fuzz_target;
-use proxmox_lxcri::cli::lint::{report, LintFormat, Linted, Summary};
-use translator::lint::engine::{lint, LintConfig};
-use translator::Severity;
 
 fuzz_target!(|data: &[u8]| {
-    let config = LintConfig::default();
-    let linted = lint("bundle/config.json", data, &config);
-    // Spans index the source text reports render (non-UTF-8 input is shown
-    // lossily decoded), so they must fall on its character boundaries.
-    let text = linted.source.text();
-    for d in &linted.findings {
-        if d.span.is_defined() {
-            let ok = d.span.start <= d.span.end && text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end);
-            assert!(ok, "{}: span {:?} not within the {} bytes of the source text", d.code(), d.span, text.len());
-        }
-    }
-    let results = vec![Linted { path: PathBuf::from("bundle/config.json"), outcome: Ok(linted) }];
-    let summary = Summary::of(&results, Severity::Error);
-    for format in [LintFormat::Human, LintFormat::Json, LintFormat::Sarif, LintFormat::Github] {
-        let text = report(&results, &summary, format, false);
-        match format {
-            LintFormat::Json => {
-                for line in text.lines() {
-                    if let Err(e) = serde_json::from_str::<serde_json::Value>(line) {
-                        panic!("JSON report line does not parse: {e}: {line}");
-                    }
-                }
-            }
-            LintFormat::Sarif => {
-                if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
-                    panic!("SARIF report does not parse: {e}");
-                }
-            }
-            LintFormat::Github => {
-                for line in text.lines() {
-                    assert!(line.starts_with("::") || line.is_empty(), "a GitHub command spans lines: {line:?}");
-                }
-            }
-            LintFormat::Human => {}
-        }
-    }
+    lint_support::check(data);
 });

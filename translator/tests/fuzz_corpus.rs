@@ -91,3 +91,8 @@ fn structured_corpus() {
 fn hostile_inputs_through_the_raw_entry_point() {
     replay(&repo().join("tests/hostile/inputs"), entry::raw_bytes, 40);
 }
+
+#[test]
+fn shell_quote_corpus() {
+    replay(&repo().join("fuzz/corpus/shell_quote"), entry::shell_quote_bytes, 1);
+}

@@ -85,3 +85,27 @@ pub fn raw_bytes(schema: &Schema, data: &[u8]) {
         }
     }
 }
+
+/// The `shell_quote` fuzz target: a string through the plan script's quoting
+/// helper must split back (by the independent POSIX reader in `shell`) into
+/// exactly one word equal to it; a sanitised comment must stay on one line and
+/// hold no control, line-separator or bidi character.
+pub fn shell_quote(s: &str) {
+    use translator::emit::plan::quote::{comment, quote};
+    let word = quote(s);
+    match super::shell::split_words(&word) {
+        Ok(words) => assert_eq!(words, vec![s.to_string()], "quote({s:?}) = {word} reads back differently"),
+        Err(e) => panic!("quote({s:?}) = {word}: {e}"),
+    }
+    let c = comment(s);
+    let forbidden = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    assert!(!c.chars().any(forbidden), "comment({s:?}) = {c:?}");
+}
+
+/// The replay form of `shell_quote`: libFuzzer gives `&str` targets only
+/// UTF-8 inputs, so other files are skipped as it skips them.
+pub fn shell_quote_bytes(_schema: &Schema, data: &[u8]) {
+    if let Ok(s) = std::str::from_utf8(data) {
+        shell_quote(s);
+    }
+}
