@@ -1,5 +1,8 @@
 //! Host facts the translator needs, given explicitly (never read from the host).
 
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A pve-container package version (`6.1.10`): it decides which keys exist.
@@ -69,8 +72,22 @@ impl<'de> Deserialize<'de> for PveContainerVersion {
     }
 }
 
+impl JsonSchema for PveContainerVersion {
+    fn schema_name() -> Cow<'static, str> {
+        "Version".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A package version: MAJOR.MINOR or MAJOR.MINOR.PATCH.",
+            "type": "string",
+            "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"
+        })
+    }
+}
+
 /// Where the container's root file system comes from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RootfsTarget {
     /// A new volume `STORAGE:SIZE` that `pct create` fills from the packed template.
@@ -80,18 +97,24 @@ pub enum RootfsTarget {
     HostPath,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The facts about the node a bundle is translated for (`--target FILE`);
+/// every field is optional and defaults to a current Proxmox VE 9 node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct Target {
     /// The pve-container version on the node.
     pub pve_container: PveContainerVersion,
+    /// The node's name, as in /etc/pve/nodes/<node>.
     pub node: String,
+    /// Where the container's root file system goes.
     pub rootfs: RootfsTarget,
     /// Storage with `vztmpl` content for the packed rootfs template.
     pub template_storage: String,
+    /// The bridge `net0` is attached to.
     pub bridge: String,
     /// Written as `ostype`; `unmanaged` leaves the rootfs alone.
     pub ostype: String,
+    /// The node's architecture, written as `arch` (a 32-bit personality makes it `i386`).
     pub arch: String,
     /// Used when a config says nothing about namespaces at all.
     pub unprivileged_default: bool,
@@ -145,6 +168,14 @@ pub enum TargetError {
 }
 
 impl Target {
+    /// The JSON Schema of target files (`schemas/target.schema.json`).
+    pub fn schema() -> String {
+        let schema = schemars::schema_for!(Target);
+        let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
     pub fn from_json(text: &str) -> Result<Target, TargetError> {
         let t: Target = serde_json::from_str(text).map_err(|e| TargetError::Json(e.to_string()))?;
         t.check()?;
