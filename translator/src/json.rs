@@ -67,6 +67,9 @@ impl Node {
         match &self.value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
+            // serde_json reads `-0` as the float -0.0 (written back as `-0.0`,
+            // which is no longer an integer); as JSON text it is the integer 0.
+            Value::Number(raw) if raw == "-0" => serde_json::Value::Number(0.into()),
             Value::Number(raw) => serde_json::from_str::<serde_json::Number>(raw)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
@@ -496,6 +499,7 @@ mod tests {
         assert_eq!(err("").kind, ErrorKind::Empty);
         assert_eq!(err("   ").kind, ErrorKind::Empty);
         assert_eq!(err("01").kind, ErrorKind::InvalidNumber);
+        assert_eq!(parse("-0").root.map(|n| n.to_serde().to_string()).as_deref(), Some("0"));
         assert_eq!(err("1.").kind, ErrorKind::InvalidNumber);
         assert_eq!(err("{} x").kind, ErrorKind::TrailingCharacters);
         assert_eq!(err("[1,]").kind, ErrorKind::Unexpected { found: "`]`".into(), expected: "a JSON value" });

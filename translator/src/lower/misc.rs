@@ -52,6 +52,15 @@ fn annotations(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 }
             }
         }
+        // Control and bidi characters would survive Proxmox's encoding only
+        // as %XX, and reach `pct create --description` (and a reviewer's
+        // view of the plan script) as they are: such an entry is left out.
+        if let Some(c) = crate::ir::types::unsafe_char(&key.replace('\n', "")).or_else(|| crate::ir::types::unsafe_char(&text.replace('\n', ""))) {
+            cx.at(&pve::INVALID_VALUE, &value, format!("the annotation holds {}, a control or bidi character; it is left out of the Proxmox description", c.escape_unicode()))
+                .with_severity(Severity::Warning)
+                .with_label("not in the description");
+            continue;
+        }
         // A line break inside a value would start a new description line.
         let flat_key = key.replace('\n', "\\n");
         let flat_value = text.replace('\n', "\\n");
@@ -179,6 +188,15 @@ mod tests {
         let conf = pve_conf(json, &Target::default());
         assert!(conf.starts_with("#org.proxmox-lxcri.tags=Web, prod;web\n#a=b%3A 100%\n"), "{conf}");
         assert!(conf.contains("\ntags: prod;web\n"), "{conf}");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_keep_an_annotation_out_of_the_description() {
+        let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "annotations": {"iso\u2066late": "x", "a": "b\rc", "ok": "line\nbreak"}}"#;
+        let (_, codes) = check(json, &Target::default());
+        assert_eq!(codes, vec!["pve/invalid-value /annotations/iso\u{2066}late", "pve/invalid-value /annotations/a", "pve/lossy /annotations/ok"]);
+        let conf = pve_conf(json, &Target::default());
+        assert!(conf.starts_with("#ok=line\\nbreak\n"), "{conf}");
     }
 
     #[test]

@@ -51,7 +51,84 @@ pub fn translate_and_check(schema: &Schema, bytes: &[u8], target: &Target) -> Ou
             }
         }
     });
+    if let (Some(ir), false) = (&t.ir, t.has_errors()) {
+        check_plan(ir, target);
+        check_crun(ir, target);
+    }
     Outcome { diagnostics: t.diagnostics.iter().map(|d| d.to_json(&t.source).to_string()).collect(), has_errors: t.has_errors(), pct_conf }
+}
+
+/// The plan back end: every `pct create` argv validates against Proxmox's
+/// API parameter schema (pve-sim reads it as pve-common's `get_options`
+/// does), every config line is a raw key Proxmox keeps, and the rendered
+/// script is lexically safe. A plan may be refused only for a config too
+/// large for pmxcfs.
+fn check_plan(ir: &translator::ir::Container, target: &Target) {
+    use pve_sim::conf::rawkeys::{classify, RawKeyVerdict};
+    use pve_sim::getopt::CommandSpec;
+    use translator::emit::plan::{ir_to_plan, shell, Action, Arg, PlanError, Var};
+
+    let plan = match ir_to_plan(ir, target, "config.json") {
+        Ok(plan) => plan,
+        Err(PlanError::Config(pct_conf::WriteError::TooLarge)) => return,
+        Err(e) => panic!("the plan back end refused a translation without errors: {e}"),
+    };
+    let schemas = match pve_sim::schema::schemas() {
+        Ok(s) => s,
+        Err(e) => panic!("{}", e.render()),
+    };
+    let fixed = [("node", target.node.clone())];
+    for step in &plan.steps {
+        match &step.action {
+            Action::PctCreate { argv } => {
+                let call: Vec<String> = argv
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Lit(s) => s.clone(),
+                        Arg::Var { var: Var::Vmid } => "100".to_string(),
+                        Arg::Var { var: Var::Template } => "local:vztmpl/proxmox-lxcri-1.tar.zst".to_string(),
+                        Arg::Var { var: Var::Bundle } => "/srv/bundle".to_string(),
+                    })
+                    .collect();
+                let spec = CommandSpec {
+                    prefix: "pct create",
+                    arg_params: &["vmid", "ostemplate"],
+                    fixed: &fixed,
+                    file_params: &["ssh-public-keys"],
+                    interactive: &["password"],
+                    format_options: false,
+                };
+                if let Err(e) = pve_sim::cli::parse_args(&schemas.create, call.get(2..).unwrap_or_default(), &spec) {
+                    panic!("Proxmox refuses {call:?}:\n{}", e.render());
+                }
+            }
+            Action::WriteConfigLines { lines } => {
+                for line in lines {
+                    assert_eq!(classify(&schemas.raw_keys, "100", &line.key), RawKeyVerdict::Accepted, "Proxmox does not keep `{}`", line.text());
+                }
+            }
+            _ => {}
+        }
+    }
+    let script = match shell::write(&plan) {
+        Ok(s) => s,
+        Err(e) => panic!("the plan script: {e}"),
+    };
+    let forbidden = |c: char| (c.is_control() && c != '\n' && c != '\t') || translator::ir::types::BIDI_CONTROLS.contains(&c);
+    if let Err(e) = super::shell::check_script(&script, forbidden) {
+        panic!("plan.sh is not lexically safe: {e}\n--- plan.sh ---\n{script}");
+    }
+}
+
+/// The crun back end: its config reads back as a runtime spec without an
+/// error, and rendering it twice gives the same bytes.
+fn check_crun(ir: &translator::ir::Container, target: &Target) {
+    let crun = translator::emit::crun::ir_to_crun(ir, target).to_json();
+    assert_eq!(crun, translator::emit::crun::ir_to_crun(ir, target).to_json(), "two crun configs of the same input differ");
+    let mut diags = Vec::new();
+    let (_, spec) = translator::spec::parse("crun.json", crun.as_bytes(), &mut diags);
+    let errors: Vec<String> = diags.iter().filter(|d| d.is_error()).map(|d| format!("{} {:?}: {}", d.code(), d.pointer, d.message)).collect();
+    assert!(spec.is_some() && errors.is_empty(), "the crun config does not read back as a spec: {errors:?}\n--- crun.json ---\n{crun}");
 }
 
 /// Spans must lie inside the text on character boundaries, or rendering
