@@ -16,6 +16,9 @@ mod lxc_split;
 #[allow(dead_code)]
 #[path = "../translator/tests/support/pct_grammar.rs"]
 mod pct_grammar;
+#[allow(dead_code)]
+#[path = "../translator/tests/support/shell.rs"]
+mod shell;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
