@@ -211,13 +211,12 @@ fn leftovers(host: &RecordingHost, failed: usize) -> Vec<String> {
     {
         let later = || host.calls().into_iter().skip(i + 1).collect::<Vec<_>>();
         match call {
-            HostCall::PackRootfs { output, .. } => {
+            HostCall::PackRootfs { output, .. }
                 if !later()
                     .iter()
-                    .any(|c| matches!(c, HostCall::RemoveFile { path } if path == output))
-                {
-                    left.push(format!("template {}", output.display()));
-                }
+                    .any(|c| matches!(c, HostCall::RemoveFile { path } if path == output)) =>
+            {
+                left.push(format!("template {}", output.display()));
             }
             HostCall::Run(cmd) if cmd.program == "pct" && cmd.args_start_with(&["create"]) => {
                 let vmid = cmd.args.get(1).cloned().unwrap_or_default();

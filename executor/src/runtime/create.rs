@@ -126,7 +126,10 @@ fn create_pct(
                 journal.clear()?;
                 rt.store.remove(lock)?;
             }
-            Err(RuntimeError::Apply { error, id })
+            Err(RuntimeError::Apply {
+                error: Box::new(error),
+                id,
+            })
         }
     }
 }

@@ -106,10 +106,17 @@ pub enum RuntimeError {
         status: &'static str,
         wanted: &'static str,
     },
+    // Boxed: an ApplyError is large, and every verb returns this type.
     #[error("{error}")]
-    Apply { error: ApplyError, id: ContainerId },
+    Apply {
+        error: Box<ApplyError>,
+        id: ContainerId,
+    },
     #[error("cleaning up the interrupted create of {id}: {error}")]
-    Recovery { id: ContainerId, error: ApplyError },
+    Recovery {
+        id: ContainerId,
+        error: Box<ApplyError>,
+    },
     #[error("{0}")]
     Usage(String),
     #[error(transparent)]

@@ -33,6 +33,6 @@ pub fn clean(
     let mut journal = StoreJournal::new(&rt.store, lock, bundle);
     rollback(rt.host, &rt.paths, &mut journal, &mut undos).map_err(|error| RuntimeError::Recovery {
         id: id.clone(),
-        error,
+        error: Box::new(error),
     })
 }
