@@ -1,7 +1,8 @@
 //! The state store under pressure, on the Proxmox simulator with real LXC: twenty creates at
 //! once, a create killed with SIGKILL half-way, and a failure injected at every host call of a
 //! full create. After each, the store and the node must agree: no container config, template,
-//! VMID or state entry without its counterpart, and the next create must succeed.
+//! VMID or state entry without its counterpart, and the next create must succeed. Also: a
+//! node whose facts reach `create` the way an engine's call allows (the environment).
 
 mod runtime_support;
 
@@ -365,4 +366,28 @@ fn a_failure_at_every_host_call_of_a_create_leaves_nothing_and_the_next_create_s
         std::fs::remove_file(&seccomp).expect("remove the test's profile");
     }
     eprintln!("{total} host calls per create ({calls:?}); every fault checked in {:?}", start.elapsed());
+}
+
+/// Engines pass no `--target`; on a node not named `pve` the target comes from
+/// `PROXMOX_LXCRI_TARGET`, and without it the create fails cleanly.
+#[test]
+fn an_engine_call_takes_the_node_facts_from_the_environment() {
+    let (node, b) = setup();
+    let bundle = b.path().to_str().unwrap();
+    let on_px1 = |args: &[&str]| node.lxcri().env("PVE_SIM_NODE", "px1").args(args).output().expect("run proxmox-lxcri");
+
+    let err = fails(&on_px1(&["create", "e", "--bundle", bundle]), 1);
+    assert!(err.contains("step 4 (write-config-lines) failed:") && err.contains("nodes/pve/lxc/100.conf"), "{err}");
+    assert_eq!(names(&node.host("/etc/pve/nodes/px1/lxc")), Vec::<String>::new(), "rolled back");
+    assert_eq!(node.records(), Vec::<String>::new());
+
+    let target = node.dir.path().join("target.json");
+    std::fs::write(&target, r#"{"node": "px1"}"#).expect("target.json");
+    let out = node.lxcri().env("PVE_SIM_NODE", "px1").env("PROXMOX_LXCRI_TARGET", &target).args(["create", "e", "--bundle", bundle]).output().expect("run");
+    ok(&out);
+    assert_eq!(names(&node.host("/etc/pve/nodes/px1/lxc")), ["100.conf"]);
+    let s = state_json(&on_px1(&["state", "e"]));
+    assert_eq!((s["status"].as_str(), s["annotations"]["org.proxmox-lxcri.node"].as_str()), (Some("created"), Some("px1")));
+    ok(&on_px1(&["delete", "e"]));
+    assert_eq!(names(&node.host("/etc/pve/nodes/px1/lxc")), Vec::<String>::new());
 }

@@ -15,6 +15,9 @@ use super::convert::load_target;
 use super::input;
 use super::runtime::{CreateArgs, Failure, Global, RuntimeKind};
 
+/// Environment variable naming the target file of `create`/`run` when `--target` is not given.
+pub const TARGET_ENV: &str = "PROXMOX_LXCRI_TARGET";
+
 /// One line per finding at warning level or above, in a form logs and engines keep readable.
 fn report(diagnostics: &[Diagnostic], log: &Log) {
     for d in diagnostics.iter().filter(|d| d.severity >= Severity::Warning) {
@@ -39,7 +42,9 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
         .to_owned();
     let input = input::read(&bundle_text).map_err(|e| Failure::usage(e.to_string()))?;
-    let mut target = load_target(args.target.as_ref(), args.pve_version.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
+    // Engines pass no --target: a wrapper or the engine's environment names the node's file.
+    let target_file = args.target.clone().or_else(|| std::env::var_os(TARGET_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
+    let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
     if target.rootfs == RootfsTarget::HostPath && target.bundle_dir.is_none() {
         target.bundle_dir = Some(bundle_text);
     }

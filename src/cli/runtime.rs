@@ -100,7 +100,7 @@ pub struct CreateArgs {
     /// The bundle directory (config.json and rootfs/)
     #[arg(short = 'b', long, value_name = "DIR", default_value = ".")]
     pub bundle: PathBuf,
-    /// A JSON file with the node's facts (storage, bridge, PVE version; see the README)
+    /// A JSON file with the node's facts (storage, bridge, PVE version; see the README) [env: PROXMOX_LXCRI_TARGET]
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,
     /// The Proxmox VE release of the node (8.x, 9.0, 9.1, 9.2); overrides the target's

@@ -134,6 +134,7 @@ impl Node {
             .env("PROXMOX_LXCRI_HOST_ROOT", self.sim())
             .env_remove("PVE_SIM_NODE")
             .env_remove("PROXMOX_LXCRI_CRUN")
+            .env_remove("PROXMOX_LXCRI_TARGET")
             .arg("--root")
             .arg(self.state_dir());
         c
