@@ -299,6 +299,15 @@ fn request(id: &str, bundle: &Path) -> CreateRequest {
     }
 }
 
+/// Removes the test's own profile even when an assertion fails.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// The seccomp profile the plan writes.
 fn seccomp_file(req: &CreateRequest) -> PathBuf {
     let CreateBackend::Pct { plan, .. } = &req.backend else { panic!("a pct request") };
@@ -326,6 +335,7 @@ fn a_failure_at_every_host_call_of_a_create_leaves_nothing_and_the_next_create_s
     std::fs::write(b.path().join("config.json"), seccomp_config()).expect("config.json");
     let seccomp = seccomp_file(&request("f", b.path()));
     let _ = std::fs::remove_file(&seccomp);
+    let _cleanup = RemoveOnDrop(seccomp.clone());
     let start = Instant::now();
     let calls = {
         let host = FaultyHost::new(&node, None);
