@@ -50,7 +50,7 @@ fn check_case(dir: &Path) {
     {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let bytes = std::fs::read(dir.join("config.json")).unwrap_or_default();
-        let target = target_for(&dir);
+        let target = target_for(dir);
         let t = translator::oci_to_ir(&format!("golden/{name}/config.json"), &bytes, &target);
         let human = render::human(&t.diagnostics, &t.source, false);
         let json = render::json_lines(&t.diagnostics, &t.source);
@@ -84,7 +84,7 @@ fn check_case(dir: &Path) {
             .map(|d| format!("{} {} {}: {}\n", d.severity.as_str(), d.code(), d.pointer.as_ref().map(|p| p.as_str()).unwrap_or("-"), d.message))
             .collect();
         insta::with_settings!({
-            snapshot_path => dir.to_path_buf(),
+            snapshot_path => dir,
             prepend_module_to_snapshot => false,
             omit_expression => true,
             description => format!("golden case {name}"),

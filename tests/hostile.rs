@@ -49,7 +49,7 @@ fn generate(name: &str) -> Vec<u8> {
         "deep-objects-100000" => {
             let mut s = String::from(r#"{"ociVersion": "1.2.0", "annotations": "#);
             s.push_str(&r#"{"a": "#.repeat(100_000));
-            s.push_str("1");
+            s.push('1');
             s.push_str(&"}".repeat(100_000));
             s.push('}');
             s.into_bytes()

@@ -28,11 +28,13 @@ const STANDINS: &[&str] = &["pct", "pvesh", "pvesm", "tar", "flock", "sh"];
 const VMID: &str = "100";
 const TEMPLATE_DIR: &str = "/var/lib/vz/template/cache";
 
+type TestFn = fn() -> Result<(), String>;
+
 fn main() -> ExitCode {
     if let Some(log) = std::env::var_os(STANDIN_LOG) {
         return standin(Path::new(&log));
     }
-    let tests: &[(&str, fn() -> Result<(), String>)] = &[
+    let tests: &[(&str, TestFn)] = &[
         ("hostile values reach the commands unchanged", hostile_values_reach_the_commands_unchanged),
         ("the argv check can fail", the_argv_check_can_fail),
         ("golden plan scripts pass shellcheck", golden_scripts_pass_shellcheck),

@@ -166,7 +166,7 @@ fn resolve_overlaps(all: Vec<Diagnostic>) -> Vec<Diagnostic> {
             })
         })
     };
-    let keep: Vec<bool> = all.iter().map(|d| !(family(d) == "schema" && covered_schema(d)) && !superseded(d)).collect();
+    let keep: Vec<bool> = all.iter().map(|d| (family(d) != "schema" || !covered_schema(d)) && !superseded(d)).collect();
     all.into_iter().zip(keep).filter_map(|(d, k)| k.then_some(d)).collect()
 }
 

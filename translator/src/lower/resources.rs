@@ -69,7 +69,7 @@ fn memory(mem: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         let bytes = bytes as u64;
         match MemoryMiB::from_bytes(bytes) {
             Some(mib) => {
-                if bytes % MIB != 0 {
+                if !bytes.is_multiple_of(MIB) {
                     cx.lossy(at, format!("{bytes} bytes is not a whole number of MiB; Proxmox gets {} MiB", mib.get()));
                 }
                 ir.resources.memory = Some(at.traced(mib));
@@ -92,7 +92,7 @@ fn memory(mem: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             (Some(total), Some(limit)) if total >= limit => {
                 let extra = (total - limit) as u64;
                 let mib = extra.div_ceil(MIB);
-                if extra % MIB != 0 {
+                if !extra.is_multiple_of(MIB) {
                     cx.lossy(&swap_at, format!("{extra} bytes of swap is not a whole number of MiB; Proxmox gets {mib} MiB"));
                 }
                 ir.resources.swap_mib = Some(swap_at.traced(mib));
@@ -133,7 +133,7 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                     cx.at(&pve::OUT_OF_RANGE, &q_at, format!("a quota of {q}/{period} is {} CPUs; Proxmox allows at most {MAX_CPUS}", units / 100_000))
                         .with_label("too many CPUs");
                 } else {
-                    if scaled % u128::from(period) != 0 {
+                    if !scaled.is_multiple_of(u128::from(period)) {
                         cx.lossy(&q_at, format!("a quota of {q}/{period} CPUs is rounded up to {}", decimal5(units)));
                     }
                     ir.resources.cpulimit = Some(q_at.traced(decimal5(units)));
