@@ -159,10 +159,11 @@ fn personality(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         cx.unsupported(ir, &flags, "LXC has no key for personality flags");
     }
     let Some(domain) = at.get("domain") else { return };
+    // OCI back ends get the whole object: `domain` is required next to `flags`.
+    keep_for_oci(ir, &domain);
     if domain.str() != Some("LINUX32") {
         return;
     }
-    keep_for_oci(ir, &domain);
     let arch32 = match ir.arch.as_str() {
         "amd64" => "i386",
         "arm64" => "armhf",
