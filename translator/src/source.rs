@@ -104,7 +104,27 @@ impl JsonPointer {
     }
 
     pub fn index(&self, i: usize) -> JsonPointer {
-        JsonPointer(format!("{}/{}", self.0, i))
+        // Called for every array item a lowering walks: one exact allocation,
+        // no formatting machinery.
+        let mut digits = [0u8; 20];
+        let mut n = i;
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            if let Some(d) = digits.get_mut(start) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || start == 0 {
+                break;
+            }
+        }
+        let tail = digits.get(start..).unwrap_or_default();
+        let mut s = String::with_capacity(self.0.len() + 1 + tail.len());
+        s.push_str(&self.0);
+        s.push('/');
+        s.extend(tail.iter().map(|&b| char::from(b)));
+        JsonPointer(s)
     }
 
     pub fn as_str(&self) -> &str {
@@ -161,6 +181,15 @@ impl<T> Traced<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_appends_the_decimal_number() {
+        let p = JsonPointer::parse("/mounts");
+        assert_eq!(p.index(0).as_str(), "/mounts/0");
+        assert_eq!(p.index(7).as_str(), "/mounts/7");
+        assert_eq!(p.index(1234567).as_str(), "/mounts/1234567");
+        assert_eq!(p.index(usize::MAX).as_str(), format!("/mounts/{}", usize::MAX));
+    }
 
     #[test]
     fn pointer_escapes_tokens() {
