@@ -1,8 +1,9 @@
 //! `lint --format sarif`: a SARIF 2.1.0 log, the format GitHub code scanning
 //! and other review tools import.
 //!
-//! Every registered rule is in `tool.driver.rules` with its summary and
-//! explanation, so a reviewer sees the help next to the alert. Suppressed
+//! Every rule a result refers to is in `tool.driver.rules` with its summary
+//! and explanation, so a reviewer sees the help next to the alert (the whole
+//! registry would add some 100 KB of help text to every log). Suppressed
 //! findings are results with a `suppressions` entry (SARIF §3.35), and files
 //! that could not be read are tool execution notifications, so the log says
 //! the run was incomplete.
@@ -17,7 +18,12 @@ use super::lint::Linted;
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn log(results: &[Linted]) -> String {
-    let rules: Vec<&'static Rule> = all_rules().collect();
+    let referenced = |code: &str| {
+        results.iter().filter_map(|l| l.outcome.as_ref().ok()).any(|r| {
+            r.findings.iter().any(|d| d.code() == code) || r.suppressed.iter().any(|s| s.diagnostic.code() == code)
+        })
+    };
+    let rules: Vec<&'static Rule> = all_rules().filter(|r| referenced(r.code)).collect();
     let mut sarif_results = Vec::new();
     let mut notifications = Vec::new();
     for linted in results {
