@@ -1,0 +1,57 @@
+//! Time to lint a directory of 1,000 bundles, the way `proxmox-lxcri lint DIR`
+//! does it (walk, read, lint on every core), in process.
+//!
+//! `cargo bench -p proxmox-lxcri --bench lint` writes 1,000 bundles (the
+//! golden configs, repeated) into a temporary directory, lints the tree a few
+//! times and prints the median and best wall time and the findings counted.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use proxmox_lxcri::cli::lint::lint_paths;
+use translator::lint::engine::LintConfig;
+
+const BUNDLES: usize = 1000;
+const ROUNDS: usize = 7;
+
+fn golden_configs() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("config.json")).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+}
+
+fn main() {
+    let configs = golden_configs();
+    assert!(!configs.is_empty(), "no golden configs");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut bytes = 0;
+    for i in 0..BUNDLES {
+        let bundle = dir.path().join(format!("bundle-{i:04}"));
+        std::fs::create_dir_all(bundle.join("rootfs")).unwrap_or_else(|e| panic!("{e}"));
+        let config = &configs[i % configs.len()];
+        bytes += config.len();
+        std::fs::write(bundle.join("config.json"), config).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let paths = vec![dir.path().to_path_buf()];
+    let config = LintConfig::default();
+    let mut times: Vec<Duration> = Vec::new();
+    let mut findings = 0;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let results = lint_paths(&paths, &config);
+        times.push(start.elapsed());
+        assert_eq!(results.len(), BUNDLES);
+        findings = results.iter().filter_map(|r| r.outcome.as_ref().ok()).map(|r| r.findings.len()).sum();
+    }
+    times.sort();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!(
+        "lint {BUNDLES} bundles ({:.1} MB of config.json, {findings} findings) on {cores} cores: median {:.3} s, best {:.3} s",
+        bytes as f64 / 1e6,
+        times[ROUNDS / 2].as_secs_f64(),
+        times[0].as_secs_f64()
+    );
+}
