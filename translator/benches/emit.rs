@@ -71,6 +71,23 @@ fn main() {
         let one = measure(&|| pct_conf_only(case, &bytes, &target));
         let all = measure(&|| all_back_ends(case, &bytes, &target));
         println!("{case:<20} {:>6} bytes   pct-conf {:>8.1} µs   all back ends {:>8.1} µs", bytes.len(), micros(one), micros(all));
+        // Where the time goes, each part on its own.
+        let lower = measure(&|| translator::oci_to_ir(case, &bytes, &target).diagnostics.len());
+        let t = translator::oci_to_ir(case, &bytes, &target);
+        let Some(ir) = &t.ir else { continue };
+        let conf = pve::ir_to_pve(ir, &target);
+        let Ok(plan) = plan::pve_to_plan(&conf, &ir.rootfs, &target, case) else { continue };
+        let plan_json = measure(&|| plan::pve_to_plan(&conf, &ir.rootfs, &target, case).map(|p| p.to_json().len()).unwrap_or(0));
+        let script = measure(&|| shell::write(&plan).map(|s| s.len()).unwrap_or(0));
+        let oci = measure(&|| crun::ir_to_crun(ir, &target).config.to_string().len());
+        println!(
+            "{:<20}   parse+lower {:>6.1} µs   plan json {:>6.1} µs   plan.sh {:>6.1} µs   crun {:>6.1} µs",
+            "",
+            micros(lower),
+            micros(plan_json),
+            micros(script),
+            micros(oci)
+        );
     }
 }
 

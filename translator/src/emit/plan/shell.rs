@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::quote::{comment, quote};
-use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo};
+use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo, Var};
 
 const TEMPLATE: &str = include_str!("plan.sh.hbs");
 
@@ -63,9 +63,19 @@ fn comment_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut Rende
 
 /// `{{word x}}`: one argument, a literal (quoted) or a variable (`"$vmid"`).
 fn word_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
-    let arg: Arg = serde_json::from_value(param(h, "word")?.clone())
-        .map_err(|e| RenderError::from(RenderErrorReason::Other(format!("`word` takes an argument: {e}"))))?;
-    out.write(&word(&arg))?;
+    // Read the serialized `Arg` in place (a string is a literal, `{"var": …}`
+    // a variable): this runs for every argument of every command.
+    let text = match param(h, "word")? {
+        Value::String(s) => quote(s),
+        other => {
+            let var = other.get("var").and_then(Value::as_str).and_then(|name| [Var::Vmid, Var::Template, Var::Bundle].into_iter().find(|v| v.name() == name));
+            match var {
+                Some(var) => word(&Arg::Var { var }),
+                None => return Err(RenderErrorReason::Other(format!("`word` takes an argument, not {other}")).into()),
+            }
+        }
+    };
+    out.write(&text)?;
     Ok(())
 }
 
