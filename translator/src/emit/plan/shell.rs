@@ -2,7 +2,7 @@
 //!
 //! One handlebars template (`plan.sh.hbs`) holds every command. Values reach
 //! it only through [`quote::quote`] (the escape function of every `{{value}}`
-//! and of the `word` helper) or [`quote::comment`] (the `comment` helper), so
+//! and of the `words` helper) or [`quote::comment`] (the `comment` helper), so
 //! no value can end a quoted word or a comment. The executor applies the
 //! JSON form; this script is never run by it.
 
@@ -33,7 +33,7 @@ fn registry() -> Result<&'static Handlebars<'static>, ShellError> {
             hb.set_strict_mode(true);
             hb.register_escape_fn(quote);
             hb.register_helper("comment", Box::new(comment_helper));
-            hb.register_helper("word", Box::new(word_helper));
+            hb.register_helper("words", Box::new(words_helper));
             hb.register_template_string("plan", TEMPLATE).map_err(|e| e.to_string())?;
             Ok(hb)
         })
@@ -62,21 +62,30 @@ fn comment_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut Rende
 }
 
 /// `{{word x}}`: one argument, a literal (quoted) or a variable (`"$vmid"`).
-fn word_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
-    // Read the serialized `Arg` in place (a string is a literal, `{"var": …}`
-    // a variable): this runs for every argument of every command.
-    let text = match param(h, "word")? {
-        Value::String(s) => quote(s),
+/// `{{words list}}`: the arguments of a list, each as `word` writes it,
+/// separated by spaces (one helper call per command line, not per word).
+fn words_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+    let Value::Array(items) = param(h, "words")? else {
+        return Err(RenderErrorReason::Other("`words` takes a list of arguments".into()).into());
+    };
+    let words = items.iter().map(value_word).collect::<Result<Vec<_>, _>>()?;
+    out.write(&words.join(" "))?;
+    Ok(())
+}
+
+/// A serialized `Arg` read in place (a string is a literal, `{"var": …}` a
+/// variable), without cloning and deserializing it.
+fn value_word(value: &Value) -> Result<String, RenderError> {
+    match value {
+        Value::String(s) => Ok(quote(s)),
         other => {
             let var = other.get("var").and_then(Value::as_str).and_then(|name| [Var::Vmid, Var::Template, Var::Bundle].into_iter().find(|v| v.name() == name));
             match var {
-                Some(var) => word(&Arg::Var { var }),
-                None => return Err(RenderErrorReason::Other(format!("`word` takes an argument, not {other}")).into()),
+                Some(var) => Ok(word(&Arg::Var { var })),
+                None => Err(RenderErrorReason::Other(format!("`word` takes an argument, not {other}")).into()),
             }
         }
-    };
-    out.write(&text)?;
-    Ok(())
+    }
 }
 
 fn word(arg: &Arg) -> String {
