@@ -4,7 +4,8 @@
 //! the explanation of every registered rule.
 //!
 //! The tree in tests/lint/cli/tree: `web` (warnings, one finding allowed by
-//! its annotation), `clean` (a note only), `broken` (a syntax error).
+//! its annotation), `clean` (a note only), `broken` (a syntax error). Paths
+//! that cannot be read are made in a temporary directory.
 
 use std::path::Path;
 
@@ -19,9 +20,14 @@ struct Run {
 }
 
 fn lxcri(args: &[&str]) -> Run {
+    lxcri_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Runs the binary in `dir`, so relative paths in its reports are the same on every machine.
+fn lxcri_in(dir: &Path, args: &[&str]) -> Run {
     let out = Command::cargo_bin("proxmox-lxcri")
         .unwrap_or_else(|e| panic!("{e}"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .args(args)
         .output()
@@ -50,6 +56,26 @@ fn every_format_of_a_tree_with_findings() {
         assert_eq!(r.code, 1, "{format}: the broken bundle has an error\n{}", r.stderr);
         snapshot(&format!("tree.{format}"), &format!("exit {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr));
     }
+}
+
+/// Paths that cannot be linted, next to a bundle that can: a missing path and
+/// a `config.json` that is a directory (unreadable even for root, unlike a
+/// file without read permission). Every format names both and keeps the
+/// bundle's findings.
+#[test]
+fn every_format_of_a_run_with_unreadable_paths() -> std::io::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let clean = tmp.path().join("bundles/clean");
+    std::fs::create_dir_all(&clean)?;
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(TREE).join("clean/config.json"), clean.join("config.json"))?;
+    std::fs::create_dir_all(tmp.path().join("bundles/odd/config.json"))?;
+    for format in ["human", "json", "sarif", "github"] {
+        let r = lxcri_in(tmp.path(), &["lint", "bundles", "missing", "--format", format]);
+        assert_eq!(r.code, 2, "{format}: unreadable paths\n{}", r.stderr);
+        assert!(r.stdout.contains("bundles/clean/config.json"), "{format}: the readable bundle is still linted\n{}", r.stdout);
+        snapshot(&format!("unreadable.{format}"), &format!("exit {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr));
+    }
+    Ok(())
 }
 
 #[test]

@@ -164,9 +164,14 @@ pub fn run(args: &Args) -> u8 {
     let results = lint_paths(&args.paths, &config);
     let deny = args.deny.severity();
     let summary = Summary::of(&results, deny);
-    for r in &results {
-        if let Err(reason) = &r.outcome {
-            eprintln!("proxmox-lxcri: error: {}: {reason}", r.name());
+    // A human report on standard output already names each unreadable path
+    // with its reason, in order; repeating it on stderr would show it twice.
+    let report_carries_errors = args.format == LintFormat::Human && args.output.is_none();
+    if !report_carries_errors {
+        for r in &results {
+            if let Err(reason) = &r.outcome {
+                eprintln!("proxmox-lxcri: error: {}: {reason}", r.name());
+            }
         }
     }
     let color = args.output.is_none()
@@ -279,9 +284,12 @@ fn read_config(path: &Path) -> Result<Vec<u8>, String> {
 fn human(results: &[Linted], summary: &Summary, color: bool) -> String {
     let mut out = String::new();
     for r in results {
-        let Ok(report) = &r.outcome else {
-            out.push_str(&format!("{}: could not be read\n\n", r.name()));
-            continue;
+        let report = match &r.outcome {
+            Ok(report) => report,
+            Err(reason) => {
+                out.push_str(&format!("── {}: could not be read: {reason}\n\n", r.name()));
+                continue;
+            }
         };
         if report.findings.is_empty() {
             continue;

@@ -68,7 +68,7 @@ pub static SENSITIVE_HOST_MOUNT: Rule = Rule {
     code: "security/sensitive-host-mount",
     severity: Warning,
     summary: "A sensitive host path is bind-mounted into the container",
-    explanation: "## What it does\nReports bind mounts whose source is the host's root directory or a path that holds the host's configuration, secrets, kernel interfaces or a container engine's control socket: `/`, `/etc`, `/dev`, `/proc`, `/sys`, `/boot`, `/root`, `/run`, `/var/run`, `/var`, `/usr`, `/home`, `/lib`, anything under `/etc/pve`, `/etc/ssh`, `/etc/shadow`, `/etc/sudoers`, `/root`, `/boot`, `/proc`, `/sys`, `/var/lib/docker`, `/var/lib/containerd`, `/var/lib/lxc`, and the Docker, containerd, CRI-O and Podman sockets (`docker.sock`, `containerd.sock`, `crio.sock`, `podman.sock`). Read-only mounts are reported too.\n\n## Why is this bad?\nA container that can talk to `/var/run/docker.sock` can start a privileged container on the host: it is root there. `/etc/pve` holds the cluster's configuration and keys; `/`, `/etc` and `/root` expose credentials even read-only.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/var/run/docker.sock\", \"source\": \"/var/run/docker.sock\", \"options\": [\"bind\"]}]}\n```\nUse instead: mount only the directory the workload needs, read-only where possible:\n```json\n{\"mounts\": [{\"destination\": \"/data\", \"source\": \"/srv/app/data\", \"options\": [\"bind\", \"ro\"]}]}\n```",
+    explanation: "## What it does\nReports bind mounts whose source is the host's root directory or a path that holds the host's configuration, secrets, kernel interfaces or a container engine's control socket: exactly `/`, `/etc`, `/dev`, `/run`, `/var/run`, `/var`, `/usr`, `/home` or `/lib`; `/etc/pve`, `/etc/ssh`, `/etc/shadow`, `/etc/gshadow`, `/etc/sudoers`, `/etc/sudoers.d`, `/root`, `/boot`, `/proc`, `/sys`, `/var/lib/docker`, `/var/lib/containerd`, `/var/lib/lxc` or anything below them; and the Docker, containerd, CRI-O and Podman sockets (`docker.sock`, `containerd.sock`, `crio.sock`, `podman.sock`) in any directory. Read-only mounts are reported too.\n\n## Why is this bad?\nA container that can talk to `/var/run/docker.sock` can start a privileged container on the host: it is root there. `/etc/pve` holds the cluster's configuration and keys; `/`, `/etc` and `/root` expose credentials even read-only.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/var/run/docker.sock\", \"source\": \"/var/run/docker.sock\", \"options\": [\"bind\"]}]}\n```\nUse instead: mount only the directory the workload needs, read-only where possible:\n```json\n{\"mounts\": [{\"destination\": \"/data\", \"source\": \"/srv/app/data\", \"options\": [\"bind\", \"ro\"]}]}\n```",
 };
 
 pub static DANGEROUS_DEVICE: Rule = Rule {
@@ -411,4 +411,23 @@ fn dangerous_char(major: Option<i64>, minor: Option<i64>) -> Option<&'static str
         .iter()
         .find(|(ma, mi, _)| *ma == major && (mi.is_none() || minor.is_none() || *mi == minor))
         .map(|(_, _, name)| *name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `explain` promises the exact list of paths; it must follow the lists the check uses.
+    #[test]
+    fn sensitive_mount_explanation_names_every_path_it_checks() {
+        let what = SENSITIVE_HOST_MOUNT.explanation.split("\n\n").next().unwrap_or_default();
+        let (exact, rest) = what.split_once("; ").unwrap_or_default();
+        let (trees, sockets) = rest.split_once("; ").unwrap_or_default();
+        let named = |text: &str| -> Vec<String> {
+            text.split('`').skip(1).step_by(2).map(str::to_string).collect()
+        };
+        assert_eq!(named(exact.split_once("exactly").map(|(_, l)| l).unwrap_or_default()), SENSITIVE_EXACT);
+        assert_eq!(named(trees), SENSITIVE_TREES);
+        assert_eq!(named(sockets), ENGINE_SOCKETS);
+    }
 }
