@@ -4,6 +4,8 @@
 
 pub mod crun;
 pub mod engine;
+#[cfg(test)]
+mod examples;
 pub mod parse;
 pub mod pve;
 pub mod schema;

@@ -23,7 +23,7 @@ pub static PRIVILEGED: Rule = Rule {
     code: "security/privileged",
     severity: Warning,
     summary: "The container has no user namespace and runs privileged",
-    explanation: "## What it does\nReports configs without a `user` namespace. They become `unprivileged: 0` containers, in which root is the host's root.\n\n## Why is this bad?\nA process that escapes a privileged container is root on the Proxmox node. Proxmox's own default is unprivileged.\n\n## Example\n```json\n{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}\n```\nAdd `{\"type\": \"user\"}` (and id mappings, or none for Proxmox's default `0 100000 65536`).",
+    explanation: "## What it does\nReports configs without a `user` namespace. They become `unprivileged: 0` containers, in which root is the host's root.\n\n## Why is this bad?\nA process that escapes a privileged container is root on the Proxmox node. Proxmox's own default is unprivileged.\n\n## Example\n```json\n{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}\n```\nUse instead: a user namespace (without id mappings Proxmox uses its default `0 100000 65536`):\n```json\n{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"user\"}]}}\n```",
 };
 
 pub static HOST_NAMESPACE: Rule = Rule {
