@@ -3,13 +3,15 @@
 //!
 //! `cargo bench -p proxmox-lxcri --bench lint` writes 1,000 bundles (the
 //! golden configs, repeated) into a temporary directory, lints the tree a few
-//! times and prints the median and best wall time and the findings counted.
+//! times and prints the median and best wall time and the findings counted,
+//! then the time to render the findings in each report format.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use proxmox_lxcri::cli::lint::lint_paths;
+use proxmox_lxcri::cli::lint::{lint_paths, report, LintFormat, Summary};
 use translator::lint::engine::LintConfig;
+use translator::Severity;
 
 const BUNDLES: usize = 1000;
 const ROUNDS: usize = 7;
@@ -47,6 +49,22 @@ fn main() {
         findings = results.iter().filter_map(|r| r.outcome.as_ref().ok()).map(|r| r.findings.len()).sum();
     }
     times.sort();
+    let results = lint_paths(&paths, &config);
+    let summary = Summary::of(&results, Severity::Error);
+    let mut rendering = Vec::new();
+    for (name, format) in [("human", LintFormat::Human), ("json", LintFormat::Json), ("sarif", LintFormat::Sarif), ("github", LintFormat::Github)] {
+        let mut render_times: Vec<Duration> = (0..ROUNDS)
+            .map(|_| {
+                let start = Instant::now();
+                let text = report(&results, &summary, format, false);
+                let took = start.elapsed();
+                assert!(!text.is_empty());
+                took
+            })
+            .collect();
+        render_times.sort();
+        rendering.push(format!("{name} {:.3} s", render_times[ROUNDS / 2].as_secs_f64()));
+    }
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!(
         "lint {BUNDLES} bundles ({:.1} MB of config.json, {findings} findings) on {cores} cores: median {:.3} s, best {:.3} s",
@@ -54,4 +72,5 @@ fn main() {
         times[ROUNDS / 2].as_secs_f64(),
         times[0].as_secs_f64()
     );
+    println!("rendering the report (median): {}", rendering.join(", "));
 }
