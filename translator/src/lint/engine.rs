@@ -84,7 +84,7 @@ pub fn lint(name: &str, bytes: &[u8], config: &LintConfig) -> LintReport {
     if let Some(spec) = &t.spec {
         all.extend(schema_findings(bytes));
         all.extend(super::spec::check(spec));
-        all.extend(super::security::check(spec));
+        all.extend(super::security::check(spec, &config.target));
         let (allows, unknown) = suppress::from_annotation(spec);
         annotation_allows = allows;
         all.extend(unknown);
