@@ -257,7 +257,7 @@ pub fn bind_source(path: &str) -> Option<HostFinding> {
 
 fn sensitive(p: &str, tree: Option<&str>) -> HostFinding {
     let what = match tree {
-        None if p == "/" => "the host's root directory: every file of the node".to_string(),
+        None if p == "/" => "it is the host's root directory, every file of the node".to_string(),
         None => format!("`{}` exposes the host's configuration, credentials or devices", show(p)),
         Some(t) => format!("`{t}` holds the host's credentials, boot files or kernel interfaces"),
     };
