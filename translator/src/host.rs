@@ -276,14 +276,14 @@ fn system(p: &str, tree: &str, ancestor: bool) -> HostFinding {
 
 fn socket(p: &str) -> Option<HostFinding> {
     let name = p.rsplit('/').next().unwrap_or_default();
+    if SOCKET_SUFFIXES.iter().any(|s| name.ends_with(s) && name.len() > s.len()) {
+        return Some(HostFinding::new(&HOST_SOCKET, format!("the host path `{}` is a control socket: whoever talks to it commands a daemon of the node", show(p))));
+    }
     if let Some(tree) = RUNTIME_TREES.iter().find(|t| under(p, t)) {
         return Some(HostFinding::new(
             &HOST_SOCKET,
             format!("the host path `{}` is in `{tree}`, the runtime directory with the control sockets of the node's daemons", show(p)),
         ));
-    }
-    if SOCKET_SUFFIXES.iter().any(|s| name.ends_with(s) && name.len() > s.len()) {
-        return Some(HostFinding::new(&HOST_SOCKET, format!("the host path `{}` is a control socket: whoever talks to it commands a daemon of the node", show(p))));
     }
     None
 }
