@@ -306,3 +306,29 @@ fn lint_counts_annotation_allows_and_can_ignore_them() {
     }
     assert!(text(&out.stderr).contains("; 0 suppressed"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_host_symlink_to_a_protected_path_is_judged_by_its_target() {
+    let env = Env::new();
+    // The store's own directories exist from the first verb on (`list` makes them).
+    ok(&env.run("pct", &["list"]));
+    // Any user who can write some directory on the node can plant this link.
+    let planted = env.node.dir.path().join("innocent");
+    std::os::unix::fs::symlink("/usr/lib", &planted).expect("symlink");
+    let via_parent = env.node.dir.path().join("d");
+    std::os::unix::fs::symlink("/usr", &via_parent).expect("symlink");
+    for source in [planted.clone(), via_parent.join("lib")] {
+        let config = CONFIG.replace(
+            r#""hostname": "app","#,
+            &format!(r#""hostname": "app", "mounts": [{{"destination": "/data", "source": "{}", "options": ["bind", "ro"]}}],"#, source.display()),
+        );
+        let b = bundle(&config);
+        let before = env.snapshot();
+        for runtime in ["pct", "crun"] {
+            let err = fails(&env.run(runtime, &["create", "web", "-b", &p(&b)]), 1);
+            let expected = format!("[security/host-system-mount] at /mounts/0/source ({}/config.json:", p(&b));
+            assert!(err.contains(&expected) && err.contains("resolves to `/usr/lib` on this node"), "{runtime}: {err}");
+            assert_eq!(env.snapshot(), before);
+        }
+    }
+}

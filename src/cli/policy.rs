@@ -108,6 +108,35 @@ fn read_policy_file(path: &Path) -> std::io::Result<String> {
     Ok(text)
 }
 
+/// Bind sources judged once more as the host resolves them: the classifiers
+/// read paths as text, and a host symlink (`/srv/x -> /etc/pve`, made by any
+/// user who can write /srv) would pass under its own name. Only the node can
+/// answer this, so it is asked here, not in the pure translator. What the
+/// symlink points to may still change before Proxmox or crun mounts it; this
+/// closes the standing link, not the race (see docs/security-policy.md).
+fn resolved_binds(input: &ConfigInput) -> Vec<Diagnostic> {
+    let mut ignored = Vec::new();
+    let (_, spec) = translator::spec::parse(&input.name, &input.bytes, &mut ignored);
+    let Some(spec) = spec else { return Vec::new() };
+    let mut out = Vec::new();
+    for m in spec.cursor().get("mounts").map(|m| m.items()).unwrap_or_default() {
+        let fstype = m.get("type").and_then(|t| t.str()).unwrap_or_default();
+        let options: Vec<String> = m.get("options").map(|o| o.strings().into_iter().map(|s| s.value).collect()).unwrap_or_default();
+        let Some(source_at) = m.get("source") else { continue };
+        let Some(source) = source_at.str().filter(|s| s.starts_with('/')) else { continue };
+        if !translator::host::is_bind(fstype, &options) || translator::host::bind_source(source).is_some() {
+            continue;
+        }
+        let Ok(real) = std::fs::canonicalize(source) else { continue };
+        let Some(real) = real.to_str() else { continue };
+        if let Some(f) = translator::host::bind_source(real) {
+            let message = format!("the host path `{}` resolves to `{}` on this node: {}", source.escape_debug(), real.escape_debug(), f.message);
+            out.push(Diagnostic::new(f.rule, message).at(source_at.ptr(), source_at.span()).with_label("symlink on the host"));
+        }
+    }
+    out
+}
+
 /// One refusing finding: code, severity, pointer, file:line:column, message, and why.
 fn refusal_line(d: &Diagnostic, input: &ConfigInput, source: &translator::Source, why: &str) -> String {
     let at = d.pointer.as_ref().map(|p| format!(" at {p}")).unwrap_or_default();
@@ -126,7 +155,9 @@ fn refusal_line(d: &Diagnostic, input: &ConfigInput, source: &translator::Source
 pub fn enforce(node: &NodePolicy, input: &ConfigInput, target: &Target, backend: Backend, log: &Log) -> Result<(), Failure> {
     let config = LintConfig { target: target.clone(), allow: Vec::new(), ignore_annotation_allows: true };
     let report = engine::lint(&input.name, &input.bytes, &config);
-    let refused = node.policy.refusals(&report.findings, backend);
+    let mut findings = report.findings.clone();
+    findings.extend(resolved_binds(input));
+    let refused = node.policy.refusals(&findings, backend);
     if refused.is_empty() {
         return Ok(());
     }

@@ -212,6 +212,12 @@ fn show(path: &str) -> String {
     path.escape_debug().to_string()
 }
 
+/// Whether an OCI mount is a bind: type `bind`, or a `bind`/`rbind` option
+/// (runc and crun bind whatever the type then).
+pub fn is_bind(fstype: &str, options: &[String]) -> bool {
+    fstype == "bind" || options.iter().any(|o| o == "bind" || o == "rbind")
+}
+
 /// A host path used as a bind mount's source (an OCI bind, a `--mpN`
 /// source, an `lxc.mount.entry` bind). A directory that *contains* a
 /// protected path (`/var/lib` holds `/var/lib/vz`) is reported like it.

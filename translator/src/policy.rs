@@ -367,6 +367,24 @@ mod tests {
         assert!(Policy::from_toml("version = 1").is_ok_and(|p| p == Policy::builtin()));
     }
 
+    /// The shipped example parses as it is (the defaults), and with every setting enabled.
+    #[test]
+    fn the_example_file_is_valid() {
+        let example = include_str!("../../docs/policy.example.toml");
+        assert_eq!(Policy::from_toml(example), Ok(Policy::builtin()));
+        let enabled: String = example
+            .lines()
+            .map(|l| if l.starts_with('#') && !l.starts_with("# ") && l != "#" { &l[1..] } else { l })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let p = Policy::from_toml(&enabled).unwrap_or_else(|e| panic!("{e}\n{enabled}"));
+        assert!(refused(&p, &sec::PRIVILEGED, Pct) && !refused(&p, &sec::DANGEROUS_DEVICE, Pct) && !refused(&p, &sec::OCI_HOOKS, Crun));
+        // The comment lists the defaults this file describes.
+        for rule in BUILTIN_REFUSE.iter().chain(BUILTIN_REFUSE_CRUN) {
+            assert!(example.contains(rule.code), "{} is not in the example's list of defaults", rule.code);
+        }
+    }
+
     #[test]
     fn refusals_keeps_the_order() {
         let findings = vec![

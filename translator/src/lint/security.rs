@@ -327,7 +327,7 @@ fn mounts(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
         let options: Vec<String> = m.get("options").map(|o| o.strings().into_iter().map(|s| s.value).collect()).unwrap_or_default();
         let has = |o: &str| options.iter().any(|x| x == o);
         let readonly = has("ro") || has("rro");
-        let is_bind = fs_type == "bind" || has("bind") || has("rbind");
+        let is_bind = host::is_bind(&fs_type, &options);
         let dest = m.get("destination").and_then(|d| d.str().map(str::to_string)).unwrap_or_default();
         let source_at = m.get("source");
         let source = source_at.as_ref().and_then(|s| s.str().map(str::to_string)).unwrap_or_default();
