@@ -404,6 +404,111 @@ pub fn filesystem(fstype: &str, source: &str, destination: Option<&str>) -> Opti
     None
 }
 
+// Proxmox and LXC spellings of the same effects, for checks of a plan or a
+// config: each takes the value as written and hands it to a classifier above.
+
+/// The host path of a Proxmox `mpN`/`rootfs` value (`/srv/x,mp=/x,ro=1` or
+/// `volume=/srv/x,mp=/x`): None for storage volumes (`local-lvm:8`,
+/// `local:subvol-100-disk-0`), which are Proxmox's own. pve-container,
+/// src/PVE/LXC/Config.pm (`$mp_desc`: `volume` is the default key).
+pub fn pve_volume_path(value: &str) -> Option<&str> {
+    let mut default = None;
+    for part in value.split(',') {
+        match part.split_once('=') {
+            Some(("volume", v)) => return Some(v).filter(|v| v.starts_with('/')),
+            Some(_) => {}
+            None if default.is_none() => default = Some(part),
+            None => {}
+        }
+    }
+    default.filter(|v| v.starts_with('/'))
+}
+
+/// A Proxmox mount point value (`--mpN`, `mpN:`): a host path bind is judged by [`bind_source`].
+pub fn pve_mount_point(value: &str) -> Option<HostFinding> {
+    pve_volume_path(value).and_then(bind_source)
+}
+
+/// A Proxmox `rootfs` value: a host path is judged by [`rootfs_path`].
+pub fn pve_rootfs(value: &str) -> Option<HostFinding> {
+    pve_volume_path(value).and_then(rootfs_path)
+}
+
+/// A Proxmox device value (`--devN /dev/mem,mode=0666` or `path=/dev/mem,…`):
+/// Proxmox takes the type and numbers from the node's own node, so the path decides.
+/// pve-container, src/PVE/LXC/Config.pm (`$dev_desc`: `path` is the default key).
+pub fn pve_device(value: &str) -> Option<HostFinding> {
+    let mut path = None;
+    for part in value.split(',') {
+        match part.split_once('=') {
+            Some(("path", v)) => path = Some(v),
+            Some(_) => {}
+            None if path.is_none() => path = Some(part),
+            None => {}
+        }
+    }
+    device(path?, None, None, None)
+}
+
+/// LXC's fstab escapes (`\040` for a space), as `lxc.mount.entry` fields use them.
+fn fstab_unescape(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let bytes = field.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let octal = bytes.get(i + 1..i + 4).filter(|d| b == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal.and_then(|d| u8::from_str_radix(std::str::from_utf8(d).ok()?, 8).ok()) {
+            Some(c) => {
+                out.push(char::from(c));
+                i += 4;
+            }
+            None => {
+                out.push(char::from(b));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// An `lxc.mount.entry` value (`SOURCE DEST FSTYPE OPTIONS [DUMP PASS]`, fstab
+/// syntax): a bind is judged by [`bind_source`], anything else by
+/// [`filesystem`] (LXC mounts the container's /proc itself, so every `proc`
+/// entry is a second one). A line that is not four fields or more is malformed
+/// and reported as a block mount of what it names: it is refused, not passed.
+pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {
+    let fields: Vec<String> = value.split_whitespace().map(fstab_unescape).collect();
+    let [source, _dest, fstype, options, ..] = fields.as_slice() else {
+        return Some(HostFinding::new(&HOST_BLOCK_MOUNT, format!("the mount entry `{}` is not `SOURCE DEST TYPE OPTIONS`", value.escape_debug())));
+    };
+    let options: Vec<String> = options.split(',').map(str::to_string).collect();
+    if is_bind(fstype, &options) {
+        return bind_source(source);
+    }
+    filesystem(fstype, source, None)
+}
+
+/// An `lxc.cgroup2.devices.allow` (or `lxc.cgroup.devices.allow`) value:
+/// `a`, or `TYPE MAJOR:MINOR ACCESS` with `*` for any number. A value that
+/// does not parse is treated as `a` (every device): refused, not passed.
+pub fn lxc_device_allow(value: &str) -> Option<HostFinding> {
+    let mut words = value.split_whitespace();
+    let kind = words.next().and_then(|k| {
+        let mut c = k.chars();
+        c.next().filter(|_| c.next().is_none())
+    });
+    let numbers = words.next();
+    let access = words.next().unwrap_or("rwm");
+    let number = |n: &str| if n == "*" { Ok(None) } else { n.parse::<i64>().map(Some) };
+    let parsed = match (kind, numbers) {
+        (Some('a'), _) => Some(('a', None, None)),
+        (Some(k @ ('b' | 'c')), Some(nums)) => nums.split_once(':').and_then(|(ma, mi)| Some((k, number(ma).ok()?, number(mi).ok()?))),
+        _ => None,
+    };
+    let (kind, major, minor) = parsed.unwrap_or(('a', None, None));
+    device_access(kind, major, minor, if parsed.is_some() { access } else { "rwm" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -557,6 +662,38 @@ mod tests {
         for (t, s) in [("tmpfs", "tmpfs"), ("sysfs", "sysfs"), ("devpts", "devpts"), ("mqueue", "mqueue"), ("cgroup2", "cgroup"), ("overlay", "overlay"), ("tmpfs", "/dev/shm")] {
             assert_eq!(code(filesystem(t, s, Some("/x"))), "-", "{t} {s}");
         }
+    }
+
+    #[test]
+    fn proxmox_and_lxc_spellings() {
+        assert_eq!(code(pve_mount_point("/etc/pve,mp=/x")), "security/proxmox-state-mount");
+        assert_eq!(code(pve_mount_point("mp=/x,volume=/var/lib/vz")), "security/proxmox-state-mount");
+        assert_eq!(code(pve_mount_point("/run/dbus,mp=/x,ro=1")), "security/host-socket");
+        assert_eq!(code(pve_mount_point("local-lvm:8,mp=/x")), "-");
+        assert_eq!(code(pve_mount_point("/srv/data,mp=/x")), "-");
+        assert_eq!(code(pve_rootfs("/,size=0T")), "security/host-rootfs");
+        assert_eq!(code(pve_rootfs("volume=/etc")), "security/host-rootfs");
+        assert_eq!(code(pve_rootfs("local-lvm:vm-100-disk-0,size=8G")), "-");
+        assert_eq!(code(pve_device("/dev/mem,mode=0666")), "security/dangerous-device");
+        assert_eq!(code(pve_device("path=/dev/sda1")), "security/dangerous-device");
+        assert_eq!(code(pve_device("/dev/net/tun,mode=0666")), "-");
+        assert_eq!(code(lxc_mount_entry("/etc/pve pve none rbind,create=dir 0 0")), "security/proxmox-state-mount");
+        assert_eq!(code(lxc_mount_entry("/usr/lib/modules lib/modules none bind,ro 0 0")), "security/host-system-mount");
+        assert_eq!(code(lxc_mount_entry("/srv/my\\040data data none bind 0 0")), "-");
+        assert_eq!(code(lxc_mount_entry("/etc/p\\166e x none bind 0 0")), "security/proxmox-state-mount", "\\166 is `v`");
+        assert_eq!(code(lxc_mount_entry("/dev/sda1 mnt ext4 defaults 0 0")), "security/host-block-mount");
+        assert_eq!(code(lxc_mount_entry("proc host-proc proc rw 0 0")), "security/kernel-filesystem");
+        assert_eq!(code(lxc_mount_entry("debugfs sys/kernel/debug debugfs rw 0 0")), "security/kernel-filesystem");
+        assert_eq!(code(lxc_mount_entry("tmpfs tmp tmpfs rw,size=64m 0 0")), "-");
+        assert_eq!(code(lxc_mount_entry("/etc/pve")), "security/host-block-mount", "malformed is refused");
+        assert_eq!(code(lxc_device_allow("c 1:1 rwm")), "security/dangerous-device");
+        assert_eq!(code(lxc_device_allow("b 8:* rw")), "security/dangerous-device");
+        assert_eq!(code(lxc_device_allow("a")), "security/dangerous-device");
+        assert_eq!(code(lxc_device_allow("c *:* rwm")), "security/dangerous-device");
+        assert_eq!(code(lxc_device_allow("c 10:200 rwm")), "-");
+        assert_eq!(code(lxc_device_allow("c 10:200 m")), "-");
+        assert_eq!(code(lxc_device_allow("c x:y rw")), "security/dangerous-device", "malformed is refused");
+        assert_eq!(code(lxc_device_allow("")), "security/dangerous-device");
     }
 
     #[test]
