@@ -185,7 +185,7 @@ impl Policy {
         let at = |span: std::ops::Range<usize>| Some(line_col(text, span.start));
         let parsed: FileFormat = toml::from_str(text).map_err(|e| PolicyError {
             message: e.message().trim_end().to_string(),
-            location: e.span().and_then(|s| at(s)),
+            location: e.span().and_then(&at),
         })?;
         if *parsed.version.get_ref() != FORMAT_VERSION {
             return Err(PolicyError {
