@@ -42,7 +42,7 @@ use crate::bundle::{BundleError, Rootfs};
 
 pub use owner::{IdKind, OwnerMap, CONTAINER_ID_COUNT};
 pub use progress::Progress;
-pub use walk::SpecialKind;
+pub use walk::{SpecialKind, MAX_OPEN_DIRS};
 
 use archive::{Kind, Meta, PaxRecord, TarWriter};
 use walk::{to_path, Node, Stat};

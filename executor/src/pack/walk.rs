@@ -98,7 +98,7 @@ pub(super) enum Node<'a> {
 
 /// At most this many directories of the walk are open at once, whatever the depth; deeper
 /// ancestors are closed and re-opened through `..` when the walk climbs back (see [`walk`]).
-pub(super) const MAX_OPEN_DIRS: usize = 16;
+pub const MAX_OPEN_DIRS: usize = 16;
 
 struct Frame {
     /// `None` for an ancestor closed to keep the bound; the top frame is always open.
