@@ -201,6 +201,15 @@ impl Bundle {
     }
 }
 
+/// Reads the regular file the operator named by `path` (symlinks in it are the operator's),
+/// at most `limit` bytes, through the same checked `O_PATH` descriptor as [`Bundle::read_file`]:
+/// a FIFO or a device is refused without being opened.
+pub fn read_path(path: &Path, limit: u64) -> Result<Vec<u8>, BundleError> {
+    let fd = rfs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| BundleError::io("open", path, e))?;
+    read_checked(fd, path, limit)
+}
+
 /// A rootfs directory, open for reading (`O_RDONLY | O_DIRECTORY`), reached without symlinks,
 /// and its canonical path. Packing walks this descriptor.
 #[derive(Debug)]
