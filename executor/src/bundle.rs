@@ -783,4 +783,48 @@ mod tests {
             assert!(matches!(b.rootfs(p, None), Err(BundleError::SystemDir { .. })), "{p}");
         }
     }
+
+    /// Makes `openat2` fail with `ENOSYS` in the calling thread only, as on a kernel before 5.6
+    /// (seccomp filters and no_new_privs are per thread unless synchronised).
+    fn no_openat2_in_this_thread() {
+        use libc::{sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+        let nr_offset = 0; // offsetof(struct seccomp_data, nr)
+        let stmt = |code: u32, k: u32| sock_filter { code: code as u16, jt: 0, jf: 0, k };
+        let prog = [
+            stmt(BPF_LD | BPF_W | BPF_ABS, nr_offset),
+            sock_filter { code: (BPF_JMP | BPF_JEQ | BPF_K) as u16, jt: 0, jf: 1, k: libc::SYS_openat2 as u32 },
+            stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
+            stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),
+        ];
+        let fprog = sock_fprog { len: prog.len() as u16, filter: prog.as_ptr().cast_mut() };
+        // SAFETY: plain prctl calls; `fprog` points at `prog`, both alive for the call, and the
+        // kernel copies the program.
+        unsafe {
+            assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+            assert_eq!(libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &fprog as *const sock_fprog), 0);
+        }
+    }
+
+    #[test]
+    fn without_openat2_auto_falls_back_to_the_walk() {
+        let d = bundle_dir();
+        let outside = tempfile::tempdir().unwrap();
+        symlink(outside.path(), d.path().join("link")).unwrap();
+        let path = d.path().to_owned();
+        std::thread::spawn(move || {
+            no_openat2_in_this_thread();
+            let forced = Bundle::open_with(&path, Resolver::Openat2).unwrap_err();
+            assert!(
+                matches!(&forced, BundleError::Unverified { why, .. } if why.contains("os error 38")),
+                "openat2 is filtered: {forced}"
+            );
+            let b = Bundle::open(&path).unwrap();
+            assert_eq!(b.read_config(10).unwrap(), b"{}");
+            assert_eq!(b.rootfs("rootfs", None).unwrap().path(), b.path().join("rootfs"));
+            let err = b.rootfs("link/rootfs", None).unwrap_err();
+            assert!(matches!(err, BundleError::Symlink { .. }), "{err}");
+        })
+        .join()
+        .unwrap();
+    }
 }
