@@ -161,7 +161,8 @@ fn a_symlink_in_an_earlier_component_of_root_path_is_refused() {
 fn config_json_must_be_a_regular_file_in_the_bundle() {
     let node = setup();
     let host = host_dir();
-    let cases: [(&str, Box<dyn Fn(&Path)>, &str); 4] = [
+    type Plant<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: [(&str, Plant<'_>, &str); 4] = [
         ("symlink out", Box::new(|p: &Path| symlink(host.path().join("config.json"), p).unwrap()), "symbolic link"),
         ("/dev/zero", Box::new(|p: &Path| symlink("/dev/zero", p).unwrap()), "symbolic link"),
         (
@@ -310,7 +311,7 @@ fn a_deep_rootfs_is_packed_with_bounded_descriptors() {
     const DEPTH: usize = 5000;
     let node = setup();
     let b = bundle(CONFIG);
-    let mut dir = openat(CWD, &b.path().join("rootfs/srv"), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+    let mut dir = openat(CWD, b.path().join("rootfs/srv"), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
     for _ in 0..DEPTH {
         mkdirat(&dir, "d", Mode::from_raw_mode(0o755)).unwrap();
         dir = openat(&dir, "d", OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();

@@ -76,7 +76,7 @@ fn too_large() -> String {
 fn reason(e: BundleError) -> String {
     match e {
         BundleError::Symlink { .. } => "config.json is a symbolic link; a bundle's config must be a regular file inside it".into(),
-        BundleError::NotRegular { kind, .. } if kind == "directory" => "not a regular file".into(),
+        BundleError::NotRegular { kind: "directory", .. } => "not a regular file".into(),
         BundleError::NotRegular { kind, .. } => format!("not a regular file but a {kind}"),
         BundleError::TooLarge { .. } => too_large(),
         BundleError::Io { source, .. } => source.to_string(),
