@@ -218,3 +218,30 @@ fn create_crun(
     rt.store.finish_create(&lock)?;
     finished(rt, &lock)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Bundle;
+
+    #[test]
+    fn crun_is_handed_only_the_checked_root_path() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("rootfs")).unwrap();
+        let b = Bundle::open(d.path()).unwrap();
+        let rootfs = b.rootfs("rootfs", None).unwrap();
+        let config = |p: &str| serde_json::json!({"root": {"path": p}}).to_string();
+        let checked = rootfs.path().to_str().unwrap().to_owned();
+        check_crun_root(&config(&checked), &rootfs).unwrap();
+        // Relative (crun would resolve it against its cwd) or another directory: refused.
+        for other in ["rootfs", "/srv/other", &format!("{checked}/..")] {
+            assert!(check_crun_root(&config(other), &rootfs).is_err(), "{other}");
+        }
+        // The checked directory moved away and a symlink put in its place: the path no longer
+        // reaches it.
+        std::fs::rename(d.path().join("rootfs"), d.path().join("moved")).unwrap();
+        std::os::unix::fs::symlink("moved", d.path().join("rootfs")).unwrap();
+        let err = check_crun_root(&config(&checked), &rootfs).unwrap_err();
+        assert!(err.to_string().contains("names root.path"), "{err}");
+    }
+}
