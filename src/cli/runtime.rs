@@ -112,6 +112,9 @@ pub struct CreateArgs {
     /// The Proxmox VE release of the node (8.x, 9.0, 9.1, 9.2); overrides the target's
     #[arg(long = "pve-version", value_name = "X.Y")]
     pub pve_version: Option<String>,
+    /// Allow the config's absolute root.path, which must be exactly this host directory (never / or a system directory)
+    #[arg(long = "rootfs-outside-bundle", value_name = "DIR")]
+    pub rootfs_outside_bundle: Option<PathBuf>,
     /// Write the container's pid here (crun only: pct create starts no process)
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
@@ -309,7 +312,8 @@ fn create(global: &Global, r: &Runtime<'_>, args: &CreateArgs) -> Result<executo
         no_new_keyring: args.no_new_keyring,
     };
     let (bundle, backend) = bundle::translate(global, args, options)?;
-    let state = rt::create(r, rt::CreateRequest { id, bundle, backend })?;
+    let (state, packed) = rt::create_reporting(r, rt::CreateRequest { id, bundle, backend })?;
+    bundle::report_pack(packed.as_ref(), &global.log());
     global.log().info(&format!("created container {}", state.id));
     Ok(state)
 }

@@ -22,6 +22,7 @@ use translator::emit::plan::{Action, Plan, FORMAT};
 pub use bind::{BindError, Bindings, Template};
 pub use rollback::{rollback, undo, Journal, MemoryJournal, UndoAction, UndoEntry};
 
+use crate::bundle::{BundleError, Rootfs};
 use crate::host::{Host, HostError};
 use crate::id::Vmid;
 use crate::pack::{PackConfig, PackReport};
@@ -34,6 +35,10 @@ pub struct ApplyConfig<'a> {
     pub paths: &'a PvePaths,
     /// Binds `$bundle`.
     pub bundle: Option<PathBuf>,
+    /// The rootfs the caller has already opened and checked (`create`): the pack step packs
+    /// this descriptor, and refuses a plan that names another directory. Without it the pack
+    /// step opens the plan's directory itself through [`crate::bundle`].
+    pub rootfs: Option<&'a Rootfs>,
     /// The unique part of the template's file name (`<prefix><unique>.tar.zst`); letters,
     /// digits, `_`, `.` and `-` only.
     pub template_unique: String,
@@ -64,6 +69,8 @@ pub enum StepError {
     Pct(#[from] PctError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
     #[error(transparent)]
     Alloc(Box<AllocError<StepError>>),
     #[error("plan format {found} is not supported; this executor applies format {supported}")]

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{Command, FileMode, Host, HostCall, HostError, HostLock, Output};
+use crate::bundle::Rootfs;
 use crate::lock::Wait;
 use crate::pack::{PackConfig, PackReport};
 
@@ -197,12 +198,12 @@ impl Host for RecordingHost {
 
     fn pack_rootfs(
         &self,
-        rootfs: &Path,
+        rootfs: &Rootfs,
         output: &Path,
         config: &PackConfig,
     ) -> Result<PackReport, HostError> {
         drop(self.record(HostCall::PackRootfs {
-            rootfs: rootfs.to_owned(),
+            rootfs: rootfs.path().to_owned(),
             output: output.to_owned(),
             config: config.clone(),
         })?);

@@ -7,6 +7,7 @@
 //! `crun create` runs with the engine's stdio.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use translator::emit::plan::{Action, Plan};
@@ -15,21 +16,32 @@ use crate::apply::{apply, ApplyConfig};
 use crate::crun::CreateOptions;
 use crate::host::{write_atomic, FileMode};
 use crate::id::ContainerId;
-use crate::pack::PackConfig;
+use crate::bundle::{BundleError, Rootfs};
+use crate::pack::{PackConfig, PackReport};
 use crate::state::{Backend, ContainerLock, Mapping, OciState, Record, Status, StoreError};
 
 use super::journal::StoreJournal;
 use super::{recover, Runtime, RuntimeError};
 
 /// What to create the container from.
+///
+/// `rootfs` is the bundle's rootfs as the caller opened and checked it ([`crate::bundle`]):
+/// the plan's pack step packs that descriptor, and crun is handed its path only after it has
+/// been verified again. `None` (a plan applied from a file) makes the pack step open the
+/// plan's directory itself, through the same checks.
 #[derive(Debug, Clone)]
 pub enum CreateBackend {
     /// Apply this plan (from `convert --to plan` of the bundle's config).
-    Pct { plan: Plan, pack: PackConfig },
+    Pct {
+        plan: Plan,
+        pack: PackConfig,
+        rootfs: Option<Arc<Rootfs>>,
+    },
     /// Run crun with this config (from `convert --to crun`).
     Crun {
         config: String,
         options: CreateOptions,
+        rootfs: Option<Arc<Rootfs>>,
     },
 }
 
@@ -45,6 +57,15 @@ pub struct CreateRequest {
 pub const CRUN_CONFIG: &str = "crun.json";
 
 pub fn create(rt: &Runtime<'_>, req: CreateRequest) -> Result<OciState, RuntimeError> {
+    create_reporting(rt, req).map(|(state, _)| state)
+}
+
+/// [`create`], also returning what packing the rootfs reported (its warnings are for the
+/// operator: special files skipped, mount points not crossed).
+pub fn create_reporting(
+    rt: &Runtime<'_>,
+    req: CreateRequest,
+) -> Result<(OciState, Option<PackReport>), RuntimeError> {
     if !req.bundle.is_absolute() {
         return Err(RuntimeError::Usage(format!(
             "bundle {} must be an absolute path",
@@ -75,10 +96,15 @@ pub fn create(rt: &Runtime<'_>, req: CreateRequest) -> Result<OciState, RuntimeE
     }
     rt.store.begin_create(&lock, &req.bundle)?;
     match req.backend {
-        CreateBackend::Pct { plan, pack } => create_pct(rt, lock, &req.bundle, &plan, pack),
-        CreateBackend::Crun { config, options } => {
-            create_crun(rt, lock, &req.bundle, &config, &options)
+        CreateBackend::Pct { plan, pack, rootfs } => {
+            create_pct(rt, lock, &req.bundle, &plan, pack, rootfs.as_deref())
         }
+        CreateBackend::Crun {
+            config,
+            options,
+            rootfs,
+        } => create_crun(rt, lock, &req.bundle, &config, &options, rootfs.as_deref())
+            .map(|s| (s, None)),
     }
 }
 
@@ -105,21 +131,23 @@ fn create_pct(
     bundle: &Path,
     plan: &Plan,
     pack: PackConfig,
-) -> Result<OciState, RuntimeError> {
+    rootfs: Option<&Rootfs>,
+) -> Result<(OciState, Option<PackReport>), RuntimeError> {
     let id = lock.id().clone();
     let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned());
     let cx = ApplyConfig {
         host: rt.host,
         paths: &rt.paths,
         bundle: Some(bundle.to_owned()),
+        rootfs,
         template_unique: template_unique(&id),
         pack,
         dry_run: false,
     };
     match apply(plan, &cx, &mut journal) {
-        Ok(_) => {
+        Ok(applied) => {
             journal.clear()?;
-            finished(rt, &lock)
+            Ok((finished(rt, &lock)?, applied.pack))
         }
         Err(error) => {
             if error.rolled_back() {
@@ -134,14 +162,39 @@ fn create_pct(
     }
 }
 
+/// crun resolves `root.path` itself, by path (libcrun `resolve_rootfs_path`: `realpath`, then
+/// `open`/`mount` of the result in the container's mount namespace; crun `container.c` @
+/// ba38286f). So the config must name the rootfs by the absolute path that was just verified
+/// to reach the checked directory without symlinks. What a writer of the bundle's *parent*
+/// directories could still do between this check and crun's `realpath` is documented in
+/// docs/security-bundle.md.
+fn check_crun_root(config: &str, rootfs: &Rootfs) -> Result<(), RuntimeError> {
+    let value: serde_json::Value = serde_json::from_str(config)
+        .map_err(|e| RuntimeError::Usage(format!("the crun config is not JSON: {e}")))?;
+    let named = value.pointer("/root/path").and_then(|p| p.as_str());
+    let verified = rootfs.verified_path()?;
+    if named != verified.to_str() {
+        return Err(BundleError::Unverified {
+            path: verified,
+            why: format!("the crun config names root.path {named:?} instead"),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn create_crun(
     rt: &Runtime<'_>,
     lock: ContainerLock,
     bundle: &Path,
     config: &str,
     options: &CreateOptions,
+    rootfs: Option<&Rootfs>,
 ) -> Result<OciState, RuntimeError> {
     let id = lock.id().clone();
+    if let Some(rootfs) = rootfs {
+        check_crun_root(config, rootfs)?;
+    }
     let mapping = Mapping {
         id: id.clone(),
         bundle: bundle.to_owned(),
@@ -164,4 +217,31 @@ fn create_crun(
     )?;
     rt.store.finish_create(&lock)?;
     finished(rt, &lock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Bundle;
+
+    #[test]
+    fn crun_is_handed_only_the_checked_root_path() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("rootfs")).unwrap();
+        let b = Bundle::open(d.path()).unwrap();
+        let rootfs = b.rootfs("rootfs", None).unwrap();
+        let config = |p: &str| serde_json::json!({"root": {"path": p}}).to_string();
+        let checked = rootfs.path().to_str().unwrap().to_owned();
+        check_crun_root(&config(&checked), &rootfs).unwrap();
+        // Relative (crun would resolve it against its cwd) or another directory: refused.
+        for other in ["rootfs", "/srv/other", &format!("{checked}/..")] {
+            assert!(check_crun_root(&config(other), &rootfs).is_err(), "{other}");
+        }
+        // The checked directory moved away and a symlink put in its place: the path no longer
+        // reaches it.
+        std::fs::rename(d.path().join("rootfs"), d.path().join("moved")).unwrap();
+        std::os::unix::fs::symlink("moved", d.path().join("rootfs")).unwrap();
+        let err = check_crun_root(&config(&checked), &rootfs).unwrap_err();
+        assert!(err.to_string().contains("names root.path"), "{err}");
+    }
 }

@@ -22,7 +22,7 @@ pub mod stop;
 
 use std::time::Duration;
 
-pub use create::{create, CreateBackend, CreateRequest};
+pub use create::{create, create_reporting, CreateBackend, CreateRequest};
 pub use delete::delete;
 pub use kill::kill;
 pub use list::{list, Listing};
@@ -127,6 +127,8 @@ pub enum RuntimeError {
     Crun(#[from] CrunError),
     #[error(transparent)]
     Host(#[from] HostError),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
 }
 
 impl From<StoreError> for RuntimeError {

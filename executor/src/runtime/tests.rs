@@ -75,13 +75,21 @@ fn runtime<'a>(host: &'a RecordingHost, root: &Path) -> Runtime<'a> {
     rt
 }
 
+/// A real bundle directory: the pack step opens and checks the rootfs it packs.
+fn bundle() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("proxmox-lxcri-runtime-tests/app");
+    std::fs::create_dir_all(dir.join("rootfs")).unwrap();
+    std::fs::canonicalize(dir).unwrap()
+}
+
 fn request(name: &str) -> CreateRequest {
     CreateRequest {
         id: id(name),
-        bundle: "/b/app".into(),
+        bundle: bundle(),
         backend: CreateBackend::Pct {
             plan: plan(),
             pack: PackConfig::default(),
+            rootfs: None,
         },
     }
 }
