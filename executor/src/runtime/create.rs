@@ -13,13 +13,13 @@ use translator::emit::plan::{Action, Plan};
 
 use crate::apply::{apply, ApplyConfig};
 use crate::crun::CreateOptions;
-use crate::host::{write_atomic, FileMode};
 use crate::id::ContainerId;
 use crate::pack::PackConfig;
+use crate::pve::identity::Identity;
 use crate::state::{Backend, ContainerLock, Mapping, OciState, Record, Status, StoreError};
 
 use super::journal::StoreJournal;
-use super::{recover, Runtime, RuntimeError};
+use super::{recover, Runtime, RuntimeError, Signal};
 
 /// What to create the container from.
 #[derive(Debug, Clone)]
@@ -39,6 +39,9 @@ pub struct CreateRequest {
     /// Absolute path of the bundle.
     pub bundle: PathBuf,
     pub backend: CreateBackend,
+    /// The signal `stop` will send, from the translation (the IR's halt signal); recorded so
+    /// that `stop` never reads the bundle again. `None`: the backend's default.
+    pub stop_signal: Option<Signal>,
 }
 
 /// File name of the crun config in the container's store directory.
@@ -74,10 +77,13 @@ pub fn create(rt: &Runtime<'_>, req: CreateRequest) -> Result<OciState, RuntimeE
         Err(e) => return Err(e.into()),
     }
     rt.store.begin_create(&lock, &req.bundle)?;
+    let stop_signal = req.stop_signal.map(|s| s.to_string());
     match req.backend {
-        CreateBackend::Pct { plan, pack } => create_pct(rt, lock, &req.bundle, &plan, pack),
+        CreateBackend::Pct { plan, pack } => {
+            create_pct(rt, lock, &req.bundle, &plan, pack, stop_signal)
+        }
         CreateBackend::Crun { config, options } => {
-            create_crun(rt, lock, &req.bundle, &config, &options)
+            create_crun(rt, lock, &req.bundle, &config, &options, stop_signal)
         }
     }
 }
@@ -105,9 +111,24 @@ fn create_pct(
     bundle: &Path,
     plan: &Plan,
     pack: PackConfig,
+    stop_signal: Option<String>,
 ) -> Result<OciState, RuntimeError> {
     let id = lock.id().clone();
-    let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned());
+    // The token comes from the kernel here, never from the plan: the translator is pure and
+    // the plan is data.
+    let identity = match Identity::new(id.clone()) {
+        Ok(i) => i,
+        Err(source) => {
+            rt.store.remove(lock)?;
+            return Err(RuntimeError::Store(StoreError::Io {
+                op: "read random bytes from",
+                path: "/dev/urandom".into(),
+                source,
+            }));
+        }
+    };
+    let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned())
+        .with_identity(Some(identity.token.clone()), stop_signal);
     let cx = ApplyConfig {
         host: rt.host,
         paths: &rt.paths,
@@ -115,6 +136,7 @@ fn create_pct(
         template_unique: template_unique(&id),
         pack,
         dry_run: false,
+        identity: Some(identity),
     };
     match apply(plan, &cx, &mut journal) {
         Ok(_) => {
@@ -140,6 +162,7 @@ fn create_crun(
     bundle: &Path,
     config: &str,
     options: &CreateOptions,
+    stop_signal: Option<String>,
 ) -> Result<OciState, RuntimeError> {
     let id = lock.id().clone();
     let mapping = Mapping {
@@ -147,11 +170,12 @@ fn create_crun(
         bundle: bundle.to_owned(),
         backend: Backend::Crun,
         created: SystemTime::now(),
+        token: None,
+        stop_signal,
     };
     rt.store.write_mapping(&lock, &mapping)?;
     let config_path = rt.store.root().join(id.as_str()).join(CRUN_CONFIG);
-    write_atomic(&config_path, config.as_bytes(), FileMode::Exact(0o600))
-        .map_err(StoreError::from)?;
+    rt.store.write_bytes(&lock, CRUN_CONFIG, config.as_bytes())?;
     if let Err(e) = rt.crun.create(rt.host, &id, bundle, &config_path, options) {
         // crun cleans up its own failed create; make sure, then forget the record.
         let _ = rt.crun.delete(rt.host, &id, true);
