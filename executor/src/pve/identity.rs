@@ -254,6 +254,19 @@ pub fn check(
     id: &ContainerId,
     token: Option<&Token>,
 ) -> Result<Ct, IdentityError> {
+    check_in(host, paths, node, vmid, id, token, true)
+}
+
+/// [`check`]; `local` also looks at the local node's config when the recorded node has none.
+fn check_in(
+    host: &dyn Host,
+    paths: &PvePaths,
+    node: &str,
+    vmid: Vmid,
+    id: &ContainerId,
+    token: Option<&Token>,
+    local: bool,
+) -> Result<Ct, IdentityError> {
     let ours = Ours {
         id: id.clone(),
         vmid,
@@ -265,13 +278,23 @@ pub fn check(
     if !super::paths::valid_node(node) {
         return Err(IdentityError::Unverifiable { ours });
     }
-    let path = paths.config(node, vmid);
-    let text = match host.read_file(&path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(HostError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-            return Ok(Ct::Gone)
+    // The recorded node's config, else the local node's (`/etc/pve/lxc`), which is the one
+    // `pct` acts on here: a plan made for a wrong node name still created the CT locally, and
+    // its rollback must find (and verify) that one. Only with neither is the CT gone.
+    let mut text = None;
+    let candidates = [Some(paths.config(node, vmid)), local.then(|| paths.local_config(vmid))];
+    for path in candidates.into_iter().flatten() {
+        match host.read_file(&path) {
+            Ok(bytes) => {
+                text = Some(String::from_utf8_lossy(&bytes).into_owned());
+                break;
+            }
+            Err(HostError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(IdentityError::Unreadable { ours, path, source }),
         }
-        Err(source) => return Err(IdentityError::Unreadable { ours, path, source }),
+    }
+    let Some(text) = text else {
+        return Ok(Ct::Gone);
     };
     let found = parse(&text);
     let expected = Identity {
@@ -311,7 +334,8 @@ pub fn destroy_if_ours(host: &dyn Host, paths: &PvePaths, owner: &Owner, vmid: V
 /// under that same lock that it is still ours (so no `pct` can change it in between).
 pub fn remove_config_if_ours(host: &dyn Host, paths: &PvePaths, owner: &Owner, vmid: Vmid) -> Result<Ct, super::PctError> {
     let _lock = super::config::lock_config(host, paths, vmid)?;
-    match check(host, paths, &owner.node, vmid, &owner.id, owner.token.as_ref())? {
+    // Exactly the file create-config wrote, nothing else.
+    match check_in(host, paths, &owner.node, vmid, &owner.id, owner.token.as_ref(), false)? {
         Ct::Gone => Ok(Ct::Gone),
         Ct::Ours => {
             host.remove_file(&paths.config(&owner.node, vmid))?;
@@ -405,6 +429,9 @@ mod tests {
         assert!(!msg.contains("ffff"), "the message never shows a token: {msg}");
         let msg = check(104).unwrap_err().to_string();
         assert!(msg.contains("2 identity lines"), "{msg}");
+        // A CT made on the local node under a wrong node name is found through /etc/pve/lxc.
+        host.with_file("/sim/etc/pve/lxc/106.conf", format!("#{}\nhostname: app\n", i.line()));
+        assert_eq!(super::check(&host, &paths, "px1", vmid(106), &web, Some(&i.token)).unwrap(), Ct::Ours);
         let unverifiable = super::check(&host, &paths, "pve", vmid(100), &web, None).unwrap_err();
         assert!(matches!(unverifiable, IdentityError::Unverifiable { .. }));
     }
