@@ -86,7 +86,13 @@ pub enum Wait {
 /// Takes an exclusive lock on `path`, creating the file (mode 0600) if needed.
 /// The parent directory must exist. Returns `Ok(None)` only with [`Wait::No`] when the lock is held.
 pub fn lock(path: &Path, wait: Wait) -> Result<Option<LockGuard>, LockError> {
-    lock_with(path, wait, None, || open(path), |file| still_names(path, file))
+    lock_with(
+        path,
+        wait,
+        None,
+        || open(path),
+        |file| still_names(path, file),
+    )
 }
 
 /// [`lock`] on the file `name` inside the directory `dir` (whose path, for messages, is
@@ -138,7 +144,12 @@ fn not_found(path: &Path) -> LockError {
     }
 }
 
-fn open_at(dir: &Arc<OwnedFd>, name: &str, path: &Path, create: bool) -> Result<Option<File>, LockError> {
+fn open_at(
+    dir: &Arc<OwnedFd>,
+    name: &str,
+    path: &Path,
+    create: bool,
+) -> Result<Option<File>, LockError> {
     let mut flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CLOEXEC | OFlags::NOFOLLOW;
     if create {
         flags |= OFlags::CREATE;
@@ -153,7 +164,12 @@ fn open_at(dir: &Arc<OwnedFd>, name: &str, path: &Path, create: bool) -> Result<
     }
 }
 
-fn still_names_at(dir: &Arc<OwnedFd>, name: &str, path: &Path, file: &File) -> Result<bool, LockError> {
+fn still_names_at(
+    dir: &Arc<OwnedFd>,
+    name: &str,
+    path: &Path,
+    file: &File,
+) -> Result<bool, LockError> {
     let held = file.metadata().map_err(|source| LockError::Open {
         path: path.to_owned(),
         source,

@@ -63,7 +63,8 @@ impl Token {
 impl<'de> Deserialize<'de> for Token {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Token::parse(&s).ok_or_else(|| serde::de::Error::custom("a token is 32 lowercase hex digits"))
+        Token::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom("a token is 32 lowercase hex digits"))
     }
 }
 
@@ -138,7 +139,9 @@ fn decode_text(s: &str) -> String {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'%' {
-            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
@@ -200,7 +203,11 @@ pub struct Ours {
 
 impl fmt::Display for Ours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "container {} (CT {} on node {})", self.id, self.vmid, self.node)
+        write!(
+            f,
+            "container {} (CT {} on node {})",
+            self.id, self.vmid, self.node
+        )
     }
 }
 
@@ -214,7 +221,7 @@ pub enum IdentityError {
     Unreadable {
         ours: Ours,
         path: PathBuf,
-        source: HostError,
+        source: Box<HostError>,
     },
 }
 
@@ -240,7 +247,10 @@ fn describe(found: &Found, id: &ContainerId) -> String {
             format!("another creation of container {id} (a different creation token; {host})")
         }
         [one] => format!("proxmox-lxcri container {one:?} ({host})"),
-        many => format!("a container with {} identity lines {many:?} ({host})", many.len()),
+        many => format!(
+            "a container with {} identity lines {many:?} ({host})",
+            many.len()
+        ),
     }
 }
 
@@ -282,7 +292,10 @@ fn check_in(
     // `pct` acts on here: a plan made for a wrong node name still created the CT locally, and
     // its rollback must find (and verify) that one. Only with neither is the CT gone.
     let mut text = None;
-    let candidates = [Some(paths.config(node, vmid)), local.then(|| paths.local_config(vmid))];
+    let candidates = [
+        Some(paths.config(node, vmid)),
+        local.then(|| paths.local_config(vmid)),
+    ];
     for path in candidates.into_iter().flatten() {
         match host.read_file(&path) {
             Ok(bytes) => {
@@ -290,7 +303,13 @@ fn check_in(
                 break;
             }
             Err(HostError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(IdentityError::Unreadable { ours, path, source }),
+            Err(source) => {
+                return Err(IdentityError::Unreadable {
+                    ours,
+                    path,
+                    source: Box::new(source),
+                })
+            }
         }
     }
     let Some(text) = text else {
@@ -320,8 +339,20 @@ pub struct Owner {
 
 /// `pct destroy <vmid> --purge` of a container `owner` made; a gone container is already
 /// destroyed, any other container is refused ([`IdentityError`]) and left alone.
-pub fn destroy_if_ours(host: &dyn Host, paths: &PvePaths, owner: &Owner, vmid: Vmid) -> Result<Ct, super::PctError> {
-    match check(host, paths, &owner.node, vmid, &owner.id, owner.token.as_ref())? {
+pub fn destroy_if_ours(
+    host: &dyn Host,
+    paths: &PvePaths,
+    owner: &Owner,
+    vmid: Vmid,
+) -> Result<Ct, super::PctError> {
+    match check(
+        host,
+        paths,
+        &owner.node,
+        vmid,
+        &owner.id,
+        owner.token.as_ref(),
+    )? {
         Ct::Gone => Ok(Ct::Gone),
         Ct::Ours => {
             super::destroy(host, vmid)?;
@@ -332,10 +363,23 @@ pub fn destroy_if_ours(host: &dyn Host, paths: &PvePaths, owner: &Owner, vmid: V
 
 /// Removes the config a `create-config` step wrote, under Proxmox's config lock, after checking
 /// under that same lock that it is still ours (so no `pct` can change it in between).
-pub fn remove_config_if_ours(host: &dyn Host, paths: &PvePaths, owner: &Owner, vmid: Vmid) -> Result<Ct, super::PctError> {
+pub fn remove_config_if_ours(
+    host: &dyn Host,
+    paths: &PvePaths,
+    owner: &Owner,
+    vmid: Vmid,
+) -> Result<Ct, super::PctError> {
     let _lock = super::config::lock_config(host, paths, vmid)?;
     // Exactly the file create-config wrote, nothing else.
-    match check_in(host, paths, &owner.node, vmid, &owner.id, owner.token.as_ref(), false)? {
+    match check_in(
+        host,
+        paths,
+        &owner.node,
+        vmid,
+        &owner.id,
+        owner.token.as_ref(),
+        false,
+    )? {
         Ct::Gone => Ok(Ct::Gone),
         Ct::Ours => {
             host.remove_file(&paths.config(&owner.node, vmid))?;
@@ -366,7 +410,12 @@ mod tests {
         let b = Token::random().unwrap();
         assert_ne!(a, b);
         assert!(Token::parse(a.as_str()).is_some());
-        for bad in ["", "0123", "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcdeg"] {
+        for bad in [
+            "",
+            "0123",
+            "0123456789ABCDEF0123456789ABCDEF",
+            "0123456789abcdef0123456789abcdeg",
+        ] {
             assert!(Token::parse(bad).is_none(), "{bad}");
         }
         assert!(serde_json::from_str::<Token>("\"xyz\"").is_err());
@@ -379,9 +428,20 @@ mod tests {
         let stamped = i.stamp_command(cmd);
         assert_eq!(
             stamped.args[5..],
-            ["--description", "org.proxmox-lxcri.identity=web;0123456789abcdef0123456789abcdef"]
+            [
+                "--description",
+                "org.proxmox-lxcri.identity=web;0123456789abcdef0123456789abcdef"
+            ]
         );
-        let cmd = Command::new("pct").args(["create", "100", "t", "--description", "a=b\nc=d", "--memory", "1"]);
+        let cmd = Command::new("pct").args([
+            "create",
+            "100",
+            "t",
+            "--description",
+            "a=b\nc=d",
+            "--memory",
+            "1",
+        ]);
         let stamped = i.stamp_command(cmd);
         assert_eq!(
             stamped.args[4],
@@ -412,26 +472,52 @@ mod tests {
         let i = ident("web");
         let web = ContainerId::new("web").unwrap();
         let conf = |v: u64| PathBuf::from(format!("/sim/etc/pve/nodes/pve/lxc/{v}.conf"));
-        host.with_file(conf(100), format!("#{}\nhostname: app\nmemory: 512\n", i.line()));
-        host.with_file(conf(101), "#org.proxmox-lxcri.identity=db;0123456789abcdef0123456789abcdef\nhostname: db\n");
+        host.with_file(
+            conf(100),
+            format!("#{}\nhostname: app\nmemory: 512\n", i.line()),
+        );
+        host.with_file(
+            conf(101),
+            "#org.proxmox-lxcri.identity=db;0123456789abcdef0123456789abcdef\nhostname: db\n",
+        );
         host.with_file(conf(102), "hostname: hand-made\nmemory: 512\n");
-        host.with_file(conf(103), "#org.proxmox-lxcri.identity=web;ffffffffffffffffffffffffffffffff\nhostname: app\n");
-        host.with_file(conf(104), format!("#{}\n#{}\nhostname: app\n", i.line(), i.line()));
+        host.with_file(
+            conf(103),
+            "#org.proxmox-lxcri.identity=web;ffffffffffffffffffffffffffffffff\nhostname: app\n",
+        );
+        host.with_file(
+            conf(104),
+            format!("#{}\n#{}\nhostname: app\n", i.line(), i.line()),
+        );
         let check = |v: u64| check(&host, &paths, "pve", vmid(v), &web, Some(&i.token));
         assert_eq!(check(100).unwrap(), Ct::Ours);
         assert_eq!(check(105).unwrap(), Ct::Gone);
         let msg = check(101).unwrap_err().to_string();
         assert_eq!(msg, "refusing to act on Proxmox CT 101: container web (CT 101 on node pve) was created by proxmox-lxcri, but CT 101 now is proxmox-lxcri container \"db\" (hostname \"db\"); it was not created as web and is left untouched");
         let msg = check(102).unwrap_err().to_string();
-        assert!(msg.contains("now is a container without a proxmox-lxcri identity (hostname \"hand-made\")"), "{msg}");
+        assert!(
+            msg.contains(
+                "now is a container without a proxmox-lxcri identity (hostname \"hand-made\")"
+            ),
+            "{msg}"
+        );
         let msg = check(103).unwrap_err().to_string();
         assert!(msg.contains("another creation of container web"), "{msg}");
-        assert!(!msg.contains("ffff"), "the message never shows a token: {msg}");
+        assert!(
+            !msg.contains("ffff"),
+            "the message never shows a token: {msg}"
+        );
         let msg = check(104).unwrap_err().to_string();
         assert!(msg.contains("2 identity lines"), "{msg}");
         // A CT made on the local node under a wrong node name is found through /etc/pve/lxc.
-        host.with_file("/sim/etc/pve/lxc/106.conf", format!("#{}\nhostname: app\n", i.line()));
-        assert_eq!(super::check(&host, &paths, "px1", vmid(106), &web, Some(&i.token)).unwrap(), Ct::Ours);
+        host.with_file(
+            "/sim/etc/pve/lxc/106.conf",
+            format!("#{}\nhostname: app\n", i.line()),
+        );
+        assert_eq!(
+            super::check(&host, &paths, "px1", vmid(106), &web, Some(&i.token)).unwrap(),
+            Ct::Ours
+        );
         let unverifiable = super::check(&host, &paths, "pve", vmid(100), &web, None).unwrap_err();
         assert!(matches!(unverifiable, IdentityError::Unverifiable { .. }));
     }
@@ -441,22 +527,52 @@ mod tests {
         let host = RecordingHost::new();
         let paths = PvePaths::under("/sim");
         let i = ident("web");
-        let owner = Owner { id: i.id.clone(), node: "pve".into(), token: Some(i.token.clone()) };
+        let owner = Owner {
+            id: i.id.clone(),
+            node: "pve".into(),
+            token: Some(i.token.clone()),
+        };
         let conf = |v: u64| PathBuf::from(format!("/sim/etc/pve/nodes/pve/lxc/{v}.conf"));
-        host.with_file(conf(100), format!("#{}
+        host.with_file(
+            conf(100),
+            format!(
+                "#{}
 memory: 512
-", i.line()));
-        host.with_file(conf(101), "hostname: other
+",
+                i.line()
+            ),
+        );
+        host.with_file(
+            conf(101),
+            "hostname: other
 memory: 512
-");
-        assert_eq!(destroy_if_ours(&host, &paths, &owner, vmid(100)).unwrap(), Ct::Ours);
+",
+        );
+        assert_eq!(
+            destroy_if_ours(&host, &paths, &owner, vmid(100)).unwrap(),
+            Ct::Ours
+        );
         assert!(destroy_if_ours(&host, &paths, &owner, vmid(101)).is_err());
-        assert_eq!(destroy_if_ours(&host, &paths, &owner, vmid(102)).unwrap(), Ct::Gone);
+        assert_eq!(
+            destroy_if_ours(&host, &paths, &owner, vmid(102)).unwrap(),
+            Ct::Gone
+        );
         assert!(remove_config_if_ours(&host, &paths, &owner, vmid(101)).is_err());
-        let destroyed: Vec<String> = host.commands().iter().map(|c| c.to_string()).filter(|c| c.contains("destroy")).collect();
+        let destroyed: Vec<String> = host
+            .commands()
+            .iter()
+            .map(|c| c.to_string())
+            .filter(|c| c.contains("destroy"))
+            .collect();
         assert_eq!(destroyed, ["pct destroy 100 --purge"]);
-        assert!(host.file(&conf(101)).is_some(), "someone else's config stays");
-        assert_eq!(remove_config_if_ours(&host, &paths, &owner, vmid(100)).unwrap(), Ct::Ours);
+        assert!(
+            host.file(&conf(101)).is_some(),
+            "someone else's config stays"
+        );
+        assert_eq!(
+            remove_config_if_ours(&host, &paths, &owner, vmid(100)).unwrap(),
+            Ct::Ours
+        );
         assert!(host.file(&conf(100)).is_none());
     }
 }

@@ -175,7 +175,8 @@ fn create_crun(
     };
     rt.store.write_mapping(&lock, &mapping)?;
     let config_path = rt.store.root().join(id.as_str()).join(CRUN_CONFIG);
-    rt.store.write_bytes(&lock, CRUN_CONFIG, config.as_bytes())?;
+    rt.store
+        .write_bytes(&lock, CRUN_CONFIG, config.as_bytes())?;
     if let Err(e) = rt.crun.create(rt.host, &id, bundle, &config_path, options) {
         // crun cleans up its own failed create; make sure, then forget the record.
         let _ = rt.crun.delete(rt.host, &id, true);

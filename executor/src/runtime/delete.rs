@@ -65,7 +65,9 @@ pub fn delete(
                 Ok(Some(Mapping {
                     backend: Backend::Pct { vmid, node },
                     ..
-                })) => format!("; its mapping names Proxmox CT {vmid} on node {node}, which was not touched"),
+                })) => format!(
+                    "; its mapping names Proxmox CT {vmid} on node {node}, which was not touched"
+                ),
                 _ => String::new(),
             };
             notes.push(format!(
@@ -79,7 +81,9 @@ pub fn delete(
     match record {
         Record::Partial(p) => match recover::clean(rt, &lock, &p) {
             Ok(()) => {}
-            Err(RuntimeError::Recovery { error, .. }) if force && only_identity_refusals(&error) => {
+            Err(RuntimeError::Recovery { error, .. })
+                if force && only_identity_refusals(&error) =>
+            {
                 notes.push(format!(
                     "the interrupted create of {id} named containers it did not make ({error}); --force removed the record and left them as they are"
                 ));

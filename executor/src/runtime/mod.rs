@@ -35,11 +35,13 @@ use crate::apply::ApplyError;
 use crate::crun::{Crun, CrunError};
 use crate::host::{Host, HostError};
 use crate::id::ContainerId;
-use crate::lock::{LockError, Wait};
 use crate::id::Vmid;
+use crate::lock::{LockError, Wait};
 use crate::pve::identity::{self, Ct, IdentityError};
 use crate::pve::{PctError, PvePaths};
-use crate::state::{Backend, ContainerLock, Mapping, Partial, Record, StateStore, Status, StoreError};
+use crate::state::{
+    Backend, ContainerLock, Mapping, Partial, Record, StateStore, Status, StoreError,
+};
 
 /// Everything a verb needs.
 pub struct Runtime<'a> {

@@ -70,7 +70,9 @@ pub(crate) fn live_checked(
             match rt.verify(mapping)? {
                 Some(Ct::Gone) => {
                     gone = true;
-                    stored.annotations.insert(CT_ANNOTATION.into(), "gone".into());
+                    stored
+                        .annotations
+                        .insert(CT_ANNOTATION.into(), "gone".into());
                     stored.status = Status::Stopped;
                 }
                 _ => match crate::pve::status(rt.host, *vmid)? {

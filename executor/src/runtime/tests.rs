@@ -43,8 +43,14 @@ fn node(running: Arc<AtomicBool>) -> RecordingHost {
     host.on_run(|cmd, files| {
         if cmd.program == "pct" && cmd.args_start_with(&["create"]) {
             let at = cmd.args.iter().position(|a| a == "--description");
-            let desc = at.and_then(|i| cmd.args.get(i + 1)).and_then(|d| d.to_str()).unwrap_or_default();
-            let mut text: String = desc.lines().map(|l| format!("#{}\n", l.replace('%', "%25").replace(':', "%3A"))).collect();
+            let desc = at
+                .and_then(|i| cmd.args.get(i + 1))
+                .and_then(|d| d.to_str())
+                .unwrap_or_default();
+            let mut text: String = desc
+                .lines()
+                .map(|l| format!("#{}\n", l.replace('%', "%25").replace(':', "%3A")))
+                .collect();
             text.push_str("arch: amd64\n");
             files.insert(CONF.into(), text.into_bytes());
         } else if cmd.program == "pct" && cmd.args_start_with(&["destroy"]) {
@@ -123,7 +129,10 @@ fn pct_lifecycle() {
     let created = create(&rt, request("app")).unwrap();
     assert_eq!(created.status, Status::Created);
     let conf = String::from_utf8(host.file(Path::new(CONF)).unwrap()).unwrap();
-    assert!(conf.starts_with("#org.proxmox-lxcri.identity=app;"), "{conf}");
+    assert!(
+        conf.starts_with("#org.proxmox-lxcri.identity=app;"),
+        "{conf}"
+    );
     let s = state(&rt, &c).unwrap();
     assert_eq!((s.status, s.pid), (Status::Created, None));
     assert_eq!(
@@ -246,7 +255,11 @@ fn a_failed_create_leaves_no_record_and_can_be_repeated() {
         create(&rt, request("app")),
         Err(RuntimeError::Exists { .. })
     ));
-    let mapping: crate::state::Mapping = rt.store.read_file(&id("app"), "mapping.json").unwrap().unwrap();
+    let mapping: crate::state::Mapping = rt
+        .store
+        .read_file(&id("app"), "mapping.json")
+        .unwrap()
+        .unwrap();
     assert_eq!(mapping.stop_signal.as_deref(), Some("SIGTERM"));
     assert!(mapping.token.is_some());
 }
@@ -308,11 +321,16 @@ fn an_interrupted_create_is_reported_then_cleaned_up() {
     assert!(!journal::journal_path(&rt.store, &c).exists());
 }
 
-static TOKEN: std::sync::LazyLock<crate::pve::identity::Token> =
-    std::sync::LazyLock::new(|| crate::pve::identity::Token::parse("0123456789abcdef0123456789abcdef").unwrap());
+static TOKEN: std::sync::LazyLock<crate::pve::identity::Token> = std::sync::LazyLock::new(|| {
+    crate::pve::identity::Token::parse("0123456789abcdef0123456789abcdef").unwrap()
+});
 
 fn stamp(name: &str) -> String {
-    crate::pve::identity::Identity { id: id(name), token: TOKEN.clone() }.line()
+    crate::pve::identity::Identity {
+        id: id(name),
+        token: TOKEN.clone(),
+    }
+    .line()
 }
 
 #[test]
@@ -337,15 +355,31 @@ fn a_reused_vmid_is_never_touched() {
     ] {
         let msg = err.to_string();
         assert!(matches!(err, RuntimeError::Identity(_)), "{msg}");
-        assert!(msg.contains("container app (CT 100 on node pve)") && msg.contains("proxmox-lxcri container \"db\" (hostname \"db\")"), "{msg}");
+        assert!(
+            msg.contains("container app (CT 100 on node pve)")
+                && msg.contains("proxmox-lxcri container \"db\" (hostname \"db\")"),
+            "{msg}"
+        );
         assert_eq!(err.hint().as_deref(), Some("`proxmox-lxcri delete --force app` forgets the record without touching any Proxmox container"));
     }
     assert_eq!(list(&rt).unwrap()[0].status, "unknown");
     let notes = delete(&rt, &c, true, Duration::from_secs(1)).unwrap();
-    assert!(notes[0].contains("--force removed only the record of app"), "{notes:?}");
+    assert!(
+        notes[0].contains("--force removed only the record of app"),
+        "{notes:?}"
+    );
     // Not one command that changes anything reached CT 100, and its config is as it was.
-    let after: Vec<String> = host.commands()[before..].iter().map(|c| c.to_string()).collect();
-    assert!(after.iter().all(|c| !c.starts_with("kill") && !c.contains("shutdown") && !c.contains("destroy") && !c.contains("start")), "{after:?}");
+    let after: Vec<String> = host.commands()[before..]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        after.iter().all(|c| !c.starts_with("kill")
+            && !c.contains("shutdown")
+            && !c.contains("destroy")
+            && !c.contains("start")),
+        "{after:?}"
+    );
     assert_eq!(host.file(Path::new(CONF)).unwrap(), theirs.as_bytes());
     assert!(rt.store.list().unwrap().is_empty());
 }
@@ -360,12 +394,23 @@ fn a_gone_container_is_reported_and_forgotten() {
     host.remove_file(Path::new(CONF)).unwrap();
     let s = state(&rt, &c).unwrap();
     assert_eq!(s.status, Status::Stopped);
-    assert_eq!(s.annotations.get(super::state::CT_ANNOTATION).map(String::as_str), Some("gone"));
+    assert_eq!(
+        s.annotations
+            .get(super::state::CT_ANNOTATION)
+            .map(String::as_str),
+        Some("gone")
+    );
     let err = start(&rt, &c).unwrap_err().to_string();
     assert_eq!(err, "Proxmox CT 100 of container app no longer exists on node pve; `delete app` forgets the record");
-    assert!(matches!(kill(&rt, &c, Signal::KILL), Err(RuntimeError::Gone { .. })));
+    assert!(matches!(
+        kill(&rt, &c, Signal::KILL),
+        Err(RuntimeError::Gone { .. })
+    ));
     let notes = delete(&rt, &c, false, Duration::from_secs(1)).unwrap();
-    assert_eq!(notes, ["Proxmox CT 100 of app no longer exists on node pve; only the record was removed"]);
+    assert_eq!(
+        notes,
+        ["Proxmox CT 100 of app no longer exists on node pve; only the record was removed"]
+    );
     assert_eq!(destroys(&host), 0);
 }
 
@@ -384,17 +429,27 @@ fn an_interrupted_create_never_destroys_a_container_it_did_not_make() {
         crate::apply::Journal::vmid_chosen(&mut j, Vmid::new(100).unwrap(), "pve").unwrap();
         let undos = [UndoEntry {
             step: "step 3 (pct-create)".into(),
-            action: UndoAction::DestroyCt { vmid: Vmid::new(100).unwrap() },
+            action: UndoAction::DestroyCt {
+                vmid: Vmid::new(100).unwrap(),
+            },
         }];
         crate::apply::Journal::save(&mut j, &undos).unwrap();
     }
     host.with_file(CONF, "hostname: theirs\nmemory: 512\n");
-    let err = delete(&rt, &c, false, Duration::from_secs(1)).unwrap_err().to_string();
-    assert!(err.contains("a container without a proxmox-lxcri identity (hostname \"theirs\")"), "{err}");
+    let err = delete(&rt, &c, false, Duration::from_secs(1))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a container without a proxmox-lxcri identity (hostname \"theirs\")"),
+        "{err}"
+    );
     let notes = delete(&rt, &c, true, Duration::from_secs(1)).unwrap();
     assert!(notes[0].contains("left them as they are"), "{notes:?}");
     assert_eq!(destroys(&host), 0);
-    assert_eq!(host.file(Path::new(CONF)).unwrap(), b"hostname: theirs\nmemory: 512\n");
+    assert_eq!(
+        host.file(Path::new(CONF)).unwrap(),
+        b"hostname: theirs\nmemory: 512\n"
+    );
     assert!(rt.store.list().unwrap().is_empty());
 }
 
@@ -406,10 +461,16 @@ fn a_corrupt_record_is_removed_by_force_without_touching_a_container() {
     let c = id("app");
     create_app(&rt, &host);
     std::fs::write(tmp.path().join("app/state.json"), "{not json").unwrap();
-    assert!(matches!(state(&rt, &c), Err(RuntimeError::Store(StoreError::Corrupt { .. }))));
+    assert!(matches!(
+        state(&rt, &c),
+        Err(RuntimeError::Store(StoreError::Corrupt { .. }))
+    ));
     assert!(delete(&rt, &c, false, Duration::from_secs(1)).is_err());
     let notes = delete(&rt, &c, true, Duration::from_secs(1)).unwrap();
-    assert!(notes[0].contains("names Proxmox CT 100 on node pve, which was not touched"), "{notes:?}");
+    assert!(
+        notes[0].contains("names Proxmox CT 100 on node pve, which was not touched"),
+        "{notes:?}"
+    );
     assert_eq!(destroys(&host), 0);
     assert!(host.file(Path::new(CONF)).is_some());
     assert!(rt.store.list().unwrap().is_empty());
@@ -423,10 +484,22 @@ fn unknown_ids_leave_no_lock_file() {
     let c = id("nosuch");
     assert!(matches!(state(&rt, &c), Err(RuntimeError::NotFound { .. })));
     assert!(matches!(start(&rt, &c), Err(RuntimeError::NotFound { .. })));
-    assert!(matches!(stop(&rt, &c, Duration::from_secs(1)), Err(RuntimeError::NotFound { .. })));
-    assert!(matches!(kill(&rt, &c, Signal::KILL), Err(RuntimeError::NotFound { .. })));
-    assert!(matches!(delete(&rt, &c, true, Duration::from_secs(1)), Err(RuntimeError::NotFound { .. })));
-    let locks: Vec<_> = std::fs::read_dir(tmp.path().join(".locks")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(matches!(
+        stop(&rt, &c, Duration::from_secs(1)),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert!(matches!(
+        kill(&rt, &c, Signal::KILL),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert!(matches!(
+        delete(&rt, &c, true, Duration::from_secs(1)),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    let locks: Vec<_> = std::fs::read_dir(tmp.path().join(".locks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert!(locks.is_empty(), "{locks:?}");
 }
 

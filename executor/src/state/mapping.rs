@@ -108,8 +108,14 @@ mod tests {
         let ok = r#"{"id":"c","bundle":"/b","runtime":"pct","vmid":100,"node":"n","created":"2023-11-14T22:13:20Z","token":"0123456789abcdef0123456789abcdef","stop_signal":"SIGQUIT"}"#;
         let m: Mapping = serde_json::from_str(ok).unwrap();
         assert_eq!(m.stop_signal.as_deref(), Some("SIGQUIT"));
-        assert_eq!(m.token.unwrap().as_str(), "0123456789abcdef0123456789abcdef");
-        for bad in [ok.replace("SIGQUIT", "SIGNOPE"), ok.replace("0123456789abcdef0123", "../../etc")] {
+        assert_eq!(
+            m.token.unwrap().as_str(),
+            "0123456789abcdef0123456789abcdef"
+        );
+        for bad in [
+            ok.replace("SIGQUIT", "SIGNOPE"),
+            ok.replace("0123456789abcdef0123", "../../etc"),
+        ] {
             assert!(serde_json::from_str::<Mapping>(&bad).is_err(), "{bad}");
         }
     }

@@ -263,8 +263,8 @@ impl StateStore {
     ) -> Result<ContainerLock, StoreError> {
         let dir = self.root.join(LOCK_DIR);
         let name = Self::lock_name(id);
-        let guard = lock::lock_at(&self.locks, &dir, &name, wait)?
-            .ok_or_else(|| LockError::Busy {
+        let guard =
+            lock::lock_at(&self.locks, &dir, &name, wait)?.ok_or_else(|| LockError::Busy {
                 path: dir.join(&name),
             })?;
         Ok(ContainerLock {
@@ -276,11 +276,11 @@ impl StateStore {
     /// Takes the node-wide VMID allocation lock.
     pub fn lock_allocation(&self, wait: Wait) -> Result<LockGuard, StoreError> {
         let dir = self.root.join(LOCK_DIR);
-        Ok(lock::lock_at(&self.locks, &dir, ALLOC_LOCK, wait)?.ok_or_else(|| {
-            LockError::Busy {
+        Ok(
+            lock::lock_at(&self.locks, &dir, ALLOC_LOCK, wait)?.ok_or_else(|| LockError::Busy {
                 path: dir.join(ALLOC_LOCK),
-            }
-        })?)
+            })?,
+        )
     }
 
     /// Gives up the lock of a container that turned out not to exist, removing its lock file so
@@ -450,7 +450,11 @@ impl StateStore {
         let name = CString::new(lock.id.as_str()).map_err(|_| StoreError::NotFound {
             id: lock.id.clone(),
         })?;
-        match rustix::fs::statat(self.root_fd(), &*name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+        match rustix::fs::statat(
+            self.root_fd(),
+            &*name,
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        ) {
             Ok(_) => {}
             Err(rustix::io::Errno::NOENT) => return Err(StoreError::NotFound { id: lock.id }),
             Err(e) => return Err(io_err("stat", &dir)(e.into())),
@@ -508,9 +512,10 @@ impl StateStore {
     }
 
     fn existing_dir(&self, lock: &ContainerLock) -> Result<OwnedFd, StoreError> {
-        self.open_dir(&lock.id)?.ok_or_else(|| StoreError::NotFound {
-            id: lock.id.clone(),
-        })
+        self.open_dir(&lock.id)?
+            .ok_or_else(|| StoreError::NotFound {
+                id: lock.id.clone(),
+            })
     }
 
     fn check_owner(

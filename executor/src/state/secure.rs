@@ -73,7 +73,10 @@ fn check_owner_mode(st: &rfs::Stat, path: &Path, sticky_ok: bool) -> Result<(), 
     if !trusted_owner(st.st_uid) {
         return Err(insecure(
             path,
-            format!("it is owned by uid {}, not by root (or the caller)", st.st_uid),
+            format!(
+                "it is owned by uid {}, not by root (or the caller)",
+                st.st_uid
+            ),
         ));
     }
     if mode & 0o022 != 0 {
@@ -98,7 +101,11 @@ fn dir_flags() -> OFlags {
 }
 
 /// Opens the directory `name` in `dir`; a symlink is refused by name.
-fn open_dir_in(dir: BorrowedFd<'_>, name: &OsStr, path: &Path) -> Result<Option<OwnedFd>, StoreError> {
+fn open_dir_in(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    path: &Path,
+) -> Result<Option<OwnedFd>, StoreError> {
     match rfs::openat(dir, name, dir_flags(), Mode::empty()) {
         Ok(fd) => Ok(Some(fd)),
         Err(Errno::NOENT) => Ok(None),
@@ -136,7 +143,11 @@ pub fn open_root(root: &Path, create: bool) -> Result<(PathBuf, OwnedFd), StoreE
     let mut fd = rfs::openat(rfs::CWD, slash, dir_flags(), Mode::empty())
         .map_err(|e| io_at("open", slash, e))?;
     let mut at = PathBuf::from("/");
-    check_dir(&rfs::fstat(&fd).map_err(|e| io_at("stat", slash, e))?, slash, !parts.is_empty())?;
+    check_dir(
+        &rfs::fstat(&fd).map_err(|e| io_at("stat", slash, e))?,
+        slash,
+        !parts.is_empty(),
+    )?;
     let last = parts.len();
     for (i, name) in parts.into_iter().enumerate() {
         at.push(name);
@@ -187,8 +198,13 @@ pub fn open_subdir(
 /// Reads a record file: a regular file, trusted owner, not writable by others, at most
 /// [`RECORD_MAX`] bytes. `None` if it does not exist. `O_NONBLOCK` keeps a FIFO from blocking
 /// the open; the type check then refuses it.
-pub fn read_record(dir: BorrowedFd<'_>, name: &str, path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
+pub fn read_record(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    path: &Path,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
     let fd = match rfs::openat(dir, name, flags, Mode::empty()) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(None),
@@ -218,14 +234,22 @@ pub fn read_record(dir: BorrowedFd<'_>, name: &str, path: &Path) -> Result<Optio
             source,
         })?;
     if bytes.len() as u64 > RECORD_MAX {
-        return Err(insecure(path, format!("it grew beyond {RECORD_MAX} bytes while read")));
+        return Err(insecure(
+            path,
+            format!("it grew beyond {RECORD_MAX} bytes while read"),
+        ));
     }
     Ok(Some(bytes))
 }
 
 /// Writes `name` in `dir` atomically (mode 0600): a new temp file (`O_EXCL`), fsync, rename,
 /// fsync of the directory.
-pub fn write_atomic_at(dir: BorrowedFd<'_>, name: &str, bytes: &[u8], path: &Path) -> Result<(), StoreError> {
+pub fn write_atomic_at(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(), StoreError> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -247,7 +271,8 @@ pub fn write_atomic_at(dir: BorrowedFd<'_>, name: &str, bytes: &[u8], path: &Pat
             path: path.to_owned(),
             source,
         })?;
-        rfs::renameat(dir, tmp.as_str(), dir, name).map_err(|e| io_at("rename a temp file onto", path, e))
+        rfs::renameat(dir, tmp.as_str(), dir, name)
+            .map_err(|e| io_at("rename a temp file onto", path, e))
     })();
     if result.is_err() {
         let _ = rfs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
@@ -280,16 +305,25 @@ pub fn names(dir: BorrowedFd<'_>, path: &Path) -> Result<Vec<CString>, StoreErro
 
 /// Removes the entry `name` of `parent` and, if it is a directory, everything below it, through
 /// descriptors: a symlink is removed as a link, never followed.
-pub fn remove_tree_at(parent: BorrowedFd<'_>, name: &CStr, path: &Path, depth: usize) -> Result<(), StoreError> {
+pub fn remove_tree_at(
+    parent: BorrowedFd<'_>,
+    name: &CStr,
+    path: &Path,
+    depth: usize,
+) -> Result<(), StoreError> {
     match rfs::unlinkat(parent, name, AtFlags::empty()) {
         Ok(()) | Err(Errno::NOENT) => return Ok(()),
         Err(Errno::ISDIR) => {}
         Err(e) => return Err(io_at("remove", path, e)),
     }
     if depth >= REMOVE_DEPTH {
-        return Err(insecure(path, "it is nested deeper than the store ever writes"));
+        return Err(insecure(
+            path,
+            "it is nested deeper than the store ever writes",
+        ));
     }
-    let dir = rfs::openat(parent, name, dir_flags(), Mode::empty()).map_err(|e| io_at("open", path, e))?;
+    let dir = rfs::openat(parent, name, dir_flags(), Mode::empty())
+        .map_err(|e| io_at("open", path, e))?;
     for child in names(dir.as_fd(), path)? {
         let child_path = path.join(OsStr::from_bytes(child.to_bytes()));
         remove_tree_at(dir.as_fd(), &child, &child_path, depth + 1)?;
@@ -325,22 +359,36 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().join("state");
         std::fs::create_dir(&root).unwrap();
-        for (mode, why) in [(0o777, "group and by others"), (0o1777, "group and by others"), (0o770, "its group"), (0o702, "others")] {
+        for (mode, why) in [
+            (0o777, "group and by others"),
+            (0o1777, "group and by others"),
+            (0o770, "its group"),
+            (0o702, "others"),
+        ] {
             chmod(&root, mode);
             let err = open_root(&root, false).unwrap_err().to_string();
-            assert!(err.contains(why) && err.contains(&root.display().to_string()), "{mode:o}: {err}");
+            assert!(
+                err.contains(why) && err.contains(&root.display().to_string()),
+                "{mode:o}: {err}"
+            );
         }
         chmod(&root, 0o700);
         // A group-writable ancestor without the sticky bit.
         chmod(t.path(), 0o770);
         let err = open_root(&root, false).unwrap_err().to_string();
-        assert!(err.contains("its group") && err.contains(&t.path().display().to_string()), "{err}");
+        assert!(
+            err.contains("its group") && err.contains(&t.path().display().to_string()),
+            "{err}"
+        );
         chmod(t.path(), 0o700);
         let link = t.path().join("link");
         std::os::unix::fs::symlink(&root, &link).unwrap();
         let err = open_root(&link.join("x"), true).unwrap_err().to_string();
         assert!(err.contains("is a symlink"), "{err}");
-        assert!(!root.join("x").exists(), "nothing is created through the link");
+        assert!(
+            !root.join("x").exists(),
+            "nothing is created through the link"
+        );
     }
 
     #[test]
@@ -349,17 +397,39 @@ mod tests {
         let (_, fd) = open_root(t.path(), false).unwrap();
         let p = t.path();
         write_atomic_at(fd.as_fd(), "ok.json", b"{}", &p.join("ok.json")).unwrap();
-        assert_eq!(read_record(fd.as_fd(), "ok.json", p).unwrap().unwrap(), b"{}");
+        assert_eq!(
+            read_record(fd.as_fd(), "ok.json", p).unwrap().unwrap(),
+            b"{}"
+        );
         assert!(read_record(fd.as_fd(), "missing", p).unwrap().is_none());
         chmod(&p.join("ok.json"), 0o666);
-        assert!(read_record(fd.as_fd(), "ok.json", p).unwrap_err().to_string().contains("writable"));
+        assert!(read_record(fd.as_fd(), "ok.json", p)
+            .unwrap_err()
+            .to_string()
+            .contains("writable"));
         std::os::unix::fs::symlink("/etc/passwd", p.join("link")).unwrap();
-        assert!(read_record(fd.as_fd(), "link", p).unwrap_err().to_string().contains("symlink"));
-        rustix::fs::mknodat(fd.as_fd(), "fifo", FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
-        assert!(read_record(fd.as_fd(), "fifo", p).unwrap_err().to_string().contains("not a regular file"));
+        assert!(read_record(fd.as_fd(), "link", p)
+            .unwrap_err()
+            .to_string()
+            .contains("symlink"));
+        rustix::fs::mknodat(
+            fd.as_fd(),
+            "fifo",
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        assert!(read_record(fd.as_fd(), "fifo", p)
+            .unwrap_err()
+            .to_string()
+            .contains("not a regular file"));
         let big = std::fs::File::create(p.join("big")).unwrap();
         big.set_len(RECORD_MAX + 1).unwrap();
-        assert!(read_record(fd.as_fd(), "big", p).unwrap_err().to_string().contains("at most"));
+        assert!(read_record(fd.as_fd(), "big", p)
+            .unwrap_err()
+            .to_string()
+            .contains("at most"));
     }
 
     #[test]
@@ -374,6 +444,9 @@ mod tests {
         let (_, fd) = open_root(t.path(), false).unwrap();
         remove_tree_at(fd.as_fd(), c"c", &d, 0).unwrap();
         assert!(!d.exists());
-        assert_eq!(std::fs::read_to_string(outside.path().join("canary")).unwrap(), "keep");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("canary")).unwrap(),
+            "keep"
+        );
     }
 }
