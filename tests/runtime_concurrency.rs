@@ -297,6 +297,7 @@ fn request(id: &str, bundle: &Path) -> CreateRequest {
         id: ContainerId::new(id).expect("id"),
         bundle: bundle.to_owned(),
         backend: CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: None },
+        stop_signal: None,
     }
 }
 

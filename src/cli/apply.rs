@@ -57,7 +57,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let host = global.host();
     let store = StateStore::open(&global.root).map_err(|e| Failure::refused(e.to_string()))?;
     let runtime = Runtime::new(&host, store, global.paths());
-    rt::create(&runtime, rt::CreateRequest { id: id.clone(), bundle, backend: CreateBackend::Pct { plan, pack, rootfs: None } })?;
+    rt::create(&runtime, rt::CreateRequest { id: id.clone(), bundle, backend: CreateBackend::Pct { plan, pack, rootfs: None }, stop_signal: None })?;
     let (vmid, node) = match runtime.store.read(&id) {
         Ok(Record::Complete { mapping, .. }) => match mapping.backend {
             Backend::Pct { vmid, node } => (Some(vmid.get()), Some(node)),
@@ -80,6 +80,7 @@ fn dry_run(global: &Global, plan: &Plan, bundle: PathBuf, id: &ContainerId, pack
         template_unique: format!("{id}-{}", unique()),
         pack,
         dry_run: true,
+        identity: None,
     };
     let mut journal = MemoryJournal::default();
     let applied = apply(plan, &cx, &mut journal).map_err(|e| Failure::refused(e.to_string()))?;

@@ -8,7 +8,7 @@ use executor::bundle::{Bundle, Rootfs};
 use executor::crun::CreateOptions;
 use executor::pack::{PackConfig, PackReport, Progress};
 use executor::runtime::log::{Level, Log};
-use executor::runtime::CreateBackend;
+use executor::runtime::{CreateBackend, Signal};
 use translator::emit::{crun, plan};
 use translator::ir::mounts::RootSource;
 use translator::ir::Container;
@@ -61,8 +61,10 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
     Ok(rootfs)
 }
 
-/// The absolute bundle directory and what to create from it.
-pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> Result<(PathBuf, CreateBackend), Failure> {
+/// The absolute bundle directory, what to create from it, and the signal `stop` will send
+/// (the translation's halt signal, recorded at create time so that `stop` never reads the
+/// bundle again).
+pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
     if global.runtime == RuntimeKind::Pct && (options.pid_file.is_some() || options.console_socket.is_some()) {
         return Err(Failure::usage(
             "--pid-file and --console-socket need --runtime crun: pct create starts no process, so there is no pid or terminal until start",
@@ -100,6 +102,10 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
         }
     };
     let rootfs = Arc::new(open_rootfs(&opened, ir, args)?);
+    // The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
+    // for an application, none for a system container (pct: Proxmox's own halt signal). The
+    // same rule for both back ends. The translator has normalised it to a name `kill` knows.
+    let stop_signal = ir.init.as_ref().and_then(|i| i.halt_signal.as_ref()).and_then(|s| Signal::parse(&s.value).ok());
     let backend = match global.runtime {
         RuntimeKind::Pct => {
             let plan = plan::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
@@ -114,5 +120,5 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
             CreateBackend::Crun { config: out.to_json(), options, rootfs: Some(rootfs) }
         }
     };
-    Ok((bundle, backend))
+    Ok((bundle, backend, stop_signal))
 }

@@ -45,6 +45,9 @@ pub struct ApplyConfig<'a> {
     pub pack: PackConfig,
     /// A dry run: the host only prints, so a config `pct create` would have made is missing.
     pub dry_run: bool,
+    /// The identity `pct create --description` / the `create-config` text is stamped with
+    /// ([`crate::pve::identity`]); `None` stamps nothing (dry runs, tests).
+    pub identity: Option<crate::pve::identity::Identity>,
 }
 
 /// What applying did.

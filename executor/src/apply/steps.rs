@@ -347,10 +347,13 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                         "a pct-create step must run `pct create`",
                     )));
                 }
-                let cmd = self
+                let mut cmd = self
                     .b
                     .command(argv)
                     .map_err(|e| CreateFailure::Other(e.into()))?;
+                if let Some(identity) = &self.cx.identity {
+                    cmd = identity.stamp_command(cmd);
+                }
                 let out = self
                     .host
                     .run(&cmd)
@@ -362,7 +365,11 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 }
             }
             Action::CreateConfig { text } => {
-                match pve::create_config(self.host, self.cx.paths, &self.plan.node, vmid, text) {
+                let text = match &self.cx.identity {
+                    Some(identity) => identity.stamp_config_text(text),
+                    None => text.clone(),
+                };
+                match pve::create_config(self.host, self.cx.paths, &self.plan.node, vmid, &text) {
                     Ok(()) => Ok(()),
                     Err(CreateConfigError::Taken(out)) => Err(CreateFailure::Command(out)),
                     Err(CreateConfigError::Other(e)) => Err(CreateFailure::Other(e.into())),

@@ -54,6 +54,7 @@ fn check_apply(
         template_unique: "u1".into(),
         pack: PackConfig::default(),
         dry_run: false,
+        identity: None,
     };
     apply(plan, &cx, journal)
 }
@@ -393,6 +394,7 @@ fn dry_run_prints_and_changes_nothing() {
         template_unique: "u1".into(),
         pack: PackConfig::default(),
         dry_run: true,
+        identity: None,
     };
     let mut j = MemoryJournal::default();
     apply(&plan(APP), &cx, &mut j).unwrap();

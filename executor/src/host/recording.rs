@@ -14,6 +14,7 @@ use crate::pack::{PackConfig, PackReport};
 
 type Responder = Box<dyn FnMut(&Command) -> Option<Output> + Send>;
 type CallMatcher = Box<dyn Fn(&HostCall) -> bool + Send>;
+type RunEffect = Box<dyn FnMut(&Command, &mut BTreeMap<PathBuf, Vec<u8>>) + Send>;
 
 /// Records calls; answers `run` from responders, then from a queue, then with exit 0 and no
 /// output. Can fail any call by index or by a predicate.
@@ -30,6 +31,7 @@ struct Inner {
     responders: Vec<Responder>,
     queued: VecDeque<Output>,
     files: BTreeMap<PathBuf, Vec<u8>>,
+    effects: Vec<RunEffect>,
 }
 
 impl std::fmt::Debug for RecordingHost {
@@ -57,6 +59,16 @@ impl RecordingHost {
     /// Adds a responder for `run`: the first responder returning `Some` answers the call.
     pub fn respond(&self, f: impl FnMut(&Command) -> Option<Output> + Send + 'static) -> &Self {
         self.inner().responders.push(Box::new(f));
+        self
+    }
+
+    /// Adds an effect of `run` on the in-memory files (what `pct create` writes, for example),
+    /// applied to every run before it is answered.
+    pub fn on_run(
+        &self,
+        f: impl FnMut(&Command, &mut BTreeMap<PathBuf, Vec<u8>>) + Send + 'static,
+    ) -> &Self {
+        self.inner().effects.push(Box::new(f));
         self
     }
 
@@ -149,6 +161,10 @@ impl RecordingHost {
 impl Host for RecordingHost {
     fn run(&self, cmd: &Command) -> Result<Output, HostError> {
         let mut inner = self.record(HostCall::Run(cmd.clone()))?;
+        let Inner { effects, files, .. } = &mut *inner;
+        for e in effects.iter_mut() {
+            e(cmd, files);
+        }
         for r in inner.responders.iter_mut() {
             if let Some(out) = r(cmd) {
                 return Ok(out);

@@ -2,6 +2,7 @@
 //! hand edits of the config under Proxmox's lock.
 
 pub mod config;
+pub mod identity;
 pub mod paths;
 pub mod status;
 
@@ -20,6 +21,14 @@ pub enum PctError {
     Host(#[from] HostError),
     #[error(transparent)]
     Status(#[from] StatusError),
+    #[error(transparent)]
+    Identity(Box<identity::IdentityError>),
+}
+
+impl From<identity::IdentityError> for PctError {
+    fn from(e: identity::IdentityError) -> Self {
+        PctError::Identity(Box::new(e))
+    }
 }
 
 fn pct(args: &[&str], vmid: Vmid) -> Command {

@@ -14,14 +14,14 @@ use translator::emit::plan::{Action, Plan};
 
 use crate::apply::{apply, ApplyConfig};
 use crate::crun::CreateOptions;
-use crate::host::{write_atomic, FileMode};
 use crate::id::ContainerId;
 use crate::bundle::{BundleError, Rootfs};
 use crate::pack::{PackConfig, PackReport};
+use crate::pve::identity::Identity;
 use crate::state::{Backend, ContainerLock, Mapping, OciState, Record, Status, StoreError};
 
 use super::journal::StoreJournal;
-use super::{recover, Runtime, RuntimeError};
+use super::{recover, Runtime, RuntimeError, Signal};
 
 /// What to create the container from.
 ///
@@ -51,6 +51,9 @@ pub struct CreateRequest {
     /// Absolute path of the bundle.
     pub bundle: PathBuf,
     pub backend: CreateBackend,
+    /// The signal `stop` will send, from the translation (the IR's halt signal); recorded so
+    /// that `stop` never reads the bundle again. `None`: the backend's default.
+    pub stop_signal: Option<Signal>,
 }
 
 /// File name of the crun config in the container's store directory.
@@ -95,15 +98,16 @@ pub fn create_reporting(
         Err(e) => return Err(e.into()),
     }
     rt.store.begin_create(&lock, &req.bundle)?;
+    let stop_signal = req.stop_signal.map(|s| s.to_string());
     match req.backend {
         CreateBackend::Pct { plan, pack, rootfs } => {
-            create_pct(rt, lock, &req.bundle, &plan, pack, rootfs.as_deref())
+            create_pct(rt, lock, &req.bundle, &plan, pack, rootfs.as_deref(), stop_signal)
         }
         CreateBackend::Crun {
             config,
             options,
             rootfs,
-        } => create_crun(rt, lock, &req.bundle, &config, &options, rootfs.as_deref())
+        } => create_crun(rt, lock, &req.bundle, &config, &options, rootfs.as_deref(), stop_signal)
             .map(|s| (s, None)),
     }
 }
@@ -132,9 +136,24 @@ fn create_pct(
     plan: &Plan,
     pack: PackConfig,
     rootfs: Option<&Rootfs>,
+    stop_signal: Option<String>,
 ) -> Result<(OciState, Option<PackReport>), RuntimeError> {
     let id = lock.id().clone();
-    let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned());
+    // The token comes from the kernel here, never from the plan: the translator is pure and
+    // the plan is data.
+    let identity = match Identity::new(id.clone()) {
+        Ok(i) => i,
+        Err(source) => {
+            rt.store.remove(lock)?;
+            return Err(RuntimeError::Store(StoreError::Io {
+                op: "read random bytes from",
+                path: "/dev/urandom".into(),
+                source,
+            }));
+        }
+    };
+    let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned())
+        .with_identity(Some(identity.token.clone()), stop_signal);
     let cx = ApplyConfig {
         host: rt.host,
         paths: &rt.paths,
@@ -143,6 +162,7 @@ fn create_pct(
         template_unique: template_unique(&id),
         pack,
         dry_run: false,
+        identity: Some(identity),
     };
     match apply(plan, &cx, &mut journal) {
         Ok(applied) => {
@@ -190,6 +210,7 @@ fn create_crun(
     config: &str,
     options: &CreateOptions,
     rootfs: Option<&Rootfs>,
+    stop_signal: Option<String>,
 ) -> Result<OciState, RuntimeError> {
     let id = lock.id().clone();
     if let Some(rootfs) = rootfs {
@@ -200,11 +221,13 @@ fn create_crun(
         bundle: bundle.to_owned(),
         backend: Backend::Crun,
         created: SystemTime::now(),
+        token: None,
+        stop_signal,
     };
     rt.store.write_mapping(&lock, &mapping)?;
     let config_path = rt.store.root().join(id.as_str()).join(CRUN_CONFIG);
-    write_atomic(&config_path, config.as_bytes(), FileMode::Exact(0o600))
-        .map_err(StoreError::from)?;
+    rt.store
+        .write_bytes(&lock, CRUN_CONFIG, config.as_bytes())?;
     if let Err(e) = rt.crun.create(rt.host, &id, bundle, &config_path, options) {
         // crun cleans up its own failed create; make sure, then forget the record.
         let _ = rt.crun.delete(rt.host, &id, true);

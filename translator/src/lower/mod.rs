@@ -4,6 +4,7 @@
 
 mod devices;
 mod misc;
+pub use misc::{IDENTITY_KEY, IDENTITY_RESERVE};
 mod mounts;
 mod namespaces;
 mod network;
