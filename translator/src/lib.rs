@@ -13,6 +13,7 @@ pub mod diag;
 pub mod emit;
 pub mod ir;
 pub mod json;
+pub mod json_instance;
 pub mod lint;
 pub mod lower;
 pub mod source;
