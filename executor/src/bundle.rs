@@ -293,7 +293,7 @@ impl Rootfs {
     /// The directory's path, checked again now: the kernel's name for the open directory,
     /// re-opened from `/` without following symlinks, must be the same inode. This is the path
     /// to hand to a program that takes a path (crun's `root.path`, Proxmox's host-path rootfs);
-    /// see docs/security-bundle.md for what can still change after it is handed over.
+    /// see docs/security.md for what can still change after it is handed over.
     pub fn verified_path(&self) -> Result<PathBuf, BundleError> {
         verified_path(self.dir.as_fd(), &self.path, self.resolver)
     }

@@ -187,7 +187,7 @@ fn create_pct(
 /// ba38286f). So the config must name the rootfs by the absolute path that was just verified
 /// to reach the checked directory without symlinks. What a writer of the bundle's *parent*
 /// directories could still do between this check and crun's `realpath` is documented in
-/// docs/security-bundle.md.
+/// docs/security.md.
 fn check_crun_root(config: &str, rootfs: &Rootfs) -> Result<(), RuntimeError> {
     let value: serde_json::Value = serde_json::from_str(config)
         .map_err(|e| RuntimeError::Usage(format!("the crun config is not JSON: {e}")))?;
