@@ -132,28 +132,6 @@ impl Found {
     }
 }
 
-/// `%XX` → the byte (pve-common `decode_text` is `uri_unescape` plus UTF-8 decoding).
-fn decode_text(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(c);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Reads the main section of a config as `parse_pct_config` does: `#` lines are description
 /// (decoded), anywhere before the first `[section]`; `hostname: …` is the host name. A line
 /// counts as a stamp when its decoded text starts with [`IDENTITY_KEY`] in any case, so a
@@ -165,7 +143,7 @@ pub fn parse(text: &str) -> Found {
             break;
         }
         if let Some(rest) = line.strip_prefix('#') {
-            let decoded = decode_text(rest);
+            let decoded = translator::emit::pct_conf::decode_text(rest);
             let trimmed = decoded.trim();
             let is_stamp = trimmed
                 .get(..IDENTITY_KEY.len())

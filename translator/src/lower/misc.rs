@@ -174,28 +174,9 @@ fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 /// pve-common 06f436f wrote `%` unescaped), without surrounding white space
 /// and ignoring ASCII case.
 fn reserved_key(key: &str) -> bool {
-    let decoded = percent_decode(key);
+    let decoded = crate::emit::pct_conf::decode_text(key);
     let trimmed = decoded.trim();
     trimmed.get(..IDENTITY_KEY.len()).is_some_and(|head| head.eq_ignore_ascii_case(IDENTITY_KEY))
-}
-
-/// `%XX` → the byte, as `uri_unescape` does; other bytes stay.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c == b'%' {
-            if let Some(v) = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(c);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Proxmox writes `%` unescaped but `uri_unescape`s the description on read.
