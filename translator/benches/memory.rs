@@ -5,7 +5,8 @@
 //! realistic configs of tests/support/big_config.rs at 20 MB and 200 MB
 //! (`-- 5 50` for other sizes in MB). `-- --write DIR 20 200` only writes the
 //! configs to DIR (`DIR/config-20mb.json`, …), for the whole-process RSS
-//! measurement of benches/memory-rss.sh.
+//! measurement of benches/memory-rss.sh. `-- --breakdown 20` shows what each
+//! area of the config costs in parse + lower (`STAGE=lint` for another stage).
 //!
 //! The counting allocator sees every allocation of this process; the stages
 //! run one after another on one thread.
