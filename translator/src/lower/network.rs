@@ -14,7 +14,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");
     let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));
     let net_ns = namespaces.as_ref().and_then(|list| {
-        list.items().into_iter().find(|ns| ns.get("type").and_then(|t| t.str()) == Some("network"))
+        list.items().find(|ns| ns.get("type").and_then(|t| t.str()) == Some("network"))
     });
     let listed = namespaces.is_some();
     match net_ns {

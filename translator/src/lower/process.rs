@@ -160,7 +160,7 @@ fn user(process: &Cursor<'_>, cx: &mut Cx<'_>, init: &mut Init) {
     let gid = user.get("gid").and_then(|g| Some(g.traced(g.u32()?)));
     let groups: Vec<Traced<u32>> = user
         .get("additionalGids")
-        .map(|g| g.items().into_iter().filter_map(|i| Some(i.traced(i.u32()?))).collect())
+        .map(|g| g.items().filter_map(|i| Some(i.traced(i.u32()?))).collect())
         .unwrap_or_default();
     let uid = uid.filter(|u| u.value != 0);
     let gid = gid.filter(|g| g.value != 0);
