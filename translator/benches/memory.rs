@@ -5,7 +5,8 @@
 //! realistic configs of tests/support/big_config.rs at 20 MB and 200 MB
 //! (`-- 5 50` for other sizes in MB). `-- --write DIR 20 200` only writes the
 //! configs to DIR (`DIR/config-20mb.json`, …), for the whole-process RSS
-//! measurement of benches/memory-rss.sh.
+//! measurement of benches/memory-rss.sh. `-- --breakdown 20` shows what each
+//! area of the config costs in parse + lower (`STAGE=lint` for another stage).
 //!
 //! The counting allocator sees every allocation of this process; the stages
 //! run one after another on one thread.
@@ -50,6 +51,10 @@ fn main() {
         return;
     }
     let target = Target::default();
+    if args.iter().any(|a| a == "--breakdown") {
+        breakdown(&sizes, &target);
+        return;
+    }
     println!("{:<18} {:>10} {:>12} {:>7} {:>9}", "stage", "input", "peak heap", "ratio", "time");
     for mb in sizes {
         let bytes = big_config::generate(mb * MB).into_bytes();
@@ -65,6 +70,30 @@ fn main() {
                 peak as f64 / bytes.len() as f64,
                 started.elapsed().as_secs_f64()
             );
+        }
+    }
+}
+
+/// Where parse + lower spends: the same config with one area emptied.
+fn breakdown(sizes: &[usize], target: &Target) {
+    for &mb in sizes {
+        let text = big_config::generate(mb * MB);
+        let full: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let stage = std::env::var("STAGE").unwrap_or_else(|_| "parse+lower".into());
+        let measure = |v: &serde_json::Value| {
+            let bytes = serde_json::to_vec(v).unwrap_or_default();
+            let (_, peak) = counting_alloc::peak_during(|| memory_stages::run(&stage, "config.json", &bytes, target));
+            (bytes.len(), peak)
+        };
+        let (len, all) = measure(&full);
+        println!("{stage}: {len} bytes, peak {all}");
+        for (name, path) in [("env", "/process/env"), ("args", "/process/args"), ("mounts", "/mounts"), ("seccomp", "/linux/seccomp/syscalls"), ("windows", "/windows/devices")] {
+            let mut v = full.clone();
+            if let Some(x) = v.pointer_mut(path) {
+                *x = serde_json::Value::Array(Vec::new());
+            }
+            let (l, p) = measure(&v);
+            println!("{name:<8} {:>6.1} MB of input costs {:>6.1} MB ({:.2}×)", (len - l) as f64 / 1e6, (all - p) as f64 / 1e6, (all - p) as f64 / (len - l) as f64);
         }
     }
 }

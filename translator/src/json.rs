@@ -163,7 +163,10 @@ impl Tree {
     fn push(&mut self, node: Node) -> NodeId {
         let id = NodeId(self.len);
         if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
-            self.chunks.push(Vec::with_capacity(CHUNK));
+            // Every node takes at least two bytes of input (`0,`), so a small
+            // document does not pay for a whole chunk.
+            let room = if self.chunks.is_empty() { (self.text.len() / 2 + 2).min(CHUNK) } else { CHUNK };
+            self.chunks.push(Vec::with_capacity(room));
         }
         if let Some(chunk) = self.chunks.last_mut() {
             chunk.push(node);
@@ -916,6 +919,7 @@ mod tests {
         assert_eq!(tree.items(tree.root()).count(), CHUNK * 2 + 1);
         assert_eq!(tree.chunks.len(), 3);
         assert!(tree.chunks.iter().all(|c| c.capacity() == CHUNK));
+        assert!(ok("[1, 2]").chunks.iter().all(|c| c.capacity() <= 5));
     }
 
     #[test]

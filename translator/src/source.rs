@@ -136,16 +136,19 @@ fn advance(pos: LinePos, b: u8, at: usize) -> LinePos {
 
 /// An RFC 6901 JSON pointer, kept in its escaped string form (`/process/args/0`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct JsonPointer(String);
+///
+/// Held as a boxed `str` (16 bytes, no spare capacity): every traced value
+/// and diagnostic carries one.
+pub struct JsonPointer(Box<str>);
 
 impl JsonPointer {
     pub fn root() -> JsonPointer {
-        JsonPointer(String::new())
+        JsonPointer(Box::default())
     }
 
     /// Parses the escaped form; used for pointers written by people (tests, allow lists).
     pub fn parse(s: &str) -> JsonPointer {
-        JsonPointer(s.to_string())
+        JsonPointer(s.into())
     }
 
     pub fn push(&self, token: &str) -> JsonPointer {
@@ -159,7 +162,7 @@ impl JsonPointer {
                 c => s.push(c),
             }
         }
-        JsonPointer(s)
+        JsonPointer(s.into_boxed_str())
     }
 
     pub fn index(&self, i: usize) -> JsonPointer {
@@ -183,7 +186,7 @@ impl JsonPointer {
         s.push_str(&self.0);
         s.push('/');
         s.extend(tail.iter().map(|&b| char::from(b)));
-        JsonPointer(s)
+        JsonPointer(s.into_boxed_str())
     }
 
     pub fn as_str(&self) -> &str {
@@ -196,7 +199,7 @@ impl JsonPointer {
     }
 
     pub fn starts_with(&self, prefix: &JsonPointer) -> bool {
-        self.0 == prefix.0 || (self.0.starts_with(&prefix.0) && self.0.as_bytes().get(prefix.0.len()) == Some(&b'/'))
+        self.0 == prefix.0 || (self.0.starts_with(&*prefix.0) && self.0.as_bytes().get(prefix.0.len()) == Some(&b'/'))
     }
 }
 

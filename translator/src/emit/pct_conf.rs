@@ -31,6 +31,9 @@ fn fits(out: &str) -> Result<(), WriteError> {
 }
 
 pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
+    if conf.oversized {
+        return Err(WriteError::TooLarge);
+    }
     let mut out = String::new();
     if let Some(desc) = &conf.description {
         for line in desc.split('\n') {
