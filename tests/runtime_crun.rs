@@ -22,6 +22,26 @@ const CRUN_TOOLS: &[(&str, &str)] = &[("crun", "crun"), ("busybox", "busybox-sta
 /// The hybrid-cgroup workaround; harmless where `/sys/fs/cgroup/unified` does not exist.
 const WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
 
+/// The shared bundle config completed the way an engine writes one (runc's `spec` layout):
+/// under `--runtime crun` the bundle runs with crun's semantics, so nothing is added to it (no
+/// default mounts, no id maps). The user namespace maps 0 → 100000, Proxmox's default, so that
+/// the host uid can be checked.
+fn crun_config() -> String {
+    let mut v: serde_json::Value = serde_json::from_str(CONFIG).expect("CONFIG is JSON");
+    v["mounts"] = serde_json::json!([
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+    ]);
+    v["linux"]["maskedPaths"] = serde_json::json!(["/proc/kcore", "/proc/keys", "/sys/firmware"]);
+    v["linux"]["readonlyPaths"] = serde_json::json!(["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]);
+    v["linux"]["uidMappings"] = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v["linux"]["gidMappings"] = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v.to_string()
+}
+
 struct CrunNode {
     node: Node,
     wrapper: PathBuf,
@@ -80,7 +100,7 @@ fn read(path: &Path) -> String {
 #[test]
 fn lifecycle_on_crun() {
     let c = CrunNode::new();
-    let b = bundle(CONFIG);
+    let b = bundle(&crun_config());
     let bundle = b.path().to_str().unwrap();
     let out = c.node.dir.path().join("web.out");
     let pid_file = c.node.dir.path().join("web.pid");
@@ -145,7 +165,7 @@ fn lifecycle_on_crun() {
 #[test]
 fn run_stop_and_forced_delete_on_crun() {
     let c = CrunNode::new();
-    let b = bundle(CONFIG);
+    let b = bundle(&crun_config());
     let bundle = b.path().to_str().unwrap();
     let (out_a, out_b) = (c.node.dir.path().join("a.out"), c.node.dir.path().join("b.out"));
     assert!(c.run_to(&["run", "a", "--bundle", bundle], &out_a).success(), "{}", read(&out_a));
@@ -170,7 +190,7 @@ fn run_stop_and_forced_delete_on_crun() {
 fn a_failing_crun_create_leaves_nothing() {
     let c = CrunNode::new();
     // The entrypoint does not exist: crun create fails, and the record goes with it.
-    let b = bundle(&CONFIG.replace("/bin/app.sh", "/bin/nosuch"));
+    let b = bundle(&crun_config().replace("/bin/app.sh", "/bin/nosuch"));
     let out = c.node.dir.path().join("bad.out");
     let status = c.run_to(&["create", "bad", "--bundle", b.path().to_str().unwrap()], &out);
     assert_eq!(status.code(), Some(1), "{}", read(&out));
@@ -182,4 +202,58 @@ fn a_failing_crun_create_leaves_nothing() {
     assert_eq!(c.crun_dirs(), Vec::<String>::new());
     let err = fails(&c.run(&["state", "bad"]), 1);
     assert!(err.contains("container bad does not exist"), "{err}");
+}
+
+/// Item 1 of issue 12: under `--runtime crun` the bundle runs with crun's semantics. The
+/// network namespace path the engine prepared is joined (not replaced by a private one), the
+/// pid namespace absent from the list is the host's, the caller's stdin reaches the container,
+/// and the runtime's own findings go to the `--log` file, never into the container's output.
+#[test]
+fn the_bundle_runs_with_crun_semantics() {
+    let c = CrunNode::new();
+    // A network namespace held by a sleeping process, as an engine's network setup holds one.
+    let mut holder = std::process::Command::new("unshare").args(["--net", "sleep", "60"]).spawn().expect("unshare --net");
+    let netns = format!("/proc/{}/ns/net", holder.id());
+    wait_for("the holder's namespace", Duration::from_secs(5), || {
+        std::fs::read_link(&netns).ok() != std::fs::read_link("/proc/self/ns/net").ok()
+    });
+    let want_net = std::fs::read_link(&netns).expect("readlink netns").display().to_string();
+    let mut v: serde_json::Value = serde_json::from_str(&crun_config()).unwrap();
+    v["process"]["args"] = serde_json::json!(["sh", "-c", "readlink /proc/self/ns/net; readlink /proc/self/ns/pid; cat"]);
+    // No pid namespace (the host's, like `podman run --pid host`); an unknown field the log reports.
+    // No user namespace either: procfs of the host's pid namespace cannot be mounted from one
+    // (plain crun refuses that too).
+    v["linux"]["namespaces"] = serde_json::json!([{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network", "path": netns}]);
+    let linux = v["linux"].as_object_mut().unwrap();
+    linux.remove("uidMappings");
+    linux.remove("gidMappings");
+    v["process"]["user"] = serde_json::json!({"uid": 0, "gid": 0});
+    v["vendorExtension"] = serde_json::json!(true);
+    let b = bundle(&v.to_string());
+    let out = c.node.dir.path().join("sem.out");
+    let log = c.node.dir.path().join("sem.log");
+    let input = c.node.dir.path().join("stdin.txt");
+    std::fs::write(&input, "from stdin\n").unwrap();
+    let file = File::options().create(true).append(true).open(&out).unwrap();
+    let status = c
+        .node
+        .lxcri()
+        .args(["--runtime", "crun", "--crun"])
+        .arg(&c.wrapper)
+        .args(["--log", log.to_str().unwrap(), "--log-format", "json", "create", "sem", "--bundle", b.path().to_str().unwrap()])
+        .stdin(Stdio::from(File::open(&input).unwrap()))
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .status()
+        .unwrap();
+    assert!(status.success(), "create failed: {}", read(&out));
+    ok(&c.run(&["start", "sem"]));
+    wait_for("the container to finish", Duration::from_secs(15), || state_json(&c.run(&["state", "sem"]))["status"] == "stopped");
+    let host_pid = std::fs::read_link("/proc/self/ns/pid").unwrap().display().to_string();
+    assert_eq!(read(&out), format!("{want_net}\n{host_pid}\nfrom stdin\n"), "only the container's output");
+    let logged = read(&log);
+    assert!(logged.contains("vendorExtension") && logged.contains("\"level\":\"warning\""), "{logged}");
+    ok(&c.run(&["delete", "sem"]));
+    let _ = holder.kill();
+    let _ = holder.wait();
 }

@@ -9,7 +9,7 @@ use executor::crun::CreateOptions;
 use executor::pack::{PackConfig, PackReport, Progress};
 use executor::runtime::log::{Level, Log};
 use executor::runtime::{CreateBackend, Signal};
-use translator::emit::{crun, plan};
+use translator::emit::plan;
 use translator::ir::mounts::RootSource;
 use translator::ir::Container;
 use translator::target::RootfsTarget;
@@ -92,6 +92,9 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     // The node policy decides before anything else touches the host.
     let node_policy = super::policy::load(global)?;
     super::policy::enforce(&node_policy, &input, &target, global.runtime.into(), &log)?;
+    if global.runtime == RuntimeKind::Crun {
+        return engine(&opened, &input, args, options, &log).map(|(backend, stop)| (bundle, backend, stop));
+    }
     let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
     report(&t.diagnostics, &log);
     let ir = match (&t.ir, t.has_errors()) {
@@ -106,19 +109,58 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     // for an application, none for a system container (pct: Proxmox's own halt signal). The
     // same rule for both back ends. The translator has normalised it to a name `kill` knows.
     let stop_signal = ir.init.as_ref().and_then(|i| i.halt_signal.as_ref()).and_then(|s| Signal::parse(&s.value).ok());
-    let backend = match global.runtime {
-        RuntimeKind::Pct => {
-            let plan = plan::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
-            CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs) }
+    let plan = plan::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
+    let backend = CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs) };
+    Ok((bundle, backend, stop_signal))
+}
+
+/// Findings of an engine-driven create: to the `--log` file only. Under an engine the
+/// runtime's stderr is the container's stderr (conmon and the containerd shim hand their
+/// pipes to `create`, and crun's init keeps them), so a warning printed there would show up in
+/// `podman logs`. A refusal is different: the engine reports the runtime's stderr when it
+/// exits non-zero, so errors go to both.
+fn report_to_log(diagnostics: &[Diagnostic], log: &Log, also_stderr: bool) {
+    for d in diagnostics.iter().filter(|d| d.severity >= Severity::Warning || also_stderr) {
+        let at = d.pointer.as_ref().map(|p| format!(" at {p}")).unwrap_or_default();
+        let line = format!("{}: {} [{}]{at}", d.severity.as_str(), d.message, d.code());
+        if also_stderr && d.severity == Severity::Error {
+            eprintln!("proxmox-lxcri: {line}");
         }
-        RuntimeKind::Crun => {
-            let mut out = crun::ir_to_crun(ir, &target);
-            if let Some(spec) = &t.spec {
-                crun::locate(&mut out.diagnostics, spec);
-            }
-            report(&out.diagnostics, &log);
-            CreateBackend::Crun { config: out.to_json(), options, rootfs: Some(rootfs) }
+        log.write(if d.severity == Severity::Error { Level::Error } else { Level::Warn }, &line);
+    }
+}
+
+/// `--runtime crun`: the bundle's own spec run with crun's semantics (see
+/// `executor::crun::engine`), after validation and the node's policy (enforced by the caller).
+/// The rootfs is opened and checked exactly as for pct.
+fn engine(
+    opened: &Bundle,
+    input: &input::ConfigInput,
+    args: &CreateArgs,
+    options: CreateOptions,
+    log: &Log,
+) -> Result<(CreateBackend, Option<Signal>), Failure> {
+    // crun's default when the config names none (runtime-spec: root.path is required, crun
+    // and runc both fail without it; the field table reports the missing field first).
+    let raw: Option<serde_json::Value> = serde_json::from_slice(&input.bytes).ok();
+    let root_path = raw.as_ref().and_then(|v| v.pointer("/root/path")).and_then(|p| p.as_str()).unwrap_or("rootfs").to_owned();
+    let rootfs = opened.rootfs(&root_path, args.rootfs_outside_bundle.as_deref()).map_err(|e| Failure::refused(e.to_string()))?;
+    let verified = rootfs.verified_path().map_err(|e| Failure::refused(e.to_string()))?;
+    let config = match executor::crun::engine::engine_config(&input.name, &input.bytes, &verified) {
+        Ok(c) => c,
+        Err(refused) => {
+            report_to_log(&refused.diagnostics, log, true);
+            return Err(Failure::refused(refused.message));
         }
     };
-    Ok((bundle, backend, stop_signal))
+    report_to_log(&config.diagnostics, log, false);
+    let stop_signal = match config.stop_signal.as_deref().map(Signal::parse) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            log.write(Level::Warn, &format!("warning: the stop-signal annotation: {e}; SIGTERM is used instead"));
+            None
+        }
+        None => None,
+    };
+    Ok((CreateBackend::Crun { config: config.json, options, rootfs: Some(Arc::new(rootfs)) }, stop_signal))
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-pub const APPLETS: &[&str] = &["sh", "echo", "id", "pwd", "env", "sleep", "cat", "ls", "true", "hostname", "kill"];
+pub const APPLETS: &[&str] = &["sh", "echo", "id", "pwd", "env", "sleep", "cat", "ls", "true", "hostname", "kill", "readlink"];
 
 /// The entrypoint: prints what the process sees, then waits; SIGTERM ends it cleanly.
 pub const APP: &str = "#!/bin/sh\ntrap 'echo got TERM; exit 0' TERM\necho \"uid=$(id -u) gid=$(id -g) cwd=$(pwd) GREETING=$GREETING\"\necho ready\nwhile :; do sleep 1; done\n";

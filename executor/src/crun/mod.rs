@@ -12,6 +12,8 @@ use serde_json::Value;
 use crate::host::{Command, Host, HostError};
 use crate::id::ContainerId;
 
+pub mod engine;
+
 /// How to call crun.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crun {

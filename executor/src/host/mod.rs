@@ -69,7 +69,8 @@ pub trait Host {
 pub struct Command {
     pub program: OsString,
     pub args: Vec<OsString>,
-    /// Bytes fed to the program's stdin; `None` gives it `/dev/null`.
+    /// Bytes fed to the program's stdin; `None` gives it `/dev/null`, or the caller's stdin
+    /// with [`Stdio::Inherit`].
     pub stdin: Option<Vec<u8>>,
     /// Extra environment variables (the rest is inherited).
     pub env: Vec<(OsString, OsString)>,

@@ -48,10 +48,13 @@ impl Host for RealHost {
         let mut child = std::process::Command::new(program)
             .args(&cmd.args)
             .envs(cmd.env.iter().map(|(k, v)| (k, v)))
-            .stdin(if cmd.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
+            // An inherited-stdio command (`crun create`/`exec`/`run`) keeps the caller's stdin
+            // too: `podman run -i` and `ctr run` hand the container's stdin to the runtime, and
+            // crun's init keeps whatever fd 0 it was given. Everything else gets /dev/null.
+            .stdin(match (&cmd.stdin, cmd.stdio) {
+                (Some(_), _) => Stdio::piped(),
+                (None, super::Stdio::Inherit) => Stdio::inherit(),
+                (None, super::Stdio::Capture) => Stdio::null(),
             })
             .stdout(match cmd.stdio {
                 super::Stdio::Capture => Stdio::piped(),
