@@ -65,9 +65,9 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
 /// (the translation's halt signal, recorded at create time so that `stop` never reads the
 /// bundle again).
 pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
-    if global.runtime == RuntimeKind::Pct && (options.pid_file.is_some() || options.console_socket.is_some()) {
+    if global.runtime == RuntimeKind::Pct && (options.pid_file.is_some() || options.console_socket.is_some() || options.preserve_fds.is_some()) {
         return Err(Failure::usage(
-            "--pid-file and --console-socket need --runtime crun: pct create starts no process, so there is no pid or terminal until start",
+            "--pid-file, --console-socket and --preserve-fds need --runtime crun: pct create starts no process, so there is no pid, terminal or descriptor to pass until start",
         ));
     }
     // Opened once: config.json now, the rootfs below, both from this descriptor.

@@ -23,8 +23,11 @@ pub const EXIT_REFUSED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "proxmox-lxcri", version, about = "OCI bundles to Proxmox VE LXC containers")]
+#[command(name = "proxmox-lxcri", version = runtime::VERSION, disable_version_flag = true, about = "OCI bundles to Proxmox VE LXC containers")]
 pub struct Cli {
+    /// Print the version, commit and OCI runtime-spec range (runc's -v)
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    pub version: (),
     #[command(flatten)]
     pub global: runtime::Global,
     #[command(subcommand)]

@@ -1,18 +1,21 @@
 //! The OCI runtime verbs (`create`, `start`, `state`, `kill`, `stop`, `delete`, `run`, `list`,
-//! `spec`) and `apply`, with runc's global flags (`--root`, `--log`, `--log-format`) so that
-//! container engines can call proxmox-lxcri where they call runc.
+//! `spec`, and the ones engines call besides: `exec`, `ps`, `pause`, `resume`, `update`,
+//! `features`) and `apply`, with runc's global flags (`--root`, `--log`, `--log-format`) so
+//! that container engines can call proxmox-lxcri where they call runc.
 //!
-//! Errors go to stderr as `proxmox-lxcri: error: ...` and, with `--log`, to the log file in the
-//! engine's format. Exit codes: 0 done, 1 refused or failed, 2 usage.
+//! Errors go to stderr as `proxmox-lxcri: error: ...` (as a JSON log line with
+//! `--log-format json` and no `--log`, as runc prints them) and, with `--log`, to the log file
+//! in the engine's format. Exit codes: 0 done, 1 refused or failed, 2 usage; `exec` and a
+//! foreground `run` exit with the container process's code, as runc's do.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use executor::crun::CreateOptions;
+use executor::crun::{CreateOptions, ExecOptions};
 use executor::host::RealHost;
 use executor::id::ContainerId;
 use executor::pve::{PvePaths, HOST_ROOT_ENV};
-use executor::runtime::log::{Log, LogFormat};
+use executor::runtime::log::{Level, Log, LogFormat};
 use executor::runtime::{self as rt, Runtime, RuntimeError, Signal};
 use executor::state::{StateStore, DEFAULT_ROOT};
 
@@ -36,6 +39,17 @@ pub enum LogFormatArg {
     Text,
     Json,
 }
+
+/// What `-v`/`--version` prints after the program's name, in runc's layout (`runc version`,
+/// `commit:`, `spec:`); the spec line is the range of `ociVersion`s a bundle may have
+/// (checked against `features` by a test).
+pub const VERSION: &str = concat!(
+    "version ",
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("PROXMOX_LXCRI_COMMIT"),
+    "\nspec: 1.0.0 - 1.3.0",
+);
 
 /// Flags accepted before (or after) any verb, as runc's are.
 #[derive(clap::Args, Debug, Clone)]
@@ -127,15 +141,21 @@ pub struct CreateArgs {
     /// Passed to crun
     #[arg(long = "no-new-keyring")]
     pub no_new_keyring: bool,
+    /// Pass this many more file descriptors (3, 4, ...) to the container's process (crun only)
+    #[arg(long = "preserve-fds", value_name = "N")]
+    pub preserve_fds: Option<u32>,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub create: CreateArgs,
-    /// Accepted for compatibility: run always returns once the container is started
+    /// Return once the container is started (pct always does: Proxmox reports no exit code)
     #[arg(short = 'd', long)]
     pub detach: bool,
+    /// Keep the container after it exits in the foreground (default: delete it, as runc does)
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -152,6 +172,94 @@ pub struct KillArgs {
     /// Signal name or number (TERM, SIGKILL, 9)
     #[arg(default_value = "TERM")]
     pub signal: String,
+    /// Signal every process of the container, not only its init (crun only)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExecArgs {
+    /// A JSON file with the OCI process to run (its args, env, cwd, user, terminal, ...)
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pub process: Option<PathBuf>,
+    /// Give the process a terminal
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Socket that receives the terminal's master end
+    #[arg(long = "console-socket", value_name = "SOCKET")]
+    pub console_socket: Option<PathBuf>,
+    /// Return once the process is started
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Write the process's pid here
+    #[arg(long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Working directory of the process
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
+    /// An environment variable, KEY=VALUE (repeat)
+    #[arg(short = 'e', long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// UID[:GID] of the process
+    #[arg(short = 'u', long, value_name = "UID[:GID]")]
+    pub user: Option<String>,
+    /// Pass this many more file descriptors (3, 4, ...) to the process
+    #[arg(long = "preserve-fds", value_name = "N")]
+    pub preserve_fds: Option<u32>,
+    /// The container id
+    pub id: String,
+    /// The command and its arguments (without --process)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PsFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PsArgs {
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: PsFormat,
+    pub id: String,
+}
+
+/// runc's `update` flags; each overrides the same value of `--resources`.
+#[derive(clap::Args, Debug)]
+pub struct UpdateArgs {
+    /// A JSON file with the new linux.resources ("-" reads stdin)
+    #[arg(short = 'r', long, value_name = "FILE")]
+    pub resources: Option<PathBuf>,
+    #[arg(long = "blkio-weight", value_name = "N")]
+    pub blkio_weight: Option<u16>,
+    #[arg(long = "cpu-period", value_name = "USEC")]
+    pub cpu_period: Option<u64>,
+    #[arg(long = "cpu-quota", value_name = "USEC", allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    #[arg(long = "cpu-share", value_name = "N")]
+    pub cpu_share: Option<u64>,
+    #[arg(long = "cpu-rt-period", value_name = "USEC")]
+    pub cpu_rt_period: Option<u64>,
+    #[arg(long = "cpu-rt-runtime", value_name = "USEC")]
+    pub cpu_rt_runtime: Option<i64>,
+    #[arg(long = "cpuset-cpus", value_name = "LIST")]
+    pub cpuset_cpus: Option<String>,
+    #[arg(long = "cpuset-mems", value_name = "LIST")]
+    pub cpuset_mems: Option<String>,
+    /// Memory limit (bytes, or with k, m, g; -1 for none)
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    #[arg(long = "memory-reservation", value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_reservation: Option<String>,
+    /// Memory plus swap (bytes, or with k, m, g; -1 for none)
+    #[arg(long = "memory-swap", value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    #[arg(long = "pids-limit", value_name = "N", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    pub id: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -214,6 +322,18 @@ pub enum Verb {
     List(ListArgs),
     /// Write a default config.json
     Spec(SpecArgs),
+    /// Run a process in a running container (crun only)
+    Exec(ExecArgs),
+    /// List the host pids of a container's processes (crun only)
+    Ps(PsArgs),
+    /// Freeze every process of a container (crun only)
+    Pause(IdArgs),
+    /// Thaw a paused container (crun only)
+    Resume(IdArgs),
+    /// Change a container's resource limits (crun only)
+    Update(UpdateArgs),
+    /// Print the runtime-spec features document of the --runtime back end
+    Features,
 }
 
 /// A failure of a verb: what to print and the exit code.
@@ -244,11 +364,21 @@ impl From<RuntimeError> for Failure {
 pub fn run(global: &Global, verb: Verb) -> u8 {
     let log = global.log();
     match dispatch(global, verb) {
-        Ok(()) => EXIT_OK,
+        Ok(code) => code,
         Err(f) => {
-            eprintln!("proxmox-lxcri: error: {}", f.message);
-            if let Some(h) = &f.hint {
-                eprintln!("proxmox-lxcri: hint: {h}");
+            if global.log.is_none() && log.format == LogFormat::Json {
+                // runc and crun log to stderr when there is no --log, in the asked format;
+                // engines that pass only --log-format json parse stderr as JSON lines.
+                let mut msg = f.message.clone();
+                if let Some(h) = &f.hint {
+                    msg.push_str(&format!(" (hint: {h})"));
+                }
+                eprint!("{}", log.line(Level::Error, &msg, std::time::SystemTime::now()));
+            } else {
+                eprintln!("proxmox-lxcri: error: {}", f.message);
+                if let Some(h) = &f.hint {
+                    eprintln!("proxmox-lxcri: hint: {h}");
+                }
             }
             log.error(&f.message);
             f.code
@@ -260,10 +390,15 @@ fn container_id(id: &str) -> Result<ContainerId, Failure> {
     ContainerId::new(id).map_err(|e| Failure::usage(e.to_string()))
 }
 
-fn dispatch(global: &Global, verb: Verb) -> Result<(), Failure> {
+fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
     match verb {
-        Verb::Spec(args) => return spec(&args),
-        Verb::Apply(args) => return apply::run(global, &args),
+        Verb::Spec(args) => return spec(&args).map(|()| EXIT_OK),
+        Verb::Apply(args) => return apply::run(global, &args).map(|()| EXIT_OK),
+        Verb::Features => {
+            let doc = rt::features::features(global.runtime == RuntimeKind::Pct);
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            return Ok(EXIT_OK);
+        }
         _ => {}
     }
     let host = global.host();
@@ -271,6 +406,36 @@ fn dispatch(global: &Global, verb: Verb) -> Result<(), Failure> {
     let mut runtime = Runtime::new(&host, store, global.paths());
     runtime.crun.systemd_cgroup = global.systemd_cgroup;
     let r = &runtime;
+    match verb {
+        Verb::Run(args) if !args.detach && global.runtime == RuntimeKind::Crun => foreground(global, r, &args),
+        Verb::Exec(a) => exec(r, a),
+        Verb::Ps(a) => {
+            let pids = rt::engine_verbs::ps(r, &container_id(&a.id)?)?;
+            match a.format {
+                PsFormat::Json => println!("{}", serde_json::to_string(&pids).unwrap_or_default()),
+                // crun's table: a header and one pid a line.
+                PsFormat::Table => {
+                    println!("PID");
+                    for p in pids {
+                        println!("{p}");
+                    }
+                }
+            }
+            Ok(EXIT_OK)
+        }
+        Verb::Pause(a) => Ok(rt::engine_verbs::freeze(r, &container_id(&a.id)?, true).map(|()| EXIT_OK)?),
+        Verb::Resume(a) => Ok(rt::engine_verbs::freeze(r, &container_id(&a.id)?, false).map(|()| EXIT_OK)?),
+        Verb::Update(a) => {
+            let id = container_id(&a.id)?;
+            let resources = update_resources(&a)?;
+            rt::engine_verbs::update(r, &id, &resources)?;
+            Ok(EXIT_OK)
+        }
+        other => lifecycle(global, r, other).map(|()| EXIT_OK),
+    }
+}
+
+fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure> {
     match verb {
         Verb::Create(args) => create(global, r, &args).map(drop),
         Verb::Run(args) => {
@@ -290,11 +455,19 @@ fn dispatch(global: &Global, verb: Verb) -> Result<(), Failure> {
         Verb::Kill(a) => {
             let id = container_id(&a.id)?;
             let signal = Signal::parse(&a.signal).map_err(|e| Failure::usage(e.to_string()))?;
+            if a.all {
+                return Ok(rt::engine_verbs::kill_all(r, &id, signal.number())?);
+            }
             Ok(rt::kill(r, &id, signal)?)
         }
         Verb::Stop(a) => Ok(rt::stop(r, &container_id(&a.id)?, Duration::from_secs(a.timeout))?),
         Verb::Delete(a) => {
-            let notes = rt::delete(r, &container_id(&a.id)?, a.force, Duration::from_secs(a.timeout))?;
+            let notes = match rt::delete(r, &container_id(&a.id)?, a.force, Duration::from_secs(a.timeout)) {
+                // runc and crun: `delete --force` of a container that does not exist succeeds;
+                // engines call it to clean up after a failed create.
+                Err(RuntimeError::NotFound { .. }) if a.force => Vec::new(),
+                other => other?,
+            };
             for note in notes {
                 eprintln!("proxmox-lxcri: note: {note}");
                 global.log().info(&note);
@@ -302,8 +475,123 @@ fn dispatch(global: &Global, verb: Verb) -> Result<(), Failure> {
             Ok(())
         }
         Verb::List(a) => list(r, &a),
-        Verb::Spec(_) | Verb::Apply(_) => Ok(()),
+        _ => Ok(()),
     }
+}
+
+/// `run` without `--detach` on crun: see [`rt::foreground`].
+fn foreground(global: &Global, r: &Runtime<'_>, args: &RunArgs) -> Result<u8, Failure> {
+    let fg = rt::foreground::Foreground::prepare().map_err(|e| Failure::refused(format!("run in the foreground: {e}")))?;
+    let state = create(global, r, &args.create)?;
+    let id = state.id.clone();
+    let started = rt::start(r, &id)?;
+    let code = match started.pid {
+        Some(pid) => fg.wait(pid, &mut || rt::state(r, &id).is_ok_and(|s| s.status != executor::state::Status::Stopped)),
+        // The init exited before `start` could read its pid; nothing to forward to, and its
+        // status went to whoever reaped it.
+        None => Err(std::io::Error::other("the container's init exited before its pid was known: its exit code is unknown")),
+    };
+    if !args.keep {
+        rt::delete(r, &id, true, Duration::from_secs(10))?;
+    }
+    let code = code.map_err(|e| Failure::refused(e.to_string()))?;
+    Ok(u8::try_from(code).unwrap_or(255))
+}
+
+fn exec(r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
+    let id = container_id(&a.id)?;
+    let process = match &a.process {
+        Some(p) => Some(read_bounded(p)?),
+        None => None,
+    };
+    let opts = ExecOptions {
+        process: None,
+        tty: a.tty,
+        console_socket: a.console_socket,
+        detach: a.detach,
+        pid_file: a.pid_file.as_deref().map(absolute).transpose()?,
+        cwd: a.cwd,
+        env: a.env,
+        user: a.user,
+        preserve_fds: a.preserve_fds,
+        args: a.command,
+    };
+    let code = rt::engine_verbs::exec(r, &id, process.as_deref(), opts)?;
+    Ok(u8::try_from(code).unwrap_or(255))
+}
+
+/// An engine's input file (`-` is stdin), at most [`rt::engine_verbs::MAX_INPUT_BYTES`].
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let limit = rt::engine_verbs::MAX_INPUT_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let res = if path == Path::new("-") {
+        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    res.map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    if bytes.len() as u64 >= limit {
+        return Err(Failure::usage(format!("{}: larger than {} bytes", path.display(), limit - 1)));
+    }
+    Ok(bytes)
+}
+
+/// runc's memory sizes (`units.RAMInBytes`): bytes, or a number with b, k, m, g, t (powers of
+/// 1024, optional `b`/`ib` after the unit); `-1` is unlimited.
+fn ram_bytes(flag: &str, text: &str) -> Result<i64, Failure> {
+    let bad = || Failure::usage(format!("--{flag} {text:?}: not a size (bytes, or with k, m, g, t; -1 for unlimited)"));
+    if text == "-1" {
+        return Ok(-1);
+    }
+    let lower = text.trim().to_ascii_lowercase();
+    let digits = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(digits);
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let shift = match unit.trim_end_matches("ib").trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(1i64 << shift).ok_or_else(bad)
+}
+
+/// The new `linux.resources`: the `--resources` document with runc's flags on top.
+fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
+    use serde_json::{json, Value};
+    let mut res = match &a.resources {
+        Some(p) => serde_json::from_slice::<Value>(&read_bounded(p)?).map_err(|e| Failure::usage(format!("{}: {e}", p.display())))?,
+        None => json!({}),
+    };
+    if !res.is_object() {
+        return Err(Failure::usage("--resources must be a JSON object (an OCI linux.resources)"));
+    }
+    let mut set = |section: &str, key: &str, v: Value| {
+        if !res[section].is_object() {
+            res[section] = json!({});
+        }
+        res[section][key] = v;
+    };
+    if let Some(w) = a.blkio_weight {
+        set("blockIO", "weight", json!(w));
+    }
+    for (key, v) in [("period", a.cpu_period.map(Value::from)), ("quota", a.cpu_quota.map(Value::from)), ("shares", a.cpu_share.map(Value::from)), ("realtimePeriod", a.cpu_rt_period.map(Value::from)), ("realtimeRuntime", a.cpu_rt_runtime.map(Value::from)), ("cpus", a.cpuset_cpus.clone().map(Value::from)), ("mems", a.cpuset_mems.clone().map(Value::from))] {
+        if let Some(v) = v {
+            set("cpu", key, v);
+        }
+    }
+    for (flag, key, v) in [("memory", "limit", &a.memory), ("memory-reservation", "reservation", &a.memory_reservation), ("memory-swap", "swap", &a.memory_swap)] {
+        if let Some(text) = v {
+            set("memory", key, json!(ram_bytes(flag, text)?));
+        }
+    }
+    if let Some(n) = a.pids_limit {
+        set("pids", "limit", json!(n));
+    }
+    Ok(res)
 }
 
 fn create(global: &Global, r: &Runtime<'_>, args: &CreateArgs) -> Result<executor::state::OciState, Failure> {
@@ -313,6 +601,7 @@ fn create(global: &Global, r: &Runtime<'_>, args: &CreateArgs) -> Result<executo
         console_socket: args.console_socket.clone(),
         no_pivot: args.no_pivot,
         no_new_keyring: args.no_new_keyring,
+        preserve_fds: args.preserve_fds,
     };
     let (bundle, backend, stop_signal) = bundle::translate(global, args, options)?;
     let (state, packed) = rt::create_reporting(r, rt::CreateRequest { id, bundle, backend, stop_signal })?;

@@ -29,6 +29,26 @@ pub struct CreateOptions {
     pub console_socket: Option<PathBuf>,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
+    /// `--preserve-fds N`: fds 3..3+N of the caller are passed to the container's process.
+    pub preserve_fds: Option<u32>,
+}
+
+/// `exec`'s options, as runc's and crun's: the process comes from `--process FILE` or from
+/// the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOptions {
+    pub process: Option<PathBuf>,
+    pub tty: bool,
+    pub console_socket: Option<PathBuf>,
+    pub detach: bool,
+    pub pid_file: Option<PathBuf>,
+    pub cwd: Option<String>,
+    pub env: Vec<String>,
+    /// `UID[:GID]`.
+    pub user: Option<String>,
+    pub preserve_fds: Option<u32>,
+    /// The command and its arguments (empty with `--process`).
+    pub args: Vec<String>,
 }
 
 /// What `crun state` says.
@@ -88,6 +108,9 @@ impl Crun {
         if opts.no_new_keyring {
             c = c.arg("--no-new-keyring");
         }
+        if let Some(n) = opts.preserve_fds {
+            c = c.arg(format!("--preserve-fds={n}"));
+        }
         let c = c.arg(id.as_str()).inherit_stdio();
         host.run(&c)?.check(&c)?;
         Ok(())
@@ -124,6 +147,78 @@ impl Crun {
 
     pub fn kill(&self, host: &dyn Host, id: &ContainerId, signal: i32) -> Result<(), CrunError> {
         let c = self.cmd("kill").arg(id.as_str()).arg(signal.to_string());
+        host.run(&c)?.check(&c)?;
+        Ok(())
+    }
+
+    /// `crun exec`: the process runs with the caller's stdio; its exit code is returned (runc
+    /// and crun exit with the process's code, and engines read it as the exec's result).
+    pub fn exec(&self, host: &dyn Host, id: &ContainerId, o: &ExecOptions) -> Result<i32, CrunError> {
+        let mut c = self.cmd("exec");
+        if let Some(p) = &o.process {
+            c = c.arg("--process").arg(p);
+        }
+        if o.tty {
+            c = c.arg("--tty");
+        }
+        if let Some(s) = &o.console_socket {
+            c = c.arg("--console-socket").arg(s);
+        }
+        if o.detach {
+            c = c.arg("--detach");
+        }
+        if let Some(p) = &o.pid_file {
+            c = c.arg("--pid-file").arg(p);
+        }
+        if let Some(d) = &o.cwd {
+            c = c.arg(format!("--cwd={d}"));
+        }
+        for e in &o.env {
+            c = c.arg(format!("--env={e}"));
+        }
+        if let Some(u) = &o.user {
+            c = c.arg(format!("--user={u}"));
+        }
+        if let Some(n) = o.preserve_fds {
+            c = c.arg(format!("--preserve-fds={n}"));
+        }
+        // The command follows the id, as in runc's and crun's usage.
+        let c = c.arg(id.as_str()).args(o.args.iter().map(|a| a.as_str())).inherit_stdio();
+        let out = host.run(&c)?;
+        match out.exit {
+            crate::host::Exit::Code(code) => Ok(code),
+            // The shell convention engines use for a process killed by a signal.
+            crate::host::Exit::Signal(s) => Ok(128 + s),
+        }
+    }
+
+    /// `crun ps --format json <id>`: the host pids of the container's processes.
+    pub fn ps(&self, host: &dyn Host, id: &ContainerId) -> Result<Vec<i64>, CrunError> {
+        let c = self.cmd("ps").arg("--format").arg("json").arg(id.as_str()).read_only();
+        let out = host.run(&c)?.check(&c)?;
+        let v: Value = serde_json::from_slice(&out.stdout).map_err(|_| CrunError::State(out.stdout_lossy()))?;
+        v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .ok_or_else(|| CrunError::State(out.stdout_lossy()))
+    }
+
+    /// `crun pause` / `crun resume` (the cgroup freezer).
+    pub fn freeze(&self, host: &dyn Host, id: &ContainerId, pause: bool) -> Result<(), CrunError> {
+        let c = self.cmd(if pause { "pause" } else { "resume" }).arg(id.as_str());
+        host.run(&c)?.check(&c)?;
+        Ok(())
+    }
+
+    /// `crun update --resources FILE <id>`.
+    pub fn update(&self, host: &dyn Host, id: &ContainerId, resources: &Path) -> Result<(), CrunError> {
+        let c = self.cmd("update").arg("--resources").arg(resources).arg(id.as_str());
+        host.run(&c)?.check(&c)?;
+        Ok(())
+    }
+
+    /// `crun kill --all <id> <signal>`: every process of the container, not only its init.
+    pub fn kill_all(&self, host: &dyn Host, id: &ContainerId, signal: i32) -> Result<(), CrunError> {
+        let c = self.cmd("kill").arg("--all").arg(id.as_str()).arg(signal.to_string());
         host.run(&c)?.check(&c)?;
         Ok(())
     }
@@ -165,6 +260,7 @@ mod tests {
             console_socket: None,
             no_pivot: true,
             no_new_keyring: false,
+            preserve_fds: None,
         };
         crun()
             .create(

@@ -9,6 +9,9 @@
 
 pub mod create;
 pub mod delete;
+pub mod engine_verbs;
+pub mod features;
+pub mod foreground;
 pub mod journal;
 pub mod kill;
 pub mod list;
@@ -153,6 +156,13 @@ pub enum RuntimeError {
     },
     #[error("{0}")]
     Usage(String),
+    /// A verb the container's back end cannot do; `why` names what would do it there.
+    #[error("{verb} is not supported for container {id} on the pct back end: {why}")]
+    Unsupported {
+        verb: &'static str,
+        id: ContainerId,
+        why: &'static str,
+    },
     #[error("{0}")]
     Identity(Box<IdentityError>),
     #[error("Proxmox CT {vmid} of container {id} no longer exists on node {node}; `delete {id}` forgets the record")]
@@ -213,6 +223,7 @@ pub(crate) fn status_name(s: Status) -> &'static str {
         Status::Creating => "creating",
         Status::Created => "created",
         Status::Running => "running",
+        Status::Paused => "paused",
         Status::Stopped => "stopped",
     }
 }

@@ -90,7 +90,8 @@ pub(crate) fn live_checked(
             Some(s) => {
                 stored.status = match s.status.as_str() {
                     "created" => Status::Created,
-                    "running" | "paused" => Status::Running,
+                    "running" => Status::Running,
+                    "paused" => Status::Paused,
                     _ => Status::Stopped,
                 };
                 if stored.status != Status::Stopped {

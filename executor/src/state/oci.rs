@@ -17,6 +17,10 @@ pub enum Status {
     Creating,
     Created,
     Running,
+    /// Not in runtime-spec's list, but what runc and crun report for a frozen container
+    /// (runc `libcontainer/container.go` `Paused`); engines parse it (podman's
+    /// `oci_conmon_linux.go` `UpdateContainerStatus`).
+    Paused,
     Stopped,
 }
 
