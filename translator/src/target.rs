@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 pub struct PveContainerVersion(pub u32, pub u32, pub u32);
 
 impl PveContainerVersion {
+    /// `devN` device passthrough: pve-container commit ce1976b ("Add device passthrough",
+    /// 2023-11-17), released in 5.0.7. Before it, `devN` is an unknown setting that
+    /// `parse_pct_config` warns about and drops, and `pct create --dev0` is a parameter error.
+    pub const DEVICES: Self = Self(5, 0, 7);
     /// `entrypoint`, `env`, `lxc.environment.runtime`, `host-managed` (PVE 9.1).
     pub const APP_CONTAINERS: Self = Self(6, 0, 15);
     /// `lxc.init.cwd` became an accepted raw key.
