@@ -129,6 +129,14 @@ fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         cx.at(&pve::INVALID_PATH, &path_at, "the root path leaves the bundle directory through `..`").with_label("escapes the bundle");
         return;
     }
+    // No container has the host's own root as its root file system: packing it copies the
+    // node (its keys and /etc/pve included) into a template, and a host-path rootfs of `/`
+    // would hand the node's root to the container. Refused here, for every back end, before
+    // the node's policy is even asked (`security/host-rootfs` covers the other host paths).
+    if !relative && crate::host::normalize(path).as_deref() == Some("/") {
+        cx.at(&pve::INVALID_PATH, &path_at, "the root file system cannot be the host's `/`").with_label("the host's root directory");
+        return;
+    }
     if !relative {
         cx.at(&pve::LOSSY, &path_at, "the root file system is outside the bundle; it is packed (or used) from that host path")
             .with_severity(Severity::Info)
@@ -288,5 +296,14 @@ mod tests {
     fn missing_root_is_an_error() {
         let (_, codes) = check(r#"{"ociVersion": "1.2.0"}"#, &Target::default());
         assert_eq!(codes, vec!["spec/missing-field "]);
+    }
+
+    #[test]
+    fn the_hosts_root_is_never_a_root_file_system() {
+        for path in ["/", "//", "/./", "/etc/..", "/../"] {
+            let json = format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "{path}"}}}}"#);
+            let (_, codes) = check(&json, &Target::default());
+            assert_eq!(codes, vec!["pve/invalid-path /root/path"], "{path}");
+        }
     }
 }
