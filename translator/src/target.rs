@@ -14,6 +14,10 @@ impl PveContainerVersion {
     /// 2023-11-17), released in 5.0.7. Before it, `devN` is an unknown setting that
     /// `parse_pct_config` warns about and drops, and `pct create --dev0` is a parameter error.
     pub const DEVICES: Self = Self(5, 0, 7);
+    /// Nodes whose pve-common escapes `%` in descriptions (8.2.2, commit 06f436f): pve-container
+    /// does not depend on that version, so only PVE 9 nodes (pve-container 6.x, shipped with
+    /// pve-common 9.x) are sure to have it; a PVE 8 node may have either.
+    pub const DESCRIPTION_PERCENT: Self = Self(6, 0, 0);
     /// `entrypoint`, `env`, `lxc.environment.runtime`, `host-managed` (PVE 9.1).
     pub const APP_CONTAINERS: Self = Self(6, 0, 15);
     /// `lxc.init.cwd` became an accepted raw key.
