@@ -123,7 +123,7 @@ fn pct_create(conf: &PveConfig) -> Step {
     // Proxmox stores it as the `#` comment lines the pct.conf writer writes.
     if let Some(desc) = &conf.description {
         argv.push(Arg::lit("--description"));
-        argv.push(Arg::Lit(desc.clone()));
+        argv.push(Arg::Lit(pct_conf::description_argument(desc, conf.description_percent)));
     }
     Step {
         action: Action::PctCreate { argv },
