@@ -93,7 +93,7 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     let node_policy = super::policy::load(global)?;
     super::policy::enforce(&node_policy, &input, &target, global.runtime.into(), &log)?;
     if global.runtime == RuntimeKind::Crun {
-        return engine(&opened, &input, args, options, &log).map(|(backend, stop)| (bundle, backend, stop));
+        return engine(&opened, &input, args, &global.rootfs_under, options, &log).map(|(backend, stop)| (bundle, backend, stop));
     }
     let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
     report(&t.diagnostics, &log);
@@ -137,6 +137,7 @@ fn engine(
     opened: &Bundle,
     input: &input::ConfigInput,
     args: &CreateArgs,
+    under: &[PathBuf],
     options: CreateOptions,
     log: &Log,
 ) -> Result<(CreateBackend, Option<Signal>), Failure> {
@@ -144,7 +145,11 @@ fn engine(
     // and runc both fail without it; the field table reports the missing field first).
     let raw: Option<serde_json::Value> = serde_json::from_slice(&input.bytes).ok();
     let root_path = raw.as_ref().and_then(|v| v.pointer("/root/path")).and_then(|p| p.as_str()).unwrap_or("rootfs").to_owned();
-    let rootfs = opened.rootfs(&root_path, args.rootfs_outside_bundle.as_deref()).map_err(|e| Failure::refused(e.to_string()))?;
+    let outside = args.rootfs_outside_bundle.clone().or_else(|| below_engine_storage(&root_path, under));
+    if outside.is_some() && args.rootfs_outside_bundle.is_none() {
+        log.info(&format!("root.path {root_path} is below a --rootfs-under directory"));
+    }
+    let rootfs = opened.rootfs(&root_path, outside.as_deref()).map_err(|e| Failure::refused(e.to_string()))?;
     let verified = rootfs.verified_path().map_err(|e| Failure::refused(e.to_string()))?;
     let config = match executor::crun::engine::engine_config(&input.name, &input.bytes, &verified) {
         Ok(c) => c,
@@ -163,4 +168,48 @@ fn engine(
         None => None,
     };
     Ok((CreateBackend::Crun { config: config.json, options, rootfs: Some(Arc::new(rootfs)) }, stop_signal))
+}
+
+/// `root.path` when it is strictly below one of the operator's `--rootfs-under` directories
+/// (an engine's image storage: podman mounts every container's rootfs under
+/// `/var/lib/containers/storage` and names it with an absolute `root.path`, so no per-create
+/// `--rootfs-outside-bundle` can be given). The comparison is lexical and by components, on
+/// paths without `.` or `..`; the rootfs is then opened and checked exactly as one named with
+/// `--rootfs-outside-bundle` (no symlink on the way, never `/` or a system directory).
+fn below_engine_storage(root_path: &str, under: &[PathBuf]) -> Option<PathBuf> {
+    use std::path::Component;
+    let plain = |p: &Path| p.is_absolute() && p.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+    let path = Path::new(root_path);
+    if !plain(path) {
+        return None;
+    }
+    under
+        .iter()
+        .any(|dir| plain(dir) && dir.components().count() > 1 && path.starts_with(dir) && path.components().count() > dir.components().count())
+        .then(|| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_strictly_below_a_named_storage_directory() {
+        let under = [PathBuf::from("/var/lib/containers/storage")];
+        let ok = "/var/lib/containers/storage/overlay/abc/merged";
+        assert_eq!(below_engine_storage(ok, &under), Some(PathBuf::from(ok)));
+        for bad in [
+            "/var/lib/containers/storage",
+            "/var/lib/containers/storage/../../../etc",
+            "/var/lib/containers/storage/./x",
+            "/var/lib/containers/storagex/y",
+            "relative/var/lib/containers/storage/x",
+            "/etc",
+        ] {
+            assert_eq!(below_engine_storage(bad, &under), None, "{bad}");
+        }
+        // `/` is never a storage directory.
+        assert_eq!(below_engine_storage("/etc", &[PathBuf::from("/")]), None);
+        assert_eq!(below_engine_storage(ok, &[]), None);
+    }
 }

@@ -78,6 +78,9 @@ pub struct Global {
     /// Allow a code or family (`pve/*`) for this run: lint does not report it, create/run/apply do not refuse it; repeat or separate with commas
     #[arg(long, global = true, value_name = "CODE", value_delimiter = ',')]
     pub allow: Vec<String>,
+    /// An engine's image storage: a crun bundle's absolute root.path strictly below DIR is allowed like --rootfs-outside-bundle (repeat)
+    #[arg(long = "rootfs-under", global = true, value_name = "DIR")]
+    pub rootfs_under: Vec<PathBuf>,
     /// Accepted for compatibility with runc's command line
     #[arg(long, global = true, hide = true)]
     pub debug: bool,
