@@ -21,7 +21,7 @@ fn run(dir: &Path, file: &str) -> Result<LintReport, String> {
     };
     let path = dir.join(file);
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(lint(file, &bytes, &LintConfig { target, allow: Vec::new() }))
+    Ok(lint(file, &bytes, &LintConfig { target, ..LintConfig::default() }))
 }
 
 fn codes(report: &LintReport) -> Vec<String> {

@@ -49,6 +49,9 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
         target.bundle_dir = Some(bundle_text);
     }
     let log = global.log();
+    // The node policy decides before anything else touches the host.
+    let node_policy = super::policy::load(global)?;
+    super::policy::enforce(&node_policy, &input, &target, global.runtime.into(), &log)?;
     let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
     report(&t.diagnostics, &log);
     let ir = match (&t.ir, t.has_errors()) {

@@ -59,9 +59,12 @@ pub struct Args {
     /// Fail (exit 1) when a finding is at or above this severity
     #[arg(long, value_enum, default_value_t)]
     pub deny: DenyLevel,
-    /// Do not report these codes or families (`pve/*`); repeat or separate with commas
-    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    /// The global `--allow`s: codes and families (`pve/*`) not reported
+    #[arg(skip)]
     pub allow: Vec<String>,
+    /// Ignore the bundles' `org.proxmox-lxcri.lint.allow` annotations: report what they allow
+    #[arg(long = "no-annotation-allows")]
+    pub no_annotation_allows: bool,
     /// A JSON file with the target node's facts (see schemas/target.schema.json)
     #[arg(long)]
     pub target: Option<PathBuf>,
@@ -99,6 +102,8 @@ pub struct Summary {
     pub warnings: usize,
     pub infos: usize,
     pub suppressed: usize,
+    /// Of `suppressed`, those the bundles' own annotations allowed.
+    pub by_annotation: usize,
     pub denied: bool,
 }
 
@@ -113,6 +118,7 @@ impl Summary {
                     s.warnings += report.count(Severity::Warning);
                     s.infos += report.count(Severity::Info);
                     s.suppressed += report.suppressed.len();
+                    s.by_annotation += report.suppressed_by_annotation();
                     s.denied |= report.fails(deny);
                 }
                 Err(_) => s.unreadable += 1,
@@ -141,6 +147,9 @@ impl Summary {
             plural(self.infos, "info", "infos"),
             self.suppressed,
         );
+        if self.by_annotation > 0 {
+            line.push_str(&format!(" ({} by bundle annotations)", self.by_annotation));
+        }
         if self.unreadable > 0 {
             line.push_str(&format!("; {} could not be read", plural(self.unreadable, "path", "paths")));
         }
@@ -195,7 +204,7 @@ pub fn run(args: &Args) -> u8 {
 
 fn lint_config(args: &Args) -> Result<LintConfig, InputError> {
     let target = super::convert::load_target(args.target.as_ref(), args.pve_version.as_deref())?;
-    Ok(LintConfig { target, allow: parse_allows(&args.allow)? })
+    Ok(LintConfig { target, allow: parse_allows(&args.allow)?, ignore_annotation_allows: args.no_annotation_allows })
 }
 
 /// Renders a run's results in a format.

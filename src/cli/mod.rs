@@ -7,6 +7,7 @@ pub mod convert;
 pub mod github;
 pub mod input;
 pub mod lint;
+pub mod policy;
 pub mod render;
 pub mod rules;
 pub mod runtime;
@@ -55,7 +56,10 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Convert(args) => convert::run(&args),
-        Command::Lint(args) => lint::run(&args),
+        Command::Lint(mut args) => {
+            args.allow = cli.global.allow.clone();
+            lint::run(&args)
+        }
         Command::Rules(args) => rules::run_rules(&args),
         Command::Explain(args) => rules::run_explain(&args),
         Command::Runtime(verb) => runtime::run(&cli.global, verb),

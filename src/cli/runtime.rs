@@ -58,6 +58,12 @@ pub struct Global {
     /// Passed to crun; pct containers are always in Proxmox's own cgroups
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
+    /// The node policy: which findings refuse create, run and apply [env: PROXMOX_LXCRI_POLICY; default /etc/proxmox-lxcri/policy.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Allow a code or family (`pve/*`) for this run: lint does not report it, create/run/apply do not refuse it; repeat or separate with commas
+    #[arg(long, global = true, value_name = "CODE", value_delimiter = ',')]
+    pub allow: Vec<String>,
     /// Accepted for compatibility with runc's command line
     #[arg(long, global = true, hide = true)]
     pub debug: bool,

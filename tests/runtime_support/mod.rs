@@ -135,6 +135,7 @@ impl Node {
             .env_remove("PVE_SIM_NODE")
             .env_remove("PROXMOX_LXCRI_CRUN")
             .env_remove("PROXMOX_LXCRI_TARGET")
+            .env_remove("PROXMOX_LXCRI_POLICY")
             .arg("--root")
             .arg(self.state_dir());
         c

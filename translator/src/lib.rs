@@ -11,10 +11,12 @@
 
 pub mod diag;
 pub mod emit;
+pub mod host;
 pub mod ir;
 pub mod json;
 pub mod lint;
 pub mod lower;
+pub mod policy;
 pub mod source;
 pub mod spec;
 pub mod target;

@@ -25,6 +25,10 @@ pub struct LintConfig {
     pub target: Target,
     /// Codes and families allowed for every file (`--allow`).
     pub allow: Vec<Allow>,
+    /// Report what a bundle's `org.proxmox-lxcri.lint.allow` annotation
+    /// allows, as if it had no annotation (`lint --no-annotation-allows`,
+    /// and every policy check: a bundle never lowers the node's policy).
+    pub ignore_annotation_allows: bool,
 }
 
 /// Why a finding was not reported.
@@ -61,6 +65,11 @@ impl LintReport {
     pub fn count(&self, severity: Severity) -> usize {
         self.findings.iter().filter(|d| d.severity == severity).count()
     }
+
+    /// How many findings the bundle's own annotation set aside.
+    pub fn suppressed_by_annotation(&self) -> usize {
+        self.suppressed.iter().filter(|s| s.by == SuppressedBy::Annotation).count()
+    }
 }
 
 /// Pairs of codes that describe the same problem at the same pointer: the
@@ -84,9 +93,11 @@ pub fn lint(name: &str, bytes: &[u8], config: &LintConfig) -> LintReport {
     if let Some(spec) = &t.spec {
         all.extend(schema_findings(bytes));
         all.extend(super::spec::check(spec));
-        all.extend(super::security::check(spec));
+        all.extend(super::security::check(spec, &config.target));
         let (allows, unknown) = suppress::from_annotation(spec);
-        annotation_allows = allows;
+        if !config.ignore_annotation_allows {
+            annotation_allows = allows;
+        }
         all.extend(unknown);
     }
     let mut findings = resolve_overlaps(dedupe(all));
@@ -212,6 +223,11 @@ mod tests {
         assert_eq!(suppressed, vec!["security/no-seccomp /linux"]);
         let (found, suppressed) = codes(&json, &["lint/*"]);
         assert_eq!((found.len(), suppressed.len()), (0, 2));
+        let ignoring = LintConfig { ignore_annotation_allows: true, ..LintConfig::default() };
+        let r = lint("t.json", json.as_bytes(), &ignoring);
+        let reported: Vec<&str> = r.findings.iter().filter(|d| d.severity > Severity::Info).map(|d| d.code()).collect();
+        assert_eq!(reported, ["security/no-seccomp", "lint/unknown-code"]);
+        assert_eq!(r.suppressed_by_annotation(), 0);
     }
 
     #[test]

@@ -61,7 +61,7 @@ fn config_for(rule: &Rule) -> LintConfig {
     } else {
         Target::default()
     };
-    LintConfig { target, allow: Vec::new() }
+    LintConfig { target, ..LintConfig::default() }
 }
 
 /// How many findings of the rule the text has.

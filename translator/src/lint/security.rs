@@ -4,7 +4,9 @@ use super::spec::CAPABILITY_SETS;
 use super::Rule;
 use crate::diag::Diagnostic;
 use crate::diag::Severity::Warning;
+use crate::host::{self, HostFinding};
 use crate::spec::{Cursor, Spec};
+use crate::target::{RootfsTarget, Target};
 
 pub static RULES: &[&Rule] = &[
     &PRIVILEGED,
@@ -17,6 +19,14 @@ pub static RULES: &[&Rule] = &[
     &DANGEROUS_DEVICE,
     &APPARMOR_UNCONFINED,
     &NEW_PRIVILEGES,
+    &PROXMOX_STATE_MOUNT,
+    &HOST_SOCKET,
+    &HOST_SYSTEM_MOUNT,
+    &HOST_BLOCK_MOUNT,
+    &KERNEL_FILESYSTEM,
+    &HOST_ROOTFS,
+    &ROOTFS_OUTSIDE_BUNDLE,
+    &OCI_HOOKS,
 ];
 
 pub static PRIVILEGED: Rule = Rule {
@@ -68,14 +78,14 @@ pub static SENSITIVE_HOST_MOUNT: Rule = Rule {
     code: "security/sensitive-host-mount",
     severity: Warning,
     summary: "A sensitive host path is bind-mounted into the container",
-    explanation: "## What it does\nReports bind mounts whose source is the host's root directory or a path that holds the host's configuration, secrets, kernel interfaces or a container engine's control socket: exactly `/`, `/etc`, `/dev`, `/run`, `/var/run`, `/var`, `/usr`, `/home` or `/lib`; `/etc/pve`, `/etc/ssh`, `/etc/shadow`, `/etc/gshadow`, `/etc/sudoers`, `/etc/sudoers.d`, `/root`, `/boot`, `/proc`, `/sys`, `/var/lib/docker`, `/var/lib/containerd`, `/var/lib/lxc` or anything below them; and the Docker, containerd, CRI-O and Podman sockets (`docker.sock`, `containerd.sock`, `crio.sock`, `podman.sock`) in any directory. Read-only mounts are reported too.\n\n## Why is this bad?\nA container that can talk to `/var/run/docker.sock` can start a privileged container on the host: it is root there. `/etc/pve` holds the cluster's configuration and keys; `/`, `/etc` and `/root` expose credentials even read-only.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/var/run/docker.sock\", \"source\": \"/var/run/docker.sock\", \"options\": [\"bind\"]}]}\n```\nUse instead: mount only the directory the workload needs, read-only where possible:\n```json\n{\"mounts\": [{\"destination\": \"/data\", \"source\": \"/srv/app/data\", \"options\": [\"bind\", \"ro\"]}]}\n```",
+    explanation: "## What it does\nReports bind mounts whose source is the host's root directory or a path that holds the host's credentials, devices or kernel interfaces: exactly `/`, `/etc`, `/dev`, `/var` or `/home`; `/etc/ssh`, `/etc/shadow`, `/etc/gshadow`, `/etc/sudoers`, `/etc/sudoers.d`, `/root`, `/boot`, `/proc`, `/sys`, `/var/lib/docker` or `/var/lib/containerd`, anything below them, and a directory that holds one of them. Read-only mounts are reported too. Other host paths have rules of their own: Proxmox's state and storage `security/proxmox-state-mount`, control sockets and runtime directories `security/host-socket`, what the host executes or loads `security/host-system-mount`, devices `security/dangerous-device`.\n\n## Why is this bad?\n`/`, `/etc` and `/root` expose credentials even read-only (password hashes, SSH host keys, root's keys); the host's `/proc` and `/sys` reach into its kernel and every process; `/var/lib/docker` holds other containers' file systems.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/host-etc\", \"source\": \"/etc\", \"options\": [\"bind\", \"ro\"]}]}\n```\nUse instead: mount only the directory the workload needs, read-only where possible:\n```json\n{\"mounts\": [{\"destination\": \"/data\", \"source\": \"/srv/app/data\", \"options\": [\"bind\", \"ro\"]}]}\n```",
 };
 
 pub static DANGEROUS_DEVICE: Rule = Rule {
     code: "security/dangerous-device",
     severity: Warning,
     summary: "The container gets a device that exposes the host's hardware or memory",
-    explanation: "## What it does\nReports device nodes (`linux.devices`), device cgroup rules that allow access (`linux.resources.devices` with `\"allow\": true`) and bind mounts that give the container `/dev/kvm`, `/dev/mem`, `/dev/kmem`, `/dev/port`, the CPU model-specific registers (`/dev/cpu/*/msr`), any block device (disks, partitions, device-mapper and ZFS volumes), or every device of a kind (a rule with no type, type `a`, or no major number).\n\n## Why is this bad?\nWith a block device the container can read and write the host's disks, bypassing every file permission; `/dev/mem`, `/dev/port` and MSRs give access to the host kernel itself; `/dev/kvm` exposes the hypervisor interface of the Proxmox node.\n\n## Example\n```json\n{\"linux\": {\"devices\": [{\"path\": \"/dev/sda\", \"type\": \"b\", \"major\": 8, \"minor\": 0}], \"resources\": {\"devices\": [{\"allow\": true, \"type\": \"b\", \"major\": 8, \"minor\": 0, \"access\": \"rw\"}]}}}\n```\nUse instead: give the container a storage volume (a Proxmox mount point) instead of the raw disk, or only the character device it needs:\n```json\n{\"linux\": {\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]}}\n```",
+    explanation: "## What it does\nReports device nodes (`linux.devices`), device cgroup rules that allow reading or writing (`linux.resources.devices` with `\"allow\": true`) and bind mounts that give the container `/dev/kvm`, `/dev/mem`, `/dev/kmem`, `/dev/port`, `/dev/cpu/*/msr` (the CPU's model-specific registers), `/dev/snapshot`, `/dev/mapper/control`, `/dev/loop-control`, `/dev/btrfs-control`, `/dev/watchdog`, `/dev/sg*` (SCSI generic), `/dev/zfs`, `/dev/vfio/vfio`, any block device (disks, partitions, device-mapper, LVM, ZFS volumes, loop and network block devices), or every device of a kind (a rule with no type, type `a`, or no major number). A device node is judged by its type and numbers, a bind mount by its path.\n\n## Why is this bad?\nWith a block device the container reads and writes the host's disks, bypassing every file permission; the storage control nodes create such devices or change the host's pools; `/dev/mem`, `/dev/port`, `/dev/snapshot` and MSRs reach the host's memory and kernel; `/dev/watchdog` reboots the node; `/dev/kvm` exposes the hypervisor interface of the Proxmox node.\n\n## Example\n```json\n{\"linux\": {\"devices\": [{\"path\": \"/dev/sda\", \"type\": \"b\", \"major\": 8, \"minor\": 0}], \"resources\": {\"devices\": [{\"allow\": true, \"type\": \"b\", \"major\": 8, \"minor\": 0, \"access\": \"rw\"}]}}}\n```\nUse instead: give the container a storage volume (a Proxmox mount point) instead of the raw disk, or only the character device it needs:\n```json\n{\"linux\": {\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]}}\n```",
 };
 
 pub static APPARMOR_UNCONFINED: Rule = Rule {
@@ -90,6 +100,62 @@ pub static NEW_PRIVILEGES: Rule = Rule {
     severity: Warning,
     summary: "A non-root process can gain privileges through setuid programs",
     explanation: "## What it does\nReports a process that runs as a non-root user (`process.user.uid` other than 0) without `\"noNewPrivileges\": true`.\n\n## Why is this bad?\nRunning as an unprivileged user is a defence only if the process cannot become root again. Without `no_new_privs`, any setuid or file-capability program in the image (`su`, `sudo`, `ping`, `mount`, …) raises it back to root with the container's full capability sets.\n\n## Example\n```json\n{\"process\": {\"user\": {\"uid\": 1000, \"gid\": 1000}, \"args\": [\"/app\"], \"cwd\": \"/\"}}\n```\nUse instead:\n```json\n{\"process\": {\"user\": {\"uid\": 1000, \"gid\": 1000}, \"noNewPrivileges\": true, \"args\": [\"/app\"], \"cwd\": \"/\"}}\n```",
+};
+
+pub static PROXMOX_STATE_MOUNT: Rule = Rule {
+    code: "security/proxmox-state-mount",
+    severity: Warning,
+    summary: "Proxmox VE's own state or storage is bind-mounted into the container",
+    explanation: "## What it does\nReports bind mounts of `/etc/pve`, `/var/lib/pve-cluster`, `/run/pve`, `/var/run/pve`, `/run/pve-cluster`, `/var/lib/pve-manager`, `/var/lib/pve-firewall`, `/var/lib/vz`, `/mnt/pve`, `/etc/corosync`, `/var/lib/lxc`, `/etc/proxmox-lxcri`, `/var/lib/proxmox-lxcri` or `/run/proxmox-lxcri`, anything below them, and a directory that holds one of them (`/var/lib`, `/mnt`). Read-only mounts are reported too.\n\n## Why is this bad?\n`/etc/pve` is the cluster file system: every guest's config, the cluster's users, tokens and keys; a container that writes there configures any guest of the cluster (a hookscript, a host bind mount) and one that reads it has the keys. `/var/lib/vz` and `/mnt/pve` hold every guest's disks and backups; `/etc/corosync` the cluster's authentication key; proxmox-lxcri's own directories hold its policy and the records it trusts.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/pve\", \"source\": \"/etc/pve\", \"options\": [\"rbind\", \"ro\"]}]}\n```\nUse instead: give the container the data it needs, not the node's configuration:\n```json\n{\"mounts\": [{\"destination\": \"/data\", \"source\": \"/srv/app/data\", \"options\": [\"bind\", \"ro\"]}]}\n```",
+};
+
+pub static HOST_SOCKET: Rule = Rule {
+    code: "security/host-socket",
+    severity: Warning,
+    summary: "A host daemon's control socket or runtime directory is bind-mounted into the container",
+    explanation: "## What it does\nReports bind mounts of anything in `/run` or `/var/run` (systemd's `/run/systemd/private`, D-Bus's `/run/dbus/system_bus_socket`, containerd, LXC, Docker), of `/run` and `/var/run` themselves and the directories that hold them, and of any file whose name ends in `.sock`, `.socket` or `_socket`, wherever it is.\n\n## Why is this bad?\nA daemon's control socket takes commands from whoever can connect: systemd's starts units as root, D-Bus's reaches every system service, a container engine's starts a privileged container. A container that can write to one is root on the node, whatever its own privileges.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/run/dbus/system_bus_socket\", \"source\": \"/run/dbus/system_bus_socket\", \"options\": [\"bind\"]}]}\n```\nUse instead: talk to a service over the network, or mount a directory that holds only the application's own socket:\n```json\n{\"mounts\": [{\"destination\": \"/srv/ipc\", \"source\": \"/srv/app/ipc\", \"options\": [\"bind\"]}]}\n```",
+};
+
+pub static HOST_SYSTEM_MOUNT: Rule = Rule {
+    code: "security/host-system-mount",
+    severity: Warning,
+    summary: "A host directory of programs, libraries or start-up configuration is bind-mounted into the container",
+    explanation: "## What it does\nReports bind mounts of the host's programs and libraries (`/usr`, `/bin`, `/sbin`, `/lib`, `/lib32`, `/lib64`, `/libx32`, `/opt`, which include `/usr/local` and `/lib/modules`), of what it runs on a schedule (`/etc/cron.d`, `/etc/cron.daily`, `/etc/cron.hourly`, `/etc/cron.weekly`, `/etc/cron.monthly`, `/etc/crontab`, `/etc/anacrontab`, `/var/spool/cron`), at boot (`/etc/systemd`, `/etc/init.d`, `/etc/init`, `/etc/rc.local`, `/etc/rcS.d`, `/etc/rc0.d`, `/etc/rc1.d`, `/etc/rc2.d`, `/etc/rc3.d`, `/etc/rc4.d`, `/etc/rc5.d`, `/etc/rc6.d`, `/etc/udev`, `/etc/modprobe.d`, `/etc/modules`, `/etc/modules-load.d`), when it links or logs someone in (`/etc/ld.so.preload`, `/etc/ld.so.conf`, `/etc/ld.so.conf.d`, `/etc/profile`, `/etc/profile.d`, `/etc/environment`, `/etc/pam.d`, `/etc/security`, `/etc/passwd`, `/etc/group`) or when it installs packages (`/etc/apt`, `/etc/sysctl.conf`, `/etc/sysctl.d`, `/var/lib/dpkg`); anything below them, and a directory that holds one of them.\n\n## Why is this bad?\nThe host executes or loads what is there as root: a container that writes a cron entry, a systemd unit, a library or a kernel module has code run on the node. Read-only, they still show exactly which vulnerable versions the node runs.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/lib/modules\", \"source\": \"/lib/modules\", \"options\": [\"bind\", \"ro\"]}]}\n```\nUse instead: put what the workload needs into its image, or mount a directory of its own:\n```json\n{\"mounts\": [{\"destination\": \"/opt/tools\", \"source\": \"/srv/app/tools\", \"options\": [\"bind\", \"ro\"]}]}\n```",
+};
+
+pub static HOST_BLOCK_MOUNT: Rule = Rule {
+    code: "security/host-block-mount",
+    severity: Warning,
+    summary: "A host disk or disk image is mounted into the container",
+    explanation: "## What it does\nReports mounts that are not binds and whose source is a block device path (`/dev/sda1`, `/dev/mapper/…`, `/dev/pve/…`, `/dev/zd…`, any other device path `security/dangerous-device` lists), a disk named by `UUID=`, `LABEL=`, `PARTUUID=` or `PARTLABEL=`, or whose type is a disk file system (`ext2`, `ext3`, `ext4`, `xfs`, `btrfs`, `zfs`, `vfat`, `msdos`, `exfat`, `ntfs`, `ntfs3`, `f2fs`, `jfs`, `reiserfs`, `iso9660`, `udf`, `squashfs`, `erofs`, `hfsplus`, `nilfs2`, `ocfs2`, `gfs2`) whatever the source (a ZFS dataset, an image file).\n\n## Why is this bad?\nThe host kernel mounts the node's disk for the container: the host's root file system, another guest's volume (`rpool/data/subvol-101-disk-0`) or a backup, with every file in it. A crafted image also feeds the host kernel's file system code with untrusted metadata.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/mnt/disk\", \"type\": \"ext4\", \"source\": \"/dev/sda1\"}]}\n```\nUse instead: a Proxmox mount point on a storage (`--mp0 local-lvm:8,mp=/mnt/disk`), or a bind of the directory the workload needs:\n```json\n{\"mounts\": [{\"destination\": \"/mnt/disk\", \"source\": \"/srv/app/disk\", \"options\": [\"bind\"]}]}\n```",
+};
+
+pub static KERNEL_FILESYSTEM: Rule = Rule {
+    code: "security/kernel-filesystem",
+    severity: Warning,
+    summary: "A kernel interface file system, or a second procfs, is mounted in the container",
+    explanation: "## What it does\nReports mounts of type `debugfs`, `tracefs`, `securityfs`, `efivarfs`, `bpf`, `configfs`, `pstore`, `binfmt_misc` or `fusectl`, and a `proc` mount anywhere but the container's `/proc` or a second one there.\n\n## Why is this bad?\nNone of these is namespaced: each is the host kernel's interface. debugfs and tracefs expose kernel memory and every process's events; securityfs the AppArmor policy that confines the container; efivarfs the firmware's variables; bpf the host's pinned BPF programs; binfmt_misc decides which interpreter the kernel runs programs with. A second procfs is not covered by the masks and read-only overmounts of /proc (`/proc/sys`, `/proc/sysrq-trigger`, `/proc/kcore`), and on Proxmox LXC mounts /proc itself.\n\n## Example\n```json\n{\"mounts\": [{\"destination\": \"/sys/kernel/debug\", \"type\": \"debugfs\", \"source\": \"debugfs\"}]}\n```\nUse instead: only the container's own procfs:\n```json\n{\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}]}\n```",
+};
+
+pub static HOST_ROOTFS: Rule = Rule {
+    code: "security/host-rootfs",
+    severity: crate::diag::Severity::Error,
+    summary: "The root file system is the host's root or a system directory",
+    explanation: "## What it does\nReports a `root.path` (or, with a host-path rootfs target, the bundle directory joined with it) that is the host's `/`, a top-level directory (`/etc`, `/srv`, `/root`), or any path a bind mount of which `security/sensitive-host-mount`, `security/proxmox-state-mount`, `security/host-socket`, `security/host-system-mount` or `security/dangerous-device` reports.\n\n## Why is this bad?\nThe container's root file system is packed from that directory (every file, root-only ones included, owned by the container's root) or used in place (`rootfs: /`): the container reads and writes the node's own files. A rootfs is a directory made for the container, never one the node needs.\n\n## Example\n```json\n{\"root\": {\"path\": \"/\"}}\n```\nUse instead: the bundle's own rootfs directory:\n```json\n{\"root\": {\"path\": \"rootfs\"}}\n```",
+};
+
+pub static ROOTFS_OUTSIDE_BUNDLE: Rule = Rule {
+    code: "security/rootfs-outside-bundle",
+    severity: Warning,
+    summary: "The root file system is a host directory outside the bundle",
+    explanation: "## What it does\nReports an absolute `root.path` that is not a system directory (those are `security/host-rootfs`).\n\n## Why is this bad?\nThe container's files then come from wherever that path points on the node, not from the bundle that was reviewed, and are read as root to be packed. `create` refuses it unless the operator names the same directory with `--rootfs-outside-bundle`.\n\n## Example\n```json\n{\"root\": {\"path\": \"/srv/images/web/rootfs\"}}\n```\nUse instead: the rootfs inside the bundle directory:\n```json\n{\"root\": {\"path\": \"rootfs\"}}\n```",
+};
+
+pub static OCI_HOOKS: Rule = Rule {
+    code: "security/oci-hooks",
+    severity: Warning,
+    summary: "The bundle has OCI hooks: programs the runtime runs on the node as root",
+    explanation: "## What it does\nReports every entry of `hooks` (`prestart`, `createRuntime`, `createContainer`, `startContainer`, `poststart`, `poststop`).\n\n## Why is this bad?\nAn OCI runtime such as crun runs a hook's `path` with its `args` and `env` as the runtime's user, root, and the prestart, createRuntime, poststart and poststop hooks in the node's namespaces: whoever writes the bundle runs any command on the host. On Proxmox the hooks are dropped (`pve/unsupported`); with `--runtime crun` the node policy refuses them by default.\n\n## Example\n```json\n{\"hooks\": {\"prestart\": [{\"path\": \"/usr/bin/setup-net\", \"args\": [\"setup-net\", \"eth0\"]}]}}\n```\nUse instead: do the work in the image's entrypoint, or have the node's operator do it outside the bundle:\n```json\n{\"process\": {\"args\": [\"/usr/bin/entrypoint\"]}}\n```",
 };
 
 /// Capabilities that act beyond the container, with what they allow.
@@ -109,43 +175,9 @@ const DANGEROUS_CAPABILITIES: &[(&str, &str)] = &[
     ("CAP_AUDIT_CONTROL", "change the host's audit rules"),
 ];
 
-/// Host paths whose bind mount is reported when it is exactly this path.
-const SENSITIVE_EXACT: &[&str] = &["/", "/etc", "/dev", "/run", "/var/run", "/var", "/usr", "/home", "/lib"];
-/// Host paths whose bind mount is reported for the path and everything below it.
-const SENSITIVE_TREES: &[&str] = &[
-    "/etc/pve",
-    "/etc/ssh",
-    "/etc/shadow",
-    "/etc/gshadow",
-    "/etc/sudoers",
-    "/etc/sudoers.d",
-    "/root",
-    "/boot",
-    "/proc",
-    "/sys",
-    "/var/lib/docker",
-    "/var/lib/containerd",
-    "/var/lib/lxc",
-];
-/// Control sockets of container engines, matched by file name.
-const ENGINE_SOCKETS: &[&str] = &["docker.sock", "containerd.sock", "crio.sock", "podman.sock"];
-
-/// Character devices that expose the host's hardware or kernel: (major, minor or any, name).
-const DANGEROUS_CHAR_DEVICES: &[(i64, Option<i64>, &str)] = &[
-    (10, Some(232), "/dev/kvm"),
-    (1, Some(1), "/dev/mem"),
-    (1, Some(2), "/dev/kmem"),
-    (1, Some(4), "/dev/port"),
-    (202, None, "/dev/cpu/*/msr"),
-];
-/// Device paths that are block devices, for bind mounts (where no type is given).
-const BLOCK_DEVICE_PREFIXES: &[&str] = &[
-    "/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/dev/dm-", "/dev/mapper/", "/dev/md", "/dev/loop", "/dev/zd",
-    "/dev/zvol/", "/dev/rbd", "/dev/nbd", "/dev/disk/", "/dev/mmcblk", "/dev/sr",
-];
-
-/// Findings of the rules above in a validated spec.
-pub fn check(spec: &Spec) -> Vec<Diagnostic> {
+/// Findings of the rules above in a validated spec, for a target (which
+/// says where a host-path rootfs is).
+pub fn check(spec: &Spec, target: &Target) -> Vec<Diagnostic> {
     let root = spec.cursor();
     let mut out = Vec::new();
     if let Some(process) = root.get("process") {
@@ -154,8 +186,10 @@ pub fn check(spec: &Spec) -> Vec<Diagnostic> {
         new_privileges(&process, &mut out);
     }
     seccomp(&root, &mut out);
+    rootfs(&root, target, &mut out);
     mounts(&root, &mut out);
     devices(&root, &mut out);
+    hooks(&root, &mut out);
     out
 }
 
@@ -252,26 +286,29 @@ fn seccomp(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `path` made absolute and lexically normal (`//`, `.` and `..` resolved); None when relative.
-fn normalize(path: &str) -> Option<String> {
-    if !path.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(format!("/{}", parts.join("/")))
+fn located(f: HostFinding, at: &Cursor<'_>, label: &str) -> Diagnostic {
+    f.diagnostic().at(at.ptr(), at.span()).with_label(label)
 }
 
-fn under(path: &str, tree: &str) -> bool {
-    path == tree || path.strip_prefix(tree).is_some_and(|rest| rest.starts_with('/'))
+/// `root.path` as the host sees it: absolute as written, or (host-path
+/// rootfs) joined to the bundle directory, which is then used in place.
+fn rootfs(root: &Cursor<'_>, target: &Target, out: &mut Vec<Diagnostic>) {
+    let Some(at) = root.path(&["root", "path"]) else { return };
+    let Some(path) = at.str() else { return };
+    let host_path = if path.starts_with('/') {
+        Some(path.to_string())
+    } else if target.rootfs == RootfsTarget::HostPath {
+        target.bundle_dir.as_ref().map(|dir| format!("{}/{path}", dir.trim_end_matches('/')))
+    } else {
+        None
+    };
+    let Some(host_path) = host_path else { return };
+    if let Some(f) = host::rootfs_path(&host_path) {
+        out.push(located(f, &at, "host directory as rootfs").with_help("use a directory made for the container, inside the bundle"));
+    } else if path.starts_with('/') {
+        let f = HostFinding { rule: &ROOTFS_OUTSIDE_BUNDLE, message: format!("the root file system `{}` is outside the bundle", path.escape_debug()) };
+        out.push(located(f, &at, "outside the bundle").with_help("put the rootfs into the bundle, or name it with `create --rootfs-outside-bundle`"));
+    }
 }
 
 fn mounts(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
@@ -279,79 +316,63 @@ fn mounts(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
         let linux = root.get("linux");
         let listed = |key: &str| {
             linux.as_ref().and_then(|l| l.get(key)).map(|l| l.strings()).unwrap_or_default().iter().any(|p| {
-                normalize(&p.value).is_some_and(|p| p == "/proc" || p == "/proc/sys")
+                host::normalize(&p.value).is_some_and(|p| p == "/proc" || p == "/proc/sys")
             })
         };
         listed("readonlyPaths") || listed("maskedPaths")
     };
+    let mut proc_at_proc = false;
     for m in root.get("mounts").map(|m| m.items()).unwrap_or_default() {
         let fs_type = m.get("type").and_then(|t| t.str().map(str::to_string)).unwrap_or_default();
         let options: Vec<String> = m.get("options").map(|o| o.strings().into_iter().map(|s| s.value).collect()).unwrap_or_default();
         let has = |o: &str| options.iter().any(|x| x == o);
         let readonly = has("ro") || has("rro");
-        let is_bind = fs_type == "bind" || has("bind") || has("rbind");
+        let is_bind = host::is_bind(&fs_type, &options);
         let dest = m.get("destination").and_then(|d| d.str().map(str::to_string)).unwrap_or_default();
-        if !is_bind && !readonly {
-            let writable = match fs_type.as_str() {
-                "sysfs" => Some("sysfs is mounted writable"),
-                "proc" if !proc_sys_protected => Some("procfs is mounted writable and /proc/sys is neither read-only nor masked"),
-                _ => None,
-            };
-            if let Some(what) = writable {
-                out.push(
-                    Diagnostic::new(&WRITABLE_PROC_SYS, format!("{what} at `{}`", dest.escape_debug()))
-                        .at(m.ptr(), m.span())
-                        .with_label("writable")
-                        .with_help(if fs_type == "sysfs" { "add \"ro\" to the mount's options" } else { "add \"/proc/sys\" to linux.readonlyPaths, or \"ro\" to the mount's options" }),
-                );
-            }
-        }
+        let source_at = m.get("source");
+        let source = source_at.as_ref().and_then(|s| s.str().map(str::to_string)).unwrap_or_default();
         if !is_bind {
+            if !readonly {
+                let writable = match fs_type.as_str() {
+                    "sysfs" => Some("sysfs is mounted writable"),
+                    "proc" if !proc_sys_protected => Some("procfs is mounted writable and /proc/sys is neither read-only nor masked"),
+                    _ => None,
+                };
+                if let Some(what) = writable {
+                    out.push(
+                        Diagnostic::new(&WRITABLE_PROC_SYS, format!("{what} at `{}`", dest.escape_debug()))
+                            .at(m.ptr(), m.span())
+                            .with_label("writable")
+                            .with_help(if fs_type == "sysfs" { "add \"ro\" to the mount's options" } else { "add \"/proc/sys\" to linux.readonlyPaths, or \"ro\" to the mount's options" }),
+                    );
+                }
+            }
+            // The first procfs at /proc is the container's own; any other is a second one.
+            let first_proc = fs_type == "proc" && !proc_at_proc && host::normalize(&dest).as_deref() == Some("/proc");
+            proc_at_proc |= first_proc;
+            let destination = if fs_type == "proc" && !first_proc && host::normalize(&dest).as_deref() == Some("/proc") { None } else { Some(dest.as_str()) };
+            if let Some(f) = host::filesystem(&fs_type, &source, destination) {
+                let at = if f.rule == &HOST_BLOCK_MOUNT { source_at.as_ref().unwrap_or(&m) } else { &m };
+                out.push(located(f, at, "host kernel or disk").with_help("give the container a Proxmox mount point or a bind of the directory it needs"));
+            }
             continue;
         }
-        let Some(source_at) = m.get("source") else { continue };
-        let Some(source) = source_at.str().and_then(normalize) else { continue };
-        if let Some(what) = dangerous_device_path(&source) {
-            out.push(
-                Diagnostic::new(&DANGEROUS_DEVICE, format!("the bind mount gives the container {what} (`{}`)", source.escape_debug()))
-                    .at(source_at.ptr(), source_at.span())
-                    .with_label("host device"),
-            );
-            continue;
-        }
-        let file_name = source.rsplit('/').next().unwrap_or_default();
-        let sensitive = SENSITIVE_EXACT.contains(&source.as_str())
-            || SENSITIVE_TREES.iter().any(|t| under(&source, t))
-            || ENGINE_SOCKETS.contains(&file_name);
-        if sensitive {
+        let Some(source_at) = source_at else { continue };
+        if let Some(f) = host::bind_source(&source) {
+            let label = if f.rule == &DANGEROUS_DEVICE { "host device" } else { "sensitive host path" };
             let how = if readonly { "read-only" } else { "writable" };
-            let why = if ENGINE_SOCKETS.contains(&file_name) {
-                "a container engine's control socket gives root on the host"
-            } else {
-                "it exposes the host's configuration, credentials or kernel interfaces"
-            };
-            out.push(
-                Diagnostic::new(&SENSITIVE_HOST_MOUNT, format!("the host path `{}` is bind-mounted {how} into the container: {why}", source.escape_debug()))
-                    .at(source_at.ptr(), source_at.span())
-                    .with_label("sensitive host path")
-                    .with_help("mount only the directory the workload needs"),
-            );
+            let f = HostFinding { message: format!("{} (bind-mounted {how})", f.message), ..f };
+            out.push(located(f, &source_at, label).with_help("mount only the directory the workload needs"));
         }
     }
 }
 
-/// What a bind-mounted host path under /dev exposes, if it is dangerous.
-fn dangerous_device_path(path: &str) -> Option<String> {
-    if let Some((_, _, name)) = DANGEROUS_CHAR_DEVICES.iter().find(|(_, _, name)| *name == path) {
-        return Some(format!("the device {name}"));
+fn kind_char(kind: &str) -> Option<char> {
+    let mut chars = kind.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
     }
-    if path.starts_with("/dev/cpu/") && path.ends_with("/msr") {
-        return Some("the CPU's model-specific registers".into());
-    }
-    if BLOCK_DEVICE_PREFIXES.iter().any(|p| path.starts_with(p) && path.len() > p.len()) {
-        return Some("a block device".into());
-    }
-    None
 }
 
 fn devices(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
@@ -361,17 +382,10 @@ fn devices(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
         let path = dev.get("path").and_then(|p| p.str().map(str::to_string)).unwrap_or_default();
         let major = dev.get("major").and_then(|m| m.i64());
         let minor = dev.get("minor").and_then(|m| m.i64());
-        let what = match kind.as_str() {
-            "b" => Some("a block device".to_string()),
-            "c" | "u" => dangerous_char(major, minor).map(|name| format!("the device {name}")),
-            _ => None,
-        };
-        if let Some(what) = what {
-            out.push(
-                Diagnostic::new(&DANGEROUS_DEVICE, format!("the container gets {what} at `{}`", path.escape_debug()))
-                    .at(dev.ptr(), dev.span())
-                    .with_label("host device"),
-            );
+        // A node is what its type and numbers say; without a type the runtime-spec entry is invalid.
+        let Some(kind) = kind_char(&kind) else { continue };
+        if let Some(f) = host::device(&path, Some(kind), major, minor) {
+            out.push(located(f, &dev, "host device"));
         }
     }
     let rules = linux.as_ref().and_then(|l| l.path(&["resources", "devices"])).map(|d| d.items()).unwrap_or_default();
@@ -380,54 +394,135 @@ fn devices(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let access = rule.get("access").and_then(|a| a.str().map(str::to_string)).unwrap_or_else(|| "rwm".into());
-        if !access.contains(['r', 'w']) {
-            continue;
-        }
         let kind = rule.get("type").and_then(|t| t.str().map(str::to_string)).unwrap_or_else(|| "a".into());
         let major = rule.get("major").and_then(|m| m.i64()).filter(|m| *m >= 0);
         let minor = rule.get("minor").and_then(|m| m.i64()).filter(|m| *m >= 0);
-        let what = match (kind.as_str(), major) {
-            ("a", _) => Some("every device".to_string()),
-            ("b", _) => Some("block devices".to_string()),
-            ("c", None) => Some("every character device".to_string()),
-            ("c", Some(_)) => dangerous_char(major, minor).map(|name| format!("the device {name}")),
-            _ => None,
-        };
-        if let Some(what) = what {
+        let Some(kind) = kind_char(&kind) else { continue };
+        if let Some(f) = host::device_access(kind, major, minor, &access) {
+            out.push(located(f, &rule, "allowed").with_help("allow only the devices the workload needs, by type, major and minor"));
+        }
+    }
+}
+
+fn hooks(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
+    for (phase, _, list) in root.get("hooks").map(|h| h.entries()).unwrap_or_default() {
+        for hook in list.items() {
+            let path = hook.get("path").and_then(|p| p.str().map(str::to_string)).unwrap_or_default();
             out.push(
-                Diagnostic::new(&DANGEROUS_DEVICE, format!("a device cgroup rule gives the container `{access}` access to {what}"))
-                    .at(rule.ptr(), rule.span())
-                    .with_label("allowed")
-                    .with_help("allow only the devices the workload needs, by type, major and minor"),
+                Diagnostic::new(&OCI_HOOKS, format!("the `{}` hook runs `{}` as root on the node", phase.escape_debug(), path.escape_debug()))
+                    .at(hook.ptr(), hook.span())
+                    .with_label("runs on the host")
+                    .with_help("do the work in the container's entrypoint; on Proxmox hooks are dropped, with crun the node policy refuses them"),
             );
         }
     }
 }
 
-/// The name of a dangerous character device matched by major/minor (None = any minor).
-fn dangerous_char(major: Option<i64>, minor: Option<i64>) -> Option<&'static str> {
-    let major = major?;
-    DANGEROUS_CHAR_DEVICES
-        .iter()
-        .find(|(ma, mi, _)| *ma == major && (mi.is_none() || minor.is_none() || *mi == minor))
-        .map(|(_, _, name)| *name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::{
+        BLOCK_DEVICE_PREFIXES, DANGEROUS_CHAR_DEVICES, DISK_FILESYSTEMS, KERNEL_FILESYSTEMS, PROXMOX_TREES, RUNTIME_TREES, SENSITIVE_EXACT,
+        SENSITIVE_TREES, SYSTEM_TREES,
+    };
 
-    /// `explain` promises the exact list of paths; it must follow the lists the check uses.
+    /// The backticked names of the "What it does" paragraph.
+    fn named(rule: &Rule) -> Vec<String> {
+        let what = rule.explanation.split("\n\n").next().unwrap_or_default();
+        what.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    }
+
+    /// `explain` promises the exact list of paths; it must follow the lists the checks use.
     #[test]
-    fn sensitive_mount_explanation_names_every_path_it_checks() {
-        let what = SENSITIVE_HOST_MOUNT.explanation.split("\n\n").next().unwrap_or_default();
-        let (exact, rest) = what.split_once("; ").unwrap_or_default();
-        let (trees, sockets) = rest.split_once("; ").unwrap_or_default();
-        let named = |text: &str| -> Vec<String> {
-            text.split('`').skip(1).step_by(2).map(str::to_string).collect()
-        };
-        assert_eq!(named(exact.split_once("exactly").map(|(_, l)| l).unwrap_or_default()), SENSITIVE_EXACT);
-        assert_eq!(named(trees), SENSITIVE_TREES);
-        assert_eq!(named(sockets), ENGINE_SOCKETS);
+    fn explanations_name_every_path_they_check() {
+        let sensitive = named(&SENSITIVE_HOST_MOUNT);
+        let listed: Vec<&str> = SENSITIVE_EXACT.iter().chain(SENSITIVE_TREES).copied().collect();
+        assert_eq!(sensitive.iter().take(listed.len()).map(String::as_str).collect::<Vec<_>>(), listed);
+        let proxmox: Vec<&str> = PROXMOX_TREES.iter().map(|(t, _)| *t).collect();
+        assert_eq!(named(&PROXMOX_STATE_MOUNT).iter().take(proxmox.len()).map(String::as_str).collect::<Vec<_>>(), proxmox);
+        let system = named(&HOST_SYSTEM_MOUNT);
+        assert!(SYSTEM_TREES.iter().all(|t| system.iter().any(|n| n == t)), "{system:?}");
+        assert_eq!(system.iter().filter(|n| !["/usr/local", "/lib/modules"].contains(&n.as_str())).count(), SYSTEM_TREES.len());
+        let sockets = named(&HOST_SOCKET);
+        assert!(RUNTIME_TREES.iter().all(|t| sockets.iter().any(|n| n == t)));
+        let kernel = named(&KERNEL_FILESYSTEM);
+        assert!(KERNEL_FILESYSTEMS.iter().all(|(t, _)| kernel.iter().any(|n| n == t)));
+        let disks = named(&HOST_BLOCK_MOUNT);
+        assert!(DISK_FILESYSTEMS.iter().all(|t| disks.iter().any(|n| n == t)), "{disks:?}");
+        let devices = named(&DANGEROUS_DEVICE);
+        assert!(DANGEROUS_CHAR_DEVICES.iter().all(|(_, _, d)| devices.iter().any(|n| n == d)), "{devices:?}");
+        assert!(!BLOCK_DEVICE_PREFIXES.is_empty());
+    }
+
+    fn codes(json: &str, target: &Target) -> Vec<String> {
+        let mut diags = Vec::new();
+        let (_, spec) = crate::spec::parse("t.json", json.as_bytes(), &mut diags);
+        let Some(spec) = spec else { return vec![format!("unparsed {diags:?}")] };
+        check(&spec, target).iter().map(|d| format!("{} {}", d.code(), d.pointer.as_ref().map(|p| p.as_str()).unwrap_or("-"))).collect()
+    }
+
+    fn with_mounts(mounts: &str) -> String {
+        format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "mounts": [{mounts}], "linux": {{"namespaces": [{{"type": "user"}}], "seccomp": {{"defaultAction": "SCMP_ACT_ERRNO"}}}}}}"#)
+    }
+
+    #[test]
+    fn binds_the_issue_lists() {
+        let t = Target::default();
+        for (source, code) in [
+            ("/var/lib/pve-cluster", "security/proxmox-state-mount"),
+            ("/etc/pve", "security/proxmox-state-mount"),
+            ("/run/pve", "security/proxmox-state-mount"),
+            ("/var/lib/vz", "security/proxmox-state-mount"),
+            ("/etc/cron.d", "security/host-system-mount"),
+            ("/usr/local/bin", "security/host-system-mount"),
+            ("/lib/modules", "security/host-system-mount"),
+            ("/run/systemd/private", "security/host-socket"),
+            ("/run/dbus/system_bus_socket", "security/host-socket"),
+            ("/var/run/docker.sock", "security/host-socket"),
+            ("/", "security/sensitive-host-mount"),
+            ("/dev/mem", "security/dangerous-device"),
+        ] {
+            let json = with_mounts(&format!(r#"{{"destination": "/x", "source": "{source}", "options": ["rbind", "ro"]}}"#));
+            assert_eq!(codes(&json, &t), vec![format!("{code} /mounts/0/source")], "{source}");
+        }
+    }
+
+    #[test]
+    fn other_mounts_the_issue_lists() {
+        let t = Target::default();
+        for (mount, code, at) in [
+            (r#"{"destination": "/mnt", "type": "ext4", "source": "/dev/sda1"}"#, "security/host-block-mount", "/mounts/0/source"),
+            (r#"{"destination": "/d", "type": "debugfs", "source": "debugfs"}"#, "security/kernel-filesystem", "/mounts/0"),
+            (r#"{"destination": "/s", "type": "securityfs", "source": "securityfs"}"#, "security/kernel-filesystem", "/mounts/0"),
+            (r#"{"destination": "/e", "type": "efivarfs", "source": "efivarfs"}"#, "security/kernel-filesystem", "/mounts/0"),
+            (r#"{"destination": "/b", "type": "bpf", "source": "bpf"}"#, "security/kernel-filesystem", "/mounts/0"),
+            (r#"{"destination": "/t", "type": "tracefs", "source": "tracefs"}"#, "security/kernel-filesystem", "/mounts/0"),
+            (r#"{"destination": "/c", "type": "configfs", "source": "configfs"}"#, "security/kernel-filesystem", "/mounts/0"),
+            (r#"{"destination": "/host-proc", "type": "proc", "source": "proc", "options": ["ro"]}"#, "security/kernel-filesystem", "/mounts/0"),
+        ] {
+            assert_eq!(codes(&with_mounts(mount), &t), vec![format!("{code} {at}")], "{mount}");
+        }
+        let two = with_mounts(r#"{"destination": "/proc", "type": "proc", "source": "proc", "options": ["ro"]}, {"destination": "/proc", "type": "proc", "source": "proc", "options": ["ro"]}"#);
+        assert_eq!(codes(&two, &t), vec!["security/kernel-filesystem /mounts/1"]);
+    }
+
+    #[test]
+    fn root_paths() {
+        let t = Target::default();
+        let root = |p: &str| format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "{p}"}}, "linux": {{"namespaces": [{{"type": "user"}}], "seccomp": {{"defaultAction": "SCMP_ACT_ERRNO"}}}}}}"#);
+        assert_eq!(codes(&root("/"), &t), vec!["security/host-rootfs /root/path"]);
+        assert_eq!(codes(&root("/etc"), &t), vec!["security/host-rootfs /root/path"]);
+        assert_eq!(codes(&root("/srv/images/web"), &t), vec!["security/rootfs-outside-bundle /root/path"]);
+        assert_eq!(codes(&root("rootfs"), &t), Vec::<String>::new());
+        let host_path = Target { rootfs: RootfsTarget::HostPath, bundle_dir: Some("/".into()), ..Target::default() };
+        assert_eq!(codes(&root("usr"), &host_path), vec!["security/host-rootfs /root/path"]);
+        let fine = Target { bundle_dir: Some("/srv/bundles/web".into()), ..host_path };
+        assert_eq!(codes(&root("rootfs"), &fine), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_hook_is_reported() {
+        let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "hooks": {"prestart": [{"path": "/bin/a"}, {"path": "/bin/b"}], "poststop": [{"path": "/bin/c"}]}, "linux": {"namespaces": [{"type": "user"}], "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}}}"#;
+        assert_eq!(codes(json, &Target::default()), vec!["security/oci-hooks /hooks/prestart/0", "security/oci-hooks /hooks/prestart/1", "security/oci-hooks /hooks/poststop/0"]);
     }
 }

@@ -1,0 +1,196 @@
+//! The node policy on the command line: which file (`--policy`,
+//! `PROXMOX_LXCRI_POLICY`, /etc/proxmox-lxcri/policy.toml), this run's
+//! `--allow`s, and the check `create` and `run` make before the first host
+//! call: the lint rules over the bundle's bytes, then the policy's refusals.
+//!
+//! The policy file is trusted input only if root keeps it: like sudo with
+//! sudoers, a file (or its directory) that is not owned by root or the
+//! caller, or that group or others can write, is refused (exit 2).
+
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use executor::runtime::log::{Level, Log};
+use translator::lint::engine::{self, LintConfig};
+use translator::policy::{Backend, Policy};
+use translator::{Diagnostic, Target};
+
+use super::input::ConfigInput;
+use super::runtime::{Failure, Global, RuntimeKind};
+
+/// Environment variable naming the policy file when `--policy` is not given.
+pub const POLICY_ENV: &str = "PROXMOX_LXCRI_POLICY";
+/// The node's policy file; the built-in defaults apply when it does not exist.
+pub const DEFAULT_POLICY: &str = "/etc/proxmox-lxcri/policy.toml";
+/// A policy is a few lines; this bounds what a wrong path makes us read.
+const MAX_POLICY_BYTES: u64 = 1 << 20;
+
+/// The policy in force and where it came from, for messages.
+#[derive(Debug)]
+pub struct NodePolicy {
+    pub policy: Policy,
+    /// "the built-in policy" or the file's path.
+    pub origin: String,
+}
+
+impl From<RuntimeKind> for Backend {
+    fn from(k: RuntimeKind) -> Backend {
+        match k {
+            RuntimeKind::Pct => Backend::Pct,
+            RuntimeKind::Crun => Backend::Crun,
+        }
+    }
+}
+
+/// The policy for this run: the file, then `--allow`. A named file that
+/// cannot be read, is not kept by root, or does not parse is a usage error.
+pub fn load(global: &Global) -> Result<NodePolicy, Failure> {
+    let named = global.policy.clone().or_else(|| std::env::var_os(POLICY_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
+    let (path, must_exist) = match named {
+        Some(p) => (p, true),
+        None => (PathBuf::from(DEFAULT_POLICY), false),
+    };
+    let mut node = match read_policy_file(&path) {
+        Ok(text) => {
+            let policy = Policy::from_toml(&text).map_err(|e| Failure::usage(format!("policy {}: {e}", path.display())))?;
+            NodePolicy { policy, origin: path.display().to_string() }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+            NodePolicy { policy: Policy::builtin(), origin: "the built-in policy".into() }
+        }
+        Err(e) => return Err(Failure::usage(format!("policy {}: {e}", path.display()))),
+    };
+    for allow in super::lint::parse_allows(&global.allow).map_err(|e| Failure::usage(e.to_string()))? {
+        node.policy.allow(allow);
+    }
+    Ok(node)
+}
+
+fn invalid(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::PermissionDenied, message)
+}
+
+/// Whether the caller may trust what `meta` describes: owned by root or the
+/// caller, and writable by nobody else.
+fn kept_by_root(meta: &std::fs::Metadata, what: &str) -> std::io::Result<()> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if meta.uid() != 0 && meta.uid() != euid {
+        return Err(invalid(format!("{what} is owned by uid {}, not by root: a policy must be kept by root", meta.uid())));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(invalid(format!("{what} is writable by its group or others (mode {:o}): a policy must be kept by root", meta.mode() & 0o7777)));
+    }
+    Ok(())
+}
+
+/// Reads the policy file from the descriptor that was checked; a FIFO does
+/// not block the open (O_NONBLOCK) and is refused by the fstat.
+fn read_policy_file(path: &Path) -> std::io::Result<String> {
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC).open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(invalid("not a regular file".into()));
+    }
+    kept_by_root(&meta, "the file")?;
+    // Whoever can write the directory can replace the file: check the one the path names.
+    let dir = std::fs::canonicalize(path)?.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+    kept_by_root(&std::fs::metadata(&dir)?, &format!("its directory {}", dir.display()))?;
+    if meta.len() > MAX_POLICY_BYTES {
+        return Err(invalid(format!("larger than {} KiB", MAX_POLICY_BYTES >> 10)));
+    }
+    let mut text = String::new();
+    file.take(MAX_POLICY_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_POLICY_BYTES {
+        return Err(invalid(format!("larger than {} KiB", MAX_POLICY_BYTES >> 10)));
+    }
+    Ok(text)
+}
+
+/// Bind sources judged once more as the host resolves them: the classifiers
+/// read paths as text, and a host symlink (`/srv/x -> /etc/pve`, made by any
+/// user who can write /srv) would pass under its own name. Only the node can
+/// answer this, so it is asked here, not in the pure translator. What the
+/// symlink points to may still change before Proxmox or crun mounts it; this
+/// closes the standing link, not the race (see docs/security-policy.md).
+fn resolved_binds(input: &ConfigInput) -> Vec<Diagnostic> {
+    let mut ignored = Vec::new();
+    let (_, spec) = translator::spec::parse(&input.name, &input.bytes, &mut ignored);
+    let Some(spec) = spec else { return Vec::new() };
+    let mut out = Vec::new();
+    for m in spec.cursor().get("mounts").map(|m| m.items()).unwrap_or_default() {
+        let fstype = m.get("type").and_then(|t| t.str()).unwrap_or_default();
+        let options: Vec<String> = m.get("options").map(|o| o.strings().into_iter().map(|s| s.value).collect()).unwrap_or_default();
+        let Some(source_at) = m.get("source") else { continue };
+        let Some(source) = source_at.str().filter(|s| s.starts_with('/')) else { continue };
+        if !translator::host::is_bind(fstype, &options) || translator::host::bind_source(source).is_some() {
+            continue;
+        }
+        let Ok(real) = std::fs::canonicalize(source) else { continue };
+        let Some(real) = real.to_str() else { continue };
+        if let Some(f) = translator::host::bind_source(real) {
+            let message = format!("the host path `{}` resolves to `{}` on this node: {}", source.escape_debug(), real.escape_debug(), f.message);
+            out.push(Diagnostic::new(f.rule, message).at(source_at.ptr(), source_at.span()).with_label("symlink on the host"));
+        }
+    }
+    out
+}
+
+/// One refusing finding: code, severity, pointer, file:line:column, message, and why.
+fn refusal_line(d: &Diagnostic, input: &ConfigInput, source: &translator::Source, why: &str) -> String {
+    let at = d.pointer.as_ref().map(|p| format!(" at {p}")).unwrap_or_default();
+    let place = if d.span.is_defined() {
+        let (line, column) = source.line_col(d.span.start);
+        format!("{}:{line}:{column}", input.name)
+    } else {
+        input.name.clone()
+    };
+    format!("{} [{}]{at} ({place}): {} ({why})", d.severity.as_str(), d.code(), d.message)
+}
+
+/// Runs the lint rules over the bundle's config for the target and refuses
+/// (exit 1) what the policy refuses on the back end. The bundle's allow
+/// annotation is ignored: it documents allows for `lint`, never for the node.
+pub fn enforce(node: &NodePolicy, input: &ConfigInput, target: &Target, backend: Backend, log: &Log) -> Result<(), Failure> {
+    let config = LintConfig { target: target.clone(), allow: Vec::new(), ignore_annotation_allows: true };
+    let report = engine::lint(&input.name, &input.bytes, &config);
+    let mut findings = report.findings.clone();
+    findings.extend(resolved_binds(input));
+    let refused = node.policy.refusals(&findings, backend);
+    if refused.is_empty() {
+        return Ok(());
+    }
+    for d in &refused {
+        let why = node.policy.decide(d.code(), d.severity, backend).explain();
+        let line = format!("refused: {}", refusal_line(d, input, &report.source, &why));
+        eprintln!("proxmox-lxcri: {line}");
+        log.write(Level::Error, &line);
+    }
+    // What the bundle asked for, so its author sees why the annotation did not help.
+    let with_annotation = LintConfig { ignore_annotation_allows: false, ..config };
+    let asked = engine::lint(&input.name, &input.bytes, &with_annotation)
+        .suppressed
+        .iter()
+        .filter(|s| s.by == engine::SuppressedBy::Annotation)
+        .filter(|s| refused.iter().any(|d| d.code() == s.diagnostic.code() && d.pointer == s.diagnostic.pointer))
+        .count();
+    let mut hint = "allow a code for one run with --allow CODE, or for the node in the policy file (docs/policy.example.toml)".to_string();
+    if asked > 0 {
+        hint.push_str(&format!(
+            "; the bundle's `{}` annotation allows {asked} of these findings, but annotations never lower the node's policy",
+            translator::lint::suppress::ALLOW_ANNOTATION
+        ));
+    }
+    Err(Failure {
+        code: super::EXIT_REFUSED,
+        message: format!(
+            "{} is refused by {} for the {} back end: {} finding(s), listed above",
+            input.name,
+            node.origin,
+            backend.as_str(),
+            refused.len()
+        ),
+        hint: Some(hint),
+    })
+}

@@ -1,0 +1,400 @@
+//! The node policy: which findings refuse a container on this node.
+//!
+//! `lint` reports findings; `create`, `run` and `apply` refuse the ones the
+//! policy says refuse, before the first host call. The policy is the node's
+//! (trusted: root wrote it), never the bundle's: a bundle's
+//! `org.proxmox-lxcri.lint.allow` annotation documents an allow for `lint`
+//! and has no say here.
+//!
+//! ```text
+//! finding ──▶ error?                        ── refuse (always)
+//!         ──▶ --allow of this run?          ── allow
+//!         ──▶ policy file entry?            ── its verdict (most specific entry; a tie refuses)
+//!         ──▶ built-in refusal?             ── refuse
+//!         ──▶ severity ≥ refuse-severity?   ── refuse
+//!         ──▶                                  allow
+//! ```
+//!
+//! Pure: the caller reads the policy file and hands over its text.
+
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::lint::security;
+use crate::lint::suppress::Allow;
+use crate::lint::Rule;
+
+/// What runs the container: the policy can differ per back end (OCI hooks
+/// are dropped on Proxmox but run on the host by crun).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Pct,
+    Crun,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Pct => "pct",
+            Backend::Crun => "crun",
+        }
+    }
+}
+
+/// The format version this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Findings the built-in policy refuses on every back end: host root or system
+/// directories as rootfs or bind source, Proxmox's state, runtime sockets,
+/// dangerous devices, host disks and kernel file systems.
+pub static BUILTIN_REFUSE: &[&Rule] = &[
+    &security::HOST_ROOTFS,
+    &security::SENSITIVE_HOST_MOUNT,
+    &security::PROXMOX_STATE_MOUNT,
+    &security::HOST_SOCKET,
+    &security::HOST_SYSTEM_MOUNT,
+    &security::DANGEROUS_DEVICE,
+    &security::HOST_BLOCK_MOUNT,
+    &security::KERNEL_FILESYSTEM,
+];
+
+/// Findings the built-in policy refuses on the crun back end only. Proxmox
+/// drops OCI hooks (`pve/unsupported`) and mounts /proc and /sys itself
+/// (LXC's `lxc.mount.auto = proc:mixed sys:mixed`), so on pct neither reaches the host.
+pub static BUILTIN_REFUSE_CRUN: &[&Rule] = &[&security::OCI_HOOKS, &security::WRITABLE_PROC_SYS];
+
+/// Where a verdict comes from, for the message that explains it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Errors always refuse: the config cannot be translated as written.
+    Error,
+    /// `--allow` for this run.
+    RunAllow(String),
+    /// An entry of the policy file (`refuse`/`allow`, top level or `[pct]`/`[crun]`).
+    File { entry: String, section: Option<Backend> },
+    /// The built-in defaults.
+    Builtin,
+    /// The policy's `refuse-severity`.
+    Severity(Severity),
+    /// Nothing refuses it.
+    NotListed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub refused: bool,
+    pub reason: Reason,
+}
+
+impl Decision {
+    /// Why, in words: "refused by the built-in policy", "allowed by --allow security/*".
+    pub fn explain(&self) -> String {
+        let verdict = if self.refused { "refused" } else { "allowed" };
+        match &self.reason {
+            Reason::Error => "refused: errors always refuse".into(),
+            Reason::RunAllow(entry) => format!("{verdict} by --allow {entry}"),
+            Reason::File { entry, section: None } => format!("{verdict} by the policy file's `{entry}`"),
+            Reason::File { entry, section: Some(b) } => format!("{verdict} by the policy file's `{entry}` in [{}]", b.as_str()),
+            Reason::Builtin => format!("{verdict} by the built-in policy"),
+            Reason::Severity(s) => format!("{verdict}: the policy refuses every {s}"),
+            Reason::NotListed => "allowed: the policy does not refuse it".into(),
+        }
+    }
+}
+
+/// One `refuse` or `allow` entry of the policy file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    allow: Allow,
+    text: String,
+    refuse: bool,
+    section: Option<Backend>,
+}
+
+impl Entry {
+    /// Higher is more specific: a rule over a family, a back-end section over the top level.
+    fn rank(&self) -> (bool, bool) {
+        (matches!(self.allow, Allow::Rule(_)), self.section.is_some())
+    }
+}
+
+/// The node policy: built-in defaults, the node's file, and this run's `--allow`s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Findings at or above this severity refuse unless allowed; errors always do.
+    refuse_severity: Severity,
+    file: Vec<Entry>,
+    run_allows: Vec<Allow>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::builtin()
+    }
+}
+
+/// A policy file that cannot be used: where and why (the caller exits 2).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", location.map(|(l, c)| format!("line {l}, column {c}: ")).unwrap_or_default())]
+pub struct PolicyError {
+    pub message: String,
+    /// 1-based line and column, when the problem has a place.
+    pub location: Option<(usize, usize)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileFormat {
+    version: toml::Spanned<u32>,
+    #[serde(default)]
+    refuse_severity: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    refuse: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    pct: Section,
+    #[serde(default)]
+    crun: Section,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Section {
+    #[serde(default)]
+    refuse: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<toml::Spanned<String>>,
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+impl Policy {
+    /// The safe defaults: every error, [`BUILTIN_REFUSE`], and on crun [`BUILTIN_REFUSE_CRUN`].
+    pub fn builtin() -> Self {
+        Policy { refuse_severity: Severity::Error, file: Vec::new(), run_allows: Vec::new() }
+    }
+
+    /// The built-in defaults changed by a policy file (see docs/policy.example.toml).
+    pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
+        let at = |span: std::ops::Range<usize>| Some(line_col(text, span.start));
+        let parsed: FileFormat = toml::from_str(text).map_err(|e| PolicyError {
+            message: e.message().trim_end().to_string(),
+            location: e.span().and_then(&at),
+        })?;
+        if *parsed.version.get_ref() != FORMAT_VERSION {
+            return Err(PolicyError {
+                message: format!("policy format version {} is not supported; this build reads version {FORMAT_VERSION}", parsed.version.get_ref()),
+                location: at(parsed.version.span()),
+            });
+        }
+        let refuse_severity = match &parsed.refuse_severity {
+            None => Severity::Error,
+            Some(s) => match s.get_ref().as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                other => {
+                    return Err(PolicyError {
+                        message: format!("refuse-severity is `{}`; expected \"error\", \"warning\" or \"info\"", other.escape_debug()),
+                        location: at(s.span()),
+                    })
+                }
+            },
+        };
+        let mut file = Vec::new();
+        let lists = [
+            (&parsed.refuse, true, None),
+            (&parsed.allow, false, None),
+            (&parsed.pct.refuse, true, Some(Backend::Pct)),
+            (&parsed.pct.allow, false, Some(Backend::Pct)),
+            (&parsed.crun.refuse, true, Some(Backend::Crun)),
+            (&parsed.crun.allow, false, Some(Backend::Crun)),
+        ];
+        for (list, refuse, section) in lists {
+            for item in list {
+                let text_entry = item.get_ref().trim().to_string();
+                let allow = Allow::parse(&text_entry).map_err(|e| PolicyError { message: e.to_string(), location: at(item.span()) })?;
+                file.push(Entry { allow, text: text_entry, refuse, section });
+            }
+        }
+        Ok(Policy { refuse_severity, file, run_allows: Vec::new() })
+    }
+
+    /// Allows a code or family for this run (`--allow`); it outranks the file and the defaults.
+    pub fn allow(&mut self, a: Allow) {
+        self.run_allows.push(a);
+    }
+
+    /// The verdict for a finding of `code` at `severity` on a back end.
+    pub fn decide(&self, code: &str, severity: Severity, backend: Backend) -> Decision {
+        let refused = |reason| Decision { refused: true, reason };
+        let allowed = |reason| Decision { refused: false, reason };
+        if severity == Severity::Error {
+            return refused(Reason::Error);
+        }
+        if let Some(a) = self.run_allows.iter().find(|a| a.matches(code)) {
+            return allowed(Reason::RunAllow(allow_text(a)));
+        }
+        let matching = self.file.iter().filter(|e| e.section.is_none_or(|s| s == backend) && e.allow.matches(code));
+        // The most specific entry decides; between equally specific ones, refusing wins.
+        let best = matching.fold(None::<&Entry>, |best, e| match best {
+            Some(b) if (b.rank(), b.refuse) >= (e.rank(), e.refuse) => Some(b),
+            _ => Some(e),
+        });
+        if let Some(e) = best {
+            let reason = Reason::File { entry: e.text.clone(), section: e.section };
+            return if e.refuse { refused(reason) } else { allowed(reason) };
+        }
+        let builtin = BUILTIN_REFUSE.iter().chain(if backend == Backend::Crun { BUILTIN_REFUSE_CRUN } else { &[] });
+        if builtin.into_iter().any(|r| r.code == code) {
+            return refused(Reason::Builtin);
+        }
+        if severity >= self.refuse_severity {
+            return refused(Reason::Severity(self.refuse_severity));
+        }
+        allowed(Reason::NotListed)
+    }
+
+    /// Whether the policy refuses this finding on a back end.
+    pub fn refuses(&self, d: &Diagnostic, backend: Backend) -> bool {
+        self.decide(d.code(), d.severity, backend).refused
+    }
+
+    /// The findings that refuse, in their order. Pass every finding the
+    /// rules produced, including those a bundle annotation allowed for lint.
+    pub fn refusals<'d>(&self, findings: &'d [Diagnostic], backend: Backend) -> Vec<&'d Diagnostic> {
+        findings.iter().filter(|d| self.refuses(d, backend)).collect()
+    }
+}
+
+fn allow_text(a: &Allow) -> String {
+    match a {
+        Allow::Rule(r) => r.code.to_string(),
+        Allow::Family(f) => format!("{f}/*"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::{pve, security as sec};
+    use Backend::{Crun, Pct};
+    use Severity::{Error, Info, Warning};
+
+    fn refused(p: &Policy, rule: &Rule, b: Backend) -> bool {
+        p.decide(rule.code, rule.severity, b).refused
+    }
+
+    #[test]
+    fn builtin_refuses_what_the_issue_lists() {
+        let p = Policy::builtin();
+        for rule in [
+            &sec::HOST_ROOTFS,
+            &sec::SENSITIVE_HOST_MOUNT,
+            &sec::PROXMOX_STATE_MOUNT,
+            &sec::HOST_SOCKET,
+            &sec::HOST_SYSTEM_MOUNT,
+            &sec::DANGEROUS_DEVICE,
+            &sec::HOST_BLOCK_MOUNT,
+            &sec::KERNEL_FILESYSTEM,
+        ] {
+            assert!(refused(&p, rule, Pct) && refused(&p, rule, Crun), "{}", rule.code);
+        }
+        assert!(refused(&p, &sec::OCI_HOOKS, Crun));
+        assert!(!refused(&p, &sec::OCI_HOOKS, Pct), "pct drops hooks with pve/unsupported");
+        assert!(!refused(&p, &sec::PRIVILEGED, Pct));
+        assert!(!refused(&p, &sec::ROOTFS_OUTSIDE_BUNDLE, Pct), "the operator's --rootfs-outside-bundle decides");
+        assert!(!refused(&p, &pve::LOSSY, Crun));
+        assert!(p.decide(pve::LOSSY.code, Error, Pct).refused, "every error refuses");
+    }
+
+    #[test]
+    fn run_allows_outrank_everything_but_errors() {
+        let mut p = Policy::builtin();
+        p.allow(Allow::parse("security/*").unwrap_or_else(|e| panic!("{e}")));
+        assert!(!refused(&p, &sec::PROXMOX_STATE_MOUNT, Pct));
+        assert!(!refused(&p, &sec::OCI_HOOKS, Crun));
+        assert!(refused(&p, &sec::HOST_ROOTFS, Pct), "host-rootfs is an error");
+        assert_eq!(p.decide(sec::OCI_HOOKS.code, Warning, Crun).explain(), "allowed by --allow security/*");
+    }
+
+    #[test]
+    fn file_entries() {
+        let p = Policy::from_toml(
+            "version = 1\nrefuse-severity = \"warning\"\nrefuse = [\"security/privileged\"]\nallow = [\"pve/*\", \"security/dangerous-device\"]\n[crun]\nallow = [\"security/oci-hooks\"]\nrefuse = [\"pve/lossy\"]\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(refused(&p, &sec::PRIVILEGED, Pct));
+        assert!(!refused(&p, &sec::DANGEROUS_DEVICE, Pct), "the file overrides a built-in refusal");
+        assert!(!refused(&p, &sec::OCI_HOOKS, Crun));
+        assert!(!refused(&p, &pve::LOSSY, Pct), "pve/* allows it on pct");
+        assert!(refused(&p, &pve::LOSSY, Crun), "[crun] is more specific than the top level");
+        assert!(refused(&p, &sec::NO_SECCOMP, Pct), "refuse-severity = warning");
+        assert!(!p.decide(sec::NO_SECCOMP.code, Info, Pct).refused);
+        assert!(refused(&p, &sec::HOST_SOCKET, Pct));
+        let d = p.decide(pve::LOSSY.code, Warning, Crun);
+        assert_eq!(d.explain(), "refused by the policy file's `pve/lossy` in [crun]");
+    }
+
+    #[test]
+    fn more_specific_entries_win_and_ties_refuse() {
+        let p = Policy::from_toml("version = 1\nrefuse = [\"security/*\"]\nallow = [\"security/privileged\"]\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!refused(&p, &sec::PRIVILEGED, Pct));
+        assert!(refused(&p, &sec::NO_SECCOMP, Pct));
+        let p = Policy::from_toml("version = 1\nrefuse = [\"security/privileged\"]\nallow = [\"security/privileged\"]\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(refused(&p, &sec::PRIVILEGED, Pct));
+    }
+
+    #[test]
+    fn errors_in_the_file_say_where() {
+        let err = |text: &str| Policy::from_toml(text).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err("").contains("version"), "{}", err(""));
+        assert!(err("version = 2").starts_with("line 1, column 11: policy format version 2"), "{}", err("version = 2"));
+        let unknown = err("version = 1\nalow = []\n");
+        assert!(unknown.starts_with("line 2, column 1:") && unknown.contains("alow"), "{unknown}");
+        let code = err("version = 1\nallow = [\"security/privilged\"]\n");
+        assert!(code.starts_with("line 2, column 10:") && code.contains("did you mean `security/privileged`"), "{code}");
+        assert!(err("version = 1\n[lxc]\nallow = []\n").contains("lxc"));
+        assert!(err("version = 1\n[crun]\ndeny = []\n").contains("deny"));
+        assert!(err("version = 1\nrefuse-severity = \"fatal\"\n").contains("fatal"));
+        assert!(err("version = [").starts_with("line 1"));
+        assert!(Policy::from_toml("version = 1").is_ok_and(|p| p == Policy::builtin()));
+    }
+
+    /// The shipped example parses as it is (the defaults), and with every setting enabled.
+    #[test]
+    fn the_example_file_is_valid() {
+        let example = include_str!("../../docs/policy.example.toml");
+        assert_eq!(Policy::from_toml(example), Ok(Policy::builtin()));
+        let enabled: String = example
+            .lines()
+            .map(|l| if l.starts_with('#') && !l.starts_with("# ") && l != "#" { &l[1..] } else { l })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let p = Policy::from_toml(&enabled).unwrap_or_else(|e| panic!("{e}\n{enabled}"));
+        assert!(refused(&p, &sec::PRIVILEGED, Pct) && !refused(&p, &sec::DANGEROUS_DEVICE, Pct) && !refused(&p, &sec::OCI_HOOKS, Crun));
+        // The comment lists the defaults this file describes.
+        for rule in BUILTIN_REFUSE.iter().chain(BUILTIN_REFUSE_CRUN) {
+            assert!(example.contains(rule.code), "{} is not in the example's list of defaults", rule.code);
+        }
+    }
+
+    #[test]
+    fn refusals_keeps_the_order() {
+        let findings = vec![
+            Diagnostic::new(&sec::PRIVILEGED, "a"),
+            Diagnostic::new(&sec::PROXMOX_STATE_MOUNT, "b"),
+            Diagnostic::new(&sec::OCI_HOOKS, "c"),
+            Diagnostic::new(&sec::DANGEROUS_DEVICE, "d"),
+        ];
+        let msgs = |b| Policy::builtin().refusals(&findings, b).iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+        assert_eq!(msgs(Pct), ["b", "d"]);
+        assert_eq!(msgs(Crun), ["b", "c", "d"]);
+    }
+}
