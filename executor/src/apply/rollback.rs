@@ -172,7 +172,7 @@ pub fn rollback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::{HostCall, Output, RecordingHost};
+    use crate::host::{Command, HostCall, Output, RecordingHost};
 
     fn entry(step: &str, action: UndoAction) -> UndoEntry {
         UndoEntry {

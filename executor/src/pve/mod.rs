@@ -1,6 +1,7 @@
 //! The `pct` driver: status with the init's host pid, start, graceful shutdown, destroy, and
 //! hand edits of the config under Proxmox's lock.
 
+pub mod api;
 pub mod config;
 pub mod paths;
 pub mod status;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use translator::emit::plan::{Action, Plan};
+use translator::policy::Policy;
 
 use crate::apply::{apply, ApplyConfig};
 use crate::crun::CreateOptions;
@@ -24,8 +25,13 @@ use super::{recover, Runtime, RuntimeError};
 /// What to create the container from.
 #[derive(Debug, Clone)]
 pub enum CreateBackend {
-    /// Apply this plan (from `convert --to plan` of the bundle's config).
-    Pct { plan: Plan, pack: PackConfig },
+    /// Apply this plan (from `convert --to plan` of the bundle's config), checked against the
+    /// node policy first.
+    Pct {
+        plan: Plan,
+        pack: PackConfig,
+        policy: Policy,
+    },
     /// Run crun with this config (from `convert --to crun`).
     Crun {
         config: String,
@@ -75,7 +81,9 @@ pub fn create(rt: &Runtime<'_>, req: CreateRequest) -> Result<OciState, RuntimeE
     }
     rt.store.begin_create(&lock, &req.bundle)?;
     match req.backend {
-        CreateBackend::Pct { plan, pack } => create_pct(rt, lock, &req.bundle, &plan, pack),
+        CreateBackend::Pct { plan, pack, policy } => {
+            create_pct(rt, lock, &req.bundle, &plan, pack, &policy)
+        }
         CreateBackend::Crun { config, options } => {
             create_crun(rt, lock, &req.bundle, &config, &options)
         }
@@ -105,6 +113,7 @@ fn create_pct(
     bundle: &Path,
     plan: &Plan,
     pack: PackConfig,
+    policy: &Policy,
 ) -> Result<OciState, RuntimeError> {
     let id = lock.id().clone();
     let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned());
@@ -115,6 +124,8 @@ fn create_pct(
         template_unique: template_unique(&id),
         pack,
         dry_run: false,
+        policy,
+        host_rootfs: None,
     };
     match apply(plan, &cx, &mut journal) {
         Ok(_) => {

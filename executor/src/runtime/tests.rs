@@ -82,6 +82,7 @@ fn request(name: &str) -> CreateRequest {
         backend: CreateBackend::Pct {
             plan: plan(),
             pack: PackConfig::default(),
+            policy: translator::policy::Policy::builtin(),
         },
     }
 }
