@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use executor::bundle::Rootfs;
 use executor::host::{Command as HostCommand, FileMode, Host, HostError, HostLock, Output, RealHost};
 use executor::id::ContainerId;
 use executor::lock::Wait;
@@ -269,7 +270,7 @@ impl Host for FaultyHost {
         self.check("lock".into())?;
         self.inner.lock(path, wait)
     }
-    fn pack_rootfs(&self, rootfs: &Path, output: &Path, config: &PackConfig) -> Result<PackReport, HostError> {
+    fn pack_rootfs(&self, rootfs: &Rootfs, output: &Path, config: &PackConfig) -> Result<PackReport, HostError> {
         self.check("pack".into())?;
         self.inner.pack_rootfs(rootfs, output, config)
     }
@@ -295,7 +296,8 @@ fn request(id: &str, bundle: &Path) -> CreateRequest {
     CreateRequest {
         id: ContainerId::new(id).expect("id"),
         bundle: bundle.to_owned(),
-        backend: CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() } },
+        backend: CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: None, policy: translator::policy::Policy::builtin(), host_rootfs: None },
+        stop_signal: None,
     }
 }
 

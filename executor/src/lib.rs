@@ -1,6 +1,7 @@
 //! Executor: applies plans on a host.
 
 pub mod apply;
+pub mod bundle;
 pub mod crun;
 pub mod host;
 pub mod id;

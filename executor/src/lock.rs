@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rustix::fs::{flock, FlockOperation};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+use rustix::fs::{flock, AtFlags, FlockOperation, Mode, OFlags};
 
 use crate::id::Vmid;
 
@@ -45,6 +48,8 @@ pub struct LockGuard {
     // Held only for its open file description: closing it releases the flock.
     _file: File,
     path: PathBuf,
+    /// For a lock taken with [`lock_at`]: the directory it was opened in and its name there.
+    at: Option<(Arc<OwnedFd>, String)>,
 }
 
 impl LockGuard {
@@ -55,10 +60,15 @@ impl LockGuard {
     /// Removes the lock file while still holding the lock. Waiters that already opened the old
     /// file notice, after they get the lock, that the path no longer names their file, and retry.
     pub fn unlink(self) -> Result<(), LockError> {
-        std::fs::remove_file(&self.path).map_err(|source| LockError::Unlink {
+        let err = |source: io::Error| LockError::Unlink {
             path: self.path.clone(),
             source,
-        })
+        };
+        match &self.at {
+            Some((dir, name)) => rustix::fs::unlinkat(dir.as_fd(), name.as_str(), AtFlags::empty())
+                .map_err(|e| err(e.into())),
+            None => std::fs::remove_file(&self.path).map_err(err),
+        }
     }
 }
 
@@ -76,20 +86,126 @@ pub enum Wait {
 /// Takes an exclusive lock on `path`, creating the file (mode 0600) if needed.
 /// The parent directory must exist. Returns `Ok(None)` only with [`Wait::No`] when the lock is held.
 pub fn lock(path: &Path, wait: Wait) -> Result<Option<LockGuard>, LockError> {
+    lock_with(
+        path,
+        wait,
+        None,
+        || open(path),
+        |file| still_names(path, file),
+    )
+}
+
+/// [`lock`] on the file `name` inside the directory `dir` (whose path, for messages, is
+/// `dir_path`): opened with `openat(…, O_NOFOLLOW)` from the descriptor, never by path, and
+/// removed with `unlinkat` by [`LockGuard::unlink`].
+pub fn lock_at(
+    dir: &Arc<OwnedFd>,
+    dir_path: &Path,
+    name: &str,
+    wait: Wait,
+) -> Result<Option<LockGuard>, LockError> {
+    let path = dir_path.join(name);
+    let at = Some((dir.clone(), name.to_owned()));
+    lock_with(
+        &path,
+        wait,
+        at,
+        || open_at(dir, name, &path, true).and_then(|f| f.ok_or_else(|| not_found(&path))),
+        |file| still_names_at(dir, name, &path, file),
+    )
+}
+
+/// Whether another process holds the lock `name` in `dir`. A missing lock file is free, and is
+/// not created.
+pub fn held_at(dir: &Arc<OwnedFd>, dir_path: &Path, name: &str) -> Result<bool, LockError> {
+    let path = dir_path.join(name);
+    let Some(file) = open_at(dir, name, &path, false)? else {
+        return Ok(false);
+    };
+    loop {
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(false),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => return Ok(true),
+            Err(e) if e == rustix::io::Errno::INTR => continue,
+            Err(e) => {
+                return Err(LockError::Flock {
+                    path,
+                    source: e.into(),
+                })
+            }
+        }
+    }
+}
+
+fn not_found(path: &Path) -> LockError {
+    LockError::Open {
+        path: path.to_owned(),
+        source: io::Error::from(io::ErrorKind::NotFound),
+    }
+}
+
+fn open_at(
+    dir: &Arc<OwnedFd>,
+    name: &str,
+    path: &Path,
+    create: bool,
+) -> Result<Option<File>, LockError> {
+    let mut flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    if create {
+        flags |= OFlags::CREATE;
+    }
+    match rustix::fs::openat(dir.as_fd(), name, flags, Mode::from_raw_mode(0o600)) {
+        Ok(fd) => Ok(Some(File::from(fd))),
+        Err(e) if e == rustix::io::Errno::NOENT && !create => Ok(None),
+        Err(e) => Err(LockError::Open {
+            path: path.to_owned(),
+            source: e.into(),
+        }),
+    }
+}
+
+fn still_names_at(
+    dir: &Arc<OwnedFd>,
+    name: &str,
+    path: &Path,
+    file: &File,
+) -> Result<bool, LockError> {
+    let held = file.metadata().map_err(|source| LockError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    match rustix::fs::statat(dir.as_fd(), name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(now) => Ok(now.st_dev == held.dev() && now.st_ino == held.ino()),
+        Err(e) if e == rustix::io::Errno::NOENT => Ok(false),
+        Err(e) => Err(LockError::Open {
+            path: path.to_owned(),
+            source: e.into(),
+        }),
+    }
+}
+
+fn lock_with(
+    path: &Path,
+    wait: Wait,
+    at: Option<(Arc<OwnedFd>, String)>,
+    open: impl Fn() -> Result<File, LockError>,
+    still_names: impl Fn(&File) -> Result<bool, LockError>,
+) -> Result<Option<LockGuard>, LockError> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
-        let file = open(path)?;
+        let file = open()?;
         let op = match wait {
             Wait::Forever => FlockOperation::LockExclusive,
             Wait::No | Wait::Timeout(_) => FlockOperation::NonBlockingLockExclusive,
         };
         match flock(&file, op) {
             Ok(()) => {
-                if still_names(path, &file)? {
+                if still_names(&file)? {
                     return Ok(Some(LockGuard {
                         _file: file,
                         path: path.to_owned(),
+                        at,
                     }));
                 }
                 // The holder before us unlinked the file: our lock is on an orphan inode.

@@ -811,3 +811,63 @@ fn acls_are_reported_not_silently_dropped() {
     );
     assert_eq!(report.warnings[0].code(), "pack/acl-not-packed");
 }
+
+/// The walk closes far ancestors and re-opens them as `..` of the child it leaves. A subtree
+/// moved out of the rootfs meanwhile (here: to a directory whose `z` is a host secret) makes
+/// that `..` another directory: packing stops instead of reading the rest of the level from
+/// there.
+#[test]
+fn a_subtree_moved_out_during_the_walk_stops_packing() {
+    const DEPTH: usize = executor::pack::MAX_OPEN_DIRS + 24;
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("rootfs");
+    let outside = work.path().join("outside");
+    write(&outside.join("z"), b"host secret", 0o600, (0, 0));
+    let mut dir = src.clone();
+    let mut chain = Vec::new();
+    for level in 0..DEPTH {
+        dir = dir.join(format!("d{level}"));
+        chain.push(dir.clone());
+        mkdir(&dir, 0o755, (0, 0));
+        write(&dir.join("z"), b"inside", 0o644, (0, 0));
+    }
+    write(&dir.join("leaf"), b"LEAF-MARKER", 0o644, (0, 0));
+    // d5 (and the walk's position below it) goes to outside/d5 when the leaf is written.
+    let moved_from = chain[5].clone();
+    let moved_to = outside.join("d5");
+
+    struct Trap {
+        bytes: std::rc::Rc<std::cell::RefCell<Vec<u8>>>,
+        from: PathBuf,
+        to: PathBuf,
+        sprung: bool,
+    }
+    impl std::io::Write for Trap {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if !self.sprung && buf.windows(11).any(|w| w == b"LEAF-MARKER") {
+                fs::rename(&self.from, &self.to).unwrap();
+                self.sprung = true;
+            }
+            self.bytes.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let bytes = std::rc::Rc::default();
+    let trap = Trap { bytes: std::rc::Rc::clone(&bytes), from: moved_from, to: moved_to.clone(), sprung: false };
+    let rootfs = executor::bundle::Rootfs::open_path(&src).unwrap();
+    let err = match executor::pack::write_tar_dir(&rootfs, trap, &config()) {
+        Ok(_) => panic!("packing went on after its tree was moved"),
+        Err(e) => e,
+    };
+    assert!(moved_to.join("d6").is_dir(), "the trap was sprung");
+    assert!(
+        matches!(&err, PackError::EntryChanged { what, .. } if what.contains("moved")),
+        "{err}"
+    );
+    let written = bytes.borrow();
+    assert!(written.windows(11).any(|w| w == b"LEAF-MARKER"), "packed down to the leaf");
+    assert!(!written.windows(11).any(|w| w == b"host secret"), "read a file outside the rootfs");
+}

@@ -35,6 +35,8 @@ fn act_as_creator(root: &Path) -> ! {
                     node: "pve".into(),
                 },
                 created: SystemTime::now(),
+                token: None,
+                stop_signal: None,
             },
         )
         .unwrap();

@@ -30,6 +30,8 @@ fn mapping(cid: &ContainerId, vmid: u64) -> Mapping {
             node: "pve".into(),
         },
         created: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        token: None,
+        stop_signal: None,
     }
 }
 

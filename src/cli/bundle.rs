@@ -1,13 +1,17 @@
 //! `create`'s input: a bundle's config.json translated for the chosen runtime (a plan for
 //! pct, a crun config for crun), with the translator's findings on stderr and in the log.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use executor::bundle::{Bundle, Rootfs};
 use executor::crun::CreateOptions;
-use executor::pack::{PackConfig, Progress};
+use executor::pack::{PackConfig, PackReport, Progress};
 use executor::runtime::log::{Level, Log};
-use executor::runtime::CreateBackend;
+use executor::runtime::{CreateBackend, Signal};
 use translator::emit::{crun, plan};
+use translator::ir::mounts::RootSource;
+use translator::ir::Container;
 use translator::target::RootfsTarget;
 use translator::{Diagnostic, Severity};
 
@@ -28,24 +32,60 @@ fn report(diagnostics: &[Diagnostic], log: &Log) {
     }
 }
 
-/// The absolute bundle directory and what to create from it.
-pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> Result<(PathBuf, CreateBackend), Failure> {
+/// One line per thing packing left out (special files, mount points not crossed, ACLs).
+pub fn report_pack(report: Option<&PackReport>, log: &Log) {
+    for w in report.map(|r| r.warnings.as_slice()).unwrap_or_default() {
+        let line = format!("warning: {w} [{}]", w.code());
+        eprintln!("proxmox-lxcri: {line}");
+        log.write(Level::Warn, &line);
+    }
+}
+
+/// The rootfs `root.path` names, opened from the bundle's descriptor and checked before any
+/// host call: no symlink on the way, inside the bundle unless the operator named it with
+/// `--rootfs-outside-bundle`, never `/` or a system directory. A host-path rootfs (Proxmox
+/// uses the directory in place) must be the path that was checked.
+fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Rootfs, Failure> {
+    // crun's default when the config names none (see translator::emit::crun).
+    let root_path = ir.rootfs.bundle_path.as_ref().map_or("rootfs", |p| p.value.as_str());
+    let rootfs = opened.rootfs(root_path, args.rootfs_outside_bundle.as_deref()).map_err(|e| Failure::refused(e.to_string()))?;
+    if let RootSource::HostPath(p) = &ir.rootfs.source {
+        let named: PathBuf = Path::new(p).components().collect();
+        if named != rootfs.path() {
+            return Err(Failure::refused(format!(
+                "the host-path rootfs {p} is not the directory checked for root.path ({})",
+                rootfs.path().display()
+            )));
+        }
+    }
+    Ok(rootfs)
+}
+
+/// The absolute bundle directory, what to create from it, and the signal `stop` will send
+/// (the translation's halt signal, recorded at create time so that `stop` never reads the
+/// bundle again).
+pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
     if global.runtime == RuntimeKind::Pct && (options.pid_file.is_some() || options.console_socket.is_some()) {
         return Err(Failure::usage(
             "--pid-file and --console-socket need --runtime crun: pct create starts no process, so there is no pid or terminal until start",
         ));
     }
-    let bundle = std::fs::canonicalize(&args.bundle)
-        .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
+    // Opened once: config.json now, the rootfs below, both from this descriptor.
+    let opened = Bundle::open(&args.bundle).map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
+    let bundle = opened.path().to_path_buf();
     let bundle_text = bundle
         .to_str()
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
         .to_owned();
-    let input = input::read(&bundle_text).map_err(|e| Failure::usage(e.to_string()))?;
+    let name = bundle.join(executor::bundle::CONFIG).display().to_string();
+    let input = input::read_bundle(&opened, name, bundle.clone()).map_err(|e| Failure::usage(e.to_string()))?;
     // Engines pass no --target: a wrapper or the engine's environment names the node's file.
     let target_file = args.target.clone().or_else(|| std::env::var_os(TARGET_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
     let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
-    if target.rootfs == RootfsTarget::HostPath && target.bundle_dir.is_none() {
+    // A host-path rootfs and crun's root.path are paths handed to another program: the
+    // translator makes them absolute under this (canonical) bundle, and they are checked
+    // against the rootfs opened below.
+    if (target.rootfs == RootfsTarget::HostPath || global.runtime == RuntimeKind::Crun) && target.bundle_dir.is_none() {
         target.bundle_dir = Some(bundle_text);
     }
     let log = global.log();
@@ -61,10 +101,15 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
             return Err(Failure::refused(format!("{} is refused: {n} error(s), listed above", input.name)));
         }
     };
+    let rootfs = Arc::new(open_rootfs(&opened, ir, args)?);
+    // The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
+    // for an application, none for a system container (pct: Proxmox's own halt signal). The
+    // same rule for both back ends. The translator has normalised it to a name `kill` knows.
+    let stop_signal = ir.init.as_ref().and_then(|i| i.halt_signal.as_ref()).and_then(|s| Signal::parse(&s.value).ok());
     let backend = match global.runtime {
         RuntimeKind::Pct => {
             let plan = plan::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
-            CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() } }
+            CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs), policy: node_policy.policy.clone(), host_rootfs: None }
         }
         RuntimeKind::Crun => {
             let mut out = crun::ir_to_crun(ir, &target);
@@ -72,8 +117,8 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
                 crun::locate(&mut out.diagnostics, spec);
             }
             report(&out.diagnostics, &log);
-            CreateBackend::Crun { config: out.to_json(), options }
+            CreateBackend::Crun { config: out.to_json(), options, rootfs: Some(rootfs) }
         }
     };
-    Ok((bundle, backend))
+    Ok((bundle, backend, stop_signal))
 }

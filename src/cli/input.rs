@@ -1,7 +1,14 @@
 //! Reading a config: a bundle directory, a config.json path, or `-` (stdin).
+//!
+//! A bundle directory is opened once and its config.json read from that descriptor without
+//! following symlinks, as `create` reads it (`executor::bundle`): lint, convert and create
+//! share one reader, so none of them can be made to block on a FIFO, read a device or follow
+//! a link out of the bundle.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use executor::bundle::{self, Bundle, BundleError};
 
 use super::InputError;
 
@@ -23,45 +30,56 @@ pub fn read(arg: &str) -> Result<ConfigInput, InputError> {
             .take(MAX_CONFIG_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|source| InputError::Io { path: "<stdin>".into(), source })?;
-        check_size("<stdin>", bytes.len() as u64)?;
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(InputError::Usage(format!("<stdin>: {}", too_large())));
+        }
         return Ok(ConfigInput { name: "<stdin>".into(), bytes, bundle: None });
     }
     let path = Path::new(arg);
     let meta = std::fs::metadata(path).map_err(|source| InputError::Io { path: arg.into(), source })?;
-    let (file, bundle) = if meta.is_dir() {
-        let file = path.join("config.json");
-        let link = std::fs::symlink_metadata(&file).map_err(|source| InputError::Io { path: file.display().to_string(), source })?;
-        if link.file_type().is_symlink() {
-            return Err(InputError::Usage(format!(
-                "{}: config.json is a symbolic link; a bundle's config must be a regular file inside it",
-                file.display()
-            )));
-        }
-        (file, Some(path.to_path_buf()))
-    } else {
-        (path.to_path_buf(), path.parent().map(Path::to_path_buf))
-    };
-    let name = file.display().to_string();
-    // Opening a FIFO blocks until something writes to it: look before opening.
-    let kind = std::fs::metadata(&file).map_err(|source| InputError::Io { path: name.clone(), source })?;
-    if !kind.is_file() {
-        return Err(InputError::Usage(format!("{name}: not a regular file")));
+    if meta.is_dir() {
+        let b = Bundle::open(path).map_err(|e| InputError::Usage(format!("{arg}: {}", reason(e))))?;
+        let name = path.join(bundle::CONFIG).display().to_string();
+        return read_bundle(&b, name, path.to_path_buf());
     }
-    let f = std::fs::File::open(&file).map_err(|source| InputError::Io { path: name.clone(), source })?;
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    if !f.metadata().map(|m| m.is_file()).unwrap_or(false) {
-        return Err(InputError::Usage(format!("{name}: not a regular file")));
-    }
-    check_size(&name, len)?;
-    let mut bytes = Vec::with_capacity(len as usize);
-    f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(|source| InputError::Io { path: name.clone(), source })?;
-    check_size(&name, bytes.len() as u64)?;
-    Ok(ConfigInput { name, bytes, bundle })
+    let name = path.display().to_string();
+    let bytes = read_config_file(path).map_err(|r| InputError::Usage(format!("{name}: {r}")))?;
+    Ok(ConfigInput { name, bytes, bundle: path.parent().map(Path::to_path_buf) })
 }
 
-fn check_size(name: &str, len: u64) -> Result<(), InputError> {
-    if len > MAX_CONFIG_BYTES {
-        return Err(InputError::Usage(format!("{name}: larger than {} MiB; refusing to read it", MAX_CONFIG_BYTES >> 20)));
+/// The config of an opened bundle; `name` is what diagnostics call it.
+pub fn read_bundle(b: &Bundle, name: String, dir: PathBuf) -> Result<ConfigInput, InputError> {
+    let bytes = b.read_config(MAX_CONFIG_BYTES).map_err(|e| InputError::Usage(format!("{name}: {}", reason(e))))?;
+    Ok(ConfigInput { name, bytes, bundle: Some(dir) })
+}
+
+/// Reads a config file for lint: a `config.json` is read as a bundle's (from its directory,
+/// not through a symlink); any other file is the one the operator named. The error is the
+/// reason alone; the caller names the file.
+pub fn read_config_file(path: &Path) -> Result<Vec<u8>, String> {
+    let in_bundle = path.file_name().is_some_and(|n| n == bundle::CONFIG);
+    let read = match path.parent() {
+        Some(dir) if in_bundle => {
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            Bundle::open(dir).and_then(|b| b.read_config(MAX_CONFIG_BYTES))
+        }
+        _ => bundle::read_path(path, MAX_CONFIG_BYTES),
+    };
+    read.map_err(reason)
+}
+
+fn too_large() -> String {
+    format!("larger than {} MiB; refusing to read it", MAX_CONFIG_BYTES >> 20)
+}
+
+/// The reason part of a message (the caller names the file).
+fn reason(e: BundleError) -> String {
+    match e {
+        BundleError::Symlink { .. } => "config.json is a symbolic link; a bundle's config must be a regular file inside it".into(),
+        BundleError::NotRegular { kind: "directory", .. } => "not a regular file".into(),
+        BundleError::NotRegular { kind, .. } => format!("not a regular file but a {kind}"),
+        BundleError::TooLarge { .. } => too_large(),
+        BundleError::Io { source, .. } => source.to_string(),
+        e => e.to_string(),
     }
-    Ok(())
 }

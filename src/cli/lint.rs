@@ -6,7 +6,7 @@
 //! exit code: 0 nothing at or above `--deny`, 1 something is, 2 a path could
 //! not be read (the others are still linted) or the command line is wrong.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -273,21 +273,10 @@ fn lint_one(found: &Found, config: &LintConfig) -> Linted {
     }
 }
 
+/// Through the shared reader: a bundle's config.json is never read through a symlink, a
+/// FIFO or a device (see `input`).
 fn read_config(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let meta = file.metadata().map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > input::MAX_CONFIG_BYTES {
-        return Err(format!("larger than {} MiB; refusing to read it", input::MAX_CONFIG_BYTES >> 20));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(input::MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > input::MAX_CONFIG_BYTES {
-        return Err(format!("larger than {} MiB; refusing to read it", input::MAX_CONFIG_BYTES >> 20));
-    }
-    Ok(bytes)
+    input::read_config_file(path)
 }
 
 fn human(results: &[Linted], summary: &Summary, color: bool) -> String {

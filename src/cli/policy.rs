@@ -113,7 +113,7 @@ fn read_policy_file(path: &Path) -> std::io::Result<String> {
 /// user who can write /srv) would pass under its own name. Only the node can
 /// answer this, so it is asked here, not in the pure translator. What the
 /// symlink points to may still change before Proxmox or crun mounts it; this
-/// closes the standing link, not the race (see docs/security-policy.md).
+/// closes the standing link, not the race (see docs/security.md).
 fn resolved_binds(input: &ConfigInput) -> Vec<Diagnostic> {
     let mut ignored = Vec::new();
     let (_, spec) = translator::spec::parse(&input.name, &input.bytes, &mut ignored);

@@ -112,6 +112,9 @@ pub struct CreateArgs {
     /// The Proxmox VE release of the node (8.x, 9.0, 9.1, 9.2); overrides the target's
     #[arg(long = "pve-version", value_name = "X.Y")]
     pub pve_version: Option<String>,
+    /// Allow the config's absolute root.path, which must be exactly this host directory (never / or a system directory)
+    #[arg(long = "rootfs-outside-bundle", value_name = "DIR")]
+    pub rootfs_outside_bundle: Option<PathBuf>,
     /// Write the container's pid here (crun only: pct create starts no process)
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
@@ -289,12 +292,15 @@ fn dispatch(global: &Global, verb: Verb) -> Result<(), Failure> {
             let signal = Signal::parse(&a.signal).map_err(|e| Failure::usage(e.to_string()))?;
             Ok(rt::kill(r, &id, signal)?)
         }
-        Verb::Stop(a) => {
-            let id = container_id(&a.id)?;
-            let signal = stop_signal(r, &id);
-            Ok(rt::stop(r, &id, Duration::from_secs(a.timeout), signal)?)
+        Verb::Stop(a) => Ok(rt::stop(r, &container_id(&a.id)?, Duration::from_secs(a.timeout))?),
+        Verb::Delete(a) => {
+            let notes = rt::delete(r, &container_id(&a.id)?, a.force, Duration::from_secs(a.timeout))?;
+            for note in notes {
+                eprintln!("proxmox-lxcri: note: {note}");
+                global.log().info(&note);
+            }
+            Ok(())
         }
-        Verb::Delete(a) => Ok(rt::delete(r, &container_id(&a.id)?, a.force, Duration::from_secs(a.timeout))?),
         Verb::List(a) => list(r, &a),
         Verb::Spec(_) | Verb::Apply(_) => Ok(()),
     }
@@ -308,25 +314,11 @@ fn create(global: &Global, r: &Runtime<'_>, args: &CreateArgs) -> Result<executo
         no_pivot: args.no_pivot,
         no_new_keyring: args.no_new_keyring,
     };
-    let (bundle, backend) = bundle::translate(global, args, options)?;
-    let state = rt::create(r, rt::CreateRequest { id, bundle, backend })?;
+    let (bundle, backend, stop_signal) = bundle::translate(global, args, options)?;
+    let (state, packed) = rt::create_reporting(r, rt::CreateRequest { id, bundle, backend, stop_signal })?;
+    bundle::report_pack(packed.as_ref(), &global.log());
     global.log().info(&format!("created container {}", state.id));
     Ok(state)
-}
-
-/// The bundle's stop signal (`org.opencontainers.image.stopSignal`), for crun; pct containers
-/// have it as `lxc.signal.halt` already.
-fn stop_signal(r: &Runtime<'_>, id: &ContainerId) -> Signal {
-    let bundle = match r.store.read(id) {
-        Ok(executor::state::Record::Complete { mapping, .. }) => mapping.bundle,
-        _ => return Signal::TERM,
-    };
-    std::fs::read(bundle.join("config.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| v.pointer("/annotations/org.opencontainers.image.stopSignal").and_then(|s| s.as_str()).map(str::to_owned))
-        .and_then(|s| Signal::parse(&s).ok())
-        .unwrap_or(Signal::TERM)
 }
 
 fn list(r: &Runtime<'_>, args: &ListArgs) -> Result<(), Failure> {

@@ -168,11 +168,8 @@ impl SourcedDiagnostic<'_> {
         if !self.diag.span.is_defined() {
             return false;
         }
-        let text = self.source.text();
-        let at = self.diag.span.start.min(text.len());
-        let start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
-        let end = text.get(at..).and_then(|t| t.find('\n')).map_or(text.len(), |i| at + i);
-        end - start <= MAX_SNIPPET_LINE
+        // Bounded: a 200 MB config on one line is not scanned per diagnostic.
+        self.source.line_is_at_most(self.diag.span.start, MAX_SNIPPET_LINE)
     }
 
     /// `file:line:column` of the span, for diagnostics shown without a snippet.

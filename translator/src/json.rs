@@ -1,88 +1,364 @@
-//! A strict JSON reader that keeps the byte span of every value and key.
+//! A strict JSON reader that keeps the byte span of every value and key, in
+//! a compact tree.
 //!
 //! serde_json forgets where values were and silently keeps the last of two
 //! duplicate keys; we need both spans and duplicates, so the input is read
-//! once into a [`Node`] tree. Nesting is limited like serde_json's default
-//! (128) so hostile inputs cannot exhaust the stack.
+//! once into a [`Tree`]. Nesting is limited like serde_json's default (128)
+//! so hostile inputs cannot exhaust the stack.
+//!
+//! **Memory.** A config of hundreds of megabytes must cost a small multiple
+//! of its size (README, "Memory"), so the tree copies nothing it can point
+//! at: every value and key is one 12-byte node (start, end, one word of
+//! payload) in pre-order, in fixed-size chunks (no doubling `Vec` whose
+//! spare capacity would count too). Strings and numbers are read from the
+//! input text when asked for; only strings with escapes keep a decoded copy,
+//! in one shared buffer. A node's kind is the input byte it starts at. An
+//! object's or array's payload is the index just past its subtree, so its
+//! children are found by skipping, without child lists. JSON pointers are
+//! not stored: cursors build them for the values they are asked about.
+//!
+//! Validation (`spec::validate`) does not rebuild the tree: it marks members
+//! it removes and array items it voids, and the [`View`] decides whether a
+//! reader sees the document as written (the JSON Schema check) or as
+//! validated (lowering).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::source::Span;
 
 /// Deepest nesting of arrays/objects accepted (serde_json's default limit).
 pub const MAX_DEPTH: usize = 128;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Node {
-    pub span: Span,
-    pub value: Value,
+/// The largest input the tree can index: offsets and node numbers are 32
+/// bits, and every node takes at least two bytes of input (`0,`), so node
+/// numbers stay below the 30 bits of payload. Callers read far less (the
+/// binary refuses configs above 256 MiB).
+pub const MAX_INPUT: usize = 1 << 30;
+
+/// A value's or key's place in its [`Tree`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(u32);
+
+impl NodeId {
+    pub const ROOT: NodeId = NodeId(0);
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
     Null,
-    Bool(bool),
-    /// The number's text as written; converted on use with range checks.
-    Number(String),
-    String(String),
-    Array(Vec<Node>),
-    Object(Vec<Member>),
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Member {
-    pub key: String,
-    pub key_span: Span,
-    pub value: Node,
-}
-
-impl Value {
-    pub fn type_name(&self) -> &'static str {
+impl Kind {
+    pub fn type_name(self) -> &'static str {
         match self {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
+            Kind::Null => "null",
+            Kind::Bool => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
         }
     }
 }
 
-impl Node {
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        match &self.value {
-            Value::Object(members) => members.iter().rev().find(|m| m.key == key).map(|m| &m.value),
+/// Which document a reader sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// As written (only the later of duplicate keys counts, as in every
+    /// JSON decoder runtimes use): what the runtime-spec JSON Schema checks.
+    Written,
+    /// After `spec::validate`: unknown and mistyped members removed,
+    /// unusable array items null (so later indices still match the file).
+    Validated,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Node {
+    start: u32,
+    end: u32,
+    /// Two flag bits and a 30-bit payload: for an object or array, the
+    /// index just past its subtree; for a string with escapes, 1 + its
+    /// index in `Tree::escaped`; otherwise 0.
+    info: u32,
+}
+
+const PAYLOAD: u32 = (1 << 30) - 1;
+/// On a key: a later member of the same object has the same key.
+const SHADOWED: u32 = 1 << 30;
+/// On a key: validation removed the member. On an array item: validation
+/// found it unusable, and the validated view reads it as null.
+const DROPPED: u32 = 1 << 31;
+
+const CHUNK_BITS: u32 = 15;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// A parsed JSON document. Holds the text it was read from.
+#[derive(Clone)]
+pub struct Tree {
+    text: Arc<str>,
+    chunks: Vec<Vec<Node>>,
+    len: u32,
+    /// Decoded text of strings with escapes: ranges into `decoded`.
+    escaped: Vec<(u32, u32)>,
+    decoded: String,
+}
+
+impl std::fmt::Debug for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tree").field("bytes", &self.text.len()).field("nodes", &self.len).finish()
+    }
+}
+
+/// One member of an object.
+#[derive(Clone, Copy, Debug)]
+pub struct Member<'t> {
+    pub key: &'t str,
+    pub key_span: Span,
+    pub key_id: NodeId,
+    pub value: NodeId,
+}
+
+impl Tree {
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn shared_text(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    pub fn root(&self) -> NodeId {
+        NodeId::ROOT
+    }
+
+    /// Heap bytes the tree itself holds (not the text), for the memory measurements.
+    pub fn heap_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<Node>()).sum::<usize>()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<Node>>()
+            + self.escaped.capacity() * 8
+            + self.decoded.capacity()
+    }
+
+    fn node(&self, id: NodeId) -> Node {
+        let i = id.index();
+        self.chunks.get(i >> CHUNK_BITS).and_then(|c| c.get(i & (CHUNK - 1))).copied().unwrap_or(Node { start: u32::MAX, end: u32::MAX, info: 0 })
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
+        let i = id.index();
+        self.chunks.get_mut(i >> CHUNK_BITS).and_then(|c| c.get_mut(i & (CHUNK - 1)))
+    }
+
+    fn push(&mut self, node: Node) -> NodeId {
+        let id = NodeId(self.len);
+        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+            // Every node takes at least two bytes of input (`0,`), so a small
+            // document does not pay for a whole chunk.
+            let room = if self.chunks.is_empty() { (self.text.len() / 2 + 2).min(CHUNK) } else { CHUNK };
+            self.chunks.push(Vec::with_capacity(room));
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(node);
+        }
+        self.len += 1;
+        id
+    }
+
+    fn first_byte(&self, node: Node) -> Option<u8> {
+        self.text.as_bytes().get(node.start as usize).copied()
+    }
+
+    pub fn span(&self, id: NodeId) -> Span {
+        let n = self.node(id);
+        if n.start == u32::MAX {
+            return Span::UNDEFINED;
+        }
+        Span::new(n.start as usize, n.end as usize)
+    }
+
+    /// The kind of a value as a reader with `view` sees it.
+    pub fn kind(&self, id: NodeId, view: View) -> Kind {
+        let n = self.node(id);
+        if view == View::Validated && n.info & DROPPED != 0 {
+            return Kind::Null;
+        }
+        match self.first_byte(n) {
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b'"') => Kind::String,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'-' | b'0'..=b'9') => Kind::Number,
+            _ => Kind::Null,
+        }
+    }
+
+    /// The index just past the subtree of `id`.
+    fn after(&self, id: NodeId) -> NodeId {
+        let n = self.node(id);
+        match self.first_byte(n) {
+            Some(b'{' | b'[') => NodeId(n.info & PAYLOAD),
+            _ => NodeId(id.0 + 1),
+        }
+    }
+
+    /// A string's decoded text (a key's too).
+    pub fn str(&self, id: NodeId) -> Option<&str> {
+        let n = self.node(id);
+        if self.first_byte(n) != Some(b'"') {
+            return None;
+        }
+        let escaped = n.info & PAYLOAD;
+        if escaped == 0 {
+            return self.text.get(n.start as usize + 1..(n.end as usize).saturating_sub(1));
+        }
+        let (start, end) = self.escaped.get(escaped as usize - 1).copied()?;
+        self.decoded.get(start as usize..end as usize)
+    }
+
+    /// A number's text as written.
+    pub fn number(&self, id: NodeId) -> Option<&str> {
+        let n = self.node(id);
+        match self.first_byte(n) {
+            Some(b'-' | b'0'..=b'9') => self.text.get(n.start as usize..n.end as usize),
             _ => None,
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
-            Value::String(s) => Some(s),
+    pub fn bool(&self, id: NodeId) -> Option<bool> {
+        match self.first_byte(self.node(id)) {
+            Some(b't') => Some(true),
+            Some(b'f') => Some(false),
             _ => None,
         }
     }
 
-    /// Converts to serde_json's value (for schema validation and the crun emitter).
-    pub fn to_serde(&self) -> serde_json::Value {
-        match &self.value {
-            Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => serde_json::Value::Bool(*b),
-            // serde_json reads `-0` as the float -0.0 (written back as `-0.0`,
-            // which is no longer an integer); as JSON text it is the integer 0.
-            Value::Number(raw) if raw == "-0" => serde_json::Value::Number(0.into()),
-            Value::Number(raw) => serde_json::from_str::<serde_json::Number>(raw)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::Array(items) => serde_json::Value::Array(items.iter().map(Node::to_serde).collect()),
-            Value::Object(members) => {
+    /// The members of an object, in document order.
+    pub fn members(&self, id: NodeId, view: View) -> Members<'_> {
+        let (next, end) = match self.kind(id, View::Written) {
+            Kind::Object => (NodeId(id.0 + 1), self.after(id)),
+            _ => (id, id),
+        };
+        Members { tree: self, next, end, view }
+    }
+
+    /// The items of an array, in document order (voided ones included:
+    /// their kind in the validated view is null).
+    pub fn items(&self, id: NodeId) -> Items<'_> {
+        let (next, end) = match self.kind(id, View::Written) {
+            Kind::Array => (NodeId(id.0 + 1), self.after(id)),
+            _ => (id, id),
+        };
+        Items { tree: self, next, end }
+    }
+
+    /// The value of the last member named `key`.
+    pub fn get(&self, id: NodeId, key: &str, view: View) -> Option<Member<'_>> {
+        // Only one member per key is visible in either view, so the first found is the one.
+        self.members(id, view).find(|m| m.key == key)
+    }
+
+    /// Removes a member from the validated view.
+    pub fn drop_member(&mut self, key_id: NodeId) {
+        if let Some(n) = self.node_mut(key_id) {
+            n.info |= DROPPED;
+        }
+    }
+
+    /// Makes an array item null in the validated view.
+    pub fn void_item(&mut self, id: NodeId) {
+        if let Some(n) = self.node_mut(id) {
+            n.info |= DROPPED;
+        }
+    }
+
+    /// Converts a value to serde_json's form (the crun emitter, OCI-only fields).
+    pub fn to_serde(&self, id: NodeId, view: View) -> serde_json::Value {
+        match self.kind(id, view) {
+            Kind::Null => serde_json::Value::Null,
+            Kind::Bool => serde_json::Value::Bool(self.bool(id).unwrap_or(false)),
+            Kind::Number => number_to_serde(self.number(id).unwrap_or_default()).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+            Kind::String => serde_json::Value::String(self.str(id).unwrap_or_default().to_string()),
+            Kind::Array => serde_json::Value::Array(self.items(id).map(|item| self.to_serde(item, view)).collect()),
+            Kind::Object => {
                 let mut map = serde_json::Map::new();
-                for m in members {
-                    map.insert(m.key.clone(), m.value.to_serde());
+                for m in self.members(id, view) {
+                    map.insert(m.key.to_string(), self.to_serde(m.value, view));
                 }
                 serde_json::Value::Object(map)
             }
         }
+    }
+}
+
+/// serde_json's reading of a JSON number; None where it has none (`1e400`).
+pub fn number_to_serde(raw: &str) -> Option<serde_json::Number> {
+    // serde_json reads `-0` as the float -0.0 (written back as `-0.0`,
+    // which is no longer an integer); as JSON text it is the integer 0.
+    if raw == "-0" {
+        return Some(0.into());
+    }
+    serde_json::from_str::<serde_json::Number>(raw).ok()
+}
+
+#[derive(Clone)]
+pub struct Members<'t> {
+    tree: &'t Tree,
+    next: NodeId,
+    end: NodeId,
+    view: View,
+}
+
+impl<'t> Iterator for Members<'t> {
+    type Item = Member<'t>;
+
+    fn next(&mut self) -> Option<Member<'t>> {
+        while self.next < self.end {
+            let key_id = self.next;
+            let value = NodeId(key_id.0 + 1);
+            self.next = self.tree.after(value);
+            let info = self.tree.node(key_id).info;
+            let hidden = match self.view {
+                View::Written => SHADOWED,
+                View::Validated => SHADOWED | DROPPED,
+            };
+            if info & hidden != 0 {
+                continue;
+            }
+            let key = self.tree.str(key_id).unwrap_or_default();
+            return Some(Member { key, key_span: self.tree.span(key_id), key_id, value });
+        }
+        None
+    }
+}
+
+#[derive(Clone)]
+pub struct Items<'t> {
+    tree: &'t Tree,
+    next: NodeId,
+    end: NodeId,
+}
+
+impl Iterator for Items<'_> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next >= self.end {
+            return None;
+        }
+        let id = self.next;
+        self.next = self.tree.after(id);
+        Some(id)
     }
 }
 
@@ -91,6 +367,7 @@ pub enum ErrorKind {
     Empty,
     InvalidUtf8,
     ByteOrderMark,
+    TooLarge,
     UnexpectedEnd(&'static str),
     Unexpected { found: String, expected: &'static str },
     InvalidNumber,
@@ -107,6 +384,7 @@ impl std::fmt::Display for ErrorKind {
             ErrorKind::Empty => write!(f, "the input is empty"),
             ErrorKind::InvalidUtf8 => write!(f, "the input is not valid UTF-8"),
             ErrorKind::ByteOrderMark => write!(f, "the input starts with a byte order mark, which JSON forbids here"),
+            ErrorKind::TooLarge => write!(f, "the input is larger than {} MiB, more than the reader indexes", MAX_INPUT >> 20),
             ErrorKind::UnexpectedEnd(expected) => write!(f, "the input ends early: expected {expected}"),
             ErrorKind::Unexpected { found, expected } => write!(f, "expected {expected}, found {found}"),
             ErrorKind::InvalidNumber => write!(f, "this is not a valid JSON number"),
@@ -136,7 +414,7 @@ pub struct DuplicateKey {
 
 #[derive(Debug, Default)]
 pub struct Parsed {
-    pub root: Option<Node>,
+    pub tree: Option<Tree>,
     pub syntax_error: Option<SyntaxError>,
     pub duplicates: Vec<DuplicateKey>,
 }
@@ -144,21 +422,35 @@ pub struct Parsed {
 /// Checks UTF-8 first, so a bad byte is reported at its exact offset.
 pub fn parse_bytes(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(parse(text)),
-        Err(e) => {
-            let at = e.valid_up_to();
-            let len = e.error_len().unwrap_or(bytes.len() - at).max(1);
-            Err(SyntaxError { kind: ErrorKind::InvalidUtf8, span: Span::new(at, at + len) })
-        }
+        Ok(text) => Ok(parse_shared(Arc::from(text))),
+        Err(e) => Err(utf8_error(bytes, &e)),
     }
 }
 
+/// The syntax error for bytes that are not UTF-8.
+pub fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
+    let at = e.valid_up_to();
+    let len = e.error_len().unwrap_or(bytes.len() - at).max(1);
+    SyntaxError { kind: ErrorKind::InvalidUtf8, span: Span::new(at, at + len) }
+}
+
 pub fn parse(text: &str) -> Parsed {
-    let mut p = Parser { text, bytes: text.as_bytes(), pos: 0, duplicates: Vec::new() };
+    parse_shared(Arc::from(text))
+}
+
+/// Parses text that the caller shares with the tree (the diagnostics'
+/// source holds the same allocation).
+pub fn parse_shared(text: Arc<str>) -> Parsed {
+    let mut tree = Tree { text: Arc::clone(&text), chunks: Vec::new(), len: 0, escaped: Vec::new(), decoded: String::new() };
+    if text.len() > MAX_INPUT {
+        return Parsed { tree: None, syntax_error: Some(SyntaxError { kind: ErrorKind::TooLarge, span: Span::new(0, 0) }), duplicates: Vec::new() };
+    }
+    let mut p = Parser { text: &text, bytes: text.as_bytes(), pos: 0, duplicates: Vec::new(), tree: &mut tree };
     let result = p.document();
+    let duplicates = std::mem::take(&mut p.duplicates);
     match result {
-        Ok(root) => Parsed { root: Some(root), syntax_error: None, duplicates: p.duplicates },
-        Err(e) => Parsed { root: None, syntax_error: Some(e), duplicates: p.duplicates },
+        Ok(()) => Parsed { tree: Some(tree), syntax_error: None, duplicates },
+        Err(e) => Parsed { tree: None, syntax_error: Some(e), duplicates },
     }
 }
 
@@ -167,10 +459,16 @@ struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     duplicates: Vec<DuplicateKey>,
+    tree: &'a mut Tree,
+}
+
+/// Offsets fit: the input is at most [`MAX_INPUT`] bytes.
+fn off(pos: usize) -> u32 {
+    u32::try_from(pos).unwrap_or(u32::MAX)
 }
 
 impl<'a> Parser<'a> {
-    fn document(&mut self) -> Result<Node, SyntaxError> {
+    fn document(&mut self) -> Result<(), SyntaxError> {
         if self.text.starts_with('\u{feff}') {
             return Err(SyntaxError { kind: ErrorKind::ByteOrderMark, span: Span::new(0, 3) });
         }
@@ -178,13 +476,13 @@ impl<'a> Parser<'a> {
         if self.pos >= self.bytes.len() {
             return Err(SyntaxError { kind: ErrorKind::Empty, span: Span::new(0, 0) });
         }
-        let node = self.value(0)?;
+        self.value(0)?;
         self.skip_ws();
         if self.pos < self.bytes.len() {
             let end = self.char_end(self.pos);
             return Err(SyntaxError { kind: ErrorKind::TrailingCharacters, span: Span::new(self.pos, end) });
         }
-        Ok(node)
+        Ok(())
     }
 
     fn skip_ws(&mut self) {
@@ -218,34 +516,34 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node, SyntaxError> {
-        let start = self.pos;
+    fn leaf(&mut self, start: usize, info: u32) -> NodeId {
+        self.tree.push(Node { start: off(start), end: off(self.pos), info })
+    }
+
+    fn value(&mut self, depth: usize) -> Result<NodeId, SyntaxError> {
         match self.bytes.get(self.pos) {
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
-            Some(b'"') => {
-                let s = self.string()?;
-                Ok(Node { span: Span::new(start, self.pos), value: Value::String(s) })
-            }
-            Some(b't') => self.literal("true", Value::Bool(true)),
-            Some(b'f') => self.literal("false", Value::Bool(false)),
-            Some(b'n') => self.literal("null", Value::Null),
+            Some(b'"') => self.string(),
+            Some(b't') => self.literal("true"),
+            Some(b'f') => self.literal("false"),
+            Some(b'n') => self.literal("null"),
             Some(b'-' | b'0'..=b'9') => self.number(),
             _ => Err(self.unexpected("a JSON value")),
         }
     }
 
-    fn literal(&mut self, word: &'static str, value: Value) -> Result<Node, SyntaxError> {
+    fn literal(&mut self, word: &'static str) -> Result<NodeId, SyntaxError> {
         let start = self.pos;
         if self.bytes.get(start..start + word.len()) == Some(word.as_bytes()) {
             self.pos += word.len();
-            Ok(Node { span: Span::new(start, self.pos), value })
+            Ok(self.leaf(start, 0))
         } else {
             Err(self.unexpected("a JSON value"))
         }
     }
 
-    fn number(&mut self) -> Result<Node, SyntaxError> {
+    fn number(&mut self) -> Result<NodeId, SyntaxError> {
         let start = self.pos;
         let digits = |p: &mut Self| {
             let s = p.pos;
@@ -278,32 +576,44 @@ impl<'a> Parser<'a> {
                 return Err(bad(self));
             }
         }
-        let raw = self.text.get(start..self.pos).unwrap_or_default().to_string();
-        Ok(Node { span: Span::new(start, self.pos), value: Value::Number(raw) })
+        Ok(self.leaf(start, 0))
     }
 
-    /// Reads a string starting at the opening quote; leaves `pos` after the closing one.
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    /// Reads a string starting at the opening quote; leaves `pos` after the
+    /// closing one. Text without escapes is not copied: the node points at it.
+    fn string(&mut self) -> Result<NodeId, SyntaxError> {
         let open = self.pos;
         self.pos += 1;
-        let mut out = String::new();
         let mut run_start = self.pos;
+        // Where this string's decoded text starts in the shared buffer, once it has an escape.
+        let mut decoded_from: Option<usize> = None;
         loop {
             let Some(&b) = self.bytes.get(self.pos) else {
+                self.abandon(decoded_from);
                 return Err(SyntaxError { kind: ErrorKind::UnexpectedEnd("a closing `\"`"), span: Span::new(open, self.pos) });
             };
             match b {
                 b'"' => {
-                    out.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
+                    let mut info = 0;
+                    if let Some(from) = decoded_from {
+                        self.tree.decoded.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
+                        self.tree.escaped.push((off(from), off(self.tree.decoded.len())));
+                        info = off(self.tree.escaped.len()) & PAYLOAD;
+                    }
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(self.leaf(open, info));
                 }
                 b'\\' => {
-                    out.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
-                    self.escape(&mut out)?;
+                    let from = *decoded_from.get_or_insert(self.tree.decoded.len());
+                    self.tree.decoded.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
+                    if let Err(e) = self.escape() {
+                        self.abandon(Some(from));
+                        return Err(e);
+                    }
                     run_start = self.pos;
                 }
                 0x00..=0x1f => {
+                    self.abandon(decoded_from);
                     return Err(SyntaxError { kind: ErrorKind::ControlCharacterInString, span: Span::new(self.pos, self.pos + 1) });
                 }
                 _ => self.pos += 1,
@@ -311,7 +621,14 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn escape(&mut self, out: &mut String) -> Result<(), SyntaxError> {
+    /// Forgets the decoded text of a string that turned out malformed.
+    fn abandon(&mut self, decoded_from: Option<usize>) {
+        if let Some(from) = decoded_from {
+            self.tree.decoded.truncate(from);
+        }
+    }
+
+    fn escape(&mut self) -> Result<(), SyntaxError> {
         let start = self.pos;
         let bad = |end: usize| SyntaxError { kind: ErrorKind::InvalidEscape, span: Span::new(start, end) };
         let c = match self.bytes.get(self.pos + 1) {
@@ -340,12 +657,12 @@ impl<'a> Parser<'a> {
                 } else {
                     hi
                 };
-                out.push(char::from_u32(code).ok_or_else(|| bad(self.pos))?);
+                self.tree.decoded.push(char::from_u32(code).ok_or_else(|| bad(self.pos))?);
                 return Ok(());
             }
             _ => return Err(bad((self.pos + 2).min(self.bytes.len()))),
         };
-        out.push(c);
+        self.tree.decoded.push(c);
         self.pos += 2;
         Ok(())
     }
@@ -366,111 +683,135 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Node, SyntaxError> {
+    /// Closes a container: its end and the index past its subtree.
+    fn close(&mut self, id: NodeId) -> NodeId {
+        let after = self.tree.len & PAYLOAD;
+        let end = off(self.pos);
+        if let Some(n) = self.tree.node_mut(id) {
+            n.end = end;
+            n.info = after;
+        }
+        id
+    }
+
+    fn array(&mut self, depth: usize) -> Result<NodeId, SyntaxError> {
         let depth = self.enter(depth)?;
-        let start = self.pos;
+        let id = self.leaf(self.pos, 0);
         self.pos += 1;
-        let mut items = Vec::new();
         self.skip_ws();
         if self.bytes.get(self.pos) == Some(&b']') {
             self.pos += 1;
-            return Ok(Node { span: Span::new(start, self.pos), value: Value::Array(items) });
+            return Ok(self.close(id));
         }
         loop {
             self.skip_ws();
-            items.push(self.value(depth)?);
+            self.value(depth)?;
             self.skip_ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(Node { span: Span::new(start, self.pos), value: Value::Array(items) });
+                    return Ok(self.close(id));
                 }
                 _ => return Err(self.unexpected("`,` or `]`")),
             }
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Node, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Result<NodeId, SyntaxError> {
         let depth = self.enter(depth)?;
-        let start = self.pos;
+        let id = self.leaf(self.pos, 0);
         self.pos += 1;
-        let mut members: Vec<Member> = Vec::new();
         self.skip_ws();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
-            return Ok(Node { span: Span::new(start, self.pos), value: Value::Object(members) });
+            return Ok(self.close(id));
         }
-        // Most objects are small; a linear scan beats hashing there, and a
-        // set is only built once an object is large enough to matter.
-        let mut index: Option<std::collections::HashMap<String, usize>> = None;
+        // The keys so far, every occurrence. Most objects are small; a
+        // linear scan beats hashing there, and an index is only built once
+        // an object is large enough to matter (it maps a key to its latest
+        // occurrence).
+        let mut keys: Vec<NodeId> = Vec::new();
+        let mut index: Option<HashMap<Cow<'a, str>, NodeId>> = None;
+        let text: &'a str = self.text;
         loop {
             self.skip_ws();
             if self.bytes.get(self.pos) != Some(&b'"') {
                 return Err(self.unexpected("a string key"));
             }
-            let key_start = self.pos;
-            let key = self.string()?;
-            let key_span = Span::new(key_start, self.pos);
+            let key_id = self.string()?;
             self.skip_ws();
             if self.bytes.get(self.pos) != Some(&b':') {
                 return Err(self.unexpected("`:`"));
             }
             self.pos += 1;
             self.skip_ws();
-            let value = self.value(depth)?;
-            if members.len() >= 16 && index.is_none() {
-                index = Some(members.iter().enumerate().map(|(i, m)| (m.key.clone(), i)).collect());
+            self.value(depth)?;
+            if keys.len() >= 16 && index.is_none() {
+                let mut map = HashMap::with_capacity(keys.len() * 2);
+                for k in &keys {
+                    map.insert(self.key_text(text, *k), *k);
+                }
+                index = Some(map);
             }
             let previous = match &mut index {
-                Some(map) => map.insert(key.clone(), members.len()),
-                None => members.iter().position(|m| m.key == key),
+                Some(map) => map.insert(self.key_text(text, key_id), key_id),
+                None => {
+                    let key = self.tree.str(key_id).unwrap_or_default();
+                    keys.iter().copied().find(|k| self.tree.str(*k) == Some(key))
+                }
             };
-            if let Some(i) = previous {
-                if let Some(first) = members.get(i) {
-                    self.duplicates.push(DuplicateKey { key: key.clone(), first: first.key_span, second: key_span });
+            if let Some(first) = previous {
+                let key = self.tree.str(key_id).unwrap_or_default().to_string();
+                self.duplicates.push(DuplicateKey { key, first: self.tree.span(first), second: self.tree.span(key_id) });
+                // Keep only the last of duplicate keys, as Go's and serde's
+                // decoders do: every earlier occurrence is shadowed (with an
+                // index, the earlier ones were shadowed when they were found).
+                let earlier: Vec<NodeId> = match index {
+                    Some(_) => vec![first],
+                    None => keys.iter().copied().filter(|k| self.tree.str(*k) == self.tree.str(key_id)).collect(),
+                };
+                for k in earlier {
+                    if let Some(n) = self.tree.node_mut(k) {
+                        n.info |= SHADOWED;
+                    }
                 }
             }
-            members.push(Member { key, key_span, value });
+            if index.is_none() {
+                keys.push(key_id);
+            }
             self.skip_ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    // Keep only the last of duplicate keys, as Go's and serde's decoders do.
-                    if !self.duplicates.is_empty() {
-                        dedup_keep_last(&mut members);
-                    }
-                    return Ok(Node { span: Span::new(start, self.pos), value: Value::Object(members) });
+                    return Ok(self.close(id));
                 }
                 _ => return Err(self.unexpected("`,` or `}`")),
             }
         }
     }
-}
 
-fn dedup_keep_last(members: &mut Vec<Member>) {
-    let mut seen = std::collections::HashSet::new();
-    let mut keep = vec![false; members.len()];
-    for (i, m) in members.iter().enumerate().rev() {
-        if seen.insert(m.key.clone()) {
-            if let Some(k) = keep.get_mut(i) {
-                *k = true;
-            }
+    /// A key for the duplicate index: borrowed from the input when it has
+    /// no escapes (the decoded buffer may move while parsing goes on).
+    fn key_text(&self, text: &'a str, key_id: NodeId) -> Cow<'a, str> {
+        let n = self.tree.node(key_id);
+        if n.info & PAYLOAD == 0 {
+            Cow::Borrowed(text.get(n.start as usize + 1..(n.end as usize).saturating_sub(1)).unwrap_or_default())
+        } else {
+            Cow::Owned(self.tree.str(key_id).unwrap_or_default().to_string())
         }
     }
-    let mut flags = keep.into_iter();
-    members.retain(|_| flags.next().unwrap_or(false));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ok(text: &str) -> Node {
+    fn ok(text: &str) -> Tree {
         let p = parse(text);
         assert_eq!(p.syntax_error, None, "{text}");
-        p.root.unwrap_or(Node { span: Span::UNDEFINED, value: Value::Null })
+        p.tree.unwrap_or_else(|| parse("null").tree.unwrap_or_else(|| panic!("null parses")))
     }
 
     fn err(text: &str) -> SyntaxError {
@@ -480,16 +821,21 @@ mod tests {
     #[test]
     fn spans_cover_values_and_keys() {
         let text = r#"{"a": [1, "x\ny"], "b": true}"#;
-        let root = ok(text);
-        let Value::Object(members) = &root.value else { panic!("object") };
+        let tree = ok(text);
+        let members: Vec<Member<'_>> = tree.members(tree.root(), View::Written).collect();
         assert_eq!(&text[members[0].key_span.start..members[0].key_span.end], "\"a\"");
-        assert_eq!(&text[members[0].value.span.start..members[0].value.span.end], "[1, \"x\\ny\"]");
-        assert_eq!(root.get("b").map(|n| n.span), Some(Span::new(24, 28)));
+        let a = tree.span(members[0].value);
+        assert_eq!(&text[a.start..a.end], "[1, \"x\\ny\"]");
+        assert_eq!(tree.get(tree.root(), "b", View::Written).map(|m| tree.span(m.value)), Some(Span::new(24, 28)));
+        let items: Vec<NodeId> = tree.items(members[0].value).collect();
+        assert_eq!(tree.str(items[1]), Some("x\ny"));
+        assert_eq!(tree.number(items[0]), Some("1"));
     }
 
     #[test]
     fn unicode_escapes_and_surrogates() {
-        assert_eq!(ok(r#""\u00e9\ud83d\ude00""#).as_str(), Some("é😀"));
+        let tree = ok(r#""\u00e9\ud83d\ude00""#);
+        assert_eq!(tree.str(tree.root()), Some("é😀"));
         assert_eq!(err(r#""\ud83d""#).kind, ErrorKind::LoneSurrogate);
         assert_eq!(err(r#""\x""#).kind, ErrorKind::InvalidEscape);
     }
@@ -499,7 +845,7 @@ mod tests {
         assert_eq!(err("").kind, ErrorKind::Empty);
         assert_eq!(err("   ").kind, ErrorKind::Empty);
         assert_eq!(err("01").kind, ErrorKind::InvalidNumber);
-        assert_eq!(parse("-0").root.map(|n| n.to_serde().to_string()).as_deref(), Some("0"));
+        assert_eq!(parse("-0").tree.map(|t| t.to_serde(t.root(), View::Written).to_string()).as_deref(), Some("0"));
         assert_eq!(err("1.").kind, ErrorKind::InvalidNumber);
         assert_eq!(err("{} x").kind, ErrorKind::TrailingCharacters);
         assert_eq!(err("[1,]").kind, ErrorKind::Unexpected { found: "`]`".into(), expected: "a JSON value" });
@@ -521,10 +867,10 @@ mod tests {
         let p = parse(r#"{"a": 1, "b": 2, "a": 3}"#);
         assert_eq!(p.duplicates.len(), 1);
         assert_eq!(p.duplicates[0].first, Span::new(1, 4));
-        let root = p.root.unwrap_or(Node { span: Span::UNDEFINED, value: Value::Null });
-        assert_eq!(root.get("a").map(|n| n.value.clone()), Some(Value::Number("3".into())));
-        let Value::Object(m) = &root.value else { panic!("object") };
-        assert_eq!(m.len(), 2);
+        let tree = ok(r#"{"a": 1, "b": 2, "a": 3}"#);
+        assert_eq!(tree.get(tree.root(), "a", View::Written).and_then(|m| tree.number(m.value)), Some("3"));
+        assert_eq!(tree.members(tree.root(), View::Validated).count(), 2);
+        assert_eq!(tree.to_serde(tree.root(), View::Written).to_string(), r#"{"b":2,"a":3}"#);
     }
 
     #[test]
@@ -534,7 +880,46 @@ mod tests {
             text.push_str(&format!("\"k{i}\": {i},"));
         }
         text.push_str("\"k3\": 0}");
+        let p = parse(&text);
+        assert_eq!(p.duplicates.len(), 1);
+        let tree = ok(&text);
+        assert_eq!(tree.members(tree.root(), View::Written).count(), 40);
+        assert_eq!(tree.get(tree.root(), "k3", View::Written).and_then(|m| tree.number(m.value)), Some("0"));
+    }
+
+    #[test]
+    fn an_escaped_key_duplicates_its_plain_spelling() {
+        let p = parse(r#"{"a": 1, "\u0061": 2}"#);
+        assert_eq!(p.duplicates.len(), 1);
+        let mut text = String::from("{");
+        for i in 0..20 {
+            text.push_str(&format!("\"k{i}\": {i},"));
+        }
+        text.push_str(r#""\u006b3": 0}"#);
         assert_eq!(parse(&text).duplicates.len(), 1);
+    }
+
+    #[test]
+    fn validation_marks_hide_members_and_void_items() {
+        let mut tree = ok(r#"{"a": [1, 2, 3], "b": {"c": 1}}"#);
+        let a = tree.get(tree.root(), "a", View::Validated).map(|m| m.value).unwrap_or(NodeId::ROOT);
+        let second = tree.items(a).nth(1).unwrap_or(NodeId::ROOT);
+        tree.void_item(second);
+        let b = tree.get(tree.root(), "b", View::Validated).map(|m| m.key_id).unwrap_or(NodeId::ROOT);
+        tree.drop_member(b);
+        assert_eq!(tree.to_serde(tree.root(), View::Validated).to_string(), r#"{"a":[1,null,3]}"#);
+        assert_eq!(tree.to_serde(tree.root(), View::Written).to_string(), r#"{"a":[1,2,3],"b":{"c":1}}"#);
+    }
+
+    #[test]
+    fn nodes_are_twelve_bytes_in_chunks() {
+        assert_eq!(std::mem::size_of::<Node>(), 12);
+        let text = format!("[{}0]", "0,".repeat(CHUNK * 2));
+        let tree = ok(&text);
+        assert_eq!(tree.items(tree.root()).count(), CHUNK * 2 + 1);
+        assert_eq!(tree.chunks.len(), 3);
+        assert!(tree.chunks.iter().all(|c| c.capacity() == CHUNK));
+        assert!(ok("[1, 2]").chunks.iter().all(|c| c.capacity() <= 5));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod emit;
 pub mod host;
 pub mod ir;
 pub mod json;
+pub mod json_instance;
 pub mod lint;
 pub mod lower;
 pub mod policy;

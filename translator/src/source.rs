@@ -4,6 +4,7 @@
 //! re-serialised form, so miette can underline the exact value.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A half-open byte range `[start, end)` into the original input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
@@ -38,20 +39,47 @@ impl Span {
 }
 
 /// The text a config was read from, with a name for messages.
+///
+/// The text is shared with the parsed tree (one copy of the input), and
+/// line/column look-ups use a sparse index (one entry per 4 KiB block), so a
+/// large config costs a few bytes per kilobyte here and a look-up scans at
+/// most one block, however long the line (podman writes config.json on one).
 #[derive(Clone, Debug)]
 pub struct Source {
     name: String,
-    text: String,
-    /// Byte offsets of line starts, for line/column look-ups.
-    line_starts: Vec<usize>,
+    text: Arc<str>,
+    /// For each block of [`BLOCK`] bytes: where the block starts, as a
+    /// line number, the byte offset of that line's start, and the column
+    /// (in characters) the block's first byte is at.
+    blocks: Vec<LinePos>,
 }
+
+#[derive(Clone, Copy, Debug, Default)]
+struct LinePos {
+    line: u32,
+    line_start: u32,
+    column: u32,
+}
+
+const BLOCK: usize = 4096;
 
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
-        let text = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        Source { name: name.into(), text, line_starts }
+        Source::shared(name, Arc::from(text.into()))
+    }
+
+    /// A source whose text the caller shares (the parsed tree holds it too).
+    pub fn shared(name: impl Into<String>, text: Arc<str>) -> Source {
+        let mut blocks = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut pos = LinePos::default();
+        for (i, chunk) in text.as_bytes().chunks(BLOCK).enumerate() {
+            blocks.push(pos);
+            let base = i * BLOCK;
+            for (j, &b) in chunk.iter().enumerate() {
+                pos = advance(pos, b, base + j);
+            }
+        }
+        Source { name: name.into(), text, blocks }
     }
 
     pub fn name(&self) -> &str {
@@ -62,31 +90,65 @@ impl Source {
         &self.text
     }
 
+    /// Where `offset` is: line, the line's start, and the column (0-based, in characters).
+    fn locate(&self, offset: usize) -> LinePos {
+        let offset = offset.min(self.text.len());
+        let block = offset / BLOCK;
+        let mut pos = self.blocks.get(block).copied().unwrap_or_default();
+        let from = (block * BLOCK).min(offset);
+        for (j, &b) in self.text.as_bytes().get(from..offset).unwrap_or_default().iter().enumerate() {
+            pos = advance(pos, b, from + j);
+        }
+        pos
+    }
+
     /// 1-based line and column (column counted in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let pos = self.locate(offset);
+        (pos.line as usize + 1, pos.column as usize + 1)
+    }
+
+    /// Whether the line holding `offset` is at most `max` bytes long
+    /// (without its newline); looks at no more than `max` bytes past it.
+    pub fn line_is_at_most(&self, offset: usize, max: usize) -> bool {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let col = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
-        (line + 1, col + 1)
+        let start = self.locate(offset).line_start as usize;
+        let Some(budget) = (start + max).checked_sub(offset) else { return false };
+        let ahead = self.text.as_bytes().get(offset..).unwrap_or_default();
+        match ahead.iter().take(budget + 1).position(|&b| b == b'\n') {
+            Some(_) => true,
+            None => ahead.len() <= budget,
+        }
+    }
+}
+
+/// The position after byte `b`, which is at `at`.
+fn advance(pos: LinePos, b: u8, at: usize) -> LinePos {
+    if b == b'\n' {
+        LinePos { line: pos.line + 1, line_start: u32::try_from(at + 1).unwrap_or(u32::MAX), column: 0 }
+    } else if b & 0xC0 != 0x80 {
+        // Counts characters: every byte but UTF-8 continuation bytes starts one.
+        LinePos { column: pos.column + 1, ..pos }
+    } else {
+        pos
     }
 }
 
 /// An RFC 6901 JSON pointer, kept in its escaped string form (`/process/args/0`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct JsonPointer(String);
+///
+/// Held as a boxed `str` (16 bytes, no spare capacity): every traced value
+/// and diagnostic carries one.
+pub struct JsonPointer(Box<str>);
 
 impl JsonPointer {
     pub fn root() -> JsonPointer {
-        JsonPointer(String::new())
+        JsonPointer(Box::default())
     }
 
     /// Parses the escaped form; used for pointers written by people (tests, allow lists).
     pub fn parse(s: &str) -> JsonPointer {
-        JsonPointer(s.to_string())
+        JsonPointer(s.into())
     }
 
     pub fn push(&self, token: &str) -> JsonPointer {
@@ -100,7 +162,7 @@ impl JsonPointer {
                 c => s.push(c),
             }
         }
-        JsonPointer(s)
+        JsonPointer(s.into_boxed_str())
     }
 
     pub fn index(&self, i: usize) -> JsonPointer {
@@ -124,7 +186,7 @@ impl JsonPointer {
         s.push_str(&self.0);
         s.push('/');
         s.extend(tail.iter().map(|&b| char::from(b)));
-        JsonPointer(s)
+        JsonPointer(s.into_boxed_str())
     }
 
     pub fn as_str(&self) -> &str {
@@ -137,7 +199,7 @@ impl JsonPointer {
     }
 
     pub fn starts_with(&self, prefix: &JsonPointer) -> bool {
-        self.0 == prefix.0 || (self.0.starts_with(&prefix.0) && self.0.as_bytes().get(prefix.0.len()) == Some(&b'/'))
+        self.0 == prefix.0 || (self.0.starts_with(&*prefix.0) && self.0.as_bytes().get(prefix.0.len()) == Some(&b'/'))
     }
 }
 
@@ -203,6 +265,26 @@ mod tests {
         let a = JsonPointer::parse("/process/args");
         assert!(JsonPointer::parse("/process/args/0").starts_with(&a));
         assert!(!JsonPointer::parse("/process/argsx").starts_with(&a));
+    }
+
+    #[test]
+    fn line_col_across_blocks_and_long_lines() {
+        let mut text = String::new();
+        for i in 0..3000 {
+            text.push_str(&format!("line {i} é\n"));
+        }
+        text.push_str(&"x".repeat(10_000));
+        let s = Source::new("c.json", text.clone());
+        for offset in [0, 5, 4095, 4096, 4097, 20_000, text.len() - 1, text.len()] {
+            let offset = (0..=offset).rev().find(|&o| text.is_char_boundary(o)).unwrap_or(0);
+            let line = text[..offset].matches('\n').count() + 1;
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            assert_eq!(s.line_col(offset), (line, text[start..offset].chars().count() + 1), "{offset}");
+        }
+        assert!(s.line_is_at_most(10, 240));
+        assert!(!s.line_is_at_most(text.len() - 5, 240));
+        assert!(s.line_is_at_most(text.len() - 5, 10_000));
+        assert!(!s.line_is_at_most(text.len() - 5, 9_999));
     }
 
     #[test]

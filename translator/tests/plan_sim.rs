@@ -72,6 +72,10 @@ fn bind(argv: &[Arg], vmid: &str, template: &str) -> Vec<String> {
         .collect()
 }
 
+fn destroy_ct(vmid: &str) -> Vec<String> {
+    ["pct", "destroy", vmid, "--purge"].map(String::from).to_vec()
+}
+
 fn pct_spec<'a>(prefix: &'a str, arg_params: &'a [&'a str], fixed: &'a [(&'a str, String)]) -> CommandSpec<'a> {
     CommandSpec { prefix, arg_params, fixed, file_params: &["ssh-public-keys"], interactive: &["password"], format_options: false }
 }
@@ -87,8 +91,10 @@ fn every_pct_call_and_config_line_is_valid_for_proxmox() {
             if let Action::PctCreate { argv } = &step.action {
                 calls.push(bind(argv, VMID, TEMPLATE));
             }
-            if let Undo::Run(argv) = &step.undo {
-                calls.push(bind(argv, VMID, TEMPLATE));
+            // The command the executor runs for `destroy-ct` (executor/src/pve/mod.rs
+            // `destroy_command`, the spelling plan.sh shows).
+            if step.undo == Undo::DestroyCt {
+                calls.push(destroy_ct(VMID));
             }
             for call in calls {
                 let (schema, spec) = match call.get(..2).map(|w| [w[0].as_str(), w[1].as_str()]) {
@@ -327,8 +333,8 @@ fn applying_a_plan_gives_the_pct_conf() {
         let (actual, expected) = without_defaults(actual, expected, &vmid);
         assert_eq!(actual, expected, "{}: the plan creates a different config than --to pct-conf:\n{}", case.name, case.conf);
         // The undo of pct-create takes the container away again.
-        if let Some(Undo::Run(argv)) = case.plan.steps.iter().find(|s| matches!(s.action, Action::PctCreate { .. })).map(|s| &s.undo) {
-            let args = bind(argv, &vmid, "");
+        if let Some(Undo::DestroyCt) = case.plan.steps.iter().find(|s| matches!(s.action, Action::PctCreate { .. })).map(|s| &s.undo) {
+            let args = destroy_ct(&vmid);
             node.run("pct", args.get(1..).unwrap_or_default());
             assert!(!node.config_path(&vmid).exists(), "{}: pct destroy left the config", case.name);
         }

@@ -24,6 +24,7 @@ use translator::policy::Policy;
 pub use bind::{BindError, Bindings, Template};
 pub use rollback::{rollback, undo, Journal, MemoryJournal, UndoAction, UndoEntry};
 
+use crate::bundle::{BundleError, Rootfs};
 use crate::host::{Host, HostError};
 use crate::id::Vmid;
 use crate::pack::{PackConfig, PackReport};
@@ -36,6 +37,10 @@ pub struct ApplyConfig<'a> {
     pub paths: &'a PvePaths,
     /// Binds `$bundle`.
     pub bundle: Option<PathBuf>,
+    /// The rootfs the caller has already opened and checked (`create`): the pack step packs
+    /// this descriptor, and refuses a plan that names another directory. Without it the pack
+    /// step opens the plan's directory itself through [`crate::bundle`].
+    pub rootfs: Option<&'a Rootfs>,
     /// The unique part of the template's file name (`<prefix><unique>.tar.zst`); letters,
     /// digits, `_`, `.` and `-` only.
     pub template_unique: String,
@@ -46,6 +51,9 @@ pub struct ApplyConfig<'a> {
     pub policy: &'a Policy,
     /// A host directory the operator allowed as root file system outside the bundle.
     pub host_rootfs: Option<&'a Path>,
+    /// The identity `pct create --description` / the `create-config` text is stamped with
+    /// ([`crate::pve::identity`]); `None` stamps nothing (dry runs, tests).
+    pub identity: Option<crate::pve::identity::Identity>,
 }
 
 impl ApplyConfig<'_> {
@@ -77,6 +85,8 @@ pub enum StepError {
     Pct(#[from] PctError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
     #[error(transparent)]
     Alloc(Box<AllocError<StepError>>),
     #[error("plan format {found} is not supported; this executor applies format {supported}")]

@@ -74,6 +74,12 @@ pub trait Journal {
     fn forget(&mut self) -> Result<(), StoreError>;
     /// Serialises VMID allocation on this node; `None` where nothing needs serialising.
     fn allocation_lock(&mut self) -> Result<Option<LockGuard>, StoreError>;
+    /// Who the containers this journal lists belong to: with an owner, undoing `pct create` or
+    /// `create-config` destroys only a container stamped with that identity
+    /// ([`crate::pve::identity`]). `None` (tests, dry runs): the VMID is trusted as it is.
+    fn owner(&self) -> Option<pve::identity::Owner> {
+        None
+    }
 }
 
 /// A journal in memory: what tests inspect.
@@ -123,10 +129,24 @@ pub fn undo(
         UndoAction::RemoveTemplate { path, .. } | UndoAction::RemoveFile { path } => {
             Ok(host.remove_file(path)?)
         }
-        UndoAction::DestroyCt { vmid } => Ok(pve::destroy(host, *vmid)?),
-        UndoAction::RemoveConfig { node, vmid } => {
-            Ok(pve::remove_config(host, paths, node, *vmid)?)
-        }
+        UndoAction::DestroyCt { vmid } => match journal.owner() {
+            Some(owner) => pve::identity::destroy_if_ours(host, paths, &owner, *vmid)
+                .map(drop)
+                .map_err(StepError::from),
+            None => Ok(pve::destroy(host, *vmid)?),
+        },
+        UndoAction::RemoveConfig { node, vmid } => match journal.owner() {
+            Some(owner) if &owner.node == node => {
+                pve::identity::remove_config_if_ours(host, paths, &owner, *vmid)
+                    .map(drop)
+                    .map_err(StepError::from)
+            }
+            Some(owner) => Err(StepError::Plan(format!(
+                "the journal removes a config on node {node:?}, but {} was created on node {:?}",
+                owner.id, owner.node
+            ))),
+            None => Ok(pve::remove_config(host, paths, node, *vmid)?),
+        },
         UndoAction::ReleaseVmid { .. } => Ok(()),
         UndoAction::ForgetState => Ok(journal.forget()?),
     }

@@ -2,11 +2,12 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use translator::emit::plan::{Action, Arg, Plan, Step, Undo};
+use translator::emit::plan::{Action, Arg, Plan, RootfsDir, Step, Undo};
 
 use super::bind::Bindings;
 use super::rollback::{Journal, UndoAction, UndoEntry};
 use super::{check_format, step_label, Applied, ApplyConfig, ApplyError, StepError, Template};
+use crate::bundle::{Bundle, Rootfs};
 use crate::host::{FileMode, Host};
 use crate::id::Vmid;
 use crate::pve::{self, config::ensure_dir, config::read_text, CreateConfigError};
@@ -38,6 +39,17 @@ fn creates(action: &Action) -> bool {
 fn plain(s: &str) -> bool {
     s.bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+/// The same path, `.` and empty components aside (a `..` never compares equal).
+fn same_path(a: &Path, b: &Path) -> bool {
+    fn parts(p: &Path) -> Option<Vec<Component<'_>>> {
+        p.components()
+            .filter(|c| *c != Component::CurDir)
+            .map(|c| (c != Component::ParentDir).then_some(c))
+            .collect()
+    }
+    matches!((parts(a), parts(b)), (Some(x), Some(y)) if x == y)
 }
 
 fn plan_err(msg: impl Into<String>) -> StepError {
@@ -260,6 +272,29 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 "storage {storage:?} or template prefix {name_prefix:?} is not a plain name"
             )));
         }
+        // The directory to pack, opened (or, from `create`, already opened) and checked before
+        // anything else happens: what is packed is that descriptor.
+        let named = self.b.rootfs(rootfs)?;
+        let opened;
+        let dir = match self.cx.rootfs {
+            Some(checked) => {
+                if !same_path(&named, checked.path()) {
+                    return Err(plan_err(format!(
+                        "the plan packs {}, but the rootfs checked for it is {}",
+                        named.display(),
+                        checked.path().display()
+                    )));
+                }
+                checked
+            }
+            None => {
+                opened = match rootfs {
+                    RootfsDir::Bundle(rel) => Bundle::open(self.b.bundle()?)?.rootfs(rel, None)?,
+                    RootfsDir::Path(_) => Rootfs::open_path(&named)?,
+                };
+                &opened
+            }
+        };
         let name = format!("{name_prefix}{}.tar.zst", self.cx.template_unique);
         let volid = format!("{storage}:vztmpl/{name}");
         let cmd = crate::host::Command::new("pvesm")
@@ -278,11 +313,10 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
             path: path.clone(),
         });
         self.push_undo(step, label, false)?;
-        let dir = self.b.rootfs(rootfs)?;
         if let Some(parent) = path.parent() {
             ensure_dir(self.host, parent)?;
         }
-        self.applied.pack = Some(self.host.pack_rootfs(&dir, &path, &self.cx.pack)?);
+        self.applied.pack = Some(self.host.pack_rootfs(dir, &path, &self.cx.pack)?);
         Ok(())
     }
 
@@ -297,10 +331,13 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                         "a pct-create step must run `pct create`",
                     )));
                 }
-                let cmd = self
+                let mut cmd = self
                     .b
                     .command(argv)
                     .map_err(|e| CreateFailure::Other(e.into()))?;
+                if let Some(identity) = &self.cx.identity {
+                    cmd = identity.stamp_command(cmd);
+                }
                 let out = self
                     .host
                     .run(&cmd)
@@ -312,7 +349,11 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 }
             }
             Action::CreateConfig { text } => {
-                match pve::create_config(self.host, self.cx.paths, &self.plan.node, vmid, text) {
+                let text = match &self.cx.identity {
+                    Some(identity) => identity.stamp_config_text(text),
+                    None => text.clone(),
+                };
+                match pve::create_config(self.host, self.cx.paths, &self.plan.node, vmid, &text) {
                     Ok(()) => Ok(()),
                     Err(CreateConfigError::Taken(out)) => Err(CreateFailure::Command(out)),
                     Err(CreateConfigError::Other(e)) => Err(CreateFailure::Other(e.into())),

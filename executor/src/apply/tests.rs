@@ -16,6 +16,14 @@ const APP: &str = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "hostna
 const CONF: &str = "/sim/etc/pve/nodes/pve/lxc/100.conf";
 const TPL: &str = "/sim/var/lib/vz/template/cache/proxmox-lxcri-u1.tar.zst";
 
+/// The bundle plans are applied with: a real directory, because the pack step opens and
+/// checks the rootfs it packs (the recording host then only records the pack).
+fn bundle() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("proxmox-lxcri-apply-tests/web");
+    std::fs::create_dir_all(dir.join("rootfs")).unwrap();
+    std::fs::canonicalize(dir).unwrap()
+}
+
 fn plan(json: &str) -> Plan {
     let target = Target::default();
     let t = translator::oci_to_ir("config.json", json.as_bytes(), &target);
@@ -42,12 +50,14 @@ fn check_apply(
     let cx = ApplyConfig {
         host,
         paths: &paths,
-        bundle: Some("/b/web".into()),
+        bundle: Some(bundle()),
+        rootfs: None,
         template_unique: "u1".into(),
         pack: PackConfig::default(),
         dry_run: false,
         policy: &policy,
         host_rootfs: None,
+        identity: None,
     };
     apply(plan, &cx, journal)
 }
@@ -69,7 +79,7 @@ fn applies_every_step_in_order() {
     let expect_prefix = [
         "run: pvesm path local:vztmpl/proxmox-lxcri-u1.tar.zst".to_owned(),
         "run: mkdir -p -- /sim/var/lib/vz/template/cache".to_owned(),
-        format!("pack-rootfs: /b/web/rootfs -> {TPL} (zstd level 3, all cores, owners as on disk)"),
+        format!("pack-rootfs: {}/rootfs -> {TPL} (zstd level 3, all cores, owners as on disk)", bundle().display()),
         "run: pvesh get /cluster/nextid --output-format json".to_owned(),
     ];
     assert_eq!(calls[..4], expect_prefix, "{calls:#?}");
@@ -383,12 +393,14 @@ fn dry_run_prints_and_changes_nothing() {
     let cx = ApplyConfig {
         host: &host,
         paths: &paths,
-        bundle: Some("/b/web".into()),
+        bundle: Some(bundle()),
+        rootfs: None,
         template_unique: "u1".into(),
         pack: PackConfig::default(),
         dry_run: true,
         policy: &policy,
         host_rootfs: None,
+        identity: None,
     };
     let mut j = MemoryJournal::default();
     apply(&plan(APP), &cx, &mut j).unwrap();

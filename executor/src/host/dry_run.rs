@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::{Command, Effect, FileMode, Host, HostCall, HostError, HostLock, Output};
+use crate::bundle::Rootfs;
 use crate::lock::Wait;
 use crate::pack::{PackConfig, PackReport};
 
@@ -133,12 +134,12 @@ impl<W: Write + Send> Host for DryRunHost<W> {
 
     fn pack_rootfs(
         &self,
-        rootfs: &Path,
+        rootfs: &Rootfs,
         output: &Path,
         config: &PackConfig,
     ) -> Result<PackReport, HostError> {
         self.announce(&HostCall::PackRootfs {
-            rootfs: rootfs.to_owned(),
+            rootfs: rootfs.path().to_owned(),
             output: output.to_owned(),
             config: config.clone(),
         })?;

@@ -32,6 +32,7 @@ pub use quote::quote_arg;
 pub use real::RealHost;
 pub use recording::RecordingHost;
 
+use crate::bundle::Rootfs;
 use crate::lock::{LockError, LockGuard};
 use crate::pack::{PackConfig, PackError, PackReport};
 
@@ -52,10 +53,11 @@ pub trait Host {
     /// Takes an exclusive lock on `path` (see [`crate::lock`]), released when the guard drops.
     fn lock(&self, path: &Path, wait: crate::lock::Wait) -> Result<HostLock, HostError>;
 
-    /// Packs a bundle's `rootfs/` into a Proxmox `.tar.zst` template.
+    /// Packs the checked rootfs directory (an open descriptor, see [`crate::bundle`]) into a
+    /// Proxmox `.tar.zst` template.
     fn pack_rootfs(
         &self,
-        rootfs: &Path,
+        rootfs: &Rootfs,
         output: &Path,
         config: &PackConfig,
     ) -> Result<PackReport, HostError>;

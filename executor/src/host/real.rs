@@ -9,6 +9,7 @@ use std::process::Stdio;
 use std::thread;
 
 use super::{atomic, Command, Exit, FileMode, Host, HostError, HostLock, Output};
+use crate::bundle::Rootfs;
 use crate::lock::{self, Wait};
 use crate::pack::{self, PackConfig, PackReport};
 
@@ -117,11 +118,11 @@ impl Host for RealHost {
 
     fn pack_rootfs(
         &self,
-        rootfs: &Path,
+        rootfs: &Rootfs,
         output: &Path,
         config: &PackConfig,
     ) -> Result<PackReport, HostError> {
-        Ok(pack::pack_rootfs(rootfs, output, config)?)
+        Ok(pack::pack_dir(rootfs, output, config)?)
     }
 }
 

@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{Command, FileMode, Host, HostCall, HostError, HostLock, Output};
+use crate::bundle::Rootfs;
 use crate::lock::Wait;
 use crate::pack::{PackConfig, PackReport};
 
 type Responder = Box<dyn FnMut(&Command) -> Option<Output> + Send>;
 type CallMatcher = Box<dyn Fn(&HostCall) -> bool + Send>;
+type RunEffect = Box<dyn FnMut(&Command, &mut BTreeMap<PathBuf, Vec<u8>>) + Send>;
 
 /// Records calls; answers `run` from responders, then from a queue, then with exit 0 and no
 /// output. Can fail any call by index or by a predicate.
@@ -29,6 +31,7 @@ struct Inner {
     responders: Vec<Responder>,
     queued: VecDeque<Output>,
     files: BTreeMap<PathBuf, Vec<u8>>,
+    effects: Vec<RunEffect>,
 }
 
 impl std::fmt::Debug for RecordingHost {
@@ -56,6 +59,16 @@ impl RecordingHost {
     /// Adds a responder for `run`: the first responder returning `Some` answers the call.
     pub fn respond(&self, f: impl FnMut(&Command) -> Option<Output> + Send + 'static) -> &Self {
         self.inner().responders.push(Box::new(f));
+        self
+    }
+
+    /// Adds an effect of `run` on the in-memory files (what `pct create` writes, for example),
+    /// applied to every run before it is answered.
+    pub fn on_run(
+        &self,
+        f: impl FnMut(&Command, &mut BTreeMap<PathBuf, Vec<u8>>) + Send + 'static,
+    ) -> &Self {
+        self.inner().effects.push(Box::new(f));
         self
     }
 
@@ -148,6 +161,10 @@ impl RecordingHost {
 impl Host for RecordingHost {
     fn run(&self, cmd: &Command) -> Result<Output, HostError> {
         let mut inner = self.record(HostCall::Run(cmd.clone()))?;
+        let Inner { effects, files, .. } = &mut *inner;
+        for e in effects.iter_mut() {
+            e(cmd, files);
+        }
         for r in inner.responders.iter_mut() {
             if let Some(out) = r(cmd) {
                 return Ok(out);
@@ -197,12 +214,12 @@ impl Host for RecordingHost {
 
     fn pack_rootfs(
         &self,
-        rootfs: &Path,
+        rootfs: &Rootfs,
         output: &Path,
         config: &PackConfig,
     ) -> Result<PackReport, HostError> {
         drop(self.record(HostCall::PackRootfs {
-            rootfs: rootfs.to_owned(),
+            rootfs: rootfs.path().to_owned(),
             output: output.to_owned(),
             config: config.clone(),
         })?);

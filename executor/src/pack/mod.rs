@@ -35,14 +35,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File, Permissions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags};
+use crate::bundle::{BundleError, Rootfs};
 
 pub use owner::{IdKind, OwnerMap, CONTAINER_ID_COUNT};
 pub use progress::Progress;
-pub use walk::SpecialKind;
+pub use walk::{SpecialKind, MAX_OPEN_DIRS};
 
 use archive::{Kind, Meta, PaxRecord, TarWriter};
 use walk::{to_path, Node, Stat};
@@ -85,6 +85,10 @@ impl fmt::Display for PackConfig {
 pub enum PackWarning {
     SpecialSkipped { path: PathBuf, kind: SpecialKind },
     AclNotPacked { path: PathBuf },
+    /// The root of another mount inside the rootfs: not crossed. A directory is packed empty
+    /// (with the mounted root's mode and owner, as `tar --one-file-system` does), so the
+    /// mount point still exists in the container; anything else is skipped.
+    MountPointNotCrossed { path: PathBuf, dir: bool },
 }
 
 impl PackWarning {
@@ -92,12 +96,15 @@ impl PackWarning {
         match self {
             PackWarning::SpecialSkipped { .. } => "pack/special-file-skipped",
             PackWarning::AclNotPacked { .. } => "pack/acl-not-packed",
+            PackWarning::MountPointNotCrossed { .. } => "pack/mount-point-not-crossed",
         }
     }
 
     pub fn path(&self) -> &Path {
         match self {
-            PackWarning::SpecialSkipped { path, .. } | PackWarning::AclNotPacked { path } => path,
+            PackWarning::SpecialSkipped { path, .. }
+            | PackWarning::AclNotPacked { path }
+            | PackWarning::MountPointNotCrossed { path, .. } => path,
         }
     }
 }
@@ -115,6 +122,17 @@ impl fmt::Display for PackWarning {
                 f,
                 "POSIX ACL of {} not packed; only modes, owners and user.*/security.capability \
                  xattrs are kept",
+                path.display()
+            ),
+            PackWarning::MountPointNotCrossed { path, dir: true } => write!(
+                f,
+                "{} is a mount point (another file system); packed as an empty directory, its \
+                 contents are not packed",
+                path.display()
+            ),
+            PackWarning::MountPointNotCrossed { path, dir: false } => write!(
+                f,
+                "{} is a mount point (a file mounted over it); skipped",
                 path.display()
             ),
         }
@@ -164,6 +182,8 @@ pub enum PackError {
     EscapingEntry { path: PathBuf },
     #[error("{path}: security.capability: {reason}")]
     BadCapability { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Rootfs(#[from] BundleError),
 }
 
 impl PackError {
@@ -184,9 +204,21 @@ impl PackError {
     }
 }
 
-/// Packs `rootfs` into the zstd-compressed template `output` (which must end in `.tar.zst`).
+/// Packs the directory `rootfs` into the zstd-compressed template `output` (which must end in
+/// `.tar.zst`). The directory is opened with no symlink in any component of its path (see
+/// [`Rootfs::open_path`]); callers with a bundle use [`pack_dir`] on the rootfs they opened.
 pub fn pack_rootfs(
     rootfs: &Path,
+    output: &Path,
+    config: &PackConfig,
+) -> Result<PackReport, PackError> {
+    pack_dir(&open_rootfs(rootfs)?, output, config)
+}
+
+/// Packs the open, checked rootfs directory into `output`: the walk starts from that
+/// descriptor, so what is packed is what was checked, whatever its path names meanwhile.
+pub fn pack_dir(
+    rootfs: &Rootfs,
     output: &Path,
     config: &PackConfig,
 ) -> Result<PackReport, PackError> {
@@ -196,19 +228,16 @@ pub fn pack_rootfs(
         .ok_or_else(|| PackError::OutputName {
             path: output.to_owned(),
         })?;
-    let root = open_rootfs(rootfs)?;
     let out_dir = match output.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let canon_root =
-        fs::canonicalize(rootfs).map_err(|e| PackError::io_at("resolve", rootfs, e))?;
     let canon_out =
         fs::canonicalize(out_dir).map_err(|e| PackError::io_at("resolve", out_dir, e))?;
-    if canon_out.starts_with(&canon_root) {
+    if canon_out.starts_with(rootfs.path()) {
         return Err(PackError::OutputInsideRootfs {
             output: output.to_owned(),
-            rootfs: rootfs.to_owned(),
+            rootfs: rootfs.path().to_owned(),
         });
     }
 
@@ -236,7 +265,7 @@ pub fn pack_rootfs(
             enc.finish()
         });
         // The sender is dropped on every path out of here, which ends the feeder's loop.
-        let packed = pack_into(root, sender, config).map(|(_sender, report)| report);
+        let packed = pack_into(rootfs.dir(), sender, config).map(|(_sender, report)| report);
         (packed, feeder.join())
     });
     let fed = fed.map_err(|_| zio(io::Error::other("the compressing thread panicked")))?;
@@ -268,13 +297,22 @@ pub fn pack_rootfs(
     Ok(report)
 }
 
-/// Writes the uncompressed tar stream of `rootfs` to `out`.
+/// Writes the uncompressed tar stream of the directory `rootfs` to `out`.
 pub fn write_tar<W: Write>(
     rootfs: &Path,
     out: W,
     config: &PackConfig,
 ) -> Result<(W, PackReport), PackError> {
-    pack_into(open_rootfs(rootfs)?, out, config)
+    write_tar_dir(&open_rootfs(rootfs)?, out, config)
+}
+
+/// Writes the uncompressed tar stream of the open rootfs directory to `out`.
+pub fn write_tar_dir<W: Write>(
+    rootfs: &Rootfs,
+    out: W,
+    config: &PackConfig,
+) -> Result<(W, PackReport), PackError> {
+    pack_into(rootfs.dir(), out, config)
 }
 
 fn workers(threads: u32) -> u32 {
@@ -286,44 +324,17 @@ fn workers(threads: u32) -> u32 {
     }
 }
 
-/// Opens the rootfs directory itself, refusing a symlink in its place.
-fn open_rootfs(rootfs: &Path) -> Result<File, PackError> {
-    // `rootfs/` would make the kernel resolve a symlink named rootfs; look at the link itself.
-    let rootfs: PathBuf = rootfs.components().collect();
-    let rootfs = rootfs.as_path();
-    let meta = fs::symlink_metadata(rootfs).map_err(|e| PackError::io_at("stat", rootfs, e))?;
-    if meta.file_type().is_symlink() {
-        return Err(PackError::RootIsSymlink {
-            path: rootfs.to_owned(),
-        });
-    }
-    if !meta.is_dir() {
-        return Err(PackError::RootNotDirectory {
-            path: rootfs.to_owned(),
-        });
-    }
-    let fd = rustix::fs::open(
-        rootfs,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| match e {
-        rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => PackError::RootIsSymlink {
+/// Opens a rootfs by path, refusing a symlink in any component of it.
+fn open_rootfs(rootfs: &Path) -> Result<Rootfs, PackError> {
+    Rootfs::open_path(rootfs).map_err(|e| match e {
+        BundleError::Symlink { .. } => PackError::RootIsSymlink {
             path: rootfs.to_owned(),
         },
-        e => PackError::io_at("open", rootfs, e.into()),
-    })?;
-    let root = File::from(fd);
-    let now = root
-        .metadata()
-        .map_err(|e| PackError::io_at("stat", rootfs, e))?;
-    if now.ino() != meta.ino() || now.dev() != meta.dev() {
-        return Err(PackError::EntryChanged {
+        BundleError::NotDirectory { .. } => PackError::RootNotDirectory {
             path: rootfs.to_owned(),
-            what: "was replaced while opening it",
-        });
-    }
-    Ok(root)
+        },
+        e => PackError::Rootfs(e),
+    })
 }
 
 /// Entries Proxmox's `--anchored --exclude ./dev/*` drops: never a hard-link target, or links
@@ -344,7 +355,7 @@ struct Packer<'c, W: Write> {
 }
 
 fn pack_into<W: Write>(
-    root: File,
+    root: &File,
     out: W,
     config: &PackConfig,
 ) -> Result<(W, PackReport), PackError> {
@@ -383,6 +394,18 @@ impl<W: Write> Packer<'_, W> {
                 });
                 return Ok(());
             }
+            Node::MountPoint { dir } => {
+                self.report
+                    .warnings
+                    .push(PackWarning::MountPointNotCrossed {
+                        path: to_path(name),
+                        dir: *dir,
+                    });
+                if !*dir {
+                    return Ok(());
+                }
+                self.meta(name, st)?
+            }
             _ => self.meta(name, st)?,
         };
         self.meter.entry();
@@ -400,7 +423,11 @@ impl<W: Write> Packer<'_, W> {
             }
         }
         match node {
-            Node::Special(_) => Ok(()),
+            Node::Special(_) | Node::MountPoint { dir: false } => Ok(()),
+            Node::MountPoint { dir: true } => self
+                .tar
+                .header(name, Kind::Directory, meta, &[])
+                .map_err(wio),
             Node::Symlink(target) => self
                 .tar
                 .header(name, Kind::Symlink { target: &target }, meta, &[])

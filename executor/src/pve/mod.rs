@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+pub mod identity;
 pub mod paths;
 pub mod status;
 
@@ -21,6 +22,14 @@ pub enum PctError {
     Host(#[from] HostError),
     #[error(transparent)]
     Status(#[from] StatusError),
+    #[error(transparent)]
+    Identity(Box<identity::IdentityError>),
+}
+
+impl From<identity::IdentityError> for PctError {
+    fn from(e: identity::IdentityError) -> Self {
+        PctError::Identity(Box::new(e))
+    }
 }
 
 fn pct(args: &[&str], vmid: Vmid) -> Command {

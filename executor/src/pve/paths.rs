@@ -68,6 +68,12 @@ impl PvePaths {
             .join(format!("{vmid}.conf"))
     }
 
+    /// `/etc/pve/lxc/<vmid>.conf`: pmxcfs's link to the *local* node's `lxc/` directory, the
+    /// config `pct` acts on when run on this node.
+    pub fn local_config(&self, vmid: Vmid) -> PathBuf {
+        self.join("/etc/pve/lxc").join(format!("{vmid}.conf"))
+    }
+
     /// `/run/lock/lxc`.
     pub fn lock_dir(&self) -> PathBuf {
         self.join(crate::lock::PVE_LOCK_DIR)

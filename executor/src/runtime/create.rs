@@ -7,6 +7,7 @@
 //! `crun create` runs with the engine's stdio.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use translator::emit::plan::{Action, Plan};
@@ -14,28 +15,39 @@ use translator::policy::Policy;
 
 use crate::apply::{apply, ApplyConfig};
 use crate::crun::CreateOptions;
-use crate::host::{write_atomic, FileMode};
 use crate::id::ContainerId;
-use crate::pack::PackConfig;
+use crate::bundle::{BundleError, Rootfs};
+use crate::pack::{PackConfig, PackReport};
+use crate::pve::identity::Identity;
 use crate::state::{Backend, ContainerLock, Mapping, OciState, Record, Status, StoreError};
 
 use super::journal::StoreJournal;
-use super::{recover, Runtime, RuntimeError};
+use super::{recover, Runtime, RuntimeError, Signal};
 
 /// What to create the container from.
+///
+/// `rootfs` is the bundle's rootfs as the caller opened and checked it ([`crate::bundle`]):
+/// the plan's pack step packs that descriptor, and crun is handed its path only after it has
+/// been verified again. `None` (a plan applied from a file) makes the pack step open the
+/// plan's directory itself, through the same checks.
 #[derive(Debug, Clone)]
 pub enum CreateBackend {
     /// Apply this plan (from `convert --to plan` of the bundle's config), checked against the
-    /// node policy first.
+    /// node policy before its first step ([`crate::apply::validate`]).
     Pct {
         plan: Plan,
         pack: PackConfig,
+        rootfs: Option<Arc<Rootfs>>,
         policy: Policy,
+        /// The host directory the operator allowed (exactly) as the plan's `path` rootfs
+        /// outside the bundle (`apply --host-rootfs`).
+        host_rootfs: Option<PathBuf>,
     },
     /// Run crun with this config (from `convert --to crun`).
     Crun {
         config: String,
         options: CreateOptions,
+        rootfs: Option<Arc<Rootfs>>,
     },
 }
 
@@ -45,12 +57,24 @@ pub struct CreateRequest {
     /// Absolute path of the bundle.
     pub bundle: PathBuf,
     pub backend: CreateBackend,
+    /// The signal `stop` will send, from the translation (the IR's halt signal); recorded so
+    /// that `stop` never reads the bundle again. `None`: the backend's default.
+    pub stop_signal: Option<Signal>,
 }
 
 /// File name of the crun config in the container's store directory.
 pub const CRUN_CONFIG: &str = "crun.json";
 
 pub fn create(rt: &Runtime<'_>, req: CreateRequest) -> Result<OciState, RuntimeError> {
+    create_reporting(rt, req).map(|(state, _)| state)
+}
+
+/// [`create`], also returning what packing the rootfs reported (its warnings are for the
+/// operator: special files skipped, mount points not crossed).
+pub fn create_reporting(
+    rt: &Runtime<'_>,
+    req: CreateRequest,
+) -> Result<(OciState, Option<PackReport>), RuntimeError> {
     if !req.bundle.is_absolute() {
         return Err(RuntimeError::Usage(format!(
             "bundle {} must be an absolute path",
@@ -80,13 +104,18 @@ pub fn create(rt: &Runtime<'_>, req: CreateRequest) -> Result<OciState, RuntimeE
         Err(e) => return Err(e.into()),
     }
     rt.store.begin_create(&lock, &req.bundle)?;
+    let stop_signal = req.stop_signal.map(|s| s.to_string());
     match req.backend {
-        CreateBackend::Pct { plan, pack, policy } => {
-            create_pct(rt, lock, &req.bundle, &plan, pack, &policy)
+        CreateBackend::Pct { plan, pack, rootfs, policy, host_rootfs } => {
+            let checks = (&policy, host_rootfs.as_deref());
+            create_pct(rt, lock, &req.bundle, &plan, pack, rootfs.as_deref(), stop_signal, checks)
         }
-        CreateBackend::Crun { config, options } => {
-            create_crun(rt, lock, &req.bundle, &config, &options)
-        }
+        CreateBackend::Crun {
+            config,
+            options,
+            rootfs,
+        } => create_crun(rt, lock, &req.bundle, &config, &options, rootfs.as_deref(), stop_signal)
+            .map(|s| (s, None)),
     }
 }
 
@@ -113,24 +142,42 @@ fn create_pct(
     bundle: &Path,
     plan: &Plan,
     pack: PackConfig,
-    policy: &Policy,
-) -> Result<OciState, RuntimeError> {
+    rootfs: Option<&Rootfs>,
+    stop_signal: Option<String>,
+    (policy, host_rootfs): (&Policy, Option<&Path>),
+) -> Result<(OciState, Option<PackReport>), RuntimeError> {
     let id = lock.id().clone();
-    let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned());
+    // The token comes from the kernel here, never from the plan: the translator is pure and
+    // the plan is data.
+    let identity = match Identity::new(id.clone()) {
+        Ok(i) => i,
+        Err(source) => {
+            rt.store.remove(lock)?;
+            return Err(RuntimeError::Store(StoreError::Io {
+                op: "read random bytes from",
+                path: "/dev/urandom".into(),
+                source,
+            }));
+        }
+    };
+    let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned())
+        .with_identity(Some(identity.token.clone()), stop_signal);
     let cx = ApplyConfig {
         host: rt.host,
         paths: &rt.paths,
         bundle: Some(bundle.to_owned()),
+        rootfs,
         template_unique: template_unique(&id),
         pack,
         dry_run: false,
+        identity: Some(identity),
         policy,
-        host_rootfs: None,
+        host_rootfs,
     };
     match apply(plan, &cx, &mut journal) {
-        Ok(_) => {
+        Ok(applied) => {
             journal.clear()?;
-            finished(rt, &lock)
+            Ok((finished(rt, &lock)?, applied.pack))
         }
         Err(error) => {
             if error.rolled_back() {
@@ -145,24 +192,52 @@ fn create_pct(
     }
 }
 
+/// crun resolves `root.path` itself, by path (libcrun `resolve_rootfs_path`: `realpath`, then
+/// `open`/`mount` of the result in the container's mount namespace; crun `container.c` @
+/// ba38286f). So the config must name the rootfs by the absolute path that was just verified
+/// to reach the checked directory without symlinks. What a writer of the bundle's *parent*
+/// directories could still do between this check and crun's `realpath` is documented in
+/// docs/security.md.
+fn check_crun_root(config: &str, rootfs: &Rootfs) -> Result<(), RuntimeError> {
+    let value: serde_json::Value = serde_json::from_str(config)
+        .map_err(|e| RuntimeError::Usage(format!("the crun config is not JSON: {e}")))?;
+    let named = value.pointer("/root/path").and_then(|p| p.as_str());
+    let verified = rootfs.verified_path()?;
+    if named != verified.to_str() {
+        return Err(BundleError::Unverified {
+            path: verified,
+            why: format!("the crun config names root.path {named:?} instead"),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn create_crun(
     rt: &Runtime<'_>,
     lock: ContainerLock,
     bundle: &Path,
     config: &str,
     options: &CreateOptions,
+    rootfs: Option<&Rootfs>,
+    stop_signal: Option<String>,
 ) -> Result<OciState, RuntimeError> {
     let id = lock.id().clone();
+    if let Some(rootfs) = rootfs {
+        check_crun_root(config, rootfs)?;
+    }
     let mapping = Mapping {
         id: id.clone(),
         bundle: bundle.to_owned(),
         backend: Backend::Crun,
         created: SystemTime::now(),
+        token: None,
+        stop_signal,
     };
     rt.store.write_mapping(&lock, &mapping)?;
     let config_path = rt.store.root().join(id.as_str()).join(CRUN_CONFIG);
-    write_atomic(&config_path, config.as_bytes(), FileMode::Exact(0o600))
-        .map_err(StoreError::from)?;
+    rt.store
+        .write_bytes(&lock, CRUN_CONFIG, config.as_bytes())?;
     if let Err(e) = rt.crun.create(rt.host, &id, bundle, &config_path, options) {
         // crun cleans up its own failed create; make sure, then forget the record.
         let _ = rt.crun.delete(rt.host, &id, true);
@@ -175,4 +250,31 @@ fn create_crun(
     )?;
     rt.store.finish_create(&lock)?;
     finished(rt, &lock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Bundle;
+
+    #[test]
+    fn crun_is_handed_only_the_checked_root_path() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("rootfs")).unwrap();
+        let b = Bundle::open(d.path()).unwrap();
+        let rootfs = b.rootfs("rootfs", None).unwrap();
+        let config = |p: &str| serde_json::json!({"root": {"path": p}}).to_string();
+        let checked = rootfs.path().to_str().unwrap().to_owned();
+        check_crun_root(&config(&checked), &rootfs).unwrap();
+        // Relative (crun would resolve it against its cwd) or another directory: refused.
+        for other in ["rootfs", "/srv/other", &format!("{checked}/..")] {
+            assert!(check_crun_root(&config(other), &rootfs).is_err(), "{other}");
+        }
+        // The checked directory moved away and a symlink put in its place: the path no longer
+        // reaches it.
+        std::fs::rename(d.path().join("rootfs"), d.path().join("moved")).unwrap();
+        std::os::unix::fs::symlink("moved", d.path().join("rootfs")).unwrap();
+        let err = check_crun_root(&config(&checked), &rootfs).unwrap_err();
+        assert!(err.to_string().contains("names root.path"), "{err}");
+    }
 }

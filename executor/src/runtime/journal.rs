@@ -1,15 +1,13 @@
 //! The undo journal of a create, kept in the container's store directory (`undo.json`) until
 //! the create finishes, so that the next command can undo what a killed create left behind.
 
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use crate::apply::{Journal, UndoEntry};
-use crate::host::{write_atomic, FileMode};
 use crate::id::{ContainerId, Vmid};
 use crate::lock::{LockGuard, Wait};
+use crate::pve::identity::{Owner, Token};
 use crate::state::{Backend, ContainerLock, Mapping, OciState, StateStore, Status, StoreError};
 
 const JOURNAL_FILE: &str = "undo.json";
@@ -19,35 +17,12 @@ pub fn journal_path(store: &StateStore, id: &ContainerId) -> PathBuf {
     store.root().join(id.as_str()).join(JOURNAL_FILE)
 }
 
-/// The undo list a create left, if any.
+/// The undo list a create left, if any (read through the store's checks and size limit).
 pub fn read_journal(
     store: &StateStore,
     id: &ContainerId,
 ) -> Result<Option<Vec<UndoEntry>>, StoreError> {
-    let path = journal_path(store, id);
-    match fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| StoreError::Corrupt { path, source }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(StoreError::Io {
-            op: "read",
-            path,
-            source,
-        }),
-    }
-}
-
-fn remove(path: &Path) -> Result<(), StoreError> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(StoreError::Io {
-            op: "remove",
-            path: path.to_owned(),
-            source,
-        }),
-    }
+    store.read_file(id, JOURNAL_FILE)
 }
 
 /// A create's journal in the state store; writes need the container's lock.
@@ -56,6 +31,11 @@ pub struct StoreJournal<'s> {
     lock: &'s ContainerLock,
     bundle: PathBuf,
     created: SystemTime,
+    /// The creation token the container is stamped with, recorded in its mapping.
+    token: Option<Token>,
+    stop_signal: Option<String>,
+    /// The node of the VMID, once one is chosen (or from the record, when recovering).
+    node: Option<String>,
 }
 
 impl<'s> StoreJournal<'s> {
@@ -65,7 +45,23 @@ impl<'s> StoreJournal<'s> {
             lock,
             bundle,
             created: SystemTime::now(),
+            token: None,
+            stop_signal: None,
+            node: None,
         }
+    }
+
+    /// The identity token and stop signal to record with the mapping.
+    pub fn with_identity(mut self, token: Option<Token>, stop_signal: Option<String>) -> Self {
+        self.token = token;
+        self.stop_signal = stop_signal;
+        self
+    }
+
+    /// The node a recovered record names.
+    pub fn with_node(mut self, node: Option<String>) -> Self {
+        self.node = node;
+        self
     }
 
     fn mapping(&self, vmid: Vmid, node: &str) -> Mapping {
@@ -77,35 +73,33 @@ impl<'s> StoreJournal<'s> {
                 node: node.to_owned(),
             },
             created: self.created,
+            token: self.token.clone(),
+            stop_signal: self.stop_signal.clone(),
         }
     }
 
     /// Drops the journal once the create is complete (or fully undone).
     pub fn clear(&self) -> Result<(), StoreError> {
-        remove(&journal_path(self.store, self.lock.id()))
+        self.store.remove_file(self.lock, JOURNAL_FILE)
     }
 }
 
 impl Journal for StoreJournal<'_> {
     fn save(&mut self, undos: &[UndoEntry]) -> Result<(), StoreError> {
-        let path = journal_path(self.store, self.lock.id());
         if undos.is_empty() {
-            return remove(&path);
+            return self.store.remove_file(self.lock, JOURNAL_FILE);
         }
-        let mut bytes = serde_json::to_vec_pretty(undos).map_err(|source| StoreError::Corrupt {
-            path: path.clone(),
-            source,
-        })?;
-        bytes.push(b'\n');
-        Ok(write_atomic(&path, &bytes, FileMode::Exact(0o600))?)
+        self.store.write_file(self.lock, JOURNAL_FILE, &undos)
     }
 
     fn vmid_chosen(&mut self, vmid: Vmid, node: &str) -> Result<(), StoreError> {
+        self.node = Some(node.to_owned());
         self.store
             .write_mapping(self.lock, &self.mapping(vmid, node))
     }
 
     fn record(&mut self, vmid: Vmid, node: &str) -> Result<(), StoreError> {
+        self.node = Some(node.to_owned());
         self.store
             .write_mapping(self.lock, &self.mapping(vmid, node))?;
         let state = OciState::new(self.lock.id().clone(), Status::Created, self.bundle.clone());
@@ -120,5 +114,15 @@ impl Journal for StoreJournal<'_> {
 
     fn allocation_lock(&mut self) -> Result<Option<LockGuard>, StoreError> {
         self.store.lock_allocation(Wait::Forever).map(Some)
+    }
+
+    /// Always an owner: a journal in the store destroys only containers stamped with its
+    /// record's identity; without a node or token nothing can be verified, and nothing is.
+    fn owner(&self) -> Option<Owner> {
+        Some(Owner {
+            id: self.lock.id().clone(),
+            node: self.node.clone().unwrap_or_default(),
+            token: self.token.clone(),
+        })
     }
 }

@@ -9,7 +9,7 @@ use crate::host::Command;
 use crate::id::ContainerId;
 use crate::state::{Backend, Record, Status};
 
-use super::state::live;
+use super::state::{gone, live, live_checked};
 use super::{status_name, Runtime, RuntimeError, Signal};
 
 pub fn kill(rt: &Runtime<'_>, id: &ContainerId, signal: Signal) -> Result<(), RuntimeError> {
@@ -19,7 +19,13 @@ pub fn kill(rt: &Runtime<'_>, id: &ContainerId, signal: Signal) -> Result<(), Ru
     };
     match &mapping.backend {
         Backend::Pct { .. } => {
-            let now = live(rt, stored, &mapping)?;
+            // The identity is checked before the pid is looked up: the pid is only ever that of
+            // our own container's init.
+            let now = live_checked(rt, stored, &mapping)?;
+            if now.gone {
+                return Err(gone(&mapping));
+            }
+            let now = now.state;
             let pid = match (now.status, now.pid) {
                 (Status::Running, Some(pid)) => pid,
                 (status, _) => {

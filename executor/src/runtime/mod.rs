@@ -22,7 +22,7 @@ pub mod stop;
 
 use std::time::Duration;
 
-pub use create::{create, CreateBackend, CreateRequest};
+pub use create::{create, create_reporting, CreateBackend, CreateRequest};
 pub use delete::delete;
 pub use kill::kill;
 pub use list::{list, Listing};
@@ -35,9 +35,13 @@ use crate::apply::ApplyError;
 use crate::crun::{Crun, CrunError};
 use crate::host::{Host, HostError};
 use crate::id::ContainerId;
+use crate::id::Vmid;
 use crate::lock::{LockError, Wait};
+use crate::pve::identity::{self, Ct, IdentityError};
 use crate::pve::{PctError, PvePaths};
-use crate::state::{ContainerLock, Partial, StateStore, Status, StoreError};
+use crate::state::{
+    Backend, ContainerLock, Mapping, Partial, Record, StateStore, Status, StoreError,
+};
 
 /// Everything a verb needs.
 pub struct Runtime<'a> {
@@ -76,6 +80,36 @@ impl<'a> Runtime<'a> {
                 Err(RuntimeError::Busy { id: id.clone() })
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The container's lock and its record. An id the store does not know gives its lock file
+    /// back ([`StateStore::release_unknown`]), so asking about it leaves nothing behind.
+    pub fn lock_record(&self, id: &ContainerId) -> Result<(ContainerLock, Record), RuntimeError> {
+        let lock = self.lock(id)?;
+        match self.store.read_locked(&lock) {
+            Ok(record) => Ok((lock, record)),
+            Err(StoreError::NotFound { id }) => {
+                self.store.release_unknown(lock)?;
+                Err(RuntimeError::NotFound { id })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks, before anything acts on the VMID, that the Proxmox container the record names is
+    /// the one this record's create made ([`crate::pve::identity`]). `Ok(None)` for crun.
+    pub fn verify(&self, mapping: &Mapping) -> Result<Option<Ct>, RuntimeError> {
+        match &mapping.backend {
+            Backend::Pct { vmid, node } => Ok(Some(identity::check(
+                self.host,
+                &self.paths,
+                node,
+                *vmid,
+                &mapping.id,
+                mapping.token.as_ref(),
+            )?)),
+            Backend::Crun => Ok(None),
         }
     }
 }
@@ -119,6 +153,14 @@ pub enum RuntimeError {
     },
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Identity(Box<IdentityError>),
+    #[error("Proxmox CT {vmid} of container {id} no longer exists on node {node}; `delete {id}` forgets the record")]
+    Gone {
+        id: ContainerId,
+        vmid: Vmid,
+        node: String,
+    },
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -127,6 +169,8 @@ pub enum RuntimeError {
     Crun(#[from] CrunError),
     #[error(transparent)]
     Host(#[from] HostError),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
 }
 
 impl From<StoreError> for RuntimeError {
@@ -136,6 +180,12 @@ impl From<StoreError> for RuntimeError {
             StoreError::AlreadyExists { id } => RuntimeError::Exists { id },
             other => RuntimeError::Store(other),
         }
+    }
+}
+
+impl From<IdentityError> for RuntimeError {
+    fn from(e: IdentityError) -> Self {
+        RuntimeError::Identity(Box::new(e))
     }
 }
 
@@ -149,6 +199,10 @@ impl RuntimeError {
             RuntimeError::Recovery { id, .. } => {
                 Some(format!("retry with `proxmox-lxcri delete --force {id}`"))
             }
+            RuntimeError::Identity(e) => Some(format!(
+                "`proxmox-lxcri delete --force {}` forgets the record without touching any Proxmox container",
+                e.ours().id
+            )),
             _ => None,
         }
     }

@@ -1,5 +1,7 @@
 //! Cleaning up after a create that did not finish (its process was killed, or its rollback
-//! failed): the journal it left says what it may have made.
+//! failed): the journal it left says what it may have made. The journal is read through the
+//! store's checks, and its container undos destroy only a container stamped with the record's
+//! identity (the journal's [`crate::apply::Journal::owner`]).
 
 use crate::apply::{rollback, UndoAction, UndoEntry};
 use crate::state::{Backend, ContainerLock, Partial};
@@ -30,7 +32,20 @@ pub fn clean(
         .map(|m| m.bundle.clone())
         .or_else(|| partial.mapping.as_ref().map(|m| m.bundle.clone()))
         .unwrap_or_default();
-    let mut journal = StoreJournal::new(&rt.store, lock, bundle);
+    let (token, stop_signal, node) = match &partial.mapping {
+        Some(m) => (
+            m.token.clone(),
+            m.stop_signal.clone(),
+            match &m.backend {
+                Backend::Pct { node, .. } => Some(node.clone()),
+                Backend::Crun => None,
+            },
+        ),
+        None => (None, None, None),
+    };
+    let mut journal = StoreJournal::new(&rt.store, lock, bundle)
+        .with_identity(token, stop_signal)
+        .with_node(node);
     rollback(rt.host, &rt.paths, &mut journal, &mut undos).map_err(|error| RuntimeError::Recovery {
         id: id.clone(),
         error: Box::new(error),

@@ -1,23 +1,27 @@
-//! `start <id>`: runs a created container (`pct start`, or `crun start`).
+//! `start <id>`: runs a created container (`pct start`, or `crun start`), after checking that
+//! the VMID is still the container this id created.
 
 use crate::id::ContainerId;
 use crate::state::{Backend, OciState, Record, Status};
 
-use super::state::live;
+use super::state::{gone, live, live_checked};
 use super::{status_name, Runtime, RuntimeError};
 
 pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeError> {
-    let lock = rt.lock(id)?;
-    let (stored, mapping) = match rt.store.read_locked(&lock)? {
+    let (lock, record) = rt.lock_record(id)?;
+    let (stored, mapping) = match record {
         Record::Complete { state, mapping } => (state, mapping),
         Record::Partial(p) => return Err(RuntimeError::Partial(Box::new(p))),
     };
-    let now = live(rt, stored.clone(), &mapping)?;
-    if now.status != Status::Created {
+    let now = live_checked(rt, stored.clone(), &mapping)?;
+    if now.gone {
+        return Err(gone(&mapping));
+    }
+    if now.state.status != Status::Created {
         return Err(RuntimeError::WrongStatus {
             verb: "start",
             id: id.clone(),
-            status: status_name(now.status),
+            status: status_name(now.state.status),
             wanted: "created",
         });
     }

@@ -3,8 +3,13 @@
 //! `created` lasts until `start`; afterwards the status and the init's host pid come from
 //! `pct status --verbose` (or `crun state`) on every call, so an init that exited shows as
 //! `stopped` without any command having run in between.
+//!
+//! Before `pct status`, the container's identity is checked ([`Runtime::verify`]): a VMID that
+//! now belongs to another container is refused, and one whose config is gone is reported as
+//! `stopped` with [`CT_ANNOTATION`] `gone`.
 
 use crate::id::ContainerId;
+use crate::pve::identity::Ct;
 use crate::state::{Backend, Creator, Mapping, OciState, Record, Status};
 
 use super::{Runtime, RuntimeError};
@@ -12,6 +17,8 @@ use super::{Runtime, RuntimeError};
 /// Annotations `state` adds so that a user can find the Proxmox container.
 pub const VMID_ANNOTATION: &str = "org.proxmox-lxcri.vmid";
 pub const NODE_ANNOTATION: &str = "org.proxmox-lxcri.node";
+/// `gone` when the Proxmox container no longer exists on its node.
+pub const CT_ANNOTATION: &str = "org.proxmox-lxcri.ct";
 
 pub fn state(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeError> {
     match rt.store.read(id)? {
@@ -28,14 +35,30 @@ pub fn state(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
     }
 }
 
+/// `stored` with its status and pid brought up to date, and whether its Proxmox container is
+/// gone.
+pub(crate) struct Live {
+    pub state: OciState,
+    pub gone: bool,
+}
+
 /// `stored` with its status and pid brought up to date.
 pub(crate) fn live(
     rt: &Runtime<'_>,
-    mut stored: OciState,
+    stored: OciState,
     mapping: &Mapping,
 ) -> Result<OciState, RuntimeError> {
+    live_checked(rt, stored, mapping).map(|l| l.state)
+}
+
+pub(crate) fn live_checked(
+    rt: &Runtime<'_>,
+    mut stored: OciState,
+    mapping: &Mapping,
+) -> Result<Live, RuntimeError> {
     let was_created = stored.status == Status::Created;
     stored.pid = None;
+    let mut gone = false;
     match &mapping.backend {
         Backend::Pct { vmid, node } => {
             stored
@@ -44,14 +67,23 @@ pub(crate) fn live(
             stored
                 .annotations
                 .insert(NODE_ANNOTATION.into(), node.clone());
-            match crate::pve::status(rt.host, *vmid)? {
-                Some(s) if s.running => {
-                    stored.status = Status::Running;
-                    stored.pid = s.pid;
+            match rt.verify(mapping)? {
+                Some(Ct::Gone) => {
+                    gone = true;
+                    stored
+                        .annotations
+                        .insert(CT_ANNOTATION.into(), "gone".into());
+                    stored.status = Status::Stopped;
                 }
-                // pct create starts nothing: until `start`, a stopped container is `created`.
-                Some(_) if was_created => stored.status = Status::Created,
-                _ => stored.status = Status::Stopped,
+                _ => match crate::pve::status(rt.host, *vmid)? {
+                    Some(s) if s.running => {
+                        stored.status = Status::Running;
+                        stored.pid = s.pid;
+                    }
+                    // pct create starts nothing: until `start`, a stopped container is `created`.
+                    Some(_) if was_created => stored.status = Status::Created,
+                    _ => stored.status = Status::Stopped,
+                },
             }
         }
         Backend::Crun => match rt.crun.state(rt.host, &stored.id)? {
@@ -68,5 +100,22 @@ pub(crate) fn live(
             None => stored.status = Status::Stopped,
         },
     }
-    Ok(stored)
+    Ok(Live {
+        state: stored,
+        gone,
+    })
+}
+
+/// The error for a verb that needs the Proxmox container when it is gone.
+pub(crate) fn gone(mapping: &Mapping) -> RuntimeError {
+    match &mapping.backend {
+        Backend::Pct { vmid, node } => RuntimeError::Gone {
+            id: mapping.id.clone(),
+            vmid: *vmid,
+            node: node.clone(),
+        },
+        Backend::Crun => RuntimeError::NotFound {
+            id: mapping.id.clone(),
+        },
+    }
 }

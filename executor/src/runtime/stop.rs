@@ -2,32 +2,42 @@
 //!
 //! Proxmox: `pct shutdown --timeout N --forceStop 1`, which sends `lxc.signal.halt` (the
 //! bundle's stop signal, written by the translator) and kills the container when the timeout
-//! passes. crun: the stop signal, then SIGKILL after the timeout.
+//! passes. crun: the stop signal recorded at create time (the translation's halt signal, from
+//! the same three annotations), then SIGKILL after the timeout. Nothing here reads the bundle.
 
 use std::time::{Duration, Instant};
 
 use crate::id::ContainerId;
-use crate::state::{Backend, Record, Status};
+use crate::state::{Backend, Mapping, OciState, Record, Status};
 
-use super::state::live;
+use super::state::{gone, live, live_checked};
 use super::{Runtime, RuntimeError, Signal};
 
-pub fn stop(
-    rt: &Runtime<'_>,
-    id: &ContainerId,
-    timeout: Duration,
-    signal: Signal,
-) -> Result<(), RuntimeError> {
-    let lock = rt.lock(id)?;
-    let (stored, mapping) = match rt.store.read_locked(&lock)? {
+/// The signal `stop` sends to a crun container: the recorded one, else SIGTERM (runc's and
+/// crun's default for `kill`).
+pub fn stop_signal(mapping: &Mapping) -> Signal {
+    mapping
+        .stop_signal
+        .as_deref()
+        .and_then(|s| Signal::parse(s).ok())
+        .unwrap_or(Signal::TERM)
+}
+
+pub fn stop(rt: &Runtime<'_>, id: &ContainerId, timeout: Duration) -> Result<(), RuntimeError> {
+    let (lock, record) = rt.lock_record(id)?;
+    let (stored, mapping) = match record {
         Record::Complete { state, mapping } => (state, mapping),
         Record::Partial(p) => return Err(RuntimeError::Partial(Box::new(p))),
     };
-    let now = live(rt, stored.clone(), &mapping)?;
+    let now = live_checked(rt, stored.clone(), &mapping)?;
+    if now.gone {
+        return Err(gone(&mapping));
+    }
+    let now = now.state;
     if now.status == Status::Running {
         match &mapping.backend {
             Backend::Pct { vmid, .. } => crate::pve::shutdown(rt.host, *vmid, timeout)?,
-            Backend::Crun => stop_crun(rt, id, timeout, signal, &mapping, &stored)?,
+            Backend::Crun => stop_crun(rt, id, timeout, stop_signal(&mapping), &mapping, &stored)?,
         }
     }
     if now.status != Status::Created {
@@ -44,8 +54,8 @@ fn stop_crun(
     id: &ContainerId,
     timeout: Duration,
     signal: Signal,
-    mapping: &crate::state::Mapping,
-    stored: &crate::state::OciState,
+    mapping: &Mapping,
+    stored: &OciState,
 ) -> Result<(), RuntimeError> {
     rt.crun.kill(rt.host, id, signal.number())?;
     let start = Instant::now();

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::id::{ContainerId, Vmid};
+use crate::pve::identity::Token;
 
 /// The backend that runs the container, and how to find it there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +27,29 @@ pub struct Mapping {
     pub backend: Backend,
     #[serde(with = "rfc3339")]
     pub created: SystemTime,
+    /// The creation token stamped into the Proxmox config ([`crate::pve::identity`]); every
+    /// verb compares it before acting on the VMID. A record without one cannot be verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Token>,
+    /// The signal `stop` sends (a name such as `SIGTERM`), decided by the translation at create
+    /// time, so that `stop` never reads the bundle again. `None`: the backend's own (Proxmox's
+    /// `lxc.signal.halt` default for a system container).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "signal_name"
+    )]
+    pub stop_signal: Option<String>,
+}
+
+fn signal_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    match s {
+        Some(name) => crate::runtime::Signal::parse(&name)
+            .map(|sig| Some(sig.to_string()))
+            .map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
 }
 
 /// Timestamps as RFC 3339 UTC with whole seconds, e.g. `2026-11-22T20:27:41Z`.
@@ -59,6 +83,8 @@ mod tests {
                 node: "pve1".into(),
             },
             created: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            token: None,
+            stop_signal: None,
         };
         let json = serde_json::to_string(&m).unwrap();
         assert_eq!(
@@ -75,5 +101,22 @@ mod tests {
         assert_eq!(m.backend, Backend::Crun);
         let bad = r#"{"id":"c","bundle":"/b","runtime":"pct","vmid":42,"node":"n","created":"2023-11-14T22:13:20Z"}"#;
         assert!(serde_json::from_str::<Mapping>(bad).is_err());
+    }
+
+    #[test]
+    fn token_and_stop_signal_are_checked_on_read() {
+        let ok = r#"{"id":"c","bundle":"/b","runtime":"pct","vmid":100,"node":"n","created":"2023-11-14T22:13:20Z","token":"0123456789abcdef0123456789abcdef","stop_signal":"SIGQUIT"}"#;
+        let m: Mapping = serde_json::from_str(ok).unwrap();
+        assert_eq!(m.stop_signal.as_deref(), Some("SIGQUIT"));
+        assert_eq!(
+            m.token.unwrap().as_str(),
+            "0123456789abcdef0123456789abcdef"
+        );
+        for bad in [
+            ok.replace("SIGQUIT", "SIGNOPE"),
+            ok.replace("0123456789abcdef0123", "../../etc"),
+        ] {
+            assert!(serde_json::from_str::<Mapping>(&bad).is_err(), "{bad}");
+        }
     }
 }

@@ -9,6 +9,10 @@
 //!   <id>/creating                 present only while `create` runs (or after it died)
 //! ```
 //!
+//! The root is checked as sudo checks its files before anything in it is read, and every file
+//! is then reached from the root's descriptor ([`secure`]): a state directory that another user
+//! can write, or that is reached through a symlink, is refused with the path and the reason.
+//!
 //! Every write is atomic (temp file, fsync, rename, fsync dir). Locks live outside the
 //! container directories so that `remove` can delete a directory while holding its lock; the
 //! `.locks` name cannot clash with a container, because ids cannot start with a dot.
@@ -21,13 +25,16 @@
 
 mod mapping;
 mod oci;
+pub mod secure;
 mod vmid;
 
+use std::ffi::{CString, OsStr};
 use std::fmt;
-use std::fs::{self, DirBuilder};
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -38,7 +45,7 @@ pub use vmid::{
     allocate_vmid, nextid_command, parse_nextid, vmid_taken, AllocError, AllocPolicy, CreateFailure,
 };
 
-use crate::host::{sync_dir, write_atomic, FileMode, Host, WriteError};
+use crate::host::{Host, WriteError};
 use crate::id::{ContainerId, Vmid};
 use crate::lock::{self, LockError, LockGuard, Wait};
 
@@ -47,7 +54,8 @@ pub const DEFAULT_ROOT: &str = "/run/proxmox-lxcri";
 const LOCK_DIR: &str = ".locks";
 const ALLOC_LOCK: &str = "allocate-vmid.lock";
 const STATE_FILE: &str = "state.json";
-const MAPPING_FILE: &str = "mapping.json";
+/// The record file naming the container's backend.
+pub const MAPPING_FILE: &str = "mapping.json";
 const MARKER_FILE: &str = "creating";
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +94,8 @@ pub enum StoreError {
     },
     #[error("{path}: not a container directory ({reason})")]
     Stray { path: PathBuf, reason: String },
+    #[error("refusing {path}: {reason}; the state directory and its files must be owned by root and writable by nobody else, with no symlinks on the way")]
+    Insecure { path: PathBuf, reason: String },
 }
 
 fn io_err(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
@@ -195,19 +205,25 @@ pub struct Listed {
 #[derive(Debug, Clone)]
 pub struct StateStore {
     root: PathBuf,
+    /// The root, opened and checked once ([`secure::open_root`]); every file is reached from it.
+    fd: Arc<OwnedFd>,
+    /// `.locks`, checked the same way.
+    locks: Arc<OwnedFd>,
 }
 
 impl StateStore {
-    /// Opens (creating if needed, mode 0700) the store at `root`.
+    /// Opens (creating if needed, mode 0700) the store at `root`, after checking it and every
+    /// directory above it ([`secure`]).
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
-        let root = root.into();
-        let locks = root.join(LOCK_DIR);
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&locks)
-            .map_err(io_err("create", &locks))?;
-        Ok(Self { root })
+        let (root, fd) = secure::open_root(&root.into(), true)?;
+        let locks_path = root.join(LOCK_DIR);
+        let locks = secure::open_subdir(fd.as_fd(), LOCK_DIR, &locks_path, true)?
+            .ok_or_else(|| io_err("create", &locks_path)(io::ErrorKind::NotFound.into()))?;
+        Ok(Self {
+            root,
+            fd: Arc::new(fd),
+            locks: Arc::new(locks),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -218,8 +234,25 @@ impl StateStore {
         self.root.join(id.as_str())
     }
 
-    fn lock_path(&self, name: &str) -> PathBuf {
-        self.root.join(LOCK_DIR).join(name)
+    fn root_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// The container's directory, checked; `None` when there is none.
+    fn open_dir(&self, id: &ContainerId) -> Result<Option<OwnedFd>, StoreError> {
+        match secure::open_subdir(self.root_fd(), id.as_str(), &self.dir(id), false) {
+            Err(StoreError::Insecure { path, reason }) if reason == "it is not a directory" => {
+                Err(StoreError::Stray {
+                    path,
+                    reason: "not a directory".into(),
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn lock_name(id: &ContainerId) -> String {
+        format!("{id}.lock")
     }
 
     /// Takes the container's lock. With [`Wait::No`] a held lock is [`LockError::Busy`].
@@ -228,7 +261,12 @@ impl StateStore {
         id: &ContainerId,
         wait: Wait,
     ) -> Result<ContainerLock, StoreError> {
-        let guard = lock::lock_required(&self.lock_path(&format!("{id}.lock")), wait)?;
+        let dir = self.root.join(LOCK_DIR);
+        let name = Self::lock_name(id);
+        let guard =
+            lock::lock_at(&self.locks, &dir, &name, wait)?.ok_or_else(|| LockError::Busy {
+                path: dir.join(&name),
+            })?;
         Ok(ContainerLock {
             id: id.clone(),
             guard,
@@ -237,7 +275,22 @@ impl StateStore {
 
     /// Takes the node-wide VMID allocation lock.
     pub fn lock_allocation(&self, wait: Wait) -> Result<LockGuard, StoreError> {
-        Ok(lock::lock_required(&self.lock_path(ALLOC_LOCK), wait)?)
+        let dir = self.root.join(LOCK_DIR);
+        Ok(
+            lock::lock_at(&self.locks, &dir, ALLOC_LOCK, wait)?.ok_or_else(|| LockError::Busy {
+                path: dir.join(ALLOC_LOCK),
+            })?,
+        )
+    }
+
+    /// Gives up the lock of a container that turned out not to exist, removing its lock file so
+    /// that asking about unknown ids leaves nothing behind.
+    pub fn release_unknown(&self, lock: ContainerLock) -> Result<(), StoreError> {
+        if self.open_dir(&lock.id)?.is_some() {
+            // It exists after all (created under a lock this one replaced): keep the file.
+            return Ok(());
+        }
+        Ok(lock.guard.unlink()?)
     }
 
     /// [`allocate_vmid`] under the allocation lock, so creators on this node never race.
@@ -261,53 +314,57 @@ impl StateStore {
     /// Starts creating a container: its directory and the `creating` marker.
     pub fn begin_create(&self, lock: &ContainerLock, bundle: &Path) -> Result<(), StoreError> {
         let dir = self.dir(&lock.id);
-        match DirBuilder::new().mode(0o700).create(&dir) {
+        match rustix::fs::mkdirat(
+            self.root_fd(),
+            lock.id.as_str(),
+            rustix::fs::Mode::from_raw_mode(0o700),
+        ) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            Err(rustix::io::Errno::EXIST) => {
                 return Err(StoreError::AlreadyExists {
                     id: lock.id.clone(),
                 })
             }
-            Err(e) => return Err(io_err("create", &dir)(e)),
+            Err(e) => return Err(io_err("create", &dir)(e.into())),
         }
-        sync_dir(&self.root).map_err(io_err("fsync", &self.root))?;
+        rustix::fs::fsync(self.root_fd()).map_err(|e| io_err("fsync", &self.root)(e.into()))?;
         let marker = CreatingMarker {
             pid: std::process::id(),
             started: SystemTime::now(),
             bundle: bundle.to_owned(),
         };
-        self.write_json(&dir.join(MARKER_FILE), &marker)
+        self.write_json(lock, MARKER_FILE, &marker)
     }
 
     pub fn write_state(&self, lock: &ContainerLock, state: &OciState) -> Result<(), StoreError> {
         self.check_owner(lock, &state.id, STATE_FILE)?;
-        self.write_json(&self.existing_dir(lock)?.join(STATE_FILE), state)
+        self.write_json(lock, STATE_FILE, state)
     }
 
     pub fn write_mapping(&self, lock: &ContainerLock, mapping: &Mapping) -> Result<(), StoreError> {
         self.check_owner(lock, &mapping.id, MAPPING_FILE)?;
-        self.write_json(&self.existing_dir(lock)?.join(MAPPING_FILE), mapping)
+        self.write_json(lock, MAPPING_FILE, mapping)
     }
 
     /// Ends creation: both files must be there; the marker goes.
     pub fn finish_create(&self, lock: &ContainerLock) -> Result<(), StoreError> {
         let dir = self.existing_dir(lock)?;
-        let marker = dir.join(MARKER_FILE);
-        if !exists(&marker)? {
+        let path = self.dir(&lock.id);
+        if !exists_at(dir.as_fd(), MARKER_FILE, &path)? {
             return Err(StoreError::NotCreating {
                 id: lock.id.clone(),
             });
         }
         for (file, what) in [(STATE_FILE, "state.json"), (MAPPING_FILE, "mapping.json")] {
-            if !exists(&dir.join(file))? {
+            if !exists_at(dir.as_fd(), file, &path)? {
                 return Err(StoreError::Incomplete {
                     id: lock.id.clone(),
                     missing: what,
                 });
             }
         }
-        fs::remove_file(&marker).map_err(io_err("remove", &marker))?;
-        sync_dir(&dir).map_err(io_err("fsync", &dir))
+        secure::remove_at(dir.as_fd(), MARKER_FILE, &path.join(MARKER_FILE))?;
+        rustix::fs::fsync(&dir).map_err(|e| io_err("fsync", &path)(e.into()))
     }
 
     /// Reads a container without its lock (for `state` and `list`).
@@ -320,22 +377,63 @@ impl StateStore {
         self.read_record(&lock.id, Some(Creator::ThisCaller))
     }
 
+    /// A file of the container's directory, parsed as JSON (checked and size-limited, see
+    /// [`secure::read_record`]); `None` if it does not exist.
+    pub fn read_file<T: DeserializeOwned>(
+        &self,
+        id: &ContainerId,
+        name: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(dir) = self.open_dir(id)? else {
+            return Ok(None);
+        };
+        read_json(dir.as_fd(), name, &self.dir(id).join(name))
+    }
+
+    /// Writes a file of the container's directory as pretty JSON, atomically (mode 0600).
+    pub fn write_file<T: Serialize>(
+        &self,
+        lock: &ContainerLock,
+        name: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.write_json(lock, name, value)
+    }
+
+    /// Writes raw bytes to a file of the container's directory, atomically (mode 0600).
+    pub fn write_bytes(
+        &self,
+        lock: &ContainerLock,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let dir = self.existing_dir(lock)?;
+        secure::write_atomic_at(dir.as_fd(), name, bytes, &self.dir(&lock.id).join(name))
+    }
+
+    /// Removes a file of the container's directory; a missing one is fine.
+    pub fn remove_file(&self, lock: &ContainerLock, name: &str) -> Result<(), StoreError> {
+        match self.open_dir(&lock.id)? {
+            Some(dir) => secure::remove_at(dir.as_fd(), name, &self.dir(&lock.id).join(name)),
+            None => Ok(()),
+        }
+    }
+
     /// Every container, sorted by id. A broken entry is listed with its error rather than
     /// failing the whole list.
     pub fn list(&self) -> Result<Vec<Listed>, StoreError> {
         let mut out = Vec::new();
-        let entries = fs::read_dir(&self.root).map_err(io_err("read", &self.root))?;
-        for entry in entries {
-            let entry = entry.map_err(io_err("read", &self.root))?;
-            let raw = entry.file_name();
-            let name = raw.to_string_lossy().into_owned();
+        for raw in secure::names(self.root_fd(), &self.root)? {
+            let bytes = raw.to_bytes();
+            let name = String::from_utf8_lossy(bytes).into_owned();
             if name.starts_with('.') {
                 continue;
             }
+            let path = self.root.join(OsStr::from_bytes(bytes));
             let record = match ContainerId::new(name.clone()) {
-                Ok(id) if raw.to_str().is_some() => self.read(&id),
+                Ok(id) if std::str::from_utf8(bytes).is_ok() => self.read(&id),
                 Ok(_) | Err(_) => Err(StoreError::Stray {
-                    path: entry.path(),
+                    path,
                     reason: "its name is not a valid container id".into(),
                 }),
             };
@@ -345,17 +443,23 @@ impl StateStore {
         Ok(out)
     }
 
-    /// Deletes everything the store holds for the container, including its lock file.
+    /// Deletes everything the store holds for the container, including its lock file. Works on
+    /// a record whose files are corrupt or refused: nothing in it is read.
     pub fn remove(&self, lock: ContainerLock) -> Result<(), StoreError> {
         let dir = self.dir(&lock.id);
-        match fs::remove_dir_all(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::NotFound { id: lock.id })
-            }
-            Err(e) => return Err(io_err("remove", &dir)(e)),
+        let name = CString::new(lock.id.as_str()).map_err(|_| StoreError::NotFound {
+            id: lock.id.clone(),
+        })?;
+        match rustix::fs::statat(
+            self.root_fd(),
+            &*name,
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        ) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::NOENT) => return Err(StoreError::NotFound { id: lock.id }),
+            Err(e) => return Err(io_err("stat", &dir)(e.into())),
         }
-        sync_dir(&self.root).map_err(io_err("fsync", &self.root))?;
+        secure::remove_tree_at(self.root_fd(), &name, &dir, 0)?;
         Ok(lock.guard.unlink()?)
     }
 
@@ -364,28 +468,19 @@ impl StateStore {
         id: &ContainerId,
         creator: Option<Creator>,
     ) -> Result<Record, StoreError> {
-        let dir = self.dir(id);
-        match fs::symlink_metadata(&dir) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(StoreError::Stray {
-                    path: dir,
-                    reason: "not a directory".into(),
-                })
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::NotFound { id: id.clone() })
-            }
-            Err(e) => return Err(io_err("stat", &dir)(e)),
-        }
-        let marker: Option<CreatingMarker> = read_json(&dir.join(MARKER_FILE))?;
-        let state: Option<OciState> = read_json(&dir.join(STATE_FILE))?;
-        let mapping: Option<Mapping> = read_json(&dir.join(MAPPING_FILE))?;
+        let path = self.dir(id);
+        let Some(dir) = self.open_dir(id)? else {
+            return Err(StoreError::NotFound { id: id.clone() });
+        };
+        let fd = dir.as_fd();
+        let marker: Option<CreatingMarker> = read_json(fd, MARKER_FILE, &path.join(MARKER_FILE))?;
+        let state: Option<OciState> = read_json(fd, STATE_FILE, &path.join(STATE_FILE))?;
+        let mapping: Option<Mapping> = read_json(fd, MAPPING_FILE, &path.join(MAPPING_FILE))?;
         if let Some(s) = &state {
-            check_id(id, s.id.as_str(), &dir.join(STATE_FILE))?;
+            check_id(id, s.id.as_str(), &path.join(STATE_FILE))?;
         }
         if let Some(m) = &mapping {
-            check_id(id, m.id.as_str(), &dir.join(MAPPING_FILE))?;
+            check_id(id, m.id.as_str(), &path.join(MAPPING_FILE))?;
         }
         match (marker, state, mapping) {
             (None, Some(state), Some(mapping)) => Ok(Record::Complete { state, mapping }),
@@ -405,27 +500,22 @@ impl StateStore {
         }
     }
 
-    /// The creator holds the container lock for as long as it works; a free lock means it is gone.
+    /// The creator holds the container lock for as long as it works; a free (or missing) lock
+    /// means it is gone. Asking never creates the lock file.
     fn creator_of(&self, id: &ContainerId) -> Result<Creator, StoreError> {
-        match lock::lock(&self.lock_path(&format!("{id}.lock")), Wait::No)? {
-            Some(_free) => Ok(Creator::Gone),
-            None => Ok(Creator::InProgress),
+        let dir = self.root.join(LOCK_DIR);
+        if lock::held_at(&self.locks, &dir, &Self::lock_name(id))? {
+            Ok(Creator::InProgress)
+        } else {
+            Ok(Creator::Gone)
         }
     }
 
-    fn existing_dir(&self, lock: &ContainerLock) -> Result<PathBuf, StoreError> {
-        let dir = self.dir(&lock.id);
-        match fs::symlink_metadata(&dir) {
-            Ok(m) if m.is_dir() => Ok(dir),
-            Ok(_) => Err(StoreError::Stray {
-                path: dir,
-                reason: "not a directory".into(),
-            }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::NotFound {
+    fn existing_dir(&self, lock: &ContainerLock) -> Result<OwnedFd, StoreError> {
+        self.open_dir(&lock.id)?
+            .ok_or_else(|| StoreError::NotFound {
                 id: lock.id.clone(),
-            }),
-            Err(e) => Err(io_err("stat", &dir)(e)),
-        }
+            })
     }
 
     fn check_owner(
@@ -437,13 +527,20 @@ impl StateStore {
         check_id(&lock.id, id.as_str(), &self.dir(&lock.id).join(file))
     }
 
-    fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<(), StoreError> {
+    fn write_json<T: Serialize>(
+        &self,
+        lock: &ContainerLock,
+        name: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let path = self.dir(&lock.id).join(name);
         let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Corrupt {
-            path: path.to_owned(),
+            path: path.clone(),
             source,
         })?;
         bytes.push(b'\n');
-        Ok(write_atomic(path, &bytes, FileMode::Exact(0o600))?)
+        let dir = self.existing_dir(lock)?;
+        secure::write_atomic_at(dir.as_fd(), name, &bytes, &path)
     }
 }
 
@@ -459,19 +556,21 @@ fn check_id(id: &ContainerId, found: &str, path: &Path) -> Result<(), StoreError
     }
 }
 
-fn exists(path: &Path) -> Result<bool, StoreError> {
-    match fs::symlink_metadata(path) {
+fn exists_at(dir: BorrowedFd<'_>, name: &str, path: &Path) -> Result<bool, StoreError> {
+    match rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
         Ok(_) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(io_err("stat", path)(e)),
+        Err(rustix::io::Errno::NOENT) => Ok(false),
+        Err(e) => Err(io_err("stat", path)(e.into())),
     }
 }
 
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreError> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err("read", path)(e)),
+fn read_json<T: DeserializeOwned>(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    path: &Path,
+) -> Result<Option<T>, StoreError> {
+    let Some(bytes) = secure::read_record(dir, name, path)? else {
+        return Ok(None);
     };
     serde_json::from_slice(&bytes)
         .map(Some)

@@ -31,6 +31,9 @@ fn fits(out: &str) -> Result<(), WriteError> {
 }
 
 pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
+    if conf.oversized {
+        return Err(WriteError::TooLarge);
+    }
     let mut out = String::new();
     if let Some(desc) = &conf.description {
         for line in desc.split('\n') {
@@ -97,6 +100,27 @@ pub fn encode_text(s: &str) -> String {
     out
 }
 
+/// PVE::Tools::decode_text, the inverse Proxmox applies when it reads a description line:
+/// `uri_unescape` (`%XX` → the byte; anything else stays) plus UTF-8 decoding.
+pub fn decode_text(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +142,15 @@ mod tests {
             ..PveConfig::default()
         };
         assert_eq!(write(&conf), Ok("lxc.cap.drop: \n".to_string()));
+    }
+
+    #[test]
+    fn decode_text_inverts_encode_text_and_reads_literal_escapes() {
+        for s in ["plain", "a:b", "ünï\tcode", "100%", "%zz", "%4"] {
+            assert_eq!(decode_text(&encode_text(s)), s);
+        }
+        // Proxmox's reader decodes escapes it never wrote: the identity check relies on this.
+        assert_eq!(decode_text("org%2Eproxmox"), "org.proxmox");
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub struct PveConfig {
     pub raw: Vec<Entry>,
     /// Files on the host the config refers to (seccomp policies).
     pub files: Vec<File>,
+    /// The lines alone would make the file larger than pmxcfs keeps
+    /// ([`super::pct_conf::MAX_BYTES`]): nothing else is filled in, and
+    /// [`super::pct_conf::write`] refuses. Building them all first would cost
+    /// a copy of every variable and mount line of a huge config for nothing.
+    pub oversized: bool,
 }
 
 impl PveConfig {
@@ -63,13 +68,30 @@ fn bool01(b: bool) -> &'static str {
     }
 }
 
+/// A lower bound of the config text's size: the lines that grow with the
+/// input (one per variable and per mount entry, the init command, the
+/// description), each at least `key: value` and a newline.
+fn least_text_bytes(ir: &Container, modern: bool) -> usize {
+    let line = |key: &str, value: usize| key.len() + 2 + value + 1;
+    let env_key = if modern { "lxc.environment.runtime" } else { "lxc.environment" };
+    let env = ir.init.iter().flat_map(|i| &i.env).map(|v| line(env_key, v.value.name.len() + 1 + v.value.value.len())).sum::<usize>();
+    let entries = ir.mounts.entries.iter().map(|e| line(&e.key, e.value.len())).sum::<usize>();
+    // Written (as `entrypoint` or `lxc.init.cmd`) unless it is the plain default.
+    let command = ir.init.as_ref().filter(|i| i.needs_entrypoint()).map_or(0, |i| line("entrypoint", i.command.value.len()));
+    let description = ir.description.as_ref().map_or(0, |d| d.value.len());
+    env + entries + command + description
+}
+
 /// Builds the Proxmox form of a container.
 pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
+    let modern = target.pve_container.at_least(V::APP_CONTAINERS);
+    if least_text_bytes(ir, modern) > super::pct_conf::MAX_BYTES {
+        return PveConfig { oversized: true, ..PveConfig::default() };
+    }
     let mut keys = Vec::new();
     let mut raw: Vec<RawKey> = Vec::new();
     let app = ir.init.as_ref().is_some_and(|i| !i.is_system_init());
     let custom_init = ir.init.as_ref().is_some_and(|i| i.needs_entrypoint());
-    let modern = target.pve_container.at_least(V::APP_CONTAINERS);
 
     keys.push(entry("arch", ir.arch.clone(), []));
     if app {
@@ -251,7 +273,7 @@ pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
     // key Proxmox drops, and the writer refuses one loudly if it does.
     let raw = raw.into_iter().map(|r| entry(r.key, r.value, [r.from])).collect();
 
-    PveConfig { description: ir.description.as_ref().map(|d| d.value.clone()), keys, env, raw, files }
+    PveConfig { description: ir.description.as_ref().map(|d| d.value.clone()), keys, env, raw, files, oversized: false }
 }
 
 pub fn seccomp_path(text: &str) -> String {

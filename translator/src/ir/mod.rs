@@ -14,6 +14,9 @@ pub mod resources;
 pub mod security;
 pub mod types;
 
+use std::sync::Arc;
+
+use crate::json::{NodeId, Tree, View};
 use crate::source::{JsonPointer, Traced};
 use crate::spec::OciVersion;
 
@@ -43,7 +46,46 @@ pub struct Container {
     /// Proxmox reports them, the crun back end writes them back as given.
     /// Also areas Proxmox expresses only approximately (resources, mounts,
     /// devices, seccomp), kept exact for OCI back ends.
-    pub oci_only: Vec<(JsonPointer, serde_json::Value)>,
+    pub oci_only: Vec<(JsonPointer, OciValue)>,
+}
+
+/// A value of the validated input kept exactly for OCI back ends: a handle
+/// into the parsed tree, not a copy (the mounts and seccomp rules of a large
+/// config are most of it; only the crun back end ever reads them, and it
+/// builds its own output from them).
+#[derive(Clone)]
+pub struct OciValue {
+    tree: Arc<Tree>,
+    id: NodeId,
+}
+
+impl OciValue {
+    pub fn new(tree: Arc<Tree>, id: NodeId) -> OciValue {
+        OciValue { tree, id }
+    }
+
+    /// The value as validated, in serde_json's form.
+    pub fn to_serde(&self) -> serde_json::Value {
+        self.tree.to_serde(self.id, View::Validated)
+    }
+}
+
+impl PartialEq for OciValue {
+    fn eq(&self, other: &OciValue) -> bool {
+        (Arc::ptr_eq(&self.tree, &other.tree) && self.id == other.id) || self.to_serde() == other.to_serde()
+    }
+}
+
+impl PartialEq<serde_json::Value> for OciValue {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        self.to_serde() == *other
+    }
+}
+
+impl std::fmt::Debug for OciValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.to_serde(), f)
+    }
 }
 
 /// Proxmox `features:` flags.

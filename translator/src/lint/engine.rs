@@ -13,9 +13,9 @@
 
 use super::suppress::{self, Allow};
 use crate::diag::{self, Diagnostic, Severity};
-use crate::json;
+use crate::json::View;
 use crate::source::{JsonPointer, Source, Span};
-use crate::spec::OciVersion;
+use crate::spec::{OciVersion, Spec};
 use crate::target::Target;
 
 /// What a lint run checks against.
@@ -91,7 +91,7 @@ pub fn lint(name: &str, bytes: &[u8], config: &LintConfig) -> LintReport {
     let mut all = t.diagnostics;
     let mut annotation_allows = Vec::new();
     if let Some(spec) = &t.spec {
-        all.extend(schema_findings(bytes));
+        all.extend(schema_findings(spec));
         all.extend(super::spec::check(spec));
         all.extend(super::security::check(spec, &config.target));
         let (allows, unknown) = suppress::from_annotation(spec);
@@ -116,19 +116,21 @@ pub fn lint(name: &str, bytes: &[u8], config: &LintConfig) -> LintReport {
     LintReport { source: t.source, findings: reported, suppressed }
 }
 
-/// Schema findings for the document as written. A config whose `ociVersion`
-/// is present but unsupported is not validated: no schema describes it.
-fn schema_findings(bytes: &[u8]) -> Vec<Diagnostic> {
-    let Ok(parsed) = json::parse_bytes(bytes) else { return Vec::new() };
-    let Some(root) = parsed.root else { return Vec::new() };
-    let declared = match root.get("ociVersion").and_then(json::Node::as_str) {
+/// Schema findings for the document as written (the validated spec's tree
+/// keeps it: validation only marks what it removes). A config whose
+/// `ociVersion` is present but unsupported is not validated: no schema
+/// describes it.
+fn schema_findings(spec: &Spec) -> Vec<Diagnostic> {
+    let tree = &spec.tree;
+    let written = tree.get(tree.root(), "ociVersion", View::Written);
+    let declared = match written.and_then(|m| tree.str(m.value)) {
         None => None,
         Some(text) => match OciVersion::parse(text).filter(|v| v.is_supported()) {
             Some(v) => Some(v),
             None => return Vec::new(),
         },
     };
-    super::schema::check(&root, declared)
+    super::schema::check(tree, declared)
 }
 
 /// The place a finding is about, for de-duplication.

@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use super::Rule;
 use crate::diag::Diagnostic;
 use crate::diag::Severity::Error;
-use crate::json::{Node, Value};
+use crate::json::{Kind, Tree, View};
+use crate::json_instance::{TreeJson, TreeNode};
 use crate::source::{JsonPointer, Span};
 use crate::spec::OciVersion;
 
@@ -143,7 +144,7 @@ struct Vendored {
     minor: u32,
     release: &'static str,
     text: &'static str,
-    validator: OnceLock<Option<jsonschema::Validator>>,
+    validator: OnceLock<Option<jsonschema::Validator<TreeJson>>>,
 }
 
 impl Vendored {
@@ -151,11 +152,11 @@ impl Vendored {
         Vendored { minor, release, text, validator: OnceLock::new() }
     }
 
-    fn validator(&self) -> Option<&jsonschema::Validator> {
+    fn validator(&self) -> Option<&jsonschema::Validator<TreeJson>> {
         self.validator
             .get_or_init(|| {
                 let schema: serde_json::Value = serde_json::from_str(self.text).ok()?;
-                jsonschema::options().with_draft(jsonschema::Draft::Draft4).build(&schema).ok()
+                jsonschema::options_for::<TreeJson>().with_draft(jsonschema::Draft::Draft4).build(&schema).ok()
             })
             .as_ref()
     }
@@ -188,17 +189,19 @@ pub fn schema_release(version: Option<OciVersion>) -> Option<&'static str> {
 /// Validates the document as written (before the field table removed anything).
 /// `declared` is the parsed `ociVersion`, None when it is missing; a config
 /// whose version is unsupported is not validated (that is reported elsewhere).
-pub fn check(root: &Node, declared: Option<OciVersion>) -> Vec<Diagnostic> {
+///
+/// The validator reads the tree in place (`json_instance`), so the check
+/// costs no copy of the document.
+pub fn check(tree: &Tree, declared: Option<OciVersion>) -> Vec<Diagnostic> {
     let Some(schema) = schema_for(declared) else { return Vec::new() };
     // Every vendored schema compiles (tested below); a failure here would be a
     // build defect, and the other families still run.
     let Some(validator) = schema.validator() else { return Vec::new() };
-    let instance = root.to_serde();
     let mut out = Vec::new();
-    for error in validator.iter_errors(&instance) {
+    for error in validator.iter_errors(TreeNode::root(tree)) {
         let keyword = error.kind().keyword().to_string();
         let pointer = JsonPointer::parse(error.instance_path().as_str());
-        let span = span_of(root, &pointer);
+        let span = span_of(tree, &pointer);
         let what = if pointer.as_str().is_empty() { "the config".to_string() } else { format!("`{pointer}`") };
         let detail = shorten(&error.to_string(), 200);
         out.push(
@@ -224,23 +227,24 @@ fn rule_for(keyword: &str) -> &'static Rule {
 
 /// The span a diagnostic about `pointer` underlines: the value, or for an
 /// object or array the key it belongs to (as `Cursor::span` does).
-fn span_of(root: &Node, pointer: &JsonPointer) -> Span {
-    let mut node = root;
+fn span_of(tree: &Tree, pointer: &JsonPointer) -> Span {
+    let mut node = tree.root();
     let mut key_span = Span::UNDEFINED;
     for token in pointer.tokens() {
-        let next = match &node.value {
-            Value::Object(members) => members.iter().rev().find(|m| m.key == token).map(|m| (&m.value, m.key_span)),
-            Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)).map(|n| (n, Span::UNDEFINED)),
+        let next = match tree.kind(node, View::Written) {
+            Kind::Object => tree.get(node, &token, View::Written).map(|m| (m.value, m.key_span)),
+            Kind::Array => token.parse::<usize>().ok().and_then(|i| tree.items(node).nth(i)).map(|n| (n, Span::UNDEFINED)),
             _ => None,
         };
         let Some((child, key)) = next else { break };
         node = child;
         key_span = key;
     }
-    match node.value {
-        Value::Object(_) | Value::Array(_) if key_span.is_defined() => key_span,
-        Value::Object(_) | Value::Array(_) if node.span.is_defined() => Span::new(node.span.start, node.span.start + 1),
-        _ => node.span,
+    let span = tree.span(node);
+    match tree.kind(node, View::Written) {
+        Kind::Object | Kind::Array if key_span.is_defined() => key_span,
+        Kind::Object | Kind::Array if span.is_defined() => Span::new(span.start, span.start + 1),
+        _ => span,
     }
 }
 
@@ -258,9 +262,9 @@ mod tests {
 
     fn codes(text: &str) -> Vec<String> {
         let parsed = crate::json::parse(text);
-        let Some(root) = parsed.root else { return vec!["unparsed".into()] };
-        let version = root.get("ociVersion").and_then(Node::as_str).and_then(OciVersion::parse);
-        check(&root, version).iter().map(|d| format!("{} {}", d.code(), d.pointer.as_ref().map(JsonPointer::as_str).unwrap_or(""))).collect()
+        let Some(tree) = parsed.tree else { return vec!["unparsed".into()] };
+        let version = tree.get(tree.root(), "ociVersion", View::Written).and_then(|m| tree.str(m.value)).and_then(OciVersion::parse);
+        check(&tree, version).iter().map(|d| format!("{} {}", d.code(), d.pointer.as_ref().map(JsonPointer::as_str).unwrap_or(""))).collect()
     }
 
     #[test]
@@ -299,9 +303,9 @@ mod tests {
     #[test]
     fn spans_point_at_the_value_or_its_key() {
         let text = r#"{"a": {"b": [1, {"c": "x"}]}}"#;
-        let root = crate::json::parse(text).root.unwrap_or(Node { span: Span::UNDEFINED, value: Value::Null });
+        let Some(tree) = crate::json::parse(text).tree else { panic!("parses") };
         let at = |p: &str| {
-            let s = span_of(&root, &JsonPointer::parse(p));
+            let s = span_of(&tree, &JsonPointer::parse(p));
             text.get(s.start..s.end).unwrap_or("").to_string()
         };
         assert_eq!(at("/a/b/1/c"), "\"x\"");

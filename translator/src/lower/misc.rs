@@ -11,7 +11,19 @@ use crate::target::RootfsTarget;
 
 /// Annotation holding Proxmox tags, split on `,`, `;` or white space.
 pub const TAGS_ANNOTATION: &str = "org.proxmox-lxcri.tags";
+/// Proxmox's `description` limit (`maxLength` 8192 in `$confdesc`, Config.pm).
 const DESCRIPTION_MAX: usize = 8192;
+
+/// The description line the executor stamps every container it creates with
+/// (`org.proxmox-lxcri.identity=<id>;<token>`): the executor checks it before
+/// any verb acts on the VMID. The translator never writes it; an annotation
+/// whose key starts with it is refused, so a bundle cannot forge the line.
+pub const IDENTITY_KEY: &str = "org.proxmox-lxcri.identity";
+
+/// Room kept in the description for the executor's identity line: the key,
+/// `=`, a container id of at most 250 bytes, `;`, a 32-digit token and the
+/// line break that joins it to the annotations.
+pub const IDENTITY_RESERVE: usize = IDENTITY_KEY.len() + 1 + 250 + 1 + 32 + 1;
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     hostname(root, cx, ir);
@@ -61,6 +73,16 @@ fn annotations(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 .with_label("not in the description");
             continue;
         }
+        if reserved_key(key) {
+            cx.at(
+                &pve::INVALID_VALUE,
+                &value,
+                format!("the annotation `{}` uses the reserved prefix `{IDENTITY_KEY}`: that description line is the executor's identity stamp and cannot come from a bundle", key.escape_debug()),
+            )
+            .with_label("reserved annotation")
+            .with_help(format!("rename the annotation; keys starting with `{IDENTITY_KEY}` are written only by proxmox-lxcri itself"));
+            continue;
+        }
         // A line break inside a value would start a new description line.
         let flat_key = key.replace('\n', "\\n");
         let flat_value = text.replace('\n', "\\n");
@@ -77,8 +99,10 @@ fn annotations(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         return;
     }
     let description = lines.join("\n");
-    if description.chars().count() > DESCRIPTION_MAX {
-        cx.at(&pve::OUT_OF_RANGE, &at, format!("the annotations make a description of {} characters; Proxmox allows {DESCRIPTION_MAX}", description.chars().count()))
+    // The executor adds its identity line to the same description.
+    let max = DESCRIPTION_MAX - IDENTITY_RESERVE;
+    if description.chars().count() > max {
+        cx.at(&pve::OUT_OF_RANGE, &at, format!("the annotations make a description of {} characters; Proxmox allows {DESCRIPTION_MAX}, of which proxmox-lxcri keeps {IDENTITY_RESERVE} for its identity line", description.chars().count()))
             .with_label("too long for `description`");
         return;
     }
@@ -144,6 +168,17 @@ fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     };
 }
 
+/// Whether an annotation key would read back, in the description Proxmox
+/// decodes, as the identity line (or a look-alike of it): the comparison is on
+/// the `%XX`-decoded key (pve-common's `decode_text`, and Proxmox before
+/// pve-common 06f436f wrote `%` unescaped), without surrounding white space
+/// and ignoring ASCII case.
+fn reserved_key(key: &str) -> bool {
+    let decoded = crate::emit::pct_conf::decode_text(key);
+    let trimmed = decoded.trim();
+    trimmed.get(..IDENTITY_KEY.len()).is_some_and(|head| head.eq_ignore_ascii_case(IDENTITY_KEY))
+}
+
 /// Proxmox writes `%` unescaped but `uri_unescape`s the description on read.
 fn has_percent_escape(s: &str) -> bool {
     let b = s.as_bytes();
@@ -197,6 +232,28 @@ mod tests {
         assert_eq!(codes, vec!["pve/invalid-value /annotations/iso\u{2066}late", "pve/invalid-value /annotations/a", "pve/lossy /annotations/ok"]);
         let conf = pve_conf(json, &Target::default());
         assert!(conf.starts_with("#ok=line\\nbreak\n"), "{conf}");
+    }
+
+    #[test]
+    fn the_identity_line_cannot_be_forged_by_an_annotation() {
+        for key in ["org.proxmox-lxcri.identity", "org.proxmox-lxcri.identity.x", "ORG.Proxmox-LXCRI.Identity", " org.proxmox-lxcri.identity", "org.proxmox-lxcri%2Eidentity", "org%2eproxmox-lxcri.identity"] {
+            let json = format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "annotations": {{"{key}": "web;00000000000000000000000000000000", "ok": "1"}}}}"#);
+            let (_, codes) = check(&json, &Target::default());
+            assert_eq!(codes, vec![format!("pve/invalid-value /annotations/{}", key.replace('~', "~0").replace('/', "~1"))], "{key}");
+            let conf = pve_conf(&json, &Target::default());
+            assert!(conf.starts_with("#ok=1\n") && !conf.to_ascii_lowercase().contains("identity"), "{key}: {conf}");
+        }
+        let (_, codes) = check(r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "annotations": {"org.proxmox-lxcri.identit": "x", "my.org.proxmox-lxcri.identity": "y"}}"#, &Target::default());
+        assert!(codes.is_empty(), "{codes:?}");
+    }
+
+    #[test]
+    fn the_description_keeps_room_for_the_identity_line() {
+        let fits = "x".repeat(8192 - super::IDENTITY_RESERVE - 2);
+        let json = format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "annotations": {{"a": "{fits}"}}}}"#);
+        assert!(check(&json, &Target::default()).1.is_empty());
+        let json = format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "annotations": {{"a": "{fits}x"}}}}"#);
+        assert_eq!(check(&json, &Target::default()).1, vec!["pve/out-of-range /annotations"]);
     }
 
     #[test]

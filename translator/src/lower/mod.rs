@@ -4,6 +4,7 @@
 
 mod devices;
 mod misc;
+pub use misc::{IDENTITY_KEY, IDENTITY_RESERVE};
 mod mounts;
 mod namespaces;
 mod network;
@@ -13,7 +14,7 @@ mod security;
 mod table;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::ir::Container;
+use crate::ir::{Container, OciValue};
 use crate::lint::{pve, Rule};
 use crate::source::JsonPointer;
 use crate::spec::{Cursor, Spec};
@@ -109,7 +110,7 @@ impl Pending<'_> {
 
 /// Records a field for OCI back ends exactly as given.
 pub fn keep_for_oci(ir: &mut Container, at: &Cursor<'_>) {
-    ir.oci_only.push((at.ptr().clone(), at.node().to_serde()));
+    ir.oci_only.push((at.ptr().clone(), OciValue::new(std::sync::Arc::clone(at.tree()), at.id())));
 }
 
 fn describe(ptr: &JsonPointer) -> String {

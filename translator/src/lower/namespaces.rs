@@ -31,7 +31,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         lower_maps(linux.as_ref(), false, cx, ir);
         return;
     };
-    let items = namespaces.items();
+    let items: Vec<_> = namespaces.items().collect();
     let mut seen: Vec<&str> = Vec::new();
     for ns in &items {
         let Some(kind) = ns.get("type").and_then(|t| t.str()) else { continue };

@@ -14,7 +14,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");
     let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));
     let net_ns = namespaces.as_ref().and_then(|list| {
-        list.items().into_iter().find(|ns| ns.get("type").and_then(|t| t.str()) == Some("network"))
+        list.items().find(|ns| ns.get("type").and_then(|t| t.str()) == Some("network"))
     });
     let listed = namespaces.is_some();
     match net_ns {
@@ -95,8 +95,9 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 /// An application container runs something other than `/sbin/init` (decided
 /// by argv[0], as Proxmox's OCI import does).
 pub fn is_application(root: &Cursor<'_>) -> bool {
-    let args = root.path(&["process", "args"]).map(|a| a.strings()).unwrap_or_default();
-    args.first().is_some_and(|a| a.value != crate::ir::process::SYSTEM_INIT)
+    // The first string only: the arguments may be megabytes.
+    let first = root.path(&["process", "args"]).and_then(|a| a.items().find_map(|c| c.str()));
+    first.is_some_and(|a| a != crate::ir::process::SYSTEM_INIT)
 }
 
 fn valid_ifname(name: &str) -> bool {

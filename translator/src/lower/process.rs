@@ -32,11 +32,18 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         cx.at(&pve::INVALID_VALUE, &args_at, "`args` is empty; Proxmox would run /sbin/init instead").with_label("empty");
         return;
     }
-    let mut words = Vec::with_capacity(args.len());
+    // The command is built as the words are quoted: arguments may be
+    // megabytes, and a list of quoted copies would be one more copy of them.
+    let mut command = String::with_capacity(args.iter().map(|a| a.value.len() + 3).sum());
     let mut representable = true;
     for arg in &args {
         match quote_word(&arg.value) {
-            Ok(w) => words.push(w),
+            Ok(w) => {
+                if !command.is_empty() {
+                    command.push(' ');
+                }
+                command.push_str(&w);
+            }
             Err(why) => {
                 representable = false;
                 cx.report(
@@ -52,7 +59,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         return;
     }
     let mut init = Init {
-        command: args_at.traced(words.join(" ")),
+        command: args_at.traced(command),
         args,
         env: env(&process, cx),
         cwd: cwd(&process, cx),
@@ -153,7 +160,7 @@ fn user(process: &Cursor<'_>, cx: &mut Cx<'_>, init: &mut Init) {
     let gid = user.get("gid").and_then(|g| Some(g.traced(g.u32()?)));
     let groups: Vec<Traced<u32>> = user
         .get("additionalGids")
-        .map(|g| g.items().into_iter().filter_map(|i| Some(i.traced(i.u32()?))).collect())
+        .map(|g| g.items().filter_map(|i| Some(i.traced(i.u32()?))).collect())
         .unwrap_or_default();
     let uid = uid.filter(|u| u.value != 0);
     let gid = gid.filter(|g| g.value != 0);

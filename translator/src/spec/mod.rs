@@ -6,14 +6,18 @@ pub mod fields;
 pub mod validate;
 
 use crate::diag::Diagnostic;
-use crate::json::{self, Node, Value};
+use std::sync::Arc;
+
+use crate::json::{self, Kind, NodeId, Tree, View};
 use crate::lint::{parse as parse_rules, spec as spec_rules};
 use crate::source::{JsonPointer, Source, Span, Traced};
 
-/// A config.json that parsed and whose shape was checked.
+/// A config.json that parsed and whose shape was checked. The tree is
+/// shared: the IR keeps handles into it for the fields OCI back ends copy
+/// exactly ([`crate::ir::OciValue`]).
 #[derive(Debug, Clone)]
 pub struct Spec {
-    pub root: Node,
+    pub tree: Arc<Tree>,
     pub version: Option<OciVersion>,
 }
 
@@ -56,11 +60,13 @@ impl std::fmt::Display for OciVersion {
 }
 
 /// Reads config bytes. Returns the source (for rendering) and, unless the
-/// bytes are not a JSON object we can read, the validated spec.
+/// bytes are not a JSON object we can read, the validated spec. The source
+/// and the tree share one copy of the text.
 pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, Option<Spec>) {
-    let parsed = match json::parse_bytes(bytes) {
-        Ok(p) => p,
+    let text: Arc<str> = match std::str::from_utf8(bytes) {
+        Ok(text) => Arc::from(text),
         Err(e) => {
+            let e = json::utf8_error(bytes, &e);
             let source = Source::new(name, String::from_utf8_lossy(bytes).into_owned());
             // The valid prefix is unchanged by lossy decoding; U+FFFD is three bytes.
             let span = Span::new(e.span.start, e.span.start + 3);
@@ -68,11 +74,8 @@ pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, 
             return (source, None);
         }
     };
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t.to_string(),
-        Err(_) => String::new(),
-    };
-    let source = Source::new(name, text);
+    let source = Source::shared(name, Arc::clone(&text));
+    let parsed = json::parse_shared(text);
     for dup in &parsed.duplicates {
         diags.push(
             Diagnostic::new(&parse_rules::DUPLICATE_KEY, format!("the key `{}` appears twice in one object", dup.key))
@@ -82,7 +85,7 @@ pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, 
                 .with_help("runtimes disagree on which value wins; keep one"),
         );
     }
-    let Some(mut root) = parsed.root else {
+    let Some(mut tree) = parsed.tree else {
         if let Some(e) = parsed.syntax_error {
             let rule = match e.kind {
                 json::ErrorKind::Empty => &parse_rules::EMPTY,
@@ -93,26 +96,25 @@ pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, 
         }
         return (source, None);
     };
-    if !matches!(root.value, Value::Object(_)) {
+    validate::validate(&mut tree, diags);
+    if tree.kind(tree.root(), View::Written) != Kind::Object {
         // Reported once; lowering an empty document would only add noise.
-        validate::validate(&mut root, diags);
         return (source, None);
     }
-    validate::validate(&mut root, diags);
-    let version = check_version(&root, diags);
-    (source, Some(Spec { root, version }))
+    let version = check_version(&tree, diags);
+    (source, Some(Spec { tree: Arc::new(tree), version }))
 }
 
-fn check_version(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<OciVersion> {
-    let node = root.get("ociVersion")?;
-    let text = node.as_str()?;
+fn check_version(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Option<OciVersion> {
+    let member = tree.get(tree.root(), "ociVersion", View::Validated)?;
+    let text = tree.str(member.value)?;
     let ptr = JsonPointer::root().push("ociVersion");
     match OciVersion::parse(text) {
         Some(v) if v.is_supported() => Some(v),
         _ => {
             diags.push(
                 Diagnostic::new(&spec_rules::UNSUPPORTED_VERSION, format!("ociVersion `{text}` is not supported"))
-                    .at(&ptr, node.span)
+                    .at(&ptr, tree.span(member.value))
                     .with_label("unsupported version")
                     .with_help("proxmox-lxcri reads runtime-spec 1.0.x to 1.3.x"),
             );
@@ -123,26 +125,37 @@ fn check_version(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<OciVersion>
 
 impl Spec {
     pub fn cursor(&self) -> Cursor<'_> {
-        Cursor { node: &self.root, ptr: JsonPointer::root(), key_span: Span::UNDEFINED }
+        Cursor { tree: &self.tree, id: self.tree.root(), ptr: JsonPointer::root(), key_span: Span::UNDEFINED }
     }
 }
 
-/// A position in the validated document.
+/// A position in the validated document. Reads the tree in its validated
+/// view: removed members are absent, and null values (explicit, or left by
+/// validation in place of an unusable array item) read as absent.
 #[derive(Clone, Debug)]
 pub struct Cursor<'a> {
-    node: &'a Node,
+    tree: &'a Arc<Tree>,
+    id: NodeId,
     ptr: JsonPointer,
     /// The span of the key this value belongs to, where there is one.
     key_span: Span,
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(node: &'a Node, ptr: JsonPointer) -> Cursor<'a> {
-        Cursor { node, ptr, key_span: Span::UNDEFINED }
+    pub fn new(tree: &'a Arc<Tree>, id: NodeId, ptr: JsonPointer) -> Cursor<'a> {
+        Cursor { tree, id, ptr, key_span: Span::UNDEFINED }
     }
 
-    pub fn node(&self) -> &'a Node {
-        self.node
+    pub fn tree(&self) -> &'a Arc<Tree> {
+        self.tree
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.tree.kind(self.id, View::Validated)
     }
 
     pub fn ptr(&self) -> &JsonPointer {
@@ -153,30 +166,38 @@ impl<'a> Cursor<'a> {
     /// array its key (or opening bracket), so that a message about a whole
     /// list does not underline fifty lines.
     pub fn span(&self) -> Span {
-        match self.node.value {
-            Value::Object(_) | Value::Array(_) if self.node.span.is_defined() => {
+        let span = self.tree.span(self.id);
+        match self.kind() {
+            Kind::Object | Kind::Array if span.is_defined() => {
                 if self.key_span.is_defined() {
                     self.key_span
                 } else {
-                    Span::new(self.node.span.start, self.node.span.start + 1)
+                    Span::new(span.start, span.start + 1)
                 }
             }
-            _ => self.node.span,
+            _ => span,
         }
     }
 
     /// The full extent of the value.
     pub fn value_span(&self) -> Span {
-        self.node.span
+        self.tree.span(self.id)
     }
 
     pub fn get(&self, key: &str) -> Option<Cursor<'a>> {
-        let Value::Object(members) = &self.node.value else { return None };
-        let member = members.iter().rev().find(|m| m.key == key)?;
-        if matches!(member.value.value, Value::Null) {
+        if self.kind() != Kind::Object {
             return None;
         }
-        Some(Cursor { node: &member.value, ptr: self.ptr.push(key), key_span: member.key_span })
+        let member = self.tree.get(self.id, key, View::Validated)?;
+        if self.tree.kind(member.value, View::Validated) == Kind::Null {
+            return None;
+        }
+        Some(Cursor { tree: self.tree, id: member.value, ptr: self.ptr.push(key), key_span: member.key_span })
+    }
+
+    /// Whether the object has a member `key`, null or not.
+    pub fn has_member(&self, key: &str) -> bool {
+        self.kind() == Kind::Object && self.tree.get(self.id, key, View::Validated).is_some()
     }
 
     /// Follows a path of object keys.
@@ -189,19 +210,22 @@ impl<'a> Cursor<'a> {
     }
 
     pub fn str(&self) -> Option<&'a str> {
-        self.node.as_str()
+        match self.kind() {
+            Kind::String => self.tree.str(self.id),
+            _ => None,
+        }
     }
 
     pub fn bool(&self) -> Option<bool> {
-        match self.node.value {
-            Value::Bool(b) => Some(b),
+        match self.kind() {
+            Kind::Bool => self.tree.bool(self.id),
             _ => None,
         }
     }
 
     fn number(&self) -> Option<&'a str> {
-        match &self.node.value {
-            Value::Number(raw) => Some(raw),
+        match self.kind() {
+            Kind::Number => self.tree.number(self.id),
             _ => None,
         }
     }
@@ -230,38 +254,84 @@ impl<'a> Cursor<'a> {
         Some(self.traced(self.str()?.to_string()))
     }
 
-    /// Array items (null placeholders left by validation are skipped).
-    pub fn items(&self) -> Vec<Cursor<'a>> {
-        match &self.node.value {
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| !matches!(n.value, Value::Null))
-                .map(|(i, node)| Cursor { node, ptr: self.ptr.index(i), key_span: Span::UNDEFINED })
-                .collect(),
-            _ => Vec::new(),
-        }
+    /// Array items (null placeholders left by validation are skipped), one
+    /// at a time: a cursor's pointer is built when its item is reached, not
+    /// for a million items at once.
+    pub fn items(&self) -> Items<'a> {
+        let items = match self.kind() {
+            Kind::Array => Some(self.tree.items(self.id).enumerate()),
+            _ => None,
+        };
+        Items { tree: Some(self.tree), ptr: self.ptr.clone(), items }
     }
 
     /// The strings of a string array, traced.
     pub fn strings(&self) -> Vec<Traced<String>> {
-        self.items().iter().filter_map(Cursor::traced_str).collect()
+        self.items().filter_map(|c| c.traced_str()).collect()
     }
 
     /// Map entries: key, the key's span, and the value.
     pub fn entries(&self) -> Vec<(&'a str, Span, Cursor<'a>)> {
-        match &self.node.value {
-            Value::Object(members) => members
-                .iter()
-                .filter(|m| !matches!(m.value.value, Value::Null))
-                .map(|m| (m.key.as_str(), m.key_span, Cursor { node: &m.value, ptr: self.ptr.push(&m.key), key_span: m.key_span }))
-                .collect(),
-            _ => Vec::new(),
+        if self.kind() != Kind::Object {
+            return Vec::new();
         }
+        let tree = self.tree;
+        tree.members(self.id, View::Validated)
+            .filter(|m| tree.kind(m.value, View::Validated) != Kind::Null)
+            .map(|m| (m.key, m.key_span, Cursor { tree, id: m.value, ptr: self.ptr.push(m.key), key_span: m.key_span }))
+            .collect()
     }
 
     pub fn is_empty_object(&self) -> bool {
-        matches!(&self.node.value, Value::Object(m) if m.is_empty())
+        self.kind() == Kind::Object && self.tree.members(self.id, View::Validated).next().is_none()
+    }
+
+    /// The value in serde_json's form, as validated.
+    pub fn to_serde(&self) -> serde_json::Value {
+        self.tree.to_serde(self.id, View::Validated)
+    }
+}
+
+/// The items of an array, as cursors; see [`Cursor::items`].
+#[derive(Clone, Default)]
+pub struct Items<'a> {
+    tree: Option<&'a Arc<Tree>>,
+    ptr: JsonPointer,
+    items: Option<std::iter::Enumerate<json::Items<'a>>>,
+}
+
+impl<'a> Items<'a> {
+    /// Whether no item is left.
+    pub fn is_empty(&self) -> bool {
+        self.clone().next().is_none()
+    }
+
+    /// The items left, from here, without consuming these.
+    pub fn iter(&self) -> Items<'a> {
+        self.clone()
+    }
+}
+
+impl<'a> IntoIterator for &Items<'a> {
+    type Item = Cursor<'a>;
+    type IntoIter = Items<'a>;
+
+    fn into_iter(self) -> Items<'a> {
+        self.clone()
+    }
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Cursor<'a>;
+
+    fn next(&mut self) -> Option<Cursor<'a>> {
+        let tree = self.tree?;
+        for (i, id) in self.items.as_mut()?.by_ref() {
+            if tree.kind(id, View::Validated) != Kind::Null {
+                return Some(Cursor { tree, id, ptr: self.ptr.index(i), key_span: Span::UNDEFINED });
+            }
+        }
+        None
     }
 }
 

@@ -5,48 +5,61 @@
 
 use super::fields::{Field, Int, Ty, CONFIG};
 use crate::diag::Diagnostic;
-use crate::json::{Member, Node, Value};
+use crate::json::{Kind, NodeId, Tree, View};
 use crate::lint::spec as rules;
-use crate::source::JsonPointer;
+use crate::source::{JsonPointer, Span};
 
-pub fn validate(root: &mut Node, diags: &mut Vec<Diagnostic>) {
+pub fn validate(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
     let ptr = JsonPointer::root();
-    match &mut root.value {
-        Value::Object(members) => check_object(members, CONFIG, &ptr, root.span, diags),
+    let root = tree.root();
+    match tree.kind(root, View::Validated) {
+        Kind::Object => check_object(tree, root, CONFIG, &ptr, diags),
         other => {
             diags.push(
                 Diagnostic::new(&rules::WRONG_TYPE, format!("the config must be a JSON object, not {}", other.type_name()))
-                    .at(&ptr, root.span),
+                    .at(&ptr, tree.span(root)),
             );
-            *other = Value::Object(Vec::new());
         }
     }
 }
 
-fn check_object(members: &mut Vec<Member>, fields: &'static [Field], ptr: &JsonPointer, span: crate::source::Span, diags: &mut Vec<Diagnostic>) {
+/// The members of an object, as (key node, value node) pairs. Collected so
+/// the tree can be marked while they are checked; 8 bytes a member.
+fn members(tree: &Tree, id: NodeId) -> Vec<(NodeId, NodeId)> {
+    tree.members(id, View::Validated).map(|m| (m.key_id, m.value)).collect()
+}
+
+fn check_object(tree: &mut Tree, id: NodeId, fields: &'static [Field], ptr: &JsonPointer, diags: &mut Vec<Diagnostic>) {
+    let span = tree.span(id);
+    let members = members(tree, id);
     // Required fields that were present but invalid are already reported.
     let present: Vec<&'static str> =
-        fields.iter().filter(|f| f.required && members.iter().any(|m| m.key == f.name)).map(|f| f.name).collect();
-    members.retain_mut(|m| {
-        let here = ptr.push(&m.key);
-        let Some(field) = fields.iter().find(|f| f.name == m.key) else {
-            let mut d = Diagnostic::new(&rules::UNKNOWN_FIELD, format!("`{}` is not a field of the OCI runtime-spec here", m.key))
-                .at(&here, m.key_span)
+        fields.iter().filter(|f| f.required && members.iter().any(|(k, _)| tree.str(*k) == Some(f.name))).map(|f| f.name).collect();
+    for (key_id, value) in members {
+        let key = tree.str(key_id).unwrap_or_default();
+        let here = ptr.push(key);
+        let Some(field) = fields.iter().find(|f| f.name == key) else {
+            let mut d = Diagnostic::new(&rules::UNKNOWN_FIELD, format!("`{key}` is not a field of the OCI runtime-spec here"))
+                .at(&here, tree.span(key_id))
                 .with_label("unknown field");
-            if let Some(s) = suggest(&m.key, fields.iter().map(|f| f.name)) {
+            if let Some(s) = suggest(key, fields.iter().map(|f| f.name)) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             } else {
                 d = d.with_help("runtimes ignore unknown fields; put extensions in `annotations`");
             }
             diags.push(d);
-            return false;
+            tree.drop_member(key_id);
+            continue;
         };
         // Go decodes `null` as "absent" for every optional field.
-        if matches!(m.value.value, Value::Null) && !field.required {
-            return false;
+        if tree.kind(value, View::Validated) == Kind::Null && !field.required {
+            tree.drop_member(key_id);
+            continue;
         }
-        check_value(&mut m.value, &field.ty, &here, diags)
-    });
+        if !check_value(tree, value, &field.ty, &here, diags) {
+            tree.drop_member(key_id);
+        }
+    }
     for field in fields.iter().filter(|f| f.required) {
         if !present.contains(&field.name) {
             let what = if ptr.as_str().is_empty() { "the config".to_string() } else { format!("`{ptr}`") };
@@ -60,8 +73,8 @@ fn check_object(members: &mut Vec<Member>, fields: &'static [Field], ptr: &JsonP
 }
 
 /// Returns false when the value is unusable and must be dropped.
-fn check_value(node: &mut Node, ty: &'static Ty, ptr: &JsonPointer, diags: &mut Vec<Diagnostic>) -> bool {
-    let span = node.span;
+fn check_value(tree: &mut Tree, id: NodeId, ty: &'static Ty, ptr: &JsonPointer, diags: &mut Vec<Diagnostic>) -> bool {
+    let span: Span = tree.span(id);
     let wrong = |diags: &mut Vec<Diagnostic>, expected: &str, found: &str| {
         diags.push(
             Diagnostic::new(&rules::WRONG_TYPE, format!("`{ptr}` must be {expected}, not {found}"))
@@ -70,10 +83,11 @@ fn check_value(node: &mut Node, ty: &'static Ty, ptr: &JsonPointer, diags: &mut 
         );
         false
     };
-    match (ty, &mut node.value) {
+    let kind = tree.kind(id, View::Validated);
+    match (ty, kind) {
         (Ty::Any, _) => true,
-        (Ty::Bool, Value::Bool(_)) | (Ty::Str, Value::String(_)) => true,
-        (Ty::Int(int), Value::Number(raw)) => match check_int(raw, *int) {
+        (Ty::Bool, Kind::Bool) | (Ty::Str, Kind::String) => true,
+        (Ty::Int(int), Kind::Number) => match check_int(tree.number(id).unwrap_or_default(), *int) {
             Ok(()) => true,
             Err(why) => {
                 diags.push(
@@ -84,8 +98,9 @@ fn check_value(node: &mut Node, ty: &'static Ty, ptr: &JsonPointer, diags: &mut 
                 false
             }
         },
-        (Ty::Enum(values), Value::String(s)) => {
-            if values.contains(&s.as_str()) {
+        (Ty::Enum(values), Kind::String) => {
+            let s = tree.str(id).unwrap_or_default();
+            if values.contains(&s) {
                 true
             } else {
                 let mut d = Diagnostic::new(&rules::INVALID_VALUE, format!("`{s}` is not a valid value for `{ptr}`"))
@@ -99,29 +114,35 @@ fn check_value(node: &mut Node, ty: &'static Ty, ptr: &JsonPointer, diags: &mut 
                 false
             }
         }
-        (Ty::Array(inner), Value::Array(items)) => {
+        (Ty::Array(inner), Kind::Array) => {
             // Unusable items become null rather than being removed, so the
             // indices in later pointers still match the user's file.
-            for (index, item) in items.iter_mut().enumerate() {
-                if !check_value(item, inner, &ptr.index(index), diags) {
-                    item.value = Value::Null;
+            let items: Vec<NodeId> = tree.items(id).collect();
+            for (index, item) in items.into_iter().enumerate() {
+                if !check_value(tree, item, inner, &ptr.index(index), diags) {
+                    tree.void_item(item);
                 }
             }
             true
         }
-        (Ty::Map(inner), Value::Object(members)) => {
-            members.retain_mut(|m| check_value(&mut m.value, inner, &ptr.push(&m.key), diags));
+        (Ty::Map(inner), Kind::Object) => {
+            for (key_id, value) in members(tree, id) {
+                let here = ptr.push(tree.str(key_id).unwrap_or_default());
+                if !check_value(tree, value, inner, &here, diags) {
+                    tree.drop_member(key_id);
+                }
+            }
             true
         }
-        (Ty::Obj(fields), Value::Object(members)) => {
-            check_object(members, fields, ptr, span, diags);
+        (Ty::Obj(fields), Kind::Object) => {
+            check_object(tree, id, fields, ptr, diags);
             true
         }
-        (Ty::Bool, v) => wrong(diags, "a boolean", v.type_name()),
-        (Ty::Str | Ty::Enum(_), v) => wrong(diags, "a string", v.type_name()),
-        (Ty::Int(int), v) => wrong(diags, &format!("an integer ({})", int.name()), v.type_name()),
-        (Ty::Array(_), v) => wrong(diags, "an array", v.type_name()),
-        (Ty::Map(_) | Ty::Obj(_), v) => wrong(diags, "an object", v.type_name()),
+        (Ty::Bool, k) => wrong(diags, "a boolean", k.type_name()),
+        (Ty::Str | Ty::Enum(_), k) => wrong(diags, "a string", k.type_name()),
+        (Ty::Int(int), k) => wrong(diags, &format!("an integer ({})", int.name()), k.type_name()),
+        (Ty::Array(_), k) => wrong(diags, "an array", k.type_name()),
+        (Ty::Map(_) | Ty::Obj(_), k) => wrong(diags, "an object", k.type_name()),
     }
 }
 
@@ -168,11 +189,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn check(text: &str) -> (Node, Vec<String>) {
-        let mut root = crate::json::parse(text).root.unwrap_or(Node { span: crate::source::Span::UNDEFINED, value: Value::Null });
+    fn check(text: &str) -> (Tree, Vec<String>) {
+        let Some(mut tree) = crate::json::parse(text).tree else { panic!("{text} parses") };
         let mut diags = Vec::new();
-        validate(&mut root, &mut diags);
-        (root, diags.iter().map(|d| format!("{} {} {}", d.code(), d.pointer.as_ref().map(|p| p.as_str()).unwrap_or(""), d.message)).collect())
+        validate(&mut tree, &mut diags);
+        (tree, diags.iter().map(|d| format!("{} {} {}", d.code(), d.pointer.as_ref().map(|p| p.as_str()).unwrap_or(""), d.message)).collect())
     }
 
     #[test]
@@ -183,12 +204,14 @@ mod tests {
 
     #[test]
     fn wrong_types_are_removed() {
-        let (root, d) = check(r#"{"ociVersion": "1.2.0", "process": {"cwd": "/", "user": {"uid": "0", "gid": 4294967296}}}"#);
+        let (tree, d) = check(r#"{"ociVersion": "1.2.0", "process": {"cwd": "/", "user": {"uid": "0", "gid": 4294967296}}}"#);
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d[0].starts_with("spec/wrong-type /process/user/uid"));
         assert!(d[1].starts_with("spec/out-of-range /process/user/gid"));
-        let user = root.get("process").and_then(|p| p.get("user"));
-        assert_eq!(user.map(|u| matches!(&u.value, Value::Object(m) if m.is_empty())), Some(true));
+        let user = tree.get(tree.root(), "process", View::Validated).and_then(|p| tree.get(p.value, "user", View::Validated));
+        assert_eq!(user.map(|u| tree.members(u.value, View::Validated).count()), Some(0));
+        // The document as written is unchanged, for the JSON Schema check.
+        assert_eq!(user.map(|u| tree.members(u.value, View::Written).count()), Some(2));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 use crate::diag::Diagnostic;
 use crate::ir::network::Network;
-use crate::ir::Container;
+use crate::ir::{Container, OciValue};
 use crate::lint::crun as rules;
 use crate::source::{JsonPointer, Span};
 use crate::spec::{Cursor, Spec};
@@ -207,17 +207,18 @@ fn linux(ir: &Container) -> Value {
 /// Writes every field kept for OCI back ends at its place. Parents go
 /// first, so a field kept inside a kept area lands in that area.
 fn merge_oci_only(config: &mut Value, ir: &Container) {
-    let mut kept: Vec<&(JsonPointer, Value)> = ir.oci_only.iter().collect();
+    let mut kept: Vec<&(JsonPointer, OciValue)> = ir.oci_only.iter().collect();
     kept.sort_by_key(|(p, _)| p.tokens().count());
     for (ptr, value) in kept {
+        let value = value.to_serde();
         let tokens: Vec<String> = ptr.tokens().collect();
         match tokens.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
             // The namespace list is the Proxmox container's, not index-aligned
             // with the input: an extra namespace joins it by type.
-            ["linux", "namespaces", _] => add_namespace(config, value),
+            ["linux", "namespaces", _] => add_namespace(config, &value),
             // Joining by path is refused before any back end runs.
             ["linux", "namespaces", _, ..] => {}
-            _ => set_at(config, &tokens, value.clone()),
+            _ => set_at(config, &tokens, value),
         }
     }
 }
@@ -390,7 +391,7 @@ fn find<'a>(root: Cursor<'a>, ptr: &JsonPointer) -> Option<Cursor<'a>> {
     let mut at = root;
     for token in ptr.tokens() {
         at = match token.parse::<usize>() {
-            Ok(i) if at.node().get(&token).is_none() => at.items().into_iter().nth(i)?,
+            Ok(i) if !at.has_member(&token) => at.items().nth(i)?,
             _ => at.get(&token)?,
         };
     }

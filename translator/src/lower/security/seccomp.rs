@@ -28,7 +28,7 @@
 //!
 //! The text depends only on the input: rules keep the bundle's order.
 
-use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::diag::Severity;
 use crate::ir::security::SeccompProfile;
@@ -135,9 +135,18 @@ pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         }
     }
 
-    let mut rules: Vec<String> = Vec::new();
-    // `name [args]` of the rules written so far.
-    let mut seen: BTreeSet<String> = BTreeSet::new();
+    // The policy text is written as rules are read (no list of lines
+    // beside it). A large policy has hundreds of thousands of (call,
+    // filters) pairs, so the set of those written so far holds numbers:
+    // each distinct call name and filter text is numbered once.
+    let header = match default {
+        Action::Allow => "denylist".to_string(),
+        other => format!("allowlist {}", other.text()),
+    };
+    let mut policy = format!("2\n{header}\n[all]\n");
+    let mut filters: HashMap<String, u32> = HashMap::new();
+    let mut calls: HashMap<&str, u32> = HashMap::new();
+    let mut seen: HashSet<(u32, u32)> = HashSet::new();
     for rule in at.get("syscalls").map(|s| s.items()).unwrap_or_default() {
         let Some(action_at) = rule.get("action") else { continue };
         let action_name = action_at.str().unwrap_or_default();
@@ -147,6 +156,15 @@ pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             cx.lossy(&action_at, format!("{action_name}: {note}"));
         }
         let Some(groups) = arg_groups(&rule, cx) else { continue };
+        let groups: Vec<(String, u32)> = groups
+            .into_iter()
+            .map(|args| {
+                let next = u32::try_from(filters.len()).unwrap_or(u32::MAX);
+                let id = *filters.entry(args.clone()).or_insert(next);
+                (args, id)
+            })
+            .collect();
+        let action_text = action.text();
         for name in rule.get("names").map(|n| n.items()).unwrap_or_default() {
             let Some(text) = name.str() else { continue };
             if !valid_name(text) {
@@ -154,21 +172,29 @@ pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                     .with_label("not a system call");
                 continue;
             }
-            for args in &groups {
+            for (args, id) in &groups {
                 if action == default {
                     // Redundant, and libseccomp (so LXC) refuses a rule that repeats the default.
                     continue;
                 }
-                let key = if args.is_empty() { text.to_string() } else { format!("{text} {args}") };
                 // libseccomp keeps the first rule for the same call and
                 // filters, in LXC as in OCI runtimes: later ones change nothing.
-                if seen.insert(key) {
-                    let line = if args.is_empty() { format!("{text} {}", action.text()) } else { format!("{text} {} {args}", action.text()) };
-                    rules.push(line);
+                let next = u32::try_from(calls.len()).unwrap_or(u32::MAX);
+                let call = *calls.entry(text).or_insert(next);
+                if seen.insert((call, *id)) {
+                    policy.push_str(text);
+                    policy.push(' ');
+                    policy.push_str(&action_text);
+                    if !args.is_empty() {
+                        policy.push(' ');
+                        policy.push_str(args);
+                    }
+                    policy.push('\n');
                 }
             }
         }
     }
+    drop((seen, calls, filters));
 
     cx.at(
         &pve::LOSSY,
@@ -178,16 +204,8 @@ pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     .with_severity(Severity::Info)
     .with_label("replaces Proxmox's policy");
 
-    let header = match default {
-        Action::Allow => "denylist".to_string(),
-        other => format!("allowlist {}", other.text()),
-    };
-    let mut text = format!("2\n{header}\n[all]\n");
-    for line in &rules {
-        text.push_str(line);
-        text.push('\n');
-    }
-    ir.security.seccomp = Some(at.traced(SeccompProfile { text }));
+    policy.shrink_to_fit();
+    ir.security.seccomp = Some(at.traced(SeccompProfile { text: policy }));
 }
 
 /// `errnoRet`/`defaultErrnoRet`: only for ERRNO and TRACE, at most 4095.
