@@ -353,7 +353,8 @@ fn refuses_foreign_formats_programs_and_undos_before_any_host_call() {
 fn host_path_rootfs_creates_the_config_itself() {
     let target = Target {
         rootfs: translator::target::RootfsTarget::HostPath,
-        bundle_dir: Some("/b/web".into()),
+        // The bundle apply binds: a create-config rootfs must be inside it (validate.rs).
+        bundle_dir: Some(bundle().display().to_string()),
         ..Target::default()
     };
     let t = translator::oci_to_ir("config.json", APP.as_bytes(), &target);
@@ -375,7 +376,7 @@ fn host_path_rootfs_creates_the_config_itself() {
         .unwrap();
     assert!(String::from_utf8(conf)
         .unwrap()
-        .contains("rootfs: /b/web/rootfs"));
+        .contains(&format!("rootfs: {}/rootfs", bundle().display())));
     assert_eq!(
         host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/100.conf")),
         None

@@ -240,15 +240,19 @@ fn need(n: &Need) -> String {
 }
 
 /// What the executor does for each undo kind, as the command it amounts to
-/// (executor/src/apply/rollback.rs `undo`, one arm per kind).
+/// (executor/src/apply/rollback.rs `undo`, one arm per kind). The executor
+/// derives the kind from the step, not from this text or the plan's field;
+/// `destroy-ct` and `remove-config` act only on a container whose config
+/// still carries the identity stamp this create wrote
+/// (executor/src/pve/identity.rs `destroy_if_ours`, `remove_config_if_ours`).
 fn undo(u: &Undo, node: &str) -> String {
     match u {
         Undo::Nothing(why) => format!("nothing: {why}"),
         // The executor wrote the template to the path `pvesm path` gave it, and removes that file.
         Undo::FreeTemplate => "rm -f -- \"$(pvesm path \"$template\")\"".into(),
-        Undo::DestroyCt => "pct destroy \"$vmid\" --purge".into(),
+        Undo::DestroyCt => "pct destroy \"$vmid\" --purge (only if CT $vmid carries this create's identity stamp)".into(),
         Undo::RemoveConfig => format!(
-            "flock \"{LOCK_DIR}/pve-config-$vmid.lock\" rm -f -- /etc/pve/nodes/{}/lxc/\"$vmid\".conf",
+            "flock \"{LOCK_DIR}/pve-config-$vmid.lock\" rm -f -- /etc/pve/nodes/{}/lxc/\"$vmid\".conf (only if it carries this create's identity stamp)",
             quote(node)
         ),
         Undo::RemoveFileIfCreated(path) => format!("rm -f -- {} (only if this step created it)", quote(path)),
