@@ -113,10 +113,15 @@ impl Scene {
 
     /// Runs `apply` (and `--dry-run`) of `plan`; returns (exit code, stderr).
     fn apply(&self, plan: &Value, dry_run: bool) -> (Option<i32>, String) {
+        self.apply_with(plan, dry_run, &[])
+    }
+
+    /// [`Scene::apply`] with global options (`--policy FILE`) before the verb.
+    fn apply_with(&self, plan: &Value, dry_run: bool, global: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
         let file = self.node.dir.path().join("hostile.json");
         fs::write(&file, serde_json::to_vec_pretty(plan).unwrap()).unwrap();
         let mut cmd = self.node.lxcri();
-        cmd.arg("apply");
+        cmd.args(global).arg("apply");
         if dry_run {
             cmd.arg("--dry-run");
         }
@@ -128,15 +133,24 @@ impl Scene {
     /// naming every `pointer`, with nothing changed.
     #[track_caller]
     fn refused(&self, what: &str, plan: &Value, pointers: &[&str]) {
+        self.refused_with(what, plan, pointers, &[]);
+    }
+
+    /// [`Scene::refused`] with global options before the verb.
+    #[track_caller]
+    fn refused_with(&self, what: &str, plan: &Value, pointers: &[&str], global: &[&std::ffi::OsStr]) {
         let sim = self.node.host("/");
         for dry_run in [true, false] {
             let before = snapshot(self.node.dir.path());
-            let (code, err) = self.apply(plan, dry_run);
+            let (code, err) = self.apply_with(plan, dry_run, global);
             let how = if dry_run { "apply --dry-run" } else { "apply" };
             assert_eq!(code, Some(1), "{what}: {how} exits 1: {err}");
             assert!(err.contains("the plan is refused before its first step"), "{what}: {how}: {err}");
             for p in pointers {
-                assert!(err.contains(&format!("{p} (step ")), "{what}: {how} names {p}: {err}");
+                // `/steps/2/argv/7 (step 3 (pct-create)): …`, `/steps/2/undo: …` (the schema,
+                // before steps are known), `/steps/1/text line 12 (step 2 …)` (inside a string).
+                let named = [format!("\n  {p} (step "), format!("\n  {p}: "), format!("\n  {p} line ")];
+                assert!(named.iter().any(|n| err.contains(n.as_str())), "{what}: {how} names {p}: {err}");
             }
             assert_eq!(self.calls(), "", "{what}: {how} made host calls");
             let mut after = snapshot(self.node.dir.path());
@@ -182,7 +196,7 @@ fn file_writes_go_only_into_the_seccomp_directory_without_setuid() {
     let w = step_index(&plan, "write-file");
     let mut setuid = plan.clone();
     setuid["steps"][w]["path"] = json!("/usr/local/bin/plxc-attack");
-    setuid["steps"][w]["mode"] = json!("4755");
+    setuid["steps"][w]["mode"] = json!("04755");
     setuid["steps"][w]["undo"] = json!({"remove-file-if-created": "/usr/local/bin/plxc-attack"});
     let (p, m) = (format!("/steps/{w}/path"), format!("/steps/{w}/mode"));
     s.refused("setuid file in /usr/local/bin", &setuid, &[&p, &m]);
@@ -236,6 +250,44 @@ fn pct_create_takes_no_hookscript_host_rootfs_or_refused_mount_point() {
     let n = a.len();
     a.extend([json!("--force"), json!("1")]);
     s.refused("--force", &unknown, &[&format!("/steps/{i}/argv/{n}")]);
+
+    // The other container's disk, as this container's root or as a mount point: Proxmox uses an
+    // existing volume id as it is, and the undo's `pct destroy --purge` would free it.
+    let mut theirs = plan.clone();
+    let (i, a) = argv(&mut theirs);
+    let r = a.iter().position(|w| w == "--rootfs").unwrap() + 1;
+    a[r] = json!("local-lvm:vm-100-disk-0");
+    s.refused("--rootfs of CT 100's disk", &theirs, &[&format!("/steps/{i}/argv/{r}")]);
+    let mut mounted = plan.clone();
+    let (i, a) = argv(&mut mounted);
+    let n = a.len();
+    a.extend([json!("--mp0"), json!("local-lvm:vm-100-disk-0,mp=/other")]);
+    s.refused("--mp0 of CT 100's disk", &mounted, &[&format!("/steps/{i}/argv/{}", n + 1)]);
+}
+
+#[test]
+fn the_node_policy_judges_what_the_plan_does_not_say() {
+    // A node that refuses privileged containers: a plan that drops `--unprivileged 1` (Proxmox
+    // defaults to 0) or maps the container's root onto host id 0 is one.
+    let s = Scene::new();
+    let policy = s.node.dir.path().join("policy.toml");
+    fs::write(&policy, "version = 1\nrefuse = [\"security/privileged\"]\n").unwrap();
+    let global = [std::ffi::OsStr::new("--policy"), policy.as_os_str()];
+    let plan = s.plan(None);
+    let (code, err) = s.apply_with(&plan, true, &global);
+    assert_eq!(code, Some(0), "the unedited plan passes this policy: {err}");
+
+    let mut dropped = plan.clone();
+    let (i, a) = argv(&mut dropped);
+    let u = a.iter().position(|w| w == "--unprivileged").unwrap();
+    a.drain(u..u + 2);
+    s.refused_with("no --unprivileged", &dropped, &[&format!("/steps/{i}/argv")], &global);
+
+    let mut root = plan.clone();
+    let l = step_index(&plan, "write-config-lines");
+    let n = plan["steps"][l]["lines"].as_array().unwrap().len();
+    root["steps"][l]["lines"].as_array_mut().unwrap().push(json!({"key": "lxc.idmap", "value": "u 0 0 65536"}));
+    s.refused_with("lxc.idmap onto host root", &root, &[&format!("/steps/{l}/lines/{n}")], &global);
 }
 
 #[test]
@@ -248,7 +300,9 @@ fn config_lines_are_checked_against_the_allow_list_and_the_policy() {
         ("lxc.hook.pre-start", "/bin/sh -c 'touch /tmp/pwned'"),
         ("lxc.mount.entry", "/etc/pve etc/pve none bind 0 0"),
         ("lxc.cgroup2.devices.allow", "c 1:1 rwm"),
-        ("lxc.apparmor.profile", "unconfined"),
+        ("lxc.net.0.script.up", "/bin/sh -c 'touch /tmp/pwned'"),
+        ("lxc.net.1.type", "phys"),
+        ("lxc.include", "/etc/pve/priv/authkey.key"),
     ] {
         let mut p = plan.clone();
         p["steps"][i]["lines"].as_array_mut().unwrap().push(json!({"key": key, "value": value}));

@@ -478,11 +478,21 @@ fn fstab_unescape(field: &str) -> String {
 /// and reported as a block mount of what it names: it is refused, not passed.
 pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {
     let fields: Vec<String> = value.split_whitespace().map(fstab_unescape).collect();
-    let [source, _dest, fstype, options, ..] = fields.as_slice() else {
+    let [source, dest, fstype, options, ..] = fields.as_slice() else {
         return Some(HostFinding::new(&HOST_BLOCK_MOUNT, format!("the mount entry `{}` is not `SOURCE DEST TYPE OPTIONS`", value.escape_debug())));
     };
     let options: Vec<String> = options.split(',').map(str::to_string).collect();
     if is_bind(fstype, &options) {
+        // The translator's own `readonlyPaths` entries (lower/security/paths.rs): the node's copy
+        // of a /proc directory that is the same in every namespace, bound read-only onto the same
+        // place in the container's /proc. It is what the container sees anyway, made read-only;
+        // any other /proc bind, or one without `ro`, is judged as a bind below.
+        let readonly_onto_itself = options.iter().any(|o| o == "ro")
+            && crate::lower::GLOBAL_PROC_DIRS.contains(&source.as_str())
+            && dest.trim_end_matches('/') == source.trim_start_matches('/');
+        if readonly_onto_itself {
+            return None;
+        }
         return bind_source(source);
     }
     filesystem(fstype, source, None)
@@ -685,6 +695,11 @@ mod tests {
         assert_eq!(code(lxc_mount_entry("proc host-proc proc rw 0 0")), "security/kernel-filesystem");
         assert_eq!(code(lxc_mount_entry("debugfs sys/kernel/debug debugfs rw 0 0")), "security/kernel-filesystem");
         assert_eq!(code(lxc_mount_entry("tmpfs tmp tmpfs rw,size=64m 0 0")), "-");
+        // The translator's read-only /proc entries, and what is not one of them.
+        assert_eq!(code(lxc_mount_entry("/proc/bus proc/bus none bind,ro,optional 0 0")), "-");
+        assert_eq!(code(lxc_mount_entry("/proc/bus proc/bus none bind,optional 0 0")), "security/sensitive-host-mount", "writable");
+        assert_eq!(code(lxc_mount_entry("/proc/bus mnt/bus none bind,ro 0 0")), "security/sensitive-host-mount", "elsewhere");
+        assert_eq!(code(lxc_mount_entry("/proc/sysrq-trigger proc/sysrq-trigger none bind,ro 0 0")), "security/sensitive-host-mount");
         assert_eq!(code(lxc_mount_entry("/etc/pve")), "security/host-block-mount", "malformed is refused");
         assert_eq!(code(lxc_device_allow("c 1:1 rwm")), "security/dangerous-device");
         assert_eq!(code(lxc_device_allow("b 8:* rw")), "security/dangerous-device");

@@ -433,6 +433,16 @@ impl Validator<'_> {
             }
             self.option(key, value, &name_at, &value_at, true);
         }
+        if !seen.contains("unprivileged") {
+            self.unset_unprivileged(at);
+        }
+    }
+
+    /// pve-container's `unprivileged` defaults to 0 (src/PVE/LXC/Config.pm, `$confdesc`
+    /// `unprivileged => { default => 0 }`): a plan that leaves it out creates a privileged
+    /// container, which the policy judges as if it said `--unprivileged 0`.
+    fn unset_unprivileged(&mut self, at: &str) {
+        self.judge_rule(at, &security::PRIVILEGED, "no `unprivileged` option: Proxmox creates a privileged container, its root the node's root");
     }
 
     /// One `pct create` option or config key: the API schema, the plan's option set, then the
@@ -457,6 +467,13 @@ impl Validator<'_> {
         if let Err(why) = prop.check(value) {
             self.refuse(value_at, format!("Proxmox refuses --{key} {value:?}: {why}"));
             return;
+        }
+        if matches!(base, "rootfs" | "mp") && classify::pve_volume_path(value).is_none() {
+            let volume = prop.properties(value).and_then(Result::ok).and_then(|p| p.get("volume").cloned()).unwrap_or_default();
+            if let Err(why) = new_volume(&volume, create) {
+                self.refuse(value_at, format!("{key} {volume:?}: {why}"));
+                return;
+            }
         }
         match base {
             "rootfs" if create => {
@@ -506,7 +523,22 @@ impl Validator<'_> {
             self.refuse(at, format!("`{key}` makes LXC run or open a host file; a plan never writes it"));
             return;
         }
+        if let Some(rest) = key.strip_prefix("lxc.net.") {
+            // The translator writes one lxc.net key, `lxc.net.0.type: none` (the host's network,
+            // for a privileged container without a network namespace). Every other one reaches
+            // the node: `lxc.net.N.script.up`/`script.down` run host programs as root, `type: phys`
+            // moves one of the node's interfaces into the container, `link` picks a host
+            // interface (LXC, src/lxc/confile.c `set_config_net_*`; doc/lxc.container.conf.sgml.in).
+            if rest == "0.type" && value.trim() == "none" {
+                self.judge_rule(at, &security::HOST_NAMESPACE, "`lxc.net.0.type: none`: the container uses the node's network");
+            } else {
+                self.refuse(at, format!("`{key}` configures a host network device or runs a host script; a plan writes only `lxc.net.0.type: none`"));
+            }
+            return;
+        }
         match key {
+            "lxc.idmap" => self.idmap(value, at),
+            "lxc.cap.keep" => self.cap_keep(value, at),
             "lxc.mount.entry" => self.judge(at, classify::lxc_mount_entry(value)),
             "lxc.cgroup2.devices.allow" | "lxc.cgroup.devices.allow" => self.judge(at, classify::lxc_device_allow(value)),
             "lxc.apparmor.profile" if value.trim() == "unconfined" => {
@@ -518,6 +550,38 @@ impl Validator<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `lxc.idmap: u|g CONTAINER HOST COUNT` (LXC, src/lxc/confile.c `set_config_idmaps`). A
+    /// range that maps a container id onto host id 0 makes that id the node's root for every
+    /// file it reaches: the policy judges it as a privileged container.
+    fn idmap(&mut self, value: &str, at: &str) {
+        let words: Vec<&str> = value.split_whitespace().collect();
+        let numbers = |w: &[&str]| -> Option<(u64, u64, u64)> {
+            let n = |s: &str| s.parse::<u64>().ok().filter(|v| *v <= u64::from(u32::MAX));
+            Some((n(w.first()?)?, n(w.get(1)?)?, n(w.get(2)?)?))
+        };
+        match (words.first(), words.get(1..).and_then(|w| (w.len() == 3).then(|| numbers(w)).flatten())) {
+            (Some(&("u" | "g")), Some((_, host, count))) if count > 0 => {
+                if host == 0 {
+                    self.judge_rule(at, &security::PRIVILEGED, &format!("`lxc.idmap: {value}` maps a container id onto the node's root (host id 0)"));
+                }
+            }
+            _ => self.refuse(at, format!("`lxc.idmap: {}` is not `u|g CONTAINER HOST COUNT`", value.escape_debug())),
+        }
+    }
+
+    /// `lxc.cap.keep`: the capabilities the container keeps (LXC names, `sys_admin`), judged as
+    /// the lint judges them in `process.capabilities`; `none` keeps nothing.
+    fn cap_keep(&mut self, value: &str, at: &str) {
+        for cap in value.split_whitespace().filter(|c| *c != "none") {
+            let name = format!("CAP_{}", cap.to_ascii_uppercase());
+            if name == "CAP_SYS_ADMIN" {
+                self.judge_rule(at, &security::CAP_SYS_ADMIN, "`lxc.cap.keep` keeps CAP_SYS_ADMIN");
+            } else if let Some((_, why)) = security::DANGEROUS_CAPABILITIES.iter().find(|(c, _)| *c == name) {
+                self.judge_rule(at, &security::DANGEROUS_CAPABILITY, &format!("`lxc.cap.keep` keeps {name}: it can {why}"));
+            }
         }
     }
 
@@ -553,6 +617,35 @@ impl Validator<'_> {
         if !rootfs {
             self.refuse(at, "the config has no rootfs");
         }
+        if !seen.contains("unprivileged") {
+            self.unset_unprivileged(at);
+        }
+    }
+}
+
+/// A storage volume a plan names (the `volume` of `rootfs`/`mpN`): in `pct create` only a new
+/// one, `STORAGE:SIZE_GiB`, which Proxmox allocates for this container; an existing volume id is
+/// used as it is (pve-container, src/PVE/LXC.pm `create_disks`: only a value matching
+/// `$NEW_DISK_RE = qr/^([^:\s]+):(\d+(\.\d+)?)$/` is allocated, "use specified/existing
+/// volid" otherwise), so `--rootfs local-lvm:vm-100-disk-0` would give the new container another
+/// container's disk, and the undo's `pct destroy --purge` would free it. `create-config`
+/// allocates nothing, so every storage volume there is an existing one.
+fn new_volume(volume: &str, create: bool) -> Result<(), &'static str> {
+    if !create {
+        return Err("a create-config names no storage volume: nothing allocates it, so it would be an existing volume (another container's disk)");
+    }
+    let new = volume.split_once(':').is_some_and(|(storage, size)| {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let size_ok = match size.split_once('.') {
+            Some((a, b)) => digits(a) && digits(b),
+            None => digits(size),
+        };
+        !storage.is_empty() && !storage.bytes().any(|b| b.is_ascii_whitespace()) && size_ok
+    });
+    if new {
+        Ok(())
+    } else {
+        Err("a plan's storage volume is a new one (`storage:size`), never an existing volume (another container's disk)")
     }
 }
 
@@ -598,6 +691,11 @@ mod tests {
             Ok(()) => Vec::new(),
             Err(e) => e.problems.iter().map(|p| p.to_string()).collect(),
         }
+    }
+
+    /// A node policy that refuses every warning: what the checks judge shows as a refusal.
+    fn strict() -> Policy {
+        Policy::from_toml("version = 1\nrefuse-severity = \"warning\"\n").unwrap()
     }
 
     fn step<'p>(p: &'p mut Plan, op: &str) -> &'p mut Step {
@@ -701,6 +799,106 @@ mod tests {
         let found = checked(&p);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(found[0].contains("security/proxmox-state-mount"), "{found:#?}");
+    }
+
+    /// Every plan the translator writes (the reviewed golden `plan.json` snapshots) passes, or is
+    /// refused only for a finding the built-in policy refuses when `create` lints that case's
+    /// config (src/cli/policy.rs `enforce`): the checks refuse nothing the translator makes on
+    /// their own, and where they refuse they agree with `create`.
+    #[test]
+    fn every_golden_plan_passes_or_is_refused_as_create_refuses_it() {
+        use translator::lint::engine::{lint, LintConfig};
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../golden");
+        let policy = Policy::builtin();
+        let (mut cases, mut refused) = (0, 0);
+        for dir in std::fs::read_dir(&golden).unwrap().map(|e| e.unwrap().path()) {
+            let Ok(snap) = std::fs::read_to_string(dir.join("plan.json.snap")) else { continue };
+            // An insta snapshot: a `---` header, then the content.
+            let body = snap.splitn(3, "---\n").nth(2).unwrap_or_else(|| panic!("{}: no snapshot header", dir.display()));
+            if !body.trim_start().starts_with('{') {
+                continue; // a case whose plan is an error message
+            }
+            cases += 1;
+            let target_text = std::fs::read_to_string(dir.join("target.json")).ok();
+            let target = target_text.as_deref().map(|t| Target::from_json(t).unwrap()).unwrap_or_default();
+            let target_json: Value = target_text.as_deref().map(|t| serde_json::from_str(t).unwrap()).unwrap_or(Value::Null);
+            let bundle = target_json["bundle-dir"].as_str().unwrap_or("/b/case");
+            // A root file system outside the bundle packs only when the operator names it, as
+            // `create --rootfs-outside-bundle DIR` does: here, the one the plan names.
+            let raw: Value = serde_json::from_str(body).unwrap();
+            let outside = raw["steps"].as_array().into_iter().flatten().find_map(|s| s["rootfs"]["path"].as_str());
+            let checks = Checks { bundle: Some(Path::new(bundle)), host_rootfs: outside.map(Path::new), policy: &policy };
+            let Err(e) = parse_and_check(body.as_bytes(), &checks) else { continue };
+            refused += 1;
+            let config = std::fs::read(dir.join("config.json")).unwrap();
+            let lint_config = LintConfig { target, allow: Vec::new(), ignore_annotation_allows: true };
+            let report = lint("config.json", &config, &lint_config);
+            let create_refuses: BTreeSet<&str> = policy.refusals(&report.findings, Backend::Pct).iter().map(|d| d.code()).collect();
+            for p in &e.problems {
+                let code = p.message.rsplit_once(" [").and_then(|(_, c)| c.split_once(']')).map(|(c, _)| c);
+                assert!(code.is_some_and(|c| create_refuses.contains(c)), "{}: {p}; create refuses {create_refuses:?}", dir.display());
+            }
+        }
+        assert!(cases > 50, "only {cases} golden plans");
+        assert!(refused < cases / 4, "{refused} of {cases} golden plans refused");
+    }
+
+    #[test]
+    fn storage_volumes_are_new_ones_and_leaving_out_unprivileged_is_privileged() {
+        let policy = strict();
+        let checks = Checks { bundle: Some(Path::new("/b/web")), host_rootfs: None, policy: &policy };
+        let edit = |f: &dyn Fn(&mut Vec<Arg>)| {
+            let mut p = plan();
+            if let Action::PctCreate { argv } = &mut step(&mut p, "pct-create").action {
+                f(argv);
+            }
+            check(&p, &checks).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        let set = |argv: &mut Vec<Arg>, key: &str, value: &str| {
+            let i = argv.iter().position(|a| a == &Arg::lit(key)).unwrap();
+            argv[i + 1] = Arg::lit(value);
+        };
+        assert_eq!(edit(&|_| {}), "");
+        for rootfs in ["local-lvm:vm-100-disk-0", "local-lvm:base-9000-disk-0/vm-100-disk-0", "local:8x"] {
+            let found = edit(&|a| set(a, "--rootfs", rootfs));
+            assert!(found.contains("never an existing volume"), "{rootfs}: {found}");
+        }
+        let found = edit(&|a| a.extend([Arg::lit("--mp3"), Arg::lit("local-lvm:vm-100-disk-1,mp=/x")]));
+        assert!(found.contains("never an existing volume"), "{found}");
+        assert_eq!(edit(&|a| a.extend([Arg::lit("--mp3"), Arg::lit("local-lvm:1.5,mp=/x")])), "");
+        let found = edit(&|a| {
+            let i = a.iter().position(|w| w == &Arg::lit("--unprivileged")).unwrap();
+            a.drain(i..i + 2);
+        });
+        assert!(found.contains("no `unprivileged` option") && found.contains("security/privileged"), "{found}");
+    }
+
+    #[test]
+    fn raw_lines_that_reach_the_node_are_refused() {
+        let policy = strict();
+        let checks = Checks { bundle: Some(Path::new("/b/web")), host_rootfs: None, policy: &policy };
+        let with = |key: &str, value: &str| {
+            let mut p = plan();
+            if let Action::WriteConfigLines { lines } = &mut step(&mut p, "write-config-lines").action {
+                lines.push(ConfigLine { key: key.into(), value: value.into() });
+            }
+            check(&p, &checks).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        for (key, value, why) in [
+            ("lxc.net.0.script.up", "/bin/sh -c id", "host script"),
+            ("lxc.net.1.type", "phys", "host network device"),
+            ("lxc.net.0.link", "eth0", "host network device"),
+            ("lxc.net.0.type", "none", "security/host-namespace"),
+            ("lxc.idmap", "u 0 0 65536", "security/privileged"),
+            ("lxc.idmap", "u 0 100000", "not `u|g CONTAINER HOST COUNT`"),
+            ("lxc.cap.keep", "sys_admin", "security/cap-sys-admin"),
+            ("lxc.cap.keep", "chown sys_module", "security/dangerous-capability"),
+        ] {
+            let found = with(key, value);
+            assert!(found.contains(why), "{key}: {value}: {found}");
+        }
+        assert_eq!(with("lxc.idmap", "u 0 200000 65536"), "");
+        assert_eq!(with("lxc.cap.keep", "chown net_bind_service"), "");
     }
 
     #[test]

@@ -158,8 +158,9 @@ pub static OCI_HOOKS: Rule = Rule {
     explanation: "## What it does\nReports every entry of `hooks` (`prestart`, `createRuntime`, `createContainer`, `startContainer`, `poststart`, `poststop`).\n\n## Why is this bad?\nAn OCI runtime such as crun runs a hook's `path` with its `args` and `env` as the runtime's user, root, and the prestart, createRuntime, poststart and poststop hooks in the node's namespaces: whoever writes the bundle runs any command on the host. On Proxmox the hooks are dropped (`pve/unsupported`); with `--runtime crun` the node policy refuses them by default.\n\n## Example\n```json\n{\"hooks\": {\"prestart\": [{\"path\": \"/usr/bin/setup-net\", \"args\": [\"setup-net\", \"eth0\"]}]}}\n```\nUse instead: do the work in the image's entrypoint, or have the node's operator do it outside the bundle:\n```json\n{\"process\": {\"args\": [\"/usr/bin/entrypoint\"]}}\n```",
 };
 
-/// Capabilities that act beyond the container, with what they allow.
-const DANGEROUS_CAPABILITIES: &[(&str, &str)] = &[
+/// Capabilities that act beyond the container, with what they allow; also judged in a plan's
+/// `lxc.cap.keep` (executor/src/apply/validate.rs).
+pub const DANGEROUS_CAPABILITIES: &[(&str, &str)] = &[
     ("CAP_SYS_MODULE", "load and unload kernel modules"),
     ("CAP_SYS_RAWIO", "raw I/O port and memory access"),
     ("CAP_SYS_PTRACE", "trace and read the memory of other processes"),

@@ -11,6 +11,7 @@ mod network;
 mod process;
 mod resources;
 mod security;
+pub(crate) use security::GLOBAL_PROC_DIRS;
 mod table;
 
 use crate::diag::{Diagnostic, Severity};

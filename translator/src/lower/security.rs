@@ -39,6 +39,7 @@
 
 mod capabilities;
 mod paths;
+pub(crate) use paths::GLOBAL_PROC_DIRS;
 mod seccomp;
 
 use super::{keep_for_oci, Cx};
