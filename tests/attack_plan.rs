@@ -217,9 +217,13 @@ fn a_plan_packs_only_its_bundle() {
     let mut plan = s.plan(None);
     let i = step_index(&plan, "pack-rootfs");
     plan["steps"][i]["rootfs"] = json!({"path": "/etc"});
-    s.refused("pack /etc", &plan, &[&format!("/steps/{i}/rootfs")]);
+    s.refused("pack /etc", &plan, &[&format!("/steps/{i}/rootfs/path")]);
     plan["steps"][i]["rootfs"] = json!({"bundle": "../../../etc"});
-    s.refused("pack ../../../etc", &plan, &[&format!("/steps/{i}/rootfs")]);
+    s.refused("pack ../../../etc", &plan, &[&format!("/steps/{i}/rootfs/bundle")]);
+    // A host directory that is no system directory, but not the bundle's and not the one the
+    // operator named: the canary's.
+    plan["steps"][i]["rootfs"] = json!({"path": s.canary.parent().unwrap()});
+    s.refused("pack another directory", &plan, &[&format!("/steps/{i}/rootfs/path")]);
 }
 
 #[test]
@@ -276,6 +280,8 @@ fn the_node_policy_judges_what_the_plan_does_not_say() {
     let plan = s.plan(None);
     let (code, err) = s.apply_with(&plan, true, &global);
     assert_eq!(code, Some(0), "the unedited plan passes this policy: {err}");
+    // That dry run's read-only queries (`pvesm path`, `nextid`) are not the attack's.
+    fs::remove_file(&s.log).unwrap();
 
     let mut dropped = plan.clone();
     let (i, a) = argv(&mut dropped);
@@ -310,7 +316,7 @@ fn config_lines_are_checked_against_the_allow_list_and_the_policy() {
     }
 
     // A host-directory plan: its create-config text is checked line by line the same way.
-    let host_path = s.plan(Some(json!({"rootfs": {"mode": "host-path"}})));
+    let host_path = s.plan(Some(json!({"rootfs": {"mode": "host-path"}, "bundle-dir": s.bundle.path()})));
     let c = step_index(&host_path, "create-config");
     let mut p = host_path.clone();
     let text = p["steps"][c]["text"].as_str().unwrap().to_owned();
