@@ -476,11 +476,10 @@ impl Validator<'_> {
             }
         }
         match base {
-            "rootfs" if create => {
-                if classify::pve_volume_path(value).is_some() {
-                    self.refuse(value_at, "a host path as --rootfs: pct create takes a storage volume (`storage:size`); a host directory root file system is created with create-config");
-                }
+            "rootfs" if create && classify::pve_volume_path(value).is_some() => {
+                self.refuse(value_at, "a host path as --rootfs: pct create takes a storage volume (`storage:size`); a host directory root file system is created with create-config");
             }
+            "rootfs" if create => {}
             "rootfs" => match classify::pve_volume_path(value) {
                 Some(path) => {
                     if !self.host_dir_allowed(path) {
@@ -727,7 +726,8 @@ mod tests {
 
     #[test]
     fn hostile_edits_are_each_refused_where_they_are() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Plan)>)> = vec![
+        type Edit = Box<dyn Fn(&mut Plan)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("/steps/0/undo", Box::new(|p| step(p, "pack-rootfs").undo = Undo::DestroyCt)),
             ("/steps/0/rootfs/path", Box::new(|p| {
                 if let Action::PackRootfs { rootfs, .. } = &mut step(p, "pack-rootfs").action { *rootfs = RootfsDir::Path("/etc".into()) }

@@ -108,7 +108,7 @@ pub fn create_reporting(
     match req.backend {
         CreateBackend::Pct { plan, pack, rootfs, policy, host_rootfs } => {
             let checks = (&policy, host_rootfs.as_deref());
-            create_pct(rt, lock, &req.bundle, &plan, pack, rootfs.as_deref(), stop_signal, checks)
+            create_pct(rt, lock, &req.bundle, &plan, (pack, rootfs.as_deref()), stop_signal, checks)
         }
         CreateBackend::Crun {
             config,
@@ -141,8 +141,8 @@ fn create_pct(
     lock: ContainerLock,
     bundle: &Path,
     plan: &Plan,
-    pack: PackConfig,
-    rootfs: Option<&Rootfs>,
+    // How the rootfs is packed, and what the plan is checked against.
+    (pack, rootfs): (PackConfig, Option<&Rootfs>),
     stop_signal: Option<String>,
     (policy, host_rootfs): (&Policy, Option<&Path>),
 ) -> Result<(OciState, Option<PackReport>), RuntimeError> {
