@@ -49,7 +49,9 @@ pub fn run(stage: &str, name: &str, bytes: &[u8], target: &Target) -> usize {
                         crun::locate(&mut out.diagnostics, spec);
                     }
                     diagnostics.append(&mut out.diagnostics);
-                    out.to_json().len()
+                    // As `convert` does: written straight to the output, here one that counts.
+                    let mut written = Counted(0);
+                    out.write_to(&mut written).map(|()| written.0).unwrap_or(1)
                 }
             };
             out + diagnostics.len()
@@ -71,4 +73,18 @@ pub fn measure_all(name: &str, bytes: &[u8], target: &Target) -> Vec<Measured> {
             Measured { stage, peak, result }
         })
         .collect()
+}
+
+/// A writer that only counts the bytes written to it.
+struct Counted(usize);
+
+impl std::io::Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
