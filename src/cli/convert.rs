@@ -66,11 +66,11 @@ pub fn run(args: &Args) -> u8 {
         Ok(i) => i,
         Err(e) => return report_input_error(&e),
     };
-    let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
-    // The input bytes are not needed past the parse: the source and the tree hold the text.
-    drop(input.bytes);
-    let mut diagnostics = t.diagnostics.clone();
-    let output = match (&t.ir, t.has_errors()) {
+    // The bytes read become the text the source and the tree share: the input is held once.
+    let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
+    let refused = t.has_errors();
+    let mut diagnostics = std::mem::take(&mut t.diagnostics);
+    let output = match (&t.ir, refused) {
         (Some(ir), false) => Some(build(args.to, ir, t.spec.as_ref(), &target, &input.name, &mut diagnostics)),
         _ => None,
     };
