@@ -62,8 +62,8 @@ fn main() {
         let bytes = big_config::generate(mb * MB).into_bytes();
         for stage in memory_stages::STAGES {
             let started = Instant::now();
-            let input = bytes.clone();
-            let (result, peak) = counting_alloc::peak_during(move || memory_stages::run(stage, "config.json", input, &target));
+            let (input, target) = (bytes.clone(), &target);
+            let (result, peak) = counting_alloc::peak_during(move || memory_stages::run(stage, "config.json", input, target));
             std::hint::black_box(result);
             println!(
                 "{:<18} {:>7} MB {:>9.1} MB {:>11.2}× {:>10.2}× {:>7.2} s",
