@@ -66,34 +66,62 @@ pub fn run(args: &Args) -> u8 {
         Ok(i) => i,
         Err(e) => return report_input_error(&e),
     };
-    let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
-    let mut diagnostics = t.diagnostics.clone();
-    let output = match (&t.ir, t.has_errors()) {
-        (Some(ir), false) => Some(emit(args.to, ir, t.spec.as_ref(), &target, &input.name, &mut diagnostics)),
+    // The bytes read become the text the source and the tree share: the input is held once.
+    let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
+    let refused = t.has_errors();
+    let mut diagnostics = std::mem::take(&mut t.diagnostics);
+    let output = match (&t.ir, refused) {
+        (Some(ir), false) => Some(build(args.to, ir, t.spec.as_ref(), &target, &input.name, &mut diagnostics)),
         _ => None,
     };
     translator::diag::sort(&mut diagnostics);
     render::emit(&diagnostics, &t.source, args.format);
-    let text = match output {
-        Some(Ok(text)) => text,
+    drop(diagnostics);
+    let output = match output {
+        Some(Ok(output)) => output,
         Some(Err(e)) => {
             eprintln!("proxmox-lxcri: error: {e}");
             return EXIT_REFUSED;
         }
         None => return EXIT_REFUSED,
     };
-    match &args.output {
-        Some(path) => {
-            if let Err(source) = std::fs::write(path, text) {
-                return report_input_error(&InputError::Io { path: path.display().to_string(), source });
-            }
-        }
-        None => print!("{text}"),
+    let written = match &args.output {
+        Some(path) => std::fs::File::create(path).and_then(|f| output.write_to(&mut std::io::BufWriter::new(f))),
+        None => output.write_to(&mut std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    if let Err(source) = written {
+        let path = args.output.as_ref().map_or_else(|| "standard output".to_string(), |p| p.display().to_string());
+        return report_input_error(&InputError::Io { path, source });
     }
     EXIT_OK
 }
 
-/// Runs one back end. Back ends that report (crun) add their diagnostics.
+/// What a back end produced: text, or the crun config, written straight
+/// from the IR and the parsed input instead of held as a string (README,
+/// "Memory").
+pub enum Output<'a> {
+    Text(String),
+    Crun(crun::Crun<'a>),
+}
+
+impl Output<'_> {
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Output::Text(text) => w.write_all(text.as_bytes())?,
+            Output::Crun(c) => c.write_to(w)?,
+        }
+        w.flush()
+    }
+
+    pub fn into_string(self) -> String {
+        match self {
+            Output::Text(text) => text,
+            Output::Crun(c) => c.to_json(),
+        }
+    }
+}
+
+/// Runs one back end and returns its output as text.
 pub fn emit(
     kind: OutputKind,
     ir: &ir::Container,
@@ -102,12 +130,24 @@ pub fn emit(
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<String, String> {
+    build(kind, ir, spec, target, source, diagnostics).map(Output::into_string)
+}
+
+/// Runs one back end. Back ends that report (crun) add their diagnostics.
+pub fn build<'a>(
+    kind: OutputKind,
+    ir: &'a ir::Container,
+    spec: Option<&spec::Spec>,
+    target: &Target,
+    source: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Output<'a>, String> {
     match kind {
-        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir, target)).map_err(|e| e.to_string()),
-        OutputKind::Plan => plan::ir_to_plan(ir, target, source).map(|p| p.to_json()).map_err(|e| e.to_string()),
+        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir, target)).map(Output::Text).map_err(|e| e.to_string()),
+        OutputKind::Plan => plan::ir_to_plan(ir, target, source).map(|p| Output::Text(p.to_json())).map_err(|e| e.to_string()),
         OutputKind::PlanSh => {
             let plan = plan::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
-            shell::write(&plan).map_err(|e| e.to_string())
+            shell::write(&plan).map(Output::Text).map_err(|e| e.to_string())
         }
         OutputKind::Crun => {
             let mut out = crun::ir_to_crun(ir, target);
@@ -115,7 +155,7 @@ pub fn emit(
                 crun::locate(&mut out.diagnostics, spec);
             }
             diagnostics.append(&mut out.diagnostics);
-            Ok(out.to_json())
+            Ok(Output::Crun(out))
         }
     }
 }

@@ -27,7 +27,7 @@ fn all_back_ends(name: &str, bytes: &[u8], target: &Target) -> usize {
     let plan = plan::pve_to_plan(&conf, &ir.rootfs, target, name).ok();
     let json = plan.as_ref().map(|p| p.to_json().len()).unwrap_or(0);
     let script = plan.as_ref().and_then(|p| shell::write(p).ok()).map(|s| s.len()).unwrap_or(0);
-    let oci = crun::ir_to_crun(ir, target).config.to_string().len();
+    let oci = crun::ir_to_crun(ir, target).to_json().len();
     text + json + script + oci
 }
 
@@ -79,7 +79,7 @@ fn main() {
         let Ok(plan) = plan::pve_to_plan(&conf, &ir.rootfs, &target, case) else { continue };
         let plan_json = measure(&|| plan::pve_to_plan(&conf, &ir.rootfs, &target, case).map(|p| p.to_json().len()).unwrap_or(0));
         let script = measure(&|| shell::write(&plan).map(|s| s.len()).unwrap_or(0));
-        let oci = measure(&|| crun::ir_to_crun(ir, &target).config.to_string().len());
+        let oci = measure(&|| crun::ir_to_crun(ir, &target).to_json().len());
         println!(
             "{:<20}   parse+lower {:>6.1} µs   plan json {:>6.1} µs   plan.sh {:>6.1} µs   crun {:>6.1} µs",
             "",

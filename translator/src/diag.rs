@@ -148,6 +148,71 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// How many diagnostics of one code a run keeps; the rest of that code are
+/// summarised in one diagnostic with their count. A config of a million
+/// unknown fields would otherwise cost a diagnostic (some 200 bytes) for
+/// every few bytes of input (README, "Memory").
+pub const MAX_PER_CODE: usize = 1000;
+
+/// A diagnostic list that keeps at most [`MAX_PER_CODE`] of each code.
+/// [`Capped::finish`] adds, for each code that went over, one diagnostic
+/// at the first one left out, with the most severe severity of those left
+/// out (an error stays an error) and their count.
+pub struct Capped<'a> {
+    diags: &'a mut Vec<Diagnostic>,
+    seen: std::collections::HashMap<&'static str, usize>,
+    /// Per code that went over: the first one left out, with the severity and count of all left out.
+    over: Vec<(Diagnostic, usize)>,
+}
+
+impl<'a> Capped<'a> {
+    pub fn new(diags: &'a mut Vec<Diagnostic>) -> Capped<'a> {
+        Capped { diags, seen: std::collections::HashMap::new(), over: Vec::new() }
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        let n = self.seen.entry(d.code()).or_default();
+        *n += 1;
+        if *n <= MAX_PER_CODE {
+            self.diags.push(d);
+        } else if let Some((first, count)) = self.over.iter_mut().find(|(f, _)| f.code() == d.code()) {
+            *count += 1;
+            first.severity = first.severity.max(d.severity);
+        } else {
+            self.over.push((d, 1));
+        }
+    }
+
+    pub fn finish(self) {
+        for (first, count) in self.over {
+            let code = first.code();
+            let mut summary = Diagnostic::new(
+                first.rule,
+                format!("{count} more `{code}` diagnostics like the {MAX_PER_CODE} above are not shown; the first of them: {}", first.message),
+            )
+            .with_severity(first.severity)
+            .at_span(first.span)
+            .with_help(format!("at most {MAX_PER_CODE} diagnostics of one code are kept"));
+            summary.pointer = first.pointer;
+            self.diags.push(summary);
+        }
+    }
+}
+
+/// Keeps at most [`MAX_PER_CODE`] diagnostics of each code, in their order,
+/// and summarises the rest ([`Capped`]).
+pub fn cap(diags: &mut Vec<Diagnostic>) {
+    if diags.len() <= MAX_PER_CODE {
+        return;
+    }
+    let all = std::mem::take(diags);
+    let mut capped = Capped::new(diags);
+    for d in all {
+        capped.push(d);
+    }
+    capped.finish();
+}
+
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
 }

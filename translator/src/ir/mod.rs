@@ -79,6 +79,15 @@ impl OciValue {
         OciValue { tree, id }
     }
 
+    /// The parsed input the value is in.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
     /// The value as validated, in serde_json's form.
     pub fn to_serde(&self) -> serde_json::Value {
         self.tree.to_serde(self.id, View::Validated)
