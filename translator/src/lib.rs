@@ -18,6 +18,7 @@ pub mod json_instance;
 pub mod lint;
 pub mod lower;
 pub mod policy;
+pub mod rules;
 pub mod source;
 pub mod spec;
 pub mod target;

@@ -11,7 +11,8 @@
 //!
 //! Pure like the rest of the crate: the caller reads the files.
 
-use super::suppress::{self, Allow};
+use super::suppress;
+use crate::rules::Allow;
 use crate::diag::{self, Diagnostic, Severity};
 use crate::json::View;
 use crate::source::{JsonPointer, Source, Span};
@@ -167,7 +168,7 @@ fn resolve_overlaps(all: Vec<Diagnostic>) -> Vec<Diagnostic> {
         all.iter().filter(|d| matches!(family(d), "spec" | "parse")).filter_map(|d| d.pointer.as_ref()).collect();
     let covered_schema = |d: &Diagnostic| {
         let Some(p) = &d.pointer else { return false };
-        let combining = d.code() == super::schema::NO_MATCH.code;
+        let combining = d.code() == crate::rules::schema::NO_MATCH.code;
         spec_places.iter().any(|s| p.starts_with(s) || (combining && s.starts_with(p)))
     };
     let superseded = |d: &Diagnostic| {
@@ -234,7 +235,7 @@ mod tests {
 
     #[test]
     fn duplicates_keep_the_most_severe() {
-        let rule = &crate::lint::pve::LOSSY;
+        let rule = &crate::rules::pve::LOSSY;
         let p = JsonPointer::parse("/a");
         let a = Diagnostic::new(rule, "x").at(&p, Span::new(1, 2)).with_severity(Severity::Info);
         let b = Diagnostic::new(rule, "y").at(&p, Span::new(1, 2));

@@ -50,7 +50,7 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::devices::Device;
 use crate::ir::{Container, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::lower::Cx;
 use crate::spec::Cursor;
 

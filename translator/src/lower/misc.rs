@@ -4,7 +4,7 @@ use super::Cx;
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::mounts::RootSource;
 use crate::ir::{Container, Hostname, Tag};
-use crate::lint::{pve, spec};
+use crate::rules::{pve, spec};
 use crate::source::{JsonPointer, Traced};
 use crate::spec::Cursor;
 use crate::target::RootfsTarget;

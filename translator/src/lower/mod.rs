@@ -15,7 +15,7 @@ mod table;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::{Container, OciValue};
-use crate::lint::{pve, Rule};
+use crate::rules::{pve, Rule};
 use crate::source::JsonPointer;
 use crate::spec::{Cursor, Spec};
 use crate::target::{PveContainerVersion, Target};

@@ -5,7 +5,7 @@ use super::Cx;
 use crate::diag::Severity;
 use crate::ir::mounts::{MountPoint, ProvidedMount};
 use crate::ir::{Container, MountTarget, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;
 

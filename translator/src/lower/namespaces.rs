@@ -8,7 +8,7 @@ use super::Cx;
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::ids::IdMap;
 use crate::ir::Container;
-use crate::lint::{pve, security};
+use crate::rules::{pve, security};
 use crate::spec::Cursor;
 
 /// Proxmox's hard-coded map for unprivileged containers.

@@ -4,7 +4,7 @@ use super::Cx;
 use crate::diag::Severity;
 use crate::ir::network::{NetIf, Network};
 use crate::ir::Container;
-use crate::lint::{pve, security};
+use crate::rules::{pve, security};
 use crate::spec::Cursor;
 use crate::target::PveContainerVersion;
 

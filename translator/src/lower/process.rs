@@ -5,7 +5,7 @@ use super::Cx;
 use crate::diag::Severity;
 use crate::ir::process::{EnvVar, Init, Rlimit};
 use crate::ir::Container;
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::source::Traced;
 use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;

@@ -4,7 +4,7 @@
 use super::Cx;
 use crate::diag::Severity;
 use crate::ir::{Container, MemoryMiB, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::spec::Cursor;
 
 const MIB: u64 = 1024 * 1024;

@@ -44,7 +44,7 @@ mod seccomp;
 use super::{keep_for_oci, Cx};
 use crate::diag::Severity;
 use crate::ir::Container;
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::spec::Cursor;
 
 

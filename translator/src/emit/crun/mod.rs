@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use crate::diag::Diagnostic;
 use crate::ir::network::Network;
 use crate::ir::{Container, OciValue};
-use crate::lint::crun as rules;
+use crate::rules::crun as rules;
 use crate::source::{JsonPointer, Span};
 use crate::spec::{Cursor, Spec};
 use crate::target::Target;

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::Container;
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::lower::Cx;
 use crate::source::Traced;
 use crate::spec::Cursor;

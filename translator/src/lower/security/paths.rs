@@ -29,7 +29,7 @@
 //! Both lists are kept as given for OCI back ends.
 
 use crate::ir::{Container, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::lower::{keep_for_oci, Cx};
 use crate::spec::Cursor;
 

@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 use crate::diag::Severity;
 use crate::ir::security::SeccompProfile;
 use crate::ir::Container;
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::lower::Cx;
 use crate::spec::Cursor;
 
