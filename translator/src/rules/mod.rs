@@ -23,7 +23,9 @@ pub struct Rule {
     pub code: &'static str,
     pub severity: Severity,
     pub summary: &'static str,
-    /// Markdown with the headings "What it does", "Why is this bad?", "Example".
+    /// Markdown with the headings "What it does", "Why is this bad?",
+    /// "Example": `rules/<family>/<name>.md`, included at build time. The
+    /// examples in it are run by `lint::examples` and tests/lint_rules.rs.
     pub explanation: &'static str,
 }
 
