@@ -15,6 +15,7 @@ pub mod host;
 pub mod ir;
 pub mod json;
 pub mod json_instance;
+pub mod linux;
 pub mod lint;
 pub mod lower;
 pub mod policy;

@@ -1,14 +1,20 @@
 //! `security/…`: configurations that weaken the container's isolation.
 
-use super::spec::CAPABILITY_SETS;
 use crate::diag::Diagnostic;
 use crate::host::{self, HostFinding};
+use crate::linux::CapabilitySet;
 use crate::rules::security::{
     APPARMOR_UNCONFINED, CAP_SYS_ADMIN, DANGEROUS_CAPABILITY, DANGEROUS_DEVICE, HOST_BLOCK_MOUNT, NEW_PRIVILEGES, NO_SECCOMP,
     OCI_HOOKS, ROOTFS_OUTSIDE_BUNDLE, WRITABLE_PROC_SYS,
 };
 use crate::spec::{Cursor, Spec};
 use crate::target::{RootfsTarget, Target};
+
+/// The set a capability's finding is placed at when several sets hold it:
+/// the bounding set first (it limits every other), then the sets the
+/// process holds now (effective, permitted), then those it passes on.
+const FINDING_SET_ORDER: [CapabilitySet; 5] =
+    [CapabilitySet::Bounding, CapabilitySet::Effective, CapabilitySet::Permitted, CapabilitySet::Inheritable, CapabilitySet::Ambient];
 
 /// Capabilities that act beyond the container, with what they allow.
 const DANGEROUS_CAPABILITIES: &[(&str, &str)] = &[
@@ -49,7 +55,7 @@ fn capabilities(process: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
     let Some(caps) = process.get("capabilities") else { return };
     // One finding per capability, at its first set; the other sets are labelled.
     let mut found: Vec<(&str, Vec<(&str, Cursor<'_>)>)> = Vec::new();
-    for set in CAPABILITY_SETS {
+    for set in FINDING_SET_ORDER.map(CapabilitySet::key) {
         for item in caps.get(set).map(|s| s.items()).unwrap_or_default() {
             let Some(name) = item.str() else { continue };
             match found.iter_mut().find(|(n, _)| *n == name) {

@@ -6,75 +6,8 @@ use crate::rules::spec::{
     RELATIVE_CWD, RELATIVE_MOUNT_DESTINATION, RELATIVE_PATH,
 };
 use crate::diag::Severity::{Error, Warning};
+use crate::linux::{self, CapabilitySet};
 use crate::spec::{Cursor, OciVersion, Spec};
-
-/// Linux capability names (capabilities(7), up to CAP_CHECKPOINT_RESTORE, Linux 5.9).
-pub const CAPABILITIES: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
-
-/// The capability sets of `process.capabilities`, in the order findings prefer them.
-pub const CAPABILITY_SETS: &[&str] = &["bounding", "effective", "permitted", "inheritable", "ambient"];
-
-/// Linux resource limits (getrlimit(2)).
-pub const RLIMIT_TYPES: &[&str] = &[
-    "RLIMIT_AS",
-    "RLIMIT_CORE",
-    "RLIMIT_CPU",
-    "RLIMIT_DATA",
-    "RLIMIT_FSIZE",
-    "RLIMIT_LOCKS",
-    "RLIMIT_MEMLOCK",
-    "RLIMIT_MSGQUEUE",
-    "RLIMIT_NICE",
-    "RLIMIT_NOFILE",
-    "RLIMIT_NPROC",
-    "RLIMIT_RSS",
-    "RLIMIT_RTPRIO",
-    "RLIMIT_RTTIME",
-    "RLIMIT_SIGPENDING",
-    "RLIMIT_STACK",
-];
 
 /// Findings of the rules above in a validated spec, in document order.
 pub fn check(spec: &Spec) -> Vec<Diagnostic> {
@@ -129,10 +62,10 @@ fn process_rules(process: &Cursor<'_>, version: Option<OciVersion>, out: &mut Ve
 fn capabilities(process: &Cursor<'_>, version: Option<OciVersion>, out: &mut Vec<Diagnostic>) {
     let Some(caps) = process.get("capabilities") else { return };
     let severity = if older_than(version, 1, 1) { Error } else { Warning };
-    for set in CAPABILITY_SETS {
+    for set in CapabilitySet::ALL.map(CapabilitySet::key) {
         for item in caps.get(set).map(|s| s.items()).unwrap_or_default() {
             let Some(name) = item.str() else { continue };
-            if CAPABILITIES.contains(&name) {
+            if linux::capability(name).is_some() {
                 continue;
             }
             let mut d = Diagnostic::new(&INVALID_CAPABILITY, format!("`{}` in the {set} set is not a Linux capability", name.escape_debug()))
@@ -141,7 +74,7 @@ fn capabilities(process: &Cursor<'_>, version: Option<OciVersion>, out: &mut Vec
                 .with_severity(severity);
             let upper = name.to_ascii_uppercase();
             let prefixed = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
-            if let Some(hint) = crate::diag::suggest(&prefixed, CAPABILITIES.iter().copied()) {
+            if let Some(hint) = crate::diag::suggest(&prefixed, linux::capability_names()) {
                 d = d.with_help(format!("did you mean `{hint}`?"));
             }
             out.push(d);
@@ -155,11 +88,11 @@ fn rlimits(process: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
     for item in list.items() {
         let Some(kind_at) = item.get("type") else { continue };
         let Some(kind) = kind_at.str() else { continue };
-        if !RLIMIT_TYPES.contains(&kind) {
+        if linux::resource_limit(kind).is_none() {
             let mut d = Diagnostic::new(&INVALID_RLIMIT, format!("`{}` is not a Linux resource limit", kind.escape_debug()))
                 .at(item.ptr(), kind_at.span())
                 .with_label("unknown rlimit");
-            if let Some(hint) = crate::diag::suggest(kind, RLIMIT_TYPES.iter().copied()) {
+            if let Some(hint) = crate::diag::suggest(kind, linux::resource_limit_names()) {
                 d = d.with_help(format!("did you mean `{hint}`?"));
             }
             out.push(d);

@@ -14,12 +14,6 @@ use crate::target::PveContainerVersion as V;
 pub const STOP_SIGNAL_ANNOTATIONS: &[&str] =
     &["org.proxmox-lxcri.stop-signal", "org.opencontainers.image.stopSignal", "io.containerd.image.config.stop-signal"];
 
-/// Resource names LXC accepts after `lxc.prlimit.`.
-pub const RLIMITS: &[&str] = &[
-    "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
-    "sigpending", "stack",
-];
-
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(process) = root.get("process") else { return };
     let Some(args_at) = process.get("args") else {
@@ -226,8 +220,7 @@ fn rlimits(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<Rlimit>> {
         ) else {
             continue;
         };
-        let name = kind.strip_prefix("RLIMIT_").map(str::to_ascii_lowercase).filter(|n| RLIMITS.contains(&n.as_str()));
-        let Some(name) = name else {
+        let Some(name) = crate::linux::resource_limit(&kind).map(|r| r.lxc.to_string()) else {
             cx.at(&pve::INVALID_VALUE, &item, format!("`{}` is not a resource limit LXC knows", kind.escape_debug()))
                 .with_label("unknown rlimit");
             continue;

@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 use crate::diag::Diagnostic;
 use crate::ir::network::Network;
 use crate::ir::{Container, OciValue};
+use crate::linux::CapabilitySet;
 use crate::rules::crun as rules;
 use crate::source::{JsonPointer, Span};
 use crate::spec::{Cursor, Spec};
@@ -44,7 +45,6 @@ impl Crun {
     }
 }
 
-const CAPABILITY_SETS: [&str; 5] = ["bounding", "effective", "inheritable", "permitted", "ambient"];
 /// Proxmox's id map of unprivileged containers.
 const DEFAULT_ID_MAP: (u32, u32, u32) = (0, 100_000, 65_536);
 
@@ -105,7 +105,7 @@ fn process(ir: &Container, diagnostics: &mut Vec<Diagnostic>) -> Value {
     let sets = &ir.security.capability_sets;
     if !sets.is_empty() {
         let mut caps = Map::new();
-        for name in CAPABILITY_SETS {
+        for name in CapabilitySet::ALL.map(CapabilitySet::key) {
             if let Some((_, list)) = sets.iter().find(|(n, _)| n == name) {
                 let mut list = list.clone();
                 list.sort();

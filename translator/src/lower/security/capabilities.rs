@@ -15,63 +15,11 @@ use std::collections::BTreeSet;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::Container;
+use crate::linux::{self, CapabilitySet};
 use crate::rules::pve;
 use crate::lower::Cx;
 use crate::source::Traced;
 use crate::spec::Cursor;
-
-/// Linux capabilities by number (capability.h), as LXC spells them.
-pub const CAPABILITIES: [&str; 41] = [
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
-];
-
-const SETS: [&str; 5] = ["bounding", "effective", "inheritable", "permitted", "ambient"];
-
-/// `CAP_NET_RAW` → `net_raw`; `None` for anything capabilities(7) does not define.
-pub fn lxc_name(oci: &str) -> Option<&'static str> {
-    let bare = oci.strip_prefix("CAP_")?;
-    CAPABILITIES.iter().copied().find(|c| c.to_ascii_uppercase() == bare)
-}
 
 struct Set<'a> {
     name: &'static str,
@@ -83,12 +31,12 @@ struct Set<'a> {
 pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(at) = process.get("capabilities") else { return };
     let mut sets: Vec<Set<'_>> = Vec::new();
-    for name in SETS {
+    for name in CapabilitySet::ALL.map(CapabilitySet::key) {
         let Some(list) = at.get(name) else { continue };
         let given = list.strings();
         let mut caps = BTreeSet::new();
         for cap in &given {
-            match lxc_name(&cap.value) {
+            match linux::capability(&cap.value).map(|c| c.lxc) {
                 Some(c) => {
                     caps.insert(c);
                 }
@@ -118,7 +66,8 @@ pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 
 fn unknown(cx: &mut Cx<'_>, cap: &Traced<String>) {
     let upper = cap.value.to_ascii_uppercase();
-    let fixed = lxc_name(&upper).map(|_| upper).or_else(|| lxc_name(&format!("CAP_{}", cap.value.to_ascii_uppercase())).map(|_| format!("CAP_{}", cap.value.to_ascii_uppercase())));
+    let prefixed = format!("CAP_{upper}");
+    let fixed = [upper, prefixed].into_iter().find(|name| linux::capability(name).is_some());
     let mut d = Diagnostic::new(&pve::UNKNOWN_CAPABILITY, format!("`{}` is not a Linux capability", cap.value.escape_debug()))
         .at(&cap.ptr, cap.span)
         .with_label("unknown capability");
@@ -204,16 +153,6 @@ mod tests {
 
     fn keep(ir: &Container) -> Option<Vec<String>> {
         ir.security.cap_keep.as_ref().map(|k| k.value.clone())
-    }
-
-    #[test]
-    fn names() {
-        assert_eq!(CAPABILITIES.len(), 41);
-        assert_eq!(lxc_name("CAP_CHECKPOINT_RESTORE"), Some("checkpoint_restore"));
-        assert_eq!(lxc_name("CAP_CHOWN"), Some("chown"));
-        assert_eq!(lxc_name("cap_chown"), None);
-        assert_eq!(lxc_name("CAP_NET_BIND"), None);
-        assert_eq!(lxc_name("NET_RAW"), None);
     }
 
     #[test]
