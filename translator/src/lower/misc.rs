@@ -25,6 +25,17 @@ pub const IDENTITY_KEY: &str = "org.proxmox-lxcri.identity";
 /// line break that joins it to the annotations.
 pub const IDENTITY_RESERVE: usize = IDENTITY_KEY.len() + 1 + 250 + 1 + 32 + 1;
 
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/root",
+    "/root/path",
+    "/root/readonly",
+    "/hostname",
+    "/domainname",
+    "/annotations",
+];
+
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     hostname(root, cx, ir);
     if let Some(d) = root.get("domainname") {

@@ -31,6 +31,20 @@ enum Kind {
 /// Where LXC and Proxmox's includes mount file systems of their own.
 const PROVIDED_DESTINATIONS: &[&str] = &["/proc", "/sys", "/dev", "/dev/pts", "/sys/fs/cgroup", "/dev/shm", "/dev/mqueue"];
 
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/mounts",
+    "/mounts/*/destination",
+    "/mounts/*/source",
+    "/mounts/*/options",
+    "/mounts/*/type",
+    // Reported as not translated and kept whole for OCI back ends (`bind`).
+    "/mounts/*/uidMappings/**",
+    "/mounts/*/gidMappings/**",
+    "/linux/rootfsPropagation",
+];
+
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     propagation(root, cx, ir);
     let Some(mounts) = root.get("mounts") else { return };

@@ -10,6 +10,16 @@ use crate::target::PveContainerVersion;
 
 const MAX_NET: usize = 32;
 
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/linux/namespaces",
+    "/linux/namespaces/*/type",
+    "/linux/namespaces/*/path",
+    "/linux/netDevices",
+    "/linux/netDevices/*/name",
+];
+
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");
     let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));

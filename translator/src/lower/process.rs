@@ -14,6 +14,24 @@ use crate::target::PveContainerVersion as V;
 pub const STOP_SIGNAL_ANNOTATIONS: &[&str] =
     &["org.proxmox-lxcri.stop-signal", "org.opencontainers.image.stopSignal", "io.containerd.image.config.stop-signal"];
 
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/process",
+    "/process/terminal",
+    "/process/cwd",
+    "/process/env",
+    "/process/args",
+    "/process/rlimits",
+    "/process/rlimits/*/type",
+    "/process/rlimits/*/soft",
+    "/process/rlimits/*/hard",
+    "/process/user",
+    "/process/user/uid",
+    "/process/user/gid",
+    "/process/user/additionalGids",
+];
+
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(process) = root.get("process") else { return };
     let Some(args_at) = process.get("args") else {

@@ -28,6 +28,17 @@ struct Set<'a> {
     caps: BTreeSet<&'static str>,
 }
 
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(in crate::lower) const CONSUMES: &[&str] = &[
+    "/process/capabilities",
+    "/process/capabilities/bounding",
+    "/process/capabilities/effective",
+    "/process/capabilities/inheritable",
+    "/process/capabilities/permitted",
+    "/process/capabilities/ambient",
+];
+
 pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(at) = process.get("capabilities") else { return };
     let mut sets: Vec<Set<'_>> = Vec::new();

@@ -64,6 +64,13 @@ pub const READONLY_BY_LXC: &[&str] = &["/proc/sys", "/proc/sysrq-trigger"];
 /// the same in every namespace, so the host's /proc has them too.
 pub const GLOBAL_PROC_DIRS: &[&str] = &["/proc/acpi", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/scsi"];
 
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(in crate::lower) const CONSUMES: &[&str] = &[
+    "/linux/maskedPaths",
+    "/linux/readonlyPaths",
+];
+
 pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if let Some(list) = linux.get("maskedPaths") {
         masked(&list, cx, ir);
