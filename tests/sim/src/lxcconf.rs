@@ -105,6 +105,14 @@ fn flag(map: &PropMap, key: &str) -> bool {
 }
 
 /// `clamp_cpu_shares` as on a cgroup v2 Proxmox VE 9 host.
+/// The `cpu.max` quota Proxmox writes for a `cpulimit`: `int(100000 * $cpulimit)` in Perl
+/// floating point (`update_lxc_config`, src/PVE/LXC.pm, pve-container 94f5585), so `0.29`
+/// becomes 28999, not 29000. `None` for 0 or no number (Proxmox writes no line for 0).
+pub fn cpu_max_quota(cpulimit: &str) -> Option<u64> {
+    let limit = cpulimit.parse::<f64>().ok().filter(|c| *c != 0.0)?;
+    Some((100000.0 * limit) as u64)
+}
+
 pub fn clamp_cpu_shares(shares: u64) -> u64 {
     shares.min(10000)
 }
@@ -271,14 +279,20 @@ pub fn update_lxc_config(
     if unprivileged && !flag(&features, "force_rw_sys") {
         line("lxc.mount.auto = sys:mixed");
     }
-    if conf.get("entrypoint").is_some_and(|e| e != "/sbin/init") {
+    // Only from pve-container 6.1.10 (commit a535b4c): before it an application container
+    // has no /dev/shm unless something else mounts one.
+    if crate::versions::current()?.mounts_app_dev_shm()
+        && conf.get("entrypoint").is_some_and(|e| e != "/sbin/init")
+    {
         line("lxc.mount.entry = shm dev/shm tmpfs rw,nosuid,nodev,create=dir 0 0");
     }
 
-    // Device passthrough (foreach_passthrough_device).
+    // Device passthrough (foreach_passthrough_device). Before pve-container 5.0.7 there is none:
+    // a `devN` line read with a warning is kept in the config but passes nothing through.
     let mut device_mounts = Vec::new();
+    let devices = crate::versions::current()?.has_devices();
     for (key, value) in &conf.keys {
-        if index_of(key, "dev").is_none() {
+        if !devices || index_of(key, "dev").is_none() {
             continue;
         }
         let Some(Format::Props(fmt)) = sim
@@ -351,15 +365,8 @@ pub fn update_lxc_config(
         format!("lxc.cgroup2.memory.swap.max = {}", swap * 1024 * 1024),
     ];
     let mut cpu_lines = Vec::new();
-    if let Some(limit) = conf
-        .get("cpulimit")
-        .and_then(|c| c.parse::<f64>().ok())
-        .filter(|c| *c != 0.0)
-    {
-        cpu_lines.push(format!(
-            "lxc.cgroup2.cpu.max = {} 100000",
-            (100000.0 * limit) as u64
-        ));
+    if let Some(quota) = conf.get("cpulimit").and_then(|c| cpu_max_quota(c)) {
+        cpu_lines.push(format!("lxc.cgroup2.cpu.max = {quota} 100000"));
     }
     if let Some(shares) = conf.get("cpuunits").and_then(|c| c.parse::<u64>().ok()) {
         cpu_lines.push(format!(
@@ -481,9 +488,8 @@ pub fn update_lxc_config(
         }
         let mp = parse_volume(sim.schemas, key, value).map_err(SimError::die)?;
         if mp.kind == MpType::Device {
-            return Err(SimError::Setup(format!(
-                "{key}: device mount points are not simulated"
-            )));
+            // Mounted by the prestart hook, which refuses it first (`prestart_mounts`).
+            continue;
         }
         if mp.props.contains_key("idmap") {
             return Err(SimError::Setup(format!(
@@ -592,6 +598,47 @@ pub fn memory_constraints(memory: u64) -> (u64, u64) {
     (max, high)
 }
 
+/// What the prestart hook's `__mountpoint_mount` (src/PVE/LXC.pm, pve-container 94f5585) does
+/// with bind and device mount points before LXC mounts anything: `pct start` dies here, where
+/// `pct create` and `pct set` accepted the same config.
+pub fn prestart_mounts(sim: &Sim, conf: &Section) -> SimResult<()> {
+    use std::os::unix::fs::FileTypeExt as _;
+    for (key, value) in &conf.keys {
+        if index_of(key, "mp").is_none() {
+            continue;
+        }
+        let mp = parse_volume(sim.schemas, key, value).map_err(SimError::die)?;
+        let volume = mp.volume();
+        match mp.kind {
+            MpType::Volume => {}
+            // `mount $volid $mount_path`: a volume under /dev/ is taken for a block device
+            // holding a file system, never bound (`classify_mountpoint`, Config.pm). A
+            // directory such as /dev/snd or a character device fails to mount.
+            MpType::Device => {
+                let block = std::fs::metadata(volume).is_ok_and(|m| m.file_type().is_block_device());
+                if !block {
+                    return Err(SimError::die(format!(
+                        // run_command's message; mount(8) itself says the device is not a block device.
+                        "command 'mount {volume} {}' failed: exit code 32 ({volume}: not a block device)\n",
+                        mp.mp()
+                    )));
+                }
+                return Err(SimError::Setup(format!(
+                    "{key}: mounting the file system on block device {volume} is not simulated"
+                )));
+            }
+            // `die "directory '$volid' does not exist\n" if !-d $volid;` (line 2300): a bind
+            // mount point of a file, or of a missing path, does not start.
+            MpType::Bind => {
+                if !Path::new(volume).is_dir() {
+                    return Err(SimError::die(format!("directory '{volume}' does not exist\n")));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The host path behind a rootfs or mount point.
 pub fn volume_host_path(
     sim: &Sim,
@@ -606,5 +653,18 @@ pub fn volume_host_path(
         MpType::Device => Err(SimError::Setup(format!(
             "{key}: device mount points are not simulated"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    use super::cpu_max_quota;
+
+    #[test]
+    fn cpulimit_is_read_in_floating_point_and_truncated() {
+        assert_eq!(cpu_max_quota("0.29"), Some(28999));
+        assert_eq!(cpu_max_quota("0.290001"), Some(29000));
+        assert_eq!(cpu_max_quota("1.5"), Some(150000));
+        assert_eq!(cpu_max_quota("0"), None);
     }
 }
