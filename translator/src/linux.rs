@@ -79,6 +79,26 @@ pub fn capability_names() -> impl Iterator<Item = &'static str> {
     CAPABILITIES.iter().map(|c| c.name)
 }
 
+/// The capability whose LXC spelling (`net_raw`) this is.
+pub fn capability_by_lxc(lxc: &str) -> Option<&'static Capability> {
+    CAPABILITIES.iter().find(|c| c.lxc == lxc)
+}
+
+/// What a loosely written capability name was meant to be: upper case with
+/// the `CAP_` prefix, the way the runtime-spec writes it (`net_raw` and
+/// `cap_net_raw` → `CAP_NET_RAW`). The one reading of a misspelling that
+/// the lint stage (`spec/invalid-capability`) and the lowering
+/// (`pve/unknown-capability`) both offer as their help; whether the result
+/// is a capability is still [`capability`]'s to say.
+pub fn capability_meant(name: &str) -> String {
+    let upper = name.to_ascii_uppercase();
+    if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    }
+}
+
 /// The five capability sets of `process.capabilities` (config.md, "POSIX
 /// process"; capabilities(7), "Thread capability sets").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -154,6 +174,11 @@ pub fn resource_limit_names() -> impl Iterator<Item = &'static str> {
     RESOURCE_LIMITS.iter().map(|r| r.name)
 }
 
+/// The resource limit whose LXC spelling (`nofile`) this is.
+pub fn resource_limit_by_lxc(lxc: &str) -> Option<&'static ResourceLimit> {
+    RESOURCE_LIMITS.iter().find(|r| r.lxc == lxc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +193,17 @@ mod tests {
         assert_eq!(capability("cap_chown"), None);
         assert_eq!(capability("NET_RAW"), None);
         assert_eq!(capability("CAP_"), None);
+        assert_eq!(capability_by_lxc("net_raw").map(|c| c.name), Some("CAP_NET_RAW"));
+        assert_eq!(capability_by_lxc("NET_RAW"), None);
+    }
+
+    #[test]
+    fn a_loose_capability_name_means_the_upper_case_prefixed_one() {
+        assert_eq!(capability_meant("net_raw"), "CAP_NET_RAW");
+        assert_eq!(capability_meant("cap_net_raw"), "CAP_NET_RAW");
+        assert_eq!(capability_meant("CAP_KILL"), "CAP_KILL");
+        assert_eq!(capability_meant("CAP_NET_BIND"), "CAP_NET_BIND");
+        assert_eq!(capability(&capability_meant("NET_BIND")), None);
     }
 
     #[test]
@@ -178,6 +214,7 @@ mod tests {
         assert_eq!(resource_limit("RLIMIT_NOFILE").map(|r| r.lxc), Some("nofile"));
         assert_eq!(resource_limit("RLIMIT_BOGUS"), None);
         assert_eq!(resource_limit("NOFILE"), None);
+        assert_eq!(resource_limit_by_lxc("nofile").map(|r| r.name), Some("RLIMIT_NOFILE"));
     }
 
     #[test]

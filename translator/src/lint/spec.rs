@@ -72,9 +72,7 @@ fn capabilities(process: &Cursor<'_>, version: Option<OciVersion>, out: &mut Vec
                 .at(item.ptr(), item.span())
                 .with_label("unknown capability")
                 .with_severity(severity);
-            let upper = name.to_ascii_uppercase();
-            let prefixed = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
-            if let Some(hint) = crate::diag::suggest(&prefixed, linux::capability_names()) {
+            if let Some(hint) = crate::diag::suggest(&linux::capability_meant(name), linux::capability_names()) {
                 d = d.with_help(format!("did you mean `{hint}`?"));
             }
             out.push(d);

@@ -224,7 +224,8 @@ mod consumers {
     }
 
     /// Each consumer's code, where the keys it claims must be looked up.
-    /// `mod.rs`'s one claim, `ociVersion`, is looked up in `spec/mod.rs`.
+    /// `mod.rs`'s one claim, `ociVersion`, is looked up in `spec/mod.rs`;
+    /// `capabilities.rs` reads the five sets by `linux::CapabilitySet::key`.
     const SOURCES: &[(&str, &[&str])] = &[
         ("mod.rs", &[include_str!("mod.rs"), include_str!("../spec/mod.rs")]),
         ("devices.rs", &[include_str!("devices.rs")]),
@@ -235,7 +236,7 @@ mod consumers {
         ("process.rs", &[include_str!("process.rs")]),
         ("resources.rs", &[include_str!("resources.rs")]),
         ("security.rs", &[include_str!("security.rs")]),
-        ("security/capabilities.rs", &[include_str!("security/capabilities.rs")]),
+        ("security/capabilities.rs", &[include_str!("security/capabilities.rs"), include_str!("../linux.rs")]),
         ("security/paths.rs", &[include_str!("security/paths.rs")]),
         ("security/seccomp.rs", &[include_str!("security/seccomp.rs")]),
     ];

@@ -119,7 +119,14 @@ fn process(ir: &Container, diagnostics: &mut Vec<Diagnostic>) -> Value {
         let list = init
             .rlimits
             .iter()
-            .map(|r| json!({"type": format!("RLIMIT_{}", r.value.name.to_ascii_uppercase()), "hard": r.value.hard, "soft": r.value.soft}))
+            .map(|r| {
+                // The IR holds LXC's spelling, which lowering took from
+                // `linux::RESOURCE_LIMITS`, so the table has it; the kernel's
+                // naming rule stands in for a name some other builder made.
+                let name = crate::linux::resource_limit_by_lxc(&r.value.name)
+                    .map_or_else(|| format!("RLIMIT_{}", r.value.name.to_ascii_uppercase()), |l| l.name.to_string());
+                json!({"type": name, "hard": r.value.hard, "soft": r.value.soft})
+            })
             .collect();
         p.insert("rlimits".into(), list);
     }

@@ -22,7 +22,7 @@ use crate::source::Traced;
 use crate::spec::Cursor;
 
 struct Set<'a> {
-    name: &'static str,
+    set: CapabilitySet,
     at: Cursor<'a>,
     /// Known capabilities, LXC spelling.
     caps: BTreeSet<&'static str>,
@@ -42,7 +42,8 @@ pub(in crate::lower) const CONSUMES: &[&str] = &[
 pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(at) = process.get("capabilities") else { return };
     let mut sets: Vec<Set<'_>> = Vec::new();
-    for name in CapabilitySet::ALL.map(CapabilitySet::key) {
+    for set in CapabilitySet::ALL {
+        let name = set.key();
         let Some(list) = at.get(name) else { continue };
         let given = list.strings();
         let mut caps = BTreeSet::new();
@@ -58,11 +59,11 @@ pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         raw.sort();
         raw.dedup();
         ir.security.capability_sets.push((name.to_string(), raw));
-        sets.push(Set { name, at: list, caps });
+        sets.push(Set { set, at: list, caps });
     }
     ir.security.capability_sets.sort();
 
-    let bounding = sets.iter().find(|s| s.name == "bounding");
+    let bounding = sets.iter().find(|s| s.set == CapabilitySet::Bounding);
     let keep: BTreeSet<&'static str> = bounding.map(|s| s.caps.clone()).unwrap_or_default();
     let keep_at = bounding.map(|s| s.at.clone()).unwrap_or_else(|| at.clone());
     if bounding.is_none() {
@@ -76,9 +77,7 @@ pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 }
 
 fn unknown(cx: &mut Cx<'_>, cap: &Traced<String>) {
-    let upper = cap.value.to_ascii_uppercase();
-    let prefixed = format!("CAP_{upper}");
-    let fixed = [upper, prefixed].into_iter().find(|name| linux::capability(name).is_some());
+    let fixed = linux::capability(&linux::capability_meant(&cap.value)).map(|c| c.name);
     let mut d = Diagnostic::new(&pve::UNKNOWN_CAPABILITY, format!("`{}` is not a Linux capability", cap.value.escape_debug()))
         .at(&cap.ptr, cap.span)
         .with_label("unknown capability");
@@ -90,13 +89,13 @@ fn unknown(cx: &mut Cx<'_>, cap: &Traced<String>) {
 
 /// Reports how LXC's result differs from what the other four sets ask for.
 fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid: u32, cx: &mut Cx<'_>) {
-    let others = || sets.iter().filter(|s| s.name != "bounding");
+    let others = || sets.iter().filter(|s| s.set != CapabilitySet::Bounding);
     for set in others() {
         let outside: Vec<&str> = set.caps.difference(keep).copied().collect();
         if !outside.is_empty() {
             cx.lossy(
                 &set.at,
-                format!("{} in `{}` {} not in the bounding set; LXC keeps only the bounding set, so the container never has {}", join(&outside), set.name, is_are(&outside), them(&outside)),
+                format!("{} in `{}` {} not in the bounding set; LXC keeps only the bounding set, so the container never has {}", join(&outside), set.set.key(), is_are(&outside), them(&outside)),
             );
         }
     }
@@ -114,14 +113,14 @@ fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid
         }
         return;
     }
-    for set in others().filter(|s| s.name == "effective" || s.name == "permitted") {
+    for set in others().filter(|s| matches!(s.set, CapabilitySet::Effective | CapabilitySet::Permitted)) {
         let more: Vec<&str> = keep.difference(&set.caps).copied().collect();
         if !more.is_empty() {
-            cx.lossy(&set.at, format!("the process runs as root, so under LXC its `{}` set is the whole bounding set: it also has {}", set.name, join(&more)));
+            cx.lossy(&set.at, format!("the process runs as root, so under LXC its `{}` set is the whole bounding set: it also has {}", set.set.key(), join(&more)));
         }
     }
     let passed: BTreeSet<&str> =
-        others().filter(|s| s.name == "inheritable" || s.name == "ambient").flat_map(|s| s.caps.intersection(keep).copied()).collect();
+        others().filter(|s| matches!(s.set, CapabilitySet::Inheritable | CapabilitySet::Ambient)).flat_map(|s| s.caps.intersection(keep).copied()).collect();
     if !passed.is_empty() {
         cx.at(&pve::LOSSY, at, "LXC leaves the inheritable and ambient sets empty; a root process holds the whole bounding set anyway")
             .with_severity(Severity::Info)
@@ -129,8 +128,13 @@ fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid
     }
 }
 
+/// The runtime-spec names of capabilities held in LXC's spelling (every
+/// one came from `linux::capability`, so the table knows it).
 fn join(caps: &[&str]) -> String {
-    caps.iter().map(|c| format!("CAP_{}", c.to_ascii_uppercase())).collect::<Vec<_>>().join(", ")
+    caps.iter()
+        .map(|c| linux::capability_by_lxc(c).map_or_else(|| format!("CAP_{}", c.to_ascii_uppercase()), |c| c.name.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn is_are(caps: &[&str]) -> &'static str {
