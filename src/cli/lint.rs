@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use translator::lint::engine::{self, LintConfig, LintReport};
-use translator::lint::suppress::Allow;
+use translator::rules::Allow;
 use translator::Severity;
 
 use super::walk::{self, Found};

@@ -10,7 +10,7 @@
 
 use serde_json::{json, Map, Value};
 use translator::lint::engine::SuppressedBy;
-use translator::lint::{all_rules, Rule};
+use translator::rules::{all_rules, Rule};
 use translator::{Diagnostic, Severity, Source};
 
 use super::lint::Linted;

@@ -13,11 +13,11 @@
 //! systems) cannot be resolved here, so each spelling is listed.
 
 use crate::diag::Diagnostic;
-use crate::lint::security::{
+use crate::rules::security::{
     DANGEROUS_DEVICE, HOST_BLOCK_MOUNT, HOST_ROOTFS, HOST_SOCKET, HOST_SYSTEM_MOUNT, KERNEL_FILESYSTEM, PROXMOX_STATE_MOUNT,
     SENSITIVE_HOST_MOUNT,
 };
-use crate::lint::Rule;
+use crate::rules::Rule;
 
 /// A host effect a check found: the rule it is a finding of, and what it gives the container.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -30,8 +30,8 @@ use serde_json::Value;
 use translator::emit::plan::{Action, Arg, ConfigLine, Plan, RootfsDir, Step, Var, FORMAT, VMID_ATTEMPTS};
 use translator::emit::pve::SECCOMP_DIR;
 use translator::host::{self as classify, HostFinding};
-use translator::lint::security;
-use translator::lint::Rule;
+use translator::rules::security;
+use translator::rules::Rule;
 use translator::policy::{Backend, Policy};
 
 use crate::pve::api::{self, Api};
@@ -578,7 +578,7 @@ impl Validator<'_> {
             let name = format!("CAP_{}", cap.to_ascii_uppercase());
             if name == "CAP_SYS_ADMIN" {
                 self.judge_rule(at, &security::CAP_SYS_ADMIN, "`lxc.cap.keep` keeps CAP_SYS_ADMIN");
-            } else if let Some((_, why)) = security::DANGEROUS_CAPABILITIES.iter().find(|(c, _)| *c == name) {
+            } else if let Some((_, why)) = translator::lint::security::DANGEROUS_CAPABILITIES.iter().find(|(c, _)| *c == name) {
                 self.judge_rule(at, &security::DANGEROUS_CAPABILITY, &format!("`lxc.cap.keep` keeps {name}: it can {why}"));
             }
         }

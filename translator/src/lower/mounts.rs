@@ -5,7 +5,7 @@ use super::Cx;
 use crate::diag::Severity;
 use crate::ir::mounts::{MountPoint, ProvidedMount};
 use crate::ir::{Container, MountTarget, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;
 
@@ -49,6 +49,20 @@ const DEVICE_DIRECTORIES: &[&str] = &[
     "/dev/disk/by-uuid", "/dev/dma_heap", "/dev/dri", "/dev/dri/by-path", "/dev/hugepages", "/dev/input", "/dev/input/by-id",
     "/dev/input/by-path", "/dev/mapper", "/dev/mqueue", "/dev/net", "/dev/pts", "/dev/serial", "/dev/serial/by-id",
     "/dev/serial/by-path", "/dev/shm", "/dev/snd", "/dev/usb", "/dev/v4l", "/dev/vfio", "/dev/xen",
+];
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/mounts",
+    "/mounts/*/destination",
+    "/mounts/*/source",
+    "/mounts/*/options",
+    "/mounts/*/type",
+    // Reported as not translated and kept whole for OCI back ends (`bind`).
+    "/mounts/*/uidMappings/**",
+    "/mounts/*/gidMappings/**",
+    "/linux/rootfsPropagation",
 ];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {

@@ -4,11 +4,21 @@ use super::Cx;
 use crate::diag::Severity;
 use crate::ir::network::{NetIf, Network};
 use crate::ir::Container;
-use crate::lint::{pve, security};
+use crate::rules::{pve, security};
 use crate::spec::Cursor;
 use crate::target::{NetworkDefault, PveContainerVersion};
 
 const MAX_NET: usize = 32;
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/linux/namespaces",
+    "/linux/namespaces/*/type",
+    "/linux/namespaces/*/path",
+    "/linux/netDevices",
+    "/linux/netDevices/*/name",
+];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");

@@ -5,7 +5,7 @@ use super::Cx;
 use crate::diag::Severity;
 use crate::ir::process::{EnvVar, Init, Rlimit};
 use crate::ir::Container;
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::source::Traced;
 use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;
@@ -14,10 +14,22 @@ use crate::target::PveContainerVersion as V;
 pub const STOP_SIGNAL_ANNOTATIONS: &[&str] =
     &["org.proxmox-lxcri.stop-signal", "org.opencontainers.image.stopSignal", "io.containerd.image.config.stop-signal"];
 
-/// Resource names LXC accepts after `lxc.prlimit.`.
-pub const RLIMITS: &[&str] = &[
-    "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
-    "sigpending", "stack",
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/process",
+    "/process/terminal",
+    "/process/cwd",
+    "/process/env",
+    "/process/args",
+    "/process/rlimits",
+    "/process/rlimits/*/type",
+    "/process/rlimits/*/soft",
+    "/process/rlimits/*/hard",
+    "/process/user",
+    "/process/user/uid",
+    "/process/user/gid",
+    "/process/user/additionalGids",
 ];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
@@ -226,8 +238,7 @@ fn rlimits(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<Rlimit>> {
         ) else {
             continue;
         };
-        let name = kind.strip_prefix("RLIMIT_").map(str::to_ascii_lowercase).filter(|n| RLIMITS.contains(&n.as_str()));
-        let Some(name) = name else {
+        let Some(name) = crate::linux::resource_limit(&kind).map(|r| r.lxc.to_string()) else {
             cx.at(&pve::INVALID_VALUE, &item, format!("`{}` is not a resource limit LXC knows", kind.escape_debug()))
                 .with_label("unknown rlimit");
             continue;

@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use std::sync::Arc;
 
 use crate::json::{self, Kind, NodeId, Tree, View};
-use crate::lint::{parse as parse_rules, spec as spec_rules};
+use crate::rules::{parse as parse_rules, spec as spec_rules};
 use crate::source::{JsonPointer, Source, Span, Traced};
 
 /// A config.json that parsed and whose shape was checked. The tree is

@@ -145,7 +145,7 @@ fn check_diagnostics(t: &Translation) {
                 text.len()
             );
         }
-        assert!(translator::lint::find(d.code()).is_some(), "{} is not a registered rule", d.code());
+        assert!(translator::rules::find(d.code()).is_some(), "{} is not a registered rule", d.code());
         let _ = d.to_json(&t.source);
     }
 }

@@ -24,7 +24,8 @@ use crate::diag::Diagnostic;
 use crate::ir::network::Network;
 use crate::ir::{Container, OciValue};
 use crate::json::{Kind, View};
-use crate::lint::crun as rules;
+use crate::linux::CapabilitySet;
+use crate::rules::crun as rules;
 use crate::source::{JsonPointer, Span};
 use crate::spec::{Cursor, Spec};
 use crate::target::Target;
@@ -65,7 +66,6 @@ impl Crun<'_> {
     }
 }
 
-const CAPABILITY_SETS: [&str; 5] = ["bounding", "effective", "inheritable", "permitted", "ambient"];
 /// Proxmox's id map of unprivileged containers.
 const DEFAULT_ID_MAP: (u32, u32, u32) = (0, 100_000, 65_536);
 
@@ -133,7 +133,7 @@ fn process<'a>(ir: &'a Container, diagnostics: &mut Vec<Diagnostic>) -> Out<'a> 
     let sets = &ir.security.capability_sets;
     if !sets.is_empty() {
         let mut caps = Map::new();
-        for name in CAPABILITY_SETS {
+        for name in CapabilitySet::ALL.map(CapabilitySet::key) {
             if let Some((_, list)) = sets.iter().find(|(n, _)| n == name) {
                 let mut list = list.clone();
                 list.sort();
@@ -147,7 +147,14 @@ fn process<'a>(ir: &'a Container, diagnostics: &mut Vec<Diagnostic>) -> Out<'a> 
         let list = init
             .rlimits
             .iter()
-            .map(|r| json!({"type": format!("RLIMIT_{}", r.value.name.to_ascii_uppercase()), "hard": r.value.hard, "soft": r.value.soft}))
+            .map(|r| {
+                // The IR holds LXC's spelling, which lowering took from
+                // `linux::RESOURCE_LIMITS`, so the table has it; the kernel's
+                // naming rule stands in for a name some other builder made.
+                let name = crate::linux::resource_limit_by_lxc(&r.value.name)
+                    .map_or_else(|| format!("RLIMIT_{}", r.value.name.to_ascii_uppercase()), |l| l.name.to_string());
+                json!({"type": name, "hard": r.value.hard, "soft": r.value.soft})
+            })
             .collect();
         p.insert("rlimits".into(), list);
     }
