@@ -16,7 +16,8 @@ use executor::runtime::{self as rt, CreateBackend, Runtime};
 use executor::state::{Backend, Record, StateStore};
 use translator::emit::plan::Plan;
 
-use super::runtime::{absolute, Failure, Global};
+use super::runtime::absolute;
+use super::{Failure, Global};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -7,7 +7,7 @@ use translator::emit::{crun, pct_conf, pve};
 use translator::{ir, spec, Diagnostic, Target};
 
 use super::render::{self, DiagFormat};
-use super::{input, report_input_error, InputError, EXIT_OK, EXIT_REFUSED};
+use super::{input, load_target, Failure, EXIT_OK, EXIT_REFUSED};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum OutputKind {
@@ -43,28 +43,14 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn load_target(path: Option<&PathBuf>, pve_version: Option<&str>) -> Result<Target, InputError> {
-    let mut target = match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| InputError::Io { path: p.display().to_string(), source })?;
-            Target::from_json(&text).map_err(|e| InputError::Usage(format!("{}: {e}", p.display())))?
-        }
-        None => Target::default(),
-    };
-    if let Some(v) = pve_version {
-        target = target.with_pve_release(v).map_err(|e| InputError::Usage(e.to_string()))?;
-    }
-    Ok(target)
-}
-
 pub fn run(args: &Args) -> u8 {
     let target = match load_target(args.target.as_ref(), args.pve_version.as_deref()) {
         Ok(t) => t,
-        Err(e) => return report_input_error(&e),
+        Err(f) => return f.report(None),
     };
     let input = match input::read(&args.input) {
         Ok(i) => i,
-        Err(e) => return report_input_error(&e),
+        Err(f) => return f.report(None),
     };
     let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
     let mut diagnostics = t.diagnostics.clone();
@@ -77,15 +63,14 @@ pub fn run(args: &Args) -> u8 {
     let text = match output {
         Some(Ok(text)) => text,
         Some(Err(e)) => {
-            eprintln!("proxmox-lxcri: error: {e}");
-            return EXIT_REFUSED;
+            return Failure::refused(e).report(None);
         }
         None => return EXIT_REFUSED,
     };
     match &args.output {
         Some(path) => {
             if let Err(source) = std::fs::write(path, text) {
-                return report_input_error(&InputError::Io { path: path.display().to_string(), source });
+                return Failure::io(path, source).report(None);
             }
         }
         None => print!("{text}"),
