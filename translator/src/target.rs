@@ -10,6 +10,14 @@ use serde::{Deserialize, Serialize};
 pub struct PveContainerVersion(pub u32, pub u32, pub u32);
 
 impl PveContainerVersion {
+    /// `devN` device passthrough: pve-container commit ce1976b ("Add device passthrough",
+    /// 2023-11-17), released in 5.0.7. Before it, `devN` is an unknown setting that
+    /// `parse_pct_config` warns about and drops, and `pct create --dev0` is a parameter error.
+    pub const DEVICES: Self = Self(5, 0, 7);
+    /// Nodes whose pve-common escapes `%` in descriptions (8.2.2, commit 06f436f): pve-container
+    /// does not depend on that version, so only PVE 9 nodes (pve-container 6.x, shipped with
+    /// pve-common 9.x) are sure to have it; a PVE 8 node may have either.
+    pub const DESCRIPTION_PERCENT: Self = Self(6, 0, 0);
     /// `entrypoint`, `env`, `lxc.environment.runtime`, `host-managed` (PVE 9.1).
     pub const APP_CONTAINERS: Self = Self(6, 0, 15);
     /// `lxc.init.cwd` became an accepted raw key.
@@ -35,22 +43,32 @@ impl PveContainerVersion {
     }
 
     /// The pve-container shipped with a Proxmox VE release (`9.1` → 6.0.18).
+    ///
+    /// Only the releases in [`PVE_RELEASES`] are known: a later one (`9.3`) is refused rather
+    /// than taken as the newest known, since its pve-container may differ in what it accepts.
     pub fn for_pve_release(s: &str) -> Option<Self> {
-        let mut parts = s.trim().split('.');
-        let major: u32 = parts.next()?.parse().ok()?;
-        let minor: u32 = parts.next().unwrap_or("0").parse().ok()?;
-        match (major, minor) {
-            (8, _) => Some(Self(5, 0, 0)),
-            (9, 0) => Some(Self(6, 0, 9)),
-            (9, 1) => Some(Self(6, 0, 18)),
-            (9, 2..) => Some(Self(6, 1, 10)),
-            _ => None,
-        }
+        let s = s.trim();
+        PVE_RELEASES.iter().find(|(names, _)| names.contains(&s)).map(|(_, v)| *v)
     }
 
     pub fn at_least(self, other: Self) -> bool {
         self >= other
     }
+}
+
+/// Proxmox VE releases and the pve-container each is translated for. Every 8.x release is
+/// taken as the oldest one, 5.0.0 (PVE 8.0): what it accepts, later 8.x releases accept too.
+pub const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
+    (&["8", "8.x", "8.0", "8.1", "8.2", "8.3", "8.4"], PveContainerVersion(5, 0, 0)),
+    (&["9.0"], PveContainerVersion(6, 0, 9)),
+    (&["9.1"], PveContainerVersion(6, 0, 18)),
+    (&["9.2"], PveContainerVersion(6, 1, 10)),
+];
+
+/// The spellings `--pve-version` accepts, for error messages and help.
+pub fn known_pve_releases() -> String {
+    let names: Vec<&str> = PVE_RELEASES.iter().flat_map(|(names, _)| names.iter().copied()).collect();
+    names.join(", ")
 }
 
 impl std::fmt::Display for PveContainerVersion {
@@ -163,7 +181,7 @@ pub enum TargetError {
     BundleDir(String),
     #[error("target: rootfs size must be at least 1 GiB")]
     Size,
-    #[error("target: unknown Proxmox VE release `{0}` (known: 8.x, 9.0, 9.1, 9.2)")]
+    #[error("target: unknown Proxmox VE release `{0}` (known: {known})", known = known_pve_releases())]
     PveRelease(String),
 }
 
@@ -235,6 +253,12 @@ mod tests {
         assert_eq!(PveContainerVersion::for_pve_release("9.1"), Some(PveContainerVersion(6, 0, 18)));
         assert_eq!(PveContainerVersion::for_pve_release("8.4"), Some(PveContainerVersion(5, 0, 0)));
         assert_eq!(PveContainerVersion::for_pve_release("7.4"), None);
+        // The spelling the help and this error name is accepted; an unknown later release is not
+        // silently taken as the newest known one.
+        assert_eq!(PveContainerVersion::for_pve_release("8.x"), Some(PveContainerVersion(5, 0, 0)));
+        assert_eq!(PveContainerVersion::for_pve_release("9.3"), None);
+        assert_eq!(PveContainerVersion::for_pve_release("9.2.1"), None);
+        assert!(TargetError::PveRelease("9.3".into()).to_string().contains("8.x, 8.0"));
     }
 
     #[test]

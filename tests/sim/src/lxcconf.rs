@@ -105,6 +105,14 @@ fn flag(map: &PropMap, key: &str) -> bool {
 }
 
 /// `clamp_cpu_shares` as on a cgroup v2 Proxmox VE 9 host.
+/// The `cpu.max` quota Proxmox writes for a `cpulimit`: `int(100000 * $cpulimit)` in Perl
+/// floating point (`update_lxc_config`, src/PVE/LXC.pm, pve-container 94f5585), so `0.29`
+/// becomes 28999, not 29000. `None` for 0 or no number (Proxmox writes no line for 0).
+pub fn cpu_max_quota(cpulimit: &str) -> Option<u64> {
+    let limit = cpulimit.parse::<f64>().ok().filter(|c| *c != 0.0)?;
+    Some((100000.0 * limit) as u64)
+}
+
 pub fn clamp_cpu_shares(shares: u64) -> u64 {
     shares.min(10000)
 }
@@ -351,15 +359,8 @@ pub fn update_lxc_config(
         format!("lxc.cgroup2.memory.swap.max = {}", swap * 1024 * 1024),
     ];
     let mut cpu_lines = Vec::new();
-    if let Some(limit) = conf
-        .get("cpulimit")
-        .and_then(|c| c.parse::<f64>().ok())
-        .filter(|c| *c != 0.0)
-    {
-        cpu_lines.push(format!(
-            "lxc.cgroup2.cpu.max = {} 100000",
-            (100000.0 * limit) as u64
-        ));
+    if let Some(quota) = conf.get("cpulimit").and_then(|c| cpu_max_quota(c)) {
+        cpu_lines.push(format!("lxc.cgroup2.cpu.max = {quota} 100000"));
     }
     if let Some(shares) = conf.get("cpuunits").and_then(|c| c.parse::<u64>().ok()) {
         cpu_lines.push(format!(
@@ -606,5 +607,18 @@ pub fn volume_host_path(
         MpType::Device => Err(SimError::Setup(format!(
             "{key}: device mount points are not simulated"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    use super::cpu_max_quota;
+
+    #[test]
+    fn cpulimit_is_read_in_floating_point_and_truncated() {
+        assert_eq!(cpu_max_quota("0.29"), Some(28999));
+        assert_eq!(cpu_max_quota("0.290001"), Some(29000));
+        assert_eq!(cpu_max_quota("1.5"), Some(150000));
+        assert_eq!(cpu_max_quota("0"), None);
     }
 }

@@ -4,6 +4,7 @@
 //! `lxc.environment.runtime` lines, then the raw keys.
 
 use super::pve::PveConfig;
+use crate::ir::PercentInDescription;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WriteError {
@@ -38,7 +39,7 @@ pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
     if let Some(desc) = &conf.description {
         for line in desc.split('\n') {
             out.push('#');
-            out.push_str(&encode_text(line));
+            out.push_str(&encode_text(line, conf.description_percent));
             out.push('\n');
         }
         // Proxmox's split drops trailing empty lines; match it.
@@ -85,16 +86,29 @@ fn check(key: &str, value: &str) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// PVE::Tools::encode_text: `uri_escape(utf8, "^\x20-\x39\x3b-\x7e")`, i.e.
-/// percent-encode control and non-ASCII bytes and `:`. `%` itself is left
-/// alone (Proxmox's reader then decodes a literal `%3A`: lowering reports that).
-pub fn encode_text(s: &str) -> String {
+/// pve-common's `encode_text` (`PVE::ParseUtils::encode_text`; `PVE::Tools` before):
+/// `uri_escape(utf8, "^\x20-\x24\x26-\x39\x3b-\x7e")` since 8.2.2 (commit 06f436f), i.e.
+/// percent-encode control and non-ASCII bytes, `:` and `%`; before 8.2.2 the set lacked `%`.
+///
+/// For a node that may have the older pve-common, `%` is still written `%25` where it starts
+/// a `%XX` (so the text reads back right; lowering warns that the node's own rewrite will
+/// not keep it) and left as it is elsewhere (so that rewrite changes nothing).
+pub fn encode_text(s: &str, percent: PercentInDescription) -> String {
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if (0x20..=0x7e).contains(&b) && b != b':' {
-            out.push(b as char);
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        let escape = match c {
+            b'%' => match percent {
+                PercentInDescription::Escaped => true,
+                PercentInDescription::Unescaped => b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+            },
+            b':' => true,
+            _ => !(0x20..=0x7e).contains(&c),
+        };
+        if escape {
+            out.push_str(&format!("%{c:02X}"));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push(c as char);
         }
     }
     out
@@ -146,8 +160,10 @@ mod tests {
 
     #[test]
     fn decode_text_inverts_encode_text_and_reads_literal_escapes() {
-        for s in ["plain", "a:b", "ünï\tcode", "100%", "%zz", "%4"] {
-            assert_eq!(decode_text(&encode_text(s)), s);
+        for s in ["plain", "a:b", "ünï\tcode", "100%", "%zz", "%4", "%41", "50%2F%"] {
+            for percent in [PercentInDescription::Escaped, PercentInDescription::Unescaped] {
+                assert_eq!(decode_text(&encode_text(s, percent)), s, "{percent:?}");
+            }
         }
         // Proxmox's reader decodes escapes it never wrote: the identity check relies on this.
         assert_eq!(decode_text("org%2Eproxmox"), "org.proxmox");
@@ -155,7 +171,8 @@ mod tests {
 
     #[test]
     fn encodes_like_proxmox() {
-        assert_eq!(encode_text("a: b%c"), "a%3A b%c");
-        assert_eq!(encode_text("é"), "%C3%A9");
+        assert_eq!(encode_text("a: b%c", PercentInDescription::Escaped), "a%3A b%25c");
+        assert_eq!(encode_text("a: b%c %20", PercentInDescription::Unescaped), "a%3A b%c %2520");
+        assert_eq!(encode_text("é", PercentInDescription::Escaped), "%C3%A9");
     }
 }

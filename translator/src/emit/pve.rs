@@ -7,7 +7,7 @@
 
 use crate::ir::mounts::RootSource;
 use crate::ir::network::Network;
-use crate::ir::{Container, RawKey};
+use crate::ir::{Container, PercentInDescription, RawKey};
 use crate::source::JsonPointer;
 use crate::target::{PveContainerVersion as V, Target};
 
@@ -35,6 +35,8 @@ pub struct File {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PveConfig {
     pub description: Option<String>,
+    /// How the node writes `%` in description lines, as lowering decided for the target.
+    pub description_percent: PercentInDescription,
     /// Normal keys, sorted byte-wise as Proxmox writes them.
     pub keys: Vec<Entry>,
     /// `NAME=value` entries: `lxc.environment.runtime` lines (Proxmox's `env`).
@@ -273,7 +275,7 @@ pub fn ir_to_pve(ir: &Container, target: &Target) -> PveConfig {
     // key Proxmox drops, and the writer refuses one loudly if it does.
     let raw = raw.into_iter().map(|r| entry(r.key, r.value, [r.from])).collect();
 
-    PveConfig { description: ir.description.as_ref().map(|d| d.value.clone()), keys, env, raw, files, oversized: false }
+    PveConfig { description: ir.description.as_ref().map(|d| d.value.clone()), description_percent: ir.description_percent, keys, env, raw, files, oversized: false }
 }
 
 pub fn seccomp_path(text: &str) -> String {

@@ -22,12 +22,27 @@ use crate::spec::OciVersion;
 
 pub use types::{Hostname, MemoryMiB, MountTarget, Tag};
 
+/// pve-common's `encode_text` escapes `%` as `%25` since 8.2.2 (commit 06f436f, "fix #5486:
+/// tools: encode_text: add '%' to list of encoded characters", 2024-05-28); before, `%` was
+/// written as it is, while `decode_text` has always `uri_unescape`d `%XX` on read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PercentInDescription {
+    /// pve-common 8.2.2 and later: `%` is always `%25`.
+    #[default]
+    Escaped,
+    /// Before 8.2.2: `%` stays, so a literal `%XX` in the text reads back as one byte.
+    Unescaped,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
     pub oci_version: Option<OciVersion>,
     pub hostname: Option<Traced<Hostname>>,
     /// The Proxmox `description`: the annotations, one `key=value` line each.
     pub description: Option<Traced<String>>,
+    /// How the node's pve-common writes `%` in description lines (decided by lowering from the
+    /// target's version, so the emitters need no `Target`).
+    pub description_percent: PercentInDescription,
     pub tags: Vec<Traced<Tag>>,
     /// Annotations as given, for OCI back ends and the state file.
     pub annotations: Vec<(Traced<String>, Traced<String>)>,

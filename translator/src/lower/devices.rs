@@ -52,6 +52,7 @@ use crate::ir::devices::Device;
 use crate::ir::{Container, RawKey};
 use crate::lint::pve;
 use crate::lower::Cx;
+use crate::target::PveContainerVersion;
 use crate::spec::Cursor;
 
 /// Proxmox's `dev0`–`dev255`.
@@ -356,6 +357,10 @@ fn nodes(list: &Cursor<'_>, rules: Option<&[Rule]>, cx: &mut Cx<'_>, ir: &mut Co
                 );
             }
         }
+        if !cx.pve_at_least(PveContainerVersion::DEVICES) {
+            cx.too_old(&item, "devN", PveContainerVersion::DEVICES, &format!("Proxmox ignores the setting and refuses `pct create --dev0`, so {path} would be missing"), Severity::Error);
+            continue;
+        }
         ir.devices.nodes.push(device);
     }
 }
@@ -529,6 +534,20 @@ mod tests {
         );
         assert_eq!(ir.devices.nodes.len(), 2);
         assert_eq!(ir.devices.nodes.get(1).and_then(|d| d.mode), Some(0o660));
+    }
+
+    /// pve-container 5.0.0 (PVE 8.0) has no `devN`: the device is refused there, accepted from
+    /// 5.0.7 on, where device passthrough came in.
+    #[test]
+    fn devices_need_pve_container_5_0_7() {
+        let linux = r#", "devices": [{"path": "/dev/ttyUSB0", "type": "c", "major": 188, "minor": 0}]"#;
+        let at = |v| Target { pve_container: v, ..Target::default() };
+        let (ir, codes) = check(&config(linux), &at(PveContainerVersion(5, 0, 0)));
+        assert_eq!(codes, vec!["pve/version /linux/devices/0"]);
+        assert!(ir.devices.nodes.is_empty());
+        let (ir, codes) = check(&config(linux), &at(PveContainerVersion::DEVICES));
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(ir.devices.nodes.len(), 1);
     }
 
     #[test]

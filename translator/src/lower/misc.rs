@@ -3,11 +3,11 @@
 use super::Cx;
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::mounts::RootSource;
-use crate::ir::{Container, Hostname, Tag};
+use crate::ir::{Container, Hostname, PercentInDescription, Tag};
 use crate::lint::{pve, spec};
 use crate::source::{JsonPointer, Traced};
 use crate::spec::Cursor;
-use crate::target::RootfsTarget;
+use crate::target::{PveContainerVersion, RootfsTarget};
 
 /// Annotation holding Proxmox tags, split on `,`, `;` or white space.
 pub const TAGS_ANNOTATION: &str = "org.proxmox-lxcri.tags";
@@ -48,6 +48,8 @@ fn hostname(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 
 fn annotations(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(at) = root.get("annotations") else { return };
+    let escapes_percent = cx.pve_at_least(PveContainerVersion::DESCRIPTION_PERCENT);
+    ir.description_percent = if escapes_percent { PercentInDescription::Escaped } else { PercentInDescription::Unescaped };
     let mut lines = Vec::new();
     for (key, key_span, value) in at.entries() {
         let Some(text) = value.str() else { continue };
@@ -90,8 +92,14 @@ fn annotations(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             cx.lossy(&value, "a line break in an annotation is written as `\\n` in the Proxmox description");
         }
         let line = format!("{flat_key}={flat_value}");
-        if has_percent_escape(&line) {
-            cx.lossy(&value, "Proxmox decodes `%XX` sequences in the description when it reads it back, so this annotation will read differently there");
+        if !escapes_percent && has_percent_escape(&line) {
+            cx.lossy(
+                &value,
+                format!(
+                    "pve-common before 8.2.2 (pve-container {} targets may have it) writes `%` unescaped but decodes `%XX` when it reads the description: `pct create --description` and Proxmox's next rewrite of the config make this annotation read differently",
+                    cx.target.pve_container
+                ),
+            );
         }
         lines.push(line);
     }
@@ -127,6 +135,14 @@ fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let relative = !path.starts_with('/');
     if relative && escapes(path) {
         cx.at(&pve::INVALID_PATH, &path_at, "the root path leaves the bundle directory through `..`").with_label("escapes the bundle");
+        return;
+    }
+    // No container has the host's own root as its root file system: packing it copies the
+    // node (its keys and /etc/pve included) into a template, and a host-path rootfs of `/`
+    // would hand the node's root to the container. Refused here, for every back end, before
+    // the node's policy is even asked (`security/host-rootfs` covers the other host paths).
+    if !relative && crate::host::normalize(path).as_deref() == Some("/") {
+        cx.at(&pve::INVALID_PATH, &path_at, "the root file system cannot be the host's `/`").with_label("the host's root directory");
         return;
     }
     if !relative {
@@ -179,7 +195,8 @@ fn reserved_key(key: &str) -> bool {
     trimmed.get(..IDENTITY_KEY.len()).is_some_and(|head| head.eq_ignore_ascii_case(IDENTITY_KEY))
 }
 
-/// Proxmox writes `%` unescaped but `uri_unescape`s the description on read.
+/// Whether the text holds a `%XX` that pve-common's `decode_text` (`uri_unescape`) turns into
+/// one byte on read.
 fn has_percent_escape(s: &str) -> bool {
     let b = s.as_bytes();
     b.windows(3).any(|w| w.first() == Some(&b'%') && w.iter().skip(1).all(u8::is_ascii_hexdigit))
@@ -221,7 +238,7 @@ mod tests {
     fn annotations_become_description_and_tags() {
         let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "annotations": {"org.proxmox-lxcri.tags": "Web, prod;web", "a": "b: 100%"}}"#;
         let conf = pve_conf(json, &Target::default());
-        assert!(conf.starts_with("#org.proxmox-lxcri.tags=Web, prod;web\n#a=b%3A 100%\n"), "{conf}");
+        assert!(conf.starts_with("#org.proxmox-lxcri.tags=Web, prod;web\n#a=b%3A 100%25\n"), "{conf}");
         assert!(conf.contains("\ntags: prod;web\n"), "{conf}");
     }
 
@@ -288,5 +305,14 @@ mod tests {
     fn missing_root_is_an_error() {
         let (_, codes) = check(r#"{"ociVersion": "1.2.0"}"#, &Target::default());
         assert_eq!(codes, vec!["spec/missing-field "]);
+    }
+
+    #[test]
+    fn the_hosts_root_is_never_a_root_file_system() {
+        for path in ["/", "//", "/./", "/etc/..", "/../"] {
+            let json = format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "{path}"}}}}"#);
+            let (_, codes) = check(&json, &Target::default());
+            assert_eq!(codes, vec!["pve/invalid-path /root/path"], "{path}");
+        }
     }
 }

@@ -31,6 +31,26 @@ enum Kind {
 /// Where LXC and Proxmox's includes mount file systems of their own.
 const PROVIDED_DESTINATIONS: &[&str] = &["/proc", "/sys", "/dev", "/dev/pts", "/sys/fs/cgroup", "/dev/shm", "/dev/mqueue"];
 
+/// File systems LXC mounts over the rootfs *after* Proxmox's pre-start hook has mounted every
+/// `mpN` (`lxc-pve-prestart-hook`): `lxc_setup` in lxc's `src/lxc/conf.c` (lxc e7b855a) runs
+/// `mount_autodev` (/dev), then `lxc_mount_auto_mounts` without cgroups (Proxmox's
+/// `lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed`: /proc, /sys), then the
+/// `lxc.mount.entry` lines, and last the cgroup auto-mount. An `mpN` below one of these
+/// is hidden by it; an entry is not, except below the cgroup mount.
+const MOUNTED_OVER_MOUNT_POINTS: &[&str] = &["/dev", "/proc", "/sys"];
+/// Mounted by LXC after every `lxc.mount.entry` (the last step above).
+const MOUNTED_OVER_ENTRIES: &str = "/sys/fs/cgroup";
+
+/// Host directories under /dev that are bound as directories (sound, GPUs, input, USB buses,
+/// the `by-*` link folders, …). Any other /dev source is taken to be a device node, bound as a
+/// file; the diagnostic says which was assumed, since the translator cannot look at the node.
+const DEVICE_DIRECTORIES: &[&str] = &[
+    "/dev/block", "/dev/bus", "/dev/bus/usb", "/dev/char", "/dev/disk", "/dev/disk/by-id", "/dev/disk/by-label", "/dev/disk/by-path",
+    "/dev/disk/by-uuid", "/dev/dma_heap", "/dev/dri", "/dev/dri/by-path", "/dev/hugepages", "/dev/input", "/dev/input/by-id",
+    "/dev/input/by-path", "/dev/mapper", "/dev/mqueue", "/dev/net", "/dev/pts", "/dev/serial", "/dev/serial/by-id",
+    "/dev/serial/by-path", "/dev/shm", "/dev/snd", "/dev/usb", "/dev/v4l", "/dev/vfio", "/dev/xen",
+];
+
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     propagation(root, cx, ir);
     let Some(mounts) = root.get("mounts") else { return };
@@ -53,7 +73,32 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 continue;
             }
         };
+        let source = m.get("source").and_then(|s| s.str().map(str::to_string)).unwrap_or_default();
+        let over = MOUNTED_OVER_MOUNT_POINTS.iter().find(|d| is_below(target.as_str(), d)).copied();
         match classify(target.as_str(), &fs_type, is_bind, app, cx.pve_at_least(V::APP_DEV_SHM)) {
+            Kind::Bind | Kind::Entry if is_below(target.as_str(), MOUNTED_OVER_ENTRIES) => {
+                cx.unsupported(ir, &m, &format!("LXC mounts the cgroup file system on {MOUNTED_OVER_ENTRIES} after every other mount, so nothing mounted below it stays visible"));
+            }
+            Kind::Bind if is_below(&source, "/dev") && !MANAGED_FILES.contains(&target.as_str()) => {
+                // Proxmox takes any `mpN` volume under /dev/ for a block device and mounts the
+                // file system on it (`classify_mountpoint` in src/PVE/LXC/Config.pm,
+                // pve-container 94f5585: `return 'device' if $vol =~ m!^/dev/!`), so such a
+                // bind is an `lxc.mount.entry` bind, never an `mpN`.
+                let create = if DEVICE_DIRECTORIES.contains(&source.trim_end_matches('/')) { "dir" } else { "file" };
+                cx.at(&pve::LOSSY, &m, format!("Proxmox would take an `mpN` from /dev/ for a disk to mount; this bind becomes an `lxc.mount.entry`, assuming {} is a {}", source.escape_debug(), if create == "dir" { "directory" } else { "device node (a file)" }))
+                    .with_severity(Severity::Info)
+                    .with_label("bound as an entry");
+                bind_entry(&m, &target, &options, create, cx, ir);
+                entry_targets.push(target.as_str().to_string());
+            }
+            Kind::Bind if over.is_some() => {
+                let over = over.unwrap_or_default();
+                cx.at(&pve::LOSSY, &m, format!("LXC mounts {over} after Proxmox's mount points, which would hide an `mpN` here; this bind becomes an `lxc.mount.entry`, mounted after it"))
+                    .with_severity(Severity::Info)
+                    .with_label("mounted after LXC's own");
+                bind_entry(&m, &target, &options, "dir", cx, ir);
+                entry_targets.push(target.as_str().to_string());
+            }
             Kind::Provided => ir.mounts.provided.push(ProvidedMount { destination: dest_at.traced(target.as_str().to_string()), fs_type }),
             Kind::BindOverProvided => {
                 cx.ignored(ir, &m, &format!("LXC mounts {} itself; a bind of a host directory there is not made", target.as_str()));
@@ -88,8 +133,12 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 }
 
 fn classify(dest: &str, fs_type: &str, is_bind: bool, app: bool, pve_has_app_shm: bool) -> Kind {
+    // An application container has no init to mount /dev/shm or /dev/mqueue, LXC mounts
+    // neither, and Proxmox adds its own /dev/shm tmpfs only from 6.1.10 (and only for a custom
+    // entrypoint): there, nothing else provides them, so the bundle's mount is made.
+    let nobody_mounts = |d: &str| app && (d == "/dev/mqueue" || (d == "/dev/shm" && !pve_has_app_shm));
     if is_bind {
-        return if PROVIDED_DESTINATIONS.contains(&dest) { Kind::BindOverProvided } else { Kind::Bind };
+        return if PROVIDED_DESTINATIONS.contains(&dest) && !nobody_mounts(dest) { Kind::BindOverProvided } else { Kind::Bind };
     }
     match (dest, fs_type) {
         ("/proc", "proc") | ("/sys", "sysfs") | ("/dev", "tmpfs") | ("/dev/pts", "devpts") => Kind::Provided,
@@ -241,6 +290,47 @@ mod tests {
         let target = Target::default().with_pve_release("9.1").unwrap_or_default();
         let conf = pve_conf(&with_mounts(DEFAULTS, r#""/app""#), &target);
         assert!(conf.contains("lxc.mount.entry: shm dev/shm tmpfs create=dir 0 0\nlxc.mount.entry: mqueue dev/mqueue mqueue create=dir 0 0\n"), "{conf}");
+    }
+
+    /// Proxmox classifies an `mpN` volume under /dev/ as a device: such binds are entries.
+    #[test]
+    fn binds_from_dev_are_entries_not_mount_points() {
+        let json = with_mounts(r#"{"destination": "/dev/snd", "source": "/dev/snd", "options": ["rbind"]}, {"destination": "/dev/net/tun", "source": "/dev/net/tun", "options": ["bind"]}, {"destination": "/gpu", "source": "/dev/dri/", "options": ["bind"]}"#, r#""/app""#);
+        let conf = pve_conf(&json, &Target::default());
+        assert!(!conf.contains("mp0"), "{conf}");
+        assert!(conf.contains("lxc.mount.entry: /dev/snd dev/snd none rbind,create=dir 0 0
+lxc.mount.entry: /dev/net/tun dev/net/tun none bind,create=file 0 0
+lxc.mount.entry: /dev/dri gpu none bind,create=dir 0 0
+"), "{conf}");
+    }
+
+    /// LXC mounts /dev, /proc and /sys after the pre-start hook's `mpN`, and the cgroup file
+    /// system after every entry.
+    #[test]
+    fn binds_below_what_lxc_mounts_later() {
+        let json = with_mounts(r#"{"destination": "/proc/sys/fs/binfmt_misc", "source": "/srv/b", "options": ["bind"]}, {"destination": "/sys/fs/cgroup/x", "source": "/srv/c", "options": ["bind"]}, {"destination": "/sys/fs/cgroup/y", "type": "tmpfs", "source": "tmpfs"}"#, r#""/app""#);
+        let conf = pve_conf(&json, &Target::default());
+        assert!(!conf.contains("mp0") && !conf.contains("cgroup/"), "{conf}");
+        assert!(conf.contains("lxc.mount.entry: /srv/b proc/sys/fs/binfmt_misc none bind,create=dir 0 0
+"), "{conf}");
+        let (_, codes) = check(&json, &Target::default());
+        assert_eq!(codes, vec!["pve/unsupported /mounts/1", "pve/unsupported /mounts/2"]);
+    }
+
+    /// Before 6.1.10 nothing mounts /dev/shm in an application container: podman's shm bind
+    /// is made, not dropped; a system container's init mounts its own.
+    #[test]
+    fn shm_binds_for_applications_on_older_nodes() {
+        let shm = r#"{"destination": "/dev/shm", "source": "/var/lib/containers/storage/overlay-containers/c/userdata/shm", "options": ["bind", "rprivate", "nosuid", "noexec", "nodev"]}"#;
+        let old = Target::default().with_pve_release("9.1").unwrap_or_default();
+        let conf = pve_conf(&with_mounts(shm, r#""/app""#), &old);
+        assert!(conf.contains("lxc.mount.entry: /var/lib/containers/storage/overlay-containers/c/userdata/shm dev/shm none bind,nosuid,noexec,nodev,create=dir 0 0
+"), "{conf}");
+        for (target, args) in [(Target::default(), r#""/app""#), (old, r#""/sbin/init""#)] {
+            let (ir, codes) = check(&with_mounts(shm, args), &target);
+            assert!(ir.mounts.entries.is_empty() && ir.mounts.points.is_empty(), "{args}: {:?}", ir.mounts);
+            assert!(codes.is_empty(), "{args}: {codes:?}");
+        }
     }
 
     #[test]

@@ -126,7 +126,8 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         match q_at.i64() {
             Some(-1) => {}
             Some(q) if q > 0 => {
-                // Proxmox writes cpu.max as cpulimit × 100000, so five decimals are exact.
+                // Proxmox writes cpu.max as `int(100000 * $cpulimit)`, in floating point
+                // (see `cpulimit_text`), so the decimal is chosen for what it computes back.
                 let scaled = (q as u128) * 100_000;
                 let units = scaled.div_ceil(u128::from(period));
                 if units > u128::from(MAX_CPUS) * 100_000 {
@@ -136,7 +137,7 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                     if !scaled.is_multiple_of(u128::from(period)) {
                         cx.lossy(&q_at, format!("a quota of {q}/{period} CPUs is rounded up to {}", decimal5(units)));
                     }
-                    ir.resources.cpulimit = Some(q_at.traced(decimal5(units)));
+                    ir.resources.cpulimit = Some(q_at.traced(cpulimit_text(units)));
                 }
             }
             Some(q) => {
@@ -216,6 +217,40 @@ pub fn blkio_to_io_weight(weight: u64) -> u64 {
 }
 
 /// `units` hundred-thousandths of a CPU, as Proxmox's number format (`1.5`, `0.25`, `2`).
+/// The `cpulimit` decimal from which Proxmox computes a quota of exactly `units`/100000.
+///
+/// Proxmox does not read the decimal exactly: `update_lxc_config` in
+/// `src/PVE/LXC.pm` (pve-container 94f5585, and the same since cgroup v2 support) writes
+/// `lxc.cgroup2.cpu.max = int(100000 * $cpulimit) 100000`, Perl floating point truncated, and
+/// `PVE::LXC::Config::vmconfig_hotplug_pending` does the same for a running container. The
+/// shortest decimal, `0.29`, is the double 0.28999999999999998, so it becomes 28999: a quota
+/// one unit short. Where the shortest decimal falls short, one more digit (`0.290001`, still
+/// below the next unit) reads back right; the loop finds the fewest digits that do.
+fn cpulimit_text(units: u128) -> String {
+    let exact = decimal5(units);
+    if proxmox_quota(&exact) == Some(units) {
+        return exact;
+    }
+    let whole = units / 100_000;
+    let frac = format!("{:05}", units % 100_000);
+    for extra in 0..12 {
+        let candidate = format!("{whole}.{frac}{}1", "0".repeat(extra));
+        if proxmox_quota(&candidate) == Some(units) {
+            return candidate;
+        }
+    }
+    // Unreachable for quotas Proxmox accepts (at most 8192 CPUs: a double has ten digits to
+    // spare there); the exact decimal is the honest fallback.
+    exact
+}
+
+/// What Proxmox computes from a `cpulimit` text: `int(100000 * $cpulimit)`. Perl numifies with
+/// the C library's correctly rounded `strtod` and multiplies in IEEE doubles, as Rust does.
+fn proxmox_quota(text: &str) -> Option<u128> {
+    let value: f64 = text.parse().ok()?;
+    Some((100_000.0 * value).trunc() as u128)
+}
+
 fn decimal5(units: u128) -> String {
     let whole = units / 100_000;
     let frac = units % 100_000;
@@ -312,6 +347,30 @@ mod tests {
         assert_eq!(decimal5(150_000), "1.5");
         assert_eq!(decimal5(200_000), "2");
         assert_eq!(decimal5(1), "0.00001");
+    }
+
+    /// Every five-decimal quota up to 8 CPUs, and a stride beyond up to Proxmox's 8192, reads
+    /// back through Proxmox's `int(100000 * $cpulimit)` as exactly the quota asked for, from a
+    /// decimal that still lies below the next unit.
+    #[test]
+    fn cpulimit_reads_back_as_the_quota_in_proxmox_float_arithmetic() {
+        assert_eq!(cpulimit_text(29_000), "0.290001");
+        assert_eq!(cpulimit_text(150_000), "1.5");
+        let check = |units: u128| {
+            let text = cpulimit_text(units);
+            assert_eq!(proxmox_quota(&text), Some(units), "{text}");
+            assert!(text.starts_with(decimal5(units).trim_end_matches('0')) || text == decimal5(units), "{text}");
+        };
+        let mut short = 0;
+        for units in 1..=800_000u128 {
+            check(units);
+            short += usize::from(proxmox_quota(&decimal5(units)) != Some(units));
+        }
+        // The issue measured 42,810 five-decimal values that the shortest decimal loses.
+        assert_eq!(short, 42_810);
+        for units in (800_000..=819_200_000u128).step_by(997) {
+            check(units);
+        }
     }
 }
 
