@@ -88,7 +88,7 @@ pub fn emit(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<String, String> {
     match kind {
-        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir, target)).map_err(|e| e.to_string()),
+        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir)).map_err(|e| e.to_string()),
         OutputKind::Plan => plan::ir_to_plan(ir, target, source).map(|p| p.to_json()).map_err(|e| e.to_string()),
         OutputKind::PlanSh => {
             let plan = plan::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
