@@ -91,7 +91,20 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     // The node policy decides before anything else touches the host.
     let node_policy = super::policy::load(global)?;
     super::policy::enforce(&node_policy, &input, &target, global.runtime.into(), &log)?;
-    let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    let mut t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    if global.runtime == RuntimeKind::Pct {
+        // The translator takes every bind source for a directory; this node can say which are
+        // files, which Proxmox binds only as `lxc.mount.entry … create=file`.
+        if let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) {
+            if let Ok(plan) = plan::ir_to_plan(ir, &target, &input.name) {
+                let files = executor::apply::needs::files_among(executor::apply::needs::directories(&plan).map(|(_, p)| p));
+                if !files.is_empty() {
+                    target.bind_files.extend(files);
+                    t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+                }
+            }
+        }
+    }
     report(&t.diagnostics, &log);
     let ir = match (&t.ir, t.has_errors()) {
         (Some(ir), false) => ir,

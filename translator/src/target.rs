@@ -115,6 +115,21 @@ pub enum RootfsTarget {
     HostPath,
 }
 
+/// What a container whose bundle asks for a new network namespace (no `path`) is given.
+///
+/// OCI gives such a namespace only `lo` (podman's `--network none` is exactly that), while a
+/// Proxmox container is normally reached through a bridge: the node chooses, and the
+/// translation says which it took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkDefault {
+    /// `eth0` on the target's `bridge`, configured by DHCP.
+    #[default]
+    Bridge,
+    /// Only `lo`, as the runtime spec says: no `netN` key at all.
+    Loopback,
+}
+
 /// The facts about the node a bundle is translated for (`--target FILE`);
 /// every field is optional and defaults to a current Proxmox VE 9 node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -130,6 +145,9 @@ pub struct Target {
     pub template_storage: String,
     /// The bridge `net0` is attached to.
     pub bridge: String,
+    /// What a new network namespace without `netDevices` gets: `bridge` (`eth0` on `bridge`
+    /// with DHCP) or `loopback` (only `lo`, as OCI says).
+    pub network: NetworkDefault,
     /// Written as `ostype`; `unmanaged` leaves the rootfs alone.
     pub ostype: String,
     /// The node's architecture, written as `arch` (a 32-bit personality makes it `i386`).
@@ -140,6 +158,13 @@ pub struct Target {
     pub bundle_dir: Option<String>,
     /// The crun version the crun back end writes for.
     pub crun_version: PveContainerVersion,
+    /// Bind mount sources that are files on the node, not directories. Proxmox starts no
+    /// container whose bind `mpN` source is not a directory (`__mountpoint_mount` in
+    /// src/PVE/LXC.pm: `die "directory '$volid' does not exist"`), so these become
+    /// `lxc.mount.entry … bind,create=file`; every other bind source is taken for a directory.
+    /// `create` fills this in from the node itself; for `convert` it is the operator's word.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bind_files: Vec<String>,
 }
 
 impl Default for Target {
@@ -151,11 +176,13 @@ impl Default for Target {
             rootfs: RootfsTarget::Volume { storage: "local-lvm".into(), size_gib: 8 },
             template_storage: "local".into(),
             bridge: "vmbr0".into(),
+            network: NetworkDefault::Bridge,
             ostype: "unmanaged".into(),
             arch: "amd64".into(),
             unprivileged_default: true,
             bundle_dir: None,
             crun_version: PveContainerVersion(1, 8, 1),
+            bind_files: Vec::new(),
         }
     }
 }

@@ -32,6 +32,8 @@ struct Case {
     name: String,
     plan: Plan,
     conf: String,
+    /// The node the case is translated for: the simulator runs as that release.
+    target: Target,
 }
 
 fn golden_cases() -> Vec<Case> {
@@ -52,7 +54,7 @@ fn golden_cases() -> Vec<Case> {
         let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) else { continue };
         let plan = ir_to_plan(ir, &target, "config.json").unwrap_or_else(|e| panic!("{name}: {e}"));
         let conf = pct_conf::write(&pve::ir_to_pve(ir)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        out.push(Case { name, plan, conf });
+        out.push(Case { name, plan, conf, target });
     }
     assert!(out.len() >= 20, "only {} golden cases translate; the golden folder is missing?", out.len());
     out
@@ -143,11 +145,21 @@ fn sim_bin(name: &str) -> PathBuf {
 
 struct Node {
     root: tempfile::TempDir,
+    /// `PVE_SIM_PVE_CONTAINER` / `PVE_SIM_PVE_COMMON`: the release the plan was made for.
+    versions: Vec<(&'static str, String)>,
 }
 
 impl Node {
-    fn new() -> Node {
-        Node { root: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")) }
+    /// A node of the target's release. The translator takes a PVE 8 node (pve-container 5.x)
+    /// for one whose pve-common may predate 8.2.2 (PveContainerVersion::DESCRIPTION_PERCENT);
+    /// its simulator runs PVE 8.0's pve-common, so both models read the same description.
+    fn for_target(target: &Target) -> Node {
+        let pve_container = target.pve_container.to_string();
+        let mut versions = vec![("PVE_SIM_PVE_CONTAINER", pve_container)];
+        if !target.pve_container.at_least(translator::target::PveContainerVersion::DESCRIPTION_PERCENT) {
+            versions.push(("PVE_SIM_PVE_COMMON", "8.0.7".to_string()));
+        }
+        Node { root: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")), versions }
     }
 
     fn path(&self, host_path: &str) -> PathBuf {
@@ -158,6 +170,8 @@ impl Node {
         let out = Command::new(sim_bin(program))
             .args(args)
             .env("PVE_SIM_ROOT", self.root.path())
+            .env_remove("PVE_SIM_PVE_COMMON")
+            .envs(self.versions.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap_or_else(|e| panic!("{program}: {e}"));
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -301,7 +315,7 @@ fn applying_a_plan_gives_the_pct_conf() {
     let rootfs = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let mut applied = 0;
     for case in golden_cases() {
-        let node = Node::new();
+        let node = Node::for_target(&case.target);
         let vmid = apply(&node, &case.plan, rootfs.path());
         let actual = std::fs::read(node.config_path(&vmid)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let expected = without_proxmox_fill_ins(parse(&case.name, &vmid, case.conf.as_bytes()));

@@ -11,6 +11,7 @@
 //! so the id is only ours once the container exists.
 
 pub mod bind;
+pub mod needs;
 pub mod rollback;
 mod steps;
 

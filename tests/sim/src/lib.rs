@@ -25,5 +25,6 @@ pub mod task;
 pub mod template;
 pub mod update;
 pub mod validate;
+pub mod versions;
 
 pub use error::{PveException, SimError, SimResult};

@@ -279,14 +279,20 @@ pub fn update_lxc_config(
     if unprivileged && !flag(&features, "force_rw_sys") {
         line("lxc.mount.auto = sys:mixed");
     }
-    if conf.get("entrypoint").is_some_and(|e| e != "/sbin/init") {
+    // Only from pve-container 6.1.10 (commit a535b4c): before it an application container
+    // has no /dev/shm unless something else mounts one.
+    if crate::versions::current()?.mounts_app_dev_shm()
+        && conf.get("entrypoint").is_some_and(|e| e != "/sbin/init")
+    {
         line("lxc.mount.entry = shm dev/shm tmpfs rw,nosuid,nodev,create=dir 0 0");
     }
 
-    // Device passthrough (foreach_passthrough_device).
+    // Device passthrough (foreach_passthrough_device). Before pve-container 5.0.7 there is none:
+    // a `devN` line read with a warning is kept in the config but passes nothing through.
     let mut device_mounts = Vec::new();
+    let devices = crate::versions::current()?.has_devices();
     for (key, value) in &conf.keys {
-        if index_of(key, "dev").is_none() {
+        if !devices || index_of(key, "dev").is_none() {
             continue;
         }
         let Some(Format::Props(fmt)) = sim
@@ -482,9 +488,8 @@ pub fn update_lxc_config(
         }
         let mp = parse_volume(sim.schemas, key, value).map_err(SimError::die)?;
         if mp.kind == MpType::Device {
-            return Err(SimError::Setup(format!(
-                "{key}: device mount points are not simulated"
-            )));
+            // Mounted by the prestart hook, which refuses it first (`prestart_mounts`).
+            continue;
         }
         if mp.props.contains_key("idmap") {
             return Err(SimError::Setup(format!(
@@ -591,6 +596,47 @@ pub fn memory_constraints(memory: u64) -> (u64, u64) {
         memory * 1024 * 1016
     };
     (max, high)
+}
+
+/// What the prestart hook's `__mountpoint_mount` (src/PVE/LXC.pm, pve-container 94f5585) does
+/// with bind and device mount points before LXC mounts anything: `pct start` dies here, where
+/// `pct create` and `pct set` accepted the same config.
+pub fn prestart_mounts(sim: &Sim, conf: &Section) -> SimResult<()> {
+    use std::os::unix::fs::FileTypeExt as _;
+    for (key, value) in &conf.keys {
+        if index_of(key, "mp").is_none() {
+            continue;
+        }
+        let mp = parse_volume(sim.schemas, key, value).map_err(SimError::die)?;
+        let volume = mp.volume();
+        match mp.kind {
+            MpType::Volume => {}
+            // `mount $volid $mount_path`: a volume under /dev/ is taken for a block device
+            // holding a file system, never bound (`classify_mountpoint`, Config.pm). A
+            // directory such as /dev/snd or a character device fails to mount.
+            MpType::Device => {
+                let block = std::fs::metadata(volume).is_ok_and(|m| m.file_type().is_block_device());
+                if !block {
+                    return Err(SimError::die(format!(
+                        // run_command's message; mount(8) itself says the device is not a block device.
+                        "command 'mount {volume} {}' failed: exit code 32 ({volume}: not a block device)\n",
+                        mp.mp()
+                    )));
+                }
+                return Err(SimError::Setup(format!(
+                    "{key}: mounting the file system on block device {volume} is not simulated"
+                )));
+            }
+            // `die "directory '$volid' does not exist\n" if !-d $volid;` (line 2300): a bind
+            // mount point of a file, or of a missing path, does not start.
+            MpType::Bind => {
+                if !Path::new(volume).is_dir() {
+                    return Err(SimError::die(format!("directory '{volume}' does not exist\n")));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The host path behind a rootfs or mount point.

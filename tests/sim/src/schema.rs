@@ -260,6 +260,11 @@ impl ObjectSchema {
     }
 
     /// A copy without the given keys (URI and fixed parameters).
+    /// Removes an indexed key family (`dev` → `dev0`..`dev255`).
+    pub fn drop_indexed(&mut self, prefix: &str) {
+        self.indexed.retain(|i| i.prefix != prefix);
+    }
+
     pub fn without(&self, drop: &[&str]) -> Self {
         let mut s = self.clone();
         for d in drop {
@@ -399,6 +404,14 @@ fn load() -> SimResult<Schemas> {
             apply_change(&mut create, path, change)?;
             apply_change(&mut update, path, change)?;
         }
+    }
+
+    // Keys the node's pve-container does not have yet are absent from both the API schema and
+    // `$confdesc` (see `versions`).
+    let versions = crate::versions::current()?;
+    if !versions.has_devices() {
+        create.drop_indexed("dev");
+        update.drop_indexed("dev");
     }
 
     let mut confdesc = update.without(&["node", "vmid", "delete", "revert", "digest"]);

@@ -93,6 +93,28 @@ fn check(key: &str, value: &str) -> Result<(), WriteError> {
 /// For a node that may have the older pve-common, `%` is still written `%25` where it starts
 /// a `%XX` (so the text reads back right; lowering warns that the node's own rewrite will
 /// not keep it) and left as it is elsewhere (so that rewrite changes nothing).
+/// The `pct create --description` text that Proxmox stores as the lines [`encode_text`]
+/// writes. A node with pve-common 8.2.2 or later escapes everything itself; an older one
+/// writes `%` as is and reads any `%XX` back as a byte, so a `%` that starts one is handed
+/// over already written `%25` (the node keeps it, and reads back the bundle's text).
+pub fn description_argument(s: &str, percent: PercentInDescription) -> String {
+    match percent {
+        PercentInDescription::Escaped => s.to_string(),
+        PercentInDescription::Unescaped => {
+            let b = s.as_bytes();
+            let mut out = String::with_capacity(s.len());
+            for (i, c) in s.char_indices() {
+                if c == '%' && b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                    out.push_str("%25");
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
 pub fn encode_text(s: &str, percent: PercentInDescription) -> String {
     let mut out = String::with_capacity(s.len());
     let b = s.as_bytes();
@@ -172,6 +194,8 @@ mod tests {
     #[test]
     fn encodes_like_proxmox() {
         assert_eq!(encode_text("a: b%c", PercentInDescription::Escaped), "a%3A b%25c");
+        assert_eq!(description_argument("5% %20 ü%2", PercentInDescription::Unescaped), "5% %2520 ü%2");
+        assert_eq!(description_argument("5% %20", PercentInDescription::Escaped), "5% %20");
         assert_eq!(encode_text("a: b%c %20", PercentInDescription::Unescaped), "a%3A b%c %2520");
         assert_eq!(encode_text("é", PercentInDescription::Escaped), "%C3%A9");
     }

@@ -118,7 +118,22 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 bind_entry(&m, &target, &options, "dir", cx, ir);
                 entry_targets.push(target.as_str().to_string());
             }
-            Kind::Bind => bind(&m, target, &options, cx, ir),
+            Kind::Bind if cx.target.bind_files.contains(&source) => {
+                cx.at(&pve::LOSSY, &m, format!("{} is a file on the node (the target's `bind-files`), and Proxmox starts no bind mount point of a file; it is bound as an `lxc.mount.entry` with create=file", source.escape_debug()))
+                    .with_severity(Severity::Info)
+                    .with_label("bound as an entry");
+                bind_entry(&m, &target, &options, "file", cx, ir);
+                entry_targets.push(target.as_str().to_string());
+            }
+            Kind::Bind => {
+                let before = ir.mounts.points.len();
+                bind(&m, target, &options, cx, ir);
+                if ir.mounts.points.len() > before {
+                    // The translator never looks at the node: say what the `mpN` assumes.
+                    cx.at(&pve::NEEDS_HOST, &m, format!("{} is taken for a directory on the node: Proxmox starts no bind mount point of a file (`create` checks; name files in the target's `bind-files`)", source.escape_debug()))
+                        .with_label("taken for a directory");
+                }
+            }
             Kind::Entry => {
                 entry(&m, &target, &fs_type, &options, cx, ir);
                 entry_targets.push(target.as_str().to_string());

@@ -6,7 +6,7 @@ use crate::ir::network::{NetIf, Network};
 use crate::ir::{Container, ContainerKind};
 use crate::lint::{pve, security};
 use crate::spec::Cursor;
-use crate::target::PveContainerVersion;
+use crate::target::{NetworkDefault, PveContainerVersion};
 
 const MAX_NET: usize = 32;
 
@@ -17,7 +17,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         list.items().find(|ns| ns.get("type").and_then(|t| t.str()) == Some("network"))
     });
     let listed = namespaces.is_some();
-    match net_ns {
+    match &net_ns {
         None if listed => {
             if let Some(list) = &namespaces {
                 if ir.ids.unprivileged {
@@ -43,12 +43,32 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             // Engines such as podman hand over a namespace they set up
             // (/run/netns/…); on Proxmox the container gets its own instead.
             if let Some(path) = ns.get("path") {
-                cx.at(&pve::LOSSY, &path, format!("Proxmox cannot join an existing network namespace; the container gets its own interface on bridge `{}` instead", cx.target.bridge))
+                let instead = match cx.target.network {
+                    NetworkDefault::Bridge => format!("its own interface on bridge `{}`", cx.target.bridge),
+                    NetworkDefault::Loopback => "a network namespace of its own with only `lo` (the target's `network: loopback`)".to_string(),
+                };
+                cx.at(&pve::LOSSY, &path, format!("Proxmox cannot join an existing network namespace; the container gets {instead} instead"))
                     .with_label("not joined");
                 super::keep_for_oci(ir, &path);
             }
         }
         _ => {}
+    }
+    let devices = linux.as_ref().and_then(|l| l.get("netDevices"));
+    if devices.is_none() && cx.target.network == NetworkDefault::Loopback {
+        // What OCI means by a new network namespace: `lo` only, so no `netN` at all.
+        ir.network = Network::Isolated(Vec::new());
+        return;
+    }
+    if let (None, Some(ns)) = (&devices, &net_ns) {
+        if ns.get("path").is_none() {
+            // OCI gives a new namespace only `lo`; a Proxmox container is reached through a
+            // bridge, so the default target adds one, and says so (issue: podman's
+            // `--network none` asked for no network and would silently get one).
+            cx.at(&pve::LOSSY, ns, format!("a new network namespace has only `lo` in OCI; on Proxmox the container gets `eth0` on bridge `{}` with DHCP (the target's `network: bridge`; `network: loopback` keeps only `lo`)", cx.target.bridge))
+                .with_severity(Severity::Info)
+                .with_label("given eth0");
+        }
     }
     let app = ir.kind == ContainerKind::Application;
     let host_managed = app && cx.pve_at_least(PveContainerVersion::APP_CONTAINERS);
@@ -59,7 +79,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     }
     let bridge = cx.target.bridge.clone();
     let mut ifs = Vec::new();
-    match linux.as_ref().and_then(|l| l.get("netDevices")) {
+    match devices {
         Some(devs) => {
             let entries = devs.entries();
             if entries.len() > MAX_NET {
@@ -148,6 +168,35 @@ mod tests {
         let target = Target::default().with_pve_release("9.0").unwrap_or_default();
         let (_, codes) = check(&config(r#"{"type": "user"}, {"type": "network"}"#, ""), &target);
         assert_eq!(codes, vec!["pve/version /process/args"]);
+    }
+
+    #[test]
+    fn the_added_interface_is_said() {
+        let json = config(r#"{"type": "user"}, {"type": "network"}"#, "");
+        let t = crate::oci_to_ir("t", json.as_bytes(), &Target::default());
+        let at_ns = |d: &&crate::diag::Diagnostic| d.pointer.as_ref().is_some_and(|p| p.as_str() == "/linux/namespaces/1");
+        let said: Vec<_> = t.diagnostics.iter().filter(at_ns).map(|d| (d.code(), d.severity)).collect();
+        assert_eq!(said, vec![("pve/lossy", crate::diag::Severity::Info)]);
+    }
+
+    #[test]
+    fn a_loopback_target_keeps_only_lo() {
+        let target = Target::from_json(r#"{"network": "loopback"}"#).unwrap_or_default();
+        assert_eq!(target.network, crate::target::NetworkDefault::Loopback);
+        let json = config(r#"{"type": "user"}, {"type": "network"}"#, "");
+        let t = crate::oci_to_ir("t", json.as_bytes(), &target);
+        let about_net = t.diagnostics.iter().filter(|d| d.pointer.as_ref().is_some_and(|p| p.as_str().starts_with("/linux/namespaces/1"))).count();
+        assert_eq!(about_net, 0, "nothing to say: the container has what the bundle asked for");
+        let conf = pve_conf(&json, &target);
+        assert!(!conf.contains("net0:") && !conf.contains("lxc.net"), "{conf}");
+        // An engine's namespace is still reported as not joined, with what is given instead.
+        let json = config(r#"{"type": "user"}, {"type": "network", "path": "/run/netns/x"}"#, "");
+        let (_, codes) = check(&json, &target);
+        assert_eq!(codes, vec!["pve/lossy /linux/namespaces/1/path"]);
+        assert!(!pve_conf(&json, &target).contains("net0:"));
+        // Devices the bundle names still get interfaces.
+        let json = config(r#"{"type": "user"}, {"type": "network"}"#, r#", "netDevices": {"eth9": {}}"#);
+        assert!(pve_conf(&json, &target).contains("net0: name=eth9,"));
     }
 
     #[test]

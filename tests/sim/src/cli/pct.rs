@@ -356,6 +356,9 @@ pub fn vm_start(sim: &Sim, vmid: &str, mut conf: PctConf, debug: Option<bool>) -
         conf = sim.load_config(vmid)?;
     }
     let plan = lxcconf::update_lxc_config(sim, &storages, vmid, &conf.main)?;
+    // After update_lxc_config, as on Proxmox, where these run in the prestart hook lxc-start
+    // calls.
+    lxcconf::prestart_mounts(sim, &conf.main)?;
     let is_debug = debug.unwrap_or(conf.main.get("debug") == Some("1"));
     runtime::start(sim, vmid, &plan, is_debug)
 }

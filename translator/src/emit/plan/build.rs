@@ -123,12 +123,12 @@ fn pct_create(conf: &PveConfig) -> Step {
     // Proxmox stores it as the `#` comment lines the pct.conf writer writes.
     if let Some(desc) = &conf.description {
         argv.push(Arg::lit("--description"));
-        argv.push(Arg::Lit(desc.clone()));
+        argv.push(Arg::Lit(pct_conf::description_argument(desc, conf.description_percent)));
     }
     Step {
         action: Action::PctCreate { argv },
         sources: sources(conf.keys.iter().map(|e| (format!("--{}", e.key), e))),
-        needs: vec![Need::Program("pct".into()), Need::Root("pct runs only as root on the node".into())],
+        needs: [Need::Program("pct".into()), Need::Root("pct runs only as root on the node".into())].into_iter().chain(bind_directories(conf)).collect(),
         undo: Undo::Run(vec![Arg::lit("pct"), Arg::lit("destroy"), Arg::var(Var::Vmid), Arg::lit("--purge")]),
     }
 }
@@ -150,16 +150,29 @@ fn write_config_lines(conf: &PveConfig) -> Option<Step> {
     })
 }
 
+/// The sources of the bind mount points (`mpN: /path,mp=…`): each must be a directory on
+/// the node. A source has no `,` (lowering refuses one), so it is the text before the first.
+fn bind_directories(conf: &PveConfig) -> impl Iterator<Item = Need> + '_ {
+    conf.keys
+        .iter()
+        .filter(|e| e.key.strip_prefix("mp").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+        .filter_map(|e| e.value.split(',').next().filter(|s| s.starts_with('/')))
+        .map(|s| Need::Directory(s.to_string()))
+}
+
 fn create_config(conf: &PveConfig, text: String) -> Step {
     let all = conf.keys.iter().map(|e| (e.key.clone(), e)).chain(conf.env.iter().chain(&conf.raw).map(|e| (e.key.clone(), e)));
     Step {
         action: Action::CreateConfig { text },
         sources: sources(all),
-        needs: vec![
+        needs: [
             Need::Root("a host directory as root file system is root@pam only, and only root writes /etc/pve".into()),
             Need::Quorum,
             Need::ConfigLock,
-        ],
+        ]
+        .into_iter()
+        .chain(bind_directories(conf))
+        .collect(),
         undo: Undo::RemoveConfig,
     }
 }

@@ -197,6 +197,10 @@ pub enum Need {
     ConfigLock,
     /// The executor's state store.
     StateStore,
+    /// A directory on the node at this path: the source of a bind mount point, which
+    /// Proxmox does not start when it is a file (`__mountpoint_mount`, src/PVE/LXC.pm).
+    /// `apply` checks it before the first step.
+    Directory(String),
 }
 
 /// How to undo a completed step.

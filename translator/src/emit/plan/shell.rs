@@ -236,6 +236,7 @@ fn need(n: &Need) -> String {
         Need::Quorum => "quorum (a writable /etc/pve)".into(),
         Need::ConfigLock => "Proxmox's config lock of the container".into(),
         Need::StateStore => "the executor's state store".into(),
+        Need::Directory(path) => format!("directory {path} on the node (a bind mount point's source)"),
     }
 }
 
