@@ -27,7 +27,8 @@ use executor::state::{Backend, Record, StateStore};
 use translator::emit::plan::Plan;
 use translator::policy::Policy;
 
-use super::runtime::{absolute, Failure, Global};
+use super::runtime::absolute;
+use super::{Failure, Global};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -15,9 +15,8 @@ use translator::ir::Container;
 use translator::target::RootfsTarget;
 use translator::{Diagnostic, Severity};
 
-use super::convert::load_target;
-use super::input;
-use super::runtime::{CreateArgs, Failure, Global, RuntimeKind};
+use super::runtime::CreateArgs;
+use super::{input, load_target, Failure, Global, RuntimeKind};
 
 /// Environment variable naming the target file of `create`/`run` when `--target` is not given.
 pub const TARGET_ENV: &str = "PROXMOX_LXCRI_TARGET";
@@ -78,10 +77,10 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
         .to_owned();
     let name = bundle.join(executor::bundle::CONFIG).display().to_string();
-    let input = input::read_bundle(&opened, name, bundle.clone()).map_err(|e| Failure::usage(e.to_string()))?;
+    let input = input::read_bundle(&opened, name, bundle.clone())?;
     // Engines pass no --target: a wrapper or the engine's environment names the node's file.
     let target_file = args.target.clone().or_else(|| std::env::var_os(TARGET_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
-    let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref())?;
     // A host-path rootfs and crun's root.path are paths handed to another program: the
     // translator makes them absolute under this (canonical) bundle, and they are checked
     // against the rootfs opened below.

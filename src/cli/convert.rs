@@ -7,7 +7,7 @@ use translator::emit::{crun, pct_conf, pve};
 use translator::{ir, spec, Diagnostic, Target};
 
 use super::render::{self, DiagFormat};
-use super::{input, report_input_error, InputError, EXIT_OK, EXIT_REFUSED};
+use super::{input, load_target, Failure, EXIT_OK, EXIT_REFUSED};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum OutputKind {
@@ -43,28 +43,14 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn load_target(path: Option<&PathBuf>, pve_version: Option<&str>) -> Result<Target, InputError> {
-    let mut target = match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| InputError::Io { path: p.display().to_string(), source })?;
-            Target::from_json(&text).map_err(|e| InputError::Usage(format!("{}: {e}", p.display())))?
-        }
-        None => Target::default(),
-    };
-    if let Some(v) = pve_version {
-        target = target.with_pve_release(v).map_err(|e| InputError::Usage(e.to_string()))?;
-    }
-    Ok(target)
-}
-
 pub fn run(args: &Args) -> u8 {
     let target = match load_target(args.target.as_ref(), args.pve_version.as_deref()) {
         Ok(t) => t,
-        Err(e) => return report_input_error(&e),
+        Err(f) => return f.report(None),
     };
     let input = match input::read(&args.input) {
         Ok(i) => i,
-        Err(e) => return report_input_error(&e),
+        Err(f) => return f.report(None),
     };
     // The bytes read become the text the source and the tree share: the input is held once.
     let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
@@ -80,8 +66,7 @@ pub fn run(args: &Args) -> u8 {
     let output = match output {
         Some(Ok(output)) => output,
         Some(Err(e)) => {
-            eprintln!("proxmox-lxcri: error: {e}");
-            return EXIT_REFUSED;
+            return Failure::refused(e).report(None);
         }
         None => return EXIT_REFUSED,
     };
@@ -90,8 +75,8 @@ pub fn run(args: &Args) -> u8 {
         None => output.write_to(&mut std::io::BufWriter::new(std::io::stdout().lock())),
     };
     if let Err(source) = written {
-        let path = args.output.as_ref().map_or_else(|| "standard output".to_string(), |p| p.display().to_string());
-        return report_input_error(&InputError::Io { path, source });
+        let path = args.output.clone().unwrap_or_else(|| std::path::PathBuf::from("standard output"));
+        return Failure::io(&path, source).report(None);
     }
     EXIT_OK
 }
@@ -143,7 +128,7 @@ pub fn build<'a>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Output<'a>, String> {
     match kind {
-        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir, target)).map(Output::Text).map_err(|e| e.to_string()),
+        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir)).map(Output::Text).map_err(|e| e.to_string()),
         OutputKind::Plan => plan::ir_to_plan(ir, target, source).map(|p| Output::Text(p.to_json())).map_err(|e| e.to_string()),
         OutputKind::PlanSh => {
             let plan = plan::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;

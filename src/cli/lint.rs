@@ -10,12 +10,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use translator::lint::engine::{self, LintConfig, LintReport};
+use translator::lint::engine::{self, LintConfig};
 use translator::rules::Allow;
 use translator::Severity;
 
 use super::walk::{self, Found};
-use super::{github, input, render, sarif, InputError, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use super::{github, input, load_target, render, sarif, Failure, Linted, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum LintFormat {
@@ -74,19 +74,6 @@ pub struct Args {
     /// Write the report here instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-/// The outcome for one path: its report, or why it could not be read.
-pub struct Linted {
-    pub path: PathBuf,
-    pub outcome: Result<LintReport, String>,
-}
-
-impl Linted {
-    /// The name reports show: the path as found, with `/` separators.
-    pub fn name(&self) -> String {
-        display_name(&self.path)
-    }
 }
 
 pub fn display_name(path: &Path) -> String {
@@ -157,18 +144,18 @@ impl Summary {
     }
 }
 
-pub fn parse_allows(entries: &[String]) -> Result<Vec<Allow>, InputError> {
+pub fn parse_allows(entries: &[String]) -> Result<Vec<Allow>, Failure> {
     entries
         .iter()
         .filter(|e| !e.trim().is_empty())
-        .map(|e| Allow::parse(e).map_err(|err| InputError::Usage(format!("--allow: {err}"))))
+        .map(|e| Allow::parse(e).map_err(|err| Failure::usage(format!("--allow: {err}"))))
         .collect()
 }
 
 pub fn run(args: &Args) -> u8 {
     let config = match lint_config(args) {
         Ok(c) => c,
-        Err(e) => return super::report_input_error(&e),
+        Err(f) => return f.report(None),
     };
     let results = lint_paths(&args.paths, &config);
     let deny = args.deny.severity();
@@ -191,7 +178,7 @@ pub fn run(args: &Args) -> u8 {
     match &args.output {
         Some(path) => {
             if let Err(source) = std::fs::write(path, text) {
-                return super::report_input_error(&InputError::Io { path: path.display().to_string(), source });
+                return Failure::io(path, source).report(None);
             }
         }
         None => print!("{text}"),
@@ -202,8 +189,8 @@ pub fn run(args: &Args) -> u8 {
     summary.exit_code()
 }
 
-fn lint_config(args: &Args) -> Result<LintConfig, InputError> {
-    let target = super::convert::load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+fn lint_config(args: &Args) -> Result<LintConfig, Failure> {
+    let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
     Ok(LintConfig { target, allow: parse_allows(&args.allow)?, ignore_annotation_allows: args.no_annotation_allows })
 }
 
@@ -267,16 +254,12 @@ fn lint_one(found: &Found, config: &LintConfig) -> Linted {
     match found {
         Found::Unreadable { path, reason } => Linted { path: path.clone(), outcome: Err(reason.clone()) },
         Found::Config(path) => {
-            let outcome = read_config(path).map(|bytes| engine::lint(&display_name(path), &bytes, config));
+            // Through the shared reader: a bundle's config.json is never read through a
+            // symlink, a FIFO or a device (see `input`).
+            let outcome = input::read_file(path).map(|i| engine::lint(&i.name, &i.bytes, config)).map_err(|u| u.reason);
             Linted { path: path.clone(), outcome }
         }
     }
-}
-
-/// Through the shared reader: a bundle's config.json is never read through a symlink, a
-/// FIFO or a device (see `input`).
-fn read_config(path: &Path) -> Result<Vec<u8>, String> {
-    input::read_config_file(path)
 }
 
 fn human(results: &[Linted], summary: &Summary, color: bool) -> String {

@@ -53,7 +53,7 @@ fn golden_cases() -> Vec<Case> {
         let t = translator::oci_to_ir(&format!("golden/{name}/config.json"), &bytes, &target);
         let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) else { continue };
         let plan = ir_to_plan(ir, &target, "config.json").unwrap_or_else(|e| panic!("{name}: {e}"));
-        let conf = pct_conf::write(&pve::ir_to_pve(ir, &target)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let conf = pct_conf::write(&pve::ir_to_pve(ir)).unwrap_or_else(|e| panic!("{name}: {e}"));
         out.push(Case { name, plan, conf, target });
     }
     assert!(out.len() >= 20, "only {} golden cases translate; the golden folder is missing?", out.len());

@@ -29,8 +29,8 @@ use crate::bundle::{BundleError, Rootfs};
 use crate::host::{Host, HostError};
 use crate::id::Vmid;
 use crate::pack::{PackConfig, PackReport};
-use crate::pve::{ConfigError, PctError, PvePaths};
-use crate::state::{AllocError, StoreError};
+use crate::pve::{AllocError, ConfigError, PctError, PvePaths};
+use crate::state::StoreError;
 
 /// How to apply.
 pub struct ApplyConfig<'a> {

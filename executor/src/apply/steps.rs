@@ -11,7 +11,7 @@ use crate::bundle::{Bundle, Rootfs};
 use crate::host::{FileMode, Host};
 use crate::id::Vmid;
 use crate::pve::{self, config::ensure_dir, config::read_text, CreateConfigError};
-use crate::state::{
+use crate::pve::{
     allocate_vmid, nextid_command, parse_nextid, AllocError, AllocPolicy, CreateFailure,
 };
 

@@ -6,12 +6,16 @@ pub mod config;
 pub mod identity;
 pub mod paths;
 pub mod status;
+pub mod vmid;
 
 use std::time::Duration;
 
 pub use config::{append_lines, create_config, remove_config, ConfigError, CreateConfigError};
 pub use paths::{PvePaths, HOST_ROOT_ENV};
 pub use status::{parse_status, CtStatus, StatusError};
+pub use vmid::{
+    allocate_vmid, allocate_vmid_locked, nextid_command, parse_nextid, vmid_taken, AllocError, AllocPolicy, CreateFailure,
+};
 
 use crate::host::{Command, Host, HostError};
 use crate::id::Vmid;

@@ -19,7 +19,7 @@ use crate::id::ContainerId;
 use crate::bundle::{BundleError, Rootfs};
 use crate::pack::{PackConfig, PackReport};
 use crate::pve::identity::Identity;
-use crate::state::{Backend, ContainerLock, Mapping, OciState, Record, Status, StoreError};
+use crate::state::{Backend, ContainerFile, ContainerLock, Mapping, OciState, Record, Status, StoreError};
 
 use super::journal::StoreJournal;
 use super::{recover, Runtime, RuntimeError, Signal};
@@ -61,9 +61,6 @@ pub struct CreateRequest {
     /// that `stop` never reads the bundle again. `None`: the backend's default.
     pub stop_signal: Option<Signal>,
 }
-
-/// File name of the crun config in the container's store directory.
-pub const CRUN_CONFIG: &str = "crun.json";
 
 pub fn create(rt: &Runtime<'_>, req: CreateRequest) -> Result<OciState, RuntimeError> {
     create_reporting(rt, req).map(|(state, _)| state)
@@ -235,9 +232,9 @@ fn create_crun(
         stop_signal,
     };
     rt.store.write_mapping(&lock, &mapping)?;
-    let config_path = rt.store.root().join(id.as_str()).join(CRUN_CONFIG);
+    let config_path = rt.store.path(&id, ContainerFile::CrunConfig);
     rt.store
-        .write_bytes(&lock, CRUN_CONFIG, config.as_bytes())?;
+        .write_bytes(&lock, ContainerFile::CrunConfig, config.as_bytes())?;
     if let Err(e) = rt.crun.create(rt.host, &id, bundle, &config_path, options) {
         // crun cleans up its own failed create; make sure, then forget the record.
         let _ = rt.crun.delete(rt.host, &id, true);

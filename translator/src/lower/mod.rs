@@ -15,7 +15,7 @@ pub(crate) use security::GLOBAL_PROC_DIRS;
 mod table;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::ir::{Container, OciValue};
+use crate::ir::{Container, ContainerKind, OciValue};
 use crate::rules::{pve, Rule};
 use crate::source::JsonPointer;
 use crate::spec::{Cursor, Spec};
@@ -149,8 +149,11 @@ fn describe(ptr: &JsonPointer) -> String {
 /// Lowers a validated spec for a target.
 pub fn lower(spec: &Spec, target: &Target) -> (Container, Vec<Diagnostic>) {
     let mut cx = Cx::new(target);
-    let mut ir = Container { oci_version: spec.version, arch: target.arch.clone(), ostype: target.ostype.clone(), ..Container::default() };
     let root = spec.cursor();
+    // Decided once, before any area: network (host-managed), process (halt signal), mounts
+    // (/dev/shm) and the pve emitter (cmode) all read `ir.kind`.
+    let kind = container_kind(&root);
+    let mut ir = Container { oci_version: spec.version, kind, arch: target.arch.clone(), ostype: target.ostype.clone(), ..Container::default() };
     table::report_unhandled(&root, &mut cx, &mut ir);
     namespaces::lower(&root, &mut cx, &mut ir);
     network::lower(&root, &mut cx, &mut ir);
@@ -162,6 +165,17 @@ pub fn lower(spec: &Spec, target: &Target) -> (Container, Vec<Diagnostic>) {
     devices::lower(&root, &mut cx, &mut ir);
     keep_exact_for_oci(&root, &mut ir);
     (ir, cx.diags)
+}
+
+/// Proxmox's OCI import decides by argv[0]: `/sbin/init` (with or without arguments) is a
+/// system container, anything else an application.
+fn container_kind(root: &Cursor<'_>) -> ContainerKind {
+    // The first string only: the arguments may be megabytes.
+    let first = root.path(&["process", "args"]).and_then(|a| a.items().find_map(|c| c.str()));
+    match first {
+        Some(a) if a != crate::ir::process::SYSTEM_INIT => ContainerKind::Application,
+        _ => ContainerKind::System,
+    }
 }
 
 /// Areas whose Proxmox form is not the OCI one: limits in MiB and CPU
@@ -191,7 +205,7 @@ pub(crate) fn check(json: &str, target: &Target) -> (Container, Vec<String>) {
 #[cfg(test)]
 pub(crate) fn pve_conf(json: &str, target: &Target) -> String {
     let (ir, _) = check(json, target);
-    crate::emit::pct_conf::write(&crate::emit::pve::ir_to_pve(&ir, target)).unwrap_or_else(|e| e.to_string())
+    crate::emit::pct_conf::write(&crate::emit::pve::ir_to_pve(&ir)).unwrap_or_else(|e| e.to_string())
 }
 
 #[cfg(test)]

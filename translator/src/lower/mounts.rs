@@ -68,7 +68,7 @@ pub(super) const CONSUMES: &[&str] = &[
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     propagation(root, cx, ir);
     let Some(mounts) = root.get("mounts") else { return };
-    let app = super::network::is_application(root);
+    let app = ir.kind == crate::ir::ContainerKind::Application;
     let managed_etc = cx.target.ostype != "unmanaged";
     // Targets of `lxc.mount.entry` lines so far: a later bind below one of
     // them must follow it, and Proxmox mounts every `mpN` before any entry.

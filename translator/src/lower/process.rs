@@ -3,8 +3,8 @@
 
 use super::Cx;
 use crate::diag::Severity;
-use crate::ir::process::{EnvVar, Init, Rlimit};
-use crate::ir::Container;
+use crate::ir::process::{CommandKey, EnvKey, EnvVar, Init, Rlimit};
+use crate::ir::{Container, ContainerKind};
 use crate::rules::pve;
 use crate::source::Traced;
 use crate::spec::Cursor;
@@ -70,10 +70,14 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if !representable {
         return;
     }
+    let env = env(&process, cx);
+    let modern = cx.pve_at_least(V::APP_CONTAINERS);
     let mut init = Init {
         command: args_at.traced(command),
+        command_key: None,
+        env_key: if modern { EnvKey::Runtime } else { EnvKey::Environment },
         args,
-        env: env(&process, cx),
+        env,
         cwd: cwd(&process, cx),
         uid: None,
         gid: None,
@@ -83,11 +87,14 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         rlimits: rlimits(&process, cx),
     };
     user(&process, cx, &mut init);
-    if !init.is_system_init() {
+    if ir.kind == ContainerKind::Application {
         init.halt_signal = Some(halt_signal(root, cx));
     }
-    if !cx.pve_at_least(V::APP_CONTAINERS) && init.needs_entrypoint() {
-        cx.too_old(&args_at, "entrypoint", V::APP_CONTAINERS, "the command is written as raw `lxc.init.cmd` instead", Severity::Info);
+    if init.needs_command() {
+        init.command_key = Some(if modern { CommandKey::Entrypoint } else { CommandKey::LxcInitCmd });
+        if !modern {
+            cx.too_old(&args_at, "entrypoint", V::APP_CONTAINERS, "the command is written as raw `lxc.init.cmd` instead", Severity::Info);
+        }
     }
     ir.init = Some(init);
 }

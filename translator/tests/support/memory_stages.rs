@@ -43,7 +43,7 @@ pub fn run(stage: &str, name: &str, bytes: Vec<u8>, target: &Target) -> usize {
             let mut diagnostics = std::mem::take(&mut t.diagnostics);
             let Some(ir) = &t.ir else { return diagnostics.len() };
             let out = match stage {
-                "convert pct-conf" => pct_conf::write(&pve::ir_to_pve(ir, target)).map(|s| s.len()).unwrap_or(1),
+                "convert pct-conf" => pct_conf::write(&pve::ir_to_pve(ir)).map(|s| s.len()).unwrap_or(1),
                 "convert plan" => plan::ir_to_plan(ir, target, name).map(|p| p.to_json().len()).unwrap_or(1),
                 "convert plan-sh" => plan::ir_to_plan(ir, target, name).ok().and_then(|p| shell::write(&p).ok()).map(|s| s.len()).unwrap_or(1),
                 _ => {

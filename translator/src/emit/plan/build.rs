@@ -23,7 +23,7 @@ pub enum PlanError {
 
 /// Lowers the IR to Proxmox's form and plans its creation.
 pub fn ir_to_plan(ir: &Container, target: &Target, source: &str) -> Result<Plan, PlanError> {
-    pve_to_plan(&pve::ir_to_pve(ir, target), &ir.rootfs, target, source)
+    pve_to_plan(&pve::ir_to_pve(ir), &ir.rootfs, target, source)
 }
 
 /// Plans the creation of the container `conf` describes; `rootfs` says where
