@@ -19,7 +19,7 @@ printf '%-10s %-28s %12s %8s\n' input command "max RSS" ratio
 for mb in "${sizes[@]}"; do
     f="$dir/config-${mb}mb.json"
     size=$(stat -c %s "$f")
-    for cmd in "jq empty" "convert --to pct-conf" "convert --to crun" "lint"; do
+    for cmd in "jq empty" "convert --to pct-conf" "convert --to plan" "convert --to plan-sh" "convert --to crun" "lint"; do
         case $cmd in
             "jq empty") kb=$(rss jq empty "$f") ;;
             convert*) kb=$(rss "$bin" $cmd "$f" --format json -o /dev/null) ;;

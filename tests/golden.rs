@@ -55,7 +55,7 @@ fn check_case(dir: &Path) {
         let human = render::human(&t.diagnostics, &t.source, false);
         let json = render::json_lines(&t.diagnostics, &t.source);
         let conf = match (&t.ir, t.has_errors()) {
-            (Some(ir), false) => match pct_conf::write(&pve::ir_to_pve(ir, &target)) {
+            (Some(ir), false) => match pct_conf::write(&pve::ir_to_pve(ir)) {
                 Ok(text) => text,
                 Err(e) => panic!("{name}: {e}"),
             },

@@ -234,6 +234,11 @@ fn check_case(schema: &Schema, case: &Value) -> Result<(), String> {
                 if let Err(e) = pct_grammar::check(schema, &text) {
                     problems.push(format!("pct.conf on stdout: {e}"));
                 }
+                for lacks in strings(&case["stdout_lacks"]) {
+                    if text.contains(&lacks) {
+                        problems.push(format!("pct.conf on stdout has {lacks:?}"));
+                    }
+                }
             }
             Err(_) => problems.push("stdout is not UTF-8".into()),
         }

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use translator::lint::all_rules;
+use translator::rules::all_rules;
 use translator::lint::engine::{lint, LintConfig, LintReport};
 use translator::Target;
 
@@ -60,7 +60,7 @@ fn every_case_belongs_to_a_rule() {
     for family in std::fs::read_dir(&root).into_iter().flatten().flatten() {
         for name in std::fs::read_dir(family.path()).into_iter().flatten().flatten() {
             let code = format!("{}/{}", family.file_name().to_string_lossy(), name.file_name().to_string_lossy());
-            if translator::lint::find(&code).is_none() {
+            if translator::rules::find(&code).is_none() {
                 orphans.push(code);
             }
         }

@@ -296,7 +296,7 @@ fn request(id: &str, bundle: &Path) -> CreateRequest {
     CreateRequest {
         id: ContainerId::new(id).expect("id"),
         bundle: bundle.to_owned(),
-        backend: CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: None },
+        backend: CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: None, policy: translator::policy::Policy::builtin(), host_rootfs: None },
         stop_signal: None,
     }
 }

@@ -198,3 +198,44 @@ fn apply_dry_run_prints_every_call_and_changes_nothing() {
     assert_eq!(state_json(&node.run(&["state", "planned"]))["status"], "created");
     ok(&node.run(&["delete", "planned"]));
 }
+
+/// A bind of a file: Proxmox accepts it as `mpN` and then refuses to start (the prestart hook
+/// wants a directory), so `create` looks at the node and binds it as an `lxc.mount.entry`
+/// with `create=file`; a directory stays an `mpN`. The simulator models the refusal, so the
+/// start below is the check.
+#[test]
+fn a_file_bind_is_an_entry_and_the_container_starts() {
+    let (node, _) = setup();
+    let host = tempfile::tempdir().unwrap();
+    let file = host.path().join("app.conf");
+    std::fs::write(&file, "setting=from-the-host\n").unwrap();
+    let data = host.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    // Reachable by the container's root (uid 100000 on the host).
+    for p in [host.path(), data.as_path()] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let config = CONFIG
+        .replace(r#""args": ["/bin/app.sh"]"#, r#""args": ["/bin/sh", "-c", "cat /srv/app.conf; test -d /data && echo data-is-a-dir; echo ready; exec sleep 60"]"#)
+        .replace(
+            r#""hostname": "app","#,
+            &format!(
+                r#""hostname": "app", "mounts": [{{"destination": "/srv/app.conf", "type": "bind", "source": "{}", "options": ["bind", "ro"]}}, {{"destination": "/data", "type": "bind", "source": "{}", "options": ["bind"]}}],"#,
+                file.display(),
+                data.display()
+            ),
+        );
+    let b = bundle_with(&config);
+    ok(&node.lxcri().args(["create", "f", "--bundle"]).arg(b.path()).output().unwrap());
+    let conf = std::fs::read_to_string(node.host("/etc/pve/nodes/pve/lxc/100.conf")).unwrap();
+    let entry = format!("lxc.mount.entry: {} srv/app.conf none bind,ro,create=file 0 0\n", file.display());
+    assert!(conf.contains(&entry), "{conf}");
+    assert!(conf.contains(&format!("mp0: {},mp=/data\n", data.display())), "{conf}");
+    ok(&node.run(&["start", "f"]));
+    wait_for("the entrypoint's output", Duration::from_secs(15), || node.console("100").contains("ready"));
+    let console = node.console("100");
+    assert!(console.contains("setting=from-the-host\ndata-is-a-dir\n"), "{console}");
+    ok(&node.run(&["kill", "f", "KILL"]));
+    wait_for("the container to stop", Duration::from_secs(15), || state_json(&node.run(&["state", "f"]))["status"] == "stopped");
+    ok(&node.run(&["delete", "f"]));
+}

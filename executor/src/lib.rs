@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod bundle;
 pub mod crun;
+pub mod fs;
 pub mod host;
 pub mod id;
 pub mod lock;

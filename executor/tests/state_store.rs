@@ -12,9 +12,9 @@ use std::time::{Duration, SystemTime};
 use executor::host::{Output, RecordingHost};
 use executor::id::{ContainerId, Vmid};
 use executor::lock::{LockError, Wait};
+use executor::pve::{allocate_vmid, allocate_vmid_locked, AllocPolicy, CreateFailure};
 use executor::state::{
-    allocate_vmid, AllocPolicy, Backend, CreateFailure, Creator, Mapping, OciState, Record,
-    StateStore, Status, StoreError,
+    Backend, Creator, Mapping, OciState, Record, StateStore, Status, StoreError,
 };
 
 fn id(s: &str) -> ContainerId {
@@ -298,8 +298,8 @@ fn allocation_lock_gives_concurrent_creators_distinct_ids() {
                 let host = RecordingHost::new();
                 fake_nextid(&host, taken.clone());
                 start.wait();
-                let (vmid, ()) = store
-                    .allocate_vmid::<_, _, TestError, _>(&host, AllocPolicy::default(), |v| {
+                let (vmid, ()) =
+                    allocate_vmid_locked::<_, _, TestError, _>(&store, &host, AllocPolicy::default(), |v| {
                         // Widen the window between nextid and create.
                         thread::sleep(Duration::from_millis(5));
                         taken.lock().unwrap().insert(v.get());

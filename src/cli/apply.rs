@@ -4,10 +4,20 @@
 //! exactly as `create` records it; a failure undoes every step. With `--dry-run` every host
 //! call is printed instead (read-only queries such as `pvesh get /cluster/nextid` run, so the
 //! printed VMID and paths are real) and nothing changes, the state store included.
+//!
+//! A plan is untrusted data (it may have been carried from another machine or edited by hand):
+//! it is read with a size limit, then checked whole ([`executor::apply::validate`]: its JSON
+//! Schema, its step sequence, every `pct create` argument against Proxmox's API schema, every
+//! config line against the raw-key allow-list, and all of it against the node policy) before
+//! the first host call. `--dry-run` runs exactly the same checks: a plan a dry run accepts is a
+//! plan `apply` accepts.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use executor::apply::validate::{self, Checks, MAX_PLAN_BYTES};
 use executor::apply::{apply, ApplyConfig, MemoryJournal};
 use executor::host::{DryRunHost, RealHost};
 use executor::id::ContainerId;
@@ -15,8 +25,10 @@ use executor::pack::{PackConfig, Progress};
 use executor::runtime::{self as rt, CreateBackend, Runtime};
 use executor::state::{Backend, Record, StateStore};
 use translator::emit::plan::Plan;
+use translator::policy::Policy;
 
-use super::runtime::{absolute, Failure, Global};
+use super::runtime::absolute;
+use super::{Failure, Global};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -31,11 +43,42 @@ pub struct Args {
     /// The container id to record it under (default: plan-<time>)
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
+    /// Allow this host directory (exactly) as the plan's `path` root file system outside the
+    /// bundle; without it a plan packs only from the bundle
+    #[arg(long = "host-rootfs", value_name = "DIR")]
+    pub host_rootfs: Option<PathBuf>,
 }
 
-fn read_plan(path: &PathBuf) -> Result<Plan, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{}: not a plan: {e}", path.display())))
+/// The plan's bytes: a regular file (a FIFO or a device would block or never end), at most
+/// [`MAX_PLAN_BYTES`]. Unreadable is a usage error (exit 2); what is read is then checked.
+fn read_plan(path: &Path) -> Result<Vec<u8>, Failure> {
+    let unreadable = |e: std::io::Error| Failure::usage(format!("{}: {e}", path.display()));
+    // O_NONBLOCK: opening a FIFO does not wait for a writer; the type is checked on the
+    // descriptor that is read, not on the path.
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(Failure::usage(format!("{}: not a regular file", path.display())));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_PLAN_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err(Failure::usage(format!("{}: larger than {MAX_PLAN_BYTES} bytes; not a plan", path.display())));
+    }
+    Ok(bytes)
+}
+
+/// Reads, parses and checks the plan against the node policy, exactly as `apply` will again
+/// before its first step: every problem, with its step and JSON pointer, refuses (exit 1).
+fn checked_plan(args: &Args, bundle: &Path, policy: &Policy) -> Result<Plan, Failure> {
+    let bytes = read_plan(&args.plan)?;
+    let name = args.plan.display();
+    let host_rootfs = args.host_rootfs.as_deref().map(absolute).transpose()?;
+    let checks = Checks { bundle: Some(bundle), host_rootfs: host_rootfs.as_deref(), policy };
+    let plan = validate::parse_and_check(&bytes, &checks).map_err(|e| Failure::refused(format!("{name}: {e}")))?;
+    // And what only this node can answer, before anything (a lock, a record) is made.
+    executor::apply::needs::check_directories(&plan).map_err(|e| Failure::refused(format!("{name}: {e}")))?;
+    Ok(plan)
 }
 
 fn unique() -> String {
@@ -44,20 +87,22 @@ fn unique() -> String {
 }
 
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
-    let plan = read_plan(&args.plan)?;
     let bundle = absolute(&args.bundle)?;
+    let node_policy = super::policy::load(global)?;
+    let plan = checked_plan(args, &bundle, &node_policy.policy)?;
+    let host_rootfs = args.host_rootfs.as_deref().map(absolute).transpose()?;
     let id = match &args.id {
         Some(id) => ContainerId::new(id.clone()).map_err(|e| Failure::usage(e.to_string()))?,
         None => ContainerId::new(format!("plan-{}", unique())).map_err(|e| Failure::usage(e.to_string()))?,
     };
     let pack = PackConfig { progress: Progress::Never, ..PackConfig::default() };
     if args.dry_run {
-        return dry_run(global, &plan, bundle, &id, pack);
+        return dry_run(global, &plan, bundle, &id, pack, &node_policy.policy, host_rootfs.as_deref());
     }
     let host = global.host();
     let store = StateStore::open(&global.root).map_err(|e| Failure::refused(e.to_string()))?;
     let runtime = Runtime::new(&host, store, global.paths());
-    rt::create(&runtime, rt::CreateRequest { id: id.clone(), bundle, backend: CreateBackend::Pct { plan, pack, rootfs: None }, stop_signal: None })?;
+    rt::create(&runtime, rt::CreateRequest { id: id.clone(), bundle, backend: CreateBackend::Pct { plan, pack, rootfs: None, policy: node_policy.policy, host_rootfs }, stop_signal: None })?;
     let (vmid, node) = match runtime.store.read(&id) {
         Ok(Record::Complete { mapping, .. }) => match mapping.backend {
             Backend::Pct { vmid, node } => (Some(vmid.get()), Some(node)),
@@ -69,7 +114,15 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-fn dry_run(global: &Global, plan: &Plan, bundle: PathBuf, id: &ContainerId, pack: PackConfig) -> Result<(), Failure> {
+fn dry_run(
+    global: &Global,
+    plan: &Plan,
+    bundle: PathBuf,
+    id: &ContainerId,
+    pack: PackConfig,
+    policy: &Policy,
+    host_rootfs: Option<&Path>,
+) -> Result<(), Failure> {
     let host = DryRunHost::new(std::io::stdout()).with_queries(RealHost::new());
     let paths = global.paths();
     let cx = ApplyConfig {
@@ -81,6 +134,8 @@ fn dry_run(global: &Global, plan: &Plan, bundle: PathBuf, id: &ContainerId, pack
         pack,
         dry_run: true,
         identity: None,
+        policy,
+        host_rootfs,
     };
     let mut journal = MemoryJournal::default();
     let applied = apply(plan, &cx, &mut journal).map_err(|e| Failure::refused(e.to_string()))?;

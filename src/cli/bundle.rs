@@ -15,9 +15,8 @@ use translator::ir::Container;
 use translator::target::RootfsTarget;
 use translator::{Diagnostic, Severity};
 
-use super::convert::load_target;
-use super::input;
-use super::runtime::{CreateArgs, Failure, Global, RuntimeKind};
+use super::runtime::CreateArgs;
+use super::{input, load_target, Failure, Global, RuntimeKind};
 
 /// Environment variable naming the target file of `create`/`run` when `--target` is not given.
 pub const TARGET_ENV: &str = "PROXMOX_LXCRI_TARGET";
@@ -78,10 +77,10 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
         .to_owned();
     let name = bundle.join(executor::bundle::CONFIG).display().to_string();
-    let input = input::read_bundle(&opened, name, bundle.clone()).map_err(|e| Failure::usage(e.to_string()))?;
+    let input = input::read_bundle(&opened, name, bundle.clone())?;
     // Engines pass no --target: a wrapper or the engine's environment names the node's file.
     let target_file = args.target.clone().or_else(|| std::env::var_os(TARGET_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
-    let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref())?;
     // A host-path rootfs and crun's root.path are paths handed to another program: the
     // translator makes them absolute under this (canonical) bundle, and they are checked
     // against the rootfs opened below.
@@ -95,7 +94,18 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     if global.runtime == RuntimeKind::Crun {
         return engine(&opened, &input, args, &global.rootfs_under, options, &log).map(|(backend, stop)| (bundle, backend, stop));
     }
-    let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    let mut t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    // The translator takes every bind source for a directory; this node can say which are
+    // files, which Proxmox binds only as `lxc.mount.entry … create=file`.
+    if let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) {
+        if let Ok(plan) = plan::ir_to_plan(ir, &target, &input.name) {
+            let files = executor::apply::needs::files_among(executor::apply::needs::directories(&plan).into_iter().map(|(_, _, p)| p));
+            if !files.is_empty() {
+                target.bind_files.extend(files);
+                t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+            }
+        }
+    }
     report(&t.diagnostics, &log);
     let ir = match (&t.ir, t.has_errors()) {
         (Some(ir), false) => ir,
@@ -110,7 +120,7 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     // same rule for both back ends. The translator has normalised it to a name `kill` knows.
     let stop_signal = ir.init.as_ref().and_then(|i| i.halt_signal.as_ref()).and_then(|s| Signal::parse(&s.value).ok());
     let plan = plan::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
-    let backend = CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs) };
+    let backend = CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs), policy: node_policy.policy.clone(), host_rootfs: None };
     Ok((bundle, backend, stop_signal))
 }
 

@@ -7,7 +7,7 @@ use translator::emit::{crun, pct_conf, pve};
 use translator::{ir, spec, Diagnostic, Target};
 
 use super::render::{self, DiagFormat};
-use super::{input, report_input_error, InputError, EXIT_OK, EXIT_REFUSED};
+use super::{input, load_target, Failure, EXIT_OK, EXIT_REFUSED};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum OutputKind {
@@ -43,57 +43,70 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn load_target(path: Option<&PathBuf>, pve_version: Option<&str>) -> Result<Target, InputError> {
-    let mut target = match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| InputError::Io { path: p.display().to_string(), source })?;
-            Target::from_json(&text).map_err(|e| InputError::Usage(format!("{}: {e}", p.display())))?
-        }
-        None => Target::default(),
-    };
-    if let Some(v) = pve_version {
-        target = target.with_pve_release(v).map_err(|e| InputError::Usage(e.to_string()))?;
-    }
-    Ok(target)
-}
-
 pub fn run(args: &Args) -> u8 {
     let target = match load_target(args.target.as_ref(), args.pve_version.as_deref()) {
         Ok(t) => t,
-        Err(e) => return report_input_error(&e),
+        Err(f) => return f.report(None),
     };
     let input = match input::read(&args.input) {
         Ok(i) => i,
-        Err(e) => return report_input_error(&e),
+        Err(f) => return f.report(None),
     };
-    let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
-    let mut diagnostics = t.diagnostics.clone();
-    let output = match (&t.ir, t.has_errors()) {
-        (Some(ir), false) => Some(emit(args.to, ir, t.spec.as_ref(), &target, &input.name, &mut diagnostics)),
+    // The bytes read become the text the source and the tree share: the input is held once.
+    let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
+    let refused = t.has_errors();
+    let mut diagnostics = std::mem::take(&mut t.diagnostics);
+    let output = match (&t.ir, refused) {
+        (Some(ir), false) => Some(build(args.to, ir, t.spec.as_ref(), &target, &input.name, &mut diagnostics)),
         _ => None,
     };
     translator::diag::sort(&mut diagnostics);
     render::emit(&diagnostics, &t.source, args.format);
-    let text = match output {
-        Some(Ok(text)) => text,
+    drop(diagnostics);
+    let output = match output {
+        Some(Ok(output)) => output,
         Some(Err(e)) => {
-            eprintln!("proxmox-lxcri: error: {e}");
-            return EXIT_REFUSED;
+            return Failure::refused(e).report(None);
         }
         None => return EXIT_REFUSED,
     };
-    match &args.output {
-        Some(path) => {
-            if let Err(source) = std::fs::write(path, text) {
-                return report_input_error(&InputError::Io { path: path.display().to_string(), source });
-            }
-        }
-        None => print!("{text}"),
+    let written = match &args.output {
+        Some(path) => std::fs::File::create(path).and_then(|f| output.write_to(&mut std::io::BufWriter::new(f))),
+        None => output.write_to(&mut std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    if let Err(source) = written {
+        let path = args.output.clone().unwrap_or_else(|| std::path::PathBuf::from("standard output"));
+        return Failure::io(&path, source).report(None);
     }
     EXIT_OK
 }
 
-/// Runs one back end. Back ends that report (crun) add their diagnostics.
+/// What a back end produced: text, or the crun config, written straight
+/// from the IR and the parsed input instead of held as a string (README,
+/// "Memory").
+pub enum Output<'a> {
+    Text(String),
+    Crun(crun::Crun<'a>),
+}
+
+impl Output<'_> {
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Output::Text(text) => w.write_all(text.as_bytes())?,
+            Output::Crun(c) => c.write_to(w)?,
+        }
+        w.flush()
+    }
+
+    pub fn into_string(self) -> String {
+        match self {
+            Output::Text(text) => text,
+            Output::Crun(c) => c.to_json(),
+        }
+    }
+}
+
+/// Runs one back end and returns its output as text.
 pub fn emit(
     kind: OutputKind,
     ir: &ir::Container,
@@ -102,12 +115,24 @@ pub fn emit(
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<String, String> {
+    build(kind, ir, spec, target, source, diagnostics).map(Output::into_string)
+}
+
+/// Runs one back end. Back ends that report (crun) add their diagnostics.
+pub fn build<'a>(
+    kind: OutputKind,
+    ir: &'a ir::Container,
+    spec: Option<&spec::Spec>,
+    target: &Target,
+    source: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Output<'a>, String> {
     match kind {
-        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir, target)).map_err(|e| e.to_string()),
-        OutputKind::Plan => plan::ir_to_plan(ir, target, source).map(|p| p.to_json()).map_err(|e| e.to_string()),
+        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir)).map(Output::Text).map_err(|e| e.to_string()),
+        OutputKind::Plan => plan::ir_to_plan(ir, target, source).map(|p| Output::Text(p.to_json())).map_err(|e| e.to_string()),
         OutputKind::PlanSh => {
             let plan = plan::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
-            shell::write(&plan).map_err(|e| e.to_string())
+            shell::write(&plan).map(Output::Text).map_err(|e| e.to_string())
         }
         OutputKind::Crun => {
             let mut out = crun::ir_to_crun(ir, target);
@@ -115,7 +140,7 @@ pub fn emit(
                 crun::locate(&mut out.diagnostics, spec);
             }
             diagnostics.append(&mut out.diagnostics);
-            Ok(out.to_json())
+            Ok(Output::Crun(out))
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use translator::{Diagnostic, Severity, Source};
 
-use super::lint::Linted;
+use super::Linted;
 
 pub fn commands(results: &[Linted]) -> String {
     let mut out = String::new();

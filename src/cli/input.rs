@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use executor::bundle::{self, Bundle, BundleError};
 
-use super::InputError;
+use super::Failure;
 
 /// The most we read from one config; far above any real one, and it bounds memory.
 pub const MAX_CONFIG_BYTES: u64 = 256 * 1024 * 1024;
@@ -23,40 +23,55 @@ pub struct ConfigInput {
     pub bundle: Option<PathBuf>,
 }
 
-pub fn read(arg: &str) -> Result<ConfigInput, InputError> {
+/// A config named on the command line: `-` (stdin), a bundle directory, or a file.
+pub fn read(arg: &str) -> Result<ConfigInput, Failure> {
     if arg == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
             .take(MAX_CONFIG_BYTES + 1)
             .read_to_end(&mut bytes)
-            .map_err(|source| InputError::Io { path: "<stdin>".into(), source })?;
+            .map_err(|source| Failure::io(Path::new("<stdin>"), source))?;
         if bytes.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(InputError::Usage(format!("<stdin>: {}", too_large())));
+            return Err(Failure::usage(format!("<stdin>: {}", too_large())));
         }
         return Ok(ConfigInput { name: "<stdin>".into(), bytes, bundle: None });
     }
     let path = Path::new(arg);
-    let meta = std::fs::metadata(path).map_err(|source| InputError::Io { path: arg.into(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| Failure::io(path, source))?;
     if meta.is_dir() {
-        let b = Bundle::open(path).map_err(|e| InputError::Usage(format!("{arg}: {}", reason(e))))?;
+        let b = Bundle::open(path).map_err(|e| Failure::usage(format!("{arg}: {}", reason(e))))?;
         let name = path.join(bundle::CONFIG).display().to_string();
         return read_bundle(&b, name, path.to_path_buf());
     }
+    read_file(path).map_err(|u| Failure::usage(format!("{}: {}", u.name, u.reason)))
+}
+
+/// A config file that could not be read: its name and the reason, apart, because `lint`
+/// shows the reason under the name it already printed.
+pub struct Unreadable {
+    pub name: String,
+    pub reason: String,
+}
+
+/// A config file (not a directory): what `read` does for a file, and what `lint` does for
+/// every config it found.
+pub fn read_file(path: &Path) -> Result<ConfigInput, Unreadable> {
     let name = path.display().to_string();
-    let bytes = read_config_file(path).map_err(|r| InputError::Usage(format!("{name}: {r}")))?;
-    Ok(ConfigInput { name, bytes, bundle: path.parent().map(Path::to_path_buf) })
+    match read_config_file(path) {
+        Ok(bytes) => Ok(ConfigInput { name, bytes, bundle: path.parent().map(Path::to_path_buf) }),
+        Err(reason) => Err(Unreadable { name, reason }),
+    }
 }
 
 /// The config of an opened bundle; `name` is what diagnostics call it.
-pub fn read_bundle(b: &Bundle, name: String, dir: PathBuf) -> Result<ConfigInput, InputError> {
-    let bytes = b.read_config(MAX_CONFIG_BYTES).map_err(|e| InputError::Usage(format!("{name}: {}", reason(e))))?;
+pub fn read_bundle(b: &Bundle, name: String, dir: PathBuf) -> Result<ConfigInput, Failure> {
+    let bytes = b.read_config(MAX_CONFIG_BYTES).map_err(|e| Failure::usage(format!("{name}: {}", reason(e))))?;
     Ok(ConfigInput { name, bytes, bundle: Some(dir) })
 }
 
-/// Reads a config file for lint: a `config.json` is read as a bundle's (from its directory,
-/// not through a symlink); any other file is the one the operator named. The error is the
-/// reason alone; the caller names the file.
-pub fn read_config_file(path: &Path) -> Result<Vec<u8>, String> {
+/// A `config.json` is read as a bundle's (from its directory, not through a symlink); any
+/// other file is the one the operator named. The error is the reason alone.
+fn read_config_file(path: &Path) -> Result<Vec<u8>, String> {
     let in_bundle = path.file_name().is_some_and(|n| n == bundle::CONFIG);
     let read = match path.parent() {
         Some(dir) if in_bundle => {

@@ -10,12 +10,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use translator::lint::engine::{self, LintConfig, LintReport};
-use translator::lint::suppress::Allow;
+use translator::lint::engine::{self, LintConfig};
+use translator::rules::Allow;
 use translator::Severity;
 
 use super::walk::{self, Found};
-use super::{github, input, render, sarif, InputError, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use super::{github, input, load_target, render, sarif, Failure, Linted, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum LintFormat {
@@ -62,6 +62,10 @@ pub struct Args {
     /// The global `--allow`s: codes and families (`pve/*`) not reported
     #[arg(skip)]
     pub allow: Vec<String>,
+    /// The node policy named by the global `--policy` (or its variable), and the back end
+    /// (`--runtime`) it is applied for
+    #[arg(skip)]
+    pub policy: Option<(super::policy::NodePolicy, translator::policy::Backend)>,
     /// Ignore the bundles' `org.proxmox-lxcri.lint.allow` annotations: report what they allow
     #[arg(long = "no-annotation-allows")]
     pub no_annotation_allows: bool,
@@ -74,19 +78,6 @@ pub struct Args {
     /// Write the report here instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-/// The outcome for one path: its report, or why it could not be read.
-pub struct Linted {
-    pub path: PathBuf,
-    pub outcome: Result<LintReport, String>,
-}
-
-impl Linted {
-    /// The name reports show: the path as found, with `/` separators.
-    pub fn name(&self) -> String {
-        display_name(&self.path)
-    }
 }
 
 pub fn display_name(path: &Path) -> String {
@@ -157,22 +148,25 @@ impl Summary {
     }
 }
 
-pub fn parse_allows(entries: &[String]) -> Result<Vec<Allow>, InputError> {
+pub fn parse_allows(entries: &[String]) -> Result<Vec<Allow>, Failure> {
     entries
         .iter()
         .filter(|e| !e.trim().is_empty())
-        .map(|e| Allow::parse(e).map_err(|err| InputError::Usage(format!("--allow: {err}"))))
+        .map(|e| Allow::parse(e).map_err(|err| Failure::usage(format!("--allow: {err}"))))
         .collect()
 }
 
 pub fn run(args: &Args) -> u8 {
     let config = match lint_config(args) {
         Ok(c) => c,
-        Err(e) => return super::report_input_error(&e),
+        Err(f) => return f.report(None),
     };
     let results = lint_paths(&args.paths, &config);
     let deny = args.deny.severity();
-    let summary = Summary::of(&results, deny);
+    let mut summary = Summary::of(&results, deny);
+    if let Some((node, backend)) = &args.policy {
+        summary.denied |= policy_refusals(&results, node, *backend);
+    }
     // A human report on standard output already names each unreadable path
     // with its reason, in order; repeating it on stderr would show it twice.
     let report_carries_errors = args.format == LintFormat::Human && args.output.is_none();
@@ -191,7 +185,7 @@ pub fn run(args: &Args) -> u8 {
     match &args.output {
         Some(path) => {
             if let Err(source) = std::fs::write(path, text) {
-                return super::report_input_error(&InputError::Io { path: path.display().to_string(), source });
+                return Failure::io(path, source).report(None);
             }
         }
         None => print!("{text}"),
@@ -202,8 +196,39 @@ pub fn run(args: &Args) -> u8 {
     summary.exit_code()
 }
 
-fn lint_config(args: &Args) -> Result<LintConfig, InputError> {
-    let target = super::convert::load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+/// What `create`, `run` and `apply` on the node would refuse, on stderr: the findings the
+/// policy refuses, counting those a bundle's own annotation allowed (an annotation never lowers
+/// the node's policy; `--allow` is part of the policy). True when any file would be refused.
+/// (`create` also judges bind sources after resolving their symbolic links on the node; lint
+/// never looks at the host, so it judges the paths as written.)
+fn policy_refusals(results: &[Linted], node: &super::policy::NodePolicy, backend: translator::policy::Backend) -> bool {
+    let mut any = false;
+    for r in results {
+        let Ok(report) = &r.outcome else { continue };
+        let by_annotation = report.suppressed.iter().filter(|s| s.by == engine::SuppressedBy::Annotation).map(|s| s.diagnostic.clone());
+        let judged: Vec<_> = report.findings.iter().cloned().chain(by_annotation).collect();
+        let refused = node.policy.refusals(&judged, backend);
+        if refused.is_empty() {
+            continue;
+        }
+        any = true;
+        let listed: Vec<String> = refused
+            .iter()
+            .map(|d| format!("{} at {}", d.code(), d.pointer.as_ref().map_or("/", |p| p.as_str())))
+            .collect();
+        eprintln!(
+            "proxmox-lxcri: {}: {} would refuse it for the {} back end: {}",
+            r.name(),
+            node.origin,
+            backend.as_str(),
+            listed.join(", ")
+        );
+    }
+    any
+}
+
+fn lint_config(args: &Args) -> Result<LintConfig, Failure> {
+    let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
     Ok(LintConfig { target, allow: parse_allows(&args.allow)?, ignore_annotation_allows: args.no_annotation_allows })
 }
 
@@ -267,16 +292,12 @@ fn lint_one(found: &Found, config: &LintConfig) -> Linted {
     match found {
         Found::Unreadable { path, reason } => Linted { path: path.clone(), outcome: Err(reason.clone()) },
         Found::Config(path) => {
-            let outcome = read_config(path).map(|bytes| engine::lint(&display_name(path), &bytes, config));
+            // Through the shared reader: a bundle's config.json is never read through a
+            // symlink, a FIFO or a device (see `input`).
+            let outcome = input::read_file(path).map(|i| engine::lint(&i.name, &i.bytes, config)).map_err(|u| u.reason);
             Linted { path: path.clone(), outcome }
         }
     }
-}
-
-/// Through the shared reader: a bundle's config.json is never read through a symlink, a
-/// FIFO or a device (see `input`).
-fn read_config(path: &Path) -> Result<Vec<u8>, String> {
-    input::read_config_file(path)
 }
 
 fn human(results: &[Linted], summary: &Summary, color: bool) -> String {

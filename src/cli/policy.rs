@@ -17,7 +17,7 @@ use translator::policy::{Backend, Policy};
 use translator::{Diagnostic, Target};
 
 use super::input::ConfigInput;
-use super::runtime::{Failure, Global, RuntimeKind};
+use super::{Failure, Global, RuntimeKind};
 
 /// Environment variable naming the policy file when `--policy` is not given.
 pub const POLICY_ENV: &str = "PROXMOX_LXCRI_POLICY";
@@ -61,7 +61,7 @@ pub fn load(global: &Global) -> Result<NodePolicy, Failure> {
         }
         Err(e) => return Err(Failure::usage(format!("policy {}: {e}", path.display()))),
     };
-    for allow in super::lint::parse_allows(&global.allow).map_err(|e| Failure::usage(e.to_string()))? {
+    for allow in super::lint::parse_allows(&global.allow)? {
         node.policy.allow(allow);
     }
     Ok(node)

@@ -1,7 +1,7 @@
 //! `rules` lists every lint rule; `explain CODE` prints one rule's long
 //! explanation. Both read the translator's one rule table.
 
-use translator::lint::{all_rules, find, Rule};
+use translator::rules::{all_rules, find, Rule};
 
 use super::{EXIT_OK, EXIT_USAGE};
 
@@ -77,5 +77,5 @@ fn suggest(code: &str) -> Option<&'static str> {
     if let Some(rule) = all_rules().find(|r| r.code.split_once('/').is_some_and(|(_, name)| name == code)) {
         return Some(rule.code);
     }
-    translator::spec::validate::suggest(code, all_rules().map(|r| r.code))
+    translator::diag::suggest(code, all_rules().map(|r| r.code))
 }

@@ -12,33 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use executor::crun::{CreateOptions, ExecOptions};
-use executor::host::RealHost;
 use executor::id::ContainerId;
-use executor::pve::{PvePaths, HOST_ROOT_ENV};
-use executor::runtime::log::{Level, Log, LogFormat};
 use executor::runtime::{self as rt, Runtime, RuntimeError, Signal};
-use executor::state::{StateStore, DEFAULT_ROOT};
+use executor::state::StateStore;
 
-use super::{apply, bundle, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
-
-/// Environment variable naming the crun program (or a wrapper), like `--crun`.
-pub const CRUN_ENV: &str = "PROXMOX_LXCRI_CRUN";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum RuntimeKind {
-    /// A Proxmox VE container, driven with pct
-    #[default]
-    Pct,
-    /// A container run by crun on this host
-    Crun,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum LogFormatArg {
-    #[default]
-    Text,
-    Json,
-}
+use super::{apply, bundle, Failure, Global, RuntimeKind, EXIT_OK};
 
 /// What `-v`/`--version` prints after the program's name, in runc's layout (`runc version`,
 /// `commit:`, `spec:`); the spec line is the range of `ociVersion`s a bundle may have
@@ -51,64 +29,6 @@ pub const VERSION: &str = concat!(
     "\nspec: 1.0.0 - 1.3.0",
 );
 
-/// Flags accepted before (or after) any verb, as runc's are.
-#[derive(clap::Args, Debug, Clone)]
-pub struct Global {
-    /// State directory of the OCI runtime verbs
-    #[arg(long, global = true, value_name = "DIR", default_value = DEFAULT_ROOT)]
-    pub root: PathBuf,
-    /// Append log lines (and every error) to this file
-    #[arg(long, global = true, value_name = "FILE")]
-    pub log: Option<PathBuf>,
-    /// Format of the --log file
-    #[arg(long = "log-format", global = true, value_enum, default_value_t)]
-    pub log_format: LogFormatArg,
-    /// What `create` and `run` make: a Proxmox container, or a crun container
-    #[arg(long, global = true, value_enum, default_value_t)]
-    pub runtime: RuntimeKind,
-    /// The crun program, or a wrapper around it [env: PROXMOX_LXCRI_CRUN]
-    #[arg(long = "crun", global = true, value_name = "PATH")]
-    pub crun: Option<PathBuf>,
-    /// Passed to crun; pct containers are always in Proxmox's own cgroups
-    #[arg(long = "systemd-cgroup", global = true)]
-    pub systemd_cgroup: bool,
-    /// The node policy: which findings refuse create, run and apply [env: PROXMOX_LXCRI_POLICY; default /etc/proxmox-lxcri/policy.toml]
-    #[arg(long, global = true, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Allow a code or family (`pve/*`) for this run: lint does not report it, create/run/apply do not refuse it; repeat or separate with commas
-    #[arg(long, global = true, value_name = "CODE", value_delimiter = ',')]
-    pub allow: Vec<String>,
-    /// An engine's image storage: a crun bundle's absolute root.path strictly below DIR is allowed like --rootfs-outside-bundle (repeat)
-    #[arg(long = "rootfs-under", global = true, value_name = "DIR")]
-    pub rootfs_under: Vec<PathBuf>,
-    /// Accepted for compatibility with runc's command line
-    #[arg(long, global = true, hide = true)]
-    pub debug: bool,
-}
-
-impl Global {
-    pub fn log(&self) -> Log {
-        let format = match self.log_format {
-            LogFormatArg::Text => LogFormat::Text,
-            LogFormatArg::Json => LogFormat::Json,
-        };
-        Log { file: self.log.clone(), format }
-    }
-
-    /// The host: pct/pvesh/pvesm from `PATH`, crun from `--crun`/`PROXMOX_LXCRI_CRUN`.
-    pub fn host(&self) -> RealHost {
-        let crun = self.crun.clone().or_else(|| std::env::var_os(CRUN_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
-        match crun {
-            Some(path) => RealHost::new().with_program("crun", path),
-            None => RealHost::new(),
-        }
-    }
-
-    /// Proxmox's paths; `PROXMOX_LXCRI_HOST_ROOT` relocates them (tests only).
-    pub fn paths(&self) -> PvePaths {
-        PvePaths::from_env_value(std::env::var_os(HOST_ROOT_ENV))
-    }
-}
 
 #[derive(clap::Args, Debug)]
 pub struct IdArgs {
@@ -339,53 +259,11 @@ pub enum Verb {
     Features,
 }
 
-/// A failure of a verb: what to print and the exit code.
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl Failure {
-    pub fn usage(message: impl Into<String>) -> Self {
-        Failure { code: EXIT_USAGE, message: message.into(), hint: None }
-    }
-
-    pub fn refused(message: impl Into<String>) -> Self {
-        Failure { code: EXIT_REFUSED, message: message.into(), hint: None }
-    }
-}
-
-impl From<RuntimeError> for Failure {
-    fn from(e: RuntimeError) -> Self {
-        let code = if matches!(e, RuntimeError::Usage(_)) { EXIT_USAGE } else { EXIT_REFUSED };
-        Failure { code, hint: e.hint(), message: e.to_string() }
-    }
-}
-
 /// Runs a verb; every failure is reported on stderr and in the log.
 pub fn run(global: &Global, verb: Verb) -> u8 {
-    let log = global.log();
     match dispatch(global, verb) {
         Ok(code) => code,
-        Err(f) => {
-            if global.log.is_none() && log.format == LogFormat::Json {
-                // runc and crun log to stderr when there is no --log, in the asked format;
-                // engines that pass only --log-format json parse stderr as JSON lines.
-                let mut msg = f.message.clone();
-                if let Some(h) = &f.hint {
-                    msg.push_str(&format!(" (hint: {h})"));
-                }
-                eprint!("{}", log.line(Level::Error, &msg, std::time::SystemTime::now()));
-            } else {
-                eprintln!("proxmox-lxcri: error: {}", f.message);
-                if let Some(h) = &f.hint {
-                    eprintln!("proxmox-lxcri: hint: {h}");
-                }
-            }
-            log.error(&f.message);
-            f.code
-        }
+        Err(f) => f.report(Some(&global.log())),
     }
 }
 

@@ -10,10 +10,10 @@
 
 use serde_json::{json, Map, Value};
 use translator::lint::engine::SuppressedBy;
-use translator::lint::{all_rules, Rule};
+use translator::rules::{all_rules, Rule};
 use translator::{Diagnostic, Severity, Source};
 
-use super::lint::Linted;
+use super::Linted;
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

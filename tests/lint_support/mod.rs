@@ -7,7 +7,8 @@
 
 use std::path::PathBuf;
 
-use proxmox_lxcri::cli::lint::{report, LintFormat, Linted, Summary};
+use proxmox_lxcri::cli::lint::{report, LintFormat, Summary};
+use proxmox_lxcri::cli::Linted;
 use translator::lint::engine::{lint, LintConfig};
 use translator::Severity;
 

@@ -16,18 +16,18 @@ use translator::Target;
 fn pct_conf_only(name: &str, bytes: &[u8], target: &Target) -> usize {
     let t = translator::oci_to_ir(name, bytes, target);
     let Some(ir) = &t.ir else { return 0 };
-    pct_conf::write(&pve::ir_to_pve(ir, target)).map(|s| s.len()).unwrap_or(0)
+    pct_conf::write(&pve::ir_to_pve(ir)).map(|s| s.len()).unwrap_or(0)
 }
 
 fn all_back_ends(name: &str, bytes: &[u8], target: &Target) -> usize {
     let t = translator::oci_to_ir(name, bytes, target);
     let Some(ir) = &t.ir else { return 0 };
-    let conf = pve::ir_to_pve(ir, target);
+    let conf = pve::ir_to_pve(ir);
     let text = pct_conf::write(&conf).map(|s| s.len()).unwrap_or(0);
     let plan = plan::pve_to_plan(&conf, &ir.rootfs, target, name).ok();
     let json = plan.as_ref().map(|p| p.to_json().len()).unwrap_or(0);
     let script = plan.as_ref().and_then(|p| shell::write(p).ok()).map(|s| s.len()).unwrap_or(0);
-    let oci = crun::ir_to_crun(ir, target).config.to_string().len();
+    let oci = crun::ir_to_crun(ir, target).to_json().len();
     text + json + script + oci
 }
 
@@ -75,11 +75,11 @@ fn main() {
         let lower = measure(&|| translator::oci_to_ir(case, &bytes, &target).diagnostics.len());
         let t = translator::oci_to_ir(case, &bytes, &target);
         let Some(ir) = &t.ir else { continue };
-        let conf = pve::ir_to_pve(ir, &target);
+        let conf = pve::ir_to_pve(ir);
         let Ok(plan) = plan::pve_to_plan(&conf, &ir.rootfs, &target, case) else { continue };
         let plan_json = measure(&|| plan::pve_to_plan(&conf, &ir.rootfs, &target, case).map(|p| p.to_json().len()).unwrap_or(0));
         let script = measure(&|| shell::write(&plan).map(|s| s.len()).unwrap_or(0));
-        let oci = measure(&|| crun::ir_to_crun(ir, &target).config.to_string().len());
+        let oci = measure(&|| crun::ir_to_crun(ir, &target).to_json().len());
         println!(
             "{:<20}   parse+lower {:>6.1} µs   plan json {:>6.1} µs   plan.sh {:>6.1} µs   crun {:>6.1} µs",
             "",

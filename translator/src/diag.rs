@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::lint::Rule;
+use crate::rules::Rule;
 use crate::source::{JsonPointer, Source, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -148,6 +148,71 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// How many diagnostics of one code a run keeps; the rest of that code are
+/// summarised in one diagnostic with their count. A config of a million
+/// unknown fields would otherwise cost a diagnostic (some 200 bytes) for
+/// every few bytes of input (README, "Memory").
+pub const MAX_PER_CODE: usize = 1000;
+
+/// A diagnostic list that keeps at most [`MAX_PER_CODE`] of each code.
+/// [`Capped::finish`] adds, for each code that went over, one diagnostic
+/// at the first one left out, with the most severe severity of those left
+/// out (an error stays an error) and their count.
+pub struct Capped<'a> {
+    diags: &'a mut Vec<Diagnostic>,
+    seen: std::collections::HashMap<&'static str, usize>,
+    /// Per code that went over: the first one left out, with the severity and count of all left out.
+    over: Vec<(Diagnostic, usize)>,
+}
+
+impl<'a> Capped<'a> {
+    pub fn new(diags: &'a mut Vec<Diagnostic>) -> Capped<'a> {
+        Capped { diags, seen: std::collections::HashMap::new(), over: Vec::new() }
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        let n = self.seen.entry(d.code()).or_default();
+        *n += 1;
+        if *n <= MAX_PER_CODE {
+            self.diags.push(d);
+        } else if let Some((first, count)) = self.over.iter_mut().find(|(f, _)| f.code() == d.code()) {
+            *count += 1;
+            first.severity = first.severity.max(d.severity);
+        } else {
+            self.over.push((d, 1));
+        }
+    }
+
+    pub fn finish(self) {
+        for (first, count) in self.over {
+            let code = first.code();
+            let mut summary = Diagnostic::new(
+                first.rule,
+                format!("{count} more `{code}` diagnostics like the {MAX_PER_CODE} above are not shown; the first of them: {}", first.message),
+            )
+            .with_severity(first.severity)
+            .at_span(first.span)
+            .with_help(format!("at most {MAX_PER_CODE} diagnostics of one code are kept"));
+            summary.pointer = first.pointer;
+            self.diags.push(summary);
+        }
+    }
+}
+
+/// Keeps at most [`MAX_PER_CODE`] diagnostics of each code, in their order,
+/// and summarises the rest ([`Capped`]).
+pub fn cap(diags: &mut Vec<Diagnostic>) {
+    if diags.len() <= MAX_PER_CODE {
+        return;
+    }
+    let all = std::mem::take(diags);
+    let mut capped = Capped::new(diags);
+    for d in all {
+        capped.push(d);
+    }
+    capped.finish();
+}
+
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
 }
@@ -272,3 +337,31 @@ impl miette::SourceCode for SourcedDiagnostic<'_> {
         )))
     }
 }
+/// The closest candidate within a small edit distance, for "did you mean".
+pub fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(slot) = cur.get_mut(j + 1) {
+                *slot = sub.min(del).min(ins);
+            }
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+

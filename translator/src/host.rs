@@ -13,11 +13,11 @@
 //! systems) cannot be resolved here, so each spelling is listed.
 
 use crate::diag::Diagnostic;
-use crate::lint::security::{
+use crate::rules::security::{
     DANGEROUS_DEVICE, HOST_BLOCK_MOUNT, HOST_ROOTFS, HOST_SOCKET, HOST_SYSTEM_MOUNT, KERNEL_FILESYSTEM, PROXMOX_STATE_MOUNT,
     SENSITIVE_HOST_MOUNT,
 };
-use crate::lint::Rule;
+use crate::rules::Rule;
 
 /// A host effect a check found: the rule it is a finding of, and what it gives the container.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -476,14 +476,74 @@ fn fstab_unescape(field: &str) -> String {
 /// [`filesystem`] (LXC mounts the container's /proc itself, so every `proc`
 /// entry is a second one). A line that is not four fields or more is malformed
 /// and reported as a block mount of what it names: it is refused, not passed.
+/// The layers of an overlay mount, judged like bind sources: `lowerdir` (read-only layers
+/// separated by `:`, `\:` being a literal colon), `lowerdir+=` and `datadir+=` (Linux 6.8, one
+/// layer each), `upperdir` (written) and `workdir` (written by the kernel). Each finding comes
+/// with the index of the option that names the layer.
+pub fn overlay_layers(options: &[String]) -> Vec<(usize, HostFinding)> {
+    let mut out = Vec::new();
+    for (i, text) in options.iter().enumerate() {
+        let Some((key, value)) = text.split_once('=') else { continue };
+        let (how, layers): (&str, Vec<String>) = match key {
+            "lowerdir" => ("a read-only overlay layer", split_unescaped_colons(value)),
+            "lowerdir+" | "datadir+" => ("a read-only overlay layer", vec![value.to_string()]),
+            "upperdir" => ("the overlay's writable layer", vec![value.to_string()]),
+            "workdir" => ("the overlay's work directory, written by the kernel", vec![value.to_string()]),
+            _ => continue,
+        };
+        for layer in layers.iter().filter(|l| l.starts_with('/')) {
+            if let Some(f) = bind_source(layer) {
+                out.push((i, HostFinding { message: format!("{} ({how})", f.message), ..f }));
+            }
+        }
+    }
+    out
+}
+
+fn split_unescaped_colons(value: &str) -> Vec<String> {
+    let mut layers = vec![String::new()];
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let (Some(next), Some(last)) = (chars.next(), layers.last_mut()) {
+                    last.push(next);
+                }
+            }
+            ':' => layers.push(String::new()),
+            c => {
+                if let Some(last) = layers.last_mut() {
+                    last.push(c);
+                }
+            }
+        }
+    }
+    layers
+}
+
 pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {
     let fields: Vec<String> = value.split_whitespace().map(fstab_unescape).collect();
-    let [source, _dest, fstype, options, ..] = fields.as_slice() else {
+    let [source, dest, fstype, options, ..] = fields.as_slice() else {
         return Some(HostFinding::new(&HOST_BLOCK_MOUNT, format!("the mount entry `{}` is not `SOURCE DEST TYPE OPTIONS`", value.escape_debug())));
     };
     let options: Vec<String> = options.split(',').map(str::to_string).collect();
     if is_bind(fstype, &options) {
+        // The translator's own `readonlyPaths` entries (lower/security/paths.rs): the node's copy
+        // of a /proc directory that is the same in every namespace, bound read-only onto the same
+        // place in the container's /proc. It is what the container sees anyway, made read-only;
+        // any other /proc bind, or one without `ro`, is judged as a bind below.
+        let readonly_onto_itself = options.iter().any(|o| o == "ro")
+            && crate::lower::GLOBAL_PROC_DIRS.contains(&source.as_str())
+            && dest.trim_end_matches('/') == source.trim_start_matches('/');
+        if readonly_onto_itself {
+            return None;
+        }
         return bind_source(source);
+    }
+    if fstype == "overlay" {
+        if let Some((_, f)) = overlay_layers(&options).into_iter().next() {
+            return Some(f);
+        }
     }
     filesystem(fstype, source, None)
 }
@@ -515,6 +575,14 @@ mod tests {
 
     fn code(f: Option<HostFinding>) -> &'static str {
         f.map(|f| f.rule.code).unwrap_or("-")
+    }
+
+    #[test]
+    fn overlay_entries_are_judged_by_their_layers() {
+        // A plan's raw line: the layers reach the node as surely as a bind's source.
+        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a:/etc/pve,upperdir=/srv/u,workdir=/srv/w 0 0")), "security/proxmox-state-mount");
+        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a,upperdir=/root,workdir=/srv/w 0 0")), "security/sensitive-host-mount");
+        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a,upperdir=/srv/u,workdir=/srv/w 0 0")), "-");
     }
 
     #[test]
@@ -685,6 +753,11 @@ mod tests {
         assert_eq!(code(lxc_mount_entry("proc host-proc proc rw 0 0")), "security/kernel-filesystem");
         assert_eq!(code(lxc_mount_entry("debugfs sys/kernel/debug debugfs rw 0 0")), "security/kernel-filesystem");
         assert_eq!(code(lxc_mount_entry("tmpfs tmp tmpfs rw,size=64m 0 0")), "-");
+        // The translator's read-only /proc entries, and what is not one of them.
+        assert_eq!(code(lxc_mount_entry("/proc/bus proc/bus none bind,ro,optional 0 0")), "-");
+        assert_eq!(code(lxc_mount_entry("/proc/bus proc/bus none bind,optional 0 0")), "security/sensitive-host-mount", "writable");
+        assert_eq!(code(lxc_mount_entry("/proc/bus mnt/bus none bind,ro 0 0")), "security/sensitive-host-mount", "elsewhere");
+        assert_eq!(code(lxc_mount_entry("/proc/sysrq-trigger proc/sysrq-trigger none bind,ro 0 0")), "security/sensitive-host-mount");
         assert_eq!(code(lxc_mount_entry("/etc/pve")), "security/host-block-mount", "malformed is refused");
         assert_eq!(code(lxc_device_allow("c 1:1 rwm")), "security/dangerous-device");
         assert_eq!(code(lxc_device_allow("b 8:* rw")), "security/dangerous-device");

@@ -103,10 +103,16 @@ const DROPPED: u32 = 1 << 31;
 const CHUNK_BITS: u32 = 15;
 const CHUNK: usize = 1 << CHUNK_BITS;
 
+/// The text of a document, shared by the tree and the diagnostics' source.
+/// An `Arc<String>`, not an `Arc<str>`: the bytes a caller read are taken
+/// over as they are (`String::from_utf8`), where an `Arc<str>` would copy
+/// them into a new allocation (README, "Memory").
+pub type Text = Arc<String>;
+
 /// A parsed JSON document. Holds the text it was read from.
 #[derive(Clone)]
 pub struct Tree {
-    text: Arc<str>,
+    text: Text,
     chunks: Vec<Vec<Node>>,
     len: u32,
     /// Decoded text of strings with escapes: ranges into `decoded`.
@@ -134,7 +140,7 @@ impl Tree {
         &self.text
     }
 
-    pub fn shared_text(&self) -> &Arc<str> {
+    pub fn shared_text(&self) -> &Text {
         &self.text
     }
 
@@ -422,7 +428,7 @@ pub struct Parsed {
 /// Checks UTF-8 first, so a bad byte is reported at its exact offset.
 pub fn parse_bytes(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(parse_shared(Arc::from(text))),
+        Ok(text) => Ok(parse_shared(Arc::new(text.to_owned()))),
         Err(e) => Err(utf8_error(bytes, &e)),
     }
 }
@@ -435,12 +441,12 @@ pub fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
 }
 
 pub fn parse(text: &str) -> Parsed {
-    parse_shared(Arc::from(text))
+    parse_shared(Arc::new(text.to_owned()))
 }
 
 /// Parses text that the caller shares with the tree (the diagnostics'
 /// source holds the same allocation).
-pub fn parse_shared(text: Arc<str>) -> Parsed {
+pub fn parse_shared(text: Text) -> Parsed {
     let mut tree = Tree { text: Arc::clone(&text), chunks: Vec::new(), len: 0, escaped: Vec::new(), decoded: String::new() };
     if text.len() > MAX_INPUT {
         return Parsed { tree: None, syntax_error: Some(SyntaxError { kind: ErrorKind::TooLarge, span: Span::new(0, 0) }), duplicates: Vec::new() };

@@ -15,9 +15,11 @@ pub mod host;
 pub mod ir;
 pub mod json;
 pub mod json_instance;
+pub mod linux;
 pub mod lint;
 pub mod lower;
 pub mod policy;
+pub mod rules;
 pub mod source;
 pub mod spec;
 pub mod target;
@@ -42,10 +44,18 @@ impl Translation {
 
 /// Parses, validates and lowers a config for a target.
 pub fn oci_to_ir(name: &str, bytes: &[u8], target: &Target) -> Translation {
+    oci_to_ir_owned(name, bytes.to_vec(), target)
+}
+
+/// [`oci_to_ir`] of bytes the caller gives up, so that the input is held
+/// once: the bytes become the text the source and the tree share.
+pub fn oci_to_ir_owned(name: &str, bytes: Vec<u8>, target: &Target) -> Translation {
     let mut diagnostics = Vec::new();
-    let (source, spec) = spec::parse(name, bytes, &mut diagnostics);
+    let (source, spec) = spec::parse_owned(name, bytes, &mut diagnostics);
     let ir = spec.as_ref().map(|spec| {
         let (ir, mut lowered) = lower::lower(spec, target);
+        // Lowering reports per item (mount, variable, rule): capped like validation's.
+        diag::cap(&mut lowered);
         diagnostics.append(&mut lowered);
         ir
     });

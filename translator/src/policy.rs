@@ -20,9 +20,9 @@
 use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::lint::security;
-use crate::lint::suppress::Allow;
-use crate::lint::Rule;
+use crate::rules::security;
+use crate::rules::Allow;
+use crate::rules::Rule;
 
 /// What runs the container: the policy can differ per back end (OCI hooks
 /// are dropped on Proxmox but run on the host by crun).
@@ -283,7 +283,7 @@ fn allow_text(a: &Allow) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::{pve, security as sec};
+    use crate::rules::{pve, security as sec};
     use Backend::{Crun, Pct};
     use Severity::{Error, Info, Warning};
 

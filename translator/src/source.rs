@@ -6,6 +6,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::json::Text;
+
 /// A half-open byte range `[start, end)` into the original input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Span {
@@ -47,7 +49,7 @@ impl Span {
 #[derive(Clone, Debug)]
 pub struct Source {
     name: String,
-    text: Arc<str>,
+    text: Text,
     /// For each block of [`BLOCK`] bytes: where the block starts, as a
     /// line number, the byte offset of that line's start, and the column
     /// (in characters) the block's first byte is at.
@@ -65,11 +67,11 @@ const BLOCK: usize = 4096;
 
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
-        Source::shared(name, Arc::from(text.into()))
+        Source::shared(name, Arc::new(text.into()))
     }
 
     /// A source whose text the caller shares (the parsed tree holds it too).
-    pub fn shared(name: impl Into<String>, text: Arc<str>) -> Source {
+    pub fn shared(name: impl Into<String>, text: Text) -> Source {
         let mut blocks = Vec::with_capacity(text.len() / BLOCK + 1);
         let mut pos = LinePos::default();
         for (i, chunk) in text.as_bytes().chunks(BLOCK).enumerate() {

@@ -158,6 +158,13 @@ pub struct Target {
     pub bundle_dir: Option<String>,
     /// The crun version the crun back end writes for.
     pub crun_version: PveContainerVersion,
+    /// Bind mount sources that are files on the node, not directories. Proxmox starts no
+    /// container whose bind `mpN` source is not a directory (`__mountpoint_mount` in
+    /// src/PVE/LXC.pm: `die "directory '$volid' does not exist"`), so these become
+    /// `lxc.mount.entry … bind,create=file`; every other bind source is taken for a directory.
+    /// `create` fills this in from the node itself; for `convert` it is the operator's word.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bind_files: Vec<String>,
 }
 
 impl Default for Target {
@@ -175,6 +182,7 @@ impl Default for Target {
             unprivileged_default: true,
             bundle_dir: None,
             crun_version: PveContainerVersion(1, 8, 1),
+            bind_files: Vec::new(),
         }
     }
 }

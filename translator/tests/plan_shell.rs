@@ -254,9 +254,9 @@ fn hostile_plan() -> impl Strategy<Value = Plan> {
         };
         let with = |action: Action, undo: Undo| Step { action, ..notes(undo) };
         let steps = vec![
-            with(Action::PackRootfs { rootfs, storage, name_prefix: prefix }, Undo::Run(vec![Arg::lit(undo_path.clone()), Arg::var(Var::Template)])),
+            with(Action::PackRootfs { rootfs, storage, name_prefix: prefix }, Undo::FreeTemplate),
             with(Action::AllocateVmid { attempts: 5 }, Undo::ReleaseVmid),
-            with(Action::PctCreate { argv: full }, Undo::Nothing(why.clone())),
+            with(Action::PctCreate { argv: full }, Undo::DestroyCt),
             with(Action::WriteConfigLines { lines }, Undo::RemoveConfig),
             with(Action::CreateConfig { text }, Undo::ForgetState),
             with(Action::WriteFile { path, mode: FileMode(mode), content }, Undo::RemoveFileIfCreated(undo_path.clone())),

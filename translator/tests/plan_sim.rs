@@ -53,7 +53,7 @@ fn golden_cases() -> Vec<Case> {
         let t = translator::oci_to_ir(&format!("golden/{name}/config.json"), &bytes, &target);
         let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) else { continue };
         let plan = ir_to_plan(ir, &target, "config.json").unwrap_or_else(|e| panic!("{name}: {e}"));
-        let conf = pct_conf::write(&pve::ir_to_pve(ir, &target)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let conf = pct_conf::write(&pve::ir_to_pve(ir)).unwrap_or_else(|e| panic!("{name}: {e}"));
         out.push(Case { name, plan, conf, target });
     }
     assert!(out.len() >= 20, "only {} golden cases translate; the golden folder is missing?", out.len());
@@ -74,6 +74,10 @@ fn bind(argv: &[Arg], vmid: &str, template: &str) -> Vec<String> {
         .collect()
 }
 
+fn destroy_ct(vmid: &str) -> Vec<String> {
+    ["pct", "destroy", vmid, "--purge"].map(String::from).to_vec()
+}
+
 fn pct_spec<'a>(prefix: &'a str, arg_params: &'a [&'a str], fixed: &'a [(&'a str, String)]) -> CommandSpec<'a> {
     CommandSpec { prefix, arg_params, fixed, file_params: &["ssh-public-keys"], interactive: &["password"], format_options: false }
 }
@@ -89,8 +93,10 @@ fn every_pct_call_and_config_line_is_valid_for_proxmox() {
             if let Action::PctCreate { argv } = &step.action {
                 calls.push(bind(argv, VMID, TEMPLATE));
             }
-            if let Undo::Run(argv) = &step.undo {
-                calls.push(bind(argv, VMID, TEMPLATE));
+            // The command the executor runs for `destroy-ct` (executor/src/pve/mod.rs
+            // `destroy_command`, the spelling plan.sh shows).
+            if step.undo == Undo::DestroyCt {
+                calls.push(destroy_ct(VMID));
             }
             for call in calls {
                 let (schema, spec) = match call.get(..2).map(|w| [w[0].as_str(), w[1].as_str()]) {
@@ -323,8 +329,8 @@ fn applying_a_plan_gives_the_pct_conf() {
         let (actual, expected) = without_defaults(actual, expected, &vmid);
         assert_eq!(actual, expected, "{}: the plan creates a different config than --to pct-conf:\n{}", case.name, case.conf);
         // The undo of pct-create takes the container away again.
-        if let Some(Undo::Run(argv)) = case.plan.steps.iter().find(|s| matches!(s.action, Action::PctCreate { .. })).map(|s| &s.undo) {
-            let args = bind(argv, &vmid, "");
+        if let Some(Undo::DestroyCt) = case.plan.steps.iter().find(|s| matches!(s.action, Action::PctCreate { .. })).map(|s| &s.undo) {
+            let args = destroy_ct(&vmid);
             node.run("pct", args.get(1..).unwrap_or_default());
             assert!(!node.config_path(&vmid).exists(), "{}: pct destroy left the config", case.name);
         }

@@ -11,13 +11,16 @@
 //! so the id is only ours once the container exists.
 
 pub mod bind;
+pub mod needs;
 pub mod rollback;
 mod steps;
+pub mod validate;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use translator::emit::plan::{Action, Plan, FORMAT};
+use translator::policy::Policy;
 
 pub use bind::{BindError, Bindings, Template};
 pub use rollback::{rollback, undo, Journal, MemoryJournal, UndoAction, UndoEntry};
@@ -26,8 +29,8 @@ use crate::bundle::{BundleError, Rootfs};
 use crate::host::{Host, HostError};
 use crate::id::Vmid;
 use crate::pack::{PackConfig, PackReport};
-use crate::pve::{ConfigError, PctError, PvePaths};
-use crate::state::{AllocError, StoreError};
+use crate::pve::{AllocError, ConfigError, PctError, PvePaths};
+use crate::state::StoreError;
 
 /// How to apply.
 pub struct ApplyConfig<'a> {
@@ -45,9 +48,20 @@ pub struct ApplyConfig<'a> {
     pub pack: PackConfig,
     /// A dry run: the host only prints, so a config `pct create` would have made is missing.
     pub dry_run: bool,
+    /// The node policy the plan is checked against before its first step.
+    pub policy: &'a Policy,
+    /// A host directory the operator allowed as root file system outside the bundle.
+    pub host_rootfs: Option<&'a Path>,
     /// The identity `pct create --description` / the `create-config` text is stamped with
     /// ([`crate::pve::identity`]); `None` stamps nothing (dry runs, tests).
     pub identity: Option<crate::pve::identity::Identity>,
+}
+
+impl ApplyConfig<'_> {
+    /// What [`validate::check`] needs: the trusted facts of this run.
+    pub fn checks(&self) -> validate::Checks<'_> {
+        validate::Checks { bundle: self.bundle.as_deref(), host_rootfs: self.host_rootfs, policy: self.policy }
+    }
 }
 
 /// What applying did.
@@ -80,6 +94,8 @@ pub enum StepError {
     Format { found: u32, supported: u32 },
     #[error("invalid plan: {0}")]
     Plan(String),
+    #[error(transparent)]
+    Invalid(#[from] validate::Invalid),
 }
 
 /// A failed step, and what went wrong undoing the steps before it (youki's
@@ -121,14 +137,27 @@ pub fn step_label(index: usize, action: &Action) -> String {
     format!("step {} ({})", index + 1, action.op())
 }
 
-/// Applies `plan`. On failure, completed steps are undone newest first; the error names the
-/// failed step, its cause (with the host's stderr) and any undo that failed too. Undos that
-/// failed stay in the journal.
+/// Applies `plan`. The whole plan is checked first ([`validate::check`]): a plan with any
+/// problem is refused before the first host call. On failure, completed steps are undone newest
+/// first; the error names the failed step, its cause (with the host's stderr) and any undo
+/// that failed too. Undos that failed stay in the journal.
 pub fn apply(
     plan: &Plan,
     cx: &ApplyConfig<'_>,
     journal: &mut dyn Journal,
 ) -> Result<Applied, ApplyError> {
+    if let Err(invalid) = validate::check(plan, &cx.checks()) {
+        return Err(ApplyError {
+            step: "the plan".into(),
+            cause: invalid.into(),
+            rollback: None,
+        });
+    }
+    // What the translator could not see: each bind mount point's source is a directory on
+    // this node (Proxmox would create the container and then refuse to start it).
+    if let Err(invalid) = needs::check_directories(plan) {
+        return Err(ApplyError { step: "the plan".into(), cause: invalid.into(), rollback: None });
+    }
     let mut run = steps::Run::new(plan, cx, journal);
     match run.all() {
         Ok(applied) => Ok(applied),

@@ -10,9 +10,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::bind::PROGRAMS;
 use super::{ApplyError, StepError};
-use crate::host::{Command, Host};
+use crate::host::Host;
 use crate::id::Vmid;
 use crate::lock::LockGuard;
 use crate::pve::{self, PvePaths};
@@ -30,8 +29,6 @@ pub enum UndoAction {
     RemoveConfig { node: String, vmid: Vmid },
     /// Remove a file this create wrote where none was.
     RemoveFile { path: PathBuf },
-    /// Run a Proxmox tool (`pct`, `pvesm`, `pvesh`) with this argument vector.
-    Run { argv: Vec<String> },
     /// Nothing on Proxmox's side (`nextid` reserves nothing); the store's record goes with
     /// [`UndoAction::ForgetState`] or with the whole record.
     ReleaseVmid { vmid: Vmid },
@@ -50,11 +47,6 @@ impl fmt::Display for UndoAction {
                 write!(f, "remove the config of CT {vmid} on node {node}")
             }
             UndoAction::RemoveFile { path } => write!(f, "remove {}", path.display()),
-            UndoAction::Run { argv } => {
-                let cmd = Command::new(argv.first().cloned().unwrap_or_default())
-                    .args(argv.iter().skip(1));
-                write!(f, "{cmd}")
-            }
             UndoAction::ReleaseVmid { vmid } => write!(f, "release VMID {vmid}"),
             UndoAction::ForgetState => f.write_str("forget the state record"),
         }
@@ -155,17 +147,6 @@ pub fn undo(
             ))),
             None => Ok(pve::remove_config(host, paths, node, *vmid)?),
         },
-        UndoAction::Run { argv } => {
-            let program = argv.first().map(String::as_str).unwrap_or_default();
-            if !PROGRAMS.contains(&program) {
-                return Err(StepError::Plan(format!(
-                    "an undo may run only pct, pvesm or pvesh, not {program:?}"
-                )));
-            }
-            let cmd = Command::new(program).args(argv.iter().skip(1));
-            host.run(&cmd)?.check(&cmd)?;
-            Ok(())
-        }
         UndoAction::ReleaseVmid { .. } => Ok(()),
         UndoAction::ForgetState => Ok(journal.forget()?),
     }
@@ -211,7 +192,7 @@ pub fn rollback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::{HostCall, Output, RecordingHost};
+    use crate::host::{Command, HostCall, Output, RecordingHost};
 
     fn entry(step: &str, action: UndoAction) -> UndoEntry {
         UndoEntry {
@@ -294,29 +275,11 @@ mod tests {
     }
 
     #[test]
-    fn undo_runs_only_proxmox_tools() {
-        let host = RecordingHost::new();
-        let mut j = MemoryJournal::default();
-        let bad = UndoAction::Run {
-            argv: vec!["rm".into(), "-rf".into(), "/".into()],
-        };
-        assert!(matches!(
-            undo(&host, &PvePaths::node(), &mut j, &bad),
-            Err(StepError::Plan(_))
-        ));
-        assert!(host.calls().is_empty());
-        let ok = UndoAction::Run {
-            argv: vec![
-                "pvesm".into(),
-                "free".into(),
-                "local:vztmpl/x.tar.zst".into(),
-            ],
-        };
-        undo(&host, &PvePaths::node(), &mut j, &ok).unwrap();
-        assert_eq!(
-            host.commands(),
-            vec![Command::new("pvesm").args(["free", "local:vztmpl/x.tar.zst"])]
-        );
+    fn a_journal_cannot_name_a_command() {
+        // An undo journal is state on disk; the old `run` kind (a command line) is gone, so a
+        // planted `{"undo": "run", "argv": [...]}` does not even parse.
+        let planted = r#"{"step":"step 1 (pack-rootfs)","undo":"run","argv":["pvesh","set","/access/acl"]}"#;
+        assert!(serde_json::from_str::<UndoEntry>(planted).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::bundle::{Bundle, Rootfs};
 use crate::host::{FileMode, Host};
 use crate::id::Vmid;
 use crate::pve::{self, config::ensure_dir, config::read_text, CreateConfigError};
-use crate::state::{
+use crate::pve::{
     allocate_vmid, nextid_command, parse_nextid, AllocError, AllocPolicy, CreateFailure,
 };
 
@@ -118,7 +118,7 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
 
     /// Records the step's undo (if it has one) before the step acts.
     fn push_undo(&mut self, step: &Step, label: &str, created_file: bool) -> Result<(), StepError> {
-        if let Some(action) = self.undo_of(&step.undo, created_file)? {
+        if let Some(action) = self.undo_of(step, created_file)? {
             self.undos.push(UndoEntry {
                 step: label.to_owned(),
                 action,
@@ -137,40 +137,24 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
         Ok(())
     }
 
-    /// The plan's undo with every value bound.
-    fn undo_of(&self, undo: &Undo, created_file: bool) -> Result<Option<UndoAction>, StepError> {
-        Ok(match undo {
+    /// The undo of `step`, derived from its kind ([`Action::undo`]) and what it did, with every
+    /// value bound; one arm per kind. The plan's own `undo` field is never read here: the
+    /// validation refused the plan before the first step if it said anything else.
+    fn undo_of(&self, step: &Step, created_file: bool) -> Result<Option<UndoAction>, StepError> {
+        Ok(match step.action.undo() {
             Undo::Nothing(_) => None,
-            Undo::Run(argv) => {
-                let cmd = self.b.command(argv)?;
-                let words: Vec<String> = std::iter::once(&cmd.program)
-                    .chain(&cmd.args)
-                    .map(|w| w.to_string_lossy().into_owned())
-                    .collect();
-                let word = |i: usize| words.get(i).map(String::as_str);
-                let vmid = self.b.vmid.map(|v| v.to_string());
-                match (word(0), word(1), &self.b.template) {
-                    // The executor wrote the template to `pvesm path <volid>` itself (there is no
-                    // upload API a `pct`-driving executor can use), so freeing the volume is
-                    // removing that file.
-                    (Some("pvesm"), Some("free"), Some(t))
-                        if word(2) == Some(t.volid.as_str()) && words.len() == 3 =>
-                    {
-                        Some(UndoAction::RemoveTemplate {
-                            volid: t.volid.clone(),
-                            path: t.path.clone(),
-                        })
-                    }
-                    (Some("pct"), Some("destroy"), _)
-                        if word(2).is_some() && word(2) == vmid.as_deref() =>
-                    {
-                        Some(UndoAction::DestroyCt {
-                            vmid: self.b.vmid()?,
-                        })
-                    }
-                    _ => Some(UndoAction::Run { argv: words }),
-                }
+            // The executor wrote the template to `pvesm path <volid>` itself (there is no upload
+            // API a `pct`-driving executor can use), so freeing the volume is removing that file.
+            Undo::FreeTemplate => {
+                let t = self.b.template()?;
+                Some(UndoAction::RemoveTemplate {
+                    volid: t.volid.clone(),
+                    path: t.path.clone(),
+                })
             }
+            Undo::DestroyCt => Some(UndoAction::DestroyCt {
+                vmid: self.b.vmid()?,
+            }),
             Undo::RemoveFileIfCreated(path) => {
                 created_file.then(|| UndoAction::RemoveFile { path: path.into() })
             }

@@ -46,6 +46,7 @@ fn check_apply(
     journal: &mut MemoryJournal,
 ) -> Result<Applied, ApplyError> {
     let paths = PvePaths::under("/sim");
+    let policy = translator::policy::Policy::builtin();
     let cx = ApplyConfig {
         host,
         paths: &paths,
@@ -54,6 +55,8 @@ fn check_apply(
         template_unique: "u1".into(),
         pack: PackConfig::default(),
         dry_run: false,
+        policy: &policy,
+        host_rootfs: None,
         identity: None,
     };
     apply(plan, &cx, journal)
@@ -306,14 +309,15 @@ fn failed_undos_stay_in_the_journal_and_are_reported() {
 }
 
 #[test]
-fn refuses_foreign_formats_programs_and_paths() {
+fn refuses_foreign_formats_programs_and_undos_before_any_host_call() {
     let host = node();
     let mut p = plan(APP);
     p.format = 2;
     let err = check_apply(&host, &p, &mut MemoryJournal::default()).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "the plan failed: plan format 2 is not supported; this executor applies format 1"
+    assert!(
+        err.to_string()
+            .contains("/format: plan format 2 is not supported; this executor applies format 1"),
+        "{err}"
     );
     assert!(host.calls().is_empty());
 
@@ -323,34 +327,34 @@ fn refuses_foreign_formats_programs_and_paths() {
     }
     let err = check_apply(&host, &p, &mut MemoryJournal::default()).unwrap_err();
     assert!(
-        err.to_string().starts_with(
-            "step 3 (pct-create) failed: invalid plan: a pct-create step must run `pct create`"
+        err.to_string().contains(
+            "/steps/2/argv/0 (step 3 (pct-create)): a pct-create step runs `pct create $vmid $template`"
         ),
         "{err}"
     );
     assert!(err.rolled_back());
+    assert!(host.calls().is_empty());
 
+    // The plan's undo is documentation; one that says anything but what the executor derives
+    // refuses the plan, and the executor never takes an undo from it.
     let mut p = plan(APP);
     if let Some(step) = p.steps.get_mut(0) {
-        step.undo = translator::emit::plan::Undo::Run(vec![
-            translator::emit::plan::Arg::lit("sh"),
-            translator::emit::plan::Arg::lit("-c"),
-        ]);
+        step.undo = translator::emit::plan::Undo::DestroyCt;
     }
     let err = check_apply(&host, &p, &mut MemoryJournal::default()).unwrap_err();
     assert!(
-        err.to_string()
-            .starts_with("step 1 (pack-rootfs) failed: the plan may run only pct, pvesm and pvesh"),
+        err.to_string().contains("/steps/0/undo (step 1 (pack-rootfs)): the plan says its undo is `destroy-ct`; the executor undoes a pack-rootfs step by `free-template`"),
         "{err}"
     );
-    assert!(!host.commands().iter().any(|c| c.program == "sh"));
+    assert!(host.calls().is_empty());
 }
 
 #[test]
 fn host_path_rootfs_creates_the_config_itself() {
     let target = Target {
         rootfs: translator::target::RootfsTarget::HostPath,
-        bundle_dir: Some("/b/web".into()),
+        // The bundle apply binds: a create-config rootfs must be inside it (validate.rs).
+        bundle_dir: Some(bundle().display().to_string()),
         ..Target::default()
     };
     let t = translator::oci_to_ir("config.json", APP.as_bytes(), &target);
@@ -372,7 +376,7 @@ fn host_path_rootfs_creates_the_config_itself() {
         .unwrap();
     assert!(String::from_utf8(conf)
         .unwrap()
-        .contains("rootfs: /b/web/rootfs"));
+        .contains(&format!("rootfs: {}/rootfs", bundle().display())));
     assert_eq!(
         host.file(Path::new("/sim/etc/pve/nodes/pve/lxc/100.conf")),
         None
@@ -386,6 +390,7 @@ fn dry_run_prints_and_changes_nothing() {
     queries.respond_to("pvesh", &["get", "/cluster/nextid"], Output::ok("100\n"));
     let host = crate::host::DryRunHost::new(Vec::new()).with_queries(queries);
     let paths = PvePaths::under("/sim");
+    let policy = translator::policy::Policy::builtin();
     let cx = ApplyConfig {
         host: &host,
         paths: &paths,
@@ -394,6 +399,8 @@ fn dry_run_prints_and_changes_nothing() {
         template_unique: "u1".into(),
         pack: PackConfig::default(),
         dry_run: true,
+        policy: &policy,
+        host_rootfs: None,
         identity: None,
     };
     let mut j = MemoryJournal::default();

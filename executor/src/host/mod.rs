@@ -14,7 +14,6 @@
 //!
 //! Invariant: the implementation is always passed in by the caller, never picked by `cfg!(test)`.
 
-mod atomic;
 mod dry_run;
 mod quote;
 mod real;
@@ -25,8 +24,9 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub(crate) use atomic::sync_dir;
-pub use atomic::{write_atomic, FileMode, WriteError};
+// `FileMode` is part of `Host::write_file`'s signature; the helpers themselves live in the
+// leaf `crate::fs`.
+pub use crate::fs::{FileMode, WriteError};
 pub use dry_run::DryRunHost;
 pub use quote::quote_arg;
 pub use real::RealHost;
@@ -386,7 +386,7 @@ pub enum HostError {
         source: io::Error,
     },
     #[error(transparent)]
-    Write(#[from] atomic::WriteError),
+    Write(#[from] WriteError),
     #[error(transparent)]
     Lock(#[from] LockError),
     #[error(transparent)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::thread;
 
-use super::{atomic, Command, Exit, FileMode, Host, HostError, HostLock, Output};
+use super::{Command, Exit, FileMode, Host, HostError, HostLock, Output};
 use crate::bundle::Rootfs;
 use crate::lock::{self, Wait};
 use crate::pack::{self, PackConfig, PackReport};
@@ -102,7 +102,7 @@ impl Host for RealHost {
     }
 
     fn write_file(&self, path: &Path, contents: &[u8], mode: FileMode) -> Result<(), HostError> {
-        atomic::write_atomic(path, contents, mode).map_err(HostError::from)
+        crate::fs::write_atomic(path, contents, mode).map_err(HostError::from)
     }
 
     fn remove_file(&self, path: &Path) -> Result<(), HostError> {
@@ -112,7 +112,7 @@ impl Host for RealHost {
             Err(e) => return Err(HostError::io("remove", path, e)),
         }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        atomic::sync_dir(dir.unwrap_or(Path::new("."))).map_err(|e| HostError::io("fsync", path, e))
+        crate::fs::sync_dir(dir.unwrap_or(Path::new("."))).map_err(|e| HostError::io("fsync", path, e))
     }
 
     fn lock(&self, path: &Path, wait: Wait) -> Result<HostLock, HostError> {

@@ -293,7 +293,7 @@ pub fn pack_dir(
     report.archive_bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
     tmp.persist(output)
         .map_err(|e| PackError::io_at("rename the temp file onto", output, e.error))?;
-    crate::host::sync_dir(out_dir).map_err(|e| PackError::io_at("fsync", out_dir, e))?;
+    crate::fs::sync_dir(out_dir).map_err(|e| PackError::io_at("fsync", out_dir, e))?;
     Ok(report)
 }
 

@@ -1,16 +1,21 @@
 //! The `pct` driver: status with the init's host pid, start, graceful shutdown, destroy, and
 //! hand edits of the config under Proxmox's lock.
 
+pub mod api;
 pub mod config;
 pub mod identity;
 pub mod paths;
 pub mod status;
+pub mod vmid;
 
 use std::time::Duration;
 
 pub use config::{append_lines, create_config, remove_config, ConfigError, CreateConfigError};
 pub use paths::{PvePaths, HOST_ROOT_ENV};
 pub use status::{parse_status, CtStatus, StatusError};
+pub use vmid::{
+    allocate_vmid, allocate_vmid_locked, nextid_command, parse_nextid, vmid_taken, AllocError, AllocPolicy, CreateFailure,
+};
 
 use crate::host::{Command, Host, HostError};
 use crate::id::Vmid;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use translator::emit::plan::{Action, Plan};
+use translator::policy::Policy;
 
 use crate::apply::{apply, ApplyConfig};
 use crate::crun::CreateOptions;
@@ -18,7 +19,7 @@ use crate::id::ContainerId;
 use crate::bundle::{BundleError, Rootfs};
 use crate::pack::{PackConfig, PackReport};
 use crate::pve::identity::Identity;
-use crate::state::{Backend, ContainerLock, Mapping, OciState, Record, Status, StoreError};
+use crate::state::{Backend, ContainerFile, ContainerLock, Mapping, OciState, Record, Status, StoreError};
 
 use super::journal::StoreJournal;
 use super::{recover, Runtime, RuntimeError, Signal};
@@ -31,11 +32,16 @@ use super::{recover, Runtime, RuntimeError, Signal};
 /// plan's directory itself, through the same checks.
 #[derive(Debug, Clone)]
 pub enum CreateBackend {
-    /// Apply this plan (from `convert --to plan` of the bundle's config).
+    /// Apply this plan (from `convert --to plan` of the bundle's config), checked against the
+    /// node policy before its first step ([`crate::apply::validate`]).
     Pct {
         plan: Plan,
         pack: PackConfig,
         rootfs: Option<Arc<Rootfs>>,
+        policy: Policy,
+        /// The host directory the operator allowed (exactly) as the plan's `path` rootfs
+        /// outside the bundle (`apply --host-rootfs`).
+        host_rootfs: Option<PathBuf>,
     },
     /// Run crun with this config (from `convert --to crun`).
     Crun {
@@ -55,9 +61,6 @@ pub struct CreateRequest {
     /// that `stop` never reads the bundle again. `None`: the backend's default.
     pub stop_signal: Option<Signal>,
 }
-
-/// File name of the crun config in the container's store directory.
-pub const CRUN_CONFIG: &str = "crun.json";
 
 pub fn create(rt: &Runtime<'_>, req: CreateRequest) -> Result<OciState, RuntimeError> {
     create_reporting(rt, req).map(|(state, _)| state)
@@ -100,8 +103,9 @@ pub fn create_reporting(
     rt.store.begin_create(&lock, &req.bundle)?;
     let stop_signal = req.stop_signal.map(|s| s.to_string());
     match req.backend {
-        CreateBackend::Pct { plan, pack, rootfs } => {
-            create_pct(rt, lock, &req.bundle, &plan, pack, rootfs.as_deref(), stop_signal)
+        CreateBackend::Pct { plan, pack, rootfs, policy, host_rootfs } => {
+            let checks = (&policy, host_rootfs.as_deref());
+            create_pct(rt, lock, &req.bundle, &plan, (pack, rootfs.as_deref()), stop_signal, checks)
         }
         CreateBackend::Crun {
             config,
@@ -134,9 +138,10 @@ fn create_pct(
     lock: ContainerLock,
     bundle: &Path,
     plan: &Plan,
-    pack: PackConfig,
-    rootfs: Option<&Rootfs>,
+    // How the rootfs is packed, and what the plan is checked against.
+    (pack, rootfs): (PackConfig, Option<&Rootfs>),
     stop_signal: Option<String>,
+    (policy, host_rootfs): (&Policy, Option<&Path>),
 ) -> Result<(OciState, Option<PackReport>), RuntimeError> {
     let id = lock.id().clone();
     // The token comes from the kernel here, never from the plan: the translator is pure and
@@ -163,6 +168,8 @@ fn create_pct(
         pack,
         dry_run: false,
         identity: Some(identity),
+        policy,
+        host_rootfs,
     };
     match apply(plan, &cx, &mut journal) {
         Ok(applied) => {
@@ -225,9 +232,9 @@ fn create_crun(
         stop_signal,
     };
     rt.store.write_mapping(&lock, &mapping)?;
-    let config_path = rt.store.root().join(id.as_str()).join(CRUN_CONFIG);
+    let config_path = rt.store.path(&id, ContainerFile::CrunConfig);
     rt.store
-        .write_bytes(&lock, CRUN_CONFIG, config.as_bytes())?;
+        .write_bytes(&lock, ContainerFile::CrunConfig, config.as_bytes())?;
     if let Err(e) = rt.crun.create(rt.host, &id, bundle, &config_path, options) {
         // crun cleans up its own failed create; make sure, then forget the record.
         let _ = rt.crun.delete(rt.host, &id, true);

@@ -16,7 +16,7 @@ use crate::apply::{ApplyError, StepError};
 use crate::id::ContainerId;
 use crate::pve::identity::{destroy_if_ours, Ct, Owner};
 use crate::pve::PctError;
-use crate::state::{Backend, Mapping, Record, Status, StoreError, MAPPING_FILE};
+use crate::state::{Backend, Mapping, Record, Status, StoreError};
 
 use super::state::live;
 use super::{recover, Runtime, RuntimeError};
@@ -61,7 +61,7 @@ pub fn delete(
         }
         Err(e) if force && unreadable(&e) => {
             // Only the mapping is tried, for the message; nothing acts on what it says.
-            let left = match rt.store.read_file::<Mapping>(id, MAPPING_FILE) {
+            let left = match rt.store.read_mapping_alone(id) {
                 Ok(Some(Mapping {
                     backend: Backend::Pct { vmid, node },
                     ..

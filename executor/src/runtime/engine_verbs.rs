@@ -3,13 +3,11 @@
 //!
 //! On the crun back end each is crun's own verb on the container crun runs, after the record
 //! says it is ours; the inputs an engine hands over as files (`exec --process`,
-//! `update --resources`) are read here, checked, and crun gets the checked copy from the
-//! container's store directory, never the caller's path.
+//! `update --resources`) are read here, checked, and crun gets the checked copy in a private
+//! file of ours, never the caller's path.
 //!
 //! On the pct back end they are refused with [`RuntimeError::Unsupported`], which names what
 //! would do it on Proxmox: nothing is half-done.
-
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
 use translator::Severity;
@@ -50,31 +48,20 @@ fn crun_only(
     }
 }
 
-/// Writes `bytes` as a uniquely named file of the container's store directory, holding the
-/// lock only for the write (an exec may run for hours; `kill` and `delete` must not wait for
-/// it). Returns the file's name and path.
-fn stash(
-    rt: &Runtime<'_>,
-    id: &ContainerId,
-    kind: &str,
-    bytes: &[u8],
-) -> Result<(String, std::path::PathBuf), RuntimeError> {
-    static SEQ: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "{kind}-{}-{}.json",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    );
-    let (lock, _) = rt.lock_record(id)?;
-    rt.store.write_bytes(&lock, &name, bytes)?;
-    Ok((name.clone(), rt.store.root().join(id.as_str()).join(name)))
-}
-
-/// Removes a stashed file; a container deleted meanwhile took it with its directory.
-fn unstash(rt: &Runtime<'_>, id: &ContainerId, name: &str) {
-    if let Ok((lock, _)) = rt.lock_record(id) {
-        let _ = rt.store.remove_file(&lock, name);
-    }
+/// Writes the checked `bytes` to a new private file (`O_EXCL`, mode 0600, a random name in
+/// the temporary directory) that crun reads; it is removed when the guard drops. Not in the
+/// container's store directory: the store holds only its own fixed set of files, and an exec
+/// may run for hours while `kill` and `delete` must not wait for its lock.
+fn stash(kind: &str, bytes: &[u8]) -> Result<tempfile::NamedTempFile, RuntimeError> {
+    use std::io::Write;
+    let io = |e: std::io::Error| RuntimeError::Usage(format!("cannot write the checked {kind} file: {e}"));
+    let mut f = tempfile::Builder::new()
+        .prefix(&format!("proxmox-lxcri-{kind}-"))
+        .suffix(".json")
+        .tempfile()
+        .map_err(io)?;
+    f.write_all(bytes).and_then(|()| f.flush()).map_err(io)?;
+    Ok(f)
 }
 
 /// Checks an `exec --process` document: a JSON object that the runtime-spec field table
@@ -136,20 +123,16 @@ pub fn exec(
             "exec needs a command or --process FILE".into(),
         ));
     }
-    let stashed = match process {
+    // Kept until crun has returned, then removed.
+    let _stashed = match process {
         Some(bytes) => {
-            let checked = check_process(bytes)?;
-            let (name, path) = stash(rt, id, "exec", &checked)?;
-            opts.process = Some(path);
-            Some(name)
+            let file = stash("exec", &check_process(bytes)?)?;
+            opts.process = Some(file.path().to_path_buf());
+            Some(file)
         }
         None => None,
     };
-    let result = rt.crun.exec(rt.host, id, &opts);
-    if let Some(name) = stashed {
-        unstash(rt, id, &name);
-    }
-    Ok(result?)
+    Ok(rt.crun.exec(rt.host, id, &opts)?)
 }
 
 /// `ps`: the host pids of the container's processes.
@@ -220,10 +203,8 @@ pub fn update(rt: &Runtime<'_>, id: &ContainerId, resources: &Value) -> Result<(
         )));
     }
     let bytes = serde_json::to_vec(resources).map_err(|e| RuntimeError::Usage(e.to_string()))?;
-    let (name, path) = stash(rt, id, "update", &bytes)?;
-    let result = rt.crun.update(rt.host, id, &path);
-    unstash(rt, id, &name);
-    Ok(result?)
+    let file = stash("update", &bytes)?;
+    Ok(rt.crun.update(rt.host, id, file.path())?)
 }
 
 /// `kill --all`: the signal to every process of the container. Unlike `kill`, a stopped

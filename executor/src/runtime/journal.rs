@@ -8,13 +8,11 @@ use crate::apply::{Journal, UndoEntry};
 use crate::id::{ContainerId, Vmid};
 use crate::lock::{LockGuard, Wait};
 use crate::pve::identity::{Owner, Token};
-use crate::state::{Backend, ContainerLock, Mapping, OciState, StateStore, Status, StoreError};
-
-const JOURNAL_FILE: &str = "undo.json";
+use crate::state::{Backend, ContainerFile, ContainerLock, Mapping, OciState, StateStore, Status, StoreError};
 
 /// `<root>/<id>/undo.json`.
 pub fn journal_path(store: &StateStore, id: &ContainerId) -> PathBuf {
-    store.root().join(id.as_str()).join(JOURNAL_FILE)
+    store.path(id, ContainerFile::Undo)
 }
 
 /// The undo list a create left, if any (read through the store's checks and size limit).
@@ -22,7 +20,7 @@ pub fn read_journal(
     store: &StateStore,
     id: &ContainerId,
 ) -> Result<Option<Vec<UndoEntry>>, StoreError> {
-    store.read_file(id, JOURNAL_FILE)
+    store.read_file(id, ContainerFile::Undo)
 }
 
 /// A create's journal in the state store; writes need the container's lock.
@@ -80,16 +78,16 @@ impl<'s> StoreJournal<'s> {
 
     /// Drops the journal once the create is complete (or fully undone).
     pub fn clear(&self) -> Result<(), StoreError> {
-        self.store.remove_file(self.lock, JOURNAL_FILE)
+        self.store.remove_file(self.lock, ContainerFile::Undo)
     }
 }
 
 impl Journal for StoreJournal<'_> {
     fn save(&mut self, undos: &[UndoEntry]) -> Result<(), StoreError> {
         if undos.is_empty() {
-            return self.store.remove_file(self.lock, JOURNAL_FILE);
+            return self.store.remove_file(self.lock, ContainerFile::Undo);
         }
-        self.store.write_file(self.lock, JOURNAL_FILE, &undos)
+        self.store.write_file(self.lock, ContainerFile::Undo, &undos)
     }
 
     fn vmid_chosen(&mut self, vmid: Vmid, node: &str) -> Result<(), StoreError> {

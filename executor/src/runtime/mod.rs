@@ -56,14 +56,11 @@ pub struct Runtime<'a> {
     pub lock_wait: Duration,
 }
 
-/// `crun`'s state lives inside our store, under a name no container id can have.
-pub const CRUN_ROOT: &str = ".crun";
-
 impl<'a> Runtime<'a> {
     /// A runtime on `store`, with crun's root inside it.
     pub fn new(host: &'a dyn Host, store: StateStore, paths: PvePaths) -> Self {
         let crun = Crun {
-            root: store.root().join(CRUN_ROOT),
+            root: store.crun_root(),
             systemd_cgroup: false,
         };
         Self {

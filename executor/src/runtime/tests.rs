@@ -107,6 +107,8 @@ fn request(name: &str) -> CreateRequest {
         backend: CreateBackend::Pct {
             plan: plan(),
             pack: PackConfig::default(),
+            policy: translator::policy::Policy::builtin(),
+            host_rootfs: None,
             rootfs: None,
         },
         stop_signal: Some(Signal::TERM),
@@ -263,11 +265,7 @@ fn a_failed_create_leaves_no_record_and_can_be_repeated() {
         create(&rt, request("app")),
         Err(RuntimeError::Exists { .. })
     ));
-    let mapping: crate::state::Mapping = rt
-        .store
-        .read_file(&id("app"), "mapping.json")
-        .unwrap()
-        .unwrap();
+    let mapping = rt.store.read_mapping_alone(&id("app")).unwrap().unwrap();
     assert_eq!(mapping.stop_signal.as_deref(), Some("SIGTERM"));
     assert!(mapping.token.is_some());
 }

@@ -7,7 +7,13 @@
 //!   <id>/state.json               OCI runtime state
 //!   <id>/mapping.json             id ↔ vmid/node/bundle/runtime, creation time
 //!   <id>/creating                 present only while `create` runs (or after it died)
+//!   <id>/undo.json                the undo journal of a create not yet finished
+//!   <id>/crun.json                the config crun runs (crun containers)
+//!   .crun/                        crun's own state (`crun --root`)
 //! ```
+//!
+//! Every name in that tree is spelled here and nowhere else: other modules reach the files
+//! beside the record through [`ContainerFile`] and the store's methods, never by a path.
 //!
 //! The root is checked as sudo checks its files before anything in it is read, and every file
 //! is then reached from the root's descriptor ([`secure`]): a state directory that another user
@@ -26,7 +32,6 @@
 mod mapping;
 mod oci;
 pub mod secure;
-mod vmid;
 
 use std::ffi::{CString, OsStr};
 use std::fmt;
@@ -41,11 +46,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 pub use mapping::{Backend, Mapping};
 pub use oci::{OciState, Status, OCI_VERSION};
-pub use vmid::{
-    allocate_vmid, nextid_command, parse_nextid, vmid_taken, AllocError, AllocPolicy, CreateFailure,
-};
 
-use crate::host::{Host, WriteError};
+use crate::fs::WriteError;
 use crate::id::{ContainerId, Vmid};
 use crate::lock::{self, LockError, LockGuard, Wait};
 
@@ -55,8 +57,29 @@ const LOCK_DIR: &str = ".locks";
 const ALLOC_LOCK: &str = "allocate-vmid.lock";
 const STATE_FILE: &str = "state.json";
 /// The record file naming the container's backend.
-pub const MAPPING_FILE: &str = "mapping.json";
+const MAPPING_FILE: &str = "mapping.json";
 const MARKER_FILE: &str = "creating";
+/// crun's state directory: inside the store, under a name no container id can have.
+const CRUN_ROOT: &str = ".crun";
+
+/// The files of a container's directory that other modules keep through the store, beside
+/// the record (state, mapping, marker) the store writes itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerFile {
+    /// `undo.json`: the undo journal of a create that is running or was killed.
+    Undo,
+    /// `crun.json`: the translated config handed to `crun create --config`.
+    CrunConfig,
+}
+
+impl ContainerFile {
+    fn name(self) -> &'static str {
+        match self {
+            ContainerFile::Undo => "undo.json",
+            ContainerFile::CrunConfig => "crun.json",
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -234,6 +257,17 @@ impl StateStore {
         self.root.join(id.as_str())
     }
 
+    /// Where `file` of container `id` is: for a program that is handed the path (crun's
+    /// `--config`) and for messages; the store itself reaches it through descriptors.
+    pub fn path(&self, id: &ContainerId, file: ContainerFile) -> PathBuf {
+        self.dir(id).join(file.name())
+    }
+
+    /// crun's `--root`, inside the store.
+    pub fn crun_root(&self) -> PathBuf {
+        self.root.join(CRUN_ROOT)
+    }
+
     fn root_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -291,24 +325,6 @@ impl StateStore {
             return Ok(());
         }
         Ok(lock.guard.unlink()?)
-    }
-
-    /// [`allocate_vmid`] under the allocation lock, so creators on this node never race.
-    pub fn allocate_vmid<H, T, E, F>(
-        &self,
-        host: &H,
-        policy: AllocPolicy,
-        create: F,
-    ) -> Result<(Vmid, T), AllocError<E>>
-    where
-        H: Host + ?Sized,
-        E: std::error::Error + From<StoreError> + 'static,
-        F: FnMut(Vmid) -> Result<T, CreateFailure<E>>,
-    {
-        let _alloc = self
-            .lock_allocation(Wait::Forever)
-            .map_err(|e| AllocError::Other(E::from(e)))?;
-        allocate_vmid(host, policy, create)
     }
 
     /// Starts creating a container: its directory and the `creating` marker.
@@ -377,44 +393,53 @@ impl StateStore {
         self.read_record(&lock.id, Some(Creator::ThisCaller))
     }
 
-    /// A file of the container's directory, parsed as JSON (checked and size-limited, see
+    /// The mapping alone, when the record around it cannot be used (`delete --force` names
+    /// the VMID it leaves alone); `None` if there is none.
+    pub fn read_mapping_alone(&self, id: &ContainerId) -> Result<Option<Mapping>, StoreError> {
+        let Some(dir) = self.open_dir(id)? else {
+            return Ok(None);
+        };
+        read_json(dir.as_fd(), MAPPING_FILE, &self.dir(id).join(MAPPING_FILE))
+    }
+
+    /// `file` of the container's directory, parsed as JSON (checked and size-limited, see
     /// [`secure::read_record`]); `None` if it does not exist.
     pub fn read_file<T: DeserializeOwned>(
         &self,
         id: &ContainerId,
-        name: &str,
+        file: ContainerFile,
     ) -> Result<Option<T>, StoreError> {
         let Some(dir) = self.open_dir(id)? else {
             return Ok(None);
         };
-        read_json(dir.as_fd(), name, &self.dir(id).join(name))
+        read_json(dir.as_fd(), file.name(), &self.path(id, file))
     }
 
-    /// Writes a file of the container's directory as pretty JSON, atomically (mode 0600).
+    /// Writes `file` of the container's directory as pretty JSON, atomically (mode 0600).
     pub fn write_file<T: Serialize>(
         &self,
         lock: &ContainerLock,
-        name: &str,
+        file: ContainerFile,
         value: &T,
     ) -> Result<(), StoreError> {
-        self.write_json(lock, name, value)
+        self.write_json(lock, file.name(), value)
     }
 
-    /// Writes raw bytes to a file of the container's directory, atomically (mode 0600).
+    /// Writes raw bytes to `file` of the container's directory, atomically (mode 0600).
     pub fn write_bytes(
         &self,
         lock: &ContainerLock,
-        name: &str,
+        file: ContainerFile,
         bytes: &[u8],
     ) -> Result<(), StoreError> {
         let dir = self.existing_dir(lock)?;
-        secure::write_atomic_at(dir.as_fd(), name, bytes, &self.dir(&lock.id).join(name))
+        secure::write_atomic_at(dir.as_fd(), file.name(), bytes, &self.path(&lock.id, file))
     }
 
-    /// Removes a file of the container's directory; a missing one is fine.
-    pub fn remove_file(&self, lock: &ContainerLock, name: &str) -> Result<(), StoreError> {
+    /// Removes `file` of the container's directory; a missing one is fine.
+    pub fn remove_file(&self, lock: &ContainerLock, file: ContainerFile) -> Result<(), StoreError> {
         match self.open_dir(&lock.id)? {
-            Some(dir) => secure::remove_at(dir.as_fd(), name, &self.dir(&lock.id).join(name)),
+            Some(dir) => secure::remove_at(dir.as_fd(), file.name(), &self.path(&lock.id, file)),
             None => Ok(()),
         }
     }

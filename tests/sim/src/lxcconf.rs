@@ -365,7 +365,7 @@ pub fn update_lxc_config(
         format!("lxc.cgroup2.memory.swap.max = {}", swap * 1024 * 1024),
     ];
     let mut cpu_lines = Vec::new();
-    if let Some(quota) = conf.get("cpulimit").and_then(|c| cpu_max_quota(c)) {
+    if let Some(quota) = conf.get("cpulimit").and_then(cpu_max_quota) {
         cpu_lines.push(format!("lxc.cgroup2.cpu.max = {quota} 100000"));
     }
     if let Some(shares) = conf.get("cpuunits").and_then(|c| c.parse::<u64>().ok()) {

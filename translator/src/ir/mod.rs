@@ -34,8 +34,22 @@ pub enum PercentInDescription {
     Unescaped,
 }
 
+/// What Proxmox's OCI import calls the container: an application runs something other than
+/// `/sbin/init` as argv[0]; a system container boots Proxmox's default init. Lowering decides
+/// it once, before any area runs ([`crate::lower`]), and every area and back end reads this.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ContainerKind {
+    /// `/sbin/init` (or no process at all): Proxmox's default container.
+    #[default]
+    System,
+    /// Any other command: `cmode: console`, `host-managed` networking, a halt signal.
+    Application,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
+    /// Application or system container, decided once from `process.args[0]`.
+    pub kind: ContainerKind,
     pub oci_version: Option<OciVersion>,
     pub hostname: Option<Traced<Hostname>>,
     /// The Proxmox `description`: the annotations, one `key=value` line each.
@@ -77,6 +91,15 @@ pub struct OciValue {
 impl OciValue {
     pub fn new(tree: Arc<Tree>, id: NodeId) -> OciValue {
         OciValue { tree, id }
+    }
+
+    /// The parsed input the value is in.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
     }
 
     /// The value as validated, in serde_json's form.

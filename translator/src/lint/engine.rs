@@ -11,7 +11,8 @@
 //!
 //! Pure like the rest of the crate: the caller reads the files.
 
-use super::suppress::{self, Allow};
+use super::suppress;
+use crate::rules::{pve, spec as oci, Allow, Rule};
 use crate::diag::{self, Diagnostic, Severity};
 use crate::json::View;
 use crate::source::{JsonPointer, Source, Span};
@@ -72,17 +73,18 @@ impl LintReport {
     }
 }
 
-/// Pairs of codes that describe the same problem at the same pointer: the
+/// Pairs of rules that describe the same problem at the same pointer: the
 /// runtime-spec rule, and the Proxmox consequence the lowering reports.
-const SAME_PROBLEM: &[(&str, &str)] = &[
-    ("spec/relative-cwd", "pve/invalid-path"),
-    ("spec/relative-mount-destination", "pve/invalid-path"),
-    ("spec/empty-args", "pve/invalid-value"),
-    ("spec/duplicate-namespace", "pve/invalid-value"),
-    ("spec/idmap-without-userns", "pve/invalid-value"),
-    ("spec/invalid-rlimit", "pve/invalid-value"),
-    ("spec/duplicate-rlimit", "pve/invalid-value"),
-    ("spec/invalid-capability", "pve/unknown-capability"),
+/// Typed, so a renamed or removed rule breaks the build here.
+static SAME_PROBLEM: &[(&Rule, &Rule)] = &[
+    (&oci::RELATIVE_CWD, &pve::INVALID_PATH),
+    (&oci::RELATIVE_MOUNT_DESTINATION, &pve::INVALID_PATH),
+    (&oci::EMPTY_ARGS, &pve::INVALID_VALUE),
+    (&oci::DUPLICATE_NAMESPACE, &pve::INVALID_VALUE),
+    (&oci::IDMAP_WITHOUT_USERNS, &pve::INVALID_VALUE),
+    (&oci::INVALID_RLIMIT, &pve::INVALID_VALUE),
+    (&oci::DUPLICATE_RLIMIT, &pve::INVALID_VALUE),
+    (&oci::INVALID_CAPABILITY, &pve::UNKNOWN_CAPABILITY),
 ];
 
 /// Lints one config for a target.
@@ -167,14 +169,14 @@ fn resolve_overlaps(all: Vec<Diagnostic>) -> Vec<Diagnostic> {
         all.iter().filter(|d| matches!(family(d), "spec" | "parse")).filter_map(|d| d.pointer.as_ref()).collect();
     let covered_schema = |d: &Diagnostic| {
         let Some(p) = &d.pointer else { return false };
-        let combining = d.code() == super::schema::NO_MATCH.code;
+        let combining = d.code() == crate::rules::schema::NO_MATCH.code;
         spec_places.iter().any(|s| p.starts_with(s) || (combining && s.starts_with(p)))
     };
     let superseded = |d: &Diagnostic| {
         all.iter().any(|other| {
-            SAME_PROBLEM.iter().any(|(spec_code, pve_code)| {
-                let pair = (other.code() == *spec_code && d.code() == *pve_code && other.severity >= d.severity)
-                    || (other.code() == *pve_code && d.code() == *spec_code && other.severity > d.severity);
+            SAME_PROBLEM.iter().any(|&(spec_rule, pve_rule)| {
+                let pair = (other.rule == spec_rule && d.rule == pve_rule && other.severity >= d.severity)
+                    || (other.rule == pve_rule && d.rule == spec_rule && other.severity > d.severity);
                 pair && other.pointer.is_some() && other.pointer == d.pointer
             })
         })
@@ -234,7 +236,7 @@ mod tests {
 
     #[test]
     fn duplicates_keep_the_most_severe() {
-        let rule = &crate::lint::pve::LOSSY;
+        let rule = &crate::rules::pve::LOSSY;
         let p = JsonPointer::parse("/a");
         let a = Diagnostic::new(rule, "x").at(&p, Span::new(1, 2)).with_severity(Severity::Info);
         let b = Diagnostic::new(rule, "y").at(&p, Span::new(1, 2));

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::engine::{lint, LintConfig};
-use super::{all_rules, Rule};
+use crate::rules::{all_rules, Rule};
 use crate::Target;
 
 /// A typical config for the examples to be put into: every namespace, a
@@ -56,7 +56,7 @@ fn merge(base: &mut Value, part: &Value) {
 
 fn config_for(rule: &Rule) -> LintConfig {
     // The version example is about a node older than the default target.
-    let target = if rule.code == super::pve::VERSION.code {
+    let target = if rule.code == crate::rules::pve::VERSION.code {
         Target::default().with_pve_release("9.0").unwrap_or_else(|e| panic!("{e}"))
     } else {
         Target::default()

@@ -1,62 +1,11 @@
-//! The rule registry: every diagnostic code the project can emit, with its
-//! default severity, a one-line summary and the long explanation that
-//! `proxmox-lxcri explain CODE` prints. One file per rule family.
+//! The lint stage: every finding for one config, from the lowering and the
+//! checks that look at the spec as written, de-duplicated and suppressed as
+//! configured. The codes it reports live in the rule registry, [`crate::rules`].
 
-pub mod crun;
 pub mod engine;
 #[cfg(test)]
 mod examples;
-pub mod parse;
-pub mod pve;
 pub mod schema;
 pub mod security;
 pub mod spec;
 pub mod suppress;
-
-use crate::diag::Severity;
-
-#[derive(Debug, PartialEq, Eq)]
-pub struct Rule {
-    /// Stable, never reused: `family/name`.
-    pub code: &'static str,
-    pub severity: Severity,
-    pub summary: &'static str,
-    /// Markdown with the headings "What it does", "Why is this bad?", "Example".
-    pub explanation: &'static str,
-}
-
-/// Every registered rule, family by family.
-pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
-    parse::RULES
-        .iter()
-        .chain(schema::RULES)
-        .chain(spec::RULES)
-        .chain(pve::RULES)
-        .chain(security::RULES)
-        .chain(suppress::RULES)
-        .chain(crun::RULES)
-        .copied()
-}
-
-pub fn find(code: &str) -> Option<&'static Rule> {
-    all_rules().find(|r| r.code == code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_unique_and_documented() {
-        let mut seen = std::collections::HashSet::new();
-        for rule in all_rules() {
-            assert!(seen.insert(rule.code), "duplicate code {}", rule.code);
-            let family = rule.code.split('/').next().unwrap_or_default();
-            assert!(["parse", "spec", "pve", "security", "schema", "lint", "crun"].contains(&family), "{}", rule.code);
-            assert!(!rule.summary.is_empty() && !rule.summary.ends_with('.'), "{}", rule.code);
-            for heading in ["## What it does", "## Why is this bad?", "## Example"] {
-                assert!(rule.explanation.contains(heading), "{} lacks {heading}", rule.code);
-            }
-        }
-    }
-}

@@ -50,7 +50,7 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::devices::Device;
 use crate::ir::{Container, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::lower::Cx;
 use crate::target::PveContainerVersion;
 use crate::spec::Cursor;
@@ -146,6 +146,25 @@ impl Rule {
 fn lxc_defaults() -> Vec<Rule> {
     LXC_DEFAULT_RULES.iter().map(|&(kind, major, minor, access)| Rule { allow: true, kind, major, minor, access, ours: false }).collect()
 }
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/linux/devices",
+    "/linux/devices/*/type",
+    "/linux/devices/*/path",
+    "/linux/devices/*/major",
+    "/linux/devices/*/minor",
+    "/linux/devices/*/fileMode",
+    "/linux/devices/*/uid",
+    "/linux/devices/*/gid",
+    "/linux/resources/devices",
+    "/linux/resources/devices/*/allow",
+    "/linux/resources/devices/*/type",
+    "/linux/resources/devices/*/major",
+    "/linux/resources/devices/*/minor",
+    "/linux/resources/devices/*/access",
+];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(linux) = root.get("linux") else { return };

@@ -4,7 +4,7 @@ use super::Cx;
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::mounts::RootSource;
 use crate::ir::{Container, Hostname, PercentInDescription, Tag};
-use crate::lint::{pve, spec};
+use crate::rules::{pve, spec};
 use crate::source::{JsonPointer, Traced};
 use crate::spec::Cursor;
 use crate::target::{PveContainerVersion, RootfsTarget};
@@ -24,6 +24,17 @@ pub const IDENTITY_KEY: &str = "org.proxmox-lxcri.identity";
 /// `=`, a container id of at most 250 bytes, `;`, a 32-digit token and the
 /// line break that joins it to the annotations.
 pub const IDENTITY_RESERVE: usize = IDENTITY_KEY.len() + 1 + 250 + 1 + 32 + 1;
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/root",
+    "/root/path",
+    "/root/readonly",
+    "/hostname",
+    "/domainname",
+    "/annotations",
+];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     hostname(root, cx, ir);

@@ -5,7 +5,7 @@ use super::Cx;
 use crate::diag::Severity;
 use crate::ir::mounts::{MountPoint, ProvidedMount};
 use crate::ir::{Container, MountTarget, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;
 
@@ -51,10 +51,24 @@ const DEVICE_DIRECTORIES: &[&str] = &[
     "/dev/serial/by-path", "/dev/shm", "/dev/snd", "/dev/usb", "/dev/v4l", "/dev/vfio", "/dev/xen",
 ];
 
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/mounts",
+    "/mounts/*/destination",
+    "/mounts/*/source",
+    "/mounts/*/options",
+    "/mounts/*/type",
+    // Reported as not translated and kept whole for OCI back ends (`bind`).
+    "/mounts/*/uidMappings/**",
+    "/mounts/*/gidMappings/**",
+    "/linux/rootfsPropagation",
+];
+
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     propagation(root, cx, ir);
     let Some(mounts) = root.get("mounts") else { return };
-    let app = super::network::is_application(root);
+    let app = ir.kind == crate::ir::ContainerKind::Application;
     let managed_etc = cx.target.ostype != "unmanaged";
     // Targets of `lxc.mount.entry` lines so far: a later bind below one of
     // them must follow it, and Proxmox mounts every `mpN` before any entry.
@@ -118,7 +132,22 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 bind_entry(&m, &target, &options, "dir", cx, ir);
                 entry_targets.push(target.as_str().to_string());
             }
-            Kind::Bind => bind(&m, target, &options, cx, ir),
+            Kind::Bind if cx.target.bind_files.contains(&source) => {
+                cx.at(&pve::LOSSY, &m, format!("{} is a file on the node (the target's `bind-files`), and Proxmox starts no bind mount point of a file; it is bound as an `lxc.mount.entry` with create=file", source.escape_debug()))
+                    .with_severity(Severity::Info)
+                    .with_label("bound as an entry");
+                bind_entry(&m, &target, &options, "file", cx, ir);
+                entry_targets.push(target.as_str().to_string());
+            }
+            Kind::Bind => {
+                let before = ir.mounts.points.len();
+                bind(&m, target, &options, cx, ir);
+                if ir.mounts.points.len() > before {
+                    // The translator never looks at the node: say what the `mpN` assumes.
+                    cx.at(&pve::NEEDS_HOST, &m, format!("{} is taken for a directory on the node: Proxmox starts no bind mount point of a file (`create` checks; name files in the target's `bind-files`)", source.escape_debug()))
+                        .with_label("taken for a directory");
+                }
+            }
             Kind::Entry => {
                 entry(&m, &target, &fs_type, &options, cx, ir);
                 entry_targets.push(target.as_str().to_string());

@@ -8,11 +8,27 @@ use super::Cx;
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::ids::IdMap;
 use crate::ir::Container;
-use crate::lint::{pve, security};
+use crate::rules::{pve, security};
 use crate::spec::Cursor;
 
 /// Proxmox's hard-coded map for unprivileged containers.
 pub const DEFAULT_MAP: IdMap = IdMap { container: 0, host: 100_000, size: 65_536 };
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/linux/uidMappings",
+    "/linux/uidMappings/*/containerID",
+    "/linux/uidMappings/*/hostID",
+    "/linux/uidMappings/*/size",
+    "/linux/gidMappings",
+    "/linux/gidMappings/*/containerID",
+    "/linux/gidMappings/*/hostID",
+    "/linux/gidMappings/*/size",
+    "/linux/namespaces",
+    "/linux/namespaces/*/type",
+    "/linux/namespaces/*/path",
+];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");

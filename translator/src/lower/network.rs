@@ -3,12 +3,22 @@
 use super::Cx;
 use crate::diag::Severity;
 use crate::ir::network::{NetIf, Network};
-use crate::ir::Container;
-use crate::lint::{pve, security};
+use crate::ir::{Container, ContainerKind};
+use crate::rules::{pve, security};
 use crate::spec::Cursor;
 use crate::target::{NetworkDefault, PveContainerVersion};
 
 const MAX_NET: usize = 32;
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/linux/namespaces",
+    "/linux/namespaces/*/type",
+    "/linux/namespaces/*/path",
+    "/linux/netDevices",
+    "/linux/netDevices/*/name",
+];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");
@@ -70,7 +80,7 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 .with_label("given eth0");
         }
     }
-    let app = is_application(root);
+    let app = ir.kind == ContainerKind::Application;
     let host_managed = app && cx.pve_at_least(PveContainerVersion::APP_CONTAINERS);
     if app && !host_managed {
         if let Some(args) = root.path(&["process", "args"]) {
@@ -110,14 +120,6 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         }),
     }
     ir.network = Network::Isolated(ifs);
-}
-
-/// An application container runs something other than `/sbin/init` (decided
-/// by argv[0], as Proxmox's OCI import does).
-pub fn is_application(root: &Cursor<'_>) -> bool {
-    // The first string only: the arguments may be megabytes.
-    let first = root.path(&["process", "args"]).and_then(|a| a.items().find_map(|c| c.str()));
-    first.is_some_and(|a| a != crate::ir::process::SYSTEM_INIT)
 }
 
 fn valid_ifname(name: &str) -> bool {

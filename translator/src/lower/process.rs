@@ -3,9 +3,9 @@
 
 use super::Cx;
 use crate::diag::Severity;
-use crate::ir::process::{EnvVar, Init, Rlimit};
-use crate::ir::Container;
-use crate::lint::pve;
+use crate::ir::process::{CommandKey, EnvKey, EnvVar, Init, Rlimit};
+use crate::ir::{Container, ContainerKind};
+use crate::rules::pve;
 use crate::source::Traced;
 use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;
@@ -14,10 +14,22 @@ use crate::target::PveContainerVersion as V;
 pub const STOP_SIGNAL_ANNOTATIONS: &[&str] =
     &["org.proxmox-lxcri.stop-signal", "org.opencontainers.image.stopSignal", "io.containerd.image.config.stop-signal"];
 
-/// Resource names LXC accepts after `lxc.prlimit.`.
-pub const RLIMITS: &[&str] = &[
-    "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
-    "sigpending", "stack",
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/process",
+    "/process/terminal",
+    "/process/cwd",
+    "/process/env",
+    "/process/args",
+    "/process/rlimits",
+    "/process/rlimits/*/type",
+    "/process/rlimits/*/soft",
+    "/process/rlimits/*/hard",
+    "/process/user",
+    "/process/user/uid",
+    "/process/user/gid",
+    "/process/user/additionalGids",
 ];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
@@ -58,10 +70,14 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if !representable {
         return;
     }
+    let env = env(&process, cx);
+    let modern = cx.pve_at_least(V::APP_CONTAINERS);
     let mut init = Init {
         command: args_at.traced(command),
+        command_key: None,
+        env_key: if modern { EnvKey::Runtime } else { EnvKey::Environment },
         args,
-        env: env(&process, cx),
+        env,
         cwd: cwd(&process, cx),
         uid: None,
         gid: None,
@@ -71,11 +87,14 @@ pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         rlimits: rlimits(&process, cx),
     };
     user(&process, cx, &mut init);
-    if !init.is_system_init() {
+    if ir.kind == ContainerKind::Application {
         init.halt_signal = Some(halt_signal(root, cx));
     }
-    if !cx.pve_at_least(V::APP_CONTAINERS) && init.needs_entrypoint() {
-        cx.too_old(&args_at, "entrypoint", V::APP_CONTAINERS, "the command is written as raw `lxc.init.cmd` instead", Severity::Info);
+    if init.needs_command() {
+        init.command_key = Some(if modern { CommandKey::Entrypoint } else { CommandKey::LxcInitCmd });
+        if !modern {
+            cx.too_old(&args_at, "entrypoint", V::APP_CONTAINERS, "the command is written as raw `lxc.init.cmd` instead", Severity::Info);
+        }
     }
     ir.init = Some(init);
 }
@@ -226,8 +245,7 @@ fn rlimits(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<Rlimit>> {
         ) else {
             continue;
         };
-        let name = kind.strip_prefix("RLIMIT_").map(str::to_ascii_lowercase).filter(|n| RLIMITS.contains(&n.as_str()));
-        let Some(name) = name else {
+        let Some(name) = crate::linux::resource_limit(&kind).map(|r| r.lxc.to_string()) else {
             cx.at(&pve::INVALID_VALUE, &item, format!("`{}` is not a resource limit LXC knows", kind.escape_debug()))
                 .with_label("unknown rlimit");
             continue;

@@ -4,11 +4,53 @@
 use super::Cx;
 use crate::diag::Severity;
 use crate::ir::{Container, MemoryMiB, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::spec::Cursor;
 
 const MIB: u64 = 1024 * 1024;
 const MAX_CPUS: u64 = 8192;
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/linux/resources/memory/limit",
+    "/linux/resources/memory/reservation",
+    "/linux/resources/memory/swap",
+    "/linux/resources/memory/disableOOMKiller",
+    "/linux/resources/cpu/shares",
+    "/linux/resources/cpu/quota",
+    "/linux/resources/cpu/burst",
+    "/linux/resources/cpu/period",
+    "/linux/resources/cpu/cpus",
+    "/linux/resources/cpu/mems",
+    "/linux/resources/cpu/idle",
+    "/linux/resources/pids/limit",
+    "/linux/resources/blockIO/weight",
+    "/linux/resources/blockIO/weightDevice",
+    "/linux/resources/blockIO/weightDevice/*/major",
+    "/linux/resources/blockIO/weightDevice/*/minor",
+    "/linux/resources/blockIO/weightDevice/*/weight",
+    "/linux/resources/blockIO/throttleReadBpsDevice",
+    "/linux/resources/blockIO/throttleReadBpsDevice/*/major",
+    "/linux/resources/blockIO/throttleReadBpsDevice/*/minor",
+    "/linux/resources/blockIO/throttleReadBpsDevice/*/rate",
+    "/linux/resources/blockIO/throttleWriteBpsDevice",
+    "/linux/resources/blockIO/throttleWriteBpsDevice/*/major",
+    "/linux/resources/blockIO/throttleWriteBpsDevice/*/minor",
+    "/linux/resources/blockIO/throttleWriteBpsDevice/*/rate",
+    "/linux/resources/blockIO/throttleReadIOPSDevice",
+    "/linux/resources/blockIO/throttleReadIOPSDevice/*/major",
+    "/linux/resources/blockIO/throttleReadIOPSDevice/*/minor",
+    "/linux/resources/blockIO/throttleReadIOPSDevice/*/rate",
+    "/linux/resources/blockIO/throttleWriteIOPSDevice",
+    "/linux/resources/blockIO/throttleWriteIOPSDevice/*/major",
+    "/linux/resources/blockIO/throttleWriteIOPSDevice/*/minor",
+    "/linux/resources/blockIO/throttleWriteIOPSDevice/*/rate",
+    "/linux/resources/rdma",
+    "/linux/resources/rdma/*/hcaHandles",
+    "/linux/resources/rdma/*/hcaObjects",
+    "/linux/resources/unified",
+];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(res) = root.path(&["linux", "resources"]) else { return };
@@ -422,5 +464,13 @@ mod lowering_tests {
     fn cgroup_v1_only_fields_are_reported() {
         let (_, codes) = check(&res(r#"{"memory": {"kernel": 1, "swappiness": 10}, "cpu": {"realtimeRuntime": 1}, "hugepageLimits": [{"pageSize": "2MB", "limit": 1}]}"#), &Target::default());
         assert_eq!(codes, vec!["pve/unsupported /linux/resources/memory/kernel", "pve/unsupported /linux/resources/memory/swappiness", "pve/unsupported /linux/resources/cpu/realtimeRuntime", "pve/unsupported /linux/resources/hugepageLimits"]);
+    }
+
+    /// The per-device leaf weight was once marked `Lower` with no reader
+    /// and vanished; it is cgroup v1 like the top-level one, and reported.
+    #[test]
+    fn per_device_leaf_weight_is_reported() {
+        let (_, codes) = check(&res(r#"{"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "weight": 500, "leafWeight": 300}]}}"#), &Target::default());
+        assert_eq!(codes, vec!["pve/unsupported /linux/resources/blockIO/weightDevice/0/leafWeight"]);
     }
 }

@@ -39,18 +39,35 @@
 
 mod capabilities;
 mod paths;
+pub(crate) use paths::GLOBAL_PROC_DIRS;
 mod seccomp;
+
+pub(super) use capabilities::CONSUMES as CAPABILITIES_CONSUMES;
+pub(super) use paths::CONSUMES as PATHS_CONSUMES;
+pub(super) use seccomp::CONSUMES as SECCOMP_CONSUMES;
 
 use super::{keep_for_oci, Cx};
 use crate::diag::Severity;
 use crate::ir::Container;
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::spec::Cursor;
 
 
 /// The IPC sysctls whose `lxc.sysctl.` keys are on Proxmox's allow-list.
 pub const IPC_SYSCTLS: &[&str] =
     &["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(super) const CONSUMES: &[&str] = &[
+    "/process/apparmorProfile",
+    "/process/noNewPrivileges",
+    "/process/selinuxLabel",
+    "/linux/sysctl",
+    "/linux/personality",
+    "/linux/personality/domain",
+    "/linux/personality/flags",
+];
 
 pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if let Some(process) = root.get("process") {

@@ -302,17 +302,21 @@ const CPU: &[Field] = &[
     since(f("idle", I64, Lower), "1.1.0"),
 ];
 
+const LEAF_WEIGHT_WHY: &str = "leaf weights are a cgroup v1 (CFQ) feature; cgroup v2 has none";
+
 const WEIGHT_DEVICE: Ty = Ty::Obj(&[
     req("major", I64, Lower),
     req("minor", I64, Lower),
     f("weight", U16, Lower),
-    f("leafWeight", U16, Lower),
+    // cgroup v2's io.weight has no leaf weight per device either; this was
+    // `Lower` with no reader, and `lower::consumers` found it dropped.
+    f("leafWeight", U16, Unsupported(LEAF_WEIGHT_WHY)),
 ]);
 const THROTTLE_DEVICE: Ty = Ty::Obj(&[req("major", I64, Lower), req("minor", I64, Lower), req("rate", U64, Lower)]);
 
 const BLOCK_IO: &[Field] = &[
     f("weight", U16, Lower),
-    f("leafWeight", U16, Unsupported("leaf weights are a cgroup v1 (CFQ) feature; cgroup v2 has none")),
+    f("leafWeight", U16, Unsupported(LEAF_WEIGHT_WHY)),
     f("weightDevice", Ty::Array(&WEIGHT_DEVICE), Lower),
     f("throttleReadBpsDevice", Ty::Array(&THROTTLE_DEVICE), Lower),
     f("throttleWriteBpsDevice", Ty::Array(&THROTTLE_DEVICE), Lower),

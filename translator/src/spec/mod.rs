@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use std::sync::Arc;
 
 use crate::json::{self, Kind, NodeId, Tree, View};
-use crate::lint::{parse as parse_rules, spec as spec_rules};
+use crate::rules::{parse as parse_rules, spec as spec_rules};
 use crate::source::{JsonPointer, Source, Span, Traced};
 
 /// A config.json that parsed and whose shape was checked. The tree is
@@ -61,12 +61,20 @@ impl std::fmt::Display for OciVersion {
 
 /// Reads config bytes. Returns the source (for rendering) and, unless the
 /// bytes are not a JSON object we can read, the validated spec. The source
-/// and the tree share one copy of the text.
+/// and the tree share one copy of the text: a copy of `bytes`. A caller that
+/// owns its bytes gives them to [`parse_owned`], which copies nothing.
 pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, Option<Spec>) {
-    let text: Arc<str> = match std::str::from_utf8(bytes) {
-        Ok(text) => Arc::from(text),
+    parse_owned(name, bytes.to_vec(), diags)
+}
+
+/// [`parse`] of bytes the caller gives up: they become the text the source
+/// and the tree share, so the input is held once (README, "Memory").
+pub fn parse_owned(name: &str, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>) -> (Source, Option<Spec>) {
+    let text: json::Text = match String::from_utf8(bytes) {
+        Ok(text) => Arc::new(text),
         Err(e) => {
-            let e = json::utf8_error(bytes, &e);
+            let bytes = e.as_bytes();
+            let e = json::utf8_error(bytes, &e.utf8_error());
             let source = Source::new(name, String::from_utf8_lossy(bytes).into_owned());
             // The valid prefix is unchanged by lossy decoding; U+FFFD is three bytes.
             let span = Span::new(e.span.start, e.span.start + 3);
@@ -76,8 +84,9 @@ pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, 
     };
     let source = Source::shared(name, Arc::clone(&text));
     let parsed = json::parse_shared(text);
+    let mut capped = crate::diag::Capped::new(diags);
     for dup in &parsed.duplicates {
-        diags.push(
+        capped.push(
             Diagnostic::new(&parse_rules::DUPLICATE_KEY, format!("the key `{}` appears twice in one object", dup.key))
                 .at_span(dup.second)
                 .with_label("second occurrence")
@@ -85,6 +94,7 @@ pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, 
                 .with_help("runtimes disagree on which value wins; keep one"),
         );
     }
+    capped.finish();
     let Some(mut tree) = parsed.tree else {
         if let Some(e) = parsed.syntax_error {
             let rule = match e.kind {

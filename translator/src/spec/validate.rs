@@ -4,12 +4,20 @@
 //! removed, so the lowering that follows can trust the shape of what is left.
 
 use super::fields::{Field, Int, Ty, CONFIG};
-use crate::diag::Diagnostic;
+use crate::diag::{suggest, Capped, Diagnostic};
 use crate::json::{Kind, NodeId, Tree, View};
-use crate::lint::spec as rules;
+use crate::rules::spec as rules;
 use crate::source::{JsonPointer, Span};
 
+/// Repeated findings are capped ([`Capped`]): a config of a million unknown
+/// fields gets a thousand diagnostics and one with the count of the rest.
 pub fn validate(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
+    let mut capped = Capped::new(diags);
+    check_root(tree, &mut capped);
+    capped.finish();
+}
+
+fn check_root(tree: &mut Tree, diags: &mut Capped<'_>) {
     let ptr = JsonPointer::root();
     let root = tree.root();
     match tree.kind(root, View::Validated) {
@@ -29,7 +37,7 @@ fn members(tree: &Tree, id: NodeId) -> Vec<(NodeId, NodeId)> {
     tree.members(id, View::Validated).map(|m| (m.key_id, m.value)).collect()
 }
 
-fn check_object(tree: &mut Tree, id: NodeId, fields: &'static [Field], ptr: &JsonPointer, diags: &mut Vec<Diagnostic>) {
+fn check_object(tree: &mut Tree, id: NodeId, fields: &'static [Field], ptr: &JsonPointer, diags: &mut Capped<'_>) {
     let span = tree.span(id);
     let members = members(tree, id);
     // Required fields that were present but invalid are already reported.
@@ -73,9 +81,9 @@ fn check_object(tree: &mut Tree, id: NodeId, fields: &'static [Field], ptr: &Jso
 }
 
 /// Returns false when the value is unusable and must be dropped.
-fn check_value(tree: &mut Tree, id: NodeId, ty: &'static Ty, ptr: &JsonPointer, diags: &mut Vec<Diagnostic>) -> bool {
+fn check_value(tree: &mut Tree, id: NodeId, ty: &'static Ty, ptr: &JsonPointer, diags: &mut Capped<'_>) -> bool {
     let span: Span = tree.span(id);
-    let wrong = |diags: &mut Vec<Diagnostic>, expected: &str, found: &str| {
+    let wrong = |diags: &mut Capped<'_>, expected: &str, found: &str| {
         diags.push(
             Diagnostic::new(&rules::WRONG_TYPE, format!("`{ptr}` must be {expected}, not {found}"))
                 .at(ptr, span)
@@ -157,34 +165,6 @@ fn check_int(raw: &str, int: Int) -> Result<(), String> {
     }
 }
 
-/// The closest candidate within a small edit distance, for "did you mean".
-pub fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    candidates
-        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            if let Some(slot) = cur.get_mut(j + 1) {
-                *slot = sub.min(del).min(ins);
-            }
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +213,30 @@ mod tests {
     fn fractional_and_exponent_integers_refused() {
         let (_, d) = check(r#"{"ociVersion": "1.2.0", "process": {"cwd": "/", "oomScoreAdj": 1e3}}"#);
         assert!(d[0].starts_with("spec/out-of-range /process/oomScoreAdj"), "{d:?}");
+    }
+
+    #[test]
+    fn repeated_findings_are_capped_with_a_count() {
+        let fields: Vec<String> = (0..5000).map(|i| format!("\"x{i}\": 1")).collect();
+        let text = format!("{{\"ociVersion\": \"1.2.0\", {}}}", fields.join(", "));
+        let Some(mut tree) = crate::json::parse(&text).tree else { panic!("parses") };
+        let mut diags = Vec::new();
+        validate(&mut tree, &mut diags);
+        assert_eq!(diags.len(), crate::diag::MAX_PER_CODE + 1);
+        let last = diags.last().map(|d| d.message.clone()).unwrap_or_default();
+        assert!(last.starts_with("4000 more `spec/unknown-field` diagnostics"), "{last}");
+        assert_eq!(diags.last().and_then(|d| d.pointer.as_ref()).map(|p| p.to_string()), Some("/x1000".to_string()));
+    }
+
+    #[test]
+    fn a_capped_error_stays_an_error() {
+        use crate::diag::{cap, Severity};
+        let mut diags: Vec<Diagnostic> = (0..1500)
+            .map(|i| Diagnostic::new(&rules::UNKNOWN_FIELD, format!("{i}")).with_severity(if i == 1400 { Severity::Error } else { Severity::Warning }))
+            .collect();
+        cap(&mut diags);
+        assert_eq!(diags.len(), crate::diag::MAX_PER_CODE + 1);
+        assert!(crate::diag::has_errors(&diags));
+        assert!(diags.last().is_some_and(|d| d.message.starts_with("500 more")));
     }
 }

@@ -35,7 +35,7 @@ pub fn translate_and_check(schema: &Schema, bytes: &[u8], target: &Target) -> Ou
             let args: Vec<&str> = init.args.iter().map(|a| a.value.as_str()).collect();
             assert_eq!(lxc_split(&init.command.value), args, "the init command does not split back into the process args");
         }
-        let conf = pve::ir_to_pve(ir, target);
+        let conf = pve::ir_to_pve(ir);
         match pct_conf::write(&conf) {
             Ok(text) => {
                 if let Err(e) = pct_grammar::check(schema, &text) {
@@ -145,7 +145,7 @@ fn check_diagnostics(t: &Translation) {
                 text.len()
             );
         }
-        assert!(translator::lint::find(d.code()).is_some(), "{} is not a registered rule", d.code());
+        assert!(translator::rules::find(d.code()).is_some(), "{} is not a registered rule", d.code());
         let _ = d.to_json(&t.source);
     }
 }

@@ -2,7 +2,7 @@
 //! pct.conf writer reads, and refuses exactly what that writer refuses, so
 //! the container the plan creates has the config `--to pct-conf` shows.
 
-use super::{Action, Arg, ConfigLine, FileMode, Need, Plan, RootfsDir, Source, Step, Undo, Var, FORMAT, TEMPLATE_PREFIX};
+use super::{Action, Arg, ConfigLine, FileMode, Need, Plan, RootfsDir, Source, Step, Var, FORMAT, TEMPLATE_PREFIX};
 use crate::emit::pct_conf::{self, WriteError};
 use crate::emit::pve::{self, Entry, PveConfig};
 use crate::ir::mounts::{RootSource, Rootfs};
@@ -23,7 +23,7 @@ pub enum PlanError {
 
 /// Lowers the IR to Proxmox's form and plans its creation.
 pub fn ir_to_plan(ir: &Container, target: &Target, source: &str) -> Result<Plan, PlanError> {
-    pve_to_plan(&pve::ir_to_pve(ir, target), &ir.rootfs, target, source)
+    pve_to_plan(&pve::ir_to_pve(ir), &ir.rootfs, target, source)
 }
 
 /// Plans the creation of the container `conf` describes; `rootfs` says where
@@ -52,6 +52,12 @@ pub fn pve_to_plan(conf: &PveConfig, rootfs: &Rootfs, target: &Target, source: &
     }
     steps.push(record_state(target));
     Ok(Plan { format: FORMAT, source: source.to_string(), node: target.node.clone(), pve_container: target.pve_container.to_string(), steps })
+}
+
+/// A step with the undo its kind has ([`Action::undo`], which the executor derives again).
+fn step(action: Action, sources: Vec<Source>, needs: Vec<Need>) -> Step {
+    let undo = action.undo();
+    Step { action, sources, needs, undo }
 }
 
 fn pointers(from: &[crate::source::JsonPointer]) -> Vec<String> {
@@ -94,24 +100,22 @@ fn normalise(path: &str, lead: &str) -> String {
 
 fn pack_rootfs(dir: RootfsDir, rootfs: &Rootfs, target: &Target) -> Step {
     let from = rootfs.bundle_path.iter().map(|p| p.ptr.to_string()).collect::<Vec<_>>();
-    Step {
-        action: Action::PackRootfs { rootfs: dir, storage: target.template_storage.clone(), name_prefix: TEMPLATE_PREFIX.into() },
-        sources: if from.is_empty() { Vec::new() } else { vec![Source { item: "rootfs".into(), from }] },
-        needs: vec![
+    step(
+        Action::PackRootfs { rootfs: dir, storage: target.template_storage.clone(), name_prefix: TEMPLATE_PREFIX.into() },
+        if from.is_empty() { Vec::new() } else { vec![Source { item: "rootfs".into(), from }] },
+        vec![
             Need::Root("reads every file of the root file system with its owner and mode".into()),
             Need::Storage { id: target.template_storage.clone(), content: "vztmpl".into() },
         ],
-        undo: Undo::Run(vec![Arg::lit("pvesm"), Arg::lit("free"), Arg::var(Var::Template)]),
-    }
+    )
 }
 
 fn allocate_vmid() -> Step {
-    Step {
-        action: Action::AllocateVmid { attempts: VMID_ATTEMPTS },
-        sources: Vec::new(),
-        needs: vec![Need::Program("pvesh".into())],
-        undo: Undo::ReleaseVmid,
-    }
+    step(
+        Action::AllocateVmid { attempts: VMID_ATTEMPTS },
+        Vec::new(),
+        vec![Need::Program("pvesh".into())],
+    )
 }
 
 fn pct_create(conf: &PveConfig) -> Step {
@@ -125,12 +129,11 @@ fn pct_create(conf: &PveConfig) -> Step {
         argv.push(Arg::lit("--description"));
         argv.push(Arg::Lit(pct_conf::description_argument(desc, conf.description_percent)));
     }
-    Step {
-        action: Action::PctCreate { argv },
-        sources: sources(conf.keys.iter().map(|e| (format!("--{}", e.key), e))),
-        needs: vec![Need::Program("pct".into()), Need::Root("pct runs only as root on the node".into())],
-        undo: Undo::Run(vec![Arg::lit("pct"), Arg::lit("destroy"), Arg::var(Var::Vmid), Arg::lit("--purge")]),
-    }
+    step(
+        Action::PctCreate { argv },
+        sources(conf.keys.iter().map(|e| (format!("--{}", e.key), e))),
+        [Need::Program("pct".into()), Need::Root("pct runs only as root on the node".into())].into_iter().chain(bind_directories(conf)).collect(),
+    )
 }
 
 /// The lines `pct` cannot set: `lxc.environment.runtime` entries (the CLI
@@ -142,51 +145,60 @@ fn write_config_lines(conf: &PveConfig) -> Option<Step> {
         return None;
     }
     let lines = entries.iter().map(|e| ConfigLine { key: e.key.clone(), value: e.value.clone() }).collect();
-    Some(Step {
-        action: Action::WriteConfigLines { lines },
-        sources: sources(entries.iter().map(|e| (e.key.clone(), *e))),
-        needs: vec![Need::Root("only root can write raw lxc.* keys into /etc/pve".into()), Need::Quorum, Need::ConfigLock],
-        undo: Undo::Nothing("the config file goes with the container when pct-create is undone".into()),
-    })
+    Some(step(
+        Action::WriteConfigLines { lines },
+        sources(entries.iter().map(|e| (e.key.clone(), *e))),
+        vec![Need::Root("only root can write raw lxc.* keys into /etc/pve".into()), Need::Quorum, Need::ConfigLock],
+    ))
+}
+
+/// The sources of the bind mount points (`mpN: /path,mp=…`): each must be a directory on
+/// the node. A source has no `,` (lowering refuses one), so it is the text before the first.
+fn bind_directories(conf: &PveConfig) -> impl Iterator<Item = Need> + '_ {
+    conf.keys
+        .iter()
+        .filter(|e| e.key.strip_prefix("mp").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+        .filter_map(|e| e.value.split(',').next().filter(|s| s.starts_with('/')))
+        .map(|s| Need::Directory(s.to_string()))
 }
 
 fn create_config(conf: &PveConfig, text: String) -> Step {
     let all = conf.keys.iter().map(|e| (e.key.clone(), e)).chain(conf.env.iter().chain(&conf.raw).map(|e| (e.key.clone(), e)));
-    Step {
-        action: Action::CreateConfig { text },
-        sources: sources(all),
-        needs: vec![
+    step(
+        Action::CreateConfig { text },
+        sources(all),
+        [
             Need::Root("a host directory as root file system is root@pam only, and only root writes /etc/pve".into()),
             Need::Quorum,
             Need::ConfigLock,
-        ],
-        undo: Undo::RemoveConfig,
-    }
+        ]
+        .into_iter()
+        .chain(bind_directories(conf))
+        .collect(),
+    )
 }
 
 fn write_files(conf: &PveConfig) -> Vec<Step> {
     conf.files
         .iter()
-        .map(|f| Step {
-            action: Action::WriteFile { path: f.path.clone(), mode: FileMode(f.mode), content: f.content.clone() },
-            sources: vec![Source { item: f.path.clone(), from: vec![f.from.to_string()] }],
-            needs: vec![Need::Root(format!("writes {}", pve::SECCOMP_DIR))],
-            undo: Undo::RemoveFileIfCreated(f.path.clone()),
-        })
+        .map(|f| step(
+            Action::WriteFile { path: f.path.clone(), mode: FileMode(f.mode), content: f.content.clone() },
+            vec![Source { item: f.path.clone(), from: vec![f.from.to_string()] }],
+            vec![Need::Root(format!("writes {}", pve::SECCOMP_DIR))],
+        ))
         .collect()
 }
 
 fn remove_template() -> Step {
-    Step {
-        action: Action::RemoveTemplate,
-        sources: Vec::new(),
-        needs: vec![Need::Program("pvesm".into())],
-        undo: Undo::Nothing("the template was only an intermediate copy".into()),
-    }
+    step(
+        Action::RemoveTemplate,
+        Vec::new(),
+        vec![Need::Program("pvesm".into())],
+    )
 }
 
 fn record_state(target: &Target) -> Step {
-    Step { action: Action::RecordState { node: target.node.clone() }, sources: Vec::new(), needs: vec![Need::StateStore], undo: Undo::ForgetState }
+    step(Action::RecordState { node: target.node.clone() }, Vec::new(), vec![Need::StateStore])
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The plan: the ordered host steps that create this container on a Proxmox
 //! VE node, as data.
 //!
-//! The executor applies the data form step by step and, when a step fails,
-//! runs the `undo` of every completed step in reverse. [`shell::write`]
+//! The executor validates the whole data form, then applies it step by step
+//! and, when a step fails, undoes every completed step in reverse; each undo
+//! is a typed kind ([`Undo`]) the executor derives from the step itself
+//! ([`Action::undo`]), never a command read from the plan. [`shell::write`]
 //! renders the same plan as a POSIX shell script for people to review; the
 //! executor never runs that script.
 //!
@@ -197,25 +199,61 @@ pub enum Need {
     ConfigLock,
     /// The executor's state store.
     StateStore,
+    /// A directory on the node at this path: the source of a bind mount point, which
+    /// Proxmox does not start when it is a file (`__mountpoint_mount`, src/PVE/LXC.pm).
+    /// `apply` checks it before the first step.
+    Directory(String),
 }
 
-/// How to undo a completed step.
+/// How to undo a completed step: one typed kind per effect, never a command.
+///
+/// The executor does not take this from the plan: it derives each step's undo
+/// from the step's kind ([`Action::undo`]) and the step's result (the bound
+/// `$vmid` and template, whether a file was created), and refuses a plan whose
+/// `undo` says anything else. The field is there for review: `plan.sh` shows,
+/// for each kind, exactly what the executor does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Undo {
     /// Nothing to undo, and why.
     Nothing(String),
-    /// Run this argument vector.
-    Run(Vec<Arg>),
+    /// Remove the template `pack-rootfs` wrote (the file `pvesm path $template` names).
+    FreeTemplate,
+    /// `pct destroy $vmid --purge`: the container `pct-create` made, with its volumes.
+    DestroyCt,
+    /// Remove `/etc/pve/nodes/<node>/lxc/$vmid.conf` under the config lock.
+    RemoveConfig,
     /// Remove the file, but only if this step created it: the path is named
     /// by content and other containers may use the same file.
     RemoveFileIfCreated(String),
-    /// Remove `/etc/pve/lxc/$vmid.conf` under the config lock.
-    RemoveConfig,
     /// Give the id back (nothing on Proxmox's side: `nextid` reserves nothing).
     ReleaseVmid,
     /// Remove the container's record from the state store.
     ForgetState,
+}
+
+impl Undo {
+    /// The kind's name in the plan (`destroy-ct`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Undo::Nothing(_) => "nothing",
+            Undo::FreeTemplate => "free-template",
+            Undo::DestroyCt => "destroy-ct",
+            Undo::RemoveConfig => "remove-config",
+            Undo::RemoveFileIfCreated(_) => "remove-file-if-created",
+            Undo::ReleaseVmid => "release-vmid",
+            Undo::ForgetState => "forget-state",
+        }
+    }
+
+    /// Whether two undos have the same effect: the same kind and, for a file,
+    /// the same path. The reason of `nothing` is prose and not compared.
+    pub fn same_effect(&self, other: &Undo) -> bool {
+        match (self, other) {
+            (Undo::RemoveFileIfCreated(a), Undo::RemoveFileIfCreated(b)) => a == b,
+            _ => self.kind() == other.kind(),
+        }
+    }
 }
 
 /// A file mode, written in octal (`"0644"`).
@@ -289,6 +327,24 @@ impl Action {
             Action::WriteFile { .. } => "write-file",
             Action::RemoveTemplate => "remove-template",
             Action::RecordState { .. } => "record-state",
+        }
+    }
+
+    /// The undo of this kind of step. The translator writes it into the plan
+    /// and the executor derives it again from the step it runs; there is no
+    /// other source of undos.
+    pub fn undo(&self) -> Undo {
+        match self {
+            Action::PackRootfs { .. } => Undo::FreeTemplate,
+            Action::AllocateVmid { .. } => Undo::ReleaseVmid,
+            Action::PctCreate { .. } => Undo::DestroyCt,
+            Action::WriteConfigLines { .. } => {
+                Undo::Nothing("the config file goes with the container when pct-create is undone".into())
+            }
+            Action::CreateConfig { .. } => Undo::RemoveConfig,
+            Action::WriteFile { path, .. } => Undo::RemoveFileIfCreated(path.clone()),
+            Action::RemoveTemplate => Undo::Nothing("the template was only an intermediate copy".into()),
+            Action::RecordState { .. } => Undo::ForgetState,
         }
     }
 }

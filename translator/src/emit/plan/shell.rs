@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::quote::{comment, quote};
-use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo, Var};
+use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo, Var, LOCK_DIR};
 
 const TEMPLATE: &str = include_str!("plan.sh.hbs");
 
@@ -162,20 +162,20 @@ struct Record<'p> {
 impl<'p> Model<'p> {
     fn new(plan: &'p Plan) -> Model<'p> {
         let needs_bundle = plan.steps.iter().any(|s| matches!(&s.action, Action::PackRootfs { rootfs: RootfsDir::Bundle(_), .. }));
-        let steps = plan.steps.iter().enumerate().map(|(i, s)| StepModel::new(i + 1, s)).collect();
+        let steps = plan.steps.iter().enumerate().map(|(i, s)| StepModel::new(i + 1, s, &plan.node)).collect();
         Model { node: &plan.node, pve_container: &plan.pve_container, source: &plan.source, needs_bundle, steps }
     }
 }
 
 impl<'p> StepModel<'p> {
-    fn new(number: usize, step: &'p Step) -> StepModel<'p> {
+    fn new(number: usize, step: &'p Step, node: &str) -> StepModel<'p> {
         let mut m = StepModel {
             number,
             op: step.action.op(),
             summary: summary(&step.action),
             sources: step.sources.iter().map(|s| format!("{}: {}", s.item, s.from.join(", "))).collect(),
             needs: step.needs.iter().map(need).collect::<Vec<_>>().join("; "),
-            undo: undo(&step.undo),
+            undo: undo(&step.undo, node),
             ..StepModel::default()
         };
         match &step.action {
@@ -236,15 +236,27 @@ fn need(n: &Need) -> String {
         Need::Quorum => "quorum (a writable /etc/pve)".into(),
         Need::ConfigLock => "Proxmox's config lock of the container".into(),
         Need::StateStore => "the executor's state store".into(),
+        Need::Directory(path) => format!("directory {path} on the node (a bind mount point's source)"),
     }
 }
 
-fn undo(u: &Undo) -> String {
+/// What the executor does for each undo kind, as the command it amounts to
+/// (executor/src/apply/rollback.rs `undo`, one arm per kind). The executor
+/// derives the kind from the step, not from this text or the plan's field;
+/// `destroy-ct` and `remove-config` act only on a container whose config
+/// still carries the identity stamp this create wrote
+/// (executor/src/pve/identity.rs `destroy_if_ours`, `remove_config_if_ours`).
+fn undo(u: &Undo, node: &str) -> String {
     match u {
         Undo::Nothing(why) => format!("nothing: {why}"),
-        Undo::Run(argv) => argv.iter().map(word).collect::<Vec<_>>().join(" "),
+        // The executor wrote the template to the path `pvesm path` gave it, and removes that file.
+        Undo::FreeTemplate => "rm -f -- \"$(pvesm path \"$template\")\"".into(),
+        Undo::DestroyCt => "pct destroy \"$vmid\" --purge (only if CT $vmid carries this create's identity stamp)".into(),
+        Undo::RemoveConfig => format!(
+            "flock \"{LOCK_DIR}/pve-config-$vmid.lock\" rm -f -- /etc/pve/nodes/{}/lxc/\"$vmid\".conf (only if it carries this create's identity stamp)",
+            quote(node)
+        ),
         Undo::RemoveFileIfCreated(path) => format!("rm -f -- {} (only if this step created it)", quote(path)),
-        Undo::RemoveConfig => "rm -f -- \"/etc/pve/lxc/$vmid.conf\" (under the config lock)".into(),
         Undo::ReleaseVmid => "nothing on the node: the id was not reserved".into(),
         Undo::ForgetState => "the executor removes its state record".into(),
     }
@@ -253,7 +265,7 @@ fn undo(u: &Undo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::plan::{ir_to_plan, CONFIG_DIR, LOCK_DIR};
+    use crate::emit::plan::{ir_to_plan, CONFIG_DIR};
     use crate::target::Target;
 
     #[test]

@@ -15,80 +15,40 @@ use std::collections::BTreeSet;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::Container;
-use crate::lint::pve;
+use crate::linux::{self, CapabilitySet};
+use crate::rules::pve;
 use crate::lower::Cx;
 use crate::source::Traced;
 use crate::spec::Cursor;
 
-/// Linux capabilities by number (capability.h), as LXC spells them.
-pub const CAPABILITIES: [&str; 41] = [
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
-];
-
-const SETS: [&str; 5] = ["bounding", "effective", "inheritable", "permitted", "ambient"];
-
-/// `CAP_NET_RAW` → `net_raw`; `None` for anything capabilities(7) does not define.
-pub fn lxc_name(oci: &str) -> Option<&'static str> {
-    let bare = oci.strip_prefix("CAP_")?;
-    CAPABILITIES.iter().copied().find(|c| c.to_ascii_uppercase() == bare)
-}
-
 struct Set<'a> {
-    name: &'static str,
+    set: CapabilitySet,
     at: Cursor<'a>,
     /// Known capabilities, LXC spelling.
     caps: BTreeSet<&'static str>,
 }
 
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(in crate::lower) const CONSUMES: &[&str] = &[
+    "/process/capabilities",
+    "/process/capabilities/bounding",
+    "/process/capabilities/effective",
+    "/process/capabilities/inheritable",
+    "/process/capabilities/permitted",
+    "/process/capabilities/ambient",
+];
+
 pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(at) = process.get("capabilities") else { return };
     let mut sets: Vec<Set<'_>> = Vec::new();
-    for name in SETS {
+    for set in CapabilitySet::ALL {
+        let name = set.key();
         let Some(list) = at.get(name) else { continue };
         let given = list.strings();
         let mut caps = BTreeSet::new();
         for cap in &given {
-            match lxc_name(&cap.value) {
+            match linux::capability(&cap.value).map(|c| c.lxc) {
                 Some(c) => {
                     caps.insert(c);
                 }
@@ -99,11 +59,11 @@ pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         raw.sort();
         raw.dedup();
         ir.security.capability_sets.push((name.to_string(), raw));
-        sets.push(Set { name, at: list, caps });
+        sets.push(Set { set, at: list, caps });
     }
     ir.security.capability_sets.sort();
 
-    let bounding = sets.iter().find(|s| s.name == "bounding");
+    let bounding = sets.iter().find(|s| s.set == CapabilitySet::Bounding);
     let keep: BTreeSet<&'static str> = bounding.map(|s| s.caps.clone()).unwrap_or_default();
     let keep_at = bounding.map(|s| s.at.clone()).unwrap_or_else(|| at.clone());
     if bounding.is_none() {
@@ -117,8 +77,7 @@ pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 }
 
 fn unknown(cx: &mut Cx<'_>, cap: &Traced<String>) {
-    let upper = cap.value.to_ascii_uppercase();
-    let fixed = lxc_name(&upper).map(|_| upper).or_else(|| lxc_name(&format!("CAP_{}", cap.value.to_ascii_uppercase())).map(|_| format!("CAP_{}", cap.value.to_ascii_uppercase())));
+    let fixed = linux::capability(&linux::capability_meant(&cap.value)).map(|c| c.name);
     let mut d = Diagnostic::new(&pve::UNKNOWN_CAPABILITY, format!("`{}` is not a Linux capability", cap.value.escape_debug()))
         .at(&cap.ptr, cap.span)
         .with_label("unknown capability");
@@ -130,13 +89,13 @@ fn unknown(cx: &mut Cx<'_>, cap: &Traced<String>) {
 
 /// Reports how LXC's result differs from what the other four sets ask for.
 fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid: u32, cx: &mut Cx<'_>) {
-    let others = || sets.iter().filter(|s| s.name != "bounding");
+    let others = || sets.iter().filter(|s| s.set != CapabilitySet::Bounding);
     for set in others() {
         let outside: Vec<&str> = set.caps.difference(keep).copied().collect();
         if !outside.is_empty() {
             cx.lossy(
                 &set.at,
-                format!("{} in `{}` {} not in the bounding set; LXC keeps only the bounding set, so the container never has {}", join(&outside), set.name, is_are(&outside), them(&outside)),
+                format!("{} in `{}` {} not in the bounding set; LXC keeps only the bounding set, so the container never has {}", join(&outside), set.set.key(), is_are(&outside), them(&outside)),
             );
         }
     }
@@ -154,14 +113,14 @@ fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid
         }
         return;
     }
-    for set in others().filter(|s| s.name == "effective" || s.name == "permitted") {
+    for set in others().filter(|s| matches!(s.set, CapabilitySet::Effective | CapabilitySet::Permitted)) {
         let more: Vec<&str> = keep.difference(&set.caps).copied().collect();
         if !more.is_empty() {
-            cx.lossy(&set.at, format!("the process runs as root, so under LXC its `{}` set is the whole bounding set: it also has {}", set.name, join(&more)));
+            cx.lossy(&set.at, format!("the process runs as root, so under LXC its `{}` set is the whole bounding set: it also has {}", set.set.key(), join(&more)));
         }
     }
     let passed: BTreeSet<&str> =
-        others().filter(|s| s.name == "inheritable" || s.name == "ambient").flat_map(|s| s.caps.intersection(keep).copied()).collect();
+        others().filter(|s| matches!(s.set, CapabilitySet::Inheritable | CapabilitySet::Ambient)).flat_map(|s| s.caps.intersection(keep).copied()).collect();
     if !passed.is_empty() {
         cx.at(&pve::LOSSY, at, "LXC leaves the inheritable and ambient sets empty; a root process holds the whole bounding set anyway")
             .with_severity(Severity::Info)
@@ -169,8 +128,13 @@ fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid
     }
 }
 
+/// The runtime-spec names of capabilities held in LXC's spelling (every
+/// one came from `linux::capability`, so the table knows it).
 fn join(caps: &[&str]) -> String {
-    caps.iter().map(|c| format!("CAP_{}", c.to_ascii_uppercase())).collect::<Vec<_>>().join(", ")
+    caps.iter()
+        .map(|c| linux::capability_by_lxc(c).map_or_else(|| format!("CAP_{}", c.to_ascii_uppercase()), |c| c.name.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn is_are(caps: &[&str]) -> &'static str {
@@ -204,16 +168,6 @@ mod tests {
 
     fn keep(ir: &Container) -> Option<Vec<String>> {
         ir.security.cap_keep.as_ref().map(|k| k.value.clone())
-    }
-
-    #[test]
-    fn names() {
-        assert_eq!(CAPABILITIES.len(), 41);
-        assert_eq!(lxc_name("CAP_CHECKPOINT_RESTORE"), Some("checkpoint_restore"));
-        assert_eq!(lxc_name("CAP_CHOWN"), Some("chown"));
-        assert_eq!(lxc_name("cap_chown"), None);
-        assert_eq!(lxc_name("CAP_NET_BIND"), None);
-        assert_eq!(lxc_name("NET_RAW"), None);
     }
 
     #[test]

@@ -29,7 +29,7 @@
 //! Both lists are kept as given for OCI back ends.
 
 use crate::ir::{Container, RawKey};
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::lower::{keep_for_oci, Cx};
 use crate::spec::Cursor;
 
@@ -63,6 +63,13 @@ pub const READONLY_BY_LXC: &[&str] = &["/proc/sys", "/proc/sysrq-trigger"];
 /// Read-only paths of the runc/crun/Podman default lists whose contents are
 /// the same in every namespace, so the host's /proc has them too.
 pub const GLOBAL_PROC_DIRS: &[&str] = &["/proc/acpi", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/scsi"];
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(in crate::lower) const CONSUMES: &[&str] = &[
+    "/linux/maskedPaths",
+    "/linux/readonlyPaths",
+];
 
 pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if let Some(list) = linux.get("maskedPaths") {

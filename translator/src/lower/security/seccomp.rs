@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 use crate::diag::Severity;
 use crate::ir::security::SeccompProfile;
 use crate::ir::Container;
-use crate::lint::pve;
+use crate::rules::pve;
 use crate::lower::Cx;
 use crate::spec::Cursor;
 
@@ -106,6 +106,27 @@ struct Arg {
     index: u32,
     text: String,
 }
+
+/// The field-table entries (`spec::fields`, marked `Lower`) this module
+/// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
+pub(in crate::lower) const CONSUMES: &[&str] = &[
+    "/linux/seccomp",
+    "/linux/seccomp/defaultAction",
+    "/linux/seccomp/defaultErrnoRet",
+    "/linux/seccomp/architectures",
+    "/linux/seccomp/flags",
+    "/linux/seccomp/listenerPath",
+    "/linux/seccomp/listenerMetadata",
+    "/linux/seccomp/syscalls",
+    "/linux/seccomp/syscalls/*/names",
+    "/linux/seccomp/syscalls/*/action",
+    "/linux/seccomp/syscalls/*/errnoRet",
+    "/linux/seccomp/syscalls/*/args",
+    "/linux/seccomp/syscalls/*/args/*/index",
+    "/linux/seccomp/syscalls/*/args/*/value",
+    "/linux/seccomp/syscalls/*/args/*/valueTwo",
+    "/linux/seccomp/syscalls/*/args/*/op",
+];
 
 pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(at) = linux.get("seccomp") else { return };

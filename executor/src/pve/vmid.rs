@@ -3,11 +3,13 @@
 //! `pvesh get /cluster/nextid` returns the lowest unused id but reserves nothing, so two
 //! creators can get the same one. `pct create` re-checks and fails with
 //! `CT <id> already exists on node '<node>'` (or `VM <id> …`); then we ask again. On one node,
-//! [`super::StateStore::allocate_vmid`] also serialises allocations behind a lock, so local
+//! [`allocate_vmid_locked`] also serialises allocations behind a lock, so local
 //! creators never race each other; the retry covers other nodes of the cluster.
 
 use crate::host::{Command, Host, HostError, Output};
 use crate::id::Vmid;
+use crate::lock::Wait;
+use crate::state::{StateStore, StoreError};
 
 /// `pvesh get /cluster/nextid --output-format json`.
 pub fn nextid_command() -> Command {
@@ -85,7 +87,7 @@ pub fn vmid_taken(message: &str, vmid: Vmid) -> bool {
 /// Gets an id from `pvesh` through `host` and calls `create` with it; when the id turns out to
 /// be taken, asks again, at most `policy.max_attempts` times. Returns the id and what `create`
 /// returned. The caller should hold the store's allocation lock (see
-/// [`super::StateStore::allocate_vmid`]).
+/// [`allocate_vmid_locked`]).
 pub fn allocate_vmid<H, T, E, F>(
     host: &H,
     policy: AllocPolicy,
@@ -131,6 +133,24 @@ where
             }
         }
     }
+}
+
+/// [`allocate_vmid`] under the store's allocation lock, so creators on this node never race.
+pub fn allocate_vmid_locked<H, T, E, F>(
+    store: &StateStore,
+    host: &H,
+    policy: AllocPolicy,
+    create: F,
+) -> Result<(Vmid, T), AllocError<E>>
+where
+    H: Host + ?Sized,
+    E: std::error::Error + From<StoreError> + 'static,
+    F: FnMut(Vmid) -> Result<T, CreateFailure<E>>,
+{
+    let _alloc = store
+        .lock_allocation(Wait::Forever)
+        .map_err(|e| AllocError::Other(E::from(e)))?;
+    allocate_vmid(host, policy, create)
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
-//! Atomic file replacement: readers see the old file or the new one, never a mix, and after a
-//! crash the new content is either fully on disk or not there at all.
+//! File-system helpers at the bottom of the crate: atomic file replacement (readers see the old
+//! file or the new one, never a mix, and after a crash the new content is either fully on disk
+//! or not there at all) and directory fsync.
+//!
+//! A leaf: this module imports nothing from the crate, so `host` (which drives `pack`) and
+//! `pack` (which fsyncs its output directory) both use it without importing each other.
 
 use std::fmt;
 use std::fs::{self, File, Permissions};

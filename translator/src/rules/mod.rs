@@ -1,0 +1,66 @@
+//! The rule registry: every diagnostic code the project can emit, with its
+//! default severity, a one-line summary and the long explanation that
+//! `proxmox-lxcri explain CODE` prints. One file per rule family; data only,
+//! below every stage: the field table (`spec`), the lowering, the back ends,
+//! the host classifiers and the lint stage all name their findings from here.
+
+mod allow;
+pub mod crun;
+pub mod lint;
+pub mod parse;
+pub mod pve;
+pub mod schema;
+pub mod security;
+pub mod spec;
+
+pub use allow::{Allow, UnknownCode};
+
+use crate::diag::Severity;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable, never reused: `family/name`.
+    pub code: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// Markdown with the headings "What it does", "Why is this bad?",
+    /// "Example": `rules/<family>/<name>.md`, included at build time. The
+    /// examples in it are run by `lint::examples` and tests/lint_rules.rs.
+    pub explanation: &'static str,
+}
+
+/// Every registered rule, family by family.
+pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
+    parse::RULES
+        .iter()
+        .chain(schema::RULES)
+        .chain(spec::RULES)
+        .chain(pve::RULES)
+        .chain(security::RULES)
+        .chain(lint::RULES)
+        .chain(crun::RULES)
+        .copied()
+}
+
+pub fn find(code: &str) -> Option<&'static Rule> {
+    all_rules().find(|r| r.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for rule in all_rules() {
+            assert!(seen.insert(rule.code), "duplicate code {}", rule.code);
+            let family = rule.code.split('/').next().unwrap_or_default();
+            assert!(["parse", "spec", "pve", "security", "schema", "lint", "crun"].contains(&family), "{}", rule.code);
+            assert!(!rule.summary.is_empty() && !rule.summary.ends_with('.'), "{}", rule.code);
+            for heading in ["## What it does", "## Why is this bad?", "## Example"] {
+                assert!(rule.explanation.contains(heading), "{} lacks {heading}", rule.code);
+            }
+        }
+    }
+}
