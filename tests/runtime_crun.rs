@@ -168,8 +168,8 @@ fn run_stop_and_forced_delete_on_crun() {
     let b = bundle(&crun_config());
     let bundle = b.path().to_str().unwrap();
     let (out_a, out_b) = (c.node.dir.path().join("a.out"), c.node.dir.path().join("b.out"));
-    assert!(c.run_to(&["run", "a", "--bundle", bundle], &out_a).success(), "{}", read(&out_a));
-    assert!(c.run_to(&["run", "b", "--bundle", bundle], &out_b).success(), "{}", read(&out_b));
+    assert!(c.run_to(&["run", "--detach", "a", "--bundle", bundle], &out_a).success(), "{}", read(&out_a));
+    assert!(c.run_to(&["run", "-d", "b", "--bundle", bundle], &out_b).success(), "{}", read(&out_b));
     assert_eq!(state_json(&c.run(&["state", "a"]))["status"], "running");
 
     // stop: the stop signal (TERM; the entrypoint traps it), within the timeout.
@@ -256,4 +256,41 @@ fn the_bundle_runs_with_crun_semantics() {
     ok(&c.run(&["delete", "sem"]));
     let _ = holder.kill();
     let _ = holder.wait();
+}
+
+/// `run` without `--detach`, as `runc run`: it waits for the init, exits with its code, and
+/// forgets the container afterwards; a SIGTERM to proxmox-lxcri reaches the init (which
+/// traps it and exits 0).
+#[test]
+fn run_in_the_foreground_on_crun() {
+    let c = CrunNode::new();
+    let exits = bundle(&crun_config().replace("\"/bin/app.sh\"", "\"/bin/sh\", \"-c\", \"echo fg; exit 5\""));
+    let out = c.node.dir.path().join("fg.out");
+    let status = c.run_to(&["run", "fg", "--bundle", exits.path().to_str().unwrap()], &out);
+    assert_eq!(status.code(), Some(5), "{}", read(&out));
+    assert!(read(&out).starts_with("fg\n"), "{}", read(&out));
+    assert_eq!(c.node.records(), Vec::<String>::new(), "run deletes the container after it exits");
+    assert_eq!(c.crun_dirs(), Vec::<String>::new());
+
+    let traps = bundle(&crun_config());
+    let out = c.node.dir.path().join("sig.out");
+    let file = File::options().create(true).append(true).open(&out).unwrap();
+    let mut child = c
+        .node
+        .lxcri()
+        .args(["--runtime", "crun", "--crun"])
+        .arg(&c.wrapper)
+        .args(["run", "sig", "--bundle", traps.path().to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .unwrap();
+    wait_for("the entrypoint", Duration::from_secs(15), || read(&out).contains("ready"));
+    let kill = std::process::Command::new("kill").args(["-s", "TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", read(&out));
+    assert!(read(&out).contains("got TERM"), "{}", read(&out));
+    assert_eq!(c.node.records(), Vec::<String>::new());
 }

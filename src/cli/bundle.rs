@@ -188,7 +188,12 @@ fn engine(
 /// `--rootfs-outside-bundle` (no symlink on the way, never `/` or a system directory).
 fn below_engine_storage(root_path: &str, under: &[PathBuf]) -> Option<PathBuf> {
     use std::path::Component;
-    let plain = |p: &Path| p.is_absolute() && p.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+    // By the text, not by `components()`, which hides a `.` in the middle.
+    let plain = |p: &Path| {
+        p.is_absolute()
+            && p.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+            && p.as_os_str().to_str().is_some_and(|t| t[1..].split('/').all(|seg| !matches!(seg, "" | "." | "..")))
+    };
     let path = Path::new(root_path);
     if !plain(path) {
         return None;

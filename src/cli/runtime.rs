@@ -365,12 +365,14 @@ fn foreground(global: &Global, r: &Runtime<'_>, args: &RunArgs) -> Result<u8, Fa
     let fg = rt::foreground::Foreground::prepare().map_err(|e| Failure::refused(format!("run in the foreground: {e}")))?;
     let state = create(global, r, &args.create)?;
     let id = state.id.clone();
-    let started = rt::start(r, &id)?;
-    let code = match started.pid {
+    // The pid of the created init, read before `start`: an init that exits at once has no pid
+    // in the state `start` returns, but it is still this process's (unreaped) child.
+    let pid = rt::state(r, &id)?.pid;
+    rt::start(r, &id)?;
+    let code = match pid {
         Some(pid) => fg.wait(pid, &mut || rt::state(r, &id).is_ok_and(|s| s.status != executor::state::Status::Stopped)),
-        // The init exited before `start` could read its pid; nothing to forward to, and its
-        // status went to whoever reaped it.
-        None => Err(std::io::Error::other("the container's init exited before its pid was known: its exit code is unknown")),
+        // crun reported no pid for the created container; nothing to wait for.
+        None => Err(std::io::Error::other("the created container has no init pid: its exit code is unknown")),
     };
     if !args.keep {
         rt::delete(r, &id, true, Duration::from_secs(10))?;
