@@ -9,7 +9,6 @@ use executor::crun::CreateOptions;
 use executor::pack::{PackConfig, PackReport, Progress};
 use executor::runtime::log::{Level, Log};
 use executor::runtime::{CreateBackend, Signal};
-use translator::emit::{crun, plan};
 use translator::ir::mounts::RootSource;
 use translator::ir::Container;
 use translator::target::RootfsTarget;
@@ -96,7 +95,7 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
         // The translator takes every bind source for a directory; this node can say which are
         // files, which Proxmox binds only as `lxc.mount.entry … create=file`.
         if let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) {
-            if let Ok(plan) = plan::ir_to_plan(ir, &target, &input.name) {
+            if let Ok(plan) = translator::ir_to_plan(ir, &target, &input.name) {
                 let files = executor::apply::needs::files_among(executor::apply::needs::directories(&plan).map(|(_, p)| p));
                 if !files.is_empty() {
                     target.bind_files.extend(files);
@@ -120,14 +119,11 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     let stop_signal = ir.init.as_ref().and_then(|i| i.halt_signal.as_ref()).and_then(|s| Signal::parse(&s.value).ok());
     let backend = match global.runtime {
         RuntimeKind::Pct => {
-            let plan = plan::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
+            let plan = translator::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
             CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs), policy: node_policy.policy.clone(), host_rootfs: None }
         }
         RuntimeKind::Crun => {
-            let mut out = crun::ir_to_crun(ir, &target);
-            if let Some(spec) = &t.spec {
-                crun::locate(&mut out.diagnostics, spec);
-            }
+            let out = translator::ir_to_crun(ir, t.spec.as_ref(), &target);
             report(&out.diagnostics, &log);
             CreateBackend::Crun { config: out.to_json(), options, rootfs: Some(rootfs) }
         }

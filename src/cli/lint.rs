@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use translator::lint::engine::{self, LintConfig};
+use translator::lint::engine::LintConfig;
 use translator::rules::Allow;
 use translator::Severity;
 
@@ -256,7 +256,7 @@ fn lint_one(found: &Found, config: &LintConfig) -> Linted {
         Found::Config(path) => {
             // Through the shared reader: a bundle's config.json is never read through a
             // symlink, a FIFO or a device (see `input`).
-            let outcome = input::read_file(path).map(|i| engine::lint(&i.name, &i.bytes, config)).map_err(|u| u.reason);
+            let outcome = input::read_file(path).map(|i| translator::lint(&i.name, &i.bytes, config)).map_err(|u| u.reason);
             Linted { path: path.clone(), outcome }
         }
     }
