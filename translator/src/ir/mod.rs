@@ -5,13 +5,13 @@
 //! Invariant: values in the IR are already valid for Proxmox (newtypes check
 //! them); lowering reports whatever could not be represented.
 
-pub mod devices;
-pub mod ids;
+pub(crate) mod devices;
+pub(crate) mod ids;
 pub mod mounts;
-pub mod network;
-pub mod process;
-pub mod resources;
-pub mod security;
+pub(crate) mod network;
+pub(crate) mod process;
+pub(crate) mod resources;
+pub(crate) mod security;
 pub mod types;
 
 use std::sync::Arc;

@@ -5,13 +5,13 @@
 //! the host classifiers and the lint stage all name their findings from here.
 
 mod allow;
-pub mod crun;
-pub mod lint;
-pub mod parse;
-pub mod pve;
-pub mod schema;
+pub(crate) mod crun;
+pub(crate) mod lint;
+pub(crate) mod parse;
+pub(crate) mod pve;
+pub(crate) mod schema;
 pub mod security;
-pub mod spec;
+pub(crate) mod spec;
 
 pub use allow::{Allow, UnknownCode};
 

@@ -3,7 +3,7 @@
 //! JSON pointer and span of every value.
 
 pub mod fields;
-pub mod validate;
+pub(crate) mod validate;
 
 use crate::diag::Diagnostic;
 use std::sync::Arc;
