@@ -83,7 +83,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn at_span(mut self, span: Span) -> Diagnostic {
+    pub(crate) fn at_span(mut self, span: Span) -> Diagnostic {
         self.span = span;
         self
     }
@@ -93,17 +93,17 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
-    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+    pub(crate) fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
         self.related.push(Related { span, label: label.into() });
         self
     }
 
-    pub fn with_severity(mut self, severity: Severity) -> Diagnostic {
+    pub(crate) fn with_severity(mut self, severity: Severity) -> Diagnostic {
         self.severity = severity;
         self
     }
@@ -158,7 +158,7 @@ pub const MAX_PER_CODE: usize = 1000;
 /// [`Capped::finish`] adds, for each code that went over, one diagnostic
 /// at the first one left out, with the most severe severity of those left
 /// out (an error stays an error) and their count.
-pub struct Capped<'a> {
+pub(crate) struct Capped<'a> {
     diags: &'a mut Vec<Diagnostic>,
     seen: std::collections::HashMap<&'static str, usize>,
     /// Per code that went over: the first one left out, with the severity and count of all left out.
@@ -166,11 +166,11 @@ pub struct Capped<'a> {
 }
 
 impl<'a> Capped<'a> {
-    pub fn new(diags: &'a mut Vec<Diagnostic>) -> Capped<'a> {
+    pub(crate) fn new(diags: &'a mut Vec<Diagnostic>) -> Capped<'a> {
         Capped { diags, seen: std::collections::HashMap::new(), over: Vec::new() }
     }
 
-    pub fn push(&mut self, d: Diagnostic) {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
         let n = self.seen.entry(d.code()).or_default();
         *n += 1;
         if *n <= MAX_PER_CODE {
@@ -183,7 +183,7 @@ impl<'a> Capped<'a> {
         }
     }
 
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         for (first, count) in self.over {
             let code = first.code();
             let mut summary = Diagnostic::new(
@@ -201,7 +201,7 @@ impl<'a> Capped<'a> {
 
 /// Keeps at most [`MAX_PER_CODE`] diagnostics of each code, in their order,
 /// and summarises the rest ([`Capped`]).
-pub fn cap(diags: &mut Vec<Diagnostic>) {
+pub(crate) fn cap(diags: &mut Vec<Diagnostic>) {
     if diags.len() <= MAX_PER_CODE {
         return;
     }
@@ -213,7 +213,7 @@ pub fn cap(diags: &mut Vec<Diagnostic>) {
     capped.finish();
 }
 
-pub fn has_errors(diags: &[Diagnostic]) -> bool {
+pub(crate) fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
 }
 

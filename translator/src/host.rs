@@ -32,7 +32,7 @@ impl HostFinding {
     }
 
     /// A diagnostic of the finding's rule at its default severity; the caller locates it.
-    pub fn diagnostic(&self) -> Diagnostic {
+    pub(crate) fn diagnostic(&self) -> Diagnostic {
         Diagnostic::new(self.rule, self.message.clone())
     }
 
@@ -344,7 +344,7 @@ pub fn device(path: &str, kind: Option<char>, major: Option<i64>, minor: Option<
 /// `lxc.cgroup2.devices.allow = c 1:1 rwm`): `kind` `a`, `b` or `c`, None
 /// numbers for `*`. Only rules that allow reading or writing matter: `m`
 /// (mknod) alone opens nothing.
-pub fn device_access(kind: char, major: Option<i64>, minor: Option<i64>, access: &str) -> Option<HostFinding> {
+pub(crate) fn device_access(kind: char, major: Option<i64>, minor: Option<i64>, access: &str) -> Option<HostFinding> {
     if !access.contains(['r', 'w']) {
         return None;
     }
@@ -372,7 +372,7 @@ fn dangerous_char(major: Option<i64>, minor: Option<i64>) -> Option<&'static str
 /// own `/proc` is a second procfs, which the masks and read-only overmounts
 /// of /proc do not cover. Pass None for a back end that mounts /proc itself
 /// (LXC: `lxc.mount.auto = proc:mixed`): every `proc` entry is then a second one.
-pub fn filesystem(fstype: &str, source: &str, destination: Option<&str>) -> Option<HostFinding> {
+pub(crate) fn filesystem(fstype: &str, source: &str, destination: Option<&str>) -> Option<HostFinding> {
     let fstype = fstype.trim();
     if let Some((_, what)) = KERNEL_FILESYSTEMS.iter().find(|(t, _)| *t == fstype) {
         return Some(HostFinding::new(&KERNEL_FILESYSTEM, format!("a `{fstype}` mount gives the container {what}")));

@@ -27,7 +27,7 @@ impl Span {
         self.start != usize::MAX
     }
 
-    pub fn len(self) -> usize {
+    pub(crate) fn len(self) -> usize {
         if self.is_defined() {
             self.end - self.start
         } else {
@@ -71,7 +71,7 @@ impl Source {
     }
 
     /// A source whose text the caller shares (the parsed tree holds it too).
-    pub fn shared(name: impl Into<String>, text: Text) -> Source {
+    pub(crate) fn shared(name: impl Into<String>, text: Text) -> Source {
         let mut blocks = Vec::with_capacity(text.len() / BLOCK + 1);
         let mut pos = LinePos::default();
         for (i, chunk) in text.as_bytes().chunks(BLOCK).enumerate() {
@@ -112,7 +112,7 @@ impl Source {
 
     /// Whether the line holding `offset` is at most `max` bytes long
     /// (without its newline); looks at no more than `max` bytes past it.
-    pub fn line_is_at_most(&self, offset: usize, max: usize) -> bool {
+    pub(crate) fn line_is_at_most(&self, offset: usize, max: usize) -> bool {
         let offset = offset.min(self.text.len());
         let start = self.locate(offset).line_start as usize;
         let Some(budget) = (start + max).checked_sub(offset) else { return false };
@@ -144,7 +144,7 @@ fn advance(pos: LinePos, b: u8, at: usize) -> LinePos {
 pub struct JsonPointer(Box<str>);
 
 impl JsonPointer {
-    pub fn root() -> JsonPointer {
+    pub(crate) fn root() -> JsonPointer {
         JsonPointer(Box::default())
     }
 
@@ -153,7 +153,7 @@ impl JsonPointer {
         JsonPointer(s.into())
     }
 
-    pub fn push(&self, token: &str) -> JsonPointer {
+    pub(crate) fn push(&self, token: &str) -> JsonPointer {
         let mut s = String::with_capacity(self.0.len() + token.len() + 1);
         s.push_str(&self.0);
         s.push('/');
@@ -167,7 +167,7 @@ impl JsonPointer {
         JsonPointer(s.into_boxed_str())
     }
 
-    pub fn index(&self, i: usize) -> JsonPointer {
+    pub(crate) fn index(&self, i: usize) -> JsonPointer {
         // Called for every array item a lowering walks: one exact allocation,
         // no formatting machinery.
         let mut digits = [0u8; 20];
@@ -196,11 +196,11 @@ impl JsonPointer {
     }
 
     /// The unescaped reference tokens.
-    pub fn tokens(&self) -> impl Iterator<Item = String> + '_ {
+    pub(crate) fn tokens(&self) -> impl Iterator<Item = String> + '_ {
         self.0.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~"))
     }
 
-    pub fn starts_with(&self, prefix: &JsonPointer) -> bool {
+    pub(crate) fn starts_with(&self, prefix: &JsonPointer) -> bool {
         self.0 == prefix.0 || (self.0.starts_with(&*prefix.0) && self.0.as_bytes().get(prefix.0.len()) == Some(&b'/'))
     }
 }
@@ -224,12 +224,12 @@ pub struct Traced<T> {
 }
 
 impl<T> Traced<T> {
-    pub fn new(value: T, ptr: JsonPointer, span: Span) -> Traced<T> {
+    pub(crate) fn new(value: T, ptr: JsonPointer, span: Span) -> Traced<T> {
         Traced { value, ptr, span }
     }
 
     /// A value the translator chose itself (a default), not read from the input.
-    pub fn synthetic(value: T) -> Traced<T> {
+    pub(crate) fn synthetic(value: T) -> Traced<T> {
         Traced { value, ptr: JsonPointer::root(), span: Span::UNDEFINED }
     }
 

@@ -13,25 +13,25 @@ impl PveContainerVersion {
     /// `devN` device passthrough: pve-container commit ce1976b ("Add device passthrough",
     /// 2023-11-17), released in 5.0.7. Before it, `devN` is an unknown setting that
     /// `parse_pct_config` warns about and drops, and `pct create --dev0` is a parameter error.
-    pub const DEVICES: Self = Self(5, 0, 7);
+    pub(crate) const DEVICES: Self = Self(5, 0, 7);
     /// Nodes whose pve-common escapes `%` in descriptions (8.2.2, commit 06f436f): pve-container
     /// does not depend on that version, so only PVE 9 nodes (pve-container 6.x, shipped with
     /// pve-common 9.x) are sure to have it; a PVE 8 node may have either.
     pub const DESCRIPTION_PERCENT: Self = Self(6, 0, 0);
     /// `entrypoint`, `env`, `lxc.environment.runtime`, `host-managed` (PVE 9.1).
-    pub const APP_CONTAINERS: Self = Self(6, 0, 15);
+    pub(crate) const APP_CONTAINERS: Self = Self(6, 0, 15);
     /// `lxc.init.cwd` became an accepted raw key.
-    pub const INIT_CWD: Self = Self(6, 0, 1);
+    pub(crate) const INIT_CWD: Self = Self(6, 0, 1);
     /// Empty values in `env`.
     pub const EMPTY_ENV_VALUES: Self = Self(6, 0, 17);
     /// `lxc.init.uid`, `lxc.init.gid`, `lxc.init.groups`.
-    pub const INIT_IDS: Self = Self(6, 1, 0);
+    pub(crate) const INIT_IDS: Self = Self(6, 1, 0);
     /// `keepattrs` on mount points.
     pub const KEEPATTRS: Self = Self(6, 1, 2);
     /// Per-mount `idmap=`.
     pub const MOUNT_IDMAP: Self = Self(6, 1, 6);
     /// `/dev/shm` tmpfs added for application containers.
-    pub const APP_DEV_SHM: Self = Self(6, 1, 10);
+    pub(crate) const APP_DEV_SHM: Self = Self(6, 1, 10);
 
     pub fn parse(s: &str) -> Option<Self> {
         let mut it = s.trim().split('.').map(|p| p.parse::<u32>().ok());
@@ -58,7 +58,7 @@ impl PveContainerVersion {
 
 /// Proxmox VE releases and the pve-container each is translated for. Every 8.x release is
 /// taken as the oldest one, 5.0.0 (PVE 8.0): what it accepts, later 8.x releases accept too.
-pub const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
+pub(crate) const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
     (&["8", "8.x", "8.0", "8.1", "8.2", "8.3", "8.4"], PveContainerVersion(5, 0, 0)),
     (&["9.0"], PveContainerVersion(6, 0, 9)),
     (&["9.1"], PveContainerVersion(6, 0, 18)),
@@ -66,7 +66,7 @@ pub const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
 ];
 
 /// The spellings `--pve-version` accepts, for error messages and help.
-pub fn known_pve_releases() -> String {
+pub(crate) fn known_pve_releases() -> String {
     let names: Vec<&str> = PVE_RELEASES.iter().flat_map(|(names, _)| names.iter().copied()).collect();
     names.join(", ")
 }
@@ -187,10 +187,10 @@ impl Default for Target {
     }
 }
 
-pub const OSTYPES: &[&str] = &[
+pub(crate) const OSTYPES: &[&str] = &[
     "debian", "devuan", "ubuntu", "centos", "fedora", "opensuse", "archlinux", "alpine", "gentoo", "nixos", "unmanaged",
 ];
-pub const ARCHES: &[&str] = &["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"];
+pub(crate) const ARCHES: &[&str] = &["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
@@ -233,7 +233,7 @@ impl Target {
         Ok(self)
     }
 
-    pub fn check(&self) -> Result<(), TargetError> {
+    pub(crate) fn check(&self) -> Result<(), TargetError> {
         if !OSTYPES.contains(&self.ostype.as_str()) {
             return Err(TargetError::Ostype(self.ostype.clone()));
         }

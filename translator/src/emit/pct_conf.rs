@@ -20,7 +20,7 @@ pub enum WriteError {
 /// pmxcfs refuses to write a file larger than this (`MEMDB_MAX_FILE_SIZE`,
 /// 1 MiB, in pve-cluster's memdb.h), so `pct create` or the raw-key append
 /// would fail half-way; refuse before anything runs.
-pub const MAX_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BYTES: usize = 1024 * 1024;
 
 /// Stops as soon as the text outgrows pmxcfs, so a huge input cannot make a
 /// huge output either.
@@ -97,7 +97,7 @@ fn check(key: &str, value: &str) -> Result<(), WriteError> {
 /// writes. A node with pve-common 8.2.2 or later escapes everything itself; an older one
 /// writes `%` as is and reads any `%XX` back as a byte, so a `%` that starts one is handed
 /// over already written `%25` (the node keeps it, and reads back the bundle's text).
-pub fn description_argument(s: &str, percent: PercentInDescription) -> String {
+pub(crate) fn description_argument(s: &str, percent: PercentInDescription) -> String {
     match percent {
         PercentInDescription::Escaped => s.to_string(),
         PercentInDescription::Unescaped => {
@@ -115,7 +115,7 @@ pub fn description_argument(s: &str, percent: PercentInDescription) -> String {
     }
 }
 
-pub fn encode_text(s: &str, percent: PercentInDescription) -> String {
+pub(crate) fn encode_text(s: &str, percent: PercentInDescription) -> String {
     let mut out = String::with_capacity(s.len());
     let b = s.as_bytes();
     for (i, &c) in b.iter().enumerate() {

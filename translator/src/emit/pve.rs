@@ -14,7 +14,7 @@ use crate::source::JsonPointer;
 /// Where the plan writes seccomp policies: named by content, so the same
 /// policy never needs the VMID and two containers can share it.
 pub const SECCOMP_DIR: &str = "/var/lib/proxmox-lxcri/seccomp";
-pub const DEFAULT_MEMORY_MIB: u64 = 512;
+pub(crate) const DEFAULT_MEMORY_MIB: u64 = 512;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -325,7 +325,7 @@ fn misc(ir: &Container, out: &mut Lines) {
     }
 }
 
-pub fn seccomp_path(text: &str) -> String {
+pub(crate) fn seccomp_path(text: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(text.as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();

@@ -20,7 +20,7 @@ use crate::json::{NodeId, Tree, View};
 use crate::source::{JsonPointer, Traced};
 use crate::spec::OciVersion;
 
-pub use types::{Hostname, MemoryMiB, MountTarget, Tag};
+pub(crate) use types::{Hostname, MemoryMiB, MountTarget, Tag};
 
 /// pve-common's `encode_text` escapes `%` as `%25` since 8.2.2 (commit 06f436f, "fix #5486:
 /// tools: encode_text: add '%' to list of encoded characters", 2024-05-28); before, `%` was
@@ -89,21 +89,21 @@ pub struct OciValue {
 }
 
 impl OciValue {
-    pub fn new(tree: Arc<Tree>, id: NodeId) -> OciValue {
+    pub(crate) fn new(tree: Arc<Tree>, id: NodeId) -> OciValue {
         OciValue { tree, id }
     }
 
     /// The parsed input the value is in.
-    pub fn tree(&self) -> &Tree {
+    pub(crate) fn tree(&self) -> &Tree {
         &self.tree
     }
 
-    pub fn id(&self) -> NodeId {
+    pub(crate) fn id(&self) -> NodeId {
         self.id
     }
 
     /// The value as validated, in serde_json's form.
-    pub fn to_serde(&self) -> serde_json::Value {
+    pub(crate) fn to_serde(&self) -> serde_json::Value {
         self.tree.to_serde(self.id, View::Validated)
     }
 }
@@ -138,7 +138,7 @@ pub struct Features {
 }
 
 impl Features {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.nesting && !self.keyctl && !self.fuse && !self.mknod && self.mount.is_empty()
     }
 }
@@ -152,7 +152,7 @@ pub struct RawKey {
 }
 
 impl RawKey {
-    pub fn new(key: impl Into<String>, value: impl Into<String>, from: &JsonPointer) -> RawKey {
+    pub(crate) fn new(key: impl Into<String>, value: impl Into<String>, from: &JsonPointer) -> RawKey {
         RawKey { key: key.into(), value: value.into(), from: from.clone() }
     }
 }

@@ -74,7 +74,7 @@ fn schema_release(version: Option<OciVersion>) -> Option<&'static str> {
 ///
 /// The validator reads the tree in place (`json_instance`), so the check
 /// costs no copy of the document.
-pub fn check(tree: &Tree, declared: Option<OciVersion>) -> Vec<Diagnostic> {
+pub(crate) fn check(tree: &Tree, declared: Option<OciVersion>) -> Vec<Diagnostic> {
     let Some(schema) = schema_for(declared) else { return Vec::new() };
     // Every vendored schema compiles (tested below); a failure here would be a
     // build defect, and the other families still run.

@@ -33,7 +33,7 @@ impl Allow {
         Err(UnknownCode { code: entry.to_string(), suggestion })
     }
 
-    pub fn matches(&self, code: &str) -> bool {
+    pub(crate) fn matches(&self, code: &str) -> bool {
         match self {
             Allow::Rule(rule) => rule.code == code,
             Allow::Family(family) => code.strip_prefix(family.as_str()).is_some_and(|rest| rest.starts_with('/')),

@@ -100,9 +100,9 @@ const U32: Ty = Ty::Int(Int::U32);
 const U64: Ty = Ty::Int(Int::U64);
 const STRS: Ty = Ty::Array(&Ty::Str);
 
-pub const NAMESPACE_TYPES: &[&str] = &["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
-pub const PROPAGATIONS: &[&str] = &["private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable"];
-pub const SECCOMP_ACTIONS: &[&str] = &[
+pub(crate) const NAMESPACE_TYPES: &[&str] = &["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
+pub(crate) const PROPAGATIONS: &[&str] = &["private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable"];
+pub(crate) const SECCOMP_ACTIONS: &[&str] = &[
     "SCMP_ACT_KILL",
     "SCMP_ACT_KILL_PROCESS",
     "SCMP_ACT_KILL_THREAD",
@@ -113,7 +113,7 @@ pub const SECCOMP_ACTIONS: &[&str] = &[
     "SCMP_ACT_LOG",
     "SCMP_ACT_NOTIFY",
 ];
-pub const SECCOMP_OPS: &[&str] = &[
+pub(crate) const SECCOMP_OPS: &[&str] = &[
     "SCMP_CMP_NE",
     "SCMP_CMP_LT",
     "SCMP_CMP_LE",
@@ -122,7 +122,7 @@ pub const SECCOMP_OPS: &[&str] = &[
     "SCMP_CMP_GT",
     "SCMP_CMP_MASKED_EQ",
 ];
-pub const SECCOMP_ARCHES: &[&str] = &[
+pub(crate) const SECCOMP_ARCHES: &[&str] = &[
     "SCMP_ARCH_X86",
     "SCMP_ARCH_X86_64",
     "SCMP_ARCH_X32",
@@ -147,15 +147,15 @@ pub const SECCOMP_ARCHES: &[&str] = &[
     "SCMP_ARCH_SH",
     "SCMP_ARCH_SHEB",
 ];
-pub const SECCOMP_FLAGS: &[&str] = &[
+pub(crate) const SECCOMP_FLAGS: &[&str] = &[
     "SECCOMP_FILTER_FLAG_TSYNC",
     "SECCOMP_FILTER_FLAG_LOG",
     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 ];
-pub const DEVICE_TYPES: &[&str] = &["c", "b", "u", "p"];
-pub const IO_PRIORITY_CLASSES: &[&str] = &["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
-pub const SCHED_POLICIES: &[&str] = &[
+pub(crate) const DEVICE_TYPES: &[&str] = &["c", "b", "u", "p"];
+pub(crate) const IO_PRIORITY_CLASSES: &[&str] = &["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
+pub(crate) const SCHED_POLICIES: &[&str] = &[
     "SCHED_OTHER",
     "SCHED_FIFO",
     "SCHED_RR",
@@ -164,7 +164,7 @@ pub const SCHED_POLICIES: &[&str] = &[
     "SCHED_IDLE",
     "SCHED_DEADLINE",
 ];
-pub const SCHED_FLAGS: &[&str] = &[
+pub(crate) const SCHED_FLAGS: &[&str] = &[
     "SCHED_FLAG_RESET_ON_FORK",
     "SCHED_FLAG_RECLAIM",
     "SCHED_FLAG_DL_OVERRUN",
@@ -173,8 +173,8 @@ pub const SCHED_FLAGS: &[&str] = &[
     "SCHED_FLAG_UTIL_CLAMP_MIN",
     "SCHED_FLAG_UTIL_CLAMP_MAX",
 ];
-pub const PERSONALITY_DOMAINS: &[&str] = &["LINUX", "LINUX32"];
-pub const MEMORY_POLICY_MODES: &[&str] = &[
+pub(crate) const PERSONALITY_DOMAINS: &[&str] = &["LINUX", "LINUX32"];
+pub(crate) const MEMORY_POLICY_MODES: &[&str] = &[
     "MPOL_DEFAULT",
     "MPOL_BIND",
     "MPOL_INTERLEAVE",
@@ -183,7 +183,7 @@ pub const MEMORY_POLICY_MODES: &[&str] = &[
     "MPOL_PREFERRED_MANY",
     "MPOL_LOCAL",
 ];
-pub const MEMORY_POLICY_FLAGS: &[&str] = &["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"];
+pub(crate) const MEMORY_POLICY_FLAGS: &[&str] = &["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"];
 pub const TIME_OFFSET_CLOCKS: &[&str] = &["boottime", "monotonic"];
 
 const ID_MAPPING: Ty = Ty::Obj(&[

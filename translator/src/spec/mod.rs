@@ -48,7 +48,7 @@ impl OciVersion {
         Some(v)
     }
 
-    pub fn is_supported(self) -> bool {
+    pub(crate) fn is_supported(self) -> bool {
         self.major == 1 && self.minor <= 3
     }
 }
@@ -156,15 +156,15 @@ impl<'a> Cursor<'a> {
         Cursor { tree, id, ptr, key_span: Span::UNDEFINED }
     }
 
-    pub fn tree(&self) -> &'a Arc<Tree> {
+    pub(crate) fn tree(&self) -> &'a Arc<Tree> {
         self.tree
     }
 
-    pub fn id(&self) -> NodeId {
+    pub(crate) fn id(&self) -> NodeId {
         self.id
     }
 
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         self.tree.kind(self.id, View::Validated)
     }
 
@@ -206,12 +206,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// Whether the object has a member `key`, null or not.
-    pub fn has_member(&self, key: &str) -> bool {
+    pub(crate) fn has_member(&self, key: &str) -> bool {
         self.kind() == Kind::Object && self.tree.get(self.id, key, View::Validated).is_some()
     }
 
     /// Follows a path of object keys.
-    pub fn path(&self, keys: &[&str]) -> Option<Cursor<'a>> {
+    pub(crate) fn path(&self, keys: &[&str]) -> Option<Cursor<'a>> {
         let mut cur = self.clone();
         for key in keys {
             cur = cur.get(key)?;
@@ -226,7 +226,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    pub fn bool(&self) -> Option<bool> {
+    pub(crate) fn bool(&self) -> Option<bool> {
         match self.kind() {
             Kind::Bool => self.tree.bool(self.id),
             _ => None,
@@ -240,15 +240,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    pub fn i64(&self) -> Option<i64> {
+    pub(crate) fn i64(&self) -> Option<i64> {
         self.number()?.parse().ok()
     }
 
-    pub fn u64(&self) -> Option<u64> {
+    pub(crate) fn u64(&self) -> Option<u64> {
         self.number()?.parse().ok()
     }
 
-    pub fn u32(&self) -> Option<u32> {
+    pub(crate) fn u32(&self) -> Option<u32> {
         self.number()?.parse().ok()
     }
 
@@ -256,11 +256,11 @@ impl<'a> Cursor<'a> {
         self.number()?.parse().ok()
     }
 
-    pub fn traced<T>(&self, value: T) -> Traced<T> {
+    pub(crate) fn traced<T>(&self, value: T) -> Traced<T> {
         Traced::new(value, self.ptr.clone(), self.span())
     }
 
-    pub fn traced_str(&self) -> Option<Traced<String>> {
+    pub(crate) fn traced_str(&self) -> Option<Traced<String>> {
         Some(self.traced(self.str()?.to_string()))
     }
 
@@ -281,7 +281,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Map entries: key, the key's span, and the value.
-    pub fn entries(&self) -> Vec<(&'a str, Span, Cursor<'a>)> {
+    pub(crate) fn entries(&self) -> Vec<(&'a str, Span, Cursor<'a>)> {
         if self.kind() != Kind::Object {
             return Vec::new();
         }
@@ -312,12 +312,12 @@ pub struct Items<'a> {
 
 impl<'a> Items<'a> {
     /// Whether no item is left.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.clone().next().is_none()
     }
 
     /// The items left, from here, without consuming these.
-    pub fn iter(&self) -> Items<'a> {
+    pub(crate) fn iter(&self) -> Items<'a> {
         self.clone()
     }
 }

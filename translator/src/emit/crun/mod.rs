@@ -30,7 +30,7 @@ use crate::source::{JsonPointer, Span};
 use crate::spec::{Cursor, Spec};
 use crate::target::Target;
 
-pub use out::Out;
+pub(crate) use out::Out;
 pub use versions::{accepts, down_level, FIELDS};
 
 /// A crun config and what the crun back end reports about it.

@@ -31,11 +31,11 @@ pub use build::{ir_to_plan, pve_to_plan, PlanError, VMID_ATTEMPTS};
 /// The version of the plan format this translator writes.
 pub const FORMAT: u32 = 1;
 /// Prefix of the template files the plan packs, so they are recognisable on the storage.
-pub const TEMPLATE_PREFIX: &str = "proxmox-lxcri-";
+pub(crate) const TEMPLATE_PREFIX: &str = "proxmox-lxcri-";
 /// Where Proxmox keeps container configs (a symlink into `/etc/pve/nodes/<node>/lxc/`).
 pub const CONFIG_DIR: &str = "/etc/pve/lxc";
 /// Directory of Proxmox's per-container config lock files (`pve-config-<vmid>.lock`).
-pub const LOCK_DIR: &str = "/run/lock/lxc";
+pub(crate) const LOCK_DIR: &str = "/run/lock/lxc";
 
 /// Ordered host steps that create one container.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
