@@ -473,7 +473,7 @@ fn fstab_unescape(field: &str) -> String {
 
 /// An `lxc.mount.entry` value (`SOURCE DEST FSTYPE OPTIONS [DUMP PASS]`, fstab
 /// syntax): a bind is judged by [`bind_source`], anything else by
-/// [`filesystem`] (LXC mounts the container's /proc itself, so every `proc`
+/// `filesystem` (LXC mounts the container's /proc itself, so every `proc`
 /// entry is a second one). A line that is not four fields or more is malformed
 /// and reported as a block mount of what it names: it is refused, not passed.
 pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {

@@ -18,7 +18,7 @@
 //! not stored: cursors build them for the values they are asked about.
 //!
 //! Validation (`spec::validate`) does not rebuild the tree: it marks members
-//! it removes and array items it voids, and the [`View`] decides whether a
+//! it removes and array items it voids, and the `View` decides whether a
 //! reader sees the document as written (the JSON Schema check) or as
 //! validated (lowering).
 

@@ -58,7 +58,7 @@ impl PveContainerVersion {
 
 /// Proxmox VE releases and the pve-container each is translated for. Every 8.x release is
 /// taken as the oldest one, 5.0.0 (PVE 8.0): what it accepts, later 8.x releases accept too.
-pub(crate) const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
+pub const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
     (&["8", "8.x", "8.0", "8.1", "8.2", "8.3", "8.4"], PveContainerVersion(5, 0, 0)),
     (&["9.0"], PveContainerVersion(6, 0, 9)),
     (&["9.1"], PveContainerVersion(6, 0, 18)),
@@ -137,7 +137,7 @@ pub enum NetworkDefault {
 pub struct Target {
     /// The pve-container version on the node.
     pub pve_container: PveContainerVersion,
-    /// The node's name, as in /etc/pve/nodes/<node>.
+    /// The node's name, as in `/etc/pve/nodes/<node>`.
     pub node: String,
     /// Where the container's root file system goes.
     pub rootfs: RootfsTarget,

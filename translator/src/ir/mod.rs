@@ -35,7 +35,7 @@ pub enum PercentInDescription {
 }
 
 /// What Proxmox's OCI import calls the container: an application runs something other than
-/// `/sbin/init` as argv[0]; a system container boots Proxmox's default init. Lowering decides
+/// `/sbin/init` as `argv[0]`; a system container boots Proxmox's default init. Lowering decides
 /// it once, before any area runs ([`crate::lower`]), and every area and back end reads this.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ContainerKind {

@@ -1,4 +1,4 @@
-//! Lowering: the validated spec → [`ir::Container`] plus diagnostics, one
+//! Lowering: the validated spec → [`crate::ir::Container`] plus diagnostics, one
 //! module per area. Lowering never fails: what cannot be represented is
 //! reported, and an error diagnostic makes the caller refuse the output.
 

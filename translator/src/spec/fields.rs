@@ -2,7 +2,7 @@
 //! required, and how the Proxmox translation handles it.
 //!
 //! This one table drives type checking and unknown-field reporting
-//! ([`super::validate`]), the generic diagnostics for fields Proxmox cannot
+//! (`super::validate`), the generic diagnostics for fields Proxmox cannot
 //! express (`lower::table`), and the coverage test that compares it with the
 //! runtime-spec JSON Schema. A field missing here is reported as unknown, so
 //! nothing can be dropped silently.

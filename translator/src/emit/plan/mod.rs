@@ -84,7 +84,7 @@ pub enum Action {
     PackRootfs { rootfs: RootfsDir, storage: String, name_prefix: String },
     /// Binds `$vmid` to a free id (`pvesh get /cluster/nextid`). The id is not
     /// reserved: when `pct-create` fails because the id was taken meanwhile
-    /// ("CT <id> already exists", "VM <id> already exists"), the executor
+    /// (`CT <id> already exists`, `VM <id> already exists`), the executor
     /// allocates again and repeats `pct-create`, `attempts` times in all.
     AllocateVmid { attempts: u32 },
     /// Runs `pct create` with this argument vector.

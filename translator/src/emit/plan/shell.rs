@@ -1,8 +1,8 @@
 //! The plan as a POSIX shell script, for people to review (`--to plan-sh`).
 //!
 //! One handlebars template (`plan.sh.hbs`) holds every command. Values reach
-//! it only through [`quote::quote`] (the escape function of every `{{value}}`
-//! and of the `words` helper) or [`quote::comment`] (the `comment` helper), so
+//! it only through [`super::quote::quote`] (the escape function of every `{{value}}`
+//! and of the `words` helper) or [`super::quote::comment`] (the `comment` helper), so
 //! no value can end a quoted word or a comment. The executor applies the
 //! JSON form; this script is never run by it.
 
