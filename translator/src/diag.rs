@@ -6,15 +6,20 @@ use std::fmt;
 use crate::rules::Rule;
 use crate::source::{JsonPointer, Source, Span};
 
+/// How serious a finding is; ordered, so `>=` compares against a deny level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing; nothing is wrong.
     Info,
+    /// Likely a problem, but the config is still translated.
     Warning,
+    /// Refused: nothing is emitted for the config.
     Error,
 }
 
 impl Severity {
+    /// The lower-case name used in every output format.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -23,6 +28,7 @@ impl Severity {
         }
     }
 
+    /// The severity a lower-case name denotes (`info`, `warning`, `error`).
     pub fn parse(s: &str) -> Option<Severity> {
         match s {
             "info" => Some(Severity::Info),
@@ -42,19 +48,31 @@ impl fmt::Display for Severity {
 /// A secondary place the diagnostic is also about (the first of two duplicate keys, say).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Related {
+    /// The secondary place.
     pub span: Span,
+    /// What to say at it.
     pub label: String,
 }
 
+/// One finding: a stable code from the rule registry, a severity, where it is (JSON pointer
+/// and byte span), and what to tell the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The rule whose code and explanation this finding carries.
     pub rule: &'static Rule,
+    /// How serious; the rule's default unless a stage changed it.
     pub severity: Severity,
+    /// The one-line message.
     pub message: String,
+    /// The input the finding is about, when it is about a field.
     pub pointer: Option<JsonPointer>,
+    /// The bytes of the input to underline; undefined for synthesised values.
     pub span: Span,
+    /// The text at the underline.
     pub label: Option<String>,
+    /// What to do about it.
     pub help: Option<String>,
+    /// Other places the finding is also about.
     pub related: Vec<Related>,
 }
 
@@ -73,10 +91,12 @@ impl Diagnostic {
         }
     }
 
+    /// The stable code (`pve/unsupported-field`, …) of the rule.
     pub fn code(&self) -> &'static str {
         self.rule.code
     }
 
+    /// The finding placed at a field of the input.
     pub fn at(mut self, pointer: &JsonPointer, span: Span) -> Diagnostic {
         self.pointer = Some(pointer.clone());
         self.span = span;
@@ -88,6 +108,7 @@ impl Diagnostic {
         self
     }
 
+    /// The finding with a label for the underline.
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = Some(label.into());
         self
@@ -108,6 +129,7 @@ impl Diagnostic {
         self
     }
 
+    /// Whether the finding refuses the config.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

@@ -136,10 +136,12 @@ pub(crate) struct Member<'t> {
 }
 
 impl Tree {
+    /// The whole input text the tree indexes.
     pub fn text(&self) -> &str {
         &self.text
     }
 
+    /// The input text, shared with the [`crate::Source`] that renders diagnostics.
     pub fn shared_text(&self) -> &Text {
         &self.text
     }
@@ -185,6 +187,7 @@ impl Tree {
         self.text.as_bytes().get(node.start as usize).copied()
     }
 
+    /// The byte range of a node in the input; undefined for nodes the reader made itself.
     pub fn span(&self, id: NodeId) -> Span {
         let n = self.node(id);
         if n.start == u32::MAX {
@@ -348,6 +351,7 @@ impl<'t> Iterator for Members<'t> {
     }
 }
 
+/// The items of an array node, in document order.
 #[derive(Clone)]
 pub struct Items<'t> {
     tree: &'t Tree,
@@ -368,19 +372,37 @@ impl Iterator for Items<'_> {
     }
 }
 
+/// Why the input is not JSON the reader accepts (shown by its `Display`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// No bytes, or only white space.
     Empty,
+    /// A byte sequence that is not UTF-8.
     InvalidUtf8,
+    /// A UTF-8 byte order mark before the value.
     ByteOrderMark,
+    /// More bytes than the reader indexes (`MAX_INPUT`).
     TooLarge,
+    /// The input ends where the grammar needs more (what it expected).
     UnexpectedEnd(&'static str),
-    Unexpected { found: String, expected: &'static str },
+    /// Another token than the grammar allows here.
+    Unexpected {
+        /// The token found, as shown to the user.
+        found: String,
+        /// What the grammar allows at this place.
+        expected: &'static str,
+    },
+    /// A number the JSON grammar does not allow (`01`, `1.`, `+1`).
     InvalidNumber,
+    /// An escape JSON does not define.
     InvalidEscape,
+    /// A raw control character inside a string.
     ControlCharacterInString,
+    /// A `\u` escape of half a surrogate pair.
     LoneSurrogate,
+    /// Nesting deeper than `MAX_DEPTH` levels.
     TooDeep,
+    /// Text after the top-level value.
     TrailingCharacters,
 }
 
@@ -406,22 +428,32 @@ impl std::fmt::Display for ErrorKind {
 /// A fatal syntax error: nothing after it can be trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyntaxError {
+    /// What is wrong.
     pub kind: ErrorKind,
+    /// Where, in bytes of the input.
     pub span: Span,
 }
 
 /// A key that appears twice in one object; the later one is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DuplicateKey {
+    /// The key, unescaped.
     pub key: String,
+    /// Where the first occurrence is (the one dropped).
     pub first: Span,
+    /// Where the later occurrence is (the one kept).
     pub second: Span,
 }
 
+/// What the reader made of an input: the tree unless a syntax error stopped it, and the
+/// duplicate keys it saw (reported, not fatal).
 #[derive(Debug, Default)]
 pub struct Parsed {
+    /// The tree; none after a syntax error.
     pub tree: Option<Tree>,
+    /// The first syntax error, which ends reading.
     pub syntax_error: Option<SyntaxError>,
+    /// Every key that appeared twice in one object.
     pub duplicates: Vec<DuplicateKey>,
 }
 
@@ -440,6 +472,7 @@ pub(crate) fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
     SyntaxError { kind: ErrorKind::InvalidUtf8, span: Span::new(at, at + len) }
 }
 
+/// Reads a JSON text into a [`Tree`], noting duplicate keys.
 pub fn parse(text: &str) -> Parsed {
     parse_shared(Arc::new(text.to_owned()))
 }

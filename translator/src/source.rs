@@ -11,7 +11,9 @@ use crate::json::Text;
 /// A half-open byte range `[start, end)` into the original input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Span {
+    /// The first byte.
     pub start: usize,
+    /// One past the last byte.
     pub end: usize,
 }
 
@@ -19,10 +21,12 @@ impl Span {
     /// For values the translator synthesised (defaults): nothing to underline.
     pub const UNDEFINED: Span = Span { start: usize::MAX, end: usize::MAX };
 
+    /// A span from `start` to `end`; an `end` before `start` gives an empty span.
     pub fn new(start: usize, end: usize) -> Span {
         Span { start, end: end.max(start) }
     }
 
+    /// Whether the span points into the input (see [`Span::UNDEFINED`]).
     pub fn is_defined(self) -> bool {
         self.start != usize::MAX
     }
@@ -35,6 +39,7 @@ impl Span {
         }
     }
 
+    /// Whether the span covers no bytes (undefined spans included).
     pub fn is_empty(self) -> bool {
         self.len() == 0
     }
@@ -66,6 +71,7 @@ struct LinePos {
 const BLOCK: usize = 4096;
 
 impl Source {
+    /// A source named `name` (a path, or `-` for standard input) with its text.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
         Source::shared(name, Arc::new(text.into()))
     }
@@ -84,10 +90,12 @@ impl Source {
         Source { name: name.into(), text, blocks }
     }
 
+    /// The name diagnostics show for the input.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The input text.
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -191,6 +199,7 @@ impl JsonPointer {
         JsonPointer(s.into_boxed_str())
     }
 
+    /// The pointer in RFC 6901 form (empty for the whole document).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -218,8 +227,11 @@ impl fmt::Display for JsonPointer {
 /// A value together with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Traced<T> {
+    /// The value.
     pub value: T,
+    /// Where in the input it was read; the root for synthesised values.
     pub ptr: JsonPointer,
+    /// Its bytes in the input; undefined for synthesised values.
     pub span: Span,
 }
 
@@ -233,10 +245,12 @@ impl<T> Traced<T> {
         Traced { value, ptr: JsonPointer::root(), span: Span::UNDEFINED }
     }
 
+    /// The same place with the value mapped.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Traced<U> {
         Traced { value: f(self.value), ptr: self.ptr, span: self.span }
     }
 
+    /// The same place, borrowing the value.
     pub fn as_ref(&self) -> Traced<&T> {
         Traced { value: &self.value, ptr: self.ptr.clone(), span: self.span }
     }
