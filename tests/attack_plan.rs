@@ -376,3 +376,25 @@ fn a_failed_apply_rolls_back_only_what_it_made() {
     assert_eq!(state_json(&s.node.run(&["state", "other"]))["status"], "created");
     assert_eq!(fs::read(&s.canary).unwrap(), CANARY);
 }
+
+#[test]
+fn a_bind_mount_point_of_a_file_is_refused_before_anything_runs() {
+    // Proxmox takes `--mp0 FILE` and creates the container, which then never starts (the
+    // prestart hook wants a directory): a plan carried from another node, or edited, is
+    // checked on this node before its first step. The translator says `needs: directory`;
+    // the executor derives the list from the arguments themselves, so a plan that leaves
+    // the need out is refused the same way.
+    let s = Scene::new();
+    let plan = s.plan(None);
+    let mut file = plan.clone();
+    let (i, a) = argv(&mut file);
+    let n = a.len();
+    let canary = s.canary.display().to_string();
+    a.extend([json!("--mp0"), json!(format!("{canary},mp=/etc/app.conf"))]);
+    s.refused("--mp0 of a file", &file, &[&format!("/steps/{i}/argv/{}", n + 1)]);
+    let mut missing = plan.clone();
+    let (i, a) = argv(&mut missing);
+    let n = a.len();
+    a.extend([json!("--mp0"), json!("/nonexistent/proxmox-lxcri-dir,mp=/data")]);
+    s.refused("--mp0 of a missing path", &missing, &[&format!("/steps/{i}/argv/{}", n + 1)]);
+}

@@ -76,6 +76,8 @@ fn checked_plan(args: &Args, bundle: &Path, policy: &Policy) -> Result<Plan, Fai
     let host_rootfs = args.host_rootfs.as_deref().map(absolute).transpose()?;
     let checks = Checks { bundle: Some(bundle), host_rootfs: host_rootfs.as_deref(), policy };
     let plan = validate::parse_and_check(&bytes, &checks).map_err(|e| Failure::refused(format!("{name}: {e}")))?;
+    // And what only this node can answer, before anything (a lock, a record) is made.
+    executor::apply::needs::check_directories(&plan).map_err(|e| Failure::refused(format!("{name}: {e}")))?;
     Ok(plan)
 }
 

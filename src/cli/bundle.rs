@@ -96,7 +96,7 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
         // files, which Proxmox binds only as `lxc.mount.entry … create=file`.
         if let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) {
             if let Ok(plan) = translator::ir_to_plan(ir, &target, &input.name) {
-                let files = executor::apply::needs::files_among(executor::apply::needs::directories(&plan).map(|(_, p)| p));
+                let files = executor::apply::needs::files_among(executor::apply::needs::directories(&plan).into_iter().map(|(_, _, p)| p));
                 if !files.is_empty() {
                     target.bind_files.extend(files);
                     t = translator::oci_to_ir(&input.name, &input.bytes, &target);

@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use translator::lint::engine::LintConfig;
+use translator::lint::engine::{LintConfig, SuppressedBy};
 use translator::rules::Allow;
 use translator::Severity;
 
@@ -62,6 +62,10 @@ pub struct Args {
     /// The global `--allow`s: codes and families (`pve/*`) not reported
     #[arg(skip)]
     pub allow: Vec<String>,
+    /// The node policy named by the global `--policy` (or its variable), and the back end
+    /// (`--runtime`) it is applied for
+    #[arg(skip)]
+    pub policy: Option<(super::policy::NodePolicy, translator::policy::Backend)>,
     /// Ignore the bundles' `org.proxmox-lxcri.lint.allow` annotations: report what they allow
     #[arg(long = "no-annotation-allows")]
     pub no_annotation_allows: bool,
@@ -159,7 +163,10 @@ pub fn run(args: &Args) -> u8 {
     };
     let results = lint_paths(&args.paths, &config);
     let deny = args.deny.severity();
-    let summary = Summary::of(&results, deny);
+    let mut summary = Summary::of(&results, deny);
+    if let Some((node, backend)) = &args.policy {
+        summary.denied |= policy_refusals(&results, node, *backend);
+    }
     // A human report on standard output already names each unreadable path
     // with its reason, in order; repeating it on stderr would show it twice.
     let report_carries_errors = args.format == LintFormat::Human && args.output.is_none();
@@ -187,6 +194,37 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("{}", summary.line());
     }
     summary.exit_code()
+}
+
+/// What `create`, `run` and `apply` on the node would refuse, on stderr: the findings the
+/// policy refuses, counting those a bundle's own annotation allowed (an annotation never lowers
+/// the node's policy; `--allow` is part of the policy). True when any file would be refused.
+/// (`create` also judges bind sources after resolving their symbolic links on the node; lint
+/// never looks at the host, so it judges the paths as written.)
+fn policy_refusals(results: &[Linted], node: &super::policy::NodePolicy, backend: translator::policy::Backend) -> bool {
+    let mut any = false;
+    for r in results {
+        let Ok(report) = &r.outcome else { continue };
+        let by_annotation = report.suppressed.iter().filter(|s| s.by == SuppressedBy::Annotation).map(|s| s.diagnostic.clone());
+        let judged: Vec<_> = report.findings.iter().cloned().chain(by_annotation).collect();
+        let refused = node.policy.refusals(&judged, backend);
+        if refused.is_empty() {
+            continue;
+        }
+        any = true;
+        let listed: Vec<String> = refused
+            .iter()
+            .map(|d| format!("{} at {}", d.code(), d.pointer.as_ref().map_or("/", |p| p.as_str())))
+            .collect();
+        eprintln!(
+            "proxmox-lxcri: {}: {} would refuse it for the {} back end: {}",
+            r.name(),
+            node.origin,
+            backend.as_str(),
+            listed.join(", ")
+        );
+    }
+    any
 }
 
 fn lint_config(args: &Args) -> Result<LintConfig, Failure> {

@@ -70,6 +70,15 @@ pub fn main() -> ExitCode {
         Command::Convert(args) => convert::run(&args),
         Command::Lint(mut args) => {
             args.allow = cli.global.allow.clone();
+            // A named policy (`--policy FILE` or PROXMOX_LXCRI_POLICY): lint also says what
+            // `create`/`run`/`apply` on that node would refuse, and fails the run if anything.
+            let named = cli.global.policy.is_some() || std::env::var_os(policy::POLICY_ENV).is_some_and(|v| !v.is_empty());
+            if named {
+                match policy::load(&cli.global) {
+                    Ok(p) => args.policy = Some((p, cli.global.runtime.into())),
+                    Err(f) => return ExitCode::from(f.report(None)),
+                }
+            }
             lint::run(&args)
         }
         Command::Rules(args) => rules::run_rules(&args),

@@ -476,6 +476,51 @@ fn fstab_unescape(field: &str) -> String {
 /// `filesystem` (LXC mounts the container's /proc itself, so every `proc`
 /// entry is a second one). A line that is not four fields or more is malformed
 /// and reported as a block mount of what it names: it is refused, not passed.
+/// The layers of an overlay mount, judged like bind sources: `lowerdir` (read-only layers
+/// separated by `:`, `\:` being a literal colon), `lowerdir+=` and `datadir+=` (Linux 6.8, one
+/// layer each), `upperdir` (written) and `workdir` (written by the kernel). Each finding comes
+/// with the index of the option that names the layer.
+pub fn overlay_layers(options: &[String]) -> Vec<(usize, HostFinding)> {
+    let mut out = Vec::new();
+    for (i, text) in options.iter().enumerate() {
+        let Some((key, value)) = text.split_once('=') else { continue };
+        let (how, layers): (&str, Vec<String>) = match key {
+            "lowerdir" => ("a read-only overlay layer", split_unescaped_colons(value)),
+            "lowerdir+" | "datadir+" => ("a read-only overlay layer", vec![value.to_string()]),
+            "upperdir" => ("the overlay's writable layer", vec![value.to_string()]),
+            "workdir" => ("the overlay's work directory, written by the kernel", vec![value.to_string()]),
+            _ => continue,
+        };
+        for layer in layers.iter().filter(|l| l.starts_with('/')) {
+            if let Some(f) = bind_source(layer) {
+                out.push((i, HostFinding { message: format!("{} ({how})", f.message), ..f }));
+            }
+        }
+    }
+    out
+}
+
+fn split_unescaped_colons(value: &str) -> Vec<String> {
+    let mut layers = vec![String::new()];
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let (Some(next), Some(last)) = (chars.next(), layers.last_mut()) {
+                    last.push(next);
+                }
+            }
+            ':' => layers.push(String::new()),
+            c => {
+                if let Some(last) = layers.last_mut() {
+                    last.push(c);
+                }
+            }
+        }
+    }
+    layers
+}
+
 pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {
     let fields: Vec<String> = value.split_whitespace().map(fstab_unescape).collect();
     let [source, dest, fstype, options, ..] = fields.as_slice() else {
@@ -494,6 +539,11 @@ pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {
             return None;
         }
         return bind_source(source);
+    }
+    if fstype == "overlay" {
+        if let Some((_, f)) = overlay_layers(&options).into_iter().next() {
+            return Some(f);
+        }
     }
     filesystem(fstype, source, None)
 }
@@ -525,6 +575,14 @@ mod tests {
 
     fn code(f: Option<HostFinding>) -> &'static str {
         f.map(|f| f.rule.code).unwrap_or("-")
+    }
+
+    #[test]
+    fn overlay_entries_are_judged_by_their_layers() {
+        // A plan's raw line: the layers reach the node as surely as a bind's source.
+        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a:/etc/pve,upperdir=/srv/u,workdir=/srv/w 0 0")), "security/proxmox-state-mount");
+        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a,upperdir=/root,workdir=/srv/w 0 0")), "security/sensitive-host-mount");
+        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a,upperdir=/srv/u,workdir=/srv/w 0 0")), "-");
     }
 
     #[test]

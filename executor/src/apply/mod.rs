@@ -153,6 +153,11 @@ pub fn apply(
             rollback: None,
         });
     }
+    // What the translator could not see: each bind mount point's source is a directory on
+    // this node (Proxmox would create the container and then refuse to start it).
+    if let Err(invalid) = needs::check_directories(plan) {
+        return Err(ApplyError { step: "the plan".into(), cause: invalid.into(), rollback: None });
+    }
     let mut run = steps::Run::new(plan, cx, journal);
     match run.all() {
         Ok(applied) => Ok(applied),

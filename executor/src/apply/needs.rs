@@ -10,16 +10,44 @@
 
 use std::path::Path;
 
-use translator::emit::plan::{Need, Plan};
+use translator::emit::plan::{Action, Arg, Plan};
 
-/// The paths a plan needs to be directories, with the step (0-based) that needs each.
-pub fn directories(plan: &Plan) -> impl Iterator<Item = (usize, &str)> {
-    plan.steps.iter().enumerate().flat_map(|(i, step)| {
-        step.needs.iter().filter_map(move |n| match n {
-            Need::Directory(path) => Some((i, path.as_str())),
-            _ => None,
-        })
-    })
+use super::validate::{Invalid, Problem};
+
+/// The bind mount points' sources, with the step (0-based) and the JSON pointer that bind each: derived from the
+/// steps' own `--mpN` arguments and `mpN:` lines, never from what the plan says it needs (its
+/// `needs: directory` entries document the same list for the reviewer). A volume under /dev/
+/// is a device to Proxmox, not a bind, and the validator judges it as such.
+pub fn directories(plan: &Plan) -> Vec<(usize, String, &str)> {
+    fn bind_source(value: &str) -> Option<&str> {
+        value.split(',').next().filter(|s| s.starts_with('/') && !s.starts_with("/dev/"))
+    }
+    let is_mp = |key: &str| key.strip_prefix("mp").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let mut out = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        match &step.action {
+            Action::PctCreate { argv } => {
+                for (k, pair) in argv.windows(2).enumerate() {
+                    if let [Arg::Lit(opt), Arg::Lit(value)] = pair {
+                        if opt.strip_prefix("--").is_some_and(is_mp) {
+                            out.extend(bind_source(value).map(|s| (i, format!("/steps/{i}/argv/{}", k + 1), s)));
+                        }
+                    }
+                }
+            }
+            Action::CreateConfig { text } => {
+                for (n, line) in text.lines().enumerate() {
+                    if let Some((key, value)) = line.split_once(':') {
+                        if is_mp(key) {
+                            out.extend(bind_source(value.trim()).map(|s| (i, format!("/steps/{i}/text line {}", n + 1), s)));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Of these bind sources, the ones that exist on the node and are not directories (files,
@@ -29,30 +57,31 @@ pub fn files_among<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> 
     paths.into_iter().filter(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir())).map(str::to_string).collect()
 }
 
-/// A `Need::Directory` the node does not meet.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "step {step} needs {path} to be a directory on this node, and it {found}: Proxmox would create the container and then refuse to start it (\"directory '{path}' does not exist\"); translate the bundle on this node (`create` checks it), or name the file in the target's `bind-files`"
-)]
-pub struct NotADirectory {
-    /// 1-based, as in plan.sh.
-    pub step: usize,
-    pub path: String,
-    pub found: &'static str,
-}
-
-/// Checks every `Need::Directory` of the plan, before anything runs.
-pub fn check_directories(plan: &Plan) -> Result<(), NotADirectory> {
-    for (i, path) in directories(plan) {
+/// Checks, on this node, that every bind mount point's source is a directory: the plan is
+/// refused before its first step otherwise, with every such source named.
+pub fn check_directories(plan: &Plan) -> Result<(), Invalid> {
+    let mut problems = Vec::new();
+    for (i, pointer, path) in directories(plan) {
         let found = match std::fs::metadata(Path::new(path)) {
             Ok(m) if m.is_dir() => continue,
-            Ok(_) => "is not one",
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
-            Err(_) => "cannot be looked at",
+            Ok(_) => "it is not one",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "it does not exist",
+            Err(_) => "it cannot be looked at",
         };
-        return Err(NotADirectory { step: i + 1, path: path.to_string(), found });
+        let step = plan.steps.get(i).map(|s| super::step_label(i, &s.action));
+        problems.push(Problem {
+            step,
+            pointer,
+            message: format!(
+                "the bind mount point needs {path} to be a directory on this node, and {found}: Proxmox would create the container and then refuse to start it (\"directory '{path}' does not exist\"); translate on this node (`create` looks), or name the file in the target's `bind-files`"
+            ),
+        });
     }
-    Ok(())
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Invalid { problems })
+    }
 }
 
 #[cfg(test)]
@@ -68,5 +97,23 @@ mod tests {
         let missing = dir.path().join("nothing");
         let m = missing.to_str().unwrap_or_default();
         assert_eq!(files_among([d, f, m]), vec![f.to_string()]);
+    }
+
+    #[test]
+    fn directories_come_from_the_steps_not_from_their_needs() {
+        use translator::emit::plan::Step;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("f");
+        std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
+        let (d, f) = (dir.path().display().to_string(), file.display().to_string());
+        let argv = ["pct", "create", "--mp0", &format!("{d},mp=/a"), "--mp1", "/dev/sdb1,mp=/b", "--mp2", &format!("{f},mp=/c")]
+            .map(|a| Arg::Lit(a.to_string()))
+            .to_vec();
+        let step = Step { action: Action::PctCreate { argv }, sources: Vec::new(), needs: Vec::new(), undo: translator::emit::plan::Undo::DestroyCt };
+        let plan = Plan { format: 1, source: "t".into(), node: "pve".into(), pve_container: "6.1.10".into(), steps: vec![step] };
+        let found: Vec<_> = directories(&plan).into_iter().map(|(i, p, s)| (i, p, s.to_string())).collect();
+        assert_eq!(found, vec![(0, "/steps/0/argv/3".to_string(), d.clone()), (0, "/steps/0/argv/7".to_string(), f.clone())]);
+        let err = check_directories(&plan).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&format!("/steps/0/argv/7 (step 1 (pct-create)): the bind mount point needs {f} to be a directory on this node, and it is not one")), "{err}");
     }
 }

@@ -214,6 +214,9 @@ fn mounts(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
                 let at = if f.rule == &HOST_BLOCK_MOUNT { source_at.as_ref().unwrap_or(&m) } else { &m };
                 out.push(located(f, at, "host kernel or disk").with_help("give the container a Proxmox mount point or a bind of the directory it needs"));
             }
+            if fs_type == "overlay" {
+                overlay_layers(&m, out);
+            }
             continue;
         }
         let Some(source_at) = source_at else { continue };
@@ -222,6 +225,18 @@ fn mounts(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
             let how = if readonly { "read-only" } else { "writable" };
             let f = HostFinding { message: format!("{} (bind-mounted {how})", f.message), ..f };
             out.push(located(f, &source_at, label).with_help("mount only the directory the workload needs"));
+        }
+    }
+}
+
+/// An overlay's layers are host directories the container sees or writes: each is judged like
+/// the source of a bind ([`host::overlay_layers`]), at the option that names it.
+fn overlay_layers(m: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
+    let items: Vec<Cursor<'_>> = m.get("options").map(|o| o.items().collect()).unwrap_or_default();
+    let options: Vec<String> = items.iter().map(|o| o.str().unwrap_or_default().to_string()).collect();
+    for (i, f) in host::overlay_layers(&options) {
+        if let Some(opt) = items.get(i) {
+            out.push(located(f, opt, "sensitive host path").with_help("build the overlay from directories made for this container"));
         }
     }
 }
@@ -367,6 +382,18 @@ mod tests {
         }
         let two = with_mounts(r#"{"destination": "/proc", "type": "proc", "source": "proc", "options": ["ro"]}, {"destination": "/proc", "type": "proc", "source": "proc", "options": ["ro"]}"#);
         assert_eq!(codes(&two, &t), vec!["security/kernel-filesystem /mounts/1"]);
+    }
+
+    #[test]
+    fn overlay_layers_are_judged_like_bind_sources() {
+        let t = Target::default();
+        let overlay = |opts: &str| with_mounts(&format!(r#"{{"destination": "/o", "type": "overlay", "source": "overlay", "options": [{opts}]}}"#));
+        assert_eq!(codes(&overlay(r#""lowerdir=/srv/l1:/etc/pve", "upperdir=/srv/u", "workdir=/srv/w""#), &t), vec!["security/proxmox-state-mount /mounts/0/options/0"]);
+        assert_eq!(codes(&overlay(r#""lowerdir=/srv/a", "upperdir=/usr/lib", "workdir=/srv/w""#), &t), vec!["security/host-system-mount /mounts/0/options/1"]);
+        assert_eq!(codes(&overlay(r#""lowerdir+=/", "upperdir=/srv/u""#), &t), vec!["security/sensitive-host-mount /mounts/0/options/0"]);
+        // `\:` is part of a name, not a separator.
+        assert_eq!(codes(&overlay(r#""lowerdir=/srv/a\\:/etc/pve""#), &t), Vec::<String>::new());
+        assert_eq!(codes(&overlay(r#""lowerdir=/srv/a:/srv/b", "upperdir=/srv/u", "workdir=/srv/w""#), &t), Vec::<String>::new());
     }
 
     #[test]
