@@ -46,30 +46,46 @@ pub enum ContainerKind {
     Application,
 }
 
+/// One container in Proxmox terms: what lowering decided, with where each value came from.
+/// The back ends read only this (and, for spans, the parsed input).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
     /// Application or system container, decided once from `process.args[0]`.
     pub kind: ContainerKind,
+    /// The config's `ociVersion`, when it names one the translator knows.
     pub oci_version: Option<OciVersion>,
+    /// The Proxmox `hostname`.
     pub hostname: Option<Traced<Hostname>>,
     /// The Proxmox `description`: the annotations, one `key=value` line each.
     pub description: Option<Traced<String>>,
     /// How the node's pve-common writes `%` in description lines (decided by lowering from the
     /// target's version, so the emitters need no `Target`).
     pub description_percent: PercentInDescription,
+    /// The Proxmox `tags`.
     pub tags: Vec<Traced<Tag>>,
     /// Annotations as given, for OCI back ends and the state file.
     pub annotations: Vec<(Traced<String>, Traced<String>)>,
+    /// The Proxmox `arch` (`amd64`, `arm64`, …).
     pub arch: String,
+    /// The Proxmox `ostype`.
     pub ostype: String,
+    /// The root file system and how the plan provides it.
     pub rootfs: mounts::Rootfs,
+    /// The `mpN` mount points and `lxc.mount.entry` binds.
     pub mounts: mounts::Mounts,
+    /// The command and its environment; none when the config has no `process`.
     pub init: Option<process::Init>,
+    /// Memory, swap, cores, CPU limits and resource limits.
     pub resources: resources::Resources,
+    /// User namespace and id mapping.
     pub ids: ids::Ids,
+    /// The network interfaces and how networking is managed.
     pub network: network::Network,
+    /// Capabilities, AppArmor, seccomp and privilege.
     pub security: security::Security,
+    /// Device nodes and device cgroup rules.
     pub devices: devices::Devices,
+    /// The Proxmox `features:` flags.
     pub features: Features,
     /// Fields that only OCI runtimes can honour (hooks, masked paths, …):
     /// Proxmox reports them, the crun back end writes them back as given.
@@ -129,9 +145,13 @@ impl std::fmt::Debug for OciValue {
 /// Proxmox `features:` flags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Features {
+    /// `nesting=1`: the container may run containers (a writable /proc/sys, …).
     pub nesting: bool,
+    /// `keyctl=1`: the `keyctl` system call works.
     pub keyctl: bool,
+    /// `fuse=1`: /dev/fuse is allowed.
     pub fuse: bool,
+    /// `mknod=1`: device nodes may be made (Proxmox's seccomp notification).
     pub mknod: bool,
     /// File system types for `mount=`.
     pub mount: Vec<String>,
@@ -146,8 +166,11 @@ impl Features {
 /// A raw `lxc.*` line; the key is checked against Proxmox's allow-list when emitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawKey {
+    /// The `lxc.*` key.
     pub key: String,
+    /// Its value.
     pub value: String,
+    /// The field of the input it translates.
     pub from: JsonPointer,
 }
 

@@ -17,11 +17,14 @@ pub use allow::{Allow, UnknownCode};
 
 use crate::diag::Severity;
 
+/// One rule of the registry: a stable code, its default severity and its explanation.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Rule {
     /// Stable, never reused: `family/name`.
     pub code: &'static str,
+    /// The severity a finding of this rule has unless a stage decides otherwise.
     pub severity: Severity,
+    /// One line: what the rule finds.
     pub summary: &'static str,
     /// Markdown with the headings "What it does", "Why is this bad?",
     /// "Example": `rules/<family>/<name>.md`, included at build time. The
@@ -42,6 +45,7 @@ pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
         .copied()
 }
 
+/// The rule with this code, if one is registered.
 pub fn find(code: &str) -> Option<&'static Rule> {
     all_rules().find(|r| r.code == code)
 }
