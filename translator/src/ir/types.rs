@@ -37,6 +37,7 @@ impl Hostname {
         Ok(Hostname(s.to_string()))
     }
 
+    /// The validated name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -64,6 +65,7 @@ impl Tag {
         }
     }
 
+    /// The validated tag.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -143,6 +145,7 @@ impl MountTarget {
         check_abs_path(s, &[',', '=', ' ', '\t', ';']).map(MountTarget)
     }
 
+    /// The validated path.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -26,6 +26,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &OCI_HOOKS,
 ];
 
+/// `security/privileged`: no user namespace, so the container runs privileged.
 pub static PRIVILEGED: Rule = Rule {
     code: "security/privileged",
     severity: Warning,
@@ -33,6 +34,7 @@ pub static PRIVILEGED: Rule = Rule {
     explanation: include_str!("security/privileged.md"),
 };
 
+/// `security/host-namespace`: the container shares a namespace with the node.
 pub static HOST_NAMESPACE: Rule = Rule {
     code: "security/host-namespace",
     severity: Warning,
@@ -43,6 +45,7 @@ pub static HOST_NAMESPACE: Rule = Rule {
 // The rules below are found by `check` over the validated spec (not by the
 // lowering): they describe the bundle, whatever back end runs it.
 
+/// `security/cap-sys-admin`: the process keeps `CAP_SYS_ADMIN`.
 pub static CAP_SYS_ADMIN: Rule = Rule {
     code: "security/cap-sys-admin",
     severity: Warning,
@@ -50,6 +53,7 @@ pub static CAP_SYS_ADMIN: Rule = Rule {
     explanation: include_str!("security/cap-sys-admin.md"),
 };
 
+/// `security/dangerous-capability`: the process keeps a capability that reaches beyond the container.
 pub static DANGEROUS_CAPABILITY: Rule = Rule {
     code: "security/dangerous-capability",
     severity: Warning,
@@ -85,6 +89,7 @@ pub(crate) static DANGEROUS_DEVICE: Rule = Rule {
     explanation: include_str!("security/dangerous-device.md"),
 };
 
+/// `security/apparmor-unconfined`: the container runs without an AppArmor profile.
 pub static APPARMOR_UNCONFINED: Rule = Rule {
     code: "security/apparmor-unconfined",
     severity: Warning,

@@ -40,6 +40,7 @@ pub use versions::{accepts, down_level, FIELDS};
 /// config (README, "Memory").
 #[derive(Clone, Debug)]
 pub struct Crun<'a> {
+    /// The config, borrowing the IR and its parsed input.
     pub config: Out<'a>,
     /// Pointers into the input; spans are undefined until [`locate`] fills them.
     pub diagnostics: Vec<Diagnostic>,
