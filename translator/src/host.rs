@@ -22,7 +22,9 @@ use crate::rules::Rule;
 /// A host effect a check found: the rule it is a finding of, and what it gives the container.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostFinding {
+    /// The rule the finding is of.
     pub rule: &'static Rule,
+    /// What the effect gives the container.
     pub message: String,
 }
 
@@ -36,6 +38,7 @@ impl HostFinding {
         Diagnostic::new(self.rule, self.message.clone())
     }
 
+    /// The stable code of the finding's rule.
     pub fn code(&self) -> &'static str {
         self.rule.code
     }
@@ -471,11 +474,6 @@ fn fstab_unescape(field: &str) -> String {
     out
 }
 
-/// An `lxc.mount.entry` value (`SOURCE DEST FSTYPE OPTIONS [DUMP PASS]`, fstab
-/// syntax): a bind is judged by [`bind_source`], anything else by
-/// `filesystem` (LXC mounts the container's /proc itself, so every `proc`
-/// entry is a second one). A line that is not four fields or more is malformed
-/// and reported as a block mount of what it names: it is refused, not passed.
 /// The layers of an overlay mount, judged like bind sources: `lowerdir` (read-only layers
 /// separated by `:`, `\:` being a literal colon), `lowerdir+=` and `datadir+=` (Linux 6.8, one
 /// layer each), `upperdir` (written) and `workdir` (written by the kernel). Each finding comes
@@ -521,6 +519,11 @@ fn split_unescaped_colons(value: &str) -> Vec<String> {
     layers
 }
 
+/// An `lxc.mount.entry` value (`SOURCE DEST FSTYPE OPTIONS [DUMP PASS]`, fstab
+/// syntax): a bind is judged by [`bind_source`], anything else by
+/// `filesystem` (LXC mounts the container's /proc itself, so every `proc`
+/// entry is a second one). A line that is not four fields or more is malformed
+/// and reported as a block mount of what it names: it is refused, not passed.
 pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {
     let fields: Vec<String> = value.split_whitespace().map(fstab_unescape).collect();
     let [source, dest, fstype, options, ..] = fields.as_slice() else {

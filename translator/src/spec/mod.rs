@@ -17,14 +17,20 @@ use crate::source::{JsonPointer, Source, Span, Traced};
 /// exactly ([`crate::ir::OciValue`]).
 #[derive(Debug, Clone)]
 pub struct Spec {
+    /// The validated tree, shared with the IR.
     pub tree: Arc<Tree>,
+    /// The declared `ociVersion`, when it parsed.
     pub version: Option<OciVersion>,
 }
 
+/// A runtime-spec version, `major.minor.patch`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OciVersion {
+    /// The major version (1 for every release so far).
     pub major: u32,
+    /// The minor version, which picks the field set and schema.
     pub minor: u32,
+    /// The patch version.
     pub patch: u32,
 }
 
@@ -134,6 +140,7 @@ fn check_version(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Option<OciVersion>
 }
 
 impl Spec {
+    /// A cursor at the root of the document.
     pub fn cursor(&self) -> Cursor<'_> {
         Cursor { tree: &self.tree, id: self.tree.root(), ptr: JsonPointer::root(), key_span: Span::UNDEFINED }
     }
@@ -152,6 +159,7 @@ pub struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// A cursor at node `id` of `tree`, which `ptr` names.
     pub fn new(tree: &'a Arc<Tree>, id: NodeId, ptr: JsonPointer) -> Cursor<'a> {
         Cursor { tree, id, ptr, key_span: Span::UNDEFINED }
     }
@@ -168,6 +176,7 @@ impl<'a> Cursor<'a> {
         self.tree.kind(self.id, View::Validated)
     }
 
+    /// The JSON pointer of this value.
     pub fn ptr(&self) -> &JsonPointer {
         &self.ptr
     }
@@ -194,6 +203,7 @@ impl<'a> Cursor<'a> {
         self.tree.span(self.id)
     }
 
+    /// The member `key` of an object, if it has one.
     pub fn get(&self, key: &str) -> Option<Cursor<'a>> {
         if self.kind() != Kind::Object {
             return None;
@@ -219,6 +229,7 @@ impl<'a> Cursor<'a> {
         Some(cur)
     }
 
+    /// The value as a string, if it is one.
     pub fn str(&self) -> Option<&'a str> {
         match self.kind() {
             Kind::String => self.tree.str(self.id),
@@ -252,6 +263,7 @@ impl<'a> Cursor<'a> {
         self.number()?.parse().ok()
     }
 
+    /// The value as an `i32`, if it is an integer in range.
     pub fn i32(&self) -> Option<i32> {
         self.number()?.parse().ok()
     }
@@ -292,6 +304,7 @@ impl<'a> Cursor<'a> {
             .collect()
     }
 
+    /// Whether the value is an object with no members.
     pub fn is_empty_object(&self) -> bool {
         self.kind() == Kind::Object && self.tree.members(self.id, View::Validated).next().is_none()
     }

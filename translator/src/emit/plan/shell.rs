@@ -17,10 +17,13 @@ use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo, Var, LOCK_DIR};
 
 const TEMPLATE: &str = include_str!("plan.sh.hbs");
 
+/// Why the review script could not be rendered (a translator bug: the plan is valid).
 #[derive(Debug, thiserror::Error)]
 pub enum ShellError {
+    /// The built-in template does not compile.
     #[error("internal error: the plan script template: {0}")]
     Template(String),
+    /// Rendering the plan with the template failed.
     #[error("internal error: rendering the plan script: {0}")]
     Render(String),
 }
