@@ -10,14 +10,20 @@
 /// Integer types of the runtime-spec (Go types in the reference implementation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Int {
+    /// Go `int32`.
     I32,
+    /// Go `int64`.
     I64,
+    /// Go `uint16`.
     U16,
+    /// Go `uint32`.
     U32,
+    /// Go `uint64`.
     U64,
 }
 
 impl Int {
+    /// The Go type name, as messages show it.
     pub fn name(self) -> &'static str {
         match self {
             Int::I32 => "int32",
@@ -28,6 +34,7 @@ impl Int {
         }
     }
 
+    /// The smallest and largest value the type holds.
     pub fn range(self) -> (i128, i128) {
         match self {
             Int::I32 => (i32::MIN.into(), i32::MAX.into()),
@@ -39,17 +46,24 @@ impl Int {
     }
 }
 
+/// The JSON type of a field in the runtime-spec.
 #[derive(Debug)]
 pub enum Ty {
     /// Not checked: sections for other platforms, ignored as a whole.
     Any,
+    /// `true` or `false`.
     Bool,
+    /// A string.
     Str,
+    /// An integer of a Go type.
     Int(Int),
+    /// A string from a fixed set.
     Enum(&'static [&'static str]),
+    /// An array of one item type.
     Array(&'static Ty),
     /// An object with free-form keys (annotations, sysctl, …).
     Map(&'static Ty),
+    /// An object with these fields.
     Obj(&'static [Field]),
 }
 
@@ -66,11 +80,17 @@ pub enum Handling {
     Ignored(&'static str),
 }
 
+/// One field of the runtime-spec: its name, type, whether it is required, and what the
+/// translation does with it.
 #[derive(Debug)]
 pub struct Field {
+    /// The JSON member name.
     pub name: &'static str,
+    /// Its type.
     pub ty: Ty,
+    /// Whether the runtime-spec requires it in its object.
     pub required: bool,
+    /// What the Proxmox translation does with it.
     pub handling: Handling,
     /// The runtime-spec release that introduced the field.
     pub since: &'static str,
@@ -184,6 +204,7 @@ pub(crate) const MEMORY_POLICY_MODES: &[&str] = &[
     "MPOL_LOCAL",
 ];
 pub(crate) const MEMORY_POLICY_FLAGS: &[&str] = &["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"];
+/// The clocks `linux.timeOffsets` may name.
 pub const TIME_OFFSET_CLOCKS: &[&str] = &["boottime", "monotonic"];
 
 const ID_MAPPING: Ty = Ty::Obj(&[
