@@ -33,6 +33,7 @@ impl PveContainerVersion {
     /// `/dev/shm` tmpfs added for application containers.
     pub(crate) const APP_DEV_SHM: Self = Self(6, 1, 10);
 
+    /// A pve-container version `X.Y[.Z]` (a missing patch is 0).
     pub fn parse(s: &str) -> Option<Self> {
         let mut it = s.trim().split('.').map(|p| p.parse::<u32>().ok());
         let v = Self(it.next()??, it.next()??, it.next().unwrap_or(Some(0))?);
@@ -51,6 +52,7 @@ impl PveContainerVersion {
         PVE_RELEASES.iter().find(|(names, _)| names.contains(&s)).map(|(_, v)| *v)
     }
 
+    /// Whether this version is `other` or later.
     pub fn at_least(self, other: Self) -> bool {
         self >= other
     }
@@ -110,7 +112,12 @@ impl JsonSchema for PveContainerVersion {
 pub enum RootfsTarget {
     /// A new volume `STORAGE:SIZE` that `pct create` fills from the packed template.
     #[serde(rename_all = "kebab-case")]
-    Volume { storage: String, size_gib: u32 },
+    Volume {
+        /// The Proxmox storage id the volume is made on.
+        storage: String,
+        /// The size of the volume.
+        size_gib: u32,
+    },
     /// The bundle's rootfs directory used in place (`rootfs: /path`, root@pam only).
     HostPath,
 }
@@ -192,22 +199,31 @@ pub(crate) const OSTYPES: &[&str] = &[
 ];
 pub(crate) const ARCHES: &[&str] = &["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"];
 
+/// Why a target is not usable (the caller exits 2).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
+    /// Not JSON, or not the shape of a target.
     #[error("target JSON: {0}")]
     Json(String),
+    /// An `ostype` Proxmox does not know.
     #[error("target: `{0}` is not a Proxmox ostype (one of {list})", list = OSTYPES.join(", "))]
     Ostype(String),
+    /// An `arch` Proxmox does not know.
     #[error("target: `{0}` is not a Proxmox arch (one of {list})", list = ARCHES.join(", "))]
     Arch(String),
+    /// A bridge name Proxmox would refuse.
     #[error("target: bridge `{0}` does not match [-_.A-Za-z0-9]+")]
     Bridge(String),
+    /// A storage id Proxmox would refuse.
     #[error("target: storage id `{0}` is not valid")]
     Storage(String),
+    /// A `bundle-dir` that is relative or has `..`.
     #[error("target: bundle-dir `{0}` must be an absolute path without `..`")]
     BundleDir(String),
+    /// A root file system size of 0 GiB.
     #[error("target: rootfs size must be at least 1 GiB")]
     Size,
+    /// A Proxmox VE release the translator does not know.
     #[error("target: unknown Proxmox VE release `{0}` (known: {known})", known = known_pve_releases())]
     PveRelease(String),
 }
@@ -221,12 +237,14 @@ impl Target {
         s
     }
 
+    /// Reads and checks a target file.
     pub fn from_json(text: &str) -> Result<Target, TargetError> {
         let t: Target = serde_json::from_str(text).map_err(|e| TargetError::Json(e.to_string()))?;
         t.check()?;
         Ok(t)
     }
 
+    /// The target for a node of this Proxmox VE release (`--pve-version`).
     pub fn with_pve_release(mut self, release: &str) -> Result<Target, TargetError> {
         self.pve_container =
             PveContainerVersion::for_pve_release(release).ok_or_else(|| TargetError::PveRelease(release.to_string()))?;
