@@ -120,7 +120,10 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     let backend = match global.runtime {
         RuntimeKind::Pct => {
             let plan = translator::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
-            CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs), policy: node_policy.policy.clone(), host_rootfs: None }
+            // The operator's `--rootfs-outside-bundle`, as the checked path it was opened at:
+            // the plan's pack step may name exactly that directory and no other outside the bundle.
+            let host_rootfs = args.rootfs_outside_bundle.as_ref().map(|_| rootfs.path().to_path_buf());
+            CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs), policy: node_policy.policy.clone(), host_rootfs }
         }
         RuntimeKind::Crun => {
             let out = translator::ir_to_crun(ir, t.spec.as_ref(), &target);

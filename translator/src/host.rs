@@ -314,6 +314,41 @@ fn device_path(p: &str) -> Option<HostFinding> {
     None
 }
 
+/// Why a host directory (absolute, canonical) must never be packed or handed over as a
+/// container's root file system, if it must not (the executor asks, for a rootfs it reached
+/// through its checked descriptors).
+///
+/// It differs from [`rootfs_path`], the policy's judgement of a path in a config: a bundle
+/// that engines unpack under `/run/containerd/…` or `/root/…` is an ordinary rootfs here,
+/// while no path below the host's own system or Proxmox's state is, whatever a policy says.
+pub fn never_a_rootfs(path: &str) -> Option<&'static str> {
+    /// Trees of the host's own system and of Proxmox: neither they nor anything below them.
+    const TREES: &[&str] = &[
+        "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/dev", "/proc", "/sys",
+        "/var/lib/pve-cluster", "/var/lib/vz", "/var/log", "/run/pve", "/run/systemd", "/run/dbus", "/root/.ssh",
+    ];
+    /// Shared host directories: not as a whole (below them, a directory may be a rootfs).
+    const EXACT: &[&str] = &[
+        "/", "/root", "/home", "/run", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/cache", "/var/spool", "/srv", "/opt",
+        "/mnt", "/media",
+    ];
+    // Fail closed: what cannot be read as an absolute path is not handed over.
+    let Some(p) = normalize(path) else { return Some("not an absolute path without `..`") };
+    if p == "/" {
+        return Some("the host's root directory");
+    }
+    if EXACT.contains(&p.as_str()) {
+        return Some("a shared host directory");
+    }
+    if TREES.iter().any(|t| under(&p, t)) {
+        return Some("a host system directory");
+    }
+    if TREES.iter().any(|t| under(t, &p)) {
+        return Some("a directory that holds host system directories");
+    }
+    None
+}
+
 /// A host path used as the container's root file system (a `--rootfs` host
 /// path, an absolute `root.path`). `/`, a top-level directory and every
 /// path [`bind_source`] reports are refused as `security/host-rootfs`.
