@@ -299,54 +299,15 @@ impl Rootfs {
     }
 }
 
-/// Why `path` (absolute, canonical) must never be a rootfs, if it must not.
-///
-/// The node's policy (translator/, the policy helper's classifier) is the authority on host
-/// paths in configs; this list is the executor's own last line for the one effect it performs
-/// itself, packing or handing over a directory, so that no config, plan or flag can make it
-/// pack `/etc` or the whole host.
+/// Why `path` (absolute, canonical) must never be a rootfs, if it must not: the executor's own
+/// last line for the one effect it performs itself, packing or handing over a directory, so
+/// that no config, plan or flag can make it pack `/etc` or the whole host. The list is
+/// [`translator::host::never_a_rootfs`], beside the classifiers the node policy uses.
 pub fn system_dir(path: &Path) -> Option<&'static str> {
-    /// Trees of the host's own system and of Proxmox: neither they nor anything below them.
-    const TREES: &[&str] = &[
-        "/etc",
-        "/usr",
-        "/bin",
-        "/sbin",
-        "/lib",
-        "/lib32",
-        "/lib64",
-        "/libx32",
-        "/boot",
-        "/dev",
-        "/proc",
-        "/sys",
-        "/var/lib/pve-cluster",
-        "/var/lib/vz",
-        "/var/log",
-        "/run/pve",
-        "/run/systemd",
-        "/run/dbus",
-        "/root/.ssh",
-    ];
-    /// Shared host directories: not as a whole (below them, a directory may be a rootfs).
-    const EXACT: &[&str] = &[
-        "/", "/root", "/home", "/run", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/cache",
-        "/var/spool", "/srv", "/opt", "/mnt", "/media",
-    ];
-    if EXACT.iter().any(|d| path == Path::new(d)) {
-        return Some(if path == Path::new("/") {
-            "the host's root directory"
-        } else {
-            "a shared host directory"
-        });
+    match path.to_str() {
+        Some(p) => translator::host::never_a_rootfs(p),
+        None => Some("a host path that is not UTF-8"),
     }
-    if TREES.iter().any(|t| path.starts_with(t)) {
-        return Some("a host system directory");
-    }
-    if TREES.iter().any(|t| Path::new(t).starts_with(path)) {
-        return Some("a directory that holds host system directories");
-    }
-    None
 }
 
 /// `path` with `.` and empty components dropped, if it is absolute and has no `..`.

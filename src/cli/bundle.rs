@@ -9,7 +9,6 @@ use executor::crun::CreateOptions;
 use executor::pack::{PackConfig, PackReport, Progress};
 use executor::runtime::log::{Level, Log};
 use executor::runtime::{CreateBackend, Signal};
-use translator::emit::plan;
 use translator::ir::mounts::RootSource;
 use translator::ir::Container;
 use translator::target::RootfsTarget;
@@ -98,7 +97,7 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     // The translator takes every bind source for a directory; this node can say which are
     // files, which Proxmox binds only as `lxc.mount.entry … create=file`.
     if let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) {
-        if let Ok(plan) = plan::ir_to_plan(ir, &target, &input.name) {
+        if let Ok(plan) = translator::ir_to_plan(ir, &target, &input.name) {
             let files = executor::apply::needs::files_among(executor::apply::needs::directories(&plan).into_iter().map(|(_, _, p)| p));
             if !files.is_empty() {
                 target.bind_files.extend(files);
@@ -119,8 +118,11 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     // for an application, none for a system container (pct: Proxmox's own halt signal). The
     // same rule for both back ends. The translator has normalised it to a name `kill` knows.
     let stop_signal = ir.init.as_ref().and_then(|i| i.halt_signal.as_ref()).and_then(|s| Signal::parse(&s.value).ok());
-    let plan = plan::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
-    let backend = CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs), policy: node_policy.policy.clone(), host_rootfs: None };
+    let plan = translator::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
+    // The operator's `--rootfs-outside-bundle`, as the checked path it was opened at:
+    // the plan's pack step may name exactly that directory and no other outside the bundle.
+    let host_rootfs = args.rootfs_outside_bundle.as_ref().map(|_| rootfs.path().to_path_buf());
+    let backend = CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs), policy: node_policy.policy.clone(), host_rootfs };
     Ok((bundle, backend, stop_signal))
 }
 

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use translator::emit::plan::{self, shell};
-use translator::emit::{crun, pct_conf, pve};
+use translator::emit::crun;
+use translator::emit::plan::shell;
 use translator::{ir, spec, Diagnostic, Target};
 
 use super::render::{self, DiagFormat};
@@ -128,17 +128,14 @@ pub fn build<'a>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Output<'a>, String> {
     match kind {
-        OutputKind::PctConf => pct_conf::write(&pve::ir_to_pve(ir)).map(Output::Text).map_err(|e| e.to_string()),
-        OutputKind::Plan => plan::ir_to_plan(ir, target, source).map(|p| Output::Text(p.to_json())).map_err(|e| e.to_string()),
+        OutputKind::PctConf => translator::ir_to_pct_conf(ir).map(Output::Text).map_err(|e| e.to_string()),
+        OutputKind::Plan => translator::ir_to_plan(ir, target, source).map(|p| Output::Text(p.to_json())).map_err(|e| e.to_string()),
         OutputKind::PlanSh => {
-            let plan = plan::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
+            let plan = translator::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
             shell::write(&plan).map(Output::Text).map_err(|e| e.to_string())
         }
         OutputKind::Crun => {
-            let mut out = crun::ir_to_crun(ir, target);
-            if let Some(spec) = spec {
-                crun::locate(&mut out.diagnostics, spec);
-            }
+            let mut out = translator::ir_to_crun(ir, spec, target);
             diagnostics.append(&mut out.diagnostics);
             Ok(Output::Crun(out))
         }

@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use translator::lint::engine::{self, LintConfig};
+use translator::lint::engine::{LintConfig, SuppressedBy};
 use translator::rules::Allow;
 use translator::Severity;
 
@@ -205,7 +205,7 @@ fn policy_refusals(results: &[Linted], node: &super::policy::NodePolicy, backend
     let mut any = false;
     for r in results {
         let Ok(report) = &r.outcome else { continue };
-        let by_annotation = report.suppressed.iter().filter(|s| s.by == engine::SuppressedBy::Annotation).map(|s| s.diagnostic.clone());
+        let by_annotation = report.suppressed.iter().filter(|s| s.by == SuppressedBy::Annotation).map(|s| s.diagnostic.clone());
         let judged: Vec<_> = report.findings.iter().cloned().chain(by_annotation).collect();
         let refused = node.policy.refusals(&judged, backend);
         if refused.is_empty() {
@@ -294,7 +294,7 @@ fn lint_one(found: &Found, config: &LintConfig) -> Linted {
         Found::Config(path) => {
             // Through the shared reader: a bundle's config.json is never read through a
             // symlink, a FIFO or a device (see `input`).
-            let outcome = input::read_file(path).map(|i| engine::lint(&i.name, &i.bytes, config)).map_err(|u| u.reason);
+            let outcome = input::read_file(path).map(|i| translator::lint(&i.name, &i.bytes, config)).map_err(|u| u.reason);
             Linted { path: path.clone(), outcome }
         }
     }

@@ -12,7 +12,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use executor::runtime::log::{Level, Log};
-use translator::lint::engine::{self, LintConfig};
+use translator::lint::engine::{LintConfig, SuppressedBy};
 use translator::policy::{Backend, Policy};
 use translator::{Diagnostic, Target};
 
@@ -154,7 +154,7 @@ fn refusal_line(d: &Diagnostic, input: &ConfigInput, source: &translator::Source
 /// annotation is ignored: it documents allows for `lint`, never for the node.
 pub fn enforce(node: &NodePolicy, input: &ConfigInput, target: &Target, backend: Backend, log: &Log) -> Result<(), Failure> {
     let config = LintConfig { target: target.clone(), allow: Vec::new(), ignore_annotation_allows: true };
-    let report = engine::lint(&input.name, &input.bytes, &config);
+    let report = translator::lint(&input.name, &input.bytes, &config);
     let mut findings = report.findings.clone();
     findings.extend(resolved_binds(input));
     let refused = node.policy.refusals(&findings, backend);
@@ -169,10 +169,10 @@ pub fn enforce(node: &NodePolicy, input: &ConfigInput, target: &Target, backend:
     }
     // What the bundle asked for, so its author sees why the annotation did not help.
     let with_annotation = LintConfig { ignore_annotation_allows: false, ..config };
-    let asked = engine::lint(&input.name, &input.bytes, &with_annotation)
+    let asked = translator::lint(&input.name, &input.bytes, &with_annotation)
         .suppressed
         .iter()
-        .filter(|s| s.by == engine::SuppressedBy::Annotation)
+        .filter(|s| s.by == SuppressedBy::Annotation)
         .filter(|s| refused.iter().any(|d| d.code() == s.diagnostic.code() && d.pointer == s.diagnostic.pointer))
         .count();
     let mut hint = "allow a code for one run with --allow CODE, or for the node in the policy file (docs/policy.example.toml)".to_string();

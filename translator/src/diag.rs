@@ -6,15 +6,20 @@ use std::fmt;
 use crate::rules::Rule;
 use crate::source::{JsonPointer, Source, Span};
 
+/// How serious a finding is; ordered, so `>=` compares against a deny level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing; nothing is wrong.
     Info,
+    /// Likely a problem, but the config is still translated.
     Warning,
+    /// Refused: nothing is emitted for the config.
     Error,
 }
 
 impl Severity {
+    /// The lower-case name used in every output format.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -23,6 +28,7 @@ impl Severity {
         }
     }
 
+    /// The severity a lower-case name denotes (`info`, `warning`, `error`).
     pub fn parse(s: &str) -> Option<Severity> {
         match s {
             "info" => Some(Severity::Info),
@@ -42,19 +48,31 @@ impl fmt::Display for Severity {
 /// A secondary place the diagnostic is also about (the first of two duplicate keys, say).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Related {
+    /// The secondary place.
     pub span: Span,
+    /// What to say at it.
     pub label: String,
 }
 
+/// One finding: a stable code from the rule registry, a severity, where it is (JSON pointer
+/// and byte span), and what to tell the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The rule whose code and explanation this finding carries.
     pub rule: &'static Rule,
+    /// How serious; the rule's default unless a stage changed it.
     pub severity: Severity,
+    /// The one-line message.
     pub message: String,
+    /// The input the finding is about, when it is about a field.
     pub pointer: Option<JsonPointer>,
+    /// The bytes of the input to underline; undefined for synthesised values.
     pub span: Span,
+    /// The text at the underline.
     pub label: Option<String>,
+    /// What to do about it.
     pub help: Option<String>,
+    /// Other places the finding is also about.
     pub related: Vec<Related>,
 }
 
@@ -73,41 +91,45 @@ impl Diagnostic {
         }
     }
 
+    /// The stable code (`pve/unsupported-field`, …) of the rule.
     pub fn code(&self) -> &'static str {
         self.rule.code
     }
 
+    /// The finding placed at a field of the input.
     pub fn at(mut self, pointer: &JsonPointer, span: Span) -> Diagnostic {
         self.pointer = Some(pointer.clone());
         self.span = span;
         self
     }
 
-    pub fn at_span(mut self, span: Span) -> Diagnostic {
+    pub(crate) fn at_span(mut self, span: Span) -> Diagnostic {
         self.span = span;
         self
     }
 
+    /// The finding with a label for the underline.
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = Some(label.into());
         self
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
-    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+    pub(crate) fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
         self.related.push(Related { span, label: label.into() });
         self
     }
 
-    pub fn with_severity(mut self, severity: Severity) -> Diagnostic {
+    pub(crate) fn with_severity(mut self, severity: Severity) -> Diagnostic {
         self.severity = severity;
         self
     }
 
+    /// Whether the finding refuses the config.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -158,7 +180,7 @@ pub const MAX_PER_CODE: usize = 1000;
 /// [`Capped::finish`] adds, for each code that went over, one diagnostic
 /// at the first one left out, with the most severe severity of those left
 /// out (an error stays an error) and their count.
-pub struct Capped<'a> {
+pub(crate) struct Capped<'a> {
     diags: &'a mut Vec<Diagnostic>,
     seen: std::collections::HashMap<&'static str, usize>,
     /// Per code that went over: the first one left out, with the severity and count of all left out.
@@ -166,11 +188,11 @@ pub struct Capped<'a> {
 }
 
 impl<'a> Capped<'a> {
-    pub fn new(diags: &'a mut Vec<Diagnostic>) -> Capped<'a> {
+    pub(crate) fn new(diags: &'a mut Vec<Diagnostic>) -> Capped<'a> {
         Capped { diags, seen: std::collections::HashMap::new(), over: Vec::new() }
     }
 
-    pub fn push(&mut self, d: Diagnostic) {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
         let n = self.seen.entry(d.code()).or_default();
         *n += 1;
         if *n <= MAX_PER_CODE {
@@ -183,7 +205,7 @@ impl<'a> Capped<'a> {
         }
     }
 
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         for (first, count) in self.over {
             let code = first.code();
             let mut summary = Diagnostic::new(
@@ -201,7 +223,7 @@ impl<'a> Capped<'a> {
 
 /// Keeps at most [`MAX_PER_CODE`] diagnostics of each code, in their order,
 /// and summarises the rest ([`Capped`]).
-pub fn cap(diags: &mut Vec<Diagnostic>) {
+pub(crate) fn cap(diags: &mut Vec<Diagnostic>) {
     if diags.len() <= MAX_PER_CODE {
         return;
     }
@@ -213,7 +235,7 @@ pub fn cap(diags: &mut Vec<Diagnostic>) {
     capped.finish();
 }
 
-pub fn has_errors(diags: &[Diagnostic]) -> bool {
+pub(crate) fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
 }
 

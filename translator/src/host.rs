@@ -22,7 +22,9 @@ use crate::rules::Rule;
 /// A host effect a check found: the rule it is a finding of, and what it gives the container.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostFinding {
+    /// The rule the finding is of.
     pub rule: &'static Rule,
+    /// What the effect gives the container.
     pub message: String,
 }
 
@@ -32,10 +34,11 @@ impl HostFinding {
     }
 
     /// A diagnostic of the finding's rule at its default severity; the caller locates it.
-    pub fn diagnostic(&self) -> Diagnostic {
+    pub(crate) fn diagnostic(&self) -> Diagnostic {
         Diagnostic::new(self.rule, self.message.clone())
     }
 
+    /// The stable code of the finding's rule.
     pub fn code(&self) -> &'static str {
         self.rule.code
     }
@@ -311,6 +314,41 @@ fn device_path(p: &str) -> Option<HostFinding> {
     None
 }
 
+/// Why a host directory (absolute, canonical) must never be packed or handed over as a
+/// container's root file system, if it must not (the executor asks, for a rootfs it reached
+/// through its checked descriptors).
+///
+/// It differs from [`rootfs_path`], the policy's judgement of a path in a config: a bundle
+/// that engines unpack under `/run/containerd/…` or `/root/…` is an ordinary rootfs here,
+/// while no path below the host's own system or Proxmox's state is, whatever a policy says.
+pub fn never_a_rootfs(path: &str) -> Option<&'static str> {
+    /// Trees of the host's own system and of Proxmox: neither they nor anything below them.
+    const TREES: &[&str] = &[
+        "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/dev", "/proc", "/sys",
+        "/var/lib/pve-cluster", "/var/lib/vz", "/var/log", "/run/pve", "/run/systemd", "/run/dbus", "/root/.ssh",
+    ];
+    /// Shared host directories: not as a whole (below them, a directory may be a rootfs).
+    const EXACT: &[&str] = &[
+        "/", "/root", "/home", "/run", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/cache", "/var/spool", "/srv", "/opt",
+        "/mnt", "/media",
+    ];
+    // Fail closed: what cannot be read as an absolute path is not handed over.
+    let Some(p) = normalize(path) else { return Some("not an absolute path without `..`") };
+    if p == "/" {
+        return Some("the host's root directory");
+    }
+    if EXACT.contains(&p.as_str()) {
+        return Some("a shared host directory");
+    }
+    if TREES.iter().any(|t| under(&p, t)) {
+        return Some("a host system directory");
+    }
+    if TREES.iter().any(|t| under(t, &p)) {
+        return Some("a directory that holds host system directories");
+    }
+    None
+}
+
 /// A host path used as the container's root file system (a `--rootfs` host
 /// path, an absolute `root.path`). `/`, a top-level directory and every
 /// path [`bind_source`] reports are refused as `security/host-rootfs`.
@@ -344,7 +382,7 @@ pub fn device(path: &str, kind: Option<char>, major: Option<i64>, minor: Option<
 /// `lxc.cgroup2.devices.allow = c 1:1 rwm`): `kind` `a`, `b` or `c`, None
 /// numbers for `*`. Only rules that allow reading or writing matter: `m`
 /// (mknod) alone opens nothing.
-pub fn device_access(kind: char, major: Option<i64>, minor: Option<i64>, access: &str) -> Option<HostFinding> {
+pub(crate) fn device_access(kind: char, major: Option<i64>, minor: Option<i64>, access: &str) -> Option<HostFinding> {
     if !access.contains(['r', 'w']) {
         return None;
     }
@@ -372,7 +410,7 @@ fn dangerous_char(major: Option<i64>, minor: Option<i64>) -> Option<&'static str
 /// own `/proc` is a second procfs, which the masks and read-only overmounts
 /// of /proc do not cover. Pass None for a back end that mounts /proc itself
 /// (LXC: `lxc.mount.auto = proc:mixed`): every `proc` entry is then a second one.
-pub fn filesystem(fstype: &str, source: &str, destination: Option<&str>) -> Option<HostFinding> {
+pub(crate) fn filesystem(fstype: &str, source: &str, destination: Option<&str>) -> Option<HostFinding> {
     let fstype = fstype.trim();
     if let Some((_, what)) = KERNEL_FILESYSTEMS.iter().find(|(t, _)| *t == fstype) {
         return Some(HostFinding::new(&KERNEL_FILESYSTEM, format!("a `{fstype}` mount gives the container {what}")));
@@ -471,11 +509,6 @@ fn fstab_unescape(field: &str) -> String {
     out
 }
 
-/// An `lxc.mount.entry` value (`SOURCE DEST FSTYPE OPTIONS [DUMP PASS]`, fstab
-/// syntax): a bind is judged by [`bind_source`], anything else by
-/// [`filesystem`] (LXC mounts the container's /proc itself, so every `proc`
-/// entry is a second one). A line that is not four fields or more is malformed
-/// and reported as a block mount of what it names: it is refused, not passed.
 /// The layers of an overlay mount, judged like bind sources: `lowerdir` (read-only layers
 /// separated by `:`, `\:` being a literal colon), `lowerdir+=` and `datadir+=` (Linux 6.8, one
 /// layer each), `upperdir` (written) and `workdir` (written by the kernel). Each finding comes
@@ -521,6 +554,11 @@ fn split_unescaped_colons(value: &str) -> Vec<String> {
     layers
 }
 
+/// An `lxc.mount.entry` value (`SOURCE DEST FSTYPE OPTIONS [DUMP PASS]`, fstab
+/// syntax): a bind is judged by [`bind_source`], anything else by
+/// `filesystem` (LXC mounts the container's /proc itself, so every `proc`
+/// entry is a second one). A line that is not four fields or more is malformed
+/// and reported as a block mount of what it names: it is refused, not passed.
 pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {
     let fields: Vec<String> = value.split_whitespace().map(fstab_unescape).collect();
     let [source, dest, fstype, options, ..] = fields.as_slice() else {

@@ -18,7 +18,7 @@
 //! not stored: cursors build them for the values they are asked about.
 //!
 //! Validation (`spec::validate`) does not rebuild the tree: it marks members
-//! it removes and array items it voids, and the [`View`] decides whether a
+//! it removes and array items it voids, and the `View` decides whether a
 //! reader sees the document as written (the JSON Schema check) or as
 //! validated (lowering).
 
@@ -29,28 +29,28 @@ use std::sync::Arc;
 use crate::source::Span;
 
 /// Deepest nesting of arrays/objects accepted (serde_json's default limit).
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// The largest input the tree can index: offsets and node numbers are 32
 /// bits, and every node takes at least two bytes of input (`0,`), so node
 /// numbers stay below the 30 bits of payload. Callers read far less (the
 /// binary refuses configs above 256 MiB).
-pub const MAX_INPUT: usize = 1 << 30;
+pub(crate) const MAX_INPUT: usize = 1 << 30;
 
 /// A value's or key's place in its [`Tree`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(u32);
 
 impl NodeId {
-    pub const ROOT: NodeId = NodeId(0);
+    pub(crate) const ROOT: NodeId = NodeId(0);
 
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.0 as usize
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Null,
     Bool,
     Number,
@@ -74,7 +74,7 @@ impl Kind {
 
 /// Which document a reader sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum View {
+pub(crate) enum View {
     /// As written (only the later of duplicate keys counts, as in every
     /// JSON decoder runtimes use): what the runtime-spec JSON Schema checks.
     Written,
@@ -107,7 +107,7 @@ const CHUNK: usize = 1 << CHUNK_BITS;
 /// An `Arc<String>`, not an `Arc<str>`: the bytes a caller read are taken
 /// over as they are (`String::from_utf8`), where an `Arc<str>` would copy
 /// them into a new allocation (README, "Memory").
-pub type Text = Arc<String>;
+pub(crate) type Text = Arc<String>;
 
 /// A parsed JSON document. Holds the text it was read from.
 #[derive(Clone)]
@@ -128,7 +128,7 @@ impl std::fmt::Debug for Tree {
 
 /// One member of an object.
 #[derive(Clone, Copy, Debug)]
-pub struct Member<'t> {
+pub(crate) struct Member<'t> {
     pub key: &'t str,
     pub key_span: Span,
     pub key_id: NodeId,
@@ -136,15 +136,17 @@ pub struct Member<'t> {
 }
 
 impl Tree {
+    /// The whole input text the tree indexes.
     pub fn text(&self) -> &str {
         &self.text
     }
 
+    /// The input text, shared with the [`crate::Source`] that renders diagnostics.
     pub fn shared_text(&self) -> &Text {
         &self.text
     }
 
-    pub fn root(&self) -> NodeId {
+    pub(crate) fn root(&self) -> NodeId {
         NodeId::ROOT
     }
 
@@ -185,6 +187,7 @@ impl Tree {
         self.text.as_bytes().get(node.start as usize).copied()
     }
 
+    /// The byte range of a node in the input; undefined for nodes the reader made itself.
     pub fn span(&self, id: NodeId) -> Span {
         let n = self.node(id);
         if n.start == u32::MAX {
@@ -194,7 +197,7 @@ impl Tree {
     }
 
     /// The kind of a value as a reader with `view` sees it.
-    pub fn kind(&self, id: NodeId, view: View) -> Kind {
+    pub(crate) fn kind(&self, id: NodeId, view: View) -> Kind {
         let n = self.node(id);
         if view == View::Validated && n.info & DROPPED != 0 {
             return Kind::Null;
@@ -233,7 +236,7 @@ impl Tree {
     }
 
     /// A number's text as written.
-    pub fn number(&self, id: NodeId) -> Option<&str> {
+    pub(crate) fn number(&self, id: NodeId) -> Option<&str> {
         let n = self.node(id);
         match self.first_byte(n) {
             Some(b'-' | b'0'..=b'9') => self.text.get(n.start as usize..n.end as usize),
@@ -241,7 +244,7 @@ impl Tree {
         }
     }
 
-    pub fn bool(&self, id: NodeId) -> Option<bool> {
+    pub(crate) fn bool(&self, id: NodeId) -> Option<bool> {
         match self.first_byte(self.node(id)) {
             Some(b't') => Some(true),
             Some(b'f') => Some(false),
@@ -250,7 +253,7 @@ impl Tree {
     }
 
     /// The members of an object, in document order.
-    pub fn members(&self, id: NodeId, view: View) -> Members<'_> {
+    pub(crate) fn members(&self, id: NodeId, view: View) -> Members<'_> {
         let (next, end) = match self.kind(id, View::Written) {
             Kind::Object => (NodeId(id.0 + 1), self.after(id)),
             _ => (id, id),
@@ -269,27 +272,27 @@ impl Tree {
     }
 
     /// The value of the last member named `key`.
-    pub fn get(&self, id: NodeId, key: &str, view: View) -> Option<Member<'_>> {
+    pub(crate) fn get(&self, id: NodeId, key: &str, view: View) -> Option<Member<'_>> {
         // Only one member per key is visible in either view, so the first found is the one.
         self.members(id, view).find(|m| m.key == key)
     }
 
     /// Removes a member from the validated view.
-    pub fn drop_member(&mut self, key_id: NodeId) {
+    pub(crate) fn drop_member(&mut self, key_id: NodeId) {
         if let Some(n) = self.node_mut(key_id) {
             n.info |= DROPPED;
         }
     }
 
     /// Makes an array item null in the validated view.
-    pub fn void_item(&mut self, id: NodeId) {
+    pub(crate) fn void_item(&mut self, id: NodeId) {
         if let Some(n) = self.node_mut(id) {
             n.info |= DROPPED;
         }
     }
 
     /// Converts a value to serde_json's form (the crun emitter, OCI-only fields).
-    pub fn to_serde(&self, id: NodeId, view: View) -> serde_json::Value {
+    pub(crate) fn to_serde(&self, id: NodeId, view: View) -> serde_json::Value {
         match self.kind(id, view) {
             Kind::Null => serde_json::Value::Null,
             Kind::Bool => serde_json::Value::Bool(self.bool(id).unwrap_or(false)),
@@ -308,7 +311,7 @@ impl Tree {
 }
 
 /// serde_json's reading of a JSON number; None where it has none (`1e400`).
-pub fn number_to_serde(raw: &str) -> Option<serde_json::Number> {
+pub(crate) fn number_to_serde(raw: &str) -> Option<serde_json::Number> {
     // serde_json reads `-0` as the float -0.0 (written back as `-0.0`,
     // which is no longer an integer); as JSON text it is the integer 0.
     if raw == "-0" {
@@ -318,7 +321,7 @@ pub fn number_to_serde(raw: &str) -> Option<serde_json::Number> {
 }
 
 #[derive(Clone)]
-pub struct Members<'t> {
+pub(crate) struct Members<'t> {
     tree: &'t Tree,
     next: NodeId,
     end: NodeId,
@@ -348,6 +351,7 @@ impl<'t> Iterator for Members<'t> {
     }
 }
 
+/// The items of an array node, in document order.
 #[derive(Clone)]
 pub struct Items<'t> {
     tree: &'t Tree,
@@ -368,19 +372,37 @@ impl Iterator for Items<'_> {
     }
 }
 
+/// Why the input is not JSON the reader accepts (shown by its `Display`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// No bytes, or only white space.
     Empty,
+    /// A byte sequence that is not UTF-8.
     InvalidUtf8,
+    /// A UTF-8 byte order mark before the value.
     ByteOrderMark,
+    /// More bytes than the reader indexes (`MAX_INPUT`).
     TooLarge,
+    /// The input ends where the grammar needs more (what it expected).
     UnexpectedEnd(&'static str),
-    Unexpected { found: String, expected: &'static str },
+    /// Another token than the grammar allows here.
+    Unexpected {
+        /// The token found, as shown to the user.
+        found: String,
+        /// What the grammar allows at this place.
+        expected: &'static str,
+    },
+    /// A number the JSON grammar does not allow (`01`, `1.`, `+1`).
     InvalidNumber,
+    /// An escape JSON does not define.
     InvalidEscape,
+    /// A raw control character inside a string.
     ControlCharacterInString,
+    /// A `\u` escape of half a surrogate pair.
     LoneSurrogate,
+    /// Nesting deeper than `MAX_DEPTH` levels.
     TooDeep,
+    /// Text after the top-level value.
     TrailingCharacters,
 }
 
@@ -406,22 +428,32 @@ impl std::fmt::Display for ErrorKind {
 /// A fatal syntax error: nothing after it can be trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyntaxError {
+    /// What is wrong.
     pub kind: ErrorKind,
+    /// Where, in bytes of the input.
     pub span: Span,
 }
 
 /// A key that appears twice in one object; the later one is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DuplicateKey {
+    /// The key, unescaped.
     pub key: String,
+    /// Where the first occurrence is (the one dropped).
     pub first: Span,
+    /// Where the later occurrence is (the one kept).
     pub second: Span,
 }
 
+/// What the reader made of an input: the tree unless a syntax error stopped it, and the
+/// duplicate keys it saw (reported, not fatal).
 #[derive(Debug, Default)]
 pub struct Parsed {
+    /// The tree; none after a syntax error.
     pub tree: Option<Tree>,
+    /// The first syntax error, which ends reading.
     pub syntax_error: Option<SyntaxError>,
+    /// Every key that appeared twice in one object.
     pub duplicates: Vec<DuplicateKey>,
 }
 
@@ -434,19 +466,20 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
 }
 
 /// The syntax error for bytes that are not UTF-8.
-pub fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
+pub(crate) fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
     let at = e.valid_up_to();
     let len = e.error_len().unwrap_or(bytes.len() - at).max(1);
     SyntaxError { kind: ErrorKind::InvalidUtf8, span: Span::new(at, at + len) }
 }
 
+/// Reads a JSON text into a [`Tree`], noting duplicate keys.
 pub fn parse(text: &str) -> Parsed {
     parse_shared(Arc::new(text.to_owned()))
 }
 
 /// Parses text that the caller shares with the tree (the diagnostics'
 /// source holds the same allocation).
-pub fn parse_shared(text: Text) -> Parsed {
+pub(crate) fn parse_shared(text: Text) -> Parsed {
     let mut tree = Tree { text: Arc::clone(&text), chunks: Vec::new(), len: 0, escaped: Vec::new(), decoded: String::new() };
     if text.len() > MAX_INPUT {
         return Parsed { tree: None, syntax_error: Some(SyntaxError { kind: ErrorKind::TooLarge, span: Span::new(0, 0) }), duplicates: Vec::new() };

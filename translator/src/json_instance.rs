@@ -23,22 +23,22 @@ use serde_json::Value;
 use crate::json::{number_to_serde, Kind, Members, NodeId, Tree, View};
 
 /// Values up to this many bytes of input are quoted whole in messages.
-pub const EXACT_UP_TO: usize = 64 * 1024;
+pub(crate) const EXACT_UP_TO: usize = 64 * 1024;
 /// How much of a larger value a message quotes, in characters at least.
-pub const PREVIEW_CHARS: usize = 1024;
+pub(crate) const PREVIEW_CHARS: usize = 1024;
 
-pub struct TreeJson;
+pub(crate) struct TreeJson;
 
 /// A value of the tree, or a free-standing string (a property name the
 /// validator checks against `propertyNames`).
 #[derive(Clone, Copy)]
-pub enum TreeNode<'a> {
+pub(crate) enum TreeNode<'a> {
     At(&'a Tree, NodeId),
     Name(&'a str),
 }
 
 impl TreeNode<'_> {
-    pub fn root(tree: &Tree) -> TreeNode<'_> {
+    pub(crate) fn root(tree: &Tree) -> TreeNode<'_> {
         TreeNode::At(tree, tree.root())
     }
 }
@@ -195,12 +195,12 @@ fn preview(tree: &Tree, id: NodeId, budget: &mut usize) -> Value {
 }
 
 #[derive(Clone, Copy)]
-pub struct TreeObject<'a> {
+pub(crate) struct TreeObject<'a> {
     tree: &'a Tree,
     id: NodeId,
 }
 
-pub struct TreeMembers<'a> {
+pub(crate) struct TreeMembers<'a> {
     tree: &'a Tree,
     members: Members<'a>,
 }
@@ -232,12 +232,12 @@ impl<'a> Object<'a, TreeJson> for TreeObject<'a> {
 }
 
 #[derive(Clone, Copy)]
-pub struct TreeArray<'a> {
+pub(crate) struct TreeArray<'a> {
     tree: &'a Tree,
     id: NodeId,
 }
 
-pub struct TreeItems<'a> {
+pub(crate) struct TreeItems<'a> {
     tree: &'a Tree,
     items: crate::json::Items<'a>,
 }

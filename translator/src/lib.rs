@@ -1,10 +1,28 @@
 //! The proxmox-lxcri translator: OCI runtime-spec → Proxmox VE LXC.
 //!
+//! The crate is a pipeline of pure stages. Callers run them through the
+//! stage functions below and never assemble a back end themselves:
+//!
 //! ```text
-//! config.json bytes ──spec::parse──▶ Spec (validated JSON tree; pointer → span)
-//!                   ──lower────────▶ ir::Container + diagnostics
-//! ir::Container     ──emit::pct_conf──▶ /etc/pve/lxc/<vmid>.conf text
+//! config.json bytes
+//!    │ oci_to_ir       spec::parse → lower (+ parse/…, spec/…, pve/… diagnostics)
+//!    ▼
+//! ir::Container ──┬── ir_to_pct_conf ──▶ /etc/pve/lxc/<vmid>.conf text
+//!    (Translation)├── ir_to_plan ──────▶ emit::plan::Plan (shell::write: plan.sh for review)
+//!                 └── ir_to_crun ──────▶ crun config.json (+ crun/… diagnostics)
+//!
+//! config.json bytes ── lint ──▶ LintReport: oci_to_ir, then the checks over the
+//!                               spec as written, de-duplicated, suppressed
 //! ```
+//!
+//! The stages: [`oci_to_ir`], [`ir_to_pct_conf`], [`ir_to_plan`],
+//! [`ir_to_crun`], [`lint()`].
+//!
+//! Inside, `spec::parse` validates the JSON tree (every node keeps its
+//! pointer and span), `lower` decides everything Proxmox-version-dependent
+//! and records it in the IR, `emit::pve` puts the IR in Proxmox's key/value
+//! form once, and the pct.conf writer and the plan both read that form, so
+//! they cannot disagree. The codes every stage reports live in [`rules`].
 //!
 //! Invariant: this crate does no I/O. It reads the bytes it is handed and the
 //! [`Target`] it is given; the same input gives the same bytes out.
@@ -14,8 +32,8 @@ pub mod emit;
 pub mod host;
 pub mod ir;
 pub mod json;
-pub mod json_instance;
-pub mod linux;
+pub(crate) mod json_instance;
+pub(crate) mod linux;
 pub mod lint;
 pub mod lower;
 pub mod policy;
@@ -28,21 +46,27 @@ pub use diag::{Diagnostic, Severity};
 pub use source::{JsonPointer, Source, Span, Traced};
 pub use target::Target;
 
-/// The result of reading and lowering one config.
+/// The result of reading and lowering one config: the [`oci_to_ir`] stage.
 pub struct Translation {
+    /// The input text, for spans in diagnostics.
     pub source: Source,
+    /// The validated tree, when the input parsed.
     pub spec: Option<spec::Spec>,
+    /// The lowered container, when the input parsed; check
+    /// [`Translation::has_errors`] before emitting it.
     pub ir: Option<ir::Container>,
+    /// Every finding of parsing, validation and lowering, sorted.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Translation {
+    /// Whether a finding is an error, which refuses the config.
     pub fn has_errors(&self) -> bool {
         diag::has_errors(&self.diagnostics)
     }
 }
 
-/// Parses, validates and lowers a config for a target.
+/// The first stage: parses, validates and lowers a config for a target.
 pub fn oci_to_ir(name: &str, bytes: &[u8], target: &Target) -> Translation {
     oci_to_ir_owned(name, bytes.to_vec(), target)
 }
@@ -61,4 +85,40 @@ pub fn oci_to_ir_owned(name: &str, bytes: Vec<u8>, target: &Target) -> Translati
     });
     diag::sort(&mut diagnostics);
     Translation { source, spec, ir, diagnostics }
+}
+
+/// The pct.conf stage: the container config Proxmox keeps in
+/// `/etc/pve/lxc/<vmid>.conf`, written as Proxmox's `write_pct_config` would.
+///
+/// Fails only on what Proxmox could not store (a config larger than pmxcfs
+/// keeps) or on a translator bug the writer guards against.
+pub fn ir_to_pct_conf(ir: &ir::Container) -> Result<String, emit::pct_conf::WriteError> {
+    emit::pct_conf::write(&emit::pve::ir_to_pve(ir))
+}
+
+/// The plan stage: the ordered, typed host steps that create the container
+/// on a node; `source` names the input in the plan's header.
+/// [`emit::plan::shell::write`] renders the result for review.
+pub fn ir_to_plan(ir: &ir::Container, target: &Target, source: &str) -> Result<emit::plan::Plan, emit::plan::PlanError> {
+    emit::plan::ir_to_plan(ir, target, source)
+}
+
+/// The crun stage: the OCI config crun (or runc, youki) runs, borrowing the
+/// IR, and what this back end reports about it.
+///
+/// With the parsed input (`spec`), the back end's diagnostics get the spans
+/// of the input they point at; without it their spans stay undefined.
+pub fn ir_to_crun<'a>(ir: &'a ir::Container, spec: Option<&spec::Spec>, target: &Target) -> emit::crun::Crun<'a> {
+    let mut out = emit::crun::ir_to_crun(ir, target);
+    if let Some(spec) = spec {
+        emit::crun::locate(&mut out.diagnostics, spec);
+    }
+    out
+}
+
+/// The lint stage: every finding for one config, from the lowering for
+/// `config.target` and the checks over the spec as written, de-duplicated,
+/// with the allowed ones set aside.
+pub fn lint(name: &str, bytes: &[u8], config: &lint::engine::LintConfig) -> lint::engine::LintReport {
+    lint::engine::lint(name, bytes, config)
 }

@@ -9,7 +9,7 @@
 /// `lxc.cap.keep` (LXC's `parse_cap` in src/lxc/conf.c accepts the
 /// lower-case name without `CAP_`).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Capability {
+pub(crate) struct Capability {
     pub number: u8,
     /// `CAP_NET_RAW`.
     pub name: &'static str,
@@ -23,7 +23,7 @@ const fn cap(number: u8, name: &'static str, lxc: &'static str) -> Capability {
 
 /// Every capability Linux defines, by number, up to CAP_CHECKPOINT_RESTORE
 /// (Linux 5.9).
-pub static CAPABILITIES: [Capability; 41] = [
+pub(crate) static CAPABILITIES: [Capability; 41] = [
     cap(0, "CAP_CHOWN", "chown"),
     cap(1, "CAP_DAC_OVERRIDE", "dac_override"),
     cap(2, "CAP_DAC_READ_SEARCH", "dac_read_search"),
@@ -70,7 +70,7 @@ pub static CAPABILITIES: [Capability; 41] = [
 /// The capability a runtime-spec name denotes: `CAP_NET_RAW`, exactly as
 /// capabilities(7) writes it (runc's and crun's lookups are case-sensitive);
 /// `None` for anything else.
-pub fn capability(name: &str) -> Option<&'static Capability> {
+pub(crate) fn capability(name: &str) -> Option<&'static Capability> {
     CAPABILITIES.iter().find(|c| c.name == name)
 }
 
@@ -80,7 +80,7 @@ pub fn capability_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The capability whose LXC spelling (`net_raw`) this is.
-pub fn capability_by_lxc(lxc: &str) -> Option<&'static Capability> {
+pub(crate) fn capability_by_lxc(lxc: &str) -> Option<&'static Capability> {
     CAPABILITIES.iter().find(|c| c.lxc == lxc)
 }
 
@@ -90,7 +90,7 @@ pub fn capability_by_lxc(lxc: &str) -> Option<&'static Capability> {
 /// the lint stage (`spec/invalid-capability`) and the lowering
 /// (`pve/unknown-capability`) both offer as their help; whether the result
 /// is a capability is still [`capability`]'s to say.
-pub fn capability_meant(name: &str) -> String {
+pub(crate) fn capability_meant(name: &str) -> String {
     let upper = name.to_ascii_uppercase();
     if upper.starts_with("CAP_") {
         upper
@@ -102,7 +102,7 @@ pub fn capability_meant(name: &str) -> String {
 /// The five capability sets of `process.capabilities` (config.md, "POSIX
 /// process"; capabilities(7), "Thread capability sets").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum CapabilitySet {
+pub(crate) enum CapabilitySet {
     Bounding,
     Effective,
     Inheritable,
@@ -112,7 +112,7 @@ pub enum CapabilitySet {
 
 impl CapabilitySet {
     /// Every set, in the order crun's `crun spec` writes them.
-    pub const ALL: [CapabilitySet; 5] =
+    pub(crate) const ALL: [CapabilitySet; 5] =
         [CapabilitySet::Bounding, CapabilitySet::Effective, CapabilitySet::Inheritable, CapabilitySet::Permitted, CapabilitySet::Ambient];
 
     /// The key in `process.capabilities`.
@@ -131,7 +131,7 @@ impl CapabilitySet {
 /// runtime-spec name and LXC's spelling after `lxc.prlimit.` (LXC's
 /// `parse_resource` in src/lxc/confile.c, lower case without `RLIMIT_`).
 #[derive(Debug, PartialEq, Eq)]
-pub struct ResourceLimit {
+pub(crate) struct ResourceLimit {
     /// `RLIMIT_NOFILE`.
     pub name: &'static str,
     /// `nofile`.
@@ -144,7 +144,7 @@ const fn rlimit(name: &'static str, lxc: &'static str) -> ResourceLimit {
 
 /// Every resource limit Linux defines (the generic numbering; LXC accepts
 /// the same names).
-pub static RESOURCE_LIMITS: [ResourceLimit; 16] = [
+pub(crate) static RESOURCE_LIMITS: [ResourceLimit; 16] = [
     rlimit("RLIMIT_AS", "as"),
     rlimit("RLIMIT_CORE", "core"),
     rlimit("RLIMIT_CPU", "cpu"),
@@ -165,7 +165,7 @@ pub static RESOURCE_LIMITS: [ResourceLimit; 16] = [
 
 /// The resource limit a runtime-spec `type` names: `RLIMIT_NOFILE`; `None`
 /// for anything else.
-pub fn resource_limit(name: &str) -> Option<&'static ResourceLimit> {
+pub(crate) fn resource_limit(name: &str) -> Option<&'static ResourceLimit> {
     RESOURCE_LIMITS.iter().find(|r| r.name == name)
 }
 
@@ -175,7 +175,7 @@ pub fn resource_limit_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The resource limit whose LXC spelling (`nofile`) this is.
-pub fn resource_limit_by_lxc(lxc: &str) -> Option<&'static ResourceLimit> {
+pub(crate) fn resource_limit_by_lxc(lxc: &str) -> Option<&'static ResourceLimit> {
     RESOURCE_LIMITS.iter().find(|r| r.lxc == lxc)
 }
 

@@ -28,11 +28,14 @@ use crate::rules::Rule;
 /// are dropped on Proxmox but run on the host by crun).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
+    /// Proxmox VE: `pct` and the plan.
     Pct,
+    /// crun, with the config the crun back end writes.
     Crun,
 }
 
 impl Backend {
+    /// The name used in policy files and messages (`pct`, `crun`).
     pub fn as_str(self) -> &'static str {
         match self {
             Backend::Pct => "pct",
@@ -42,7 +45,7 @@ impl Backend {
 }
 
 /// The format version this build reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Findings the built-in policy refuses on every back end: host root or system
 /// directories as rootfs or bind source, Proxmox's state, runtime sockets,
@@ -71,7 +74,12 @@ pub enum Reason {
     /// `--allow` for this run.
     RunAllow(String),
     /// An entry of the policy file (`refuse`/`allow`, top level or `[pct]`/`[crun]`).
-    File { entry: String, section: Option<Backend> },
+    File {
+        /// The entry as written.
+        entry: String,
+        /// The back end section it is in; none at the top level.
+        section: Option<Backend>,
+    },
     /// The built-in defaults.
     Builtin,
     /// The policy's `refuse-severity`.
@@ -80,9 +88,12 @@ pub enum Reason {
     NotListed,
 }
 
+/// What the policy says about one finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
+    /// Whether the finding refuses the bundle.
     pub refused: bool,
+    /// Which entry decided it.
     pub reason: Reason,
 }
 
@@ -137,6 +148,7 @@ impl Default for Policy {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}", location.map(|(l, c)| format!("line {l}, column {c}: ")).unwrap_or_default())]
 pub struct PolicyError {
+    /// What is wrong.
     pub message: String,
     /// 1-based line and column, when the problem has a place.
     pub location: Option<(usize, usize)>,
@@ -262,7 +274,7 @@ impl Policy {
     }
 
     /// Whether the policy refuses this finding on a back end.
-    pub fn refuses(&self, d: &Diagnostic, backend: Backend) -> bool {
+    pub(crate) fn refuses(&self, d: &Diagnostic, backend: Backend) -> bool {
         self.decide(d.code(), d.severity, backend).refused
     }
 

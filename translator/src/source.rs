@@ -11,7 +11,9 @@ use crate::json::Text;
 /// A half-open byte range `[start, end)` into the original input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Span {
+    /// The first byte.
     pub start: usize,
+    /// One past the last byte.
     pub end: usize,
 }
 
@@ -19,15 +21,17 @@ impl Span {
     /// For values the translator synthesised (defaults): nothing to underline.
     pub const UNDEFINED: Span = Span { start: usize::MAX, end: usize::MAX };
 
+    /// A span from `start` to `end`; an `end` before `start` gives an empty span.
     pub fn new(start: usize, end: usize) -> Span {
         Span { start, end: end.max(start) }
     }
 
+    /// Whether the span points into the input (see [`Span::UNDEFINED`]).
     pub fn is_defined(self) -> bool {
         self.start != usize::MAX
     }
 
-    pub fn len(self) -> usize {
+    pub(crate) fn len(self) -> usize {
         if self.is_defined() {
             self.end - self.start
         } else {
@@ -35,6 +39,7 @@ impl Span {
         }
     }
 
+    /// Whether the span covers no bytes (undefined spans included).
     pub fn is_empty(self) -> bool {
         self.len() == 0
     }
@@ -66,12 +71,13 @@ struct LinePos {
 const BLOCK: usize = 4096;
 
 impl Source {
+    /// A source named `name` (a path, or `-` for standard input) with its text.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
         Source::shared(name, Arc::new(text.into()))
     }
 
     /// A source whose text the caller shares (the parsed tree holds it too).
-    pub fn shared(name: impl Into<String>, text: Text) -> Source {
+    pub(crate) fn shared(name: impl Into<String>, text: Text) -> Source {
         let mut blocks = Vec::with_capacity(text.len() / BLOCK + 1);
         let mut pos = LinePos::default();
         for (i, chunk) in text.as_bytes().chunks(BLOCK).enumerate() {
@@ -84,10 +90,12 @@ impl Source {
         Source { name: name.into(), text, blocks }
     }
 
+    /// The name diagnostics show for the input.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The input text.
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -112,7 +120,7 @@ impl Source {
 
     /// Whether the line holding `offset` is at most `max` bytes long
     /// (without its newline); looks at no more than `max` bytes past it.
-    pub fn line_is_at_most(&self, offset: usize, max: usize) -> bool {
+    pub(crate) fn line_is_at_most(&self, offset: usize, max: usize) -> bool {
         let offset = offset.min(self.text.len());
         let start = self.locate(offset).line_start as usize;
         let Some(budget) = (start + max).checked_sub(offset) else { return false };
@@ -144,7 +152,7 @@ fn advance(pos: LinePos, b: u8, at: usize) -> LinePos {
 pub struct JsonPointer(Box<str>);
 
 impl JsonPointer {
-    pub fn root() -> JsonPointer {
+    pub(crate) fn root() -> JsonPointer {
         JsonPointer(Box::default())
     }
 
@@ -153,7 +161,7 @@ impl JsonPointer {
         JsonPointer(s.into())
     }
 
-    pub fn push(&self, token: &str) -> JsonPointer {
+    pub(crate) fn push(&self, token: &str) -> JsonPointer {
         let mut s = String::with_capacity(self.0.len() + token.len() + 1);
         s.push_str(&self.0);
         s.push('/');
@@ -167,7 +175,7 @@ impl JsonPointer {
         JsonPointer(s.into_boxed_str())
     }
 
-    pub fn index(&self, i: usize) -> JsonPointer {
+    pub(crate) fn index(&self, i: usize) -> JsonPointer {
         // Called for every array item a lowering walks: one exact allocation,
         // no formatting machinery.
         let mut digits = [0u8; 20];
@@ -191,16 +199,17 @@ impl JsonPointer {
         JsonPointer(s.into_boxed_str())
     }
 
+    /// The pointer in RFC 6901 form (empty for the whole document).
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The unescaped reference tokens.
-    pub fn tokens(&self) -> impl Iterator<Item = String> + '_ {
+    pub(crate) fn tokens(&self) -> impl Iterator<Item = String> + '_ {
         self.0.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~"))
     }
 
-    pub fn starts_with(&self, prefix: &JsonPointer) -> bool {
+    pub(crate) fn starts_with(&self, prefix: &JsonPointer) -> bool {
         self.0 == prefix.0 || (self.0.starts_with(&*prefix.0) && self.0.as_bytes().get(prefix.0.len()) == Some(&b'/'))
     }
 }
@@ -218,25 +227,30 @@ impl fmt::Display for JsonPointer {
 /// A value together with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Traced<T> {
+    /// The value.
     pub value: T,
+    /// Where in the input it was read; the root for synthesised values.
     pub ptr: JsonPointer,
+    /// Its bytes in the input; undefined for synthesised values.
     pub span: Span,
 }
 
 impl<T> Traced<T> {
-    pub fn new(value: T, ptr: JsonPointer, span: Span) -> Traced<T> {
+    pub(crate) fn new(value: T, ptr: JsonPointer, span: Span) -> Traced<T> {
         Traced { value, ptr, span }
     }
 
     /// A value the translator chose itself (a default), not read from the input.
-    pub fn synthetic(value: T) -> Traced<T> {
+    pub(crate) fn synthetic(value: T) -> Traced<T> {
         Traced { value, ptr: JsonPointer::root(), span: Span::UNDEFINED }
     }
 
+    /// The same place with the value mapped.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Traced<U> {
         Traced { value: f(self.value), ptr: self.ptr, span: self.span }
     }
 
+    /// The same place, borrowing the value.
     pub fn as_ref(&self) -> Traced<&T> {
         Traced { value: &self.value, ptr: self.ptr.clone(), span: self.span }
     }

@@ -13,26 +13,27 @@ impl PveContainerVersion {
     /// `devN` device passthrough: pve-container commit ce1976b ("Add device passthrough",
     /// 2023-11-17), released in 5.0.7. Before it, `devN` is an unknown setting that
     /// `parse_pct_config` warns about and drops, and `pct create --dev0` is a parameter error.
-    pub const DEVICES: Self = Self(5, 0, 7);
+    pub(crate) const DEVICES: Self = Self(5, 0, 7);
     /// Nodes whose pve-common escapes `%` in descriptions (8.2.2, commit 06f436f): pve-container
     /// does not depend on that version, so only PVE 9 nodes (pve-container 6.x, shipped with
     /// pve-common 9.x) are sure to have it; a PVE 8 node may have either.
     pub const DESCRIPTION_PERCENT: Self = Self(6, 0, 0);
     /// `entrypoint`, `env`, `lxc.environment.runtime`, `host-managed` (PVE 9.1).
-    pub const APP_CONTAINERS: Self = Self(6, 0, 15);
+    pub(crate) const APP_CONTAINERS: Self = Self(6, 0, 15);
     /// `lxc.init.cwd` became an accepted raw key.
-    pub const INIT_CWD: Self = Self(6, 0, 1);
+    pub(crate) const INIT_CWD: Self = Self(6, 0, 1);
     /// Empty values in `env`.
     pub const EMPTY_ENV_VALUES: Self = Self(6, 0, 17);
     /// `lxc.init.uid`, `lxc.init.gid`, `lxc.init.groups`.
-    pub const INIT_IDS: Self = Self(6, 1, 0);
+    pub(crate) const INIT_IDS: Self = Self(6, 1, 0);
     /// `keepattrs` on mount points.
     pub const KEEPATTRS: Self = Self(6, 1, 2);
     /// Per-mount `idmap=`.
     pub const MOUNT_IDMAP: Self = Self(6, 1, 6);
     /// `/dev/shm` tmpfs added for application containers.
-    pub const APP_DEV_SHM: Self = Self(6, 1, 10);
+    pub(crate) const APP_DEV_SHM: Self = Self(6, 1, 10);
 
+    /// A pve-container version `X.Y[.Z]` (a missing patch is 0).
     pub fn parse(s: &str) -> Option<Self> {
         let mut it = s.trim().split('.').map(|p| p.parse::<u32>().ok());
         let v = Self(it.next()??, it.next()??, it.next().unwrap_or(Some(0))?);
@@ -51,6 +52,7 @@ impl PveContainerVersion {
         PVE_RELEASES.iter().find(|(names, _)| names.contains(&s)).map(|(_, v)| *v)
     }
 
+    /// Whether this version is `other` or later.
     pub fn at_least(self, other: Self) -> bool {
         self >= other
     }
@@ -66,7 +68,7 @@ pub const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
 ];
 
 /// The spellings `--pve-version` accepts, for error messages and help.
-pub fn known_pve_releases() -> String {
+pub(crate) fn known_pve_releases() -> String {
     let names: Vec<&str> = PVE_RELEASES.iter().flat_map(|(names, _)| names.iter().copied()).collect();
     names.join(", ")
 }
@@ -110,7 +112,12 @@ impl JsonSchema for PveContainerVersion {
 pub enum RootfsTarget {
     /// A new volume `STORAGE:SIZE` that `pct create` fills from the packed template.
     #[serde(rename_all = "kebab-case")]
-    Volume { storage: String, size_gib: u32 },
+    Volume {
+        /// The Proxmox storage id the volume is made on.
+        storage: String,
+        /// The size of the volume.
+        size_gib: u32,
+    },
     /// The bundle's rootfs directory used in place (`rootfs: /path`, root@pam only).
     HostPath,
 }
@@ -137,7 +144,7 @@ pub enum NetworkDefault {
 pub struct Target {
     /// The pve-container version on the node.
     pub pve_container: PveContainerVersion,
-    /// The node's name, as in /etc/pve/nodes/<node>.
+    /// The node's name, as in `/etc/pve/nodes/<node>`.
     pub node: String,
     /// Where the container's root file system goes.
     pub rootfs: RootfsTarget,
@@ -187,27 +194,36 @@ impl Default for Target {
     }
 }
 
-pub const OSTYPES: &[&str] = &[
+pub(crate) const OSTYPES: &[&str] = &[
     "debian", "devuan", "ubuntu", "centos", "fedora", "opensuse", "archlinux", "alpine", "gentoo", "nixos", "unmanaged",
 ];
-pub const ARCHES: &[&str] = &["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"];
+pub(crate) const ARCHES: &[&str] = &["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"];
 
+/// Why a target is not usable (the caller exits 2).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
+    /// Not JSON, or not the shape of a target.
     #[error("target JSON: {0}")]
     Json(String),
+    /// An `ostype` Proxmox does not know.
     #[error("target: `{0}` is not a Proxmox ostype (one of {list})", list = OSTYPES.join(", "))]
     Ostype(String),
+    /// An `arch` Proxmox does not know.
     #[error("target: `{0}` is not a Proxmox arch (one of {list})", list = ARCHES.join(", "))]
     Arch(String),
+    /// A bridge name Proxmox would refuse.
     #[error("target: bridge `{0}` does not match [-_.A-Za-z0-9]+")]
     Bridge(String),
+    /// A storage id Proxmox would refuse.
     #[error("target: storage id `{0}` is not valid")]
     Storage(String),
+    /// A `bundle-dir` that is relative or has `..`.
     #[error("target: bundle-dir `{0}` must be an absolute path without `..`")]
     BundleDir(String),
+    /// A root file system size of 0 GiB.
     #[error("target: rootfs size must be at least 1 GiB")]
     Size,
+    /// A Proxmox VE release the translator does not know.
     #[error("target: unknown Proxmox VE release `{0}` (known: {known})", known = known_pve_releases())]
     PveRelease(String),
 }
@@ -221,19 +237,21 @@ impl Target {
         s
     }
 
+    /// Reads and checks a target file.
     pub fn from_json(text: &str) -> Result<Target, TargetError> {
         let t: Target = serde_json::from_str(text).map_err(|e| TargetError::Json(e.to_string()))?;
         t.check()?;
         Ok(t)
     }
 
+    /// The target for a node of this Proxmox VE release (`--pve-version`).
     pub fn with_pve_release(mut self, release: &str) -> Result<Target, TargetError> {
         self.pve_container =
             PveContainerVersion::for_pve_release(release).ok_or_else(|| TargetError::PveRelease(release.to_string()))?;
         Ok(self)
     }
 
-    pub fn check(&self) -> Result<(), TargetError> {
+    pub(crate) fn check(&self) -> Result<(), TargetError> {
         if !OSTYPES.contains(&self.ostype.as_str()) {
             return Err(TargetError::Ostype(self.ostype.clone()));
         }

@@ -3,7 +3,7 @@
 //! the two equal. A key not accepted here is dropped by Proxmox at its next
 //! config write, so the translator never emits one.
 
-pub const ALLOWED: &[&str] = &[
+pub(crate) const ALLOWED: &[&str] = &[
     "lxc.apparmor.profile",
     "lxc.apparmor.allow_incomplete",
     "lxc.apparmor.allow_nesting",
@@ -67,7 +67,7 @@ pub const ALLOWED: &[&str] = &[
     "lxc.sysctl.kernel.shm_rmid_forced",
 ];
 
-pub const ALLOWED_PREFIXES: &[&str] = &["lxc.cgroup2.", "lxc.prlimit.", "lxc.net."];
+pub(crate) const ALLOWED_PREFIXES: &[&str] = &["lxc.cgroup2.", "lxc.prlimit.", "lxc.net."];
 
 /// Whether Proxmox keeps this raw key (warning-free) in a container config.
 pub fn is_allowed(key: &str) -> bool {

@@ -6,13 +6,21 @@
 use super::pve::PveConfig;
 use crate::ir::PercentInDescription;
 
+/// Why the container config cannot be written.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WriteError {
     /// A guard against translator bugs: lowering validates every value first.
     #[error("internal error: the value of `{key}` cannot be written to a config line ({why})")]
-    BadValue { key: String, why: &'static str },
+    BadValue {
+        /// The key whose value it is.
+        key: String,
+        /// What is wrong with the value.
+        why: &'static str,
+    },
+    /// A raw key outside Proxmox's allow-list.
     #[error("internal error: `{0}` is not a raw key Proxmox keeps")]
     NotAllowed(String),
+    /// Larger than pmxcfs keeps ([`MAX_BYTES`]).
     #[error("the container config would be larger than {MAX_BYTES} bytes, the most Proxmox's cluster file system (pmxcfs) keeps in one file")]
     TooLarge,
 }
@@ -31,6 +39,7 @@ fn fits(out: &str) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// Writes the config text Proxmox's `write_pct_config` would write for this form.
 pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
     if conf.oversized {
         return Err(WriteError::TooLarge);
@@ -97,7 +106,7 @@ fn check(key: &str, value: &str) -> Result<(), WriteError> {
 /// writes. A node with pve-common 8.2.2 or later escapes everything itself; an older one
 /// writes `%` as is and reads any `%XX` back as a byte, so a `%` that starts one is handed
 /// over already written `%25` (the node keeps it, and reads back the bundle's text).
-pub fn description_argument(s: &str, percent: PercentInDescription) -> String {
+pub(crate) fn description_argument(s: &str, percent: PercentInDescription) -> String {
     match percent {
         PercentInDescription::Escaped => s.to_string(),
         PercentInDescription::Unescaped => {
@@ -115,7 +124,7 @@ pub fn description_argument(s: &str, percent: PercentInDescription) -> String {
     }
 }
 
-pub fn encode_text(s: &str, percent: PercentInDescription) -> String {
+pub(crate) fn encode_text(s: &str, percent: PercentInDescription) -> String {
     let mut out = String::with_capacity(s.len());
     let b = s.as_bytes();
     for (i, &c) in b.iter().enumerate() {

@@ -14,26 +14,36 @@ use crate::source::JsonPointer;
 /// Where the plan writes seccomp policies: named by content, so the same
 /// policy never needs the VMID and two containers can share it.
 pub const SECCOMP_DIR: &str = "/var/lib/proxmox-lxcri/seccomp";
-pub const DEFAULT_MEMORY_MIB: u64 = 512;
+pub(crate) const DEFAULT_MEMORY_MIB: u64 = 512;
 
+/// One normal key of the container config and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
+    /// The key (`hostname`, `mp0`, …).
     pub key: String,
+    /// The value in Proxmox's property-string order.
     pub value: String,
     /// The input fields this line comes from (empty for defaults).
     pub from: Vec<JsonPointer>,
 }
 
+/// A file the container config refers to (a seccomp policy), written by the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct File {
+    /// The absolute path on the node.
     pub path: String,
+    /// The content.
     pub content: String,
+    /// The permission bits it is written with.
     pub mode: u32,
+    /// The input field it comes from.
     pub from: JsonPointer,
 }
 
+/// The IR in Proxmox's key/value form, read by the pct.conf writer and the plan.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PveConfig {
+    /// The `#` comment lines at the top of the file (the annotations).
     pub description: Option<String>,
     /// How the node writes `%` in description lines, as lowering decided for the target.
     pub description_percent: PercentInDescription,
@@ -53,6 +63,7 @@ pub struct PveConfig {
 }
 
 impl PveConfig {
+    /// The value of a normal key, if the config has it.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.keys.iter().find(|e| e.key == key).map(|e| e.value.as_str())
     }
@@ -325,7 +336,7 @@ fn misc(ir: &Container, out: &mut Lines) {
     }
 }
 
-pub fn seccomp_path(text: &str) -> String {
+pub(crate) fn seccomp_path(text: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(text.as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();

@@ -5,13 +5,13 @@
 //! Invariant: values in the IR are already valid for Proxmox (newtypes check
 //! them); lowering reports whatever could not be represented.
 
-pub mod devices;
-pub mod ids;
+pub(crate) mod devices;
+pub(crate) mod ids;
 pub mod mounts;
-pub mod network;
-pub mod process;
-pub mod resources;
-pub mod security;
+pub(crate) mod network;
+pub(crate) mod process;
+pub(crate) mod resources;
+pub(crate) mod security;
 pub mod types;
 
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use crate::json::{NodeId, Tree, View};
 use crate::source::{JsonPointer, Traced};
 use crate::spec::OciVersion;
 
-pub use types::{Hostname, MemoryMiB, MountTarget, Tag};
+pub(crate) use types::{Hostname, MemoryMiB, MountTarget, Tag};
 
 /// pve-common's `encode_text` escapes `%` as `%25` since 8.2.2 (commit 06f436f, "fix #5486:
 /// tools: encode_text: add '%' to list of encoded characters", 2024-05-28); before, `%` was
@@ -35,7 +35,7 @@ pub enum PercentInDescription {
 }
 
 /// What Proxmox's OCI import calls the container: an application runs something other than
-/// `/sbin/init` as argv[0]; a system container boots Proxmox's default init. Lowering decides
+/// `/sbin/init` as `argv[0]`; a system container boots Proxmox's default init. Lowering decides
 /// it once, before any area runs ([`crate::lower`]), and every area and back end reads this.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ContainerKind {
@@ -46,30 +46,46 @@ pub enum ContainerKind {
     Application,
 }
 
+/// One container in Proxmox terms: what lowering decided, with where each value came from.
+/// The back ends read only this (and, for spans, the parsed input).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
     /// Application or system container, decided once from `process.args[0]`.
     pub kind: ContainerKind,
+    /// The config's `ociVersion`, when it names one the translator knows.
     pub oci_version: Option<OciVersion>,
+    /// The Proxmox `hostname`.
     pub hostname: Option<Traced<Hostname>>,
     /// The Proxmox `description`: the annotations, one `key=value` line each.
     pub description: Option<Traced<String>>,
     /// How the node's pve-common writes `%` in description lines (decided by lowering from the
     /// target's version, so the emitters need no `Target`).
     pub description_percent: PercentInDescription,
+    /// The Proxmox `tags`.
     pub tags: Vec<Traced<Tag>>,
     /// Annotations as given, for OCI back ends and the state file.
     pub annotations: Vec<(Traced<String>, Traced<String>)>,
+    /// The Proxmox `arch` (`amd64`, `arm64`, …).
     pub arch: String,
+    /// The Proxmox `ostype`.
     pub ostype: String,
+    /// The root file system and how the plan provides it.
     pub rootfs: mounts::Rootfs,
+    /// The `mpN` mount points and `lxc.mount.entry` binds.
     pub mounts: mounts::Mounts,
+    /// The command and its environment; none when the config has no `process`.
     pub init: Option<process::Init>,
+    /// Memory, swap, cores, CPU limits and resource limits.
     pub resources: resources::Resources,
+    /// User namespace and id mapping.
     pub ids: ids::Ids,
+    /// The network interfaces and how networking is managed.
     pub network: network::Network,
+    /// Capabilities, AppArmor, seccomp and privilege.
     pub security: security::Security,
+    /// Device nodes and device cgroup rules.
     pub devices: devices::Devices,
+    /// The Proxmox `features:` flags.
     pub features: Features,
     /// Fields that only OCI runtimes can honour (hooks, masked paths, …):
     /// Proxmox reports them, the crun back end writes them back as given.
@@ -89,21 +105,21 @@ pub struct OciValue {
 }
 
 impl OciValue {
-    pub fn new(tree: Arc<Tree>, id: NodeId) -> OciValue {
+    pub(crate) fn new(tree: Arc<Tree>, id: NodeId) -> OciValue {
         OciValue { tree, id }
     }
 
     /// The parsed input the value is in.
-    pub fn tree(&self) -> &Tree {
+    pub(crate) fn tree(&self) -> &Tree {
         &self.tree
     }
 
-    pub fn id(&self) -> NodeId {
+    pub(crate) fn id(&self) -> NodeId {
         self.id
     }
 
     /// The value as validated, in serde_json's form.
-    pub fn to_serde(&self) -> serde_json::Value {
+    pub(crate) fn to_serde(&self) -> serde_json::Value {
         self.tree.to_serde(self.id, View::Validated)
     }
 }
@@ -129,16 +145,20 @@ impl std::fmt::Debug for OciValue {
 /// Proxmox `features:` flags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Features {
+    /// `nesting=1`: the container may run containers (a writable /proc/sys, …).
     pub nesting: bool,
+    /// `keyctl=1`: the `keyctl` system call works.
     pub keyctl: bool,
+    /// `fuse=1`: /dev/fuse is allowed.
     pub fuse: bool,
+    /// `mknod=1`: device nodes may be made (Proxmox's seccomp notification).
     pub mknod: bool,
     /// File system types for `mount=`.
     pub mount: Vec<String>,
 }
 
 impl Features {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.nesting && !self.keyctl && !self.fuse && !self.mknod && self.mount.is_empty()
     }
 }
@@ -146,13 +166,16 @@ impl Features {
 /// A raw `lxc.*` line; the key is checked against Proxmox's allow-list when emitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawKey {
+    /// The `lxc.*` key.
     pub key: String,
+    /// Its value.
     pub value: String,
+    /// The field of the input it translates.
     pub from: JsonPointer,
 }
 
 impl RawKey {
-    pub fn new(key: impl Into<String>, value: impl Into<String>, from: &JsonPointer) -> RawKey {
+    pub(crate) fn new(key: impl Into<String>, value: impl Into<String>, from: &JsonPointer) -> RawKey {
         RawKey { key: key.into(), value: value.into(), from: from.clone() }
     }
 }

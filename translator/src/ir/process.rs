@@ -73,12 +73,12 @@ pub struct Init {
 
 /// Proxmox's default init; an argv starting with it is a system container
 /// ([`super::ContainerKind`]).
-pub const SYSTEM_INIT: &str = "/sbin/init";
+pub(crate) const SYSTEM_INIT: &str = "/sbin/init";
 
 impl Init {
     /// Whether the command differs from Proxmox's default `/sbin/init` (alone), so that it
     /// must be written at all.
-    pub fn needs_command(&self) -> bool {
+    pub(crate) fn needs_command(&self) -> bool {
         !(self.args.len() == 1 && self.args[0].value == SYSTEM_INIT)
     }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 pub struct Hostname(String);
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum HostnameError {
+pub(crate) enum HostnameError {
     #[error("a host name cannot be empty")]
     Empty,
     #[error("a host name is at most 255 characters long ({0} given)")]
@@ -17,7 +17,7 @@ pub enum HostnameError {
 }
 
 impl Hostname {
-    pub fn new(s: &str) -> Result<Hostname, HostnameError> {
+    pub(crate) fn new(s: &str) -> Result<Hostname, HostnameError> {
         if s.is_empty() {
             return Err(HostnameError::Empty);
         }
@@ -37,6 +37,7 @@ impl Hostname {
         Ok(Hostname(s.to_string()))
     }
 
+    /// The validated name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -53,7 +54,7 @@ impl fmt::Display for Hostname {
 pub struct Tag(String);
 
 impl Tag {
-    pub fn new(s: &str) -> Option<Tag> {
+    pub(crate) fn new(s: &str) -> Option<Tag> {
         let lower = s.to_ascii_lowercase();
         let mut bytes = lower.bytes();
         let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
@@ -64,6 +65,7 @@ impl Tag {
         }
     }
 
+    /// The validated tag.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -74,14 +76,14 @@ impl Tag {
 pub struct MemoryMiB(u64);
 
 impl MemoryMiB {
-    pub const MIN: u64 = 16;
+    pub(crate) const MIN: u64 = 16;
 
     /// Rounds bytes up to whole MiB; `None` below the 16 MiB minimum.
-    pub fn from_bytes(bytes: u64) -> Option<MemoryMiB> {
+    pub(crate) fn from_bytes(bytes: u64) -> Option<MemoryMiB> {
         (bytes >= Self::MIN * 1024 * 1024).then(|| MemoryMiB(bytes.div_ceil(1024 * 1024)))
     }
 
-    pub fn get(self) -> u64 {
+    pub(crate) fn get(self) -> u64 {
         self.0
     }
 }
@@ -92,7 +94,7 @@ impl MemoryMiB {
 pub struct MountTarget(String);
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PathError {
+pub(crate) enum PathError {
     #[error("the path is not absolute")]
     Relative,
     #[error("the path contains a `.` or `..` component")]
@@ -110,12 +112,12 @@ pub const BIDI_CONTROLS: &[char] = &[
 
 /// The first character that must never reach a config line: a control
 /// character (TAB aside, which Proxmox's own patterns allow) or a bidi control.
-pub fn unsafe_char(s: &str) -> Option<char> {
+pub(crate) fn unsafe_char(s: &str) -> Option<char> {
     s.chars().find(|c| (c.is_control() && *c != '\t') || BIDI_CONTROLS.contains(c))
 }
 
 /// Checks a path for use in a property string or an `lxc.*` value.
-pub fn check_abs_path(s: &str, extra_forbidden: &[char]) -> Result<String, PathError> {
+pub(crate) fn check_abs_path(s: &str, extra_forbidden: &[char]) -> Result<String, PathError> {
     if !s.starts_with('/') {
         return Err(PathError::Relative);
     }
@@ -139,10 +141,11 @@ pub fn check_abs_path(s: &str, extra_forbidden: &[char]) -> Result<String, PathE
 
 impl MountTarget {
     /// `,` and `=` would split Proxmox's property string; whitespace would split fstab lines.
-    pub fn new(s: &str) -> Result<MountTarget, PathError> {
+    pub(crate) fn new(s: &str) -> Result<MountTarget, PathError> {
         check_abs_path(s, &[',', '=', ' ', '\t', ';']).map(MountTarget)
     }
 
+    /// The validated path.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -41,15 +41,19 @@ pub enum SuppressedBy {
     Annotation,
 }
 
+/// A finding an allow entry set aside.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suppressed {
+    /// The finding, as it would have been reported.
     pub diagnostic: Diagnostic,
+    /// Which allow entry matched.
     pub by: SuppressedBy,
 }
 
 /// The findings for one config.
 #[derive(Clone, Debug)]
 pub struct LintReport {
+    /// The input, for spans in the report.
     pub source: Source,
     /// Reported findings, in document order.
     pub findings: Vec<Diagnostic>,
@@ -63,6 +67,7 @@ impl LintReport {
         self.findings.iter().any(|d| d.severity >= deny)
     }
 
+    /// How many reported findings have this severity.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings.iter().filter(|d| d.severity == severity).count()
     }

@@ -5,7 +5,7 @@
 pub mod engine;
 #[cfg(test)]
 mod examples;
-pub mod schema;
+pub(crate) mod schema;
 pub mod security;
-pub mod spec;
+pub(crate) mod spec;
 pub mod suppress;

@@ -61,8 +61,10 @@ fn schema_for(version: Option<OciVersion>) -> Option<&'static Vendored> {
     }
 }
 
-/// The runtime-spec release whose schema `check` uses for a declared version.
-pub fn schema_release(version: Option<OciVersion>) -> Option<&'static str> {
+/// The runtime-spec release whose schema `check` uses for a declared version;
+/// only the tests ask, `check` names the release in its messages itself.
+#[cfg(test)]
+fn schema_release(version: Option<OciVersion>) -> Option<&'static str> {
     schema_for(version).map(|s| s.release)
 }
 
@@ -72,7 +74,7 @@ pub fn schema_release(version: Option<OciVersion>) -> Option<&'static str> {
 ///
 /// The validator reads the tree in place (`json_instance`), so the check
 /// costs no copy of the document.
-pub fn check(tree: &Tree, declared: Option<OciVersion>) -> Vec<Diagnostic> {
+pub(crate) fn check(tree: &Tree, declared: Option<OciVersion>) -> Vec<Diagnostic> {
     let Some(schema) = schema_for(declared) else { return Vec::new() };
     // Every vendored schema compiles (tested below); a failure here would be a
     // build defect, and the other families still run.

@@ -36,7 +36,7 @@ pub const DANGEROUS_CAPABILITIES: &[(&str, &str)] = &[
 
 /// Findings of the rules above in a validated spec, for a target (which
 /// says where a host-path rootfs is).
-pub fn check(spec: &Spec, target: &Target) -> Vec<Diagnostic> {
+pub(crate) fn check(spec: &Spec, target: &Target) -> Vec<Diagnostic> {
     let root = spec.cursor();
     let mut out = Vec::new();
     if let Some(process) = root.get("process") {

@@ -10,7 +10,7 @@ use crate::linux::{self, CapabilitySet};
 use crate::spec::{Cursor, OciVersion, Spec};
 
 /// Findings of the rules above in a validated spec, in document order.
-pub fn check(spec: &Spec) -> Vec<Diagnostic> {
+pub(crate) fn check(spec: &Spec) -> Vec<Diagnostic> {
     let root = spec.cursor();
     let version = spec.version;
     let mut out = Vec::new();

@@ -13,7 +13,7 @@ use crate::spec::Spec;
 pub const ALLOW_ANNOTATION: &str = "org.proxmox-lxcri.lint.allow";
 
 /// The entries of a bundle's allow annotation, and a finding per unknown entry.
-pub fn from_annotation(spec: &Spec) -> (Vec<Allow>, Vec<Diagnostic>) {
+pub(crate) fn from_annotation(spec: &Spec) -> (Vec<Allow>, Vec<Diagnostic>) {
     let mut allows = Vec::new();
     let mut diags = Vec::new();
     let Some(at) = spec.cursor().path(&["annotations", ALLOW_ANNOTATION]) else { return (allows, diags) };

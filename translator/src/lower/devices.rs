@@ -56,10 +56,10 @@ use crate::target::PveContainerVersion;
 use crate::spec::Cursor;
 
 /// Proxmox's `dev0`–`dev255`.
-pub const MAX_DEVICES: usize = 256;
+pub(crate) const MAX_DEVICES: usize = 256;
 
 /// Device nodes LXC creates in every container.
-pub const LXC_NODES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console", "/dev/ptmx", "/dev/pts"];
+pub(crate) const LXC_NODES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console", "/dev/ptmx", "/dev/pts"];
 
 /// Character devices whose numbers are fixed by the kernel (devices.txt).
 const FIXED_NUMBERS: &[(&str, i64, i64)] = &[
@@ -166,7 +166,7 @@ pub(super) const CONSUMES: &[&str] = &[
     "/linux/resources/devices/*/access",
 ];
 
-pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(linux) = root.get("linux") else { return };
     let rules = linux.path(&["resources", "devices"]).map(|list| cgroup_rules(&list, cx, ir));
     if let Some(list) = linux.get("devices") {

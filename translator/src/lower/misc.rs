@@ -10,7 +10,7 @@ use crate::spec::Cursor;
 use crate::target::{PveContainerVersion, RootfsTarget};
 
 /// Annotation holding Proxmox tags, split on `,`, `;` or white space.
-pub const TAGS_ANNOTATION: &str = "org.proxmox-lxcri.tags";
+pub(crate) const TAGS_ANNOTATION: &str = "org.proxmox-lxcri.tags";
 /// Proxmox's `description` limit (`maxLength` 8192 in `$confdesc`, Config.pm).
 const DESCRIPTION_MAX: usize = 8192;
 
@@ -36,7 +36,7 @@ pub(super) const CONSUMES: &[&str] = &[
     "/annotations",
 ];
 
-pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     hostname(root, cx, ir);
     if let Some(d) = root.get("domainname") {
         cx.unsupported(ir, &d, "LXC sets only the host name (`lxc.uts.name`); set the domain in the container's /etc/hosts or resolv.conf");

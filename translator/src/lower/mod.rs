@@ -1,4 +1,4 @@
-//! Lowering: the validated spec → [`ir::Container`] plus diagnostics, one
+//! Lowering: the validated spec → [`crate::ir::Container`] plus diagnostics, one
 //! module per area. Lowering never fails: what cannot be represented is
 //! reported, and an error diagnostic makes the caller refuse the output.
 
@@ -50,17 +50,17 @@ pub static CONSUMERS: &[(&str, &[&str])] = &[
 const CONSUMES: &[&str] = &["/ociVersion"];
 
 /// Shared state of one lowering run.
-pub struct Cx<'t> {
+pub(crate) struct Cx<'t> {
     pub target: &'t Target,
     pub diags: Vec<Diagnostic>,
 }
 
 impl<'t> Cx<'t> {
-    pub fn new(target: &'t Target) -> Cx<'t> {
+    pub(crate) fn new(target: &'t Target) -> Cx<'t> {
         Cx { target, diags: Vec::new() }
     }
 
-    pub fn report(&mut self, diag: Diagnostic) {
+    pub(crate) fn report(&mut self, diag: Diagnostic) {
         self.diags.push(diag);
     }
 
@@ -71,7 +71,7 @@ impl<'t> Cx<'t> {
     }
 
     /// Reports a field Proxmox cannot express and keeps it for OCI back ends.
-    pub fn unsupported(&mut self, ir: &mut Container, at: &Cursor<'_>, why: &str) {
+    pub(crate) fn unsupported(&mut self, ir: &mut Container, at: &Cursor<'_>, why: &str) {
         let what = describe(at.ptr());
         self.diags.push(
             Diagnostic::new(&pve::UNSUPPORTED, format!("{what} is not applied on Proxmox: {why}"))
@@ -81,7 +81,7 @@ impl<'t> Cx<'t> {
         keep_for_oci(ir, at);
     }
 
-    pub fn ignored(&mut self, ir: &mut Container, at: &Cursor<'_>, why: &str) {
+    pub(crate) fn ignored(&mut self, ir: &mut Container, at: &Cursor<'_>, why: &str) {
         let what = describe(at.ptr());
         self.diags.push(
             Diagnostic::new(&pve::IGNORED_BY_DESIGN, format!("{what} is not used: {why}"))
@@ -91,16 +91,16 @@ impl<'t> Cx<'t> {
         keep_for_oci(ir, at);
     }
 
-    pub fn lossy(&mut self, at: &Cursor<'_>, message: impl Into<String>) {
+    pub(crate) fn lossy(&mut self, at: &Cursor<'_>, message: impl Into<String>) {
         self.diags.push(Diagnostic::new(&pve::LOSSY, message).at(at.ptr(), at.span()).with_label("approximated"));
     }
 
-    pub fn pve_at_least(&self, version: PveContainerVersion) -> bool {
+    pub(crate) fn pve_at_least(&self, version: PveContainerVersion) -> bool {
         self.target.pve_container.at_least(version)
     }
 
     /// Reports that the target is too old for `key`; `severity` says whether something is lost.
-    pub fn too_old(&mut self, at: &Cursor<'_>, key: &str, needs: PveContainerVersion, consequence: &str, severity: Severity) {
+    pub(crate) fn too_old(&mut self, at: &Cursor<'_>, key: &str, needs: PveContainerVersion, consequence: &str, severity: Severity) {
         self.diags.push(
             Diagnostic::new(
                 &pve::VERSION,
@@ -114,18 +114,18 @@ impl<'t> Cx<'t> {
 }
 
 /// A diagnostic just reported, still open for labels and help.
-pub struct Pending<'c>(Option<&'c mut Diagnostic>);
+pub(crate) struct Pending<'c>(Option<&'c mut Diagnostic>);
 
 impl Pending<'_> {
-    pub fn with_label(self, label: impl Into<String>) -> Self {
+    pub(crate) fn with_label(self, label: impl Into<String>) -> Self {
         self.edit(|d| d.label = Some(label.into()))
     }
 
-    pub fn with_help(self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(self, help: impl Into<String>) -> Self {
         self.edit(|d| d.help = Some(help.into()))
     }
 
-    pub fn with_severity(self, severity: Severity) -> Self {
+    pub(crate) fn with_severity(self, severity: Severity) -> Self {
         self.edit(|d| d.severity = severity)
     }
 
@@ -138,7 +138,7 @@ impl Pending<'_> {
 }
 
 /// Records a field for OCI back ends exactly as given.
-pub fn keep_for_oci(ir: &mut Container, at: &Cursor<'_>) {
+pub(crate) fn keep_for_oci(ir: &mut Container, at: &Cursor<'_>) {
     ir.oci_only.push((at.ptr().clone(), OciValue::new(std::sync::Arc::clone(at.tree()), at.id())));
 }
 
@@ -147,7 +147,7 @@ fn describe(ptr: &JsonPointer) -> String {
 }
 
 /// Lowers a validated spec for a target.
-pub fn lower(spec: &Spec, target: &Target) -> (Container, Vec<Diagnostic>) {
+pub(crate) fn lower(spec: &Spec, target: &Target) -> (Container, Vec<Diagnostic>) {
     let mut cx = Cx::new(target);
     let root = spec.cursor();
     // Decided once, before any area: network (host-managed), process (halt signal), mounts

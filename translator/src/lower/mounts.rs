@@ -65,7 +65,7 @@ pub(super) const CONSUMES: &[&str] = &[
     "/linux/rootfsPropagation",
 ];
 
-pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     propagation(root, cx, ir);
     let Some(mounts) = root.get("mounts") else { return };
     let app = ir.kind == crate::ir::ContainerKind::Application;

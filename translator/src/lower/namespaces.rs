@@ -12,7 +12,7 @@ use crate::rules::{pve, security};
 use crate::spec::Cursor;
 
 /// Proxmox's hard-coded map for unprivileged containers.
-pub const DEFAULT_MAP: IdMap = IdMap { container: 0, host: 100_000, size: 65_536 };
+pub(crate) const DEFAULT_MAP: IdMap = IdMap { container: 0, host: 100_000, size: 65_536 };
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
 /// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
@@ -30,7 +30,7 @@ pub(super) const CONSUMES: &[&str] = &[
     "/linux/namespaces/*/path",
 ];
 
-pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");
     let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));
     let Some(namespaces) = namespaces else {

@@ -20,7 +20,7 @@ pub(super) const CONSUMES: &[&str] = &[
     "/linux/netDevices/*/name",
 ];
 
-pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");
     let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));
     let net_ns = namespaces.as_ref().and_then(|list| {

@@ -11,7 +11,7 @@ use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;
 
 /// Annotations that carry an image's stop signal, most specific first.
-pub const STOP_SIGNAL_ANNOTATIONS: &[&str] =
+pub(crate) const STOP_SIGNAL_ANNOTATIONS: &[&str] =
     &["org.proxmox-lxcri.stop-signal", "org.opencontainers.image.stopSignal", "io.containerd.image.config.stop-signal"];
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
@@ -32,7 +32,7 @@ pub(super) const CONSUMES: &[&str] = &[
     "/process/user/additionalGids",
 ];
 
-pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(process) = root.get("process") else { return };
     let Some(args_at) = process.get("args") else {
         cx.at(&pve::INVALID_VALUE, &process, "the process has no `args`; Proxmox would run /sbin/init instead")
@@ -214,7 +214,7 @@ fn halt_signal(root: &Cursor<'_>, cx: &mut Cx<'_>) -> Traced<String> {
 }
 
 /// Normalises `TERM`, `sigterm`, `SIGRTMIN+3` or `15` to LXC's form.
-pub fn signal_name(s: &str) -> Option<String> {
+pub(crate) fn signal_name(s: &str) -> Option<String> {
     const NAMES: &[&str] = &[
         "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT",
         "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",

@@ -52,7 +52,7 @@ pub(super) const CONSUMES: &[&str] = &[
     "/linux/resources/unified",
 ];
 
-pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(res) = root.path(&["linux", "resources"]) else { return };
     if let Some(mem) = res.get("memory") {
         memory(&mem, cx, ir);
@@ -240,7 +240,7 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 /// shares to a cgroup v2 weight: a curve through 2 → 1, 1024 → 100 (the
 /// default on both sides, and Proxmox's `cpuunits` default) and 262144 → 10000.
 /// The older linear formula mapped the default 1024 to 39.
-pub fn shares_to_weight(shares: u64) -> u64 {
+pub(crate) fn shares_to_weight(shares: u64) -> u64 {
     if shares <= 2 {
         return 1;
     }
@@ -253,7 +253,7 @@ pub fn shares_to_weight(shares: u64) -> u64 {
 }
 
 /// runc's conversion of a blkio weight (10–1000) to a cgroup v2 io.weight (1–10000).
-pub fn blkio_to_io_weight(weight: u64) -> u64 {
+pub(crate) fn blkio_to_io_weight(weight: u64) -> u64 {
     let weight = weight.clamp(10, 1000);
     1 + ((weight - 10) * 9999) / 990
 }
@@ -304,7 +304,7 @@ fn decimal5(units: u128) -> String {
 }
 
 /// The number of CPUs in a list like `0-3,6`; `None` when malformed.
-pub fn cpuset_count(text: &str) -> Option<u64> {
+pub(crate) fn cpuset_count(text: &str) -> Option<u64> {
     if text.trim().is_empty() {
         return Some(0);
     }

@@ -54,7 +54,7 @@ use crate::spec::Cursor;
 
 
 /// The IPC sysctls whose `lxc.sysctl.` keys are on Proxmox's allow-list.
-pub const IPC_SYSCTLS: &[&str] =
+pub(crate) const IPC_SYSCTLS: &[&str] =
     &["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
@@ -69,7 +69,7 @@ pub(super) const CONSUMES: &[&str] = &[
     "/linux/personality/flags",
 ];
 
-pub fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if let Some(process) = root.get("process") {
         capabilities::lower(&process, cx, ir);
         apparmor(&process, cx, ir);

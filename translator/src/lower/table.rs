@@ -7,7 +7,7 @@ use crate::ir::Container;
 use crate::spec::fields::{Field, Handling, Ty, CONFIG};
 use crate::spec::Cursor;
 
-pub fn report_unhandled(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn report_unhandled(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     walk_fields(root, CONFIG, cx, ir);
 }
 

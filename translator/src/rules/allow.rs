@@ -7,19 +7,24 @@ use super::Rule;
 /// One allowed code or family.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Allow {
+    /// One rule, by its code.
     Rule(&'static Rule),
     /// Every rule whose code starts with `family/`.
     Family(String),
 }
 
+/// An allow entry that names no registered rule or family.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("`{code}` is not a rule code or a family (`family/*`){}", suggestion.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
 pub struct UnknownCode {
+    /// The entry as given (trimmed).
     pub code: String,
+    /// The nearest registered code, when one is close.
     pub suggestion: Option<&'static str>,
 }
 
 impl Allow {
+    /// Reads an allow entry: a code (`pve/unsupported-field`) or a family (`pve/*` or `pve`).
     pub fn parse(entry: &str) -> Result<Allow, UnknownCode> {
         let entry = entry.trim();
         if let Some(rule) = super::find(entry) {
@@ -33,7 +38,7 @@ impl Allow {
         Err(UnknownCode { code: entry.to_string(), suggestion })
     }
 
-    pub fn matches(&self, code: &str) -> bool {
+    pub(crate) fn matches(&self, code: &str) -> bool {
         match self {
             Allow::Rule(rule) => rule.code == code,
             Allow::Family(family) => code.strip_prefix(family.as_str()).is_some_and(|rest| rest.starts_with('/')),

@@ -4,9 +4,9 @@
 use super::Rule;
 use crate::diag::Severity::Warning;
 
-pub static RULES: &[&Rule] = &[&UNKNOWN_CODE];
+pub(crate) static RULES: &[&Rule] = &[&UNKNOWN_CODE];
 
-pub static UNKNOWN_CODE: Rule = Rule {
+pub(crate) static UNKNOWN_CODE: Rule = Rule {
     code: "lint/unknown-code",
     severity: Warning,
     summary: "The lint allow annotation names a code no rule has",

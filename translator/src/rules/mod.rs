@@ -5,23 +5,26 @@
 //! the host classifiers and the lint stage all name their findings from here.
 
 mod allow;
-pub mod crun;
-pub mod lint;
-pub mod parse;
-pub mod pve;
-pub mod schema;
+pub(crate) mod crun;
+pub(crate) mod lint;
+pub(crate) mod parse;
+pub(crate) mod pve;
+pub(crate) mod schema;
 pub mod security;
-pub mod spec;
+pub(crate) mod spec;
 
 pub use allow::{Allow, UnknownCode};
 
 use crate::diag::Severity;
 
+/// One rule of the registry: a stable code, its default severity and its explanation.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Rule {
     /// Stable, never reused: `family/name`.
     pub code: &'static str,
+    /// The severity a finding of this rule has unless a stage decides otherwise.
     pub severity: Severity,
+    /// One line: what the rule finds.
     pub summary: &'static str,
     /// Markdown with the headings "What it does", "Why is this bad?",
     /// "Example": `rules/<family>/<name>.md`, included at build time. The
@@ -42,6 +45,7 @@ pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
         .copied()
 }
 
+/// The rule with this code, if one is registered.
 pub fn find(code: &str) -> Option<&'static Rule> {
     all_rules().find(|r| r.code == code)
 }

@@ -2,7 +2,7 @@
 //! required, and how the Proxmox translation handles it.
 //!
 //! This one table drives type checking and unknown-field reporting
-//! ([`super::validate`]), the generic diagnostics for fields Proxmox cannot
+//! (`super::validate`), the generic diagnostics for fields Proxmox cannot
 //! express (`lower::table`), and the coverage test that compares it with the
 //! runtime-spec JSON Schema. A field missing here is reported as unknown, so
 //! nothing can be dropped silently.
@@ -10,14 +10,20 @@
 /// Integer types of the runtime-spec (Go types in the reference implementation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Int {
+    /// Go `int32`.
     I32,
+    /// Go `int64`.
     I64,
+    /// Go `uint16`.
     U16,
+    /// Go `uint32`.
     U32,
+    /// Go `uint64`.
     U64,
 }
 
 impl Int {
+    /// The Go type name, as messages show it.
     pub fn name(self) -> &'static str {
         match self {
             Int::I32 => "int32",
@@ -28,6 +34,7 @@ impl Int {
         }
     }
 
+    /// The smallest and largest value the type holds.
     pub fn range(self) -> (i128, i128) {
         match self {
             Int::I32 => (i32::MIN.into(), i32::MAX.into()),
@@ -39,17 +46,24 @@ impl Int {
     }
 }
 
+/// The JSON type of a field in the runtime-spec.
 #[derive(Debug)]
 pub enum Ty {
     /// Not checked: sections for other platforms, ignored as a whole.
     Any,
+    /// `true` or `false`.
     Bool,
+    /// A string.
     Str,
+    /// An integer of a Go type.
     Int(Int),
+    /// A string from a fixed set.
     Enum(&'static [&'static str]),
+    /// An array of one item type.
     Array(&'static Ty),
     /// An object with free-form keys (annotations, sysctl, …).
     Map(&'static Ty),
+    /// An object with these fields.
     Obj(&'static [Field]),
 }
 
@@ -66,11 +80,17 @@ pub enum Handling {
     Ignored(&'static str),
 }
 
+/// One field of the runtime-spec: its name, type, whether it is required, and what the
+/// translation does with it.
 #[derive(Debug)]
 pub struct Field {
+    /// The JSON member name.
     pub name: &'static str,
+    /// Its type.
     pub ty: Ty,
+    /// Whether the runtime-spec requires it in its object.
     pub required: bool,
+    /// What the Proxmox translation does with it.
     pub handling: Handling,
     /// The runtime-spec release that introduced the field.
     pub since: &'static str,
@@ -100,8 +120,10 @@ const U32: Ty = Ty::Int(Int::U32);
 const U64: Ty = Ty::Int(Int::U64);
 const STRS: Ty = Ty::Array(&Ty::Str);
 
+/// runtime-spec's namespace types (`config-linux.md`); the executor's `features` lists them.
 pub const NAMESPACE_TYPES: &[&str] = &["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
-pub const PROPAGATIONS: &[&str] = &["private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable"];
+pub(crate) const PROPAGATIONS: &[&str] = &["private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable"];
+/// The seccomp actions the field table accepts; the executor's `features` lists them.
 pub const SECCOMP_ACTIONS: &[&str] = &[
     "SCMP_ACT_KILL",
     "SCMP_ACT_KILL_PROCESS",
@@ -113,6 +135,7 @@ pub const SECCOMP_ACTIONS: &[&str] = &[
     "SCMP_ACT_LOG",
     "SCMP_ACT_NOTIFY",
 ];
+/// The seccomp argument operators the field table accepts; listed by `features`.
 pub const SECCOMP_OPS: &[&str] = &[
     "SCMP_CMP_NE",
     "SCMP_CMP_LT",
@@ -122,6 +145,7 @@ pub const SECCOMP_OPS: &[&str] = &[
     "SCMP_CMP_GT",
     "SCMP_CMP_MASKED_EQ",
 ];
+/// The seccomp architectures the field table accepts; listed by `features`.
 pub const SECCOMP_ARCHES: &[&str] = &[
     "SCMP_ARCH_X86",
     "SCMP_ARCH_X86_64",
@@ -147,15 +171,15 @@ pub const SECCOMP_ARCHES: &[&str] = &[
     "SCMP_ARCH_SH",
     "SCMP_ARCH_SHEB",
 ];
-pub const SECCOMP_FLAGS: &[&str] = &[
+pub(crate) const SECCOMP_FLAGS: &[&str] = &[
     "SECCOMP_FILTER_FLAG_TSYNC",
     "SECCOMP_FILTER_FLAG_LOG",
     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 ];
-pub const DEVICE_TYPES: &[&str] = &["c", "b", "u", "p"];
-pub const IO_PRIORITY_CLASSES: &[&str] = &["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
-pub const SCHED_POLICIES: &[&str] = &[
+pub(crate) const DEVICE_TYPES: &[&str] = &["c", "b", "u", "p"];
+pub(crate) const IO_PRIORITY_CLASSES: &[&str] = &["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
+pub(crate) const SCHED_POLICIES: &[&str] = &[
     "SCHED_OTHER",
     "SCHED_FIFO",
     "SCHED_RR",
@@ -164,7 +188,7 @@ pub const SCHED_POLICIES: &[&str] = &[
     "SCHED_IDLE",
     "SCHED_DEADLINE",
 ];
-pub const SCHED_FLAGS: &[&str] = &[
+pub(crate) const SCHED_FLAGS: &[&str] = &[
     "SCHED_FLAG_RESET_ON_FORK",
     "SCHED_FLAG_RECLAIM",
     "SCHED_FLAG_DL_OVERRUN",
@@ -173,8 +197,8 @@ pub const SCHED_FLAGS: &[&str] = &[
     "SCHED_FLAG_UTIL_CLAMP_MIN",
     "SCHED_FLAG_UTIL_CLAMP_MAX",
 ];
-pub const PERSONALITY_DOMAINS: &[&str] = &["LINUX", "LINUX32"];
-pub const MEMORY_POLICY_MODES: &[&str] = &[
+pub(crate) const PERSONALITY_DOMAINS: &[&str] = &["LINUX", "LINUX32"];
+pub(crate) const MEMORY_POLICY_MODES: &[&str] = &[
     "MPOL_DEFAULT",
     "MPOL_BIND",
     "MPOL_INTERLEAVE",
@@ -183,7 +207,8 @@ pub const MEMORY_POLICY_MODES: &[&str] = &[
     "MPOL_PREFERRED_MANY",
     "MPOL_LOCAL",
 ];
-pub const MEMORY_POLICY_FLAGS: &[&str] = &["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"];
+pub(crate) const MEMORY_POLICY_FLAGS: &[&str] = &["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"];
+/// The clocks `linux.timeOffsets` may name.
 pub const TIME_OFFSET_CLOCKS: &[&str] = &["boottime", "monotonic"];
 
 const ID_MAPPING: Ty = Ty::Obj(&[

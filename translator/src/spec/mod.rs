@@ -3,7 +3,7 @@
 //! JSON pointer and span of every value.
 
 pub mod fields;
-pub mod validate;
+pub(crate) mod validate;
 
 use crate::diag::Diagnostic;
 use std::sync::Arc;
@@ -17,14 +17,20 @@ use crate::source::{JsonPointer, Source, Span, Traced};
 /// exactly ([`crate::ir::OciValue`]).
 #[derive(Debug, Clone)]
 pub struct Spec {
+    /// The validated tree, shared with the IR.
     pub tree: Arc<Tree>,
+    /// The declared `ociVersion`, when it parsed.
     pub version: Option<OciVersion>,
 }
 
+/// A runtime-spec version, `major.minor.patch`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OciVersion {
+    /// The major version (1 for every release so far).
     pub major: u32,
+    /// The minor version, which picks the field set and schema.
     pub minor: u32,
+    /// The patch version.
     pub patch: u32,
 }
 
@@ -48,7 +54,7 @@ impl OciVersion {
         Some(v)
     }
 
-    pub fn is_supported(self) -> bool {
+    pub(crate) fn is_supported(self) -> bool {
         self.major == 1 && self.minor <= 3
     }
 }
@@ -134,6 +140,7 @@ fn check_version(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Option<OciVersion>
 }
 
 impl Spec {
+    /// A cursor at the root of the document.
     pub fn cursor(&self) -> Cursor<'_> {
         Cursor { tree: &self.tree, id: self.tree.root(), ptr: JsonPointer::root(), key_span: Span::UNDEFINED }
     }
@@ -152,22 +159,24 @@ pub struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// A cursor at node `id` of `tree`, which `ptr` names.
     pub fn new(tree: &'a Arc<Tree>, id: NodeId, ptr: JsonPointer) -> Cursor<'a> {
         Cursor { tree, id, ptr, key_span: Span::UNDEFINED }
     }
 
-    pub fn tree(&self) -> &'a Arc<Tree> {
+    pub(crate) fn tree(&self) -> &'a Arc<Tree> {
         self.tree
     }
 
-    pub fn id(&self) -> NodeId {
+    pub(crate) fn id(&self) -> NodeId {
         self.id
     }
 
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         self.tree.kind(self.id, View::Validated)
     }
 
+    /// The JSON pointer of this value.
     pub fn ptr(&self) -> &JsonPointer {
         &self.ptr
     }
@@ -194,6 +203,7 @@ impl<'a> Cursor<'a> {
         self.tree.span(self.id)
     }
 
+    /// The member `key` of an object, if it has one.
     pub fn get(&self, key: &str) -> Option<Cursor<'a>> {
         if self.kind() != Kind::Object {
             return None;
@@ -206,12 +216,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// Whether the object has a member `key`, null or not.
-    pub fn has_member(&self, key: &str) -> bool {
+    pub(crate) fn has_member(&self, key: &str) -> bool {
         self.kind() == Kind::Object && self.tree.get(self.id, key, View::Validated).is_some()
     }
 
     /// Follows a path of object keys.
-    pub fn path(&self, keys: &[&str]) -> Option<Cursor<'a>> {
+    pub(crate) fn path(&self, keys: &[&str]) -> Option<Cursor<'a>> {
         let mut cur = self.clone();
         for key in keys {
             cur = cur.get(key)?;
@@ -219,6 +229,7 @@ impl<'a> Cursor<'a> {
         Some(cur)
     }
 
+    /// The value as a string, if it is one.
     pub fn str(&self) -> Option<&'a str> {
         match self.kind() {
             Kind::String => self.tree.str(self.id),
@@ -226,7 +237,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    pub fn bool(&self) -> Option<bool> {
+    pub(crate) fn bool(&self) -> Option<bool> {
         match self.kind() {
             Kind::Bool => self.tree.bool(self.id),
             _ => None,
@@ -240,27 +251,28 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    pub fn i64(&self) -> Option<i64> {
+    pub(crate) fn i64(&self) -> Option<i64> {
         self.number()?.parse().ok()
     }
 
-    pub fn u64(&self) -> Option<u64> {
+    pub(crate) fn u64(&self) -> Option<u64> {
         self.number()?.parse().ok()
     }
 
-    pub fn u32(&self) -> Option<u32> {
+    pub(crate) fn u32(&self) -> Option<u32> {
         self.number()?.parse().ok()
     }
 
+    /// The value as an `i32`, if it is an integer in range.
     pub fn i32(&self) -> Option<i32> {
         self.number()?.parse().ok()
     }
 
-    pub fn traced<T>(&self, value: T) -> Traced<T> {
+    pub(crate) fn traced<T>(&self, value: T) -> Traced<T> {
         Traced::new(value, self.ptr.clone(), self.span())
     }
 
-    pub fn traced_str(&self) -> Option<Traced<String>> {
+    pub(crate) fn traced_str(&self) -> Option<Traced<String>> {
         Some(self.traced(self.str()?.to_string()))
     }
 
@@ -281,7 +293,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Map entries: key, the key's span, and the value.
-    pub fn entries(&self) -> Vec<(&'a str, Span, Cursor<'a>)> {
+    pub(crate) fn entries(&self) -> Vec<(&'a str, Span, Cursor<'a>)> {
         if self.kind() != Kind::Object {
             return Vec::new();
         }
@@ -292,6 +304,7 @@ impl<'a> Cursor<'a> {
             .collect()
     }
 
+    /// Whether the value is an object with no members.
     pub fn is_empty_object(&self) -> bool {
         self.kind() == Kind::Object && self.tree.members(self.id, View::Validated).next().is_none()
     }
@@ -312,12 +325,12 @@ pub struct Items<'a> {
 
 impl<'a> Items<'a> {
     /// Whether no item is left.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.clone().next().is_none()
     }
 
     /// The items left, from here, without consuming these.
-    pub fn iter(&self) -> Items<'a> {
+    pub(crate) fn iter(&self) -> Items<'a> {
         self.clone()
     }
 }

@@ -11,7 +11,7 @@ use crate::source::{JsonPointer, Span};
 
 /// Repeated findings are capped ([`Capped`]): a config of a million unknown
 /// fields gets a thousand diagnostics and one with the count of the rest.
-pub fn validate(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn validate(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
     let mut capped = Capped::new(diags);
     check_root(tree, &mut capped);
     capped.finish();

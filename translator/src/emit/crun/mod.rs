@@ -30,7 +30,7 @@ use crate::source::{JsonPointer, Span};
 use crate::spec::{Cursor, Spec};
 use crate::target::Target;
 
-pub use out::Out;
+pub(crate) use out::Out;
 pub use versions::{accepts, down_level, FIELDS};
 
 /// A crun config and what the crun back end reports about it.
@@ -40,6 +40,7 @@ pub use versions::{accepts, down_level, FIELDS};
 /// config (README, "Memory").
 #[derive(Clone, Debug)]
 pub struct Crun<'a> {
+    /// The config, borrowing the IR and its parsed input.
     pub config: Out<'a>,
     /// Pointers into the input; spans are undefined until [`locate`] fills them.
     pub diagnostics: Vec<Diagnostic>,

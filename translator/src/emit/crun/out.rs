@@ -44,7 +44,7 @@ pub(super) enum Any<'o, 'a> {
 }
 
 impl<'a> Out<'a> {
-    pub fn value(v: Value) -> Out<'a> {
+    pub(crate) fn value(v: Value) -> Out<'a> {
         Out::Value(Box::new(v))
     }
 
@@ -85,7 +85,7 @@ impl<'a> Out<'a> {
 
     /// The value as serde_json's form (nulls left out), for tests and the
     /// small parts the back end edits.
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         materialize(self.any()).unwrap_or(Value::Null)
     }
 }

@@ -33,7 +33,7 @@ pub const FIELDS: &[(&str, Version)] = &[
 /// crun 1.14.2 dropped its `ociVersion` check; before, a config whose
 /// version does not contain `1.0` (as in `1.0.2` or `1.1.0`) is refused
 /// with "unknown version specified".
-pub const ANY_OCI_VERSION: Version = v(1, 14, 2);
+pub(crate) const ANY_OCI_VERSION: Version = v(1, 14, 2);
 
 /// Whether `crun` runs a config that declares `version`.
 pub fn accepts(crun: Version, version: &str) -> bool {

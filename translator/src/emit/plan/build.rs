@@ -12,8 +12,10 @@ use crate::target::Target;
 /// How often the executor allocates an id and tries `pct create` before giving up.
 pub const VMID_ATTEMPTS: u32 = 5;
 
+/// Why no plan can be built for a container.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PlanError {
+    /// The container config cannot be written (see [`WriteError`]).
     #[error(transparent)]
     Config(#[from] WriteError),
     /// A guard: lowering reports a missing or invalid root path as an error first.

@@ -31,11 +31,11 @@ pub use build::{ir_to_plan, pve_to_plan, PlanError, VMID_ATTEMPTS};
 /// The version of the plan format this translator writes.
 pub const FORMAT: u32 = 1;
 /// Prefix of the template files the plan packs, so they are recognisable on the storage.
-pub const TEMPLATE_PREFIX: &str = "proxmox-lxcri-";
+pub(crate) const TEMPLATE_PREFIX: &str = "proxmox-lxcri-";
 /// Where Proxmox keeps container configs (a symlink into `/etc/pve/nodes/<node>/lxc/`).
 pub const CONFIG_DIR: &str = "/etc/pve/lxc";
 /// Directory of Proxmox's per-container config lock files (`pve-config-<vmid>.lock`).
-pub const LOCK_DIR: &str = "/run/lock/lxc";
+pub(crate) const LOCK_DIR: &str = "/run/lock/lxc";
 
 /// Ordered host steps that create one container.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -84,7 +84,7 @@ pub enum Action {
     PackRootfs { rootfs: RootfsDir, storage: String, name_prefix: String },
     /// Binds `$vmid` to a free id (`pvesh get /cluster/nextid`). The id is not
     /// reserved: when `pct-create` fails because the id was taken meanwhile
-    /// ("CT <id> already exists", "VM <id> already exists"), the executor
+    /// (`CT <id> already exists`, `VM <id> already exists`), the executor
     /// allocates again and repeats `pct-create`, `attempts` times in all.
     AllocateVmid { attempts: u32 },
     /// Runs `pct create` with this argument vector.

@@ -1,8 +1,8 @@
 //! The plan as a POSIX shell script, for people to review (`--to plan-sh`).
 //!
 //! One handlebars template (`plan.sh.hbs`) holds every command. Values reach
-//! it only through [`quote::quote`] (the escape function of every `{{value}}`
-//! and of the `words` helper) or [`quote::comment`] (the `comment` helper), so
+//! it only through [`super::quote::quote`] (the escape function of every `{{value}}`
+//! and of the `words` helper) or [`super::quote::comment`] (the `comment` helper), so
 //! no value can end a quoted word or a comment. The executor applies the
 //! JSON form; this script is never run by it.
 
@@ -17,10 +17,13 @@ use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo, Var, LOCK_DIR};
 
 const TEMPLATE: &str = include_str!("plan.sh.hbs");
 
+/// Why the review script could not be rendered (a translator bug: the plan is valid).
 #[derive(Debug, thiserror::Error)]
 pub enum ShellError {
+    /// The built-in template does not compile.
     #[error("internal error: the plan script template: {0}")]
     Template(String),
+    /// Rendering the plan with the template failed.
     #[error("internal error: rendering the plan script: {0}")]
     Render(String),
 }

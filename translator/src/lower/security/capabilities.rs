@@ -39,7 +39,7 @@ pub(in crate::lower) const CONSUMES: &[&str] = &[
     "/process/capabilities/ambient",
 ];
 
-pub fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(at) = process.get("capabilities") else { return };
     let mut sets: Vec<Set<'_>> = Vec::new();
     for set in CapabilitySet::ALL {

@@ -34,13 +34,13 @@ use crate::lower::{keep_for_oci, Cx};
 use crate::spec::Cursor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     File,
     Dir,
 }
 
 /// Paths OCI runtimes mask by default, and what they are.
-pub const KNOWN_MASKED: &[(&str, Kind)] = &[
+pub(crate) const KNOWN_MASKED: &[(&str, Kind)] = &[
     ("/proc/acpi", Kind::Dir),
     ("/proc/asound", Kind::Dir),
     ("/proc/interrupts", Kind::File),
@@ -58,11 +58,11 @@ pub const KNOWN_MASKED: &[(&str, Kind)] = &[
 ];
 
 /// Read-only already under LXC's `proc:mixed`.
-pub const READONLY_BY_LXC: &[&str] = &["/proc/sys", "/proc/sysrq-trigger"];
+pub(crate) const READONLY_BY_LXC: &[&str] = &["/proc/sys", "/proc/sysrq-trigger"];
 
 /// Read-only paths of the runc/crun/Podman default lists whose contents are
 /// the same in every namespace, so the host's /proc has them too.
-pub const GLOBAL_PROC_DIRS: &[&str] = &["/proc/acpi", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/scsi"];
+pub(crate) const GLOBAL_PROC_DIRS: &[&str] = &["/proc/acpi", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/scsi"];
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
 /// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
@@ -71,7 +71,7 @@ pub(in crate::lower) const CONSUMES: &[&str] = &[
     "/linux/readonlyPaths",
 ];
 
-pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if let Some(list) = linux.get("maskedPaths") {
         masked(&list, cx, ir);
         keep_for_oci(ir, &list);

@@ -128,7 +128,7 @@ pub(in crate::lower) const CONSUMES: &[&str] = &[
     "/linux/seccomp/syscalls/*/args/*/op",
 ];
 
-pub fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
+pub(crate) fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let Some(at) = linux.get("seccomp") else { return };
     let default_at = at.get("defaultAction");
     let default_name = default_at.as_ref().and_then(|d| d.str()).unwrap_or("SCMP_ACT_ALLOW");
