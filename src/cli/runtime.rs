@@ -554,3 +554,12 @@ fn effective_ids() -> (u32, u32) {
 pub fn absolute(path: &Path) -> Result<PathBuf, Failure> {
     std::path::absolute(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_names_the_features_range() {
+        let spec = format!("spec: {} - {}", executor::runtime::features::OCI_VERSION_MIN, executor::runtime::features::OCI_VERSION_MAX);
+        assert!(super::VERSION.ends_with(&spec), "{}", super::VERSION);
+    }
+}
