@@ -225,14 +225,16 @@ fn the_node_lets_it_through_with_allow_or_its_policy_file() {
     assert!(canary.exists());
     ok(&env.run("crun", &["delete", "--force", "four"]));
 
-    // On pct, an allowed Proxmox-state bind becomes the mount point it asked for.
-    let pve = bundle(&CONFIG.replace(r#""hostname": "app","#, r#""hostname": "app", "mounts": [{"destination": "/pve", "source": "/etc/pve", "options": ["bind", "ro"]}],"#));
+    // On pct, an allowed Proxmox-state bind becomes the mount point it asked for. (LXC's
+    // /var/lib/lxc, which exists here: apply checks that a bind source is a directory on the
+    // node, and this machine has no /etc/pve.)
+    let pve = bundle(&CONFIG.replace(r#""hostname": "app","#, r#""hostname": "app", "mounts": [{"destination": "/pve", "source": "/var/lib/lxc", "options": ["bind", "ro"]}],"#));
     let err = fails(&env.run("pct", &["create", "pve", "-b", &p(&pve)]), 1);
     assert!(err.contains("[security/proxmox-state-mount] at /mounts/0/source"), "{err}");
     assert_eq!(env.node.configs(), Vec::<String>::new());
     ok(&env.run("pct", &["--allow", "security/*", "create", "pve", "-b", &p(&pve)]));
     let conf = fs::read_to_string(env.node.host("/etc/pve/nodes/pve/lxc/100.conf")).unwrap_or_default();
-    assert!(conf.contains("mp0: /etc/pve,mp=/pve"), "{conf}");
+    assert!(conf.contains("mp0: /var/lib/lxc,mp=/pve"), "{conf}");
 
     // A policy file can also refuse more than the defaults.
     fs::write(&policy, "version = 1\nrefuse = [\"security/privileged\"]\n").expect("policy");

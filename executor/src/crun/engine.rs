@@ -93,6 +93,10 @@ pub fn engine_config(name: &str, bytes: &[u8], verified_root: &Path) -> Result<E
             })
         }
     }
+    // `mounts` is OPTIONAL in the runtime spec (config.md) and runc runs a config without it;
+    // crun 1.8.1 refuses one ("invalid config file, no 'mounts' block specified"). Where they
+    // differ we follow runc: no mounts is an empty list.
+    obj.entry("mounts").or_insert_with(|| Value::Array(Vec::new()));
     let stop_signal = obj.get("annotations").and_then(Value::as_object).and_then(|a| {
         STOP_SIGNAL_ANNOTATIONS
             .iter()
