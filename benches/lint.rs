@@ -19,7 +19,12 @@ const ROUNDS: usize = 7;
 fn golden_configs() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("config.json")).filter(|p| p.is_file()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path().join("config.json"))
+                .filter(|p| p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     dirs.sort();
     dirs.iter().filter_map(|p| std::fs::read(p).ok()).collect()
@@ -46,13 +51,22 @@ fn main() {
         let results = lint_paths(&paths, &config);
         times.push(start.elapsed());
         assert_eq!(results.len(), BUNDLES);
-        findings = results.iter().filter_map(|r| r.outcome.as_ref().ok()).map(|r| r.findings.len()).sum();
+        findings = results
+            .iter()
+            .filter_map(|r| r.outcome.as_ref().ok())
+            .map(|r| r.findings.len())
+            .sum();
     }
     times.sort();
     let results = lint_paths(&paths, &config);
     let summary = Summary::of(&results, Severity::Error);
     let mut rendering = Vec::new();
-    for (name, format) in [("human", LintFormat::Human), ("json", LintFormat::Json), ("sarif", LintFormat::Sarif), ("github", LintFormat::Github)] {
+    for (name, format) in [
+        ("human", LintFormat::Human),
+        ("json", LintFormat::Json),
+        ("sarif", LintFormat::Sarif),
+        ("github", LintFormat::Github),
+    ] {
         let mut render_times: Vec<Duration> = (0..ROUNDS)
             .map(|_| {
                 let start = Instant::now();
@@ -63,9 +77,14 @@ fn main() {
             })
             .collect();
         render_times.sort();
-        rendering.push(format!("{name} {:.3} s", render_times[ROUNDS / 2].as_secs_f64()));
+        rendering.push(format!(
+            "{name} {:.3} s",
+            render_times[ROUNDS / 2].as_secs_f64()
+        ));
     }
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     println!(
         "lint {BUNDLES} bundles ({:.1} MB of config.json, {findings} findings) on {cores} cores: median {:.3} s, best {:.3} s",
         bytes as f64 / 1e6,

@@ -27,19 +27,29 @@ fn setup() -> Node {
 /// A "host" directory outside every bundle: a root-only canary file, and a `rootfs/` (with
 /// the canary in `etc/`) and a `config.json` a bundle could point a symlink at.
 fn host_dir() -> tempfile::TempDir {
-    let h = tempfile::Builder::new().prefix("plxc-host").tempdir().unwrap();
+    let h = tempfile::Builder::new()
+        .prefix("plxc-host")
+        .tempdir()
+        .unwrap();
     fs::create_dir_all(h.path().join("rootfs/etc")).unwrap();
     for f in ["shadow", "rootfs/etc/canary"] {
         fs::write(h.path().join(f), CANARY).unwrap();
         fs::set_permissions(h.path().join(f), fs::Permissions::from_mode(0o600)).unwrap();
     }
     // Distinguishable from the bundle's own config: a create that read it says `evil`.
-    fs::write(h.path().join("config.json"), CONFIG.replace(r#""hostname": "app""#, r#""hostname": "evil""#)).unwrap();
+    fs::write(
+        h.path().join("config.json"),
+        CONFIG.replace(r#""hostname": "app""#, r#""hostname": "evil""#),
+    )
+    .unwrap();
     h
 }
 
 fn config_with_root(path: &str) -> String {
-    CONFIG.replace(r#""root": {"path": "rootfs"}"#, &format!(r#""root": {{"path": "{path}"}}"#))
+    CONFIG.replace(
+        r#""root": {"path": "rootfs"}"#,
+        &format!(r#""root": {{"path": "{path}"}}"#),
+    )
 }
 
 /// Regular files below `dir` (symlinks not followed) whose content holds `needle`.
@@ -66,7 +76,11 @@ fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
 /// Nothing on the node holds the canary, and nothing was created or left behind.
 #[track_caller]
 fn nothing_created(node: &Node) {
-    assert_eq!(files_containing(node.dir.path(), CANARY), Vec::<PathBuf>::new(), "the canary reached the node");
+    assert_eq!(
+        files_containing(node.dir.path(), CANARY),
+        Vec::<PathBuf>::new(),
+        "the canary reached the node"
+    );
     assert_eq!(node.templates(), Vec::<String>::new(), "template storage");
     assert_eq!(node.configs(), Vec::<String>::new(), "container configs");
     assert_eq!(node.records(), Vec::<String>::new(), "state records");
@@ -81,13 +95,20 @@ fn disk(node: &Node, vmid: u32) -> PathBuf {
 
 /// Runs with a deadline: a create that blocks (on a FIFO) is killed and the test fails.
 fn run_within(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let start = Instant::now();
     while child.try_wait().expect("wait").is_none() {
         if start.elapsed() > limit {
             let _ = child.kill();
             let out = child.wait_with_output().expect("output");
-            panic!("still running after {limit:?} (blocked?); stderr: {}", text(&out.stderr));
+            panic!(
+                "still running after {limit:?} (blocked?); stderr: {}",
+                text(&out.stderr)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -106,14 +127,34 @@ fn an_absolute_root_path_needs_the_operator_flag_and_is_never_a_system_dir() {
     let host = host_dir();
     let host_s = host.path().to_str().unwrap();
     for (root, flag, code, expect) in [
-        ("/etc", None, 1, "root.path /etc is outside the bundle; pass --rootfs-outside-bundle /etc"),
+        (
+            "/etc",
+            None,
+            1,
+            "root.path /etc is outside the bundle; pass --rootfs-outside-bundle /etc",
+        ),
         ("/", None, 1, "pass --rootfs-outside-bundle /"),
-        (host_s, None, 1, "is outside the bundle; pass --rootfs-outside-bundle"),
-        ("/etc", Some("/etc"), 1, "rootfs /etc is a host system directory"),
+        (
+            host_s,
+            None,
+            1,
+            "is outside the bundle; pass --rootfs-outside-bundle",
+        ),
+        (
+            "/etc",
+            Some("/etc"),
+            1,
+            "rootfs /etc is a host system directory",
+        ),
         ("/", Some("/"), 1, "rootfs / is the host's root directory"),
         ("/etc/", Some("/etc"), 1, "host system directory"),
         // The flag must name the config's path, not just any path.
-        (host_s, Some("/srv/elsewhere"), 1, "does not name the config's root.path"),
+        (
+            host_s,
+            Some("/srv/elsewhere"),
+            1,
+            "does not name the config's root.path",
+        ),
     ] {
         let b = bundle(&config_with_root(root));
         let mut extra = Vec::new();
@@ -125,15 +166,26 @@ fn an_absolute_root_path_needs_the_operator_flag_and_is_never_a_system_dir() {
         // error, judged on the config before any host call) and then the bundle opener. Either
         // message is a refusal before anything was touched; `nothing_created` checks that.
         let by_policy = root != host_s && err.contains("[security/host-rootfs]");
-        assert!(err.contains(expect) || by_policy, "root.path {root}, flag {flag:?}: {err}");
+        assert!(
+            err.contains(expect) || by_policy,
+            "root.path {root}, flag {flag:?}: {err}"
+        );
         nothing_created(&node);
     }
 
     // Named by the operator, a host directory is what the container gets (and only then).
     let b = bundle(&config_with_root(host_s));
-    ok(&create(&node, "c", b.path(), &["--rootfs-outside-bundle", host_s]));
+    ok(&create(
+        &node,
+        "c",
+        b.path(),
+        &["--rootfs-outside-bundle", host_s],
+    ));
     assert_eq!(node.configs(), ["100.conf"]);
-    assert!(!files_containing(&disk(&node, 100), CANARY).is_empty(), "the flagged directory was packed");
+    assert!(
+        !files_containing(&disk(&node, 100), CANARY).is_empty(),
+        "the flagged directory was packed"
+    );
 }
 
 #[test]
@@ -146,7 +198,13 @@ fn a_symlink_in_an_earlier_component_of_root_path_is_refused() {
         ("./link/rootfs/", "link", host.path().to_path_buf()),
         // the last component, absolute and relative targets
         ("rootfs2", "rootfs2", host.path().join("rootfs")),
-        ("rootfs3", "rootfs3", PathBuf::from("../../../../../../..").join(host.path().strip_prefix("/").unwrap()).join("rootfs")),
+        (
+            "rootfs3",
+            "rootfs3",
+            PathBuf::from("../../../../../../..")
+                .join(host.path().strip_prefix("/").unwrap())
+                .join("rootfs"),
+        ),
         // `..` out of the bundle
         ("rootfs/../../x", "unused", host.path().to_path_buf()),
     ] {
@@ -154,7 +212,8 @@ fn a_symlink_in_an_earlier_component_of_root_path_is_refused() {
         symlink(&to, b.path().join(link)).unwrap();
         let err = fails(&create(&node, "c", b.path(), &[]), 1);
         assert!(
-            err.contains("symbolic link") || err.contains("leaves the bundle directory through `..`"),
+            err.contains("symbolic link")
+                || err.contains("leaves the bundle directory through `..`"),
             "{root}: {err}"
         );
         nothing_created(&node);
@@ -167,16 +226,35 @@ fn config_json_must_be_a_regular_file_in_the_bundle() {
     let host = host_dir();
     type Plant<'a> = Box<dyn Fn(&Path) + 'a>;
     let cases: [(&str, Plant<'_>, &str); 4] = [
-        ("symlink out", Box::new(|p: &Path| symlink(host.path().join("config.json"), p).unwrap()), "symbolic link"),
-        ("/dev/zero", Box::new(|p: &Path| symlink("/dev/zero", p).unwrap()), "symbolic link"),
+        (
+            "symlink out",
+            Box::new(|p: &Path| symlink(host.path().join("config.json"), p).unwrap()),
+            "symbolic link",
+        ),
+        (
+            "/dev/zero",
+            Box::new(|p: &Path| symlink("/dev/zero", p).unwrap()),
+            "symbolic link",
+        ),
         (
             "fifo",
             Box::new(|p: &Path| {
-                rustix::fs::mknodat(rustix::fs::CWD, p, rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o644), 0).unwrap()
+                rustix::fs::mknodat(
+                    rustix::fs::CWD,
+                    p,
+                    rustix::fs::FileType::Fifo,
+                    rustix::fs::Mode::from_raw_mode(0o644),
+                    0,
+                )
+                .unwrap()
             }),
             "not a regular file but a FIFO",
         ),
-        ("directory", Box::new(|p: &Path| fs::create_dir(p).unwrap()), "not a regular file"),
+        (
+            "directory",
+            Box::new(|p: &Path| fs::create_dir(p).unwrap()),
+            "not a regular file",
+        ),
     ];
     for (what, plant, expect) in cases {
         let b = bundle(CONFIG);
@@ -191,8 +269,16 @@ fn config_json_must_be_a_regular_file_in_the_bundle() {
             let mut c = node.lxcri();
             c.args(verb).arg(b.path());
             let out = run_within(c, Duration::from_secs(20));
-            assert_eq!(out.status.code(), Some(2), "{what} {verb:?}: {}", text(&out.stderr));
-            assert!(!out.stdout.windows(4).any(|w| w == b"evil"), "{what} {verb:?} read the outside config");
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{what} {verb:?}: {}",
+                text(&out.stderr)
+            );
+            assert!(
+                !out.stdout.windows(4).any(|w| w == b"evil"),
+                "{what} {verb:?} read the outside config"
+            );
         }
     }
 }
@@ -213,9 +299,21 @@ fn swapping_components_for_symlinks_during_create_never_packs_outside_files() {
     let b = bundle(CONFIG);
     let dir = b.path().to_path_buf();
     let pairs = [
-        (dir.join("config.json"), dir.join("config.lnk"), host.path().join("config.json")),
-        (dir.join("rootfs"), dir.join("rootfs.lnk"), host.path().join("rootfs")),
-        (dir.join("rootfs/etc"), dir.join("rootfs/etc.lnk"), host.path().join("rootfs/etc")),
+        (
+            dir.join("config.json"),
+            dir.join("config.lnk"),
+            host.path().join("config.json"),
+        ),
+        (
+            dir.join("rootfs"),
+            dir.join("rootfs.lnk"),
+            host.path().join("rootfs"),
+        ),
+        (
+            dir.join("rootfs/etc"),
+            dir.join("rootfs/etc.lnk"),
+            host.path().join("rootfs/etc"),
+        ),
     ];
     for (_, lnk, to) in &pairs {
         symlink(to, lnk).unwrap();
@@ -254,13 +352,28 @@ fn swapping_components_for_symlinks_during_create_never_packs_outside_files() {
     stop.store(true, Ordering::Relaxed);
     let swaps = swapper.join().unwrap();
     eprintln!("{created} created, {refused_link} refused (symlink), {other} other failures; {swaps} swaps");
-    assert!(created > 0 && refused_link > 0, "the race was not exercised: {created} created, {refused_link} refused");
-    assert_eq!(files_containing(node.dir.path(), CANARY), Vec::<PathBuf>::new(), "a host file was packed");
+    assert!(
+        created > 0 && refused_link > 0,
+        "the race was not exercised: {created} created, {refused_link} refused"
+    );
+    assert_eq!(
+        files_containing(node.dir.path(), CANARY),
+        Vec::<PathBuf>::new(),
+        "a host file was packed"
+    );
     for conf in node.configs() {
-        let text = fs::read_to_string(node.host(&format!("/etc/pve/nodes/pve/lxc/{conf}"))).unwrap();
-        assert!(!text.contains("hostname: evil"), "{conf} came from the host's config.json");
+        let text =
+            fs::read_to_string(node.host(&format!("/etc/pve/nodes/pve/lxc/{conf}"))).unwrap();
+        assert!(
+            !text.contains("hostname: evil"),
+            "{conf} came from the host's config.json"
+        );
     }
-    assert_eq!(node.templates(), Vec::<String>::new(), "templates are removed, also after failures");
+    assert_eq!(
+        node.templates(),
+        Vec::<String>::new(),
+        "templates are removed, also after failures"
+    );
 }
 
 /// A tmpfs and a bind mount of a host directory (and of a host file) inside the rootfs, made in
@@ -283,25 +396,50 @@ fn mounts_inside_the_rootfs_are_reported_and_not_crossed() {
         h = host.path().display(),
     );
     let mut c = Command::new("unshare");
-    c.args(["-m", "--propagation", "private", "--", "sh", "-c", &script, "sh"]);
+    c.args([
+        "-m",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        &script,
+        "sh",
+    ]);
     let lxcri = node.lxcri();
-    c.arg(lxcri.get_program()).args(lxcri.get_args()).args(["create", "m", "--bundle"]).arg(b.path());
+    c.arg(lxcri.get_program())
+        .args(lxcri.get_args())
+        .args(["create", "m", "--bundle"])
+        .arg(b.path());
     c.envs(lxcri.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))));
     let out = run_within(c, Duration::from_secs(60));
     let err = ok(&out);
     let err = format!("{err}{}", text(&out.stderr));
-    for (path, how) in [("./mnt/tmp/", "packed as an empty directory"), ("./srv/host/", "packed as an empty directory"), ("./etc/shadow", "skipped")] {
+    for (path, how) in [
+        ("./mnt/tmp/", "packed as an empty directory"),
+        ("./srv/host/", "packed as an empty directory"),
+        ("./etc/shadow", "skipped"),
+    ] {
         assert!(
-            err.contains(&format!("warning: {path} is a mount point")) && err.contains(how) && err.contains("[pack/mount-point-not-crossed]"),
+            err.contains(&format!("warning: {path} is a mount point"))
+                && err.contains(how)
+                && err.contains("[pack/mount-point-not-crossed]"),
             "{path}: {err}"
         );
     }
-    assert_eq!(files_containing(node.dir.path(), CANARY), Vec::<PathBuf>::new(), "a mount's content was packed");
+    assert_eq!(
+        files_containing(node.dir.path(), CANARY),
+        Vec::<PathBuf>::new(),
+        "a mount's content was packed"
+    );
     // The mount points exist in the container, empty; the shadowed file is not replaced.
     let sub = disk(&node, 100);
     assert_eq!(names(&sub.join("mnt/tmp")), Vec::<String>::new());
     assert_eq!(names(&sub.join("srv/host")), Vec::<String>::new());
-    assert!(!sub.join("etc/shadow").exists(), "a file mounted over etc/shadow is skipped");
+    assert!(
+        !sub.join("etc/shadow").exists(),
+        "a file mounted over etc/shadow is skipped"
+    );
     assert!(sub.join("bin/busybox").is_file());
 }
 
@@ -315,7 +453,13 @@ fn a_deep_rootfs_is_packed_with_bounded_descriptors() {
     const DEPTH: usize = 5000;
     let node = setup();
     let b = bundle(CONFIG);
-    let mut dir = openat(CWD, b.path().join("rootfs/srv"), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+    let mut dir = openat(
+        CWD,
+        b.path().join("rootfs/srv"),
+        OFlags::RDONLY | OFlags::DIRECTORY,
+        Mode::empty(),
+    )
+    .unwrap();
     for _ in 0..DEPTH {
         mkdirat(&dir, "d", Mode::from_raw_mode(0o755)).unwrap();
         dir = openat(&dir, "d", OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
@@ -324,21 +468,34 @@ fn a_deep_rootfs_is_packed_with_bounded_descriptors() {
     let mut c = Command::new("prlimit");
     c.arg("--nofile=96:96").arg("--");
     let lxcri = node.lxcri();
-    c.arg(lxcri.get_program()).args(lxcri.get_args()).args(["create", "deep", "--bundle"]).arg(b.path());
+    c.arg(lxcri.get_program())
+        .args(lxcri.get_args())
+        .args(["create", "deep", "--bundle"])
+        .arg(b.path());
     c.envs(lxcri.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))));
-    let mut child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // prlimit execs the binary: same pid.
     let fd_dir = PathBuf::from(format!("/proc/{}/fd", child.id()));
     let (mut max, start) = (0usize, Instant::now());
     while child.try_wait().unwrap().is_none() {
         max = max.max(fs::read_dir(&fd_dir).map(|d| d.count()).unwrap_or(0));
-        assert!(start.elapsed() < Duration::from_secs(300), "create of a deep tree did not finish");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "create of a deep tree did not finish"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     let out = child.wait_with_output().unwrap();
     eprintln!("depth {DEPTH}: at most {max} descriptors open in proxmox-lxcri (limit 96)");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("step 3 (pct-create) failed") && stderr.contains("tar xpf"), "{stderr}");
+    assert!(
+        stderr.contains("step 3 (pct-create) failed") && stderr.contains("tar xpf"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("Too many open files"), "{stderr}");
     assert!(max < 64, "{max} descriptors for a {DEPTH}-deep tree");
     nothing_created(&node);

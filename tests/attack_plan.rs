@@ -33,13 +33,30 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else { continue };
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
-            let Ok(m) = fs::symlink_metadata(&p) else { continue };
-            let mut line = format!("{:o} {} {}:{} {} {}", m.mode(), m.len(), m.uid(), m.gid(), m.mtime(), m.mtime_nsec());
+            let Ok(m) = fs::symlink_metadata(&p) else {
+                continue;
+            };
+            let mut line = format!(
+                "{:o} {} {}:{} {} {}",
+                m.mode(),
+                m.len(),
+                m.uid(),
+                m.gid(),
+                m.mtime(),
+                m.mtime_nsec()
+            );
             if m.file_type().is_symlink() {
-                line.push_str(&format!(" -> {}", fs::read_link(&p).map(|l| l.display().to_string()).unwrap_or_default()));
+                line.push_str(&format!(
+                    " -> {}",
+                    fs::read_link(&p)
+                        .map(|l| l.display().to_string())
+                        .unwrap_or_default()
+                ));
             } else if m.is_file() && m.len() < 1 << 20 {
                 line.push_str(&format!(" {:?}", fs::read(&p).unwrap_or_default()));
             } else if m.is_dir() {
@@ -67,7 +84,12 @@ impl Scene {
         ensure_subids();
         let mut node = Node::new();
         let other = bundle(&CONFIG.replace(r#""hostname": "app""#, r#""hostname": "other""#));
-        let out = node.lxcri().args(["create", "other", "--bundle"]).arg(other.path()).output().unwrap();
+        let out = node
+            .lxcri()
+            .args(["create", "other", "--bundle"])
+            .arg(other.path())
+            .output()
+            .unwrap();
         ok(&out);
         assert_eq!(node.configs(), ["100.conf"]);
         // Stand-ins before the simulator on PATH: each call is logged, then the simulator runs
@@ -87,10 +109,19 @@ impl Scene {
             fs::set_permissions(wrap.join(tool), fs::Permissions::from_mode(0o755)).unwrap();
         }
         node.extra_path = Some(wrap);
-        let outside = tempfile::Builder::new().prefix("plxc-outside").tempdir().unwrap();
+        let outside = tempfile::Builder::new()
+            .prefix("plxc-outside")
+            .tempdir()
+            .unwrap();
         let canary = outside.path().join("canary");
         fs::write(&canary, CANARY).unwrap();
-        Scene { node, bundle: bundle(&config_with_seccomp()), log, canary, _outside: outside }
+        Scene {
+            node,
+            bundle: bundle(&config_with_seccomp()),
+            log,
+            canary,
+            _outside: outside,
+        }
     }
 
     /// `convert --to plan` of the bundle (with `target`, a target file's JSON, if any).
@@ -117,7 +148,12 @@ impl Scene {
     }
 
     /// [`Scene::apply`] with global options (`--policy FILE`) before the verb.
-    fn apply_with(&self, plan: &Value, dry_run: bool, global: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    fn apply_with(
+        &self,
+        plan: &Value,
+        dry_run: bool,
+        global: &[&std::ffi::OsStr],
+    ) -> (Option<i32>, String) {
         let file = self.node.dir.path().join("hostile.json");
         fs::write(&file, serde_json::to_vec_pretty(plan).unwrap()).unwrap();
         let mut cmd = self.node.lxcri();
@@ -125,7 +161,12 @@ impl Scene {
         if dry_run {
             cmd.arg("--dry-run");
         }
-        let out = cmd.args(["--id", "attack", "--bundle"]).arg(self.bundle.path()).arg(&file).output().unwrap();
+        let out = cmd
+            .args(["--id", "attack", "--bundle"])
+            .arg(self.bundle.path())
+            .arg(&file)
+            .output()
+            .unwrap();
         (out.status.code(), text(&out.stderr))
     }
 
@@ -138,36 +179,73 @@ impl Scene {
 
     /// [`Scene::refused`] with global options before the verb.
     #[track_caller]
-    fn refused_with(&self, what: &str, plan: &Value, pointers: &[&str], global: &[&std::ffi::OsStr]) {
+    fn refused_with(
+        &self,
+        what: &str,
+        plan: &Value,
+        pointers: &[&str],
+        global: &[&std::ffi::OsStr],
+    ) {
         let sim = self.node.host("/");
         for dry_run in [true, false] {
             let before = snapshot(self.node.dir.path());
             let (code, err) = self.apply_with(plan, dry_run, global);
             let how = if dry_run { "apply --dry-run" } else { "apply" };
             assert_eq!(code, Some(1), "{what}: {how} exits 1: {err}");
-            assert!(err.contains("the plan is refused before its first step"), "{what}: {how}: {err}");
+            assert!(
+                err.contains("the plan is refused before its first step"),
+                "{what}: {how}: {err}"
+            );
             for p in pointers {
                 // `/steps/2/argv/7 (step 3 (pct-create)): …`, `/steps/2/undo: …` (the schema,
                 // before steps are known), `/steps/1/text line 12 (step 2 …)` (inside a string).
-                let named = [format!("\n  {p} (step "), format!("\n  {p}: "), format!("\n  {p} line ")];
-                assert!(named.iter().any(|n| err.contains(n.as_str())), "{what}: {how} names {p}: {err}");
+                let named = [
+                    format!("\n  {p} (step "),
+                    format!("\n  {p}: "),
+                    format!("\n  {p} line "),
+                ];
+                assert!(
+                    named.iter().any(|n| err.contains(n.as_str())),
+                    "{what}: {how} names {p}: {err}"
+                );
             }
             assert_eq!(self.calls(), "", "{what}: {how} made host calls");
             let mut after = snapshot(self.node.dir.path());
             after.remove(Path::new("hostile.json"));
             let mut before = before;
             before.remove(Path::new("hostile.json"));
-            assert_eq!(after, before, "{what}: {how} changed the node ({})", sim.display());
-            assert_eq!(fs::read(&self.canary).unwrap(), CANARY, "{what}: the canary");
-            assert_eq!(self.node.configs(), ["100.conf"], "{what}: the other CT is there, and no other");
+            assert_eq!(
+                after,
+                before,
+                "{what}: {how} changed the node ({})",
+                sim.display()
+            );
+            assert_eq!(
+                fs::read(&self.canary).unwrap(),
+                CANARY,
+                "{what}: the canary"
+            );
+            assert_eq!(
+                self.node.configs(),
+                ["100.conf"],
+                "{what}: the other CT is there, and no other"
+            );
             assert_eq!(self.node.records(), ["other"], "{what}: state records");
-            assert!(!Path::new("/usr/local/bin/plxc-attack").exists(), "{what}: nothing in /usr/local/bin");
+            assert!(
+                !Path::new("/usr/local/bin/plxc-attack").exists(),
+                "{what}: nothing in /usr/local/bin"
+            );
         }
     }
 }
 
 fn step_index(plan: &Value, op: &str) -> usize {
-    plan["steps"].as_array().unwrap().iter().position(|s| s["op"] == op).unwrap_or_else(|| panic!("no {op} step in {plan:#}"))
+    plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["op"] == op)
+        .unwrap_or_else(|| panic!("no {op} step in {plan:#}"))
 }
 
 fn argv(plan: &mut Value) -> (usize, &mut Vec<Value>) {
@@ -204,7 +282,11 @@ fn file_writes_go_only_into_the_seccomp_directory_without_setuid() {
     let mut outside = plan.clone();
     outside["steps"][w]["path"] = json!("/var/lib/proxmox-lxcri/seccomp/../../../../etc/cron.d/x");
     outside["steps"][w]["undo"] = json!({"remove-file-if-created": "/var/lib/proxmox-lxcri/seccomp/../../../../etc/cron.d/x"});
-    s.refused("write-file climbing out of the seccomp dir", &outside, &[&p]);
+    s.refused(
+        "write-file climbing out of the seccomp dir",
+        &outside,
+        &[&p],
+    );
 
     let mut writable = plan.clone();
     writable["steps"][w]["mode"] = json!("0666");
@@ -219,11 +301,19 @@ fn a_plan_packs_only_its_bundle() {
     plan["steps"][i]["rootfs"] = json!({"path": "/etc"});
     s.refused("pack /etc", &plan, &[&format!("/steps/{i}/rootfs/path")]);
     plan["steps"][i]["rootfs"] = json!({"bundle": "../../../etc"});
-    s.refused("pack ../../../etc", &plan, &[&format!("/steps/{i}/rootfs/bundle")]);
+    s.refused(
+        "pack ../../../etc",
+        &plan,
+        &[&format!("/steps/{i}/rootfs/bundle")],
+    );
     // A host directory that is no system directory, but not the bundle's and not the one the
     // operator named: the canary's.
     plan["steps"][i]["rootfs"] = json!({"path": s.canary.parent().unwrap()});
-    s.refused("pack another directory", &plan, &[&format!("/steps/{i}/rootfs/path")]);
+    s.refused(
+        "pack another directory",
+        &plan,
+        &[&format!("/steps/{i}/rootfs/path")],
+    );
 }
 
 #[test]
@@ -247,7 +337,11 @@ fn pct_create_takes_no_hookscript_host_rootfs_or_refused_mount_point() {
     let (i, a) = argv(&mut mp);
     let n = a.len();
     a.extend([json!("--mp0"), json!("/etc/pve,mp=/x")]);
-    s.refused("--mp0 /etc/pve", &mp, &[&format!("/steps/{i}/argv/{}", n + 1)]);
+    s.refused(
+        "--mp0 /etc/pve",
+        &mp,
+        &[&format!("/steps/{i}/argv/{}", n + 1)],
+    );
 
     let mut unknown = plan.clone();
     let (i, a) = argv(&mut unknown);
@@ -261,12 +355,20 @@ fn pct_create_takes_no_hookscript_host_rootfs_or_refused_mount_point() {
     let (i, a) = argv(&mut theirs);
     let r = a.iter().position(|w| w == "--rootfs").unwrap() + 1;
     a[r] = json!("local-lvm:vm-100-disk-0");
-    s.refused("--rootfs of CT 100's disk", &theirs, &[&format!("/steps/{i}/argv/{r}")]);
+    s.refused(
+        "--rootfs of CT 100's disk",
+        &theirs,
+        &[&format!("/steps/{i}/argv/{r}")],
+    );
     let mut mounted = plan.clone();
     let (i, a) = argv(&mut mounted);
     let n = a.len();
     a.extend([json!("--mp0"), json!("local-lvm:vm-100-disk-0,mp=/other")]);
-    s.refused("--mp0 of CT 100's disk", &mounted, &[&format!("/steps/{i}/argv/{}", n + 1)]);
+    s.refused(
+        "--mp0 of CT 100's disk",
+        &mounted,
+        &[&format!("/steps/{i}/argv/{}", n + 1)],
+    );
 }
 
 #[test]
@@ -287,13 +389,26 @@ fn the_node_policy_judges_what_the_plan_does_not_say() {
     let (i, a) = argv(&mut dropped);
     let u = a.iter().position(|w| w == "--unprivileged").unwrap();
     a.drain(u..u + 2);
-    s.refused_with("no --unprivileged", &dropped, &[&format!("/steps/{i}/argv")], &global);
+    s.refused_with(
+        "no --unprivileged",
+        &dropped,
+        &[&format!("/steps/{i}/argv")],
+        &global,
+    );
 
     let mut root = plan.clone();
     let l = step_index(&plan, "write-config-lines");
     let n = plan["steps"][l]["lines"].as_array().unwrap().len();
-    root["steps"][l]["lines"].as_array_mut().unwrap().push(json!({"key": "lxc.idmap", "value": "u 0 0 65536"}));
-    s.refused_with("lxc.idmap onto host root", &root, &[&format!("/steps/{l}/lines/{n}")], &global);
+    root["steps"][l]["lines"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "lxc.idmap", "value": "u 0 0 65536"}));
+    s.refused_with(
+        "lxc.idmap onto host root",
+        &root,
+        &[&format!("/steps/{l}/lines/{n}")],
+        &global,
+    );
 }
 
 #[test]
@@ -311,17 +426,28 @@ fn config_lines_are_checked_against_the_allow_list_and_the_policy() {
         ("lxc.include", "/etc/pve/priv/authkey.key"),
     ] {
         let mut p = plan.clone();
-        p["steps"][i]["lines"].as_array_mut().unwrap().push(json!({"key": key, "value": value}));
+        p["steps"][i]["lines"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"key": key, "value": value}));
         s.refused(key, &p, &[&format!("/steps/{i}/lines/{n}")]);
     }
 
     // A host-directory plan: its create-config text is checked line by line the same way.
-    let host_path = s.plan(Some(json!({"rootfs": {"mode": "host-path"}, "bundle-dir": s.bundle.path()})));
+    let host_path = s.plan(Some(
+        json!({"rootfs": {"mode": "host-path"}, "bundle-dir": s.bundle.path()}),
+    ));
     let c = step_index(&host_path, "create-config");
     let mut p = host_path.clone();
     let text = p["steps"][c]["text"].as_str().unwrap().to_owned();
-    p["steps"][c]["text"] = json!(format!("{text}lxc.hook.pre-start: /bin/sh -c 'touch /tmp/pwned'\n"));
-    s.refused("create-config with lxc.hook.pre-start", &p, &[&format!("/steps/{c}/text")]);
+    p["steps"][c]["text"] = json!(format!(
+        "{text}lxc.hook.pre-start: /bin/sh -c 'touch /tmp/pwned'\n"
+    ));
+    s.refused(
+        "create-config with lxc.hook.pre-start",
+        &p,
+        &[&format!("/steps/{c}/text")],
+    );
 }
 
 #[test]
@@ -333,11 +459,19 @@ fn undo_comes_from_the_executor_not_from_the_plan() {
     let mut run = plan.clone();
     run["steps"][create]["undo"] = json!({"run": ["pct", "destroy", "100", "--purge"]});
     run["steps"][0]["undo"] = json!({"run": ["pvesh", "set", "/access/acl", "--path", "/", "--roles", "Administrator", "--users", "evil@pve"]});
-    s.refused("plan-supplied undo commands", &run, &[&format!("/steps/{create}/undo"), "/steps/0/undo"]);
+    s.refused(
+        "plan-supplied undo commands",
+        &run,
+        &[&format!("/steps/{create}/undo"), "/steps/0/undo"],
+    );
     // A typed undo that is not the step's own.
     let mut typed = plan.clone();
     typed["steps"][0]["undo"] = json!("destroy-ct");
-    s.refused("a pack step claiming destroy-ct", &typed, &["/steps/0/undo"]);
+    s.refused(
+        "a pack step claiming destroy-ct",
+        &typed,
+        &["/steps/0/undo"],
+    );
 }
 
 #[test]
@@ -351,7 +485,11 @@ fn the_step_sequence_and_the_node_are_the_translators() {
     let mut node = plan.clone();
     let r = step_index(&plan, "record-state");
     node["steps"][r]["node"] = json!("elsewhere");
-    s.refused("record-state on another node", &node, &[&format!("/steps/{r}/node")]);
+    s.refused(
+        "record-state on another node",
+        &node,
+        &[&format!("/steps/{r}/node")],
+    );
 }
 
 #[test]
@@ -368,12 +506,26 @@ fn a_failed_apply_rolls_back_only_what_it_made() {
     // The rollback removed the template this apply packed and nothing else.
     assert_eq!(s.node.templates(), Vec::<String>::new(), "{err}");
     assert_eq!(s.node.configs(), ["100.conf"], "{err}");
-    assert_eq!(fs::read(s.node.host("/etc/pve/nodes/pve/lxc/100.conf")).unwrap(), other_conf, "the other CT's config");
-    assert_eq!(snapshot(&s.node.host("/dev/pve/vm-100-disk-0")), other_disk, "the other CT's volume");
+    assert_eq!(
+        fs::read(s.node.host("/etc/pve/nodes/pve/lxc/100.conf")).unwrap(),
+        other_conf,
+        "the other CT's config"
+    );
+    assert_eq!(
+        snapshot(&s.node.host("/dev/pve/vm-100-disk-0")),
+        other_disk,
+        "the other CT's volume"
+    );
     assert_eq!(s.node.records(), ["other"]);
     let calls = s.calls();
-    assert!(!calls.contains("destroy"), "no pct destroy of anything: {calls}");
-    assert_eq!(state_json(&s.node.run(&["state", "other"]))["status"], "created");
+    assert!(
+        !calls.contains("destroy"),
+        "no pct destroy of anything: {calls}"
+    );
+    assert_eq!(
+        state_json(&s.node.run(&["state", "other"]))["status"],
+        "created"
+    );
     assert_eq!(fs::read(&s.canary).unwrap(), CANARY);
 }
 
@@ -391,10 +543,21 @@ fn a_bind_mount_point_of_a_file_is_refused_before_anything_runs() {
     let n = a.len();
     let canary = s.canary.display().to_string();
     a.extend([json!("--mp0"), json!(format!("{canary},mp=/etc/app.conf"))]);
-    s.refused("--mp0 of a file", &file, &[&format!("/steps/{i}/argv/{}", n + 1)]);
+    s.refused(
+        "--mp0 of a file",
+        &file,
+        &[&format!("/steps/{i}/argv/{}", n + 1)],
+    );
     let mut missing = plan.clone();
     let (i, a) = argv(&mut missing);
     let n = a.len();
-    a.extend([json!("--mp0"), json!("/nonexistent/proxmox-lxcri-dir,mp=/data")]);
-    s.refused("--mp0 of a missing path", &missing, &[&format!("/steps/{i}/argv/{}", n + 1)]);
+    a.extend([
+        json!("--mp0"),
+        json!("/nonexistent/proxmox-lxcri-dir,mp=/data"),
+    ]);
+    s.refused(
+        "--mp0 of a missing path",
+        &missing,
+        &[&format!("/steps/{i}/argv/{}", n + 1)],
+    );
 }

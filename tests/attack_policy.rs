@@ -17,7 +17,11 @@ use std::process::{Output, Stdio};
 
 use runtime_support::*;
 
-const CRUN_TOOLS: &[(&str, &str)] = &[("crun", "crun"), ("busybox", "busybox-static"), ("unshare", "util-linux")];
+const CRUN_TOOLS: &[(&str, &str)] = &[
+    ("crun", "crun"),
+    ("busybox", "busybox-static"),
+    ("unshare", "util-linux"),
+];
 /// As in tests/runtime_crun.rs: crun 1.8.1 refuses Debian 12's hybrid cgroup layout.
 const WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
 
@@ -42,7 +46,11 @@ const ATTACK: &str = r#"{
 
 /// An unprivileged busybox bundle whose prestart hook writes CANARY on the host.
 fn hook_config(canary: &Path, annotation: bool) -> String {
-    let annotations = if annotation { r#", "annotations": {"org.proxmox-lxcri.lint.allow": "security/oci-hooks"}"# } else { "" };
+    let annotations = if annotation {
+        r#", "annotations": {"org.proxmox-lxcri.lint.allow": "security/oci-hooks"}"#
+    } else {
+        ""
+    };
     CONFIG.trim_end().trim_end_matches('}').to_string()
         + &format!(
             r#", "hooks": {{"prestart": [{{"path": "/bin/sh", "args": ["sh", "-c", "echo pwned > {}"]}}]}}{annotations}}}"#,
@@ -63,7 +71,12 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
                 out.insert(rel.join(""), Vec::new());
                 stack.push(p);
             } else if meta.file_type().is_symlink() {
-                out.insert(rel, fs::read_link(&p).map(|t| t.into_os_string().into_encoded_bytes()).unwrap_or_default());
+                out.insert(
+                    rel,
+                    fs::read_link(&p)
+                        .map(|t| t.into_os_string().into_encoded_bytes())
+                        .unwrap_or_default(),
+                );
             } else {
                 out.insert(rel, fs::read(&p).unwrap_or_default());
             }
@@ -95,7 +108,10 @@ impl Env {
         if runtime == "crun" {
             c.arg("--crun").arg(&self.wrapper);
         }
-        c.args(args).stdin(Stdio::null()).output().expect("run proxmox-lxcri")
+        c.args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run proxmox-lxcri")
     }
 
     /// Like [`Env::run`] for a verb that leaves a crun container process behind: it
@@ -104,20 +120,33 @@ impl Env {
         let out = self.node.dir.path().join("detached.out");
         let file = fs::File::create(&out).expect("output file");
         let err = file.try_clone().expect("dup");
-        let status = cmd.stdin(Stdio::null()).stdout(Stdio::from(file)).stderr(Stdio::from(err)).status().expect("run proxmox-lxcri");
-        (status.success(), fs::read_to_string(&out).unwrap_or_default())
+        let status = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::from(err))
+            .status()
+            .expect("run proxmox-lxcri");
+        (
+            status.success(),
+            fs::read_to_string(&out).unwrap_or_default(),
+        )
     }
 
     fn crun(&self, args: &[&str]) -> std::process::Command {
         let mut c = self.node.lxcri();
-        c.args(["--runtime", "crun", "--crun"]).arg(&self.wrapper).args(args);
+        c.args(["--runtime", "crun", "--crun"])
+            .arg(&self.wrapper)
+            .args(args);
         c
     }
 
     /// A legitimate container made first, so an attack has something to damage.
     fn other_container(&self) -> tempfile::TempDir {
         let b = bundle(CONFIG);
-        ok(&self.run("pct", &["create", "other", "-b", &b.path().display().to_string()]));
+        ok(&self.run(
+            "pct",
+            &["create", "other", "-b", &b.path().display().to_string()],
+        ));
         assert_eq!(self.node.configs(), ["100.conf"]);
         b
     }
@@ -136,7 +165,11 @@ impl Drop for Env {
     fn drop(&mut self) {
         let root = self.node.state_dir().join(".crun");
         for id in names(&root) {
-            let _ = std::process::Command::new(&self.wrapper).arg("--root").arg(&root).args(["delete", "--force", &id]).output();
+            let _ = std::process::Command::new(&self.wrapper)
+                .arg("--root")
+                .arg(&root)
+                .args(["delete", "--force", &id])
+                .output();
         }
     }
 }
@@ -154,7 +187,17 @@ fn a_bundle_binding_the_host_is_refused_on_both_back_ends_and_changes_nothing() 
     let before = env.snapshot();
     for runtime in ["pct", "crun"] {
         for verb in ["create", "run"] {
-            let out = env.run(runtime, &["--log", &log.display().to_string(), verb, "evil", "-b", &p(&attack)]);
+            let out = env.run(
+                runtime,
+                &[
+                    "--log",
+                    &log.display().to_string(),
+                    verb,
+                    "evil",
+                    "-b",
+                    &p(&attack),
+                ],
+            );
             let err = fails(&out, 1);
             let config = format!("{}/config.json", p(&attack));
             // Each refusing finding: code, pointer and file:line:column of the value.
@@ -163,20 +206,56 @@ fn a_bundle_binding_the_host_is_refused_on_both_back_ends_and_changes_nothing() 
                 ("security/proxmox-state-mount", "/mounts/1/source", 8),
                 ("security/dangerous-device", "/linux/devices/0", 12),
             ] {
-                let expected = format!("proxmox-lxcri: refused: warning [{code}] at {pointer} ({config}:{line}:");
-                assert!(err.contains(&expected), "{runtime} {verb}: no `{expected}` in:\n{err}");
+                let expected = format!(
+                    "proxmox-lxcri: refused: warning [{code}] at {pointer} ({config}:{line}:"
+                );
+                assert!(
+                    err.contains(&expected),
+                    "{runtime} {verb}: no `{expected}` in:\n{err}"
+                );
             }
-            assert!(err.contains(&format!("is refused by the built-in policy for the {runtime} back end: 3 finding(s)")), "{err}");
+            assert!(
+                err.contains(&format!(
+                    "is refused by the built-in policy for the {runtime} back end: 3 finding(s)"
+                )),
+                "{err}"
+            );
             assert!(err.contains("annotation allows 3 of these findings, but annotations never lower the node's policy"), "{err}");
-            assert_eq!(env.snapshot(), before, "{runtime} {verb} changed the node or the state store");
-            assert_eq!(env.node.configs(), ["100.conf"], "no new container in the simulator's /etc/pve");
-            assert_eq!(env.node.templates(), Vec::<String>::new(), "nothing packed into the template storage");
-            assert_eq!(env.node.records(), ["other"], "no state record for the refused container");
-            assert_eq!(env.crun_dirs(), Vec::<String>::new(), "crun was never called");
+            assert_eq!(
+                env.snapshot(),
+                before,
+                "{runtime} {verb} changed the node or the state store"
+            );
+            assert_eq!(
+                env.node.configs(),
+                ["100.conf"],
+                "no new container in the simulator's /etc/pve"
+            );
+            assert_eq!(
+                env.node.templates(),
+                Vec::<String>::new(),
+                "nothing packed into the template storage"
+            );
+            assert_eq!(
+                env.node.records(),
+                ["other"],
+                "no state record for the refused container"
+            );
+            assert_eq!(
+                env.crun_dirs(),
+                Vec::<String>::new(),
+                "crun was never called"
+            );
         }
     }
     let logged = fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(logged.matches("[security/proxmox-state-mount] at /mounts/1/source").count(), 4, "{logged}");
+    assert_eq!(
+        logged
+            .matches("[security/proxmox-state-mount] at /mounts/1/source")
+            .count(),
+        4,
+        "{logged}"
+    );
     assert!(logged.contains("level=error"), "{logged}");
 }
 
@@ -189,10 +268,21 @@ fn hooks_are_refused_on_crun_and_never_run() {
         let b = bundle(&hook_config(&canary, annotation));
         for verb in ["create", "run"] {
             let err = fails(&env.run("crun", &[verb, "hooked", "-b", &p(&b)]), 1);
-            assert!(err.contains("refused: warning [security/oci-hooks] at /hooks/prestart/0 ("), "{err}");
+            assert!(
+                err.contains("refused: warning [security/oci-hooks] at /hooks/prestart/0 ("),
+                "{err}"
+            );
             assert!(err.contains("for the crun back end: 1 finding(s)"), "{err}");
-            assert_eq!(err.contains("annotations never lower the node's policy"), annotation, "{err}");
-            assert_eq!(fs::read_to_string(&canary).unwrap_or_default(), "untouched\n", "the hook ran");
+            assert_eq!(
+                err.contains("annotations never lower the node's policy"),
+                annotation,
+                "{err}"
+            );
+            assert_eq!(
+                fs::read_to_string(&canary).unwrap_or_default(),
+                "untouched\n",
+                "the hook ran"
+            );
             assert_eq!(env.node.records(), Vec::<String>::new());
             assert_eq!(env.crun_dirs(), Vec::<String>::new());
         }
@@ -206,8 +296,19 @@ fn the_node_lets_it_through_with_allow_or_its_policy_file() {
     let b = bundle(&hook_config(&canary, false));
     // --allow, for this run only: the hook runs (crun runs prestart hooks at create).
     let created = |r: (bool, String)| assert!(r.0, "create failed: {}", r.1);
-    created(env.run_detached(&mut env.crun(&["--allow", "security/oci-hooks", "create", "one", "-b", &p(&b)])));
-    assert_eq!(fs::read_to_string(&canary).unwrap_or_default(), "pwned\n", "the allowed hook ran");
+    created(env.run_detached(&mut env.crun(&[
+        "--allow",
+        "security/oci-hooks",
+        "create",
+        "one",
+        "-b",
+        &p(&b),
+    ])));
+    assert_eq!(
+        fs::read_to_string(&canary).unwrap_or_default(),
+        "pwned\n",
+        "the allowed hook ran"
+    );
     ok(&env.run("crun", &["delete", "--force", "one"]));
     fs::remove_file(&canary).expect("rm canary");
     // The next run has no --allow: refused again.
@@ -216,12 +317,28 @@ fn the_node_lets_it_through_with_allow_or_its_policy_file() {
 
     // A policy file, by --policy and by PROXMOX_LXCRI_POLICY.
     let policy = env.node.dir.path().join("policy.toml");
-    fs::write(&policy, "version = 1\n[crun]\nallow = [\"security/oci-hooks\"]\n").expect("policy");
-    created(env.run_detached(&mut env.crun(&["--policy", &policy.display().to_string(), "create", "three", "-b", &p(&b)])));
+    fs::write(
+        &policy,
+        "version = 1\n[crun]\nallow = [\"security/oci-hooks\"]\n",
+    )
+    .expect("policy");
+    created(env.run_detached(&mut env.crun(&[
+        "--policy",
+        &policy.display().to_string(),
+        "create",
+        "three",
+        "-b",
+        &p(&b),
+    ])));
     assert_eq!(fs::read_to_string(&canary).unwrap_or_default(), "pwned\n");
     ok(&env.run("crun", &["delete", "--force", "three"]));
     fs::remove_file(&canary).expect("rm canary");
-    created(env.run_detached(env.crun(&["create", "four", "-b", &p(&b)]).env("PROXMOX_LXCRI_POLICY", &policy)));
+    created(
+        env.run_detached(
+            env.crun(&["create", "four", "-b", &p(&b)])
+                .env("PROXMOX_LXCRI_POLICY", &policy),
+        ),
+    );
     assert!(canary.exists());
     ok(&env.run("crun", &["delete", "--force", "four"]));
 
@@ -230,18 +347,48 @@ fn the_node_lets_it_through_with_allow_or_its_policy_file() {
     // node, and this machine has no /etc/pve.)
     let pve = bundle(&CONFIG.replace(r#""hostname": "app","#, r#""hostname": "app", "mounts": [{"destination": "/pve", "source": "/var/lib/lxc", "options": ["bind", "ro"]}],"#));
     let err = fails(&env.run("pct", &["create", "pve", "-b", &p(&pve)]), 1);
-    assert!(err.contains("[security/proxmox-state-mount] at /mounts/0/source"), "{err}");
+    assert!(
+        err.contains("[security/proxmox-state-mount] at /mounts/0/source"),
+        "{err}"
+    );
     assert_eq!(env.node.configs(), Vec::<String>::new());
-    ok(&env.run("pct", &["--allow", "security/*", "create", "pve", "-b", &p(&pve)]));
-    let conf = fs::read_to_string(env.node.host("/etc/pve/nodes/pve/lxc/100.conf")).unwrap_or_default();
+    ok(&env.run(
+        "pct",
+        &["--allow", "security/*", "create", "pve", "-b", &p(&pve)],
+    ));
+    let conf =
+        fs::read_to_string(env.node.host("/etc/pve/nodes/pve/lxc/100.conf")).unwrap_or_default();
     assert!(conf.contains("mp0: /var/lib/lxc,mp=/pve"), "{conf}");
 
     // A policy file can also refuse more than the defaults.
     fs::write(&policy, "version = 1\nrefuse = [\"security/privileged\"]\n").expect("policy");
     let privileged = bundle(&CONFIG.replace(r#"{"type": "user"}, "#, ""));
-    let err = fails(&env.run("pct", &["--policy", &policy.display().to_string(), "create", "root", "-b", &p(&privileged)]), 1);
-    assert!(err.contains("[security/privileged]") && err.contains("refused by the policy file's `security/privileged`"), "{err}");
-    assert!(err.contains(&format!("is refused by {} for the pct back end", policy.display())), "{err}");
+    let err = fails(
+        &env.run(
+            "pct",
+            &[
+                "--policy",
+                &policy.display().to_string(),
+                "create",
+                "root",
+                "-b",
+                &p(&privileged),
+            ],
+        ),
+        1,
+    );
+    assert!(
+        err.contains("[security/privileged]")
+            && err.contains("refused by the policy file's `security/privileged`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "is refused by {} for the pct back end",
+            policy.display()
+        )),
+        "{err}"
+    );
     assert_eq!(env.node.configs(), ["100.conf"]);
 }
 
@@ -254,39 +401,145 @@ fn a_broken_policy_file_is_a_usage_error_and_changes_nothing() {
     fs::create_dir(&dir).expect("mkdir");
     let before = env.snapshot();
     let cases: &[(&str, &str, u32, &str)] = &[
-        ("unknown-key", "version = 1\nalow = [\"pve/*\"]\n", 0o644, "line 2, column 1: unknown field `alow`"),
-        ("bad-code", "version = 1\nallow = [\"security/privilged\"]\n", 0o644, "line 2, column 10: `security/privilged` is not a rule code"),
-        ("section", "version = 1\n[lxc]\nallow = []\n", 0o644, "unknown field `lxc`"),
-        ("version", "version = 7\n", 0o644, "policy format version 7 is not supported"),
-        ("no-version", "allow = []\n", 0o644, "missing field `version`"),
+        (
+            "unknown-key",
+            "version = 1\nalow = [\"pve/*\"]\n",
+            0o644,
+            "line 2, column 1: unknown field `alow`",
+        ),
+        (
+            "bad-code",
+            "version = 1\nallow = [\"security/privilged\"]\n",
+            0o644,
+            "line 2, column 10: `security/privilged` is not a rule code",
+        ),
+        (
+            "section",
+            "version = 1\n[lxc]\nallow = []\n",
+            0o644,
+            "unknown field `lxc`",
+        ),
+        (
+            "version",
+            "version = 7\n",
+            0o644,
+            "policy format version 7 is not supported",
+        ),
+        (
+            "no-version",
+            "allow = []\n",
+            0o644,
+            "missing field `version`",
+        ),
         ("syntax", "version = 1\nallow = [\n", 0o644, "line "),
-        ("severity", "version = 1\nrefuse-severity = \"never\"\n", 0o644, "refuse-severity is `never`"),
-        ("writable", "version = 1\nallow = [\"security/*\"]\n", 0o666, "writable by its group or others"),
+        (
+            "severity",
+            "version = 1\nrefuse-severity = \"never\"\n",
+            0o644,
+            "refuse-severity is `never`",
+        ),
+        (
+            "writable",
+            "version = 1\nallow = [\"security/*\"]\n",
+            0o666,
+            "writable by its group or others",
+        ),
     ];
     for (name, text, mode, expected) in cases {
         let file = dir.join(format!("{name}.toml"));
         fs::write(&file, text).expect("policy");
         fs::set_permissions(&file, fs::Permissions::from_mode(*mode)).expect("chmod");
         for runtime in ["pct", "crun"] {
-            let err = fails(&env.run(runtime, &["--policy", &file.display().to_string(), "run", "web", "-b", &p(&b)]), 2);
-            assert!(err.contains(&format!("policy {}: ", file.display())) && err.contains(expected), "{name}: {err}");
-            assert_eq!(env.snapshot(), before, "{name} on {runtime} changed something");
+            let err = fails(
+                &env.run(
+                    runtime,
+                    &[
+                        "--policy",
+                        &file.display().to_string(),
+                        "run",
+                        "web",
+                        "-b",
+                        &p(&b),
+                    ],
+                ),
+                2,
+            );
+            assert!(
+                err.contains(&format!("policy {}: ", file.display())) && err.contains(expected),
+                "{name}: {err}"
+            );
+            assert_eq!(
+                env.snapshot(),
+                before,
+                "{name} on {runtime} changed something"
+            );
         }
     }
     let missing = dir.join("missing.toml");
-    let err = fails(&env.run("pct", &["--policy", &missing.display().to_string(), "create", "web", "-b", &p(&b)]), 2);
+    let err = fails(
+        &env.run(
+            "pct",
+            &[
+                "--policy",
+                &missing.display().to_string(),
+                "create",
+                "web",
+                "-b",
+                &p(&b),
+            ],
+        ),
+        2,
+    );
     assert!(err.contains("No such file"), "{err}");
-    let err = fails(&env.run("pct", &["--policy", &dir.display().to_string(), "create", "web", "-b", &p(&b)]), 2);
+    let err = fails(
+        &env.run(
+            "pct",
+            &[
+                "--policy",
+                &dir.display().to_string(),
+                "create",
+                "web",
+                "-b",
+                &p(&b),
+            ],
+        ),
+        2,
+    );
     assert!(err.contains("not a regular file"), "{err}");
     // A policy in a directory others can write could be swapped under us.
     let open = env.node.dir.path().join("open");
     fs::create_dir(&open).expect("mkdir");
     fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).expect("chmod");
     fs::write(open.join("policy.toml"), "version = 1\n").expect("policy");
-    let err = fails(&env.run("pct", &["--policy", &open.join("policy.toml").display().to_string(), "create", "web", "-b", &p(&b)]), 2);
-    assert!(err.contains("its directory") && err.contains("writable by its group or others"), "{err}");
-    let err = fails(&env.run("pct", &["--allow", "security/nope", "create", "web", "-b", &p(&b)]), 2);
-    assert!(err.contains("--allow: `security/nope` is not a rule code"), "{err}");
+    let err = fails(
+        &env.run(
+            "pct",
+            &[
+                "--policy",
+                &open.join("policy.toml").display().to_string(),
+                "create",
+                "web",
+                "-b",
+                &p(&b),
+            ],
+        ),
+        2,
+    );
+    assert!(
+        err.contains("its directory") && err.contains("writable by its group or others"),
+        "{err}"
+    );
+    let err = fails(
+        &env.run(
+            "pct",
+            &["--allow", "security/nope", "create", "web", "-b", &p(&b)],
+        ),
+        2,
+    );
+    assert!(
+        err.contains("--allow: `security/nope` is not a rule code"),
+        "{err}"
+    );
     assert_eq!(env.snapshot(), before);
 }
 
@@ -294,19 +547,49 @@ fn a_broken_policy_file_is_a_usage_error_and_changes_nothing() {
 fn lint_counts_annotation_allows_and_can_ignore_them() {
     let attack = bundle(ATTACK);
     let lint = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_proxmox-lxcri")).arg("lint").args(args).arg(attack.path()).output().expect("lint")
+        std::process::Command::new(env!("CARGO_BIN_EXE_proxmox-lxcri"))
+            .arg("lint")
+            .args(args)
+            .arg(attack.path())
+            .output()
+            .expect("lint")
     };
     let out = lint(&["--deny", "warning"]);
     let summary = text(&out.stdout);
-    assert!(summary.contains("suppressed (") && summary.contains("by bundle annotations)"), "{summary}");
-    assert!(!summary.contains("[security/proxmox-state-mount]") && !summary.contains("security/proxmox-state-mount\n"), "{summary}");
-    let out = lint(&["--deny", "warning", "--no-annotation-allows", "--format", "json"]);
+    assert!(
+        summary.contains("suppressed (") && summary.contains("by bundle annotations)"),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("[security/proxmox-state-mount]")
+            && !summary.contains("security/proxmox-state-mount\n"),
+        "{summary}"
+    );
+    let out = lint(&[
+        "--deny",
+        "warning",
+        "--no-annotation-allows",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let lines = text(&out.stdout);
-    for code in ["security/sensitive-host-mount", "security/proxmox-state-mount", "security/dangerous-device", "security/privileged"] {
-        assert!(lines.contains(&format!("\"code\":\"{code}\"")), "{code}: {lines}");
+    for code in [
+        "security/sensitive-host-mount",
+        "security/proxmox-state-mount",
+        "security/dangerous-device",
+        "security/privileged",
+    ] {
+        assert!(
+            lines.contains(&format!("\"code\":\"{code}\"")),
+            "{code}: {lines}"
+        );
     }
-    assert!(text(&out.stderr).contains("; 0 suppressed"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("; 0 suppressed"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -328,8 +611,14 @@ fn a_host_symlink_to_a_protected_path_is_judged_by_its_target() {
         let before = env.snapshot();
         for runtime in ["pct", "crun"] {
             let err = fails(&env.run(runtime, &["create", "web", "-b", &p(&b)]), 1);
-            let expected = format!("[security/host-system-mount] at /mounts/0/source ({}/config.json:", p(&b));
-            assert!(err.contains(&expected) && err.contains("resolves to `/usr/lib` on this node"), "{runtime}: {err}");
+            let expected = format!(
+                "[security/host-system-mount] at /mounts/0/source ({}/config.json:",
+                p(&b)
+            );
+            assert!(
+                err.contains(&expected) && err.contains("resolves to `/usr/lib` on this node"),
+                "{runtime}: {err}"
+            );
             assert_eq!(env.snapshot(), before);
         }
     }

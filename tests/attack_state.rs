@@ -35,11 +35,21 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else { continue };
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             let m = fs::symlink_metadata(&p).unwrap();
-            let mut line = format!("{:o} {} {}:{} {} {}", m.mode(), m.len(), m.uid(), m.gid(), m.mtime(), m.mtime_nsec());
+            let mut line = format!(
+                "{:o} {} {}:{} {} {}",
+                m.mode(),
+                m.len(),
+                m.uid(),
+                m.gid(),
+                m.mtime(),
+                m.mtime_nsec()
+            );
             if m.file_type().is_symlink() {
                 line.push_str(&format!(" -> {}", fs::read_link(&p).unwrap().display()));
             } else if m.is_file() && m.len() < 1 << 20 {
@@ -54,7 +64,8 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
 }
 
 fn conf(node: &Node, vmid: u32) -> String {
-    fs::read_to_string(node.host(&format!("/etc/pve/nodes/pve/lxc/{vmid}.conf"))).unwrap_or_default()
+    fs::read_to_string(node.host(&format!("/etc/pve/nodes/pve/lxc/{vmid}.conf")))
+        .unwrap_or_default()
 }
 
 #[test]
@@ -64,13 +75,21 @@ fn a_reused_vmid_is_never_acted_on_in_the_old_containers_name() {
     ok(&node.run(&["create", "web", "--bundle", bundle]));
     assert_eq!(node.configs(), ["100.conf"]);
     let web_conf = conf(&node, 100);
-    assert!(web_conf.starts_with("#org.proxmox-lxcri.identity=web;"), "create stamps the config: {web_conf}");
+    assert!(
+        web_conf.starts_with("#org.proxmox-lxcri.identity=web;"),
+        "create stamps the config: {web_conf}"
+    );
 
     // Out of band: CT 100 is destroyed, and another container is created and gets VMID 100.
     let out = node.sim_cmd("pct", &["destroy", "100", "--purge"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let other = bundle_with_hostname("other");
-    ok(&node.lxcri().args(["create", "other", "--bundle"]).arg(other.path()).output().unwrap());
+    ok(&node
+        .lxcri()
+        .args(["create", "other", "--bundle"])
+        .arg(other.path())
+        .output()
+        .unwrap());
     assert_eq!(node.configs(), ["100.conf"]);
     ok(&node.run(&["start", "other"]));
     let running = state_json(&node.run(&["state", "other"]));
@@ -79,34 +98,66 @@ fn a_reused_vmid_is_never_acted_on_in_the_old_containers_name() {
 
     let pve_before = snapshot(&node.host("/etc/pve"));
     let rootfs_before = snapshot(&node.host("/dev/pve"));
-    assert!(!rootfs_before.is_empty(), "the other container's volume is under /dev/pve");
+    assert!(
+        !rootfs_before.is_empty(),
+        "the other container's volume is under /dev/pve"
+    );
 
-    for verb in [&["state", "web"][..], &["start", "web"], &["stop", "web"], &["kill", "web", "KILL"], &["delete", "web"]] {
+    for verb in [
+        &["state", "web"][..],
+        &["start", "web"],
+        &["stop", "web"],
+        &["kill", "web", "KILL"],
+        &["delete", "web"],
+    ] {
         let err = fails(&node.run(verb), 1);
         assert!(
             err.contains("refusing to act on Proxmox CT 100: container web (CT 100 on node pve) was created by proxmox-lxcri, but CT 100 now is proxmox-lxcri container \"other\" (hostname \"other\")"),
             "{verb:?}: {err}"
         );
-        assert!(err.contains("delete --force web` forgets the record"), "{verb:?}: {err}");
+        assert!(
+            err.contains("delete --force web` forgets the record"),
+            "{verb:?}: {err}"
+        );
     }
     // Forced: the record goes, CT 100 stays.
     let out = node.run(&["delete", "--force", "web"]);
     let err = text(&out.stderr);
     ok(&out);
-    assert!(err.contains("--force removed only the record of web"), "{err}");
+    assert!(
+        err.contains("--force removed only the record of web"),
+        "{err}"
+    );
     assert_eq!(node.records(), ["other"]);
 
-    assert_eq!(snapshot(&node.host("/etc/pve")), pve_before, "no config in /etc/pve changed");
-    assert_eq!(snapshot(&node.host("/dev/pve")), rootfs_before, "the other container's rootfs is unchanged");
+    assert_eq!(
+        snapshot(&node.host("/etc/pve")),
+        pve_before,
+        "no config in /etc/pve changed"
+    );
+    assert_eq!(
+        snapshot(&node.host("/dev/pve")),
+        rootfs_before,
+        "the other container's rootfs is unchanged"
+    );
     let now = state_json(&node.run(&["state", "other"]));
-    assert_eq!((now["status"].as_str(), now["pid"].as_i64()), (Some("running"), Some(pid)), "the other container still runs, not signalled");
+    assert_eq!(
+        (now["status"].as_str(), now["pid"].as_i64()),
+        (Some("running"), Some(pid)),
+        "the other container still runs, not signalled"
+    );
     ok(&node.run(&["delete", "--force", "other"]));
     assert_eq!(node.configs(), Vec::<String>::new());
 }
 
 fn bundle_with_hostname(name: &str) -> tempfile::TempDir {
-    let b = bundle(&CONFIG.replace("\"hostname\": \"app\"", &format!("\"hostname\": \"{name}\"")));
-    assert!(fs::read_to_string(b.path().join("config.json")).unwrap().contains(name));
+    let b = bundle(&CONFIG.replace(
+        "\"hostname\": \"app\"",
+        &format!("\"hostname\": \"{name}\""),
+    ));
+    assert!(fs::read_to_string(b.path().join("config.json"))
+        .unwrap()
+        .contains(name));
     b
 }
 
@@ -115,7 +166,11 @@ fn plant_interrupted_create(root: &Path, canary: &Path) {
     let dir = root.join("web");
     fs::create_dir_all(&dir).unwrap();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
-    fs::write(dir.join("creating"), r#"{"pid": 1, "started": "2026-01-01T00:00:00Z", "bundle": "/b"}"#).unwrap();
+    fs::write(
+        dir.join("creating"),
+        r#"{"pid": 1, "started": "2026-01-01T00:00:00Z", "bundle": "/b"}"#,
+    )
+    .unwrap();
     let undo = format!(
         r#"[{{"step": "step 1 (write-file)", "undo": "remove-file", "path": "{}"}}, {{"step": "step 2 (x)", "undo": "run", "argv": ["pvesh", "set", "/access/acl", "--path", "/", "--roles", "Administrator", "--users", "mallory@pve"]}}]"#,
         canary.display()
@@ -139,11 +194,26 @@ fn a_state_root_others_can_write_or_reach_through_a_symlink_is_refused() {
     let pve_before = snapshot(&node.host("/etc/pve"));
 
     let root_s = root.display().to_string();
-    for (mode, reason) in [(0o777, "writable by its group and by others"), (0o1777, "writable by its group and by others"), (0o770, "writable by its group"), (0o703, "writable by others")] {
+    for (mode, reason) in [
+        (0o777, "writable by its group and by others"),
+        (0o1777, "writable by its group and by others"),
+        (0o770, "writable by its group"),
+        (0o703, "writable by others"),
+    ] {
         fs::set_permissions(&root, fs::Permissions::from_mode(mode)).unwrap();
-        for verb in [&["delete", "--force", "web"][..], &["state", "web"], &["list"], &["create", "web", "--bundle", "/nonexistent"]] {
+        for verb in [
+            &["delete", "--force", "web"][..],
+            &["state", "web"],
+            &["list"],
+            &["create", "web", "--bundle", "/nonexistent"],
+        ] {
             let err = fails(&node.run(verb), 1);
-            assert!(err.contains(&format!("refusing {root_s}: it is {reason} (mode {mode:04o})")), "{mode:o} {verb:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "refusing {root_s}: it is {reason} (mode {mode:04o})"
+                )),
+                "{mode:o} {verb:?}: {err}"
+            );
         }
     }
     fs::set_permissions(&root, fs::Permissions::from_mode(0o700)).unwrap();
@@ -151,24 +221,53 @@ fn a_state_root_others_can_write_or_reach_through_a_symlink_is_refused() {
     // Owned by another user.
     std::os::unix::fs::chown(&root, Some(65534), None).unwrap();
     let err = fails(&node.run(&["delete", "--force", "web"]), 1);
-    assert!(err.contains("it is owned by uid 65534, not by root"), "{err}");
+    assert!(
+        err.contains("it is owned by uid 65534, not by root"),
+        "{err}"
+    );
     std::os::unix::fs::chown(&root, Some(0), None).unwrap();
 
     // A symlink on the way: as the root itself, and as an ancestor.
     let link = node.dir.path().join("link");
     std::os::unix::fs::symlink(&root, &link).unwrap();
-    let err = fails(&with_root(&node, &link).args(["delete", "--force", "web"]).output().unwrap(), 1);
-    assert!(err.contains(&format!("refusing {}: it is a symlink", link.display())), "{err}");
+    let err = fails(
+        &with_root(&node, &link)
+            .args(["delete", "--force", "web"])
+            .output()
+            .unwrap(),
+        1,
+    );
+    assert!(
+        err.contains(&format!("refusing {}: it is a symlink", link.display())),
+        "{err}"
+    );
     let up = node.dir.path().join("up");
     std::os::unix::fs::symlink(node.dir.path(), &up).unwrap();
-    let err = fails(&with_root(&node, &up.join("state")).args(["delete", "--force", "web"]).output().unwrap(), 1);
+    let err = fails(
+        &with_root(&node, &up.join("state"))
+            .args(["delete", "--force", "web"])
+            .output()
+            .unwrap(),
+        1,
+    );
     assert!(err.contains("it is a symlink"), "{err}");
 
     // Inside a good root: a record others can write, or a symlinked one, is refused too.
-    fs::set_permissions(root.join("web/undo.json"), fs::Permissions::from_mode(0o666)).unwrap();
+    fs::set_permissions(
+        root.join("web/undo.json"),
+        fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
     let err = fails(&node.run(&["delete", "web"]), 1);
-    assert!(err.contains("undo.json: it is writable by its group and by others"), "{err}");
-    fs::set_permissions(root.join("web/undo.json"), fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(
+        err.contains("undo.json: it is writable by its group and by others"),
+        "{err}"
+    );
+    fs::set_permissions(
+        root.join("web/undo.json"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     std::os::unix::fs::chown(root.join("web/undo.json"), Some(65534), None).unwrap();
     let err = fails(&node.run(&["delete", "web"]), 1);
     assert!(err.contains("undo.json: it is owned by uid 65534"), "{err}");
@@ -177,9 +276,22 @@ fn a_state_root_others_can_write_or_reach_through_a_symlink_is_refused() {
     let err = fails(&node.run(&["delete", "web"]), 1);
     assert!(err.contains("undo.json: it is a symlink"), "{err}");
 
-    assert_eq!(fs::read_to_string(&canary).unwrap(), "keep me", "the canary is intact");
-    assert_eq!(snapshot(&node.host("/etc/pve")), pve_before, "no ACL or config changed");
-    assert!(!node.host("/etc/pve/user.cfg").exists() || !fs::read_to_string(node.host("/etc/pve/user.cfg")).unwrap().contains("mallory"));
+    assert_eq!(
+        fs::read_to_string(&canary).unwrap(),
+        "keep me",
+        "the canary is intact"
+    );
+    assert_eq!(
+        snapshot(&node.host("/etc/pve")),
+        pve_before,
+        "no ACL or config changed"
+    );
+    assert!(
+        !node.host("/etc/pve/user.cfg").exists()
+            || !fs::read_to_string(node.host("/etc/pve/user.cfg"))
+                .unwrap()
+                .contains("mallory")
+    );
 }
 
 #[test]
@@ -200,7 +312,11 @@ fn a_corrupt_record_is_removed_by_force_without_touching_any_container() {
     ok(&out);
     assert!(err.contains("--force removed it without acting on any Proxmox container; its mapping names Proxmox CT 100 on node pve, which was not touched"), "{err}");
     assert_eq!(node.records(), ["db"]);
-    assert_eq!(snapshot(&node.host("/etc/pve")), pve_before, "CT 100 and CT 101 are untouched");
+    assert_eq!(
+        snapshot(&node.host("/etc/pve")),
+        pve_before,
+        "CT 100 and CT 101 are untouched"
+    );
     assert_eq!(snapshot(&node.host("/dev/pve")), rootfs_before);
     assert_eq!(state_json(&node.run(&["state", "db"]))["status"], "created");
 
@@ -208,20 +324,40 @@ fn a_corrupt_record_is_removed_by_force_without_touching_any_container() {
     let big = fs::File::create(node.state_dir().join("db/mapping.json")).unwrap();
     big.set_len(64 << 20).unwrap();
     let err = fails(&node.run(&["state", "db"]), 1);
-    assert!(err.contains("mapping.json: it is 67108864 bytes; records are at most 1048576"), "{err}");
+    assert!(
+        err.contains("mapping.json: it is 67108864 bytes; records are at most 1048576"),
+        "{err}"
+    );
     ok(&node.run(&["delete", "--force", "db"]));
-    assert_eq!(snapshot(&node.host("/etc/pve")), pve_before, "CT 101 stays: its record could not be verified");
+    assert_eq!(
+        snapshot(&node.host("/etc/pve")),
+        pve_before,
+        "CT 101 stays: its record could not be verified"
+    );
     assert_eq!(node.records(), Vec::<String>::new());
 }
 
 #[test]
 fn unknown_ids_leave_no_lock_file() {
     let (node, _b) = setup();
-    for verb in [&["state", "nosuch"][..], &["start", "nosuch"], &["stop", "nosuch"], &["kill", "nosuch"], &["delete", "nosuch"], &["delete", "--force", "nosuch"]] {
+    for verb in [
+        &["state", "nosuch"][..],
+        &["start", "nosuch"],
+        &["stop", "nosuch"],
+        &["kill", "nosuch"],
+        &["delete", "nosuch"],
+        &["delete", "--force", "nosuch"],
+    ] {
         let err = fails(&node.run(verb), 1);
-        assert!(err.contains("container nosuch does not exist"), "{verb:?}: {err}");
+        assert!(
+            err.contains("container nosuch does not exist"),
+            "{verb:?}: {err}"
+        );
     }
-    assert_eq!(names(&node.state_dir().join(".locks")), Vec::<String>::new());
+    assert_eq!(
+        names(&node.state_dir().join(".locks")),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -229,12 +365,20 @@ fn stop_never_reads_the_bundle_and_uses_the_recorded_signal() {
     let (node, b) = setup();
     let bundle = b.path().to_str().unwrap();
     ok(&node.run(&["run", "web", "--bundle", bundle]));
-    wait_for("the entrypoint", Duration::from_secs(15), || node.console("100").contains("ready"));
+    wait_for("the entrypoint", Duration::from_secs(15), || {
+        node.console("100").contains("ready")
+    });
     // The bundle's config.json becomes a FIFO: reading it would block forever.
     let config = b.path().join("config.json");
     fs::remove_file(&config).unwrap();
     rustix_mkfifo(&config);
-    let mut child = node.lxcri().args(["stop", "web", "--timeout", "10"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = node
+        .lxcri()
+        .args(["stop", "web", "--timeout", "10"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -247,30 +391,55 @@ fn stop_never_reads_the_bundle_and_uses_the_recorded_signal() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success());
-    assert!(node.console("100").contains("got TERM"), "stop sent the recorded SIGTERM");
+    assert!(
+        node.console("100").contains("got TERM"),
+        "stop sent the recorded SIGTERM"
+    );
     ok(&node.run(&["delete", "web"]));
 
     // Each of the three annotations the translator honours is what gets recorded.
-    for (i, key) in ["org.proxmox-lxcri.stop-signal", "org.opencontainers.image.stopSignal", "io.containerd.image.config.stop-signal"].iter().enumerate() {
+    for (i, key) in [
+        "org.proxmox-lxcri.stop-signal",
+        "org.opencontainers.image.stopSignal",
+        "io.containerd.image.config.stop-signal",
+    ]
+    .iter()
+    .enumerate()
+    {
         let with = bundle_with_annotation(key, "SIGQUIT");
         let id = format!("s{i}");
-        ok(&node.lxcri().args(["create", &id, "--bundle"]).arg(with.path()).output().unwrap());
-        let mapping: serde_json::Value = serde_json::from_slice(&fs::read(node.state_dir().join(&id).join("mapping.json")).unwrap()).unwrap();
+        ok(&node
+            .lxcri()
+            .args(["create", &id, "--bundle"])
+            .arg(with.path())
+            .output()
+            .unwrap());
+        let mapping: serde_json::Value = serde_json::from_slice(
+            &fs::read(node.state_dir().join(&id).join("mapping.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(mapping["stop_signal"], "SIGQUIT", "{key}");
         ok(&node.run(&["delete", &id]));
     }
 }
 
 fn bundle_with_annotation(key: &str, value: &str) -> tempfile::TempDir {
-    let b = bundle(&CONFIG.replace("\"hostname\": \"app\",", &format!("\"hostname\": \"app\", \"annotations\": {{\"{key}\": \"{value}\"}},")));
-    assert!(fs::read_to_string(b.path().join("config.json")).unwrap().contains(key));
+    let b = bundle(&CONFIG.replace(
+        "\"hostname\": \"app\",",
+        &format!("\"hostname\": \"app\", \"annotations\": {{\"{key}\": \"{value}\"}},"),
+    ));
+    assert!(fs::read_to_string(b.path().join("config.json"))
+        .unwrap()
+        .contains(key));
     b
 }
 
 /// `proxmox-lxcri` on the node with another `--root`.
 fn with_root(node: &Node, root: &Path) -> std::process::Command {
     let mut path = vec![bin_dir()];
-    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_proxmox-lxcri"));
     c.env("PATH", std::env::join_paths(path).unwrap())
         .env("PVE_SIM_ROOT", node.sim())
@@ -281,6 +450,9 @@ fn with_root(node: &Node, root: &Path) -> std::process::Command {
 }
 
 fn rustix_mkfifo(path: &Path) {
-    let out = std::process::Command::new("mkfifo").arg(path).output().unwrap();
+    let out = std::process::Command::new("mkfifo")
+        .arg(path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "mkfifo: {}", text(&out.stderr));
 }

@@ -18,21 +18,38 @@ use serde_json::{json, Value};
 
 /// Prints what the process sees; the golden configs run `/app`.
 const APP: &str = "#!/bin/sh\necho \"uid=$(id -u)\"\necho \"gid=$(id -g)\"\necho \"groups=$(id -G)\"\necho \"cwd=$(pwd)\"\necho \"hostname=$(hostname)\"\necho \"args=$*\"\nenv\n";
-const APPLETS: &[&str] = &["sh", "id", "env", "hostname", "cat", "ls", "sleep", "true", "echo"];
+const APPLETS: &[&str] = &[
+    "sh", "id", "env", "hostname", "cat", "ls", "sleep", "true", "echo",
+];
 
 fn require_tools() {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|r| r.split_whitespace().nth(1).map(str::to_string));
-    assert_eq!(euid.as_deref(), Some("0"), "these tests run containers with crun and need root");
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|r| r.split_whitespace().nth(1).map(str::to_string));
+    assert_eq!(
+        euid.as_deref(),
+        Some("0"),
+        "these tests run containers with crun and need root"
+    );
     for tool in ["crun", "busybox", "unshare"] {
-        let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
-        assert!(found, "`{tool}` is not installed (Debian packages: crun, busybox-static, util-linux)");
+        let found = std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+        assert!(
+            found,
+            "`{tool}` is not installed (Debian packages: crun, busybox-static, util-linux)"
+        );
     }
 }
 
 fn which(tool: &str) -> PathBuf {
     std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(tool)).find(|f| f.is_file()))
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(tool))
+                .find(|f| f.is_file())
+        })
         .unwrap_or_else(|| panic!("{tool} not found"))
 }
 
@@ -49,15 +66,24 @@ impl Bundle {
         for d in ["bin", "proc", "sys", "dev", "etc", "tmp", "srv/app", "run"] {
             std::fs::create_dir_all(root.join(d)).unwrap_or_else(|e| panic!("{d}: {e}"));
         }
-        std::fs::copy(which("busybox"), root.join("bin/busybox")).unwrap_or_else(|e| panic!("busybox: {e}"));
+        std::fs::copy(which("busybox"), root.join("bin/busybox"))
+            .unwrap_or_else(|e| panic!("busybox: {e}"));
         for applet in APPLETS {
-            symlink("busybox", root.join("bin").join(applet)).unwrap_or_else(|e| panic!("{applet}: {e}"));
+            symlink("busybox", root.join("bin").join(applet))
+                .unwrap_or_else(|e| panic!("{applet}: {e}"));
         }
         std::fs::write(root.join("app"), APP).unwrap_or_else(|e| panic!("app: {e}"));
-        std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap_or_else(|e| panic!("passwd: {e}"));
-        std::fs::write(root.join("etc/group"), "root:x:0:\n").unwrap_or_else(|e| panic!("group: {e}"));
-        for (path, mode) in [(dir.path().to_path_buf(), 0o755), (root.join("app"), 0o755), (root.join("tmp"), 0o1777)] {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap_or_else(|e| panic!("chmod: {e}"));
+        std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n")
+            .unwrap_or_else(|e| panic!("passwd: {e}"));
+        std::fs::write(root.join("etc/group"), "root:x:0:\n")
+            .unwrap_or_else(|e| panic!("group: {e}"));
+        for (path, mode) in [
+            (dir.path().to_path_buf(), 0o755),
+            (root.join("app"), 0o755),
+            (root.join("tmp"), 0o1777),
+        ] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .unwrap_or_else(|e| panic!("chmod: {e}"));
         }
         Bundle { dir }
     }
@@ -69,9 +95,11 @@ impl Bundle {
     /// Converts `config` for crun with the bundle directory as target, so the
     /// root path in the output is absolute and the output can live anywhere.
     fn convert(&self, config: &[u8]) -> (Value, String) {
-        std::fs::write(self.path().join("config.json"), config).unwrap_or_else(|e| panic!("config: {e}"));
+        std::fs::write(self.path().join("config.json"), config)
+            .unwrap_or_else(|e| panic!("config: {e}"));
         let target = self.path().join("target.json");
-        std::fs::write(&target, json!({"bundle-dir": self.path()}).to_string()).unwrap_or_else(|e| panic!("target: {e}"));
+        std::fs::write(&target, json!({"bundle-dir": self.path()}).to_string())
+            .unwrap_or_else(|e| panic!("target: {e}"));
         let out = Command::cargo_bin("proxmox-lxcri")
             .unwrap_or_else(|e| panic!("{e}"))
             .args(["convert", "--to", "crun", "--format", "json", "--target"])
@@ -81,18 +109,26 @@ impl Bundle {
             .unwrap_or_else(|e| panic!("proxmox-lxcri: {e}"));
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "convert failed: {stderr}");
-        let config: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("crun config: {e}"));
+        let config: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("crun config: {e}"));
         (config, stderr)
     }
 
     /// Runs a converted config with crun; returns its output.
     fn run(&self, config: &Value) -> Output {
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let run_dir = self.path().join(format!("run-{}", SEQ.fetch_add(1, Ordering::SeqCst)));
+        let run_dir = self
+            .path()
+            .join(format!("run-{}", SEQ.fetch_add(1, Ordering::SeqCst)));
         std::fs::create_dir_all(&run_dir).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(run_dir.join("config.json"), config.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(run_dir.join("config.json"), config.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
         let state = self.path().join("crun-state");
-        let id = format!("proxmox-lxcri-test-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst));
+        let id = format!(
+            "proxmox-lxcri-test-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::SeqCst)
+        );
         let out = Command::new("unshare")
             .args(["-m", "sh", "-c", "umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"", "crun", "--root"])
             .arg(&state)
@@ -102,13 +138,20 @@ impl Bundle {
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("crun: {e}"));
-        let _ = Command::new("crun").arg("--root").arg(&state).args(["delete", "--force", &id]).output();
+        let _ = Command::new("crun")
+            .arg("--root")
+            .arg(&state)
+            .args(["delete", "--force", &id])
+            .output();
         out
     }
 }
 
 fn lines(out: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 fn describe(out: &Output, config: &Value) -> String {
@@ -147,27 +190,51 @@ fn check_busybox_run(namespaces: Value) {
     assert_eq!(config["ociVersion"], "1.1.0", "crun 1.8.1 refuses 1.2.0");
     assert!(diagnostics.contains("crun/oci-version"), "{diagnostics}");
     let root = config["root"]["path"].as_str().unwrap_or_default();
-    assert_eq!(Path::new(root), bundle.path().join("rootfs"), "the root path is resolved against the bundle");
+    assert_eq!(
+        Path::new(root),
+        bundle.path().join("rootfs"),
+        "the root path is resolved against the bundle"
+    );
     let out = bundle.run(&config);
     let what = describe(&out, &config);
     assert_eq!(out.status.code(), Some(7), "{what}");
     let lines = lines(&out);
-    assert_eq!(lines.get(..5), Some(&["out: hello 'quoted' world", "1000", "1000", "/srv/app", "busybox-test"].map(String::from)[..]), "{what}");
+    assert_eq!(
+        lines.get(..5),
+        Some(
+            &[
+                "out: hello 'quoted' world",
+                "1000",
+                "1000",
+                "/srv/app",
+                "busybox-test"
+            ]
+            .map(String::from)[..]
+        ),
+        "{what}"
+    );
     let env: Vec<&String> = lines.iter().skip(5).collect();
     for var in ["PATH=/bin", "GREETING=hello 'quoted' world", "EMPTY="] {
-        assert!(env.iter().any(|e| *e == var), "{var} missing from the environment: {what}");
+        assert!(
+            env.iter().any(|e| *e == var),
+            "{var} missing from the environment: {what}"
+        );
     }
 }
 
 #[test]
 fn busybox_runs_unprivileged_as_on_proxmox() {
     // A user namespace: Proxmox's default id map (container 0 = host 100000).
-    check_busybox_run(json!([{"type": "user"}, {"type": "network"}, {"type": "pid"}, {"type": "mount"}]));
+    check_busybox_run(
+        json!([{"type": "user"}, {"type": "network"}, {"type": "pid"}, {"type": "mount"}]),
+    );
 }
 
 #[test]
 fn busybox_runs_privileged_with_the_host_network() {
-    check_busybox_run(json!([{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]));
+    check_busybox_run(
+        json!([{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]),
+    );
 }
 
 /// Golden cases whose process the busybox root file system can run and
@@ -194,13 +261,18 @@ fn golden_cases_run_with_crun() {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
     let mut failures = Vec::new();
     for case in GOLDEN_RUNS {
-        let bytes = std::fs::read(golden.join(case).join("config.json")).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let bytes = std::fs::read(golden.join(case).join("config.json"))
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
         let input: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{case}: {e}"));
         let bundle = Bundle::new();
         // The image would have the working directory; busybox's root file system has only a few.
         if let Some(cwd) = input["process"]["cwd"].as_str() {
-            let dir = bundle.path().join("rootfs").join(cwd.trim_start_matches('/'));
-            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{case}: {}: {e}", dir.display()));
+            let dir = bundle
+                .path()
+                .join("rootfs")
+                .join(cwd.trim_start_matches('/'));
+            std::fs::create_dir_all(&dir)
+                .unwrap_or_else(|e| panic!("{case}: {}: {e}", dir.display()));
         }
         let (config, _) = bundle.convert(&bytes);
         let out = bundle.run(&config);
@@ -220,7 +292,12 @@ fn golden_cases_run_with_crun() {
             if let Some(h) = input["hostname"].as_str() {
                 want.push(format!("hostname={h}"));
             }
-            for var in p["env"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            for var in p["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
                 want.push(var.to_string());
             }
         }

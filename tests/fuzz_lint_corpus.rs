@@ -13,15 +13,28 @@ const LIMIT: Duration = Duration::from_secs(10);
 
 fn files(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut out: Vec<PathBuf> =
-        std::fs::read_dir(&dir).map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect()).unwrap_or_default();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
     out.sort();
     out
 }
 
 #[test]
 fn lint_corpus_and_hostile_inputs() {
-    let inputs: Vec<PathBuf> = ["fuzz/corpus/lint", "fuzz/corpus/parse_lower_emit", "tests/hostile/inputs"].iter().flat_map(|d| files(d)).collect();
+    let inputs: Vec<PathBuf> = [
+        "fuzz/corpus/lint",
+        "fuzz/corpus/parse_lower_emit",
+        "tests/hostile/inputs",
+    ]
+    .iter()
+    .flat_map(|d| files(d))
+    .collect();
     assert!(inputs.len() >= 100, "only {} inputs", inputs.len());
     let mut failures = Vec::new();
     for file in &inputs {
@@ -37,5 +50,11 @@ fn lint_corpus_and_hostile_inputs() {
             Err(_) => failures.push(format!("{}: no result within {LIMIT:?}", file.display())),
         }
     }
-    assert!(failures.is_empty(), "{} of {} inputs failed:\n{}", failures.len(), inputs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} inputs failed:\n{}",
+        failures.len(),
+        inputs.len(),
+        failures.join("\n")
+    );
 }

@@ -12,7 +12,12 @@ use translator::Target;
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("config.json").is_file()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.join("config.json").is_file())
+                .collect()
+        })
         .unwrap_or_default();
     dirs.sort();
     if let Ok(only) = std::env::var("GOLDEN_CASE") {
@@ -36,11 +41,19 @@ fn target_for(dir: &Path) -> Target {
 #[test]
 fn golden_cases() {
     let cases = cases();
-    assert!(cases.len() >= 30 || std::env::var("GOLDEN_CASE").is_ok(), "only {} golden cases", cases.len());
+    assert!(
+        cases.len() >= 30 || std::env::var("GOLDEN_CASE").is_ok(),
+        "only {} golden cases",
+        cases.len()
+    );
     let mut failed = Vec::new();
     for dir in cases {
         if std::panic::catch_unwind(|| check_case(&dir)).is_err() {
-            failed.push(dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+            failed.push(
+                dir.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
         }
     }
     assert!(failed.is_empty(), "{} golden case(s) differ from their reviewed snapshots: {}\nreview with `cargo insta review`", failed.len(), failed.join(", "));
@@ -48,7 +61,10 @@ fn golden_cases() {
 
 fn check_case(dir: &Path) {
     {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let bytes = std::fs::read(dir.join("config.json")).unwrap_or_default();
         let target = target_for(dir);
         let t = translator::oci_to_ir(&format!("golden/{name}/config.json"), &bytes, &target);
@@ -59,29 +75,55 @@ fn check_case(dir: &Path) {
                 Ok(text) => text,
                 Err(e) => panic!("{name}: {e}"),
             },
-            _ => format!("(refused: {} error diagnostics)\n", t.diagnostics.iter().filter(|d| d.is_error()).count()),
+            _ => format!(
+                "(refused: {} error diagnostics)\n",
+                t.diagnostics.iter().filter(|d| d.is_error()).count()
+            ),
         };
         let source = format!("golden/{name}/config.json");
         let back_end = |kind: OutputKind| match (&t.ir, t.has_errors()) {
-            (Some(ir), false) => match convert::emit(kind, ir, t.spec.as_ref(), &target, &source, &mut Vec::new()) {
-                Ok(text) => text,
-                Err(e) => panic!("{name}: {kind:?}: {e}"),
-            },
-            _ => format!("(refused: {} error diagnostics)\n", t.diagnostics.iter().filter(|d| d.is_error()).count()),
+            (Some(ir), false) => {
+                match convert::emit(kind, ir, t.spec.as_ref(), &target, &source, &mut Vec::new()) {
+                    Ok(text) => text,
+                    Err(e) => panic!("{name}: {kind:?}: {e}"),
+                }
+            }
+            _ => format!(
+                "(refused: {} error diagnostics)\n",
+                t.diagnostics.iter().filter(|d| d.is_error()).count()
+            ),
         };
         let (plan_json, plan_sh) = (back_end(OutputKind::Plan), back_end(OutputKind::PlanSh));
         // The crun back end reports what it adds or the target's crun lacks.
         let mut crun_diags = Vec::new();
         let crun_json = match (&t.ir, t.has_errors()) {
-            (Some(ir), false) => match convert::emit(OutputKind::Crun, ir, t.spec.as_ref(), &target, &source, &mut crun_diags) {
+            (Some(ir), false) => match convert::emit(
+                OutputKind::Crun,
+                ir,
+                t.spec.as_ref(),
+                &target,
+                &source,
+                &mut crun_diags,
+            ) {
                 Ok(text) => text,
                 Err(e) => panic!("{name}: crun: {e}"),
             },
-            _ => format!("(refused: {} error diagnostics)\n", t.diagnostics.iter().filter(|d| d.is_error()).count()),
+            _ => format!(
+                "(refused: {} error diagnostics)\n",
+                t.diagnostics.iter().filter(|d| d.is_error()).count()
+            ),
         };
         let crun_report: String = crun_diags
             .iter()
-            .map(|d| format!("{} {} {}: {}\n", d.severity.as_str(), d.code(), d.pointer.as_ref().map(|p| p.as_str()).unwrap_or("-"), d.message))
+            .map(|d| {
+                format!(
+                    "{} {} {}: {}\n",
+                    d.severity.as_str(),
+                    d.code(),
+                    d.pointer.as_ref().map(|p| p.as_str()).unwrap_or("-"),
+                    d.message
+                )
+            })
             .collect();
         insta::with_settings!({
             snapshot_path => dir,

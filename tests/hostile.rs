@@ -91,25 +91,38 @@ fn base_config() -> Vec<u8> {
 fn prepare(case: &Value) -> Prepared {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let root = dir.path().to_path_buf();
-    let write = |p: &Path, bytes: &[u8]| std::fs::write(p, bytes).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let write = |p: &Path, bytes: &[u8]| {
+        std::fs::write(p, bytes).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
     if let Some(input) = case["input"].as_str() {
-        let bytes = std::fs::read(hostile_dir().join("inputs").join(input)).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let bytes = std::fs::read(hostile_dir().join("inputs").join(input))
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
         let arg = root.join("config.json");
         write(&arg, &bytes);
-        return Prepared { arg, bytes: Some(bytes), _dir: dir };
+        return Prepared {
+            arg,
+            bytes: Some(bytes),
+            _dir: dir,
+        };
     }
     if let Some(generator) = case["generate"].as_str() {
         let bytes = generate(generator);
         let arg = root.join("config.json");
         write(&arg, &bytes);
-        return Prepared { arg, bytes: Some(bytes), _dir: dir };
+        return Prepared {
+            arg,
+            bytes: Some(bytes),
+            _dir: dir,
+        };
     }
     let bundle = root.join("bundle");
     let outside = root.join("outside");
     for d in [&bundle, &outside] {
         std::fs::create_dir_all(d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
     }
-    let link = |target: &Path, at: &Path| std::os::unix::fs::symlink(target, at).unwrap_or_else(|e| panic!("{}: {e}", at.display()));
+    let link = |target: &Path, at: &Path| {
+        std::os::unix::fs::symlink(target, at).unwrap_or_else(|e| panic!("{}: {e}", at.display()))
+    };
     let config = bundle.join("config.json");
     let bytes = base_config();
     let fs_case = case["bundle"].as_str().unwrap_or_default();
@@ -128,7 +141,10 @@ fn prepare(case: &Value) -> Prepared {
             false
         }
         "config-is-fifo" => {
-            let status = Command::new("mkfifo").arg(&config).status().unwrap_or_else(|e| panic!("mkfifo: {e}"));
+            let status = Command::new("mkfifo")
+                .arg(&config)
+                .status()
+                .unwrap_or_else(|e| panic!("mkfifo: {e}"));
             assert!(status.success(), "mkfifo failed");
             false
         }
@@ -155,7 +171,11 @@ fn prepare(case: &Value) -> Prepared {
     if readable {
         std::fs::create_dir_all(bundle.join("rootfs")).ok();
     }
-    Prepared { arg: bundle, bytes: readable.then_some(bytes), _dir: dir }
+    Prepared {
+        arg: bundle,
+        bytes: readable.then_some(bytes),
+        _dir: dir,
+    }
 }
 
 fn binary() -> PathBuf {
@@ -177,14 +197,20 @@ fn run(args: &[&std::ffi::OsStr], limit: Duration) -> Run {
         .timeout(limit)
         .output()
         .unwrap_or_else(|e| panic!("running the binary: {e}"));
-    Run { exit: out.status.code(), stdout: out.stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned(), took: started.elapsed() }
+    Run {
+        exit: out.status.code(),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: started.elapsed(),
+    }
 }
 
 /// The distinct codes of the JSON diagnostics on stderr, split by severity.
 fn codes(stderr: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     let (mut errors, mut others) = (BTreeSet::new(), BTreeSet::new());
     for line in stderr.lines().filter(|l| l.starts_with('{')) {
-        let d: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("diagnostic line is not JSON ({e}): {line}"));
+        let d: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("diagnostic line is not JSON ({e}): {line}"));
         let code = d["code"].as_str().unwrap_or_default().to_string();
         if d["severity"] == "error" {
             errors.insert(code);
@@ -196,18 +222,34 @@ fn codes(stderr: &str) -> (BTreeSet<String>, BTreeSet<String>) {
 }
 
 fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn check_case(schema: &Schema, case: &Value) -> Result<(), String> {
     let prepared = prepare(case);
     let limit = Duration::from_secs(case["seconds"].as_u64().unwrap_or(10));
-    let r = run(&["convert".as_ref(), prepared.arg.as_os_str(), "--format".as_ref(), "json".as_ref()], limit);
+    let r = run(
+        &[
+            "convert".as_ref(),
+            prepared.arg.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ],
+        limit,
+    );
     let mut problems = Vec::new();
     let want_exit = case["exit"].as_i64().unwrap_or(-1);
     match r.exit {
         None => problems.push(format!("no exit within {limit:?}")),
-        Some(code) if i64::from(code) != want_exit => problems.push(format!("exit {code} (expected {want_exit})")),
+        Some(code) if i64::from(code) != want_exit => {
+            problems.push(format!("exit {code} (expected {want_exit})"))
+        }
         Some(_) => {}
     }
     let (errors, others) = codes(&r.stderr);
@@ -225,7 +267,11 @@ fn check_case(schema: &Schema, case: &Value) -> Result<(), String> {
             problems.push(format!("stderr lacks {text:?}"));
         }
     }
-    if let Some(c) = r.stderr.chars().find(|c| *c != '\n' && pct_grammar::is_forbidden_char(*c)) {
+    if let Some(c) = r
+        .stderr
+        .chars()
+        .find(|c| *c != '\n' && pct_grammar::is_forbidden_char(*c))
+    {
         problems.push(format!("stderr carries the raw control character {c:?}"));
     }
     if r.exit == Some(0) {
@@ -257,35 +303,69 @@ fn check_case(schema: &Schema, case: &Value) -> Result<(), String> {
             }
         });
         if let Err(p) = worker.join() {
-            let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
-            problems.push(format!("library check: {}", msg.chars().take(2000).collect::<String>()));
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            problems.push(format!(
+                "library check: {}",
+                msg.chars().take(2000).collect::<String>()
+            ));
         }
     }
-    eprintln!("{:40} exit {:?} in {:>6.2?}  errors {:?} others {:?}", case_name(case), r.exit, r.took, errors, others);
+    eprintln!(
+        "{:40} exit {:?} in {:>6.2?}  errors {:?} others {:?}",
+        case_name(case),
+        r.exit,
+        r.took,
+        errors,
+        others
+    );
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("{}: {}\n  stderr: {}", case_name(case), problems.join("; "), r.stderr.chars().take(600).collect::<String>()))
+        Err(format!(
+            "{}: {}\n  stderr: {}",
+            case_name(case),
+            problems.join("; "),
+            r.stderr.chars().take(600).collect::<String>()
+        ))
     }
 }
 
 fn case_name(case: &Value) -> String {
-    ["input", "generate", "bundle"].iter().find_map(|k| case[*k].as_str()).unwrap_or("?").to_string()
+    ["input", "generate", "bundle"]
+        .iter()
+        .find_map(|k| case[*k].as_str())
+        .unwrap_or("?")
+        .to_string()
 }
 
 fn cases() -> Vec<Value> {
-    let text = std::fs::read_to_string(hostile_dir().join("cases.json")).unwrap_or_else(|e| panic!("cases.json: {e}"));
+    let text = std::fs::read_to_string(hostile_dir().join("cases.json"))
+        .unwrap_or_else(|e| panic!("cases.json: {e}"));
     let data: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("cases.json: {e}"));
     data["cases"].as_array().cloned().unwrap_or_default()
 }
 
 #[test]
 fn every_input_file_has_a_case() {
-    let listed: BTreeSet<String> = cases().iter().filter_map(|c| c["input"].as_str().map(String::from)).collect();
+    let listed: BTreeSet<String> = cases()
+        .iter()
+        .filter_map(|c| c["input"].as_str().map(String::from))
+        .collect();
     let files: BTreeSet<String> = std::fs::read_dir(hostile_dir().join("inputs"))
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
-    assert_eq!(listed, files, "tests/hostile/inputs and cases.json disagree");
+    assert_eq!(
+        listed, files,
+        "tests/hostile/inputs and cases.json disagree"
+    );
     assert!(cases().len() >= 40, "only {} hostile cases", cases().len());
 }
 
@@ -298,7 +378,12 @@ fn hostile_inputs() {
         .filter(|c| only.as_ref().is_none_or(|o| case_name(c) == *o))
         .filter_map(|c| check_case(&schema, c).err())
         .collect();
-    assert!(failures.is_empty(), "{} hostile cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} hostile cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// A 50 MB config must be handled in bounded memory: the binary runs under an
@@ -308,7 +393,10 @@ fn large_config_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("config.json");
     std::fs::write(&path, generate("env-list-50mb")).unwrap_or_else(|e| panic!("{e}"));
-    let script = format!("ulimit -v {}; exec \"$0\" convert \"$1\" --format json -o /dev/null", 1 << 20);
+    let script = format!(
+        "ulimit -v {}; exec \"$0\" convert \"$1\" --format json -o /dev/null",
+        1 << 20
+    );
     let started = Instant::now();
     let out = assert_cmd::Command::new("sh")
         .args(["-c", &script])
@@ -319,6 +407,13 @@ fn large_config_in_bounded_memory() {
         .unwrap_or_else(|e| panic!("{e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.code().is_some(), "killed: {stderr}");
-    assert!(!stderr.contains("memory allocation") && !stderr.contains("panicked"), "{stderr}");
-    eprintln!("50 MB config under a 1 GiB address-space limit: exit {:?} in {:?}", out.status.code(), started.elapsed());
+    assert!(
+        !stderr.contains("memory allocation") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    eprintln!(
+        "50 MB config under a 1 GiB address-space limit: exit {:?} in {:?}",
+        out.status.code(),
+        started.elapsed()
+    );
 }

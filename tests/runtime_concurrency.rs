@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use executor::bundle::Rootfs;
-use executor::host::{Command as HostCommand, FileMode, Host, HostError, HostLock, Output, RealHost};
+use executor::host::{
+    Command as HostCommand, FileMode, Host, HostError, HostLock, Output, RealHost,
+};
 use executor::id::ContainerId;
 use executor::lock::Wait;
 use executor::pack::{PackConfig, PackReport, Progress};
@@ -68,26 +70,50 @@ fn twenty_parallel_creates_get_distinct_vmids_and_a_consistent_store() {
     let listed: Vec<&str> = rows.iter().filter_map(|r| r["id"].as_str()).collect();
     assert_eq!(listed, ids, "every create is listed once, sorted");
     let vmids: BTreeSet<u64> = rows.iter().filter_map(|r| r["vmid"].as_u64()).collect();
-    assert_eq!(vmids, (100..120).collect(), "20 distinct VMIDs, the lowest free ones");
+    assert_eq!(
+        vmids,
+        (100..120).collect(),
+        "20 distinct VMIDs, the lowest free ones"
+    );
     for r in &rows {
         assert_eq!(r["status"], "created", "{r}");
         assert_eq!(r["runtime"], "pct", "{r}");
         assert!(r.get("error").is_none(), "{r}");
         let vmid = r["vmid"].as_u64().unwrap_or_default();
         // The store's VMID is the node's container of that id, made from this bundle.
-        let conf = std::fs::read_to_string(node.host(&format!("/etc/pve/nodes/pve/lxc/{vmid}.conf"))).unwrap_or_default();
-        assert!(conf.contains("lxc.init.uid: 1000\n"), "CT {vmid} of {}: {conf:?}", r["id"]);
+        let conf =
+            std::fs::read_to_string(node.host(&format!("/etc/pve/nodes/pve/lxc/{vmid}.conf")))
+                .unwrap_or_default();
+        assert!(
+            conf.contains("lxc.init.uid: 1000\n"),
+            "CT {vmid} of {}: {conf:?}",
+            r["id"]
+        );
         let s = state_json(&node.run(&["state", r["id"].as_str().unwrap_or_default()]));
         assert_eq!(s["annotations"]["org.proxmox-lxcri.vmid"], vmid.to_string());
     }
     let want: Vec<String> = (100..120).map(|v| format!("{v}.conf")).collect();
     assert_eq!(node.configs(), want, "no config without a record");
-    assert_eq!(node.templates(), Vec::<String>::new(), "every intermediate template is removed");
+    assert_eq!(
+        node.templates(),
+        Vec::<String>::new(),
+        "every intermediate template is removed"
+    );
 
     // Deleting them all at once leaves nothing either.
     let children: Vec<(String, Child)> = ids
         .iter()
-        .map(|id| (id.clone(), node.lxcri().args(["delete", id]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn delete")))
+        .map(|id| {
+            (
+                id.clone(),
+                node.lxcri()
+                    .args(["delete", id])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn delete"),
+            )
+        })
         .collect();
     for (id, child) in children {
         let out = child.wait_with_output().expect("wait for delete");
@@ -130,10 +156,25 @@ fn killed_create(node: &mut Node, id: &str, bundle: &Path) -> u32 {
     let (dir, marker) = hanging_pct(node);
     let _ = std::fs::remove_file(&marker);
     node.extra_path = Some(dir);
-    let mut child = node.lxcri().args(["create", id, "--bundle"]).arg(bundle).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn create");
+    let mut child = node
+        .lxcri()
+        .args(["create", id, "--bundle"])
+        .arg(bundle)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn create");
     node.extra_path = None;
-    wait_for("pct create to finish and hang", Duration::from_secs(30), || marker.exists());
-    let standin: i32 = std::fs::read_to_string(&marker).unwrap_or_default().trim().parse().expect("stand-in pid");
+    wait_for(
+        "pct create to finish and hang",
+        Duration::from_secs(30),
+        || marker.exists(),
+    );
+    let standin: i32 = std::fs::read_to_string(&marker)
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .expect("stand-in pid");
 
     // Still running: other commands see a create in progress, and wait for nothing.
     let s = state_json(&node.run(&["state", id]));
@@ -143,12 +184,17 @@ fn killed_create(node: &mut Node, id: &str, bundle: &Path) -> u32 {
     let pid = child.id();
     child.kill().expect("SIGKILL the executor");
     let status = child.wait().expect("reap the executor");
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
     // The stand-in (a child of the dead executor) does not hold the container's lock: the
     // next command must see the creator gone even while it lingers.
     let err = fails(&node.run(&["state", id]), 1);
     assert!(err.contains("the creating process is gone"), "{err}");
-    let _ = Command::new("kill").args(["-9", &standin.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-9", &standin.to_string()])
+        .status();
     pid
 }
 
@@ -162,7 +208,8 @@ fn a_create_killed_with_sigkill_is_reported_then_repaired() {
     assert_eq!(node.configs(), ["100.conf"]);
     assert_eq!(node.templates().len(), 1, "{:?}", node.templates());
     let err = fails(&node.run(&["state", "k"]), 1);
-    let head = format!("proxmox-lxcri: error: container k was not fully created (create by pid {pid} at ");
+    let head =
+        format!("proxmox-lxcri: error: container k was not fully created (create by pid {pid} at ");
     assert!(err.starts_with(&head), "{err}");
     assert!(
         err.ends_with(&format!(
@@ -176,12 +223,27 @@ fn a_create_killed_with_sigkill_is_reported_then_repaired() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["status"], "interrupted");
     assert_eq!(rows[0]["vmid"], 100);
-    assert!(rows[0]["error"].as_str().unwrap_or_default().contains("`delete --force k` cleans up"), "{}", rows[0]);
+    assert!(
+        rows[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`delete --force k` cleans up"),
+        "{}",
+        rows[0]
+    );
 
     // Creating the same id again undoes the journal first, then creates anew.
     ok(&node.run(&["create", "k", "--bundle", bundle]));
-    assert_eq!(node.configs(), ["100.conf"], "CT 100 was destroyed and made again");
-    assert_eq!(node.templates(), Vec::<String>::new(), "the old template is removed");
+    assert_eq!(
+        node.configs(),
+        ["100.conf"],
+        "CT 100 was destroyed and made again"
+    );
+    assert_eq!(
+        node.templates(),
+        Vec::<String>::new(),
+        "the old template is removed"
+    );
     let s = state_json(&node.run(&["state", "k"]));
     assert_eq!(s["status"], "created");
     assert_eq!(s["annotations"]["org.proxmox-lxcri.vmid"], "100");
@@ -198,7 +260,10 @@ fn a_create_killed_with_sigkill_is_cleaned_up_by_delete() {
     killed_create(&mut node, "k", b.path());
     // Another container meanwhile gets a fresh VMID: 100 may still exist.
     ok(&node.run(&["create", "other", "--bundle", b.path().to_str().unwrap()]));
-    assert_eq!(state_json(&node.run(&["state", "other"]))["annotations"]["org.proxmox-lxcri.vmid"], "101");
+    assert_eq!(
+        state_json(&node.run(&["state", "other"]))["annotations"]["org.proxmox-lxcri.vmid"],
+        "101"
+    );
 
     ok(&node.run(&["delete", "k"]));
     assert_eq!(node.configs(), ["101.conf"]);
@@ -229,12 +294,21 @@ impl FaultyHost {
             if !wrapper.exists() {
                 script(
                     &wrapper,
-                    &format!("#!/bin/sh\nPVE_SIM_ROOT={} exec {} \"$@\"\n", node.sim().display(), bin_dir().join(program).display()),
+                    &format!(
+                        "#!/bin/sh\nPVE_SIM_ROOT={} exec {} \"$@\"\n",
+                        node.sim().display(),
+                        bin_dir().join(program).display()
+                    ),
                 );
             }
             inner = inner.with_program(program, wrapper);
         }
-        FaultyHost { inner, fail_at, calls: AtomicUsize::new(0), log: std::sync::Mutex::new(Vec::new()) }
+        FaultyHost {
+            inner,
+            fail_at,
+            calls: AtomicUsize::new(0),
+            log: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     fn check(&self, what: String) -> Result<(), HostError> {
@@ -243,7 +317,10 @@ impl FaultyHost {
             log.push(what);
         }
         match self.fail_at {
-            Some(n) if n == call => Err(HostError::Injected { call, message: "fault injected by the test".into() }),
+            Some(n) if n == call => Err(HostError::Injected {
+                call,
+                message: "fault injected by the test".into(),
+            }),
             _ => Ok(()),
         }
     }
@@ -270,7 +347,12 @@ impl Host for FaultyHost {
         self.check("lock".into())?;
         self.inner.lock(path, wait)
     }
-    fn pack_rootfs(&self, rootfs: &Rootfs, output: &Path, config: &PackConfig) -> Result<PackReport, HostError> {
+    fn pack_rootfs(
+        &self,
+        rootfs: &Rootfs,
+        output: &Path,
+        config: &PackConfig,
+    ) -> Result<PackReport, HostError> {
         self.check("pack".into())?;
         self.inner.pack_rootfs(rootfs, output, config)
     }
@@ -291,12 +373,24 @@ fn seccomp_config() -> String {
 fn request(id: &str, bundle: &Path) -> CreateRequest {
     let target = translator::Target::default();
     let t = translator::oci_to_ir("config.json", seccomp_config().as_bytes(), &target);
-    let ir = t.ir.as_ref().filter(|_| !t.has_errors()).unwrap_or_else(|| panic!("{:?}", t.diagnostics));
+    let ir =
+        t.ir.as_ref()
+            .filter(|_| !t.has_errors())
+            .unwrap_or_else(|| panic!("{:?}", t.diagnostics));
     let plan = translator::emit::plan::ir_to_plan(ir, &target, "config.json").expect("plan");
     CreateRequest {
         id: ContainerId::new(id).expect("id"),
         bundle: bundle.to_owned(),
-        backend: CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: None, policy: translator::policy::Policy::builtin(), host_rootfs: None },
+        backend: CreateBackend::Pct {
+            plan,
+            pack: PackConfig {
+                progress: Progress::Never,
+                ..PackConfig::default()
+            },
+            rootfs: None,
+            policy: translator::policy::Policy::builtin(),
+            host_rootfs: None,
+        },
         stop_signal: None,
     }
 }
@@ -312,7 +406,9 @@ impl Drop for RemoveOnDrop {
 
 /// The seccomp profile the plan writes.
 fn seccomp_file(req: &CreateRequest) -> PathBuf {
-    let CreateBackend::Pct { plan, .. } = &req.backend else { panic!("a pct request") };
+    let CreateBackend::Pct { plan, .. } = &req.backend else {
+        panic!("a pct request")
+    };
     let written: Vec<&str> = plan
         .steps
         .iter()
@@ -326,7 +422,11 @@ fn seccomp_file(req: &CreateRequest) -> PathBuf {
 }
 
 fn runtime<'a>(node: &Node, host: &'a FaultyHost) -> Runtime<'a> {
-    let mut r = Runtime::new(host, StateStore::open(node.state_dir()).expect("store"), PvePaths::under(node.sim()));
+    let mut r = Runtime::new(
+        host,
+        StateStore::open(node.state_dir()).expect("store"),
+        PvePaths::under(node.sim()),
+    );
     r.lock_wait = Duration::from_secs(5);
     r
 }
@@ -350,34 +450,82 @@ fn a_failure_at_every_host_call_of_a_create_leaves_nothing_and_the_next_create_s
     // `delete` keeps profiles (another container may use the same one); this one is ours.
     std::fs::remove_file(&seccomp).expect("remove the test's profile");
     // A full create: every kind of effect it has on the node is among the calls that fail.
-    for kind in ["run pvesh", "pack", "run pvesm", "run pct", "lock", "write file", "remove file"] {
-        assert!(calls.iter().any(|c| c == kind), "no `{kind}` call in {calls:?}");
+    for kind in [
+        "run pvesh",
+        "pack",
+        "run pvesm",
+        "run pct",
+        "lock",
+        "write file",
+        "remove file",
+    ] {
+        assert!(
+            calls.iter().any(|c| c == kind),
+            "no `{kind}` call in {calls:?}"
+        );
     }
-    assert!(calls.iter().filter(|c| *c == "write file").count() >= 2, "the seccomp profile and the config: {calls:?}");
+    assert!(
+        calls.iter().filter(|c| *c == "write file").count() >= 2,
+        "the seccomp profile and the config: {calls:?}"
+    );
     let total = calls.len();
 
     for n in 0..total {
         let host = FaultyHost::new(&node, Some(n));
         let r = runtime(&node, &host);
-        let err = rt::create(&r, request("f", b.path())).expect_err("the injected fault fails the create");
+        let err = rt::create(&r, request("f", b.path()))
+            .expect_err("the injected fault fails the create");
         let msg = err.to_string();
         let what = calls.get(n).cloned().unwrap_or_default();
-        assert!(msg.contains(&format!("injected failure at call #{n}: fault injected by the test")), "call #{n} ({what}): {msg}");
-        assert!(err.hint().is_none(), "call #{n} ({what}): everything was undone, nothing to retry: {msg}");
-        assert_eq!(node.configs(), Vec::<String>::new(), "call #{n} ({what}): a container config is left");
-        assert_eq!(node.templates(), Vec::<String>::new(), "call #{n} ({what}): a template is left");
-        assert_eq!(names(&node.host("/var/lib/lxc")), Vec::<String>::new(), "call #{n} ({what}): an LXC container is left");
-        assert_eq!(node.records(), Vec::<String>::new(), "call #{n} ({what}): a state entry is left");
-        assert!(!seccomp.exists(), "call #{n} ({what}): the seccomp profile is left");
+        assert!(
+            msg.contains(&format!(
+                "injected failure at call #{n}: fault injected by the test"
+            )),
+            "call #{n} ({what}): {msg}"
+        );
+        assert!(
+            err.hint().is_none(),
+            "call #{n} ({what}): everything was undone, nothing to retry: {msg}"
+        );
+        assert_eq!(
+            node.configs(),
+            Vec::<String>::new(),
+            "call #{n} ({what}): a container config is left"
+        );
+        assert_eq!(
+            node.templates(),
+            Vec::<String>::new(),
+            "call #{n} ({what}): a template is left"
+        );
+        assert_eq!(
+            names(&node.host("/var/lib/lxc")),
+            Vec::<String>::new(),
+            "call #{n} ({what}): an LXC container is left"
+        );
+        assert_eq!(
+            node.records(),
+            Vec::<String>::new(),
+            "call #{n} ({what}): a state entry is left"
+        );
+        assert!(
+            !seccomp.exists(),
+            "call #{n} ({what}): the seccomp profile is left"
+        );
         // The VMID is free again and the allocation lock released: the next create, through
         // the binary, gets CT 100.
         ok(&node.run(&["create", "f", "--bundle", b.path().to_str().unwrap()]));
         let s = state_json(&node.run(&["state", "f"]));
-        assert_eq!(s["annotations"]["org.proxmox-lxcri.vmid"], "100", "call #{n}");
+        assert_eq!(
+            s["annotations"]["org.proxmox-lxcri.vmid"], "100",
+            "call #{n}"
+        );
         ok(&node.run(&["delete", "f"]));
         std::fs::remove_file(&seccomp).expect("remove the test's profile");
     }
-    eprintln!("{total} host calls per create ({calls:?}); every fault checked in {:?}", start.elapsed());
+    eprintln!(
+        "{total} host calls per create ({calls:?}); every fault checked in {:?}",
+        start.elapsed()
+    );
 }
 
 /// Engines pass no `--target`; on a node not named `pve` the target comes from
@@ -386,20 +534,49 @@ fn a_failure_at_every_host_call_of_a_create_leaves_nothing_and_the_next_create_s
 fn an_engine_call_takes_the_node_facts_from_the_environment() {
     let (node, b) = setup();
     let bundle = b.path().to_str().unwrap();
-    let on_px1 = |args: &[&str]| node.lxcri().env("PVE_SIM_NODE", "px1").args(args).output().expect("run proxmox-lxcri");
+    let on_px1 = |args: &[&str]| {
+        node.lxcri()
+            .env("PVE_SIM_NODE", "px1")
+            .args(args)
+            .output()
+            .expect("run proxmox-lxcri")
+    };
 
     let err = fails(&on_px1(&["create", "e", "--bundle", bundle]), 1);
-    assert!(err.contains("step 4 (write-config-lines) failed:") && err.contains("nodes/pve/lxc/100.conf"), "{err}");
-    assert_eq!(names(&node.host("/etc/pve/nodes/px1/lxc")), Vec::<String>::new(), "rolled back");
+    assert!(
+        err.contains("step 4 (write-config-lines) failed:")
+            && err.contains("nodes/pve/lxc/100.conf"),
+        "{err}"
+    );
+    assert_eq!(
+        names(&node.host("/etc/pve/nodes/px1/lxc")),
+        Vec::<String>::new(),
+        "rolled back"
+    );
     assert_eq!(node.records(), Vec::<String>::new());
 
     let target = node.dir.path().join("target.json");
     std::fs::write(&target, r#"{"node": "px1"}"#).expect("target.json");
-    let out = node.lxcri().env("PVE_SIM_NODE", "px1").env("PROXMOX_LXCRI_TARGET", &target).args(["create", "e", "--bundle", bundle]).output().expect("run");
+    let out = node
+        .lxcri()
+        .env("PVE_SIM_NODE", "px1")
+        .env("PROXMOX_LXCRI_TARGET", &target)
+        .args(["create", "e", "--bundle", bundle])
+        .output()
+        .expect("run");
     ok(&out);
     assert_eq!(names(&node.host("/etc/pve/nodes/px1/lxc")), ["100.conf"]);
     let s = state_json(&on_px1(&["state", "e"]));
-    assert_eq!((s["status"].as_str(), s["annotations"]["org.proxmox-lxcri.node"].as_str()), (Some("created"), Some("px1")));
+    assert_eq!(
+        (
+            s["status"].as_str(),
+            s["annotations"]["org.proxmox-lxcri.node"].as_str()
+        ),
+        (Some("created"), Some("px1"))
+    );
     ok(&on_px1(&["delete", "e"]));
-    assert_eq!(names(&node.host("/etc/pve/nodes/px1/lxc")), Vec::<String>::new());
+    assert_eq!(
+        names(&node.host("/etc/pve/nodes/px1/lxc")),
+        Vec::<String>::new()
+    );
 }

@@ -23,9 +23,16 @@ fn lifecycle_on_proxmox() {
     let out = node.run(&["create", "web", "--bundle", bundle]);
     assert_eq!(ok(&out), "", "create prints nothing on stdout");
     assert_eq!(node.configs(), ["100.conf"]);
-    assert_eq!(node.templates(), Vec::<String>::new(), "the intermediate template is removed");
+    assert_eq!(
+        node.templates(),
+        Vec::<String>::new(),
+        "the intermediate template is removed"
+    );
     let conf = std::fs::read_to_string(node.host("/etc/pve/nodes/pve/lxc/100.conf")).unwrap();
-    assert!(conf.contains("lxc.init.uid: 1000\n") && conf.contains("lxc.signal.halt: SIGTERM\n"), "{conf}");
+    assert!(
+        conf.contains("lxc.init.uid: 1000\n") && conf.contains("lxc.signal.halt: SIGTERM\n"),
+        "{conf}"
+    );
 
     let s = state_json(&node.run(&["state", "web"]));
     assert_eq!(s["status"], "created");
@@ -38,19 +45,39 @@ fn lifecycle_on_proxmox() {
     let s = state_json(&node.run(&["state", "web"]));
     assert_eq!(s["status"], "running");
     let pid = s["pid"].as_i64().expect("a running container has a pid");
-    assert!(Path::new(&format!("/proc/{pid}")).exists(), "pid {pid} is alive on the host");
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "pid {pid} is alive on the host"
+    );
     let nspid = proc_field(pid, "NSpid");
-    assert!(nspid.ends_with("\t1") || nspid.ends_with(" 1"), "pid {pid} is the container's init (NSpid {nspid:?})");
-    assert!(proc_field(pid, "Uid").starts_with("101000"), "init runs as uid 1000, shifted by 100000");
+    assert!(
+        nspid.ends_with("\t1") || nspid.ends_with(" 1"),
+        "pid {pid} is the container's init (NSpid {nspid:?})"
+    );
+    assert!(
+        proc_field(pid, "Uid").starts_with("101000"),
+        "init runs as uid 1000, shifted by 100000"
+    );
 
-    wait_for("the entrypoint's output", Duration::from_secs(15), || node.console("100").contains("ready"));
+    wait_for("the entrypoint's output", Duration::from_secs(15), || {
+        node.console("100").contains("ready")
+    });
     let console = node.console("100");
-    assert!(console.contains("uid=1000 gid=1000 cwd=/srv GREETING=hello world\n"), "{console}");
+    assert!(
+        console.contains("uid=1000 gid=1000 cwd=/srv GREETING=hello world\n"),
+        "{console}"
+    );
 
     let err = fails(&node.run(&["start", "web"]), 1);
-    assert!(err.contains("cannot start container web: it is running, not created"), "{err}");
+    assert!(
+        err.contains("cannot start container web: it is running, not created"),
+        "{err}"
+    );
     let err = fails(&node.run(&["delete", "web"]), 1);
-    assert!(err.contains("cannot delete container web that is not stopped: running"), "{err}");
+    assert!(
+        err.contains("cannot delete container web that is not stopped: running"),
+        "{err}"
+    );
 
     let listed = ok(&node.run(&["list", "--format", "json"]));
     let rows: serde_json::Value = serde_json::from_str(&listed).unwrap();
@@ -63,7 +90,10 @@ fn lifecycle_on_proxmox() {
     wait_for("the container to stop", Duration::from_secs(15), || {
         state_json(&node.run(&["state", "web"]))["status"] == "stopped"
     });
-    assert!(node.console("100").contains("got TERM"), "the init got SIGTERM from the host");
+    assert!(
+        node.console("100").contains("got TERM"),
+        "the init got SIGTERM from the host"
+    );
     let s = state_json(&node.run(&["state", "web"]));
     assert!(s.get("pid").is_none(), "{s}");
     let err = fails(&node.run(&["kill", "web", "KILL"]), 1);
@@ -86,8 +116,13 @@ fn forced_delete_and_stop_of_a_running_container() {
     assert_eq!(state_json(&node.run(&["state", "a"]))["status"], "running");
     ok(&node.run(&["stop", "a", "--timeout", "10"]));
     assert_eq!(state_json(&node.run(&["state", "a"]))["status"], "stopped");
-    assert!(node.console("100").contains("got TERM"), "stop sends the bundle's stop signal (lxc.signal.halt)");
-    let pid = state_json(&node.run(&["state", "b"]))["pid"].as_i64().unwrap();
+    assert!(
+        node.console("100").contains("got TERM"),
+        "stop sends the bundle's stop signal (lxc.signal.halt)"
+    );
+    let pid = state_json(&node.run(&["state", "b"]))["pid"]
+        .as_i64()
+        .unwrap();
     ok(&node.run(&["delete", "--force", "b"]));
     assert!(!Path::new(&format!("/proc/{pid}")).exists() || proc_field(pid, "NSpid").is_empty());
     ok(&node.run(&["delete", "a"]));
@@ -104,29 +139,72 @@ fn refusals_and_engine_facing_errors() {
 
     // Usage errors exit 2.
     let err = fails(&node.run(&["create", "../x", "--bundle", bundle]), 2);
-    assert!(err.contains("must start with an ASCII letter or digit"), "{err}");
-    let err = fails(&node.run(&["create", "c", "--bundle", bundle, "--pid-file", "/tmp/p"]), 2);
-    assert!(err.contains("--pid-file and --console-socket need --runtime crun"), "{err}");
+    assert!(
+        err.contains("must start with an ASCII letter or digit"),
+        "{err}"
+    );
+    let err = fails(
+        &node.run(&["create", "c", "--bundle", bundle, "--pid-file", "/tmp/p"]),
+        2,
+    );
+    assert!(
+        err.contains("--pid-file and --console-socket need --runtime crun"),
+        "{err}"
+    );
     fails(&node.run(&["kill", "c", "NOSUCHSIG"]), 2);
     fails(&node.run(&["frobnicate"]), 2);
 
     // A bundle the translator refuses: exit 1, the finding on stderr and in the JSON log.
-    let bad = bundle_with(r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "relative", "args": ["/bin/sh"]}}"#);
-    let out = node.lxcri().args(["--log", log_s, "--log-format", "json", "create", "c", "--bundle"]).arg(bad.path()).output().unwrap();
+    let bad = bundle_with(
+        r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "relative", "args": ["/bin/sh"]}}"#,
+    );
+    let out = node
+        .lxcri()
+        .args([
+            "--log",
+            log_s,
+            "--log-format",
+            "json",
+            "create",
+            "c",
+            "--bundle",
+        ])
+        .arg(bad.path())
+        .output()
+        .unwrap();
     let err = fails(&out, 1);
-    assert!(err.contains("proxmox-lxcri: error:") && err.contains("/process/cwd"), "{err}");
-    let last = std::fs::read_to_string(&log).unwrap().lines().last().unwrap().to_owned();
+    assert!(
+        err.contains("proxmox-lxcri: error:") && err.contains("/process/cwd"),
+        "{err}"
+    );
+    let last = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
     let entry: serde_json::Value = serde_json::from_str(&last).unwrap();
     assert_eq!(entry["level"], "error");
-    assert!(entry["msg"].as_str().unwrap().contains("is refused"), "{entry}");
+    assert!(
+        entry["msg"].as_str().unwrap().contains("is refused"),
+        "{entry}"
+    );
     assert!(entry["time"].as_str().unwrap().ends_with('Z'));
     assert_eq!(node.records(), Vec::<String>::new());
     assert_eq!(node.configs(), Vec::<String>::new());
 
     // Unknown containers.
-    for verb in [&["start", "nope"][..], &["state", "nope"], &["kill", "nope"], &["delete", "nope"]] {
+    for verb in [
+        &["start", "nope"][..],
+        &["state", "nope"],
+        &["kill", "nope"],
+        &["delete", "nope"],
+    ] {
         let err = fails(&node.run(verb), 1);
-        assert!(err.contains("container nope does not exist"), "{verb:?}: {err}");
+        assert!(
+            err.contains("container nope does not exist"),
+            "{verb:?}: {err}"
+        );
     }
 
     // The same id twice.
@@ -148,11 +226,28 @@ fn a_failing_pct_create_names_the_step_and_leaves_nothing() {
     // A storage the node does not have: `pct create` fails with Proxmox's message.
     let b = bundle(CONFIG);
     let target = node.dir.path().join("target.json");
-    std::fs::write(&target, r#"{"rootfs": {"mode": "volume", "storage": "nosuch", "size-gib": 1}}"#).unwrap();
-    let out = node.lxcri().args(["create", "c", "--target"]).arg(&target).arg("--bundle").arg(b.path()).output().unwrap();
+    std::fs::write(
+        &target,
+        r#"{"rootfs": {"mode": "volume", "storage": "nosuch", "size-gib": 1}}"#,
+    )
+    .unwrap();
+    let out = node
+        .lxcri()
+        .args(["create", "c", "--target"])
+        .arg(&target)
+        .arg("--bundle")
+        .arg(b.path())
+        .output()
+        .unwrap();
     let err = fails(&out, 1);
-    assert!(err.contains("step 3 (pct-create) failed: creating container 100 failed (exit code 255):"), "{err}");
-    assert!(err.contains("nosuch"), "the host's stderr is in the message: {err}");
+    assert!(
+        err.contains("step 3 (pct-create) failed: creating container 100 failed (exit code 255):"),
+        "{err}"
+    );
+    assert!(
+        err.contains("nosuch"),
+        "the host's stderr is in the message: {err}"
+    );
     assert_eq!(node.templates(), Vec::<String>::new());
     assert_eq!(node.configs(), Vec::<String>::new());
     assert_eq!(node.records(), Vec::<String>::new());
@@ -162,12 +257,31 @@ fn a_failing_pct_create_names_the_step_and_leaves_nothing() {
 fn spec_writes_a_bundle_config_that_creates() {
     let (node, b) = setup();
     std::fs::remove_file(b.path().join("config.json")).unwrap();
-    ok(&node.lxcri().args(["spec", "--bundle"]).arg(b.path()).output().unwrap());
-    let err = fails(&node.lxcri().args(["spec", "--bundle"]).arg(b.path()).output().unwrap(), 1);
+    ok(&node
+        .lxcri()
+        .args(["spec", "--bundle"])
+        .arg(b.path())
+        .output()
+        .unwrap());
+    let err = fails(
+        &node
+            .lxcri()
+            .args(["spec", "--bundle"])
+            .arg(b.path())
+            .output()
+            .unwrap(),
+        1,
+    );
     assert!(err.contains("exists; remove it first"), "{err}");
-    let spec: serde_json::Value = serde_json::from_slice(&std::fs::read(b.path().join("config.json")).unwrap()).unwrap();
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.path().join("config.json")).unwrap()).unwrap();
     assert_eq!(spec["process"]["args"][0], "sh");
-    ok(&node.lxcri().args(["create", "s", "--bundle"]).arg(b.path()).output().unwrap());
+    ok(&node
+        .lxcri()
+        .args(["create", "s", "--bundle"])
+        .arg(b.path())
+        .output()
+        .unwrap());
     assert_eq!(state_json(&node.run(&["state", "s"]))["status"], "created");
     ok(&node.run(&["delete", "s"]));
 }
@@ -176,26 +290,67 @@ fn spec_writes_a_bundle_config_that_creates() {
 fn apply_dry_run_prints_every_call_and_changes_nothing() {
     let (node, b) = setup();
     let plan = node.dir.path().join("plan.json");
-    let out = node.lxcri().args(["convert", "--to", "plan", "-o"]).arg(&plan).arg(b.path()).output().unwrap();
+    let out = node
+        .lxcri()
+        .args(["convert", "--to", "plan", "-o"])
+        .arg(&plan)
+        .arg(b.path())
+        .output()
+        .unwrap();
     ok(&out);
-    let out = node.lxcri().args(["apply", "--dry-run", "--bundle"]).arg(b.path()).arg(&plan).output().unwrap();
+    let out = node
+        .lxcri()
+        .args(["apply", "--dry-run", "--bundle"])
+        .arg(b.path())
+        .arg(&plan)
+        .output()
+        .unwrap();
     let printed = ok(&out);
     let rootfs = b.path().join("rootfs");
-    assert!(printed.contains("run: pvesh get /cluster/nextid --output-format json  [executed: read-only]\n"), "{printed}");
-    assert!(printed.contains(&format!("pack-rootfs: {} -> ", rootfs.display())), "{printed}");
-    assert!(printed.contains("run: pct create 100 local:vztmpl/proxmox-lxcri-"), "{printed}");
-    assert!(printed.contains("lock: ") && printed.contains("/run/lock/lxc/pve-config-100.lock"), "{printed}");
+    assert!(
+        printed.contains(
+            "run: pvesh get /cluster/nextid --output-format json  [executed: read-only]\n"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("pack-rootfs: {} -> ", rootfs.display())),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("run: pct create 100 local:vztmpl/proxmox-lxcri-"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("lock: ") && printed.contains("/run/lock/lxc/pve-config-100.lock"),
+        "{printed}"
+    );
     assert!(printed.contains("  | lxc.init.uid: 1000\n"), "{printed}");
-    assert!(printed.contains("record-state: container plan-"), "{printed}");
+    assert!(
+        printed.contains("record-state: container plan-"),
+        "{printed}"
+    );
     assert_eq!(node.configs(), Vec::<String>::new());
     assert_eq!(node.templates(), Vec::<String>::new());
     assert_eq!(node.records(), Vec::<String>::new());
 
     // For real: the same plan creates the container and records it under --id.
-    let out = node.lxcri().args(["apply", "--id", "planned", "--bundle"]).arg(b.path()).arg(&plan).output().unwrap();
+    let out = node
+        .lxcri()
+        .args(["apply", "--id", "planned", "--bundle"])
+        .arg(b.path())
+        .arg(&plan)
+        .output()
+        .unwrap();
     let result: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
-    assert_eq!(result, serde_json::json!({"id": "planned", "vmid": 100, "node": "pve"}));
-    assert_eq!(state_json(&node.run(&["state", "planned"]))["status"], "created");
+    assert_eq!(
+        result,
+        serde_json::json!({"id": "planned", "vmid": 100, "node": "pve"})
+    );
+    assert_eq!(
+        state_json(&node.run(&["state", "planned"]))["status"],
+        "created"
+    );
     ok(&node.run(&["delete", "planned"]));
 }
 
@@ -226,16 +381,34 @@ fn a_file_bind_is_an_entry_and_the_container_starts() {
             ),
         );
     let b = bundle_with(&config);
-    ok(&node.lxcri().args(["create", "f", "--bundle"]).arg(b.path()).output().unwrap());
+    ok(&node
+        .lxcri()
+        .args(["create", "f", "--bundle"])
+        .arg(b.path())
+        .output()
+        .unwrap());
     let conf = std::fs::read_to_string(node.host("/etc/pve/nodes/pve/lxc/100.conf")).unwrap();
-    let entry = format!("lxc.mount.entry: {} srv/app.conf none bind,ro,create=file 0 0\n", file.display());
+    let entry = format!(
+        "lxc.mount.entry: {} srv/app.conf none bind,ro,create=file 0 0\n",
+        file.display()
+    );
     assert!(conf.contains(&entry), "{conf}");
-    assert!(conf.contains(&format!("mp0: {},mp=/data\n", data.display())), "{conf}");
+    assert!(
+        conf.contains(&format!("mp0: {},mp=/data\n", data.display())),
+        "{conf}"
+    );
     ok(&node.run(&["start", "f"]));
-    wait_for("the entrypoint's output", Duration::from_secs(15), || node.console("100").contains("ready"));
+    wait_for("the entrypoint's output", Duration::from_secs(15), || {
+        node.console("100").contains("ready")
+    });
     let console = node.console("100");
-    assert!(console.contains("setting=from-the-host\ndata-is-a-dir\n"), "{console}");
+    assert!(
+        console.contains("setting=from-the-host\ndata-is-a-dir\n"),
+        "{console}"
+    );
     ok(&node.run(&["kill", "f", "KILL"]));
-    wait_for("the container to stop", Duration::from_secs(15), || state_json(&node.run(&["state", "f"]))["status"] == "stopped");
+    wait_for("the container to stop", Duration::from_secs(15), || {
+        state_json(&node.run(&["state", "f"]))["status"] == "stopped"
+    });
     ok(&node.run(&["delete", "f"]));
 }

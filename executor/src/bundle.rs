@@ -631,7 +631,9 @@ mod tests {
                 if p.starts_with('x') {
                     fs::create_dir_all(d.path().join("x")).unwrap();
                 }
-                let root = b.rootfs(p, None).unwrap_or_else(|e| panic!("{r:?} {p}: {e}"));
+                let root = b
+                    .rootfs(p, None)
+                    .unwrap_or_else(|e| panic!("{r:?} {p}: {e}"));
                 assert_eq!(root.path(), b.path().join("rootfs"), "{r:?} {p}");
                 assert_eq!(root.verified_path().unwrap(), root.path());
             }
@@ -649,9 +651,18 @@ mod tests {
         symlink(outside.path().join("secret"), d.path().join("cfg")).unwrap();
         for r in BOTH {
             let b = Bundle::open_with(d.path(), r).unwrap();
-            for p in ["link/rootfs", "rootlink", "rootlink/", "rootlink/etc", "link"] {
+            for p in [
+                "link/rootfs",
+                "rootlink",
+                "rootlink/",
+                "rootlink/etc",
+                "link",
+            ] {
                 let err = b.rootfs(p, None).unwrap_err();
-                assert!(matches!(err, BundleError::Symlink { .. }), "{r:?} {p}: {err}");
+                assert!(
+                    matches!(err, BundleError::Symlink { .. }),
+                    "{r:?} {p}: {err}"
+                );
             }
             let err = b.read_file("cfg", 100).unwrap_err();
             assert!(matches!(err, BundleError::Symlink { .. }), "{r:?}: {err}");
@@ -667,7 +678,10 @@ mod tests {
             let b = Bundle::open_with(d.path(), r).unwrap();
             for p in ["..", "../x", "rootfs/../..", "rootfs/../../rootfs"] {
                 let err = b.rootfs(p, None).unwrap_err();
-                assert!(matches!(err, BundleError::Escapes { .. }), "{r:?} {p}: {err}");
+                assert!(
+                    matches!(err, BundleError::Escapes { .. }),
+                    "{r:?} {p}: {err}"
+                );
             }
         }
     }
@@ -687,13 +701,28 @@ mod tests {
         .unwrap();
         for r in BOTH {
             let b = Bundle::open_with(d.path(), r).unwrap();
-            assert!(matches!(b.read_file("big", 99), Err(BundleError::TooLarge { .. })));
+            assert!(matches!(
+                b.read_file("big", 99),
+                Err(BundleError::TooLarge { .. })
+            ));
             assert_eq!(b.read_file("big", 100).unwrap().len(), 100);
             let err = b.read_file("dir", 100).unwrap_err();
-            assert!(matches!(err, BundleError::NotRegular { kind: "directory", .. }), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    BundleError::NotRegular {
+                        kind: "directory",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
             // Would block forever if it were opened for reading.
             let err = b.read_file("fifo", 100).unwrap_err();
-            assert!(matches!(err, BundleError::NotRegular { kind: "FIFO", .. }), "{err}");
+            assert!(
+                matches!(err, BundleError::NotRegular { kind: "FIFO", .. }),
+                "{err}"
+            );
         }
     }
 
@@ -705,7 +734,10 @@ mod tests {
         let os = o.to_str().unwrap();
         for r in BOTH {
             let b = Bundle::open_with(d.path(), r).unwrap();
-            assert!(matches!(b.rootfs(os, None), Err(BundleError::OutsideNotAllowed { .. })));
+            assert!(matches!(
+                b.rootfs(os, None),
+                Err(BundleError::OutsideNotAllowed { .. })
+            ));
             let other = d.path().join("rootfs");
             assert!(matches!(
                 b.rootfs(os, Some(&other)),
@@ -729,10 +761,25 @@ mod tests {
 
     #[test]
     fn system_directories() {
-        for p in ["/", "/etc", "/etc/pve", "/usr", "/var", "/var/lib", "/var/lib/vz/x", "/root"] {
+        for p in [
+            "/",
+            "/etc",
+            "/etc/pve",
+            "/usr",
+            "/var",
+            "/var/lib",
+            "/var/lib/vz/x",
+            "/root",
+        ] {
             assert!(system_dir(Path::new(p)).is_some(), "{p}");
         }
-        for p in ["/srv/images/app", "/tmp/b/rootfs", "/var/lib/containers/x", "/root/b/rootfs", "/run/containerd/b/rootfs"] {
+        for p in [
+            "/srv/images/app",
+            "/tmp/b/rootfs",
+            "/var/lib/containers/x",
+            "/root/b/rootfs",
+            "/run/containerd/b/rootfs",
+        ] {
             assert_eq!(system_dir(Path::new(p)), None, "{p}");
         }
     }
@@ -741,28 +788,56 @@ mod tests {
     fn a_rootfs_reached_through_the_bundle_may_not_be_a_system_dir() {
         let b = Bundle::open(Path::new("/")).unwrap();
         for p in ["etc", ".", "usr/share", "var"] {
-            assert!(matches!(b.rootfs(p, None), Err(BundleError::SystemDir { .. })), "{p}");
+            assert!(
+                matches!(b.rootfs(p, None), Err(BundleError::SystemDir { .. })),
+                "{p}"
+            );
         }
     }
 
     /// Makes `openat2` fail with `ENOSYS` in the calling thread only, as on a kernel before 5.6
     /// (seccomp filters and no_new_privs are per thread unless synchronised).
     fn no_openat2_in_this_thread() {
-        use libc::{sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+        use libc::{
+            sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W,
+        };
         let nr_offset = 0; // offsetof(struct seccomp_data, nr)
-        let stmt = |code: u32, k: u32| sock_filter { code: code as u16, jt: 0, jf: 0, k };
+        let stmt = |code: u32, k: u32| sock_filter {
+            code: code as u16,
+            jt: 0,
+            jf: 0,
+            k,
+        };
         let prog = [
             stmt(BPF_LD | BPF_W | BPF_ABS, nr_offset),
-            sock_filter { code: (BPF_JMP | BPF_JEQ | BPF_K) as u16, jt: 0, jf: 1, k: libc::SYS_openat2 as u32 },
-            stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
+            sock_filter {
+                code: (BPF_JMP | BPF_JEQ | BPF_K) as u16,
+                jt: 0,
+                jf: 1,
+                k: libc::SYS_openat2 as u32,
+            },
+            stmt(
+                BPF_RET | BPF_K,
+                libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+            ),
             stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),
         ];
-        let fprog = sock_fprog { len: prog.len() as u16, filter: prog.as_ptr().cast_mut() };
+        let fprog = sock_fprog {
+            len: prog.len() as u16,
+            filter: prog.as_ptr().cast_mut(),
+        };
         // SAFETY: plain prctl calls; `fprog` points at `prog`, both alive for the call, and the
         // kernel copies the program.
         unsafe {
             assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-            assert_eq!(libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &fprog as *const sock_fprog), 0);
+            assert_eq!(
+                libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &fprog as *const sock_fprog
+                ),
+                0
+            );
         }
     }
 

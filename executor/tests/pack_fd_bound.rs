@@ -16,7 +16,9 @@ use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 const DEPTH: usize = 5000;
 
 fn open_fds() -> usize {
-    fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// A sink that looks at the number of open descriptors on every write.
@@ -43,14 +45,35 @@ impl Write for Meter {
 /// Built with mkdirat/openat: the path is far longer than PATH_MAX.
 fn deep_tree(root: &Path) {
     fs::create_dir(root).unwrap();
-    let mut dir: OwnedFd = openat(CWD, root, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+    let mut dir: OwnedFd =
+        openat(CWD, root, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
     for level in 0..DEPTH {
-        let z = openat(dir.as_fd(), "z", OFlags::WRONLY | OFlags::CREATE, Mode::from_raw_mode(0o644)).unwrap();
-        fs::File::from(z).write_all(format!("level {level}\n").as_bytes()).unwrap();
+        let z = openat(
+            dir.as_fd(),
+            "z",
+            OFlags::WRONLY | OFlags::CREATE,
+            Mode::from_raw_mode(0o644),
+        )
+        .unwrap();
+        fs::File::from(z)
+            .write_all(format!("level {level}\n").as_bytes())
+            .unwrap();
         mkdirat(dir.as_fd(), "d", Mode::from_raw_mode(0o755)).unwrap();
-        dir = openat(dir.as_fd(), "d", OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        dir = openat(
+            dir.as_fd(),
+            "d",
+            OFlags::RDONLY | OFlags::DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap();
     }
-    let leaf = openat(dir.as_fd(), "leaf", OFlags::WRONLY | OFlags::CREATE, Mode::from_raw_mode(0o644)).unwrap();
+    let leaf = openat(
+        dir.as_fd(),
+        "leaf",
+        OFlags::WRONLY | OFlags::CREATE,
+        Mode::from_raw_mode(0o644),
+    )
+    .unwrap();
     fs::File::from(leaf).write_all(b"bottom\n").unwrap();
 }
 
@@ -60,14 +83,32 @@ fn a_5000_deep_tree_is_packed_with_a_bounded_number_of_descriptors() {
     let root = work.path().join("rootfs");
     deep_tree(&root);
     let rootfs = Rootfs::open_path(&root).unwrap();
-    let config = PackConfig { progress: Progress::Never, ..PackConfig::default() };
+    let config = PackConfig {
+        progress: Progress::Never,
+        ..PackConfig::default()
+    };
 
     let before = open_fds();
     let saved = getrlimit(Resource::Nofile);
     // Far below the depth: a walk holding a descriptor per level fails with EMFILE.
     let low = (before + MAX_OPEN_DIRS + 64) as u64;
-    setrlimit(Resource::Nofile, Rlimit { current: Some(low), maximum: saved.maximum }).unwrap();
-    let result = write_tar_dir(&rootfs, Meter { bytes: Vec::new(), max_fds: 0, samples: 0 }, &config);
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(low),
+            maximum: saved.maximum,
+        },
+    )
+    .unwrap();
+    let result = write_tar_dir(
+        &rootfs,
+        Meter {
+            bytes: Vec::new(),
+            max_fds: 0,
+            samples: 0,
+        },
+        &config,
+    );
     setrlimit(Resource::Nofile, saved).unwrap();
     let (meter, report) = result.unwrap();
 
@@ -78,7 +119,10 @@ fn a_5000_deep_tree_is_packed_with_a_bounded_number_of_descriptors() {
     );
     assert!(meter.samples > DEPTH as u64, "sampled on every write");
     // The walk's directories, the file being read, and the ones Dir::read_from opens briefly.
-    assert!(extra <= MAX_OPEN_DIRS + 4, "{extra} descriptors opened while packing a {DEPTH}-deep tree");
+    assert!(
+        extra <= MAX_OPEN_DIRS + 4,
+        "{extra} descriptors opened while packing a {DEPTH}-deep tree"
+    );
 
     // Everything is there, and each `z` is the one of its own level.
     assert_eq!(report.entries, (1 + DEPTH + DEPTH + 1) as u64);

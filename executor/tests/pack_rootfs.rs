@@ -856,7 +856,12 @@ fn a_subtree_moved_out_during_the_walk_stops_packing() {
         }
     }
     let bytes = std::rc::Rc::default();
-    let trap = Trap { bytes: std::rc::Rc::clone(&bytes), from: moved_from, to: moved_to.clone(), sprung: false };
+    let trap = Trap {
+        bytes: std::rc::Rc::clone(&bytes),
+        from: moved_from,
+        to: moved_to.clone(),
+        sprung: false,
+    };
     let rootfs = executor::bundle::Rootfs::open_path(&src).unwrap();
     let err = match executor::pack::write_tar_dir(&rootfs, trap, &config()) {
         Ok(_) => panic!("packing went on after its tree was moved"),
@@ -868,6 +873,12 @@ fn a_subtree_moved_out_during_the_walk_stops_packing() {
         "{err}"
     );
     let written = bytes.borrow();
-    assert!(written.windows(11).any(|w| w == b"LEAF-MARKER"), "packed down to the leaf");
-    assert!(!written.windows(11).any(|w| w == b"host secret"), "read a file outside the rootfs");
+    assert!(
+        written.windows(11).any(|w| w == b"LEAF-MARKER"),
+        "packed down to the leaf"
+    );
+    assert!(
+        !written.windows(11).any(|w| w == b"host secret"),
+        "read a file outside the rootfs"
+    );
 }

@@ -298,14 +298,18 @@ fn allocation_lock_gives_concurrent_creators_distinct_ids() {
                 let host = RecordingHost::new();
                 fake_nextid(&host, taken.clone());
                 start.wait();
-                let (vmid, ()) =
-                    allocate_vmid_locked::<_, _, TestError, _>(&store, &host, AllocPolicy::default(), |v| {
+                let (vmid, ()) = allocate_vmid_locked::<_, _, TestError, _>(
+                    &store,
+                    &host,
+                    AllocPolicy::default(),
+                    |v| {
                         // Widen the window between nextid and create.
                         thread::sleep(Duration::from_millis(5));
                         taken.lock().unwrap().insert(v.get());
                         Ok(())
-                    })
-                    .unwrap();
+                    },
+                )
+                .unwrap();
                 assert_eq!(host.commands().len(), 1, "no retries needed under the lock");
                 vmid
             })

@@ -55,15 +55,27 @@ fn read_plan(path: &Path) -> Result<Vec<u8>, Failure> {
     let unreadable = |e: std::io::Error| Failure::usage(format!("{}: {e}", path.display()));
     // O_NONBLOCK: opening a FIFO does not wait for a writer; the type is checked on the
     // descriptor that is read, not on the path.
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path).map_err(unreadable)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(unreadable)?;
     let meta = file.metadata().map_err(unreadable)?;
     if !meta.is_file() {
-        return Err(Failure::usage(format!("{}: not a regular file", path.display())));
+        return Err(Failure::usage(format!(
+            "{}: not a regular file",
+            path.display()
+        )));
     }
     let mut bytes = Vec::new();
-    file.take(MAX_PLAN_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    file.take(MAX_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(Failure::usage(format!("{}: larger than {MAX_PLAN_BYTES} bytes; not a plan", path.display())));
+        return Err(Failure::usage(format!(
+            "{}: larger than {MAX_PLAN_BYTES} bytes; not a plan",
+            path.display()
+        )));
     }
     Ok(bytes)
 }
@@ -74,15 +86,24 @@ fn checked_plan(args: &Args, bundle: &Path, policy: &Policy) -> Result<Plan, Fai
     let bytes = read_plan(&args.plan)?;
     let name = args.plan.display();
     let host_rootfs = args.host_rootfs.as_deref().map(absolute).transpose()?;
-    let checks = Checks { bundle: Some(bundle), host_rootfs: host_rootfs.as_deref(), policy };
-    let plan = validate::parse_and_check(&bytes, &checks).map_err(|e| Failure::refused(format!("{name}: {e}")))?;
+    let checks = Checks {
+        bundle: Some(bundle),
+        host_rootfs: host_rootfs.as_deref(),
+        policy,
+    };
+    let plan = validate::parse_and_check(&bytes, &checks)
+        .map_err(|e| Failure::refused(format!("{name}: {e}")))?;
     // And what only this node can answer, before anything (a lock, a record) is made.
-    executor::apply::needs::check_directories(&plan).map_err(|e| Failure::refused(format!("{name}: {e}")))?;
+    executor::apply::needs::check_directories(&plan)
+        .map_err(|e| Failure::refused(format!("{name}: {e}")))?;
     Ok(plan)
 }
 
 fn unique() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{nanos:x}")
 }
 
@@ -93,16 +114,42 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let host_rootfs = args.host_rootfs.as_deref().map(absolute).transpose()?;
     let id = match &args.id {
         Some(id) => ContainerId::new(id.clone()).map_err(|e| Failure::usage(e.to_string()))?,
-        None => ContainerId::new(format!("plan-{}", unique())).map_err(|e| Failure::usage(e.to_string()))?,
+        None => ContainerId::new(format!("plan-{}", unique()))
+            .map_err(|e| Failure::usage(e.to_string()))?,
     };
-    let pack = PackConfig { progress: Progress::Never, ..PackConfig::default() };
+    let pack = PackConfig {
+        progress: Progress::Never,
+        ..PackConfig::default()
+    };
     if args.dry_run {
-        return dry_run(global, &plan, bundle, &id, pack, &node_policy.policy, host_rootfs.as_deref());
+        return dry_run(
+            global,
+            &plan,
+            bundle,
+            &id,
+            pack,
+            &node_policy.policy,
+            host_rootfs.as_deref(),
+        );
     }
     let host = global.host();
     let store = StateStore::open(&global.root).map_err(|e| Failure::refused(e.to_string()))?;
     let runtime = Runtime::new(&host, store, global.paths());
-    rt::create(&runtime, rt::CreateRequest { id: id.clone(), bundle, backend: CreateBackend::Pct { plan, pack, rootfs: None, policy: node_policy.policy, host_rootfs }, stop_signal: None })?;
+    rt::create(
+        &runtime,
+        rt::CreateRequest {
+            id: id.clone(),
+            bundle,
+            backend: CreateBackend::Pct {
+                plan,
+                pack,
+                rootfs: None,
+                policy: node_policy.policy,
+                host_rootfs,
+            },
+            stop_signal: None,
+        },
+    )?;
     let (vmid, node) = match runtime.store.read(&id) {
         Ok(Record::Complete { mapping, .. }) => match mapping.backend {
             Backend::Pct { vmid, node } => (Some(vmid.get()), Some(node)),
@@ -110,7 +157,10 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         },
         _ => (None, None),
     };
-    println!("{}", serde_json::json!({ "id": id.as_str(), "vmid": vmid, "node": node }));
+    println!(
+        "{}",
+        serde_json::json!({ "id": id.as_str(), "vmid": vmid, "node": node })
+    );
     Ok(())
 }
 
@@ -140,7 +190,10 @@ fn dry_run(
     let mut journal = MemoryJournal::default();
     let applied = apply(plan, &cx, &mut journal).map_err(|e| Failure::refused(e.to_string()))?;
     if let Some((vmid, node)) = &journal.recorded {
-        println!("record-state: container {id} as CT {vmid} on node {node} in {} (not written: dry run)", global.root.display());
+        println!(
+            "record-state: container {id} as CT {vmid} on node {node} in {} (not written: dry run)",
+            global.root.display()
+        );
     }
     if applied.vmid.is_none() {
         println!("(no VMID was allocated)");

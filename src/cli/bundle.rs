@@ -22,11 +22,25 @@ pub const TARGET_ENV: &str = "PROXMOX_LXCRI_TARGET";
 
 /// One line per finding at warning level or above, in a form logs and engines keep readable.
 fn report(diagnostics: &[Diagnostic], log: &Log) {
-    for d in diagnostics.iter().filter(|d| d.severity >= Severity::Warning) {
-        let at = d.pointer.as_ref().map(|p| format!(" at {p}")).unwrap_or_default();
+    for d in diagnostics
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+    {
+        let at = d
+            .pointer
+            .as_ref()
+            .map(|p| format!(" at {p}"))
+            .unwrap_or_default();
         let line = format!("{}: {} [{}]{at}", d.severity.as_str(), d.message, d.code());
         eprintln!("proxmox-lxcri: {line}");
-        log.write(if d.severity == Severity::Error { Level::Error } else { Level::Warn }, &line);
+        log.write(
+            if d.severity == Severity::Error {
+                Level::Error
+            } else {
+                Level::Warn
+            },
+            &line,
+        );
     }
 }
 
@@ -45,8 +59,14 @@ pub fn report_pack(report: Option<&PackReport>, log: &Log) {
 /// uses the directory in place) must be the path that was checked.
 fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Rootfs, Failure> {
     // crun's default when the config names none (see translator::emit::crun).
-    let root_path = ir.rootfs.bundle_path.as_ref().map_or("rootfs", |p| p.value.as_str());
-    let rootfs = opened.rootfs(root_path, args.rootfs_outside_bundle.as_deref()).map_err(|e| Failure::refused(e.to_string()))?;
+    let root_path = ir
+        .rootfs
+        .bundle_path
+        .as_ref()
+        .map_or("rootfs", |p| p.value.as_str());
+    let rootfs = opened
+        .rootfs(root_path, args.rootfs_outside_bundle.as_deref())
+        .map_err(|e| Failure::refused(e.to_string()))?;
     if let RootSource::HostPath(p) = &ir.rootfs.source {
         let named: PathBuf = Path::new(p).components().collect();
         if named != rootfs.path() {
@@ -62,14 +82,23 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
 /// The absolute bundle directory, what to create from it, and the signal `stop` will send
 /// (the translation's halt signal, recorded at create time so that `stop` never reads the
 /// bundle again).
-pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
-    if global.runtime == RuntimeKind::Pct && (options.pid_file.is_some() || options.console_socket.is_some() || options.preserve_fds.is_some()) {
+pub fn translate(
+    global: &Global,
+    args: &CreateArgs,
+    options: CreateOptions,
+) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
+    if global.runtime == RuntimeKind::Pct
+        && (options.pid_file.is_some()
+            || options.console_socket.is_some()
+            || options.preserve_fds.is_some())
+    {
         return Err(Failure::usage(
             "--pid-file, --console-socket and --preserve-fds need --runtime crun: pct create starts no process, so there is no pid, terminal or descriptor to pass until start",
         ));
     }
     // Opened once: config.json now, the rootfs below, both from this descriptor.
-    let opened = Bundle::open(&args.bundle).map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
+    let opened = Bundle::open(&args.bundle)
+        .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
     let bundle = opened.path().to_path_buf();
     let bundle_text = bundle
         .to_str()
@@ -78,12 +107,18 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     let name = bundle.join(executor::bundle::CONFIG).display().to_string();
     let input = input::read_bundle(&opened, name, bundle.clone())?;
     // Engines pass no --target: a wrapper or the engine's environment names the node's file.
-    let target_file = args.target.clone().or_else(|| std::env::var_os(TARGET_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
+    let target_file = args.target.clone().or_else(|| {
+        std::env::var_os(TARGET_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
     let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref())?;
     // A host-path rootfs and crun's root.path are paths handed to another program: the
     // translator makes them absolute under this (canonical) bundle, and they are checked
     // against the rootfs opened below.
-    if (target.rootfs == RootfsTarget::HostPath || global.runtime == RuntimeKind::Crun) && target.bundle_dir.is_none() {
+    if (target.rootfs == RootfsTarget::HostPath || global.runtime == RuntimeKind::Crun)
+        && target.bundle_dir.is_none()
+    {
         target.bundle_dir = Some(bundle_text);
     }
     let log = global.log();
@@ -91,14 +126,19 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     let node_policy = super::policy::load(global)?;
     super::policy::enforce(&node_policy, &input, &target, global.runtime.into(), &log)?;
     if global.runtime == RuntimeKind::Crun {
-        return engine(&opened, &input, args, &global.rootfs_under, options, &log).map(|(backend, stop)| (bundle, backend, stop));
+        return engine(&opened, &input, args, &global.rootfs_under, options, &log)
+            .map(|(backend, stop)| (bundle, backend, stop));
     }
     let mut t = translator::oci_to_ir(&input.name, &input.bytes, &target);
     // The translator takes every bind source for a directory; this node can say which are
     // files, which Proxmox binds only as `lxc.mount.entry … create=file`.
     if let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) {
         if let Ok(plan) = translator::ir_to_plan(ir, &target, &input.name) {
-            let files = executor::apply::needs::files_among(executor::apply::needs::directories(&plan).into_iter().map(|(_, _, p)| p));
+            let files = executor::apply::needs::files_among(
+                executor::apply::needs::directories(&plan)
+                    .into_iter()
+                    .map(|(_, _, p)| p),
+            );
             if !files.is_empty() {
                 target.bind_files.extend(files);
                 t = translator::oci_to_ir(&input.name, &input.bytes, &target);
@@ -109,20 +149,44 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
     let ir = match (&t.ir, t.has_errors()) {
         (Some(ir), false) => ir,
         _ => {
-            let n = t.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-            return Err(Failure::refused(format!("{} is refused: {n} error(s), listed above", input.name)));
+            let n = t
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            return Err(Failure::refused(format!(
+                "{} is refused: {n} error(s), listed above",
+                input.name
+            )));
         }
     };
     let rootfs = Arc::new(open_rootfs(&opened, ir, args)?);
     // The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
     // for an application, none for a system container (pct: Proxmox's own halt signal). The
     // same rule for both back ends. The translator has normalised it to a name `kill` knows.
-    let stop_signal = ir.init.as_ref().and_then(|i| i.halt_signal.as_ref()).and_then(|s| Signal::parse(&s.value).ok());
-    let plan = translator::ir_to_plan(ir, &target, &input.name).map_err(|e| Failure::refused(e.to_string()))?;
+    let stop_signal = ir
+        .init
+        .as_ref()
+        .and_then(|i| i.halt_signal.as_ref())
+        .and_then(|s| Signal::parse(&s.value).ok());
+    let plan = translator::ir_to_plan(ir, &target, &input.name)
+        .map_err(|e| Failure::refused(e.to_string()))?;
     // The operator's `--rootfs-outside-bundle`, as the checked path it was opened at:
     // the plan's pack step may name exactly that directory and no other outside the bundle.
-    let host_rootfs = args.rootfs_outside_bundle.as_ref().map(|_| rootfs.path().to_path_buf());
-    let backend = CreateBackend::Pct { plan, pack: PackConfig { progress: Progress::Never, ..PackConfig::default() }, rootfs: Some(rootfs), policy: node_policy.policy.clone(), host_rootfs };
+    let host_rootfs = args
+        .rootfs_outside_bundle
+        .as_ref()
+        .map(|_| rootfs.path().to_path_buf());
+    let backend = CreateBackend::Pct {
+        plan,
+        pack: PackConfig {
+            progress: Progress::Never,
+            ..PackConfig::default()
+        },
+        rootfs: Some(rootfs),
+        policy: node_policy.policy.clone(),
+        host_rootfs,
+    };
     Ok((bundle, backend, stop_signal))
 }
 
@@ -132,13 +196,27 @@ pub fn translate(global: &Global, args: &CreateArgs, options: CreateOptions) -> 
 /// `podman logs`. A refusal is different: the engine reports the runtime's stderr when it
 /// exits non-zero, so errors go to both.
 fn report_to_log(diagnostics: &[Diagnostic], log: &Log, also_stderr: bool) {
-    for d in diagnostics.iter().filter(|d| d.severity >= Severity::Warning || also_stderr) {
-        let at = d.pointer.as_ref().map(|p| format!(" at {p}")).unwrap_or_default();
+    for d in diagnostics
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning || also_stderr)
+    {
+        let at = d
+            .pointer
+            .as_ref()
+            .map(|p| format!(" at {p}"))
+            .unwrap_or_default();
         let line = format!("{}: {} [{}]{at}", d.severity.as_str(), d.message, d.code());
         if also_stderr && d.severity == Severity::Error {
             eprintln!("proxmox-lxcri: {line}");
         }
-        log.write(if d.severity == Severity::Error { Level::Error } else { Level::Warn }, &line);
+        log.write(
+            if d.severity == Severity::Error {
+                Level::Error
+            } else {
+                Level::Warn
+            },
+            &line,
+        );
     }
 }
 
@@ -156,13 +234,27 @@ fn engine(
     // crun's default when the config names none (runtime-spec: root.path is required, crun
     // and runc both fail without it; the field table reports the missing field first).
     let raw: Option<serde_json::Value> = serde_json::from_slice(&input.bytes).ok();
-    let root_path = raw.as_ref().and_then(|v| v.pointer("/root/path")).and_then(|p| p.as_str()).unwrap_or("rootfs").to_owned();
-    let outside = args.rootfs_outside_bundle.clone().or_else(|| below_engine_storage(&root_path, under));
+    let root_path = raw
+        .as_ref()
+        .and_then(|v| v.pointer("/root/path"))
+        .and_then(|p| p.as_str())
+        .unwrap_or("rootfs")
+        .to_owned();
+    let outside = args
+        .rootfs_outside_bundle
+        .clone()
+        .or_else(|| below_engine_storage(&root_path, under));
     if outside.is_some() && args.rootfs_outside_bundle.is_none() {
-        log.info(&format!("root.path {root_path} is below a --rootfs-under directory"));
+        log.info(&format!(
+            "root.path {root_path} is below a --rootfs-under directory"
+        ));
     }
-    let rootfs = opened.rootfs(&root_path, outside.as_deref()).map_err(|e| Failure::refused(e.to_string()))?;
-    let verified = rootfs.verified_path().map_err(|e| Failure::refused(e.to_string()))?;
+    let rootfs = opened
+        .rootfs(&root_path, outside.as_deref())
+        .map_err(|e| Failure::refused(e.to_string()))?;
+    let verified = rootfs
+        .verified_path()
+        .map_err(|e| Failure::refused(e.to_string()))?;
     let config = match executor::crun::engine::engine_config(&input.name, &input.bytes, &verified) {
         Ok(c) => c,
         Err(refused) => {
@@ -174,12 +266,22 @@ fn engine(
     let stop_signal = match config.stop_signal.as_deref().map(Signal::parse) {
         Some(Ok(s)) => Some(s),
         Some(Err(e)) => {
-            log.write(Level::Warn, &format!("warning: the stop-signal annotation: {e}; SIGTERM is used instead"));
+            log.write(
+                Level::Warn,
+                &format!("warning: the stop-signal annotation: {e}; SIGTERM is used instead"),
+            );
             None
         }
         None => None,
     };
-    Ok((CreateBackend::Crun { config: config.json, options, rootfs: Some(Arc::new(rootfs)) }, stop_signal))
+    Ok((
+        CreateBackend::Crun {
+            config: config.json,
+            options,
+            rootfs: Some(Arc::new(rootfs)),
+        },
+        stop_signal,
+    ))
 }
 
 /// `root.path` when it is strictly below one of the operator's `--rootfs-under` directories
@@ -193,8 +295,11 @@ fn below_engine_storage(root_path: &str, under: &[PathBuf]) -> Option<PathBuf> {
     // By the text, not by `components()`, which hides a `.` in the middle.
     let plain = |p: &Path| {
         p.is_absolute()
-            && p.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
-            && p.as_os_str().to_str().is_some_and(|t| t[1..].split('/').all(|seg| !matches!(seg, "" | "." | "..")))
+            && p.components()
+                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+            && p.as_os_str()
+                .to_str()
+                .is_some_and(|t| t[1..].split('/').all(|seg| !matches!(seg, "" | "." | "..")))
     };
     let path = Path::new(root_path);
     if !plain(path) {
@@ -202,7 +307,12 @@ fn below_engine_storage(root_path: &str, under: &[PathBuf]) -> Option<PathBuf> {
     }
     under
         .iter()
-        .any(|dir| plain(dir) && dir.components().count() > 1 && path.starts_with(dir) && path.components().count() > dir.components().count())
+        .any(|dir| {
+            plain(dir)
+                && dir.components().count() > 1
+                && path.starts_with(dir)
+                && path.components().count() > dir.components().count()
+        })
         .then(|| path.to_path_buf())
 }
 

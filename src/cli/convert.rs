@@ -57,7 +57,14 @@ pub fn run(args: &Args) -> u8 {
     let refused = t.has_errors();
     let mut diagnostics = std::mem::take(&mut t.diagnostics);
     let output = match (&t.ir, refused) {
-        (Some(ir), false) => Some(build(args.to, ir, t.spec.as_ref(), &target, &input.name, &mut diagnostics)),
+        (Some(ir), false) => Some(build(
+            args.to,
+            ir,
+            t.spec.as_ref(),
+            &target,
+            &input.name,
+            &mut diagnostics,
+        )),
         _ => None,
     };
     translator::diag::sort(&mut diagnostics);
@@ -71,11 +78,15 @@ pub fn run(args: &Args) -> u8 {
         None => return EXIT_REFUSED,
     };
     let written = match &args.output {
-        Some(path) => std::fs::File::create(path).and_then(|f| output.write_to(&mut std::io::BufWriter::new(f))),
+        Some(path) => std::fs::File::create(path)
+            .and_then(|f| output.write_to(&mut std::io::BufWriter::new(f))),
         None => output.write_to(&mut std::io::BufWriter::new(std::io::stdout().lock())),
     };
     if let Err(source) = written {
-        let path = args.output.clone().unwrap_or_else(|| std::path::PathBuf::from("standard output"));
+        let path = args
+            .output
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("standard output"));
         return Failure::io(&path, source).report(None);
     }
     EXIT_OK
@@ -128,11 +139,17 @@ pub fn build<'a>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Output<'a>, String> {
     match kind {
-        OutputKind::PctConf => translator::ir_to_pct_conf(ir).map(Output::Text).map_err(|e| e.to_string()),
-        OutputKind::Plan => translator::ir_to_plan(ir, target, source).map(|p| Output::Text(p.to_json())).map_err(|e| e.to_string()),
+        OutputKind::PctConf => translator::ir_to_pct_conf(ir)
+            .map(Output::Text)
+            .map_err(|e| e.to_string()),
+        OutputKind::Plan => translator::ir_to_plan(ir, target, source)
+            .map(|p| Output::Text(p.to_json()))
+            .map_err(|e| e.to_string()),
         OutputKind::PlanSh => {
             let plan = translator::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
-            shell::write(&plan).map(Output::Text).map_err(|e| e.to_string())
+            shell::write(&plan)
+                .map(Output::Text)
+                .map_err(|e| e.to_string())
         }
         OutputKind::Crun => {
             let mut out = translator::ir_to_crun(ir, spec, target);

@@ -22,7 +22,11 @@ pub fn commands(results: &[Linted]) -> String {
                 }
             }
             Err(reason) => {
-                out.push_str(&format!("::error file={},title=unreadable::{}\n", property(&file), data(&format!("{file}: {reason}"))));
+                out.push_str(&format!(
+                    "::error file={},title=unreadable::{}\n",
+                    property(&file),
+                    data(&format!("{file}: {reason}"))
+                ));
             }
         }
     }
@@ -58,7 +62,9 @@ fn command(d: &Diagnostic, source: &Source, file: &str) -> String {
 
 /// Escapes a command's message.
 pub fn data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a command's property value.

@@ -34,7 +34,11 @@ pub fn read(arg: &str) -> Result<ConfigInput, Failure> {
         if bytes.len() as u64 > MAX_CONFIG_BYTES {
             return Err(Failure::usage(format!("<stdin>: {}", too_large())));
         }
-        return Ok(ConfigInput { name: "<stdin>".into(), bytes, bundle: None });
+        return Ok(ConfigInput {
+            name: "<stdin>".into(),
+            bytes,
+            bundle: None,
+        });
     }
     let path = Path::new(arg);
     let meta = std::fs::metadata(path).map_err(|source| Failure::io(path, source))?;
@@ -58,15 +62,25 @@ pub struct Unreadable {
 pub fn read_file(path: &Path) -> Result<ConfigInput, Unreadable> {
     let name = path.display().to_string();
     match read_config_file(path) {
-        Ok(bytes) => Ok(ConfigInput { name, bytes, bundle: path.parent().map(Path::to_path_buf) }),
+        Ok(bytes) => Ok(ConfigInput {
+            name,
+            bytes,
+            bundle: path.parent().map(Path::to_path_buf),
+        }),
         Err(reason) => Err(Unreadable { name, reason }),
     }
 }
 
 /// The config of an opened bundle; `name` is what diagnostics call it.
 pub fn read_bundle(b: &Bundle, name: String, dir: PathBuf) -> Result<ConfigInput, Failure> {
-    let bytes = b.read_config(MAX_CONFIG_BYTES).map_err(|e| Failure::usage(format!("{name}: {}", reason(e))))?;
-    Ok(ConfigInput { name, bytes, bundle: Some(dir) })
+    let bytes = b
+        .read_config(MAX_CONFIG_BYTES)
+        .map_err(|e| Failure::usage(format!("{name}: {}", reason(e))))?;
+    Ok(ConfigInput {
+        name,
+        bytes,
+        bundle: Some(dir),
+    })
 }
 
 /// A `config.json` is read as a bundle's (from its directory, not through a symlink); any
@@ -75,7 +89,11 @@ fn read_config_file(path: &Path) -> Result<Vec<u8>, String> {
     let in_bundle = path.file_name().is_some_and(|n| n == bundle::CONFIG);
     let read = match path.parent() {
         Some(dir) if in_bundle => {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
             Bundle::open(dir).and_then(|b| b.read_config(MAX_CONFIG_BYTES))
         }
         _ => bundle::read_path(path, MAX_CONFIG_BYTES),
@@ -84,14 +102,22 @@ fn read_config_file(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 fn too_large() -> String {
-    format!("larger than {} MiB; refusing to read it", MAX_CONFIG_BYTES >> 20)
+    format!(
+        "larger than {} MiB; refusing to read it",
+        MAX_CONFIG_BYTES >> 20
+    )
 }
 
 /// The reason part of a message (the caller names the file).
 fn reason(e: BundleError) -> String {
     match e {
-        BundleError::Symlink { .. } => "config.json is a symbolic link; a bundle's config must be a regular file inside it".into(),
-        BundleError::NotRegular { kind: "directory", .. } => "not a regular file".into(),
+        BundleError::Symlink { .. } => {
+            "config.json is a symbolic link; a bundle's config must be a regular file inside it"
+                .into()
+        }
+        BundleError::NotRegular {
+            kind: "directory", ..
+        } => "not a regular file".into(),
         BundleError::NotRegular { kind, .. } => format!("not a regular file but a {kind}"),
         BundleError::TooLarge { .. } => too_large(),
         BundleError::Io { source, .. } => source.to_string(),

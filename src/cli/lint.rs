@@ -15,7 +15,9 @@ use translator::rules::Allow;
 use translator::Severity;
 
 use super::walk::{self, Found};
-use super::{github, input, load_target, render, sarif, Failure, Linted, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use super::{
+    github, input, load_target, render, sarif, Failure, Linted, EXIT_OK, EXIT_REFUSED, EXIT_USAGE,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum LintFormat {
@@ -129,7 +131,8 @@ impl Summary {
     }
 
     pub fn line(&self) -> String {
-        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut line = format!(
             "{} checked: {}, {}, {}; {} suppressed",
             plural(self.files, "file", "files"),
@@ -142,7 +145,10 @@ impl Summary {
             line.push_str(&format!(" ({} by bundle annotations)", self.by_annotation));
         }
         if self.unreadable > 0 {
-            line.push_str(&format!("; {} could not be read", plural(self.unreadable, "path", "paths")));
+            line.push_str(&format!(
+                "; {} could not be read",
+                plural(self.unreadable, "path", "paths")
+            ));
         }
         line
     }
@@ -201,12 +207,25 @@ pub fn run(args: &Args) -> u8 {
 /// the node's policy; `--allow` is part of the policy). True when any file would be refused.
 /// (`create` also judges bind sources after resolving their symbolic links on the node; lint
 /// never looks at the host, so it judges the paths as written.)
-fn policy_refusals(results: &[Linted], node: &super::policy::NodePolicy, backend: translator::policy::Backend) -> bool {
+fn policy_refusals(
+    results: &[Linted],
+    node: &super::policy::NodePolicy,
+    backend: translator::policy::Backend,
+) -> bool {
     let mut any = false;
     for r in results {
         let Ok(report) = &r.outcome else { continue };
-        let by_annotation = report.suppressed.iter().filter(|s| s.by == SuppressedBy::Annotation).map(|s| s.diagnostic.clone());
-        let judged: Vec<_> = report.findings.iter().cloned().chain(by_annotation).collect();
+        let by_annotation = report
+            .suppressed
+            .iter()
+            .filter(|s| s.by == SuppressedBy::Annotation)
+            .map(|s| s.diagnostic.clone());
+        let judged: Vec<_> = report
+            .findings
+            .iter()
+            .cloned()
+            .chain(by_annotation)
+            .collect();
         let refused = node.policy.refusals(&judged, backend);
         if refused.is_empty() {
             continue;
@@ -214,7 +233,13 @@ fn policy_refusals(results: &[Linted], node: &super::policy::NodePolicy, backend
         any = true;
         let listed: Vec<String> = refused
             .iter()
-            .map(|d| format!("{} at {}", d.code(), d.pointer.as_ref().map_or("/", |p| p.as_str())))
+            .map(|d| {
+                format!(
+                    "{} at {}",
+                    d.code(),
+                    d.pointer.as_ref().map_or("/", |p| p.as_str())
+                )
+            })
             .collect();
         eprintln!(
             "proxmox-lxcri: {}: {} would refuse it for the {} back end: {}",
@@ -229,7 +254,11 @@ fn policy_refusals(results: &[Linted], node: &super::policy::NodePolicy, backend
 
 fn lint_config(args: &Args) -> Result<LintConfig, Failure> {
     let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
-    Ok(LintConfig { target, allow: parse_allows(&args.allow)?, ignore_annotation_allows: args.no_annotation_allows })
+    Ok(LintConfig {
+        target,
+        allow: parse_allows(&args.allow)?,
+        ignore_annotation_allows: args.no_annotation_allows,
+    })
 }
 
 /// Renders a run's results in a format.
@@ -249,7 +278,11 @@ pub fn lint_paths(paths: &[PathBuf], config: &LintConfig) -> Vec<Linted> {
     for p in paths {
         found.extend(walk::find(p));
     }
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(found.len()).max(1);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(found.len())
+        .max(1);
     let next = AtomicUsize::new(0);
     let done: Vec<(usize, Linted)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -265,7 +298,10 @@ pub fn lint_paths(paths: &[PathBuf], config: &LintConfig) -> Vec<Linted> {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     let mut slots: Vec<Option<Linted>> = found.iter().map(|_| None).collect();
     for (i, linted) in done {
@@ -282,7 +318,10 @@ pub fn lint_paths(paths: &[PathBuf], config: &LintConfig) -> Vec<Linted> {
                 let path = match f {
                     Found::Config(p) | Found::Unreadable { path: p, .. } => p.clone(),
                 };
-                Linted { path, outcome: Err("internal error: the lint of this file did not finish".into()) }
+                Linted {
+                    path,
+                    outcome: Err("internal error: the lint of this file did not finish".into()),
+                }
             })
         })
         .collect()
@@ -290,12 +329,20 @@ pub fn lint_paths(paths: &[PathBuf], config: &LintConfig) -> Vec<Linted> {
 
 fn lint_one(found: &Found, config: &LintConfig) -> Linted {
     match found {
-        Found::Unreadable { path, reason } => Linted { path: path.clone(), outcome: Err(reason.clone()) },
+        Found::Unreadable { path, reason } => Linted {
+            path: path.clone(),
+            outcome: Err(reason.clone()),
+        },
         Found::Config(path) => {
             // Through the shared reader: a bundle's config.json is never read through a
             // symlink, a FIFO or a device (see `input`).
-            let outcome = input::read_file(path).map(|i| translator::lint(&i.name, &i.bytes, config)).map_err(|u| u.reason);
-            Linted { path: path.clone(), outcome }
+            let outcome = input::read_file(path)
+                .map(|i| translator::lint(&i.name, &i.bytes, config))
+                .map_err(|u| u.reason);
+            Linted {
+                path: path.clone(),
+                outcome,
+            }
         }
     }
 }
@@ -313,13 +360,17 @@ fn human(results: &[Linted], summary: &Summary, color: bool) -> String {
         if report.findings.is_empty() {
             continue;
         }
-        let counts = [(Severity::Error, "error"), (Severity::Warning, "warning"), (Severity::Info, "info")]
-            .iter()
-            .map(|(s, name)| (report.count(*s), *name))
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, name)| format!("{n} {name}{}", if n == 1 { "" } else { "s" }))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let counts = [
+            (Severity::Error, "error"),
+            (Severity::Warning, "warning"),
+            (Severity::Info, "info"),
+        ]
+        .iter()
+        .map(|(s, name)| (report.count(*s), *name))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, name)| format!("{n} {name}{}", if n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ");
         out.push_str(&format!("── {} ({counts})\n", r.name()));
         out.push_str(&render::human(&report.findings, &report.source, color));
         out.push('\n');

@@ -75,7 +75,8 @@ pub fn main() -> ExitCode {
             args.allow = cli.global.allow.clone();
             // A named policy (`--policy FILE` or PROXMOX_LXCRI_POLICY): lint also says what
             // `create`/`run`/`apply` on that node would refuse, and fails the run if anything.
-            let named = cli.global.policy.is_some() || std::env::var_os(policy::POLICY_ENV).is_some_and(|v| !v.is_empty());
+            let named = cli.global.policy.is_some()
+                || std::env::var_os(policy::POLICY_ENV).is_some_and(|v| !v.is_empty());
             if named {
                 match policy::load(&cli.global) {
                     Ok(p) => args.policy = Some((p, cli.global.runtime.into())),
@@ -151,12 +152,19 @@ impl Global {
             LogFormatArg::Text => LogFormat::Text,
             LogFormatArg::Json => LogFormat::Json,
         };
-        Log { file: self.log.clone(), format }
+        Log {
+            file: self.log.clone(),
+            format,
+        }
     }
 
     /// The host: pct/pvesh/pvesm from `PATH`, crun from `--crun`/`PROXMOX_LXCRI_CRUN`.
     pub fn host(&self) -> RealHost {
-        let crun = self.crun.clone().or_else(|| std::env::var_os(CRUN_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
+        let crun = self.crun.clone().or_else(|| {
+            std::env::var_os(CRUN_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
         match crun {
             Some(path) => RealHost::new().with_program("crun", path),
             None => RealHost::new(),
@@ -181,11 +189,19 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
-        Failure { code: EXIT_USAGE, message: message.into(), hint: None }
+        Failure {
+            code: EXIT_USAGE,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn refused(message: impl Into<String>) -> Self {
-        Failure { code: EXIT_REFUSED, message: message.into(), hint: None }
+        Failure {
+            code: EXIT_REFUSED,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// A file that could not be read or written: a usage error (exit 2).
@@ -204,7 +220,14 @@ impl Failure {
                 if let Some(h) = &self.hint {
                     msg.push_str(&format!(" (hint: {h})"));
                 }
-                eprint!("{}", l.line(executor::runtime::log::Level::Error, &msg, std::time::SystemTime::now()));
+                eprint!(
+                    "{}",
+                    l.line(
+                        executor::runtime::log::Level::Error,
+                        &msg,
+                        std::time::SystemTime::now()
+                    )
+                );
             }
             _ => {
                 eprintln!("proxmox-lxcri: error: {}", self.message);
@@ -222,8 +245,16 @@ impl Failure {
 
 impl From<RuntimeError> for Failure {
     fn from(e: RuntimeError) -> Self {
-        let code = if matches!(e, RuntimeError::Usage(_)) { EXIT_USAGE } else { EXIT_REFUSED };
-        Failure { code, hint: e.hint(), message: e.to_string() }
+        let code = if matches!(e, RuntimeError::Usage(_)) {
+            EXIT_USAGE
+        } else {
+            EXIT_REFUSED
+        };
+        Failure {
+            code,
+            hint: e.hint(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -238,7 +269,9 @@ pub fn load_target(path: Option<&PathBuf>, pve_version: Option<&str>) -> Result<
         None => Target::default(),
     };
     if let Some(v) = pve_version {
-        target = target.with_pve_release(v).map_err(|e| Failure::usage(e.to_string()))?;
+        target = target
+            .with_pve_release(v)
+            .map_err(|e| Failure::usage(e.to_string()))?;
     }
     Ok(target)
 }

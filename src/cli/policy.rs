@@ -46,19 +46,28 @@ impl From<RuntimeKind> for Backend {
 /// The policy for this run: the file, then `--allow`. A named file that
 /// cannot be read, is not kept by root, or does not parse is a usage error.
 pub fn load(global: &Global) -> Result<NodePolicy, Failure> {
-    let named = global.policy.clone().or_else(|| std::env::var_os(POLICY_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
+    let named = global.policy.clone().or_else(|| {
+        std::env::var_os(POLICY_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
     let (path, must_exist) = match named {
         Some(p) => (p, true),
         None => (PathBuf::from(DEFAULT_POLICY), false),
     };
     let mut node = match read_policy_file(&path) {
         Ok(text) => {
-            let policy = Policy::from_toml(&text).map_err(|e| Failure::usage(format!("policy {}: {e}", path.display())))?;
-            NodePolicy { policy, origin: path.display().to_string() }
+            let policy = Policy::from_toml(&text)
+                .map_err(|e| Failure::usage(format!("policy {}: {e}", path.display())))?;
+            NodePolicy {
+                policy,
+                origin: path.display().to_string(),
+            }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-            NodePolicy { policy: Policy::builtin(), origin: "the built-in policy".into() }
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => NodePolicy {
+            policy: Policy::builtin(),
+            origin: "the built-in policy".into(),
+        },
         Err(e) => return Err(Failure::usage(format!("policy {}: {e}", path.display()))),
     };
     for allow in super::lint::parse_allows(&global.allow)? {
@@ -77,10 +86,16 @@ fn kept_by_root(meta: &std::fs::Metadata, what: &str) -> std::io::Result<()> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let euid = unsafe { libc::geteuid() };
     if meta.uid() != 0 && meta.uid() != euid {
-        return Err(invalid(format!("{what} is owned by uid {}, not by root: a policy must be kept by root", meta.uid())));
+        return Err(invalid(format!(
+            "{what} is owned by uid {}, not by root: a policy must be kept by root",
+            meta.uid()
+        )));
     }
     if meta.mode() & 0o022 != 0 {
-        return Err(invalid(format!("{what} is writable by its group or others (mode {:o}): a policy must be kept by root", meta.mode() & 0o7777)));
+        return Err(invalid(format!(
+            "{what} is writable by its group or others (mode {:o}): a policy must be kept by root",
+            meta.mode() & 0o7777
+        )));
     }
     Ok(())
 }
@@ -88,22 +103,37 @@ fn kept_by_root(meta: &std::fs::Metadata, what: &str) -> std::io::Result<()> {
 /// Reads the policy file from the descriptor that was checked; a FIFO does
 /// not block the open (O_NONBLOCK) and is refused by the fstat.
 fn read_policy_file(path: &Path) -> std::io::Result<String> {
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC).open(path)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(invalid("not a regular file".into()));
     }
     kept_by_root(&meta, "the file")?;
     // Whoever can write the directory can replace the file: check the one the path names.
-    let dir = std::fs::canonicalize(path)?.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
-    kept_by_root(&std::fs::metadata(&dir)?, &format!("its directory {}", dir.display()))?;
+    let dir = std::fs::canonicalize(path)?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    kept_by_root(
+        &std::fs::metadata(&dir)?,
+        &format!("its directory {}", dir.display()),
+    )?;
     if meta.len() > MAX_POLICY_BYTES {
-        return Err(invalid(format!("larger than {} KiB", MAX_POLICY_BYTES >> 10)));
+        return Err(invalid(format!(
+            "larger than {} KiB",
+            MAX_POLICY_BYTES >> 10
+        )));
     }
     let mut text = String::new();
     file.take(MAX_POLICY_BYTES + 1).read_to_string(&mut text)?;
     if text.len() as u64 > MAX_POLICY_BYTES {
-        return Err(invalid(format!("larger than {} KiB", MAX_POLICY_BYTES >> 10)));
+        return Err(invalid(format!(
+            "larger than {} KiB",
+            MAX_POLICY_BYTES >> 10
+        )));
     }
     Ok(text)
 }
@@ -119,41 +149,90 @@ fn resolved_binds(input: &ConfigInput) -> Vec<Diagnostic> {
     let (_, spec) = translator::spec::parse(&input.name, &input.bytes, &mut ignored);
     let Some(spec) = spec else { return Vec::new() };
     let mut out = Vec::new();
-    for m in spec.cursor().get("mounts").map(|m| m.items()).unwrap_or_default() {
+    for m in spec
+        .cursor()
+        .get("mounts")
+        .map(|m| m.items())
+        .unwrap_or_default()
+    {
         let fstype = m.get("type").and_then(|t| t.str()).unwrap_or_default();
-        let options: Vec<String> = m.get("options").map(|o| o.strings().into_iter().map(|s| s.value).collect()).unwrap_or_default();
-        let Some(source_at) = m.get("source") else { continue };
-        let Some(source) = source_at.str().filter(|s| s.starts_with('/')) else { continue };
-        if !translator::host::is_bind(fstype, &options) || translator::host::bind_source(source).is_some() {
+        let options: Vec<String> = m
+            .get("options")
+            .map(|o| o.strings().into_iter().map(|s| s.value).collect())
+            .unwrap_or_default();
+        let Some(source_at) = m.get("source") else {
+            continue;
+        };
+        let Some(source) = source_at.str().filter(|s| s.starts_with('/')) else {
+            continue;
+        };
+        if !translator::host::is_bind(fstype, &options)
+            || translator::host::bind_source(source).is_some()
+        {
             continue;
         }
-        let Ok(real) = std::fs::canonicalize(source) else { continue };
+        let Ok(real) = std::fs::canonicalize(source) else {
+            continue;
+        };
         let Some(real) = real.to_str() else { continue };
         if let Some(f) = translator::host::bind_source(real) {
-            let message = format!("the host path `{}` resolves to `{}` on this node: {}", source.escape_debug(), real.escape_debug(), f.message);
-            out.push(Diagnostic::new(f.rule, message).at(source_at.ptr(), source_at.span()).with_label("symlink on the host"));
+            let message = format!(
+                "the host path `{}` resolves to `{}` on this node: {}",
+                source.escape_debug(),
+                real.escape_debug(),
+                f.message
+            );
+            out.push(
+                Diagnostic::new(f.rule, message)
+                    .at(source_at.ptr(), source_at.span())
+                    .with_label("symlink on the host"),
+            );
         }
     }
     out
 }
 
 /// One refusing finding: code, severity, pointer, file:line:column, message, and why.
-fn refusal_line(d: &Diagnostic, input: &ConfigInput, source: &translator::Source, why: &str) -> String {
-    let at = d.pointer.as_ref().map(|p| format!(" at {p}")).unwrap_or_default();
+fn refusal_line(
+    d: &Diagnostic,
+    input: &ConfigInput,
+    source: &translator::Source,
+    why: &str,
+) -> String {
+    let at = d
+        .pointer
+        .as_ref()
+        .map(|p| format!(" at {p}"))
+        .unwrap_or_default();
     let place = if d.span.is_defined() {
         let (line, column) = source.line_col(d.span.start);
         format!("{}:{line}:{column}", input.name)
     } else {
         input.name.clone()
     };
-    format!("{} [{}]{at} ({place}): {} ({why})", d.severity.as_str(), d.code(), d.message)
+    format!(
+        "{} [{}]{at} ({place}): {} ({why})",
+        d.severity.as_str(),
+        d.code(),
+        d.message
+    )
 }
 
 /// Runs the lint rules over the bundle's config for the target and refuses
 /// (exit 1) what the policy refuses on the back end. The bundle's allow
 /// annotation is ignored: it documents allows for `lint`, never for the node.
-pub fn enforce(node: &NodePolicy, input: &ConfigInput, target: &Target, backend: Backend, log: &Log) -> Result<(), Failure> {
-    let config = LintConfig { target: target.clone(), allow: Vec::new(), ignore_annotation_allows: true };
+pub fn enforce(
+    node: &NodePolicy,
+    input: &ConfigInput,
+    target: &Target,
+    backend: Backend,
+    log: &Log,
+) -> Result<(), Failure> {
+    let config = LintConfig {
+        target: target.clone(),
+        allow: Vec::new(),
+        ignore_annotation_allows: true,
+    };
     let report = translator::lint(&input.name, &input.bytes, &config);
     let mut findings = report.findings.clone();
     findings.extend(resolved_binds(input));
@@ -168,12 +247,19 @@ pub fn enforce(node: &NodePolicy, input: &ConfigInput, target: &Target, backend:
         log.write(Level::Error, &line);
     }
     // What the bundle asked for, so its author sees why the annotation did not help.
-    let with_annotation = LintConfig { ignore_annotation_allows: false, ..config };
+    let with_annotation = LintConfig {
+        ignore_annotation_allows: false,
+        ..config
+    };
     let asked = translator::lint(&input.name, &input.bytes, &with_annotation)
         .suppressed
         .iter()
         .filter(|s| s.by == SuppressedBy::Annotation)
-        .filter(|s| refused.iter().any(|d| d.code() == s.diagnostic.code() && d.pointer == s.diagnostic.pointer))
+        .filter(|s| {
+            refused
+                .iter()
+                .any(|d| d.code() == s.diagnostic.code() && d.pointer == s.diagnostic.pointer)
+        })
         .count();
     let mut hint = "allow a code for one run with --allow CODE, or for the node in the policy file (docs/policy.example.toml)".to_string();
     if asked > 0 {

@@ -36,7 +36,17 @@ pub fn list(format: RulesFormat) -> String {
     match format {
         RulesFormat::Human => {
             let width = rules.iter().map(|r| r.code.len()).max().unwrap_or(0);
-            rules.iter().map(|r| format!("{:<width$}  {:<7}  {}\n", r.code, r.severity.as_str(), r.summary)).collect()
+            rules
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:<width$}  {:<7}  {}\n",
+                        r.code,
+                        r.severity.as_str(),
+                        r.summary
+                    )
+                })
+                .collect()
         }
         RulesFormat::Json => {
             let list: Vec<serde_json::Value> = rules
@@ -66,15 +76,25 @@ pub fn run_explain(args: &ExplainArgs) -> u8 {
 /// The explanation of a code as Markdown, or why there is none.
 pub fn explain(code: &str) -> Result<String, String> {
     let Some(rule) = find(code.trim()) else {
-        let hint = suggest(code.trim()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_else(|| "; `proxmox-lxcri rules` lists every code".into());
+        let hint = suggest(code.trim())
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_else(|| "; `proxmox-lxcri rules` lists every code".into());
         return Err(format!("`{code}` is not a rule code{hint}"));
     };
-    Ok(format!("# {}\n\n{}. Default severity: {}.\n\n{}\n", rule.code, rule.summary, rule.severity.as_str(), rule.explanation.trim_end()))
+    Ok(format!(
+        "# {}\n\n{}. Default severity: {}.\n\n{}\n",
+        rule.code,
+        rule.summary,
+        rule.severity.as_str(),
+        rule.explanation.trim_end()
+    ))
 }
 
 fn suggest(code: &str) -> Option<&'static str> {
     // A bare name (`privileged`) is matched against the part after the family.
-    if let Some(rule) = all_rules().find(|r| r.code.split_once('/').is_some_and(|(_, name)| name == code)) {
+    if let Some(rule) =
+        all_rules().find(|r| r.code.split_once('/').is_some_and(|(_, name)| name == code))
+    {
         return Some(rule.code);
     }
     translator::diag::suggest(code, all_rules().map(|r| r.code))

@@ -29,7 +29,6 @@ pub const VERSION: &str = concat!(
     "\nspec: 1.0.0 - 1.3.0",
 );
 
-
 #[derive(clap::Args, Debug)]
 pub struct IdArgs {
     /// The container id
@@ -175,7 +174,11 @@ pub struct UpdateArgs {
     /// Memory limit (bytes, or with k, m, g; -1 for none)
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub memory: Option<String>,
-    #[arg(long = "memory-reservation", value_name = "SIZE", allow_hyphen_values = true)]
+    #[arg(
+        long = "memory-reservation",
+        value_name = "SIZE",
+        allow_hyphen_values = true
+    )]
     pub memory_reservation: Option<String>,
     /// Memory plus swap (bytes, or with k, m, g; -1 for none)
     #[arg(long = "memory-swap", value_name = "SIZE", allow_hyphen_values = true)]
@@ -288,7 +291,9 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
     runtime.crun.systemd_cgroup = global.systemd_cgroup;
     let r = &runtime;
     match verb {
-        Verb::Run(args) if !args.detach && global.runtime == RuntimeKind::Crun => foreground(global, r, &args),
+        Verb::Run(args) if !args.detach && global.runtime == RuntimeKind::Crun => {
+            foreground(global, r, &args)
+        }
         Verb::Exec(a) => exec(r, a),
         Verb::Ps(a) => {
             let pids = rt::engine_verbs::ps(r, &container_id(&a.id)?)?;
@@ -304,8 +309,12 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
             }
             Ok(EXIT_OK)
         }
-        Verb::Pause(a) => Ok(rt::engine_verbs::freeze(r, &container_id(&a.id)?, true).map(|()| EXIT_OK)?),
-        Verb::Resume(a) => Ok(rt::engine_verbs::freeze(r, &container_id(&a.id)?, false).map(|()| EXIT_OK)?),
+        Verb::Pause(a) => {
+            Ok(rt::engine_verbs::freeze(r, &container_id(&a.id)?, true).map(|()| EXIT_OK)?)
+        }
+        Verb::Resume(a) => {
+            Ok(rt::engine_verbs::freeze(r, &container_id(&a.id)?, false).map(|()| EXIT_OK)?)
+        }
         Verb::Update(a) => {
             let id = container_id(&a.id)?;
             let resources = update_resources(&a)?;
@@ -330,7 +339,10 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
         }
         Verb::State(a) => {
             let state = rt::state(r, &container_id(&a.id)?)?;
-            println!("{}", serde_json::to_string_pretty(&state).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&state).unwrap_or_default()
+            );
             Ok(())
         }
         Verb::Kill(a) => {
@@ -341,9 +353,18 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
             }
             Ok(rt::kill(r, &id, signal)?)
         }
-        Verb::Stop(a) => Ok(rt::stop(r, &container_id(&a.id)?, Duration::from_secs(a.timeout))?),
+        Verb::Stop(a) => Ok(rt::stop(
+            r,
+            &container_id(&a.id)?,
+            Duration::from_secs(a.timeout),
+        )?),
         Verb::Delete(a) => {
-            let notes = match rt::delete(r, &container_id(&a.id)?, a.force, Duration::from_secs(a.timeout)) {
+            let notes = match rt::delete(
+                r,
+                &container_id(&a.id)?,
+                a.force,
+                Duration::from_secs(a.timeout),
+            ) {
                 // runc and crun: `delete --force` of a container that does not exist succeeds;
                 // engines call it to clean up after a failed create.
                 Err(RuntimeError::NotFound { .. }) if a.force => Vec::new(),
@@ -362,7 +383,8 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
 
 /// `run` without `--detach` on crun: see [`rt::foreground`].
 fn foreground(global: &Global, r: &Runtime<'_>, args: &RunArgs) -> Result<u8, Failure> {
-    let fg = rt::foreground::Foreground::prepare().map_err(|e| Failure::refused(format!("run in the foreground: {e}")))?;
+    let fg = rt::foreground::Foreground::prepare()
+        .map_err(|e| Failure::refused(format!("run in the foreground: {e}")))?;
     let state = create(global, r, &args.create)?;
     let id = state.id.clone();
     // The pid of the created init, read before `start`: an init that exits at once has no pid
@@ -370,9 +392,13 @@ fn foreground(global: &Global, r: &Runtime<'_>, args: &RunArgs) -> Result<u8, Fa
     let pid = rt::state(r, &id)?.pid;
     rt::start(r, &id)?;
     let code = match pid {
-        Some(pid) => fg.wait(pid, &mut || rt::state(r, &id).is_ok_and(|s| s.status != executor::state::Status::Stopped)),
+        Some(pid) => fg.wait(pid, &mut || {
+            rt::state(r, &id).is_ok_and(|s| s.status != executor::state::Status::Stopped)
+        }),
         // crun reported no pid for the created container; nothing to wait for.
-        None => Err(std::io::Error::other("the created container has no init pid: its exit code is unknown")),
+        None => Err(std::io::Error::other(
+            "the created container has no init pid: its exit code is unknown",
+        )),
     };
     if !args.keep {
         rt::delete(r, &id, true, Duration::from_secs(10))?;
@@ -415,7 +441,11 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, Failure> {
     };
     res.map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     if bytes.len() as u64 >= limit {
-        return Err(Failure::usage(format!("{}: larger than {} bytes", path.display(), limit - 1)));
+        return Err(Failure::usage(format!(
+            "{}: larger than {} bytes",
+            path.display(),
+            limit - 1
+        )));
     }
     Ok(bytes)
 }
@@ -423,12 +453,18 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, Failure> {
 /// runc's memory sizes (`units.RAMInBytes`): bytes, or a number with b, k, m, g, t (powers of
 /// 1024, optional `b`/`ib` after the unit); `-1` is unlimited.
 fn ram_bytes(flag: &str, text: &str) -> Result<i64, Failure> {
-    let bad = || Failure::usage(format!("--{flag} {text:?}: not a size (bytes, or with k, m, g, t; -1 for unlimited)"));
+    let bad = || {
+        Failure::usage(format!(
+            "--{flag} {text:?}: not a size (bytes, or with k, m, g, t; -1 for unlimited)"
+        ))
+    };
     if text == "-1" {
         return Ok(-1);
     }
     let lower = text.trim().to_ascii_lowercase();
-    let digits = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let digits = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
     let (num, unit) = lower.split_at(digits);
     let n: i64 = num.parse().map_err(|_| bad())?;
     let shift = match unit.trim_end_matches("ib").trim_end_matches('b') {
@@ -446,11 +482,14 @@ fn ram_bytes(flag: &str, text: &str) -> Result<i64, Failure> {
 fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
     use serde_json::{json, Value};
     let mut res = match &a.resources {
-        Some(p) => serde_json::from_slice::<Value>(&read_bounded(p)?).map_err(|e| Failure::usage(format!("{}: {e}", p.display())))?,
+        Some(p) => serde_json::from_slice::<Value>(&read_bounded(p)?)
+            .map_err(|e| Failure::usage(format!("{}: {e}", p.display())))?,
         None => json!({}),
     };
     if !res.is_object() {
-        return Err(Failure::usage("--resources must be a JSON object (an OCI linux.resources)"));
+        return Err(Failure::usage(
+            "--resources must be a JSON object (an OCI linux.resources)",
+        ));
     }
     let mut set = |section: &str, key: &str, v: Value| {
         if !res[section].is_object() {
@@ -461,12 +500,24 @@ fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
     if let Some(w) = a.blkio_weight {
         set("blockIO", "weight", json!(w));
     }
-    for (key, v) in [("period", a.cpu_period.map(Value::from)), ("quota", a.cpu_quota.map(Value::from)), ("shares", a.cpu_share.map(Value::from)), ("realtimePeriod", a.cpu_rt_period.map(Value::from)), ("realtimeRuntime", a.cpu_rt_runtime.map(Value::from)), ("cpus", a.cpuset_cpus.clone().map(Value::from)), ("mems", a.cpuset_mems.clone().map(Value::from))] {
+    for (key, v) in [
+        ("period", a.cpu_period.map(Value::from)),
+        ("quota", a.cpu_quota.map(Value::from)),
+        ("shares", a.cpu_share.map(Value::from)),
+        ("realtimePeriod", a.cpu_rt_period.map(Value::from)),
+        ("realtimeRuntime", a.cpu_rt_runtime.map(Value::from)),
+        ("cpus", a.cpuset_cpus.clone().map(Value::from)),
+        ("mems", a.cpuset_mems.clone().map(Value::from)),
+    ] {
         if let Some(v) = v {
             set("cpu", key, v);
         }
     }
-    for (flag, key, v) in [("memory", "limit", &a.memory), ("memory-reservation", "reservation", &a.memory_reservation), ("memory-swap", "swap", &a.memory_swap)] {
+    for (flag, key, v) in [
+        ("memory", "limit", &a.memory),
+        ("memory-reservation", "reservation", &a.memory_reservation),
+        ("memory-swap", "swap", &a.memory_swap),
+    ] {
         if let Some(text) = v {
             set("memory", key, json!(ram_bytes(flag, text)?));
         }
@@ -477,7 +528,11 @@ fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
     Ok(res)
 }
 
-fn create(global: &Global, r: &Runtime<'_>, args: &CreateArgs) -> Result<executor::state::OciState, Failure> {
+fn create(
+    global: &Global,
+    r: &Runtime<'_>,
+    args: &CreateArgs,
+) -> Result<executor::state::OciState, Failure> {
     let id = container_id(&args.id)?;
     let options = CreateOptions {
         pid_file: args.pid_file.clone(),
@@ -487,9 +542,19 @@ fn create(global: &Global, r: &Runtime<'_>, args: &CreateArgs) -> Result<executo
         preserve_fds: args.preserve_fds,
     };
     let (bundle, backend, stop_signal) = bundle::translate(global, args, options)?;
-    let (state, packed) = rt::create_reporting(r, rt::CreateRequest { id, bundle, backend, stop_signal })?;
+    let (state, packed) = rt::create_reporting(
+        r,
+        rt::CreateRequest {
+            id,
+            bundle,
+            backend,
+            stop_signal,
+        },
+    )?;
     bundle::report_pack(packed.as_ref(), &global.log());
-    global.log().info(&format!("created container {}", state.id));
+    global
+        .log()
+        .info(&format!("created container {}", state.id));
     Ok(state)
 }
 
@@ -504,12 +569,18 @@ fn list(r: &Runtime<'_>, args: &ListArgs) -> Result<(), Failure> {
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string(&rows).unwrap_or_default()),
         ListFormat::Table => {
-            println!("{:<20} {:<8} {:<12} {:<8} {:<10} {:<20} BUNDLE", "ID", "PID", "STATUS", "RUNTIME", "VMID", "CREATED");
+            println!(
+                "{:<20} {:<8} {:<12} {:<8} {:<10} {:<20} BUNDLE",
+                "ID", "PID", "STATUS", "RUNTIME", "VMID", "CREATED"
+            );
             for row in &rows {
                 // The JSON form has the RFC 3339 time.
                 let json = serde_json::to_value(row).unwrap_or_default();
                 let created = json["created"].as_str().unwrap_or("-").to_owned();
-                let vmid = row.vmid.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+                let vmid = row
+                    .vmid
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "-".into());
                 println!(
                     "{:<20} {:<8} {:<12} {:<8} {:<10} {:<20} {}",
                     row.id,
@@ -529,7 +600,10 @@ fn list(r: &Runtime<'_>, args: &ListArgs) -> Result<(), Failure> {
 fn spec(args: &SpecArgs) -> Result<(), Failure> {
     let path = args.bundle.join("config.json");
     if path.exists() {
-        return Err(Failure::refused(format!("{} exists; remove it first", path.display())));
+        return Err(Failure::refused(format!(
+            "{} exists; remove it first",
+            path.display()
+        )));
     }
     let ids = args.rootless.then(effective_ids);
     let text = rt::spec::default_spec_text(ids);
@@ -559,7 +633,11 @@ pub fn absolute(path: &Path) -> Result<PathBuf, Failure> {
 mod tests {
     #[test]
     fn version_names_the_features_range() {
-        let spec = format!("spec: {} - {}", executor::runtime::features::OCI_VERSION_MIN, executor::runtime::features::OCI_VERSION_MAX);
+        let spec = format!(
+            "spec: {} - {}",
+            executor::runtime::features::OCI_VERSION_MIN,
+            executor::runtime::features::OCI_VERSION_MAX
+        );
         assert!(super::VERSION.ends_with(&spec), "{}", super::VERSION);
     }
 }

@@ -19,9 +19,13 @@ pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn log(results: &[Linted]) -> String {
     let referenced = |code: &str| {
-        results.iter().filter_map(|l| l.outcome.as_ref().ok()).any(|r| {
-            r.findings.iter().any(|d| d.code() == code) || r.suppressed.iter().any(|s| s.diagnostic.code() == code)
-        })
+        results
+            .iter()
+            .filter_map(|l| l.outcome.as_ref().ok())
+            .any(|r| {
+                r.findings.iter().any(|d| d.code() == code)
+                    || r.suppressed.iter().any(|s| s.diagnostic.code() == code)
+            })
     };
     let rules: Vec<&'static Rule> = all_rules().filter(|r| referenced(r.code)).collect();
     let mut sarif_results = Vec::new();
@@ -34,7 +38,13 @@ pub fn log(results: &[Linted]) -> String {
                     sarif_results.push(result(d, &report.source, &uri, &rules, None));
                 }
                 for s in &report.suppressed {
-                    sarif_results.push(result(&s.diagnostic, &report.source, &uri, &rules, Some(s.by)));
+                    sarif_results.push(result(
+                        &s.diagnostic,
+                        &report.source,
+                        &uri,
+                        &rules,
+                        Some(s.by),
+                    ));
                 }
             }
             Err(reason) => notifications.push(json!({
@@ -101,7 +111,13 @@ fn what_it_does(rule: &Rule) -> &'static str {
         .unwrap_or(rule.summary)
 }
 
-fn result(d: &Diagnostic, source: &Source, uri: &str, rules: &[&'static Rule], suppressed: Option<SuppressedBy>) -> Value {
+fn result(
+    d: &Diagnostic,
+    source: &Source,
+    uri: &str,
+    rules: &[&'static Rule],
+    suppressed: Option<SuppressedBy>,
+) -> Value {
     let mut message = d.message.clone();
     if let Some(help) = &d.help {
         message.push_str("\nhelp: ");
@@ -113,7 +129,10 @@ fn result(d: &Diagnostic, source: &Source, uri: &str, rules: &[&'static Rule], s
     let mut location = Map::new();
     location.insert("physicalLocation".into(), Value::Object(physical));
     if let Some(p) = d.pointer.as_ref().filter(|p| !p.as_str().is_empty()) {
-        location.insert("logicalLocations".into(), json!([{"fullyQualifiedName": p.as_str(), "kind": "member"}]));
+        location.insert(
+            "logicalLocations".into(),
+            json!([{"fullyQualifiedName": p.as_str(), "kind": "member"}]),
+        );
     }
     let mut obj = Map::new();
     obj.insert("ruleId".into(), d.code().into());
@@ -142,13 +161,22 @@ fn result(d: &Diagnostic, source: &Source, uri: &str, rules: &[&'static Rule], s
     // The pointer identifies a finding better than a line, which moves when
     // the file is edited; GitHub uses this to track an alert across commits.
     let pointer = d.pointer.as_ref().map(|p| p.as_str()).unwrap_or("");
-    obj.insert("partialFingerprints".into(), json!({"proxmoxLxcriFinding/v1": format!("{}|{pointer}", d.code())}));
+    obj.insert(
+        "partialFingerprints".into(),
+        json!({"proxmoxLxcriFinding/v1": format!("{}|{pointer}", d.code())}),
+    );
     if let Some(by) = suppressed {
         let (kind, why) = match by {
-            SuppressedBy::Annotation => ("inSource", "allowed by the bundle's org.proxmox-lxcri.lint.allow annotation"),
+            SuppressedBy::Annotation => (
+                "inSource",
+                "allowed by the bundle's org.proxmox-lxcri.lint.allow annotation",
+            ),
             SuppressedBy::Config => ("external", "allowed by --allow"),
         };
-        obj.insert("suppressions".into(), json!([{"kind": kind, "justification": why}]));
+        obj.insert(
+            "suppressions".into(),
+            json!([{"kind": kind, "justification": why}]),
+        );
     }
     Value::Object(obj)
 }
@@ -193,15 +221,24 @@ mod tests {
 
     #[test]
     fn uris_are_encoded() {
-        assert_eq!(artifact_uri("bundles/web app/config.json"), "bundles/web%20app/config.json");
-        assert_eq!(artifact_uri("/srv/b/config.json"), "file:///srv/b/config.json");
+        assert_eq!(
+            artifact_uri("bundles/web app/config.json"),
+            "bundles/web%20app/config.json"
+        );
+        assert_eq!(
+            artifact_uri("/srv/b/config.json"),
+            "file:///srv/b/config.json"
+        );
         assert_eq!(artifact_uri("a/é.json"), "a/%C3%A9.json");
     }
 
     #[test]
     fn spanless_findings_sit_on_line_one() {
         let source = Source::new("c.json", "{\n  \"a\": 1\n}");
-        assert_eq!(region(translator::Span::UNDEFINED, &source), json!({"startLine": 1}));
+        assert_eq!(
+            region(translator::Span::UNDEFINED, &source),
+            json!({"startLine": 1})
+        );
         assert_eq!(
             region(translator::Span::new(4, 7), &source),
             json!({"startLine": 2, "startColumn": 3, "endLine": 2, "endColumn": 6})

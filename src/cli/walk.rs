@@ -25,7 +25,12 @@ const SKIPPED_DIRS: &[&str] = &[".git", ".hg", ".svn"];
 pub fn find(arg: &Path) -> Vec<Found> {
     let meta = match std::fs::metadata(arg) {
         Ok(m) => m,
-        Err(e) => return vec![Found::Unreadable { path: arg.to_path_buf(), reason: e.to_string() }],
+        Err(e) => {
+            return vec![Found::Unreadable {
+                path: arg.to_path_buf(),
+                reason: e.to_string(),
+            }]
+        }
     };
     if !meta.is_dir() {
         return vec![Found::Config(arg.to_path_buf())];
@@ -57,7 +62,10 @@ fn search(dir: &Path, out: &mut Vec<Found>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            out.push(Found::Unreadable { path: dir.to_path_buf(), reason: e.to_string() });
+            out.push(Found::Unreadable {
+                path: dir.to_path_buf(),
+                reason: e.to_string(),
+            });
             return;
         }
     };
@@ -66,13 +74,19 @@ fn search(dir: &Path, out: &mut Vec<Found>) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                out.push(Found::Unreadable { path: dir.to_path_buf(), reason: e.to_string() });
+                out.push(Found::Unreadable {
+                    path: dir.to_path_buf(),
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         // DirEntry::file_type does not follow symbolic links.
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        let skipped = entry.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n));
+        let skipped = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| SKIPPED_DIRS.contains(&n));
         if is_dir && !skipped {
             subdirs.push(entry.path());
         }
@@ -92,7 +106,9 @@ mod tests {
             .iter()
             .map(|f| match f {
                 Found::Config(p) => p.strip_prefix(root).unwrap_or(p).display().to_string(),
-                Found::Unreadable { path, .. } => format!("! {}", path.strip_prefix(root).unwrap_or(path).display()),
+                Found::Unreadable { path, .. } => {
+                    format!("! {}", path.strip_prefix(root).unwrap_or(path).display())
+                }
             })
             .collect()
     }
@@ -104,13 +120,27 @@ mod tests {
         for dir in ["b/web", "a", "a/rootfs/etc", "c/deep/er/x", "d/.git/x", "e"] {
             std::fs::create_dir_all(root.join(dir))?;
         }
-        for file in ["b/web/config.json", "a/config.json", "a/rootfs/etc/config.json", "c/deep/er/x/config.json", "d/.git/x/config.json"] {
+        for file in [
+            "b/web/config.json",
+            "a/config.json",
+            "a/rootfs/etc/config.json",
+            "c/deep/er/x/config.json",
+            "d/.git/x/config.json",
+        ] {
             std::fs::write(root.join(file), "{}")?;
         }
         std::os::unix::fs::symlink(root.join("b"), root.join("e/link"))?;
         std::os::unix::fs::symlink(root.join("a/config.json"), root.join("e/config.json"))?;
         let found = find(root);
-        assert_eq!(names(root, &found), vec!["a/config.json", "b/web/config.json", "c/deep/er/x/config.json", "! e/config.json"]);
+        assert_eq!(
+            names(root, &found),
+            vec![
+                "a/config.json",
+                "b/web/config.json",
+                "c/deep/er/x/config.json",
+                "! e/config.json"
+            ]
+        );
         Ok(())
     }
 
@@ -120,9 +150,15 @@ mod tests {
         let file = tmp.path().join("my.json");
         std::fs::write(&file, "{}")?;
         assert_eq!(find(&file), vec![Found::Config(file.clone())]);
-        assert!(matches!(find(tmp.path().join("missing").as_path()).as_slice(), [Found::Unreadable { .. }]));
+        assert!(matches!(
+            find(tmp.path().join("missing").as_path()).as_slice(),
+            [Found::Unreadable { .. }]
+        ));
         std::fs::create_dir(tmp.path().join("empty"))?;
-        assert!(matches!(find(tmp.path().join("empty").as_path()).as_slice(), [Found::Unreadable { .. }]));
+        assert!(matches!(
+            find(tmp.path().join("empty").as_path()).as_slice(),
+            [Found::Unreadable { .. }]
+        ));
         Ok(())
     }
 }

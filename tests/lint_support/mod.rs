@@ -20,13 +20,29 @@ pub fn check(data: &[u8]) {
     let text = linted.source.text();
     for d in &linted.findings {
         if d.span.is_defined() {
-            let ok = d.span.start <= d.span.end && text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end);
-            assert!(ok, "{}: span {:?} not within the {} bytes of the source text", d.code(), d.span, text.len());
+            let ok = d.span.start <= d.span.end
+                && text.is_char_boundary(d.span.start)
+                && text.is_char_boundary(d.span.end);
+            assert!(
+                ok,
+                "{}: span {:?} not within the {} bytes of the source text",
+                d.code(),
+                d.span,
+                text.len()
+            );
         }
     }
-    let results = vec![Linted { path: PathBuf::from("bundle/config.json"), outcome: Ok(linted) }];
+    let results = vec![Linted {
+        path: PathBuf::from("bundle/config.json"),
+        outcome: Ok(linted),
+    }];
     let summary = Summary::of(&results, Severity::Error);
-    for format in [LintFormat::Human, LintFormat::Json, LintFormat::Sarif, LintFormat::Github] {
+    for format in [
+        LintFormat::Human,
+        LintFormat::Json,
+        LintFormat::Sarif,
+        LintFormat::Github,
+    ] {
         let text = report(&results, &summary, format, false);
         match format {
             LintFormat::Json => {
@@ -43,7 +59,10 @@ pub fn check(data: &[u8]) {
             }
             LintFormat::Github => {
                 for line in text.lines() {
-                    assert!(line.starts_with("::") || line.is_empty(), "a GitHub command spans lines: {line:?}");
+                    assert!(
+                        line.starts_with("::") || line.is_empty(),
+                        "a GitHub command spans lines: {line:?}"
+                    );
                 }
             }
             LintFormat::Human => {}

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-pub const APPLETS: &[&str] = &["sh", "echo", "id", "pwd", "env", "sleep", "cat", "ls", "true", "hostname", "kill", "readlink"];
+pub const APPLETS: &[&str] = &[
+    "sh", "echo", "id", "pwd", "env", "sleep", "cat", "ls", "true", "hostname", "kill", "readlink",
+];
 
 /// The entrypoint: prints what the process sees, then waits; SIGTERM ends it cleanly.
 pub const APP: &str = "#!/bin/sh\ntrap 'echo got TERM; exit 0' TERM\necho \"uid=$(id -u) gid=$(id -g) cwd=$(pwd) GREETING=$GREETING\"\necho ready\nwhile :; do sleep 1; done\n";
@@ -34,18 +36,37 @@ pub const CONFIG: &str = r#"{
 
 fn on_path(tool: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(tool)).find(|f| f.is_file()))
-        .or_else(|| ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].iter().map(|d| Path::new(d).join(tool)).find(|f| f.is_file()))
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(tool))
+                .find(|f| f.is_file())
+        })
+        .or_else(|| {
+            ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+                .iter()
+                .map(|d| Path::new(d).join(tool))
+                .find(|f| f.is_file())
+        })
 }
 
 /// Fails unless this runs as root with every tool present.
 #[track_caller]
 pub fn require(tools: &[(&str, &str)]) {
     let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|r| r.split_whitespace().nth(1).map(str::to_owned));
-    assert_eq!(euid.as_deref(), Some("0"), "this test runs containers and needs root");
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|r| r.split_whitespace().nth(1).map(str::to_owned));
+    assert_eq!(
+        euid.as_deref(),
+        Some("0"),
+        "this test runs containers and needs root"
+    );
     for (tool, package) in tools {
-        assert!(on_path(tool).is_some(), "`{tool}` is not installed: apt-get install -y {package}");
+        assert!(
+            on_path(tool).is_some(),
+            "`{tool}` is not installed: apt-get install -y {package}"
+        );
     }
 }
 
@@ -99,11 +120,18 @@ pub struct Node {
 
 impl Node {
     pub fn new() -> Node {
-        let dir = tempfile::Builder::new().prefix("plxc-e2e").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("plxc-e2e")
+            .tempdir()
+            .expect("tempdir");
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
         fs::create_dir_all(dir.path().join("sim")).expect("mkdir sim");
-        fs::set_permissions(dir.path().join("sim"), fs::Permissions::from_mode(0o755)).expect("chmod");
-        Node { dir, extra_path: None }
+        fs::set_permissions(dir.path().join("sim"), fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        Node {
+            dir,
+            extra_path: None,
+        }
     }
 
     pub fn sim(&self) -> PathBuf {
@@ -122,7 +150,9 @@ impl Node {
     fn path_var(&self) -> std::ffi::OsString {
         let mut dirs: Vec<PathBuf> = self.extra_path.iter().cloned().collect();
         dirs.push(bin_dir());
-        dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
         std::env::join_paths(dirs).expect("PATH")
     }
 
@@ -147,7 +177,11 @@ impl Node {
 
     /// A simulator command on this node.
     pub fn sim_cmd(&self, bin: &str, args: &[&str]) -> Output {
-        Command::new(bin_dir().join(bin)).args(args).env("PVE_SIM_ROOT", self.sim()).output().expect("run simulator")
+        Command::new(bin_dir().join(bin))
+            .args(args)
+            .env("PVE_SIM_ROOT", self.sim())
+            .output()
+            .expect("run simulator")
     }
 
     /// Config files of the simulated node.
@@ -162,11 +196,16 @@ impl Node {
 
     /// Container directories in the state store.
     pub fn records(&self) -> Vec<String> {
-        names(&self.state_dir()).into_iter().filter(|n| !n.starts_with('.')).collect()
+        names(&self.state_dir())
+            .into_iter()
+            .filter(|n| !n.starts_with('.'))
+            .collect()
     }
 
     pub fn console(&self, vmid: &str) -> String {
-        fs::read_to_string(self.host(&format!("/run/pve/ct-{vmid}.console"))).unwrap_or_default().replace('\r', "")
+        fs::read_to_string(self.host(&format!("/run/pve/ct-{vmid}.console")))
+            .unwrap_or_default()
+            .replace('\r', "")
     }
 }
 
@@ -175,14 +214,21 @@ impl Drop for Node {
     fn drop(&mut self) {
         let lxcpath = self.host("/var/lib/lxc");
         for vmid in names(&lxcpath) {
-            let _ = Command::new("lxc-stop").args(["-n", &vmid, "--kill", "-P"]).arg(&lxcpath).output();
+            let _ = Command::new("lxc-stop")
+                .args(["-n", &vmid, "--kill", "-P"])
+                .arg(&lxcpath)
+                .output();
         }
     }
 }
 
 pub fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -190,7 +236,10 @@ pub fn names(dir: &Path) -> Vec<String> {
 
 /// A busybox bundle with [`APP`] as `/bin/app.sh` and `config` as its config.json.
 pub fn bundle(config: &str) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("plxc-bundle").tempdir().expect("tempdir");
+    let dir = tempfile::Builder::new()
+        .prefix("plxc-bundle")
+        .tempdir()
+        .expect("tempdir");
     let root = dir.path().join("rootfs");
     for d in ["bin", "etc", "srv", "tmp", "proc", "sys", "dev", "run"] {
         fs::create_dir_all(root.join(d)).expect("mkdir");
@@ -201,10 +250,18 @@ pub fn bundle(config: &str) -> tempfile::TempDir {
         symlink("busybox", root.join("bin").join(a)).expect("symlink");
     }
     fs::write(root.join("bin/app.sh"), APP).expect("app.sh");
-    fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/srv:/bin/sh\n").expect("passwd");
+    fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/srv:/bin/sh\n",
+    )
+    .expect("passwd");
     fs::write(root.join("etc/group"), "root:x:0:\napp:x:1000:\n").expect("group");
     fs::write(dir.path().join("config.json"), config).expect("config.json");
-    for (p, mode) in [(dir.path().to_path_buf(), 0o755), (root.join("bin/app.sh"), 0o755), (root.join("tmp"), 0o1777)] {
+    for (p, mode) in [
+        (dir.path().to_path_buf(), 0o755),
+        (root.join("bin/app.sh"), 0o755),
+        (root.join("tmp"), 0o1777),
+    ] {
         fs::set_permissions(&p, fs::Permissions::from_mode(mode)).expect("chmod");
     }
     dir
@@ -217,19 +274,32 @@ pub fn text(b: &[u8]) -> String {
 /// Exit 0, or a failure showing the command's output.
 #[track_caller]
 pub fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}\nstdout: {}\nstderr: {}", out.status, text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     text(&out.stdout)
 }
 
 /// Exit `code`; returns stderr.
 #[track_caller]
 pub fn fails(out: &Output, code: i32) -> String {
-    assert_eq!(out.status.code(), Some(code), "stdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     text(&out.stderr)
 }
 
 pub fn state_json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&ok(out)).unwrap_or_else(|e| panic!("state is not JSON ({e}): {}", text(&out.stdout)))
+    serde_json::from_str(&ok(out))
+        .unwrap_or_else(|e| panic!("state is not JSON ({e}): {}", text(&out.stdout)))
 }
 
 #[track_caller]
@@ -249,7 +319,10 @@ pub fn proc_field(pid: i64, key: &str) -> String {
     fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")).map(|v| v.trim().to_owned()))
+        .find_map(|l| {
+            l.strip_prefix(&format!("{key}:"))
+                .map(|v| v.trim().to_owned())
+        })
         .unwrap_or_default()
 }
 

@@ -16,7 +16,9 @@ use translator::Target;
 fn pct_conf_only(name: &str, bytes: &[u8], target: &Target) -> usize {
     let t = translator::oci_to_ir(name, bytes, target);
     let Some(ir) = &t.ir else { return 0 };
-    pct_conf::write(&pve::ir_to_pve(ir)).map(|s| s.len()).unwrap_or(0)
+    pct_conf::write(&pve::ir_to_pve(ir))
+        .map(|s| s.len())
+        .unwrap_or(0)
 }
 
 fn all_back_ends(name: &str, bytes: &[u8], target: &Target) -> usize {
@@ -26,7 +28,11 @@ fn all_back_ends(name: &str, bytes: &[u8], target: &Target) -> usize {
     let text = pct_conf::write(&conf).map(|s| s.len()).unwrap_or(0);
     let plan = plan::pve_to_plan(&conf, &ir.rootfs, target, name).ok();
     let json = plan.as_ref().map(|p| p.to_json().len()).unwrap_or(0);
-    let script = plan.as_ref().and_then(|p| shell::write(p).ok()).map(|s| s.len()).unwrap_or(0);
+    let script = plan
+        .as_ref()
+        .and_then(|p| shell::write(p).ok())
+        .map(|s| s.len())
+        .unwrap_or(0);
     let oci = crun::ir_to_crun(ir, target).to_json().len();
     text + json + script + oci
 }
@@ -58,26 +64,49 @@ fn main() {
     let target = Target::default();
     // `cargo test --benches` runs this once to check that it works; keep that quick.
     let quick = std::env::args().any(|a| a == "--test");
-    for case in ["app-nginx", "crun-spec", "podman-basic", "podman-app-volumes"] {
+    for case in [
+        "app-nginx",
+        "crun-spec",
+        "podman-basic",
+        "podman-app-volumes",
+    ] {
         let path = golden.join(case).join("config.json");
         let Ok(bytes) = std::fs::read(&path) else {
             eprintln!("{}: missing", path.display());
             std::process::exit(1);
         };
         if quick {
-            assert!(all_back_ends(case, &bytes, &target) > 0, "{case}: nothing emitted");
+            assert!(
+                all_back_ends(case, &bytes, &target) > 0,
+                "{case}: nothing emitted"
+            );
             continue;
         }
         let one = measure(&|| pct_conf_only(case, &bytes, &target));
         let all = measure(&|| all_back_ends(case, &bytes, &target));
-        println!("{case:<20} {:>6} bytes   pct-conf {:>8.1} µs   all back ends {:>8.1} µs", bytes.len(), micros(one), micros(all));
+        println!(
+            "{case:<20} {:>6} bytes   pct-conf {:>8.1} µs   all back ends {:>8.1} µs",
+            bytes.len(),
+            micros(one),
+            micros(all)
+        );
         // Where the time goes, each part on its own.
-        let lower = measure(&|| translator::oci_to_ir(case, &bytes, &target).diagnostics.len());
+        let lower = measure(&|| {
+            translator::oci_to_ir(case, &bytes, &target)
+                .diagnostics
+                .len()
+        });
         let t = translator::oci_to_ir(case, &bytes, &target);
         let Some(ir) = &t.ir else { continue };
         let conf = pve::ir_to_pve(ir);
-        let Ok(plan) = plan::pve_to_plan(&conf, &ir.rootfs, &target, case) else { continue };
-        let plan_json = measure(&|| plan::pve_to_plan(&conf, &ir.rootfs, &target, case).map(|p| p.to_json().len()).unwrap_or(0));
+        let Ok(plan) = plan::pve_to_plan(&conf, &ir.rootfs, &target, case) else {
+            continue;
+        };
+        let plan_json = measure(&|| {
+            plan::pve_to_plan(&conf, &ir.rootfs, &target, case)
+                .map(|p| p.to_json().len())
+                .unwrap_or(0)
+        });
         let script = measure(&|| shell::write(&plan).map(|s| s.len()).unwrap_or(0));
         let oci = measure(&|| crun::ir_to_crun(ir, &target).to_json().len());
         println!(

@@ -31,11 +31,21 @@ static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 const MB: usize = 1_000_000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     // `cargo test --benches` runs this once to check that it works; keep that quick.
     let quick = args.iter().any(|a| a == "--test");
-    let write_to = args.iter().position(|a| a == "--write").and_then(|i| args.get(i + 1)).cloned();
-    let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse::<usize>().ok()).collect();
+    let write_to = args
+        .iter()
+        .position(|a| a == "--write")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let mut sizes: Vec<usize> = args
+        .iter()
+        .filter_map(|a| a.parse::<usize>().ok())
+        .collect();
     if sizes.is_empty() {
         sizes = if quick { vec![1] } else { vec![20, 200] };
     }
@@ -57,13 +67,18 @@ fn main() {
     }
     // "above input": peak heap besides the input buffer the stage is handed;
     // "with input": that plus the input, per input byte (the goal is 3×).
-    println!("{:<18} {:>10} {:>12} {:>12} {:>11} {:>9}", "stage", "input", "peak heap", "above input", "with input", "time");
+    println!(
+        "{:<18} {:>10} {:>12} {:>12} {:>11} {:>9}",
+        "stage", "input", "peak heap", "above input", "with input", "time"
+    );
     for mb in sizes {
         let bytes = big_config::generate(mb * MB).into_bytes();
         for stage in memory_stages::STAGES {
             let started = Instant::now();
             let (input, target) = (bytes.clone(), &target);
-            let (result, peak) = counting_alloc::peak_during(move || memory_stages::run(stage, "config.json", input, target));
+            let (result, peak) = counting_alloc::peak_during(move || {
+                memory_stages::run(stage, "config.json", input, target)
+            });
             std::hint::black_box(result);
             println!(
                 "{:<18} {:>7} MB {:>9.1} MB {:>11.2}× {:>10.2}× {:>7.2} s",
@@ -87,18 +102,31 @@ fn breakdown(sizes: &[usize], target: &Target) {
         let measure = |v: &serde_json::Value| {
             let bytes = serde_json::to_vec(v).unwrap_or_default();
             let (input, stage) = (bytes.clone(), stage.as_str());
-            let (_, peak) = counting_alloc::peak_during(move || memory_stages::run(stage, "config.json", input, target));
+            let (_, peak) = counting_alloc::peak_during(move || {
+                memory_stages::run(stage, "config.json", input, target)
+            });
             (bytes.len(), peak)
         };
         let (len, all) = measure(&full);
         println!("{stage}: {len} bytes, peak {all}");
-        for (name, path) in [("env", "/process/env"), ("args", "/process/args"), ("mounts", "/mounts"), ("seccomp", "/linux/seccomp/syscalls"), ("windows", "/windows/devices")] {
+        for (name, path) in [
+            ("env", "/process/env"),
+            ("args", "/process/args"),
+            ("mounts", "/mounts"),
+            ("seccomp", "/linux/seccomp/syscalls"),
+            ("windows", "/windows/devices"),
+        ] {
             let mut v = full.clone();
             if let Some(x) = v.pointer_mut(path) {
                 *x = serde_json::Value::Array(Vec::new());
             }
             let (l, p) = measure(&v);
-            println!("{name:<8} {:>6.1} MB of input costs {:>6.1} MB ({:.2}×)", (len - l) as f64 / 1e6, (all - p) as f64 / 1e6, (all - p) as f64 / (len - l) as f64);
+            println!(
+                "{name:<8} {:>6.1} MB of input costs {:>6.1} MB ({:.2}×)",
+                (len - l) as f64 / 1e6,
+                (all - p) as f64 / 1e6,
+                (all - p) as f64 / (len - l) as f64
+            );
         }
     }
 }

@@ -7,7 +7,9 @@ use crate::rules::Rule;
 use crate::source::{JsonPointer, Source, Span};
 
 /// How serious a finding is; ordered, so `>=` compares against a deny level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; nothing is wrong.
@@ -120,7 +122,10 @@ impl Diagnostic {
     }
 
     pub(crate) fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
-        self.related.push(Related { span, label: label.into() });
+        self.related.push(Related {
+            span,
+            label: label.into(),
+        });
         self
     }
 
@@ -141,16 +146,26 @@ impl Diagnostic {
 
     /// One JSON object, the machine form of `--format json`.
     pub fn to_json(&self, source: &Source) -> serde_json::Value {
-        let (line, column) = if self.span.is_defined() { source.line_col(self.span.start) } else { (0, 0) };
+        let (line, column) = if self.span.is_defined() {
+            source.line_col(self.span.start)
+        } else {
+            (0, 0)
+        };
         let mut obj = serde_json::Map::new();
         obj.insert("file".into(), source.name().into());
         obj.insert("code".into(), self.code().into());
         obj.insert("severity".into(), self.severity.as_str().into());
-        obj.insert("pointer".into(), self.pointer.as_ref().map(|p| p.as_str().to_string()).into());
+        obj.insert(
+            "pointer".into(),
+            self.pointer.as_ref().map(|p| p.as_str().to_string()).into(),
+        );
         if self.span.is_defined() {
             obj.insert("line".into(), line.into());
             obj.insert("column".into(), column.into());
-            obj.insert("span".into(), serde_json::json!({"start": self.span.start, "end": self.span.end}));
+            obj.insert(
+                "span".into(),
+                serde_json::json!({"start": self.span.start, "end": self.span.end}),
+            );
         } else {
             obj.insert("line".into(), serde_json::Value::Null);
             obj.insert("column".into(), serde_json::Value::Null);
@@ -166,7 +181,12 @@ impl Diagnostic {
 /// order in which lowering modules ran.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (a.span.start, a.span.end, a.code(), &a.message).cmp(&(b.span.start, b.span.end, b.code(), &b.message))
+        (a.span.start, a.span.end, a.code(), &a.message).cmp(&(
+            b.span.start,
+            b.span.end,
+            b.code(),
+            &b.message,
+        ))
     });
 }
 
@@ -189,7 +209,11 @@ pub(crate) struct Capped<'a> {
 
 impl<'a> Capped<'a> {
     pub(crate) fn new(diags: &'a mut Vec<Diagnostic>) -> Capped<'a> {
-        Capped { diags, seen: std::collections::HashMap::new(), over: Vec::new() }
+        Capped {
+            diags,
+            seen: std::collections::HashMap::new(),
+            over: Vec::new(),
+        }
     }
 
     pub(crate) fn push(&mut self, d: Diagnostic) {
@@ -197,7 +221,9 @@ impl<'a> Capped<'a> {
         *n += 1;
         if *n <= MAX_PER_CODE {
             self.diags.push(d);
-        } else if let Some((first, count)) = self.over.iter_mut().find(|(f, _)| f.code() == d.code()) {
+        } else if let Some((first, count)) =
+            self.over.iter_mut().find(|(f, _)| f.code() == d.code())
+        {
             *count += 1;
             first.severity = first.severity.max(d.severity);
         } else {
@@ -256,7 +282,8 @@ impl SourcedDiagnostic<'_> {
             return false;
         }
         // Bounded: a 200 MB config on one line is not scanned per diagnostic.
-        self.source.line_is_at_most(self.diag.span.start, MAX_SNIPPET_LINE)
+        self.source
+            .line_is_at_most(self.diag.span.start, MAX_SNIPPET_LINE)
     }
 
     /// `file:line:column` of the span, for diagnostics shown without a snippet.
@@ -297,7 +324,12 @@ impl miette::Diagnostic for SourcedDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let mut at = self.diag.pointer.as_ref().filter(|p| !p.as_str().is_empty()).map(|p| p.to_string());
+        let mut at = self
+            .diag
+            .pointer
+            .as_ref()
+            .filter(|p| !p.as_str().is_empty())
+            .map(|p| p.to_string());
         if !self.has_snippet() {
             if let Some(loc) = self.location() {
                 at = Some(match at {
@@ -335,7 +367,12 @@ impl miette::Diagnostic for SourcedDiagnostic<'_> {
             .related
             .iter()
             .filter(|r| r.span.is_defined())
-            .map(|r| miette::LabeledSpan::new_with_span(Some(r.label.clone()), (r.span.start, r.span.len())));
+            .map(|r| {
+                miette::LabeledSpan::new_with_span(
+                    Some(r.label.clone()),
+                    (r.span.start, r.span.len()),
+                )
+            });
         Some(Box::new(std::iter::once(main).chain(related)))
     }
 }
@@ -348,7 +385,10 @@ impl miette::SourceCode for SourcedDiagnostic<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
-        let contents = self.source.text().read_span(span, context_lines_before, context_lines_after)?;
+        let contents =
+            self.source
+                .text()
+                .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.source.name().to_string(),
             contents.data(),
@@ -386,4 +426,3 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     prev.last().copied().unwrap_or(0)
 }
-

@@ -14,8 +14,8 @@
 
 use crate::diag::Diagnostic;
 use crate::rules::security::{
-    DANGEROUS_DEVICE, HOST_BLOCK_MOUNT, HOST_ROOTFS, HOST_SOCKET, HOST_SYSTEM_MOUNT, KERNEL_FILESYSTEM, PROXMOX_STATE_MOUNT,
-    SENSITIVE_HOST_MOUNT,
+    DANGEROUS_DEVICE, HOST_BLOCK_MOUNT, HOST_ROOTFS, HOST_SOCKET, HOST_SYSTEM_MOUNT,
+    KERNEL_FILESYSTEM, PROXMOX_STATE_MOUNT, SENSITIVE_HOST_MOUNT,
 };
 use crate::rules::Rule;
 
@@ -30,7 +30,10 @@ pub struct HostFinding {
 
 impl HostFinding {
     fn new(rule: &'static Rule, message: impl Into<String>) -> HostFinding {
-        HostFinding { rule, message: message.into() }
+        HostFinding {
+            rule,
+            message: message.into(),
+        }
     }
 
     /// A diagnostic of the finding's rule at its default severity; the caller locates it.
@@ -66,19 +69,34 @@ pub(crate) const SENSITIVE_TREES: &[&str] = &[
 /// Proxmox VE's own state and storage, and this tool's.
 pub(crate) const PROXMOX_TREES: &[(&str, &str)] = &[
     // pmxcfs, the cluster file system: every guest's config, the cluster's keys and users.
-    ("/etc/pve", "the cluster configuration file system (guest configs, keys, users)"),
+    (
+        "/etc/pve",
+        "the cluster configuration file system (guest configs, keys, users)",
+    ),
     // pmxcfs keeps /etc/pve in config.db here (pve-cluster, src/pmxcfs/database.c).
     ("/var/lib/pve-cluster", "the database behind /etc/pve"),
     ("/run/pve", "Proxmox's runtime state"),
     ("/var/run/pve", "Proxmox's runtime state"),
     ("/run/pve-cluster", "Proxmox's runtime state"),
-    ("/var/lib/pve-manager", "Proxmox's manager state (jobs, certificates)"),
+    (
+        "/var/lib/pve-manager",
+        "Proxmox's manager state (jobs, certificates)",
+    ),
     ("/var/lib/pve-firewall", "the node's firewall state"),
     // The `local` directory storage (images, templates, backups) and storages mounted by PVE.
-    ("/var/lib/vz", "the `local` storage: every guest's disks, templates and backups"),
+    (
+        "/var/lib/vz",
+        "the `local` storage: every guest's disks, templates and backups",
+    ),
     ("/mnt/pve", "the node's mounted storages"),
-    ("/etc/corosync", "corosync's configuration and cluster authentication key"),
-    ("/var/lib/lxc", "LXC's per-container configs and root file system mounts"),
+    (
+        "/etc/corosync",
+        "corosync's configuration and cluster authentication key",
+    ),
+    (
+        "/var/lib/lxc",
+        "LXC's per-container configs and root file system mounts",
+    ),
     ("/etc/proxmox-lxcri", "the node policy of proxmox-lxcri"),
     ("/var/lib/proxmox-lxcri", "proxmox-lxcri's state"),
     ("/run/proxmox-lxcri", "proxmox-lxcri's container records"),
@@ -162,8 +180,25 @@ pub(crate) const DANGEROUS_CHAR_DEVICES: &[(i64, Option<i64>, &str)] = &[
 /// Device paths that are block devices or their control nodes, for binds
 /// and mount sources (where no type is given).
 pub(crate) const BLOCK_DEVICE_PREFIXES: &[&str] = &[
-    "/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/dev/dm-", "/dev/mapper/", "/dev/md", "/dev/loop", "/dev/zd",
-    "/dev/zvol/", "/dev/rbd", "/dev/nbd", "/dev/disk/", "/dev/mmcblk", "/dev/sr", "/dev/pve/", "/dev/sg", "/dev/bsg/",
+    "/dev/sd",
+    "/dev/hd",
+    "/dev/vd",
+    "/dev/xvd",
+    "/dev/nvme",
+    "/dev/dm-",
+    "/dev/mapper/",
+    "/dev/md",
+    "/dev/loop",
+    "/dev/zd",
+    "/dev/zvol/",
+    "/dev/rbd",
+    "/dev/nbd",
+    "/dev/disk/",
+    "/dev/mmcblk",
+    "/dev/sr",
+    "/dev/pve/",
+    "/dev/sg",
+    "/dev/bsg/",
 ];
 
 /// Device paths that are control nodes of the host's storage stack, matched exactly.
@@ -171,21 +206,40 @@ const STORAGE_CONTROL: &[&str] = &["/dev/zfs", "/dev/vfio/vfio"];
 
 /// File systems that are interfaces of the host kernel, not storage.
 pub(crate) const KERNEL_FILESYSTEMS: &[(&str, &str)] = &[
-    ("debugfs", "the kernel's debugging interface (kernel memory, tracing, driver internals)"),
-    ("tracefs", "the kernel's tracing interface (kprobes, every process's events)"),
-    ("securityfs", "the loaded security policy (AppArmor profiles, IMA, lockdown)"),
-    ("efivarfs", "the firmware's variables (writing some bricks the machine)"),
+    (
+        "debugfs",
+        "the kernel's debugging interface (kernel memory, tracing, driver internals)",
+    ),
+    (
+        "tracefs",
+        "the kernel's tracing interface (kprobes, every process's events)",
+    ),
+    (
+        "securityfs",
+        "the loaded security policy (AppArmor profiles, IMA, lockdown)",
+    ),
+    (
+        "efivarfs",
+        "the firmware's variables (writing some bricks the machine)",
+    ),
     ("bpf", "pinned BPF programs and maps of the host"),
-    ("configfs", "kernel objects made by writing files (USB gadgets, iSCSI and NVMe targets)"),
+    (
+        "configfs",
+        "kernel objects made by writing files (USB gadgets, iSCSI and NVMe targets)",
+    ),
     ("pstore", "the kernel's crash logs"),
-    ("binfmt_misc", "the interpreters the kernel runs programs with"),
+    (
+        "binfmt_misc",
+        "the interpreters the kernel runs programs with",
+    ),
     ("fusectl", "the host's FUSE connections"),
 ];
 
 /// File systems that live on a block device: their mount reads a host disk.
 pub(crate) const DISK_FILESYSTEMS: &[&str] = &[
-    "ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "vfat", "msdos", "exfat", "ntfs", "ntfs3", "f2fs", "jfs", "reiserfs", "iso9660",
-    "udf", "squashfs", "erofs", "hfsplus", "nilfs2", "ocfs2", "gfs2",
+    "ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "vfat", "msdos", "exfat", "ntfs", "ntfs3",
+    "f2fs", "jfs", "reiserfs", "iso9660", "udf", "squashfs", "erofs", "hfsplus", "nilfs2", "ocfs2",
+    "gfs2",
 ];
 
 /// `path` made absolute and lexically normal (`//`, `.` and `..` resolved); None when relative.
@@ -208,7 +262,11 @@ pub fn normalize(path: &str) -> Option<String> {
 
 /// Whether `path` is `tree` or inside it (both normal).
 pub fn under(path: &str, tree: &str) -> bool {
-    tree == "/" || path == tree || path.strip_prefix(tree).is_some_and(|rest| rest.starts_with('/'))
+    tree == "/"
+        || path == tree
+        || path
+            .strip_prefix(tree)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn show(path: &str) -> String {
@@ -256,7 +314,13 @@ pub fn bind_source(path: &str) -> Option<HostFinding> {
         ));
     }
     if let Some(tree) = SENSITIVE_TREES.iter().find(|t| under(t, &p)) {
-        return Some(HostFinding::new(&SENSITIVE_HOST_MOUNT, format!("the host path `{}` holds `{tree}`: the host's secrets or kernel interfaces", show(&p))));
+        return Some(HostFinding::new(
+            &SENSITIVE_HOST_MOUNT,
+            format!(
+                "the host path `{}` holds `{tree}`: the host's secrets or kernel interfaces",
+                show(&p)
+            ),
+        ));
     }
     if let Some(tree) = SYSTEM_TREES.iter().find(|t| under(t, &p)) {
         return Some(system(&p, tree, true));
@@ -267,25 +331,58 @@ pub fn bind_source(path: &str) -> Option<HostFinding> {
 fn sensitive(p: &str, tree: Option<&str>) -> HostFinding {
     let what = match tree {
         None if p == "/" => "it is the host's root directory, every file of the node".to_string(),
-        None => format!("`{}` exposes the host's configuration, credentials or devices", show(p)),
+        None => format!(
+            "`{}` exposes the host's configuration, credentials or devices",
+            show(p)
+        ),
         Some(t) => format!("`{t}` holds the host's credentials, boot files or kernel interfaces"),
     };
-    HostFinding::new(&SENSITIVE_HOST_MOUNT, format!("the host path `{}` is bind-mounted into the container: {what}", show(p)))
+    HostFinding::new(
+        &SENSITIVE_HOST_MOUNT,
+        format!(
+            "the host path `{}` is bind-mounted into the container: {what}",
+            show(p)
+        ),
+    )
 }
 
 fn proxmox(p: &str, tree: &str, what: &str, ancestor: bool) -> HostFinding {
-    let how = if ancestor { format!("holds `{tree}`,") } else if p == tree { "is".to_string() } else { format!("is inside `{tree}`,") };
-    HostFinding::new(&PROXMOX_STATE_MOUNT, format!("the host path `{}` {how} {what}", show(p)))
+    let how = if ancestor {
+        format!("holds `{tree}`,")
+    } else if p == tree {
+        "is".to_string()
+    } else {
+        format!("is inside `{tree}`,")
+    };
+    HostFinding::new(
+        &PROXMOX_STATE_MOUNT,
+        format!("the host path `{}` {how} {what}", show(p)),
+    )
 }
 
 fn system(p: &str, tree: &str, ancestor: bool) -> HostFinding {
-    let how = if ancestor { format!("holds `{tree}`") } else if p == tree { "is a system directory".to_string() } else { format!("is inside `{tree}`") };
-    HostFinding::new(&HOST_SYSTEM_MOUNT, format!("the host path `{}` {how}: the host runs or loads what is there as root", show(p)))
+    let how = if ancestor {
+        format!("holds `{tree}`")
+    } else if p == tree {
+        "is a system directory".to_string()
+    } else {
+        format!("is inside `{tree}`")
+    };
+    HostFinding::new(
+        &HOST_SYSTEM_MOUNT,
+        format!(
+            "the host path `{}` {how}: the host runs or loads what is there as root",
+            show(p)
+        ),
+    )
 }
 
 fn socket(p: &str) -> Option<HostFinding> {
     let name = p.rsplit('/').next().unwrap_or_default();
-    if SOCKET_SUFFIXES.iter().any(|s| name.ends_with(s) && name.len() > s.len()) {
+    if SOCKET_SUFFIXES
+        .iter()
+        .any(|s| name.ends_with(s) && name.len() > s.len())
+    {
         return Some(HostFinding::new(&HOST_SOCKET, format!("the host path `{}` is a control socket: whoever talks to it commands a daemon of the node", show(p))));
     }
     if let Some(tree) = RUNTIME_TREES.iter().find(|t| under(p, t)) {
@@ -299,17 +396,41 @@ fn socket(p: &str) -> Option<HostFinding> {
 
 /// A device path as a bind source or mount source, by name (no type is known).
 fn device_path(p: &str) -> Option<HostFinding> {
-    if let Some((_, _, name)) = DANGEROUS_CHAR_DEVICES.iter().find(|(_, _, name)| *name == p) {
-        return Some(HostFinding::new(&DANGEROUS_DEVICE, format!("the container gets the device {name}")));
+    if let Some((_, _, name)) = DANGEROUS_CHAR_DEVICES
+        .iter()
+        .find(|(_, _, name)| *name == p)
+    {
+        return Some(HostFinding::new(
+            &DANGEROUS_DEVICE,
+            format!("the container gets the device {name}"),
+        ));
     }
     if p.starts_with("/dev/cpu/") && p.ends_with("/msr") {
-        return Some(HostFinding::new(&DANGEROUS_DEVICE, format!("the container gets the CPU's model-specific registers (`{}`)", show(p))));
+        return Some(HostFinding::new(
+            &DANGEROUS_DEVICE,
+            format!(
+                "the container gets the CPU's model-specific registers (`{}`)",
+                show(p)
+            ),
+        ));
     }
     if STORAGE_CONTROL.contains(&p) {
-        return Some(HostFinding::new(&DANGEROUS_DEVICE, format!("the container gets `{}`, a control node of the host's storage", show(p))));
+        return Some(HostFinding::new(
+            &DANGEROUS_DEVICE,
+            format!(
+                "the container gets `{}`, a control node of the host's storage",
+                show(p)
+            ),
+        ));
     }
-    if BLOCK_DEVICE_PREFIXES.iter().any(|pre| p.starts_with(pre) && p.len() > pre.len()) {
-        return Some(HostFinding::new(&DANGEROUS_DEVICE, format!("the container gets a block device (`{}`)", show(p))));
+    if BLOCK_DEVICE_PREFIXES
+        .iter()
+        .any(|pre| p.starts_with(pre) && p.len() > pre.len())
+    {
+        return Some(HostFinding::new(
+            &DANGEROUS_DEVICE,
+            format!("the container gets a block device (`{}`)", show(p)),
+        ));
     }
     None
 }
@@ -324,16 +445,47 @@ fn device_path(p: &str) -> Option<HostFinding> {
 pub fn never_a_rootfs(path: &str) -> Option<&'static str> {
     /// Trees of the host's own system and of Proxmox: neither they nor anything below them.
     const TREES: &[&str] = &[
-        "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/dev", "/proc", "/sys",
-        "/var/lib/pve-cluster", "/var/lib/vz", "/var/log", "/run/pve", "/run/systemd", "/run/dbus", "/root/.ssh",
+        "/etc",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/boot",
+        "/dev",
+        "/proc",
+        "/sys",
+        "/var/lib/pve-cluster",
+        "/var/lib/vz",
+        "/var/log",
+        "/run/pve",
+        "/run/systemd",
+        "/run/dbus",
+        "/root/.ssh",
     ];
     /// Shared host directories: not as a whole (below them, a directory may be a rootfs).
     const EXACT: &[&str] = &[
-        "/", "/root", "/home", "/run", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/cache", "/var/spool", "/srv", "/opt",
-        "/mnt", "/media",
+        "/",
+        "/root",
+        "/home",
+        "/run",
+        "/tmp",
+        "/var",
+        "/var/lib",
+        "/var/tmp",
+        "/var/cache",
+        "/var/spool",
+        "/srv",
+        "/opt",
+        "/mnt",
+        "/media",
     ];
     // Fail closed: what cannot be read as an absolute path is not handed over.
-    let Some(p) = normalize(path) else { return Some("not an absolute path without `..`") };
+    let Some(p) = normalize(path) else {
+        return Some("not an absolute path without `..`");
+    };
     if p == "/" {
         return Some("the host's root directory");
     }
@@ -355,24 +507,56 @@ pub fn never_a_rootfs(path: &str) -> Option<&'static str> {
 pub fn rootfs_path(path: &str) -> Option<HostFinding> {
     let p = normalize(path)?;
     if p == "/" {
-        return Some(HostFinding::new(&HOST_ROOTFS, "the root file system is the host's root directory `/`"));
+        return Some(HostFinding::new(
+            &HOST_ROOTFS,
+            "the root file system is the host's root directory `/`",
+        ));
     }
     if !p[1..].contains('/') {
-        return Some(HostFinding::new(&HOST_ROOTFS, format!("the root file system is the host's top-level directory `{}`", show(&p))));
+        return Some(HostFinding::new(
+            &HOST_ROOTFS,
+            format!(
+                "the root file system is the host's top-level directory `{}`",
+                show(&p)
+            ),
+        ));
     }
-    bind_source(&p).map(|f| HostFinding::new(&HOST_ROOTFS, format!("the root file system is a host directory the node needs: {}", f.message)))
+    bind_source(&p).map(|f| {
+        HostFinding::new(
+            &HOST_ROOTFS,
+            format!(
+                "the root file system is a host directory the node needs: {}",
+                f.message
+            ),
+        )
+    })
 }
 
 /// A device given to the container: `path` (its name, used when the numbers
 /// are unknown), `kind` (`b`, `c`, `u`, `p`; None for a bind of the path) and
 /// its numbers. For the container's device nodes (`linux.devices`, `--devN`).
-pub fn device(path: &str, kind: Option<char>, major: Option<i64>, minor: Option<i64>) -> Option<HostFinding> {
-    let at = if path.is_empty() { String::new() } else { format!(" at `{}`", show(path)) };
+pub fn device(
+    path: &str,
+    kind: Option<char>,
+    major: Option<i64>,
+    minor: Option<i64>,
+) -> Option<HostFinding> {
+    let at = if path.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{}`", show(path))
+    };
     match kind {
-        Some('b') => Some(HostFinding::new(&DANGEROUS_DEVICE, format!("the container gets a block device{at}"))),
-        Some('c' | 'u') if major.is_some() => {
-            dangerous_char(major, minor).map(|name| HostFinding::new(&DANGEROUS_DEVICE, format!("the container gets the device {name}{at}")))
-        }
+        Some('b') => Some(HostFinding::new(
+            &DANGEROUS_DEVICE,
+            format!("the container gets a block device{at}"),
+        )),
+        Some('c' | 'u') if major.is_some() => dangerous_char(major, minor).map(|name| {
+            HostFinding::new(
+                &DANGEROUS_DEVICE,
+                format!("the container gets the device {name}{at}"),
+            )
+        }),
         Some('p') => None,
         _ => normalize(path).and_then(|p| device_path(&p)),
     }
@@ -382,7 +566,12 @@ pub fn device(path: &str, kind: Option<char>, major: Option<i64>, minor: Option<
 /// `lxc.cgroup2.devices.allow = c 1:1 rwm`): `kind` `a`, `b` or `c`, None
 /// numbers for `*`. Only rules that allow reading or writing matter: `m`
 /// (mknod) alone opens nothing.
-pub(crate) fn device_access(kind: char, major: Option<i64>, minor: Option<i64>, access: &str) -> Option<HostFinding> {
+pub(crate) fn device_access(
+    kind: char,
+    major: Option<i64>,
+    minor: Option<i64>,
+    access: &str,
+) -> Option<HostFinding> {
     if !access.contains(['r', 'w']) {
         return None;
     }
@@ -393,7 +582,13 @@ pub(crate) fn device_access(kind: char, major: Option<i64>, minor: Option<i64>, 
         ('c', Some(_)) => format!("the device {}", dangerous_char(major, minor)?),
         _ => return None,
     };
-    Some(HostFinding::new(&DANGEROUS_DEVICE, format!("a device cgroup rule gives the container `{}` access to {what}", access.escape_debug())))
+    Some(HostFinding::new(
+        &DANGEROUS_DEVICE,
+        format!(
+            "a device cgroup rule gives the container `{}` access to {what}",
+            access.escape_debug()
+        ),
+    ))
 }
 
 /// The name of a dangerous character device matched by major/minor (None = any minor).
@@ -410,13 +605,22 @@ fn dangerous_char(major: Option<i64>, minor: Option<i64>) -> Option<&'static str
 /// own `/proc` is a second procfs, which the masks and read-only overmounts
 /// of /proc do not cover. Pass None for a back end that mounts /proc itself
 /// (LXC: `lxc.mount.auto = proc:mixed`): every `proc` entry is then a second one.
-pub(crate) fn filesystem(fstype: &str, source: &str, destination: Option<&str>) -> Option<HostFinding> {
+pub(crate) fn filesystem(
+    fstype: &str,
+    source: &str,
+    destination: Option<&str>,
+) -> Option<HostFinding> {
     let fstype = fstype.trim();
     if let Some((_, what)) = KERNEL_FILESYSTEMS.iter().find(|(t, _)| *t == fstype) {
-        return Some(HostFinding::new(&KERNEL_FILESYSTEM, format!("a `{fstype}` mount gives the container {what}")));
+        return Some(HostFinding::new(
+            &KERNEL_FILESYSTEM,
+            format!("a `{fstype}` mount gives the container {what}"),
+        ));
     }
     if fstype == "proc" && destination.and_then(normalize).as_deref() != Some("/proc") {
-        let at = destination.map(|d| format!(" at `{}`", show(d))).unwrap_or_default();
+        let at = destination
+            .map(|d| format!(" at `{}`", show(d)))
+            .unwrap_or_default();
         return Some(HostFinding::new(
             &KERNEL_FILESYSTEM,
             format!("a second procfs{at}: it is not covered by the masked and read-only paths of /proc (/proc/sys, /proc/kcore, /proc/sysrq-trigger)"),
@@ -425,12 +629,25 @@ pub(crate) fn filesystem(fstype: &str, source: &str, destination: Option<&str>) 
     let source = source.trim();
     for tag in ["UUID=", "LABEL=", "PARTUUID=", "PARTLABEL="] {
         if source.starts_with(tag) {
-            return Some(HostFinding::new(&HOST_BLOCK_MOUNT, format!("the mount's source `{}` names a host disk", show(source))));
+            return Some(HostFinding::new(
+                &HOST_BLOCK_MOUNT,
+                format!("the mount's source `{}` names a host disk", show(source)),
+            ));
         }
     }
     if let Some(p) = normalize(source) {
-        if BLOCK_DEVICE_PREFIXES.iter().any(|pre| p.starts_with(pre) && p.len() > pre.len()) {
-            return Some(HostFinding::new(&HOST_BLOCK_MOUNT, format!("a `{}` mount of the host's block device `{}`", show(fstype), show(&p))));
+        if BLOCK_DEVICE_PREFIXES
+            .iter()
+            .any(|pre| p.starts_with(pre) && p.len() > pre.len())
+        {
+            return Some(HostFinding::new(
+                &HOST_BLOCK_MOUNT,
+                format!(
+                    "a `{}` mount of the host's block device `{}`",
+                    show(fstype),
+                    show(&p)
+                ),
+            ));
         }
     }
     if DISK_FILESYSTEMS.contains(&fstype) {
@@ -494,7 +711,9 @@ fn fstab_unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| b == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| b == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
         match octal.and_then(|d| u8::from_str_radix(std::str::from_utf8(d).ok()?, 8).ok()) {
             Some(c) => {
                 out.push(char::from(c));
@@ -516,17 +735,28 @@ fn fstab_unescape(field: &str) -> String {
 pub fn overlay_layers(options: &[String]) -> Vec<(usize, HostFinding)> {
     let mut out = Vec::new();
     for (i, text) in options.iter().enumerate() {
-        let Some((key, value)) = text.split_once('=') else { continue };
+        let Some((key, value)) = text.split_once('=') else {
+            continue;
+        };
         let (how, layers): (&str, Vec<String>) = match key {
             "lowerdir" => ("a read-only overlay layer", split_unescaped_colons(value)),
             "lowerdir+" | "datadir+" => ("a read-only overlay layer", vec![value.to_string()]),
             "upperdir" => ("the overlay's writable layer", vec![value.to_string()]),
-            "workdir" => ("the overlay's work directory, written by the kernel", vec![value.to_string()]),
+            "workdir" => (
+                "the overlay's work directory, written by the kernel",
+                vec![value.to_string()],
+            ),
             _ => continue,
         };
         for layer in layers.iter().filter(|l| l.starts_with('/')) {
             if let Some(f) = bind_source(layer) {
-                out.push((i, HostFinding { message: format!("{} ({how})", f.message), ..f }));
+                out.push((
+                    i,
+                    HostFinding {
+                        message: format!("{} ({how})", f.message),
+                        ..f
+                    },
+                ));
             }
         }
     }
@@ -562,7 +792,13 @@ fn split_unescaped_colons(value: &str) -> Vec<String> {
 pub fn lxc_mount_entry(value: &str) -> Option<HostFinding> {
     let fields: Vec<String> = value.split_whitespace().map(fstab_unescape).collect();
     let [source, dest, fstype, options, ..] = fields.as_slice() else {
-        return Some(HostFinding::new(&HOST_BLOCK_MOUNT, format!("the mount entry `{}` is not `SOURCE DEST TYPE OPTIONS`", value.escape_debug())));
+        return Some(HostFinding::new(
+            &HOST_BLOCK_MOUNT,
+            format!(
+                "the mount entry `{}` is not `SOURCE DEST TYPE OPTIONS`",
+                value.escape_debug()
+            ),
+        ));
     };
     let options: Vec<String> = options.split(',').map(str::to_string).collect();
     if is_bind(fstype, &options) {
@@ -597,14 +833,27 @@ pub fn lxc_device_allow(value: &str) -> Option<HostFinding> {
     });
     let numbers = words.next();
     let access = words.next().unwrap_or("rwm");
-    let number = |n: &str| if n == "*" { Ok(None) } else { n.parse::<i64>().map(Some) };
+    let number = |n: &str| {
+        if n == "*" {
+            Ok(None)
+        } else {
+            n.parse::<i64>().map(Some)
+        }
+    };
     let parsed = match (kind, numbers) {
         (Some('a'), _) => Some(('a', None, None)),
-        (Some(k @ ('b' | 'c')), Some(nums)) => nums.split_once(':').and_then(|(ma, mi)| Some((k, number(ma).ok()?, number(mi).ok()?))),
+        (Some(k @ ('b' | 'c')), Some(nums)) => nums
+            .split_once(':')
+            .and_then(|(ma, mi)| Some((k, number(ma).ok()?, number(mi).ok()?))),
         _ => None,
     };
     let (kind, major, minor) = parsed.unwrap_or(('a', None, None));
-    device_access(kind, major, minor, if parsed.is_some() { access } else { "rwm" })
+    device_access(
+        kind,
+        major,
+        minor,
+        if parsed.is_some() { access } else { "rwm" },
+    )
 }
 
 #[cfg(test)]
@@ -618,9 +867,24 @@ mod tests {
     #[test]
     fn overlay_entries_are_judged_by_their_layers() {
         // A plan's raw line: the layers reach the node as surely as a bind's source.
-        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a:/etc/pve,upperdir=/srv/u,workdir=/srv/w 0 0")), "security/proxmox-state-mount");
-        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a,upperdir=/root,workdir=/srv/w 0 0")), "security/sensitive-host-mount");
-        assert_eq!(code(lxc_mount_entry("overlay srv/o overlay lowerdir=/srv/a,upperdir=/srv/u,workdir=/srv/w 0 0")), "-");
+        assert_eq!(
+            code(lxc_mount_entry(
+                "overlay srv/o overlay lowerdir=/srv/a:/etc/pve,upperdir=/srv/u,workdir=/srv/w 0 0"
+            )),
+            "security/proxmox-state-mount"
+        );
+        assert_eq!(
+            code(lxc_mount_entry(
+                "overlay srv/o overlay lowerdir=/srv/a,upperdir=/root,workdir=/srv/w 0 0"
+            )),
+            "security/sensitive-host-mount"
+        );
+        assert_eq!(
+            code(lxc_mount_entry(
+                "overlay srv/o overlay lowerdir=/srv/a,upperdir=/srv/u,workdir=/srv/w 0 0"
+            )),
+            "-"
+        );
     }
 
     #[test]
@@ -697,120 +961,356 @@ mod tests {
 
     #[test]
     fn sensitive_paths_keep_their_code() {
-        for p in ["/", "/etc", "/dev", "/var", "/home", "/root", "/root/.ssh", "/etc/ssh", "/etc/shadow", "/boot", "/proc/1", "/sys/kernel", "/var/lib/docker"] {
+        for p in [
+            "/",
+            "/etc",
+            "/dev",
+            "/var",
+            "/home",
+            "/root",
+            "/root/.ssh",
+            "/etc/ssh",
+            "/etc/shadow",
+            "/boot",
+            "/proc/1",
+            "/sys/kernel",
+            "/var/lib/docker",
+        ] {
             assert_eq!(code(bind_source(p)), "security/sensitive-host-mount", "{p}");
         }
     }
 
     #[test]
     fn devices_by_path() {
-        for p in ["/dev/mem", "/dev/kmem", "/dev/port", "/dev/kvm", "/dev/sda", "/dev/sda1", "/dev/nvme0n1p2", "/dev/mapper/pve-root", "/dev/pve/data", "/dev/zd16", "/dev/cpu/0/msr", "/dev/zfs", "/dev/mapper/control", "/dev/disk/by-id/x"] {
+        for p in [
+            "/dev/mem",
+            "/dev/kmem",
+            "/dev/port",
+            "/dev/kvm",
+            "/dev/sda",
+            "/dev/sda1",
+            "/dev/nvme0n1p2",
+            "/dev/mapper/pve-root",
+            "/dev/pve/data",
+            "/dev/zd16",
+            "/dev/cpu/0/msr",
+            "/dev/zfs",
+            "/dev/mapper/control",
+            "/dev/disk/by-id/x",
+        ] {
             assert_eq!(code(bind_source(p)), "security/dangerous-device", "{p}");
         }
     }
 
     #[test]
     fn ordinary_paths_are_not_reported() {
-        for p in ["/srv/app/data", "/data", "/etc/localtime", "/etc/resolv.conf", "/var/log/app", "/var/cache/app", "/home/user/data", "/tmp/x", "/dev/null", "/dev/fuse", "/dev/net/tun", "relative/path", "/srvrun", "/usrx", "/etc/pvex"] {
+        for p in [
+            "/srv/app/data",
+            "/data",
+            "/etc/localtime",
+            "/etc/resolv.conf",
+            "/var/log/app",
+            "/var/cache/app",
+            "/home/user/data",
+            "/tmp/x",
+            "/dev/null",
+            "/dev/fuse",
+            "/dev/net/tun",
+            "relative/path",
+            "/srvrun",
+            "/usrx",
+            "/etc/pvex",
+        ] {
             assert_eq!(code(bind_source(p)), "-", "{p}");
         }
     }
 
     #[test]
     fn rootfs_paths() {
-        for p in ["/", "/etc", "/srv", "/root", "/usr/lib", "/var/lib/vz", "/etc/pve", "/run/x", "/var/lib", "//", "/srv/.."] {
+        for p in [
+            "/",
+            "/etc",
+            "/srv",
+            "/root",
+            "/usr/lib",
+            "/var/lib/vz",
+            "/etc/pve",
+            "/run/x",
+            "/var/lib",
+            "//",
+            "/srv/..",
+        ] {
             assert_eq!(code(rootfs_path(p)), "security/host-rootfs", "{p}");
         }
-        for p in ["/srv/images/app", "/var/lib/machines/web", "rootfs", "./rootfs"] {
+        for p in [
+            "/srv/images/app",
+            "/var/lib/machines/web",
+            "rootfs",
+            "./rootfs",
+        ] {
             assert_eq!(code(rootfs_path(p)), "-", "{p}");
         }
     }
 
     #[test]
     fn devices_by_type_and_number() {
-        assert_eq!(code(device("/dev/sda", Some('b'), Some(8), Some(0))), "security/dangerous-device");
-        assert_eq!(code(device("/dev/harmless", Some('b'), Some(7), Some(0))), "security/dangerous-device");
-        assert_eq!(code(device("/dev/null", Some('c'), Some(1), Some(1))), "security/dangerous-device", "numbers decide, not the name");
-        assert_eq!(code(device("/dev/mem", Some('c'), Some(1), Some(3))), "-", "numbers decide, not the name");
-        assert_eq!(code(device("/dev/kvm", Some('c'), Some(10), Some(232))), "security/dangerous-device");
-        assert_eq!(code(device("/dev/cpu/0/msr", Some('c'), Some(202), Some(0))), "security/dangerous-device");
-        assert_eq!(code(device("/dev/fuse", Some('c'), Some(10), Some(229))), "-");
+        assert_eq!(
+            code(device("/dev/sda", Some('b'), Some(8), Some(0))),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(device("/dev/harmless", Some('b'), Some(7), Some(0))),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(device("/dev/null", Some('c'), Some(1), Some(1))),
+            "security/dangerous-device",
+            "numbers decide, not the name"
+        );
+        assert_eq!(
+            code(device("/dev/mem", Some('c'), Some(1), Some(3))),
+            "-",
+            "numbers decide, not the name"
+        );
+        assert_eq!(
+            code(device("/dev/kvm", Some('c'), Some(10), Some(232))),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(device("/dev/cpu/0/msr", Some('c'), Some(202), Some(0))),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(device("/dev/fuse", Some('c'), Some(10), Some(229))),
+            "-"
+        );
         assert_eq!(code(device("/dev/fifo", Some('p'), None, None)), "-");
         // A `--devN` path without numbers: Proxmox takes them from the host's node.
-        assert_eq!(code(device("/dev/mem", None, None, None)), "security/dangerous-device");
-        assert_eq!(code(device("/dev/sdb1", Some('c'), None, None)), "security/dangerous-device");
+        assert_eq!(
+            code(device("/dev/mem", None, None, None)),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(device("/dev/sdb1", Some('c'), None, None)),
+            "security/dangerous-device"
+        );
         assert_eq!(code(device("/dev/ttyUSB0", None, None, None)), "-");
     }
 
     #[test]
     fn device_cgroup_rules() {
-        assert_eq!(code(device_access('a', None, None, "rwm")), "security/dangerous-device");
-        assert_eq!(code(device_access('b', Some(8), Some(0), "r")), "security/dangerous-device");
-        assert_eq!(code(device_access('c', None, None, "rw")), "security/dangerous-device");
-        assert_eq!(code(device_access('c', Some(1), None, "rw")), "security/dangerous-device", "1:* includes /dev/mem");
+        assert_eq!(
+            code(device_access('a', None, None, "rwm")),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(device_access('b', Some(8), Some(0), "r")),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(device_access('c', None, None, "rw")),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(device_access('c', Some(1), None, "rw")),
+            "security/dangerous-device",
+            "1:* includes /dev/mem"
+        );
         assert_eq!(code(device_access('c', Some(1), Some(3), "rwm")), "-");
         assert_eq!(code(device_access('a', None, None, "m")), "-");
     }
 
     #[test]
     fn file_systems() {
-        for t in ["debugfs", "securityfs", "efivarfs", "bpf", "tracefs", "configfs", "pstore", "binfmt_misc"] {
-            assert_eq!(code(filesystem(t, t, Some("/x"))), "security/kernel-filesystem", "{t}");
+        for t in [
+            "debugfs",
+            "securityfs",
+            "efivarfs",
+            "bpf",
+            "tracefs",
+            "configfs",
+            "pstore",
+            "binfmt_misc",
+        ] {
+            assert_eq!(
+                code(filesystem(t, t, Some("/x"))),
+                "security/kernel-filesystem",
+                "{t}"
+            );
         }
         assert_eq!(code(filesystem("proc", "proc", Some("/proc"))), "-");
-        assert_eq!(code(filesystem("proc", "proc", Some("/host/proc"))), "security/kernel-filesystem");
-        assert_eq!(code(filesystem("proc", "proc", None)), "security/kernel-filesystem");
-        assert_eq!(code(filesystem("ext4", "/dev/sda1", Some("/mnt"))), "security/host-block-mount");
-        assert_eq!(code(filesystem("", "/dev/mapper/pve-root", Some("/mnt"))), "security/host-block-mount");
-        assert_eq!(code(filesystem("xfs", "UUID=1234", Some("/mnt"))), "security/host-block-mount");
-        assert_eq!(code(filesystem("zfs", "rpool/data/subvol-101-disk-0", Some("/mnt"))), "security/host-block-mount");
-        assert_eq!(code(filesystem("ext4", "/var/lib/vz/images/100/vm-100-disk-0.raw", Some("/mnt"))), "security/host-block-mount");
-        for (t, s) in [("tmpfs", "tmpfs"), ("sysfs", "sysfs"), ("devpts", "devpts"), ("mqueue", "mqueue"), ("cgroup2", "cgroup"), ("overlay", "overlay"), ("tmpfs", "/dev/shm")] {
+        assert_eq!(
+            code(filesystem("proc", "proc", Some("/host/proc"))),
+            "security/kernel-filesystem"
+        );
+        assert_eq!(
+            code(filesystem("proc", "proc", None)),
+            "security/kernel-filesystem"
+        );
+        assert_eq!(
+            code(filesystem("ext4", "/dev/sda1", Some("/mnt"))),
+            "security/host-block-mount"
+        );
+        assert_eq!(
+            code(filesystem("", "/dev/mapper/pve-root", Some("/mnt"))),
+            "security/host-block-mount"
+        );
+        assert_eq!(
+            code(filesystem("xfs", "UUID=1234", Some("/mnt"))),
+            "security/host-block-mount"
+        );
+        assert_eq!(
+            code(filesystem(
+                "zfs",
+                "rpool/data/subvol-101-disk-0",
+                Some("/mnt")
+            )),
+            "security/host-block-mount"
+        );
+        assert_eq!(
+            code(filesystem(
+                "ext4",
+                "/var/lib/vz/images/100/vm-100-disk-0.raw",
+                Some("/mnt")
+            )),
+            "security/host-block-mount"
+        );
+        for (t, s) in [
+            ("tmpfs", "tmpfs"),
+            ("sysfs", "sysfs"),
+            ("devpts", "devpts"),
+            ("mqueue", "mqueue"),
+            ("cgroup2", "cgroup"),
+            ("overlay", "overlay"),
+            ("tmpfs", "/dev/shm"),
+        ] {
             assert_eq!(code(filesystem(t, s, Some("/x"))), "-", "{t} {s}");
         }
     }
 
     #[test]
     fn proxmox_and_lxc_spellings() {
-        assert_eq!(code(pve_mount_point("/etc/pve,mp=/x")), "security/proxmox-state-mount");
-        assert_eq!(code(pve_mount_point("mp=/x,volume=/var/lib/vz")), "security/proxmox-state-mount");
-        assert_eq!(code(pve_mount_point("/run/dbus,mp=/x,ro=1")), "security/host-socket");
+        assert_eq!(
+            code(pve_mount_point("/etc/pve,mp=/x")),
+            "security/proxmox-state-mount"
+        );
+        assert_eq!(
+            code(pve_mount_point("mp=/x,volume=/var/lib/vz")),
+            "security/proxmox-state-mount"
+        );
+        assert_eq!(
+            code(pve_mount_point("/run/dbus,mp=/x,ro=1")),
+            "security/host-socket"
+        );
         assert_eq!(code(pve_mount_point("local-lvm:8,mp=/x")), "-");
         assert_eq!(code(pve_mount_point("/srv/data,mp=/x")), "-");
         assert_eq!(code(pve_rootfs("/,size=0T")), "security/host-rootfs");
         assert_eq!(code(pve_rootfs("volume=/etc")), "security/host-rootfs");
         assert_eq!(code(pve_rootfs("local-lvm:vm-100-disk-0,size=8G")), "-");
-        assert_eq!(code(pve_device("/dev/mem,mode=0666")), "security/dangerous-device");
-        assert_eq!(code(pve_device("path=/dev/sda1")), "security/dangerous-device");
+        assert_eq!(
+            code(pve_device("/dev/mem,mode=0666")),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(pve_device("path=/dev/sda1")),
+            "security/dangerous-device"
+        );
         assert_eq!(code(pve_device("/dev/net/tun,mode=0666")), "-");
-        assert_eq!(code(lxc_mount_entry("/etc/pve pve none rbind,create=dir 0 0")), "security/proxmox-state-mount");
-        assert_eq!(code(lxc_mount_entry("/usr/lib/modules lib/modules none bind,ro 0 0")), "security/host-system-mount");
-        assert_eq!(code(lxc_mount_entry("/srv/my\\040data data none bind 0 0")), "-");
-        assert_eq!(code(lxc_mount_entry("/etc/p\\166e x none bind 0 0")), "security/proxmox-state-mount", "\\166 is `v`");
-        assert_eq!(code(lxc_mount_entry("/dev/sda1 mnt ext4 defaults 0 0")), "security/host-block-mount");
-        assert_eq!(code(lxc_mount_entry("proc host-proc proc rw 0 0")), "security/kernel-filesystem");
-        assert_eq!(code(lxc_mount_entry("debugfs sys/kernel/debug debugfs rw 0 0")), "security/kernel-filesystem");
-        assert_eq!(code(lxc_mount_entry("tmpfs tmp tmpfs rw,size=64m 0 0")), "-");
+        assert_eq!(
+            code(lxc_mount_entry("/etc/pve pve none rbind,create=dir 0 0")),
+            "security/proxmox-state-mount"
+        );
+        assert_eq!(
+            code(lxc_mount_entry(
+                "/usr/lib/modules lib/modules none bind,ro 0 0"
+            )),
+            "security/host-system-mount"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("/srv/my\\040data data none bind 0 0")),
+            "-"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("/etc/p\\166e x none bind 0 0")),
+            "security/proxmox-state-mount",
+            "\\166 is `v`"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("/dev/sda1 mnt ext4 defaults 0 0")),
+            "security/host-block-mount"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("proc host-proc proc rw 0 0")),
+            "security/kernel-filesystem"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("debugfs sys/kernel/debug debugfs rw 0 0")),
+            "security/kernel-filesystem"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("tmpfs tmp tmpfs rw,size=64m 0 0")),
+            "-"
+        );
         // The translator's read-only /proc entries, and what is not one of them.
-        assert_eq!(code(lxc_mount_entry("/proc/bus proc/bus none bind,ro,optional 0 0")), "-");
-        assert_eq!(code(lxc_mount_entry("/proc/bus proc/bus none bind,optional 0 0")), "security/sensitive-host-mount", "writable");
-        assert_eq!(code(lxc_mount_entry("/proc/bus mnt/bus none bind,ro 0 0")), "security/sensitive-host-mount", "elsewhere");
-        assert_eq!(code(lxc_mount_entry("/proc/sysrq-trigger proc/sysrq-trigger none bind,ro 0 0")), "security/sensitive-host-mount");
-        assert_eq!(code(lxc_mount_entry("/etc/pve")), "security/host-block-mount", "malformed is refused");
-        assert_eq!(code(lxc_device_allow("c 1:1 rwm")), "security/dangerous-device");
-        assert_eq!(code(lxc_device_allow("b 8:* rw")), "security/dangerous-device");
+        assert_eq!(
+            code(lxc_mount_entry(
+                "/proc/bus proc/bus none bind,ro,optional 0 0"
+            )),
+            "-"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("/proc/bus proc/bus none bind,optional 0 0")),
+            "security/sensitive-host-mount",
+            "writable"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("/proc/bus mnt/bus none bind,ro 0 0")),
+            "security/sensitive-host-mount",
+            "elsewhere"
+        );
+        assert_eq!(
+            code(lxc_mount_entry(
+                "/proc/sysrq-trigger proc/sysrq-trigger none bind,ro 0 0"
+            )),
+            "security/sensitive-host-mount"
+        );
+        assert_eq!(
+            code(lxc_mount_entry("/etc/pve")),
+            "security/host-block-mount",
+            "malformed is refused"
+        );
+        assert_eq!(
+            code(lxc_device_allow("c 1:1 rwm")),
+            "security/dangerous-device"
+        );
+        assert_eq!(
+            code(lxc_device_allow("b 8:* rw")),
+            "security/dangerous-device"
+        );
         assert_eq!(code(lxc_device_allow("a")), "security/dangerous-device");
-        assert_eq!(code(lxc_device_allow("c *:* rwm")), "security/dangerous-device");
+        assert_eq!(
+            code(lxc_device_allow("c *:* rwm")),
+            "security/dangerous-device"
+        );
         assert_eq!(code(lxc_device_allow("c 10:200 rwm")), "-");
         assert_eq!(code(lxc_device_allow("c 10:200 m")), "-");
-        assert_eq!(code(lxc_device_allow("c x:y rw")), "security/dangerous-device", "malformed is refused");
+        assert_eq!(
+            code(lxc_device_allow("c x:y rw")),
+            "security/dangerous-device",
+            "malformed is refused"
+        );
         assert_eq!(code(lxc_device_allow("")), "security/dangerous-device");
     }
 
     #[test]
     fn messages_name_the_path() {
-        let f = bind_source("/var/lib").map(|f| f.message).unwrap_or_default();
-        assert!(f.contains("`/var/lib`") && f.contains("/var/lib/pve-cluster"), "{f}");
+        let f = bind_source("/var/lib")
+            .map(|f| f.message)
+            .unwrap_or_default();
+        assert!(
+            f.contains("`/var/lib`") && f.contains("/var/lib/pve-cluster"),
+            "{f}"
+        );
         assert!(bind_source("/etc/pve/a\nb").is_some_and(|f| f.message.contains("\\n")));
     }
 }

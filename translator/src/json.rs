@@ -122,7 +122,10 @@ pub struct Tree {
 
 impl std::fmt::Debug for Tree {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tree").field("bytes", &self.text.len()).field("nodes", &self.len).finish()
+        f.debug_struct("Tree")
+            .field("bytes", &self.text.len())
+            .field("nodes", &self.len)
+            .finish()
     }
 }
 
@@ -152,7 +155,10 @@ impl Tree {
 
     /// Heap bytes the tree itself holds (not the text), for the memory measurements.
     pub fn heap_bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<Node>()).sum::<usize>()
+        self.chunks
+            .iter()
+            .map(|c| c.capacity() * std::mem::size_of::<Node>())
+            .sum::<usize>()
             + self.chunks.capacity() * std::mem::size_of::<Vec<Node>>()
             + self.escaped.capacity() * 8
             + self.decoded.capacity()
@@ -160,12 +166,22 @@ impl Tree {
 
     fn node(&self, id: NodeId) -> Node {
         let i = id.index();
-        self.chunks.get(i >> CHUNK_BITS).and_then(|c| c.get(i & (CHUNK - 1))).copied().unwrap_or(Node { start: u32::MAX, end: u32::MAX, info: 0 })
+        self.chunks
+            .get(i >> CHUNK_BITS)
+            .and_then(|c| c.get(i & (CHUNK - 1)))
+            .copied()
+            .unwrap_or(Node {
+                start: u32::MAX,
+                end: u32::MAX,
+                info: 0,
+            })
     }
 
     fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
         let i = id.index();
-        self.chunks.get_mut(i >> CHUNK_BITS).and_then(|c| c.get_mut(i & (CHUNK - 1)))
+        self.chunks
+            .get_mut(i >> CHUNK_BITS)
+            .and_then(|c| c.get_mut(i & (CHUNK - 1)))
     }
 
     fn push(&mut self, node: Node) -> NodeId {
@@ -173,7 +189,11 @@ impl Tree {
         if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
             // Every node takes at least two bytes of input (`0,`), so a small
             // document does not pay for a whole chunk.
-            let room = if self.chunks.is_empty() { (self.text.len() / 2 + 2).min(CHUNK) } else { CHUNK };
+            let room = if self.chunks.is_empty() {
+                (self.text.len() / 2 + 2).min(CHUNK)
+            } else {
+                CHUNK
+            };
             self.chunks.push(Vec::with_capacity(room));
         }
         if let Some(chunk) = self.chunks.last_mut() {
@@ -229,7 +249,9 @@ impl Tree {
         }
         let escaped = n.info & PAYLOAD;
         if escaped == 0 {
-            return self.text.get(n.start as usize + 1..(n.end as usize).saturating_sub(1));
+            return self
+                .text
+                .get(n.start as usize + 1..(n.end as usize).saturating_sub(1));
         }
         let (start, end) = self.escaped.get(escaped as usize - 1).copied()?;
         self.decoded.get(start as usize..end as usize)
@@ -258,7 +280,12 @@ impl Tree {
             Kind::Object => (NodeId(id.0 + 1), self.after(id)),
             _ => (id, id),
         };
-        Members { tree: self, next, end, view }
+        Members {
+            tree: self,
+            next,
+            end,
+            view,
+        }
     }
 
     /// The items of an array, in document order (voided ones included:
@@ -268,7 +295,11 @@ impl Tree {
             Kind::Array => (NodeId(id.0 + 1), self.after(id)),
             _ => (id, id),
         };
-        Items { tree: self, next, end }
+        Items {
+            tree: self,
+            next,
+            end,
+        }
     }
 
     /// The value of the last member named `key`.
@@ -296,9 +327,15 @@ impl Tree {
         match self.kind(id, view) {
             Kind::Null => serde_json::Value::Null,
             Kind::Bool => serde_json::Value::Bool(self.bool(id).unwrap_or(false)),
-            Kind::Number => number_to_serde(self.number(id).unwrap_or_default()).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+            Kind::Number => number_to_serde(self.number(id).unwrap_or_default())
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
             Kind::String => serde_json::Value::String(self.str(id).unwrap_or_default().to_string()),
-            Kind::Array => serde_json::Value::Array(self.items(id).map(|item| self.to_serde(item, view)).collect()),
+            Kind::Array => serde_json::Value::Array(
+                self.items(id)
+                    .map(|item| self.to_serde(item, view))
+                    .collect(),
+            ),
             Kind::Object => {
                 let mut map = serde_json::Map::new();
                 for m in self.members(id, view) {
@@ -345,7 +382,12 @@ impl<'t> Iterator for Members<'t> {
                 continue;
             }
             let key = self.tree.str(key_id).unwrap_or_default();
-            return Some(Member { key, key_span: self.tree.span(key_id), key_id, value });
+            return Some(Member {
+                key,
+                key_span: self.tree.span(key_id),
+                key_id,
+                value,
+            });
         }
         None
     }
@@ -411,13 +453,27 @@ impl std::fmt::Display for ErrorKind {
         match self {
             ErrorKind::Empty => write!(f, "the input is empty"),
             ErrorKind::InvalidUtf8 => write!(f, "the input is not valid UTF-8"),
-            ErrorKind::ByteOrderMark => write!(f, "the input starts with a byte order mark, which JSON forbids here"),
-            ErrorKind::TooLarge => write!(f, "the input is larger than {} MiB, more than the reader indexes", MAX_INPUT >> 20),
-            ErrorKind::UnexpectedEnd(expected) => write!(f, "the input ends early: expected {expected}"),
-            ErrorKind::Unexpected { found, expected } => write!(f, "expected {expected}, found {found}"),
+            ErrorKind::ByteOrderMark => write!(
+                f,
+                "the input starts with a byte order mark, which JSON forbids here"
+            ),
+            ErrorKind::TooLarge => write!(
+                f,
+                "the input is larger than {} MiB, more than the reader indexes",
+                MAX_INPUT >> 20
+            ),
+            ErrorKind::UnexpectedEnd(expected) => {
+                write!(f, "the input ends early: expected {expected}")
+            }
+            ErrorKind::Unexpected { found, expected } => {
+                write!(f, "expected {expected}, found {found}")
+            }
             ErrorKind::InvalidNumber => write!(f, "this is not a valid JSON number"),
             ErrorKind::InvalidEscape => write!(f, "invalid escape sequence in a string"),
-            ErrorKind::ControlCharacterInString => write!(f, "a control character must be escaped inside a JSON string"),
+            ErrorKind::ControlCharacterInString => write!(
+                f,
+                "a control character must be escaped inside a JSON string"
+            ),
             ErrorKind::LoneSurrogate => write!(f, "a \\u escape encodes half of a surrogate pair"),
             ErrorKind::TooDeep => write!(f, "nesting deeper than {MAX_DEPTH} levels"),
             ErrorKind::TrailingCharacters => write!(f, "unexpected text after the JSON value"),
@@ -469,7 +525,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
 pub(crate) fn utf8_error(bytes: &[u8], e: &std::str::Utf8Error) -> SyntaxError {
     let at = e.valid_up_to();
     let len = e.error_len().unwrap_or(bytes.len() - at).max(1);
-    SyntaxError { kind: ErrorKind::InvalidUtf8, span: Span::new(at, at + len) }
+    SyntaxError {
+        kind: ErrorKind::InvalidUtf8,
+        span: Span::new(at, at + len),
+    }
 }
 
 /// Reads a JSON text into a [`Tree`], noting duplicate keys.
@@ -480,16 +539,43 @@ pub fn parse(text: &str) -> Parsed {
 /// Parses text that the caller shares with the tree (the diagnostics'
 /// source holds the same allocation).
 pub(crate) fn parse_shared(text: Text) -> Parsed {
-    let mut tree = Tree { text: Arc::clone(&text), chunks: Vec::new(), len: 0, escaped: Vec::new(), decoded: String::new() };
+    let mut tree = Tree {
+        text: Arc::clone(&text),
+        chunks: Vec::new(),
+        len: 0,
+        escaped: Vec::new(),
+        decoded: String::new(),
+    };
     if text.len() > MAX_INPUT {
-        return Parsed { tree: None, syntax_error: Some(SyntaxError { kind: ErrorKind::TooLarge, span: Span::new(0, 0) }), duplicates: Vec::new() };
+        return Parsed {
+            tree: None,
+            syntax_error: Some(SyntaxError {
+                kind: ErrorKind::TooLarge,
+                span: Span::new(0, 0),
+            }),
+            duplicates: Vec::new(),
+        };
     }
-    let mut p = Parser { text: &text, bytes: text.as_bytes(), pos: 0, duplicates: Vec::new(), tree: &mut tree };
+    let mut p = Parser {
+        text: &text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        duplicates: Vec::new(),
+        tree: &mut tree,
+    };
     let result = p.document();
     let duplicates = std::mem::take(&mut p.duplicates);
     match result {
-        Ok(()) => Parsed { tree: Some(tree), syntax_error: None, duplicates },
-        Err(e) => Parsed { tree: None, syntax_error: Some(e), duplicates },
+        Ok(()) => Parsed {
+            tree: Some(tree),
+            syntax_error: None,
+            duplicates,
+        },
+        Err(e) => Parsed {
+            tree: None,
+            syntax_error: Some(e),
+            duplicates,
+        },
     }
 }
 
@@ -509,17 +595,26 @@ fn off(pos: usize) -> u32 {
 impl<'a> Parser<'a> {
     fn document(&mut self) -> Result<(), SyntaxError> {
         if self.text.starts_with('\u{feff}') {
-            return Err(SyntaxError { kind: ErrorKind::ByteOrderMark, span: Span::new(0, 3) });
+            return Err(SyntaxError {
+                kind: ErrorKind::ByteOrderMark,
+                span: Span::new(0, 3),
+            });
         }
         self.skip_ws();
         if self.pos >= self.bytes.len() {
-            return Err(SyntaxError { kind: ErrorKind::Empty, span: Span::new(0, 0) });
+            return Err(SyntaxError {
+                kind: ErrorKind::Empty,
+                span: Span::new(0, 0),
+            });
         }
         self.value(0)?;
         self.skip_ws();
         if self.pos < self.bytes.len() {
             let end = self.char_end(self.pos);
-            return Err(SyntaxError { kind: ErrorKind::TrailingCharacters, span: Span::new(self.pos, end) });
+            return Err(SyntaxError {
+                kind: ErrorKind::TrailingCharacters,
+                span: Span::new(self.pos, end),
+            });
         }
         Ok(())
     }
@@ -543,12 +638,18 @@ impl<'a> Parser<'a> {
 
     fn unexpected(&self, expected: &'static str) -> SyntaxError {
         match self.bytes.get(self.pos) {
-            None => SyntaxError { kind: ErrorKind::UnexpectedEnd(expected), span: Span::new(self.pos, self.pos) },
+            None => SyntaxError {
+                kind: ErrorKind::UnexpectedEnd(expected),
+                span: Span::new(self.pos, self.pos),
+            },
             Some(_) => {
                 let end = self.char_end(self.pos);
                 let found = self.text.get(self.pos..end).unwrap_or("?");
                 SyntaxError {
-                    kind: ErrorKind::Unexpected { found: format!("`{}`", found.escape_debug()), expected },
+                    kind: ErrorKind::Unexpected {
+                        found: format!("`{}`", found.escape_debug()),
+                        expected,
+                    },
                     span: Span::new(self.pos, end),
                 }
             }
@@ -556,7 +657,11 @@ impl<'a> Parser<'a> {
     }
 
     fn leaf(&mut self, start: usize, info: u32) -> NodeId {
-        self.tree.push(Node { start: off(start), end: off(self.pos), info })
+        self.tree.push(Node {
+            start: off(start),
+            end: off(self.pos),
+            info,
+        })
     }
 
     fn value(&mut self, depth: usize) -> Result<NodeId, SyntaxError> {
@@ -596,7 +701,10 @@ impl<'a> Parser<'a> {
         }
         let int_start = self.pos;
         let n = digits(self);
-        let bad = |p: &Self| SyntaxError { kind: ErrorKind::InvalidNumber, span: Span::new(start, p.pos.max(start + 1)) };
+        let bad = |p: &Self| SyntaxError {
+            kind: ErrorKind::InvalidNumber,
+            span: Span::new(start, p.pos.max(start + 1)),
+        };
         if n == 0 || (n > 1 && self.bytes.get(int_start) == Some(&b'0')) {
             return Err(bad(self));
         }
@@ -629,14 +737,21 @@ impl<'a> Parser<'a> {
         loop {
             let Some(&b) = self.bytes.get(self.pos) else {
                 self.abandon(decoded_from);
-                return Err(SyntaxError { kind: ErrorKind::UnexpectedEnd("a closing `\"`"), span: Span::new(open, self.pos) });
+                return Err(SyntaxError {
+                    kind: ErrorKind::UnexpectedEnd("a closing `\"`"),
+                    span: Span::new(open, self.pos),
+                });
             };
             match b {
                 b'"' => {
                     let mut info = 0;
                     if let Some(from) = decoded_from {
-                        self.tree.decoded.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
-                        self.tree.escaped.push((off(from), off(self.tree.decoded.len())));
+                        self.tree
+                            .decoded
+                            .push_str(self.text.get(run_start..self.pos).unwrap_or_default());
+                        self.tree
+                            .escaped
+                            .push((off(from), off(self.tree.decoded.len())));
                         info = off(self.tree.escaped.len()) & PAYLOAD;
                     }
                     self.pos += 1;
@@ -644,7 +759,9 @@ impl<'a> Parser<'a> {
                 }
                 b'\\' => {
                     let from = *decoded_from.get_or_insert(self.tree.decoded.len());
-                    self.tree.decoded.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
+                    self.tree
+                        .decoded
+                        .push_str(self.text.get(run_start..self.pos).unwrap_or_default());
                     if let Err(e) = self.escape() {
                         self.abandon(Some(from));
                         return Err(e);
@@ -653,7 +770,10 @@ impl<'a> Parser<'a> {
                 }
                 0x00..=0x1f => {
                     self.abandon(decoded_from);
-                    return Err(SyntaxError { kind: ErrorKind::ControlCharacterInString, span: Span::new(self.pos, self.pos + 1) });
+                    return Err(SyntaxError {
+                        kind: ErrorKind::ControlCharacterInString,
+                        span: Span::new(self.pos, self.pos + 1),
+                    });
                 }
                 _ => self.pos += 1,
             }
@@ -669,7 +789,10 @@ impl<'a> Parser<'a> {
 
     fn escape(&mut self) -> Result<(), SyntaxError> {
         let start = self.pos;
-        let bad = |end: usize| SyntaxError { kind: ErrorKind::InvalidEscape, span: Span::new(start, end) };
+        let bad = |end: usize| SyntaxError {
+            kind: ErrorKind::InvalidEscape,
+            span: Span::new(start, end),
+        };
         let c = match self.bytes.get(self.pos + 1) {
             Some(b'"') => '"',
             Some(b'\\') => '\\',
@@ -683,20 +806,34 @@ impl<'a> Parser<'a> {
                 let hi = self.hex4(self.pos + 2).ok_or_else(|| bad(self.pos + 2))?;
                 self.pos += 6;
                 let code = if (0xD800..0xDC00).contains(&hi) {
-                    let lo = if self.bytes.get(self.pos..self.pos + 2) == Some(b"\\u") { self.hex4(self.pos + 2) } else { None };
+                    let lo = if self.bytes.get(self.pos..self.pos + 2) == Some(b"\\u") {
+                        self.hex4(self.pos + 2)
+                    } else {
+                        None
+                    };
                     match lo {
                         Some(lo) if (0xDC00..0xE000).contains(&lo) => {
                             self.pos += 6;
                             0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                         }
-                        _ => return Err(SyntaxError { kind: ErrorKind::LoneSurrogate, span: Span::new(start, self.pos) }),
+                        _ => {
+                            return Err(SyntaxError {
+                                kind: ErrorKind::LoneSurrogate,
+                                span: Span::new(start, self.pos),
+                            })
+                        }
                     }
                 } else if (0xDC00..0xE000).contains(&hi) {
-                    return Err(SyntaxError { kind: ErrorKind::LoneSurrogate, span: Span::new(start, self.pos) });
+                    return Err(SyntaxError {
+                        kind: ErrorKind::LoneSurrogate,
+                        span: Span::new(start, self.pos),
+                    });
                 } else {
                     hi
                 };
-                self.tree.decoded.push(char::from_u32(code).ok_or_else(|| bad(self.pos))?);
+                self.tree
+                    .decoded
+                    .push(char::from_u32(code).ok_or_else(|| bad(self.pos))?);
                 return Ok(());
             }
             _ => return Err(bad((self.pos + 2).min(self.bytes.len()))),
@@ -716,7 +853,10 @@ impl<'a> Parser<'a> {
 
     fn enter(&self, depth: usize) -> Result<usize, SyntaxError> {
         if depth >= MAX_DEPTH {
-            Err(SyntaxError { kind: ErrorKind::TooDeep, span: Span::new(self.pos, self.pos + 1) })
+            Err(SyntaxError {
+                kind: ErrorKind::TooDeep,
+                span: Span::new(self.pos, self.pos + 1),
+            })
         } else {
             Ok(depth + 1)
         }
@@ -797,18 +937,28 @@ impl<'a> Parser<'a> {
                 Some(map) => map.insert(self.key_text(text, key_id), key_id),
                 None => {
                     let key = self.tree.str(key_id).unwrap_or_default();
-                    keys.iter().copied().find(|k| self.tree.str(*k) == Some(key))
+                    keys.iter()
+                        .copied()
+                        .find(|k| self.tree.str(*k) == Some(key))
                 }
             };
             if let Some(first) = previous {
                 let key = self.tree.str(key_id).unwrap_or_default().to_string();
-                self.duplicates.push(DuplicateKey { key, first: self.tree.span(first), second: self.tree.span(key_id) });
+                self.duplicates.push(DuplicateKey {
+                    key,
+                    first: self.tree.span(first),
+                    second: self.tree.span(key_id),
+                });
                 // Keep only the last of duplicate keys, as Go's and serde's
                 // decoders do: every earlier occurrence is shadowed (with an
                 // index, the earlier ones were shadowed when they were found).
                 let earlier: Vec<NodeId> = match index {
                     Some(_) => vec![first],
-                    None => keys.iter().copied().filter(|k| self.tree.str(*k) == self.tree.str(key_id)).collect(),
+                    None => keys
+                        .iter()
+                        .copied()
+                        .filter(|k| self.tree.str(*k) == self.tree.str(key_id))
+                        .collect(),
                 };
                 for k in earlier {
                     if let Some(n) = self.tree.node_mut(k) {
@@ -836,7 +986,10 @@ impl<'a> Parser<'a> {
     fn key_text(&self, text: &'a str, key_id: NodeId) -> Cow<'a, str> {
         let n = self.tree.node(key_id);
         if n.info & PAYLOAD == 0 {
-            Cow::Borrowed(text.get(n.start as usize + 1..(n.end as usize).saturating_sub(1)).unwrap_or_default())
+            Cow::Borrowed(
+                text.get(n.start as usize + 1..(n.end as usize).saturating_sub(1))
+                    .unwrap_or_default(),
+            )
         } else {
             Cow::Owned(self.tree.str(key_id).unwrap_or_default().to_string())
         }
@@ -850,11 +1003,15 @@ mod tests {
     fn ok(text: &str) -> Tree {
         let p = parse(text);
         assert_eq!(p.syntax_error, None, "{text}");
-        p.tree.unwrap_or_else(|| parse("null").tree.unwrap_or_else(|| panic!("null parses")))
+        p.tree
+            .unwrap_or_else(|| parse("null").tree.unwrap_or_else(|| panic!("null parses")))
     }
 
     fn err(text: &str) -> SyntaxError {
-        parse(text).syntax_error.unwrap_or(SyntaxError { kind: ErrorKind::Empty, span: Span::UNDEFINED })
+        parse(text).syntax_error.unwrap_or(SyntaxError {
+            kind: ErrorKind::Empty,
+            span: Span::UNDEFINED,
+        })
     }
 
     #[test]
@@ -862,10 +1019,17 @@ mod tests {
         let text = r#"{"a": [1, "x\ny"], "b": true}"#;
         let tree = ok(text);
         let members: Vec<Member<'_>> = tree.members(tree.root(), View::Written).collect();
-        assert_eq!(&text[members[0].key_span.start..members[0].key_span.end], "\"a\"");
+        assert_eq!(
+            &text[members[0].key_span.start..members[0].key_span.end],
+            "\"a\""
+        );
         let a = tree.span(members[0].value);
         assert_eq!(&text[a.start..a.end], "[1, \"x\\ny\"]");
-        assert_eq!(tree.get(tree.root(), "b", View::Written).map(|m| tree.span(m.value)), Some(Span::new(24, 28)));
+        assert_eq!(
+            tree.get(tree.root(), "b", View::Written)
+                .map(|m| tree.span(m.value)),
+            Some(Span::new(24, 28))
+        );
         let items: Vec<NodeId> = tree.items(members[0].value).collect();
         assert_eq!(tree.str(items[1]), Some("x\ny"));
         assert_eq!(tree.number(items[0]), Some("1"));
@@ -884,10 +1048,22 @@ mod tests {
         assert_eq!(err("").kind, ErrorKind::Empty);
         assert_eq!(err("   ").kind, ErrorKind::Empty);
         assert_eq!(err("01").kind, ErrorKind::InvalidNumber);
-        assert_eq!(parse("-0").tree.map(|t| t.to_serde(t.root(), View::Written).to_string()).as_deref(), Some("0"));
+        assert_eq!(
+            parse("-0")
+                .tree
+                .map(|t| t.to_serde(t.root(), View::Written).to_string())
+                .as_deref(),
+            Some("0")
+        );
         assert_eq!(err("1.").kind, ErrorKind::InvalidNumber);
         assert_eq!(err("{} x").kind, ErrorKind::TrailingCharacters);
-        assert_eq!(err("[1,]").kind, ErrorKind::Unexpected { found: "`]`".into(), expected: "a JSON value" });
+        assert_eq!(
+            err("[1,]").kind,
+            ErrorKind::Unexpected {
+                found: "`]`".into(),
+                expected: "a JSON value"
+            }
+        );
         assert_eq!(err("\"a\tb\"").kind, ErrorKind::ControlCharacterInString);
         assert!(matches!(err("{\"a\":1").kind, ErrorKind::UnexpectedEnd(_)));
         assert_eq!(err("\u{feff}{}").kind, ErrorKind::ByteOrderMark);
@@ -907,9 +1083,16 @@ mod tests {
         assert_eq!(p.duplicates.len(), 1);
         assert_eq!(p.duplicates[0].first, Span::new(1, 4));
         let tree = ok(r#"{"a": 1, "b": 2, "a": 3}"#);
-        assert_eq!(tree.get(tree.root(), "a", View::Written).and_then(|m| tree.number(m.value)), Some("3"));
+        assert_eq!(
+            tree.get(tree.root(), "a", View::Written)
+                .and_then(|m| tree.number(m.value)),
+            Some("3")
+        );
         assert_eq!(tree.members(tree.root(), View::Validated).count(), 2);
-        assert_eq!(tree.to_serde(tree.root(), View::Written).to_string(), r#"{"b":2,"a":3}"#);
+        assert_eq!(
+            tree.to_serde(tree.root(), View::Written).to_string(),
+            r#"{"b":2,"a":3}"#
+        );
     }
 
     #[test]
@@ -923,7 +1106,11 @@ mod tests {
         assert_eq!(p.duplicates.len(), 1);
         let tree = ok(&text);
         assert_eq!(tree.members(tree.root(), View::Written).count(), 40);
-        assert_eq!(tree.get(tree.root(), "k3", View::Written).and_then(|m| tree.number(m.value)), Some("0"));
+        assert_eq!(
+            tree.get(tree.root(), "k3", View::Written)
+                .and_then(|m| tree.number(m.value)),
+            Some("0")
+        );
     }
 
     #[test]
@@ -941,13 +1128,25 @@ mod tests {
     #[test]
     fn validation_marks_hide_members_and_void_items() {
         let mut tree = ok(r#"{"a": [1, 2, 3], "b": {"c": 1}}"#);
-        let a = tree.get(tree.root(), "a", View::Validated).map(|m| m.value).unwrap_or(NodeId::ROOT);
+        let a = tree
+            .get(tree.root(), "a", View::Validated)
+            .map(|m| m.value)
+            .unwrap_or(NodeId::ROOT);
         let second = tree.items(a).nth(1).unwrap_or(NodeId::ROOT);
         tree.void_item(second);
-        let b = tree.get(tree.root(), "b", View::Validated).map(|m| m.key_id).unwrap_or(NodeId::ROOT);
+        let b = tree
+            .get(tree.root(), "b", View::Validated)
+            .map(|m| m.key_id)
+            .unwrap_or(NodeId::ROOT);
         tree.drop_member(b);
-        assert_eq!(tree.to_serde(tree.root(), View::Validated).to_string(), r#"{"a":[1,null,3]}"#);
-        assert_eq!(tree.to_serde(tree.root(), View::Written).to_string(), r#"{"a":[1,2,3],"b":{"c":1}}"#);
+        assert_eq!(
+            tree.to_serde(tree.root(), View::Validated).to_string(),
+            r#"{"a":[1,null,3]}"#
+        );
+        assert_eq!(
+            tree.to_serde(tree.root(), View::Written).to_string(),
+            r#"{"a":[1,2,3],"b":{"c":1}}"#
+        );
     }
 
     #[test]

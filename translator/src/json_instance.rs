@@ -76,7 +76,9 @@ impl<'a> Node<'a, TreeJson> for TreeNode<'a> {
 
     fn as_object(&self) -> Option<TreeObject<'a>> {
         match *self {
-            TreeNode::At(tree, id) if kind(tree, id) == Kind::Object => Some(TreeObject { tree, id }),
+            TreeNode::At(tree, id) if kind(tree, id) == Kind::Object => {
+                Some(TreeObject { tree, id })
+            }
             _ => None,
         }
     }
@@ -90,7 +92,9 @@ impl<'a> Node<'a, TreeJson> for TreeNode<'a> {
 
     fn as_string(&self) -> Option<Cow<'a, str>> {
         match *self {
-            TreeNode::At(tree, id) if kind(tree, id) == Kind::String => tree.str(id).map(Cow::Borrowed),
+            TreeNode::At(tree, id) if kind(tree, id) == Kind::String => {
+                tree.str(id).map(Cow::Borrowed)
+            }
             TreeNode::Name(name) => Some(Cow::Borrowed(name)),
             TreeNode::At(..) => None,
         }
@@ -141,14 +145,19 @@ impl<'a> Node<'a, TreeJson> for TreeNode<'a> {
     fn to_value(&self) -> Cow<'a, Value> {
         Cow::Owned(match *self {
             TreeNode::Name(name) => Value::String(name.to_string()),
-            TreeNode::At(tree, id) if tree.span(id).len() <= EXACT_UP_TO => tree.to_serde(id, View::Written),
+            TreeNode::At(tree, id) if tree.span(id).len() <= EXACT_UP_TO => {
+                tree.to_serde(id, View::Written)
+            }
             TreeNode::At(tree, id) => preview(tree, id, &mut PREVIEW_CHARS.clone()),
         })
     }
 
     fn identity(&self) -> Option<NodeIdentity> {
         match *self {
-            TreeNode::At(tree, id) => Some(NodeIdentity::tagged(std::ptr::from_ref(tree) as usize, id.index() as u32)),
+            TreeNode::At(tree, id) => Some(NodeIdentity::tagged(
+                std::ptr::from_ref(tree) as usize,
+                id.index() as u32,
+            )),
             TreeNode::Name(_) => None,
         }
     }
@@ -209,7 +218,9 @@ impl<'a> Iterator for TreeMembers<'a> {
     type Item = (&'a str, TreeNode<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.members.next().map(|m| (m.key, TreeNode::At(self.tree, m.value)))
+        self.members
+            .next()
+            .map(|m| (m.key, TreeNode::At(self.tree, m.value)))
     }
 }
 
@@ -223,11 +234,16 @@ impl<'a> Object<'a, TreeJson> for TreeObject<'a> {
     }
 
     fn get(&self, key: &String) -> Option<TreeNode<'a>> {
-        self.tree.get(self.id, key, View::Written).map(|m| TreeNode::At(self.tree, m.value))
+        self.tree
+            .get(self.id, key, View::Written)
+            .map(|m| TreeNode::At(self.tree, m.value))
     }
 
     fn members(&self) -> TreeMembers<'a> {
-        TreeMembers { tree: self.tree, members: self.tree.members(self.id, View::Written) }
+        TreeMembers {
+            tree: self.tree,
+            members: self.tree.members(self.id, View::Written),
+        }
     }
 }
 
@@ -259,11 +275,18 @@ impl<'a> Array<'a, TreeJson> for TreeArray<'a> {
     }
 
     fn elements(&self) -> TreeItems<'a> {
-        TreeItems { tree: self.tree, items: self.tree.items(self.id) }
+        TreeItems {
+            tree: self.tree,
+            items: self.tree.items(self.id),
+        }
     }
 
     fn is_unique(&self) -> bool {
-        let values: Vec<Value> = self.tree.items(self.id).map(|item| self.tree.to_serde(item, View::Written)).collect();
+        let values: Vec<Value> = self
+            .tree
+            .items(self.id)
+            .map(|item| self.tree.to_serde(item, View::Written))
+            .collect();
         jsonschema::json::unique::is_unique(&values)
     }
 }
@@ -273,14 +296,19 @@ mod tests {
     use super::*;
 
     fn tree(text: &str) -> Tree {
-        crate::json::parse(text).tree.unwrap_or_else(|| panic!("{text} parses"))
+        crate::json::parse(text)
+            .tree
+            .unwrap_or_else(|| panic!("{text} parses"))
     }
 
     #[test]
     fn small_values_are_quoted_whole_and_large_ones_by_their_start() {
         let t = tree(r#"{"a": [1, "x", {"b": null}], "n": 1e400}"#);
         let root = TreeNode::root(&t);
-        assert_eq!(root.to_value().to_string(), r#"{"a":[1,"x",{"b":null}],"n":null}"#);
+        assert_eq!(
+            root.to_value().to_string(),
+            r#"{"a":[1,"x",{"b":null}],"n":null}"#
+        );
         let big = format!("[{}\"end\"]", "\"abcdefghij\",".repeat(20_000));
         let t = tree(&big);
         let full = t.to_serde(t.root(), View::Written).to_string();
@@ -292,13 +320,23 @@ mod tests {
     #[test]
     fn validates_like_the_serde_json_instance() {
         let schema = serde_json::json!({"type": "object", "properties": {"a": {"type": "array", "items": {"type": "integer", "maximum": 5}}, "s": {"enum": ["x", "y"]}}, "required": ["r"]});
-        let ours = jsonschema::options_for::<TreeJson>().build(&schema).unwrap_or_else(|e| panic!("{e}"));
-        let theirs = jsonschema::options().build(&schema).unwrap_or_else(|e| panic!("{e}"));
+        let ours = jsonschema::options_for::<TreeJson>()
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let theirs = jsonschema::options()
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{e}"));
         let text = r#"{"a": [1, 7, 2.5, -0, 1e400], "s": "z", "s": "y"}"#;
         let t = tree(text);
         let value: Value = t.to_serde(t.root(), View::Written);
-        let mine: Vec<String> = ours.iter_errors(TreeNode::root(&t)).map(|e| format!("{} {e}", e.instance_path())).collect();
-        let reference: Vec<String> = theirs.iter_errors(&value).map(|e| format!("{} {e}", e.instance_path())).collect();
+        let mine: Vec<String> = ours
+            .iter_errors(TreeNode::root(&t))
+            .map(|e| format!("{} {e}", e.instance_path()))
+            .collect();
+        let reference: Vec<String> = theirs
+            .iter_errors(&value)
+            .map(|e| format!("{} {e}", e.instance_path()))
+            .collect();
         assert_eq!(mine, reference);
         assert_eq!(mine.len(), 4, "{mine:?}");
     }

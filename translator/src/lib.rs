@@ -33,8 +33,8 @@ pub mod host;
 pub mod ir;
 pub mod json;
 pub(crate) mod json_instance;
-pub(crate) mod linux;
 pub mod lint;
+pub(crate) mod linux;
 pub mod lower;
 pub mod policy;
 pub mod rules;
@@ -84,7 +84,12 @@ pub fn oci_to_ir_owned(name: &str, bytes: Vec<u8>, target: &Target) -> Translati
         ir
     });
     diag::sort(&mut diagnostics);
-    Translation { source, spec, ir, diagnostics }
+    Translation {
+        source,
+        spec,
+        ir,
+        diagnostics,
+    }
 }
 
 /// The pct.conf stage: the container config Proxmox keeps in
@@ -99,7 +104,11 @@ pub fn ir_to_pct_conf(ir: &ir::Container) -> Result<String, emit::pct_conf::Writ
 /// The plan stage: the ordered, typed host steps that create the container
 /// on a node; `source` names the input in the plan's header.
 /// [`emit::plan::shell::write`] renders the result for review.
-pub fn ir_to_plan(ir: &ir::Container, target: &Target, source: &str) -> Result<emit::plan::Plan, emit::plan::PlanError> {
+pub fn ir_to_plan(
+    ir: &ir::Container,
+    target: &Target,
+    source: &str,
+) -> Result<emit::plan::Plan, emit::plan::PlanError> {
     emit::plan::ir_to_plan(ir, target, source)
 }
 
@@ -108,7 +117,11 @@ pub fn ir_to_plan(ir: &ir::Container, target: &Target, source: &str) -> Result<e
 ///
 /// With the parsed input (`spec`), the back end's diagnostics get the spans
 /// of the input they point at; without it their spans stay undefined.
-pub fn ir_to_crun<'a>(ir: &'a ir::Container, spec: Option<&spec::Spec>, target: &Target) -> emit::crun::Crun<'a> {
+pub fn ir_to_crun<'a>(
+    ir: &'a ir::Container,
+    spec: Option<&spec::Spec>,
+    target: &Target,
+) -> emit::crun::Crun<'a> {
     let mut out = emit::crun::ir_to_crun(ir, target);
     if let Some(spec) = spec {
         emit::crun::locate(&mut out.diagnostics, spec);
@@ -119,6 +132,10 @@ pub fn ir_to_crun<'a>(ir: &'a ir::Container, spec: Option<&spec::Spec>, target: 
 /// The lint stage: every finding for one config, from the lowering for
 /// `config.target` and the checks over the spec as written, de-duplicated,
 /// with the allowed ones set aside.
-pub fn lint(name: &str, bytes: &[u8], config: &lint::engine::LintConfig) -> lint::engine::LintReport {
+pub fn lint(
+    name: &str,
+    bytes: &[u8],
+    config: &lint::engine::LintConfig,
+) -> lint::engine::LintReport {
     lint::engine::lint(name, bytes, config)
 }

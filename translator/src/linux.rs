@@ -112,8 +112,13 @@ pub(crate) enum CapabilitySet {
 
 impl CapabilitySet {
     /// Every set, in the order crun's `crun spec` writes them.
-    pub(crate) const ALL: [CapabilitySet; 5] =
-        [CapabilitySet::Bounding, CapabilitySet::Effective, CapabilitySet::Inheritable, CapabilitySet::Permitted, CapabilitySet::Ambient];
+    pub(crate) const ALL: [CapabilitySet; 5] = [
+        CapabilitySet::Bounding,
+        CapabilitySet::Effective,
+        CapabilitySet::Inheritable,
+        CapabilitySet::Permitted,
+        CapabilitySet::Ambient,
+    ];
 
     /// The key in `process.capabilities`.
     pub fn key(self) -> &'static str {
@@ -187,13 +192,24 @@ mod tests {
     fn capabilities_are_numbered_in_order_and_lxc_spells_them_lower_case() {
         for (i, c) in CAPABILITIES.iter().enumerate() {
             assert_eq!(usize::from(c.number), i, "{}", c.name);
-            assert_eq!(c.name.strip_prefix("CAP_").map(str::to_ascii_lowercase).as_deref(), Some(c.lxc), "{}", c.name);
+            assert_eq!(
+                c.name
+                    .strip_prefix("CAP_")
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
+                Some(c.lxc),
+                "{}",
+                c.name
+            );
         }
         assert_eq!(capability("CAP_NET_RAW").map(|c| c.lxc), Some("net_raw"));
         assert_eq!(capability("cap_chown"), None);
         assert_eq!(capability("NET_RAW"), None);
         assert_eq!(capability("CAP_"), None);
-        assert_eq!(capability_by_lxc("net_raw").map(|c| c.name), Some("CAP_NET_RAW"));
+        assert_eq!(
+            capability_by_lxc("net_raw").map(|c| c.name),
+            Some("CAP_NET_RAW")
+        );
         assert_eq!(capability_by_lxc("NET_RAW"), None);
     }
 
@@ -209,17 +225,40 @@ mod tests {
     #[test]
     fn resource_limits_are_spelled_by_lxc_in_lower_case() {
         for r in &RESOURCE_LIMITS {
-            assert_eq!(r.name.strip_prefix("RLIMIT_").map(str::to_ascii_lowercase).as_deref(), Some(r.lxc), "{}", r.name);
+            assert_eq!(
+                r.name
+                    .strip_prefix("RLIMIT_")
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
+                Some(r.lxc),
+                "{}",
+                r.name
+            );
         }
-        assert_eq!(resource_limit("RLIMIT_NOFILE").map(|r| r.lxc), Some("nofile"));
+        assert_eq!(
+            resource_limit("RLIMIT_NOFILE").map(|r| r.lxc),
+            Some("nofile")
+        );
         assert_eq!(resource_limit("RLIMIT_BOGUS"), None);
         assert_eq!(resource_limit("NOFILE"), None);
-        assert_eq!(resource_limit_by_lxc("nofile").map(|r| r.name), Some("RLIMIT_NOFILE"));
+        assert_eq!(
+            resource_limit_by_lxc("nofile").map(|r| r.name),
+            Some("RLIMIT_NOFILE")
+        );
     }
 
     #[test]
     fn capability_sets_have_their_runtime_spec_keys() {
         let keys: Vec<&str> = CapabilitySet::ALL.iter().map(|s| s.key()).collect();
-        assert_eq!(keys, ["bounding", "effective", "inheritable", "permitted", "ambient"]);
+        assert_eq!(
+            keys,
+            [
+                "bounding",
+                "effective",
+                "inheritable",
+                "permitted",
+                "ambient"
+            ]
+        );
     }
 }

@@ -104,8 +104,17 @@ impl Decision {
         match &self.reason {
             Reason::Error => "refused: errors always refuse".into(),
             Reason::RunAllow(entry) => format!("{verdict} by --allow {entry}"),
-            Reason::File { entry, section: None } => format!("{verdict} by the policy file's `{entry}`"),
-            Reason::File { entry, section: Some(b) } => format!("{verdict} by the policy file's `{entry}` in [{}]", b.as_str()),
+            Reason::File {
+                entry,
+                section: None,
+            } => format!("{verdict} by the policy file's `{entry}`"),
+            Reason::File {
+                entry,
+                section: Some(b),
+            } => format!(
+                "{verdict} by the policy file's `{entry}` in [{}]",
+                b.as_str()
+            ),
             Reason::Builtin => format!("{verdict} by the built-in policy"),
             Reason::Severity(s) => format!("{verdict}: the policy refuses every {s}"),
             Reason::NotListed => "allowed: the policy does not refuse it".into(),
@@ -182,14 +191,23 @@ struct Section {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
 impl Policy {
     /// The safe defaults: every error, [`BUILTIN_REFUSE`], and on crun [`BUILTIN_REFUSE_CRUN`].
     pub fn builtin() -> Self {
-        Policy { refuse_severity: Severity::Error, file: Vec::new(), run_allows: Vec::new() }
+        Policy {
+            refuse_severity: Severity::Error,
+            file: Vec::new(),
+            run_allows: Vec::new(),
+        }
     }
 
     /// The built-in defaults changed by a policy file (see docs/policy.example.toml).
@@ -213,7 +231,10 @@ impl Policy {
                 "info" => Severity::Info,
                 other => {
                     return Err(PolicyError {
-                        message: format!("refuse-severity is `{}`; expected \"error\", \"warning\" or \"info\"", other.escape_debug()),
+                        message: format!(
+                            "refuse-severity is `{}`; expected \"error\", \"warning\" or \"info\"",
+                            other.escape_debug()
+                        ),
                         location: at(s.span()),
                     })
                 }
@@ -231,11 +252,23 @@ impl Policy {
         for (list, refuse, section) in lists {
             for item in list {
                 let text_entry = item.get_ref().trim().to_string();
-                let allow = Allow::parse(&text_entry).map_err(|e| PolicyError { message: e.to_string(), location: at(item.span()) })?;
-                file.push(Entry { allow, text: text_entry, refuse, section });
+                let allow = Allow::parse(&text_entry).map_err(|e| PolicyError {
+                    message: e.to_string(),
+                    location: at(item.span()),
+                })?;
+                file.push(Entry {
+                    allow,
+                    text: text_entry,
+                    refuse,
+                    section,
+                });
             }
         }
-        Ok(Policy { refuse_severity, file, run_allows: Vec::new() })
+        Ok(Policy {
+            refuse_severity,
+            file,
+            run_allows: Vec::new(),
+        })
     }
 
     /// Allows a code or family for this run (`--allow`); it outranks the file and the defaults.
@@ -245,25 +278,45 @@ impl Policy {
 
     /// The verdict for a finding of `code` at `severity` on a back end.
     pub fn decide(&self, code: &str, severity: Severity, backend: Backend) -> Decision {
-        let refused = |reason| Decision { refused: true, reason };
-        let allowed = |reason| Decision { refused: false, reason };
+        let refused = |reason| Decision {
+            refused: true,
+            reason,
+        };
+        let allowed = |reason| Decision {
+            refused: false,
+            reason,
+        };
         if severity == Severity::Error {
             return refused(Reason::Error);
         }
         if let Some(a) = self.run_allows.iter().find(|a| a.matches(code)) {
             return allowed(Reason::RunAllow(allow_text(a)));
         }
-        let matching = self.file.iter().filter(|e| e.section.is_none_or(|s| s == backend) && e.allow.matches(code));
+        let matching = self
+            .file
+            .iter()
+            .filter(|e| e.section.is_none_or(|s| s == backend) && e.allow.matches(code));
         // The most specific entry decides; between equally specific ones, refusing wins.
         let best = matching.fold(None::<&Entry>, |best, e| match best {
             Some(b) if (b.rank(), b.refuse) >= (e.rank(), e.refuse) => Some(b),
             _ => Some(e),
         });
         if let Some(e) = best {
-            let reason = Reason::File { entry: e.text.clone(), section: e.section };
-            return if e.refuse { refused(reason) } else { allowed(reason) };
+            let reason = Reason::File {
+                entry: e.text.clone(),
+                section: e.section,
+            };
+            return if e.refuse {
+                refused(reason)
+            } else {
+                allowed(reason)
+            };
         }
-        let builtin = BUILTIN_REFUSE.iter().chain(if backend == Backend::Crun { BUILTIN_REFUSE_CRUN } else { &[] });
+        let builtin = BUILTIN_REFUSE.iter().chain(if backend == Backend::Crun {
+            BUILTIN_REFUSE_CRUN
+        } else {
+            &[]
+        });
         if builtin.into_iter().any(|r| r.code == code) {
             return refused(Reason::Builtin);
         }
@@ -280,8 +333,15 @@ impl Policy {
 
     /// The findings that refuse, in their order. Pass every finding the
     /// rules produced, including those a bundle annotation allowed for lint.
-    pub fn refusals<'d>(&self, findings: &'d [Diagnostic], backend: Backend) -> Vec<&'d Diagnostic> {
-        findings.iter().filter(|d| self.refuses(d, backend)).collect()
+    pub fn refusals<'d>(
+        &self,
+        findings: &'d [Diagnostic],
+        backend: Backend,
+    ) -> Vec<&'d Diagnostic> {
+        findings
+            .iter()
+            .filter(|d| self.refuses(d, backend))
+            .collect()
     }
 }
 
@@ -316,14 +376,27 @@ mod tests {
             &sec::HOST_BLOCK_MOUNT,
             &sec::KERNEL_FILESYSTEM,
         ] {
-            assert!(refused(&p, rule, Pct) && refused(&p, rule, Crun), "{}", rule.code);
+            assert!(
+                refused(&p, rule, Pct) && refused(&p, rule, Crun),
+                "{}",
+                rule.code
+            );
         }
         assert!(refused(&p, &sec::OCI_HOOKS, Crun));
-        assert!(!refused(&p, &sec::OCI_HOOKS, Pct), "pct drops hooks with pve/unsupported");
+        assert!(
+            !refused(&p, &sec::OCI_HOOKS, Pct),
+            "pct drops hooks with pve/unsupported"
+        );
         assert!(!refused(&p, &sec::PRIVILEGED, Pct));
-        assert!(!refused(&p, &sec::ROOTFS_OUTSIDE_BUNDLE, Pct), "the operator's --rootfs-outside-bundle decides");
+        assert!(
+            !refused(&p, &sec::ROOTFS_OUTSIDE_BUNDLE, Pct),
+            "the operator's --rootfs-outside-bundle decides"
+        );
         assert!(!refused(&p, &pve::LOSSY, Crun));
-        assert!(p.decide(pve::LOSSY.code, Error, Pct).refused, "every error refuses");
+        assert!(
+            p.decide(pve::LOSSY.code, Error, Pct).refused,
+            "every error refuses"
+        );
     }
 
     #[test]
@@ -332,8 +405,14 @@ mod tests {
         p.allow(Allow::parse("security/*").unwrap_or_else(|e| panic!("{e}")));
         assert!(!refused(&p, &sec::PROXMOX_STATE_MOUNT, Pct));
         assert!(!refused(&p, &sec::OCI_HOOKS, Crun));
-        assert!(refused(&p, &sec::HOST_ROOTFS, Pct), "host-rootfs is an error");
-        assert_eq!(p.decide(sec::OCI_HOOKS.code, Warning, Crun).explain(), "allowed by --allow security/*");
+        assert!(
+            refused(&p, &sec::HOST_ROOTFS, Pct),
+            "host-rootfs is an error"
+        );
+        assert_eq!(
+            p.decide(sec::OCI_HOOKS.code, Warning, Crun).explain(),
+            "allowed by --allow security/*"
+        );
     }
 
     #[test]
@@ -343,35 +422,69 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(refused(&p, &sec::PRIVILEGED, Pct));
-        assert!(!refused(&p, &sec::DANGEROUS_DEVICE, Pct), "the file overrides a built-in refusal");
+        assert!(
+            !refused(&p, &sec::DANGEROUS_DEVICE, Pct),
+            "the file overrides a built-in refusal"
+        );
         assert!(!refused(&p, &sec::OCI_HOOKS, Crun));
         assert!(!refused(&p, &pve::LOSSY, Pct), "pve/* allows it on pct");
-        assert!(refused(&p, &pve::LOSSY, Crun), "[crun] is more specific than the top level");
-        assert!(refused(&p, &sec::NO_SECCOMP, Pct), "refuse-severity = warning");
+        assert!(
+            refused(&p, &pve::LOSSY, Crun),
+            "[crun] is more specific than the top level"
+        );
+        assert!(
+            refused(&p, &sec::NO_SECCOMP, Pct),
+            "refuse-severity = warning"
+        );
         assert!(!p.decide(sec::NO_SECCOMP.code, Info, Pct).refused);
         assert!(refused(&p, &sec::HOST_SOCKET, Pct));
         let d = p.decide(pve::LOSSY.code, Warning, Crun);
-        assert_eq!(d.explain(), "refused by the policy file's `pve/lossy` in [crun]");
+        assert_eq!(
+            d.explain(),
+            "refused by the policy file's `pve/lossy` in [crun]"
+        );
     }
 
     #[test]
     fn more_specific_entries_win_and_ties_refuse() {
-        let p = Policy::from_toml("version = 1\nrefuse = [\"security/*\"]\nallow = [\"security/privileged\"]\n").unwrap_or_else(|e| panic!("{e}"));
+        let p = Policy::from_toml(
+            "version = 1\nrefuse = [\"security/*\"]\nallow = [\"security/privileged\"]\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert!(!refused(&p, &sec::PRIVILEGED, Pct));
         assert!(refused(&p, &sec::NO_SECCOMP, Pct));
-        let p = Policy::from_toml("version = 1\nrefuse = [\"security/privileged\"]\nallow = [\"security/privileged\"]\n").unwrap_or_else(|e| panic!("{e}"));
+        let p = Policy::from_toml(
+            "version = 1\nrefuse = [\"security/privileged\"]\nallow = [\"security/privileged\"]\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert!(refused(&p, &sec::PRIVILEGED, Pct));
     }
 
     #[test]
     fn errors_in_the_file_say_where() {
-        let err = |text: &str| Policy::from_toml(text).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = |text: &str| {
+            Policy::from_toml(text)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
         assert!(err("").contains("version"), "{}", err(""));
-        assert!(err("version = 2").starts_with("line 1, column 11: policy format version 2"), "{}", err("version = 2"));
+        assert!(
+            err("version = 2").starts_with("line 1, column 11: policy format version 2"),
+            "{}",
+            err("version = 2")
+        );
         let unknown = err("version = 1\nalow = []\n");
-        assert!(unknown.starts_with("line 2, column 1:") && unknown.contains("alow"), "{unknown}");
+        assert!(
+            unknown.starts_with("line 2, column 1:") && unknown.contains("alow"),
+            "{unknown}"
+        );
         let code = err("version = 1\nallow = [\"security/privilged\"]\n");
-        assert!(code.starts_with("line 2, column 10:") && code.contains("did you mean `security/privileged`"), "{code}");
+        assert!(
+            code.starts_with("line 2, column 10:")
+                && code.contains("did you mean `security/privileged`"),
+            "{code}"
+        );
         assert!(err("version = 1\n[lxc]\nallow = []\n").contains("lxc"));
         assert!(err("version = 1\n[crun]\ndeny = []\n").contains("deny"));
         assert!(err("version = 1\nrefuse-severity = \"fatal\"\n").contains("fatal"));
@@ -386,14 +499,28 @@ mod tests {
         assert_eq!(Policy::from_toml(example), Ok(Policy::builtin()));
         let enabled: String = example
             .lines()
-            .map(|l| if l.starts_with('#') && !l.starts_with("# ") && l != "#" { &l[1..] } else { l })
+            .map(|l| {
+                if l.starts_with('#') && !l.starts_with("# ") && l != "#" {
+                    &l[1..]
+                } else {
+                    l
+                }
+            })
             .map(|l| format!("{l}\n"))
             .collect();
         let p = Policy::from_toml(&enabled).unwrap_or_else(|e| panic!("{e}\n{enabled}"));
-        assert!(refused(&p, &sec::PRIVILEGED, Pct) && !refused(&p, &sec::DANGEROUS_DEVICE, Pct) && !refused(&p, &sec::OCI_HOOKS, Crun));
+        assert!(
+            refused(&p, &sec::PRIVILEGED, Pct)
+                && !refused(&p, &sec::DANGEROUS_DEVICE, Pct)
+                && !refused(&p, &sec::OCI_HOOKS, Crun)
+        );
         // The comment lists the defaults this file describes.
         for rule in BUILTIN_REFUSE.iter().chain(BUILTIN_REFUSE_CRUN) {
-            assert!(example.contains(rule.code), "{} is not in the example's list of defaults", rule.code);
+            assert!(
+                example.contains(rule.code),
+                "{} is not in the example's list of defaults",
+                rule.code
+            );
         }
     }
 
@@ -405,7 +532,13 @@ mod tests {
             Diagnostic::new(&sec::OCI_HOOKS, "c"),
             Diagnostic::new(&sec::DANGEROUS_DEVICE, "d"),
         ];
-        let msgs = |b| Policy::builtin().refusals(&findings, b).iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+        let msgs = |b| {
+            Policy::builtin()
+                .refusals(&findings, b)
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(msgs(Pct), ["b", "d"]);
         assert_eq!(msgs(Crun), ["b", "c", "d"]);
     }

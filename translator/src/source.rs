@@ -19,11 +19,17 @@ pub struct Span {
 
 impl Span {
     /// For values the translator synthesised (defaults): nothing to underline.
-    pub const UNDEFINED: Span = Span { start: usize::MAX, end: usize::MAX };
+    pub const UNDEFINED: Span = Span {
+        start: usize::MAX,
+        end: usize::MAX,
+    };
 
     /// A span from `start` to `end`; an `end` before `start` gives an empty span.
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
 
     /// Whether the span points into the input (see [`Span::UNDEFINED`]).
@@ -87,7 +93,11 @@ impl Source {
                 pos = advance(pos, b, base + j);
             }
         }
-        Source { name: name.into(), text, blocks }
+        Source {
+            name: name.into(),
+            text,
+            blocks,
+        }
     }
 
     /// The name diagnostics show for the input.
@@ -106,7 +116,14 @@ impl Source {
         let block = offset / BLOCK;
         let mut pos = self.blocks.get(block).copied().unwrap_or_default();
         let from = (block * BLOCK).min(offset);
-        for (j, &b) in self.text.as_bytes().get(from..offset).unwrap_or_default().iter().enumerate() {
+        for (j, &b) in self
+            .text
+            .as_bytes()
+            .get(from..offset)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             pos = advance(pos, b, from + j);
         }
         pos
@@ -123,7 +140,9 @@ impl Source {
     pub(crate) fn line_is_at_most(&self, offset: usize, max: usize) -> bool {
         let offset = offset.min(self.text.len());
         let start = self.locate(offset).line_start as usize;
-        let Some(budget) = (start + max).checked_sub(offset) else { return false };
+        let Some(budget) = (start + max).checked_sub(offset) else {
+            return false;
+        };
         let ahead = self.text.as_bytes().get(offset..).unwrap_or_default();
         match ahead.iter().take(budget + 1).position(|&b| b == b'\n') {
             Some(_) => true,
@@ -135,10 +154,17 @@ impl Source {
 /// The position after byte `b`, which is at `at`.
 fn advance(pos: LinePos, b: u8, at: usize) -> LinePos {
     if b == b'\n' {
-        LinePos { line: pos.line + 1, line_start: u32::try_from(at + 1).unwrap_or(u32::MAX), column: 0 }
+        LinePos {
+            line: pos.line + 1,
+            line_start: u32::try_from(at + 1).unwrap_or(u32::MAX),
+            column: 0,
+        }
     } else if b & 0xC0 != 0x80 {
         // Counts characters: every byte but UTF-8 continuation bytes starts one.
-        LinePos { column: pos.column + 1, ..pos }
+        LinePos {
+            column: pos.column + 1,
+            ..pos
+        }
     } else {
         pos
     }
@@ -206,11 +232,16 @@ impl JsonPointer {
 
     /// The unescaped reference tokens.
     pub(crate) fn tokens(&self) -> impl Iterator<Item = String> + '_ {
-        self.0.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~"))
+        self.0
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
     }
 
     pub(crate) fn starts_with(&self, prefix: &JsonPointer) -> bool {
-        self.0 == prefix.0 || (self.0.starts_with(&*prefix.0) && self.0.as_bytes().get(prefix.0.len()) == Some(&b'/'))
+        self.0 == prefix.0
+            || (self.0.starts_with(&*prefix.0)
+                && self.0.as_bytes().get(prefix.0.len()) == Some(&b'/'))
     }
 }
 
@@ -242,17 +273,29 @@ impl<T> Traced<T> {
 
     /// A value the translator chose itself (a default), not read from the input.
     pub(crate) fn synthetic(value: T) -> Traced<T> {
-        Traced { value, ptr: JsonPointer::root(), span: Span::UNDEFINED }
+        Traced {
+            value,
+            ptr: JsonPointer::root(),
+            span: Span::UNDEFINED,
+        }
     }
 
     /// The same place with the value mapped.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Traced<U> {
-        Traced { value: f(self.value), ptr: self.ptr, span: self.span }
+        Traced {
+            value: f(self.value),
+            ptr: self.ptr,
+            span: self.span,
+        }
     }
 
     /// The same place, borrowing the value.
     pub fn as_ref(&self) -> Traced<&T> {
-        Traced { value: &self.value, ptr: self.ptr.clone(), span: self.span }
+        Traced {
+            value: &self.value,
+            ptr: self.ptr.clone(),
+            span: self.span,
+        }
     }
 }
 
@@ -266,7 +309,10 @@ mod tests {
         assert_eq!(p.index(0).as_str(), "/mounts/0");
         assert_eq!(p.index(7).as_str(), "/mounts/7");
         assert_eq!(p.index(1234567).as_str(), "/mounts/1234567");
-        assert_eq!(p.index(usize::MAX).as_str(), format!("/mounts/{}", usize::MAX));
+        assert_eq!(
+            p.index(usize::MAX).as_str(),
+            format!("/mounts/{}", usize::MAX)
+        );
     }
 
     #[test]
@@ -292,10 +338,17 @@ mod tests {
         text.push_str(&"x".repeat(10_000));
         let s = Source::new("c.json", text.clone());
         for offset in [0, 5, 4095, 4096, 4097, 20_000, text.len() - 1, text.len()] {
-            let offset = (0..=offset).rev().find(|&o| text.is_char_boundary(o)).unwrap_or(0);
+            let offset = (0..=offset)
+                .rev()
+                .find(|&o| text.is_char_boundary(o))
+                .unwrap_or(0);
             let line = text[..offset].matches('\n').count() + 1;
             let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-            assert_eq!(s.line_col(offset), (line, text[start..offset].chars().count() + 1), "{offset}");
+            assert_eq!(
+                s.line_col(offset),
+                (line, text[start..offset].chars().count() + 1),
+                "{offset}"
+            );
         }
         assert!(s.line_is_at_most(10, 240));
         assert!(!s.line_is_at_most(text.len() - 5, 240));

@@ -49,7 +49,10 @@ impl PveContainerVersion {
     /// than taken as the newest known, since its pve-container may differ in what it accepts.
     pub fn for_pve_release(s: &str) -> Option<Self> {
         let s = s.trim();
-        PVE_RELEASES.iter().find(|(names, _)| names.contains(&s)).map(|(_, v)| *v)
+        PVE_RELEASES
+            .iter()
+            .find(|(names, _)| names.contains(&s))
+            .map(|(_, v)| *v)
     }
 
     /// Whether this version is `other` or later.
@@ -61,7 +64,10 @@ impl PveContainerVersion {
 /// Proxmox VE releases and the pve-container each is translated for. Every 8.x release is
 /// taken as the oldest one, 5.0.0 (PVE 8.0): what it accepts, later 8.x releases accept too.
 pub const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
-    (&["8", "8.x", "8.0", "8.1", "8.2", "8.3", "8.4"], PveContainerVersion(5, 0, 0)),
+    (
+        &["8", "8.x", "8.0", "8.1", "8.2", "8.3", "8.4"],
+        PveContainerVersion(5, 0, 0),
+    ),
     (&["9.0"], PveContainerVersion(6, 0, 9)),
     (&["9.1"], PveContainerVersion(6, 0, 18)),
     (&["9.2"], PveContainerVersion(6, 1, 10)),
@@ -69,7 +75,10 @@ pub const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
 
 /// The spellings `--pve-version` accepts, for error messages and help.
 pub(crate) fn known_pve_releases() -> String {
-    let names: Vec<&str> = PVE_RELEASES.iter().flat_map(|(names, _)| names.iter().copied()).collect();
+    let names: Vec<&str> = PVE_RELEASES
+        .iter()
+        .flat_map(|(names, _)| names.iter().copied())
+        .collect();
     names.join(", ")
 }
 
@@ -88,7 +97,8 @@ impl Serialize for PveContainerVersion {
 impl<'de> Deserialize<'de> for PveContainerVersion {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Self::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a version like 6.1.10")))
+        Self::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a version like 6.1.10")))
     }
 }
 
@@ -180,7 +190,10 @@ impl Default for Target {
         Target {
             pve_container: PveContainerVersion(6, 1, 10),
             node: "pve".into(),
-            rootfs: RootfsTarget::Volume { storage: "local-lvm".into(), size_gib: 8 },
+            rootfs: RootfsTarget::Volume {
+                storage: "local-lvm".into(),
+                size_gib: 8,
+            },
             template_storage: "local".into(),
             bridge: "vmbr0".into(),
             network: NetworkDefault::Bridge,
@@ -195,7 +208,17 @@ impl Default for Target {
 }
 
 pub(crate) const OSTYPES: &[&str] = &[
-    "debian", "devuan", "ubuntu", "centos", "fedora", "opensuse", "archlinux", "alpine", "gentoo", "nixos", "unmanaged",
+    "debian",
+    "devuan",
+    "ubuntu",
+    "centos",
+    "fedora",
+    "opensuse",
+    "archlinux",
+    "alpine",
+    "gentoo",
+    "nixos",
+    "unmanaged",
 ];
 pub(crate) const ARCHES: &[&str] = &["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"];
 
@@ -246,8 +269,8 @@ impl Target {
 
     /// The target for a node of this Proxmox VE release (`--pve-version`).
     pub fn with_pve_release(mut self, release: &str) -> Result<Target, TargetError> {
-        self.pve_container =
-            PveContainerVersion::for_pve_release(release).ok_or_else(|| TargetError::PveRelease(release.to_string()))?;
+        self.pve_container = PveContainerVersion::for_pve_release(release)
+            .ok_or_else(|| TargetError::PveRelease(release.to_string()))?;
         Ok(self)
     }
 
@@ -258,18 +281,26 @@ impl Target {
         if !ARCHES.contains(&self.arch.as_str()) {
             return Err(TargetError::Arch(self.arch.clone()));
         }
-        let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        let word = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        };
         if !word(&self.bridge) {
             return Err(TargetError::Bridge(self.bridge.clone()));
         }
         let storage_id = |s: &str| {
             s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         };
-        for s in [Some(&self.template_storage), match &self.rootfs {
-            RootfsTarget::Volume { storage, .. } => Some(storage),
-            RootfsTarget::HostPath => None,
-        }]
+        for s in [
+            Some(&self.template_storage),
+            match &self.rootfs {
+                RootfsTarget::Volume { storage, .. } => Some(storage),
+                RootfsTarget::HostPath => None,
+            },
+        ]
         .into_iter()
         .flatten()
         {
@@ -281,7 +312,10 @@ impl Target {
             return Err(TargetError::Size);
         }
         if let Some(dir) = &self.bundle_dir {
-            if !dir.starts_with('/') || dir.split('/').any(|c| c == "..") || dir.contains(['\n', '\0', ',']) {
+            if !dir.starts_with('/')
+                || dir.split('/').any(|c| c == "..")
+                || dir.contains(['\n', '\0', ','])
+            {
                 return Err(TargetError::BundleDir(dir.clone()));
             }
         }
@@ -295,24 +329,49 @@ mod tests {
 
     #[test]
     fn releases_map_to_pve_container() {
-        assert_eq!(PveContainerVersion::for_pve_release("9.1"), Some(PveContainerVersion(6, 0, 18)));
-        assert_eq!(PveContainerVersion::for_pve_release("8.4"), Some(PveContainerVersion(5, 0, 0)));
+        assert_eq!(
+            PveContainerVersion::for_pve_release("9.1"),
+            Some(PveContainerVersion(6, 0, 18))
+        );
+        assert_eq!(
+            PveContainerVersion::for_pve_release("8.4"),
+            Some(PveContainerVersion(5, 0, 0))
+        );
         assert_eq!(PveContainerVersion::for_pve_release("7.4"), None);
         // The spelling the help and this error name is accepted; an unknown later release is not
         // silently taken as the newest known one.
-        assert_eq!(PveContainerVersion::for_pve_release("8.x"), Some(PveContainerVersion(5, 0, 0)));
+        assert_eq!(
+            PveContainerVersion::for_pve_release("8.x"),
+            Some(PveContainerVersion(5, 0, 0))
+        );
         assert_eq!(PveContainerVersion::for_pve_release("9.3"), None);
         assert_eq!(PveContainerVersion::for_pve_release("9.2.1"), None);
-        assert!(TargetError::PveRelease("9.3".into()).to_string().contains("8.x, 8.0"));
+        assert!(TargetError::PveRelease("9.3".into())
+            .to_string()
+            .contains("8.x, 8.0"));
     }
 
     #[test]
     fn target_json_is_strict() {
         assert!(Target::from_json(r#"{"bridge": "vmbr1"}"#).is_ok());
-        assert!(matches!(Target::from_json(r#"{"brdge": "vmbr1"}"#), Err(TargetError::Json(_))));
-        assert!(matches!(Target::from_json(r#"{"ostype": "windows"}"#), Err(TargetError::Ostype(_))));
-        assert!(matches!(Target::from_json(r#"{"bridge": "vmbr0,firewall=1"}"#), Err(TargetError::Bridge(_))));
-        let t = Target::from_json(r#"{"rootfs": {"mode": "volume", "storage": "tank", "size-gib": 2}, "pve-container": "6.0.18"}"#);
-        assert_eq!(t.map(|t| t.pve_container), Ok(PveContainerVersion(6, 0, 18)));
+        assert!(matches!(
+            Target::from_json(r#"{"brdge": "vmbr1"}"#),
+            Err(TargetError::Json(_))
+        ));
+        assert!(matches!(
+            Target::from_json(r#"{"ostype": "windows"}"#),
+            Err(TargetError::Ostype(_))
+        ));
+        assert!(matches!(
+            Target::from_json(r#"{"bridge": "vmbr0,firewall=1"}"#),
+            Err(TargetError::Bridge(_))
+        ));
+        let t = Target::from_json(
+            r#"{"rootfs": {"mode": "volume", "storage": "tank", "size-gib": 2}, "pve-container": "6.0.18"}"#,
+        );
+        assert_eq!(
+            t.map(|t| t.pve_container),
+            Ok(PveContainerVersion(6, 0, 18))
+        );
     }
 }

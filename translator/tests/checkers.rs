@@ -30,10 +30,16 @@ fn pct_grammar_accepts_canonical_and_refuses_broken() {
         ("ro=1", "ro=yes"),
         ("#a=b%3A c", "#a=b: c"),
         ("#a=b%3A c", "#a=b\u{e9}"),
-        ("arch: amd64\nhostname", "hostname: x\narch: amd64\nhostname"),
+        (
+            "arch: amd64\nhostname",
+            "hostname: x\narch: amd64\nhostname",
+        ),
         ("unprivileged: 1\n", "unprivileged: 1\n\n"),
         ("unprivileged: 1\n", "unprivileged: 1\n[snap]\n"),
-        ("lxc.prlimit.nofile: 1024\n", "lxc.prlimit.nofile: 1024\nswap: 0\n"),
+        (
+            "lxc.prlimit.nofile: 1024\n",
+            "lxc.prlimit.nofile: 1024\nswap: 0\n",
+        ),
         ("lxc.prlimit.nofile: 1024\n", "lxc.prlimit.nofile: 1024"),
         ("ostype: unmanaged\n", ""),
     ];
@@ -46,7 +52,10 @@ fn pct_grammar_accepts_canonical_and_refuses_broken() {
 
 #[test]
 fn lxc_split_follows_lxc() {
-    assert_eq!(lxc_split("a  'b c' \"d'e\" f\"g"), ["a", "b c", "d'e", "f\"g"]);
+    assert_eq!(
+        lxc_split("a  'b c' \"d'e\" f\"g"),
+        ["a", "b c", "d'e", "f\"g"]
+    );
     assert_eq!(lxc_split("a\x0bb"), ["a", "b"]);
     assert_eq!(lxc_split("a 'unterminated"), ["a"]);
     assert_eq!(lxc_split("''"), [""]);
@@ -55,8 +64,14 @@ fn lxc_split_follows_lxc() {
 #[test]
 fn shell_words_follow_posix_quoting() {
     use support::shell::split_words;
-    assert_eq!(split_words("'it'\\''s' \"a b\" c\\ d"), Ok(vec!["it's".to_string(), "a b".into(), "c d".into()]));
-    assert_eq!(split_words("'$(id)\n`x`'"), Ok(vec!["$(id)\n`x`".to_string()]));
+    assert_eq!(
+        split_words("'it'\\''s' \"a b\" c\\ d"),
+        Ok(vec!["it's".to_string(), "a b".into(), "c d".into()])
+    );
+    assert_eq!(
+        split_words("'$(id)\n`x`'"),
+        Ok(vec!["$(id)\n`x`".to_string()])
+    );
     for bad in ["$(id)", "a;b", "'open", "\"$x\"", "a|b", "`id`", "*", "a\\"] {
         assert!(split_words(bad).is_err(), "accepted {bad:?}");
     }
@@ -66,8 +81,23 @@ fn shell_words_follow_posix_quoting() {
 fn scripts_are_checked_lexically() {
     use support::pct_grammar::is_forbidden_char;
     use support::shell::check_script;
-    assert_eq!(check_script("#!/bin/sh\n# ok é\npct create 'a\nb' \"$x\"\n", is_forbidden_char), Ok(()));
-    for bad in ["# a\u{202e}b\n", "echo 'open\n", "echo \"a\nb\"\n", "echo a\rb\n", "echo 'x\u{1b}'\n"] {
-        assert!(check_script(bad, is_forbidden_char).is_err(), "accepted {bad:?}");
+    assert_eq!(
+        check_script(
+            "#!/bin/sh\n# ok é\npct create 'a\nb' \"$x\"\n",
+            is_forbidden_char
+        ),
+        Ok(())
+    );
+    for bad in [
+        "# a\u{202e}b\n",
+        "echo 'open\n",
+        "echo \"a\nb\"\n",
+        "echo a\rb\n",
+        "echo 'x\u{1b}'\n",
+    ] {
+        assert!(
+            check_script(bad, is_forbidden_char).is_err(),
+            "accepted {bad:?}"
+        );
     }
 }

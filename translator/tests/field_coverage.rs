@@ -8,10 +8,22 @@ use serde_json::Value;
 use translator::spec::fields::{self, Field, Handling, Ty};
 
 const SCHEMAS: &[(&str, &str)] = &[
-    ("1.0", include_str!("../../schemas/runtime-spec/bundled/config-schema-v1.0.json")),
-    ("1.1", include_str!("../../schemas/runtime-spec/bundled/config-schema-v1.1.json")),
-    ("1.2", include_str!("../../schemas/runtime-spec/bundled/config-schema-v1.2.json")),
-    ("1.3", include_str!("../../schemas/runtime-spec/bundled/config-schema-v1.3.json")),
+    (
+        "1.0",
+        include_str!("../../schemas/runtime-spec/bundled/config-schema-v1.0.json"),
+    ),
+    (
+        "1.1",
+        include_str!("../../schemas/runtime-spec/bundled/config-schema-v1.1.json"),
+    ),
+    (
+        "1.2",
+        include_str!("../../schemas/runtime-spec/bundled/config-schema-v1.2.json"),
+    ),
+    (
+        "1.3",
+        include_str!("../../schemas/runtime-spec/bundled/config-schema-v1.3.json"),
+    ),
 ];
 
 /// Collects property paths, following internal `$ref`s (`#/definitions/…`).
@@ -85,7 +97,9 @@ fn has_rule(path: &str) -> Result<(), String> {
                 let Some(f) = fields.iter().find(|f| f.name == seg) else {
                     return Err(format!("no rule for `{seg}` in {path}"));
                 };
-                if matches!(f.handling, Handling::Unsupported(_) | Handling::Ignored(_)) || matches!(f.ty, Ty::Any) {
+                if matches!(f.handling, Handling::Unsupported(_) | Handling::Ignored(_))
+                    || matches!(f.ty, Ty::Any)
+                {
                     return Ok(());
                 }
                 &f.ty
@@ -107,7 +121,11 @@ fn every_schema_path_has_a_rule() {
     for (version, text) in SCHEMAS {
         let schema: Value = serde_json::from_str(text).unwrap_or(Value::Null);
         let paths = schema_paths(&schema);
-        assert!(paths.len() > 100, "{version}: only {} paths: is the schema bundled?", paths.len());
+        assert!(
+            paths.len() > 100,
+            "{version}: only {} paths: is the schema bundled?",
+            paths.len()
+        );
         for p in &paths {
             if let Err(e) = has_rule(p) {
                 missing.push(format!("{version}: {e}"));
@@ -115,7 +133,11 @@ fn every_schema_path_has_a_rule() {
         }
     }
     missing.dedup();
-    assert!(missing.is_empty(), "schema paths without a rule:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "schema paths without a rule:\n{}",
+        missing.join("\n")
+    );
 }
 
 /// A table path matches a schema path segment by segment; the table's `*`
@@ -135,9 +157,16 @@ fn every_table_path_is_in_the_schema() {
         let schema: Value = serde_json::from_str(text).unwrap_or(Value::Null);
         all.extend(schema_paths(&schema));
     }
-    let extra: Vec<String> =
-        fields::paths().into_iter().map(|(p, _)| p).filter(|p| !all.iter().any(|s| matches(p, s))).collect();
-    assert!(extra.is_empty(), "the table has fields no schema from 1.0 to 1.3 has:\n{}", extra.join("\n"));
+    let extra: Vec<String> = fields::paths()
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| !all.iter().any(|s| matches(p, s)))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "the table has fields no schema from 1.0 to 1.3 has:\n{}",
+        extra.join("\n")
+    );
 }
 
 #[test]

@@ -23,14 +23,22 @@ fn repo() -> PathBuf {
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 /// Inputs of known, reported bugs (tests/hostile/cases.json `fixme`): the
@@ -40,7 +48,13 @@ fn known_bugs() -> Vec<String> {
     let data: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     data["cases"]
         .as_array()
-        .map(|cases| cases.iter().filter(|c| c["fixme"].is_string()).filter_map(|c| c["input"].as_str().map(String::from)).collect())
+        .map(|cases| {
+            cases
+                .iter()
+                .filter(|c| c["fixme"].is_string())
+                .filter_map(|c| c["input"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -49,9 +63,17 @@ fn replay(dir: &Path, run: fn(&Schema, &[u8]), min_files: usize) {
     let known = known_bugs();
     let files: Vec<PathBuf> = files(dir)
         .into_iter()
-        .filter(|f| !f.file_name().is_some_and(|n| known.iter().any(|k| n.to_string_lossy() == *k)))
+        .filter(|f| {
+            !f.file_name()
+                .is_some_and(|n| known.iter().any(|k| n.to_string_lossy() == *k))
+        })
         .collect();
-    assert!(files.len() >= min_files, "{}: {} files, expected at least {min_files}", dir.display(), files.len());
+    assert!(
+        files.len() >= min_files,
+        "{}: {} files, expected at least {min_files}",
+        dir.display(),
+        files.len()
+    );
     let mut failures = Vec::new();
     let mut slowest = (Duration::ZERO, PathBuf::new());
     for file in &files {
@@ -60,7 +82,8 @@ fn replay(dir: &Path, run: fn(&Schema, &[u8]), min_files: usize) {
         let started = Instant::now();
         std::thread::spawn(move || {
             let schema = Schema::load();
-            let result = std::panic::catch_unwind(|| run(&schema, &bytes)).map_err(|p| panic_message(p.as_ref()));
+            let result = std::panic::catch_unwind(|| run(&schema, &bytes))
+                .map_err(|p| panic_message(p.as_ref()));
             let _ = tx.send(result);
         });
         match rx.recv_timeout(LIMIT) {
@@ -73,18 +96,38 @@ fn replay(dir: &Path, run: fn(&Schema, &[u8]), min_files: usize) {
             slowest = (took, file.clone());
         }
     }
-    eprintln!("{}: {} inputs, slowest {:?} ({})", dir.display(), files.len(), slowest.0, slowest.1.display());
-    assert!(failures.is_empty(), "{} of {} inputs failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    eprintln!(
+        "{}: {} inputs, slowest {:?} ({})",
+        dir.display(),
+        files.len(),
+        slowest.0,
+        slowest.1.display()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} inputs failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn parse_lower_emit_corpus() {
-    replay(&repo().join("fuzz/corpus/parse_lower_emit"), entry::raw_bytes, 1);
+    replay(
+        &repo().join("fuzz/corpus/parse_lower_emit"),
+        entry::raw_bytes,
+        1,
+    );
 }
 
 #[test]
 fn structured_corpus() {
-    replay(&repo().join("fuzz/corpus/structured"), support::gen::structured, 1);
+    replay(
+        &repo().join("fuzz/corpus/structured"),
+        support::gen::structured,
+        1,
+    );
 }
 
 #[test]
@@ -94,5 +137,9 @@ fn hostile_inputs_through_the_raw_entry_point() {
 
 #[test]
 fn shell_quote_corpus() {
-    replay(&repo().join("fuzz/corpus/shell_quote"), entry::shell_quote_bytes, 1);
+    replay(
+        &repo().join("fuzz/corpus/shell_quote"),
+        entry::shell_quote_bytes,
+        1,
+    );
 }

@@ -48,25 +48,43 @@ fn peak_heap_per_input_byte_stays_bounded() {
     the_tree_costs_less_than_the_text_it_indexes();
     repeated_findings_do_not_grow_memory();
     let bytes = big_config::generate(20_000_000).into_bytes();
-    assert!(bytes.len().abs_diff(20_000_000) < 64 * 1024, "{}", bytes.len());
+    assert!(
+        bytes.len().abs_diff(20_000_000) < 64 * 1024,
+        "{}",
+        bytes.len()
+    );
     let check: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    assert!(check["linux"]["seccomp"]["syscalls"].as_array().is_some_and(|a| a.len() > 10_000), "a realistic config");
+    assert!(
+        check["linux"]["seccomp"]["syscalls"]
+            .as_array()
+            .is_some_and(|a| a.len() > 10_000),
+        "a realistic config"
+    );
     drop(check);
     let target = translator::Target::default();
     let mut report = Vec::new();
     let mut over = Vec::new();
     for (stage, limit) in LIMITS {
         let (input, target) = (bytes.clone(), &target);
-        let (result, peak) = counting_alloc::peak_during(move || memory_stages::run(stage, "config.json", input, target));
+        let (result, peak) = counting_alloc::peak_during(move || {
+            memory_stages::run(stage, "config.json", input, target)
+        });
         std::hint::black_box(result);
         let ratio = (peak + bytes.len()) as f64 / bytes.len() as f64;
-        report.push(format!("{stage}: {:.1} MB above the input, {ratio:.2}× with it (limit {limit}×)", peak as f64 / 1e6));
+        report.push(format!(
+            "{stage}: {:.1} MB above the input, {ratio:.2}× with it (limit {limit}×)",
+            peak as f64 / 1e6
+        ));
         if ratio > *limit {
             over.push(stage.to_string());
         }
     }
     eprintln!("{}", report.join("\n"));
-    assert!(over.is_empty(), "peak memory over its limit for {over:?}:\n{}", report.join("\n"));
+    assert!(
+        over.is_empty(),
+        "peak memory over its limit for {over:?}:\n{}",
+        report.join("\n")
+    );
 }
 
 /// A config that is nothing but unknown fields: each costs a diagnostic of
@@ -82,12 +100,27 @@ fn repeated_findings_do_not_grow_memory() {
     let bytes = text.into_bytes();
     let len = bytes.len();
     let target = translator::Target::default();
-    let (diagnostics, peak) = counting_alloc::peak_during(move || translator::oci_to_ir_owned("config.json", bytes, &target).diagnostics);
-    let unknown = diagnostics.iter().filter(|d| d.code() == "spec/unknown-field").count();
-    assert_eq!(unknown, translator::diag::MAX_PER_CODE + 1, "{i} unknown fields");
-    assert!(diagnostics.iter().any(|d| d.message.starts_with(&format!("{} more `spec/unknown-field`", i as usize - translator::diag::MAX_PER_CODE))));
+    let (diagnostics, peak) = counting_alloc::peak_during(move || {
+        translator::oci_to_ir_owned("config.json", bytes, &target).diagnostics
+    });
+    let unknown = diagnostics
+        .iter()
+        .filter(|d| d.code() == "spec/unknown-field")
+        .count();
+    assert_eq!(
+        unknown,
+        translator::diag::MAX_PER_CODE + 1,
+        "{i} unknown fields"
+    );
+    assert!(diagnostics.iter().any(|d| d.message.starts_with(&format!(
+        "{} more `spec/unknown-field`",
+        i as usize - translator::diag::MAX_PER_CODE
+    ))));
     let ratio = (peak + len) as f64 / len as f64;
-    assert!(ratio < LIMIT_UNKNOWN_FIELDS, "{i} unknown fields: {ratio:.2}× the input");
+    assert!(
+        ratio < LIMIT_UNKNOWN_FIELDS,
+        "{i} unknown fields: {ratio:.2}× the input"
+    );
 }
 
 /// The tree itself: a node is 12 bytes, strings are not copied, and a
@@ -95,9 +128,14 @@ fn repeated_findings_do_not_grow_memory() {
 fn the_tree_costs_less_than_the_text_it_indexes() {
     let text = big_config::generate(2_000_000);
     let parsed = translator::json::parse(&text);
-    let tree = parsed.tree.unwrap_or_else(|| panic!("the generated config parses"));
+    let tree = parsed
+        .tree
+        .unwrap_or_else(|| panic!("the generated config parses"));
     let ratio = tree.heap_bytes() as f64 / text.len() as f64;
     assert!(ratio < 1.6, "tree {ratio:.2}× its text");
-    let small = translator::json::parse(r#"{"ociVersion": "1.2.0"}"#).tree.map(|t| t.heap_bytes()).unwrap_or(usize::MAX);
+    let small = translator::json::parse(r#"{"ociVersion": "1.2.0"}"#)
+        .tree
+        .map(|t| t.heap_bytes())
+        .unwrap_or(usize::MAX);
     assert!(small < 1024, "{small} bytes for a small document");
 }

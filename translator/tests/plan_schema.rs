@@ -30,10 +30,25 @@ fn schema_describes_the_plan_format() {
     assert_eq!(schema["title"], "Plan");
     let required = schema["required"].as_array().cloned().unwrap_or_default();
     for field in ["format", "source", "node", "pve-container", "steps"] {
-        assert!(required.iter().any(|r| r == field), "{field} is not required: {schema:#}");
+        assert!(
+            required.iter().any(|r| r == field),
+            "{field} is not required: {schema:#}"
+        );
     }
     let text = schema.to_string();
-    for op in ["pack-rootfs", "allocate-vmid", "pct-create", "write-config-lines", "create-config", "write-file", "remove-template", "record-state"] {
-        assert!(text.contains(&format!("\"{op}\"")), "{op} missing from the schema");
+    for op in [
+        "pack-rootfs",
+        "allocate-vmid",
+        "pct-create",
+        "write-config-lines",
+        "create-config",
+        "write-file",
+        "remove-template",
+        "record-state",
+    ] {
+        assert!(
+            text.contains(&format!("\"{op}\"")),
+            "{op} missing from the schema"
+        );
     }
 }

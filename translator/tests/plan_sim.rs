@@ -39,24 +39,43 @@ struct Case {
 fn golden_cases() -> Vec<Case> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../golden");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("config.json").is_file()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.join("config.json").is_file())
+                .collect()
+        })
         .unwrap_or_default();
     dirs.sort();
     let mut out = Vec::new();
     for dir in dirs {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let target = match std::fs::read_to_string(dir.join("target.json")) {
             Ok(text) => Target::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}")),
             Err(_) => Target::default(),
         };
         let bytes = std::fs::read(dir.join("config.json")).unwrap_or_default();
         let t = translator::oci_to_ir(&format!("golden/{name}/config.json"), &bytes, &target);
-        let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) else { continue };
+        let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) else {
+            continue;
+        };
         let plan = ir_to_plan(ir, &target, "config.json").unwrap_or_else(|e| panic!("{name}: {e}"));
         let conf = pct_conf::write(&pve::ir_to_pve(ir)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        out.push(Case { name, plan, conf, target });
+        out.push(Case {
+            name,
+            plan,
+            conf,
+            target,
+        });
     }
-    assert!(out.len() >= 20, "only {} golden cases translate; the golden folder is missing?", out.len());
+    assert!(
+        out.len() >= 20,
+        "only {} golden cases translate; the golden folder is missing?",
+        out.len()
+    );
     out
 }
 
@@ -75,11 +94,24 @@ fn bind(argv: &[Arg], vmid: &str, template: &str) -> Vec<String> {
 }
 
 fn destroy_ct(vmid: &str) -> Vec<String> {
-    ["pct", "destroy", vmid, "--purge"].map(String::from).to_vec()
+    ["pct", "destroy", vmid, "--purge"]
+        .map(String::from)
+        .to_vec()
 }
 
-fn pct_spec<'a>(prefix: &'a str, arg_params: &'a [&'a str], fixed: &'a [(&'a str, String)]) -> CommandSpec<'a> {
-    CommandSpec { prefix, arg_params, fixed, file_params: &["ssh-public-keys"], interactive: &["password"], format_options: false }
+fn pct_spec<'a>(
+    prefix: &'a str,
+    arg_params: &'a [&'a str],
+    fixed: &'a [(&'a str, String)],
+) -> CommandSpec<'a> {
+    CommandSpec {
+        prefix,
+        arg_params,
+        fixed,
+        file_params: &["ssh-public-keys"],
+        interactive: &["password"],
+        format_options: false,
+    }
 }
 
 #[test]
@@ -100,8 +132,13 @@ fn every_pct_call_and_config_line_is_valid_for_proxmox() {
             }
             for call in calls {
                 let (schema, spec) = match call.get(..2).map(|w| [w[0].as_str(), w[1].as_str()]) {
-                    Some(["pct", "create"]) => (&schemas.create, pct_spec("pct create", &["vmid", "ostemplate"], &fixed)),
-                    Some(["pct", "destroy"]) => (&schemas.destroy, pct_spec("pct destroy", &["vmid"], &fixed)),
+                    Some(["pct", "create"]) => (
+                        &schemas.create,
+                        pct_spec("pct create", &["vmid", "ostemplate"], &fixed),
+                    ),
+                    Some(["pct", "destroy"]) => {
+                        (&schemas.destroy, pct_spec("pct destroy", &["vmid"], &fixed))
+                    }
                     Some(["pvesm", "free"]) => continue,
                     _ => panic!("{}: a command the test does not know: {call:?}", case.name),
                 };
@@ -114,7 +151,13 @@ fn every_pct_call_and_config_line_is_valid_for_proxmox() {
             if let Action::WriteConfigLines { lines } = &step.action {
                 for line in lines {
                     let verdict = classify(&schemas.raw_keys, VMID, &line.key);
-                    assert_eq!(verdict, RawKeyVerdict::Accepted, "{}: Proxmox does not keep `{}`", case.name, line.text());
+                    assert_eq!(
+                        verdict,
+                        RawKeyVerdict::Accepted,
+                        "{}: Proxmox does not keep `{}`",
+                        case.name,
+                        line.text()
+                    );
                 }
             }
         }
@@ -128,18 +171,34 @@ fn the_validation_can_fail() {
     let schemas = schemas().unwrap_or_else(|e| panic!("{}", e.render()));
     let fixed = [("node", "pve".to_string())];
     let spec = pct_spec("pct create", &["vmid", "ostemplate"], &fixed);
-    for bad in [&["--memory", "8"][..], &["--net0", "bridge=vmbr0"], &["--lxc.init.cmd", "/x"], &["--ostype", "windows"], &["--rootfs", "local-lvm:8,mp=/x"]] {
+    for bad in [
+        &["--memory", "8"][..],
+        &["--net0", "bridge=vmbr0"],
+        &["--lxc.init.cmd", "/x"],
+        &["--ostype", "windows"],
+        &["--rootfs", "local-lvm:8,mp=/x"],
+    ] {
         let mut args = vec![VMID.to_string(), TEMPLATE.to_string()];
         args.extend(bad.iter().map(|s| s.to_string()));
-        assert!(parse_args(&schemas.create, &args, &spec).is_err(), "accepted {bad:?}");
+        assert!(
+            parse_args(&schemas.create, &args, &spec).is_err(),
+            "accepted {bad:?}"
+        );
     }
-    assert_ne!(classify(&schemas.raw_keys, VMID, "lxc.sysctl.net.ipv4.ip_forward"), RawKeyVerdict::Accepted);
+    assert_ne!(
+        classify(&schemas.raw_keys, VMID, "lxc.sysctl.net.ipv4.ip_forward"),
+        RawKeyVerdict::Accepted
+    );
 }
 
 /// The simulator's binaries, next to this test's own executable.
 fn sim_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
-    let dir = exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let bin = dir.join(name);
     assert!(
         bin.is_file(),
@@ -162,10 +221,16 @@ impl Node {
     fn for_target(target: &Target) -> Node {
         let pve_container = target.pve_container.to_string();
         let mut versions = vec![("PVE_SIM_PVE_CONTAINER", pve_container)];
-        if !target.pve_container.at_least(translator::target::PveContainerVersion::DESCRIPTION_PERCENT) {
+        if !target
+            .pve_container
+            .at_least(translator::target::PveContainerVersion::DESCRIPTION_PERCENT)
+        {
             versions.push(("PVE_SIM_PVE_COMMON", "8.0.7".to_string()));
         }
-        Node { root: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")), versions }
+        Node {
+            root: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")),
+            versions,
+        }
     }
 
     fn path(&self, host_path: &str) -> PathBuf {
@@ -181,7 +246,13 @@ impl Node {
             .output()
             .unwrap_or_else(|e| panic!("{program}: {e}"));
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        assert!(out.status.success(), "{program} {args:?} failed ({}):\n{}{}", out.status, text(&out.stdout), text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed ({}):\n{}{}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
         text(&out.stdout)
     }
 
@@ -203,13 +274,21 @@ fn apply(node: &Node, plan: &Plan, rootfs: &Path) -> String {
     let mut template = String::new();
     for step in &plan.steps {
         match &step.action {
-            Action::PackRootfs { storage, name_prefix, .. } => {
+            Action::PackRootfs {
+                storage,
+                name_prefix,
+                ..
+            } => {
                 template = format!("{storage}:vztmpl/{name_prefix}test.tar.zst");
-                let archive = node.run("pvesm", &["path".into(), template.clone()]).trim().to_string();
+                let archive = node
+                    .run("pvesm", &["path".into(), template.clone()])
+                    .trim()
+                    .to_string();
                 // The simulator answers with the path under its state root.
                 let archive = PathBuf::from(archive);
                 if let Some(dir) = archive.parent() {
-                    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+                    std::fs::create_dir_all(dir)
+                        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
                 }
                 let status = Command::new("tar")
                     .args(["--create", "--zstd", "--numeric-owner", "--file"])
@@ -221,14 +300,20 @@ fn apply(node: &Node, plan: &Plan, rootfs: &Path) -> String {
                     .unwrap_or_else(|e| panic!("tar: {e}"));
                 assert!(status.success(), "tar failed: {status}");
             }
-            Action::AllocateVmid { .. } => vmid = node.run("pvesh", &["get".into(), "/cluster/nextid".into()]).trim().to_string(),
+            Action::AllocateVmid { .. } => {
+                vmid = node
+                    .run("pvesh", &["get".into(), "/cluster/nextid".into()])
+                    .trim()
+                    .to_string()
+            }
             Action::PctCreate { argv } => {
                 let args = bind(argv, &vmid, &template);
                 node.run("pct", args.get(1..).unwrap_or_default());
             }
             Action::WriteConfigLines { lines } => {
                 let path = node.config_path(&vmid);
-                let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let mut text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 for line in lines {
                     text.push_str(&line.text());
                     text.push('\n');
@@ -243,13 +328,18 @@ fn apply(node: &Node, plan: &Plan, rootfs: &Path) -> String {
             Action::WriteFile { path, content, .. } => {
                 let path = node.path(path);
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+                    std::fs::create_dir_all(dir)
+                        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
                 }
-                std::fs::write(&path, content).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                std::fs::write(&path, content)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             }
             Action::RemoveTemplate => {
                 // `pvesm free` is not simulated; remove the file it names.
-                let archive = node.run("pvesm", &["path".into(), template.clone()]).trim().to_string();
+                let archive = node
+                    .run("pvesm", &["path".into(), template.clone()])
+                    .trim()
+                    .to_string();
                 std::fs::remove_file(&archive).unwrap_or_else(|e| panic!("{archive}: {e}"));
             }
             Action::RecordState { .. } => {}
@@ -264,7 +354,11 @@ fn without_proxmox_fill_ins(mut section: Section) -> Section {
     for (key, value) in section.keys.iter_mut() {
         let mut parts: Vec<String> = value.split(',').map(str::to_string).collect();
         if key == "rootfs" || key.starts_with("mp") {
-            let size = parts.iter().find_map(|p| p.strip_prefix("size=").and_then(|s| s.strip_suffix('G')).map(str::to_string));
+            let size = parts.iter().find_map(|p| {
+                p.strip_prefix("size=")
+                    .and_then(|s| s.strip_suffix('G'))
+                    .map(str::to_string)
+            });
             if let (Some(first), Some(size)) = (parts.first_mut(), size) {
                 if let Some((storage, volname)) = first.split_once(':') {
                     if volname.starts_with("vm-") || volname.starts_with("subvol-") {
@@ -288,7 +382,12 @@ fn without_proxmox_fill_ins(mut section: Section) -> Section {
 /// side has such a key with its default value, it is taken out.
 fn without_defaults(mut actual: Section, mut expected: Section, vmid: &str) -> (Section, Section) {
     let ct = format!("CT{vmid}");
-    for (key, default) in [("memory", "512"), ("swap", "512"), ("hostname", ct.as_str()), ("unprivileged", "0")] {
+    for (key, default) in [
+        ("memory", "512"),
+        ("swap", "512"),
+        ("hostname", ct.as_str()),
+        ("unprivileged", "0"),
+    ] {
         match (actual.get(key), expected.get(key)) {
             (Some(v), None) if v == default => {
                 actual.keys.remove(key);
@@ -306,10 +405,18 @@ fn parse(name: &str, vmid: &str, text: &[u8]) -> Section {
     let schemas = schemas().unwrap_or_else(|e| panic!("{}", e.render()));
     match parse_pct_config(schemas, vmid, text, true) {
         Ok(parsed) => {
-            assert!(parsed.warnings.is_empty(), "{name}: Proxmox warns reading the config: {:?}", parsed.warnings);
+            assert!(
+                parsed.warnings.is_empty(),
+                "{name}: Proxmox warns reading the config: {:?}",
+                parsed.warnings
+            );
             parsed.conf.main
         }
-        Err(e) => panic!("{name}: Proxmox cannot read the config:\n{}\n{}", e.render(), String::from_utf8_lossy(text)),
+        Err(e) => panic!(
+            "{name}: Proxmox cannot read the config:\n{}\n{}",
+            e.render(),
+            String::from_utf8_lossy(text)
+        ),
     }
 }
 
@@ -323,16 +430,31 @@ fn applying_a_plan_gives_the_pct_conf() {
     for case in golden_cases() {
         let node = Node::for_target(&case.target);
         let vmid = apply(&node, &case.plan, rootfs.path());
-        let actual = std::fs::read(node.config_path(&vmid)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let actual =
+            std::fs::read(node.config_path(&vmid)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let expected = without_proxmox_fill_ins(parse(&case.name, &vmid, case.conf.as_bytes()));
         let actual = without_proxmox_fill_ins(parse(&case.name, &vmid, &actual));
         let (actual, expected) = without_defaults(actual, expected, &vmid);
-        assert_eq!(actual, expected, "{}: the plan creates a different config than --to pct-conf:\n{}", case.name, case.conf);
+        assert_eq!(
+            actual, expected,
+            "{}: the plan creates a different config than --to pct-conf:\n{}",
+            case.name, case.conf
+        );
         // The undo of pct-create takes the container away again.
-        if let Some(Undo::DestroyCt) = case.plan.steps.iter().find(|s| matches!(s.action, Action::PctCreate { .. })).map(|s| &s.undo) {
+        if let Some(Undo::DestroyCt) = case
+            .plan
+            .steps
+            .iter()
+            .find(|s| matches!(s.action, Action::PctCreate { .. }))
+            .map(|s| &s.undo)
+        {
             let args = destroy_ct(&vmid);
             node.run("pct", args.get(1..).unwrap_or_default());
-            assert!(!node.config_path(&vmid).exists(), "{}: pct destroy left the config", case.name);
+            assert!(
+                !node.config_path(&vmid).exists(),
+                "{}: pct destroy left the config",
+                case.name
+            );
         }
         applied += 1;
     }

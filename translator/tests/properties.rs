@@ -13,15 +13,20 @@ use support::entry::{translate_and_check, Outcome};
 use support::pct_grammar::Schema;
 
 fn case() -> impl Strategy<Value = (String, translator::Target)> {
-    proptest::collection::vec(any::<u8>(), 0..6000).prop_filter_map("the generator ran out of bytes early", |bytes| {
-        let mut u = arbitrary::Unstructured::new(&bytes);
-        support::gen::case(&mut u).ok()
-    })
+    proptest::collection::vec(any::<u8>(), 0..6000).prop_filter_map(
+        "the generator ran out of bytes early",
+        |bytes| {
+            let mut u = arbitrary::Unstructured::new(&bytes);
+            support::gen::case(&mut u).ok()
+        },
+    )
 }
 
 fn in_new_thread(doc: &str, target: &translator::Target) -> Outcome {
     let (doc, target) = (doc.to_string(), target.clone());
-    match std::thread::spawn(move || translate_and_check(&Schema::load(), doc.as_bytes(), &target)).join() {
+    match std::thread::spawn(move || translate_and_check(&Schema::load(), doc.as_bytes(), &target))
+        .join()
+    {
         Ok(outcome) => outcome,
         Err(p) => std::panic::resume_unwind(p),
     }
@@ -51,7 +56,9 @@ fn the_generator_reaches_the_emitters() {
     let strategy = case();
     let (mut written, mut total) = (0, 0);
     for _ in 0..200 {
-        let Ok(tree) = strategy.new_tree(&mut runner) else { continue };
+        let Ok(tree) = strategy.new_tree(&mut runner) else {
+            continue;
+        };
         let (doc, target) = tree.current();
         total += 1;
         let outcome = translate_and_check(&schema, doc.as_bytes(), &target);
@@ -59,5 +66,8 @@ fn the_generator_reaches_the_emitters() {
             written += 1;
         }
     }
-    assert!(written * 10 >= total, "only {written} of {total} generated configs were accepted and written");
+    assert!(
+        written * 10 >= total,
+        "only {written} of {total} generated configs were accepted and written"
+    );
 }

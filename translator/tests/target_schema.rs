@@ -16,7 +16,11 @@ fn target_schema_is_generated_from_the_type() {
         }
     }
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(checked_in == generated, "{} differs from the Target type; run UPDATE_SCHEMAS=1 cargo test --test target_schema", path.display());
+    assert!(
+        checked_in == generated,
+        "{} differs from the Target type; run UPDATE_SCHEMAS=1 cargo test --test target_schema",
+        path.display()
+    );
 }
 
 /// The default target, and a host-path one, validate against the schema;

@@ -60,7 +60,11 @@ pub struct ApplyConfig<'a> {
 impl ApplyConfig<'_> {
     /// What [`validate::check`] needs: the trusted facts of this run.
     pub fn checks(&self) -> validate::Checks<'_> {
-        validate::Checks { bundle: self.bundle.as_deref(), host_rootfs: self.host_rootfs, policy: self.policy }
+        validate::Checks {
+            bundle: self.bundle.as_deref(),
+            host_rootfs: self.host_rootfs,
+            policy: self.policy,
+        }
     }
 }
 
@@ -156,7 +160,11 @@ pub fn apply(
     // What the translator could not see: each bind mount point's source is a directory on
     // this node (Proxmox would create the container and then refuse to start it).
     if let Err(invalid) = needs::check_directories(plan) {
-        return Err(ApplyError { step: "the plan".into(), cause: invalid.into(), rollback: None });
+        return Err(ApplyError {
+            step: "the plan".into(),
+            cause: invalid.into(),
+            rollback: None,
+        });
     }
     let mut run = steps::Run::new(plan, cx, journal);
     match run.all() {

@@ -20,9 +20,15 @@ use super::validate::{Invalid, Problem};
 /// is a device to Proxmox, not a bind, and the validator judges it as such.
 pub fn directories(plan: &Plan) -> Vec<(usize, String, &str)> {
     fn bind_source(value: &str) -> Option<&str> {
-        value.split(',').next().filter(|s| s.starts_with('/') && !s.starts_with("/dev/"))
+        value
+            .split(',')
+            .next()
+            .filter(|s| s.starts_with('/') && !s.starts_with("/dev/"))
     }
-    let is_mp = |key: &str| key.strip_prefix("mp").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let is_mp = |key: &str| {
+        key.strip_prefix("mp")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
     let mut out = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         match &step.action {
@@ -30,7 +36,10 @@ pub fn directories(plan: &Plan) -> Vec<(usize, String, &str)> {
                 for (k, pair) in argv.windows(2).enumerate() {
                     if let [Arg::Lit(opt), Arg::Lit(value)] = pair {
                         if opt.strip_prefix("--").is_some_and(is_mp) {
-                            out.extend(bind_source(value).map(|s| (i, format!("/steps/{i}/argv/{}", k + 1), s)));
+                            out.extend(
+                                bind_source(value)
+                                    .map(|s| (i, format!("/steps/{i}/argv/{}", k + 1), s)),
+                            );
                         }
                     }
                 }
@@ -39,7 +48,10 @@ pub fn directories(plan: &Plan) -> Vec<(usize, String, &str)> {
                 for (n, line) in text.lines().enumerate() {
                     if let Some((key, value)) = line.split_once(':') {
                         if is_mp(key) {
-                            out.extend(bind_source(value.trim()).map(|s| (i, format!("/steps/{i}/text line {}", n + 1), s)));
+                            out.extend(
+                                bind_source(value.trim())
+                                    .map(|s| (i, format!("/steps/{i}/text line {}", n + 1), s)),
+                            );
                         }
                     }
                 }
@@ -54,7 +66,11 @@ pub fn directories(plan: &Plan) -> Vec<(usize, String, &str)> {
 /// sockets, device nodes): Proxmox can bind them only as an `lxc.mount.entry` with
 /// `create=file`. A missing source is left to `apply`'s check, which names it.
 pub fn files_among<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    paths.into_iter().filter(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir())).map(str::to_string).collect()
+    paths
+        .into_iter()
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir()))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Checks, on this node, that every bind mount point's source is a directory: the plan is
@@ -93,7 +109,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let file = dir.path().join("app.conf");
         std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
-        let (d, f) = (dir.path().to_str().unwrap_or_default(), file.to_str().unwrap_or_default());
+        let (d, f) = (
+            dir.path().to_str().unwrap_or_default(),
+            file.to_str().unwrap_or_default(),
+        );
         let missing = dir.path().join("nothing");
         let m = missing.to_str().unwrap_or_default();
         assert_eq!(files_among([d, f, m]), vec![f.to_string()]);
@@ -106,14 +125,46 @@ mod tests {
         let file = dir.path().join("f");
         std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
         let (d, f) = (dir.path().display().to_string(), file.display().to_string());
-        let argv = ["pct", "create", "--mp0", &format!("{d},mp=/a"), "--mp1", "/dev/sdb1,mp=/b", "--mp2", &format!("{f},mp=/c")]
-            .map(|a| Arg::Lit(a.to_string()))
-            .to_vec();
-        let step = Step { action: Action::PctCreate { argv }, sources: Vec::new(), needs: Vec::new(), undo: translator::emit::plan::Undo::DestroyCt };
-        let plan = Plan { format: 1, source: "t".into(), node: "pve".into(), pve_container: "6.1.10".into(), steps: vec![step] };
-        let found: Vec<_> = directories(&plan).into_iter().map(|(i, p, s)| (i, p, s.to_string())).collect();
-        assert_eq!(found, vec![(0, "/steps/0/argv/3".to_string(), d.clone()), (0, "/steps/0/argv/7".to_string(), f.clone())]);
-        let err = check_directories(&plan).err().map(|e| e.to_string()).unwrap_or_default();
+        let argv = [
+            "pct",
+            "create",
+            "--mp0",
+            &format!("{d},mp=/a"),
+            "--mp1",
+            "/dev/sdb1,mp=/b",
+            "--mp2",
+            &format!("{f},mp=/c"),
+        ]
+        .map(|a| Arg::Lit(a.to_string()))
+        .to_vec();
+        let step = Step {
+            action: Action::PctCreate { argv },
+            sources: Vec::new(),
+            needs: Vec::new(),
+            undo: translator::emit::plan::Undo::DestroyCt,
+        };
+        let plan = Plan {
+            format: 1,
+            source: "t".into(),
+            node: "pve".into(),
+            pve_container: "6.1.10".into(),
+            steps: vec![step],
+        };
+        let found: Vec<_> = directories(&plan)
+            .into_iter()
+            .map(|(i, p, s)| (i, p, s.to_string()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (0, "/steps/0/argv/3".to_string(), d.clone()),
+                (0, "/steps/0/argv/7".to_string(), f.clone())
+            ]
+        );
+        let err = check_directories(&plan)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains(&format!("/steps/0/argv/7 (step 1 (pct-create)): the bind mount point needs {f} to be a directory on this node, and it is not one")), "{err}");
     }
 }

@@ -278,7 +278,8 @@ mod tests {
     fn a_journal_cannot_name_a_command() {
         // An undo journal is state on disk; the old `run` kind (a command line) is gone, so a
         // planted `{"undo": "run", "argv": [...]}` does not even parse.
-        let planted = r#"{"step":"step 1 (pack-rootfs)","undo":"run","argv":["pvesh","set","/access/acl"]}"#;
+        let planted =
+            r#"{"step":"step 1 (pack-rootfs)","undo":"run","argv":["pvesh","set","/access/acl"]}"#;
         assert!(serde_json::from_str::<UndoEntry>(planted).is_err());
     }
 

@@ -79,7 +79,10 @@ fn applies_every_step_in_order() {
     let expect_prefix = [
         "run: pvesm path local:vztmpl/proxmox-lxcri-u1.tar.zst".to_owned(),
         "run: mkdir -p -- /sim/var/lib/vz/template/cache".to_owned(),
-        format!("pack-rootfs: {}/rootfs -> {TPL} (zstd level 3, all cores, owners as on disk)", bundle().display()),
+        format!(
+            "pack-rootfs: {}/rootfs -> {TPL} (zstd level 3, all cores, owners as on disk)",
+            bundle().display()
+        ),
         "run: pvesh get /cluster/nextid --output-format json".to_owned(),
     ];
     assert_eq!(calls[..4], expect_prefix, "{calls:#?}");

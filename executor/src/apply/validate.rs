@@ -27,12 +27,14 @@ use std::path::{Component, Path};
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use translator::emit::plan::{Action, Arg, ConfigLine, Plan, RootfsDir, Step, Var, FORMAT, VMID_ATTEMPTS};
+use translator::emit::plan::{
+    Action, Arg, ConfigLine, Plan, RootfsDir, Step, Var, FORMAT, VMID_ATTEMPTS,
+};
 use translator::emit::pve::SECCOMP_DIR;
 use translator::host::{self as classify, HostFinding};
+use translator::policy::{Backend, Policy};
 use translator::rules::security;
 use translator::rules::Rule;
-use translator::policy::{Backend, Policy};
 
 use crate::pve::api::{self, Api};
 use crate::pve::paths::valid_node;
@@ -56,7 +58,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         match &self.step {
             Some(step) => write!(f, "{at} ({step}): {}", self.message),
             None => write!(f, "{at}: {}", self.message),
@@ -72,7 +78,11 @@ pub struct Invalid {
 
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the plan is refused before its first step ({} problem(s)):", self.problems.len())?;
+        write!(
+            f,
+            "the plan is refused before its first step ({} problem(s)):",
+            self.problems.len()
+        )?;
         for p in &self.problems {
             write!(f, "\n  {p}")?;
         }
@@ -102,7 +112,11 @@ fn schema_validator() -> Option<&'static jsonschema::Validator> {
 }
 
 fn problem(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem { step: None, pointer: pointer.into(), message: message.into() }
+    Problem {
+        step: None,
+        pointer: pointer.into(),
+        message: message.into(),
+    }
 }
 
 /// Reads a plan from its bytes: JSON, the schema, the format version, then the types; fields
@@ -115,7 +129,12 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, Invalid> {
     };
     if let Some(found) = value.get("format") {
         if found.as_u64() != Some(u64::from(FORMAT)) {
-            return refuse(vec![problem("/format", format!("plan format {found} is not supported; this executor applies format {FORMAT}"))]);
+            return refuse(vec![problem(
+                "/format",
+                format!(
+                    "plan format {found} is not supported; this executor applies format {FORMAT}"
+                ),
+            )]);
         }
     }
     let mut problems = Vec::new();
@@ -124,14 +143,23 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, Invalid> {
             for e in v.iter_errors(&value) {
                 let mut msg = e.to_string();
                 if msg.len() > 300 {
-                    let cut = (0..=300).rev().find(|&i| msg.is_char_boundary(i)).unwrap_or(0);
+                    let cut = (0..=300)
+                        .rev()
+                        .find(|&i| msg.is_char_boundary(i))
+                        .unwrap_or(0);
                     msg.truncate(cut);
                     msg.push('…');
                 }
-                problems.push(problem(e.instance_path().as_str(), format!("does not match the plan schema: {msg}")));
+                problems.push(problem(
+                    e.instance_path().as_str(),
+                    format!("does not match the plan schema: {msg}"),
+                ));
             }
         }
-        None => problems.push(problem("", "internal error: the plan schema does not compile")),
+        None => problems.push(problem(
+            "",
+            "internal error: the plan schema does not compile",
+        )),
     }
     if !problems.is_empty() {
         return refuse(problems);
@@ -162,7 +190,10 @@ fn unknown_fields(raw: &Value, typed: &Value, at: &str, out: &mut Vec<Problem>) 
                 let here = format!("{at}/{}", escape(k));
                 match t.get(k) {
                     Some(tv) => unknown_fields(v, tv, &here, out),
-                    None => out.push(problem(here, format!("unknown field `{}`", k.escape_debug()))),
+                    None => out.push(problem(
+                        here,
+                        format!("unknown field `{}`", k.escape_debug()),
+                    )),
                 }
             }
         }
@@ -181,8 +212,22 @@ fn unknown_fields(raw: &Value, typed: &Value, at: &str, out: &mut Vec<Problem>) 
 /// backup, `--hookscript` runs a host script at every start, `--password`/`--ssh-public-keys`
 /// write into the container, `--storage`/`--pool`/`--start` act beyond the one container).
 const PLAN_OPTIONS: &[&str] = &[
-    "arch", "cmode", "console", "cores", "cpulimit", "cpuunits", "description", "entrypoint", "features", "hostname", "memory",
-    "ostype", "rootfs", "swap", "tags", "unprivileged",
+    "arch",
+    "cmode",
+    "console",
+    "cores",
+    "cpulimit",
+    "cpuunits",
+    "description",
+    "entrypoint",
+    "features",
+    "hostname",
+    "memory",
+    "ostype",
+    "rootfs",
+    "swap",
+    "tags",
+    "unprivileged",
 ];
 /// Indexed options a plan may pass (`mp0`, `net1`, `dev2`).
 const PLAN_INDEXED: &[&str] = &["mp", "net", "dev"];
@@ -220,14 +265,26 @@ struct Validator<'a> {
 pub fn check(plan: &Plan, checks: &Checks<'_>) -> Result<(), Invalid> {
     let api = match api::api() {
         Ok(a) => a,
-        Err(e) => return Err(Invalid { problems: vec![problem("", format!("internal error: {e}"))] }),
+        Err(e) => {
+            return Err(Invalid {
+                problems: vec![problem("", format!("internal error: {e}"))],
+            })
+        }
     };
-    let mut v = Validator { checks: *checks, api, plan, problems: Vec::new(), step: None };
+    let mut v = Validator {
+        checks: *checks,
+        api,
+        plan,
+        problems: Vec::new(),
+        step: None,
+    };
     v.all();
     if v.problems.is_empty() {
         Ok(())
     } else {
-        Err(Invalid { problems: v.problems })
+        Err(Invalid {
+            problems: v.problems,
+        })
     }
 }
 
@@ -240,7 +297,11 @@ pub fn parse_and_check(bytes: &[u8], checks: &Checks<'_>) -> Result<Plan, Invali
 
 impl Validator<'_> {
     fn refuse(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { step: self.step.clone(), pointer: pointer.into(), message: message.into() });
+        self.problems.push(Problem {
+            step: self.step.clone(),
+            pointer: pointer.into(),
+            message: message.into(),
+        });
     }
 
     /// A classifier's finding, refused when the node policy refuses it on Proxmox.
@@ -251,19 +312,34 @@ impl Validator<'_> {
     }
 
     fn judge_rule(&mut self, pointer: &str, rule: &'static Rule, message: &str) {
-        let d = self.checks.policy.decide(rule.code, rule.severity, Backend::Pct);
+        let d = self
+            .checks
+            .policy
+            .decide(rule.code, rule.severity, Backend::Pct);
         if d.refused {
-            self.refuse(pointer, format!("{message} [{}] ({})", rule.code, d.explain()));
+            self.refuse(
+                pointer,
+                format!("{message} [{}] ({})", rule.code, d.explain()),
+            );
         }
     }
 
     fn all(&mut self) {
         let plan = self.plan;
         if plan.format != FORMAT {
-            self.refuse("/format", format!("plan format {} is not supported; this executor applies format {FORMAT}", plan.format));
+            self.refuse(
+                "/format",
+                format!(
+                    "plan format {} is not supported; this executor applies format {FORMAT}",
+                    plan.format
+                ),
+            );
         }
         if !valid_node(&plan.node) {
-            self.refuse("/node", format!("node {:?} is not a Proxmox node name", plan.node));
+            self.refuse(
+                "/node",
+                format!("node {:?} is not a Proxmox node name", plan.node),
+            );
         }
         self.sequence();
         let mut files = BTreeSet::new();
@@ -274,7 +350,12 @@ impl Validator<'_> {
             if !step.undo.same_effect(&derived) {
                 self.refuse(
                     format!("{at}/undo"),
-                    format!("the plan says its undo is `{}`; the executor undoes a {} step by `{}`", step.undo.kind(), step.action.op(), derived.kind()),
+                    format!(
+                        "the plan says its undo is `{}`; the executor undoes a {} step by `{}`",
+                        step.undo.kind(),
+                        step.action.op(),
+                        derived.kind()
+                    ),
                 );
             }
             if let Action::WriteFile { path, .. } = &step.action {
@@ -324,18 +405,34 @@ impl Validator<'_> {
 
     fn step_action(&mut self, step: &Step, at: &str) {
         match &step.action {
-            Action::PackRootfs { rootfs, storage, name_prefix } => {
+            Action::PackRootfs {
+                rootfs,
+                storage,
+                name_prefix,
+            } => {
                 if !plain_name(storage) || !storage.starts_with(|c: char| c.is_ascii_alphabetic()) {
-                    self.refuse(format!("{at}/storage"), format!("storage {storage:?} is not a storage id"));
+                    self.refuse(
+                        format!("{at}/storage"),
+                        format!("storage {storage:?} is not a storage id"),
+                    );
                 }
                 if !plain_name(name_prefix) {
-                    self.refuse(format!("{at}/name-prefix"), format!("template prefix {name_prefix:?} is not letters, digits, _ . -"));
+                    self.refuse(
+                        format!("{at}/name-prefix"),
+                        format!("template prefix {name_prefix:?} is not letters, digits, _ . -"),
+                    );
                 }
                 self.pack_dir(rootfs, &format!("{at}/rootfs"));
             }
             Action::AllocateVmid { attempts } => {
                 if !(1..=VMID_ATTEMPTS * 4).contains(attempts) {
-                    self.refuse(format!("{at}/attempts"), format!("{attempts} attempts; a plan may ask for 1 to {}", VMID_ATTEMPTS * 4));
+                    self.refuse(
+                        format!("{at}/attempts"),
+                        format!(
+                            "{attempts} attempts; a plan may ask for 1 to {}",
+                            VMID_ATTEMPTS * 4
+                        ),
+                    );
                 }
             }
             Action::PctCreate { argv } => self.pct_create(argv, &format!("{at}/argv")),
@@ -350,16 +447,31 @@ impl Validator<'_> {
                     self.refuse(format!("{at}/path"), why);
                 }
                 if mode.0 & 0o7000 != 0 {
-                    self.refuse(format!("{at}/mode"), format!("mode {} has a setuid, setgid or sticky bit", mode.octal()));
+                    self.refuse(
+                        format!("{at}/mode"),
+                        format!("mode {} has a setuid, setgid or sticky bit", mode.octal()),
+                    );
                 }
                 if mode.0 & 0o022 != 0 {
-                    self.refuse(format!("{at}/mode"), format!("mode {} lets the group or others write the file", mode.octal()));
+                    self.refuse(
+                        format!("{at}/mode"),
+                        format!(
+                            "mode {} lets the group or others write the file",
+                            mode.octal()
+                        ),
+                    );
                 }
             }
             Action::RemoveTemplate => {}
             Action::RecordState { node } => {
                 if node != &self.plan.node {
-                    self.refuse(format!("{at}/node"), format!("record-state names node {node:?}, the plan node {:?}", self.plan.node));
+                    self.refuse(
+                        format!("{at}/node"),
+                        format!(
+                            "record-state names node {node:?}, the plan node {:?}",
+                            self.plan.node
+                        ),
+                    );
                 }
             }
         }
@@ -369,9 +481,15 @@ impl Validator<'_> {
     fn pack_dir(&mut self, dir: &RootfsDir, at: &str) {
         match dir {
             RootfsDir::Bundle(rel) => {
-                let inside = !rel.is_empty() && Path::new(rel).components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+                let inside = !rel.is_empty()
+                    && Path::new(rel)
+                        .components()
+                        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
                 if !inside {
-                    self.refuse(format!("{at}/bundle"), format!("{rel:?} must be a path inside the bundle, without `..`"));
+                    self.refuse(
+                        format!("{at}/bundle"),
+                        format!("{rel:?} must be a path inside the bundle, without `..`"),
+                    );
                 }
             }
             RootfsDir::Path(abs) => {
@@ -389,38 +507,71 @@ impl Validator<'_> {
 
     /// A host directory as root file system: inside the bound bundle, or the operator's.
     fn host_dir_allowed(&self, abs: &str) -> bool {
-        let Some(norm) = classify::normalize(abs).filter(|_| abs.starts_with('/') && !abs.contains('\0')) else { return false };
-        if Path::new(abs).components().any(|c| c == Component::ParentDir) {
+        let Some(norm) =
+            classify::normalize(abs).filter(|_| abs.starts_with('/') && !abs.contains('\0'))
+        else {
+            return false;
+        };
+        if Path::new(abs)
+            .components()
+            .any(|c| c == Component::ParentDir)
+        {
             return false;
         }
-        let within = |base: &Path| base.to_str().and_then(classify::normalize).is_some_and(|b| classify::under(&norm, &b));
-        let exact = |base: &Path| base.to_str().and_then(classify::normalize).is_some_and(|b| b == norm);
+        let within = |base: &Path| {
+            base.to_str()
+                .and_then(classify::normalize)
+                .is_some_and(|b| classify::under(&norm, &b))
+        };
+        let exact = |base: &Path| {
+            base.to_str()
+                .and_then(classify::normalize)
+                .is_some_and(|b| b == norm)
+        };
         self.checks.bundle.is_some_and(within) || self.checks.host_rootfs.is_some_and(exact)
     }
 
     fn pct_create(&mut self, argv: &[Arg], at: &str) {
-        let head = [Arg::lit("pct"), Arg::lit("create"), Arg::var(Var::Vmid), Arg::var(Var::Template)];
+        let head = [
+            Arg::lit("pct"),
+            Arg::lit("create"),
+            Arg::var(Var::Vmid),
+            Arg::var(Var::Template),
+        ];
         if argv.get(..4) != Some(&head[..]) {
-            self.refuse(format!("{at}/0"), "a pct-create step runs `pct create $vmid $template` and then options");
+            self.refuse(
+                format!("{at}/0"),
+                "a pct-create step runs `pct create $vmid $template` and then options",
+            );
         }
         let options = argv.get(4..).unwrap_or_default();
         let mut seen = BTreeSet::new();
         let mut i = 0;
         while i < options.len() {
-            let (k, name_at, value_at) = (i + 4, format!("{at}/{}", i + 4), format!("{at}/{}", i + 5));
+            let (k, name_at, value_at) =
+                (i + 4, format!("{at}/{}", i + 4), format!("{at}/{}", i + 5));
             i += 2;
             let Some(Arg::Lit(word)) = options.get(k - 4) else {
                 self.refuse(name_at, "a variable where an option name must be");
                 continue;
             };
             let Some(key) = word.strip_prefix("--").filter(|k| !k.is_empty()) else {
-                self.refuse(name_at, format!("{word:?} is not an option (`--name value`)"));
+                self.refuse(
+                    name_at,
+                    format!("{word:?} is not an option (`--name value`)"),
+                );
                 continue;
             };
             let value = match options.get(k - 3) {
                 Some(Arg::Lit(v)) => v.as_str(),
                 Some(Arg::Var { var }) => {
-                    self.refuse(value_at, format!("--{key} takes ${}; options take literal values only", var.name()));
+                    self.refuse(
+                        value_at,
+                        format!(
+                            "--{key} takes ${}; options take literal values only",
+                            var.name()
+                        ),
+                    );
                     continue;
                 }
                 None => {
@@ -455,21 +606,36 @@ impl Validator<'_> {
             return;
         }
         if !(PLAN_OPTIONS.contains(&key) || indexed) {
-            let what = if self.api.create_option(key).is_some() { "is not an option a plan may set" } else { "is not a pct create option" };
+            let what = if self.api.create_option(key).is_some() {
+                "is not an option a plan may set"
+            } else {
+                "is not a pct create option"
+            };
             self.refuse(name_at, format!("--{key} {what}"));
             return;
         }
-        let prop = if create { self.api.create_option(key) } else { self.api.config_key(key) };
+        let prop = if create {
+            self.api.create_option(key)
+        } else {
+            self.api.config_key(key)
+        };
         let Some(prop) = prop else {
             self.refuse(name_at, format!("--{key} is not in Proxmox's API schema"));
             return;
         };
         if let Err(why) = prop.check(value) {
-            self.refuse(value_at, format!("Proxmox refuses --{key} {value:?}: {why}"));
+            self.refuse(
+                value_at,
+                format!("Proxmox refuses --{key} {value:?}: {why}"),
+            );
             return;
         }
         if matches!(base, "rootfs" | "mp") && classify::pve_volume_path(value).is_none() {
-            let volume = prop.properties(value).and_then(Result::ok).and_then(|p| p.get("volume").cloned()).unwrap_or_default();
+            let volume = prop
+                .properties(value)
+                .and_then(Result::ok)
+                .and_then(|p| p.get("volume").cloned())
+                .unwrap_or_default();
             if let Err(why) = new_volume(&volume, create) {
                 self.refuse(value_at, format!("{key} {volume:?}: {why}"));
                 return;
@@ -490,19 +656,28 @@ impl Validator<'_> {
                     }
                     self.judge(value_at, classify::pve_rootfs(value));
                 }
-                None => self.refuse(value_at, "a create-config's rootfs is the bundle's host directory, not a storage volume"),
+                None => self.refuse(
+                    value_at,
+                    "a create-config's rootfs is the bundle's host directory, not a storage volume",
+                ),
             },
             "mp" => {
                 // pve-container `classify_mountpoint` (src/PVE/LXC/Config.pm): a `/dev/` source is
                 // a device mounted as a file system, another absolute path a bind.
                 match classify::pve_volume_path(value) {
-                    Some(src) if src.starts_with("/dev/") => self.judge(value_at, classify::device(src, None, None, None)),
+                    Some(src) if src.starts_with("/dev/") => {
+                        self.judge(value_at, classify::device(src, None, None, None))
+                    }
                     _ => self.judge(value_at, classify::pve_mount_point(value)),
                 }
             }
             "dev" => self.judge(value_at, classify::pve_device(value)),
             "unprivileged" if value == "0" => {
-                self.judge_rule(value_at, &security::PRIVILEGED, "a privileged container: its root is the node's root");
+                self.judge_rule(
+                    value_at,
+                    &security::PRIVILEGED,
+                    "a privileged container: its root is the node's root",
+                );
             }
             _ => {}
         }
@@ -519,7 +694,10 @@ impl Validator<'_> {
     /// The policy and the host-naming keys, for a raw `lxc.*` line.
     fn raw_policy(&mut self, key: &str, value: &str, at: &str) {
         if host_naming_key(key) {
-            self.refuse(at, format!("`{key}` makes LXC run or open a host file; a plan never writes it"));
+            self.refuse(
+                at,
+                format!("`{key}` makes LXC run or open a host file; a plan never writes it"),
+            );
             return;
         }
         if let Some(rest) = key.strip_prefix("lxc.net.") {
@@ -529,7 +707,11 @@ impl Validator<'_> {
             // moves one of the node's interfaces into the container, `link` picks a host
             // interface (LXC, src/lxc/confile.c `set_config_net_*`; doc/lxc.container.conf.sgml.in).
             if rest == "0.type" && value.trim() == "none" {
-                self.judge_rule(at, &security::HOST_NAMESPACE, "`lxc.net.0.type: none`: the container uses the node's network");
+                self.judge_rule(
+                    at,
+                    &security::HOST_NAMESPACE,
+                    "`lxc.net.0.type: none`: the container uses the node's network",
+                );
             } else {
                 self.refuse(at, format!("`{key}` configures a host network device or runs a host script; a plan writes only `lxc.net.0.type: none`"));
             }
@@ -539,9 +721,15 @@ impl Validator<'_> {
             "lxc.idmap" => self.idmap(value, at),
             "lxc.cap.keep" => self.cap_keep(value, at),
             "lxc.mount.entry" => self.judge(at, classify::lxc_mount_entry(value)),
-            "lxc.cgroup2.devices.allow" | "lxc.cgroup.devices.allow" => self.judge(at, classify::lxc_device_allow(value)),
+            "lxc.cgroup2.devices.allow" | "lxc.cgroup.devices.allow" => {
+                self.judge(at, classify::lxc_device_allow(value))
+            }
             "lxc.apparmor.profile" if value.trim() == "unconfined" => {
-                self.judge_rule(at, &security::APPARMOR_UNCONFINED, "the container runs unconfined by AppArmor");
+                self.judge_rule(
+                    at,
+                    &security::APPARMOR_UNCONFINED,
+                    "the container runs unconfined by AppArmor",
+                );
             }
             "lxc.seccomp.profile" => {
                 if let Err(why) = seccomp_file_name(value.trim()) {
@@ -561,13 +749,24 @@ impl Validator<'_> {
             let n = |s: &str| s.parse::<u64>().ok().filter(|v| *v <= u64::from(u32::MAX));
             Some((n(w.first()?)?, n(w.get(1)?)?, n(w.get(2)?)?))
         };
-        match (words.first(), words.get(1..).and_then(|w| (w.len() == 3).then(|| numbers(w)).flatten())) {
+        match (
+            words.first(),
+            words
+                .get(1..)
+                .and_then(|w| (w.len() == 3).then(|| numbers(w)).flatten()),
+        ) {
             (Some(&("u" | "g")), Some((_, host, count))) if count > 0 => {
                 if host == 0 {
                     self.judge_rule(at, &security::PRIVILEGED, &format!("`lxc.idmap: {value}` maps a container id onto the node's root (host id 0)"));
                 }
             }
-            _ => self.refuse(at, format!("`lxc.idmap: {}` is not `u|g CONTAINER HOST COUNT`", value.escape_debug())),
+            _ => self.refuse(
+                at,
+                format!(
+                    "`lxc.idmap: {}` is not `u|g CONTAINER HOST COUNT`",
+                    value.escape_debug()
+                ),
+            ),
         }
     }
 
@@ -577,9 +776,20 @@ impl Validator<'_> {
         for cap in value.split_whitespace().filter(|c| *c != "none") {
             let name = format!("CAP_{}", cap.to_ascii_uppercase());
             if name == "CAP_SYS_ADMIN" {
-                self.judge_rule(at, &security::CAP_SYS_ADMIN, "`lxc.cap.keep` keeps CAP_SYS_ADMIN");
-            } else if let Some((_, why)) = translator::lint::security::DANGEROUS_CAPABILITIES.iter().find(|(c, _)| *c == name) {
-                self.judge_rule(at, &security::DANGEROUS_CAPABILITY, &format!("`lxc.cap.keep` keeps {name}: it can {why}"));
+                self.judge_rule(
+                    at,
+                    &security::CAP_SYS_ADMIN,
+                    "`lxc.cap.keep` keeps CAP_SYS_ADMIN",
+                );
+            } else if let Some((_, why)) = translator::lint::security::DANGEROUS_CAPABILITIES
+                .iter()
+                .find(|(c, _)| *c == name)
+            {
+                self.judge_rule(
+                    at,
+                    &security::DANGEROUS_CAPABILITY,
+                    &format!("`lxc.cap.keep` keeps {name}: it can {why}"),
+                );
             }
         }
     }
@@ -595,12 +805,24 @@ impl Validator<'_> {
                 continue;
             }
             let Some((key, value)) = raw.split_once(':') else {
-                self.refuse(&line_at, format!("{:?} is not a `key: value` line", raw.escape_debug().to_string()));
+                self.refuse(
+                    &line_at,
+                    format!(
+                        "{:?} is not a `key: value` line",
+                        raw.escape_debug().to_string()
+                    ),
+                );
                 continue;
             };
             let value = value.trim();
             if key.starts_with("lxc.") {
-                self.config_line(&ConfigLine { key: key.to_owned(), value: value.to_owned() }, &line_at);
+                self.config_line(
+                    &ConfigLine {
+                        key: key.to_owned(),
+                        value: value.to_owned(),
+                    },
+                    &line_at,
+                );
                 continue;
             }
             if raw.contains('\r') {
@@ -649,7 +871,9 @@ fn new_volume(volume: &str, create: bool) -> Result<(), &'static str> {
 }
 
 fn plain_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
 }
 
 /// The file name of a `write-file` path: directly in the executor's seccomp directory
@@ -660,7 +884,9 @@ pub fn seccomp_file_name(path: &str) -> Result<&str, String> {
         .and_then(|rest| rest.strip_prefix('/'))
         .ok_or_else(|| format!("{path:?} is outside the executor's directory {SECCOMP_DIR}"))?;
     if !plain_name(name) || name.starts_with('.') {
-        return Err(format!("{path:?} is not a plain file name in {SECCOMP_DIR}"));
+        return Err(format!(
+            "{path:?} is not a plain file name in {SECCOMP_DIR}"
+        ));
     }
     Ok(name)
 }
@@ -685,7 +911,11 @@ mod tests {
 
     fn checked(p: &Plan) -> Vec<String> {
         let policy = Policy::builtin();
-        let checks = Checks { bundle: Some(Path::new("/b/web")), host_rootfs: None, policy: &policy };
+        let checks = Checks {
+            bundle: Some(Path::new("/b/web")),
+            host_rootfs: None,
+            policy: &policy,
+        };
         match check(p, &checks) {
             Ok(()) => Vec::new(),
             Err(e) => e.problems.iter().map(|p| p.to_string()).collect(),
@@ -715,10 +945,16 @@ mod tests {
         v["steps"][0]["undo"] = serde_json::json!({"run": ["pvesh", "set", "/access/acl"]});
         v["steps"][1]["extra"] = serde_json::json!(1);
         let err = parse(v.to_string().as_bytes()).unwrap_err();
-        assert!(err.problems.iter().any(|p| p.pointer == "/steps/0/undo"), "{err}");
+        assert!(
+            err.problems.iter().any(|p| p.pointer == "/steps/0/undo"),
+            "{err}"
+        );
         v["steps"][0]["undo"] = serde_json::json!("free-template");
         let err = parse(v.to_string().as_bytes()).unwrap_err();
-        assert_eq!(err.problems, vec![problem("/steps/1/extra", "unknown field `extra`")]);
+        assert_eq!(
+            err.problems,
+            vec![problem("/steps/1/extra", "unknown field `extra`")]
+        );
         let err = parse(br#"{"format": 2}"#).unwrap_err();
         assert_eq!(err.problems[0].pointer, "/format");
         assert!(parse(b"[").is_err());
@@ -728,64 +964,162 @@ mod tests {
     fn hostile_edits_are_each_refused_where_they_are() {
         type Edit = Box<dyn Fn(&mut Plan)>;
         let cases: Vec<(&str, Edit)> = vec![
-            ("/steps/0/undo", Box::new(|p| step(p, "pack-rootfs").undo = Undo::DestroyCt)),
-            ("/steps/0/rootfs/path", Box::new(|p| {
-                if let Action::PackRootfs { rootfs, .. } = &mut step(p, "pack-rootfs").action { *rootfs = RootfsDir::Path("/etc".into()) }
-            })),
-            ("/steps/0/rootfs/bundle", Box::new(|p| {
-                if let Action::PackRootfs { rootfs, .. } = &mut step(p, "pack-rootfs").action { *rootfs = RootfsDir::Bundle("../x".into()) }
-            })),
-            ("/steps/2/argv/", Box::new(|p| {
-                if let Action::PctCreate { argv } = &mut step(p, "pct-create").action { argv.extend([Arg::lit("--hookscript"), Arg::lit("local:snippets/x.sh")]) }
-            })),
-            ("/steps/2/argv/", Box::new(|p| {
-                if let Action::PctCreate { argv } = &mut step(p, "pct-create").action { argv.extend([Arg::lit("--force"), Arg::lit("1")]) }
-            })),
-            ("/steps/2/argv/", Box::new(|p| {
-                if let Action::PctCreate { argv } = &mut step(p, "pct-create").action { argv.extend([Arg::lit("--mp5"), Arg::lit("/etc/pve,mp=/x")]) }
-            })),
-            ("/steps/2/argv/", Box::new(|p| {
-                if let Action::PctCreate { argv } = &mut step(p, "pct-create").action {
-                    let i = argv.iter().position(|a| a == &Arg::lit("--rootfs")).unwrap();
-                    argv[i + 1] = Arg::lit("/");
-                }
-            })),
-            ("/steps/3/lines/", Box::new(|p| {
-                if let Action::WriteConfigLines { lines } = &mut step(p, "write-config-lines").action {
-                    lines.push(ConfigLine { key: "lxc.hook.pre-start".into(), value: "/bin/sh -c id".into() })
-                }
-            })),
-            ("/steps/3/lines/", Box::new(|p| {
-                if let Action::WriteConfigLines { lines } = &mut step(p, "write-config-lines").action {
-                    lines.push(ConfigLine { key: "lxc.mount.entry".into(), value: "/etc/pve etc/pve none bind 0 0".into() })
-                }
-            })),
-            ("/steps/3/lines/", Box::new(|p| {
-                if let Action::WriteConfigLines { lines } = &mut step(p, "write-config-lines").action {
-                    lines.push(ConfigLine { key: "lxc.cgroup2.devices.allow".into(), value: "c 1:1 rwm".into() })
-                }
-            })),
-            ("/steps/4/mode", Box::new(|p| {
-                if let Action::WriteFile { mode, .. } = &mut step(p, "write-file").action { *mode = FileMode(0o4755) }
-            })),
-            ("/steps/4/path", Box::new(|p| {
-                if let Action::WriteFile { path, .. } = &mut step(p, "write-file").action { *path = "/usr/local/bin/x".into() }
-            })),
-            ("/steps/4/path", Box::new(|p| {
-                if let Action::WriteFile { path, .. } = &mut step(p, "write-file").action { *path = format!("{SECCOMP_DIR}/../../x") }
-            })),
-            ("/steps/6/node", Box::new(|p| {
-                if let Action::RecordState { node } = &mut step(p, "record-state").action { *node = "other".into() }
-            })),
-            ("/steps", Box::new(|p| { let s = p.steps[1].clone(); p.steps.insert(1, s) })),
+            (
+                "/steps/0/undo",
+                Box::new(|p| step(p, "pack-rootfs").undo = Undo::DestroyCt),
+            ),
+            (
+                "/steps/0/rootfs/path",
+                Box::new(|p| {
+                    if let Action::PackRootfs { rootfs, .. } = &mut step(p, "pack-rootfs").action {
+                        *rootfs = RootfsDir::Path("/etc".into())
+                    }
+                }),
+            ),
+            (
+                "/steps/0/rootfs/bundle",
+                Box::new(|p| {
+                    if let Action::PackRootfs { rootfs, .. } = &mut step(p, "pack-rootfs").action {
+                        *rootfs = RootfsDir::Bundle("../x".into())
+                    }
+                }),
+            ),
+            (
+                "/steps/2/argv/",
+                Box::new(|p| {
+                    if let Action::PctCreate { argv } = &mut step(p, "pct-create").action {
+                        argv.extend([Arg::lit("--hookscript"), Arg::lit("local:snippets/x.sh")])
+                    }
+                }),
+            ),
+            (
+                "/steps/2/argv/",
+                Box::new(|p| {
+                    if let Action::PctCreate { argv } = &mut step(p, "pct-create").action {
+                        argv.extend([Arg::lit("--force"), Arg::lit("1")])
+                    }
+                }),
+            ),
+            (
+                "/steps/2/argv/",
+                Box::new(|p| {
+                    if let Action::PctCreate { argv } = &mut step(p, "pct-create").action {
+                        argv.extend([Arg::lit("--mp5"), Arg::lit("/etc/pve,mp=/x")])
+                    }
+                }),
+            ),
+            (
+                "/steps/2/argv/",
+                Box::new(|p| {
+                    if let Action::PctCreate { argv } = &mut step(p, "pct-create").action {
+                        let i = argv
+                            .iter()
+                            .position(|a| a == &Arg::lit("--rootfs"))
+                            .unwrap();
+                        argv[i + 1] = Arg::lit("/");
+                    }
+                }),
+            ),
+            (
+                "/steps/3/lines/",
+                Box::new(|p| {
+                    if let Action::WriteConfigLines { lines } =
+                        &mut step(p, "write-config-lines").action
+                    {
+                        lines.push(ConfigLine {
+                            key: "lxc.hook.pre-start".into(),
+                            value: "/bin/sh -c id".into(),
+                        })
+                    }
+                }),
+            ),
+            (
+                "/steps/3/lines/",
+                Box::new(|p| {
+                    if let Action::WriteConfigLines { lines } =
+                        &mut step(p, "write-config-lines").action
+                    {
+                        lines.push(ConfigLine {
+                            key: "lxc.mount.entry".into(),
+                            value: "/etc/pve etc/pve none bind 0 0".into(),
+                        })
+                    }
+                }),
+            ),
+            (
+                "/steps/3/lines/",
+                Box::new(|p| {
+                    if let Action::WriteConfigLines { lines } =
+                        &mut step(p, "write-config-lines").action
+                    {
+                        lines.push(ConfigLine {
+                            key: "lxc.cgroup2.devices.allow".into(),
+                            value: "c 1:1 rwm".into(),
+                        })
+                    }
+                }),
+            ),
+            (
+                "/steps/4/mode",
+                Box::new(|p| {
+                    if let Action::WriteFile { mode, .. } = &mut step(p, "write-file").action {
+                        *mode = FileMode(0o4755)
+                    }
+                }),
+            ),
+            (
+                "/steps/4/path",
+                Box::new(|p| {
+                    if let Action::WriteFile { path, .. } = &mut step(p, "write-file").action {
+                        *path = "/usr/local/bin/x".into()
+                    }
+                }),
+            ),
+            (
+                "/steps/4/path",
+                Box::new(|p| {
+                    if let Action::WriteFile { path, .. } = &mut step(p, "write-file").action {
+                        *path = format!("{SECCOMP_DIR}/../../x")
+                    }
+                }),
+            ),
+            (
+                "/steps/6/node",
+                Box::new(|p| {
+                    if let Action::RecordState { node } = &mut step(p, "record-state").action {
+                        *node = "other".into()
+                    }
+                }),
+            ),
+            (
+                "/steps",
+                Box::new(|p| {
+                    let s = p.steps[1].clone();
+                    p.steps.insert(1, s)
+                }),
+            ),
         ];
         let ops: Vec<&str> = plan().steps.iter().map(|s| s.action.op()).collect();
-        assert_eq!(ops, ["pack-rootfs", "allocate-vmid", "pct-create", "write-config-lines", "write-file", "remove-template", "record-state"]);
+        assert_eq!(
+            ops,
+            [
+                "pack-rootfs",
+                "allocate-vmid",
+                "pct-create",
+                "write-config-lines",
+                "write-file",
+                "remove-template",
+                "record-state"
+            ]
+        );
         for (pointer, edit) in cases {
             let mut p = plan();
             edit(&mut p);
             let found = checked(&p);
-            assert!(found.iter().any(|f| f.starts_with(pointer)), "expected a problem at {pointer}: {found:#?}");
+            assert!(
+                found.iter().any(|f| f.starts_with(pointer)),
+                "expected a problem at {pointer}: {found:#?}"
+            );
         }
     }
 
@@ -793,12 +1127,19 @@ mod tests {
     fn a_bind_the_policy_allows_passes_and_one_it_refuses_does_not() {
         let mut p = plan();
         if let Action::PctCreate { argv } = &mut step(&mut p, "pct-create").action {
-            assert!(argv.iter().any(|a| matches!(a, Arg::Lit(s) if s.starts_with("/srv/data,"))), "{argv:?}");
+            assert!(
+                argv.iter()
+                    .any(|a| matches!(a, Arg::Lit(s) if s.starts_with("/srv/data,"))),
+                "{argv:?}"
+            );
             argv.extend([Arg::lit("--mp7"), Arg::lit("/var/lib/pve-cluster,mp=/x")]);
         }
         let found = checked(&p);
         assert_eq!(found.len(), 1, "{found:#?}");
-        assert!(found[0].contains("security/proxmox-state-mount"), "{found:#?}");
+        assert!(
+            found[0].contains("security/proxmox-state-mount"),
+            "{found:#?}"
+        );
     }
 
     /// Every plan the translator writes (the reviewed golden `plan.json` snapshots) passes, or is
@@ -811,78 +1152,157 @@ mod tests {
         let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../golden");
         let policy = Policy::builtin();
         let (mut cases, mut refused) = (0, 0);
-        for dir in std::fs::read_dir(&golden).unwrap().map(|e| e.unwrap().path()) {
-            let Ok(snap) = std::fs::read_to_string(dir.join("plan.json.snap")) else { continue };
+        for dir in std::fs::read_dir(&golden)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+        {
+            let Ok(snap) = std::fs::read_to_string(dir.join("plan.json.snap")) else {
+                continue;
+            };
             // An insta snapshot: a `---` header, then the content.
-            let body = snap.splitn(3, "---\n").nth(2).unwrap_or_else(|| panic!("{}: no snapshot header", dir.display()));
+            let body = snap
+                .splitn(3, "---\n")
+                .nth(2)
+                .unwrap_or_else(|| panic!("{}: no snapshot header", dir.display()));
             if !body.trim_start().starts_with('{') {
                 continue; // a case whose plan is an error message
             }
             cases += 1;
             let target_text = std::fs::read_to_string(dir.join("target.json")).ok();
-            let target = target_text.as_deref().map(|t| Target::from_json(t).unwrap()).unwrap_or_default();
-            let target_json: Value = target_text.as_deref().map(|t| serde_json::from_str(t).unwrap()).unwrap_or(Value::Null);
+            let target = target_text
+                .as_deref()
+                .map(|t| Target::from_json(t).unwrap())
+                .unwrap_or_default();
+            let target_json: Value = target_text
+                .as_deref()
+                .map(|t| serde_json::from_str(t).unwrap())
+                .unwrap_or(Value::Null);
             let bundle = target_json["bundle-dir"].as_str().unwrap_or("/b/case");
             // A root file system outside the bundle packs only when the operator names it, as
             // `create --rootfs-outside-bundle DIR` does: here, the one the plan names.
             let raw: Value = serde_json::from_str(body).unwrap();
-            let outside = raw["steps"].as_array().into_iter().flatten().find_map(|s| s["rootfs"]["path"].as_str());
-            let checks = Checks { bundle: Some(Path::new(bundle)), host_rootfs: outside.map(Path::new), policy: &policy };
-            let Err(e) = parse_and_check(body.as_bytes(), &checks) else { continue };
+            let outside = raw["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|s| s["rootfs"]["path"].as_str());
+            let checks = Checks {
+                bundle: Some(Path::new(bundle)),
+                host_rootfs: outside.map(Path::new),
+                policy: &policy,
+            };
+            let Err(e) = parse_and_check(body.as_bytes(), &checks) else {
+                continue;
+            };
             refused += 1;
             let config = std::fs::read(dir.join("config.json")).unwrap();
-            let lint_config = LintConfig { target, allow: Vec::new(), ignore_annotation_allows: true };
+            let lint_config = LintConfig {
+                target,
+                allow: Vec::new(),
+                ignore_annotation_allows: true,
+            };
             let report = lint("config.json", &config, &lint_config);
-            let create_refuses: BTreeSet<&str> = policy.refusals(&report.findings, Backend::Pct).iter().map(|d| d.code()).collect();
+            let create_refuses: BTreeSet<&str> = policy
+                .refusals(&report.findings, Backend::Pct)
+                .iter()
+                .map(|d| d.code())
+                .collect();
             for p in &e.problems {
-                let code = p.message.rsplit_once(" [").and_then(|(_, c)| c.split_once(']')).map(|(c, _)| c);
-                assert!(code.is_some_and(|c| create_refuses.contains(c)), "{}: {p}; create refuses {create_refuses:?}", dir.display());
+                let code = p
+                    .message
+                    .rsplit_once(" [")
+                    .and_then(|(_, c)| c.split_once(']'))
+                    .map(|(c, _)| c);
+                assert!(
+                    code.is_some_and(|c| create_refuses.contains(c)),
+                    "{}: {p}; create refuses {create_refuses:?}",
+                    dir.display()
+                );
             }
         }
         assert!(cases > 50, "only {cases} golden plans");
-        assert!(refused < cases / 4, "{refused} of {cases} golden plans refused");
+        assert!(
+            refused < cases / 4,
+            "{refused} of {cases} golden plans refused"
+        );
     }
 
     #[test]
     fn storage_volumes_are_new_ones_and_leaving_out_unprivileged_is_privileged() {
         let policy = strict();
-        let checks = Checks { bundle: Some(Path::new("/b/web")), host_rootfs: None, policy: &policy };
+        let checks = Checks {
+            bundle: Some(Path::new("/b/web")),
+            host_rootfs: None,
+            policy: &policy,
+        };
         let edit = |f: &dyn Fn(&mut Vec<Arg>)| {
             let mut p = plan();
             if let Action::PctCreate { argv } = &mut step(&mut p, "pct-create").action {
                 f(argv);
             }
-            check(&p, &checks).err().map(|e| e.to_string()).unwrap_or_default()
+            check(&p, &checks)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         };
         let set = |argv: &mut Vec<Arg>, key: &str, value: &str| {
             let i = argv.iter().position(|a| a == &Arg::lit(key)).unwrap();
             argv[i + 1] = Arg::lit(value);
         };
         assert_eq!(edit(&|_| {}), "");
-        for rootfs in ["local-lvm:vm-100-disk-0", "local-lvm:base-9000-disk-0/vm-100-disk-0", "local:8x"] {
+        for rootfs in [
+            "local-lvm:vm-100-disk-0",
+            "local-lvm:base-9000-disk-0/vm-100-disk-0",
+            "local:8x",
+        ] {
             let found = edit(&|a| set(a, "--rootfs", rootfs));
-            assert!(found.contains("never an existing volume"), "{rootfs}: {found}");
+            assert!(
+                found.contains("never an existing volume"),
+                "{rootfs}: {found}"
+            );
         }
-        let found = edit(&|a| a.extend([Arg::lit("--mp3"), Arg::lit("local-lvm:vm-100-disk-1,mp=/x")]));
+        let found =
+            edit(&|a| a.extend([Arg::lit("--mp3"), Arg::lit("local-lvm:vm-100-disk-1,mp=/x")]));
         assert!(found.contains("never an existing volume"), "{found}");
-        assert_eq!(edit(&|a| a.extend([Arg::lit("--mp3"), Arg::lit("local-lvm:1.5,mp=/x")])), "");
+        assert_eq!(
+            edit(&|a| a.extend([Arg::lit("--mp3"), Arg::lit("local-lvm:1.5,mp=/x")])),
+            ""
+        );
         let found = edit(&|a| {
-            let i = a.iter().position(|w| w == &Arg::lit("--unprivileged")).unwrap();
+            let i = a
+                .iter()
+                .position(|w| w == &Arg::lit("--unprivileged"))
+                .unwrap();
             a.drain(i..i + 2);
         });
-        assert!(found.contains("no `unprivileged` option") && found.contains("security/privileged"), "{found}");
+        assert!(
+            found.contains("no `unprivileged` option") && found.contains("security/privileged"),
+            "{found}"
+        );
     }
 
     #[test]
     fn raw_lines_that_reach_the_node_are_refused() {
         let policy = strict();
-        let checks = Checks { bundle: Some(Path::new("/b/web")), host_rootfs: None, policy: &policy };
+        let checks = Checks {
+            bundle: Some(Path::new("/b/web")),
+            host_rootfs: None,
+            policy: &policy,
+        };
         let with = |key: &str, value: &str| {
             let mut p = plan();
-            if let Action::WriteConfigLines { lines } = &mut step(&mut p, "write-config-lines").action {
-                lines.push(ConfigLine { key: key.into(), value: value.into() });
+            if let Action::WriteConfigLines { lines } =
+                &mut step(&mut p, "write-config-lines").action
+            {
+                lines.push(ConfigLine {
+                    key: key.into(),
+                    value: value.into(),
+                });
             }
-            check(&p, &checks).err().map(|e| e.to_string()).unwrap_or_default()
+            check(&p, &checks)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         };
         for (key, value, why) in [
             ("lxc.net.0.script.up", "/bin/sh -c id", "host script"),
@@ -892,7 +1312,11 @@ mod tests {
             ("lxc.idmap", "u 0 0 65536", "security/privileged"),
             ("lxc.idmap", "u 0 100000", "not `u|g CONTAINER HOST COUNT`"),
             ("lxc.cap.keep", "sys_admin", "security/cap-sys-admin"),
-            ("lxc.cap.keep", "chown sys_module", "security/dangerous-capability"),
+            (
+                "lxc.cap.keep",
+                "chown sys_module",
+                "security/dangerous-capability",
+            ),
         ] {
             let found = with(key, value);
             assert!(found.contains(why), "{key}: {value}: {found}");
@@ -909,16 +1333,34 @@ mod tests {
             *rootfs = RootfsDir::Path("/srv/images/web".into());
         }
         let with = |host: Option<&'static str>, bundle: &'static str| {
-            check(&p, &Checks { bundle: Some(Path::new(bundle)), host_rootfs: host.map(Path::new), policy: &policy }).is_ok()
+            check(
+                &p,
+                &Checks {
+                    bundle: Some(Path::new(bundle)),
+                    host_rootfs: host.map(Path::new),
+                    policy: &policy,
+                },
+            )
+            .is_ok()
         };
         assert!(!with(None, "/b/web"));
         assert!(with(Some("/srv/images/web"), "/b/web"));
-        assert!(!with(Some("/srv/images"), "/b/web"), "the operator's flag names the directory exactly");
+        assert!(
+            !with(Some("/srv/images"), "/b/web"),
+            "the operator's flag names the directory exactly"
+        );
         assert!(with(None, "/srv/images"), "inside the bundle");
         if let Action::PackRootfs { rootfs, .. } = &mut step(&mut p, "pack-rootfs").action {
             *rootfs = RootfsDir::Path("/srv/images/web/../../../etc".into());
         }
-        let refused = check(&p, &Checks { bundle: Some(Path::new("/srv/images")), host_rootfs: None, policy: &policy });
+        let refused = check(
+            &p,
+            &Checks {
+                bundle: Some(Path::new("/srv/images")),
+                host_rootfs: None,
+                policy: &policy,
+            },
+        );
         assert!(refused.is_err(), "`..` does not climb out of the bundle");
     }
 }

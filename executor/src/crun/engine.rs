@@ -52,14 +52,23 @@ pub struct Refused {
 
 /// Builds crun's config from the bundle's `config.json` bytes (`name` is for messages) and the
 /// verified absolute rootfs path.
-pub fn engine_config(name: &str, bytes: &[u8], verified_root: &Path) -> Result<EngineConfig, Refused> {
+pub fn engine_config(
+    name: &str,
+    bytes: &[u8],
+    verified_root: &Path,
+) -> Result<EngineConfig, Refused> {
     let mut diagnostics = Vec::new();
     let (_, spec) = translator::spec::parse(name, bytes, &mut diagnostics);
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     if spec.is_none() || errors > 0 {
         diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
         return Err(Refused {
-            message: format!("{name} is not a valid OCI runtime config: {errors} error(s), listed above"),
+            message: format!(
+                "{name} is not a valid OCI runtime config: {errors} error(s), listed above"
+            ),
             diagnostics,
         });
     }
@@ -96,12 +105,16 @@ pub fn engine_config(name: &str, bytes: &[u8], verified_root: &Path) -> Result<E
     // `mounts` is OPTIONAL in the runtime spec (config.md) and runc runs a config without it;
     // crun 1.8.1 refuses one ("invalid config file, no 'mounts' block specified"). Where they
     // differ we follow runc: no mounts is an empty list.
-    obj.entry("mounts").or_insert_with(|| Value::Array(Vec::new()));
-    let stop_signal = obj.get("annotations").and_then(Value::as_object).and_then(|a| {
-        STOP_SIGNAL_ANNOTATIONS
-            .iter()
-            .find_map(|k| a.get(*k).and_then(Value::as_str).map(str::to_owned))
-    });
+    obj.entry("mounts")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let stop_signal = obj
+        .get("annotations")
+        .and_then(Value::as_object)
+        .and_then(|a| {
+            STOP_SIGNAL_ANNOTATIONS
+                .iter()
+                .find_map(|k| a.get(*k).and_then(Value::as_str).map(str::to_owned))
+        });
     let json = serde_json::to_string(&value).map_err(|e| Refused {
         message: format!("{name}: {e}"),
         diagnostics: Vec::new(),
@@ -163,7 +176,10 @@ mod tests {
         let out = build(&config).unwrap();
         let got: Value = serde_json::from_str(&out.json).unwrap();
         assert_eq!(got["vendorThing"], json!({"x": 1}));
-        assert!(out.diagnostics.iter().any(|d| d.message.contains("vendorThing")));
+        assert!(out
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("vendorThing")));
     }
 
     #[test]
@@ -174,7 +190,13 @@ mod tests {
             json!([1, 2]),
         ] {
             let err = build(&bad).unwrap_err();
-            assert!(err.diagnostics.iter().any(|d| d.severity == Severity::Error), "{bad}: {}", err.message);
+            assert!(
+                err.diagnostics
+                    .iter()
+                    .any(|d| d.severity == Severity::Error),
+                "{bad}: {}",
+                err.message
+            );
         }
         assert!(engine_config("c", b"{", Path::new("/r")).is_err());
     }

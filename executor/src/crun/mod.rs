@@ -153,7 +153,12 @@ impl Crun {
 
     /// `crun exec`: the process runs with the caller's stdio; its exit code is returned (runc
     /// and crun exit with the process's code, and engines read it as the exec's result).
-    pub fn exec(&self, host: &dyn Host, id: &ContainerId, o: &ExecOptions) -> Result<i32, CrunError> {
+    pub fn exec(
+        &self,
+        host: &dyn Host,
+        id: &ContainerId,
+        o: &ExecOptions,
+    ) -> Result<i32, CrunError> {
         let mut c = self.cmd("exec");
         if let Some(p) = &o.process {
             c = c.arg("--process").arg(p);
@@ -183,7 +188,10 @@ impl Crun {
             c = c.arg(format!("--preserve-fds={n}"));
         }
         // The command follows the id, as in runc's and crun's usage.
-        let c = c.arg(id.as_str()).args(o.args.iter().map(|a| a.as_str())).inherit_stdio();
+        let c = c
+            .arg(id.as_str())
+            .args(o.args.iter().map(|a| a.as_str()))
+            .inherit_stdio();
         let out = host.run(&c)?;
         match out.exit {
             crate::host::Exit::Code(code) => Ok(code),
@@ -194,9 +202,15 @@ impl Crun {
 
     /// `crun ps --format json <id>`: the host pids of the container's processes.
     pub fn ps(&self, host: &dyn Host, id: &ContainerId) -> Result<Vec<i64>, CrunError> {
-        let c = self.cmd("ps").arg("--format").arg("json").arg(id.as_str()).read_only();
+        let c = self
+            .cmd("ps")
+            .arg("--format")
+            .arg("json")
+            .arg(id.as_str())
+            .read_only();
         let out = host.run(&c)?.check(&c)?;
-        let v: Value = serde_json::from_slice(&out.stdout).map_err(|_| CrunError::State(out.stdout_lossy()))?;
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .map_err(|_| CrunError::State(out.stdout_lossy()))?;
         v.as_array()
             .map(|a| a.iter().filter_map(Value::as_i64).collect())
             .ok_or_else(|| CrunError::State(out.stdout_lossy()))
@@ -204,21 +218,41 @@ impl Crun {
 
     /// `crun pause` / `crun resume` (the cgroup freezer).
     pub fn freeze(&self, host: &dyn Host, id: &ContainerId, pause: bool) -> Result<(), CrunError> {
-        let c = self.cmd(if pause { "pause" } else { "resume" }).arg(id.as_str());
+        let c = self
+            .cmd(if pause { "pause" } else { "resume" })
+            .arg(id.as_str());
         host.run(&c)?.check(&c)?;
         Ok(())
     }
 
     /// `crun update --resources FILE <id>`.
-    pub fn update(&self, host: &dyn Host, id: &ContainerId, resources: &Path) -> Result<(), CrunError> {
-        let c = self.cmd("update").arg("--resources").arg(resources).arg(id.as_str());
+    pub fn update(
+        &self,
+        host: &dyn Host,
+        id: &ContainerId,
+        resources: &Path,
+    ) -> Result<(), CrunError> {
+        let c = self
+            .cmd("update")
+            .arg("--resources")
+            .arg(resources)
+            .arg(id.as_str());
         host.run(&c)?.check(&c)?;
         Ok(())
     }
 
     /// `crun kill --all <id> <signal>`: every process of the container, not only its init.
-    pub fn kill_all(&self, host: &dyn Host, id: &ContainerId, signal: i32) -> Result<(), CrunError> {
-        let c = self.cmd("kill").arg("--all").arg(id.as_str()).arg(signal.to_string());
+    pub fn kill_all(
+        &self,
+        host: &dyn Host,
+        id: &ContainerId,
+        signal: i32,
+    ) -> Result<(), CrunError> {
+        let c = self
+            .cmd("kill")
+            .arg("--all")
+            .arg(id.as_str())
+            .arg(signal.to_string());
         host.run(&c)?.check(&c)?;
         Ok(())
     }

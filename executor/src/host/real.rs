@@ -112,7 +112,8 @@ impl Host for RealHost {
             Err(e) => return Err(HostError::io("remove", path, e)),
         }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        crate::fs::sync_dir(dir.unwrap_or(Path::new("."))).map_err(|e| HostError::io("fsync", path, e))
+        crate::fs::sync_dir(dir.unwrap_or(Path::new(".")))
+            .map_err(|e| HostError::io("fsync", path, e))
     }
 
     fn lock(&self, path: &Path, wait: Wait) -> Result<HostLock, HostError> {

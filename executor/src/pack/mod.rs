@@ -83,12 +83,20 @@ impl fmt::Display for PackConfig {
 /// Something that was not packed, or not packed completely. Packing still succeeds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PackWarning {
-    SpecialSkipped { path: PathBuf, kind: SpecialKind },
-    AclNotPacked { path: PathBuf },
+    SpecialSkipped {
+        path: PathBuf,
+        kind: SpecialKind,
+    },
+    AclNotPacked {
+        path: PathBuf,
+    },
     /// The root of another mount inside the rootfs: not crossed. A directory is packed empty
     /// (with the mounted root's mode and owner, as `tar --one-file-system` does), so the
     /// mount point still exists in the container; anything else is skipped.
-    MountPointNotCrossed { path: PathBuf, dir: bool },
+    MountPointNotCrossed {
+        path: PathBuf,
+        dir: bool,
+    },
 }
 
 impl PackWarning {

@@ -93,7 +93,9 @@ pub(super) enum Node<'a> {
     Special(SpecialKind),
     /// The root of another mount (a bind mount, a tmpfs, a `/proc`): `Stat` is the mounted
     /// root's, and nothing below it is visited. `dir` says whether it is a directory.
-    MountPoint { dir: bool },
+    MountPoint {
+        dir: bool,
+    },
 }
 
 /// At most this many directories of the walk are open at once, whatever the depth; deeper
@@ -199,8 +201,7 @@ pub(super) fn walk(
             }
             FileType::RegularFile => {
                 // O_NONBLOCK: should the entry be swapped for a fifo after statat, open must not hang.
-                let file =
-                    open_checked(dir, &name, &path, &st, OFlags::NONBLOCK | OFlags::NOCTTY)?;
+                let file = open_checked(dir, &name, &path, &st, OFlags::NONBLOCK | OFlags::NOCTTY)?;
                 visit(&path, &st, Node::File(file))?;
             }
             FileType::Symlink => {

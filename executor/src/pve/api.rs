@@ -65,7 +65,8 @@ pub fn api() -> Result<&'static Api, String> {
 }
 
 fn load() -> Result<Api, String> {
-    let data: Value = serde_json::from_str(SCHEMA_JSON).map_err(|e| format!("pve-lxc-config.json: {e}"))?;
+    let data: Value =
+        serde_json::from_str(SCHEMA_JSON).map_err(|e| format!("pve-lxc-config.json: {e}"))?;
     let params = |endpoint: &str| -> Result<BTreeMap<String, Prop>, String> {
         let props = data["endpoints"][endpoint]["parameters"]["properties"]
             .as_object()
@@ -79,16 +80,26 @@ fn load() -> Result<Api, String> {
     };
     let max_index = data["pct_conf"]["max_index"]
         .as_object()
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
+                .collect()
+        })
         .unwrap_or_default();
-    Ok(Api { create: params("POST /nodes/{node}/lxc")?, config: params("PUT /nodes/{node}/lxc/{vmid}/config")?, max_index })
+    Ok(Api {
+        create: params("POST /nodes/{node}/lxc")?,
+        config: params("PUT /nodes/{node}/lxc/{vmid}/config")?,
+        max_index,
+    })
 }
 
 /// The changes pve-container made after the apidata snapshot (per-mount `idmap` since 6.1.6,
 /// the `entrypoint`/`env` patterns of 6.1.8): the executor checks against the newest API,
 /// which is also what the translator writes for.
 fn newer_than_snapshot(changes: &Value, props: &mut BTreeMap<String, Prop>) -> Result<(), String> {
-    let Some(changes) = changes.as_object() else { return Ok(()) };
+    let Some(changes) = changes.as_object() else {
+        return Ok(());
+    };
     for (name, change) in changes {
         if let Some((key, sub)) = name.split_once(".format.") {
             if let (Some(p), Some(def)) = (props.get_mut(key), change.get("property")) {
@@ -97,7 +108,10 @@ fn newer_than_snapshot(changes: &Value, props: &mut BTreeMap<String, Prop>) -> R
                 }
             }
         } else if let Some(key) = name.strip_suffix(".pattern") {
-            if let (Some(p), Some(pat)) = (props.get_mut(key), change.get("pattern").and_then(Value::as_str)) {
+            if let (Some(p), Some(pat)) = (
+                props.get_mut(key),
+                change.get("pattern").and_then(Value::as_str),
+            ) {
                 p.pattern = Some(anchored(pat)?);
             }
         }
@@ -148,11 +162,19 @@ fn prop(name: &str, v: &Value) -> Result<Prop, String> {
     Ok(Prop {
         ty,
         optional: truthy(&v["optional"]),
-        enumeration: v["enum"].as_array().map(|a| a.iter().filter_map(|e| e.as_str().map(str::to_owned)).collect()),
+        enumeration: v["enum"].as_array().map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect()
+        }),
         minimum: number(&v["minimum"]),
         maximum: number(&v["maximum"]),
-        min_length: v["minLength"].as_u64().and_then(|n| usize::try_from(n).ok()),
-        max_length: v["maxLength"].as_u64().and_then(|n| usize::try_from(n).ok()),
+        min_length: v["minLength"]
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok()),
+        max_length: v["maxLength"]
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok()),
         pattern,
         format,
         default_key: truthy(&v["default_key"]),
@@ -167,7 +189,9 @@ fn anchored(perl: &str) -> Result<Regex, String> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
-                Some('0') if !chars.peek().is_some_and(char::is_ascii_digit) => out.push_str("\\x00"),
+                Some('0') if !chars.peek().is_some_and(char::is_ascii_digit) => {
+                    out.push_str("\\x00")
+                }
                 Some(n) => {
                     out.push('\\');
                     out.push(n);
@@ -199,14 +223,21 @@ impl Api {
     }
 }
 
-fn lookup<'a>(props: &'a BTreeMap<String, Prop>, max_index: &BTreeMap<String, u64>, key: &str) -> Option<&'a Prop> {
+fn lookup<'a>(
+    props: &'a BTreeMap<String, Prop>,
+    max_index: &BTreeMap<String, u64>,
+    key: &str,
+) -> Option<&'a Prop> {
     if let Some(p) = props.get(key) {
         return Some(p);
     }
     let digits = key.trim_start_matches(|c: char| c.is_ascii_lowercase());
     let base = &key[..key.len() - digits.len()];
     let canonical = digits.is_empty() || digits == "0" || !digits.starts_with('0');
-    let n: u64 = digits.parse().ok().filter(|_| canonical && digits.bytes().all(|b| b.is_ascii_digit()))?;
+    let n: u64 = digits
+        .parse()
+        .ok()
+        .filter(|_| canonical && digits.bytes().all(|b| b.is_ascii_digit()))?;
     if n > *max_index.get(base)? {
         return None;
     }
@@ -223,7 +254,10 @@ impl Prop {
             Type::Number => is_number(value),
         };
         if !ok {
-            return Err(format!("type check ('{}') failed - got '{value}'", self.type_name()));
+            return Err(format!(
+                "type check ('{}') failed - got '{value}'",
+                self.type_name()
+            ));
         }
         match &self.format {
             Some(Format::Named(name)) => check_named(name, value)?,
@@ -239,19 +273,31 @@ impl Prop {
         }
         let len = value.chars().count();
         if self.max_length.is_some_and(|m| len > m) {
-            return Err(format!("value may only be {} characters long", self.max_length.unwrap_or_default()));
+            return Err(format!(
+                "value may only be {} characters long",
+                self.max_length.unwrap_or_default()
+            ));
         }
         if self.min_length.is_some_and(|m| len < m) {
-            return Err(format!("value must be at least {} characters long", self.min_length.unwrap_or_default()));
+            return Err(format!(
+                "value must be at least {} characters long",
+                self.min_length.unwrap_or_default()
+            ));
         }
-        if let (true, Ok(v)) = (is_number(value), value.trim_end_matches('\n').parse::<f64>()) {
+        if let (true, Ok(v)) = (
+            is_number(value),
+            value.trim_end_matches('\n').parse::<f64>(),
+        ) {
             if self.maximum.is_some_and(|m| v > m) || self.minimum.is_some_and(|m| v < m) {
                 return Err(format!("value {value} is out of range"));
             }
         }
         if let Some(values) = &self.enumeration {
             if !values.iter().any(|e| e == value) {
-                return Err(format!("value '{value}' does not have a value in the enumeration '{}'", values.join(", ")));
+                return Err(format!(
+                    "value '{value}' does not have a value in the enumeration '{}'",
+                    values.join(", ")
+                ));
             }
         }
         Ok(())
@@ -278,8 +324,14 @@ impl Prop {
 
 /// `parse_property_string`: parts split at `,`, `key=value` or a bare value for the default
 /// key; unknown and duplicate keys refused; then every key checked, required ones present.
-fn parse_props(fmt: &BTreeMap<String, Prop>, data: &str) -> Result<BTreeMap<String, String>, String> {
-    let default_key = fmt.iter().find(|(_, p)| p.default_key).map(|(k, _)| k.as_str());
+fn parse_props(
+    fmt: &BTreeMap<String, Prop>,
+    data: &str,
+) -> Result<BTreeMap<String, String>, String> {
+    let default_key = fmt
+        .iter()
+        .find(|(_, p)| p.default_key)
+        .map(|(k, _)| k.as_str());
     let mut res = BTreeMap::new();
     for part in data.split(',') {
         if part.trim().is_empty() {
@@ -290,20 +342,30 @@ fn parse_props(fmt: &BTreeMap<String, Prop>, data: &str) -> Result<BTreeMap<Stri
             Some(_) => return Err("missing key in comma-separated list property".into()),
             None => match default_key {
                 Some(dk) => (dk, part),
-                None => return Err("value without key, but schema does not define a default key".into()),
+                None => {
+                    return Err(
+                        "value without key, but schema does not define a default key".into(),
+                    )
+                }
             },
         };
         if !fmt.contains_key(key) {
-            return Err(format!("invalid key in comma-separated list property: {key}"));
+            return Err(format!(
+                "invalid key in comma-separated list property: {key}"
+            ));
         }
         if res.insert(key.to_owned(), value.to_owned()).is_some() {
-            return Err(format!("duplicate key in comma-separated list property: {key}"));
+            return Err(format!(
+                "duplicate key in comma-separated list property: {key}"
+            ));
         }
     }
     for (k, p) in fmt {
         match res.get(k) {
             Some(v) => p.check(v).map_err(|e| format!("{k}: {e}"))?,
-            None if !p.optional => return Err(format!("{k}: property is missing and it is not optional")),
+            None if !p.optional => {
+                return Err(format!("{k}: property is missing and it is not optional"))
+            }
             None => {}
         }
     }
@@ -348,7 +410,9 @@ pub fn is_volume_id(v: &str) -> bool {
 }
 
 fn cidr(v: &str, max: u8, addr_ok: impl Fn(&str) -> bool) -> bool {
-    v.split_once('/').is_some_and(|(a, m)| addr_ok(a) && m.parse::<u8>().is_ok_and(|m| m <= max) && !m.starts_with('+'))
+    v.split_once('/').is_some_and(|(a, m)| {
+        addr_ok(a) && m.parse::<u8>().is_ok_and(|m| m <= max) && !m.starts_with('+')
+    })
 }
 
 fn ipv4(v: &str) -> bool {
@@ -361,7 +425,14 @@ fn ipv6(v: &str) -> bool {
 
 /// `verify_lxc_mp_string` (pve-container `src/PVE/LXC/Config.pm`): no `.` or `..` component.
 fn mp_string_ok(mp: &str) -> bool {
-    !(mp.contains("/./") || mp.contains("/../") || mp.ends_with("/.") || mp.ends_with("/..") || mp.starts_with("../") || mp.starts_with("./") || mp == "." || mp == "..")
+    !(mp.contains("/./")
+        || mp.contains("/../")
+        || mp.ends_with("/.")
+        || mp.ends_with("/..")
+        || mp.starts_with("../")
+        || mp.starts_with("./")
+        || mp == "."
+        || mp == "..")
 }
 
 /// The named formats of the options a plan may use (pve-common `JSONSchema.pm`, pve-container
@@ -374,7 +445,10 @@ fn check_named(name: &str, v: &str) -> Result<(), String> {
         ),
         "pve-tag-list" => {
             let tags: Vec<&str> = v.split([';', ',', ' ']).filter(|t| !t.is_empty()).collect();
-            !tags.is_empty() && tags.iter().all(|t| matches_re!(r"(?i)^[a-z0-9_][a-z0-9_\-+.]*\z", t))
+            !tags.is_empty()
+                && tags
+                    .iter()
+                    .all(|t| matches_re!(r"(?i)^[a-z0-9_][a-z0-9_\-+.]*\z", t))
         }
         "mac-addr" => matches_re!(r"(?i)^[a-f0-9][02468ace](?::[a-f0-9]{2}){5}\n?\z", v),
         "ipv4" => ipv4(v),
@@ -400,7 +474,9 @@ mod tests {
 
     fn check(key: &str, value: &str) -> Result<(), String> {
         let api = api().unwrap();
-        api.create_option(key).ok_or_else(|| format!("no option {key}"))?.check(value)
+        api.create_option(key)
+            .ok_or_else(|| format!("no option {key}"))?
+            .check(value)
     }
 
     #[test]
@@ -411,9 +487,18 @@ mod tests {
             ("cpulimit", "0.5"),
             ("hostname", "web-1"),
             ("tags", "nginx;web"),
-            ("mp0", "/srv/www/site,mp=/usr/share/nginx/html,mountoptions=nodev;nosuid,ro=1"),
-            ("mp1", "local-lvm:1,mp=/data,idmap=u:0:100000:65536;g:0:100000:65536"),
-            ("net0", "name=eth0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth"),
+            (
+                "mp0",
+                "/srv/www/site,mp=/usr/share/nginx/html,mountoptions=nodev;nosuid,ro=1",
+            ),
+            (
+                "mp1",
+                "local-lvm:1,mp=/data,idmap=u:0:100000:65536;g:0:100000:65536",
+            ),
+            (
+                "net0",
+                "name=eth0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth",
+            ),
             ("rootfs", "local-lvm:8"),
             ("dev0", "/dev/null,mode=0666"),
             ("entrypoint", "nginx -g 'daemon off;'"),
@@ -454,16 +539,27 @@ mod tests {
     #[test]
     fn property_strings_come_back_as_maps() {
         let api = api().unwrap();
-        let p = api.create_option("mp3").unwrap().properties("/srv,mp=/x,ro=1").unwrap().unwrap();
+        let p = api
+            .create_option("mp3")
+            .unwrap()
+            .properties("/srv,mp=/x,ro=1")
+            .unwrap()
+            .unwrap();
         assert_eq!(p.get("volume").map(String::as_str), Some("/srv"));
         assert_eq!(p.get("mp").map(String::as_str), Some("/x"));
-        assert!(api.create_option("memory").unwrap().properties("5").is_none());
+        assert!(api
+            .create_option("memory")
+            .unwrap()
+            .properties("5")
+            .is_none());
     }
 
     #[test]
     fn perl_patterns() {
         let re = anchored("(?^:\\d+(?:;\\d+)*)").unwrap();
-        assert!(re.is_match("1;2") && re.is_match("1\n") && !re.is_match("1;") && !re.is_match("x1"));
+        assert!(
+            re.is_match("1;2") && re.is_match("1\n") && !re.is_match("1;") && !re.is_match("x1")
+        );
         assert!(anchored("a\\0b").unwrap().is_match("a\0b"));
         assert!(is_number("0.5") && is_number("1e3") && !is_number("1.2.3") && !is_number("."));
         assert!(is_integer("-4") && !is_integer("4.0"));

@@ -14,7 +14,8 @@ pub use config::{append_lines, create_config, remove_config, ConfigError, Create
 pub use paths::{PvePaths, HOST_ROOT_ENV};
 pub use status::{parse_status, CtStatus, StatusError};
 pub use vmid::{
-    allocate_vmid, allocate_vmid_locked, nextid_command, parse_nextid, vmid_taken, AllocError, AllocPolicy, CreateFailure,
+    allocate_vmid, allocate_vmid_locked, nextid_command, parse_nextid, vmid_taken, AllocError,
+    AllocPolicy, CreateFailure,
 };
 
 use crate::host::{Command, Host, HostError};

@@ -14,12 +14,14 @@ use translator::emit::plan::{Action, Plan};
 use translator::policy::Policy;
 
 use crate::apply::{apply, ApplyConfig};
+use crate::bundle::{BundleError, Rootfs};
 use crate::crun::CreateOptions;
 use crate::id::ContainerId;
-use crate::bundle::{BundleError, Rootfs};
 use crate::pack::{PackConfig, PackReport};
 use crate::pve::identity::Identity;
-use crate::state::{Backend, ContainerFile, ContainerLock, Mapping, OciState, Record, Status, StoreError};
+use crate::state::{
+    Backend, ContainerFile, ContainerLock, Mapping, OciState, Record, Status, StoreError,
+};
 
 use super::journal::StoreJournal;
 use super::{recover, Runtime, RuntimeError, Signal};
@@ -103,16 +105,38 @@ pub fn create_reporting(
     rt.store.begin_create(&lock, &req.bundle)?;
     let stop_signal = req.stop_signal.map(|s| s.to_string());
     match req.backend {
-        CreateBackend::Pct { plan, pack, rootfs, policy, host_rootfs } => {
+        CreateBackend::Pct {
+            plan,
+            pack,
+            rootfs,
+            policy,
+            host_rootfs,
+        } => {
             let checks = (&policy, host_rootfs.as_deref());
-            create_pct(rt, lock, &req.bundle, &plan, (pack, rootfs.as_deref()), stop_signal, checks)
+            create_pct(
+                rt,
+                lock,
+                &req.bundle,
+                &plan,
+                (pack, rootfs.as_deref()),
+                stop_signal,
+                checks,
+            )
         }
         CreateBackend::Crun {
             config,
             options,
             rootfs,
-        } => create_crun(rt, lock, &req.bundle, &config, &options, rootfs.as_deref(), stop_signal)
-            .map(|s| (s, None)),
+        } => create_crun(
+            rt,
+            lock,
+            &req.bundle,
+            &config,
+            &options,
+            rootfs.as_deref(),
+            stop_signal,
+        )
+        .map(|s| (s, None)),
     }
 }
 

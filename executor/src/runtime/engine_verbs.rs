@@ -54,7 +54,9 @@ fn crun_only(
 /// may run for hours while `kill` and `delete` must not wait for its lock.
 fn stash(kind: &str, bytes: &[u8]) -> Result<tempfile::NamedTempFile, RuntimeError> {
     use std::io::Write;
-    let io = |e: std::io::Error| RuntimeError::Usage(format!("cannot write the checked {kind} file: {e}"));
+    let io = |e: std::io::Error| {
+        RuntimeError::Usage(format!("cannot write the checked {kind} file: {e}"))
+    };
     let mut f = tempfile::Builder::new()
         .prefix(&format!("proxmox-lxcri-{kind}-"))
         .suffix(".json")
@@ -75,11 +77,14 @@ pub fn check_process(bytes: &[u8]) -> Result<Vec<u8>, RuntimeError> {
     let process: Value = serde_json::from_slice(bytes)
         .map_err(|e| RuntimeError::Usage(format!("the process file is not JSON: {e}")))?;
     if !process.is_object() {
-        return Err(RuntimeError::Usage("the process file must be a JSON object".into()));
+        return Err(RuntimeError::Usage(
+            "the process file must be a JSON object".into(),
+        ));
     }
     // The field table checks a whole config; the process is checked in one whose other
     // fields are the minimum, so every finding is about /process.
-    let config = serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": process});
+    let config =
+        serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": process});
     let text = config.to_string();
     let mut diagnostics = Vec::new();
     let (_, spec) = translator::spec::parse("process.json", text.as_bytes(), &mut diagnostics);
@@ -160,7 +165,11 @@ pub fn freeze(rt: &Runtime<'_>, id: &ContainerId, pause: bool) -> Result<(), Run
         verb,
         "the container's freezer on Proxmox (`lxc-freeze`) is not driven by proxmox-lxcri yet, and `pct suspend` is a CRIU checkpoint, not a pause",
     )?;
-    let wanted = if pause { Status::Running } else { Status::Paused };
+    let wanted = if pause {
+        Status::Running
+    } else {
+        Status::Paused
+    };
     if now.status != wanted {
         return Err(RuntimeError::WrongStatus {
             verb,

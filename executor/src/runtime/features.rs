@@ -28,7 +28,11 @@ fn children(prefix: &str, pct: bool) -> Vec<&'static str> {
     let depth = prefix.matches('/').count() + 1;
     fields::paths()
         .into_iter()
-        .filter(|(p, f)| p.starts_with(&format!("{prefix}/")) && p.matches('/').count() == depth && supported(f, pct))
+        .filter(|(p, f)| {
+            p.starts_with(&format!("{prefix}/"))
+                && p.matches('/').count() == depth
+                && supported(f, pct)
+        })
         .map(|(_, f)| f.name)
         .collect()
 }
@@ -38,7 +42,11 @@ pub fn features(pct: bool) -> Value {
     let namespaces: Vec<&str> = if pct {
         // What Proxmox's LXC config creates for every container; `time` is not on its
         // allow-list (field table, linux/timeOffsets).
-        NAMESPACE_TYPES.iter().copied().filter(|n| *n != "time").collect()
+        NAMESPACE_TYPES
+            .iter()
+            .copied()
+            .filter(|n| *n != "time")
+            .collect()
     } else {
         NAMESPACE_TYPES.to_vec()
     };
@@ -81,10 +89,26 @@ mod tests {
         let crun = features(false);
         let pct = features(true);
         // Hooks run under crun; Proxmox has no OCI hook phases (field table: Unsupported).
-        assert_eq!(crun["hooks"], json!(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]));
+        assert_eq!(
+            crun["hooks"],
+            json!([
+                "prestart",
+                "createRuntime",
+                "createContainer",
+                "startContainer",
+                "poststart",
+                "poststop"
+            ])
+        );
         assert_eq!(pct["hooks"], json!([]));
-        assert!(crun["linux"]["namespaces"].as_array().unwrap().contains(&json!("time")));
-        assert!(!pct["linux"]["namespaces"].as_array().unwrap().contains(&json!("time")));
+        assert!(crun["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("time")));
+        assert!(!pct["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("time")));
         assert_eq!(crun["ociVersionMax"], "1.3.0");
         // The validator's own answer for the range's ends and just beyond.
         let refused = |v: &str| {

@@ -71,7 +71,10 @@ impl Foreground {
                     return Ok(exit_code(status));
                 }
             }
-            let timeout = libc::timespec { tv_sec: 1, tv_nsec: 0 };
+            let timeout = libc::timespec {
+                tv_sec: 1,
+                tv_nsec: 0,
+            };
             // SAFETY: `self.set` is an initialised sigset_t; no siginfo is asked for.
             let sig = unsafe { libc::sigtimedwait(&self.set, std::ptr::null_mut(), &timeout) };
             if sig > 0 && sig != libc::SIGCHLD {

@@ -8,7 +8,9 @@ use crate::apply::{Journal, UndoEntry};
 use crate::id::{ContainerId, Vmid};
 use crate::lock::{LockGuard, Wait};
 use crate::pve::identity::{Owner, Token};
-use crate::state::{Backend, ContainerFile, ContainerLock, Mapping, OciState, StateStore, Status, StoreError};
+use crate::state::{
+    Backend, ContainerFile, ContainerLock, Mapping, OciState, StateStore, Status, StoreError,
+};
 
 /// `<root>/<id>/undo.json`.
 pub fn journal_path(store: &StateStore, id: &ContainerId) -> PathBuf {
@@ -87,7 +89,8 @@ impl Journal for StoreJournal<'_> {
         if undos.is_empty() {
             return self.store.remove_file(self.lock, ContainerFile::Undo);
         }
-        self.store.write_file(self.lock, ContainerFile::Undo, &undos)
+        self.store
+            .write_file(self.lock, ContainerFile::Undo, &undos)
     }
 
     fn vmid_chosen(&mut self, vmid: Vmid, node: &str) -> Result<(), StoreError> {

@@ -615,7 +615,8 @@ pub fn prestart_mounts(sim: &Sim, conf: &Section) -> SimResult<()> {
             // holding a file system, never bound (`classify_mountpoint`, Config.pm). A
             // directory such as /dev/snd or a character device fails to mount.
             MpType::Device => {
-                let block = std::fs::metadata(volume).is_ok_and(|m| m.file_type().is_block_device());
+                let block =
+                    std::fs::metadata(volume).is_ok_and(|m| m.file_type().is_block_device());
                 if !block {
                     return Err(SimError::die(format!(
                         // run_command's message; mount(8) itself says the device is not a block device.
@@ -631,7 +632,9 @@ pub fn prestart_mounts(sim: &Sim, conf: &Section) -> SimResult<()> {
             // mount point of a file, or of a missing path, does not start.
             MpType::Bind => {
                 if !Path::new(volume).is_dir() {
-                    return Err(SimError::die(format!("directory '{volume}' does not exist\n")));
+                    return Err(SimError::die(format!(
+                        "directory '{volume}' does not exist\n"
+                    )));
                 }
             }
         }

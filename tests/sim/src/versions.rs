@@ -41,7 +41,10 @@ pub struct Versions {
 impl Default for Versions {
     /// Proxmox VE 9.2: pve-container 6.1.10 with pve-common 9.1.
     fn default() -> Self {
-        Versions { pve_container: Version(6, 1, 10), pve_common: Version(9, 1, 0) }
+        Versions {
+            pve_container: Version(6, 1, 10),
+            pve_common: Version(9, 1, 0),
+        }
     }
 }
 
@@ -103,9 +106,15 @@ mod tests {
 
     #[test]
     fn gates_follow_the_releases() {
-        let pve80 = Versions { pve_container: Version(5, 0, 0), pve_common: Version(8, 0, 7) };
+        let pve80 = Versions {
+            pve_container: Version(5, 0, 0),
+            pve_common: Version(8, 0, 7),
+        };
         assert!(!pve80.has_devices() && !pve80.escapes_percent() && !pve80.mounts_app_dev_shm());
-        let pve91 = Versions { pve_container: Version(6, 0, 18), pve_common: Version(9, 0, 0) };
+        let pve91 = Versions {
+            pve_container: Version(6, 0, 18),
+            pve_common: Version(9, 0, 0),
+        };
         assert!(pve91.has_devices() && pve91.escapes_percent() && !pve91.mounts_app_dev_shm());
         assert!(Versions::default().mounts_app_dev_shm());
         assert_eq!(Version::parse("5.0.7"), Some(Version(5, 0, 7)));

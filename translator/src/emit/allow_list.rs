@@ -73,9 +73,14 @@ pub(crate) const ALLOWED_PREFIXES: &[&str] = &["lxc.cgroup2.", "lxc.prlimit.", "
 pub fn is_allowed(key: &str) -> bool {
     let well_formed = key.starts_with("lxc.")
         && key.len() > 4
-        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b));
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b));
     well_formed
-        && (ALLOWED.contains(&key) || ALLOWED_PREFIXES.iter().any(|p| key.starts_with(p) && key.len() > p.len()))
+        && (ALLOWED.contains(&key)
+            || ALLOWED_PREFIXES
+                .iter()
+                .any(|p| key.starts_with(p) && key.len() > p.len()))
 }
 
 #[cfg(test)]
@@ -87,10 +92,15 @@ mod tests {
         let text = include_str!("../../../schemas/pve-lxc-config.json");
         let data: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
         let raw = &data["pct_conf"]["raw_lxc_keys"];
-        let allowed: Vec<&str> = raw["allowed"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+        let allowed: Vec<&str> = raw["allowed"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
         assert_eq!(allowed, ALLOWED);
-        let prefixes: Vec<&str> =
-            raw["allowed_prefixes"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+        let prefixes: Vec<&str> = raw["allowed_prefixes"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
         assert_eq!(prefixes, ALLOWED_PREFIXES);
     }
 

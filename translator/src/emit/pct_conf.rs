@@ -82,7 +82,12 @@ pub fn write(conf: &PveConfig) -> Result<String, WriteError> {
 }
 
 fn check(key: &str, value: &str) -> Result<(), WriteError> {
-    let bad = |why| Err(WriteError::BadValue { key: key.to_string(), why });
+    let bad = |why| {
+        Err(WriteError::BadValue {
+            key: key.to_string(),
+            why,
+        })
+    };
     if value.is_empty() {
         return bad("empty");
     }
@@ -113,7 +118,10 @@ pub(crate) fn description_argument(s: &str, percent: PercentInDescription) -> St
             let b = s.as_bytes();
             let mut out = String::with_capacity(s.len());
             for (i, c) in s.char_indices() {
-                if c == '%' && b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                if c == '%'
+                    && b.get(i + 1..i + 3)
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+                {
                     out.push_str("%25");
                 } else {
                     out.push(c);
@@ -131,7 +139,9 @@ pub(crate) fn encode_text(s: &str, percent: PercentInDescription) -> String {
         let escape = match c {
             b'%' => match percent {
                 PercentInDescription::Escaped => true,
-                PercentInDescription::Unescaped => b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+                PercentInDescription::Unescaped => b
+                    .get(i + 1..i + 3)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
             },
             b':' => true,
             _ => !(0x20..=0x7e).contains(&c),
@@ -153,7 +163,9 @@ pub fn decode_text(s: &str) -> String {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'%' {
-            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
@@ -173,8 +185,15 @@ mod tests {
     #[test]
     fn refuses_what_pmxcfs_cannot_store() {
         use super::super::pve::Entry;
-        let entry = |i: usize| Entry { key: "lxc.environment.runtime".into(), value: format!("V{i}={}", "x".repeat(1000)), from: Vec::new() };
-        let mut conf = PveConfig { env: (0..1000).map(entry).collect(), ..PveConfig::default() };
+        let entry = |i: usize| Entry {
+            key: "lxc.environment.runtime".into(),
+            value: format!("V{i}={}", "x".repeat(1000)),
+            from: Vec::new(),
+        };
+        let mut conf = PveConfig {
+            env: (0..1000).map(entry).collect(),
+            ..PveConfig::default()
+        };
         assert!(write(&conf).is_ok_and(|t| t.len() < MAX_BYTES));
         conf.env.extend((1000..1100).map(entry));
         assert_eq!(write(&conf), Err(WriteError::TooLarge));
@@ -183,7 +202,11 @@ mod tests {
     #[test]
     fn empty_raw_values_are_written_as_proxmox_does() {
         let conf = PveConfig {
-            raw: vec![super::super::pve::Entry { key: "lxc.cap.drop".into(), value: String::new(), from: Vec::new() }],
+            raw: vec![super::super::pve::Entry {
+                key: "lxc.cap.drop".into(),
+                value: String::new(),
+                from: Vec::new(),
+            }],
             ..PveConfig::default()
         };
         assert_eq!(write(&conf), Ok("lxc.cap.drop: \n".to_string()));
@@ -191,8 +214,20 @@ mod tests {
 
     #[test]
     fn decode_text_inverts_encode_text_and_reads_literal_escapes() {
-        for s in ["plain", "a:b", "ünï\tcode", "100%", "%zz", "%4", "%41", "50%2F%"] {
-            for percent in [PercentInDescription::Escaped, PercentInDescription::Unescaped] {
+        for s in [
+            "plain",
+            "a:b",
+            "ünï\tcode",
+            "100%",
+            "%zz",
+            "%4",
+            "%41",
+            "50%2F%",
+        ] {
+            for percent in [
+                PercentInDescription::Escaped,
+                PercentInDescription::Unescaped,
+            ] {
                 assert_eq!(decode_text(&encode_text(s, percent)), s, "{percent:?}");
             }
         }
@@ -202,10 +237,22 @@ mod tests {
 
     #[test]
     fn encodes_like_proxmox() {
-        assert_eq!(encode_text("a: b%c", PercentInDescription::Escaped), "a%3A b%25c");
-        assert_eq!(description_argument("5% %20 ü%2", PercentInDescription::Unescaped), "5% %2520 ü%2");
-        assert_eq!(description_argument("5% %20", PercentInDescription::Escaped), "5% %20");
-        assert_eq!(encode_text("a: b%c %20", PercentInDescription::Unescaped), "a%3A b%c %2520");
+        assert_eq!(
+            encode_text("a: b%c", PercentInDescription::Escaped),
+            "a%3A b%25c"
+        );
+        assert_eq!(
+            description_argument("5% %20 ü%2", PercentInDescription::Unescaped),
+            "5% %2520 ü%2"
+        );
+        assert_eq!(
+            description_argument("5% %20", PercentInDescription::Escaped),
+            "5% %20"
+        );
+        assert_eq!(
+            encode_text("a: b%c %20", PercentInDescription::Unescaped),
+            "a%3A b%c %2520"
+        );
         assert_eq!(encode_text("é", PercentInDescription::Escaped), "%C3%A9");
     }
 }

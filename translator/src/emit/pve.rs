@@ -65,12 +65,26 @@ pub struct PveConfig {
 impl PveConfig {
     /// The value of a normal key, if the config has it.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.keys.iter().find(|e| e.key == key).map(|e| e.value.as_str())
+        self.keys
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.value.as_str())
     }
 }
 
-fn entry(key: impl Into<String>, value: impl Into<String>, from: impl IntoIterator<Item = JsonPointer>) -> Entry {
-    Entry { key: key.into(), value: value.into(), from: from.into_iter().filter(|p| !p.as_str().is_empty()).collect() }
+fn entry(
+    key: impl Into<String>,
+    value: impl Into<String>,
+    from: impl IntoIterator<Item = JsonPointer>,
+) -> Entry {
+    Entry {
+        key: key.into(),
+        value: value.into(),
+        from: from
+            .into_iter()
+            .filter(|p| !p.as_str().is_empty())
+            .collect(),
+    }
 }
 
 fn bool01(b: bool) -> &'static str {
@@ -86,10 +100,30 @@ fn bool01(b: bool) -> &'static str {
 /// description), each at least `key: value` and a newline.
 fn least_text_bytes(ir: &Container) -> usize {
     let line = |key: &str, value: usize| key.len() + 2 + value + 1;
-    let env = ir.init.iter().flat_map(|i| i.env.iter().map(|v| line(i.env_key.lxc_key(), v.value.name.len() + 1 + v.value.value.len()))).sum::<usize>();
-    let entries = ir.mounts.entries.iter().map(|e| line(&e.key, e.value.len())).sum::<usize>();
+    let env = ir
+        .init
+        .iter()
+        .flat_map(|i| {
+            i.env.iter().map(|v| {
+                line(
+                    i.env_key.lxc_key(),
+                    v.value.name.len() + 1 + v.value.value.len(),
+                )
+            })
+        })
+        .sum::<usize>();
+    let entries = ir
+        .mounts
+        .entries
+        .iter()
+        .map(|e| line(&e.key, e.value.len()))
+        .sum::<usize>();
     // Written (as `entrypoint` or `lxc.init.cmd`) unless it is the plain default.
-    let command = ir.init.as_ref().filter(|i| i.command_key.is_some()).map_or(0, |i| line("entrypoint", i.command.value.len()));
+    let command = ir
+        .init
+        .as_ref()
+        .filter(|i| i.command_key.is_some())
+        .map_or(0, |i| line("entrypoint", i.command.value.len()));
     let description = ir.description.as_ref().map_or(0, |d| d.value.len());
     env + entries + command + description
 }
@@ -108,7 +142,10 @@ struct Lines {
 /// no `Target`. One function per area of `ir/`.
 pub fn ir_to_pve(ir: &Container) -> PveConfig {
     if least_text_bytes(ir) > super::pct_conf::MAX_BYTES {
-        return PveConfig { oversized: true, ..PveConfig::default() };
+        return PveConfig {
+            oversized: true,
+            ..PveConfig::default()
+        };
     }
     let mut out = Lines::default();
     out.keys.push(entry("arch", ir.arch.clone(), []));
@@ -124,18 +161,40 @@ pub fn ir_to_pve(ir: &Container) -> PveConfig {
     network(ir, &mut out);
     misc(ir, &mut out);
 
-    let Lines { mut keys, env, mut raw, files } = out;
+    let Lines {
+        mut keys,
+        env,
+        mut raw,
+        files,
+    } = out;
     keys.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
     // Sorted by key for a canonical file; lines of one key keep their order (the sort is
     // stable, and the areas push in the order below), and the device allow/deny lists are
     // one list whose order matters.
-    let group = |k: &str| if k.starts_with("lxc.cgroup2.devices.") { "lxc.cgroup2.devices".to_string() } else { k.to_string() };
+    let group = |k: &str| {
+        if k.starts_with("lxc.cgroup2.devices.") {
+            "lxc.cgroup2.devices".to_string()
+        } else {
+            k.to_string()
+        }
+    };
     raw.sort_by_key(|r| group(&r.key));
     // Not filtered against the allow-list here: lowering must never produce a
     // key Proxmox drops, and the writer refuses one loudly if it does.
-    let raw = raw.into_iter().map(|r| entry(r.key, r.value, [r.from])).collect();
+    let raw = raw
+        .into_iter()
+        .map(|r| entry(r.key, r.value, [r.from]))
+        .collect();
 
-    PveConfig { description: ir.description.as_ref().map(|d| d.value.clone()), description_percent: ir.description_percent, keys, env, raw, files, oversized: false }
+    PveConfig {
+        description: ir.description.as_ref().map(|d| d.value.clone()),
+        description_percent: ir.description_percent,
+        keys,
+        env,
+        raw,
+        files,
+        oversized: false,
+    }
 }
 
 /// `ir/devices.rs`: `devN` passthrough (properties sorted: gid, mode, uid) and the cgroup
@@ -153,16 +212,25 @@ fn devices(ir: &Container, out: &mut Lines) {
         if let Some(u) = dev.uid {
             value.push_str(&format!(",uid={u}"));
         }
-        out.keys.push(entry(format!("dev{i}"), value, [dev.path.ptr.clone()]));
+        out.keys
+            .push(entry(format!("dev{i}"), value, [dev.path.ptr.clone()]));
     }
 }
 
 /// `ir/ids.rs`: `unprivileged` and the `lxc.idmap` lines.
 fn ids(ir: &Container, out: &mut Lines) {
-    out.keys.push(entry("unprivileged", bool01(ir.ids.unprivileged), []));
+    out.keys
+        .push(entry("unprivileged", bool01(ir.ids.unprivileged), []));
     for (kind, maps) in [("u", &ir.ids.uid_map), ("g", &ir.ids.gid_map)] {
         for m in maps {
-            out.raw.push(RawKey::new("lxc.idmap", format!("{kind} {} {} {}", m.value.container, m.value.host, m.value.size), &m.ptr));
+            out.raw.push(RawKey::new(
+                "lxc.idmap",
+                format!(
+                    "{kind} {} {} {}",
+                    m.value.container, m.value.host, m.value.size
+                ),
+                &m.ptr,
+            ));
         }
     }
 }
@@ -177,9 +245,15 @@ fn mounts(ir: &Container, out: &mut Lines) {
         if mp.readonly {
             value.push_str(",ro=1");
         }
-        out.keys.push(entry(format!("mp{i}"), value, [mp.target.ptr.clone()]));
+        out.keys
+            .push(entry(format!("mp{i}"), value, [mp.target.ptr.clone()]));
     }
-    let rootfs_from: Vec<JsonPointer> = ir.rootfs.bundle_path.iter().map(|p| p.ptr.clone()).collect();
+    let rootfs_from: Vec<JsonPointer> = ir
+        .rootfs
+        .bundle_path
+        .iter()
+        .map(|p| p.ptr.clone())
+        .collect();
     let rootfs = match &ir.rootfs.source {
         RootSource::Volume { storage, size_gib } => Some(format!("{storage}:{size_gib}")),
         RootSource::HostPath(p) => Some(p.clone()),
@@ -205,7 +279,8 @@ fn network(ir: &Container, out: &mut Lines) {
                     value.push_str(",host-managed=1");
                 }
                 value.push_str(&format!(",ip={},type=veth", net.ip));
-                out.keys.push(entry(format!("net{i}"), value, [net.name.ptr.clone()]));
+                out.keys
+                    .push(entry(format!("net{i}"), value, [net.name.ptr.clone()]));
             }
         }
         Network::Host { from } => out.raw.push(RawKey::new("lxc.net.0.type", "none", from)),
@@ -218,41 +293,78 @@ fn network(ir: &Container, out: &mut Lines) {
 fn process(ir: &Container, out: &mut Lines) {
     if ir.kind == ContainerKind::Application {
         // As Proxmox's own OCI import does: a non-init entrypoint breaks the tty console mode.
-        out.keys.push(entry("cmode", "console", ir.init.iter().map(|i| i.command.ptr.clone())));
+        out.keys.push(entry(
+            "cmode",
+            "console",
+            ir.init.iter().map(|i| i.command.ptr.clone()),
+        ));
     }
     let Some(init) = &ir.init else { return };
     match init.command_key {
-        Some(CommandKey::Entrypoint) => out.keys.push(entry("entrypoint", init.command.value.clone(), [init.command.ptr.clone()])),
-        Some(CommandKey::LxcInitCmd) => out.raw.push(RawKey::new("lxc.init.cmd", init.command.value.clone(), &init.command.ptr)),
+        Some(CommandKey::Entrypoint) => out.keys.push(entry(
+            "entrypoint",
+            init.command.value.clone(),
+            [init.command.ptr.clone()],
+        )),
+        Some(CommandKey::LxcInitCmd) => out.raw.push(RawKey::new(
+            "lxc.init.cmd",
+            init.command.value.clone(),
+            &init.command.ptr,
+        )),
         None => {}
     }
     for var in &init.env {
         let line = format!("{}={}", var.value.name, var.value.value);
         match init.env_key {
-            EnvKey::Runtime => out.env.push(entry(EnvKey::Runtime.lxc_key(), line, [var.ptr.clone()])),
-            EnvKey::Environment => out.raw.push(RawKey::new(EnvKey::Environment.lxc_key(), line, &var.ptr)),
+            EnvKey::Runtime => {
+                out.env
+                    .push(entry(EnvKey::Runtime.lxc_key(), line, [var.ptr.clone()]))
+            }
+            EnvKey::Environment => {
+                out.raw
+                    .push(RawKey::new(EnvKey::Environment.lxc_key(), line, &var.ptr))
+            }
         }
     }
     if let Some(cwd) = &init.cwd {
-        out.raw.push(RawKey::new("lxc.init.cwd", cwd.value.clone(), &cwd.ptr));
+        out.raw
+            .push(RawKey::new("lxc.init.cwd", cwd.value.clone(), &cwd.ptr));
     }
     if let Some(uid) = &init.uid {
-        out.raw.push(RawKey::new("lxc.init.uid", uid.value.to_string(), &uid.ptr));
+        out.raw
+            .push(RawKey::new("lxc.init.uid", uid.value.to_string(), &uid.ptr));
     }
     if let Some(gid) = &init.gid {
-        out.raw.push(RawKey::new("lxc.init.gid", gid.value.to_string(), &gid.ptr));
+        out.raw
+            .push(RawKey::new("lxc.init.gid", gid.value.to_string(), &gid.ptr));
     }
     if let Some(first) = init.groups.first() {
         let groups: Vec<String> = init.groups.iter().map(|g| g.value.to_string()).collect();
-        out.raw.push(RawKey::new("lxc.init.groups", groups.join(","), &first.ptr));
+        out.raw
+            .push(RawKey::new("lxc.init.groups", groups.join(","), &first.ptr));
     }
     if let Some(sig) = &init.halt_signal {
-        out.raw.push(RawKey::new("lxc.signal.halt", sig.value.clone(), &sig.ptr));
+        out.raw
+            .push(RawKey::new("lxc.signal.halt", sig.value.clone(), &sig.ptr));
     }
     for rl in &init.rlimits {
-        let value = |v: u64| if v == u64::MAX { "unlimited".to_string() } else { v.to_string() };
-        let text = if rl.value.soft == rl.value.hard { value(rl.value.soft) } else { format!("{}:{}", value(rl.value.soft), value(rl.value.hard)) };
-        out.raw.push(RawKey::new(format!("lxc.prlimit.{}", rl.value.name), text, &rl.ptr));
+        let value = |v: u64| {
+            if v == u64::MAX {
+                "unlimited".to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        let text = if rl.value.soft == rl.value.hard {
+            value(rl.value.soft)
+        } else {
+            format!("{}:{}", value(rl.value.soft), value(rl.value.hard))
+        };
+        out.raw.push(RawKey::new(
+            format!("lxc.prlimit.{}", rl.value.name),
+            text,
+            &rl.ptr,
+        ));
     }
 }
 
@@ -261,20 +373,28 @@ fn process(ir: &Container, out: &mut Lines) {
 fn resources(ir: &Container, out: &mut Lines) {
     let r = &ir.resources;
     if let Some(c) = &r.cores {
-        out.keys.push(entry("cores", c.value.to_string(), [c.ptr.clone()]));
+        out.keys
+            .push(entry("cores", c.value.to_string(), [c.ptr.clone()]));
     }
     if let Some(c) = &r.cpulimit {
-        out.keys.push(entry("cpulimit", c.value.clone(), [c.ptr.clone()]));
+        out.keys
+            .push(entry("cpulimit", c.value.clone(), [c.ptr.clone()]));
     }
     if let Some(c) = &r.cpuunits {
-        out.keys.push(entry("cpuunits", c.value.to_string(), [c.ptr.clone()]));
+        out.keys
+            .push(entry("cpuunits", c.value.to_string(), [c.ptr.clone()]));
     }
     match &r.memory {
-        Some(m) => out.keys.push(entry("memory", m.value.get().to_string(), [m.ptr.clone()])),
-        None => out.keys.push(entry("memory", DEFAULT_MEMORY_MIB.to_string(), [])),
+        Some(m) => out
+            .keys
+            .push(entry("memory", m.value.get().to_string(), [m.ptr.clone()])),
+        None => out
+            .keys
+            .push(entry("memory", DEFAULT_MEMORY_MIB.to_string(), [])),
     }
     if let Some(s) = &r.swap_mib {
-        out.keys.push(entry("swap", s.value.to_string(), [s.ptr.clone()]));
+        out.keys
+            .push(entry("swap", s.value.to_string(), [s.ptr.clone()]));
     }
     out.raw.extend(r.cgroup2.iter().cloned());
 }
@@ -286,19 +406,34 @@ fn security(ir: &Container, out: &mut Lines) {
         // LXC refuses `lxc.cap.keep` while `lxc.cap.drop` has entries, and
         // Proxmox's includes (common.conf) add some; an empty value clears them.
         out.raw.push(RawKey::new("lxc.cap.drop", "", &keep.ptr));
-        let value = if keep.value.is_empty() { "none".to_string() } else { keep.value.join(" ") };
+        let value = if keep.value.is_empty() {
+            "none".to_string()
+        } else {
+            keep.value.join(" ")
+        };
         out.raw.push(RawKey::new("lxc.cap.keep", value, &keep.ptr));
     }
     if let Some(p) = &sec.apparmor_profile {
-        out.raw.push(RawKey::new("lxc.apparmor.profile", p.value.clone(), &p.ptr));
+        out.raw
+            .push(RawKey::new("lxc.apparmor.profile", p.value.clone(), &p.ptr));
     }
     if let Some(c) = &sec.selinux_context {
-        out.raw.push(RawKey::new("lxc.selinux.context", c.value.clone(), &c.ptr));
+        out.raw
+            .push(RawKey::new("lxc.selinux.context", c.value.clone(), &c.ptr));
     }
     if let Some(profile) = &sec.seccomp {
         let path = seccomp_path(&profile.value.text);
-        out.raw.push(RawKey::new("lxc.seccomp.profile", path.clone(), &profile.ptr));
-        out.files.push(File { path, content: profile.value.text.clone(), mode: 0o644, from: profile.ptr.clone() });
+        out.raw.push(RawKey::new(
+            "lxc.seccomp.profile",
+            path.clone(),
+            &profile.ptr,
+        ));
+        out.files.push(File {
+            path,
+            content: profile.value.text.clone(),
+            mode: 0o644,
+            from: profile.ptr.clone(),
+        });
     }
     out.raw.extend(sec.sysctls.iter().cloned());
 }
@@ -326,13 +461,18 @@ fn misc(ir: &Container, out: &mut Lines) {
         out.keys.push(entry("features", parts.join(","), []));
     }
     if let Some(h) = &ir.hostname {
-        out.keys.push(entry("hostname", h.value.as_str(), [h.ptr.clone()]));
+        out.keys
+            .push(entry("hostname", h.value.as_str(), [h.ptr.clone()]));
     }
     if !ir.tags.is_empty() {
         let mut tags: Vec<&str> = ir.tags.iter().map(|t| t.value.as_str()).collect();
         tags.sort_unstable();
         tags.dedup();
-        out.keys.push(entry("tags", tags.join(";"), ir.tags.first().map(|t| t.ptr.clone())));
+        out.keys.push(entry(
+            "tags",
+            tags.join(";"),
+            ir.tags.first().map(|t| t.ptr.clone()),
+        ));
     }
 }
 

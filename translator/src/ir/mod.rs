@@ -126,7 +126,8 @@ impl OciValue {
 
 impl PartialEq for OciValue {
     fn eq(&self, other: &OciValue) -> bool {
-        (Arc::ptr_eq(&self.tree, &other.tree) && self.id == other.id) || self.to_serde() == other.to_serde()
+        (Arc::ptr_eq(&self.tree, &other.tree) && self.id == other.id)
+            || self.to_serde() == other.to_serde()
     }
 }
 
@@ -175,7 +176,15 @@ pub struct RawKey {
 }
 
 impl RawKey {
-    pub(crate) fn new(key: impl Into<String>, value: impl Into<String>, from: &JsonPointer) -> RawKey {
-        RawKey { key: key.into(), value: value.into(), from: from.clone() }
+    pub(crate) fn new(
+        key: impl Into<String>,
+        value: impl Into<String>,
+        from: &JsonPointer,
+    ) -> RawKey {
+        RawKey {
+            key: key.into(),
+            value: value.into(),
+            from: from.clone(),
+        }
     }
 }

@@ -27,7 +27,9 @@ impl Hostname {
         for label in s.split('.') {
             let bytes = label.as_bytes();
             let ok = !bytes.is_empty()
-                && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
                 && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
                 && bytes.last().is_some_and(u8::is_ascii_alphanumeric);
             if !ok {
@@ -57,8 +59,12 @@ impl Tag {
     pub(crate) fn new(s: &str) -> Option<Tag> {
         let lower = s.to_ascii_lowercase();
         let mut bytes = lower.bytes();
-        let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if first_ok && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-+.".contains(&b)) {
+        let first_ok = bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if first_ok
+            && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-+.".contains(&b))
+        {
             Some(Tag(lower))
         } else {
             None
@@ -106,14 +112,15 @@ pub(crate) enum PathError {
 /// Unicode bidirectional-text controls. Invisible, they make a reviewed
 /// config line read differently from what it does ("Trojan Source").
 pub const BIDI_CONTROLS: &[char] = &[
-    '\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
-    '\u{2069}',
+    '\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}',
+    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
 /// The first character that must never reach a config line: a control
 /// character (TAB aside, which Proxmox's own patterns allow) or a bidi control.
 pub(crate) fn unsafe_char(s: &str) -> Option<char> {
-    s.chars().find(|c| (c.is_control() && *c != '\t') || BIDI_CONTROLS.contains(c))
+    s.chars()
+        .find(|c| (c.is_control() && *c != '\t') || BIDI_CONTROLS.contains(c))
 }
 
 /// Checks a path for use in a property string or an `lxc.*` value.
@@ -124,7 +131,10 @@ pub(crate) fn check_abs_path(s: &str, extra_forbidden: &[char]) -> Result<String
     if s.split('/').any(|c| c == "." || c == "..") {
         return Err(PathError::DotComponent);
     }
-    if let Some(c) = s.chars().find(|c| c.is_control() || BIDI_CONTROLS.contains(c) || extra_forbidden.contains(c)) {
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() || BIDI_CONTROLS.contains(c) || extra_forbidden.contains(c))
+    {
         return Err(PathError::BadCharacter(c));
     }
     // `//` and a trailing `/` mean the same directory; store the short form.
@@ -165,26 +175,50 @@ mod tests {
     fn hostnames() {
         assert!(Hostname::new("web-1.example.org").is_ok());
         assert!(Hostname::new("a").is_ok());
-        assert_eq!(Hostname::new("-x"), Err(HostnameError::BadLabel("-x".into())));
-        assert_eq!(Hostname::new("a..b"), Err(HostnameError::BadLabel(String::new())));
-        assert_eq!(Hostname::new("under_score"), Err(HostnameError::BadLabel("under_score".into())));
-        assert!(matches!(Hostname::new(&"a".repeat(256)), Err(HostnameError::TooLong(256))));
+        assert_eq!(
+            Hostname::new("-x"),
+            Err(HostnameError::BadLabel("-x".into()))
+        );
+        assert_eq!(
+            Hostname::new("a..b"),
+            Err(HostnameError::BadLabel(String::new()))
+        );
+        assert_eq!(
+            Hostname::new("under_score"),
+            Err(HostnameError::BadLabel("under_score".into()))
+        );
+        assert!(matches!(
+            Hostname::new(&"a".repeat(256)),
+            Err(HostnameError::TooLong(256))
+        ));
     }
 
     #[test]
     fn memory_rounds_up() {
-        assert_eq!(MemoryMiB::from_bytes(16 * 1024 * 1024).map(MemoryMiB::get), Some(16));
-        assert_eq!(MemoryMiB::from_bytes(16 * 1024 * 1024 + 1).map(MemoryMiB::get), Some(17));
+        assert_eq!(
+            MemoryMiB::from_bytes(16 * 1024 * 1024).map(MemoryMiB::get),
+            Some(16)
+        );
+        assert_eq!(
+            MemoryMiB::from_bytes(16 * 1024 * 1024 + 1).map(MemoryMiB::get),
+            Some(17)
+        );
         assert_eq!(MemoryMiB::from_bytes(16 * 1024 * 1024 - 1), None);
     }
 
     #[test]
     fn mount_targets() {
-        assert_eq!(MountTarget::new("/data//x/").map(|m| m.0), Ok("/data/x".into()));
+        assert_eq!(
+            MountTarget::new("/data//x/").map(|m| m.0),
+            Ok("/data/x".into())
+        );
         assert_eq!(MountTarget::new("data"), Err(PathError::Relative));
         assert_eq!(MountTarget::new("/a/../etc"), Err(PathError::DotComponent));
         assert_eq!(MountTarget::new("/a,b"), Err(PathError::BadCharacter(',')));
-        assert_eq!(MountTarget::new("/a\nb"), Err(PathError::BadCharacter('\n')));
+        assert_eq!(
+            MountTarget::new("/a\nb"),
+            Err(PathError::BadCharacter('\n'))
+        );
     }
 
     #[test]
@@ -192,7 +226,10 @@ mod tests {
         assert_eq!(unsafe_char("tab\tok"), None);
         assert_eq!(unsafe_char("a\u{202e}b"), Some('\u{202e}'));
         assert_eq!(unsafe_char("c1\u{85}"), Some('\u{85}'));
-        assert_eq!(MountTarget::new("/x\u{2066}"), Err(PathError::BadCharacter('\u{2066}')));
+        assert_eq!(
+            MountTarget::new("/x\u{2066}"),
+            Err(PathError::BadCharacter('\u{2066}'))
+        );
     }
 
     #[test]

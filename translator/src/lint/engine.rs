@@ -12,9 +12,9 @@
 //! Pure like the rest of the crate: the caller reads the files.
 
 use super::suppress;
-use crate::rules::{pve, spec as oci, Allow, Rule};
 use crate::diag::{self, Diagnostic, Severity};
 use crate::json::View;
+use crate::rules::{pve, spec as oci, Allow, Rule};
 use crate::source::{JsonPointer, Source, Span};
 use crate::spec::{OciVersion, Spec};
 use crate::target::Target;
@@ -69,12 +69,18 @@ impl LintReport {
 
     /// How many reported findings have this severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|d| d.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     /// How many findings the bundle's own annotation set aside.
     pub fn suppressed_by_annotation(&self) -> usize {
-        self.suppressed.iter().filter(|s| s.by == SuppressedBy::Annotation).count()
+        self.suppressed
+            .iter()
+            .filter(|s| s.by == SuppressedBy::Annotation)
+            .count()
     }
 }
 
@@ -113,14 +119,24 @@ pub fn lint(name: &str, bytes: &[u8], config: &LintConfig) -> LintReport {
     let mut suppressed = Vec::new();
     for d in findings {
         if config.allow.iter().any(|a| a.matches(d.code())) {
-            suppressed.push(Suppressed { diagnostic: d, by: SuppressedBy::Config });
+            suppressed.push(Suppressed {
+                diagnostic: d,
+                by: SuppressedBy::Config,
+            });
         } else if annotation_allows.iter().any(|a| a.matches(d.code())) {
-            suppressed.push(Suppressed { diagnostic: d, by: SuppressedBy::Annotation });
+            suppressed.push(Suppressed {
+                diagnostic: d,
+                by: SuppressedBy::Annotation,
+            });
         } else {
             reported.push(d);
         }
     }
-    LintReport { source: t.source, findings: reported, suppressed }
+    LintReport {
+        source: t.source,
+        findings: reported,
+        suppressed,
+    }
 }
 
 /// Schema findings for the document as written (the validated spec's tree
@@ -152,7 +168,10 @@ fn place(d: &Diagnostic) -> (Option<&JsonPointer>, Span) {
 fn dedupe(all: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::with_capacity(all.len());
     for d in all {
-        match out.iter_mut().find(|o| o.code() == d.code() && place(o) == place(&d)) {
+        match out
+            .iter_mut()
+            .find(|o| o.code() == d.code() && place(o) == place(&d))
+        {
             Some(existing) if d.severity > existing.severity => *existing = d,
             Some(_) => {}
             None => out.push(d),
@@ -170,24 +189,38 @@ fn family(d: &Diagnostic) -> &str {
 /// more precise), and the Proxmox side of a [`SAME_PROBLEM`] pair unless it
 /// is the more severe one.
 fn resolve_overlaps(all: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let spec_places: Vec<&JsonPointer> =
-        all.iter().filter(|d| matches!(family(d), "spec" | "parse")).filter_map(|d| d.pointer.as_ref()).collect();
+    let spec_places: Vec<&JsonPointer> = all
+        .iter()
+        .filter(|d| matches!(family(d), "spec" | "parse"))
+        .filter_map(|d| d.pointer.as_ref())
+        .collect();
     let covered_schema = |d: &Diagnostic| {
         let Some(p) = &d.pointer else { return false };
         let combining = d.code() == crate::rules::schema::NO_MATCH.code;
-        spec_places.iter().any(|s| p.starts_with(s) || (combining && s.starts_with(p)))
+        spec_places
+            .iter()
+            .any(|s| p.starts_with(s) || (combining && s.starts_with(p)))
     };
     let superseded = |d: &Diagnostic| {
         all.iter().any(|other| {
             SAME_PROBLEM.iter().any(|&(spec_rule, pve_rule)| {
-                let pair = (other.rule == spec_rule && d.rule == pve_rule && other.severity >= d.severity)
-                    || (other.rule == pve_rule && d.rule == spec_rule && other.severity > d.severity);
+                let pair =
+                    (other.rule == spec_rule && d.rule == pve_rule && other.severity >= d.severity)
+                        || (other.rule == pve_rule
+                            && d.rule == spec_rule
+                            && other.severity > d.severity);
                 pair && other.pointer.is_some() && other.pointer == d.pointer
             })
         })
     };
-    let keep: Vec<bool> = all.iter().map(|d| (family(d) != "schema" || !covered_schema(d)) && !superseded(d)).collect();
-    all.into_iter().zip(keep).filter_map(|(d, k)| k.then_some(d)).collect()
+    let keep: Vec<bool> = all
+        .iter()
+        .map(|d| (family(d) != "schema" || !covered_schema(d)) && !superseded(d))
+        .collect();
+    all.into_iter()
+        .zip(keep)
+        .filter_map(|(d, k)| k.then_some(d))
+        .collect()
 }
 
 #[cfg(test)]
@@ -195,12 +228,28 @@ mod tests {
     use super::*;
 
     fn codes(json: &str, allow: &[&str]) -> (Vec<String>, Vec<String>) {
-        let config = LintConfig { allow: allow.iter().filter_map(|a| Allow::parse(a).ok()).collect(), ..LintConfig::default() };
+        let config = LintConfig {
+            allow: allow.iter().filter_map(|a| Allow::parse(a).ok()).collect(),
+            ..LintConfig::default()
+        };
         let r = lint("t.json", json.as_bytes(), &config);
-        let show = |d: &Diagnostic| format!("{} {}", d.code(), d.pointer.as_ref().map(JsonPointer::as_str).unwrap_or(""));
+        let show = |d: &Diagnostic| {
+            format!(
+                "{} {}",
+                d.code(),
+                d.pointer.as_ref().map(JsonPointer::as_str).unwrap_or("")
+            )
+        };
         // Notes (info) explain how a value is carried over; the tests are about problems.
         let problems = r.findings.iter().filter(|d| d.severity > Severity::Info);
-        (problems.map(show).collect(), r.suppressed.iter().filter(|s| s.diagnostic.severity > Severity::Info).map(|s| show(&s.diagnostic)).collect())
+        (
+            problems.map(show).collect(),
+            r.suppressed
+                .iter()
+                .filter(|s| s.diagnostic.severity > Severity::Info)
+                .map(|s| show(&s.diagnostic))
+                .collect(),
+        )
     }
 
     const OK: &str = r#""ociVersion": "1.2.0", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["/app"]}, "linux": {"namespaces": [{"type": "user"}, {"type": "network"}, {"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "cgroup"}], "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}}"#;
@@ -213,14 +262,26 @@ mod tests {
 
     #[test]
     fn the_spec_rule_replaces_the_proxmox_finding_for_the_same_problem() {
-        let (found, _) = codes(&format!("{{{}}}", OK.replace(r#""cwd": "/""#, r#""cwd": "srv""#)), &[]);
+        let (found, _) = codes(
+            &format!("{{{}}}", OK.replace(r#""cwd": "/""#, r#""cwd": "srv""#)),
+            &[],
+        );
         assert_eq!(found, vec!["spec/relative-cwd /process/cwd"]);
     }
 
     #[test]
     fn schema_findings_inside_a_reported_value_are_dropped() {
-        let (found, _) = codes(&format!("{{{}}}", OK.replace(r#""args": ["/app"]"#, r#""args": "/app""#)), &[]);
-        assert!(found.contains(&"spec/wrong-type /process/args".to_string()), "{found:?}");
+        let (found, _) = codes(
+            &format!(
+                "{{{}}}",
+                OK.replace(r#""args": ["/app"]"#, r#""args": "/app""#)
+            ),
+            &[],
+        );
+        assert!(
+            found.contains(&"spec/wrong-type /process/args".to_string()),
+            "{found:?}"
+        );
         assert!(!found.iter().any(|f| f.starts_with("schema/")), "{found:?}");
     }
 
@@ -228,13 +289,24 @@ mod tests {
     fn annotation_and_flag_suppress() {
         let json = format!("{{{}, \"annotations\": {{\"org.proxmox-lxcri.lint.allow\": \"security/no-seccomp, bogus/x\"}}}}", OK.replace(r#", "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}"#, ""));
         let (found, suppressed) = codes(&json, &[]);
-        assert_eq!(found, vec!["lint/unknown-code /annotations/org.proxmox-lxcri.lint.allow"]);
+        assert_eq!(
+            found,
+            vec!["lint/unknown-code /annotations/org.proxmox-lxcri.lint.allow"]
+        );
         assert_eq!(suppressed, vec!["security/no-seccomp /linux"]);
         let (found, suppressed) = codes(&json, &["lint/*"]);
         assert_eq!((found.len(), suppressed.len()), (0, 2));
-        let ignoring = LintConfig { ignore_annotation_allows: true, ..LintConfig::default() };
+        let ignoring = LintConfig {
+            ignore_annotation_allows: true,
+            ..LintConfig::default()
+        };
         let r = lint("t.json", json.as_bytes(), &ignoring);
-        let reported: Vec<&str> = r.findings.iter().filter(|d| d.severity > Severity::Info).map(|d| d.code()).collect();
+        let reported: Vec<&str> = r
+            .findings
+            .iter()
+            .filter(|d| d.severity > Severity::Info)
+            .map(|d| d.code())
+            .collect();
         assert_eq!(reported, ["security/no-seccomp", "lint/unknown-code"]);
         assert_eq!(r.suppressed_by_annotation(), 0);
     }
@@ -243,7 +315,9 @@ mod tests {
     fn duplicates_keep_the_most_severe() {
         let rule = &crate::rules::pve::LOSSY;
         let p = JsonPointer::parse("/a");
-        let a = Diagnostic::new(rule, "x").at(&p, Span::new(1, 2)).with_severity(Severity::Info);
+        let a = Diagnostic::new(rule, "x")
+            .at(&p, Span::new(1, 2))
+            .with_severity(Severity::Info);
         let b = Diagnostic::new(rule, "y").at(&p, Span::new(1, 2));
         let out = dedupe(vec![a, b]);
         assert_eq!(out.len(), 1);

@@ -18,7 +18,12 @@ const BASE: &str = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},"hostname":
 
 /// Bad cases that cannot be written as a short JSON text (bytes, sizes,
 /// counts) and are described in words instead.
-const DESCRIBED: &[&str] = &["parse/empty", "parse/invalid-utf8", "parse/too-deep", "pve/too-many"];
+const DESCRIBED: &[&str] = &[
+    "parse/empty",
+    "parse/invalid-utf8",
+    "parse/too-deep",
+    "pve/too-many",
+];
 
 /// The fenced blocks of a piece of Markdown, with their language.
 fn blocks(markdown: &str) -> Vec<(&str, &str)> {
@@ -57,16 +62,25 @@ fn merge(base: &mut Value, part: &Value) {
 fn config_for(rule: &Rule) -> LintConfig {
     // The version example is about a node older than the default target.
     let target = if rule.code == crate::rules::pve::VERSION.code {
-        Target::default().with_pve_release("9.0").unwrap_or_else(|e| panic!("{e}"))
+        Target::default()
+            .with_pve_release("9.0")
+            .unwrap_or_else(|e| panic!("{e}"))
     } else {
         Target::default()
     };
-    LintConfig { target, ..LintConfig::default() }
+    LintConfig {
+        target,
+        ..LintConfig::default()
+    }
 }
 
 /// How many findings of the rule the text has.
 fn count(rule: &Rule, text: &str) -> usize {
-    lint("example.json", text.as_bytes(), &config_for(rule)).findings.iter().filter(|d| d.code() == rule.code).count()
+    lint("example.json", text.as_bytes(), &config_for(rule))
+        .findings
+        .iter()
+        .filter(|d| d.code() == rule.code)
+        .count()
 }
 
 /// The example put into [`BASE`], or why it cannot be.
@@ -86,12 +100,20 @@ fn every_explanation_has_a_bad_and_a_good_example() {
             continue;
         };
         if !DESCRIBED.contains(&rule.code) && !blocks(bad).iter().any(|(lang, _)| *lang == "json") {
-            missing.push(format!("{}: no JSON block before \"Use instead\"", rule.code));
+            missing.push(format!(
+                "{}: no JSON block before \"Use instead\"",
+                rule.code
+            ));
         }
         if !blocks(good).iter().any(|(lang, _)| *lang == "json") {
-            missing.push(format!("{}: no JSON block after \"Use instead\"", rule.code));
+            missing.push(format!(
+                "{}: no JSON block after \"Use instead\"",
+                rule.code
+            ));
         }
-        if rule.code.starts_with("spec/") && !rule.explanation.contains("## References\n- runtime-spec") {
+        if rule.code.starts_with("spec/")
+            && !rule.explanation.contains("## References\n- runtime-spec")
+        {
             missing.push(format!("{}: cites no runtime-spec section", rule.code));
         }
     }
@@ -105,18 +127,27 @@ fn examples_do_what_the_explanations_say() {
     let base_config = |rule: &Rule| count(rule, BASE);
     let mut wrong = Vec::new();
     for rule in all_rules().filter(|r| !r.code.starts_with("crun/")) {
-        let Some((bad, good)) = example(rule) else { continue };
+        let Some((bad, good)) = example(rule) else {
+            continue;
+        };
         for (_, json) in blocks(bad).into_iter().filter(|(lang, _)| *lang == "json") {
             // As written (a parse error, a missing field) or in a typical config.
-            let found = count(rule, json) > 0 || in_base(json).is_ok_and(|doc| count(rule, &doc) > base_config(rule));
+            let found = count(rule, json) > 0
+                || in_base(json).is_ok_and(|doc| count(rule, &doc) > base_config(rule));
             if !found {
-                wrong.push(format!("{}: the bad example does not produce it: {json}", rule.code));
+                wrong.push(format!(
+                    "{}: the bad example does not produce it: {json}",
+                    rule.code
+                ));
             }
         }
         for (_, json) in blocks(good).into_iter().filter(|(lang, _)| *lang == "json") {
             match in_base(json) {
                 Ok(doc) if count(rule, &doc) <= base_config(rule) => {}
-                Ok(_) => wrong.push(format!("{}: the good example still produces it: {json}", rule.code)),
+                Ok(_) => wrong.push(format!(
+                    "{}: the good example still produces it: {json}",
+                    rule.code
+                )),
                 Err(e) => wrong.push(format!("{}: good example {e}", rule.code)),
             }
         }

@@ -12,9 +12,9 @@ use std::sync::OnceLock;
 use crate::diag::Diagnostic;
 use crate::json::{Kind, Tree, View};
 use crate::json_instance::{TreeJson, TreeNode};
-use crate::source::{JsonPointer, Span};
 use crate::rules::schema::{ENUM, LENGTH, NO_MATCH, PATTERN, RANGE, REQUIRED, TYPE};
 use crate::rules::Rule;
+use crate::source::{JsonPointer, Span};
 use crate::spec::OciVersion;
 
 /// One vendored schema: the runtime-spec minor release it describes, and its
@@ -29,14 +29,22 @@ struct Vendored {
 
 impl Vendored {
     const fn new(minor: u32, release: &'static str, text: &'static str) -> Vendored {
-        Vendored { minor, release, text, validator: OnceLock::new() }
+        Vendored {
+            minor,
+            release,
+            text,
+            validator: OnceLock::new(),
+        }
     }
 
     fn validator(&self) -> Option<&jsonschema::Validator<TreeJson>> {
         self.validator
             .get_or_init(|| {
                 let schema: serde_json::Value = serde_json::from_str(self.text).ok()?;
-                jsonschema::options_for::<TreeJson>().with_draft(jsonschema::Draft::Draft4).build(&schema).ok()
+                jsonschema::options_for::<TreeJson>()
+                    .with_draft(jsonschema::Draft::Draft4)
+                    .build(&schema)
+                    .ok()
             })
             .as_ref()
     }
@@ -45,10 +53,26 @@ impl Vendored {
 // The bundled files are self-contained (every `$ref` is internal), so no
 // resolver is needed and nothing is ever fetched.
 static SCHEMAS: [Vendored; 4] = [
-    Vendored::new(0, "1.0.2", include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.0.json")),
-    Vendored::new(1, "1.1.0", include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.1.json")),
-    Vendored::new(2, "1.2.1", include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.2.json")),
-    Vendored::new(3, "1.3.0", include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.3.json")),
+    Vendored::new(
+        0,
+        "1.0.2",
+        include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.0.json"),
+    ),
+    Vendored::new(
+        1,
+        "1.1.0",
+        include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.1.json"),
+    ),
+    Vendored::new(
+        2,
+        "1.2.1",
+        include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.2.json"),
+    ),
+    Vendored::new(
+        3,
+        "1.3.0",
+        include_str!("../../../schemas/runtime-spec/bundled/config-schema-v1.3.json"),
+    ),
 ];
 
 /// The schema for a declared version: the same minor release; the newest
@@ -75,21 +99,35 @@ fn schema_release(version: Option<OciVersion>) -> Option<&'static str> {
 /// The validator reads the tree in place (`json_instance`), so the check
 /// costs no copy of the document.
 pub(crate) fn check(tree: &Tree, declared: Option<OciVersion>) -> Vec<Diagnostic> {
-    let Some(schema) = schema_for(declared) else { return Vec::new() };
+    let Some(schema) = schema_for(declared) else {
+        return Vec::new();
+    };
     // Every vendored schema compiles (tested below); a failure here would be a
     // build defect, and the other families still run.
-    let Some(validator) = schema.validator() else { return Vec::new() };
+    let Some(validator) = schema.validator() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for error in validator.iter_errors(TreeNode::root(tree)) {
         let keyword = error.kind().keyword().to_string();
         let pointer = JsonPointer::parse(error.instance_path().as_str());
         let span = span_of(tree, &pointer);
-        let what = if pointer.as_str().is_empty() { "the config".to_string() } else { format!("`{pointer}`") };
+        let what = if pointer.as_str().is_empty() {
+            "the config".to_string()
+        } else {
+            format!("`{pointer}`")
+        };
         let detail = shorten(&error.to_string(), 200);
         out.push(
-            Diagnostic::new(rule_for(&keyword), format!("{what} does not match the runtime-spec {} schema: {detail}", schema.release))
-                .at(&pointer, span)
-                .with_label(format!("fails `{keyword}`")),
+            Diagnostic::new(
+                rule_for(&keyword),
+                format!(
+                    "{what} does not match the runtime-spec {} schema: {detail}",
+                    schema.release
+                ),
+            )
+            .at(&pointer, span)
+            .with_label(format!("fails `{keyword}`")),
         );
     }
     out
@@ -102,7 +140,9 @@ fn rule_for(keyword: &str) -> &'static Rule {
         "enum" | "const" => &ENUM,
         "pattern" | "format" => &PATTERN,
         "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => &RANGE,
-        "minItems" | "maxItems" | "minLength" | "maxLength" | "minProperties" | "maxProperties" => &LENGTH,
+        "minItems" | "maxItems" | "minLength" | "maxLength" | "minProperties" | "maxProperties" => {
+            &LENGTH
+        }
         _ => &NO_MATCH,
     }
 }
@@ -114,8 +154,14 @@ fn span_of(tree: &Tree, pointer: &JsonPointer) -> Span {
     let mut key_span = Span::UNDEFINED;
     for token in pointer.tokens() {
         let next = match tree.kind(node, View::Written) {
-            Kind::Object => tree.get(node, &token, View::Written).map(|m| (m.value, m.key_span)),
-            Kind::Array => token.parse::<usize>().ok().and_then(|i| tree.items(node).nth(i)).map(|n| (n, Span::UNDEFINED)),
+            Kind::Object => tree
+                .get(node, &token, View::Written)
+                .map(|m| (m.value, m.key_span)),
+            Kind::Array => token
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| tree.items(node).nth(i))
+                .map(|n| (n, Span::UNDEFINED)),
             _ => None,
         };
         let Some((child, key)) = next else { break };
@@ -144,32 +190,62 @@ mod tests {
 
     fn codes(text: &str) -> Vec<String> {
         let parsed = crate::json::parse(text);
-        let Some(tree) = parsed.tree else { return vec!["unparsed".into()] };
-        let version = tree.get(tree.root(), "ociVersion", View::Written).and_then(|m| tree.str(m.value)).and_then(OciVersion::parse);
-        check(&tree, version).iter().map(|d| format!("{} {}", d.code(), d.pointer.as_ref().map(JsonPointer::as_str).unwrap_or(""))).collect()
+        let Some(tree) = parsed.tree else {
+            return vec!["unparsed".into()];
+        };
+        let version = tree
+            .get(tree.root(), "ociVersion", View::Written)
+            .and_then(|m| tree.str(m.value))
+            .and_then(OciVersion::parse);
+        check(&tree, version)
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d.code(),
+                    d.pointer.as_ref().map(JsonPointer::as_str).unwrap_or("")
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn every_vendored_schema_compiles() {
         for s in &SCHEMAS {
-            assert!(s.validator().is_some(), "schema for {} does not compile", s.release);
+            assert!(
+                s.validator().is_some(),
+                "schema for {} does not compile",
+                s.release
+            );
         }
     }
 
     #[test]
     fn a_minimal_config_is_valid_for_every_version() {
         for v in ["1.0.2", "1.1.0", "1.2.1", "1.3.0"] {
-            let text = format!(r#"{{"ociVersion": "{v}", "root": {{"path": "rootfs"}}, "process": {{"cwd": "/", "args": ["sh"]}}}}"#);
+            let text = format!(
+                r#"{{"ociVersion": "{v}", "root": {{"path": "rootfs"}}, "process": {{"cwd": "/", "args": ["sh"]}}}}"#
+            );
             assert_eq!(codes(&text), Vec::<String>::new(), "{v}");
         }
     }
 
     #[test]
     fn keywords_map_to_rules() {
-        assert_eq!(codes(r#"{"ociVersion": "1.2.0", "solaris": 5}"#), vec!["schema/type /solaris"]);
-        assert_eq!(codes(r#"{"ociVersion": "1.2.0", "hooks": {"poststart": [{"path": "/x", "timeout": 0}]}}"#), vec!["schema/range /hooks/poststart/0/timeout"]);
         assert_eq!(
-            codes(r#"{"ociVersion": "1.2.0", "linux": {"resources": {"hugepageLimits": [{"pageSize": "2mb", "limit": 1}]}}}"#),
+            codes(r#"{"ociVersion": "1.2.0", "solaris": 5}"#),
+            vec!["schema/type /solaris"]
+        );
+        assert_eq!(
+            codes(
+                r#"{"ociVersion": "1.2.0", "hooks": {"poststart": [{"path": "/x", "timeout": 0}]}}"#
+            ),
+            vec!["schema/range /hooks/poststart/0/timeout"]
+        );
+        assert_eq!(
+            codes(
+                r#"{"ociVersion": "1.2.0", "linux": {"resources": {"hugepageLimits": [{"pageSize": "2mb", "limit": 1}]}}}"#
+            ),
             vec!["schema/pattern /linux/resources/hugepageLimits/0/pageSize"]
         );
     }
@@ -185,7 +261,9 @@ mod tests {
     #[test]
     fn spans_point_at_the_value_or_its_key() {
         let text = r#"{"a": {"b": [1, {"c": "x"}]}}"#;
-        let Some(tree) = crate::json::parse(text).tree else { panic!("parses") };
+        let Some(tree) = crate::json::parse(text).tree else {
+            panic!("parses")
+        };
         let at = |p: &str| {
             let s = span_of(&tree, &JsonPointer::parse(p));
             text.get(s.start..s.end).unwrap_or("").to_string()

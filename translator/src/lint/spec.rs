@@ -1,12 +1,12 @@
 //! `spec/…`: the document does not follow the OCI runtime-spec.
 
 use crate::diag::Diagnostic;
-use crate::rules::spec::{
-    DUPLICATE_NAMESPACE, DUPLICATE_RLIMIT, EMPTY_ARGS, HOSTNAME_WITHOUT_UTS, IDMAP_WITHOUT_USERNS, INVALID_CAPABILITY, INVALID_RLIMIT,
-    RELATIVE_CWD, RELATIVE_MOUNT_DESTINATION, RELATIVE_PATH,
-};
 use crate::diag::Severity::{Error, Warning};
 use crate::linux::{self, CapabilitySet};
+use crate::rules::spec::{
+    DUPLICATE_NAMESPACE, DUPLICATE_RLIMIT, EMPTY_ARGS, HOSTNAME_WITHOUT_UTS, IDMAP_WITHOUT_USERNS,
+    INVALID_CAPABILITY, INVALID_RLIMIT, RELATIVE_CWD, RELATIVE_MOUNT_DESTINATION, RELATIVE_PATH,
+};
 use crate::spec::{Cursor, OciVersion, Spec};
 
 /// Findings of the rules above in a validated spec, in document order.
@@ -33,19 +33,31 @@ fn process_rules(process: &Cursor<'_>, version: Option<OciVersion>, out: &mut Ve
     if let Some(cwd) = process.get("cwd") {
         if let Some(path) = cwd.str().filter(|p| !p.starts_with('/')) {
             out.push(
-                Diagnostic::new(&RELATIVE_CWD, format!("the working directory `{}` is not an absolute path", path.escape_debug()))
-                    .at(cwd.ptr(), cwd.span())
-                    .with_label("relative path")
-                    .with_help(format!("write it from the root: `/{}`", path.trim_start_matches("./"))),
+                Diagnostic::new(
+                    &RELATIVE_CWD,
+                    format!(
+                        "the working directory `{}` is not an absolute path",
+                        path.escape_debug()
+                    ),
+                )
+                .at(cwd.ptr(), cwd.span())
+                .with_label("relative path")
+                .with_help(format!(
+                    "write it from the root: `/{}`",
+                    path.trim_start_matches("./")
+                )),
             );
         }
     }
     match process.get("args") {
         None => out.push(
-            Diagnostic::new(&EMPTY_ARGS, "the process has no `args`, so nothing says what to run")
-                .at(process.ptr(), process.span())
-                .with_label("no `args`")
-                .with_help("add `\"args\": [\"/path/to/program\"]`"),
+            Diagnostic::new(
+                &EMPTY_ARGS,
+                "the process has no `args`, so nothing says what to run",
+            )
+            .at(process.ptr(), process.span())
+            .with_label("no `args`")
+            .with_help("add `\"args\": [\"/path/to/program\"]`"),
         ),
         Some(args) if args.items().is_empty() => out.push(
             Diagnostic::new(&EMPTY_ARGS, "`args` is empty, so nothing says what to run")
@@ -60,19 +72,33 @@ fn process_rules(process: &Cursor<'_>, version: Option<OciVersion>, out: &mut Ve
 }
 
 fn capabilities(process: &Cursor<'_>, version: Option<OciVersion>, out: &mut Vec<Diagnostic>) {
-    let Some(caps) = process.get("capabilities") else { return };
-    let severity = if older_than(version, 1, 1) { Error } else { Warning };
+    let Some(caps) = process.get("capabilities") else {
+        return;
+    };
+    let severity = if older_than(version, 1, 1) {
+        Error
+    } else {
+        Warning
+    };
     for set in CapabilitySet::ALL.map(CapabilitySet::key) {
         for item in caps.get(set).map(|s| s.items()).unwrap_or_default() {
             let Some(name) = item.str() else { continue };
             if linux::capability(name).is_some() {
                 continue;
             }
-            let mut d = Diagnostic::new(&INVALID_CAPABILITY, format!("`{}` in the {set} set is not a Linux capability", name.escape_debug()))
-                .at(item.ptr(), item.span())
-                .with_label("unknown capability")
-                .with_severity(severity);
-            if let Some(hint) = crate::diag::suggest(&linux::capability_meant(name), linux::capability_names()) {
+            let mut d = Diagnostic::new(
+                &INVALID_CAPABILITY,
+                format!(
+                    "`{}` in the {set} set is not a Linux capability",
+                    name.escape_debug()
+                ),
+            )
+            .at(item.ptr(), item.span())
+            .with_label("unknown capability")
+            .with_severity(severity);
+            if let Some(hint) =
+                crate::diag::suggest(&linux::capability_meant(name), linux::capability_names())
+            {
                 d = d.with_help(format!("did you mean `{hint}`?"));
             }
             out.push(d);
@@ -81,15 +107,22 @@ fn capabilities(process: &Cursor<'_>, version: Option<OciVersion>, out: &mut Vec
 }
 
 fn rlimits(process: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(list) = process.get("rlimits") else { return };
+    let Some(list) = process.get("rlimits") else {
+        return;
+    };
     let mut seen: Vec<(&str, crate::source::Span)> = Vec::new();
     for item in list.items() {
-        let Some(kind_at) = item.get("type") else { continue };
+        let Some(kind_at) = item.get("type") else {
+            continue;
+        };
         let Some(kind) = kind_at.str() else { continue };
         if linux::resource_limit(kind).is_none() {
-            let mut d = Diagnostic::new(&INVALID_RLIMIT, format!("`{}` is not a Linux resource limit", kind.escape_debug()))
-                .at(item.ptr(), kind_at.span())
-                .with_label("unknown rlimit");
+            let mut d = Diagnostic::new(
+                &INVALID_RLIMIT,
+                format!("`{}` is not a Linux resource limit", kind.escape_debug()),
+            )
+            .at(item.ptr(), kind_at.span())
+            .with_label("unknown rlimit");
             if let Some(hint) = crate::diag::suggest(kind, linux::resource_limit_names()) {
                 d = d.with_help(format!("did you mean `{hint}`?"));
             }
@@ -111,17 +144,38 @@ fn rlimits(process: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn mount_destinations(root: &Cursor<'_>, version: Option<OciVersion>, out: &mut Vec<Diagnostic>) {
-    let severity = if older_than(version, 1, 2) { Error } else { Warning };
+    let severity = if older_than(version, 1, 2) {
+        Error
+    } else {
+        Warning
+    };
     for m in root.get("mounts").map(|m| m.items()).unwrap_or_default() {
-        let Some(dest) = m.get("destination") else { continue };
-        let Some(path) = dest.str().filter(|p| !p.starts_with('/')) else { continue };
-        let why = if severity == Error { "runtime-spec before 1.2 requires an absolute path" } else { "relative destinations are deprecated since runtime-spec 1.2" };
+        let Some(dest) = m.get("destination") else {
+            continue;
+        };
+        let Some(path) = dest.str().filter(|p| !p.starts_with('/')) else {
+            continue;
+        };
+        let why = if severity == Error {
+            "runtime-spec before 1.2 requires an absolute path"
+        } else {
+            "relative destinations are deprecated since runtime-spec 1.2"
+        };
         out.push(
-            Diagnostic::new(&RELATIVE_MOUNT_DESTINATION, format!("the mount destination `{}` is not an absolute path: {why}", path.escape_debug()))
-                .at(dest.ptr(), dest.span())
-                .with_label("relative path")
-                .with_severity(severity)
-                .with_help(format!("write it from the container's root: `/{}`", path.trim_start_matches("./"))),
+            Diagnostic::new(
+                &RELATIVE_MOUNT_DESTINATION,
+                format!(
+                    "the mount destination `{}` is not an absolute path: {why}",
+                    path.escape_debug()
+                ),
+            )
+            .at(dest.ptr(), dest.span())
+            .with_label("relative path")
+            .with_severity(severity)
+            .with_help(format!(
+                "write it from the container's root: `/{}`",
+                path.trim_start_matches("./")
+            )),
         );
     }
 }
@@ -130,20 +184,36 @@ fn absolute_paths(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
     let mut relative = |at: &Cursor<'_>, what: &str| {
         if let Some(path) = at.str().filter(|p| !p.starts_with('/')) {
             out.push(
-                Diagnostic::new(&RELATIVE_PATH, format!("{what} `{}` is not an absolute path", path.escape_debug()))
-                    .at(at.ptr(), at.span())
-                    .with_label("relative path"),
+                Diagnostic::new(
+                    &RELATIVE_PATH,
+                    format!("{what} `{}` is not an absolute path", path.escape_debug()),
+                )
+                .at(at.ptr(), at.span())
+                .with_label("relative path"),
             );
         }
     };
     let linux = root.get("linux");
-    for ns in linux.as_ref().and_then(|l| l.get("namespaces")).map(|n| n.items()).unwrap_or_default() {
+    for ns in linux
+        .as_ref()
+        .and_then(|l| l.get("namespaces"))
+        .map(|n| n.items())
+        .unwrap_or_default()
+    {
         if let Some(path) = ns.get("path") {
             relative(&path, "the namespace path");
         }
     }
-    for (key, what) in [("maskedPaths", "the masked path"), ("readonlyPaths", "the read-only path")] {
-        for item in linux.as_ref().and_then(|l| l.get(key)).map(|p| p.items()).unwrap_or_default() {
+    for (key, what) in [
+        ("maskedPaths", "the masked path"),
+        ("readonlyPaths", "the read-only path"),
+    ] {
+        for item in linux
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .map(|p| p.items())
+            .unwrap_or_default()
+        {
             relative(&item, what);
         }
     }
@@ -161,15 +231,20 @@ fn namespace_rules(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
     let list = linux.as_ref().and_then(|l| l.get("namespaces"));
     let mut seen: Vec<(&str, crate::source::Span)> = Vec::new();
     for ns in list.as_ref().map(|l| l.items()).unwrap_or_default() {
-        let Some(kind_at) = ns.get("type") else { continue };
+        let Some(kind_at) = ns.get("type") else {
+            continue;
+        };
         let Some(kind) = kind_at.str() else { continue };
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == kind) {
             out.push(
-                Diagnostic::new(&DUPLICATE_NAMESPACE, format!("the `{kind}` namespace is listed twice"))
-                    .at(ns.ptr(), kind_at.span())
-                    .with_label("second entry")
-                    .with_related(*first, "first entry")
-                    .with_help("keep one entry per namespace type"),
+                Diagnostic::new(
+                    &DUPLICATE_NAMESPACE,
+                    format!("the `{kind}` namespace is listed twice"),
+                )
+                .at(ns.ptr(), kind_at.span())
+                .with_label("second entry")
+                .with_related(*first, "first entry")
+                .with_help("keep one entry per namespace type"),
             );
             continue;
         }
@@ -184,10 +259,15 @@ fn namespace_rules(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 out.push(
-                    Diagnostic::new(&IDMAP_WITHOUT_USERNS, format!("`{key}` is given, but there is no user namespace for it to map"))
-                        .at(maps.ptr(), maps.span())
-                        .with_label("no `user` namespace")
-                        .with_help("add {\"type\": \"user\"} to linux.namespaces, or remove the mappings"),
+                    Diagnostic::new(
+                        &IDMAP_WITHOUT_USERNS,
+                        format!("`{key}` is given, but there is no user namespace for it to map"),
+                    )
+                    .at(maps.ptr(), maps.span())
+                    .with_label("no `user` namespace")
+                    .with_help(
+                        "add {\"type\": \"user\"} to linux.namespaces, or remove the mappings",
+                    ),
                 );
             }
         }
@@ -196,12 +276,21 @@ fn namespace_rules(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
         for key in ["hostname", "domainname"] {
             let Some(at) = root.get(key) else { continue };
             if at.str().is_some_and(|s| !s.is_empty()) {
-                let where_ = if list.is_some() { "linux.namespaces has no `uts` entry" } else { "the config lists no namespaces" };
+                let where_ = if list.is_some() {
+                    "linux.namespaces has no `uts` entry"
+                } else {
+                    "the config lists no namespaces"
+                };
                 out.push(
-                    Diagnostic::new(&HOSTNAME_WITHOUT_UTS, format!("`{key}` is set, but {where_}, so the container would share the host's"))
-                        .at(at.ptr(), at.span())
-                        .with_label("needs a UTS namespace")
-                        .with_help("add {\"type\": \"uts\"} to linux.namespaces"),
+                    Diagnostic::new(
+                        &HOSTNAME_WITHOUT_UTS,
+                        format!(
+                            "`{key}` is set, but {where_}, so the container would share the host's"
+                        ),
+                    )
+                    .at(at.ptr(), at.span())
+                    .with_label("needs a UTS namespace")
+                    .with_help("add {\"type\": \"uts\"} to linux.namespaces"),
                 );
             }
         }

@@ -16,15 +16,28 @@ pub const ALLOW_ANNOTATION: &str = "org.proxmox-lxcri.lint.allow";
 pub(crate) fn from_annotation(spec: &Spec) -> (Vec<Allow>, Vec<Diagnostic>) {
     let mut allows = Vec::new();
     let mut diags = Vec::new();
-    let Some(at) = spec.cursor().path(&["annotations", ALLOW_ANNOTATION]) else { return (allows, diags) };
-    let Some(text) = at.str() else { return (allows, diags) };
-    for entry in text.split([',', ' ', '\t', '\n']).filter(|e| !e.trim().is_empty()) {
+    let Some(at) = spec.cursor().path(&["annotations", ALLOW_ANNOTATION]) else {
+        return (allows, diags);
+    };
+    let Some(text) = at.str() else {
+        return (allows, diags);
+    };
+    for entry in text
+        .split([',', ' ', '\t', '\n'])
+        .filter(|e| !e.trim().is_empty())
+    {
         match Allow::parse(entry) {
             Ok(allow) => allows.push(allow),
             Err(e) => {
-                let mut d = Diagnostic::new(&UNKNOWN_CODE, format!("the allow annotation names `{}`, which is not a rule code or family", e.code.escape_debug()))
-                    .at(at.ptr(), at.span())
-                    .with_label("unknown code");
+                let mut d = Diagnostic::new(
+                    &UNKNOWN_CODE,
+                    format!(
+                        "the allow annotation names `{}`, which is not a rule code or family",
+                        e.code.escape_debug()
+                    ),
+                )
+                .at(at.ptr(), at.span())
+                .with_label("unknown code");
                 if let Some(s) = e.suggestion {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 } else {

@@ -50,16 +50,26 @@
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::devices::Device;
 use crate::ir::{Container, RawKey};
-use crate::rules::pve;
 use crate::lower::Cx;
-use crate::target::PveContainerVersion;
+use crate::rules::pve;
 use crate::spec::Cursor;
+use crate::target::PveContainerVersion;
 
 /// Proxmox's `dev0`–`dev255`.
 pub(crate) const MAX_DEVICES: usize = 256;
 
 /// Device nodes LXC creates in every container.
-pub(crate) const LXC_NODES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console", "/dev/ptmx", "/dev/pts"];
+pub(crate) const LXC_NODES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+    "/dev/console",
+    "/dev/ptmx",
+    "/dev/pts",
+];
 
 /// Character devices whose numbers are fixed by the kernel (devices.txt).
 const FIXED_NUMBERS: &[(&str, i64, i64)] = &[
@@ -93,7 +103,11 @@ const M: u8 = 4;
 const ALL: u8 = R | W | M;
 
 fn access_text(access: u8) -> String {
-    [(R, 'r'), (W, 'w'), (M, 'm')].iter().filter(|(bit, _)| access & bit != 0).map(|(_, c)| *c).collect()
+    [(R, 'r'), (W, 'w'), (M, 'm')]
+        .iter()
+        .filter(|(bit, _)| access & bit != 0)
+        .map(|(_, c)| *c)
+        .collect()
 }
 
 /// One device cgroup rule, in the kernel's (and LXC's) terms.
@@ -120,12 +134,21 @@ impl Rule {
             return "a".to_string();
         }
         let num = |n: Option<i64>| n.map_or_else(|| "*".to_string(), |n| n.to_string());
-        format!("{} {}:{} {}", self.kind, num(self.major), num(self.minor), access_text(self.access))
+        format!(
+            "{} {}:{} {}",
+            self.kind,
+            num(self.major),
+            num(self.minor),
+            access_text(self.access)
+        )
     }
 
     /// LXC treats two rules as the same when all of these are equal.
     fn same_entry(&self, other: &Rule) -> bool {
-        self.kind == other.kind && self.major == other.major && self.minor == other.minor && self.access == other.access
+        self.kind == other.kind
+            && self.major == other.major
+            && self.minor == other.minor
+            && self.access == other.access
     }
 
     /// Whether some access can match both rules.
@@ -144,7 +167,17 @@ impl Rule {
 }
 
 fn lxc_defaults() -> Vec<Rule> {
-    LXC_DEFAULT_RULES.iter().map(|&(kind, major, minor, access)| Rule { allow: true, kind, major, minor, access, ours: false }).collect()
+    LXC_DEFAULT_RULES
+        .iter()
+        .map(|&(kind, major, minor, access)| Rule {
+            allow: true,
+            kind,
+            major,
+            minor,
+            access,
+            ours: false,
+        })
+        .collect()
 }
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
@@ -167,8 +200,12 @@ pub(super) const CONSUMES: &[&str] = &[
 ];
 
 pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(linux) = root.get("linux") else { return };
-    let rules = linux.path(&["resources", "devices"]).map(|list| cgroup_rules(&list, cx, ir));
+    let Some(linux) = root.get("linux") else {
+        return;
+    };
+    let rules = linux
+        .path(&["resources", "devices"])
+        .map(|list| cgroup_rules(&list, cx, ir));
     if let Some(list) = linux.get("devices") {
         nodes(&list, rules.as_deref(), cx, ir);
     }
@@ -184,30 +221,51 @@ fn parse_rule(item: &Cursor<'_>, cx: &mut Cx<'_>) -> Option<Rule> {
             Some("c") => 'c',
             Some("b") => 'b',
             other => {
-                cx.at(&pve::INVALID_VALUE, &t, format!("`{}` is not a device cgroup type (`a`, `c` or `b`)", other.unwrap_or_default().escape_debug()))
-                    .with_label("invalid type");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &t,
+                    format!(
+                        "`{}` is not a device cgroup type (`a`, `c` or `b`)",
+                        other.unwrap_or_default().escape_debug()
+                    ),
+                )
+                .with_label("invalid type");
                 return None;
             }
         },
     };
     let mut numbers = [None, None];
     for (slot, field) in numbers.iter_mut().zip(["major", "minor"]) {
-        let Some(n_at) = item.get(field) else { continue };
+        let Some(n_at) = item.get(field) else {
+            continue;
+        };
         match n_at.i64() {
             Some(-1) | None => {}
             Some(n) if n >= 0 => *slot = Some(n),
             Some(n) => {
-                cx.at(&pve::INVALID_VALUE, &n_at, format!("a device {field} number cannot be {n} (-1 means any)")).with_label("invalid number");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &n_at,
+                    format!("a device {field} number cannot be {n} (-1 means any)"),
+                )
+                .with_label("invalid number");
                 return None;
             }
         }
     }
     let [major, minor] = numbers;
-    let access_text = item.get("access").and_then(|a| a.str().map(str::to_string)).unwrap_or_default();
+    let access_text = item
+        .get("access")
+        .and_then(|a| a.str().map(str::to_string))
+        .unwrap_or_default();
     if access_text.is_empty() {
-        cx.at(&pve::INVALID_VALUE, item, "a device rule without `access` grants or refuses nothing; it is left out")
-            .with_severity(Severity::Warning)
-            .with_label("no access");
+        cx.at(
+            &pve::INVALID_VALUE,
+            item,
+            "a device rule without `access` grants or refuses nothing; it is left out",
+        )
+        .with_severity(Severity::Warning)
+        .with_label("no access");
         return None;
     }
     let mut access = 0;
@@ -218,26 +276,48 @@ fn parse_rule(item: &Cursor<'_>, cx: &mut Cx<'_>) -> Option<Rule> {
             'm' => M,
             _ => {
                 let at = item.get("access").unwrap_or_else(|| item.clone());
-                cx.at(&pve::INVALID_VALUE, &at, format!("`{}` is not a device access (letters r, w and m)", access_text.escape_debug()))
-                    .with_label("invalid access");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &at,
+                    format!(
+                        "`{}` is not a device access (letters r, w and m)",
+                        access_text.escape_debug()
+                    ),
+                )
+                .with_label("invalid access");
                 return None;
             }
         };
     }
-    Some(Rule { allow, kind, major, minor, access, ours: true })
+    Some(Rule {
+        allow,
+        kind,
+        major,
+        minor,
+        access,
+        ours: true,
+    })
 }
 
 /// Lowers the cgroup rules into `ir.devices.rules`; returns the bundle's rules.
 fn cgroup_rules(list: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) -> Vec<Rule> {
     let unprivileged = ir.ids.unprivileged;
-    let start = || if unprivileged { (Vec::new(), true) } else { (lxc_defaults(), false) };
+    let start = || {
+        if unprivileged {
+            (Vec::new(), true)
+        } else {
+            (lxc_defaults(), false)
+        }
+    };
     let mut parsed = Vec::new();
     // LXC's list as it will be, and whether its default allows.
     let (mut lxc, mut default_allow) = start();
     let mut lines: Vec<RawKey> = Vec::new();
     let mut refused_all = false;
     for item in list.items() {
-        let Some(rule) = parse_rule(&item, cx) else { continue };
+        let Some(rule) = parse_rule(&item, cx) else {
+            continue;
+        };
         parsed.push(rule.clone());
         if rule.is_global() {
             // OCI: a fresh start. LXC keeps its default list, as OCI runtimes add theirs.
@@ -260,19 +340,30 @@ fn cgroup_rules(list: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) -> Vec<R
             }
             continue;
         }
-        let key = if rule.allow { "lxc.cgroup2.devices.allow" } else { "lxc.cgroup2.devices.deny" };
-        if let Some(existing) = lxc.iter_mut().find(|e| e.same_entry(&rule) && e.allow != default_allow) {
+        let key = if rule.allow {
+            "lxc.cgroup2.devices.allow"
+        } else {
+            "lxc.cgroup2.devices.deny"
+        };
+        if let Some(existing) = lxc
+            .iter_mut()
+            .find(|e| e.same_entry(&rule) && e.allow != default_allow)
+        {
             if existing.allow != rule.allow {
                 existing.allow = rule.allow;
                 lines.push(RawKey::new(key, rule.text(), item.ptr()));
             }
             continue;
         }
-        let overlaps = lxc.iter().any(|e| e.allow != default_allow && e.intersects(&rule));
+        let overlaps = lxc
+            .iter()
+            .any(|e| e.allow != default_allow && e.intersects(&rule));
         if !overlaps && rule.allow == default_allow {
             continue;
         }
-        if let Some(earlier) = lxc.iter().find(|e| e.ours && e.allow != default_allow && e.allow != rule.allow && e.intersects(&rule)) {
+        if let Some(earlier) = lxc.iter().find(|e| {
+            e.ours && e.allow != default_allow && e.allow != rule.allow && e.intersects(&rule)
+        }) {
             cx.lossy(
                 &item,
                 format!(
@@ -314,11 +405,19 @@ fn oci_access(rules: &[Rule], kind: char, major: Option<i64>, minor: Option<i64>
 
 /// A `devN` path Proxmox accepts and that cannot break its property string.
 fn check_dev_path(path: &str) -> Result<(), &'static str> {
-    let Some(rest) = path.strip_prefix("/dev/") else { return Err("it is not under /dev/") };
-    if rest.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+    let Some(rest) = path.strip_prefix("/dev/") else {
+        return Err("it is not under /dev/");
+    };
+    if rest
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
         return Err("it has an empty, `.` or `..` component");
     }
-    if path.chars().any(|c| c.is_control() || c.is_whitespace() || c == ',' || c == '=') {
+    if path
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == ',' || c == '=')
+    {
         return Err("it contains white space, a control character, `,` or `=`, which Proxmox's property string cannot hold");
     }
     Ok(())
@@ -327,13 +426,25 @@ fn check_dev_path(path: &str) -> Result<(), &'static str> {
 fn nodes(list: &Cursor<'_>, rules: Option<&[Rule]>, cx: &mut Cx<'_>, ir: &mut Container) {
     let mut too_many = false;
     for item in list.items() {
-        let (Some(path_at), Some(kind)) = (item.get("path"), item.get("type").and_then(|t| t.str())) else { continue };
+        let (Some(path_at), Some(kind)) =
+            (item.get("path"), item.get("type").and_then(|t| t.str()))
+        else {
+            continue;
+        };
         let Some(path) = path_at.str() else { continue };
         if LXC_NODES.contains(&path) || path.starts_with("/dev/pts/") {
             continue;
         }
         if let Err(why) = check_dev_path(path) {
-            cx.at(&pve::INVALID_PATH, &path_at, format!("`{}` cannot be a Proxmox device: {why}", path.escape_debug())).with_label("invalid device path");
+            cx.at(
+                &pve::INVALID_PATH,
+                &path_at,
+                format!(
+                    "`{}` cannot be a Proxmox device: {why}",
+                    path.escape_debug()
+                ),
+            )
+            .with_label("invalid device path");
             continue;
         }
         if kind == "p" {
@@ -348,12 +459,25 @@ fn nodes(list: &Cursor<'_>, rules: Option<&[Rule]>, cx: &mut Cx<'_>, ir: &mut Co
             continue;
         }
         if ir.devices.nodes.iter().any(|d| d.path.value == path) {
-            cx.at(&pve::INVALID_VALUE, &path_at, format!("`{path}` is listed twice")).with_label("duplicate device");
+            cx.at(
+                &pve::INVALID_VALUE,
+                &path_at,
+                format!("`{path}` is listed twice"),
+            )
+            .with_label("duplicate device");
             continue;
         }
         if ir.devices.nodes.len() >= MAX_DEVICES {
             if !too_many {
-                cx.at(&pve::TOO_MANY, list, format!("more than {MAX_DEVICES} devices; Proxmox has only dev0 to dev{}", MAX_DEVICES - 1)).with_label("too many devices");
+                cx.at(
+                    &pve::TOO_MANY,
+                    list,
+                    format!(
+                        "more than {MAX_DEVICES} devices; Proxmox has only dev0 to dev{}",
+                        MAX_DEVICES - 1
+                    ),
+                )
+                .with_label("too many devices");
                 too_many = true;
             }
             continue;
@@ -362,9 +486,17 @@ fn nodes(list: &Cursor<'_>, rules: Option<&[Rule]>, cx: &mut Cx<'_>, ir: &mut Co
         let major = item.get("major").and_then(|m| m.i64());
         let minor = item.get("minor").and_then(|m| m.i64());
         numbers(&item, path, dev_kind, major, minor, cx);
-        let mode = item.get("fileMode").and_then(|m| file_mode(&m, dev_kind, cx));
+        let mode = item
+            .get("fileMode")
+            .and_then(|m| file_mode(&m, dev_kind, cx));
         let id = |field: &str| item.get(field).and_then(|v| v.u32()).filter(|v| *v != 0);
-        let mut device = Device { path: path_at.traced(path.to_string()), mode, uid: id("uid"), gid: id("gid"), deny_write: false };
+        let mut device = Device {
+            path: path_at.traced(path.to_string()),
+            mode,
+            uid: id("uid"),
+            gid: id("gid"),
+            deny_write: false,
+        };
         if let Some(rules) = rules {
             let allowed = oci_access(rules, dev_kind, major, minor);
             if allowed & (R | W) == R {
@@ -385,7 +517,14 @@ fn nodes(list: &Cursor<'_>, rules: Option<&[Rule]>, cx: &mut Cx<'_>, ir: &mut Co
 }
 
 /// Compares the bundle's numbers with what the node will have.
-fn numbers(item: &Cursor<'_>, path: &str, kind: char, major: Option<i64>, minor: Option<i64>, cx: &mut Cx<'_>) {
+fn numbers(
+    item: &Cursor<'_>,
+    path: &str,
+    kind: char,
+    major: Option<i64>,
+    minor: Option<i64>,
+    cx: &mut Cx<'_>,
+) {
     let fixed = FIXED_NUMBERS.iter().find(|(p, _, _)| *p == path);
     match (fixed, major, minor) {
         (Some((_, fma, fmi)), Some(ma), Some(mi)) if (ma, mi) != (*fma, *fmi) || kind != 'c' => {
@@ -442,13 +581,27 @@ mod tests {
 
     /// A privileged container: LXC's default device list applies.
     fn run_privileged(linux: &str) -> (Container, Vec<String>) {
-        let json = format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "linux": {{"namespaces": [{{"type": "network"}}, {{"type": "pid"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]{linux}}}}}"#);
+        let json = format!(
+            r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "linux": {{"namespaces": [{{"type": "network"}}, {{"type": "pid"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]{linux}}}}}"#
+        );
         let (ir, codes) = check(&json, &Target::default());
-        (ir, codes.into_iter().filter(|c| c.contains(" /linux/resources/devices") || c.contains(" /linux/devices")).collect())
+        (
+            ir,
+            codes
+                .into_iter()
+                .filter(|c| {
+                    c.contains(" /linux/resources/devices") || c.contains(" /linux/devices")
+                })
+                .collect(),
+        )
     }
 
     fn lines(ir: &Container) -> Vec<String> {
-        ir.devices.rules.iter().map(|r| format!("{} = {}", r.key, r.value)).collect()
+        ir.devices
+            .rules
+            .iter()
+            .map(|r| format!("{} = {}", r.key, r.value))
+            .collect()
     }
 
     const PODMAN_RULES: &str = r#"[
@@ -462,7 +615,8 @@ mod tests {
 
     #[test]
     fn deny_all_and_default_devices_become_nothing() {
-        let (ir, codes) = run_privileged(&format!(r#", "resources": {{"devices": {PODMAN_RULES}}}"#));
+        let (ir, codes) =
+            run_privileged(&format!(r#", "resources": {{"devices": {PODMAN_RULES}}}"#));
         assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = c 10:200 rwm"]);
         assert!(codes.is_empty(), "{codes:?}");
         // Unprivileged: Proxmox allows every device node the container has; allow rules change nothing.
@@ -473,31 +627,64 @@ mod tests {
 
     #[test]
     fn allow_all_and_flips() {
-        let (ir, _) = run_privileged(r#", "resources": {"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 4, "access": "rwm"}, {"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "major": 8, "minor": 0, "access": "rwm"}]}"#);
-        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = a", "lxc.cgroup2.devices.deny = b 8:0 rwm"]);
-        let (ir, codes) = run_privileged(r#", "resources": {"devices": [{"allow": false, "type": "c", "major": 5, "minor": 1, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "access": "r"}, {"allow": true, "type": "c", "major": 5, "minor": 1, "access": "rwm"}]}"#);
-        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.deny = c 5:1 rwm", "lxc.cgroup2.devices.allow = b 8:* r", "lxc.cgroup2.devices.allow = c 5:1 rwm"]);
+        let (ir, _) = run_privileged(
+            r#", "resources": {"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 4, "access": "rwm"}, {"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "major": 8, "minor": 0, "access": "rwm"}]}"#,
+        );
+        assert_eq!(
+            lines(&ir),
+            vec![
+                "lxc.cgroup2.devices.allow = a",
+                "lxc.cgroup2.devices.deny = b 8:0 rwm"
+            ]
+        );
+        let (ir, codes) = run_privileged(
+            r#", "resources": {"devices": [{"allow": false, "type": "c", "major": 5, "minor": 1, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "access": "r"}, {"allow": true, "type": "c", "major": 5, "minor": 1, "access": "rwm"}]}"#,
+        );
+        assert_eq!(
+            lines(&ir),
+            vec![
+                "lxc.cgroup2.devices.deny = c 5:1 rwm",
+                "lxc.cgroup2.devices.allow = b 8:* r",
+                "lxc.cgroup2.devices.allow = c 5:1 rwm"
+            ]
+        );
         assert!(codes.is_empty(), "{codes:?}");
-        let (ir, codes) = run(r#", "resources": {"devices": [{"allow": false, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "access": "rwm"}, {"allow": false, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]}"#);
+        let (ir, codes) = run(
+            r#", "resources": {"devices": [{"allow": false, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "access": "rwm"}, {"allow": false, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]}"#,
+        );
         assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.deny = c 10:200 rwm"]);
         assert!(codes.is_empty(), "{codes:?}");
     }
 
     #[test]
     fn contradictions_and_leaky_denies_are_lossy() {
-        let (ir, codes) = run_privileged(r#", "resources": {"devices": [{"allow": true, "type": "c", "major": 4, "access": "rwm"}, {"allow": false, "type": "c", "major": 4, "minor": 1, "access": "rwm"}]}"#);
+        let (ir, codes) = run_privileged(
+            r#", "resources": {"devices": [{"allow": true, "type": "c", "major": 4, "access": "rwm"}, {"allow": false, "type": "c", "major": 4, "minor": 1, "access": "rwm"}]}"#,
+        );
         assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = c 4:* rwm"]);
         assert_eq!(codes, vec!["pve/lossy /linux/resources/devices/1"]);
-        let (ir, codes) = run_privileged(r#", "resources": {"devices": [{"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "major": 8, "access": "w"}]}"#);
-        assert_eq!(lines(&ir), vec!["lxc.cgroup2.devices.allow = a", "lxc.cgroup2.devices.deny = b 8:* w"]);
+        let (ir, codes) = run_privileged(
+            r#", "resources": {"devices": [{"allow": true, "access": "rwm"}, {"allow": false, "type": "b", "major": 8, "access": "w"}]}"#,
+        );
+        assert_eq!(
+            lines(&ir),
+            vec![
+                "lxc.cgroup2.devices.allow = a",
+                "lxc.cgroup2.devices.deny = b 8:* w"
+            ]
+        );
         assert_eq!(codes, vec!["pve/lossy /linux/resources/devices/1"]);
-        let (_, codes) = run(r#", "resources": {"devices": [{"allow": false, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "minor": 1, "access": "rwm"}]}"#);
+        let (_, codes) = run(
+            r#", "resources": {"devices": [{"allow": false, "type": "b", "major": 8, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "minor": 1, "access": "rwm"}]}"#,
+        );
         assert_eq!(codes, vec!["pve/lossy /linux/resources/devices/1"]);
     }
 
     #[test]
     fn invalid_rules() {
-        let (ir, codes) = run(r#", "resources": {"devices": [{"allow": true, "type": "p", "access": "rwm"}, {"allow": true, "type": "c", "major": -5, "access": "r"}, {"allow": true, "type": "c", "access": "rx"}, {"allow": true, "type": "c", "major": 7}]}"#);
+        let (ir, codes) = run(
+            r#", "resources": {"devices": [{"allow": true, "type": "p", "access": "rwm"}, {"allow": true, "type": "c", "major": -5, "access": "r"}, {"allow": true, "type": "c", "access": "rx"}, {"allow": true, "type": "c", "major": 7}]}"#,
+        );
         assert!(ir.devices.rules.is_empty());
         assert_eq!(
             codes,
@@ -512,24 +699,37 @@ mod tests {
 
     #[test]
     fn device_nodes() {
-        let (ir, codes) = run(
-            r#", "devices": [
+        let (ir, codes) = run(r#", "devices": [
                 {"path": "/dev/null", "type": "c", "major": 1, "minor": 3},
                 {"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 8630, "uid": 0, "gid": 5},
                 {"path": "/dev/dri/card0", "type": "c", "major": 226, "minor": 0, "fileMode": 432, "uid": 1000}
-            ]"#,
-        );
+            ]"#);
         assert!(codes.is_empty(), "{codes:?}");
-        let nodes: Vec<String> = ir.devices.nodes.iter().map(|d| format!("{} {:?} {:?} {:?}", d.path.value, d.mode, d.uid, d.gid)).collect();
-        assert_eq!(nodes, vec![format!("/dev/net/tun {:?} None Some(5)", Some(0o666)), format!("/dev/dri/card0 {:?} Some(1000) None", Some(0o660))]);
-        let conf = pve_conf(&config(r#", "devices": [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 438}]"#), &Target::default());
+        let nodes: Vec<String> = ir
+            .devices
+            .nodes
+            .iter()
+            .map(|d| format!("{} {:?} {:?} {:?}", d.path.value, d.mode, d.uid, d.gid))
+            .collect();
+        assert_eq!(
+            nodes,
+            vec![
+                format!("/dev/net/tun {:?} None Some(5)", Some(0o666)),
+                format!("/dev/dri/card0 {:?} Some(1000) None", Some(0o660))
+            ]
+        );
+        let conf = pve_conf(
+            &config(
+                r#", "devices": [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 438}]"#,
+            ),
+            &Target::default(),
+        );
         assert!(conf.contains("dev0: /dev/net/tun,mode=0666\n"), "{conf}");
     }
 
     #[test]
     fn device_nodes_proxmox_cannot_take() {
-        let (ir, codes) = run(
-            r#", "devices": [
+        let (ir, codes) = run(r#", "devices": [
                 {"path": "/dev/../etc/shadow", "type": "c", "major": 1, "minor": 1},
                 {"path": "/dev/a,mode=4777", "type": "c", "major": 1, "minor": 1},
                 {"path": "/tmp/x", "type": "c", "major": 1, "minor": 1},
@@ -537,8 +737,7 @@ mod tests {
                 {"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 201},
                 {"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200},
                 {"path": "/dev/sdz", "type": "b", "major": 8, "minor": 0, "fileMode": 3504}
-            ]"#,
-        );
+            ]"#);
         assert_eq!(
             codes,
             vec![
@@ -559,8 +758,12 @@ mod tests {
     /// 5.0.7 on, where device passthrough came in.
     #[test]
     fn devices_need_pve_container_5_0_7() {
-        let linux = r#", "devices": [{"path": "/dev/ttyUSB0", "type": "c", "major": 188, "minor": 0}]"#;
-        let at = |v| Target { pve_container: v, ..Target::default() };
+        let linux =
+            r#", "devices": [{"path": "/dev/ttyUSB0", "type": "c", "major": 188, "minor": 0}]"#;
+        let at = |v| Target {
+            pve_container: v,
+            ..Target::default()
+        };
         let (ir, codes) = check(&config(linux), &at(PveContainerVersion(5, 0, 0)));
         assert_eq!(codes, vec!["pve/version /linux/devices/0"]);
         assert!(ir.devices.nodes.is_empty());
@@ -571,7 +774,8 @@ mod tests {
 
     #[test]
     fn fuse_becomes_a_feature() {
-        let (ir, codes) = run(r#", "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]"#);
+        let (ir, codes) =
+            run(r#", "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]"#);
         assert!(ir.features.fuse && ir.devices.nodes.is_empty());
         assert!(codes.is_empty(), "{codes:?}");
     }
@@ -589,7 +793,14 @@ mod tests {
 
     #[test]
     fn more_than_256_devices() {
-        let devices: Vec<String> = (0..260).map(|i| format!(r#"{{"path": "/dev/ttyS{i}", "type": "c", "major": 4, "minor": {}}}"#, 64 + i)).collect();
+        let devices: Vec<String> = (0..260)
+            .map(|i| {
+                format!(
+                    r#"{{"path": "/dev/ttyS{i}", "type": "c", "major": 4, "minor": {}}}"#,
+                    64 + i
+                )
+            })
+            .collect();
         let (ir, codes) = run(&format!(r#", "devices": [{}]"#, devices.join(",")));
         assert_eq!(ir.devices.nodes.len(), 256);
         assert_eq!(codes, vec!["pve/too-many /linux/devices"]);

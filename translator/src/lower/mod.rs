@@ -57,7 +57,10 @@ pub(crate) struct Cx<'t> {
 
 impl<'t> Cx<'t> {
     pub(crate) fn new(target: &'t Target) -> Cx<'t> {
-        Cx { target, diags: Vec::new() }
+        Cx {
+            target,
+            diags: Vec::new(),
+        }
     }
 
     pub(crate) fn report(&mut self, diag: Diagnostic) {
@@ -65,8 +68,14 @@ impl<'t> Cx<'t> {
     }
 
     /// A diagnostic of `rule` at a cursor.
-    pub fn at(&mut self, rule: &'static Rule, at: &Cursor<'_>, message: impl Into<String>) -> Pending<'_> {
-        self.diags.push(Diagnostic::new(rule, message).at(at.ptr(), at.span()));
+    pub fn at(
+        &mut self,
+        rule: &'static Rule,
+        at: &Cursor<'_>,
+        message: impl Into<String>,
+    ) -> Pending<'_> {
+        self.diags
+            .push(Diagnostic::new(rule, message).at(at.ptr(), at.span()));
         Pending(self.diags.last_mut())
     }
 
@@ -74,9 +83,12 @@ impl<'t> Cx<'t> {
     pub(crate) fn unsupported(&mut self, ir: &mut Container, at: &Cursor<'_>, why: &str) {
         let what = describe(at.ptr());
         self.diags.push(
-            Diagnostic::new(&pve::UNSUPPORTED, format!("{what} is not applied on Proxmox: {why}"))
-                .at(at.ptr(), at.span())
-                .with_label("not applied"),
+            Diagnostic::new(
+                &pve::UNSUPPORTED,
+                format!("{what} is not applied on Proxmox: {why}"),
+            )
+            .at(at.ptr(), at.span())
+            .with_label("not applied"),
         );
         keep_for_oci(ir, at);
     }
@@ -84,15 +96,22 @@ impl<'t> Cx<'t> {
     pub(crate) fn ignored(&mut self, ir: &mut Container, at: &Cursor<'_>, why: &str) {
         let what = describe(at.ptr());
         self.diags.push(
-            Diagnostic::new(&pve::IGNORED_BY_DESIGN, format!("{what} is not used: {why}"))
-                .at(at.ptr(), at.span())
-                .with_label("ignored"),
+            Diagnostic::new(
+                &pve::IGNORED_BY_DESIGN,
+                format!("{what} is not used: {why}"),
+            )
+            .at(at.ptr(), at.span())
+            .with_label("ignored"),
         );
         keep_for_oci(ir, at);
     }
 
     pub(crate) fn lossy(&mut self, at: &Cursor<'_>, message: impl Into<String>) {
-        self.diags.push(Diagnostic::new(&pve::LOSSY, message).at(at.ptr(), at.span()).with_label("approximated"));
+        self.diags.push(
+            Diagnostic::new(&pve::LOSSY, message)
+                .at(at.ptr(), at.span())
+                .with_label("approximated"),
+        );
     }
 
     pub(crate) fn pve_at_least(&self, version: PveContainerVersion) -> bool {
@@ -100,7 +119,14 @@ impl<'t> Cx<'t> {
     }
 
     /// Reports that the target is too old for `key`; `severity` says whether something is lost.
-    pub(crate) fn too_old(&mut self, at: &Cursor<'_>, key: &str, needs: PveContainerVersion, consequence: &str, severity: Severity) {
+    pub(crate) fn too_old(
+        &mut self,
+        at: &Cursor<'_>,
+        key: &str,
+        needs: PveContainerVersion,
+        consequence: &str,
+        severity: Severity,
+    ) {
         self.diags.push(
             Diagnostic::new(
                 &pve::VERSION,
@@ -139,7 +165,10 @@ impl Pending<'_> {
 
 /// Records a field for OCI back ends exactly as given.
 pub(crate) fn keep_for_oci(ir: &mut Container, at: &Cursor<'_>) {
-    ir.oci_only.push((at.ptr().clone(), OciValue::new(std::sync::Arc::clone(at.tree()), at.id())));
+    ir.oci_only.push((
+        at.ptr().clone(),
+        OciValue::new(std::sync::Arc::clone(at.tree()), at.id()),
+    ));
 }
 
 fn describe(ptr: &JsonPointer) -> String {
@@ -153,7 +182,13 @@ pub(crate) fn lower(spec: &Spec, target: &Target) -> (Container, Vec<Diagnostic>
     // Decided once, before any area: network (host-managed), process (halt signal), mounts
     // (/dev/shm) and the pve emitter (cmode) all read `ir.kind`.
     let kind = container_kind(&root);
-    let mut ir = Container { oci_version: spec.version, kind, arch: target.arch.clone(), ostype: target.ostype.clone(), ..Container::default() };
+    let mut ir = Container {
+        oci_version: spec.version,
+        kind,
+        arch: target.arch.clone(),
+        ostype: target.ostype.clone(),
+        ..Container::default()
+    };
     table::report_unhandled(&root, &mut cx, &mut ir);
     namespaces::lower(&root, &mut cx, &mut ir);
     network::lower(&root, &mut cx, &mut ir);
@@ -171,7 +206,9 @@ pub(crate) fn lower(spec: &Spec, target: &Target) -> (Container, Vec<Diagnostic>
 /// system container, anything else an application.
 fn container_kind(root: &Cursor<'_>) -> ContainerKind {
     // The first string only: the arguments may be megabytes.
-    let first = root.path(&["process", "args"]).and_then(|a| a.items().find_map(|c| c.str()));
+    let first = root
+        .path(&["process", "args"])
+        .and_then(|a| a.items().find_map(|c| c.str()));
     match first {
         Some(a) if a != crate::ir::process::SYSTEM_INIT => ContainerKind::Application,
         _ => ContainerKind::System,
@@ -181,7 +218,13 @@ fn container_kind(root: &Cursor<'_>) -> ContainerKind {
 /// Areas whose Proxmox form is not the OCI one: limits in MiB and CPU
 /// fractions, LXC's seccomp text, device paths without their numbers, mount
 /// points without their options. OCI back ends apply these exactly as given.
-const KEPT_FOR_OCI: &[&[&str]] = &[&["mounts"], &["linux", "resources"], &["linux", "devices"], &["linux", "seccomp"], &["linux", "netDevices"]];
+const KEPT_FOR_OCI: &[&[&str]] = &[
+    &["mounts"],
+    &["linux", "resources"],
+    &["linux", "devices"],
+    &["linux", "seccomp"],
+    &["linux", "netDevices"],
+];
 
 fn keep_exact_for_oci(root: &Cursor<'_>, ir: &mut Container) {
     for path in KEPT_FOR_OCI {
@@ -198,14 +241,26 @@ fn keep_exact_for_oci(root: &Cursor<'_>, ir: &mut Container) {
 #[cfg(test)]
 pub(crate) fn check(json: &str, target: &Target) -> (Container, Vec<String>) {
     let t = crate::oci_to_ir("test.json", json.as_bytes(), target);
-    let codes = t.diagnostics.iter().filter(|d| d.severity != Severity::Info).map(|d| format!("{} {}", d.code(), d.pointer.as_ref().map(|p| p.as_str()).unwrap_or(""))).collect();
+    let codes = t
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Info)
+        .map(|d| {
+            format!(
+                "{} {}",
+                d.code(),
+                d.pointer.as_ref().map(|p| p.as_str()).unwrap_or("")
+            )
+        })
+        .collect();
     (t.ir.unwrap_or_default(), codes)
 }
 
 #[cfg(test)]
 pub(crate) fn pve_conf(json: &str, target: &Target) -> String {
     let (ir, _) = check(json, target);
-    crate::emit::pct_conf::write(&crate::emit::pve::ir_to_pve(&ir)).unwrap_or_else(|e| e.to_string())
+    crate::emit::pct_conf::write(&crate::emit::pve::ir_to_pve(&ir))
+        .unwrap_or_else(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -221,8 +276,13 @@ mod consumers {
         let handled = |p: &str| all.iter().find(|(q, _)| q == p).map(|(_, f)| f.handling);
         all.iter()
             .filter(|(path, field)| {
-                let mut ancestors = path.match_indices('/').map(|(i, _)| &path[..i]).filter(|a| !a.is_empty() && !a.ends_with("/*"));
-                field.handling == Handling::Lower && ancestors.all(|a| matches!(handled(a), Some(Handling::Lower | Handling::Fields)))
+                let mut ancestors = path
+                    .match_indices('/')
+                    .map(|(i, _)| &path[..i])
+                    .filter(|a| !a.is_empty() && !a.ends_with("/*"));
+                field.handling == Handling::Lower
+                    && ancestors
+                        .all(|a| matches!(handled(a), Some(Handling::Lower | Handling::Fields)))
             })
             .map(|(p, _)| p.clone())
             .collect()
@@ -230,19 +290,28 @@ mod consumers {
 
     /// The field a claim names, and whether it claims the subtree below too.
     fn claim(pointer: &str) -> (&str, bool) {
-        pointer.strip_suffix("/**").map_or((pointer, false), |p| (p, true))
+        pointer
+            .strip_suffix("/**")
+            .map_or((pointer, false), |p| (p, true))
     }
 
     fn covers(pointer: &str, field: &str) -> bool {
         let (named, subtree) = claim(pointer);
-        named == field || (subtree && field.strip_prefix(named).is_some_and(|rest| rest.starts_with('/')))
+        named == field
+            || (subtree
+                && field
+                    .strip_prefix(named)
+                    .is_some_and(|rest| rest.starts_with('/')))
     }
 
     /// Each consumer's code, where the keys it claims must be looked up.
     /// `mod.rs`'s one claim, `ociVersion`, is looked up in `spec/mod.rs`;
     /// `capabilities.rs` reads the five sets by `linux::CapabilitySet::key`.
     const SOURCES: &[(&str, &[&str])] = &[
-        ("mod.rs", &[include_str!("mod.rs"), include_str!("../spec/mod.rs")]),
+        (
+            "mod.rs",
+            &[include_str!("mod.rs"), include_str!("../spec/mod.rs")],
+        ),
         ("devices.rs", &[include_str!("devices.rs")]),
         ("misc.rs", &[include_str!("misc.rs")]),
         ("mounts.rs", &[include_str!("mounts.rs")]),
@@ -251,15 +320,28 @@ mod consumers {
         ("process.rs", &[include_str!("process.rs")]),
         ("resources.rs", &[include_str!("resources.rs")]),
         ("security.rs", &[include_str!("security.rs")]),
-        ("security/capabilities.rs", &[include_str!("security/capabilities.rs"), include_str!("../linux.rs")]),
+        (
+            "security/capabilities.rs",
+            &[
+                include_str!("security/capabilities.rs"),
+                include_str!("../linux.rs"),
+            ],
+        ),
         ("security/paths.rs", &[include_str!("security/paths.rs")]),
-        ("security/seccomp.rs", &[include_str!("security/seccomp.rs")]),
+        (
+            "security/seccomp.rs",
+            &[include_str!("security/seccomp.rs")],
+        ),
     ];
 
     /// A file's code without its tests and without its own `CONSUMES` list,
     /// whose literals would otherwise name every claimed key.
     fn code(file: &str) -> String {
-        let texts = SOURCES.iter().find(|(f, _)| *f == file).map(|(_, t)| *t).unwrap_or_default();
+        let texts = SOURCES
+            .iter()
+            .find(|(f, _)| *f == file)
+            .map(|(_, t)| *t)
+            .unwrap_or_default();
         let mut out = String::new();
         for text in texts {
             let text = text.split("#[cfg(test)]").next().unwrap_or(text);
@@ -276,17 +358,32 @@ mod consumers {
 
     #[test]
     fn every_lowered_field_has_a_module() {
-        let claims: Vec<&str> = CONSUMERS.iter().flat_map(|(_, ps)| ps.iter().copied()).collect();
-        let orphans: Vec<String> = lowered().into_iter().filter(|field| !claims.iter().any(|c| covers(c, field))).collect();
-        assert!(orphans.is_empty(), "marked `Lower` in spec/fields.rs, read by no lowering module: {orphans:#?}");
+        let claims: Vec<&str> = CONSUMERS
+            .iter()
+            .flat_map(|(_, ps)| ps.iter().copied())
+            .collect();
+        let orphans: Vec<String> = lowered()
+            .into_iter()
+            .filter(|field| !claims.iter().any(|c| covers(c, field)))
+            .collect();
+        assert!(
+            orphans.is_empty(),
+            "marked `Lower` in spec/fields.rs, read by no lowering module: {orphans:#?}"
+        );
     }
 
     #[test]
     fn modules_claim_only_lowered_fields() {
         let lowered = lowered();
         for (file, ps) in CONSUMERS {
-            let wrong: Vec<&&str> = ps.iter().filter(|p| !lowered.iter().any(|l| l == claim(p).0)).collect();
-            assert!(wrong.is_empty(), "{file} claims fields spec/fields.rs does not mark `Lower`: {wrong:?}");
+            let wrong: Vec<&&str> = ps
+                .iter()
+                .filter(|p| !lowered.iter().any(|l| l == claim(p).0))
+                .collect();
+            assert!(
+                wrong.is_empty(),
+                "{file} claims fields spec/fields.rs does not mark `Lower`: {wrong:?}"
+            );
         }
     }
 
@@ -295,11 +392,21 @@ mod consumers {
     #[test]
     fn modules_name_the_keys_they_claim() {
         for (file, ps) in CONSUMERS {
-            assert!(SOURCES.iter().any(|(f, _)| f == file), "{file} has no entry in SOURCES");
+            assert!(
+                SOURCES.iter().any(|(f, _)| f == file),
+                "{file} has no entry in SOURCES"
+            );
             let code = code(file);
             for p in *ps {
-                let key = claim(p).0.rsplit('/').find(|k| *k != "*").unwrap_or_default();
-                assert!(code.contains(&format!("\"{key}\"")), "{file} claims {p} but never names `{key}`");
+                let key = claim(p)
+                    .0
+                    .rsplit('/')
+                    .find(|k| *k != "*")
+                    .unwrap_or_default();
+                assert!(
+                    code.contains(&format!("\"{key}\"")),
+                    "{file} claims {p} but never names `{key}`"
+                );
             }
         }
     }
@@ -309,13 +416,27 @@ mod consumers {
     #[test]
     fn claims_cover_what_they_say() {
         assert!(covers("/mounts/*/uidMappings", "/mounts/*/uidMappings"));
-        assert!(!covers("/mounts/*/uidMappings", "/mounts/*/uidMappings/*/size"));
-        assert!(covers("/mounts/*/uidMappings/**", "/mounts/*/uidMappings/*/size"));
+        assert!(!covers(
+            "/mounts/*/uidMappings",
+            "/mounts/*/uidMappings/*/size"
+        ));
+        assert!(covers(
+            "/mounts/*/uidMappings/**",
+            "/mounts/*/uidMappings/*/size"
+        ));
         assert!(covers("/mounts/*/uidMappings/**", "/mounts/*/uidMappings"));
         assert!(!covers("/mounts/*/uid/**", "/mounts/*/uidMappings"));
         let lowered = lowered();
         assert!(lowered.iter().any(|p| p == "/process/user/uid"));
-        assert!(!lowered.iter().any(|p| p == "/process/user/umask"), "Unsupported is not Lower");
-        assert!(!lowered.iter().any(|p| p.starts_with("/linux/resources/hugepageLimits/")), "below Unsupported is reported with it");
+        assert!(
+            !lowered.iter().any(|p| p == "/process/user/umask"),
+            "Unsupported is not Lower"
+        );
+        assert!(
+            !lowered
+                .iter()
+                .any(|p| p.starts_with("/linux/resources/hugepageLimits/")),
+            "below Unsupported is reported with it"
+        );
     }
 }

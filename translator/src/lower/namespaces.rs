@@ -12,7 +12,11 @@ use crate::rules::{pve, security};
 use crate::spec::Cursor;
 
 /// Proxmox's hard-coded map for unprivileged containers.
-pub(crate) const DEFAULT_MAP: IdMap = IdMap { container: 0, host: 100_000, size: 65_536 };
+pub(crate) const DEFAULT_MAP: IdMap = IdMap {
+    container: 0,
+    host: 100_000,
+    size: 65_536,
+};
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
 /// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
@@ -42,7 +46,10 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         }
         ir.ids.unprivileged = cx.target.unprivileged_default;
         if !ir.ids.unprivileged {
-            cx.report(Diagnostic::new(&security::PRIVILEGED, "the config lists no namespaces and the target's default is a privileged container"));
+            cx.report(Diagnostic::new(
+                &security::PRIVILEGED,
+                "the config lists no namespaces and the target's default is a privileged container",
+            ));
         }
         lower_maps(linux.as_ref(), false, cx, ir);
         return;
@@ -50,9 +57,16 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let items: Vec<_> = namespaces.items().collect();
     let mut seen: Vec<&str> = Vec::new();
     for ns in &items {
-        let Some(kind) = ns.get("type").and_then(|t| t.str()) else { continue };
+        let Some(kind) = ns.get("type").and_then(|t| t.str()) else {
+            continue;
+        };
         if seen.contains(&kind) {
-            cx.at(&pve::INVALID_VALUE, ns, format!("the `{kind}` namespace is listed twice")).with_label("duplicate");
+            cx.at(
+                &pve::INVALID_VALUE,
+                ns,
+                format!("the `{kind}` namespace is listed twice"),
+            )
+            .with_label("duplicate");
             continue;
         }
         seen.push(kind);
@@ -79,12 +93,23 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             .with_help("add {\"type\": \"user\"}; without id mappings Proxmox maps container ids 0–65535 to host ids 100000–165535")
             .with_label("no `user` entry");
     }
-    let missing: Vec<&str> = ["pid", "ipc", "uts", "mount", "cgroup"].into_iter().filter(|k| !has(k)).collect();
+    let missing: Vec<&str> = ["pid", "ipc", "uts", "mount", "cgroup"]
+        .into_iter()
+        .filter(|k| !has(k))
+        .collect();
     if !missing.is_empty() {
-        let list = missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-        cx.at(&pve::LOSSY, &namespaces, format!("no {list} namespace is listed, but every Proxmox container gets its own"))
-            .with_severity(Severity::Info)
-            .with_label(format!("no {list} entry"));
+        let list = missing
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        cx.at(
+            &pve::LOSSY,
+            &namespaces,
+            format!("no {list} namespace is listed, but every Proxmox container gets its own"),
+        )
+        .with_severity(Severity::Info)
+        .with_label(format!("no {list} entry"));
     }
     lower_maps(linux.as_ref(), has("user"), cx, ir);
 }
@@ -113,17 +138,30 @@ fn lower_maps(linux: Option<&Cursor<'_>>, user_ns: bool, cx: &mut Cx<'_>, ir: &m
             ) else {
                 continue;
             };
-            if u64::from(c) + u64::from(s) > 1 << 32 || u64::from(h) + u64::from(s) > 1 << 32 || s == 0 {
-                cx.at(&pve::OUT_OF_RANGE, &m, format!("the mapping {c} → {h} of size {s} does not fit in 32-bit ids"));
+            if u64::from(c) + u64::from(s) > 1 << 32
+                || u64::from(h) + u64::from(s) > 1 << 32
+                || s == 0
+            {
+                cx.at(
+                    &pve::OUT_OF_RANGE,
+                    &m,
+                    format!("the mapping {c} → {h} of size {s} does not fit in 32-bit ids"),
+                );
                 continue;
             }
-            out.push(m.traced(IdMap { container: c, host: h, size: s }));
+            out.push(m.traced(IdMap {
+                container: c,
+                host: h,
+                size: s,
+            }));
         }
         out
     };
     let uid_map = read(&uid, cx);
     let gid_map = read(&gid, cx);
-    let is_default = |m: &[crate::source::Traced<IdMap>]| m.is_empty() || (m.len() == 1 && m.first().is_some_and(|x| x.value == DEFAULT_MAP));
+    let is_default = |m: &[crate::source::Traced<IdMap>]| {
+        m.is_empty() || (m.len() == 1 && m.first().is_some_and(|x| x.value == DEFAULT_MAP))
+    };
     if is_default(&uid_map) && is_default(&gid_map) {
         return;
     }
@@ -138,7 +176,13 @@ fn lower_maps(linux: Option<&Cursor<'_>>, user_ns: bool, cx: &mut Cx<'_>, ir: &m
     }
     // Proxmox adds its default map only when the config has no `lxc.idmap`
     // at all, so a custom map for one kind needs the default for the other.
-    let fill = |m: Vec<crate::source::Traced<IdMap>>| if m.is_empty() { vec![crate::source::Traced::synthetic(DEFAULT_MAP)] } else { m };
+    let fill = |m: Vec<crate::source::Traced<IdMap>>| {
+        if m.is_empty() {
+            vec![crate::source::Traced::synthetic(DEFAULT_MAP)]
+        } else {
+            m
+        }
+    };
     ir.ids.uid_map = fill(uid_map);
     ir.ids.gid_map = fill(gid_map);
     if let Some(c) = uid.as_ref().or(gid.as_ref()) {
@@ -157,7 +201,12 @@ mod tests {
 
     #[test]
     fn user_namespace_means_unprivileged_with_default_map() {
-        let (ir, codes) = check(&format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "pid"}}, {{"type": "network"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]}}}}"#), &Target::default());
+        let (ir, codes) = check(
+            &format!(
+                r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "pid"}}, {{"type": "network"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]}}}}"#
+            ),
+            &Target::default(),
+        );
         assert!(ir.ids.unprivileged);
         assert!(!ir.ids.has_custom_map());
         assert!(codes.is_empty(), "{codes:?}");
@@ -165,31 +214,60 @@ mod tests {
 
     #[test]
     fn no_user_namespace_is_privileged_and_reported() {
-        let (ir, codes) = check(&format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "network"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]}}}}"#), &Target::default());
+        let (ir, codes) = check(
+            &format!(
+                r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "network"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]}}}}"#
+            ),
+            &Target::default(),
+        );
         assert!(!ir.ids.unprivileged);
         assert_eq!(codes, vec!["security/privileged /linux/namespaces"]);
     }
 
     #[test]
     fn custom_map_fills_the_other_kind_with_the_default() {
-        let json = format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}], "uidMappings": [{{"containerID": 0, "hostID": 200000, "size": 65536}}]}}}}"#);
+        let json = format!(
+            r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}], "uidMappings": [{{"containerID": 0, "hostID": 200000, "size": 65536}}]}}}}"#
+        );
         let (ir, codes) = check(&json, &Target::default());
         assert_eq!(ir.ids.uid_map.len(), 1);
-        assert_eq!(ir.ids.gid_map.first().map(|m| m.value), Some(super::DEFAULT_MAP));
+        assert_eq!(
+            ir.ids.gid_map.first().map(|m| m.value),
+            Some(super::DEFAULT_MAP)
+        );
         assert!(codes.is_empty(), "{codes:?}");
         let conf = crate::lower::pve_conf(&json, &Target::default());
-        assert!(conf.contains("lxc.idmap: u 0 200000 65536\nlxc.idmap: g 0 100000 65536\n"), "{conf}");
+        assert!(
+            conf.contains("lxc.idmap: u 0 200000 65536\nlxc.idmap: g 0 100000 65536\n"),
+            "{conf}"
+        );
     }
 
     #[test]
     fn mappings_without_user_namespace_are_refused() {
-        let (_, codes) = check(&format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "network"}}], "uidMappings": [{{"containerID": 0, "hostID": 1, "size": 1}}]}}}}"#), &Target::default());
-        assert!(codes.contains(&"pve/invalid-value /linux/uidMappings".to_string()), "{codes:?}");
+        let (_, codes) = check(
+            &format!(
+                r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "network"}}], "uidMappings": [{{"containerID": 0, "hostID": 1, "size": 1}}]}}}}"#
+            ),
+            &Target::default(),
+        );
+        assert!(
+            codes.contains(&"pve/invalid-value /linux/uidMappings".to_string()),
+            "{codes:?}"
+        );
     }
 
     #[test]
     fn joining_a_namespace_by_path_is_an_error() {
-        let (_, codes) = check(&format!(r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}, {{"type": "pid", "path": "/proc/1/ns/pid"}}]}}}}"#), &Target::default());
-        assert!(codes.contains(&"pve/unsupported /linux/namespaces/2/path".to_string()), "{codes:?}");
+        let (_, codes) = check(
+            &format!(
+                r#"{{{HEAD}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}, {{"type": "pid", "path": "/proc/1/ns/pid"}}]}}}}"#
+            ),
+            &Target::default(),
+        );
+        assert!(
+            codes.contains(&"pve/unsupported /linux/namespaces/2/path".to_string()),
+            "{codes:?}"
+        );
     }
 }

@@ -24,7 +24,8 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let linux = root.get("linux");
     let namespaces = linux.as_ref().and_then(|l| l.get("namespaces"));
     let net_ns = namespaces.as_ref().and_then(|list| {
-        list.items().find(|ns| ns.get("type").and_then(|t| t.str()) == Some("network"))
+        list.items()
+            .find(|ns| ns.get("type").and_then(|t| t.str()) == Some("network"))
     });
     let listed = namespaces.is_some();
     match &net_ns {
@@ -41,11 +42,18 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                     cx.at(&security::HOST_NAMESPACE, list, "no network namespace: the container will use the host's network (`lxc.net.0.type: none`)")
                         .with_help("add {\"type\": \"network\"} to give it its own interface on the target's bridge")
                         .with_label("no `network` entry");
-                    ir.network = Network::Host { from: list.ptr().clone() };
+                    ir.network = Network::Host {
+                        from: list.ptr().clone(),
+                    };
                 }
             }
             if let Some(devs) = linux.as_ref().and_then(|l| l.get("netDevices")) {
-                cx.at(&pve::INVALID_VALUE, &devs, "`netDevices` needs a network namespace to move the devices into").with_label("no network namespace");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &devs,
+                    "`netDevices` needs a network namespace to move the devices into",
+                )
+                .with_label("no network namespace");
             }
             return;
         }
@@ -93,23 +101,49 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         Some(devs) => {
             let entries = devs.entries();
             if entries.len() > MAX_NET {
-                cx.at(&pve::TOO_MANY, &devs, format!("{} network devices; Proxmox allows at most {MAX_NET} (net0–net31)", entries.len()));
+                cx.at(
+                    &pve::TOO_MANY,
+                    &devs,
+                    format!(
+                        "{} network devices; Proxmox allows at most {MAX_NET} (net0–net31)",
+                        entries.len()
+                    ),
+                );
             }
             for (host_name, _, dev) in entries.into_iter().take(MAX_NET) {
                 let name_cursor = dev.get("name");
-                let name = name_cursor.as_ref().and_then(|n| n.str()).unwrap_or(host_name);
+                let name = name_cursor
+                    .as_ref()
+                    .and_then(|n| n.str())
+                    .unwrap_or(host_name);
                 let at = name_cursor.clone().unwrap_or_else(|| dev.clone());
                 if !valid_ifname(name) {
-                    cx.at(&pve::INVALID_VALUE, &at, format!("`{}` is not a valid interface name (1–15 of A-Z a-z 0-9 - _ .)", name.escape_debug()))
-                        .with_label("invalid interface name");
+                    cx.at(
+                        &pve::INVALID_VALUE,
+                        &at,
+                        format!(
+                            "`{}` is not a valid interface name (1–15 of A-Z a-z 0-9 - _ .)",
+                            name.escape_debug()
+                        ),
+                    )
+                    .with_label("invalid interface name");
                     continue;
                 }
                 if ifs.iter().any(|i: &NetIf| i.name.value == name) {
-                    cx.at(&pve::INVALID_VALUE, &at, format!("two network devices are named `{name}` in the container"));
+                    cx.at(
+                        &pve::INVALID_VALUE,
+                        &at,
+                        format!("two network devices are named `{name}` in the container"),
+                    );
                     continue;
                 }
                 cx.lossy(&dev, format!("Proxmox cannot move the host device `{host_name}` into the container; it gets a veth interface `{name}` on bridge `{bridge}` instead"));
-                ifs.push(NetIf { name: at.traced(name.to_string()), bridge: bridge.clone(), ip: "dhcp".into(), host_managed });
+                ifs.push(NetIf {
+                    name: at.traced(name.to_string()),
+                    bridge: bridge.clone(),
+                    ip: "dhcp".into(),
+                    host_managed,
+                });
             }
         }
         None => ifs.push(NetIf {
@@ -123,7 +157,10 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 }
 
 fn valid_ifname(name: &str) -> bool {
-    (1..=15).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    (1..=15).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 #[cfg(test)]
@@ -132,29 +169,51 @@ mod tests {
     use crate::target::Target;
 
     fn config(namespaces: &str, extra: &str) -> String {
-        format!(r#"{{"ociVersion": "1.3.0", "root": {{"path": "rootfs"}}, "process": {{"cwd": "/", "args": ["/app"]}}, "linux": {{"namespaces": [{namespaces}]{extra}}}}}"#)
+        format!(
+            r#"{{"ociVersion": "1.3.0", "root": {{"path": "rootfs"}}, "process": {{"cwd": "/", "args": ["/app"]}}, "linux": {{"namespaces": [{namespaces}]{extra}}}}}"#
+        )
     }
 
     #[test]
     fn application_gets_host_managed_dhcp_on_the_bridge() {
-        let conf = pve_conf(&config(r#"{"type": "user"}, {"type": "network"}"#, ""), &Target::default());
-        assert!(conf.contains("net0: name=eth0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\n"), "{conf}");
+        let conf = pve_conf(
+            &config(r#"{"type": "user"}, {"type": "network"}"#, ""),
+            &Target::default(),
+        );
+        assert!(
+            conf.contains("net0: name=eth0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\n"),
+            "{conf}"
+        );
     }
 
     #[test]
     fn older_pve_has_no_host_managed() {
-        let target = Target::default().with_pve_release("9.0").unwrap_or_default();
-        let conf = pve_conf(&config(r#"{"type": "user"}, {"type": "network"}"#, ""), &target);
-        assert!(conf.contains("net0: name=eth0,bridge=vmbr0,ip=dhcp,type=veth\n"), "{conf}");
+        let target = Target::default()
+            .with_pve_release("9.0")
+            .unwrap_or_default();
+        let conf = pve_conf(
+            &config(r#"{"type": "user"}, {"type": "network"}"#, ""),
+            &target,
+        );
+        assert!(
+            conf.contains("net0: name=eth0,bridge=vmbr0,ip=dhcp,type=veth\n"),
+            "{conf}"
+        );
     }
 
     #[test]
     fn no_network_namespace_shares_the_host_network() {
         let json = config(r#"{"type": "pid"}"#, "");
         let (_, codes) = check(&json, &Target::default());
-        assert!(codes.contains(&"security/host-namespace /linux/namespaces".to_string()), "{codes:?}");
+        assert!(
+            codes.contains(&"security/host-namespace /linux/namespaces".to_string()),
+            "{codes:?}"
+        );
         let conf = pve_conf(&json, &Target::default());
-        assert!(conf.contains("lxc.net.0.type: none\n") && !conf.contains("net0:"), "{conf}");
+        assert!(
+            conf.contains("lxc.net.0.type: none\n") && !conf.contains("net0:"),
+            "{conf}"
+        );
     }
 
     #[test]
@@ -162,21 +221,37 @@ mod tests {
         let json = config(r#"{"type": "user"}"#, "");
         let t = crate::oci_to_ir("t", json.as_bytes(), &Target::default());
         assert!(t.has_errors());
-        assert_eq!(t.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code()).collect::<Vec<_>>(), vec!["pve/unsupported"]);
+        assert_eq!(
+            t.diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.code())
+                .collect::<Vec<_>>(),
+            vec!["pve/unsupported"]
+        );
     }
 
     #[test]
     fn a_namespace_path_from_an_engine_becomes_an_own_network() {
-        let json = config(r#"{"type": "user"}, {"type": "network", "path": "/run/netns/cni-1234"}"#, "");
+        let json = config(
+            r#"{"type": "user"}, {"type": "network", "path": "/run/netns/cni-1234"}"#,
+            "",
+        );
         let (_, codes) = check(&json, &Target::default());
         assert_eq!(codes, vec!["pve/lossy /linux/namespaces/1/path"]);
-        assert!(pve_conf(&json, &Target::default()).contains("net0: name=eth0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\n"));
+        assert!(pve_conf(&json, &Target::default())
+            .contains("net0: name=eth0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\n"));
     }
 
     #[test]
     fn applications_on_old_nodes_are_warned_about_dhcp() {
-        let target = Target::default().with_pve_release("9.0").unwrap_or_default();
-        let (_, codes) = check(&config(r#"{"type": "user"}, {"type": "network"}"#, ""), &target);
+        let target = Target::default()
+            .with_pve_release("9.0")
+            .unwrap_or_default();
+        let (_, codes) = check(
+            &config(r#"{"type": "user"}, {"type": "network"}"#, ""),
+            &target,
+        );
         assert_eq!(codes, vec!["pve/version /process/args"]);
     }
 
@@ -184,8 +259,17 @@ mod tests {
     fn the_added_interface_is_said() {
         let json = config(r#"{"type": "user"}, {"type": "network"}"#, "");
         let t = crate::oci_to_ir("t", json.as_bytes(), &Target::default());
-        let at_ns = |d: &&crate::diag::Diagnostic| d.pointer.as_ref().is_some_and(|p| p.as_str() == "/linux/namespaces/1");
-        let said: Vec<_> = t.diagnostics.iter().filter(at_ns).map(|d| (d.code(), d.severity)).collect();
+        let at_ns = |d: &&crate::diag::Diagnostic| {
+            d.pointer
+                .as_ref()
+                .is_some_and(|p| p.as_str() == "/linux/namespaces/1")
+        };
+        let said: Vec<_> = t
+            .diagnostics
+            .iter()
+            .filter(at_ns)
+            .map(|d| (d.code(), d.severity))
+            .collect();
         assert_eq!(said, vec![("pve/lossy", crate::diag::Severity::Info)]);
     }
 
@@ -195,33 +279,70 @@ mod tests {
         assert_eq!(target.network, crate::target::NetworkDefault::Loopback);
         let json = config(r#"{"type": "user"}, {"type": "network"}"#, "");
         let t = crate::oci_to_ir("t", json.as_bytes(), &target);
-        let about_net = t.diagnostics.iter().filter(|d| d.pointer.as_ref().is_some_and(|p| p.as_str().starts_with("/linux/namespaces/1"))).count();
-        assert_eq!(about_net, 0, "nothing to say: the container has what the bundle asked for");
+        let about_net = t
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.pointer
+                    .as_ref()
+                    .is_some_and(|p| p.as_str().starts_with("/linux/namespaces/1"))
+            })
+            .count();
+        assert_eq!(
+            about_net, 0,
+            "nothing to say: the container has what the bundle asked for"
+        );
         let conf = pve_conf(&json, &target);
-        assert!(!conf.contains("net0:") && !conf.contains("lxc.net"), "{conf}");
+        assert!(
+            !conf.contains("net0:") && !conf.contains("lxc.net"),
+            "{conf}"
+        );
         // An engine's namespace is still reported as not joined, with what is given instead.
-        let json = config(r#"{"type": "user"}, {"type": "network", "path": "/run/netns/x"}"#, "");
+        let json = config(
+            r#"{"type": "user"}, {"type": "network", "path": "/run/netns/x"}"#,
+            "",
+        );
         let (_, codes) = check(&json, &target);
         assert_eq!(codes, vec!["pve/lossy /linux/namespaces/1/path"]);
         assert!(!pve_conf(&json, &target).contains("net0:"));
         // Devices the bundle names still get interfaces.
-        let json = config(r#"{"type": "user"}, {"type": "network"}"#, r#", "netDevices": {"eth9": {}}"#);
+        let json = config(
+            r#"{"type": "user"}, {"type": "network"}"#,
+            r#", "netDevices": {"eth9": {}}"#,
+        );
         assert!(pve_conf(&json, &target).contains("net0: name=eth9,"));
     }
 
     #[test]
     fn net_devices_become_veths_with_a_lossy_note() {
-        let json = config(r#"{"type": "user"}, {"type": "network"}"#, r#", "netDevices": {"enp5s0": {"name": "data0"}, "eth9": {}}"#);
+        let json = config(
+            r#"{"type": "user"}, {"type": "network"}"#,
+            r#", "netDevices": {"enp5s0": {"name": "data0"}, "eth9": {}}"#,
+        );
         let (_, codes) = check(&json, &Target::default());
-        assert!(codes.contains(&"pve/lossy /linux/netDevices/enp5s0".to_string()), "{codes:?}");
+        assert!(
+            codes.contains(&"pve/lossy /linux/netDevices/enp5s0".to_string()),
+            "{codes:?}"
+        );
         let conf = pve_conf(&json, &Target::default());
-        assert!(conf.contains("net0: name=data0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\nnet1: name=eth9,"), "{conf}");
+        assert!(
+            conf.contains(
+                "net0: name=data0,bridge=vmbr0,host-managed=1,ip=dhcp,type=veth\nnet1: name=eth9,"
+            ),
+            "{conf}"
+        );
     }
 
     #[test]
     fn bad_interface_names_are_refused() {
-        let json = config(r#"{"type": "user"}, {"type": "network"}"#, r#", "netDevices": {"x": {"name": "a,bridge=evil"}}"#);
+        let json = config(
+            r#"{"type": "user"}, {"type": "network"}"#,
+            r#", "netDevices": {"x": {"name": "a,bridge=evil"}}"#,
+        );
         let (_, codes) = check(&json, &Target::default());
-        assert!(codes.contains(&"pve/invalid-value /linux/netDevices/x/name".to_string()), "{codes:?}");
+        assert!(
+            codes.contains(&"pve/invalid-value /linux/netDevices/x/name".to_string()),
+            "{codes:?}"
+        );
     }
 }

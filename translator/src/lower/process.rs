@@ -11,8 +11,11 @@ use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;
 
 /// Annotations that carry an image's stop signal, most specific first.
-pub(crate) const STOP_SIGNAL_ANNOTATIONS: &[&str] =
-    &["org.proxmox-lxcri.stop-signal", "org.opencontainers.image.stopSignal", "io.containerd.image.config.stop-signal"];
+pub(crate) const STOP_SIGNAL_ANNOTATIONS: &[&str] = &[
+    "org.proxmox-lxcri.stop-signal",
+    "org.opencontainers.image.stopSignal",
+    "io.containerd.image.config.stop-signal",
+];
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
 /// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
@@ -33,15 +36,26 @@ pub(super) const CONSUMES: &[&str] = &[
 ];
 
 pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(process) = root.get("process") else { return };
+    let Some(process) = root.get("process") else {
+        return;
+    };
     let Some(args_at) = process.get("args") else {
-        cx.at(&pve::INVALID_VALUE, &process, "the process has no `args`; Proxmox would run /sbin/init instead")
-            .with_label("no args");
+        cx.at(
+            &pve::INVALID_VALUE,
+            &process,
+            "the process has no `args`; Proxmox would run /sbin/init instead",
+        )
+        .with_label("no args");
         return;
     };
     let args = args_at.strings();
     if args.is_empty() {
-        cx.at(&pve::INVALID_VALUE, &args_at, "`args` is empty; Proxmox would run /sbin/init instead").with_label("empty");
+        cx.at(
+            &pve::INVALID_VALUE,
+            &args_at,
+            "`args` is empty; Proxmox would run /sbin/init instead",
+        )
+        .with_label("empty");
         return;
     }
     // The command is built as the words are quoted: arguments may be
@@ -75,14 +89,21 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let mut init = Init {
         command: args_at.traced(command),
         command_key: None,
-        env_key: if modern { EnvKey::Runtime } else { EnvKey::Environment },
+        env_key: if modern {
+            EnvKey::Runtime
+        } else {
+            EnvKey::Environment
+        },
         args,
         env,
         cwd: cwd(&process, cx),
         uid: None,
         gid: None,
         groups: Vec::new(),
-        terminal: process.get("terminal").and_then(|t| t.bool()).unwrap_or(false),
+        terminal: process
+            .get("terminal")
+            .and_then(|t| t.bool())
+            .unwrap_or(false),
         halt_signal: None,
         rlimits: rlimits(&process, cx),
     };
@@ -91,9 +112,19 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         init.halt_signal = Some(halt_signal(root, cx));
     }
     if init.needs_command() {
-        init.command_key = Some(if modern { CommandKey::Entrypoint } else { CommandKey::LxcInitCmd });
+        init.command_key = Some(if modern {
+            CommandKey::Entrypoint
+        } else {
+            CommandKey::LxcInitCmd
+        });
         if !modern {
-            cx.too_old(&args_at, "entrypoint", V::APP_CONTAINERS, "the command is written as raw `lxc.init.cmd` instead", Severity::Info);
+            cx.too_old(
+                &args_at,
+                "entrypoint",
+                V::APP_CONTAINERS,
+                "the command is written as raw `lxc.init.cmd` instead",
+                Severity::Info,
+            );
         }
     }
     ir.init = Some(init);
@@ -123,17 +154,31 @@ pub fn quote_word(arg: &str) -> Result<String, &'static str> {
 }
 
 fn env(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<EnvVar>> {
-    let Some(list) = process.get("env") else { return Vec::new() };
+    let Some(list) = process.get("env") else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for item in list.items() {
         let Some(entry) = item.str() else { continue };
         let Some((name, value)) = entry.split_once('=') else {
-            cx.at(&pve::INVALID_ENV, &item, format!("`{}` has no `=`", entry.escape_debug())).with_label("not NAME=value");
+            cx.at(
+                &pve::INVALID_ENV,
+                &item,
+                format!("`{}` has no `=`", entry.escape_debug()),
+            )
+            .with_label("not NAME=value");
             continue;
         };
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            cx.at(&pve::INVALID_ENV, &item, format!("`{}` is not a variable name Proxmox accepts (letters, digits, `_`)", name.escape_debug()))
-                .with_label("invalid name");
+            cx.at(
+                &pve::INVALID_ENV,
+                &item,
+                format!(
+                    "`{}` is not a variable name Proxmox accepts (letters, digits, `_`)",
+                    name.escape_debug()
+                ),
+            )
+            .with_label("invalid name");
             continue;
         }
         if crate::ir::types::unsafe_char(value).is_some() {
@@ -146,10 +191,19 @@ fn env(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<EnvVar>> {
                 .with_label("trailing white space");
             continue;
         }
-        out.push(item.traced(EnvVar { name: name.to_string(), value: value.to_string() }));
+        out.push(item.traced(EnvVar {
+            name: name.to_string(),
+            value: value.to_string(),
+        }));
     }
     if !out.is_empty() && !cx.pve_at_least(V::APP_CONTAINERS) {
-        cx.too_old(&list, "lxc.environment.runtime", V::APP_CONTAINERS, "`lxc.environment` is used, which hooks see too", Severity::Info);
+        cx.too_old(
+            &list,
+            "lxc.environment.runtime",
+            V::APP_CONTAINERS,
+            "`lxc.environment` is used, which hooks see too",
+            Severity::Info,
+        );
     }
     out
 }
@@ -161,20 +215,33 @@ fn cwd(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Option<Traced<String>> {
         Ok(p) if p == "/" => None,
         Ok(p) => {
             if !cx.pve_at_least(V::INIT_CWD) {
-                cx.too_old(&at, "lxc.init.cwd", V::INIT_CWD, "the process starts in / instead", Severity::Error);
+                cx.too_old(
+                    &at,
+                    "lxc.init.cwd",
+                    V::INIT_CWD,
+                    "the process starts in / instead",
+                    Severity::Error,
+                );
                 return None;
             }
             Some(at.traced(p))
         }
         Err(e) => {
-            cx.at(&pve::INVALID_PATH, &at, format!("the working directory cannot be used: {e}")).with_label("invalid cwd");
+            cx.at(
+                &pve::INVALID_PATH,
+                &at,
+                format!("the working directory cannot be used: {e}"),
+            )
+            .with_label("invalid cwd");
             None
         }
     }
 }
 
 fn user(process: &Cursor<'_>, cx: &mut Cx<'_>, init: &mut Init) {
-    let Some(user) = process.get("user") else { return };
+    let Some(user) = process.get("user") else {
+        return;
+    };
     let uid = user.get("uid").and_then(|u| Some(u.traced(u.u32()?)));
     let gid = user.get("gid").and_then(|g| Some(g.traced(g.u32()?)));
     let groups: Vec<Traced<u32>> = user
@@ -187,7 +254,13 @@ fn user(process: &Cursor<'_>, cx: &mut Cx<'_>, init: &mut Init) {
         return;
     }
     if !cx.pve_at_least(V::INIT_IDS) {
-        cx.too_old(&user, "lxc.init.uid/gid/groups", V::INIT_IDS, "the process would run as root instead of the configured user", Severity::Error);
+        cx.too_old(
+            &user,
+            "lxc.init.uid/gid/groups",
+            V::INIT_IDS,
+            "the process would run as root instead of the configured user",
+            Severity::Error,
+        );
         return;
     }
     init.uid = uid;
@@ -198,15 +271,21 @@ fn user(process: &Cursor<'_>, cx: &mut Cx<'_>, init: &mut Init) {
 fn halt_signal(root: &Cursor<'_>, cx: &mut Cx<'_>) -> Traced<String> {
     let annotations = root.get("annotations");
     for key in STOP_SIGNAL_ANNOTATIONS {
-        let Some(at) = annotations.as_ref().and_then(|a| a.get(key)) else { continue };
+        let Some(at) = annotations.as_ref().and_then(|a| a.get(key)) else {
+            continue;
+        };
         let Some(value) = at.str() else { continue };
         match signal_name(value) {
             Some(sig) => return at.traced(sig),
             None => {
-                cx.at(&pve::INVALID_VALUE, &at, format!("`{}` is not a signal name or number", value.escape_debug()))
-                    .with_severity(crate::diag::Severity::Warning)
-                    .with_label("not a signal")
-                    .with_help("SIGTERM is used instead");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &at,
+                    format!("`{}` is not a signal name or number", value.escape_debug()),
+                )
+                .with_severity(crate::diag::Severity::Warning)
+                .with_label("not a signal")
+                .with_help("SIGTERM is used instead");
             }
         }
     }
@@ -216,8 +295,9 @@ fn halt_signal(root: &Cursor<'_>, cx: &mut Cx<'_>) -> Traced<String> {
 /// Normalises `TERM`, `sigterm`, `SIGRTMIN+3` or `15` to LXC's form.
 pub(crate) fn signal_name(s: &str) -> Option<String> {
     const NAMES: &[&str] = &[
-        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT",
-        "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+        "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+        "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
     ];
     if let Ok(n) = s.parse::<u32>() {
         return (1..=64).contains(&n).then(|| n.to_string());
@@ -227,7 +307,12 @@ pub(crate) fn signal_name(s: &str) -> Option<String> {
     if NAMES.contains(&bare) {
         return Some(format!("SIG{bare}"));
     }
-    let rt = |rest: &str| rest.is_empty() || rest.strip_prefix(['+', '-']).is_some_and(|n| n.parse::<u8>().is_ok_and(|n| n <= 30));
+    let rt = |rest: &str| {
+        rest.is_empty()
+            || rest
+                .strip_prefix(['+', '-'])
+                .is_some_and(|n| n.parse::<u8>().is_ok_and(|n| n <= 30))
+    };
     if bare.strip_prefix("RTMIN").is_some_and(rt) || bare.strip_prefix("RTMAX").is_some_and(rt) {
         return Some(format!("SIG{bare}"));
     }
@@ -235,7 +320,9 @@ pub(crate) fn signal_name(s: &str) -> Option<String> {
 }
 
 fn rlimits(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<Rlimit>> {
-    let Some(list) = process.get("rlimits") else { return Vec::new() };
+    let Some(list) = process.get("rlimits") else {
+        return Vec::new();
+    };
     let mut out: Vec<Traced<Rlimit>> = Vec::new();
     for item in list.items() {
         let (Some(kind), Some(soft), Some(hard)) = (
@@ -246,17 +333,33 @@ fn rlimits(process: &Cursor<'_>, cx: &mut Cx<'_>) -> Vec<Traced<Rlimit>> {
             continue;
         };
         let Some(name) = crate::linux::resource_limit(&kind).map(|r| r.lxc.to_string()) else {
-            cx.at(&pve::INVALID_VALUE, &item, format!("`{}` is not a resource limit LXC knows", kind.escape_debug()))
-                .with_label("unknown rlimit");
+            cx.at(
+                &pve::INVALID_VALUE,
+                &item,
+                format!(
+                    "`{}` is not a resource limit LXC knows",
+                    kind.escape_debug()
+                ),
+            )
+            .with_label("unknown rlimit");
             continue;
         };
         if soft > hard {
-            cx.at(&pve::INVALID_VALUE, &item, format!("the soft limit of {kind} ({soft}) is above the hard limit ({hard})"))
-                .with_label("soft > hard");
+            cx.at(
+                &pve::INVALID_VALUE,
+                &item,
+                format!("the soft limit of {kind} ({soft}) is above the hard limit ({hard})"),
+            )
+            .with_label("soft > hard");
             continue;
         }
         if out.iter().any(|r| r.value.name == name) {
-            cx.at(&pve::INVALID_VALUE, &item, format!("{kind} is limited twice")).with_label("duplicate rlimit");
+            cx.at(
+                &pve::INVALID_VALUE,
+                &item,
+                format!("{kind} is limited twice"),
+            )
+            .with_label("duplicate rlimit");
             continue;
         }
         out.push(item.traced(Rlimit { name, soft, hard }));
@@ -302,7 +405,17 @@ mod tests {
 
     #[test]
     fn quoting_round_trips_through_lxc_splitting() {
-        let args = ["/bin/sh", "-c", "echo \"uid=$(id -u)\"", "it's a test", "'lead", "tab\there", "a'b", "x\"y", ""];
+        let args = [
+            "/bin/sh",
+            "-c",
+            "echo \"uid=$(id -u)\"",
+            "it's a test",
+            "'lead",
+            "tab\there",
+            "a'b",
+            "x\"y",
+            "",
+        ];
         let words: Vec<String> = args.iter().filter_map(|a| quote_word(a).ok()).collect();
         assert_eq!(words.len(), args.len());
         assert_eq!(lxc_split(&words.join(" ")), args);
@@ -332,12 +445,16 @@ mod lowering_tests {
     use crate::target::Target;
 
     fn app(process: &str) -> String {
-        format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "process": {process}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}]}}}}"#)
+        format!(
+            r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "process": {process}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}]}}}}"#
+        )
     }
 
     #[test]
     fn application_container_keys() {
-        let json = app(r#"{"cwd": "/srv", "args": ["/bin/sh", "-c", "echo hi there"], "env": ["A=1", "B=x y=z"], "user": {"uid": 1000, "gid": 1000, "additionalGids": [10, 20]}}"#);
+        let json = app(
+            r#"{"cwd": "/srv", "args": ["/bin/sh", "-c", "echo hi there"], "env": ["A=1", "B=x y=z"], "user": {"uid": 1000, "gid": 1000, "additionalGids": [10, 20]}}"#,
+        );
         let conf = pve_conf(&json, &Target::default());
         for line in [
             "cmode: console\n",
@@ -351,15 +468,34 @@ mod lowering_tests {
 
     #[test]
     fn init_with_arguments_is_still_a_system_container() {
-        let conf = pve_conf(&app(r#"{"cwd": "/", "args": ["/sbin/init", "--log-level=debug"]}"#), &Target::default());
-        assert!(conf.contains("entrypoint: /sbin/init --log-level=debug\n"), "{conf}");
-        assert!(!conf.contains("cmode") && !conf.contains("lxc.signal.halt") && !conf.contains("host-managed"), "{conf}");
+        let conf = pve_conf(
+            &app(r#"{"cwd": "/", "args": ["/sbin/init", "--log-level=debug"]}"#),
+            &Target::default(),
+        );
+        assert!(
+            conf.contains("entrypoint: /sbin/init --log-level=debug\n"),
+            "{conf}"
+        );
+        assert!(
+            !conf.contains("cmode")
+                && !conf.contains("lxc.signal.halt")
+                && !conf.contains("host-managed"),
+            "{conf}"
+        );
     }
 
     #[test]
     fn system_init_is_left_to_proxmox() {
-        let conf = pve_conf(&app(r#"{"cwd": "/", "args": ["/sbin/init"]}"#), &Target::default());
-        assert!(!conf.contains("entrypoint") && !conf.contains("cmode") && !conf.contains("lxc.signal.halt"), "{conf}");
+        let conf = pve_conf(
+            &app(r#"{"cwd": "/", "args": ["/sbin/init"]}"#),
+            &Target::default(),
+        );
+        assert!(
+            !conf.contains("entrypoint")
+                && !conf.contains("cmode")
+                && !conf.contains("lxc.signal.halt"),
+            "{conf}"
+        );
     }
 
     #[test]
@@ -370,34 +506,75 @@ mod lowering_tests {
 
     #[test]
     fn old_pve_falls_back_to_raw_keys_or_refuses() {
-        let target = Target::default().with_pve_release("9.0").unwrap_or_default();
+        let target = Target::default()
+            .with_pve_release("9.0")
+            .unwrap_or_default();
         let json = app(r#"{"cwd": "/srv", "args": ["/app", "x"], "env": ["A=1"]}"#);
         let conf = pve_conf(&json, &target);
-        assert!(conf.contains("lxc.environment: A=1\n") && conf.contains("lxc.init.cmd: /app x\n") && !conf.contains("entrypoint"), "{conf}");
-        let (_, codes) = check(&app(r#"{"cwd": "/", "args": ["/app"], "user": {"uid": 1000, "gid": 0}}"#), &target);
-        assert_eq!(codes, vec!["pve/version /process/args", "pve/version /process/user"]);
-        let t = crate::oci_to_ir("t", app(r#"{"cwd": "/", "args": ["/app"], "user": {"uid": 1000, "gid": 0}}"#).as_bytes(), &target);
-        assert!(t.has_errors(), "running as root instead of uid 1000 must be refused");
+        assert!(
+            conf.contains("lxc.environment: A=1\n")
+                && conf.contains("lxc.init.cmd: /app x\n")
+                && !conf.contains("entrypoint"),
+            "{conf}"
+        );
+        let (_, codes) = check(
+            &app(r#"{"cwd": "/", "args": ["/app"], "user": {"uid": 1000, "gid": 0}}"#),
+            &target,
+        );
+        assert_eq!(
+            codes,
+            vec!["pve/version /process/args", "pve/version /process/user"]
+        );
+        let t = crate::oci_to_ir(
+            "t",
+            app(r#"{"cwd": "/", "args": ["/app"], "user": {"uid": 1000, "gid": 0}}"#).as_bytes(),
+            &target,
+        );
+        assert!(
+            t.has_errors(),
+            "running as root instead of uid 1000 must be refused"
+        );
     }
 
     #[test]
     fn env_entries_are_checked() {
-        let (_, codes) = check(&app(r#"{"cwd": "/", "args": ["/a"], "env": ["NOEQ", "BAD-NAME=1", "NL=a\nb", "TRAIL=x ", "OK="]}"#), &Target::default());
-        assert_eq!(codes, vec!["pve/invalid-env /process/env/0", "pve/invalid-env /process/env/1", "pve/invalid-env /process/env/2", "pve/invalid-env /process/env/3"]);
+        let (_, codes) = check(
+            &app(
+                r#"{"cwd": "/", "args": ["/a"], "env": ["NOEQ", "BAD-NAME=1", "NL=a\nb", "TRAIL=x ", "OK="]}"#,
+            ),
+            &Target::default(),
+        );
+        assert_eq!(
+            codes,
+            vec![
+                "pve/invalid-env /process/env/0",
+                "pve/invalid-env /process/env/1",
+                "pve/invalid-env /process/env/2",
+                "pve/invalid-env /process/env/3"
+            ]
+        );
     }
 
     #[test]
     fn rlimits_to_prlimit() {
-        let json = app(r#"{"cwd": "/", "args": ["/a"], "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 4096}, {"type": "RLIMIT_CORE", "soft": 18446744073709551615, "hard": 18446744073709551615}, {"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]}"#);
+        let json = app(
+            r#"{"cwd": "/", "args": ["/a"], "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 4096}, {"type": "RLIMIT_CORE", "soft": 18446744073709551615, "hard": 18446744073709551615}, {"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]}"#,
+        );
         let conf = pve_conf(&json, &Target::default());
-        assert!(conf.contains("lxc.prlimit.core: unlimited\nlxc.prlimit.nofile: 1024:4096\n"), "{conf}");
+        assert!(
+            conf.contains("lxc.prlimit.core: unlimited\nlxc.prlimit.nofile: 1024:4096\n"),
+            "{conf}"
+        );
         let (_, codes) = check(&json, &Target::default());
         assert_eq!(codes, vec!["pve/invalid-value /process/rlimits/2"]);
     }
 
     #[test]
     fn relative_cwd_is_refused() {
-        let (_, codes) = check(&app(r#"{"cwd": "srv", "args": ["/a"]}"#), &Target::default());
+        let (_, codes) = check(
+            &app(r#"{"cwd": "srv", "args": ["/a"]}"#),
+            &Target::default(),
+        );
         assert_eq!(codes, vec!["pve/invalid-path /process/cwd"]);
     }
 }

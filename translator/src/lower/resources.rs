@@ -53,7 +53,9 @@ pub(super) const CONSUMES: &[&str] = &[
 ];
 
 pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(res) = root.path(&["linux", "resources"]) else { return };
+    let Some(res) = root.path(&["linux", "resources"]) else {
+        return;
+    };
     if let Some(mem) = res.get("memory") {
         memory(&mem, cx, ir);
     }
@@ -62,7 +64,11 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     }
     if let Some(limit) = res.path(&["pids", "limit"]) {
         if let Some(n) = limit.i64().filter(|n| *n > 0) {
-            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.pids.max", n.to_string(), limit.ptr()));
+            ir.resources.cgroup2.push(RawKey::new(
+                "lxc.cgroup2.pids.max",
+                n.to_string(),
+                limit.ptr(),
+            ));
         }
     }
     if let Some(bio) = res.get("blockIO") {
@@ -70,8 +76,16 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     }
     if let Some(rdma) = res.get("rdma") {
         for (device, _, limits) in rdma.entries() {
-            if !device.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b)) || device.is_empty() {
-                cx.at(&pve::INVALID_VALUE, &limits, format!("`{}` is not an RDMA device name", device.escape_debug()));
+            if !device
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
+                || device.is_empty()
+            {
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &limits,
+                    format!("`{}` is not an RDMA device name", device.escape_debug()),
+                );
                 continue;
             }
             let mut parts = vec![device.to_string()];
@@ -82,24 +96,49 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 parts.push(format!("hca_object={o}"));
             }
             if parts.len() > 1 {
-                ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.rdma.max", parts.join(" "), limits.ptr()));
+                ir.resources.cgroup2.push(RawKey::new(
+                    "lxc.cgroup2.rdma.max",
+                    parts.join(" "),
+                    limits.ptr(),
+                ));
             }
         }
     }
     if let Some(unified) = res.get("unified") {
         for (key, _, value) in unified.entries() {
             let Some(v) = value.str() else { continue };
-            let key_ok = !key.is_empty() && key.contains('.') && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.".contains(&b));
+            let key_ok = !key.is_empty()
+                && key.contains('.')
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.".contains(&b));
             if !key_ok || key.starts_with("cgroup.") {
-                cx.at(&pve::INVALID_VALUE, &value, format!("`{}` is not a cgroup v2 interface file a container may set", key.escape_debug()))
-                    .with_label("invalid cgroup file");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &value,
+                    format!(
+                        "`{}` is not a cgroup v2 interface file a container may set",
+                        key.escape_debug()
+                    ),
+                )
+                .with_label("invalid cgroup file");
                 continue;
             }
-            if v.chars().any(char::is_control) || crate::ir::types::unsafe_char(v).is_some() || v.trim() != v {
-                cx.at(&pve::INVALID_VALUE, &value, "the value holds control characters or surrounding white space").with_label("cannot be a config value");
+            if v.chars().any(char::is_control)
+                || crate::ir::types::unsafe_char(v).is_some()
+                || v.trim() != v
+            {
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &value,
+                    "the value holds control characters or surrounding white space",
+                )
+                .with_label("cannot be a config value");
                 continue;
             }
-            ir.resources.cgroup2.push(RawKey::new(format!("lxc.cgroup2.{key}"), v, value.ptr()));
+            ir.resources
+                .cgroup2
+                .push(RawKey::new(format!("lxc.cgroup2.{key}"), v, value.ptr()));
         }
     }
 }
@@ -112,13 +151,24 @@ fn memory(mem: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         match MemoryMiB::from_bytes(bytes) {
             Some(mib) => {
                 if !bytes.is_multiple_of(MIB) {
-                    cx.lossy(at, format!("{bytes} bytes is not a whole number of MiB; Proxmox gets {} MiB", mib.get()));
+                    cx.lossy(
+                        at,
+                        format!(
+                            "{bytes} bytes is not a whole number of MiB; Proxmox gets {} MiB",
+                            mib.get()
+                        ),
+                    );
                 }
                 ir.resources.memory = Some(at.traced(mib));
                 ir.resources.memory_bytes = Some(at.traced(bytes));
             }
             None => {
-                cx.at(&pve::MEMORY_TOO_SMALL, at, format!("{bytes} bytes is below Proxmox's minimum of 16 MiB")).with_label("too small");
+                cx.at(
+                    &pve::MEMORY_TOO_SMALL,
+                    at,
+                    format!("{bytes} bytes is below Proxmox's minimum of 16 MiB"),
+                )
+                .with_label("too small");
             }
         }
     } else if let Some(at) = &limit_at {
@@ -128,8 +178,12 @@ fn memory(mem: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if let Some(swap_at) = mem.get("swap") {
         match (swap_at.i64(), limit) {
             (Some(-1), _) => {
-                cx.at(&pve::LOSSY, &swap_at, "unlimited swap has no Proxmox form; Proxmox's default `swap: 512` applies")
-                    .with_severity(Severity::Info);
+                cx.at(
+                    &pve::LOSSY,
+                    &swap_at,
+                    "unlimited swap has no Proxmox form; Proxmox's default `swap: 512` applies",
+                )
+                .with_severity(Severity::Info);
             }
             (Some(total), Some(limit)) if total >= limit => {
                 let extra = (total - limit) as u64;
@@ -145,25 +199,42 @@ fn memory(mem: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                     .with_label("below the memory limit");
             }
             (Some(_), None) => {
-                cx.at(&pve::INVALID_VALUE, &swap_at, "a swap limit needs a memory limit (OCI's `swap` is memory plus swap)").with_label("no memory limit");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &swap_at,
+                    "a swap limit needs a memory limit (OCI's `swap` is memory plus swap)",
+                )
+                .with_label("no memory limit");
             }
             (None, _) => {}
         }
     }
     if let Some(res_at) = mem.get("reservation") {
         if let Some(bytes) = res_at.i64().filter(|b| *b >= 0) {
-            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.memory.low", bytes.to_string(), res_at.ptr()));
+            ir.resources.cgroup2.push(RawKey::new(
+                "lxc.cgroup2.memory.low",
+                bytes.to_string(),
+                res_at.ptr(),
+            ));
         }
     }
     if let Some(oom) = mem.get("disableOOMKiller") {
         if oom.bool() == Some(true) {
-            cx.unsupported(ir, &oom, "cgroup v2, which Proxmox VE uses, cannot disable the OOM killer");
+            cx.unsupported(
+                ir,
+                &oom,
+                "cgroup v2, which Proxmox VE uses, cannot disable the OOM killer",
+            );
         }
     }
 }
 
 fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let period = cpu.get("period").and_then(|p| p.u64()).filter(|p| *p > 0).unwrap_or(100_000);
+    let period = cpu
+        .get("period")
+        .and_then(|p| p.u64())
+        .filter(|p| *p > 0)
+        .unwrap_or(100_000);
     if let Some(q_at) = cpu.get("quota") {
         match q_at.i64() {
             Some(-1) => {}
@@ -173,17 +244,34 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 let scaled = (q as u128) * 100_000;
                 let units = scaled.div_ceil(u128::from(period));
                 if units > u128::from(MAX_CPUS) * 100_000 {
-                    cx.at(&pve::OUT_OF_RANGE, &q_at, format!("a quota of {q}/{period} is {} CPUs; Proxmox allows at most {MAX_CPUS}", units / 100_000))
-                        .with_label("too many CPUs");
+                    cx.at(
+                        &pve::OUT_OF_RANGE,
+                        &q_at,
+                        format!(
+                            "a quota of {q}/{period} is {} CPUs; Proxmox allows at most {MAX_CPUS}",
+                            units / 100_000
+                        ),
+                    )
+                    .with_label("too many CPUs");
                 } else {
                     if !scaled.is_multiple_of(u128::from(period)) {
-                        cx.lossy(&q_at, format!("a quota of {q}/{period} CPUs is rounded up to {}", decimal5(units)));
+                        cx.lossy(
+                            &q_at,
+                            format!(
+                                "a quota of {q}/{period} CPUs is rounded up to {}",
+                                decimal5(units)
+                            ),
+                        );
                     }
                     ir.resources.cpulimit = Some(q_at.traced(cpulimit_text(units)));
                 }
             }
             Some(q) => {
-                cx.at(&pve::OUT_OF_RANGE, &q_at, format!("a CPU quota of {q} is neither positive nor -1 (no limit)"));
+                cx.at(
+                    &pve::OUT_OF_RANGE,
+                    &q_at,
+                    format!("a CPU quota of {q} is neither positive nor -1 (no limit)"),
+                );
             }
             None => {}
         }
@@ -195,7 +283,11 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     }
     if let Some(b_at) = cpu.get("burst") {
         if let Some(b) = b_at.u64() {
-            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.cpu.max.burst", b.to_string(), b_at.ptr()));
+            ir.resources.cgroup2.push(RawKey::new(
+                "lxc.cgroup2.cpu.max.burst",
+                b.to_string(),
+                b_at.ptr(),
+            ));
         }
     }
     if let Some(c_at) = cpu.get("cpus") {
@@ -204,13 +296,24 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             Some(0) => {}
             Some(n) if n <= MAX_CPUS => {
                 ir.resources.cores = Some(c_at.traced(n as u32));
-                ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.cpuset.cpus", text, c_at.ptr()));
+                ir.resources
+                    .cgroup2
+                    .push(RawKey::new("lxc.cgroup2.cpuset.cpus", text, c_at.ptr()));
             }
             Some(n) => {
-                cx.at(&pve::OUT_OF_RANGE, &c_at, format!("{n} CPUs; Proxmox allows at most {MAX_CPUS}"));
+                cx.at(
+                    &pve::OUT_OF_RANGE,
+                    &c_at,
+                    format!("{n} CPUs; Proxmox allows at most {MAX_CPUS}"),
+                );
             }
             None => {
-                cx.at(&pve::INVALID_VALUE, &c_at, format!("`{}` is not a cpuset list like 0-3,6", text.escape_debug())).with_label("invalid cpuset");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &c_at,
+                    format!("`{}` is not a cpuset list like 0-3,6", text.escape_debug()),
+                )
+                .with_label("invalid cpuset");
             }
         }
     }
@@ -218,18 +321,35 @@ fn cpu_limits(cpu: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         let text = m_at.str().unwrap_or_default();
         match cpuset_count(text) {
             Some(0) => {}
-            Some(_) => ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.cpuset.mems", text, m_at.ptr())),
+            Some(_) => {
+                ir.resources
+                    .cgroup2
+                    .push(RawKey::new("lxc.cgroup2.cpuset.mems", text, m_at.ptr()))
+            }
             None => {
-                cx.at(&pve::INVALID_VALUE, &m_at, format!("`{}` is not a node list like 0-1", text.escape_debug())).with_label("invalid node list");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &m_at,
+                    format!("`{}` is not a node list like 0-1", text.escape_debug()),
+                )
+                .with_label("invalid node list");
             }
         }
     }
     if let Some(i_at) = cpu.get("idle") {
         match i_at.i64() {
             Some(0) => {}
-            Some(1) => ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.cpu.idle", "1", i_at.ptr())),
+            Some(1) => {
+                ir.resources
+                    .cgroup2
+                    .push(RawKey::new("lxc.cgroup2.cpu.idle", "1", i_at.ptr()))
+            }
             Some(v) => {
-                cx.at(&pve::OUT_OF_RANGE, &i_at, format!("cpu.idle is 0 or 1, not {v}"));
+                cx.at(
+                    &pve::OUT_OF_RANGE,
+                    &i_at,
+                    format!("cpu.idle is 0 or 1, not {v}"),
+                );
             }
             None => {}
         }
@@ -329,14 +449,27 @@ pub(crate) fn cpuset_count(text: &str) -> Option<u64> {
 fn block_io(bio: &Cursor<'_>, ir: &mut Container) {
     if let Some(w) = bio.get("weight") {
         if let Some(weight) = w.u64().filter(|w| *w > 0) {
-            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.io.weight", format!("default {}", blkio_to_io_weight(weight)), w.ptr()));
+            ir.resources.cgroup2.push(RawKey::new(
+                "lxc.cgroup2.io.weight",
+                format!("default {}", blkio_to_io_weight(weight)),
+                w.ptr(),
+            ));
         }
     }
     if let Some(devs) = bio.get("weightDevice") {
         for d in devs.items() {
-            let (Some(major), Some(minor)) = (d.get("major").and_then(|v| v.i64()), d.get("minor").and_then(|v| v.i64())) else { continue };
+            let (Some(major), Some(minor)) = (
+                d.get("major").and_then(|v| v.i64()),
+                d.get("minor").and_then(|v| v.i64()),
+            ) else {
+                continue;
+            };
             if let Some(w) = d.get("weight").and_then(|v| v.u64()).filter(|w| *w > 0) {
-                ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.io.weight", format!("{major}:{minor} {}", blkio_to_io_weight(w)), d.ptr()));
+                ir.resources.cgroup2.push(RawKey::new(
+                    "lxc.cgroup2.io.weight",
+                    format!("{major}:{minor} {}", blkio_to_io_weight(w)),
+                    d.ptr(),
+                ));
             }
         }
     }
@@ -348,13 +481,23 @@ fn block_io(bio: &Cursor<'_>, ir: &mut Container) {
     ] {
         let Some(devs) = bio.get(field) else { continue };
         for d in devs.items() {
-            let (Some(major), Some(minor), Some(rate)) =
-                (d.get("major").and_then(|v| v.i64()), d.get("minor").and_then(|v| v.i64()), d.get("rate").and_then(|v| v.u64()))
-            else {
+            let (Some(major), Some(minor), Some(rate)) = (
+                d.get("major").and_then(|v| v.i64()),
+                d.get("minor").and_then(|v| v.i64()),
+                d.get("rate").and_then(|v| v.u64()),
+            ) else {
                 continue;
             };
-            let value = if rate == 0 { "max".to_string() } else { rate.to_string() };
-            ir.resources.cgroup2.push(RawKey::new("lxc.cgroup2.io.max", format!("{major}:{minor} {key}={value}"), d.ptr()));
+            let value = if rate == 0 {
+                "max".to_string()
+            } else {
+                rate.to_string()
+            };
+            ir.resources.cgroup2.push(RawKey::new(
+                "lxc.cgroup2.io.max",
+                format!("{major}:{minor} {key}={value}"),
+                d.ptr(),
+            ));
         }
     }
 }
@@ -401,7 +544,10 @@ mod tests {
         let check = |units: u128| {
             let text = cpulimit_text(units);
             assert_eq!(proxmox_quota(&text), Some(units), "{text}");
-            assert!(text.starts_with(decimal5(units).trim_end_matches('0')) || text == decimal5(units), "{text}");
+            assert!(
+                text.starts_with(decimal5(units).trim_end_matches('0')) || text == decimal5(units),
+                "{text}"
+            );
         };
         let mut short = 0;
         for units in 1..=800_000u128 {
@@ -422,55 +568,126 @@ mod lowering_tests {
     use crate::target::Target;
 
     fn res(resources: &str) -> String {
-        format!(r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}], "resources": {resources}}}}}"#)
+        format!(
+            r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}], "resources": {resources}}}}}"#
+        )
     }
 
     #[test]
     fn memory_and_swap() {
-        let conf = pve_conf(&res(r#"{"memory": {"limit": 1073741824, "swap": 2147483648, "reservation": 536870912}}"#), &Target::default());
-        assert!(conf.contains("memory: 1024\n") && conf.contains("swap: 1024\n") && conf.contains("lxc.cgroup2.memory.low: 536870912\n"), "{conf}");
-        let (ir, codes) = check(&res(r#"{"memory": {"limit": 100000000}}"#), &Target::default());
+        let conf = pve_conf(
+            &res(
+                r#"{"memory": {"limit": 1073741824, "swap": 2147483648, "reservation": 536870912}}"#,
+            ),
+            &Target::default(),
+        );
+        assert!(
+            conf.contains("memory: 1024\n")
+                && conf.contains("swap: 1024\n")
+                && conf.contains("lxc.cgroup2.memory.low: 536870912\n"),
+            "{conf}"
+        );
+        let (ir, codes) = check(
+            &res(r#"{"memory": {"limit": 100000000}}"#),
+            &Target::default(),
+        );
         assert_eq!(ir.resources.memory.map(|m| m.value.get()), Some(96));
         assert_eq!(codes, vec!["pve/lossy /linux/resources/memory/limit"]);
-        let (_, codes) = check(&res(r#"{"memory": {"limit": 8388608}}"#), &Target::default());
-        assert_eq!(codes, vec!["pve/memory-too-small /linux/resources/memory/limit"]);
-        let (_, codes) = check(&res(r#"{"memory": {"limit": 1073741824, "swap": 1}}"#), &Target::default());
+        let (_, codes) = check(
+            &res(r#"{"memory": {"limit": 8388608}}"#),
+            &Target::default(),
+        );
+        assert_eq!(
+            codes,
+            vec!["pve/memory-too-small /linux/resources/memory/limit"]
+        );
+        let (_, codes) = check(
+            &res(r#"{"memory": {"limit": 1073741824, "swap": 1}}"#),
+            &Target::default(),
+        );
         assert_eq!(codes, vec!["pve/out-of-range /linux/resources/memory/swap"]);
     }
 
     #[test]
     fn cpu() {
-        let conf = pve_conf(&res(r#"{"cpu": {"quota": 150000, "period": 100000, "shares": 1024, "cpus": "0-3,6"}, "pids": {"limit": 100}}"#), &Target::default());
-        for line in ["cores: 5\n", "cpulimit: 1.5\n", "cpuunits: 100\n", "lxc.cgroup2.cpuset.cpus: 0-3,6\n", "lxc.cgroup2.pids.max: 100\n"] {
+        let conf = pve_conf(
+            &res(
+                r#"{"cpu": {"quota": 150000, "period": 100000, "shares": 1024, "cpus": "0-3,6"}, "pids": {"limit": 100}}"#,
+            ),
+            &Target::default(),
+        );
+        for line in [
+            "cores: 5\n",
+            "cpulimit: 1.5\n",
+            "cpuunits: 100\n",
+            "lxc.cgroup2.cpuset.cpus: 0-3,6\n",
+            "lxc.cgroup2.pids.max: 100\n",
+        ] {
             assert!(conf.contains(line), "missing {line:?} in\n{conf}");
         }
         let (ir, _) = check(&res(r#"{"cpu": {"quota": -1}}"#), &Target::default());
         assert_eq!(ir.resources.cpulimit, None);
-        let (_, codes) = check(&res(r#"{"cpu": {"quota": 1, "period": 3}}"#), &Target::default());
+        let (_, codes) = check(
+            &res(r#"{"cpu": {"quota": 1, "period": 3}}"#),
+            &Target::default(),
+        );
         assert_eq!(codes, vec!["pve/lossy /linux/resources/cpu/quota"]);
     }
 
     #[test]
     fn io_hugetlb_unified() {
-        let conf = pve_conf(&res(r#"{"blockIO": {"weight": 500, "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}]}, "unified": {"memory.high": "1G"}}"#), &Target::default());
-        for line in ["lxc.cgroup2.io.max: 8:0 rbps=1048576\n", "lxc.cgroup2.io.weight: default 4950\n", "lxc.cgroup2.memory.high: 1G\n"] {
+        let conf = pve_conf(
+            &res(
+                r#"{"blockIO": {"weight": 500, "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}]}, "unified": {"memory.high": "1G"}}"#,
+            ),
+            &Target::default(),
+        );
+        for line in [
+            "lxc.cgroup2.io.max: 8:0 rbps=1048576\n",
+            "lxc.cgroup2.io.weight: default 4950\n",
+            "lxc.cgroup2.memory.high: 1G\n",
+        ] {
             assert!(conf.contains(line), "missing {line:?} in\n{conf}");
         }
-        let (_, codes) = check(&res(r#"{"unified": {"cgroup.procs": "1", "a\nb": "x"}}"#), &Target::default());
+        let (_, codes) = check(
+            &res(r#"{"unified": {"cgroup.procs": "1", "a\nb": "x"}}"#),
+            &Target::default(),
+        );
         assert_eq!(codes.len(), 2, "{codes:?}");
     }
 
     #[test]
     fn cgroup_v1_only_fields_are_reported() {
-        let (_, codes) = check(&res(r#"{"memory": {"kernel": 1, "swappiness": 10}, "cpu": {"realtimeRuntime": 1}, "hugepageLimits": [{"pageSize": "2MB", "limit": 1}]}"#), &Target::default());
-        assert_eq!(codes, vec!["pve/unsupported /linux/resources/memory/kernel", "pve/unsupported /linux/resources/memory/swappiness", "pve/unsupported /linux/resources/cpu/realtimeRuntime", "pve/unsupported /linux/resources/hugepageLimits"]);
+        let (_, codes) = check(
+            &res(
+                r#"{"memory": {"kernel": 1, "swappiness": 10}, "cpu": {"realtimeRuntime": 1}, "hugepageLimits": [{"pageSize": "2MB", "limit": 1}]}"#,
+            ),
+            &Target::default(),
+        );
+        assert_eq!(
+            codes,
+            vec![
+                "pve/unsupported /linux/resources/memory/kernel",
+                "pve/unsupported /linux/resources/memory/swappiness",
+                "pve/unsupported /linux/resources/cpu/realtimeRuntime",
+                "pve/unsupported /linux/resources/hugepageLimits"
+            ]
+        );
     }
 
     /// The per-device leaf weight was once marked `Lower` with no reader
     /// and vanished; it is cgroup v1 like the top-level one, and reported.
     #[test]
     fn per_device_leaf_weight_is_reported() {
-        let (_, codes) = check(&res(r#"{"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "weight": 500, "leafWeight": 300}]}}"#), &Target::default());
-        assert_eq!(codes, vec!["pve/unsupported /linux/resources/blockIO/weightDevice/0/leafWeight"]);
+        let (_, codes) = check(
+            &res(
+                r#"{"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "weight": 500, "leafWeight": 300}]}}"#,
+            ),
+            &Target::default(),
+        );
+        assert_eq!(
+            codes,
+            vec!["pve/unsupported /linux/resources/blockIO/weightDevice/0/leafWeight"]
+        );
     }
 }

@@ -52,10 +52,17 @@ use crate::ir::Container;
 use crate::rules::pve;
 use crate::spec::Cursor;
 
-
 /// The IPC sysctls whose `lxc.sysctl.` keys are on Proxmox's allow-list.
-pub(crate) const IPC_SYSCTLS: &[&str] =
-    &["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
+pub(crate) const IPC_SYSCTLS: &[&str] = &[
+    "kernel.msgmax",
+    "kernel.msgmnb",
+    "kernel.msgmni",
+    "kernel.sem",
+    "kernel.shmall",
+    "kernel.shmmax",
+    "kernel.shmmni",
+    "kernel.shm_rmid_forced",
+];
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
 /// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
@@ -93,16 +100,25 @@ fn check_label(value: &str) -> Result<(), &'static str> {
         return Err("it contains a control character, line break or bidi control, which would start a new config line or hide part of it");
     }
     if value.trim() != value {
-        return Err("it starts or ends with white space, which Proxmox trims when it reads the config");
+        return Err(
+            "it starts or ends with white space, which Proxmox trims when it reads the config",
+        );
     }
     Ok(())
 }
 
 fn apparmor(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(at) = process.get("apparmorProfile") else { return };
+    let Some(at) = process.get("apparmorProfile") else {
+        return;
+    };
     let Some(profile) = at.str() else { return };
     if let Err(why) = check_label(profile) {
-        cx.at(&pve::INVALID_VALUE, &at, format!("the AppArmor profile cannot be written as `lxc.apparmor.profile`: {why}")).with_label("invalid profile");
+        cx.at(
+            &pve::INVALID_VALUE,
+            &at,
+            format!("the AppArmor profile cannot be written as `lxc.apparmor.profile`: {why}"),
+        )
+        .with_label("invalid profile");
         return;
     }
     if profile == "docker-default" || profile.starts_with("containers-default-") {
@@ -120,10 +136,17 @@ fn apparmor(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 }
 
 fn selinux(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(at) = process.get("selinuxLabel") else { return };
+    let Some(at) = process.get("selinuxLabel") else {
+        return;
+    };
     let Some(label) = at.str() else { return };
     if let Err(why) = check_label(label) {
-        cx.at(&pve::INVALID_VALUE, &at, format!("the SELinux label cannot be written as `lxc.selinux.context`: {why}")).with_label("invalid label");
+        cx.at(
+            &pve::INVALID_VALUE,
+            &at,
+            format!("the SELinux label cannot be written as `lxc.selinux.context`: {why}"),
+        )
+        .with_label("invalid label");
         return;
     }
     cx.at(&pve::NEEDS_HOST, &at, "Proxmox nodes run AppArmor; LXC applies `lxc.selinux.context` only where SELinux is enabled").with_label("SELinux only");
@@ -131,7 +154,9 @@ fn selinux(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 }
 
 fn no_new_privileges(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(at) = process.get("noNewPrivileges") else { return };
+    let Some(at) = process.get("noNewPrivileges") else {
+        return;
+    };
     if at.bool() != Some(true) {
         return;
     }
@@ -140,11 +165,24 @@ fn no_new_privileges(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) 
 }
 
 fn sysctls(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(map) = linux.get("sysctl") else { return };
+    let Some(map) = linux.get("sysctl") else {
+        return;
+    };
     for (key, _, value) in map.entries() {
         let name = key.replace('/', ".");
-        if value.str().is_some_and(|v| v.chars().any(|c| c.is_control() && c != '\t')) {
-            cx.at(&pve::INVALID_VALUE, &value, format!("the value of `{}` contains a control character or line break", key.escape_debug())).with_label("invalid value");
+        if value
+            .str()
+            .is_some_and(|v| v.chars().any(|c| c.is_control() && c != '\t'))
+        {
+            cx.at(
+                &pve::INVALID_VALUE,
+                &value,
+                format!(
+                    "the value of `{}` contains a control character or line break",
+                    key.escape_debug()
+                ),
+            )
+            .with_label("invalid value");
             continue;
         }
         if IPC_SYSCTLS.contains(&name.as_str()) {
@@ -163,19 +201,30 @@ fn sysctls(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             )
             .with_label("dropped by Proxmox");
         } else {
-            cx.at(&pve::SYSCTL_NOT_ALLOWED, &value, format!("`{}` is not set: Proxmox drops `lxc.sysctl.` keys other than its IPC ones", key.escape_debug()))
-                .with_label("dropped by Proxmox");
+            cx.at(
+                &pve::SYSCTL_NOT_ALLOWED,
+                &value,
+                format!(
+                    "`{}` is not set: Proxmox drops `lxc.sysctl.` keys other than its IPC ones",
+                    key.escape_debug()
+                ),
+            )
+            .with_label("dropped by Proxmox");
         }
     }
     keep_for_oci(ir, &map);
 }
 
 fn personality(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(at) = linux.get("personality") else { return };
+    let Some(at) = linux.get("personality") else {
+        return;
+    };
     if let Some(flags) = at.get("flags").filter(|f| !f.items().is_empty()) {
         cx.unsupported(ir, &flags, "LXC has no key for personality flags");
     }
-    let Some(domain) = at.get("domain") else { return };
+    let Some(domain) = at.get("domain") else {
+        return;
+    };
     // OCI back ends get the whole object: `domain` is required next to `flags`.
     keep_for_oci(ir, &domain);
     if domain.str() != Some("LINUX32") {
@@ -228,10 +277,16 @@ mod tests {
     #[test]
     fn apparmor_profiles() {
         let (ir, codes) = run(r#", "apparmorProfile": "my-profile""#, "");
-        assert_eq!(ir.security.apparmor_profile.map(|p| p.value), Some("my-profile".to_string()));
+        assert_eq!(
+            ir.security.apparmor_profile.map(|p| p.value),
+            Some("my-profile".to_string())
+        );
         assert!(codes.is_empty(), "{codes:?}");
         let (ir, codes) = run(r#", "apparmorProfile": "unconfined""#, "");
-        assert_eq!(ir.security.apparmor_profile.map(|p| p.value), Some("unconfined".to_string()));
+        assert_eq!(
+            ir.security.apparmor_profile.map(|p| p.value),
+            Some("unconfined".to_string())
+        );
         assert!(codes.is_empty(), "{codes:?}");
         let (ir, codes) = run(r#", "apparmorProfile": "containers-default-0.50.1""#, "");
         assert_eq!(ir.security.apparmor_profile, None);
@@ -243,8 +298,14 @@ mod tests {
 
     #[test]
     fn selinux_labels() {
-        let (ir, codes) = run(r#", "selinuxLabel": "system_u:system_r:container_t:s0:c1,c2""#, "");
-        assert_eq!(ir.security.selinux_context.map(|p| p.value), Some("system_u:system_r:container_t:s0:c1,c2".to_string()));
+        let (ir, codes) = run(
+            r#", "selinuxLabel": "system_u:system_r:container_t:s0:c1,c2""#,
+            "",
+        );
+        assert_eq!(
+            ir.security.selinux_context.map(|p| p.value),
+            Some("system_u:system_r:container_t:s0:c1,c2".to_string())
+        );
         assert!(codes.is_empty(), "{codes:?}");
         let (ir, codes) = run(r#", "selinuxLabel": """#, "");
         assert_eq!(ir.security.selinux_context, None);
@@ -256,14 +317,24 @@ mod tests {
         let (ir, codes) = run(r#", "noNewPrivileges": true"#, "");
         assert_eq!(codes, vec!["pve/unsupported /process/noNewPrivileges"]);
         assert_eq!(ir.security.no_new_privileges.map(|n| n.value), Some(true));
-        assert!(ir.oci_only.iter().any(|(p, v)| p.as_str() == "/process/noNewPrivileges" && *v == serde_json::Value::Bool(true)));
+        assert!(ir
+            .oci_only
+            .iter()
+            .any(|(p, v)| p.as_str() == "/process/noNewPrivileges"
+                && *v == serde_json::Value::Bool(true)));
         let (ir, codes) = run(r#", "noNewPrivileges": false"#, "");
-        assert!(codes.is_empty() && ir.security.no_new_privileges.is_none(), "{codes:?}");
+        assert!(
+            codes.is_empty() && ir.security.no_new_privileges.is_none(),
+            "{codes:?}"
+        );
     }
 
     #[test]
     fn sysctls_are_reported_never_written() {
-        let (ir, codes) = run("", r#", "sysctl": {"kernel.shmmax": "1073741824", "fs.mqueue.msg_max": "20", "net.ipv4.ip_forward": "1", "kernel.sem": "a\nb"}"#);
+        let (ir, codes) = run(
+            "",
+            r#", "sysctl": {"kernel.shmmax": "1073741824", "fs.mqueue.msg_max": "20", "net.ipv4.ip_forward": "1", "kernel.sem": "a\nb"}"#,
+        );
         assert!(ir.security.sysctls.is_empty());
         assert_eq!(
             codes,
@@ -274,7 +345,10 @@ mod tests {
                 "pve/invalid-value /linux/sysctl/kernel.sem"
             ]
         );
-        assert!(ir.oci_only.iter().any(|(p, _)| p.as_str() == "/linux/sysctl"));
+        assert!(ir
+            .oci_only
+            .iter()
+            .any(|(p, _)| p.as_str() == "/linux/sysctl"));
     }
 
     #[test]
@@ -282,8 +356,15 @@ mod tests {
         let (ir, codes) = run("", r#", "personality": {"domain": "LINUX32"}"#);
         assert_eq!(ir.arch, "i386");
         assert!(codes.is_empty(), "{codes:?}");
-        assert!(pve_conf(&config("", r#", "personality": {"domain": "LINUX32"}"#), &Target::default()).contains("arch: i386\n"));
-        let (ir, codes) = run("", r#", "personality": {"domain": "LINUX", "flags": ["ADDR_NO_RANDOMIZE"]}"#);
+        assert!(pve_conf(
+            &config("", r#", "personality": {"domain": "LINUX32"}"#),
+            &Target::default()
+        )
+        .contains("arch: i386\n"));
+        let (ir, codes) = run(
+            "",
+            r#", "personality": {"domain": "LINUX", "flags": ["ADDR_NO_RANDOMIZE"]}"#,
+        );
         assert_eq!(ir.arch, "amd64");
         assert_eq!(codes, vec!["pve/unsupported /linux/personality/flags"]);
     }
@@ -295,7 +376,12 @@ mod tests {
             r#", "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": [{"names": ["kexec_load", "init_module", "finit_module", "delete_module", "open_by_handle_at"], "action": "SCMP_ACT_ERRNO"}]}, "maskedPaths": ["/proc/kcore"]"#,
         );
         let conf = pve_conf(&json, &Target::default());
-        for line in ["lxc.apparmor.profile: unconfined\n", "lxc.cap.keep: chown kill\n", "lxc.mount.entry: /dev/null proc/kcore none bind,optional 0 0\n", "lxc.seccomp.profile: /var/lib/proxmox-lxcri/seccomp/"] {
+        for line in [
+            "lxc.apparmor.profile: unconfined\n",
+            "lxc.cap.keep: chown kill\n",
+            "lxc.mount.entry: /dev/null proc/kcore none bind,optional 0 0\n",
+            "lxc.seccomp.profile: /var/lib/proxmox-lxcri/seccomp/",
+        ] {
             assert!(conf.contains(line), "missing {line:?} in\n{conf}");
         }
     }

@@ -13,7 +13,9 @@ pub(crate) fn report_unhandled(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Cont
 
 fn walk_fields(at: &Cursor<'_>, fields: &'static [Field], cx: &mut Cx<'_>, ir: &mut Container) {
     for field in fields {
-        let Some(child) = at.get(field.name) else { continue };
+        let Some(child) = at.get(field.name) else {
+            continue;
+        };
         match field.handling {
             Handling::Unsupported(why) => cx.unsupported(ir, &child, why),
             Handling::Ignored(why) => cx.ignored(ir, &child, why),

@@ -31,17 +31,24 @@ impl Allow {
             return Ok(Allow::Rule(rule));
         }
         let family = entry.strip_suffix("/*").unwrap_or(entry);
-        if !family.is_empty() && super::all_rules().any(|r| r.code.split('/').next() == Some(family)) {
+        if !family.is_empty()
+            && super::all_rules().any(|r| r.code.split('/').next() == Some(family))
+        {
             return Ok(Allow::Family(family.to_string()));
         }
         let suggestion = crate::diag::suggest(entry, super::all_rules().map(|r| r.code));
-        Err(UnknownCode { code: entry.to_string(), suggestion })
+        Err(UnknownCode {
+            code: entry.to_string(),
+            suggestion,
+        })
     }
 
     pub(crate) fn matches(&self, code: &str) -> bool {
         match self {
             Allow::Rule(rule) => rule.code == code,
-            Allow::Family(family) => code.strip_prefix(family.as_str()).is_some_and(|rest| rest.starts_with('/')),
+            Allow::Family(family) => code
+                .strip_prefix(family.as_str())
+                .is_some_and(|rest| rest.starts_with('/')),
         }
     }
 }
@@ -52,11 +59,15 @@ mod tests {
 
     #[test]
     fn codes_and_families() {
-        assert_eq!(Allow::parse("security/privileged").map(|a| a.matches("security/privileged")), Ok(true));
+        assert_eq!(
+            Allow::parse("security/privileged").map(|a| a.matches("security/privileged")),
+            Ok(true)
+        );
         let family = Allow::parse("pve/*");
         assert_eq!(family.as_ref().map(|a| a.matches("pve/lossy")), Ok(true));
         assert_eq!(family.as_ref().map(|a| a.matches("pvex/lossy")), Ok(false));
-        assert!(Allow::parse("security/privilged").is_err_and(|e| e.suggestion == Some("security/privileged")));
+        assert!(Allow::parse("security/privilged")
+            .is_err_and(|e| e.suggestion == Some("security/privileged")));
         assert!(Allow::parse("nope/*").is_err());
         assert!(Allow::parse("").is_err());
     }

@@ -4,7 +4,12 @@
 use super::Rule;
 use crate::diag::Severity::{Info, Warning};
 
-pub(crate) static RULES: &[&Rule] = &[&UNKNOWN_FIELD, &OCI_VERSION, &DEFAULT_MOUNTS, &DEFAULT_PROCESS];
+pub(crate) static RULES: &[&Rule] = &[
+    &UNKNOWN_FIELD,
+    &OCI_VERSION,
+    &DEFAULT_MOUNTS,
+    &DEFAULT_PROCESS,
+];
 
 pub(crate) static UNKNOWN_FIELD: Rule = Rule {
     code: "crun/unknown-field",

@@ -60,10 +60,22 @@ mod tests {
         for rule in all_rules() {
             assert!(seen.insert(rule.code), "duplicate code {}", rule.code);
             let family = rule.code.split('/').next().unwrap_or_default();
-            assert!(["parse", "spec", "pve", "security", "schema", "lint", "crun"].contains(&family), "{}", rule.code);
-            assert!(!rule.summary.is_empty() && !rule.summary.ends_with('.'), "{}", rule.code);
+            assert!(
+                ["parse", "spec", "pve", "security", "schema", "lint", "crun"].contains(&family),
+                "{}",
+                rule.code
+            );
+            assert!(
+                !rule.summary.is_empty() && !rule.summary.ends_with('.'),
+                "{}",
+                rule.code
+            );
             for heading in ["## What it does", "## Why is this bad?", "## Example"] {
-                assert!(rule.explanation.contains(heading), "{} lacks {heading}", rule.code);
+                assert!(
+                    rule.explanation.contains(heading),
+                    "{} lacks {heading}",
+                    rule.code
+                );
             }
         }
     }

@@ -4,7 +4,9 @@
 use super::Rule;
 use crate::diag::Severity::Error;
 
-pub(crate) static RULES: &[&Rule] = &[&TYPE, &REQUIRED, &ENUM, &PATTERN, &RANGE, &LENGTH, &NO_MATCH];
+pub(crate) static RULES: &[&Rule] = &[
+    &TYPE, &REQUIRED, &ENUM, &PATTERN, &RANGE, &LENGTH, &NO_MATCH,
+];
 
 pub(crate) static TYPE: Rule = Rule {
     code: "schema/type",

@@ -114,7 +114,8 @@ pub(crate) static PROXMOX_STATE_MOUNT: Rule = Rule {
 pub(crate) static HOST_SOCKET: Rule = Rule {
     code: "security/host-socket",
     severity: Warning,
-    summary: "A host daemon's control socket or runtime directory is bind-mounted into the container",
+    summary:
+        "A host daemon's control socket or runtime directory is bind-mounted into the container",
     explanation: include_str!("security/host-socket.md"),
 };
 

@@ -99,11 +99,23 @@ pub struct Field {
 use Handling::{Fields, Ignored, Lower, Unsupported};
 
 const fn f(name: &'static str, ty: Ty, handling: Handling) -> Field {
-    Field { name, ty, required: false, handling, since: "1.0.0" }
+    Field {
+        name,
+        ty,
+        required: false,
+        handling,
+        since: "1.0.0",
+    }
 }
 
 const fn req(name: &'static str, ty: Ty, handling: Handling) -> Field {
-    Field { name, ty, required: true, handling, since: "1.0.0" }
+    Field {
+        name,
+        ty,
+        required: true,
+        handling,
+        since: "1.0.0",
+    }
 }
 
 const fn since(mut field: Field, version: &'static str) -> Field {
@@ -121,8 +133,19 @@ const U64: Ty = Ty::Int(Int::U64);
 const STRS: Ty = Ty::Array(&Ty::Str);
 
 /// runtime-spec's namespace types (`config-linux.md`); the executor's `features` lists them.
-pub const NAMESPACE_TYPES: &[&str] = &["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
-pub(crate) const PROPAGATIONS: &[&str] = &["private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable"];
+pub const NAMESPACE_TYPES: &[&str] = &[
+    "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time",
+];
+pub(crate) const PROPAGATIONS: &[&str] = &[
+    "private",
+    "shared",
+    "slave",
+    "unbindable",
+    "rprivate",
+    "rshared",
+    "rslave",
+    "runbindable",
+];
 /// The seccomp actions the field table accepts; the executor's `features` lists them.
 pub const SECCOMP_ACTIONS: &[&str] = &[
     "SCMP_ACT_KILL",
@@ -178,7 +201,8 @@ pub(crate) const SECCOMP_FLAGS: &[&str] = &[
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 ];
 pub(crate) const DEVICE_TYPES: &[&str] = &["c", "b", "u", "p"];
-pub(crate) const IO_PRIORITY_CLASSES: &[&str] = &["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
+pub(crate) const IO_PRIORITY_CLASSES: &[&str] =
+    &["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
 pub(crate) const SCHED_POLICIES: &[&str] = &[
     "SCHED_OTHER",
     "SCHED_FIFO",
@@ -207,7 +231,11 @@ pub(crate) const MEMORY_POLICY_MODES: &[&str] = &[
     "MPOL_PREFERRED_MANY",
     "MPOL_LOCAL",
 ];
-pub(crate) const MEMORY_POLICY_FLAGS: &[&str] = &["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"];
+pub(crate) const MEMORY_POLICY_FLAGS: &[&str] = &[
+    "MPOL_F_NUMA_BALANCING",
+    "MPOL_F_RELATIVE_NODES",
+    "MPOL_F_STATIC_NODES",
+];
 /// The clocks `linux.timeOffsets` may name.
 pub const TIME_OFFSET_CLOCKS: &[&str] = &["boottime", "monotonic"];
 
@@ -246,14 +274,29 @@ const CAPABILITIES: &[Field] = &[
     f("ambient", STRS, Lower),
 ];
 
-const RLIMIT: &[Field] = &[req("type", STR, Lower), req("soft", U64, Lower), req("hard", U64, Lower)];
+const RLIMIT: &[Field] = &[
+    req("type", STR, Lower),
+    req("soft", U64, Lower),
+    req("hard", U64, Lower),
+];
 
 const USER: &[Field] = &[
     f("uid", U32, Lower),
     f("gid", U32, Lower),
-    since(f("umask", U32, Unsupported("LXC sets no umask for init; the init process inherits LXC's umask (022)")), "1.0.2"),
+    since(
+        f(
+            "umask",
+            U32,
+            Unsupported("LXC sets no umask for init; the init process inherits LXC's umask (022)"),
+        ),
+        "1.0.2",
+    ),
     f("additionalGids", Ty::Array(&U32), Lower),
-    f("username", STR, Ignored("`username` is for Windows containers")),
+    f(
+        "username",
+        STR,
+        Ignored("`username` is for Windows containers"),
+    ),
 ];
 
 const SCHEDULER: &[Field] = &[
@@ -320,8 +363,16 @@ const CPU: &[Field] = &[
     f("quota", I64, Lower),
     since(f("burst", U64, Lower), "1.2.0"),
     f("period", U64, Lower),
-    f("realtimeRuntime", I64, Unsupported("real-time CPU bandwidth is a cgroup v1 feature; Proxmox VE uses cgroup v2")),
-    f("realtimePeriod", U64, Unsupported("real-time CPU bandwidth is a cgroup v1 feature; Proxmox VE uses cgroup v2")),
+    f(
+        "realtimeRuntime",
+        I64,
+        Unsupported("real-time CPU bandwidth is a cgroup v1 feature; Proxmox VE uses cgroup v2"),
+    ),
+    f(
+        "realtimePeriod",
+        U64,
+        Unsupported("real-time CPU bandwidth is a cgroup v1 feature; Proxmox VE uses cgroup v2"),
+    ),
     f("cpus", STR, Lower),
     f("mems", STR, Lower),
     since(f("idle", I64, Lower), "1.1.0"),
@@ -337,7 +388,11 @@ const WEIGHT_DEVICE: Ty = Ty::Obj(&[
     // `Lower` with no reader, and `lower::consumers` found it dropped.
     f("leafWeight", U16, Unsupported(LEAF_WEIGHT_WHY)),
 ]);
-const THROTTLE_DEVICE: Ty = Ty::Obj(&[req("major", I64, Lower), req("minor", I64, Lower), req("rate", U64, Lower)]);
+const THROTTLE_DEVICE: Ty = Ty::Obj(&[
+    req("major", I64, Lower),
+    req("minor", I64, Lower),
+    req("rate", U64, Lower),
+]);
 
 const BLOCK_IO: &[Field] = &[
     f("weight", U16, Lower),
@@ -346,7 +401,11 @@ const BLOCK_IO: &[Field] = &[
     f("throttleReadBpsDevice", Ty::Array(&THROTTLE_DEVICE), Lower),
     f("throttleWriteBpsDevice", Ty::Array(&THROTTLE_DEVICE), Lower),
     f("throttleReadIOPSDevice", Ty::Array(&THROTTLE_DEVICE), Lower),
-    f("throttleWriteIOPSDevice", Ty::Array(&THROTTLE_DEVICE), Lower),
+    f(
+        "throttleWriteIOPSDevice",
+        Ty::Array(&THROTTLE_DEVICE),
+        Lower,
+    ),
 ];
 
 const RESOURCES: &[Field] = &[
@@ -381,7 +440,10 @@ const SECCOMP: &[Field] = &[
     req("defaultAction", Ty::Enum(SECCOMP_ACTIONS), Lower),
     since(f("defaultErrnoRet", U32, Lower), "1.0.2"),
     f("architectures", Ty::Array(&Ty::Enum(SECCOMP_ARCHES)), Lower),
-    since(f("flags", Ty::Array(&Ty::Enum(SECCOMP_FLAGS)), Lower), "1.0.2"),
+    since(
+        f("flags", Ty::Array(&Ty::Enum(SECCOMP_FLAGS)), Lower),
+        "1.0.2",
+    ),
     since(f("listenerPath", STR, Lower), "1.0.2"),
     since(f("listenerMetadata", STR, Lower), "1.0.2"),
     f("syscalls", Ty::Array(&SYSCALL), Lower),

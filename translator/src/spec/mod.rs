@@ -41,12 +41,19 @@ impl OciVersion {
         let mut parts = core.split('.');
         let num = |p: Option<&str>| -> Option<u32> {
             let p = p?;
-            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || (p.len() > 1 && p.starts_with('0')) {
+            if p.is_empty()
+                || !p.bytes().all(|b| b.is_ascii_digit())
+                || (p.len() > 1 && p.starts_with('0'))
+            {
                 return None;
             }
             p.parse().ok()
         };
-        let v = OciVersion { major: num(parts.next())?, minor: num(parts.next())?, patch: num(parts.next())? };
+        let v = OciVersion {
+            major: num(parts.next())?,
+            minor: num(parts.next())?,
+            patch: num(parts.next())?,
+        };
         let suffix = s.get(core.len()..).unwrap_or_default();
         if parts.next().is_some() || suffix.len() == 1 {
             return None;
@@ -75,7 +82,11 @@ pub fn parse(name: &str, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> (Source, 
 
 /// [`parse`] of bytes the caller gives up: they become the text the source
 /// and the tree share, so the input is held once (README, "Memory").
-pub fn parse_owned(name: &str, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>) -> (Source, Option<Spec>) {
+pub fn parse_owned(
+    name: &str,
+    bytes: Vec<u8>,
+    diags: &mut Vec<Diagnostic>,
+) -> (Source, Option<Spec>) {
     let text: json::Text = match String::from_utf8(bytes) {
         Ok(text) => Arc::new(text),
         Err(e) => {
@@ -84,7 +95,11 @@ pub fn parse_owned(name: &str, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>) -> (
             let source = Source::new(name, String::from_utf8_lossy(bytes).into_owned());
             // The valid prefix is unchanged by lossy decoding; U+FFFD is three bytes.
             let span = Span::new(e.span.start, e.span.start + 3);
-            diags.push(Diagnostic::new(&parse_rules::INVALID_UTF8, e.kind.to_string()).at_span(span).with_label("not UTF-8"));
+            diags.push(
+                Diagnostic::new(&parse_rules::INVALID_UTF8, e.kind.to_string())
+                    .at_span(span)
+                    .with_label("not UTF-8"),
+            );
             return (source, None);
         }
     };
@@ -93,11 +108,14 @@ pub fn parse_owned(name: &str, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>) -> (
     let mut capped = crate::diag::Capped::new(diags);
     for dup in &parsed.duplicates {
         capped.push(
-            Diagnostic::new(&parse_rules::DUPLICATE_KEY, format!("the key `{}` appears twice in one object", dup.key))
-                .at_span(dup.second)
-                .with_label("second occurrence")
-                .with_related(dup.first, "first occurrence")
-                .with_help("runtimes disagree on which value wins; keep one"),
+            Diagnostic::new(
+                &parse_rules::DUPLICATE_KEY,
+                format!("the key `{}` appears twice in one object", dup.key),
+            )
+            .at_span(dup.second)
+            .with_label("second occurrence")
+            .with_related(dup.first, "first occurrence")
+            .with_help("runtimes disagree on which value wins; keep one"),
         );
     }
     capped.finish();
@@ -108,7 +126,11 @@ pub fn parse_owned(name: &str, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>) -> (
                 json::ErrorKind::TooDeep => &parse_rules::TOO_DEEP,
                 _ => &parse_rules::SYNTAX,
             };
-            diags.push(Diagnostic::new(rule, e.kind.to_string()).at_span(e.span).with_label("here"));
+            diags.push(
+                Diagnostic::new(rule, e.kind.to_string())
+                    .at_span(e.span)
+                    .with_label("here"),
+            );
         }
         return (source, None);
     };
@@ -118,7 +140,13 @@ pub fn parse_owned(name: &str, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>) -> (
         return (source, None);
     }
     let version = check_version(&tree, diags);
-    (source, Some(Spec { tree: Arc::new(tree), version }))
+    (
+        source,
+        Some(Spec {
+            tree: Arc::new(tree),
+            version,
+        }),
+    )
 }
 
 fn check_version(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Option<OciVersion> {
@@ -129,10 +157,13 @@ fn check_version(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Option<OciVersion>
         Some(v) if v.is_supported() => Some(v),
         _ => {
             diags.push(
-                Diagnostic::new(&spec_rules::UNSUPPORTED_VERSION, format!("ociVersion `{text}` is not supported"))
-                    .at(&ptr, tree.span(member.value))
-                    .with_label("unsupported version")
-                    .with_help("proxmox-lxcri reads runtime-spec 1.0.x to 1.3.x"),
+                Diagnostic::new(
+                    &spec_rules::UNSUPPORTED_VERSION,
+                    format!("ociVersion `{text}` is not supported"),
+                )
+                .at(&ptr, tree.span(member.value))
+                .with_label("unsupported version")
+                .with_help("proxmox-lxcri reads runtime-spec 1.0.x to 1.3.x"),
             );
             None
         }
@@ -142,7 +173,12 @@ fn check_version(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Option<OciVersion>
 impl Spec {
     /// A cursor at the root of the document.
     pub fn cursor(&self) -> Cursor<'_> {
-        Cursor { tree: &self.tree, id: self.tree.root(), ptr: JsonPointer::root(), key_span: Span::UNDEFINED }
+        Cursor {
+            tree: &self.tree,
+            id: self.tree.root(),
+            ptr: JsonPointer::root(),
+            key_span: Span::UNDEFINED,
+        }
     }
 }
 
@@ -161,7 +197,12 @@ pub struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     /// A cursor at node `id` of `tree`, which `ptr` names.
     pub fn new(tree: &'a Arc<Tree>, id: NodeId, ptr: JsonPointer) -> Cursor<'a> {
-        Cursor { tree, id, ptr, key_span: Span::UNDEFINED }
+        Cursor {
+            tree,
+            id,
+            ptr,
+            key_span: Span::UNDEFINED,
+        }
     }
 
     pub(crate) fn tree(&self) -> &'a Arc<Tree> {
@@ -212,7 +253,12 @@ impl<'a> Cursor<'a> {
         if self.tree.kind(member.value, View::Validated) == Kind::Null {
             return None;
         }
-        Some(Cursor { tree: self.tree, id: member.value, ptr: self.ptr.push(key), key_span: member.key_span })
+        Some(Cursor {
+            tree: self.tree,
+            id: member.value,
+            ptr: self.ptr.push(key),
+            key_span: member.key_span,
+        })
     }
 
     /// Whether the object has a member `key`, null or not.
@@ -284,7 +330,11 @@ impl<'a> Cursor<'a> {
             Kind::Array => Some(self.tree.items(self.id).enumerate()),
             _ => None,
         };
-        Items { tree: Some(self.tree), ptr: self.ptr.clone(), items }
+        Items {
+            tree: Some(self.tree),
+            ptr: self.ptr.clone(),
+            items,
+        }
     }
 
     /// The strings of a string array, traced.
@@ -300,7 +350,18 @@ impl<'a> Cursor<'a> {
         let tree = self.tree;
         tree.members(self.id, View::Validated)
             .filter(|m| tree.kind(m.value, View::Validated) != Kind::Null)
-            .map(|m| (m.key, m.key_span, Cursor { tree, id: m.value, ptr: self.ptr.push(m.key), key_span: m.key_span }))
+            .map(|m| {
+                (
+                    m.key,
+                    m.key_span,
+                    Cursor {
+                        tree,
+                        id: m.value,
+                        ptr: self.ptr.push(m.key),
+                        key_span: m.key_span,
+                    },
+                )
+            })
             .collect()
     }
 
@@ -351,7 +412,12 @@ impl<'a> Iterator for Items<'a> {
         let tree = self.tree?;
         for (i, id) in self.items.as_mut()?.by_ref() {
             if tree.kind(id, View::Validated) != Kind::Null {
-                return Some(Cursor { tree, id, ptr: self.ptr.index(i), key_span: Span::UNDEFINED });
+                return Some(Cursor {
+                    tree,
+                    id,
+                    ptr: self.ptr.index(i),
+                    key_span: Span::UNDEFINED,
+                });
             }
         }
         None
@@ -365,10 +431,18 @@ mod tests {
     #[test]
     fn versions() {
         for ok in ["1.0.0", "1.0.2-dev", "1.2.1", "1.3.0", "1.1.0+build"] {
-            assert!(OciVersion::parse(ok).is_some_and(OciVersion::is_supported), "{ok}");
+            assert!(
+                OciVersion::parse(ok).is_some_and(OciVersion::is_supported),
+                "{ok}"
+            );
         }
-        for bad in ["2.0.0", "1.4.0", "1.0", "01.0.0", "1.0.0.0", "", "v1.0.0", "1.0.0-"] {
-            assert!(!OciVersion::parse(bad).is_some_and(OciVersion::is_supported), "{bad}");
+        for bad in [
+            "2.0.0", "1.4.0", "1.0", "01.0.0", "1.0.0.0", "", "v1.0.0", "1.0.0-",
+        ] {
+            assert!(
+                !OciVersion::parse(bad).is_some_and(OciVersion::is_supported),
+                "{bad}"
+            );
         }
     }
 }

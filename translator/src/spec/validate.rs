@@ -24,8 +24,14 @@ fn check_root(tree: &mut Tree, diags: &mut Capped<'_>) {
         Kind::Object => check_object(tree, root, CONFIG, &ptr, diags),
         other => {
             diags.push(
-                Diagnostic::new(&rules::WRONG_TYPE, format!("the config must be a JSON object, not {}", other.type_name()))
-                    .at(&ptr, tree.span(root)),
+                Diagnostic::new(
+                    &rules::WRONG_TYPE,
+                    format!(
+                        "the config must be a JSON object, not {}",
+                        other.type_name()
+                    ),
+                )
+                .at(&ptr, tree.span(root)),
             );
         }
     }
@@ -34,22 +40,36 @@ fn check_root(tree: &mut Tree, diags: &mut Capped<'_>) {
 /// The members of an object, as (key node, value node) pairs. Collected so
 /// the tree can be marked while they are checked; 8 bytes a member.
 fn members(tree: &Tree, id: NodeId) -> Vec<(NodeId, NodeId)> {
-    tree.members(id, View::Validated).map(|m| (m.key_id, m.value)).collect()
+    tree.members(id, View::Validated)
+        .map(|m| (m.key_id, m.value))
+        .collect()
 }
 
-fn check_object(tree: &mut Tree, id: NodeId, fields: &'static [Field], ptr: &JsonPointer, diags: &mut Capped<'_>) {
+fn check_object(
+    tree: &mut Tree,
+    id: NodeId,
+    fields: &'static [Field],
+    ptr: &JsonPointer,
+    diags: &mut Capped<'_>,
+) {
     let span = tree.span(id);
     let members = members(tree, id);
     // Required fields that were present but invalid are already reported.
-    let present: Vec<&'static str> =
-        fields.iter().filter(|f| f.required && members.iter().any(|(k, _)| tree.str(*k) == Some(f.name))).map(|f| f.name).collect();
+    let present: Vec<&'static str> = fields
+        .iter()
+        .filter(|f| f.required && members.iter().any(|(k, _)| tree.str(*k) == Some(f.name)))
+        .map(|f| f.name)
+        .collect();
     for (key_id, value) in members {
         let key = tree.str(key_id).unwrap_or_default();
         let here = ptr.push(key);
         let Some(field) = fields.iter().find(|f| f.name == key) else {
-            let mut d = Diagnostic::new(&rules::UNKNOWN_FIELD, format!("`{key}` is not a field of the OCI runtime-spec here"))
-                .at(&here, tree.span(key_id))
-                .with_label("unknown field");
+            let mut d = Diagnostic::new(
+                &rules::UNKNOWN_FIELD,
+                format!("`{key}` is not a field of the OCI runtime-spec here"),
+            )
+            .at(&here, tree.span(key_id))
+            .with_label("unknown field");
             if let Some(s) = suggest(key, fields.iter().map(|f| f.name)) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             } else {
@@ -70,24 +90,40 @@ fn check_object(tree: &mut Tree, id: NodeId, fields: &'static [Field], ptr: &Jso
     }
     for field in fields.iter().filter(|f| f.required) {
         if !present.contains(&field.name) {
-            let what = if ptr.as_str().is_empty() { "the config".to_string() } else { format!("`{ptr}`") };
+            let what = if ptr.as_str().is_empty() {
+                "the config".to_string()
+            } else {
+                format!("`{ptr}`")
+            };
             diags.push(
-                Diagnostic::new(&rules::MISSING_FIELD, format!("{what} lacks the required field `{}`", field.name))
-                    .at(ptr, span)
-                    .with_label(format!("`{}` missing here", field.name)),
+                Diagnostic::new(
+                    &rules::MISSING_FIELD,
+                    format!("{what} lacks the required field `{}`", field.name),
+                )
+                .at(ptr, span)
+                .with_label(format!("`{}` missing here", field.name)),
             );
         }
     }
 }
 
 /// Returns false when the value is unusable and must be dropped.
-fn check_value(tree: &mut Tree, id: NodeId, ty: &'static Ty, ptr: &JsonPointer, diags: &mut Capped<'_>) -> bool {
+fn check_value(
+    tree: &mut Tree,
+    id: NodeId,
+    ty: &'static Ty,
+    ptr: &JsonPointer,
+    diags: &mut Capped<'_>,
+) -> bool {
     let span: Span = tree.span(id);
     let wrong = |diags: &mut Capped<'_>, expected: &str, found: &str| {
         diags.push(
-            Diagnostic::new(&rules::WRONG_TYPE, format!("`{ptr}` must be {expected}, not {found}"))
-                .at(ptr, span)
-                .with_label(format!("expected {expected}")),
+            Diagnostic::new(
+                &rules::WRONG_TYPE,
+                format!("`{ptr}` must be {expected}, not {found}"),
+            )
+            .at(ptr, span)
+            .with_label(format!("expected {expected}")),
         );
         false
     };
@@ -95,25 +131,33 @@ fn check_value(tree: &mut Tree, id: NodeId, ty: &'static Ty, ptr: &JsonPointer, 
     match (ty, kind) {
         (Ty::Any, _) => true,
         (Ty::Bool, Kind::Bool) | (Ty::Str, Kind::String) => true,
-        (Ty::Int(int), Kind::Number) => match check_int(tree.number(id).unwrap_or_default(), *int) {
-            Ok(()) => true,
-            Err(why) => {
-                diags.push(
-                    Diagnostic::new(&rules::OUT_OF_RANGE, format!("`{ptr}` must be an {}: {why}", int.name()))
+        (Ty::Int(int), Kind::Number) => {
+            match check_int(tree.number(id).unwrap_or_default(), *int) {
+                Ok(()) => true,
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::new(
+                            &rules::OUT_OF_RANGE,
+                            format!("`{ptr}` must be an {}: {why}", int.name()),
+                        )
                         .at(ptr, span)
                         .with_label(why),
-                );
-                false
+                    );
+                    false
+                }
             }
-        },
+        }
         (Ty::Enum(values), Kind::String) => {
             let s = tree.str(id).unwrap_or_default();
             if values.contains(&s) {
                 true
             } else {
-                let mut d = Diagnostic::new(&rules::INVALID_VALUE, format!("`{s}` is not a valid value for `{ptr}`"))
-                    .at(ptr, span)
-                    .with_label("not allowed here");
+                let mut d = Diagnostic::new(
+                    &rules::INVALID_VALUE,
+                    format!("`{s}` is not a valid value for `{ptr}`"),
+                )
+                .at(ptr, span)
+                .with_label("not allowed here");
                 d = match suggest(s, values.iter().copied()) {
                     Some(hint) => d.with_help(format!("did you mean `{hint}`?")),
                     None => d.with_help(format!("one of: {}", values.join(", "))),
@@ -148,7 +192,11 @@ fn check_value(tree: &mut Tree, id: NodeId, ty: &'static Ty, ptr: &JsonPointer, 
         }
         (Ty::Bool, k) => wrong(diags, "a boolean", k.type_name()),
         (Ty::Str | Ty::Enum(_), k) => wrong(diags, "a string", k.type_name()),
-        (Ty::Int(int), k) => wrong(diags, &format!("an integer ({})", int.name()), k.type_name()),
+        (Ty::Int(int), k) => wrong(
+            diags,
+            &format!("an integer ({})", int.name()),
+            k.type_name(),
+        ),
         (Ty::Array(_), k) => wrong(diags, "an array", k.type_name()),
         (Ty::Map(_) | Ty::Obj(_), k) => wrong(diags, "an object", k.type_name()),
     }
@@ -170,10 +218,25 @@ mod tests {
     use super::*;
 
     fn check(text: &str) -> (Tree, Vec<String>) {
-        let Some(mut tree) = crate::json::parse(text).tree else { panic!("{text} parses") };
+        let Some(mut tree) = crate::json::parse(text).tree else {
+            panic!("{text} parses")
+        };
         let mut diags = Vec::new();
         validate(&mut tree, &mut diags);
-        (tree, diags.iter().map(|d| format!("{} {} {}", d.code(), d.pointer.as_ref().map(|p| p.as_str()).unwrap_or(""), d.message)).collect())
+        (
+            tree,
+            diags
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {} {}",
+                        d.code(),
+                        d.pointer.as_ref().map(|p| p.as_str()).unwrap_or(""),
+                        d.message
+                    )
+                })
+                .collect(),
+        )
     }
 
     #[test]
@@ -184,59 +247,97 @@ mod tests {
 
     #[test]
     fn wrong_types_are_removed() {
-        let (tree, d) = check(r#"{"ociVersion": "1.2.0", "process": {"cwd": "/", "user": {"uid": "0", "gid": 4294967296}}}"#);
+        let (tree, d) = check(
+            r#"{"ociVersion": "1.2.0", "process": {"cwd": "/", "user": {"uid": "0", "gid": 4294967296}}}"#,
+        );
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d[0].starts_with("spec/wrong-type /process/user/uid"));
         assert!(d[1].starts_with("spec/out-of-range /process/user/gid"));
-        let user = tree.get(tree.root(), "process", View::Validated).and_then(|p| tree.get(p.value, "user", View::Validated));
-        assert_eq!(user.map(|u| tree.members(u.value, View::Validated).count()), Some(0));
+        let user = tree
+            .get(tree.root(), "process", View::Validated)
+            .and_then(|p| tree.get(p.value, "user", View::Validated));
+        assert_eq!(
+            user.map(|u| tree.members(u.value, View::Validated).count()),
+            Some(0)
+        );
         // The document as written is unchanged, for the JSON Schema check.
-        assert_eq!(user.map(|u| tree.members(u.value, View::Written).count()), Some(2));
+        assert_eq!(
+            user.map(|u| tree.members(u.value, View::Written).count()),
+            Some(2)
+        );
     }
 
     #[test]
     fn missing_required_fields() {
         let (_, d) = check(r#"{"mounts": [{"source": "/x"}]}"#);
         assert_eq!(d.len(), 2, "{d:?}");
-        assert!(d.iter().any(|l| l.starts_with("spec/missing-field  the config lacks the required field `ociVersion`")));
-        assert!(d.iter().any(|l| l.starts_with("spec/missing-field /mounts/0 `/mounts/0` lacks the required field `destination`")));
+        assert!(d.iter().any(|l| l
+            .starts_with("spec/missing-field  the config lacks the required field `ociVersion`")));
+        assert!(d.iter().any(|l| l.starts_with(
+            "spec/missing-field /mounts/0 `/mounts/0` lacks the required field `destination`"
+        )));
     }
 
     #[test]
     fn enum_values_and_nulls() {
-        let (_, d) = check(r#"{"ociVersion": "1.2.0", "linux": {"namespaces": [{"type": "networks"}], "resources": null}}"#);
+        let (_, d) = check(
+            r#"{"ociVersion": "1.2.0", "linux": {"namespaces": [{"type": "networks"}], "resources": null}}"#,
+        );
         assert_eq!(d.len(), 1);
         assert!(d[0].starts_with("spec/invalid-value /linux/namespaces/0/type"));
     }
 
     #[test]
     fn fractional_and_exponent_integers_refused() {
-        let (_, d) = check(r#"{"ociVersion": "1.2.0", "process": {"cwd": "/", "oomScoreAdj": 1e3}}"#);
-        assert!(d[0].starts_with("spec/out-of-range /process/oomScoreAdj"), "{d:?}");
+        let (_, d) =
+            check(r#"{"ociVersion": "1.2.0", "process": {"cwd": "/", "oomScoreAdj": 1e3}}"#);
+        assert!(
+            d[0].starts_with("spec/out-of-range /process/oomScoreAdj"),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn repeated_findings_are_capped_with_a_count() {
         let fields: Vec<String> = (0..5000).map(|i| format!("\"x{i}\": 1")).collect();
         let text = format!("{{\"ociVersion\": \"1.2.0\", {}}}", fields.join(", "));
-        let Some(mut tree) = crate::json::parse(&text).tree else { panic!("parses") };
+        let Some(mut tree) = crate::json::parse(&text).tree else {
+            panic!("parses")
+        };
         let mut diags = Vec::new();
         validate(&mut tree, &mut diags);
         assert_eq!(diags.len(), crate::diag::MAX_PER_CODE + 1);
         let last = diags.last().map(|d| d.message.clone()).unwrap_or_default();
-        assert!(last.starts_with("4000 more `spec/unknown-field` diagnostics"), "{last}");
-        assert_eq!(diags.last().and_then(|d| d.pointer.as_ref()).map(|p| p.to_string()), Some("/x1000".to_string()));
+        assert!(
+            last.starts_with("4000 more `spec/unknown-field` diagnostics"),
+            "{last}"
+        );
+        assert_eq!(
+            diags
+                .last()
+                .and_then(|d| d.pointer.as_ref())
+                .map(|p| p.to_string()),
+            Some("/x1000".to_string())
+        );
     }
 
     #[test]
     fn a_capped_error_stays_an_error() {
         use crate::diag::{cap, Severity};
         let mut diags: Vec<Diagnostic> = (0..1500)
-            .map(|i| Diagnostic::new(&rules::UNKNOWN_FIELD, format!("{i}")).with_severity(if i == 1400 { Severity::Error } else { Severity::Warning }))
+            .map(|i| {
+                Diagnostic::new(&rules::UNKNOWN_FIELD, format!("{i}")).with_severity(if i == 1400 {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                })
+            })
             .collect();
         cap(&mut diags);
         assert_eq!(diags.len(), crate::diag::MAX_PER_CODE + 1);
         assert!(crate::diag::has_errors(&diags));
-        assert!(diags.last().is_some_and(|d| d.message.starts_with("500 more")));
+        assert!(diags
+            .last()
+            .is_some_and(|d| d.message.starts_with("500 more")));
     }
 }

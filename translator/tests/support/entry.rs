@@ -12,8 +12,16 @@ use super::pct_grammar::{self, Schema};
 /// The nodes raw inputs are translated for: a current PVE 9.2 node, a 9.0
 /// node (raw `lxc.init.*` keys instead of `entrypoint`), and a host-path rootfs.
 pub fn fixed_targets() -> Vec<Target> {
-    let old = Target { pve_container: PveContainerVersion::for_pve_release("9.0").unwrap_or(PveContainerVersion(6, 0, 9)), ..Target::default() };
-    let host_path = Target { rootfs: RootfsTarget::HostPath, bundle_dir: Some("/srv/bundles/b".into()), ..Target::default() };
+    let old = Target {
+        pve_container: PveContainerVersion::for_pve_release("9.0")
+            .unwrap_or(PveContainerVersion(6, 0, 9)),
+        ..Target::default()
+    };
+    let host_path = Target {
+        rootfs: RootfsTarget::HostPath,
+        bundle_dir: Some("/srv/bundles/b".into()),
+        ..Target::default()
+    };
     vec![Target::default(), old, host_path]
 }
 
@@ -33,7 +41,11 @@ pub fn translate_and_check(schema: &Schema, bytes: &[u8], target: &Target) -> Ou
     let pct_conf = t.ir.as_ref().map(|ir| {
         if let Some(init) = &ir.init {
             let args: Vec<&str> = init.args.iter().map(|a| a.value.as_str()).collect();
-            assert_eq!(lxc_split(&init.command.value), args, "the init command does not split back into the process args");
+            assert_eq!(
+                lxc_split(&init.command.value),
+                args,
+                "the init command does not split back into the process args"
+            );
         }
         let conf = pve::ir_to_pve(ir);
         match pct_conf::write(&conf) {
@@ -46,7 +58,10 @@ pub fn translate_and_check(schema: &Schema, bytes: &[u8], target: &Target) -> Ou
             Err(e) => {
                 // Too large for pmxcfs is a refusal of the input, not a bug.
                 let input_refused = matches!(e, pct_conf::WriteError::TooLarge);
-                assert!(t.has_errors() || input_refused, "the writer refused a translation that had no error diagnostic: {e}");
+                assert!(
+                    t.has_errors() || input_refused,
+                    "the writer refused a translation that had no error diagnostic: {e}"
+                );
                 Err(e.to_string())
             }
         }
@@ -55,7 +70,15 @@ pub fn translate_and_check(schema: &Schema, bytes: &[u8], target: &Target) -> Ou
         check_plan(ir, target);
         check_crun(ir, target);
     }
-    Outcome { diagnostics: t.diagnostics.iter().map(|d| d.to_json(&t.source).to_string()).collect(), has_errors: t.has_errors(), pct_conf }
+    Outcome {
+        diagnostics: t
+            .diagnostics
+            .iter()
+            .map(|d| d.to_json(&t.source).to_string())
+            .collect(),
+        has_errors: t.has_errors(),
+        pct_conf,
+    }
 }
 
 /// The plan back end: every `pct create` argv validates against Proxmox's
@@ -86,7 +109,9 @@ fn check_plan(ir: &translator::ir::Container, target: &Target) {
                     .map(|a| match a {
                         Arg::Lit(s) => s.clone(),
                         Arg::Var { var: Var::Vmid } => "100".to_string(),
-                        Arg::Var { var: Var::Template } => "local:vztmpl/proxmox-lxcri-1.tar.zst".to_string(),
+                        Arg::Var { var: Var::Template } => {
+                            "local:vztmpl/proxmox-lxcri-1.tar.zst".to_string()
+                        }
                         Arg::Var { var: Var::Bundle } => "/srv/bundle".to_string(),
                     })
                     .collect();
@@ -98,13 +123,22 @@ fn check_plan(ir: &translator::ir::Container, target: &Target) {
                     interactive: &["password"],
                     format_options: false,
                 };
-                if let Err(e) = pve_sim::cli::parse_args(&schemas.create, call.get(2..).unwrap_or_default(), &spec) {
+                if let Err(e) = pve_sim::cli::parse_args(
+                    &schemas.create,
+                    call.get(2..).unwrap_or_default(),
+                    &spec,
+                ) {
                     panic!("Proxmox refuses {call:?}:\n{}", e.render());
                 }
             }
             Action::WriteConfigLines { lines } => {
                 for line in lines {
-                    assert_eq!(classify(&schemas.raw_keys, "100", &line.key), RawKeyVerdict::Accepted, "Proxmox does not keep `{}`", line.text());
+                    assert_eq!(
+                        classify(&schemas.raw_keys, "100", &line.key),
+                        RawKeyVerdict::Accepted,
+                        "Proxmox does not keep `{}`",
+                        line.text()
+                    );
                 }
             }
             _ => {}
@@ -114,7 +148,10 @@ fn check_plan(ir: &translator::ir::Container, target: &Target) {
         Ok(s) => s,
         Err(e) => panic!("the plan script: {e}"),
     };
-    let forbidden = |c: char| (c.is_control() && c != '\n' && c != '\t') || translator::ir::types::BIDI_CONTROLS.contains(&c);
+    let forbidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || translator::ir::types::BIDI_CONTROLS.contains(&c)
+    };
     if let Err(e) = super::shell::check_script(&script, forbidden) {
         panic!("plan.sh is not lexically safe: {e}\n--- plan.sh ---\n{script}");
     }
@@ -124,11 +161,22 @@ fn check_plan(ir: &translator::ir::Container, target: &Target) {
 /// error, and rendering it twice gives the same bytes.
 fn check_crun(ir: &translator::ir::Container, target: &Target) {
     let crun = translator::emit::crun::ir_to_crun(ir, target).to_json();
-    assert_eq!(crun, translator::emit::crun::ir_to_crun(ir, target).to_json(), "two crun configs of the same input differ");
+    assert_eq!(
+        crun,
+        translator::emit::crun::ir_to_crun(ir, target).to_json(),
+        "two crun configs of the same input differ"
+    );
     let mut diags = Vec::new();
     let (_, spec) = translator::spec::parse("crun.json", crun.as_bytes(), &mut diags);
-    let errors: Vec<String> = diags.iter().filter(|d| d.is_error()).map(|d| format!("{} {:?}: {}", d.code(), d.pointer, d.message)).collect();
-    assert!(spec.is_some() && errors.is_empty(), "the crun config does not read back as a spec: {errors:?}\n--- crun.json ---\n{crun}");
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{} {:?}: {}", d.code(), d.pointer, d.message))
+        .collect();
+    assert!(
+        spec.is_some() && errors.is_empty(),
+        "the crun config does not read back as a spec: {errors:?}\n--- crun.json ---\n{crun}"
+    );
 }
 
 /// Spans must lie inside the text on character boundaries, or rendering
@@ -139,13 +187,20 @@ fn check_diagnostics(t: &Translation) {
         let spans = std::iter::once(d.span).chain(d.related.iter().map(|r| r.span));
         for span in spans.filter(|s| s.is_defined()) {
             assert!(
-                span.start <= span.end && span.end <= text.len() && text.is_char_boundary(span.start) && text.is_char_boundary(span.end),
+                span.start <= span.end
+                    && span.end <= text.len()
+                    && text.is_char_boundary(span.start)
+                    && text.is_char_boundary(span.end),
                 "{}: span {span:?} is outside the {}-byte text or splits a character",
                 d.code(),
                 text.len()
             );
         }
-        assert!(translator::rules::find(d.code()).is_some(), "{} is not a registered rule", d.code());
+        assert!(
+            translator::rules::find(d.code()).is_some(),
+            "{} is not a registered rule",
+            d.code()
+        );
         let _ = d.to_json(&t.source);
     }
 }
@@ -171,11 +226,18 @@ pub fn shell_quote(s: &str) {
     use translator::emit::plan::quote::{comment, quote};
     let word = quote(s);
     match super::shell::split_words(&word) {
-        Ok(words) => assert_eq!(words, vec![s.to_string()], "quote({s:?}) = {word} reads back differently"),
+        Ok(words) => assert_eq!(
+            words,
+            vec![s.to_string()],
+            "quote({s:?}) = {word} reads back differently"
+        ),
         Err(e) => panic!("quote({s:?}) = {word}: {e}"),
     }
     let c = comment(s);
-    let forbidden = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let forbidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
     assert!(!c.chars().any(forbidden), "comment({s:?}) = {c:?}");
 }
 

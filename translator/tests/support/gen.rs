@@ -73,7 +73,9 @@ fn write_str(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -130,30 +132,225 @@ pub const HOSTILE_STRINGS: &[&str] = &[
     "--help",
 ];
 
-const PATHS: &[&str] = &["/", "/srv/data", "/data", "/etc/hosts", "/proc", "/sys", "/dev", "/dev/shm", "/dev/pts", "/dev/mqueue", "/sys/fs/cgroup", "/run", "/tmp", "/var/lib/x", "/dev/fuse", "/dev/net/tun", "/dev/null", "/mnt/a,b", "rootfs", "./rootfs", "/abs/rootfs"];
-const CAPS: &[&str] = &["CAP_CHOWN", "CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_KILL", "CAP_SETUID", "CAP_SYS_MODULE", "CAP_BPF", "CAP_PERFMON", "CAP_CHECKPOINT_RESTORE", "CAP_MAC_ADMIN", "CAP_AUDIT_WRITE", "CAP_SYS_TIME", "CAP_BOGUS", "cap_chown", "NET_ADMIN"];
-const MOUNT_TYPES: &[&str] = &["bind", "tmpfs", "proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "shm", "overlay", "nfs", "none"];
-const MOUNT_OPTIONS: &[&str] = &["rbind", "bind", "ro", "rw", "nosuid", "nodev", "noexec", "noatime", "relatime", "strictatime", "mode=755", "size=65536k", "private", "rprivate", "rslave", "sync", "discard", "lazytime", "idmap", "gid=5", "a b", "x,y"];
-const ENVS: &[&str] = &["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "A=1", "EMPTY=", "NOEQ", "=value", "BAD-NAME=1", "SPACE=a b", "Q='\"", "CMD=$(id)", "NL=a\nb", "TAB=a\tb", "TRAIL=x "];
-const ARGS: &[&str] = &["/sbin/init", "/bin/sh", "sh", "-c", "echo hello world", "nginx", "-g", "daemon off;", "it's", "\"quoted\"", "'single'", "x\"y'z w"];
-const VERSIONS: &[&str] = &["1.0.0", "1.0.2", "1.0.2-dev", "1.1.0", "1.2.0", "1.2.1", "1.3.0", "1.4.0", "2.0.0", "1.0", "v1.0.0"];
-const SYSCTLS: &[&str] = &["net.ipv4.ip_forward", "kernel.shmmax", "kernel.msgmax", "fs.mqueue.msg_max", "vm.swappiness", "kernel.domainname", "net.core.somaxconn", "kernel.sem"];
-const ANNOTATIONS: &[&str] = &["org.proxmox-lxcri.tags", "org.opencontainers.image.stopSignal", "org.proxmox-lxcri.stop-signal", "io.containerd.image.config.stop-signal", "org.opencontainers.image.title", "a"];
-const SIGNALS: &[&str] = &["SIGTERM", "term", "SIGQUIT", "15", "99", "SIGRTMIN+3", "SIGFOO"];
-const CGROUP_FILES: &[&str] = &["memory.high", "memory.max", "pids.max", "cpu.weight", "io.max", "cgroup.procs", "Memory.High", "hugetlb.2MB.max"];
-const CPUSETS: &[&str] = &["0", "0-3", "0-3,6", "1,1,2", "3-1", "", "a", "0-65535", "0-70000"];
-const HOSTNAMES: &[&str] = &["web", "web-1.example.org", "web_1", "-x", "a..b", "localhost"];
-const RLIMIT_TYPES: &[&str] = &["RLIMIT_NOFILE", "RLIMIT_CORE", "RLIMIT_NPROC", "RLIMIT_BOGUS", "nofile"];
-const APPARMOR: &[&str] = &["unconfined", "lxc-container-default-cgns", "docker-default", "runtime/default"];
-const SYSCALLS: &[&str] = &["read", "write", "mount", "ptrace", "clone", "keyctl", "bogus_call"];
+const PATHS: &[&str] = &[
+    "/",
+    "/srv/data",
+    "/data",
+    "/etc/hosts",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/dev/shm",
+    "/dev/pts",
+    "/dev/mqueue",
+    "/sys/fs/cgroup",
+    "/run",
+    "/tmp",
+    "/var/lib/x",
+    "/dev/fuse",
+    "/dev/net/tun",
+    "/dev/null",
+    "/mnt/a,b",
+    "rootfs",
+    "./rootfs",
+    "/abs/rootfs",
+];
+const CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_NET_ADMIN",
+    "CAP_SYS_ADMIN",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_KILL",
+    "CAP_SETUID",
+    "CAP_SYS_MODULE",
+    "CAP_BPF",
+    "CAP_PERFMON",
+    "CAP_CHECKPOINT_RESTORE",
+    "CAP_MAC_ADMIN",
+    "CAP_AUDIT_WRITE",
+    "CAP_SYS_TIME",
+    "CAP_BOGUS",
+    "cap_chown",
+    "NET_ADMIN",
+];
+const MOUNT_TYPES: &[&str] = &[
+    "bind", "tmpfs", "proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "shm", "overlay",
+    "nfs", "none",
+];
+const MOUNT_OPTIONS: &[&str] = &[
+    "rbind",
+    "bind",
+    "ro",
+    "rw",
+    "nosuid",
+    "nodev",
+    "noexec",
+    "noatime",
+    "relatime",
+    "strictatime",
+    "mode=755",
+    "size=65536k",
+    "private",
+    "rprivate",
+    "rslave",
+    "sync",
+    "discard",
+    "lazytime",
+    "idmap",
+    "gid=5",
+    "a b",
+    "x,y",
+];
+const ENVS: &[&str] = &[
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "TERM=xterm",
+    "A=1",
+    "EMPTY=",
+    "NOEQ",
+    "=value",
+    "BAD-NAME=1",
+    "SPACE=a b",
+    "Q='\"",
+    "CMD=$(id)",
+    "NL=a\nb",
+    "TAB=a\tb",
+    "TRAIL=x ",
+];
+const ARGS: &[&str] = &[
+    "/sbin/init",
+    "/bin/sh",
+    "sh",
+    "-c",
+    "echo hello world",
+    "nginx",
+    "-g",
+    "daemon off;",
+    "it's",
+    "\"quoted\"",
+    "'single'",
+    "x\"y'z w",
+];
+const VERSIONS: &[&str] = &[
+    "1.0.0",
+    "1.0.2",
+    "1.0.2-dev",
+    "1.1.0",
+    "1.2.0",
+    "1.2.1",
+    "1.3.0",
+    "1.4.0",
+    "2.0.0",
+    "1.0",
+    "v1.0.0",
+];
+const SYSCTLS: &[&str] = &[
+    "net.ipv4.ip_forward",
+    "kernel.shmmax",
+    "kernel.msgmax",
+    "fs.mqueue.msg_max",
+    "vm.swappiness",
+    "kernel.domainname",
+    "net.core.somaxconn",
+    "kernel.sem",
+];
+const ANNOTATIONS: &[&str] = &[
+    "org.proxmox-lxcri.tags",
+    "org.opencontainers.image.stopSignal",
+    "org.proxmox-lxcri.stop-signal",
+    "io.containerd.image.config.stop-signal",
+    "org.opencontainers.image.title",
+    "a",
+];
+const SIGNALS: &[&str] = &[
+    "SIGTERM",
+    "term",
+    "SIGQUIT",
+    "15",
+    "99",
+    "SIGRTMIN+3",
+    "SIGFOO",
+];
+const CGROUP_FILES: &[&str] = &[
+    "memory.high",
+    "memory.max",
+    "pids.max",
+    "cpu.weight",
+    "io.max",
+    "cgroup.procs",
+    "Memory.High",
+    "hugetlb.2MB.max",
+];
+const CPUSETS: &[&str] = &[
+    "0", "0-3", "0-3,6", "1,1,2", "3-1", "", "a", "0-65535", "0-70000",
+];
+const HOSTNAMES: &[&str] = &[
+    "web",
+    "web-1.example.org",
+    "web_1",
+    "-x",
+    "a..b",
+    "localhost",
+];
+const RLIMIT_TYPES: &[&str] = &[
+    "RLIMIT_NOFILE",
+    "RLIMIT_CORE",
+    "RLIMIT_NPROC",
+    "RLIMIT_BOGUS",
+    "nofile",
+];
+const APPARMOR: &[&str] = &[
+    "unconfined",
+    "lxc-container-default-cgns",
+    "docker-default",
+    "runtime/default",
+];
+const SYSCALLS: &[&str] = &[
+    "read",
+    "write",
+    "mount",
+    "ptrace",
+    "clone",
+    "keyctl",
+    "bogus_call",
+];
 const DEVICE_ACCESS: &[&str] = &["rwm", "r", "w", "m", "rw", "x", ""];
 
 /// Integer texts around every range the table uses, plus non-integers.
 const NUMBERS: &[&str] = &[
-    "0", "1", "-1", "2", "16", "100", "1000", "65535", "65536", "100000", "2147483647", "2147483648", "-2147483648", "-2147483649",
-    "4294967295", "4294967296", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
-    "18446744073709551615", "18446744073709551616", "1e308", "1e309", "-0", "0.5", "1.0", "1E3", "16777216", "16777215", "1073741824",
-    "1048575", "536870912", "100000000000000000000000000000000000000",
+    "0",
+    "1",
+    "-1",
+    "2",
+    "16",
+    "100",
+    "1000",
+    "65535",
+    "65536",
+    "100000",
+    "2147483647",
+    "2147483648",
+    "-2147483648",
+    "-2147483649",
+    "4294967295",
+    "4294967296",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "1e308",
+    "1e309",
+    "-0",
+    "0.5",
+    "1.0",
+    "1E3",
+    "16777216",
+    "16777215",
+    "1073741824",
+    "1048575",
+    "536870912",
+    "100000000000000000000000000000000000000",
 ];
 
 /// Where a value sits, so strings can be plausible for their field.
@@ -166,7 +363,8 @@ fn hints(path: &[&str]) -> &'static [&'static str] {
         (_, "destination" | "source" | "cwd") => PATHS,
         ("mounts" | "*", "type") if path.contains(&"mounts") => MOUNT_TYPES,
         (_, "options") | ("options", _) => MOUNT_OPTIONS,
-        ("capabilities", _) | (_, "bounding" | "effective" | "inheritable" | "permitted" | "ambient") => CAPS,
+        ("capabilities", _)
+        | (_, "bounding" | "effective" | "inheritable" | "permitted" | "ambient") => CAPS,
         ("env", _) | (_, "env") => ENVS,
         ("args", _) | (_, "args") => ARGS,
         ("sysctl", _) => SYSCTLS,
@@ -208,7 +406,11 @@ pub struct Gen<'a, 'b> {
 impl<'a, 'b> Gen<'a, 'b> {
     pub fn new(u: &'a mut Unstructured<'b>) -> Result<Self> {
         let hostility = *u.choose(&[400, 400, 60, 12])?;
-        Ok(Gen { u, budget: 400, hostility })
+        Ok(Gen {
+            u,
+            budget: 400,
+            hostility,
+        })
     }
 
     /// A hostile choice, at the document's rate.
@@ -243,7 +445,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 // A plausible value with something hostile glued on.
                 let a = self.pick(hints)?;
                 let b = self.pick(HOSTILE_STRINGS)?;
-                if self.u.arbitrary()? { format!("{a}{b}") } else { format!("{b}{a}") }
+                if self.u.arbitrary()? {
+                    format!("{a}{b}")
+                } else {
+                    format!("{b}{a}")
+                }
             }
             8 => {
                 let n = self.u.int_in_range(0..=24usize)?;
@@ -263,7 +469,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             let small = self.u.int_in_range(0..=4096i128)?;
             return Ok(match self.u.int_in_range(0..=3u8)? {
                 0 => small.clamp(min, max).to_string(),
-                1 => (self.u.int_in_range(16..=4096i128)? * 1_048_576).clamp(min, max).to_string(),
+                1 => (self.u.int_in_range(16..=4096i128)? * 1_048_576)
+                    .clamp(min, max)
+                    .to_string(),
                 2 => (small * 1000).clamp(min, max).to_string(),
                 _ => max.min(small).max(min).to_string(),
             });
@@ -278,12 +486,20 @@ impl<'a, 'b> Gen<'a, 'b> {
                 4 => {
                     // A size in whole or partial MiB, as memory limits are.
                     let mib = self.u.int_in_range(0..=1u64 << 20)?;
-                    let extra = if self.u.arbitrary()? { 0 } else { self.u.int_in_range(0..=1_048_575u64)? };
+                    let extra = if self.u.arbitrary()? {
+                        0
+                    } else {
+                        self.u.int_in_range(0..=1_048_575u64)?
+                    };
                     (mib * 1_048_576 + extra).to_string()
                 }
                 _ => {
                     let v = self.u.int_in_range(0..=i64::MAX)?;
-                    v.clamp(0, i64::try_from(max.min(i128::from(i64::MAX))).unwrap_or(i64::MAX)).to_string()
+                    v.clamp(
+                        0,
+                        i64::try_from(max.min(i128::from(i64::MAX))).unwrap_or(i64::MAX),
+                    )
+                    .to_string()
                 }
             });
         }
@@ -292,7 +508,11 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Any JSON value, for `Ty::Any` and for wrong-type mutations.
     fn any(&mut self, depth: usize) -> Result<Json> {
-        let kind = if depth == 0 { self.u.int_in_range(0..=3u8)? } else { self.u.int_in_range(0..=5u8)? };
+        let kind = if depth == 0 {
+            self.u.int_in_range(0..=3u8)?
+        } else {
+            self.u.int_in_range(0..=5u8)?
+        };
         Ok(match kind {
             0 => Json::Null,
             1 => Json::Bool(self.u.arbitrary()?),
@@ -350,7 +570,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let keys = map_keys(path);
                 let mut members = Vec::with_capacity(n);
                 for _ in 0..n {
-                    let key = if self.chance(3, 4)? { self.pick(keys)?.to_string() } else { self.string(&[])? };
+                    let key = if self.chance(3, 4)? {
+                        self.pick(keys)?.to_string()
+                    } else {
+                        self.string(&[])?
+                    };
                     path.push("*");
                     let value = if path.len() >= 2 && path[path.len() - 2] == "annotations" {
                         Json::Str(self.string(&["annotations", "*"])?)
@@ -383,7 +607,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         })
     }
 
-    pub fn object(&mut self, fields: &'static [Field], path: &mut Vec<&'static str>) -> Result<Json> {
+    pub fn object(
+        &mut self,
+        fields: &'static [Field],
+        path: &mut Vec<&'static str>,
+    ) -> Result<Json> {
         let mut members = Vec::new();
         for field in fields {
             let present = if field.required {
@@ -451,7 +679,9 @@ pub fn target(u: &mut Unstructured<'_>) -> Result<Target> {
     if u.ratio(1, 4)? {
         t.rootfs = RootfsTarget::HostPath;
         if u.ratio(3, 4)? {
-            t.bundle_dir = Some((*u.choose(&["/srv/bundles/web", "/srv/b,x", "/srv/with space", "/"])?).to_string());
+            t.bundle_dir = Some(
+                (*u.choose(&["/srv/bundles/web", "/srv/b,x", "/srv/with space", "/"])?).to_string(),
+            );
         }
     }
     t.unprivileged_default = u.ratio(3, 4)?;
@@ -468,7 +698,9 @@ pub fn case(u: &mut Unstructured<'_>) -> Result<(String, Target)> {
 /// Structure-aware: the bytes drive the table-based generator.
 pub fn structured(schema: &super::pct_grammar::Schema, data: &[u8]) {
     let mut u = arbitrary::Unstructured::new(data);
-    let Ok((doc, target)) = case(&mut u) else { return };
+    let Ok((doc, target)) = case(&mut u) else {
+        return;
+    };
     let first = super::entry::translate_and_check(schema, doc.as_bytes(), &target);
     let again = super::entry::translate_and_check(schema, doc.as_bytes(), &target);
     assert_eq!(first, again, "two translations of the same input differ");

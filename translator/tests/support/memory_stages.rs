@@ -22,7 +22,15 @@ pub struct Measured {
     pub result: usize,
 }
 
-pub const STAGES: &[&str] = &["parse", "parse+lower", "convert pct-conf", "convert plan", "convert plan-sh", "convert crun", "lint"];
+pub const STAGES: &[&str] = &[
+    "parse",
+    "parse+lower",
+    "convert pct-conf",
+    "convert plan",
+    "convert plan-sh",
+    "convert crun",
+    "lint",
+];
 
 /// Runs one stage on input it takes over, as `convert` takes over the bytes
 /// it read (`lint` reads them borrowed, and copies them).
@@ -41,11 +49,21 @@ pub fn run(stage: &str, name: &str, bytes: Vec<u8>, target: &Target) -> usize {
             let mut t = translator::oci_to_ir_owned(name, bytes, target);
             // As `convert` does: it takes the translation's diagnostics and adds the back end's.
             let mut diagnostics = std::mem::take(&mut t.diagnostics);
-            let Some(ir) = &t.ir else { return diagnostics.len() };
+            let Some(ir) = &t.ir else {
+                return diagnostics.len();
+            };
             let out = match stage {
-                "convert pct-conf" => pct_conf::write(&pve::ir_to_pve(ir)).map(|s| s.len()).unwrap_or(1),
-                "convert plan" => plan::ir_to_plan(ir, target, name).map(|p| p.to_json().len()).unwrap_or(1),
-                "convert plan-sh" => plan::ir_to_plan(ir, target, name).ok().and_then(|p| shell::write(&p).ok()).map(|s| s.len()).unwrap_or(1),
+                "convert pct-conf" => pct_conf::write(&pve::ir_to_pve(ir))
+                    .map(|s| s.len())
+                    .unwrap_or(1),
+                "convert plan" => plan::ir_to_plan(ir, target, name)
+                    .map(|p| p.to_json().len())
+                    .unwrap_or(1),
+                "convert plan-sh" => plan::ir_to_plan(ir, target, name)
+                    .ok()
+                    .and_then(|p| shell::write(&p).ok())
+                    .map(|s| s.len())
+                    .unwrap_or(1),
                 _ => {
                     let mut out = crun::ir_to_crun(ir, target);
                     if let Some(spec) = &t.spec {
@@ -60,7 +78,14 @@ pub fn run(stage: &str, name: &str, bytes: Vec<u8>, target: &Target) -> usize {
             out + diagnostics.len()
         }
         "lint" => {
-            let report = engine::lint(name, &bytes, &LintConfig { target: target.clone(), ..LintConfig::default() });
+            let report = engine::lint(
+                name,
+                &bytes,
+                &LintConfig {
+                    target: target.clone(),
+                    ..LintConfig::default()
+                },
+            );
             report.findings.len() + report.suppressed.len() + report.source.text().len()
         }
         other => panic!("unknown stage {other}"),
@@ -74,7 +99,11 @@ pub fn measure_all(name: &str, bytes: &[u8], target: &Target) -> Vec<Measured> {
         .map(|stage| {
             let input = bytes.to_vec();
             let (result, peak) = peak_during(move || run(stage, name, input, target));
-            Measured { stage, peak, result }
+            Measured {
+                stage,
+                peak,
+                result,
+            }
         })
         .collect()
 }

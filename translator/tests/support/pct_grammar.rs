@@ -26,8 +26,8 @@ const DANGEROUS_RAW_PREFIXES: &[&str] = &[
 /// Bidirectional-text controls: invisible, they make a reviewed line read
 /// differently from what it does ("Trojan Source").
 pub const BIDI_CONTROLS: &[char] = &[
-    '\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
-    '\u{2069}',
+    '\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}',
+    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
 /// A control character in the sense: C0 (except TAB, which Proxmox's
@@ -47,7 +47,8 @@ pub struct Schema {
 impl Schema {
     pub fn load() -> Schema {
         let data: Value = serde_json::from_str(SCHEMA_TEXT).unwrap_or(Value::Null);
-        let mut props = data["endpoints"]["PUT /nodes/{node}/lxc/{vmid}/config"]["parameters"]["properties"]
+        let mut props = data["endpoints"]["PUT /nodes/{node}/lxc/{vmid}/config"]["parameters"]
+            ["properties"]
             .as_object()
             .cloned()
             .unwrap_or_default();
@@ -55,13 +56,24 @@ impl Schema {
             props.remove(api_only);
         }
         assert!(props.contains_key("rootfs"), "schema data not found");
-        let strings = |v: &Value| v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default();
+        let strings = |v: &Value| {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let raw = &data["pct_conf"]["raw_lxc_keys"];
         Schema {
             props,
             allowed: strings(&raw["allowed"]),
             prefixes: strings(&raw["allowed_prefixes"]),
-            max_index: data["pct_conf"]["max_index"].as_object().cloned().unwrap_or_default(),
+            max_index: data["pct_conf"]["max_index"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 
@@ -75,9 +87,18 @@ impl Schema {
         if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
             return Err(format!("unknown key `{key}`"));
         }
-        let p = self.props.get(&format!("{base}[n]")).ok_or_else(|| format!("unknown key `{key}`"))?;
-        let index: u64 = digits.parse().map_err(|_| format!("bad index in `{key}`"))?;
-        let max = self.max_index.get(base).and_then(Value::as_u64).unwrap_or(0);
+        let p = self
+            .props
+            .get(&format!("{base}[n]"))
+            .ok_or_else(|| format!("unknown key `{key}`"))?;
+        let index: u64 = digits
+            .parse()
+            .map_err(|_| format!("bad index in `{key}`"))?;
+        let max = self
+            .max_index
+            .get(base)
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         if index > max {
             return Err(format!("`{key}`: index above {base}{max}"));
         }
@@ -85,7 +106,11 @@ impl Schema {
     }
 
     fn raw_allowed(&self, key: &str) -> bool {
-        self.allowed.iter().any(|k| k == key) || self.prefixes.iter().any(|p| key.starts_with(p.as_str()) && key.len() > p.len())
+        self.allowed.iter().any(|k| k == key)
+            || self
+                .prefixes
+                .iter()
+                .any(|p| key.starts_with(p.as_str()) && key.len() > p.len())
     }
 }
 
@@ -121,7 +146,9 @@ fn check_typed(what: &str, value: &str, prop: &Value) -> Result<(), String> {
         "boolean" if value != "0" && value != "1" => return bad("is not 0 or 1"),
         "integer" if !is_integer(value) => return bad("is not an integer"),
         "number" if !is_number(value) => return bad("is not a number"),
-        "integer" | "number" if !value.parse::<f64>().is_ok_and(range) => return bad("is out of the schema's range"),
+        "integer" | "number" if !value.parse::<f64>().is_ok_and(range) => {
+            return bad("is out of the schema's range")
+        }
         _ => {}
     }
     if let Some(max) = prop.get("maxLength").and_then(Value::as_u64) {
@@ -144,7 +171,8 @@ fn check_typed(what: &str, value: &str, prop: &Value) -> Result<(), String> {
         Some("pve-tag-list") => {
             let ok = value.split(';').all(|t| {
                 let mut b = t.bytes();
-                b.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+                b.next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
                     && b.all(|c| c.is_ascii_alphanumeric() || b"_-+.".contains(&c))
             });
             if !ok {
@@ -157,14 +185,26 @@ fn check_typed(what: &str, value: &str, prop: &Value) -> Result<(), String> {
 }
 
 /// `[default=]v,k=v,...`: Proxmox's canonical property string (§2.3).
-fn check_property_string(what: &str, value: &str, format: &serde_json::Map<String, Value>) -> Result<(), String> {
-    let default_key = format.iter().find(|(_, p)| p.get("default_key").and_then(Value::as_u64) == Some(1)).map(|(k, _)| k.as_str());
+fn check_property_string(
+    what: &str,
+    value: &str,
+    format: &serde_json::Map<String, Value>,
+) -> Result<(), String> {
+    let default_key = format
+        .iter()
+        .find(|(_, p)| p.get("default_key").and_then(Value::as_u64) == Some(1))
+        .map(|(k, _)| k.as_str());
     let mut seen: Vec<&str> = Vec::new();
     for (i, part) in value.split(',').enumerate() {
         let (k, v) = match part.split_once('=') {
             Some((k, v)) if format.contains_key(k) => (k, v),
             _ if i == 0 && default_key.is_some() => (default_key.unwrap_or_default(), part),
-            _ => return Err(format!("{what}: `{}` is not `key=value` with a known key", part.escape_debug())),
+            _ => {
+                return Err(format!(
+                    "{what}: `{}` is not `key=value` with a known key",
+                    part.escape_debug()
+                ))
+            }
         };
         if v.is_empty() {
             return Err(format!("{what}: `{k}` has an empty value"));
@@ -178,7 +218,8 @@ fn check_property_string(what: &str, value: &str, format: &serde_json::Map<Strin
         }
     }
     for (k, p) in format {
-        let optional = p.get("optional").and_then(Value::as_u64) == Some(1) || p.get("default_key").is_some();
+        let optional =
+            p.get("optional").and_then(Value::as_u64) == Some(1) || p.get("default_key").is_some();
         if !optional && !seen.contains(&k.as_str()) {
             return Err(format!("{what}: the required `{k}` is missing"));
         }
@@ -189,8 +230,15 @@ fn check_property_string(what: &str, value: &str, format: &serde_json::Map<Strin
 /// `NAME=value`, Proxmox's `env` pattern (pve-container 6.1.8).
 fn check_env(what: &str, value: &str) -> Result<(), String> {
     match value.split_once('=') {
-        Some((name, _)) if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') => Ok(()),
-        _ => Err(format!("{what}: `{}` is not NAME=value", value.escape_debug())),
+        Some((name, _))
+            if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "{what}: `{}` is not NAME=value",
+            value.escape_debug()
+        )),
     }
 }
 
@@ -222,15 +270,22 @@ pub fn check(schema: &Schema, text: &str) -> Result<(), String> {
             return Err(at(format!("control character {c:?}")));
         }
         if line.trim().is_empty() {
-            return Err(at("blank line (Proxmox starts a new section after one)".into()));
+            return Err(at(
+                "blank line (Proxmox starts a new section after one)".into()
+            ));
         }
         if let Some(comment) = line.strip_prefix('#') {
             if part != Part::Description {
                 return Err(at("a description line after the keys".into()));
             }
             // encode_text escapes everything outside 0x20–0x7e, and `:`.
-            if comment.bytes().any(|b| b == b':' || !(0x20..=0x7e).contains(&b)) {
-                return Err(at("description not encoded as Proxmox's encode_text does".into()));
+            if comment
+                .bytes()
+                .any(|b| b == b':' || !(0x20..=0x7e).contains(&b))
+            {
+                return Err(at(
+                    "description not encoded as Proxmox's encode_text does".into()
+                ));
             }
             continue;
         }
@@ -248,7 +303,10 @@ pub fn check(schema: &Schema, text: &str) -> Result<(), String> {
             return Err(at("empty value, or white space Proxmox would trim".into()));
         }
         if key.starts_with("lxc.") {
-            if !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b)) {
+            if !key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b))
+            {
                 return Err(at("raw key outside Proxmox's key pattern".into()));
             }
             if key == "lxc.environment.runtime" {
@@ -260,10 +318,14 @@ pub fn check(schema: &Schema, text: &str) -> Result<(), String> {
                 continue;
             }
             if !schema.raw_allowed(key) {
-                return Err(at(format!("`{key}` is not on Proxmox's raw-key allow-list")));
+                return Err(at(format!(
+                    "`{key}` is not on Proxmox's raw-key allow-list"
+                )));
             }
             if let Some(p) = DANGEROUS_RAW_PREFIXES.iter().find(|p| key.starts_with(*p)) {
-                return Err(at(format!("`{p}` keys run or touch host files and must never come from a bundle")));
+                return Err(at(format!(
+                    "`{p}` keys run or touch host files and must never come from a bundle"
+                )));
             }
             if key == "lxc.environment" {
                 check_env(key, value).map_err(at)?;
@@ -273,7 +335,10 @@ pub fn check(schema: &Schema, text: &str) -> Result<(), String> {
         }
         // A normal key: `^([a-z][a-z_]*\d*):\s*(.+?)\s*$`.
         let well_formed = key.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-            && key.trim_end_matches(|c: char| c.is_ascii_digit()).bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            && key
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_');
         if !well_formed {
             return Err(at("not a Proxmox key".into()));
         }
@@ -282,14 +347,17 @@ pub fn check(schema: &Schema, text: &str) -> Result<(), String> {
         }
         part = Part::Keys;
         if last_key.is_some_and(|k| k.as_bytes() >= key.as_bytes()) {
-            return Err(at("keys not in Proxmox's byte-wise sorted order, or repeated".into()));
+            return Err(at(
+                "keys not in Proxmox's byte-wise sorted order, or repeated".into(),
+            ));
         }
         last_key = Some(key);
         let prop = schema.property(key).map_err(at)?;
         check_typed(key, value, prop).map_err(at)?;
     }
     for required in ["arch", "memory", "ostype"] {
-        if !text.starts_with(&format!("{required}: ")) && !text.contains(&format!("\n{required}: ")) {
+        if !text.starts_with(&format!("{required}: ")) && !text.contains(&format!("\n{required}: "))
+        {
             return Err(format!("the required key `{required}` is missing"));
         }
     }

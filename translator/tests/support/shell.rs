@@ -44,7 +44,9 @@ pub fn split_words(s: &str) -> Result<Vec<String>, String> {
                             }
                             None => return Err("unterminated double quote".into()),
                         },
-                        Some(d @ ('$' | '`')) => return Err(format!("`{d}` would be expanded inside double quotes")),
+                        Some(d @ ('$' | '`')) => {
+                            return Err(format!("`{d}` would be expanded inside double quotes"))
+                        }
                         Some(d) => w.push(d),
                         None => return Err("unterminated double quote".into()),
                     }
@@ -55,7 +57,9 @@ pub fn split_words(s: &str) -> Result<Vec<String>, String> {
                 Some(d) => word.get_or_insert_with(String::new).push(d),
                 None => return Err("a trailing backslash".into()),
             },
-            c if METACHARACTERS.contains(c) => return Err(format!("unquoted `{}`", c.escape_debug())),
+            c if METACHARACTERS.contains(c) => {
+                return Err(format!("unquoted `{}`", c.escape_debug()))
+            }
             c => word.get_or_insert_with(String::new).push(c),
         }
     }

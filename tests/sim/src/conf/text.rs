@@ -12,7 +12,8 @@ pub fn encode_text(text: &str) -> String {
 pub fn encode_text_with(text: &str, escape_percent: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
-        let safe = matches!(b, 0x20..=0x24 | 0x26..=0x39 | 0x3b..=0x7e) || (b == b'%' && !escape_percent);
+        let safe =
+            matches!(b, 0x20..=0x24 | 0x26..=0x39 | 0x3b..=0x7e) || (b == b'%' && !escape_percent);
         if safe {
             out.push(char::from(b));
         } else {
@@ -50,7 +51,10 @@ mod tests {
 
     #[test]
     fn encodes_colon_percent_and_non_ascii() {
-        assert_eq!(encode_text_with("a: 100% ü\n", true), "a%3A 100%25 %C3%BC%0A");
+        assert_eq!(
+            encode_text_with("a: 100% ü\n", true),
+            "a%3A 100%25 %C3%BC%0A"
+        );
         assert_eq!(decode_text("a%3A 100%25 %C3%BC%0A"), "a: 100% ü\n");
         assert_eq!(decode_text("50%zz"), "50%zz");
     }

@@ -75,7 +75,10 @@ pub fn ir_to_crun<'a>(ir: &'a Container, target: &Target) -> Crun<'a> {
     let mut diagnostics = Vec::new();
     let mut config: Vec<(String, Out<'a>)> = Vec::new();
 
-    let given = ir.oci_version.map(|v| v.to_string()).unwrap_or_else(|| "1.0.2".into());
+    let given = ir
+        .oci_version
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "1.0.2".into());
     let version = versions::down_level(target.crun_version, &given);
     if version != given {
         diagnostics.push(Diagnostic::new(
@@ -107,24 +110,41 @@ pub fn ir_to_crun<'a>(ir: &'a Container, target: &Target) -> Crun<'a> {
     default_mounts(&mut config, ir, &mut diagnostics);
     order_top_level(&mut config);
     report_unknown_fields(&config, target, &mut diagnostics);
-    Crun { config, diagnostics }
+    Crun {
+        config,
+        diagnostics,
+    }
 }
 
 fn process<'a>(ir: &'a Container, diagnostics: &mut Vec<Diagnostic>) -> Out<'a> {
     let mut p = Map::new();
     let Some(init) = &ir.init else {
         diagnostics.push(
-            Diagnostic::new(&rules::DEFAULT_PROCESS, "the config has no process: the crun config runs /sbin/init, as Proxmox would")
-                .at(&JsonPointer::root(), Span::UNDEFINED),
+            Diagnostic::new(
+                &rules::DEFAULT_PROCESS,
+                "the config has no process: the crun config runs /sbin/init, as Proxmox would",
+            )
+            .at(&JsonPointer::root(), Span::UNDEFINED),
         );
-        return Out::value(json!({"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["/sbin/init"], "cwd": "/"}));
+        return Out::value(
+            json!({"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["/sbin/init"], "cwd": "/"}),
+        );
     };
     p.insert("terminal".into(), Value::Bool(init.terminal));
     let mut user = Map::new();
-    user.insert("uid".into(), json!(init.uid.as_ref().map(|u| u.value).unwrap_or(0)));
-    user.insert("gid".into(), json!(init.gid.as_ref().map(|g| g.value).unwrap_or(0)));
+    user.insert(
+        "uid".into(),
+        json!(init.uid.as_ref().map(|u| u.value).unwrap_or(0)),
+    );
+    user.insert(
+        "gid".into(),
+        json!(init.gid.as_ref().map(|g| g.value).unwrap_or(0)),
+    );
     if !init.groups.is_empty() {
-        user.insert("additionalGids".into(), init.groups.iter().map(|g| json!(g.value)).collect());
+        user.insert(
+            "additionalGids".into(),
+            init.groups.iter().map(|g| json!(g.value)).collect(),
+        );
     }
     p.insert("user".into(), Value::Object(user));
     // Placeholders for the IR's own strings, which are written from the IR in their place.
@@ -152,8 +172,10 @@ fn process<'a>(ir: &'a Container, diagnostics: &mut Vec<Diagnostic>) -> Out<'a> 
                 // The IR holds LXC's spelling, which lowering took from
                 // `linux::RESOURCE_LIMITS`, so the table has it; the kernel's
                 // naming rule stands in for a name some other builder made.
-                let name = crate::linux::resource_limit_by_lxc(&r.value.name)
-                    .map_or_else(|| format!("RLIMIT_{}", r.value.name.to_ascii_uppercase()), |l| l.name.to_string());
+                let name = crate::linux::resource_limit_by_lxc(&r.value.name).map_or_else(
+                    || format!("RLIMIT_{}", r.value.name.to_ascii_uppercase()),
+                    |l| l.name.to_string(),
+                );
                 json!({"type": name, "hard": r.value.hard, "soft": r.value.soft})
             })
             .collect();
@@ -185,7 +207,12 @@ fn process<'a>(ir: &'a Container, diagnostics: &mut Vec<Diagnostic>) -> Out<'a> 
 /// The root path: absolute under the target's bundle directory when it names
 /// one, otherwise relative to the bundle as crun resolves it.
 fn root(ir: &Container, target: &Target) -> Value {
-    let given = ir.rootfs.bundle_path.as_ref().map(|p| p.value.as_str()).unwrap_or("rootfs");
+    let given = ir
+        .rootfs
+        .bundle_path
+        .as_ref()
+        .map(|p| p.value.as_str())
+        .unwrap_or("rootfs");
     let path = if given.starts_with('/') {
         normalise(given, "/")
     } else {
@@ -235,7 +262,10 @@ fn linux(ir: &Container) -> Value {
         ns.push("user");
     }
     ns.extend(["mount", "cgroup"]);
-    l.insert("namespaces".into(), ns.into_iter().map(|t| json!({"type": t})).collect());
+    l.insert(
+        "namespaces".into(),
+        ns.into_iter().map(|t| json!({"type": t})).collect(),
+    );
     if ir.ids.unprivileged {
         let maps = |m: &[crate::source::Traced<crate::ir::ids::IdMap>]| -> Value {
             if m.is_empty() {
@@ -258,7 +288,12 @@ fn merge_oci_only<'a>(config: &mut Out<'a>, ir: &'a Container) {
     kept.sort_by_key(|(p, _)| p.tokens().count());
     for (ptr, value) in kept {
         let tokens: Vec<String> = ptr.tokens().collect();
-        match tokens.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        match tokens
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             // The namespace list is the Proxmox container's, not index-aligned
             // with the input: an extra namespace joins it by type.
             ["linux", "namespaces", _] => add_namespace(config, value.to_serde()),
@@ -270,7 +305,12 @@ fn merge_oci_only<'a>(config: &mut Out<'a>, ir: &'a Container) {
 }
 
 fn add_namespace(config: &mut Out<'_>, ns: Value) {
-    let Some(list) = config.member_mut("linux").and_then(|l| l.member_mut("namespaces")) else { return };
+    let Some(list) = config
+        .member_mut("linux")
+        .and_then(|l| l.member_mut("namespaces"))
+    else {
+        return;
+    };
     // The list is small: edit it in serde_json's form.
     if !matches!(list, Out::Value(v) if v.is_array()) {
         let value = list.to_value();
@@ -294,7 +334,9 @@ fn set_at<'a>(node: &mut Out<'a>, tokens: &[String], value: &'a OciValue) {
     // A field kept inside an area kept whole is already there, as it reads
     // in the same validated input.
     if let Out::Kept(tree, id) = node {
-        if std::ptr::eq(*tree, value.tree()) && matches!(tree.kind(*id, View::Validated), Kind::Object | Kind::Array) {
+        if std::ptr::eq(*tree, value.tree())
+            && matches!(tree.kind(*id, View::Validated), Kind::Object | Kind::Array)
+        {
             return;
         }
     }
@@ -304,7 +346,14 @@ fn set_at<'a>(node: &mut Out<'a>, tokens: &[String], value: &'a OciValue) {
             let i = match members.iter().position(|(k, _)| k == first) {
                 Some(i) => i,
                 None => {
-                    members.push((first.clone(), if rest.is_empty() { Out::value(Value::Null) } else { Out::Object(Vec::new()) }));
+                    members.push((
+                        first.clone(),
+                        if rest.is_empty() {
+                            Out::value(Value::Null)
+                        } else {
+                            Out::Object(Vec::new())
+                        },
+                    ));
                     members.len() - 1
                 }
             };
@@ -313,7 +362,9 @@ fn set_at<'a>(node: &mut Out<'a>, tokens: &[String], value: &'a OciValue) {
             }
         }
         Out::Array(items) => {
-            let Ok(i) = first.parse::<usize>() else { return };
+            let Ok(i) = first.parse::<usize>() else {
+                return;
+            };
             if i == items.len() {
                 items.push(Out::value(Value::Null));
             }
@@ -334,9 +385,22 @@ fn standard_mounts(ir: &Container) -> Vec<Value> {
     // In a user namespace gid 5 may be unmapped, and sysfs can only be
     // mounted with a network namespace of its own.
     let devpts = if userns {
-        json!(["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"])
+        json!([
+            "nosuid",
+            "noexec",
+            "newinstance",
+            "ptmxmode=0666",
+            "mode=0620"
+        ])
     } else {
-        json!(["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"])
+        json!([
+            "nosuid",
+            "noexec",
+            "newinstance",
+            "ptmxmode=0666",
+            "mode=0620",
+            "gid=5"
+        ])
     };
     let sys = if userns && matches!(ir.network, Network::Host { .. }) {
         json!({"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]})
@@ -355,14 +419,19 @@ fn standard_mounts(ir: &Container) -> Vec<Value> {
 }
 
 fn destination(m: out::Any<'_, '_>) -> Option<String> {
-    m.get("destination").and_then(out::Any::as_str).map(|d| normalise(d, "/"))
+    m.get("destination")
+        .and_then(out::Any::as_str)
+        .map(|d| normalise(d, "/"))
 }
 
 /// Puts the standard mounts the bundle lacks first, in `crun spec`'s order,
 /// so that `/dev` is mounted before anything inside it.
 fn default_mounts(config: &mut Out<'_>, ir: &Container, diagnostics: &mut Vec<Diagnostic>) {
     let standard = standard_mounts(ir);
-    let wanted: Vec<String> = standard.iter().filter_map(|m| destination(out::Any::Value(m))).collect();
+    let wanted: Vec<String> = standard
+        .iter()
+        .filter_map(|m| destination(out::Any::Value(m)))
+        .collect();
     let mut have = vec![false; wanted.len()];
     // The bundle's mounts, counted as the array holds them (nulls too).
     let mut given = 0usize;
@@ -379,14 +448,31 @@ fn default_mounts(config: &mut Out<'_>, ir: &Container, diagnostics: &mut Vec<Di
             }
         }
     }
-    let missing: Vec<Value> = standard.into_iter().zip(&have).filter(|(m, h)| !**h && destination(out::Any::Value(m)).is_some()).map(|(m, _)| m).collect();
+    let missing: Vec<Value> = standard
+        .into_iter()
+        .zip(&have)
+        .filter(|(m, h)| !**h && destination(out::Any::Value(m)).is_some())
+        .map(|(m, _)| m)
+        .collect();
     if missing.is_empty() {
         return;
     }
-    let names: Vec<String> = missing.iter().filter_map(|m| destination(out::Any::Value(m))).collect();
+    let names: Vec<String> = missing
+        .iter()
+        .filter_map(|m| destination(out::Any::Value(m)))
+        .collect();
     diagnostics.push(
-        Diagnostic::new(&rules::DEFAULT_MOUNTS, format!("the crun config mounts {} as every Proxmox container has them", names.join(", ")))
-            .at(&JsonPointer::parse(if given == 0 { "" } else { "/mounts" }), Span::UNDEFINED),
+        Diagnostic::new(
+            &rules::DEFAULT_MOUNTS,
+            format!(
+                "the crun config mounts {} as every Proxmox container has them",
+                names.join(", ")
+            ),
+        )
+        .at(
+            &JsonPointer::parse(if given == 0 { "" } else { "/mounts" }),
+            Span::UNDEFINED,
+        ),
     );
     let mut list: Vec<Out<'_>> = missing.into_iter().map(Out::value).collect();
     let Out::Object(members) = config else { return };
@@ -394,7 +480,9 @@ fn default_mounts(config: &mut Out<'_>, ir: &Container, diagnostics: &mut Vec<Di
     if let Some(i) = slot {
         if let Some((_, old)) = members.get_mut(i) {
             match std::mem::replace(old, Out::value(Value::Null)) {
-                Out::Kept(tree, id) if tree.kind(id, View::Validated) == Kind::Array => list.push(Out::Splice(tree, id)),
+                Out::Kept(tree, id) if tree.kind(id, View::Validated) == Kind::Array => {
+                    list.push(Out::Splice(tree, id))
+                }
                 Out::Array(items) => list.extend(items),
                 Out::Value(v) => {
                     if let Value::Array(items) = *v {
@@ -444,7 +532,17 @@ fn count_items(v: out::Any<'_, '_>) -> usize {
 /// came (after serde_json's `swap_remove` of the ordered ones, which the
 /// written bytes have always followed).
 fn order_top_level(config: &mut Out<'_>) {
-    const ORDER: &[&str] = &["ociVersion", "process", "root", "hostname", "domainname", "mounts", "hooks", "annotations", "linux"];
+    const ORDER: &[&str] = &[
+        "ociVersion",
+        "process",
+        "root",
+        "hostname",
+        "domainname",
+        "mounts",
+        "hooks",
+        "annotations",
+        "linux",
+    ];
     let Out::Object(obj) = config else { return };
     let mut old = std::mem::take(obj);
     for key in ORDER {
@@ -480,9 +578,18 @@ fn matches(config: &Out<'_>, pattern: &str) -> Vec<String> {
         for (path, node) in found {
             if token == "*" {
                 if is_objectish(node) {
-                    next.extend(node.members().into_iter().map(|(k, v)| (format!("{path}/{}", escape(k)), v)));
+                    next.extend(
+                        node.members()
+                            .into_iter()
+                            .map(|(k, v)| (format!("{path}/{}", escape(k)), v)),
+                    );
                 } else {
-                    next.extend(node.items().into_iter().enumerate().map(|(i, v)| (format!("{path}/{i}"), v)));
+                    next.extend(
+                        node.items()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (format!("{path}/{i}"), v)),
+                    );
                 }
             } else if is_objectish(node) {
                 next.extend(node.get(token).map(|v| (format!("{path}/{token}"), v)));
@@ -500,7 +607,9 @@ fn escape(token: &str) -> String {
 /// Gives the back end's diagnostics the spans of the input they point at.
 pub fn locate(diagnostics: &mut [Diagnostic], spec: &Spec) {
     for d in diagnostics {
-        let Some(ptr) = d.pointer.clone() else { continue };
+        let Some(ptr) = d.pointer.clone() else {
+            continue;
+        };
         if let Some(at) = find(spec.cursor(), &ptr) {
             d.span = at.span();
         }
@@ -541,11 +650,31 @@ mod tests {
 
     fn crun(json: &str, target: &Target) -> (Value, Vec<String>) {
         let t = crate::oci_to_ir("config.json", json.as_bytes(), target);
-        assert!(!t.has_errors(), "{:?}", t.diagnostics.iter().map(|d| d.message.clone()).collect::<Vec<_>>());
+        assert!(
+            !t.has_errors(),
+            "{:?}",
+            t.diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+        );
         let ir = t.ir.unwrap_or_default();
         let out = ir_to_crun(&ir, target);
         let config = out.to_value();
-        let codes = out.diagnostics.iter().map(|d| format!("{} {}", d.code(), d.pointer.as_ref().map(|p| p.to_string()).unwrap_or_default())).collect();
+        let codes = out
+            .diagnostics
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d.code(),
+                    d.pointer
+                        .as_ref()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
         (config, codes)
     }
 
@@ -563,11 +692,20 @@ mod tests {
     fn process_from_the_ir() {
         let (c, _) = crun(APP, &Target::default());
         assert_eq!(c["process"]["args"], json!(["/app", "-x"]));
-        assert_eq!(c["process"]["user"], json!({"uid": 1000, "gid": 100, "additionalGids": [10]}));
+        assert_eq!(
+            c["process"]["user"],
+            json!({"uid": 1000, "gid": 100, "additionalGids": [10]})
+        );
         assert_eq!(c["process"]["cwd"], "/srv");
         assert_eq!(c["process"]["env"], json!(["A=1"]));
-        assert_eq!(c["process"]["capabilities"], json!({"bounding": ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"], "effective": ["CAP_KILL"]}));
-        assert_eq!(c["process"]["rlimits"], json!([{"type": "RLIMIT_NOFILE", "hard": 4096, "soft": 1024}]));
+        assert_eq!(
+            c["process"]["capabilities"],
+            json!({"bounding": ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"], "effective": ["CAP_KILL"]})
+        );
+        assert_eq!(
+            c["process"]["rlimits"],
+            json!([{"type": "RLIMIT_NOFILE", "hard": 4096, "soft": 1024}])
+        );
         assert_eq!(c["process"]["oomScoreAdj"], 100, "kept, not dropped");
         assert_eq!(c["hostname"], "web");
     }
@@ -575,23 +713,50 @@ mod tests {
     #[test]
     fn exact_areas_and_oci_only_fields_are_kept() {
         let (c, _) = crun(APP, &Target::default());
-        assert_eq!(c["linux"]["resources"], json!({"memory": {"limit": 100000000}, "cpu": {"quota": 33333, "period": 100000}, "pids": {"limit": 64}}));
+        assert_eq!(
+            c["linux"]["resources"],
+            json!({"memory": {"limit": 100000000}, "cpu": {"quota": 33333, "period": 100000}, "pids": {"limit": 64}})
+        );
         assert_eq!(c["hooks"], json!({"prestart": [{"path": "/bin/true"}]}));
         assert_eq!(c["linux"]["maskedPaths"], json!(["/proc/kcore"]));
-        let data = c["mounts"].as_array().and_then(|m| m.iter().find(|m| m["destination"] == "/data")).cloned();
-        assert_eq!(data, Some(json!({"destination": "/data", "type": "bind", "source": "/srv/data", "options": ["rbind", "sync"]})));
+        let data = c["mounts"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["destination"] == "/data"))
+            .cloned();
+        assert_eq!(
+            data,
+            Some(
+                json!({"destination": "/data", "type": "bind", "source": "/srv/data", "options": ["rbind", "sync"]})
+            )
+        );
     }
 
     #[test]
     fn namespaces_and_id_maps_of_the_proxmox_container() {
         let (c, _) = crun(APP, &Target::default());
-        let types: Vec<&str> = c["linux"]["namespaces"].as_array().map(|l| l.iter().filter_map(|n| n["type"].as_str()).collect()).unwrap_or_default();
-        assert_eq!(types, ["pid", "network", "ipc", "uts", "user", "mount", "cgroup"]);
-        assert_eq!(c["linux"]["uidMappings"], json!([{"containerID": 0, "hostID": 100000, "size": 65536}]));
+        let types: Vec<&str> = c["linux"]["namespaces"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|n| n["type"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            types,
+            ["pid", "network", "ipc", "uts", "user", "mount", "cgroup"]
+        );
+        assert_eq!(
+            c["linux"]["uidMappings"],
+            json!([{"containerID": 0, "hostID": 100000, "size": 65536}])
+        );
         let privileged = r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["sh"]}, "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}"#;
         let (c, _) = crun(privileged, &Target::default());
-        let types: Vec<&str> = c["linux"]["namespaces"].as_array().map(|l| l.iter().filter_map(|n| n["type"].as_str()).collect()).unwrap_or_default();
-        assert_eq!(types, ["pid", "ipc", "uts", "mount", "cgroup"], "no network namespace: the host's network");
+        let types: Vec<&str> = c["linux"]["namespaces"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|n| n["type"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            types,
+            ["pid", "ipc", "uts", "mount", "cgroup"],
+            "no network namespace: the host's network"
+        );
         assert!(c["linux"].get("uidMappings").is_none());
     }
 
@@ -599,11 +764,20 @@ mod tests {
     fn version_is_down_levelled_for_crun_1_8_1() {
         let (c, codes) = crun(APP, &Target::default());
         assert_eq!(c["ociVersion"], "1.1.0");
-        assert!(codes.contains(&"crun/oci-version /ociVersion".to_string()), "{codes:?}");
-        let newer = Target { crun_version: PveContainerVersion(1, 19, 0), ..Target::default() };
+        assert!(
+            codes.contains(&"crun/oci-version /ociVersion".to_string()),
+            "{codes:?}"
+        );
+        let newer = Target {
+            crun_version: PveContainerVersion(1, 19, 0),
+            ..Target::default()
+        };
         let (c, codes) = crun(APP, &newer);
         assert_eq!(c["ociVersion"], "1.2.0");
-        assert!(!codes.iter().any(|c| c.starts_with("crun/oci-version")), "{codes:?}");
+        assert!(
+            !codes.iter().any(|c| c.starts_with("crun/oci-version")),
+            "{codes:?}"
+        );
     }
 
     #[test]
@@ -611,56 +785,125 @@ mod tests {
         let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["sh"], "scheduler": {"policy": "SCHED_FIFO", "priority": 1}},
             "linux": {"namespaces": [{"type": "user"}, {"type": "network"}], "resources": {"cpu": {"burst": 1000}}}}"#;
         let (c, codes) = crun(json, &Target::default());
-        assert_eq!(c["process"]["scheduler"], json!({"policy": "SCHED_FIFO", "priority": 1}));
+        assert_eq!(
+            c["process"]["scheduler"],
+            json!({"policy": "SCHED_FIFO", "priority": 1})
+        );
         assert_eq!(c["linux"]["resources"]["cpu"]["burst"], 1000);
-        assert!(codes.contains(&"crun/unknown-field /process/scheduler".to_string()), "{codes:?}");
-        assert!(codes.contains(&"crun/unknown-field /linux/resources/cpu/burst".to_string()), "{codes:?}");
-        let newer = Target { crun_version: PveContainerVersion(1, 19, 0), ..Target::default() };
+        assert!(
+            codes.contains(&"crun/unknown-field /process/scheduler".to_string()),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&"crun/unknown-field /linux/resources/cpu/burst".to_string()),
+            "{codes:?}"
+        );
+        let newer = Target {
+            crun_version: PveContainerVersion(1, 19, 0),
+            ..Target::default()
+        };
         let (_, codes) = crun(json, &newer);
-        assert!(!codes.iter().any(|c| c.starts_with("crun/unknown-field")), "{codes:?}");
+        assert!(
+            !codes.iter().any(|c| c.starts_with("crun/unknown-field")),
+            "{codes:?}"
+        );
     }
 
     #[test]
     fn standard_mounts_are_added_first() {
         let (c, codes) = crun(APP, &Target::default());
-        let dests: Vec<&str> = c["mounts"].as_array().map(|l| l.iter().filter_map(|m| m["destination"].as_str()).collect()).unwrap_or_default();
-        assert_eq!(dests, ["/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup", "/proc", "/data"]);
-        assert!(codes.contains(&"crun/default-mounts /mounts".to_string()), "{codes:?}");
-        let devpts = c["mounts"].as_array().and_then(|l| l.iter().find(|m| m["destination"] == "/dev/pts")).cloned().unwrap_or_default();
-        assert!(!devpts["options"].to_string().contains("gid=5"), "gid 5 need not be mapped in a user namespace");
+        let dests: Vec<&str> = c["mounts"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|m| m["destination"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            dests,
+            [
+                "/dev",
+                "/dev/pts",
+                "/dev/shm",
+                "/dev/mqueue",
+                "/sys",
+                "/sys/fs/cgroup",
+                "/proc",
+                "/data"
+            ]
+        );
+        assert!(
+            codes.contains(&"crun/default-mounts /mounts".to_string()),
+            "{codes:?}"
+        );
+        let devpts = c["mounts"]
+            .as_array()
+            .and_then(|l| l.iter().find(|m| m["destination"] == "/dev/pts"))
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            !devpts["options"].to_string().contains("gid=5"),
+            "gid 5 need not be mapped in a user namespace"
+        );
     }
 
     #[test]
     fn root_path_is_resolved() {
         let (c, _) = crun(APP, &Target::default());
         assert_eq!(c["root"], json!({"path": "rootfs"}));
-        let target = Target { bundle_dir: Some("/srv/b/".into()), ..Target::default() };
+        let target = Target {
+            bundle_dir: Some("/srv/b/".into()),
+            ..Target::default()
+        };
         let (c, _) = crun(APP, &target);
         assert_eq!(c["root"], json!({"path": "/srv/b/rootfs"}));
     }
 
     #[test]
     fn no_process_runs_init() {
-        let (c, codes) = crun(r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"}}"#, &Target::default());
+        let (c, codes) = crun(
+            r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"}}"#,
+            &Target::default(),
+        );
         assert_eq!(c["process"]["args"], json!(["/sbin/init"]));
-        assert!(codes.contains(&"crun/default-process /".to_string()), "{codes:?}");
+        assert!(
+            codes.contains(&"crun/default-process /".to_string()),
+            "{codes:?}"
+        );
     }
 
     #[test]
     fn top_level_order_is_the_specs() {
         let (c, _) = crun(APP, &Target::default());
-        let keys: Vec<&String> = c.as_object().map(|o| o.keys().collect()).unwrap_or_default();
-        assert_eq!(keys, ["ociVersion", "process", "root", "hostname", "mounts", "hooks", "linux"]);
+        let keys: Vec<&String> = c
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            [
+                "ociVersion",
+                "process",
+                "root",
+                "hostname",
+                "mounts",
+                "hooks",
+                "linux"
+            ]
+        );
     }
 
     #[test]
     fn diagnostics_find_their_spans() {
         let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["sh"], "scheduler": {"policy": "SCHED_FIFO"}}}"#;
         let t = crate::oci_to_ir("c", json.as_bytes(), &Target::default());
-        let (Some(ir), Some(spec)) = (t.ir.as_ref(), t.spec.as_ref()) else { panic!("no ir") };
+        let (Some(ir), Some(spec)) = (t.ir.as_ref(), t.spec.as_ref()) else {
+            panic!("no ir")
+        };
         let mut out = ir_to_crun(ir, &Target::default());
         locate(&mut out.diagnostics, spec);
-        let d = out.diagnostics.iter().find(|d| d.code() == "crun/unknown-field").cloned();
+        let d = out
+            .diagnostics
+            .iter()
+            .find(|d| d.code() == "crun/unknown-field")
+            .cloned();
         let span = d.map(|d| d.span).unwrap_or(Span::UNDEFINED);
         assert_eq!(json.get(span.start..span.start + 11), Some("\"scheduler\""));
     }

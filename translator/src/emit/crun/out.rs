@@ -57,14 +57,25 @@ impl<'a> Out<'a> {
     pub(super) fn expand(&mut self) {
         let expanded = match self {
             Out::Value(v) => match &mut **v {
-                Value::Object(map) => Out::Object(std::mem::take(map).into_iter().map(|(k, v)| (k, Out::value(v))).collect()),
-                Value::Array(items) => Out::Array(std::mem::take(items).into_iter().map(Out::value).collect()),
+                Value::Object(map) => Out::Object(
+                    std::mem::take(map)
+                        .into_iter()
+                        .map(|(k, v)| (k, Out::value(v)))
+                        .collect(),
+                ),
+                Value::Array(items) => {
+                    Out::Array(std::mem::take(items).into_iter().map(Out::value).collect())
+                }
                 _ => return,
             },
             Out::Kept(tree, id) => {
                 let (tree, id) = (*tree, *id);
                 match tree.kind(id, View::Validated) {
-                    Kind::Object => Out::Object(tree.members(id, View::Validated).map(|m| (m.key.to_string(), Out::Kept(tree, m.value))).collect()),
+                    Kind::Object => Out::Object(
+                        tree.members(id, View::Validated)
+                            .map(|m| (m.key.to_string(), Out::Kept(tree, m.value)))
+                            .collect(),
+                    ),
                     Kind::Array => Out::Array(tree.items(id).map(|i| Out::Kept(tree, i)).collect()),
                     _ => return,
                 }
@@ -130,8 +141,13 @@ impl<'o, 'a> Any<'o, 'a> {
     pub(super) fn get(self, key: &str) -> Option<Any<'o, 'a>> {
         let found = match self {
             Any::Value(v) => v.get(key).map(Any::Value),
-            Any::Kept(tree, id) => tree.get(id, key, View::Validated).map(|m| Any::Kept(tree, m.value)),
-            Any::Out(Out::Object(members)) => members.iter().find(|(k, _)| k == key).map(|(_, v)| Any::of(v)),
+            Any::Kept(tree, id) => tree
+                .get(id, key, View::Validated)
+                .map(|m| Any::Kept(tree, m.value)),
+            Any::Out(Out::Object(members)) => members
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| Any::of(v)),
             _ => None,
         };
         found.filter(|v| !v.is_null())
@@ -143,9 +159,18 @@ impl<'o, 'a> Any<'o, 'a> {
         'a: 'o,
     {
         let all: Vec<(&'o str, Any<'o, 'a>)> = match self {
-            Any::Value(v) => v.as_object().map(|m| m.iter().map(|(k, v)| (k.as_str(), Any::Value(v))).collect()).unwrap_or_default(),
-            Any::Kept(tree, id) => tree.members(id, View::Validated).map(|m| (m.key, Any::Kept(tree, m.value))).collect(),
-            Any::Out(Out::Object(members)) => members.iter().map(|(k, v)| (k.as_str(), Any::of(v))).collect(),
+            Any::Value(v) => v
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.as_str(), Any::Value(v))).collect())
+                .unwrap_or_default(),
+            Any::Kept(tree, id) => tree
+                .members(id, View::Validated)
+                .map(|m| (m.key, Any::Kept(tree, m.value)))
+                .collect(),
+            Any::Out(Out::Object(members)) => members
+                .iter()
+                .map(|(k, v)| (k.as_str(), Any::of(v)))
+                .collect(),
             _ => Vec::new(),
         };
         all.into_iter().filter(|(_, v)| !v.is_null()).collect()
@@ -198,7 +223,12 @@ fn materialize(v: Any<'_, '_>) -> Option<Value> {
 
 fn structured(v: Any<'_, '_>) -> Value {
     if is_object(v) {
-        Value::Object(v.members().into_iter().filter_map(|(k, x)| Some((k.to_string(), materialize(x)?))).collect())
+        Value::Object(
+            v.members()
+                .into_iter()
+                .filter_map(|(k, x)| Some((k.to_string(), materialize(x)?)))
+                .collect(),
+        )
     } else {
         Value::Array(v.items().into_iter().filter_map(materialize).collect())
     }
@@ -206,8 +236,15 @@ fn structured(v: Any<'_, '_>) -> Value {
 
 fn strip(v: &Value) -> Value {
     match v {
-        Value::Object(map) => Value::Object(map.iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k.clone(), strip(x))).collect()),
-        Value::Array(items) => Value::Array(items.iter().filter(|x| !x.is_null()).map(strip).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), strip(x)))
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().filter(|x| !x.is_null()).map(strip).collect())
+        }
         other => other.clone(),
     }
 }
@@ -359,7 +396,11 @@ impl Pretty<'_> {
                 self.end(open, b']')
             }
             Kind::String => write_str(self.w, &[tree.str(id).unwrap_or_default()]),
-            Kind::Bool => self.w.write_all(if tree.bool(id) == Some(true) { b"true" } else { b"false" }),
+            Kind::Bool => self.w.write_all(if tree.bool(id) == Some(true) {
+                b"true"
+            } else {
+                b"false"
+            }),
             Kind::Number => match number_to_serde(tree.number(id).unwrap_or_default()) {
                 Some(n) => serde_json::to_writer(&mut *self.w, &n).map_err(io::Error::other),
                 None => self.w.write_all(b"null"),
@@ -393,7 +434,14 @@ fn write_str(w: &mut dyn Write, parts: &[&str]) -> io::Result<()> {
             w.write_all(bytes.get(from..i).unwrap_or_default())?;
             from = i + 1;
             if short.is_empty() {
-                w.write_all(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])?;
+                w.write_all(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 0xf)],
+                ])?;
             } else {
                 w.write_all(short)?;
             }
@@ -415,20 +463,31 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_as_serde_json_escapes_them() {
-        let all: String = (0u32..0x300).filter_map(char::from_u32).chain(['\u{2028}', '\u{feff}', '😀']).collect();
+        let all: String = (0u32..0x300)
+            .filter_map(char::from_u32)
+            .chain(['\u{2028}', '\u{feff}', '😀'])
+            .collect();
         let out = Out::Str(&all);
-        assert_eq!(pretty(&out), serde_json::to_string(&all).unwrap_or_default());
+        assert_eq!(
+            pretty(&out),
+            serde_json::to_string(&all).unwrap_or_default()
+        );
     }
 
     #[test]
     fn kept_values_are_written_as_serde_json_writes_their_values() {
         let text = r#"{"a": [1, -0, 1.50, 1e2, 1e400, "x\u0041\n", true, null, {}, [], {"b": null}], "c": {"d": [null]}, "e": 12345678901234567890}"#;
         let parsed = crate::json::parse(text);
-        let Some(tree) = parsed.tree else { panic!("parses") };
+        let Some(tree) = parsed.tree else {
+            panic!("parses")
+        };
         let out = Out::Kept(&tree, tree.root());
         let mut expected = tree.to_serde(tree.root(), View::Validated);
         super::super::strip_nulls_for_tests(&mut expected);
-        assert_eq!(pretty(&out), serde_json::to_string_pretty(&expected).unwrap_or_default());
+        assert_eq!(
+            pretty(&out),
+            serde_json::to_string_pretty(&expected).unwrap_or_default()
+        );
         assert_eq!(out.to_value(), expected);
     }
 }

@@ -2,7 +2,10 @@
 //! pct.conf writer reads, and refuses exactly what that writer refuses, so
 //! the container the plan creates has the config `--to pct-conf` shows.
 
-use super::{Action, Arg, ConfigLine, FileMode, Need, Plan, RootfsDir, Source, Step, Var, FORMAT, TEMPLATE_PREFIX};
+use super::{
+    Action, Arg, ConfigLine, FileMode, Need, Plan, RootfsDir, Source, Step, Var, FORMAT,
+    TEMPLATE_PREFIX,
+};
 use crate::emit::pct_conf::{self, WriteError};
 use crate::emit::pve::{self, Entry, PveConfig};
 use crate::ir::mounts::{RootSource, Rootfs};
@@ -30,7 +33,12 @@ pub fn ir_to_plan(ir: &Container, target: &Target, source: &str) -> Result<Plan,
 
 /// Plans the creation of the container `conf` describes; `rootfs` says where
 /// its root file system comes from.
-pub fn pve_to_plan(conf: &PveConfig, rootfs: &Rootfs, target: &Target, source: &str) -> Result<Plan, PlanError> {
+pub fn pve_to_plan(
+    conf: &PveConfig,
+    rootfs: &Rootfs,
+    target: &Target,
+    source: &str,
+) -> Result<Plan, PlanError> {
     let text = pct_conf::write(conf)?;
     let mut steps = Vec::new();
     match &rootfs.source {
@@ -53,13 +61,24 @@ pub fn pve_to_plan(conf: &PveConfig, rootfs: &Rootfs, target: &Target, source: &
         RootSource::Unset => return Err(PlanError::NoRootfs),
     }
     steps.push(record_state(target));
-    Ok(Plan { format: FORMAT, source: source.to_string(), node: target.node.clone(), pve_container: target.pve_container.to_string(), steps })
+    Ok(Plan {
+        format: FORMAT,
+        source: source.to_string(),
+        node: target.node.clone(),
+        pve_container: target.pve_container.to_string(),
+        steps,
+    })
 }
 
 /// A step with the undo its kind has ([`Action::undo`], which the executor derives again).
 fn step(action: Action, sources: Vec<Source>, needs: Vec<Need>) -> Step {
     let undo = action.undo();
-    Step { action, sources, needs, undo }
+    Step {
+        action,
+        sources,
+        needs,
+        undo,
+    }
 }
 
 fn pointers(from: &[crate::source::JsonPointer]) -> Vec<String> {
@@ -67,7 +86,14 @@ fn pointers(from: &[crate::source::JsonPointer]) -> Vec<String> {
 }
 
 fn sources<'a>(entries: impl IntoIterator<Item = (String, &'a Entry)>) -> Vec<Source> {
-    entries.into_iter().filter(|(_, e)| !e.from.is_empty()).map(|(item, e)| Source { item, from: pointers(&e.from) }).collect()
+    entries
+        .into_iter()
+        .filter(|(_, e)| !e.from.is_empty())
+        .map(|(item, e)| Source {
+            item,
+            from: pointers(&e.from),
+        })
+        .collect()
 }
 
 /// The bundle's root path, relative to the bundle unless the target names
@@ -101,27 +127,52 @@ fn normalise(path: &str, lead: &str) -> String {
 }
 
 fn pack_rootfs(dir: RootfsDir, rootfs: &Rootfs, target: &Target) -> Step {
-    let from = rootfs.bundle_path.iter().map(|p| p.ptr.to_string()).collect::<Vec<_>>();
+    let from = rootfs
+        .bundle_path
+        .iter()
+        .map(|p| p.ptr.to_string())
+        .collect::<Vec<_>>();
     step(
-        Action::PackRootfs { rootfs: dir, storage: target.template_storage.clone(), name_prefix: TEMPLATE_PREFIX.into() },
-        if from.is_empty() { Vec::new() } else { vec![Source { item: "rootfs".into(), from }] },
+        Action::PackRootfs {
+            rootfs: dir,
+            storage: target.template_storage.clone(),
+            name_prefix: TEMPLATE_PREFIX.into(),
+        },
+        if from.is_empty() {
+            Vec::new()
+        } else {
+            vec![Source {
+                item: "rootfs".into(),
+                from,
+            }]
+        },
         vec![
             Need::Root("reads every file of the root file system with its owner and mode".into()),
-            Need::Storage { id: target.template_storage.clone(), content: "vztmpl".into() },
+            Need::Storage {
+                id: target.template_storage.clone(),
+                content: "vztmpl".into(),
+            },
         ],
     )
 }
 
 fn allocate_vmid() -> Step {
     step(
-        Action::AllocateVmid { attempts: VMID_ATTEMPTS },
+        Action::AllocateVmid {
+            attempts: VMID_ATTEMPTS,
+        },
         Vec::new(),
         vec![Need::Program("pvesh".into())],
     )
 }
 
 fn pct_create(conf: &PveConfig) -> Step {
-    let mut argv = vec![Arg::lit("pct"), Arg::lit("create"), Arg::var(Var::Vmid), Arg::var(Var::Template)];
+    let mut argv = vec![
+        Arg::lit("pct"),
+        Arg::lit("create"),
+        Arg::var(Var::Vmid),
+        Arg::var(Var::Template),
+    ];
     for e in &conf.keys {
         argv.push(Arg::Lit(format!("--{}", e.key)));
         argv.push(Arg::Lit(e.value.clone()));
@@ -129,12 +180,21 @@ fn pct_create(conf: &PveConfig) -> Step {
     // Proxmox stores it as the `#` comment lines the pct.conf writer writes.
     if let Some(desc) = &conf.description {
         argv.push(Arg::lit("--description"));
-        argv.push(Arg::Lit(pct_conf::description_argument(desc, conf.description_percent)));
+        argv.push(Arg::Lit(pct_conf::description_argument(
+            desc,
+            conf.description_percent,
+        )));
     }
     step(
         Action::PctCreate { argv },
         sources(conf.keys.iter().map(|e| (format!("--{}", e.key), e))),
-        [Need::Program("pct".into()), Need::Root("pct runs only as root on the node".into())].into_iter().chain(bind_directories(conf)).collect(),
+        [
+            Need::Program("pct".into()),
+            Need::Root("pct runs only as root on the node".into()),
+        ]
+        .into_iter()
+        .chain(bind_directories(conf))
+        .collect(),
     )
 }
 
@@ -146,11 +206,21 @@ fn write_config_lines(conf: &PveConfig) -> Option<Step> {
     if entries.is_empty() {
         return None;
     }
-    let lines = entries.iter().map(|e| ConfigLine { key: e.key.clone(), value: e.value.clone() }).collect();
+    let lines = entries
+        .iter()
+        .map(|e| ConfigLine {
+            key: e.key.clone(),
+            value: e.value.clone(),
+        })
+        .collect();
     Some(step(
         Action::WriteConfigLines { lines },
         sources(entries.iter().map(|e| (e.key.clone(), *e))),
-        vec![Need::Root("only root can write raw lxc.* keys into /etc/pve".into()), Need::Quorum, Need::ConfigLock],
+        vec![
+            Need::Root("only root can write raw lxc.* keys into /etc/pve".into()),
+            Need::Quorum,
+            Need::ConfigLock,
+        ],
     ))
 }
 
@@ -159,13 +229,21 @@ fn write_config_lines(conf: &PveConfig) -> Option<Step> {
 fn bind_directories(conf: &PveConfig) -> impl Iterator<Item = Need> + '_ {
     conf.keys
         .iter()
-        .filter(|e| e.key.strip_prefix("mp").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+        .filter(|e| {
+            e.key
+                .strip_prefix("mp")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
         .filter_map(|e| e.value.split(',').next().filter(|s| s.starts_with('/')))
         .map(|s| Need::Directory(s.to_string()))
 }
 
 fn create_config(conf: &PveConfig, text: String) -> Step {
-    let all = conf.keys.iter().map(|e| (e.key.clone(), e)).chain(conf.env.iter().chain(&conf.raw).map(|e| (e.key.clone(), e)));
+    let all = conf
+        .keys
+        .iter()
+        .map(|e| (e.key.clone(), e))
+        .chain(conf.env.iter().chain(&conf.raw).map(|e| (e.key.clone(), e)));
     step(
         Action::CreateConfig { text },
         sources(all),
@@ -183,11 +261,20 @@ fn create_config(conf: &PveConfig, text: String) -> Step {
 fn write_files(conf: &PveConfig) -> Vec<Step> {
     conf.files
         .iter()
-        .map(|f| step(
-            Action::WriteFile { path: f.path.clone(), mode: FileMode(f.mode), content: f.content.clone() },
-            vec![Source { item: f.path.clone(), from: vec![f.from.to_string()] }],
-            vec![Need::Root(format!("writes {}", pve::SECCOMP_DIR))],
-        ))
+        .map(|f| {
+            step(
+                Action::WriteFile {
+                    path: f.path.clone(),
+                    mode: FileMode(f.mode),
+                    content: f.content.clone(),
+                },
+                vec![Source {
+                    item: f.path.clone(),
+                    from: vec![f.from.to_string()],
+                }],
+                vec![Need::Root(format!("writes {}", pve::SECCOMP_DIR))],
+            )
+        })
         .collect()
 }
 
@@ -200,7 +287,13 @@ fn remove_template() -> Step {
 }
 
 fn record_state(target: &Target) -> Step {
-    step(Action::RecordState { node: target.node.clone() }, Vec::new(), vec![Need::StateStore])
+    step(
+        Action::RecordState {
+            node: target.node.clone(),
+        },
+        Vec::new(),
+        vec![Need::StateStore],
+    )
 }
 
 #[cfg(test)]
@@ -228,10 +321,30 @@ mod tests {
     #[test]
     fn volume_rootfs_steps_in_order() {
         let p = plan(APP, &Target::default());
-        assert_eq!(ops(&p), ["pack-rootfs", "allocate-vmid", "pct-create", "write-config-lines", "remove-template", "record-state"]);
-        let Some(Action::PackRootfs { rootfs, storage, .. }) = p.steps.first().map(|s| &s.action) else { panic!("{p:?}") };
-        assert_eq!((rootfs, storage.as_str()), (&RootfsDir::Bundle("rootfs".into()), "local"));
-        let Some(Action::WriteConfigLines { lines }) = p.steps.get(3).map(|s| &s.action) else { panic!("{p:?}") };
+        assert_eq!(
+            ops(&p),
+            [
+                "pack-rootfs",
+                "allocate-vmid",
+                "pct-create",
+                "write-config-lines",
+                "remove-template",
+                "record-state"
+            ]
+        );
+        let Some(Action::PackRootfs {
+            rootfs, storage, ..
+        }) = p.steps.first().map(|s| &s.action)
+        else {
+            panic!("{p:?}")
+        };
+        assert_eq!(
+            (rootfs, storage.as_str()),
+            (&RootfsDir::Bundle("rootfs".into()), "local")
+        );
+        let Some(Action::WriteConfigLines { lines }) = p.steps.get(3).map(|s| &s.action) else {
+            panic!("{p:?}")
+        };
         let text: Vec<String> = lines.iter().map(ConfigLine::text).collect();
         assert_eq!(
             text,
@@ -247,31 +360,58 @@ mod tests {
     #[test]
     fn pct_create_argv_has_every_key() {
         let p = plan(APP, &Target::default());
-        let Some(Action::PctCreate { argv }) = p.steps.get(2).map(|s| &s.action) else { panic!("{p:?}") };
-        let words: Vec<String> = argv.iter().map(|a| match a {
-            Arg::Lit(s) => s.clone(),
-            Arg::Var { var } => format!("${}", var.name()),
-        }).collect();
+        let Some(Action::PctCreate { argv }) = p.steps.get(2).map(|s| &s.action) else {
+            panic!("{p:?}")
+        };
+        let words: Vec<String> = argv
+            .iter()
+            .map(|a| match a {
+                Arg::Lit(s) => s.clone(),
+                Arg::Var { var } => format!("${}", var.name()),
+            })
+            .collect();
         assert_eq!(&words[..4], ["pct", "create", "$vmid", "$template"]);
-        assert!(words.windows(2).any(|w| w == ["--entrypoint", "/app --port 80"]), "{words:?}");
-        assert!(words.windows(2).any(|w| w == ["--hostname", "web"]), "{words:?}");
-        assert!(!words.iter().any(|w| w == "--env"), "env goes through config lines: {words:?}");
+        assert!(
+            words
+                .windows(2)
+                .any(|w| w == ["--entrypoint", "/app --port 80"]),
+            "{words:?}"
+        );
+        assert!(
+            words.windows(2).any(|w| w == ["--hostname", "web"]),
+            "{words:?}"
+        );
+        assert!(
+            !words.iter().any(|w| w == "--env"),
+            "env goes through config lines: {words:?}"
+        );
     }
 
     #[test]
     fn bundle_dir_makes_the_rootfs_absolute() {
-        let target = Target { bundle_dir: Some("/srv/bundles/web/".into()), ..Target::default() };
+        let target = Target {
+            bundle_dir: Some("/srv/bundles/web/".into()),
+            ..Target::default()
+        };
         let p = plan(APP, &target);
-        let Some(Action::PackRootfs { rootfs, .. }) = p.steps.first().map(|s| &s.action) else { panic!("{p:?}") };
+        let Some(Action::PackRootfs { rootfs, .. }) = p.steps.first().map(|s| &s.action) else {
+            panic!("{p:?}")
+        };
         assert_eq!(rootfs, &RootfsDir::Path("/srv/bundles/web/rootfs".into()));
     }
 
     #[test]
     fn host_path_rootfs_writes_the_config_itself() {
-        let target = Target { rootfs: RootfsTarget::HostPath, bundle_dir: Some("/srv/b".into()), ..Target::default() };
+        let target = Target {
+            rootfs: RootfsTarget::HostPath,
+            bundle_dir: Some("/srv/b".into()),
+            ..Target::default()
+        };
         let p = plan(APP, &target);
         assert_eq!(ops(&p), ["allocate-vmid", "create-config", "record-state"]);
-        let Some(Action::CreateConfig { text }) = p.steps.get(1).map(|s| &s.action) else { panic!("{p:?}") };
+        let Some(Action::CreateConfig { text }) = p.steps.get(1).map(|s| &s.action) else {
+            panic!("{p:?}")
+        };
         assert!(text.contains("\nrootfs: /srv/b/rootfs\n"), "{text}");
     }
 
@@ -279,7 +419,10 @@ mod tests {
     fn missing_root_is_refused() {
         let t = crate::oci_to_ir("c", br#"{"ociVersion": "1.2.0"}"#, &Target::default());
         let ir = t.ir.unwrap_or_default();
-        assert_eq!(ir_to_plan(&ir, &Target::default(), "c"), Err(PlanError::NoRootfs));
+        assert_eq!(
+            ir_to_plan(&ir, &Target::default(), "c"),
+            Err(PlanError::NoRootfs)
+        );
     }
 
     #[test]

@@ -81,7 +81,11 @@ pub enum Action {
     /// container-side owners, modes, links, ACLs and xattrs, as Proxmox's
     /// `pct create` extracts it.
     #[serde(rename_all = "kebab-case")]
-    PackRootfs { rootfs: RootfsDir, storage: String, name_prefix: String },
+    PackRootfs {
+        rootfs: RootfsDir,
+        storage: String,
+        name_prefix: String,
+    },
     /// Binds `$vmid` to a free id (`pvesh get /cluster/nextid`). The id is not
     /// reserved: when `pct-create` fails because the id was taken meanwhile
     /// (`CT <id> already exists`, `VM <id> already exists`), the executor
@@ -102,7 +106,11 @@ pub enum Action {
     /// would fill from a template instead of using as it is.
     CreateConfig { text: String },
     /// Writes a file through a temporary file and a rename, creating its directory.
-    WriteFile { path: String, mode: FileMode, content: String },
+    WriteFile {
+        path: String,
+        mode: FileMode,
+        content: String,
+    },
     /// Removes `$template` from its storage (`pvesm free`): the container has its own copy.
     RemoveTemplate,
     /// Records the container and `$vmid` on `node` in the executor's state store.
@@ -275,10 +283,14 @@ impl Serialize for FileMode {
 impl<'de> Deserialize<'de> for FileMode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let digits = s.strip_prefix('0').filter(|d| (3..=4).contains(&d.len()) && d.bytes().all(|b| (b'0'..=b'7').contains(&b)));
+        let digits = s.strip_prefix('0').filter(|d| {
+            (3..=4).contains(&d.len()) && d.bytes().all(|b| (b'0'..=b'7').contains(&b))
+        });
         match digits.and_then(|d| u32::from_str_radix(d, 8).ok()) {
             Some(mode) => Ok(FileMode(mode)),
-            None => Err(serde::de::Error::custom(format!("`{s}` is not an octal file mode like 0644"))),
+            None => Err(serde::de::Error::custom(format!(
+                "`{s}` is not an octal file mode like 0644"
+            ))),
         }
     }
 }
@@ -338,12 +350,14 @@ impl Action {
             Action::PackRootfs { .. } => Undo::FreeTemplate,
             Action::AllocateVmid { .. } => Undo::ReleaseVmid,
             Action::PctCreate { .. } => Undo::DestroyCt,
-            Action::WriteConfigLines { .. } => {
-                Undo::Nothing("the config file goes with the container when pct-create is undone".into())
-            }
+            Action::WriteConfigLines { .. } => Undo::Nothing(
+                "the config file goes with the container when pct-create is undone".into(),
+            ),
             Action::CreateConfig { .. } => Undo::RemoveConfig,
             Action::WriteFile { path, .. } => Undo::RemoveFileIfCreated(path.clone()),
-            Action::RemoveTemplate => Undo::Nothing("the template was only an intermediate copy".into()),
+            Action::RemoveTemplate => {
+                Undo::Nothing("the template was only an intermediate copy".into())
+            }
             Action::RecordState { .. } => Undo::ForgetState,
         }
     }
@@ -355,9 +369,18 @@ mod tests {
 
     #[test]
     fn file_modes_are_octal_strings() {
-        assert_eq!(serde_json::to_string(&FileMode(0o644)).ok().as_deref(), Some("\"0644\""));
-        assert_eq!(serde_json::from_str::<FileMode>("\"0755\"").ok(), Some(FileMode(0o755)));
-        assert_eq!(serde_json::from_str::<FileMode>("\"01777\"").ok(), Some(FileMode(0o1777)));
+        assert_eq!(
+            serde_json::to_string(&FileMode(0o644)).ok().as_deref(),
+            Some("\"0644\"")
+        );
+        assert_eq!(
+            serde_json::from_str::<FileMode>("\"0755\"").ok(),
+            Some(FileMode(0o755))
+        );
+        assert_eq!(
+            serde_json::from_str::<FileMode>("\"01777\"").ok(),
+            Some(FileMode(0o1777))
+        );
         for bad in ["\"644\"", "\"0648\"", "\"0\"", "\"0x1\"", "420"] {
             assert!(serde_json::from_str::<FileMode>(bad).is_err(), "{bad}");
         }
@@ -365,7 +388,11 @@ mod tests {
 
     #[test]
     fn args_are_literals_or_variables() {
-        let argv = vec![Arg::lit("pct"), Arg::var(Var::Vmid), Arg::lit("{\"var\": \"vmid\"}")];
+        let argv = vec![
+            Arg::lit("pct"),
+            Arg::var(Var::Vmid),
+            Arg::lit("{\"var\": \"vmid\"}"),
+        ];
         let json = serde_json::to_string(&argv).unwrap_or_default();
         assert_eq!(json, r#"["pct",{"var":"vmid"},"{\"var\": \"vmid\"}"]"#);
         assert_eq!(serde_json::from_str::<Vec<Arg>>(&json).ok(), Some(argv));

@@ -8,7 +8,10 @@
 
 use std::sync::OnceLock;
 
-use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError, RenderErrorReason};
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -37,7 +40,8 @@ fn registry() -> Result<&'static Handlebars<'static>, ShellError> {
             hb.register_escape_fn(quote);
             hb.register_helper("comment", Box::new(comment_helper));
             hb.register_helper("words", Box::new(words_helper));
-            hb.register_template_string("plan", TEMPLATE).map_err(|e| e.to_string())?;
+            hb.register_template_string("plan", TEMPLATE)
+                .map_err(|e| e.to_string())?;
             Ok(hb)
         })
         .as_ref()
@@ -47,15 +51,25 @@ fn registry() -> Result<&'static Handlebars<'static>, ShellError> {
 /// Renders the plan as a script.
 pub fn write(plan: &Plan) -> Result<String, ShellError> {
     let model = Model::new(plan);
-    registry()?.render("plan", &model).map_err(|e| ShellError::Render(e.to_string()))
+    registry()?
+        .render("plan", &model)
+        .map_err(|e| ShellError::Render(e.to_string()))
 }
 
 fn param<'a>(h: &'a Helper<'_>, name: &'static str) -> Result<&'a Value, RenderError> {
-    h.param(0).map(|p| p.value()).ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex(name, 0).into())
+    h.param(0)
+        .map(|p| p.value())
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex(name, 0).into())
 }
 
 /// `{{comment x}}`: a value inside a `#` comment.
-fn comment_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn comment_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     let text = match param(h, "comment")? {
         Value::String(s) => comment(s),
         other => comment(&other.to_string()),
@@ -67,11 +81,20 @@ fn comment_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut Rende
 /// `{{word x}}`: one argument, a literal (quoted) or a variable (`"$vmid"`).
 /// `{{words list}}`: the arguments of a list, each as `word` writes it,
 /// separated by spaces (one helper call per command line, not per word).
-fn words_helper(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn words_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     let Value::Array(items) = param(h, "words")? else {
         return Err(RenderErrorReason::Other("`words` takes a list of arguments".into()).into());
     };
-    let words = items.iter().map(value_word).collect::<Result<Vec<_>, _>>()?;
+    let words = items
+        .iter()
+        .map(value_word)
+        .collect::<Result<Vec<_>, _>>()?;
     out.write(&words.join(" "))?;
     Ok(())
 }
@@ -82,10 +105,17 @@ fn value_word(value: &Value) -> Result<String, RenderError> {
     match value {
         Value::String(s) => Ok(quote(s)),
         other => {
-            let var = other.get("var").and_then(Value::as_str).and_then(|name| [Var::Vmid, Var::Template, Var::Bundle].into_iter().find(|v| v.name() == name));
+            let var = other.get("var").and_then(Value::as_str).and_then(|name| {
+                [Var::Vmid, Var::Template, Var::Bundle]
+                    .into_iter()
+                    .find(|v| v.name() == name)
+            });
             match var {
                 Some(var) => Ok(word(&Arg::Var { var })),
-                None => Err(RenderErrorReason::Other(format!("`word` takes an argument, not {other}")).into()),
+                None => Err(RenderErrorReason::Other(format!(
+                    "`word` takes an argument, not {other}"
+                ))
+                .into()),
             }
         }
     }
@@ -164,9 +194,28 @@ struct Record<'p> {
 
 impl<'p> Model<'p> {
     fn new(plan: &'p Plan) -> Model<'p> {
-        let needs_bundle = plan.steps.iter().any(|s| matches!(&s.action, Action::PackRootfs { rootfs: RootfsDir::Bundle(_), .. }));
-        let steps = plan.steps.iter().enumerate().map(|(i, s)| StepModel::new(i + 1, s, &plan.node)).collect();
-        Model { node: &plan.node, pve_container: &plan.pve_container, source: &plan.source, needs_bundle, steps }
+        let needs_bundle = plan.steps.iter().any(|s| {
+            matches!(
+                &s.action,
+                Action::PackRootfs {
+                    rootfs: RootfsDir::Bundle(_),
+                    ..
+                }
+            )
+        });
+        let steps = plan
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StepModel::new(i + 1, s, &plan.node))
+            .collect();
+        Model {
+            node: &plan.node,
+            pve_container: &plan.pve_container,
+            source: &plan.source,
+            needs_bundle,
+            steps,
+        }
     }
 }
 
@@ -176,24 +225,50 @@ impl<'p> StepModel<'p> {
             number,
             op: step.action.op(),
             summary: summary(&step.action),
-            sources: step.sources.iter().map(|s| format!("{}: {}", s.item, s.from.join(", "))).collect(),
+            sources: step
+                .sources
+                .iter()
+                .map(|s| format!("{}: {}", s.item, s.from.join(", ")))
+                .collect(),
             needs: step.needs.iter().map(need).collect::<Vec<_>>().join("; "),
             undo: undo(&step.undo, node),
             ..StepModel::default()
         };
         match &step.action {
-            Action::PackRootfs { rootfs, storage, name_prefix } => {
+            Action::PackRootfs {
+                rootfs,
+                storage,
+                name_prefix,
+            } => {
                 let (in_bundle, dir) = match rootfs {
                     RootfsDir::Bundle(d) => (true, d.as_str()),
                     RootfsDir::Path(d) => (false, d.as_str()),
                 };
-                m.pack = Some(Pack { template_prefix: format!("{storage}:vztmpl/{name_prefix}"), in_bundle, dir });
+                m.pack = Some(Pack {
+                    template_prefix: format!("{storage}:vztmpl/{name_prefix}"),
+                    in_bundle,
+                    dir,
+                });
             }
             Action::AllocateVmid { .. } => m.allocate = Some(true),
             Action::PctCreate { argv } => m.pct = Some(group_options(argv)),
-            Action::WriteConfigLines { lines } => m.lines = Some(Lines { lines: lines.iter().map(|l| l.text()).collect() }),
+            Action::WriteConfigLines { lines } => {
+                m.lines = Some(Lines {
+                    lines: lines.iter().map(|l| l.text()).collect(),
+                })
+            }
             Action::CreateConfig { text } => m.create_config = Some(Text { text }),
-            Action::WriteFile { path, mode, content } => m.file = Some(File { path, mode: mode.octal(), content }),
+            Action::WriteFile {
+                path,
+                mode,
+                content,
+            } => {
+                m.file = Some(File {
+                    path,
+                    mode: mode.octal(),
+                    content,
+                })
+            }
             Action::RemoveTemplate => m.remove_template = Some(true),
             Action::RecordState { node } => m.record = Some(Record { node }),
         }
@@ -213,7 +288,10 @@ fn group_options(argv: &[Arg]) -> Pct<'_> {
             _ => options.push(vec![arg]),
         }
     }
-    Pct { head: head.iter().collect(), options }
+    Pct {
+        head: head.iter().collect(),
+        options,
+    }
 }
 
 fn summary(action: &Action) -> String {
@@ -239,7 +317,9 @@ fn need(n: &Need) -> String {
         Need::Quorum => "quorum (a writable /etc/pve)".into(),
         Need::ConfigLock => "Proxmox's config lock of the container".into(),
         Need::StateStore => "the executor's state store".into(),
-        Need::Directory(path) => format!("directory {path} on the node (a bind mount point's source)"),
+        Need::Directory(path) => {
+            format!("directory {path} on the node (a bind mount point's source)")
+        }
     }
 }
 
@@ -273,7 +353,10 @@ mod tests {
 
     #[test]
     fn template_interpolates_only_through_the_quoting_helpers() {
-        assert!(!TEMPLATE.contains("{{{") && !TEMPLATE.contains("{{&"), "raw interpolation bypasses the quoting function");
+        assert!(
+            !TEMPLATE.contains("{{{") && !TEMPLATE.contains("{{&"),
+            "raw interpolation bypasses the quoting function"
+        );
         assert!(TEMPLATE.contains(&format!("{LOCK_DIR}/pve-config-$vmid.lock")));
         assert!(TEMPLATE.contains(&format!("\"{CONFIG_DIR}/$vmid.conf\"")));
     }
@@ -290,9 +373,15 @@ mod tests {
         let sh = write(&plan).unwrap_or_else(|e| panic!("{e}"));
         assert!(sh.starts_with("#!/bin/sh\n"), "{sh}");
         assert!(sh.contains("\nset -eu\n"), "{sh}");
-        assert!(sh.contains("'pct' 'create' \"$vmid\" \"$template\" \\\n    '--arch' 'amd64' \\\n"), "{sh}");
+        assert!(
+            sh.contains("'pct' 'create' \"$vmid\" \"$template\" \\\n    '--arch' 'amd64' \\\n"),
+            "{sh}"
+        );
         assert!(sh.contains("'--entrypoint' '/app it'\\''s' \\\n"), "{sh}");
-        assert!(sh.contains(" \\\n    'lxc.environment.runtime: A=$(id)' \\\n"), "{sh}");
+        assert!(
+            sh.contains(" \\\n    'lxc.environment.runtime: A=$(id)' \\\n"),
+            "{sh}"
+        );
         assert!(sh.contains(": \"${BUNDLE:?"), "{sh}");
         assert!(sh.contains("--directory \"$BUNDLE\"/'rootfs' .\n"), "{sh}");
     }

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use crate::diag::{Diagnostic, Severity};
 use crate::ir::Container;
 use crate::linux::{self, CapabilitySet};
-use crate::rules::pve;
 use crate::lower::Cx;
+use crate::rules::pve;
 use crate::source::Traced;
 use crate::spec::Cursor;
 
@@ -40,7 +40,9 @@ pub(in crate::lower) const CONSUMES: &[&str] = &[
 ];
 
 pub(crate) fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(at) = process.get("capabilities") else { return };
+    let Some(at) = process.get("capabilities") else {
+        return;
+    };
     let mut sets: Vec<Set<'_>> = Vec::new();
     for set in CapabilitySet::ALL {
         let name = set.key();
@@ -59,7 +61,11 @@ pub(crate) fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         raw.sort();
         raw.dedup();
         ir.security.capability_sets.push((name.to_string(), raw));
-        sets.push(Set { set, at: list, caps });
+        sets.push(Set {
+            set,
+            at: list,
+            caps,
+        });
     }
     ir.security.capability_sets.sort();
 
@@ -71,24 +77,38 @@ pub(crate) fn lower(process: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
             .with_severity(Severity::Info)
             .with_label("no bounding set");
     }
-    let uid = process.path(&["user", "uid"]).and_then(|u| u.u32()).unwrap_or(0);
+    let uid = process
+        .path(&["user", "uid"])
+        .and_then(|u| u.u32())
+        .unwrap_or(0);
     compare(&at, &sets, &keep, uid, cx);
     ir.security.cap_keep = Some(keep_at.traced(keep.into_iter().map(str::to_string).collect()));
 }
 
 fn unknown(cx: &mut Cx<'_>, cap: &Traced<String>) {
     let fixed = linux::capability(&linux::capability_meant(&cap.value)).map(|c| c.name);
-    let mut d = Diagnostic::new(&pve::UNKNOWN_CAPABILITY, format!("`{}` is not a Linux capability", cap.value.escape_debug()))
-        .at(&cap.ptr, cap.span)
-        .with_label("unknown capability");
+    let mut d = Diagnostic::new(
+        &pve::UNKNOWN_CAPABILITY,
+        format!("`{}` is not a Linux capability", cap.value.escape_debug()),
+    )
+    .at(&cap.ptr, cap.span)
+    .with_label("unknown capability");
     if let Some(fixed) = fixed {
-        d = d.with_help(format!("capabilities are written `CAP_` and the name in upper case: `{fixed}`"));
+        d = d.with_help(format!(
+            "capabilities are written `CAP_` and the name in upper case: `{fixed}`"
+        ));
     }
     cx.report(d);
 }
 
 /// Reports how LXC's result differs from what the other four sets ask for.
-fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid: u32, cx: &mut Cx<'_>) {
+fn compare(
+    at: &Cursor<'_>,
+    sets: &[Set<'_>],
+    keep: &BTreeSet<&'static str>,
+    uid: u32,
+    cx: &mut Cx<'_>,
+) {
     let others = || sets.iter().filter(|s| s.set != CapabilitySet::Bounding);
     for set in others() {
         let outside: Vec<&str> = set.caps.difference(keep).copied().collect();
@@ -100,7 +120,9 @@ fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid
         }
     }
     if uid != 0 {
-        let wanted: BTreeSet<&str> = others().flat_map(|s| s.caps.intersection(keep).copied()).collect();
+        let wanted: BTreeSet<&str> = others()
+            .flat_map(|s| s.caps.intersection(keep).copied())
+            .collect();
         if !wanted.is_empty() {
             let wanted: Vec<&str> = wanted.into_iter().collect();
             cx.at(
@@ -113,14 +135,18 @@ fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid
         }
         return;
     }
-    for set in others().filter(|s| matches!(s.set, CapabilitySet::Effective | CapabilitySet::Permitted)) {
+    for set in
+        others().filter(|s| matches!(s.set, CapabilitySet::Effective | CapabilitySet::Permitted))
+    {
         let more: Vec<&str> = keep.difference(&set.caps).copied().collect();
         if !more.is_empty() {
             cx.lossy(&set.at, format!("the process runs as root, so under LXC its `{}` set is the whole bounding set: it also has {}", set.set.key(), join(&more)));
         }
     }
-    let passed: BTreeSet<&str> =
-        others().filter(|s| matches!(s.set, CapabilitySet::Inheritable | CapabilitySet::Ambient)).flat_map(|s| s.caps.intersection(keep).copied()).collect();
+    let passed: BTreeSet<&str> = others()
+        .filter(|s| matches!(s.set, CapabilitySet::Inheritable | CapabilitySet::Ambient))
+        .flat_map(|s| s.caps.intersection(keep).copied())
+        .collect();
     if !passed.is_empty() {
         cx.at(&pve::LOSSY, at, "LXC leaves the inheritable and ambient sets empty; a root process holds the whole bounding set anyway")
             .with_severity(Severity::Info)
@@ -132,7 +158,12 @@ fn compare(at: &Cursor<'_>, sets: &[Set<'_>], keep: &BTreeSet<&'static str>, uid
 /// one came from `linux::capability`, so the table knows it).
 fn join(caps: &[&str]) -> String {
     caps.iter()
-        .map(|c| linux::capability_by_lxc(c).map_or_else(|| format!("CAP_{}", c.to_ascii_uppercase()), |c| c.name.to_string()))
+        .map(|c| {
+            linux::capability_by_lxc(c).map_or_else(
+                || format!("CAP_{}", c.to_ascii_uppercase()),
+                |c| c.name.to_string(),
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -172,23 +203,41 @@ mod tests {
 
     #[test]
     fn bounding_set_is_kept_sorted_and_unique() {
-        let (ir, codes) = caps(r#", "capabilities": {"bounding": ["CAP_NET_BIND_SERVICE", "CAP_CHOWN", "CAP_NET_BIND_SERVICE"], "effective": ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"], "permitted": ["CAP_NET_BIND_SERVICE", "CAP_CHOWN"]}"#);
-        assert_eq!(keep(&ir), Some(vec!["chown".to_string(), "net_bind_service".to_string()]));
+        let (ir, codes) = caps(
+            r#", "capabilities": {"bounding": ["CAP_NET_BIND_SERVICE", "CAP_CHOWN", "CAP_NET_BIND_SERVICE"], "effective": ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"], "permitted": ["CAP_NET_BIND_SERVICE", "CAP_CHOWN"]}"#,
+        );
+        assert_eq!(
+            keep(&ir),
+            Some(vec!["chown".to_string(), "net_bind_service".to_string()])
+        );
         assert!(codes.is_empty(), "{codes:?}");
         assert_eq!(
             ir.security.capability_sets,
             vec![
-                ("bounding".to_string(), vec!["CAP_CHOWN".to_string(), "CAP_NET_BIND_SERVICE".to_string()]),
-                ("effective".to_string(), vec!["CAP_CHOWN".to_string(), "CAP_NET_BIND_SERVICE".to_string()]),
-                ("permitted".to_string(), vec!["CAP_CHOWN".to_string(), "CAP_NET_BIND_SERVICE".to_string()]),
+                (
+                    "bounding".to_string(),
+                    vec!["CAP_CHOWN".to_string(), "CAP_NET_BIND_SERVICE".to_string()]
+                ),
+                (
+                    "effective".to_string(),
+                    vec!["CAP_CHOWN".to_string(), "CAP_NET_BIND_SERVICE".to_string()]
+                ),
+                (
+                    "permitted".to_string(),
+                    vec!["CAP_CHOWN".to_string(), "CAP_NET_BIND_SERVICE".to_string()]
+                ),
             ]
         );
     }
 
     #[test]
     fn input_order_never_matters() {
-        let a = caps(r#", "capabilities": {"bounding": ["CAP_KILL", "CAP_AUDIT_WRITE", "CAP_SETUID"], "effective": ["CAP_SETUID", "CAP_KILL"]}"#);
-        let b = caps(r#", "capabilities": {"effective": ["CAP_KILL", "CAP_SETUID"], "bounding": ["CAP_SETUID", "CAP_KILL", "CAP_AUDIT_WRITE"]}"#);
+        let a = caps(
+            r#", "capabilities": {"bounding": ["CAP_KILL", "CAP_AUDIT_WRITE", "CAP_SETUID"], "effective": ["CAP_SETUID", "CAP_KILL"]}"#,
+        );
+        let b = caps(
+            r#", "capabilities": {"effective": ["CAP_KILL", "CAP_SETUID"], "bounding": ["CAP_SETUID", "CAP_KILL", "CAP_AUDIT_WRITE"]}"#,
+        );
         assert_eq!(keep(&a.0), keep(&b.0));
         assert_eq!(a.0.security.capability_sets, b.0.security.capability_sets);
         assert_eq!(a.1, b.1);
@@ -208,26 +257,39 @@ mod tests {
 
     #[test]
     fn unknown_names_are_errors() {
-        let (ir, codes) = caps(r#", "capabilities": {"bounding": ["CAP_CHOWN", "CAP_NET_BIND", "cap_kill"]}"#);
+        let (ir, codes) =
+            caps(r#", "capabilities": {"bounding": ["CAP_CHOWN", "CAP_NET_BIND", "cap_kill"]}"#);
         assert_eq!(keep(&ir), Some(vec!["chown".to_string()]));
-        assert_eq!(codes, vec!["pve/unknown-capability /process/capabilities/bounding/1", "pve/unknown-capability /process/capabilities/bounding/2"]);
+        assert_eq!(
+            codes,
+            vec![
+                "pve/unknown-capability /process/capabilities/bounding/1",
+                "pve/unknown-capability /process/capabilities/bounding/2"
+            ]
+        );
     }
 
     #[test]
     fn root_gets_the_whole_bounding_set() {
-        let (_, codes) = caps(r#", "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN", "CAP_KILL"], "ambient": ["CAP_KILL"]}"#);
+        let (_, codes) = caps(
+            r#", "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN", "CAP_KILL"], "ambient": ["CAP_KILL"]}"#,
+        );
         assert_eq!(codes, vec!["pve/lossy /process/capabilities/effective"]);
     }
 
     #[test]
     fn non_root_loses_its_capabilities() {
-        let (_, codes) = caps(r#", "user": {"uid": 1000, "gid": 1000}, "capabilities": {"bounding": ["CAP_NET_BIND_SERVICE"], "effective": ["CAP_NET_BIND_SERVICE"], "ambient": ["CAP_NET_BIND_SERVICE"], "inheritable": ["CAP_NET_BIND_SERVICE"]}"#);
+        let (_, codes) = caps(
+            r#", "user": {"uid": 1000, "gid": 1000}, "capabilities": {"bounding": ["CAP_NET_BIND_SERVICE"], "effective": ["CAP_NET_BIND_SERVICE"], "ambient": ["CAP_NET_BIND_SERVICE"], "inheritable": ["CAP_NET_BIND_SERVICE"]}"#,
+        );
         assert_eq!(codes, vec!["pve/lossy /process/capabilities"]);
     }
 
     #[test]
     fn sets_wider_than_bounding() {
-        let (_, codes) = caps(r#", "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN", "CAP_SYS_ADMIN"], "permitted": ["CAP_CHOWN"]}"#);
+        let (_, codes) = caps(
+            r#", "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN", "CAP_SYS_ADMIN"], "permitted": ["CAP_CHOWN"]}"#,
+        );
         assert_eq!(codes, vec!["pve/lossy /process/capabilities/effective"]);
     }
 }

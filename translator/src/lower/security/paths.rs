@@ -29,8 +29,8 @@
 //! Both lists are kept as given for OCI back ends.
 
 use crate::ir::{Container, RawKey};
-use crate::rules::pve;
 use crate::lower::{keep_for_oci, Cx};
+use crate::rules::pve;
 use crate::spec::Cursor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,14 +62,18 @@ pub(crate) const READONLY_BY_LXC: &[&str] = &["/proc/sys", "/proc/sysrq-trigger"
 
 /// Read-only paths of the runc/crun/Podman default lists whose contents are
 /// the same in every namespace, so the host's /proc has them too.
-pub(crate) const GLOBAL_PROC_DIRS: &[&str] = &["/proc/acpi", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/scsi"];
+pub(crate) const GLOBAL_PROC_DIRS: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/scsi",
+];
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
 /// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
-pub(in crate::lower) const CONSUMES: &[&str] = &[
-    "/linux/maskedPaths",
-    "/linux/readonlyPaths",
-];
+pub(in crate::lower) const CONSUMES: &[&str] = &["/linux/maskedPaths", "/linux/readonlyPaths"];
 
 pub(crate) fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     if let Some(list) = linux.get("maskedPaths") {
@@ -89,11 +93,18 @@ fn masked(list: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         match KNOWN_MASKED.iter().find(|(p, _)| *p == normal) {
             Some((p, Kind::File)) => {
                 let line = format!("/dev/null {} none bind,optional 0 0", relative(p));
-                ir.mounts.entries.push(RawKey::new("lxc.mount.entry", line, item.ptr()));
+                ir.mounts
+                    .entries
+                    .push(RawKey::new("lxc.mount.entry", line, item.ptr()));
             }
             Some((p, Kind::Dir)) => {
-                let line = format!("tmpfs {} tmpfs ro,nosuid,nodev,noexec,optional 0 0", relative(p));
-                ir.mounts.entries.push(RawKey::new("lxc.mount.entry", line, item.ptr()));
+                let line = format!(
+                    "tmpfs {} tmpfs ro,nosuid,nodev,noexec,optional 0 0",
+                    relative(p)
+                );
+                ir.mounts
+                    .entries
+                    .push(RawKey::new("lxc.mount.entry", line, item.ptr()));
             }
             None => {
                 cx.at(
@@ -117,7 +128,9 @@ fn readonly(list: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         }
         if GLOBAL_PROC_DIRS.contains(&normal) {
             let line = format!("{normal} {} none bind,ro,optional 0 0", relative(normal));
-            ir.mounts.entries.push(RawKey::new("lxc.mount.entry", line, item.ptr()));
+            ir.mounts
+                .entries
+                .push(RawKey::new("lxc.mount.entry", line, item.ptr()));
         } else {
             cx.at(
                 &pve::UNSUPPORTED,
@@ -143,7 +156,14 @@ mod tests {
             r#"{{"ociVersion": "1.2.0", "root": {{"path": "rootfs"}}, "linux": {{"namespaces": [{{"type": "user"}}, {{"type": "network"}}, {{"type": "pid"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}, {{"type": "cgroup"}}]{linux}}}}}"#
         );
         let (ir, codes) = check(&json, &Target::default());
-        (ir.mounts.entries.iter().map(|e| format!("{}: {}", e.key, e.value)).collect(), codes)
+        (
+            ir.mounts
+                .entries
+                .iter()
+                .map(|e| format!("{}: {}", e.key, e.value))
+                .collect(),
+            codes,
+        )
     }
 
     #[test]
@@ -175,9 +195,22 @@ mod tests {
         let json = r#"{"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "linux": {"maskedPaths": ["/etc/secret", "/proc/kcore"], "readonlyPaths": ["/proc/self/environ", "/data"]}}"#;
         let (ir, codes) = check(json, &Target::default());
         assert_eq!(ir.mounts.entries.len(), 1);
-        let codes: Vec<&String> = codes.iter().filter(|c| c.contains("/linux/maskedPaths") || c.contains("/linux/readonlyPaths")).collect();
-        assert_eq!(codes, vec!["pve/unsupported /linux/maskedPaths/0", "pve/unsupported /linux/readonlyPaths/0", "pve/unsupported /linux/readonlyPaths/1"]);
+        let codes: Vec<&String> = codes
+            .iter()
+            .filter(|c| c.contains("/linux/maskedPaths") || c.contains("/linux/readonlyPaths"))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                "pve/unsupported /linux/maskedPaths/0",
+                "pve/unsupported /linux/readonlyPaths/0",
+                "pve/unsupported /linux/readonlyPaths/1"
+            ]
+        );
         let kept: Vec<&str> = ir.oci_only.iter().map(|(p, _)| p.as_str()).collect();
-        assert!(kept.contains(&"/linux/maskedPaths") && kept.contains(&"/linux/readonlyPaths"), "{kept:?}");
+        assert!(
+            kept.contains(&"/linux/maskedPaths") && kept.contains(&"/linux/readonlyPaths"),
+            "{kept:?}"
+        );
     }
 }

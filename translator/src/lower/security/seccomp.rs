@@ -33,8 +33,8 @@ use std::collections::{HashMap, HashSet};
 use crate::diag::Severity;
 use crate::ir::security::SeccompProfile;
 use crate::ir::Container;
-use crate::rules::pve;
 use crate::lower::Cx;
+use crate::rules::pve;
 use crate::spec::Cursor;
 
 const EPERM: u32 = 1;
@@ -129,9 +129,14 @@ pub(in crate::lower) const CONSUMES: &[&str] = &[
 ];
 
 pub(crate) fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
-    let Some(at) = linux.get("seccomp") else { return };
+    let Some(at) = linux.get("seccomp") else {
+        return;
+    };
     let default_at = at.get("defaultAction");
-    let default_name = default_at.as_ref().and_then(|d| d.str()).unwrap_or("SCMP_ACT_ALLOW");
+    let default_name = default_at
+        .as_ref()
+        .and_then(|d| d.str())
+        .unwrap_or("SCMP_ACT_ALLOW");
     let default_errno = errno_ret(&at, "defaultErrnoRet", default_name, cx);
     let (default, note) = map_action(default_name, default_errno);
     if let (Some(note), Some(d)) = (note, &default_at) {
@@ -147,7 +152,9 @@ pub(crate) fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
                 "SECCOMP_FILTER_FLAG_LOG" => ("LXC does not ask the kernel to log the actions taken", Severity::Warning),
                 _ => ("LXC has no way to pass this flag", Severity::Warning),
             };
-            cx.at(&pve::LOSSY, &flag, format!("{name} is not set: {why}")).with_severity(severity).with_label("flag not set");
+            cx.at(&pve::LOSSY, &flag, format!("{name} is not set: {why}"))
+                .with_severity(severity)
+                .with_label("flag not set");
         }
     }
     for field in ["listenerPath", "listenerMetadata"] {
@@ -169,14 +176,18 @@ pub(crate) fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     let mut calls: HashMap<&str, u32> = HashMap::new();
     let mut seen: HashSet<(u32, u32)> = HashSet::new();
     for rule in at.get("syscalls").map(|s| s.items()).unwrap_or_default() {
-        let Some(action_at) = rule.get("action") else { continue };
+        let Some(action_at) = rule.get("action") else {
+            continue;
+        };
         let action_name = action_at.str().unwrap_or_default();
         let errno = errno_ret(&rule, "errnoRet", action_name, cx);
         let (action, note) = map_action(action_name, errno);
         if let Some(note) = note {
             cx.lossy(&action_at, format!("{action_name}: {note}"));
         }
-        let Some(groups) = arg_groups(&rule, cx) else { continue };
+        let Some(groups) = arg_groups(&rule, cx) else {
+            continue;
+        };
         let groups: Vec<(String, u32)> = groups
             .into_iter()
             .map(|args| {
@@ -189,8 +200,15 @@ pub(crate) fn lower(linux: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
         for name in rule.get("names").map(|n| n.items()).unwrap_or_default() {
             let Some(text) = name.str() else { continue };
             if !valid_name(text) {
-                cx.at(&pve::INVALID_VALUE, &name, format!("`{}` is not a system call name (lower-case letters, digits and `_`)", text.escape_debug()))
-                    .with_label("not a system call");
+                cx.at(
+                    &pve::INVALID_VALUE,
+                    &name,
+                    format!(
+                        "`{}` is not a system call name (lower-case letters, digits and `_`)",
+                        text.escape_debug()
+                    ),
+                )
+                .with_label("not a system call");
                 continue;
             }
             for (args, id) in &groups {
@@ -239,7 +257,12 @@ fn errno_ret(at: &Cursor<'_>, field: &str, action: &str, cx: &mut Cx<'_>) -> Opt
         return None;
     }
     if value > MAX_ERRNO {
-        cx.at(&pve::OUT_OF_RANGE, &e_at, format!("{value} is not an errno (at most {MAX_ERRNO})")).with_label("not an errno");
+        cx.at(
+            &pve::OUT_OF_RANGE,
+            &e_at,
+            format!("{value} is not an errno (at most {MAX_ERRNO})"),
+        )
+        .with_label("not an errno");
         return None;
     }
     Some(value)
@@ -251,14 +274,22 @@ fn errno_ret(at: &Cursor<'_>, field: &str, action: &str, cx: &mut Cx<'_>) -> Opt
 fn arg_groups(rule: &Cursor<'_>, cx: &mut Cx<'_>) -> Option<Vec<String>> {
     let mut args = Vec::new();
     for arg in rule.get("args").map(|a| a.items()).unwrap_or_default() {
-        let (Some(index), Some(value), Some(op)) =
-            (arg.get("index").and_then(|i| i.u32()), arg.get("value").and_then(|v| v.u64()), arg.get("op").and_then(|o| o.str()))
-        else {
+        let (Some(index), Some(value), Some(op)) = (
+            arg.get("index").and_then(|i| i.u32()),
+            arg.get("value").and_then(|v| v.u64()),
+            arg.get("op").and_then(|o| o.str()),
+        ) else {
             return None;
         };
         if index >= 6 {
-            cx.at(&pve::INVALID_VALUE, &arg, format!("argument index {index} does not exist; system calls have arguments 0 to 5"))
-                .with_label("no such argument");
+            cx.at(
+                &pve::INVALID_VALUE,
+                &arg,
+                format!(
+                    "argument index {index} does not exist; system calls have arguments 0 to 5"
+                ),
+            )
+            .with_label("no such argument");
             return None;
         }
         let text = if op == "SCMP_CMP_MASKED_EQ" {
@@ -275,17 +306,34 @@ fn arg_groups(rule: &Cursor<'_>, cx: &mut Cx<'_>) -> Option<Vec<String>> {
     if repeated {
         Some(args.into_iter().map(|a| a.text).collect())
     } else {
-        Some(vec![args.into_iter().map(|a| a.text).collect::<Vec<_>>().join(" ")])
+        Some(vec![args
+            .into_iter()
+            .map(|a| a.text)
+            .collect::<Vec<_>>()
+            .join(" ")])
     }
 }
 
 fn architectures(at: &Cursor<'_>, cx: &mut Cx<'_>) {
     let covered = covered_arches(&cx.target.arch);
-    let Some(native) = covered.first() else { return };
+    let Some(native) = covered.first() else {
+        return;
+    };
     let list_at = at.get("architectures");
-    let listed: Vec<String> = list_at.as_ref().map(|l| l.strings().into_iter().map(|s| s.value).collect()).unwrap_or_default();
-    let effective: Vec<&str> = if listed.is_empty() { vec![native] } else { listed.iter().map(String::as_str).collect() };
-    let extra: Vec<&str> = covered.iter().copied().filter(|a| !effective.contains(a)).collect();
+    let listed: Vec<String> = list_at
+        .as_ref()
+        .map(|l| l.strings().into_iter().map(|s| s.value).collect())
+        .unwrap_or_default();
+    let effective: Vec<&str> = if listed.is_empty() {
+        vec![native]
+    } else {
+        listed.iter().map(String::as_str).collect()
+    };
+    let extra: Vec<&str> = covered
+        .iter()
+        .copied()
+        .filter(|a| !effective.contains(a))
+        .collect();
     if extra.is_empty() {
         return;
     }
@@ -295,10 +343,13 @@ fn architectures(at: &Cursor<'_>, cx: &mut Cx<'_>) {
     );
     match list_at.filter(|_| !listed.is_empty()) {
         Some(l) => {
-            cx.at(&pve::LOSSY, &l, message).with_label("architectures not listed");
+            cx.at(&pve::LOSSY, &l, message)
+                .with_label("architectures not listed");
         }
         None => {
-            cx.at(&pve::LOSSY, at, message).with_severity(Severity::Info).with_label("no architectures listed");
+            cx.at(&pve::LOSSY, at, message)
+                .with_severity(Severity::Info)
+                .with_label("no architectures listed");
         }
     }
 }
@@ -325,7 +376,8 @@ mod tests {
         (text.unwrap_or_default(), codes)
     }
 
-    const ARCHES: &str = r#""architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]"#;
+    const ARCHES: &str =
+        r#""architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]"#;
 
     #[test]
     fn allowlist_with_errno_default() {
@@ -363,9 +415,16 @@ mod tests {
 
     #[test]
     fn default_errno_and_kill_defaults() {
-        let (text, _) = profile(&format!(r#"{{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, {ARCHES}, "syscalls": [{{"names": ["read"], "action": "SCMP_ACT_ALLOW"}}]}}"#));
-        assert!(text.starts_with("2\nallowlist errno 38\n[all]\nread allow\n"), "{text}");
-        let (text, _) = profile(&format!(r#"{{"defaultAction": "SCMP_ACT_KILL", {ARCHES}}}"#));
+        let (text, _) = profile(&format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, {ARCHES}, "syscalls": [{{"names": ["read"], "action": "SCMP_ACT_ALLOW"}}]}}"#
+        ));
+        assert!(
+            text.starts_with("2\nallowlist errno 38\n[all]\nread allow\n"),
+            "{text}"
+        );
+        let (text, _) = profile(&format!(
+            r#"{{"defaultAction": "SCMP_ACT_KILL", {ARCHES}}}"#
+        ));
         assert_eq!(text, "2\nallowlist kill\n[all]\n");
     }
 
@@ -393,7 +452,10 @@ mod tests {
                 {{"names": ["a4"], "action": "SCMP_ACT_NOTIFY"}}
             ]}}"#
         ));
-        assert_eq!(text, "2\ndenylist\n[all]\na2 errno 38\na3 kill\na4 errno 38\n");
+        assert_eq!(
+            text,
+            "2\ndenylist\n[all]\na2 errno 38\na3 kill\na4 errno 38\n"
+        );
         assert_eq!(
             codes,
             vec![
