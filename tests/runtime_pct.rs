@@ -148,7 +148,7 @@ fn refusals_and_engine_facing_errors() {
         2,
     );
     assert!(
-        err.contains("--pid-file and --console-socket need --runtime crun"),
+        err.contains("--pid-file, --console-socket and --preserve-fds need --runtime crun"),
         "{err}"
     );
     fails(&node.run(&["kill", "c", "NOSUCHSIG"]), 2);
