@@ -623,3 +623,45 @@ fn a_host_symlink_to_a_protected_path_is_judged_by_its_target() {
         }
     }
 }
+
+/// An overlay whose layers are host directories reaches them as surely as a bind: the
+/// container would see the node's /etc/pve as a read-only layer, and write into /root
+/// through the writable one. Refused on both back ends, before anything is made.
+#[test]
+fn an_overlay_built_from_host_directories_is_refused_and_changes_nothing() {
+    let env = Env::new();
+    let _other = env.other_container();
+    let overlay = CONFIG.replace(
+        r#""hostname": "app","#,
+        r#""hostname": "app", "mounts": [{"destination": "/srv/o", "type": "overlay", "source": "overlay", "options": ["lowerdir=/srv/l:/etc/pve", "upperdir=/root", "workdir=/srv/w"]}],"#,
+    );
+    let b = bundle(&overlay);
+    let before = env.snapshot();
+    for runtime in ["pct", "crun"] {
+        let err = fails(&env.run(runtime, &["create", "ov", "-b", &p(&b)]), 1);
+        for (code, pointer) in [
+            ("security/proxmox-state-mount", "/mounts/0/options/0"),
+            ("security/sensitive-host-mount", "/mounts/0/options/1"),
+        ] {
+            assert!(
+                err.contains(&format!("[{code}] at {pointer}")),
+                "{runtime}: {err}"
+            );
+        }
+        assert_eq!(
+            env.snapshot(),
+            before,
+            "{runtime}: the node or the state store changed"
+        );
+        assert_eq!(
+            env.node.configs(),
+            ["100.conf"],
+            "{runtime}: the other CT, and no other"
+        );
+        assert_eq!(
+            env.crun_dirs(),
+            Vec::<String>::new(),
+            "{runtime}: no crun container"
+        );
+    }
+}

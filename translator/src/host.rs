@@ -728,6 +728,19 @@ fn fstab_unescape(field: &str) -> String {
     out
 }
 
+/// The host directory a Proxmox mount point binds, if `key: value` is a bind `mpN`: an
+/// absolute volume not under /dev/ (`classify_mountpoint`, src/PVE/LXC/Config.pm: `/dev/…` is
+/// a device, anything else absolute a bind). The volume is the text before the first `,`
+/// (a path with one is refused when lowering and by the API schema). The plan's
+/// `needs: directory` and the executor's own check both come from here.
+pub fn bind_mount_point_source<'a>(key: &str, value: &'a str) -> Option<&'a str> {
+    let indexed = key
+        .strip_prefix("mp")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let volume = value.split(',').next()?;
+    (indexed && volume.starts_with('/') && !volume.starts_with("/dev/")).then_some(volume)
+}
+
 /// The layers of an overlay mount, judged like bind sources: `lowerdir` (read-only layers
 /// separated by `:`, `\:` being a literal colon), `lowerdir+=` and `datadir+=` (Linux 6.8, one
 /// layer each), `upperdir` (written) and `workdir` (written by the kernel). Each finding comes
@@ -862,6 +875,28 @@ mod tests {
 
     fn code(f: Option<HostFinding>) -> &'static str {
         f.map(|f| f.rule.code).unwrap_or("-")
+    }
+
+    #[test]
+    fn bind_mount_points_are_absolute_volumes_outside_dev() {
+        assert_eq!(
+            bind_mount_point_source("mp0", "/srv/data,mp=/data"),
+            Some("/srv/data")
+        );
+        assert_eq!(bind_mount_point_source("mp12", "/srv"), Some("/srv"));
+        assert_eq!(
+            bind_mount_point_source("mp0", "local-lvm:8,mp=/d"),
+            None,
+            "a storage volume"
+        );
+        assert_eq!(
+            bind_mount_point_source("mp0", "/dev/sdb1,mp=/d"),
+            None,
+            "a device to Proxmox"
+        );
+        assert_eq!(bind_mount_point_source("rootfs", "/srv/r"), None);
+        assert_eq!(bind_mount_point_source("mp", "/srv/r"), None);
+        assert_eq!(bind_mount_point_source("mpx", "/srv/r"), None);
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub mod spec;
 pub mod target;
 
 pub use diag::{Diagnostic, Severity};
+pub use lower::process::STOP_SIGNAL_ANNOTATIONS;
 pub use source::{JsonPointer, Source, Span, Traced};
 pub use target::Target;
 

@@ -19,41 +19,26 @@ use super::validate::{Invalid, Problem};
 /// `needs: directory` entries document the same list for the reviewer). A volume under /dev/
 /// is a device to Proxmox, not a bind, and the validator judges it as such.
 pub fn directories(plan: &Plan) -> Vec<(usize, String, &str)> {
-    fn bind_source(value: &str) -> Option<&str> {
-        value
-            .split(',')
-            .next()
-            .filter(|s| s.starts_with('/') && !s.starts_with("/dev/"))
-    }
-    let is_mp = |key: &str| {
-        key.strip_prefix("mp")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    };
+    use translator::host::bind_mount_point_source;
     let mut out = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         match &step.action {
             Action::PctCreate { argv } => {
                 for (k, pair) in argv.windows(2).enumerate() {
                     if let [Arg::Lit(opt), Arg::Lit(value)] = pair {
-                        if opt.strip_prefix("--").is_some_and(is_mp) {
-                            out.extend(
-                                bind_source(value)
-                                    .map(|s| (i, format!("/steps/{i}/argv/{}", k + 1), s)),
-                            );
-                        }
+                        let source = opt
+                            .strip_prefix("--")
+                            .and_then(|key| bind_mount_point_source(key, value));
+                        out.extend(source.map(|s| (i, format!("/steps/{i}/argv/{}", k + 1), s)));
                     }
                 }
             }
             Action::CreateConfig { text } => {
                 for (n, line) in text.lines().enumerate() {
-                    if let Some((key, value)) = line.split_once(':') {
-                        if is_mp(key) {
-                            out.extend(
-                                bind_source(value.trim())
-                                    .map(|s| (i, format!("/steps/{i}/text line {}", n + 1), s)),
-                            );
-                        }
-                    }
+                    let source = line
+                        .split_once(':')
+                        .and_then(|(key, value)| bind_mount_point_source(key, value.trim()));
+                    out.extend(source.map(|s| (i, format!("/steps/{i}/text line {}", n + 1), s)));
                 }
             }
             _ => {}

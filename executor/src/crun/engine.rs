@@ -23,14 +23,8 @@ use std::path::Path;
 use serde_json::Value;
 use translator::{Diagnostic, Severity};
 
-/// The annotations that name the signal `stop` sends, in the order the translator reads them
-/// (translator/src/lower/process.rs, `STOP_SIGNAL_ANNOTATIONS`): ours, the OCI image's, and
-/// containerd's.
-pub const STOP_SIGNAL_ANNOTATIONS: &[&str] = &[
-    "org.proxmox-lxcri.stop-signal",
-    "org.opencontainers.image.stopSignal",
-    "io.containerd.image.config.stop-signal",
-];
+/// The annotations that name the signal `stop` sends: the translator's list, in its order.
+pub use translator::STOP_SIGNAL_ANNOTATIONS;
 
 /// The config for crun, or why the bundle is refused.
 #[derive(Debug)]

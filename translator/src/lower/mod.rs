@@ -8,7 +8,7 @@ pub use misc::{IDENTITY_KEY, IDENTITY_RESERVE};
 mod mounts;
 mod namespaces;
 mod network;
-mod process;
+pub(crate) mod process;
 mod resources;
 mod security;
 pub(crate) use security::GLOBAL_PROC_DIRS;

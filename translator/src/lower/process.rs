@@ -10,8 +10,9 @@ use crate::source::Traced;
 use crate::spec::Cursor;
 use crate::target::PveContainerVersion as V;
 
-/// Annotations that carry an image's stop signal, most specific first.
-pub(crate) const STOP_SIGNAL_ANNOTATIONS: &[&str] = &[
+/// Annotations that carry an image's stop signal, most specific first (also read by the
+/// executor's crun back end, which runs the bundle without this lowering).
+pub const STOP_SIGNAL_ANNOTATIONS: &[&str] = &[
     "org.proxmox-lxcri.stop-signal",
     "org.opencontainers.image.stopSignal",
     "io.containerd.image.config.stop-signal",

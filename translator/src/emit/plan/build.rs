@@ -229,12 +229,7 @@ fn write_config_lines(conf: &PveConfig) -> Option<Step> {
 fn bind_directories(conf: &PveConfig) -> impl Iterator<Item = Need> + '_ {
     conf.keys
         .iter()
-        .filter(|e| {
-            e.key
-                .strip_prefix("mp")
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .filter_map(|e| e.value.split(',').next().filter(|s| s.starts_with('/')))
+        .filter_map(|e| crate::host::bind_mount_point_source(&e.key, &e.value))
         .map(|s| Need::Directory(s.to_string()))
 }
 
