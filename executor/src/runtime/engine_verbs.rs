@@ -83,22 +83,11 @@ pub fn check_process(bytes: &[u8]) -> Result<Vec<u8>, RuntimeError> {
     }
     // The field table checks a whole config; the process is checked in one whose other
     // fields are the minimum, so every finding is about /process.
-    let config =
-        serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": process});
-    let text = config.to_string();
-    let mut diagnostics = Vec::new();
-    let (_, spec) = translator::spec::parse("process.json", text.as_bytes(), &mut diagnostics);
-    let errors: Vec<String> = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.message.clone())
-        .collect();
-    if spec.is_none() || !errors.is_empty() {
-        return Err(RuntimeError::Usage(format!(
-            "the process file is not a valid OCI process: {}",
-            errors.join("; ")
-        )));
-    }
+    check_fragment(
+        "process.json",
+        serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": process}),
+        "the process file is not a valid OCI process",
+    )?;
     serde_json::to_vec(&process).map_err(|e| RuntimeError::Usage(e.to_string()))
 }
 
@@ -196,21 +185,11 @@ pub fn update(rt: &Runtime<'_>, id: &ContainerId, resources: &Value) -> Result<(
             status: "stopped",
         });
     }
-    let config = serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "linux": {"resources": resources}});
-    let text = config.to_string();
-    let mut diagnostics = Vec::new();
-    let (_, spec) = translator::spec::parse("resources.json", text.as_bytes(), &mut diagnostics);
-    let errors: Vec<String> = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.message.clone())
-        .collect();
-    if spec.is_none() || !errors.is_empty() {
-        return Err(RuntimeError::Usage(format!(
-            "the resources are not valid OCI linux.resources: {}",
-            errors.join("; ")
-        )));
-    }
+    check_fragment(
+        "resources.json",
+        serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "linux": {"resources": resources}}),
+        "the resources are not valid OCI linux.resources",
+    )?;
     let bytes = serde_json::to_vec(resources).map_err(|e| RuntimeError::Usage(e.to_string()))?;
     let file = stash("update", &bytes)?;
     Ok(rt.crun.update(rt.host, id, file.path())?)
@@ -227,4 +206,51 @@ pub fn kill_all(rt: &Runtime<'_>, id: &ContainerId, signal: i32) -> Result<(), R
         "on Proxmox the container's processes are its cgroup's, which proxmox-lxcri does not signal one by one; `kill` signals the init",
     )?;
     Ok(rt.crun.kill_all(rt.host, id, signal)?)
+}
+
+/// Checks part of a config (a process, a resources object) against the runtime-spec field
+/// table, inside a config whose other fields are the minimum, so every finding is about it.
+fn check_fragment(name: &str, config: serde_json::Value, what: &str) -> Result<(), RuntimeError> {
+    let text = config.to_string();
+    let mut diagnostics = Vec::new();
+    let (_, spec) = translator::spec::parse(name, text.as_bytes(), &mut diagnostics);
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    if spec.is_none() || !errors.is_empty() {
+        return Err(RuntimeError::Usage(format!(
+            "{what}: {}",
+            errors.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod fragment_tests {
+    use super::check_fragment;
+    use serde_json::json;
+
+    #[test]
+    fn a_process_or_resources_of_the_wrong_shape_is_refused_with_what_is_wrong() {
+        let base = |part: serde_json::Value| {
+            let mut c = json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}});
+            if let (Some(o), Some(p)) = (c.as_object_mut(), part.as_object()) {
+                o.extend(p.clone());
+            }
+            c
+        };
+        let ok = base(json!({"process": {"cwd": "/", "args": ["sh"]}}));
+        assert!(check_fragment("p.json", ok, "bad process").is_ok());
+        let bad = base(json!({"process": {"cwd": 5, "args": ["sh"]}}));
+        let err = check_fragment("p.json", bad, "bad process")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("bad process: "), "{err}");
+        let bad = base(json!({"linux": {"resources": {"memory": {"limit": "lots"}}}}));
+        assert!(check_fragment("r.json", bad, "bad resources").is_err());
+    }
 }
