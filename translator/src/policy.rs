@@ -50,7 +50,7 @@ pub(crate) const FORMAT_VERSION: u32 = 1;
 /// Findings the built-in policy refuses on every back end: host root or system
 /// directories as rootfs or bind source, Proxmox's state, runtime sockets,
 /// dangerous devices, host disks and kernel file systems.
-pub(crate) static BUILTIN_REFUSE: &[&Rule] = &[
+pub static BUILTIN_REFUSE: &[&Rule] = &[
     &security::HOST_ROOTFS,
     &security::SENSITIVE_HOST_MOUNT,
     &security::PROXMOX_STATE_MOUNT,
@@ -64,8 +64,7 @@ pub(crate) static BUILTIN_REFUSE: &[&Rule] = &[
 /// Findings the built-in policy refuses on the crun back end only. Proxmox
 /// drops OCI hooks (`pve/unsupported`) and mounts /proc and /sys itself
 /// (LXC's `lxc.mount.auto = proc:mixed sys:mixed`), so on pct neither reaches the host.
-pub(crate) static BUILTIN_REFUSE_CRUN: &[&Rule] =
-    &[&security::OCI_HOOKS, &security::WRITABLE_PROC_SYS];
+pub static BUILTIN_REFUSE_CRUN: &[&Rule] = &[&security::OCI_HOOKS, &security::WRITABLE_PROC_SYS];
 
 /// Where a verdict comes from, for the message that explains it.
 #[derive(Clone, Debug, PartialEq, Eq)]

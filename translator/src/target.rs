@@ -63,7 +63,7 @@ impl PveContainerVersion {
 
 /// Proxmox VE releases and the pve-container each is translated for. Every 8.x release is
 /// taken as the oldest one, 5.0.0 (PVE 8.0): what it accepts, later 8.x releases accept too.
-pub(crate) const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
+pub const PVE_RELEASES: &[(&[&str], PveContainerVersion)] = &[
     (
         &["8", "8.x", "8.0", "8.1", "8.2", "8.3", "8.4"],
         PveContainerVersion(5, 0, 0),

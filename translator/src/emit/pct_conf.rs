@@ -28,7 +28,7 @@ pub enum WriteError {
 /// pmxcfs refuses to write a file larger than this (`MEMDB_MAX_FILE_SIZE`,
 /// 1 MiB, in pve-cluster's memdb.h), so `pct create` or the raw-key append
 /// would fail half-way; refuse before anything runs.
-pub(crate) const MAX_BYTES: usize = 1024 * 1024;
+pub const MAX_BYTES: usize = 1024 * 1024;
 
 /// Stops as soon as the text outgrows pmxcfs, so a huge input cannot make a
 /// huge output either.
