@@ -7,9 +7,10 @@
 #![allow(dead_code)]
 
 use std::fs;
+use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, ExitStatus, Output, Stdio};
 
 use translator::path::pve;
 
@@ -119,6 +120,7 @@ impl Node {
             .env_remove("PROXMOX_LXCRI_CRUN")
             .env_remove("PROXMOX_LXCRI_TARGET")
             .env_remove("PROXMOX_LXCRI_POLICY")
+            .env_remove("PROXMOX_LXCRI_CONFIG")
             .arg("--root")
             .arg(self.state_dir());
         c
@@ -224,4 +226,114 @@ pub fn fails(out: &Output, code: i32) -> String {
 pub fn state_json(out: &Output) -> serde_json::Value {
     serde_json::from_str(&ok(out))
         .unwrap_or_else(|e| panic!("state is not JSON ({e}): {}", text(&out.stdout)))
+}
+
+pub const CRUN_TOOLS: &[(&str, &str)] = &[
+    ("crun", "crun"),
+    ("busybox", "busybox-static"),
+    ("unshare", "util-linux"),
+];
+
+/// The hybrid-cgroup workaround; harmless where `/sys/fs/cgroup/unified` does not exist.
+pub const WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
+
+/// The shared bundle config completed the way an engine writes one (runc's `spec` layout):
+/// under `--runtime crun` the bundle runs with crun's semantics, so nothing is added to it (no
+/// default mounts, no id maps). The user namespace maps 0 → 100000, Proxmox's default, so that
+/// the host uid can be checked.
+pub fn crun_config() -> String {
+    let mut v: serde_json::Value = serde_json::from_str(CONFIG).expect("CONFIG is JSON");
+    v["mounts"] = serde_json::json!([
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+    ]);
+    v["linux"]["maskedPaths"] = serde_json::json!(["/proc/kcore", "/proc/keys", "/sys/firmware"]);
+    v["linux"]["readonlyPaths"] = serde_json::json!([
+        "/proc/bus",
+        "/proc/fs",
+        "/proc/irq",
+        "/proc/sys",
+        "/proc/sysrq-trigger"
+    ]);
+    v["linux"]["uidMappings"] =
+        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v["linux"]["gidMappings"] =
+        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v.to_string()
+}
+
+/// A state root whose crun is [`WRAPPER`]; crun containers left over are deleted on drop.
+pub struct CrunNode {
+    pub node: Node,
+    pub wrapper: PathBuf,
+}
+
+impl CrunNode {
+    pub fn new() -> CrunNode {
+        require(CRUN_TOOLS);
+        let node = Node::new();
+        let wrapper = node.dir.path().join("crun-wrapper");
+        script(&wrapper, WRAPPER);
+        CrunNode { node, wrapper }
+    }
+
+    /// `proxmox-lxcri --root <state> --runtime crun --crun <wrapper> args...`, stdout and
+    /// stderr appended to `out`, as an engine would pass its log pipes.
+    pub fn run_to(&self, args: &[&str], out: &Path) -> ExitStatus {
+        let mut all = vec!["--runtime", "crun"];
+        all.extend_from_slice(args);
+        self.routed_to(&all, out)
+    }
+
+    /// The same without `--runtime`: the node configuration's routes choose.
+    pub fn routed_to(&self, args: &[&str], out: &Path) -> ExitStatus {
+        let file = File::options()
+            .create(true)
+            .append(true)
+            .open(out)
+            .expect("open output file");
+        let err = file.try_clone().expect("dup output file");
+        self.node
+            .lxcri()
+            .arg("--crun")
+            .arg(&self.wrapper)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::from(err))
+            .status()
+            .expect("run proxmox-lxcri")
+    }
+
+    /// A verb that starts no container process: its output is captured.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.node
+            .lxcri()
+            .args(["--runtime", "crun", "--crun"])
+            .arg(&self.wrapper)
+            .args(args)
+            .output()
+            .expect("run proxmox-lxcri")
+    }
+
+    pub fn crun_dirs(&self) -> Vec<String> {
+        names(&self.node.state_dir().join(".crun"))
+    }
+}
+
+impl Drop for CrunNode {
+    /// No container outlives its test.
+    fn drop(&mut self) {
+        let root = self.node.state_dir().join(".crun");
+        for id in names(&root) {
+            let _ = std::process::Command::new(&self.wrapper)
+                .arg("--root")
+                .arg(&root)
+                .args(["delete", "--force", &id])
+                .output();
+        }
+    }
 }
