@@ -107,6 +107,9 @@ pub struct Routes {
     pub default: Option<(RuntimeKind, usize)>,
 }
 
+/// Reads one annotation of the bundle's config.json.
+pub type Annotations<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// What chose the back end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Chooser {
@@ -197,7 +200,7 @@ impl Routes {
         &self,
         command_line: Option<RuntimeKind>,
         id: &str,
-        annotation: Option<&dyn Fn(&str) -> Option<String>>,
+        annotation: Option<Annotations<'_>>,
     ) -> Route {
         let mut unconsidered = Vec::new();
         if let Some(runtime) = command_line {
@@ -398,7 +401,7 @@ fn route(global: &Global, args: &Args) -> Result<(), Failure> {
     let route = routes.choose(
         command_line,
         &args.id,
-        get.as_ref().map(|g| g as &dyn Fn(&str) -> Option<String>),
+        get.as_ref().map(|g| g as Annotations<'_>),
     );
     match args.format {
         Format::Text => {
