@@ -128,6 +128,21 @@ pub struct ExecArgs {
     /// Pass this many more file descriptors (3, 4, ...) to the process
     #[arg(long = "preserve-fds", value_name = "N")]
     pub preserve_fds: Option<u32>,
+    /// Add a capability to the bounding, effective and permitted sets (repeat)
+    #[arg(short = 'c', long = "cap", value_name = "CAP")]
+    pub cap: Vec<String>,
+    /// AppArmor profile of the process
+    #[arg(long, value_name = "PROFILE")]
+    pub apparmor: Option<String>,
+    /// SELinux label of the process
+    #[arg(long = "process-label", value_name = "LABEL")]
+    pub process_label: Option<String>,
+    /// Set noNewPrivileges for the process
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// An additional group id of the process (repeat)
+    #[arg(short = 'g', long = "additional-gids", value_name = "GID")]
+    pub additional_gids: Vec<u32>,
     /// The container id
     pub id: String,
     /// The command and its arguments (without --process)
@@ -294,7 +309,7 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
         Verb::Run(args) if !args.detach && global.runtime == RuntimeKind::Crun => {
             foreground(global, r, &args)
         }
-        Verb::Exec(a) => exec(r, a),
+        Verb::Exec(a) => exec(global, r, a),
         Verb::Ps(a) => {
             let pids = rt::engine_verbs::ps(r, &container_id(&a.id)?)?;
             match a.format {
@@ -407,25 +422,57 @@ fn foreground(global: &Global, r: &Runtime<'_>, args: &RunArgs) -> Result<u8, Fa
     Ok(u8::try_from(code).unwrap_or(255))
 }
 
-fn exec(r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
+/// `exec`: the process is built and checked, judged by the node policy as `create` judges a
+/// bundle's process, and only then run.
+fn exec(global: &Global, r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
     let id = container_id(&a.id)?;
     let process = match &a.process {
         Some(p) => Some(read_bounded(p)?),
         None => None,
     };
+    let flags = rt::engine_verbs::ProcessFlags {
+        args: a.command,
+        cwd: a.cwd,
+        env: a.env,
+        user: a.user,
+        additional_gids: a.additional_gids,
+        caps: a.cap,
+        apparmor: a.apparmor,
+        process_label: a.process_label,
+        // runc's flag can only turn it on (`IsSet` of a bool flag given without a value).
+        no_new_privs: a.no_new_privs.then_some(true),
+        tty: a.tty,
+    };
+    let prepared = rt::engine_verbs::prepare_exec(r, &id, process.as_deref(), &flags)?;
+    let input = super::input::ConfigInput {
+        // Positions are in this document: the container's config with the exec's process.
+        name: match &a.process {
+            Some(p) => format!("{id}'s config with the exec process {}", p.display()),
+            None => format!("{id}'s config with the exec process"),
+        },
+        bytes: prepared.config.clone(),
+        bundle: None,
+    };
+    let node = super::policy::load(global)?;
+    let target = bundle::engine_target(None, None)?;
+    let backend = match prepared.backend {
+        executor::state::Backend::Crun => translator::policy::Backend::Crun,
+        executor::state::Backend::Pct { .. } => translator::policy::Backend::Pct,
+    };
+    super::policy::enforce_process(&node, &input, &target, backend, &global.log())?;
     let opts = ExecOptions {
         process: None,
         tty: a.tty,
         console_socket: a.console_socket,
         detach: a.detach,
         pid_file: a.pid_file.as_deref().map(absolute).transpose()?,
-        cwd: a.cwd,
-        env: a.env,
-        user: a.user,
+        cwd: None,
+        env: Vec::new(),
+        user: None,
         preserve_fds: a.preserve_fds,
-        args: a.command,
+        args: Vec::new(),
     };
-    let code = rt::engine_verbs::exec(r, &id, process.as_deref(), opts)?;
+    let code = rt::engine_verbs::exec(r, &id, &prepared, opts)?;
     Ok(u8::try_from(code).unwrap_or(255))
 }
 
