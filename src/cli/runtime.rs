@@ -263,15 +263,15 @@ pub enum Verb {
     List(ListArgs),
     /// Write a default config.json
     Spec(SpecArgs),
-    /// Run a process in a running container (crun only)
+    /// Run a process in a running container
     Exec(ExecArgs),
-    /// List the host pids of a container's processes (crun only)
+    /// List the host pids of a container's processes
     Ps(PsArgs),
-    /// Freeze every process of a container (crun only)
+    /// Freeze every process of a container
     Pause(IdArgs),
-    /// Thaw a paused container (crun only)
+    /// Thaw a paused container
     Resume(IdArgs),
-    /// Change a container's resource limits (crun only)
+    /// Change a container's resource limits
     Update(UpdateArgs),
     /// Print the runtime-spec features document of the --runtime back end
     Features,
@@ -472,7 +472,9 @@ fn exec(global: &Global, r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
         preserve_fds: a.preserve_fds,
         args: Vec::new(),
     };
-    let code = rt::engine_verbs::exec(r, &id, &prepared, opts)?;
+    // SAFETY: isatty only inspects the descriptor.
+    let stdio_is_tty = [0, 1, 2].iter().any(|fd| unsafe { libc::isatty(*fd) } == 1);
+    let code = rt::engine_verbs::exec(r, &id, &prepared, opts, stdio_is_tty)?;
     Ok(u8::try_from(code).unwrap_or(255))
 }
 

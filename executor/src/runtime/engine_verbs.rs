@@ -6,8 +6,9 @@
 //! `update --resources`) are read here, checked, and crun gets the checked copy in a private
 //! file of ours, never the caller's path.
 //!
-//! On the pct back end they are refused with [`RuntimeError::Unsupported`], which names what
-//! would do it on Proxmox: nothing is half-done.
+//! On the pct back end `exec`, `ps`, `pause`/`resume` and `update` are done the way Proxmox
+//! can ([`super::pct_verbs`]); `kill --all` is refused with [`RuntimeError::Unsupported`],
+//! which names what would do it on Proxmox: nothing is half-done.
 
 use serde_json::Value;
 use translator::Severity;
@@ -176,7 +177,9 @@ impl ProcessFlags {
                 append(&mut p["capabilities"][set], &self.caps);
             }
         }
-        append(&mut p["env"], &self.env);
+        if !self.env.is_empty() {
+            append(&mut p["env"], &self.env);
+        }
         p["terminal"] = json!(self.tty);
         if let Some(nnp) = self.no_new_privs {
             p["noNewPrivileges"] = json!(nnp);
@@ -208,11 +211,9 @@ impl ProcessFlags {
     }
 }
 
-/// Appends `items` to the JSON array at `slot` (made an array when it is not one).
+/// Appends `items` to the JSON array at `slot` (made an array when it is not one). Callers
+/// index an object with `p["key"]`, which inserts the key: they call this only with items.
 fn append<T: serde::Serialize>(slot: &mut Value, items: &[T]) {
-    if items.is_empty() {
-        return;
-    }
     if !slot.is_array() {
         *slot = Value::Array(Vec::new());
     }
@@ -220,8 +221,6 @@ fn append<T: serde::Serialize>(slot: &mut Value, items: &[T]) {
         a.extend(items.iter().filter_map(|i| serde_json::to_value(i).ok()));
     }
 }
-
-const EXEC_ON_PCT: &str = "on Proxmox a process is started with `pct exec` or `lxc-attach`, which proxmox-lxcri does not drive yet";
 
 /// An exec's process, checked by the field table, with what the node policy judges.
 ///
@@ -254,21 +253,33 @@ fn container_config(rt: &Runtime<'_>, id: &ContainerId) -> Result<Value, Runtime
 
 /// Reads the container's record and builds the exec's process: the `--process` document
 /// (`process`, checked by [`check_process`]) or the container's process with `flags`
-/// applied. Nothing runs.
+/// applied. Nothing runs. On the pct back end there is no recorded process (the bundle's
+/// became Proxmox's config), so the flags build one from `cwd` `/` and uid 0.
 pub fn prepare_exec(
     rt: &Runtime<'_>,
     id: &ContainerId,
     process: Option<&[u8]>,
     flags: &ProcessFlags,
 ) -> Result<PreparedExec, RuntimeError> {
-    let now = crun_only(rt, id, "exec", EXEC_ON_PCT)?;
+    let (stored, mapping) = record(rt, id)?;
+    let now = match &mapping.backend {
+        Backend::Crun => live(rt, stored, &mapping)?,
+        Backend::Pct { .. } => super::pct_verbs::container(rt, stored, &mapping)?.0,
+    };
     if now.status != Status::Running {
         return Err(RuntimeError::NotRunning {
             id: id.clone(),
             status: status_name(now.status),
         });
     }
-    let mut config = container_config(rt, id)?;
+    let mut config = match &mapping.backend {
+        Backend::Crun => container_config(rt, id)?,
+        Backend::Pct { .. } => serde_json::json!({
+            "ociVersion": "1.0.2",
+            "root": {"path": "rootfs"},
+            "process": {"cwd": "/", "user": {"uid": 0, "gid": 0}},
+        }),
+    };
     let process: Value = match process {
         Some(bytes) => {
             if flags.changes_process() {
@@ -294,22 +305,51 @@ pub fn prepare_exec(
     Ok(PreparedExec {
         config: serde_json::to_vec_pretty(&config)
             .map_err(|e| RuntimeError::Usage(e.to_string()))?,
-        backend: Backend::Crun,
+        backend: mapping.backend,
         process: bytes,
     })
 }
 
 /// `exec`: runs the prepared (and judged) process in the container with the caller's stdio;
-/// returns its exit code (128 + N when signal N killed it), as runc and crun do. The process
-/// goes to crun as a `--process` file; `opts`' process fields are not used.
+/// returns its exit code (128 + N when signal N killed it), as runc and crun do. On crun the
+/// process goes to crun as a `--process` file (`opts`' process fields are not used); on pct
+/// it is applied by `lxc-attach` ([`super::pct_verbs`]), which cannot detach, write a pid
+/// file, serve a console socket or pass more descriptors. `stdio_is_tty`: whether one of this
+/// process's standard descriptors is a terminal.
 pub fn exec(
     rt: &Runtime<'_>,
     id: &ContainerId,
     prepared: &PreparedExec,
     mut opts: ExecOptions,
+    stdio_is_tty: bool,
 ) -> Result<i32, RuntimeError> {
+    let (stored, mapping) = record(rt, id)?;
+    if mapping.backend != prepared.backend {
+        return Err(RuntimeError::Usage(format!(
+            "container {id} changed while its exec was prepared"
+        )));
+    }
+    if let Backend::Pct { .. } = &mapping.backend {
+        for (given, flag) in [
+            (opts.detach, "--detach"),
+            (opts.pid_file.is_some(), "--pid-file"),
+            (opts.console_socket.is_some(), "--console-socket"),
+            (opts.preserve_fds.is_some(), "--preserve-fds"),
+        ] {
+            if given {
+                return Err(RuntimeError::NotOnProxmox {
+                    verb: "exec",
+                    id: id.clone(),
+                    why: format!("lxc-attach runs the process in the foreground and has no {flag}"),
+                });
+            }
+        }
+        let process: Value = serde_json::from_slice(&prepared.process)
+            .map_err(|e| RuntimeError::Usage(e.to_string()))?;
+        return super::pct_verbs::exec(rt, id, stored, &mapping, &process, stdio_is_tty);
+    }
     // The container may have stopped since it was prepared; crun would say so less clearly.
-    let now = crun_only(rt, id, "exec", EXEC_ON_PCT)?;
+    let now = live(rt, stored, &mapping)?;
     if now.status != Status::Running {
         return Err(RuntimeError::NotRunning {
             id: id.clone(),
@@ -328,12 +368,11 @@ pub fn exec(
 
 /// `ps`: the host pids of the container's processes.
 pub fn ps(rt: &Runtime<'_>, id: &ContainerId) -> Result<Vec<i64>, RuntimeError> {
-    let now = crun_only(
-        rt,
-        id,
-        "ps",
-        "Proxmox has no list of a container's processes that proxmox-lxcri reads yet",
-    )?;
+    let (stored, mapping) = record(rt, id)?;
+    if let Backend::Pct { .. } = &mapping.backend {
+        return super::pct_verbs::ps(rt, id, stored, &mapping);
+    }
+    let now = live(rt, stored, &mapping)?;
     if now.status == Status::Stopped {
         // runc prints an empty list for a stopped container's empty cgroup; crun cannot find
         // the cgroup any more, so answer what runc does.
@@ -345,12 +384,11 @@ pub fn ps(rt: &Runtime<'_>, id: &ContainerId) -> Result<Vec<i64>, RuntimeError> 
 /// `pause` (`true`) or `resume` (`false`): the cgroup freezer.
 pub fn freeze(rt: &Runtime<'_>, id: &ContainerId, pause: bool) -> Result<(), RuntimeError> {
     let verb = if pause { "pause" } else { "resume" };
-    let now = crun_only(
-        rt,
-        id,
-        verb,
-        "the container's freezer on Proxmox (`lxc-freeze`) is not driven by proxmox-lxcri yet, and `pct suspend` is a CRIU checkpoint, not a pause",
-    )?;
+    let (stored, mapping) = record(rt, id)?;
+    if let Backend::Pct { .. } = &mapping.backend {
+        return super::pct_verbs::freeze(rt, id, stored, &mapping, pause);
+    }
+    let now = live(rt, stored, &mapping)?;
     let wanted = if pause {
         Status::Running
     } else {
@@ -368,25 +406,25 @@ pub fn freeze(rt: &Runtime<'_>, id: &ContainerId, pause: bool) -> Result<(), Run
 }
 
 /// `update`: new resource limits (a `linux.resources` object, already merged with runc's
-/// flags by the caller), checked by the field table, then given to crun.
+/// flags by the caller), checked by the field table, then given to crun, or to `pct set` as
+/// the keys the translator maps them to.
 pub fn update(rt: &Runtime<'_>, id: &ContainerId, resources: &Value) -> Result<(), RuntimeError> {
-    let now = crun_only(
-        rt,
-        id,
-        "update",
-        "on Proxmox limits change with `pct set` (memory, swap, cores, cpulimit), which proxmox-lxcri does not drive yet",
+    check_fragment(
+        "resources.json",
+        serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "linux": {"resources": resources}}),
+        "the resources are not valid OCI linux.resources",
     )?;
+    let (stored, mapping) = record(rt, id)?;
+    if let Backend::Pct { .. } = &mapping.backend {
+        return super::pct_verbs::update(rt, id, stored, &mapping, resources);
+    }
+    let now = live(rt, stored, &mapping)?;
     if now.status == Status::Stopped {
         return Err(RuntimeError::NotRunning {
             id: id.clone(),
             status: "stopped",
         });
     }
-    check_fragment(
-        "resources.json",
-        serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "linux": {"resources": resources}}),
-        "the resources are not valid OCI linux.resources",
-    )?;
     let bytes = serde_json::to_vec(resources).map_err(|e| RuntimeError::Usage(e.to_string()))?;
     let file = stash("update", &bytes)?;
     Ok(rt.crun.update(rt.host, id, file.path())?)
@@ -491,6 +529,17 @@ mod process_flag_tests {
         // terminal is the --tty flag, never the container's.
         assert_eq!(p["terminal"], json!(false));
         assert_eq!(p["noNewPrivileges"], json!(true));
+        // Flags not given add no keys.
+        let plain = ProcessFlags {
+            args: vec!["true".into()],
+            ..ProcessFlags::default()
+        }
+        .apply(&json!({"cwd": "/"}))
+        .unwrap();
+        assert_eq!(
+            plain,
+            json!({"cwd": "/", "args": ["true"], "terminal": false, "user": {"uid": 0, "gid": 0}})
+        );
         let bad = ProcessFlags {
             args: vec!["sh".into()],
             user: Some("root".into()),
