@@ -2,8 +2,9 @@
 //! `exec` through `lxc-attach` with the OCI process applied (args, env, uid, gid; exit code),
 //! and refused for what `lxc-attach` cannot do (a working directory, capabilities, a detached
 //! process); `ps` lists the container's cgroup; `pause`/`resume` freeze and thaw it (LXC says
-//! `FROZEN`, `state` says `paused`); `update` becomes `pct set` (the config changes) and refuses
-//! a limit Proxmox has no key for; `kill --all` stays refused.
+//! `FROZEN`, `state` says `paused`); `update` becomes `pct set` (the config changes, and the
+//! simulator hotplugs the limits into the running container's cgroup as Proxmox does) and
+//! refuses a limit Proxmox has no key for; `kill --all` stays refused.
 
 mod runtime_support;
 
@@ -22,6 +23,19 @@ fn lxc_state(node: &Node, vmid: &str) -> String {
         .output()
         .expect("lxc-info");
     text(&out.stdout)
+}
+
+/// A value of CT 100's cgroup, by `lxc-cgroup`; `None` when LXC cannot read it.
+fn lxc_cgroup(node: &Node, key: &str) -> Option<String> {
+    let out = std::process::Command::new("lxc-cgroup")
+        .args(["-n", "100", "-P"])
+        .arg(node.host("/var/lib/lxc"))
+        .arg(key)
+        .output()
+        .expect("lxc-cgroup");
+    out.status
+        .success()
+        .then(|| text(&out.stdout).trim().to_owned())
 }
 
 #[test]
@@ -128,7 +142,24 @@ fn exec_ps_pause_resume_update_on_proxmox() {
     let conf = node.sim_cmd("pct", &["config", "100"]);
     let conf = ok(&conf);
     assert!(conf.contains("memory: 256\n"), "{conf}");
-    assert!(conf.contains("cpuunits: "), "{conf}");
+    let units: u64 = conf
+        .lines()
+        .find_map(|l| l.strip_prefix("cpuunits: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no cpuunits: {conf}"));
+    // And the running container's cgroup has them, as Proxmox's hotplug writes them
+    // (cgroup v2 where the controller is there, else v1; PVE::CGroup).
+    let v2 = lxc_cgroup(&node, "memory.max");
+    if v2.is_some() {
+        assert_eq!(v2.as_deref(), Some("268435456"));
+        assert_eq!(lxc_cgroup(&node, "cpu.weight"), Some(units.to_string()));
+    } else {
+        assert_eq!(
+            lxc_cgroup(&node, "memory.limit_in_bytes").as_deref(),
+            Some("268435456")
+        );
+        assert_eq!(lxc_cgroup(&node, "cpu.shares"), Some(units.to_string()));
+    }
     let err = fails(&node.run(&["update", "--pids-limit", "10", "web"]), 1);
     assert!(
         err.contains("Proxmox has no option for lxc.cgroup2.pids.max"),
