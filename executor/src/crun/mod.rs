@@ -146,8 +146,14 @@ impl Crun {
                 .read_file(log.path())
                 .map(|b| crun_errors(&b))
                 .unwrap_or_default();
+            // The command as the caller would type it: without the private log file, which
+            // is gone when this returns.
+            let mut shown = c.clone();
+            if let Some(i) = shown.args.iter().position(|a| a == "--log") {
+                shown.args.drain(i..(i + 4).min(shown.args.len()));
+            }
             return Err(HostError::Failed {
-                command: c.to_string(),
+                command: shown.to_string(),
                 exit: out.exit,
                 stderr: said,
             }
