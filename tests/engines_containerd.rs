@@ -1,7 +1,8 @@
 //! Real containerd drives `proxmox-lxcri --runtime crun` through its runc shim
 //! (`ctr run --runc-binary`), and the same cases run with crun itself as the baseline in the
-//! same daemon: exit codes, stdout/stderr, env, cwd, user, stdin, `ctr task exec`, `kill`,
-//! `pause`/`resume`, `ps`, `--rm`, and a detached task listed, killed and deleted. Every case
+//! same daemon: exit codes, stdout/stderr, env, cwd, user, stdin, a terminal (`run -t`,
+//! `task exec -t`), `ctr task exec`, `kill`, `pause`/`resume`, `ps`, `--rm`, and a detached
+//! task listed, killed and deleted. Every case
 //! must come out the same on both (ids normalised), and the baseline must show what the case
 //! is about, so a case that fails on both is a failure too.
 //!
@@ -16,7 +17,7 @@
 //! and proxmox-lxcri gets the same wrapper with `--crun`, so both run the same crun.
 //!
 //! Needs root, `containerd` and `ctr` (Debian: containerd), `crun`, `busybox-static`,
-//! `unshare`. Without them the test is skipped with a message, except under `CI=true`, where
+//! `unshare`, `script` (bsdutils). Without them the test is skipped with a message, except under `CI=true`, where
 //! that is a failure.
 
 use std::fs;
@@ -34,6 +35,7 @@ const TOOLS: &[(&str, &str)] = &[
     ("crun", "crun"),
     ("busybox", "busybox-static"),
     ("unshare", "util-linux"),
+    ("script", "bsdutils"),
 ];
 
 /// The hybrid-cgroup workaround of docs/runtime.md; harmless without `/sys/fs/cgroup/unified`.
@@ -677,6 +679,50 @@ fn containerd_drives_proxmox_lxcri_as_it_drives_crun() {
     assert_eq!(o[8].stdout, "STOPPED");
     assert!(o[9].stderr.contains("exit code 5"), "{:?}", o[9]);
     assert_eq!((o[11].code, o[11].stdout.as_str()), (Some(1), "false"));
+
+    // A terminal (`-t`: the shim passes --console-socket to create and exec). ctr needs a
+    // terminal of its own, which `script` gives it.
+    let o = same(&d, "tty", |rt, id| {
+        let bin = d.binary(rt).display().to_string();
+        let root = d.runc_root(rt).display().to_string();
+        let ctr = |args: &str| {
+            format!(
+                "ctr --address {} --namespace {NS} {args}",
+                d.dir.path().join("c.sock").display()
+            )
+        };
+        let run = ctr(&format!(
+            "run -t --rm --runc-binary {bin} --runc-root {root} {IMAGE} {id} sh -c 'tty; exit 3'"
+        ));
+        let detached = ctr(&format!(
+            "run -d --runc-binary {bin} --runc-root {root} {IMAGE} {id}-d sleep 1000"
+        ));
+        let exec = ctr(&format!(
+            "task exec -t --exec-id t1 {id}-d sh -c 'tty; exit 4'"
+        ));
+        let mut v = Vec::new();
+        for (line, target) in [
+            (&run, id.to_owned()),
+            (&detached, format!("{id}-d")),
+            (&exec, format!("{id}-d")),
+        ] {
+            let out = Command::new("timeout")
+                .args(["-s", "KILL", "30", "script", "-qec", line, "/dev/null"])
+                .stdin(Stdio::null())
+                .output()
+                .expect("script");
+            v.push(outcome(&out, &target));
+        }
+        let _ = d.ctr(&["task", "kill", "-s", "KILL", &format!("{id}-d")]);
+        d.wait_status(&format!("{id}-d"), "STOPPED");
+        let _ = d.ctr(&["task", "rm", &format!("{id}-d")]);
+        let _ = d.ctr(&["containers", "rm", &format!("{id}-d")]);
+        v
+    });
+    assert_eq!(o[0].code, Some(3), "{:?}", o[0]);
+    assert!(o[0].stdout.contains("/dev/pts/"), "{:?}", o[0]);
+    assert_eq!(o[2].code, Some(4), "{:?}", o[2]);
+    assert!(o[2].stdout.contains("/dev/pts/"), "{:?}", o[2]);
 
     // KILL of an init that ignores TERM, as `ctr task kill -s KILL` does for a stuck task.
     let o = same(&d, "kill", |rt, id| {
