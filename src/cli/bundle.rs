@@ -80,9 +80,6 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
     Ok(rootfs)
 }
 
-/// The absolute bundle directory, what to create from it, and the signal `stop` will send
-/// (the translation's halt signal, recorded at create time so that `stop` never reads the
-/// bundle again).
 /// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
 /// read once (the routes read its annotations, the translation its bytes).
 pub struct Opened {
@@ -103,6 +100,23 @@ pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
     Ok(Opened { bundle, dir, input })
 }
 
+/// The node's target: `--target`, else the file [`TARGET_ENV`] names (engines pass no
+/// `--target`: a wrapper or the engine's environment names the node's file), else defaults.
+pub fn engine_target(
+    file: Option<&PathBuf>,
+    pve_version: Option<&str>,
+) -> Result<translator::Target, Failure> {
+    let target_file = file.cloned().or_else(|| {
+        std::env::var_os(TARGET_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    load_target(target_file.as_ref(), pve_version)
+}
+
+/// The absolute bundle directory, what to create from it, and the signal `stop` will send
+/// (the translation's halt signal, recorded at create time so that `stop` never reads the
+/// bundle again).
 pub fn translate(
     global: &Global,
     runtime: RuntimeKind,
@@ -128,13 +142,7 @@ pub fn translate(
         .to_str()
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
         .to_owned();
-    // Engines pass no --target: a wrapper or the engine's environment names the node's file.
-    let target_file = args.target.clone().or_else(|| {
-        std::env::var_os(TARGET_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref())?;
+    let mut target = engine_target(args.target.as_ref(), args.pve_version.as_deref())?;
     // A host-path rootfs and crun's root.path are paths handed to another program: the
     // translator makes them absolute under this (canonical) bundle, and they are checked
     // against the rootfs opened below.

@@ -228,6 +228,32 @@ pub fn enforce(
     backend: Backend,
     log: &Log,
 ) -> Result<(), Failure> {
+    enforce_within(node, input, target, backend, log, None)
+}
+
+/// [`enforce`] for the findings at `/process` and below only: an `exec`'s process, judged in
+/// the container's config with its process replaced, exactly as `create` judged the bundle's
+/// process. The rest of the config was judged when the container was created (and crun's
+/// copy of it differs from the bundle's in `root.path`, which would be judged again here).
+pub fn enforce_process(
+    node: &NodePolicy,
+    input: &ConfigInput,
+    target: &Target,
+    backend: Backend,
+    log: &Log,
+) -> Result<(), Failure> {
+    enforce_within(node, input, target, backend, log, Some("/process"))
+}
+
+/// The findings under `scope` (a JSON pointer) when one is given.
+fn enforce_within(
+    node: &NodePolicy,
+    input: &ConfigInput,
+    target: &Target,
+    backend: Backend,
+    log: &Log,
+    scope: Option<&str>,
+) -> Result<(), Failure> {
     let config = LintConfig {
         target: target.clone(),
         allow: Vec::new(),
@@ -236,6 +262,14 @@ pub fn enforce(
     let report = translator::lint(&input.name, &input.bytes, &config);
     let mut findings = report.findings.clone();
     findings.extend(resolved_binds(input));
+    if let Some(scope) = scope {
+        findings.retain(|d| {
+            d.pointer.as_ref().is_some_and(|p| {
+                let p = p.as_str();
+                p == scope || p.strip_prefix(scope).is_some_and(|r| r.starts_with('/'))
+            })
+        });
+    }
     let refused = node.policy.refusals(&findings, backend);
     if refused.is_empty() {
         return Ok(());
