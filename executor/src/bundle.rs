@@ -139,6 +139,11 @@ impl Bundle {
         self.resolver
     }
 
+    /// What `rel` below the bundle is, reached from the bundle's descriptor (see [`own_entry`]).
+    pub fn own_entry(&self, rel: &str) -> Result<Option<OwnEntry>, BundleError> {
+        own_entry(self.dir.as_fd(), &self.path, rel, self.resolver)
+    }
+
     /// Reads `config.json`: a regular file directly in the bundle, at most `limit` bytes.
     pub fn read_config(&self, limit: u64) -> Result<Vec<u8>, BundleError> {
         self.read_file(CONFIG, limit)
@@ -199,6 +204,60 @@ impl Bundle {
         )?;
         Rootfs::from_fd(fd, &self.path.join(root_path), self.resolver)
     }
+}
+
+/// A bind source that is a directory's own entry: what [`own_entry`] accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnEntry {
+    Directory,
+    /// A regular file with one link: no other name on the host reaches the same inode.
+    File,
+}
+
+/// Opens `rel` below the directory `base` (`O_PATH`: nothing is opened for reading, a FIFO does
+/// not block) with no symlink in any component and no `..` out of it, and says what it is:
+/// a directory, a regular file with a single link, or `None` for anything else (a file with
+/// more links may be a host file linked into the directory; devices, sockets and FIFOs are
+/// never a directory's own data). An escape or a symlink is an error, as for every other path
+/// of a bundle.
+pub fn own_entry(
+    base: BorrowedFd<'_>,
+    shown: &Path,
+    rel: &str,
+    resolver: Resolver,
+) -> Result<Option<OwnEntry>, BundleError> {
+    let fd = open_beneath(base, shown, rel.as_bytes(), OFlags::PATH, resolver)?;
+    let st = rfs::fstat(&fd).map_err(|e| BundleError::io("stat", &shown.join(rel), e))?;
+    Ok(match FileType::from_raw_mode(st.st_mode) {
+        FileType::Directory => Some(OwnEntry::Directory),
+        FileType::RegularFile if st.st_nlink == 1 => Some(OwnEntry::File),
+        _ => None,
+    })
+}
+
+/// [`own_entry`] for `rel` below the absolute directory `dir`, which is itself reached from `/`
+/// without following a symlink.
+pub fn own_entry_below(
+    dir: &Path,
+    rel: &str,
+    resolver: Resolver,
+) -> Result<Option<OwnEntry>, BundleError> {
+    let root = open_root()?;
+    let inner = dir
+        .as_os_str()
+        .as_bytes()
+        .strip_prefix(b"/")
+        .ok_or_else(|| BundleError::NotAbsolute {
+            path: dir.to_owned(),
+        })?;
+    let fd = open_beneath(
+        root.as_fd(),
+        Path::new("/"),
+        inner,
+        OFlags::PATH | OFlags::DIRECTORY,
+        resolver,
+    )?;
+    own_entry(fd.as_fd(), dir, rel, resolver)
 }
 
 /// Reads the regular file the operator named by `path` (symlinks in it are the operator's),
