@@ -680,6 +680,43 @@ mod tests {
     }
 
     #[test]
+    fn own_entries_are_directories_and_single_link_files_reached_without_links() {
+        let d = bundle_dir();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("host"), b"host").unwrap();
+        fs::write(d.path().join("own"), b"own").unwrap();
+        fs::hard_link(outside.path().join("host"), d.path().join("linked")).unwrap();
+        symlink(outside.path().join("host"), d.path().join("link")).unwrap();
+        symlink(outside.path(), d.path().join("dirlink")).unwrap();
+        rfs::mknodat(
+            rfs::CWD,
+            d.path().join("fifo"),
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        for r in BOTH {
+            let b = Bundle::open_with(d.path(), r).unwrap();
+            assert_eq!(b.own_entry("own").unwrap(), Some(OwnEntry::File), "{r:?}");
+            assert_eq!(
+                b.own_entry("rootfs/etc").unwrap(),
+                Some(OwnEntry::Directory)
+            );
+            assert_eq!(b.own_entry("").unwrap(), Some(OwnEntry::Directory));
+            // A second name of a host file, and a FIFO, are not the bundle's own data.
+            assert_eq!(b.own_entry("linked").unwrap(), None, "{r:?}");
+            assert_eq!(b.own_entry("fifo").unwrap(), None, "{r:?}");
+            for bad in ["link", "dirlink/host", "../x", "rootfs/../../x"] {
+                assert!(b.own_entry(bad).is_err(), "{r:?} {bad}");
+            }
+            let below = own_entry_below(d.path(), "rootfs/etc/hostname", r).unwrap();
+            assert_eq!(below, Some(OwnEntry::File));
+            assert!(own_entry_below(&d.path().join("dirlink"), "host", r).is_err());
+        }
+    }
+
+    #[test]
     fn config_and_rootfs_are_read_through_both_resolvers() {
         let d = bundle_dir();
         for r in BOTH {

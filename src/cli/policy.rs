@@ -439,3 +439,61 @@ pub fn enforce_create(
         hint: Some(hint),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_places_are_the_bundle_and_the_engines_directory_of_a_known_container() {
+        let bundle_dir = tempfile::tempdir().unwrap();
+        std::fs::write(bundle_dir.path().join("hosts"), "b").unwrap();
+        let storage = tempfile::tempdir().unwrap();
+        for id in ["me", "infra", "stranger"] {
+            let d = storage
+                .path()
+                .join("vfs-containers")
+                .join(id)
+                .join("userdata");
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("hosts"), id).unwrap();
+        }
+        let bundle = executor::bundle::Bundle::open(bundle_dir.path()).unwrap();
+        let known = |id: &str| id == "infra";
+        let dirs = [storage.path().to_path_buf()];
+        let own = Own {
+            bundle: &bundle,
+            id: "me",
+            storage: &dirs,
+            known: &known,
+        };
+        let b = bundle.path().display().to_string();
+        let s = std::fs::canonicalize(storage.path()).unwrap();
+        let s = s.display();
+        for yes in [
+            format!("{b}/hosts"),
+            format!("{s}/vfs-containers/me/userdata/hosts"),
+            format!("{s}/vfs-containers/infra/userdata/hosts"),
+        ] {
+            assert!(own_place(&own, &yes).is_some(), "{yes}");
+        }
+        for no in [
+            format!("{s}/vfs-containers/stranger/userdata/hosts"),
+            // The id must be the second component: `<kind>/<id>`.
+            format!("{s}/me/vfs-containers/x"),
+            format!("{s}/vfs-containers/me/../stranger/userdata/hosts"),
+            format!("{s}/./vfs-containers/me/userdata/hosts"),
+            format!("{b}/missing"),
+            format!("{b}/../x"),
+            "/etc/passwd".to_string(),
+        ] {
+            assert!(own_place(&own, &no).is_none(), "{no}");
+        }
+        // Without --rootfs-under, the engine's directories are nobody's own.
+        let none = Own {
+            storage: &[],
+            ..own
+        };
+        assert!(own_place(&none, &format!("{s}/vfs-containers/me/userdata/hosts")).is_none());
+    }
+}
