@@ -642,6 +642,105 @@ fn pid_host(t: &mut Transcript) {
     t.note(&format!("host pid namespace: {verdict}"));
 }
 
+fn host_namespaces(t: &mut Transcript) {
+    let each = "for f in /proc/self/ns/ipc /proc/self/ns/uts /proc/self/ns/net /proc/self/ns/cgroup; do readlink $f; done";
+    let out = t.raw(
+        &[
+            "run",
+            "--rm",
+            "--ipc",
+            "host",
+            "--uts",
+            "host",
+            "--network",
+            "host",
+            "--cgroupns",
+            "host",
+            IMAGE,
+            "sh",
+            "-c",
+            each,
+        ],
+        None,
+    );
+    for (ns, inside) in ["ipc", "uts", "net", "cgroup"]
+        .iter()
+        .zip(text(&out.stdout).lines())
+    {
+        let host = std::fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
+        t.note(&format!(
+            "host {ns}: {}",
+            same(inside, &host.display().to_string())
+        ));
+    }
+    // `rm -f` of a container in the host's pid namespace: the runtime must kill every process
+    // of it (runc's `kill --all`), since killing the init alone is not the whole container.
+    let n = t.name("pidhost");
+    // A duration of this runtime's own, to find its process among the host's.
+    let secs = if t.runtime == BASELINE {
+        "1001"
+    } else {
+        "1002"
+    };
+    let script = format!("sleep {secs} & exec /pause");
+    t.quiet(
+        "run -d --pid host",
+        &[
+            "run", "-d", "--pid", "host", "--name", &n, IMAGE, "sh", "-c", &script,
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sleepers(secs) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.note(&format!("before rm: {} sleeping", sleepers(secs)));
+    t.quiet("rm -f", &["rm", "-f", "-t", "0", &n]);
+    let filter = format!("name=^{n}$");
+    t.step("gone", &["ps", "-a", "-q", "--filter", &filter]);
+    t.note(&format!("after rm: {} sleeping", sleepers(secs)));
+}
+
+/// How many host processes run `sleep SECS`.
+fn sleepers(secs: &str) -> usize {
+    let want = format!("sleep\0{secs}\0");
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want.as_bytes()))
+        .count()
+}
+
+fn terminal(t: &mut Transcript) {
+    // `-t`: podman hands the runtime a console socket; the container's stdio is the terminal.
+    t.step(
+        "run -t",
+        &[
+            "run",
+            "--rm",
+            "-t",
+            IMAGE,
+            "sh",
+            "-c",
+            "test -t 0 && test -t 1 && echo on-a-tty",
+        ],
+    );
+    let n = t.name("tty");
+    t.quiet("run -d", &["run", "-d", "--name", &n, IMAGE]);
+    t.step(
+        "exec -t",
+        &[
+            "exec",
+            "-t",
+            &n,
+            "sh",
+            "-c",
+            "test -t 1 && echo exec-on-a-tty",
+        ],
+    );
+    t.quiet("rm", &["rm", "-f", "-t", "0", &n]);
+}
+
 fn bridge(t: &mut Transcript) {
     // A listener on every host address; the container reaches it through the bridge's gateway,
     // which podman names host.containers.internal in the container's /etc/hosts.
@@ -832,6 +931,23 @@ const CASES: &[Case] = &[
         name: "--pid host",
         run: pid_host,
         expect: &["sees-the-test\n", "host pid namespace: same"],
+    },
+    Case {
+        name: "host ipc, uts, network and cgroup namespaces; rm -f of a --pid host container",
+        run: host_namespaces,
+        expect: &[
+            "host ipc: same",
+            "host uts: same",
+            "host net: same",
+            "host cgroup: same",
+            "before rm: 1 sleeping",
+            "rm -f: exit=Some(0)\ngone: exit=Some(0)\nafter rm: 0 sleeping",
+        ],
+    },
+    Case {
+        name: "terminal (-t) for run and exec",
+        run: terminal,
+        expect: &["on-a-tty\r\n", "exec-on-a-tty\r\n"],
     },
     Case {
         name: "bridge network reaches the host",
