@@ -9,9 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use proxmox_lxcri::cli::lint::{lint_paths, report, LintFormat, Summary};
-use translator::lint::engine::LintConfig;
-use translator::Severity;
+use proxmox_lxcri::cli::lint::{lint_paths, report, Context, LintFormat, OutputMode, Summary};
+use proxmox_lxcri::cli::project::{CommandLine, Resolver};
 
 const BUNDLES: usize = 1000;
 const ROUNDS: usize = 7;
@@ -43,12 +42,18 @@ fn main() {
         std::fs::write(bundle.join("config.json"), config).unwrap_or_else(|e| panic!("{e}"));
     }
     let paths = vec![dir.path().to_path_buf()];
-    let config = LintConfig::default();
+    let resolver =
+        Resolver::new(CommandLine::default()).unwrap_or_else(|f| panic!("{}", f.message));
+    let lint = || {
+        lint_paths(&paths, &resolver, None, None)
+            .unwrap_or_else(|f| panic!("{}", f.message))
+            .results
+    };
     let mut times: Vec<Duration> = Vec::new();
     let mut findings = 0;
     for _ in 0..ROUNDS {
         let start = Instant::now();
-        let results = lint_paths(&paths, &config);
+        let results = lint();
         times.push(start.elapsed());
         assert_eq!(results.len(), BUNDLES);
         findings = results
@@ -58,8 +63,14 @@ fn main() {
             .sum();
     }
     times.sort();
-    let results = lint_paths(&paths, &config);
-    let summary = Summary::of(&results, Severity::Error);
+    let results = lint();
+    let summary = Summary::of(&results, 0);
+    let cx = Context {
+        results: &results,
+        summary: &summary,
+        color: false,
+        help_uri_base: None,
+    };
     let mut rendering = Vec::new();
     for (name, format) in [
         ("human", LintFormat::Human),
@@ -70,7 +81,7 @@ fn main() {
         let mut render_times: Vec<Duration> = (0..ROUNDS)
             .map(|_| {
                 let start = Instant::now();
-                let text = report(&results, &summary, format, false);
+                let text = report(&cx, format, OutputMode::Full);
                 let took = start.elapsed();
                 assert!(!text.is_empty());
                 took

@@ -11,7 +11,7 @@ pub enum DiagFormat {
     Json,
 }
 
-/// Renders for a person; colour only on a terminal and without NO_COLOR.
+/// Renders for a person, in colour or not (`--color`, NO_COLOR: see [`super::ColorChoice`]).
 pub fn human(diags: &[Diagnostic], source: &Source, color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
@@ -40,13 +40,13 @@ pub fn json_lines(diags: &[Diagnostic], source: &Source) -> String {
     out
 }
 
-pub fn stderr_color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+pub fn stderr_color(choice: super::ColorChoice) -> bool {
+    choice.enabled(std::io::stderr().is_terminal())
 }
 
-pub fn emit(diags: &[Diagnostic], source: &Source, format: DiagFormat) {
+pub fn emit(diags: &[Diagnostic], source: &Source, format: DiagFormat, color: super::ColorChoice) {
     let text = match format {
-        DiagFormat::Human => human(diags, source, stderr_color()),
+        DiagFormat::Human => human(diags, source, stderr_color(color)),
         DiagFormat::Json => json_lines(diags, source),
     };
     eprint!("{text}");
