@@ -1031,3 +1031,143 @@ fn convert_and_lint_report_a_config_too_large_for_pmxcfs() {
         r.stdout
     );
 }
+
+/// The fenced blocks of docs/lint-in-ci.md in a language.
+fn doc_blocks(lang: &str) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lint-in-ci.md"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    text.split("```")
+        .skip(1)
+        .step_by(2)
+        .filter_map(|b| b.strip_prefix(lang)?.strip_prefix('\n').map(String::from))
+        .collect()
+}
+
+/// The `proxmox-lxcri lint …` command of a YAML line (`run:`, a script item, `entry:`),
+/// without a trailing `|| true`, as arguments (the snippets quote nothing).
+fn lint_command(line: &str) -> Option<Vec<String>> {
+    let at = line.find("proxmox-lxcri lint")?;
+    let before = line[..at].trim();
+    if !["run:", "-", "entry:"].contains(&before) {
+        return None;
+    }
+    let cmd = line[at..].trim_end_matches("|| true").trim();
+    Some(cmd.split_whitespace().skip(1).map(String::from).collect())
+}
+
+/// Every snippet of docs/lint-in-ci.md as far as it runs here: the example project config is
+/// one `lint` accepts; the GitHub steps write a SARIF log and a job summary into a temporary
+/// `$GITHUB_STEP_SUMMARY`; the GitLab script writes reports that match their schemas; the
+/// pre-commit hooks (the repository's `.pre-commit-hooks.yaml` and the local one) run with
+/// the staged file names pre-commit appends.
+#[test]
+fn the_ci_snippets_in_the_docs_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for b in ["web", "clean"] {
+        let d = tmp.path().join("bundles").join(b);
+        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            d.join("config.json"),
+            tree_file(&format!("{b}/config.json")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // The example project config, with the target file it names.
+    let toml = doc_blocks("toml");
+    assert_eq!(toml.len(), 1, "one example project config");
+    std::fs::create_dir_all(tmp.path().join("ci")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(
+        root.join("golden/mounts-default-pve91/target.json"),
+        tmp.path().join("ci/pve-node.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(tmp.path().join("proxmox-lxcri.toml"), &toml[0])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = lxcri_env(
+        tmp.path(),
+        &["lint", "bundles", "--format", "sarif"],
+        &[],
+        None,
+    );
+    assert_ne!(r.code, 2, "the example config is valid: {}", r.stderr);
+    assert!(
+        r.stdout.contains("\"helpUri\": \"https://git.example.org/"),
+        "help-uri-base applies"
+    );
+    std::fs::remove_file(tmp.path().join("proxmox-lxcri.toml")).unwrap_or_else(|e| panic!("{e}"));
+
+    let yaml = doc_blocks("yaml");
+    let summary = tmp.path().join("step-summary.md");
+    let summary_env = summary.to_string_lossy().into_owned();
+    let mut ran = 0;
+    let mut hooks = Vec::new();
+    for block in &yaml {
+        for line in block.lines() {
+            let Some(args) = lint_command(line) else {
+                continue;
+            };
+            if line.trim_start().starts_with("entry:") {
+                hooks.push(args);
+                continue;
+            }
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            let r = lxcri_env(
+                tmp.path(),
+                &argv,
+                &[("GITHUB_STEP_SUMMARY", &summary_env)],
+                None,
+            );
+            assert!(
+                r.code == 0 || r.code == 1,
+                "{line}: exit {}: {}",
+                r.code,
+                r.stderr
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 5, "the GitHub and GitLab snippets' commands: {ran}");
+    let md = std::fs::read_to_string(&summary).unwrap_or_default();
+    assert!(
+        md.contains("## proxmox-lxcri lint") && md.contains("`security/host-socket`"),
+        "{md}"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("lint.sarif")).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("lint.sarif: {e}"));
+    assert!(validator("schemas/sarif/sarif-schema-2.1.0.json").is_valid(&sarif));
+    let cq: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("gl-code-quality.json")).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("gl-code-quality.json: {e}"));
+    assert!(validator("schemas/gitlab/codequality.schema.json").is_valid(&cq));
+    let junit = std::fs::read_to_string(tmp.path().join("lint-junit.xml")).unwrap_or_default();
+    assert!(roxmltree::Document::parse(&junit).is_ok(), "{junit}");
+
+    // pre-commit: the repository's hook and the documented local one, with file names.
+    let repo_hooks =
+        std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap_or_default();
+    hooks.extend(repo_hooks.lines().filter_map(lint_command));
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    for hook in hooks {
+        let mut argv: Vec<&str> = hook.iter().map(String::as_str).collect();
+        argv.extend(["bundles/web/config.json", "bundles/clean/config.json"]);
+        let r = lxcri_env(tmp.path(), &argv, &[], None);
+        assert_eq!(
+            r.code, 1,
+            "web has warnings and the hook fails on them: {}",
+            r.stderr
+        );
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l
+                    .starts_with("bundles/web/config.json:12:71: warning[security/host-socket]")),
+            "{}",
+            r.stdout
+        );
+    }
+}
