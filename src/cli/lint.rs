@@ -624,9 +624,11 @@ fn lint_one(
         }
         None => Vec::new(),
     };
-    let report: LintReport = translator::lint(&input.name, &input.bytes, &settings.lint);
+    let path = PathBuf::from(&input.name);
+    let report: LintReport =
+        translator::lint::engine::lint_owned(&input.name, input.bytes, &settings.lint);
     Linted {
-        path: PathBuf::from(&input.name),
+        path,
         outcome: Ok(report),
         fail_on: settings.fail_on,
         refused,
@@ -884,11 +886,40 @@ pub fn statistics(results: &[Linted]) -> String {
     out
 }
 
+/// JSON lines, rendered on every core (the files are cut into one run of consecutive files
+/// per core, so the order stays the files' order).
 fn json(cx: &Context<'_>) -> String {
-    let mut out = String::new();
-    for report in cx.results.iter().filter_map(|r| r.outcome.as_ref().ok()) {
-        out.push_str(&render::json_lines(&report.findings, &report.source));
-    }
+    let reports: Vec<&LintReport> = cx
+        .results
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .collect();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = reports.len().div_ceil(cores).max(1);
+    let parts: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = reports
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut out = String::new();
+                    for report in part {
+                        render::write_json_lines(&mut out, &report.findings, &report.source);
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| "{\"error\":\"internal error: rendering failed\"}\n".into())
+            })
+            .collect()
+    });
+    let mut out = parts.concat();
     out.push_str(&serde_json::json!({"summary": cx.summary.to_json()}).to_string());
     out.push('\n');
     out

@@ -127,7 +127,13 @@ static SAME_PROBLEM: &[(&Rule, &Rule)] = &[
 
 /// Lints one config for a target.
 pub fn lint(name: &str, bytes: &[u8], config: &LintConfig) -> LintReport {
-    let t = crate::oci_to_ir(name, bytes, &config.target);
+    lint_owned(name, bytes.to_vec(), config)
+}
+
+/// [`lint`] of bytes the caller gives up: they become the report's source text without a
+/// copy (`lint` reads each file into a buffer it no longer needs).
+pub fn lint_owned(name: &str, bytes: Vec<u8>, config: &LintConfig) -> LintReport {
+    let t = crate::oci_to_ir_owned(name, bytes, &config.target);
     let mut all = t.diagnostics;
     let mut annotation_allows = Vec::new();
     // Only a config the translation accepts is written; pmxcfs's limit is about what it writes.
