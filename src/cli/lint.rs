@@ -71,7 +71,7 @@ pub struct Args {
     /// Ignore the bundles' `org.proxmox-lxcri.lint.allow` annotations: report what they allow
     #[arg(long = "no-annotation-allows")]
     pub no_annotation_allows: bool,
-    /// A JSON file with the target node's facts (see schemas/target.schema.json)
+    /// A JSON file with the node's facts (`proxmox-lxcri schema target`) [env: PROXMOX_LXCRI_TARGET; default /etc/proxmox-lxcri/target.json, then built-in]
     #[arg(long)]
     pub target: Option<PathBuf>,
     /// The Proxmox VE release of the node (8.x, 9.0, 9.1, 9.2); overrides the target's

@@ -274,7 +274,8 @@ impl Target {
         Ok(self)
     }
 
-    pub(crate) fn check(&self) -> Result<(), TargetError> {
+    /// Checks the facts as a target file's are checked (names Proxmox accepts, sizes, paths).
+    pub fn check(&self) -> Result<(), TargetError> {
         if !OSTYPES.contains(&self.ostype.as_str()) {
             return Err(TargetError::Ostype(self.ostype.clone()));
         }

@@ -1,0 +1,185 @@
+//! The help layout: commands listed in groups (translate, lint, run), and the runtime flags
+//! shown only on the verbs that use them.
+//!
+//! Engines (podman, containerd) put runc's global flags (`--root`, `--log`, ...) before any
+//! verb they call, so the flags stay global and are accepted everywhere. On the other verbs a
+//! hidden copy stands in for each one: clap propagates a global flag into a subcommand only
+//! when the subcommand has no argument of that id (`Command::_propagate_global_args`), and
+//! values are matched by id, so the copy parses exactly as the global flag does, into the same
+//! `Global` field, without showing in that verb's help, man page or completions.
+
+use clap::CommandFactory;
+
+use super::{Cli, RUNTIME_HEADING};
+
+/// The command groups of the top-level help, in order. A test keeps every command in one.
+pub const GROUPS: &[(&str, &[&str])] = &[
+    ("Translate", &["convert", "schema", "target"]),
+    ("Lint", &["lint", "rules", "explain"]),
+    (
+        "Run (an OCI runtime with runc's command line, on this node)",
+        &[
+            "create", "start", "state", "kill", "stop", "delete", "run", "list", "exec", "ps",
+            "pause", "resume", "update", "spec", "features", "apply",
+        ],
+    ),
+];
+
+/// The verbs that use every runtime flag: the run group.
+fn is_runtime_verb(name: &str) -> bool {
+    GROUPS[2].1.contains(&name)
+}
+
+/// The runtime flags `lint` uses too: with `--policy`, it reports what `create` on that node
+/// would refuse for `--runtime`'s back end; `--allow` suppresses findings.
+const LINT_USES: &[&str] = &["runtime", "policy", "allow"];
+
+/// The command as man pages and completions describe it: every verb with the flags it uses.
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    let runtime: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.get_help_heading() == Some(RUNTIME_HEADING))
+        .cloned()
+        .collect();
+    let others: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .filter(|n| !is_runtime_verb(n))
+        .collect();
+    for name in others {
+        let hidden: Vec<clap::Arg> = runtime
+            .iter()
+            .filter(|a| !(name == "lint" && LINT_USES.contains(&a.get_id().as_str())))
+            .map(|a| a.clone().hide(true))
+            .collect();
+        cmd = cmd.mut_subcommand(name, |sc| sc.args(hidden));
+    }
+    cmd
+}
+
+/// The command as the program parses it: [`command`] with the top-level help listing the
+/// commands in [`GROUPS`] (clap lists subcommands under one heading only, so the listing is
+/// written here and clap's own is hidden).
+pub fn for_parsing() -> clap::Command {
+    let mut cmd = command();
+    let listing = listing(&cmd);
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |sc| sc.hide(true));
+    }
+    // Without a visible subcommand clap would leave `<COMMAND>` out of the usage line.
+    cmd = cmd.override_usage("proxmox-lxcri [OPTIONS] <COMMAND>");
+    cmd = cmd.help_template(format!(
+        "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{listing}{{all-args}}{{after-help}}"
+    ));
+    // clap adds its `help` subcommand while building; hide it from the listing too (it still
+    // works: `proxmox-lxcri help convert`).
+    cmd.build();
+    cmd.mut_subcommand("help", |sc| sc.hide(true))
+}
+
+/// The grouped command list: a heading per group, then each command and its one-line about,
+/// styled as clap styles its own headings and literals.
+fn listing(cmd: &clap::Command) -> String {
+    let styles = cmd.get_styles();
+    let (header, literal) = (styles.get_header(), styles.get_literal());
+    let width = GROUPS
+        .iter()
+        .flat_map(|(_, names)| names.iter())
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (group, names) in GROUPS {
+        out.push_str(&format!(
+            "{}{group}:{}\n",
+            header.render(),
+            header.render_reset()
+        ));
+        for name in names.iter() {
+            let about = cmd
+                .find_subcommand(name)
+                .and_then(|s| s.get_about())
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            // The template treats `{` as a tag.
+            let about = about.replace('{', "(").replace('}', ")");
+            out.push_str(&format!(
+                "  {}{name:<width$}{}  {about}\n",
+                literal.render(),
+                literal.render_reset()
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_in_one_group() {
+        let cmd = command();
+        let mut listed: Vec<&str> = GROUPS.iter().flat_map(|(_, n)| n.iter().copied()).collect();
+        listed.sort_unstable();
+        let before = listed.len();
+        listed.dedup();
+        assert_eq!(before, listed.len(), "a command is in two groups");
+        let mut names: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).collect();
+        names.sort_unstable();
+        assert_eq!(listed, names);
+    }
+
+    #[test]
+    fn the_layout_is_valid() {
+        for_parsing().debug_assert();
+    }
+
+    #[test]
+    fn every_argument_is_described() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                if a.get_help().is_none() && !matches!(a.get_id().as_str(), "help" | "version") {
+                    missing.push(format!("{path} {}", a.get_id()));
+                }
+            }
+            for sc in cmd.get_subcommands() {
+                if sc.get_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sc.get_name()));
+                }
+                walk(sc, &format!("{path} {}", sc.get_name()), missing);
+            }
+        }
+        let mut cmd = command();
+        cmd.build();
+        let mut missing = Vec::new();
+        walk(&cmd, "proxmox-lxcri", &mut missing);
+        assert!(missing.is_empty(), "undescribed: {missing:#?}");
+    }
+
+    #[test]
+    fn runtime_flags_show_only_on_runtime_verbs() {
+        let mut cmd = command();
+        cmd.build();
+        let shown = |verb: &str, id: &str| {
+            cmd.find_subcommand(verb)
+                .and_then(|s| s.get_arguments().find(|a| a.get_id() == id))
+                .is_some_and(|a| !a.is_hide_set())
+        };
+        for verb in ["convert", "rules", "explain", "schema", "target"] {
+            assert!(!shown(verb, "root") && !shown(verb, "log") && !shown(verb, "runtime"));
+        }
+        assert!(!shown("lint", "root") && !shown("lint", "crun"));
+        assert!(shown("lint", "policy") && shown("lint", "runtime"));
+        for verb in ["create", "run", "delete", "apply"] {
+            assert!(shown(verb, "root") && shown(verb, "log") && shown(verb, "crun"));
+        }
+        assert!(shown("convert", "quiet") && shown("convert", "verbose"));
+    }
+}
