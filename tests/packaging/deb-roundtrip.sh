@@ -39,6 +39,7 @@ for f in /usr/bin/proxmox-lxcri \
          /usr/share/doc/proxmox-lxcri/copyright /usr/share/doc/proxmox-lxcri/README.md; do
     [ -f "$r$f" ] || fail "$f is not installed"
 done
+# shellcheck disable=SC2016 # dpkg-query's own ${field} syntax
 conffiles=$(in_root dpkg-query -W -f '${Conffiles}' proxmox-lxcri)
 for f in /etc/proxmox-lxcri/target.json /etc/proxmox-lxcri/policy.toml; do
     echo "$conffiles" | grep -q " $f " || fail "$f is not a conffile: $conffiles"
@@ -64,6 +65,7 @@ fi
 out=$(DEBIAN_FRONTEND=noninteractive in_root apt-get purge -y -q proxmox-lxcri 2>&1) \
     || { echo "$out"; fail "apt-get purge failed"; }
 echo "$out" | grep -E '^(W|E): |dpkg: warning' && fail "apt-get purge warned"
+# shellcheck disable=SC2016 # dpkg-query's own ${field} syntax
 status=$(in_root dpkg-query -W -f '${db:Status-Abbrev}' proxmox-lxcri 2>/dev/null || true)
 case "$status" in ""|"un "*|"pn "*) ;; *) fail "after purge dpkg says: $status" ;; esac
 for f in /usr/bin/proxmox-lxcri /etc/proxmox-lxcri /usr/share/doc/proxmox-lxcri \
