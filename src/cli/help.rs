@@ -34,6 +34,15 @@ fn is_runtime_verb(name: &str) -> bool {
 /// would refuse for `--runtime`'s back end; `--allow` suppresses findings.
 const LINT_USES: &[&str] = &["runtime", "policy", "allow"];
 
+/// Whether clap may print a help text for this argument vector: `-h`, `--help` or the `help`
+/// subcommand anywhere (a value that happens to be `help`, such as a container id, only costs
+/// the layout's construction). Errors print the usage line, which is the same either way.
+pub fn may_print_help(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .any(|a| a == "-h" || a == "--help" || a == "help")
+}
+
 /// The command as man pages and completions describe it: every verb with the flags it uses.
 pub fn command() -> clap::Command {
     let mut cmd = Cli::command();
@@ -76,10 +85,10 @@ pub fn for_parsing() -> clap::Command {
     cmd = cmd.help_template(format!(
         "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{listing}{{all-args}}{{after-help}}"
     ));
-    // clap adds its `help` subcommand while building; hide it from the listing too (it still
-    // works: `proxmox-lxcri help convert`).
-    cmd.build();
-    cmd.mut_subcommand("help", |sc| sc.hide(true))
+    // clap's own `help` subcommand (`proxmox-lxcri help convert`) is never listed once no
+    // other subcommand is visible (`Command::has_visible_subcommands`), so nothing more is
+    // built here: building the whole tree up front would cost every run its start-up time.
+    cmd
 }
 
 /// The grouped command list: a heading per group, then each command and its one-line about,
@@ -122,6 +131,7 @@ fn listing(cmd: &clap::Command) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::FromArgMatches;
 
     #[test]
     fn every_command_is_in_one_group() {
@@ -139,6 +149,66 @@ mod tests {
     #[test]
     fn the_layout_is_valid() {
         for_parsing().debug_assert();
+    }
+
+    #[test]
+    fn the_layout_changes_only_the_help() {
+        let argvs: &[&[&str]] = &[
+            &[
+                "convert",
+                "x",
+                "--root",
+                "/r",
+                "--log-format",
+                "json",
+                "--to",
+                "crun",
+            ],
+            &[
+                "--root",
+                "/r",
+                "--runtime",
+                "crun",
+                "--allow",
+                "a/b,c/*",
+                "lint",
+                "x",
+            ],
+            &["lint", "--policy", "p", "x", "--runtime", "crun", "--quiet"],
+            &[
+                "--log",
+                "l",
+                "create",
+                "id",
+                "-b",
+                "b",
+                "--crun",
+                "c",
+                "--systemd-cgroup",
+            ],
+            &[
+                "target",
+                "detect",
+                "--crun",
+                "c",
+                "-o",
+                "t.json",
+                "--verbose",
+            ],
+            &["schema", "plan", "--rootfs-under", "/var/lib/containers"],
+            &["kill", "id", "KILL", "--all"],
+        ];
+        for argv in argvs {
+            let args = |cmd: clap::Command| {
+                let argv = std::iter::once("proxmox-lxcri").chain(argv.iter().copied());
+                let cli = super::super::Cli::from_arg_matches(
+                    &cmd.try_get_matches_from(argv).expect("parses"),
+                )
+                .expect("matches");
+                format!("{cli:?}")
+            };
+            assert_eq!(args(Cli::command()), args(for_parsing()), "{argv:?}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use clap::{FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use executor::host::RealHost;
 use executor::pve::{PvePaths, HOST_ROOT_ENV};
 use executor::runtime::log::{Log, LogFormat};
@@ -95,10 +95,21 @@ pub fn progress() -> executor::pack::Progress {
     }
 }
 
-/// The command line, parsed with the help layout of [`help::for_parsing`].
+/// The command line. The help layout ([`help::for_parsing`]) changes only what help shows,
+/// never what parses (a test checks both parse alike), and costs a tenth of the start-up of a
+/// `convert`, so it is built only when help may be printed.
 pub fn parse() -> Result<Cli, clap::Error> {
-    let mut cmd = help::for_parsing();
-    let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+    parse_from(std::env::args_os().collect())
+}
+
+/// [`parse`] of a given argument vector (the program's name first).
+pub fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let mut cmd = if help::may_print_help(&args) {
+        help::for_parsing()
+    } else {
+        Cli::command()
+    };
+    let matches = cmd.try_get_matches_from_mut(args)?;
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
