@@ -73,6 +73,9 @@ pub fn load(global: &Global) -> Result<NodePolicy, Failure> {
     for allow in super::lint::parse_allows(&global.allow)? {
         node.policy.allow(allow);
     }
+    if super::verbose() {
+        eprintln!("proxmox-lxcri: policy: {}", node.origin);
+    }
     Ok(node)
 }
 
