@@ -7,6 +7,7 @@ pub mod fs;
 pub mod host;
 pub mod id;
 pub mod lock;
+pub mod node;
 pub mod pack;
 pub mod pve;
 pub mod runtime;

@@ -16,7 +16,7 @@ pub enum OutputKind {
     /// The /etc/pve/lxc/<vmid>.conf text
     #[default]
     PctConf,
-    /// The plan as JSON: the host steps `proxmox-lxcri apply` runs (schemas/plan.schema.json)
+    /// The plan as JSON: the host steps `proxmox-lxcri apply` runs (`proxmox-lxcri schema plan`)
     Plan,
     /// The same plan as a POSIX shell script, for review
     PlanSh,
@@ -31,7 +31,7 @@ pub struct Args {
     /// What to produce
     #[arg(long = "to", value_enum, default_value_t)]
     pub to: OutputKind,
-    /// A JSON file with the target node's facts (see schemas/target.schema.json)
+    /// A JSON file with the node's facts (`proxmox-lxcri schema target`) [env: PROXMOX_LXCRI_TARGET; default /etc/proxmox-lxcri/target.json, then built-in]
     #[arg(long)]
     pub target: Option<PathBuf>,
     /// The Proxmox VE release of the node (8.x, 9.0, 9.1, 9.2); overrides the target's
@@ -84,6 +84,9 @@ pub fn run(args: &Args) -> u8 {
         other => other,
     };
     translator::diag::sort(&mut diagnostics);
+    if super::quiet() {
+        diagnostics.retain(|d| d.severity == translator::Severity::Error);
+    }
     render::emit(&diagnostics, &t.source, args.format, args.color);
     drop(diagnostics);
     let output = match output {
