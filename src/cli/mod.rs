@@ -9,6 +9,7 @@ pub mod apply;
 pub mod bundle;
 pub mod convert;
 pub mod github;
+pub mod image;
 pub mod input;
 pub mod lint;
 pub mod policy;
@@ -48,7 +49,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Translate a bundle's config.json into what Proxmox VE gets
+    /// Translate a bundle's config.json (or an OCI image) into what Proxmox VE gets
     Convert(convert::Args),
     /// Check bundles for what would break or be lost on Proxmox (for CI)
     Lint(lint::Args),

@@ -311,9 +311,11 @@ fn oci(
             | "application/vnd.docker.image.rootfs.diff.tar.gzip" => Compression::Gzip,
             "application/vnd.oci.image.layer.v1.tar+zstd"
             | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd" => Compression::Zstd,
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "layer {digest} has media type `{other}`, which is not a layer this reader knows"
-            )),
+            ))
+            }
         };
         layers.push(Layer {
             path: format!("blobs/sha256/{}", digest.hex()),

@@ -297,6 +297,14 @@ fn convert(doc: &Map<String, Value>, accounts: &Accounts, cx: &mut Cx) -> Option
                 u.insert("additionalGids".into(), resolved.additional_gids.into());
             }
             process["user"] = Value::Object(u);
+            // A process that is not root starts with no effective or permitted capabilities,
+            // as under Docker since the fix for CVE-2022-24769 (moby 20.10.14,
+            // GHSA-2mm7-x5h6-5pvq); the bounding set still limits file capabilities. It is
+            // also what LXC gives a non-root init (no inheritable or ambient set).
+            if resolved.uid != 0 {
+                process["capabilities"]["effective"] = Value::Array(Vec::new());
+                process["capabilities"]["permitted"] = Value::Array(Vec::new());
+            }
         }
         Err(message) => cx.report(&rules::UNKNOWN_USER, &["config", "User"], message),
     }

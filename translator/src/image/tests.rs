@@ -78,6 +78,16 @@ fn the_result_is_a_runtime_config_the_translator_lowers() {
         &crate::Target::default(),
     );
     assert!(!t.has_errors(), "{:#?}", t.diagnostics);
+    let lossy: Vec<_> = t
+        .diagnostics
+        .iter()
+        .filter(|d| d.code() == "pve/lossy")
+        .map(|d| &d.message)
+        .collect();
+    assert!(
+        !lossy.iter().any(|m| m.contains("capabilities")),
+        "the defaults lose no capability on Proxmox: {lossy:?}"
+    );
     let ir = t.ir.unwrap();
     let conf = crate::ir_to_pct_conf(&ir).unwrap();
     assert!(conf.contains("unprivileged: 1"), "{conf}");
