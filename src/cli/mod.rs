@@ -11,6 +11,7 @@ pub mod convert;
 pub mod github;
 pub mod gitlab;
 pub mod help;
+pub mod image;
 pub mod input;
 pub mod junit;
 pub mod lint;
@@ -56,7 +57,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Translate a bundle's config.json into what Proxmox VE gets
+    /// Translate a bundle's config.json (or an OCI image) into what Proxmox VE gets
     Convert(convert::Args),
     /// Print a JSON Schema: plan, target, policy, runtime-spec
     Schema(schema::Args),
