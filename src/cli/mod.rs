@@ -146,7 +146,7 @@ pub struct Global {
     /// Allow a code or family (`pve/*`) for this run: lint does not report it, create/run/apply do not refuse it; repeat or separate with commas
     #[arg(long, global = true, value_name = "CODE", value_delimiter = ',')]
     pub allow: Vec<String>,
-    /// An engine's image storage: a crun bundle's absolute root.path strictly below DIR is allowed like --rootfs-outside-bundle (repeat)
+    /// An engine's storage (podman's graphroot and runroot): a crun bundle's absolute root.path strictly below DIR is allowed like --rootfs-outside-bundle, and a bind of the container's own files in DIR/<kind>/<id>/ is not judged by the node policy (repeat)
     #[arg(long = "rootfs-under", global = true, value_name = "DIR")]
     pub rootfs_under: Vec<PathBuf>,
     /// Accepted for compatibility with runc's command line
