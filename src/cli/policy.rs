@@ -409,11 +409,8 @@ fn enforce_within(
     scope: Option<&str>,
     own: Option<&Own>,
 ) -> Result<(), Failure> {
-    let config = LintConfig {
-        target: target.clone(),
-        allow: Vec::new(),
-        ignore_annotation_allows: true,
-    };
+    // Never a project config or a run's selection: the node judges every rule.
+    let config = LintConfig::for_policy(target.clone());
     let report = translator::lint(&input.name, &input.bytes, &config);
     let mut findings = report.findings.clone();
     findings.extend(resolved_binds(input));
