@@ -73,6 +73,9 @@ pub fn load(global: &Global) -> Result<NodePolicy, Failure> {
     for allow in super::lint::parse_allows(&global.allow)? {
         node.policy.allow(allow);
     }
+    if super::verbose() {
+        eprintln!("proxmox-lxcri: policy: {}", node.origin);
+    }
     Ok(node)
 }
 
@@ -453,7 +456,7 @@ fn enforce_within(
                 .any(|d| d.code() == s.diagnostic.code() && d.pointer == s.diagnostic.pointer)
         })
         .count();
-    let mut hint = "allow a code for one run with --allow CODE, or for the node in the policy file (docs/policy.example.toml)".to_string();
+    let mut hint = "allow a code for one run with --allow CODE, or for the node in /etc/proxmox-lxcri/policy.toml (its format: `proxmox-lxcri schema policy`)".to_string();
     if asked > 0 {
         hint.push_str(&format!(
             "; the bundle's `{}` annotation allows {asked} of these findings, but annotations never lower the node's policy",

@@ -20,13 +20,16 @@ use super::{apply, bundle, Failure, Global, RuntimeKind, EXIT_OK};
 
 /// What `-v`/`--version` prints after the program's name, in runc's layout (`runc version`,
 /// `commit:`, `spec:`); the spec line is the range of `ociVersion`s a bundle may have
-/// (checked against `features` by a test).
+/// (checked against `features` by a test), and the last the pve-container versions
+/// `--pve-version` knows, per Proxmox VE release (checked against the translator's table). A
+/// constant, so that printing it costs nothing at start-up.
 pub const VERSION: &str = concat!(
     "version ",
     env!("CARGO_PKG_VERSION"),
     "\ncommit: ",
     env!("PROXMOX_LXCRI_COMMIT"),
     "\nspec: 1.0.0 - 1.3.0",
+    "\npve-container: 5.0.0 (Proxmox VE 8.x), 6.0.9 (9.0), 6.0.18 (9.1), 6.1.10 (9.2)",
 );
 
 #[derive(clap::Args, Debug)]
@@ -49,7 +52,7 @@ pub struct CreateArgs {
     // `update -r` is runc's `--resources`. A `--runtime` before the verb still fills this.
     #[arg(short = 'r', long = "runtime", value_enum)]
     pub runtime: Option<RuntimeKind>,
-    /// A JSON file with the node's facts (storage, bridge, PVE version; see the README) [env: PROXMOX_LXCRI_TARGET]
+    /// A JSON file with the node's facts (`proxmox-lxcri schema target`) [env: PROXMOX_LXCRI_TARGET; default /etc/proxmox-lxcri/target.json, then built-in]
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,
     /// The Proxmox VE release of the node (8.x, 9.0, 9.1, 9.2); overrides the target's
@@ -89,6 +92,7 @@ pub struct RunArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct StopArgs {
+    /// The container id
     pub id: String,
     /// Seconds to wait for a graceful stop before the container is killed
     #[arg(long, short = 't', default_value_t = 10)]
@@ -97,6 +101,7 @@ pub struct StopArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct KillArgs {
+    /// The container id
     pub id: String,
     /// Signal name or number (TERM, SIGKILL, 9)
     #[arg(default_value = "TERM")]
@@ -159,15 +164,19 @@ pub struct ExecArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum PsFormat {
+    /// A header and one pid a line
     #[default]
     Table,
+    /// A JSON array of pids
     Json,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct PsArgs {
+    /// A table (a header and one pid a line) or a JSON array of pids
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: PsFormat,
+    /// The container id
     pub id: String,
 }
 
@@ -177,25 +186,34 @@ pub struct UpdateArgs {
     /// A JSON file with the new linux.resources ("-" reads stdin)
     #[arg(short = 'r', long, value_name = "FILE")]
     pub resources: Option<PathBuf>,
+    /// Block IO weight, 10 to 1000 (blockIO.weight)
     #[arg(long = "blkio-weight", value_name = "N")]
     pub blkio_weight: Option<u16>,
+    /// CPU CFS period in microseconds (cpu.period)
     #[arg(long = "cpu-period", value_name = "USEC")]
     pub cpu_period: Option<u64>,
+    /// CPU CFS quota in microseconds per period; -1 for none (cpu.quota)
     #[arg(long = "cpu-quota", value_name = "USEC", allow_hyphen_values = true)]
     pub cpu_quota: Option<i64>,
+    /// CPU shares, a relative weight (cpu.shares)
     #[arg(long = "cpu-share", value_name = "N")]
     pub cpu_share: Option<u64>,
+    /// Real-time period in microseconds (cpu.realtimePeriod)
     #[arg(long = "cpu-rt-period", value_name = "USEC")]
     pub cpu_rt_period: Option<u64>,
+    /// Real-time runtime in microseconds per period (cpu.realtimeRuntime)
     #[arg(long = "cpu-rt-runtime", value_name = "USEC")]
     pub cpu_rt_runtime: Option<i64>,
+    /// CPUs the container may use, e.g. 0-3,5 (cpu.cpus)
     #[arg(long = "cpuset-cpus", value_name = "LIST")]
     pub cpuset_cpus: Option<String>,
+    /// Memory nodes the container may use, e.g. 0-1 (cpu.mems)
     #[arg(long = "cpuset-mems", value_name = "LIST")]
     pub cpuset_mems: Option<String>,
     /// Memory limit (bytes, or with k, m, g; -1 for none)
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub memory: Option<String>,
+    /// Memory soft limit (bytes, or with k, m, g; -1 for none)
     #[arg(
         long = "memory-reservation",
         value_name = "SIZE",
@@ -205,13 +223,16 @@ pub struct UpdateArgs {
     /// Memory plus swap (bytes, or with k, m, g; -1 for none)
     #[arg(long = "memory-swap", value_name = "SIZE", allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
+    /// The most processes the container may have; -1 for no limit (pids.limit)
     #[arg(long = "pids-limit", value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
+    /// The container id
     pub id: String,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct DeleteArgs {
+    /// The container id
     pub id: String,
     /// Delete even a running container: shut it down first (then kill it after --timeout)
     #[arg(short = 'f', long)]
@@ -223,13 +244,16 @@ pub struct DeleteArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ListFormat {
+    /// Aligned columns for people
     #[default]
     Table,
+    /// A JSON array, one object per container
     Json,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
+    /// A table for people, or a JSON array (runc's `list --format json`)
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: ListFormat,
     /// Print only the container ids
@@ -404,7 +428,9 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
                 other => other?,
             };
             for note in notes {
-                eprintln!("proxmox-lxcri: note: {note}");
+                if !super::quiet() {
+                    eprintln!("proxmox-lxcri: note: {note}");
+                }
                 global.log().info(&note);
             }
             Ok(())
@@ -478,7 +504,7 @@ fn exec(global: &Global, r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
         bundle: None,
     };
     let node = super::policy::load(global)?;
-    let target = bundle::engine_target(None, None)?;
+    let target = super::load_target(None, None)?;
     let backend = match prepared.backend {
         executor::state::Backend::Crun => translator::policy::Backend::Crun,
         executor::state::Backend::Pct { .. } => translator::policy::Backend::Pct,
@@ -727,6 +753,36 @@ mod tests {
             executor::runtime::features::OCI_VERSION_MIN,
             executor::runtime::features::OCI_VERSION_MAX
         );
-        assert!(super::VERSION.ends_with(&spec), "{}", super::VERSION);
+        assert!(
+            super::VERSION.lines().any(|l| l == spec),
+            "{}",
+            super::VERSION
+        );
+    }
+
+    #[test]
+    fn version_names_the_known_pve_container_versions() {
+        let known: Vec<String> = translator::target::PVE_RELEASES
+            .iter()
+            .enumerate()
+            .map(|(i, (names, v))| {
+                // The 8.x entry lists every 8 release; it is named by its family.
+                let name = names
+                    .iter()
+                    .find(|n| n.ends_with(".x"))
+                    .unwrap_or(&names[0]);
+                if i == 0 {
+                    format!("{v} (Proxmox VE {name})")
+                } else {
+                    format!("{v} ({name})")
+                }
+            })
+            .collect();
+        let line = format!("pve-container: {}", known.join(", "));
+        assert!(
+            super::VERSION.lines().any(|l| l == line),
+            "{line}\n{}",
+            super::VERSION
+        );
     }
 }
