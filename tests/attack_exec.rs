@@ -19,18 +19,10 @@ use std::time::Duration;
 
 use runtime_support::*;
 
-const CRUN_TOOLS: &[(&str, &str)] = &[
-    ("crun", "crun"),
-    ("busybox", "busybox-static"),
-    ("unshare", "util-linux"),
-];
-
 /// The cgroup wrapper, logging each call's arguments first.
 fn wrapper(log: &Path) -> String {
-    format!(
-        "#!/bin/sh\necho \"$*\" >> {}\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n",
-        log.display()
-    )
+    let exec = WRAPPER.strip_prefix("#!/bin/sh\n").unwrap_or(WRAPPER);
+    format!("#!/bin/sh\necho \"$*\" >> {}\n{exec}", log.display())
 }
 
 const POLICY: &str = "version = 1\nrefuse = [\"security/cap-sys-admin\", \"security/dangerous-capability\", \"security/apparmor-unconfined\", \"security/new-privileges\"]\n";
@@ -55,26 +47,30 @@ fn config() -> String {
     v.to_string()
 }
 
+/// runtime_support's crun node (which deletes leftover crun containers on drop), its crun
+/// calls logged, and [`POLICY`].
 struct Env {
-    node: Node,
-    wrapper: PathBuf,
+    crun: CrunNode,
     calls: PathBuf,
     policy: PathBuf,
 }
 
+impl std::ops::Deref for Env {
+    type Target = CrunNode;
+    fn deref(&self) -> &CrunNode {
+        &self.crun
+    }
+}
+
 impl Env {
     fn new() -> Env {
-        require(CRUN_TOOLS);
-        let node = Node::new();
-        let calls = node.dir.path().join("crun-calls.log");
-        let wrapper_path = node.dir.path().join("crun-wrapper");
-        script(&wrapper_path, &wrapper(&calls));
-        let policy = node.dir.path().join("policy.toml");
+        let crun = CrunNode::with_wrapper(|dir| wrapper(&dir.join("crun-calls.log")));
+        let calls = crun.node.dir.path().join("crun-calls.log");
+        let policy = crun.node.dir.path().join("policy.toml");
         fs::write(&policy, POLICY).expect("policy");
         fs::set_permissions(&policy, fs::Permissions::from_mode(0o600)).expect("chmod");
         Env {
-            node,
-            wrapper: wrapper_path,
+            crun,
             calls,
             policy,
         }
@@ -121,19 +117,6 @@ impl Env {
             .lines()
             .filter(|l| l.split_whitespace().any(|w| w == "exec"))
             .count()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let root = self.node.state_dir().join(".crun");
-        for id in names(&root) {
-            let _ = std::process::Command::new(&self.wrapper)
-                .arg("--root")
-                .arg(&root)
-                .args(["delete", "--force", &id])
-                .output();
-        }
     }
 }
 

@@ -43,6 +43,10 @@ const PAUSE: &str = "#!/bin/sh\ntrap 'exit 0' TERM INT\nwhile :; do sleep 1; don
 /// The two runtimes, by their `[engine.runtimes]` names.
 const BASELINE: &str = "crun-baseline";
 const OURS: &str = "proxmox-lxcri";
+/// proxmox-lxcri without `--runtime`: the node configuration ([`ROUTES`]) chooses.
+const ROUTED: &str = "proxmox-lxcri-routed";
+/// Bundles whose annotation asks for crun go to crun; everything else to Proxmox.
+const ROUTES: &str = "default = \"pct\"\n\n[[route]]\nid = \"*\"\nannotation = { \"org.proxmox-lxcri.runtime\" = \"crun\" }\nruntime = \"crun\"\n";
 
 fn which(tool: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|p| {
@@ -164,6 +168,23 @@ impl Engine {
                 run = b.join("run").display(),
             ),
         );
+        // The same, choosing the back end by the node configuration (PROXMOX_LXCRI_CONFIG), as
+        // an engine that passes no --runtime gets it (docs/runtime.md, routing).
+        std::fs::write(b.join("routes.toml"), ROUTES).unwrap();
+        let routed = b.join("proxmox-lxcri-routed");
+        script(
+            &routed,
+            &format!(
+                "#!/bin/sh\nPROXMOX_LXCRI_CONFIG={config} exec {bin} --root {state} --log {log} --log-format json --crun {crun} --rootfs-under {root} --rootfs-under {run} \"$@\"\n",
+                config = b.join("routes.toml").display(),
+                bin = env!("CARGO_BIN_EXE_proxmox-lxcri"),
+                state = b.join("lxcri-routed").display(),
+                log = b.join("lxcri-routed.log").display(),
+                crun = crun.display(),
+                root = root.display(),
+                run = b.join("run").display(),
+            ),
+        );
         let nofile = hard_limit("Max open files");
         let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
             .ok()
@@ -185,10 +206,12 @@ infra_image = "{IMAGE}"
 [engine.runtimes]
 {BASELINE} = ["{crun}"]
 {OURS} = ["{ours}"]
+{ROUTED} = ["{routed}"]
 "#,
                 tmp = b.join("tmp").display(),
                 crun = crun.display(),
                 ours = ours.display(),
+                routed = routed.display(),
             ),
         )
         .unwrap();
@@ -1042,4 +1065,64 @@ fn podman_gives_the_same_outcome_on_proxmox_lxcri_as_on_crun() {
         CASES.len(),
         failures.join("\n")
     );
+}
+
+/// Issue 19: podman passes no `--runtime`; the node configuration sends its containers to the
+/// back end it names, here by the bundle's annotation (podman's ids are generated, so an id
+/// glob is `*`).
+#[test]
+fn podman_containers_go_where_the_node_configuration_routes_them() {
+    if let Some(why) = missing() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true: the podman engine test cannot run: {why}");
+        }
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let engine = Engine::new();
+    let log =
+        || std::fs::read_to_string(engine.base.path().join("lxcri-routed.log")).unwrap_or_default();
+    let routed = engine.podman(
+        ROUTED,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--annotation",
+            "org.proxmox-lxcri.runtime=crun",
+            IMAGE,
+            "echo",
+            "routed to crun",
+        ],
+        None,
+    );
+    assert_eq!(
+        (routed.status.code(), text(&routed.stdout)),
+        (Some(0), "routed to crun\n".to_owned()),
+        "stderr: {}\nlog: {}",
+        text(&routed.stderr),
+        log()
+    );
+    assert!(
+        log().contains("runtime crun, chosen by rule 1 "),
+        "{}",
+        log()
+    );
+    // Without the annotation the default, pct: podman passes --pid-file, which a Proxmox
+    // container cannot honour (pct create starts no process), so pct's create refuses it;
+    // what matters here is that it went to pct.
+    let default = engine.podman(
+        ROUTED,
+        &["run", "--rm", "--network", "none", IMAGE, "echo", "never"],
+        None,
+    );
+    assert_ne!(default.status.code(), Some(0), "{}", text(&default.stderr));
+    assert!(!text(&default.stdout).contains("never"));
+    assert!(
+        log().contains("runtime pct, chosen by the default of "),
+        "{}",
+        log()
+    );
+    assert!(log().contains("pct create starts no process"), "{}", log());
 }

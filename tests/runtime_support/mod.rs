@@ -273,10 +273,16 @@ pub struct CrunNode {
 
 impl CrunNode {
     pub fn new() -> CrunNode {
+        Self::with_wrapper(|_| WRAPPER.to_owned())
+    }
+
+    /// With another wrapper script, given the node's directory (to log calls there, say); it
+    /// must end in [`WRAPPER`]'s `exec`.
+    pub fn with_wrapper(body: impl FnOnce(&Path) -> String) -> CrunNode {
         require(CRUN_TOOLS);
         let node = Node::new();
         let wrapper = node.dir.path().join("crun-wrapper");
-        script(&wrapper, WRAPPER);
+        script(&wrapper, &body(node.dir.path()));
         CrunNode { node, wrapper }
     }
 

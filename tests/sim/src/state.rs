@@ -283,12 +283,12 @@ impl Sim {
                     path.display()
                 ))
             })?;
-        if file.try_lock().is_err() {
+        if !try_flock(&file) {
             task::warn("trying to acquire lock...");
             let deadline = Instant::now() + timeout;
             loop {
                 std::thread::sleep(Duration::from_millis(50));
-                if file.try_lock().is_ok() {
+                if try_flock(&file) {
                     task::warn(" OK");
                     break;
                 }
@@ -301,7 +301,8 @@ impl Sim {
             }
         }
         let res = code();
-        let _ = file.unlock();
+        // SAFETY: flock on a descriptor this function owns; closing it would release it too.
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_UN) };
         res
     }
 
@@ -327,5 +328,18 @@ fn write_new(path: &Path, text: &str) -> SimResult<()> {
             .map_err(|e| SimError::io(format!("write {}", path.display()), e)),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(SimError::io(format!("create {}", path.display()), e)),
+    }
+}
+
+/// An exclusive `flock` without waiting: the first try of pve-common's
+/// `PVE::Tools::lock_file_full` (src/PVE/Tools.pm, `flock($fh, $mode | LOCK_NB)`).
+/// (`File::try_lock` does the same but needs Rust 1.89; the workspace's MSRV is 1.88.)
+fn try_flock(file: &File) -> bool {
+    // SAFETY: flock takes any descriptor; `file` keeps this one open for the call.
+    unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(file),
+            libc::LOCK_EX | libc::LOCK_NB,
+        ) == 0
     }
 }

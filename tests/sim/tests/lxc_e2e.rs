@@ -201,7 +201,10 @@ fn lifecycle(unprivileged: bool) {
     {
         let lock =
             fs::File::create(root.join(&format!("/run/lock/lxc/pve-config-{vmid}.lock"))).unwrap();
-        lock.lock().unwrap();
+        // flock(LOCK_EX), as pve-container's lock_config does (File::lock needs Rust 1.89).
+        // SAFETY: flock on the descriptor `lock` holds open.
+        let locked = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+        assert_eq!(locked, 0, "flock {}", std::io::Error::last_os_error());
         let mut text = root.conf(&vmid);
         text.push_str(
             "lxc.environment.runtime: JAVA_OPTS=-Xmx256m -Dkey=value\nlxc.init.cwd: /srv\nlxc.init.uid: 1000\nlxc.init.gid: 1000\nlxc.signal.halt: SIGTERM\n",
