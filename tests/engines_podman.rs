@@ -9,9 +9,11 @@
 //!
 //! Isolation: podman runs with a private `--root`/`--runroot` (the vfs driver: no overlay
 //! mounts to leak), a private `containers.conf` (`CONTAINERS_CONF`) with its own `tmp_dir`, one
-//! image imported from a busybox tar (no registry), and names prefixed per runtime. The run
-//! directory is made under `/run`, where podman's own default (`/run/containers/storage`) is,
-//! so the node policy sees the bind sources it sees in real use. What is shared with the host:
+//! image imported from a busybox tar (no registry), and names prefixed per runtime. As with
+//! podman's defaults, the run directory (runroot) is under `/run` (`/run/containers/storage`)
+//! and the graphroot is not (here `/var/tmp`), so the node policy sees the bind sources it sees
+//! in real use. Pods use the test image as their infra image (no catatonit), healthchecks run
+//! with `--health-interval disable` (no systemd timers). What is shared with the host:
 //! CNI's default `podman` network (bridge `cni-podman0`, which stays once created, and its IPAM
 //! leases, released when a container is removed).
 //!
