@@ -367,6 +367,20 @@ fn run_options(t: &mut Transcript) {
     );
 }
 
+fn more_options(t: &mut Transcript) {
+    t.step(
+        "more",
+        &[
+            "run", "--rm", "--tmpfs", "/scratch", "--cap-add", "NET_ADMIN", "--cap-drop", "CHOWN",
+            "--sysctl", "net.ipv4.ip_unprivileged_port_start=80", "--hostname", "h1",
+            "--add-host", "db:10.1.2.3", "--pids-limit", "50", "--env", "A=1", "--workdir", "/scratch",
+            "--stop-signal", "USR1", "--security-opt", "no-new-privileges",
+            IMAGE, "sh", "-c",
+            "grep -c ' /scratch ' /proc/mounts; grep CapEff /proc/self/status; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; hostname; grep db /etc/hosts; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; grep NoNewPrivs /proc/self/status; pwd",
+        ],
+    );
+}
+
 fn detached(t: &mut Transcript) {
     let n = t.name("detached");
     t.quiet("run -d", &["run", "-d", "--name", &n, IMAGE]);
@@ -793,6 +807,45 @@ fn bridge(t: &mut Transcript) {
     ));
 }
 
+fn publish(t: &mut Transcript) {
+    // A free port of the host's, for the published one.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let n = t.name("publish");
+    let map = format!("127.0.0.1:{port}:8080");
+    t.quiet(
+        "run -d -p",
+        &[
+            "run",
+            "-d",
+            "--name",
+            &n,
+            "-p",
+            &map,
+            IMAGE,
+            "sh",
+            "-c",
+            "echo published | nc -l -p 8080",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = String::new();
+    while Instant::now() < deadline && got.is_empty() {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            let _ = std::io::BufReader::new(s).read_line(&mut got);
+        }
+        if got.is_empty() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    t.note(&format!("host read: {}", got.trim()));
+    t.quiet("rm", &["rm", "-f", "-t", "0", &n]);
+}
+
 fn network_none(t: &mut Transcript) {
     t.step(
         "--network none",
@@ -838,6 +891,12 @@ const CASES: &[Case] = &[
         name: "run with env, user, cwd, volume, read-only",
         run: run_options,
         expect: &["hi\n1000\n1000\n/tmp\nvolume-data\nvol-ro\nroot-ro\ntmp-rw\n"],
+    },
+    Case {
+        name: "run with tmpfs, capabilities, sysctl, hostname, add-host, pids limit, no-new-privileges",
+        run: more_options,
+        // podman's default capabilities with NET_ADMIN (bit 12) added and CHOWN (bit 0) dropped.
+        expect: &["more: exit=Some(0)\n1\nCapEff:\t00000000a80435fa\n80\nh1\n10.1.2.3\tdb\n50\nNoNewPrivs:\t1\n/scratch\n"],
     },
     Case {
         name: "detached run, ps, stop, rm",
@@ -955,6 +1014,11 @@ const CASES: &[Case] = &[
         name: "bridge network reaches the host",
         run: bridge,
         expect: &["sent\n1\n", "host got: the message"],
+    },
+    Case {
+        name: "a published port (-p) reaches the container",
+        run: publish,
+        expect: &["host read: published\n"],
     },
     Case {
         name: "--network none",
