@@ -539,6 +539,38 @@ fn healthcheck(t: &mut Transcript) {
     t.quiet("rm", &["rm", "-f", "-t", "0", &n]);
 }
 
+fn restart(t: &mut Transcript) {
+    let n = t.name("restart");
+    // create + init + start as separate steps, then restart: each is a runtime call of its own.
+    t.quiet(
+        "create",
+        &[
+            "create",
+            "--name",
+            &n,
+            IMAGE,
+            "sh",
+            "-c",
+            "echo boot; exec /pause",
+        ],
+    );
+    t.step("created", &["inspect", &n, "--format", "{{.State.Status}}"]);
+    t.quiet("init", &["init", &n]);
+    t.step(
+        "initialized",
+        &["inspect", &n, "--format", "{{.State.Status}}"],
+    );
+    t.quiet("start", &["start", &n]);
+    t.wait_logs(&n, "boot");
+    t.quiet("restart", &["restart", "-t", "0", &n]);
+    t.step(
+        "restarted",
+        &["inspect", &n, "--format", "{{.State.Status}}"],
+    );
+    t.step("works", &["exec", &n, "echo", "alive"]);
+    t.quiet("rm", &["rm", "-f", "-t", "0", &n]);
+}
+
 fn pause(t: &mut Transcript) {
     let n = t.name("pause");
     t.quiet("run -d", &["run", "-d", "--name", &n, IMAGE]);
@@ -963,6 +995,11 @@ const CASES: &[Case] = &[
             "healthy: exit=Some(0)\n",
             "unhealthy: exit=Some(1)\nunhealthy\n",
         ],
+    },
+    Case {
+        name: "create, init, start and restart as separate steps",
+        run: restart,
+        expect: &["created\n", "initialized\n", "logged \"boot\"", "restarted: exit=Some(0)\nrunning\n", "works: exit=Some(0)\nalive\n"],
     },
     Case {
         name: "pause and unpause",
