@@ -724,12 +724,11 @@ fn host_namespaces(t: &mut Transcript) {
     // `rm -f` of a container in the host's pid namespace: the runtime must kill every process
     // of it (runc's `kill --all`), since killing the init alone is not the whole container.
     let n = t.name("pidhost");
-    // A duration of this runtime's own, to find its process among the host's.
-    let secs = if t.runtime == BASELINE {
-        "1001"
-    } else {
-        "1002"
-    };
+    // A duration of this run's and this runtime's own, to find its process among the host's
+    // (another run of this test may be going on at the same time).
+    let secs =
+        (1_000_000 + 2 * u64::from(std::process::id()) + u64::from(t.runtime == OURS)).to_string();
+    let secs = secs.as_str();
     let script = format!("sleep {secs} & exec /pause");
     t.quiet(
         "run -d --pid host",
