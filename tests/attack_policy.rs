@@ -32,14 +32,14 @@ const ATTACK: &str = r#"{
     "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}],
     "devices": [{"path": "/dev/mem", "type": "c", "major": 1, "minor": 1}]
   },
-  "annotations": {"org.proxmox-lxcri.lint.allow": "security/*"}
+  "annotations": {"org.proxmox-lxcri.lint.allow": "security/*: trust me"}
 }
 "#;
 
 /// An unprivileged busybox bundle whose prestart hook writes CANARY on the host.
 fn hook_config(canary: &Path, annotation: bool) -> String {
     let annotations = if annotation {
-        r#", "annotations": {"org.proxmox-lxcri.lint.allow": "security/oci-hooks"}"#
+        r#", "annotations": {"org.proxmox-lxcri.lint.allow": "security/oci-hooks: trust me"}"#
     } else {
         ""
     };

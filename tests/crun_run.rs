@@ -6,7 +6,7 @@
 //! Needs root, `crun` and `busybox` (Debian: crun, busybox-static); the test
 //! fails, not skips, without them. crun 1.8.1 refuses the hybrid cgroup
 //! layout of Debian 12 hosts, so it runs in a private mount namespace with the
-//! cgroup2 mount hidden (test-environment.md).
+//! cgroup2 mount hidden (docs/runtime.md).
 
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! so here stdout goes to a file (a pipe would stay open for as long as the container runs).
 //!
 //! crun 1.8.1 refuses the hybrid cgroup layout of Debian 12 hosts; `--crun` points at a
-//! wrapper that hides the cgroup2 mount in a private mount namespace (test-environment.md,
+//! wrapper that hides the cgroup2 mount in a private mount namespace (see
 //! docs/runtime.md). Needs root, `crun`, `busybox-static` and `unshare` (util-linux).
 
 mod runtime_support;

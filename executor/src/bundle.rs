@@ -162,6 +162,20 @@ impl Bundle {
         read_checked(fd, &shown, limit)
     }
 
+    /// Opens the regular file `rel` below the directory for reading, reached as
+    /// [`Bundle::read_file`] reaches it (an OCI image layout's blobs are read this way).
+    pub fn open_file(&self, rel: &str) -> Result<(File, u64), BundleError> {
+        let shown = self.path.join(rel);
+        let fd = open_beneath(
+            self.dir.as_fd(),
+            &self.path,
+            rel.as_bytes(),
+            OFlags::PATH,
+            self.resolver,
+        )?;
+        open_checked(fd, &shown, u64::MAX)
+    }
+
     /// Opens the rootfs `root_path` (the config's `root.path`) names.
     ///
     /// A relative path is opened below the bundle. An absolute one is a host directory outside
@@ -569,6 +583,24 @@ fn proc_fd(fd: BorrowedFd<'_>) -> PathBuf {
 
 /// Reads the regular file behind the `O_PATH` descriptor `fd`.
 fn read_checked(fd: OwnedFd, shown: &Path, limit: u64) -> Result<Vec<u8>, BundleError> {
+    let (file, len) = open_checked(fd, shown, limit)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| BundleError::io("read", shown, e))?;
+    // It may have grown since fstat.
+    if bytes.len() as u64 > limit {
+        return Err(BundleError::TooLarge {
+            path: shown.to_owned(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Opens for reading the regular file behind the `O_PATH` descriptor `fd` (at most `limit`
+/// bytes when checked), returning it with its size.
+fn open_checked(fd: OwnedFd, shown: &Path, limit: u64) -> Result<(File, u64), BundleError> {
     let st = rfs::fstat(&fd).map_err(|e| BundleError::io("stat", shown, e))?;
     let kind = FileType::from_raw_mode(st.st_mode);
     if kind != FileType::RegularFile {
@@ -600,18 +632,7 @@ fn read_checked(fd: OwnedFd, shown: &Path, limit: u64) -> Result<Vec<u8>, Bundle
             why: "the re-opened file is another inode".into(),
         });
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| BundleError::io("read", shown, e))?;
-    // It may have grown since fstat.
-    if bytes.len() as u64 > limit {
-        return Err(BundleError::TooLarge {
-            path: shown.to_owned(),
-            limit,
-        });
-    }
-    Ok(bytes)
+    Ok((file, len))
 }
 
 /// The kernel's path of the open directory `fd`, re-opened from `/` with no symlinks and

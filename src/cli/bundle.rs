@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use executor::bundle::{Bundle, Rootfs};
 use executor::crun::CreateOptions;
-use executor::pack::{PackConfig, PackReport, Progress};
+use executor::pack::{PackConfig, PackReport};
 use executor::runtime::log::{Level, Log};
 use executor::runtime::{CreateBackend, Signal};
 use translator::ir::mounts::RootSource;
@@ -18,15 +18,20 @@ use super::input::ConfigInput;
 use super::runtime::CreateArgs;
 use super::{input, load_target, Failure, Global, RuntimeKind};
 
-/// Environment variable naming the target file of `create`/`run` when `--target` is not given.
-pub const TARGET_ENV: &str = "PROXMOX_LXCRI_TARGET";
-
 /// One line per finding at warning level or above, in a form logs and engines keep readable.
 fn report(diagnostics: &[Diagnostic], log: &Log) {
     for d in diagnostics
         .iter()
         .filter(|d| d.severity >= Severity::Warning)
     {
+        if super::quiet() && d.severity < Severity::Error {
+            // Still in the log: --quiet is about the terminal.
+            log.write(
+                Level::Warn,
+                &format!("{}: {} [{}]", d.severity.as_str(), d.message, d.code()),
+            );
+            continue;
+        }
         let at = d
             .pointer
             .as_ref()
@@ -49,7 +54,9 @@ fn report(diagnostics: &[Diagnostic], log: &Log) {
 pub fn report_pack(report: Option<&PackReport>, log: &Log) {
     for w in report.map(|r| r.warnings.as_slice()).unwrap_or_default() {
         let line = format!("warning: {w} [{}]", w.code());
-        eprintln!("proxmox-lxcri: {line}");
+        if !super::quiet() {
+            eprintln!("proxmox-lxcri: {line}");
+        }
         log.write(Level::Warn, &line);
     }
 }
@@ -80,9 +87,6 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
     Ok(rootfs)
 }
 
-/// The absolute bundle directory, what to create from it, and the signal `stop` will send
-/// (the translation's halt signal, recorded at create time so that `stop` never reads the
-/// bundle again).
 /// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
 /// read once (the routes read its annotations, the translation its bytes).
 pub struct Opened {
@@ -103,6 +107,9 @@ pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
     Ok(Opened { bundle, dir, input })
 }
 
+/// The absolute bundle directory, what to create from it, and the signal `stop` will send
+/// (the translation's halt signal, recorded at create time so that `stop` never reads the
+/// bundle again).
 pub fn translate(
     global: &Global,
     runtime: RuntimeKind,
@@ -128,13 +135,9 @@ pub fn translate(
         .to_str()
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
         .to_owned();
-    // Engines pass no --target: a wrapper or the engine's environment names the node's file.
-    let target_file = args.target.clone().or_else(|| {
-        std::env::var_os(TARGET_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref())?;
+    // The same order as every other verb (engines pass no --target: PROXMOX_LXCRI_TARGET or
+    // the node's /etc/proxmox-lxcri/target.json name the node).
+    let mut target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
     // A host-path rootfs and crun's root.path are paths handed to another program: the
     // translator makes them absolute under this (canonical) bundle, and they are checked
     // against the rootfs opened below.
@@ -224,7 +227,7 @@ pub fn translate(
     let backend = CreateBackend::Pct {
         plan,
         pack: PackConfig {
-            progress: Progress::Never,
+            progress: super::progress(),
             ..PackConfig::default()
         },
         rootfs: Some(rootfs),

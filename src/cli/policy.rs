@@ -73,6 +73,9 @@ pub fn load(global: &Global) -> Result<NodePolicy, Failure> {
     for allow in super::lint::parse_allows(&global.allow)? {
         node.policy.allow(allow);
     }
+    if super::verbose() {
+        eprintln!("proxmox-lxcri: policy: {}", node.origin);
+    }
     Ok(node)
 }
 
@@ -366,7 +369,7 @@ pub fn enforce(
     backend: Backend,
     log: &Log,
 ) -> Result<(), Failure> {
-    enforce_create(node, input, target, backend, log, None)
+    enforce_within(node, input, target, backend, log, None, None)
 }
 
 /// [`enforce`] for a create, which knows the container's own places: a bind of the
@@ -381,14 +384,47 @@ pub fn enforce_create(
     log: &Log,
     own: Option<&Own>,
 ) -> Result<(), Failure> {
-    let config = LintConfig {
-        target: target.clone(),
-        allow: Vec::new(),
-        ignore_annotation_allows: true,
-    };
+    enforce_within(node, input, target, backend, log, None, own)
+}
+
+/// [`enforce`] for the findings at `/process` and below only: an `exec`'s process, judged in
+/// the container's config with its process replaced, exactly as `create` judged the bundle's
+/// process. The rest of the config was judged when the container was created (and crun's
+/// copy of it differs from the bundle's in `root.path`, which would be judged again here).
+pub fn enforce_process(
+    node: &NodePolicy,
+    input: &ConfigInput,
+    target: &Target,
+    backend: Backend,
+    log: &Log,
+) -> Result<(), Failure> {
+    enforce_within(node, input, target, backend, log, Some("/process"), None)
+}
+
+/// The findings under `scope` (a JSON pointer) when one is given; the container's own binds
+/// (`own`) left out.
+fn enforce_within(
+    node: &NodePolicy,
+    input: &ConfigInput,
+    target: &Target,
+    backend: Backend,
+    log: &Log,
+    scope: Option<&str>,
+    own: Option<&Own>,
+) -> Result<(), Failure> {
+    // Never a project config or a run's selection: the node judges every rule.
+    let config = LintConfig::for_policy(target.clone());
     let report = translator::lint(&input.name, &input.bytes, &config);
     let mut findings = report.findings.clone();
     findings.extend(resolved_binds(input));
+    if let Some(scope) = scope {
+        findings.retain(|d| {
+            d.pointer.as_ref().is_some_and(|p| {
+                let p = p.as_str();
+                p == scope || p.strip_prefix(scope).is_some_and(|r| r.starts_with('/'))
+            })
+        });
+    }
     if backend == Backend::Crun {
         findings.retain(|d| !d.code().starts_with("pve/"));
     }
@@ -420,7 +456,7 @@ pub fn enforce_create(
                 .any(|d| d.code() == s.diagnostic.code() && d.pointer == s.diagnostic.pointer)
         })
         .count();
-    let mut hint = "allow a code for one run with --allow CODE, or for the node in the policy file (docs/policy.example.toml)".to_string();
+    let mut hint = "allow a code for one run with --allow CODE, or for the node in /etc/proxmox-lxcri/policy.toml (its format: `proxmox-lxcri schema policy`)".to_string();
     if asked > 0 {
         hint.push_str(&format!(
             "; the bundle's `{}` annotation allows {asked} of these findings, but annotations never lower the node's policy",

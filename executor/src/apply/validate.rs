@@ -40,7 +40,7 @@ use crate::pve::api::{self, Api};
 use crate::pve::paths::valid_node;
 
 /// The plan's JSON Schema, generated from the plan types (a translator test keeps it current).
-const PLAN_SCHEMA: &str = include_str!("../../../schemas/plan.schema.json");
+pub const PLAN_SCHEMA: &str = include_str!("../../../schemas/plan.schema.json");
 
 /// The most a plan file may hold. The largest plans carry a seccomp profile of a few hundred
 /// syscall names (tens of KB); a size limit keeps a hostile file from costing memory.

@@ -184,6 +184,7 @@ pub fn bin_path(bin: &str) -> PathBuf {
         "pct" => PathBuf::from(env!("CARGO_BIN_EXE_pct")),
         "pvesh" => PathBuf::from(env!("CARGO_BIN_EXE_pvesh")),
         "pvesm" => PathBuf::from(env!("CARGO_BIN_EXE_pvesm")),
+        "pveversion" => PathBuf::from(env!("CARGO_BIN_EXE_pveversion")),
         other => panic!("no binary {other}"),
     }
 }
