@@ -9,9 +9,11 @@
 //!
 //! Isolation: podman runs with a private `--root`/`--runroot` (the vfs driver: no overlay
 //! mounts to leak), a private `containers.conf` (`CONTAINERS_CONF`) with its own `tmp_dir`, one
-//! image imported from a busybox tar (no registry), and names prefixed per runtime. The run
-//! directory is made under `/run`, where podman's own default (`/run/containers/storage`) is,
-//! so the node policy sees the bind sources it sees in real use. What is shared with the host:
+//! image imported from a busybox tar (no registry), and names prefixed per runtime. As with
+//! podman's defaults, the run directory (runroot) is under `/run` (`/run/containers/storage`)
+//! and the graphroot is not (here `/var/tmp`), so the node policy sees the bind sources it sees
+//! in real use. Pods use the test image as their infra image (no catatonit), healthchecks run
+//! with `--health-interval disable` (no systemd timers). What is shared with the host:
 //! CNI's default `podman` network (bridge `cni-podman0`, which stays once created, and its IPAM
 //! leases, released when a container is removed).
 //!
@@ -388,6 +390,20 @@ fn run_options(t: &mut Transcript) {
     );
 }
 
+fn more_options(t: &mut Transcript) {
+    t.step(
+        "more",
+        &[
+            "run", "--rm", "--tmpfs", "/scratch", "--cap-add", "NET_ADMIN", "--cap-drop", "CHOWN",
+            "--sysctl", "net.ipv4.ip_unprivileged_port_start=80", "--hostname", "h1",
+            "--add-host", "db:10.1.2.3", "--pids-limit", "50", "--env", "A=1", "--workdir", "/scratch",
+            "--stop-signal", "USR1", "--security-opt", "no-new-privileges",
+            IMAGE, "sh", "-c",
+            "grep -c ' /scratch ' /proc/mounts; grep CapEff /proc/self/status; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; hostname; grep db /etc/hosts; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; grep NoNewPrivs /proc/self/status; pwd",
+        ],
+    );
+}
+
 fn detached(t: &mut Transcript) {
     let n = t.name("detached");
     t.quiet("run -d", &["run", "-d", "--name", &n, IMAGE]);
@@ -546,6 +562,38 @@ fn healthcheck(t: &mut Transcript) {
     t.quiet("rm", &["rm", "-f", "-t", "0", &n]);
 }
 
+fn restart(t: &mut Transcript) {
+    let n = t.name("restart");
+    // create + init + start as separate steps, then restart: each is a runtime call of its own.
+    t.quiet(
+        "create",
+        &[
+            "create",
+            "--name",
+            &n,
+            IMAGE,
+            "sh",
+            "-c",
+            "echo boot; exec /pause",
+        ],
+    );
+    t.step("created", &["inspect", &n, "--format", "{{.State.Status}}"]);
+    t.quiet("init", &["init", &n]);
+    t.step(
+        "initialized",
+        &["inspect", &n, "--format", "{{.State.Status}}"],
+    );
+    t.quiet("start", &["start", &n]);
+    t.wait_logs(&n, "boot");
+    t.quiet("restart", &["restart", "-t", "0", &n]);
+    t.step(
+        "restarted",
+        &["inspect", &n, "--format", "{{.State.Status}}"],
+    );
+    t.step("works", &["exec", &n, "echo", "alive"]);
+    t.quiet("rm", &["rm", "-f", "-t", "0", &n]);
+}
+
 fn pause(t: &mut Transcript) {
     let n = t.name("pause");
     t.quiet("run -d", &["run", "-d", "--name", &n, IMAGE]);
@@ -699,12 +747,11 @@ fn host_namespaces(t: &mut Transcript) {
     // `rm -f` of a container in the host's pid namespace: the runtime must kill every process
     // of it (runc's `kill --all`), since killing the init alone is not the whole container.
     let n = t.name("pidhost");
-    // A duration of this runtime's own, to find its process among the host's.
-    let secs = if t.runtime == BASELINE {
-        "1001"
-    } else {
-        "1002"
-    };
+    // A duration of this run's and this runtime's own, to find its process among the host's
+    // (another run of this test may be going on at the same time).
+    let secs =
+        (1_000_000 + 2 * u64::from(std::process::id()) + u64::from(t.runtime == OURS)).to_string();
+    let secs = secs.as_str();
     let script = format!("sleep {secs} & exec /pause");
     t.quiet(
         "run -d --pid host",
@@ -814,6 +861,45 @@ fn bridge(t: &mut Transcript) {
     ));
 }
 
+fn publish(t: &mut Transcript) {
+    // A free port of the host's, for the published one.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let n = t.name("publish");
+    let map = format!("127.0.0.1:{port}:8080");
+    t.quiet(
+        "run -d -p",
+        &[
+            "run",
+            "-d",
+            "--name",
+            &n,
+            "-p",
+            &map,
+            IMAGE,
+            "sh",
+            "-c",
+            "echo published | nc -l -p 8080",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = String::new();
+    while Instant::now() < deadline && got.is_empty() {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            let _ = std::io::BufReader::new(s).read_line(&mut got);
+        }
+        if got.is_empty() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    t.note(&format!("host read: {}", got.trim()));
+    t.quiet("rm", &["rm", "-f", "-t", "0", &n]);
+}
+
 fn network_none(t: &mut Transcript) {
     t.step(
         "--network none",
@@ -859,6 +945,12 @@ const CASES: &[Case] = &[
         name: "run with env, user, cwd, volume, read-only",
         run: run_options,
         expect: &["hi\n1000\n1000\n/tmp\nvolume-data\nvol-ro\nroot-ro\ntmp-rw\n"],
+    },
+    Case {
+        name: "run with tmpfs, capabilities, sysctl, hostname, add-host, pids limit, no-new-privileges",
+        run: more_options,
+        // podman's default capabilities with NET_ADMIN (bit 12) added and CHOWN (bit 0) dropped.
+        expect: &["more: exit=Some(0)\n1\nCapEff:\t00000000a80435fa\n80\nh1\n10.1.2.3\tdb\n50\nNoNewPrivs:\t1\n/scratch\n"],
     },
     Case {
         name: "detached run, ps, stop, rm",
@@ -927,6 +1019,11 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "create, init, start and restart as separate steps",
+        run: restart,
+        expect: &["created\n", "initialized\n", "logged \"boot\"", "restarted: exit=Some(0)\nrunning\n", "works: exit=Some(0)\nalive\n"],
+    },
+    Case {
         name: "pause and unpause",
         run: pause,
         expect: &["paused\n", "running\n", "alive\n"],
@@ -976,6 +1073,11 @@ const CASES: &[Case] = &[
         name: "bridge network reaches the host",
         run: bridge,
         expect: &["sent\n1\n", "host got: the message"],
+    },
+    Case {
+        name: "a published port (-p) reaches the container",
+        run: publish,
+        expect: &["host read: published\n"],
     },
     Case {
         name: "--network none",
