@@ -30,7 +30,7 @@ pub enum WriteError {
 /// would fail half-way; refuse before anything runs.
 pub const MAX_BYTES: usize = 1024 * 1024;
 
-/// The finding for a config [`write`] refuses as [`WriteError::TooLarge`]: `convert` reports
+/// The finding for a config [`write()`] refuses as [`WriteError::TooLarge`]: `convert` reports
 /// it with this code, and `lint` (which writes the config to know) reports it too. It is about
 /// the whole document (its root pointer and span), since every variable and mount adds to it.
 pub fn too_large_diagnostic(spec: Option<&crate::spec::Spec>) -> crate::Diagnostic {
