@@ -1,5 +1,12 @@
 //! Records the git commit for `-v`/`--version` (runc prints its commit the same way).
 //! Outside a git checkout (a source tarball) the commit is `unknown`.
+//!
+//! Release builds for glibc 2.36 or later (Debian 12, Proxmox VE 8 and 9) also pack the
+//! binary's relative relocations (`-z pack-relative-relocs`, DT_RELR): the position-independent
+//! binary has some 17,000 of them, and the dynamic loader reading 400 KB of RELA entries at
+//! every start was a tenth of a `convert`'s time (README, "Binary size and start-up"). The
+//! linker then records a dependency on glibc's `GLIBC_ABI_DT_RELR`, so an older glibc refuses
+//! the binary at load instead of running it unrelocated; ASLR is kept.
 
 use std::process::Command;
 
@@ -26,4 +33,35 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}/packed-refs");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    if relr_supported() {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// A release build, for Linux with glibc, on a build machine whose glibc (the one the binary
+/// is linked against) has DT_RELR support (2.36). Debug and test builds are left alone.
+fn relr_supported() -> bool {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("PROFILE") != "release"
+        || var("CARGO_CFG_TARGET_OS") != "linux"
+        || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || var("HOST") != var("TARGET")
+    {
+        return false;
+    }
+    // `glibc 2.36`
+    let version = Command::new("getconf")
+        .arg("GNU_LIBC_VERSION")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .unwrap_or_default();
+    let mut parts = version
+        .trim()
+        .strip_prefix("glibc ")
+        .unwrap_or_default()
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (2, 36)
 }

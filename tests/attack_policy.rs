@@ -17,14 +17,6 @@ use std::process::{Output, Stdio};
 
 use runtime_support::*;
 
-const CRUN_TOOLS: &[(&str, &str)] = &[
-    ("crun", "crun"),
-    ("busybox", "busybox-static"),
-    ("unshare", "util-linux"),
-];
-/// As in tests/runtime_crun.rs: crun 1.8.1 refuses Debian 12's hybrid cgroup layout.
-const WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
-
 /// Binds the host's `/` and `/etc/pve` into a privileged container with `/dev/mem`, and
 /// allows every security finding in its own annotation.
 const ATTACK: &str = r#"{
@@ -85,20 +77,22 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-struct Env {
-    node: Node,
-    wrapper: PathBuf,
+/// A simulated node with crun behind runtime_support's cgroup wrapper (crun 1.8.1 refuses
+/// Debian 12's hybrid cgroup layout); crun containers left over are deleted on drop.
+struct Env(CrunNode);
+
+impl std::ops::Deref for Env {
+    type Target = CrunNode;
+    fn deref(&self) -> &CrunNode {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
         require(SIM_TOOLS);
-        require(CRUN_TOOLS);
         ensure_subids();
-        let node = Node::new();
-        let wrapper = node.dir.path().join("crun-wrapper");
-        script(&wrapper, WRAPPER);
-        Env { node, wrapper }
+        Env(CrunNode::new())
     }
 
     /// `proxmox-lxcri --runtime R [--crun wrapper] args`, stdio captured (stdin closed).
@@ -154,23 +148,6 @@ impl Env {
     /// The simulated node and the state store, byte for byte.
     fn snapshot(&self) -> (BTreeMap<PathBuf, Vec<u8>>, BTreeMap<PathBuf, Vec<u8>>) {
         (tree(&self.node.sim()), tree(&self.node.state_dir()))
-    }
-
-    fn crun_dirs(&self) -> Vec<String> {
-        names(&self.node.state_dir().join(".crun"))
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let root = self.node.state_dir().join(".crun");
-        for id in names(&root) {
-            let _ = std::process::Command::new(&self.wrapper)
-                .arg("--root")
-                .arg(&root)
-                .args(["delete", "--force", &id])
-                .output();
-        }
     }
 }
 
@@ -663,5 +640,91 @@ fn an_overlay_built_from_host_directories_is_refused_and_changes_nothing() {
             Vec::<String>::new(),
             "{runtime}: no crun container"
         );
+    }
+}
+
+/// A bind of the bundle's own file is the bundle's, not the host's: with the bundle under
+/// `/run` (where podman's per-container files are), a bind of a regular file in it is created;
+/// one that only *looks* inside the bundle (a symlink in it, a symlinked directory on the way,
+/// `..`, a hard link to a file outside) is still judged by the node policy and refused on both
+/// back ends, and nothing outside changed.
+#[test]
+fn a_bind_that_only_looks_inside_the_bundle_is_still_judged() {
+    let env = Env::new();
+    ok(&env.run("pct", &["list"]));
+    let run = tempfile::Builder::new()
+        .prefix("plxc-own-")
+        .tempdir_in("/run")
+        .expect("a directory under /run");
+    let made = bundle(CONFIG);
+    let b = run.path().join("bundle");
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(made.path())
+        .arg(&b)
+        .output()
+        .expect("cp");
+    assert!(cp.status.success(), "cp: {}", text(&cp.stderr));
+    fs::write(b.join("own.txt"), "the bundle's\n").expect("own.txt");
+    let outside = run.path().join("outside.txt");
+    fs::write(&outside, "outside\n").expect("outside.txt");
+    fs::hard_link(&outside, b.join("hard.txt")).expect("hard link");
+    std::os::unix::fs::symlink("/usr/lib", b.join("link")).expect("symlink");
+    std::os::unix::fs::symlink("/usr", b.join("d")).expect("symlink");
+    let bp = b.display().to_string();
+    let with_bind = |source: &str| {
+        let config = CONFIG.replace(
+            r#""hostname": "app","#,
+            &format!(r#""hostname": "app", "mounts": [{{"destination": "/srv/x", "source": "{source}", "options": ["bind", "ro"]}}],"#),
+        );
+        fs::write(b.join("config.json"), config).expect("config.json");
+    };
+
+    // The bundle's own regular file: not the host's, so not judged; the container is made.
+    with_bind(&format!("{bp}/own.txt"));
+    let (created, out) = env.run_detached(&mut env.crun(&["create", "own", "-b", &bp]));
+    assert!(created, "{out}");
+    ok(&env.run("crun", &["delete", "--force", "own"]));
+
+    for (source, code) in [
+        // In `/run` by its text, and not the bundle's own (a symlink on the way): still judged.
+        (format!("{bp}/link"), "security/host-socket"),
+        (format!("{bp}/d/lib"), "security/host-socket"),
+        // `..`: judged by where it leads.
+        (
+            format!("{bp}/../../../usr/lib"),
+            "security/host-system-mount",
+        ),
+        (
+            format!("{bp}/rootfs/../../../../etc/pve"),
+            "security/proxmox-state-mount",
+        ),
+        // A second name of a file outside the bundle.
+        (format!("{bp}/hard.txt"), "security/host-socket"),
+    ] {
+        with_bind(&source);
+        let before = env.snapshot();
+        for runtime in ["pct", "crun"] {
+            let err = fails(&env.run(runtime, &["create", "web", "-b", &bp]), 1);
+            assert!(
+                err.contains(&format!("[{code}] at /mounts/0/source")),
+                "{runtime}, {source}: {err}"
+            );
+            assert_eq!(
+                env.snapshot(),
+                before,
+                "{runtime}, {source}: the node changed"
+            );
+            assert_eq!(
+                env.crun_dirs(),
+                Vec::<String>::new(),
+                "{runtime}: no crun container"
+            );
+            assert_eq!(
+                fs::read_to_string(&outside).unwrap_or_default(),
+                "outside\n",
+                "the file outside the bundle"
+            );
+        }
     }
 }

@@ -21,7 +21,7 @@ use executor::apply::validate::{self, Checks, MAX_PLAN_BYTES};
 use executor::apply::{apply, ApplyConfig, MemoryJournal};
 use executor::host::{DryRunHost, RealHost};
 use executor::id::ContainerId;
-use executor::pack::{PackConfig, Progress};
+use executor::pack::PackConfig;
 use executor::runtime::{self as rt, CreateBackend, Runtime};
 use executor::state::{Backend, Record, StateStore};
 use translator::emit::plan::Plan;
@@ -118,7 +118,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
             .map_err(|e| Failure::usage(e.to_string()))?,
     };
     let pack = PackConfig {
-        progress: Progress::Never,
+        progress: super::progress(),
         ..PackConfig::default()
     };
     if args.dry_run {

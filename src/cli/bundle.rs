@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use executor::bundle::{Bundle, Rootfs};
 use executor::crun::CreateOptions;
-use executor::pack::{PackConfig, PackReport, Progress};
+use executor::pack::{PackConfig, PackReport};
 use executor::runtime::log::{Level, Log};
 use executor::runtime::{CreateBackend, Signal};
 use translator::ir::mounts::RootSource;
@@ -14,11 +14,9 @@ use translator::ir::Container;
 use translator::target::RootfsTarget;
 use translator::{Diagnostic, Severity};
 
+use super::input::ConfigInput;
 use super::runtime::CreateArgs;
 use super::{input, load_target, Failure, Global, RuntimeKind};
-
-/// Environment variable naming the target file of `create`/`run` when `--target` is not given.
-pub const TARGET_ENV: &str = "PROXMOX_LXCRI_TARGET";
 
 /// One line per finding at warning level or above, in a form logs and engines keep readable.
 fn report(diagnostics: &[Diagnostic], log: &Log) {
@@ -26,6 +24,14 @@ fn report(diagnostics: &[Diagnostic], log: &Log) {
         .iter()
         .filter(|d| d.severity >= Severity::Warning)
     {
+        if super::quiet() && d.severity < Severity::Error {
+            // Still in the log: --quiet is about the terminal.
+            log.write(
+                Level::Warn,
+                &format!("{}: {} [{}]", d.severity.as_str(), d.message, d.code()),
+            );
+            continue;
+        }
         let at = d
             .pointer
             .as_ref()
@@ -48,7 +54,9 @@ fn report(diagnostics: &[Diagnostic], log: &Log) {
 pub fn report_pack(report: Option<&PackReport>, log: &Log) {
     for w in report.map(|r| r.warnings.as_slice()).unwrap_or_default() {
         let line = format!("warning: {w} [{}]", w.code());
-        eprintln!("proxmox-lxcri: {line}");
+        if !super::quiet() {
+            eprintln!("proxmox-lxcri: {line}");
+        }
         log.write(Level::Warn, &line);
     }
 }
@@ -79,15 +87,37 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
     Ok(rootfs)
 }
 
+/// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
+/// read once (the routes read its annotations, the translation its bytes).
+pub struct Opened {
+    bundle: Bundle,
+    dir: PathBuf,
+    /// The config.json as read.
+    pub input: ConfigInput,
+}
+
+/// Opens `--bundle` and reads its config.json.
+pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
+    // Opened once: config.json now, the rootfs later, both from this descriptor.
+    let bundle = Bundle::open(&args.bundle)
+        .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
+    let dir = bundle.path().to_path_buf();
+    let name = dir.join(executor::bundle::CONFIG).display().to_string();
+    let input = input::read_bundle(&bundle, name, dir.clone())?;
+    Ok(Opened { bundle, dir, input })
+}
+
 /// The absolute bundle directory, what to create from it, and the signal `stop` will send
 /// (the translation's halt signal, recorded at create time so that `stop` never reads the
 /// bundle again).
 pub fn translate(
     global: &Global,
+    runtime: RuntimeKind,
+    opened: Opened,
     args: &CreateArgs,
     options: CreateOptions,
 ) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
-    if global.runtime == RuntimeKind::Pct
+    if runtime == RuntimeKind::Pct
         && (options.pid_file.is_some()
             || options.console_socket.is_some()
             || options.preserve_fds.is_some())
@@ -96,27 +126,22 @@ pub fn translate(
             "--pid-file, --console-socket and --preserve-fds need --runtime crun: pct create starts no process, so there is no pid, terminal or descriptor to pass until start",
         ));
     }
-    // Opened once: config.json now, the rootfs below, both from this descriptor.
-    let opened = Bundle::open(&args.bundle)
-        .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
-    let bundle = opened.path().to_path_buf();
+    let Opened {
+        bundle: opened,
+        dir: bundle,
+        input,
+    } = opened;
     let bundle_text = bundle
         .to_str()
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
         .to_owned();
-    let name = bundle.join(executor::bundle::CONFIG).display().to_string();
-    let input = input::read_bundle(&opened, name, bundle.clone())?;
-    // Engines pass no --target: a wrapper or the engine's environment names the node's file.
-    let target_file = args.target.clone().or_else(|| {
-        std::env::var_os(TARGET_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    let mut target = load_target(target_file.as_ref(), args.pve_version.as_deref())?;
+    // The same order as every other verb (engines pass no --target: PROXMOX_LXCRI_TARGET or
+    // the node's /etc/proxmox-lxcri/target.json name the node).
+    let mut target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
     // A host-path rootfs and crun's root.path are paths handed to another program: the
     // translator makes them absolute under this (canonical) bundle, and they are checked
     // against the rootfs opened below.
-    if (target.rootfs == RootfsTarget::HostPath || global.runtime == RuntimeKind::Crun)
+    if (target.rootfs == RootfsTarget::HostPath || runtime == RuntimeKind::Crun)
         && target.bundle_dir.is_none()
     {
         target.bundle_dir = Some(bundle_text);
@@ -124,8 +149,30 @@ pub fn translate(
     let log = global.log();
     // The node policy decides before anything else touches the host.
     let node_policy = super::policy::load(global)?;
-    super::policy::enforce(&node_policy, &input, &target, global.runtime.into(), &log)?;
-    if global.runtime == RuntimeKind::Crun {
+    // Which other containers this runtime runs: their records in our own state directory.
+    let store = executor::state::StateStore::open(&global.root).ok();
+    let known = |id: &str| {
+        let id = executor::id::ContainerId::new(id).ok();
+        matches!(
+            (store.as_ref(), id),
+            (Some(s), Some(id)) if matches!(s.read_mapping_alone(&id), Ok(Some(_)))
+        )
+    };
+    let own = super::policy::Own {
+        bundle: &opened,
+        id: &args.id,
+        storage: &global.rootfs_under,
+        known: &known,
+    };
+    super::policy::enforce_create(
+        &node_policy,
+        &input,
+        &target,
+        runtime.into(),
+        &log,
+        Some(&own),
+    )?;
+    if runtime == RuntimeKind::Crun {
         return engine(&opened, &input, args, &global.rootfs_under, options, &log)
             .map(|(backend, stop)| (bundle, backend, stop));
     }
@@ -180,7 +227,7 @@ pub fn translate(
     let backend = CreateBackend::Pct {
         plan,
         pack: PackConfig {
-            progress: Progress::Never,
+            progress: super::progress(),
             ..PackConfig::default()
         },
         rootfs: Some(rootfs),
@@ -291,16 +338,7 @@ fn engine(
 /// paths without `.` or `..`; the rootfs is then opened and checked exactly as one named with
 /// `--rootfs-outside-bundle` (no symlink on the way, never `/` or a system directory).
 fn below_engine_storage(root_path: &str, under: &[PathBuf]) -> Option<PathBuf> {
-    use std::path::Component;
-    // By the text, not by `components()`, which hides a `.` in the middle.
-    let plain = |p: &Path| {
-        p.is_absolute()
-            && p.components()
-                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
-            && p.as_os_str()
-                .to_str()
-                .is_some_and(|t| t[1..].split('/').all(|seg| !matches!(seg, "" | "." | "..")))
-    };
+    let plain = super::policy::plain_absolute;
     let path = Path::new(root_path);
     if !plain(path) {
         return None;

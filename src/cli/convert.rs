@@ -16,22 +16,33 @@ pub enum OutputKind {
     /// The /etc/pve/lxc/<vmid>.conf text
     #[default]
     PctConf,
-    /// The plan as JSON: the host steps `proxmox-lxcri apply` runs (schemas/plan.schema.json)
+    /// The plan as JSON: the host steps `proxmox-lxcri apply` runs (`proxmox-lxcri schema plan`)
     Plan,
     /// The same plan as a POSIX shell script, for review
     PlanSh,
     /// An OCI config.json for crun (runc and youki run it too)
     Crun,
+    /// With --image: the OCI bundle the image gives (config.json and rootfs/) in the -o DIR
+    Bundle,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// A bundle directory, its config.json, or - for standard input
-    pub input: String,
+    #[arg(required_unless_present = "image", conflicts_with = "image")]
+    pub input: Option<String>,
+    /// An OCI image instead of a bundle: oci:DIR[:TAG], oci-archive:FILE[:TAG] (tar, gzip or
+    /// zstd) or docker-archive:FILE[:NAME:TAG]
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// The platform to take from a multi-platform image (os/arch[/variant]; default: this
+    /// machine's)
+    #[arg(long, value_name = "OS/ARCH", requires = "image")]
+    pub platform: Option<String>,
     /// What to produce
     #[arg(long = "to", value_enum, default_value_t)]
     pub to: OutputKind,
-    /// A JSON file with the target node's facts (see schemas/target.schema.json)
+    /// A JSON file with the node's facts (`proxmox-lxcri schema target`) [env: PROXMOX_LXCRI_TARGET; default /etc/proxmox-lxcri/target.json, then built-in]
     #[arg(long)]
     pub target: Option<PathBuf>,
     /// The Proxmox VE release of the node (8.x, 9.0, 9.1, 9.2); overrides the target's
@@ -53,10 +64,32 @@ pub fn run(args: &Args) -> u8 {
         Ok(t) => t,
         Err(f) => return f.report(None),
     };
-    let input = match input::read(&args.input) {
-        Ok(i) => i,
-        Err(f) => return f.report(None),
+    let (input, image) = match (&args.image, &args.input) {
+        (Some(reference), _) => {
+            let loaded = match super::image::load(reference, args.platform.as_deref()) {
+                Ok(l) => l,
+                Err(f) => return f.report(None),
+            };
+            match loaded.into_input(reference, args.format, args.color) {
+                Ok((input, image, index)) => (input, Some((image, index))),
+                Err(code) => return code,
+            }
+        }
+        (None, Some(arg)) => match input::read(arg) {
+            Ok(i) => (i, None),
+            Err(f) => return f.report(None),
+        },
+        (None, None) => return Failure::usage("name a bundle or --image REF").report(None),
     };
+    if args.to == OutputKind::Bundle {
+        let (Some((image, index)), Some(dir)) = (&image, &args.output) else {
+            return Failure::usage("--to bundle needs --image REF and -o DIR").report(None);
+        };
+        return match super::image::write_bundle(image, index, &input.bytes, dir) {
+            Ok(()) => EXIT_OK,
+            Err(f) => f.report(None),
+        };
+    }
     // The bytes read become the text the source and the tree share: the input is held once.
     let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
     let refused = t.has_errors();
@@ -84,6 +117,9 @@ pub fn run(args: &Args) -> u8 {
         other => other,
     };
     translator::diag::sort(&mut diagnostics);
+    if super::quiet() {
+        diagnostics.retain(|d| d.severity == translator::Severity::Error);
+    }
     render::emit(&diagnostics, &t.source, args.format, args.color);
     drop(diagnostics);
     let output = match output {
@@ -208,5 +244,8 @@ pub fn build<'a>(
             diagnostics.append(&mut out.diagnostics);
             Ok(Output::Crun(out))
         }
+        OutputKind::Bundle => Err(Refusal::Other(
+            "--to bundle writes a directory (with --image and -o DIR)".into(),
+        )),
     }
 }

@@ -16,6 +16,7 @@ pub enum RulesFormat {
 
 #[derive(clap::Args, Debug)]
 pub struct RulesArgs {
+    /// One line per rule for people, or a JSON array
     #[arg(long, value_enum, default_value_t)]
     pub format: RulesFormat,
 }

@@ -20,13 +20,16 @@ use super::{apply, bundle, Failure, Global, RuntimeKind, EXIT_OK};
 
 /// What `-v`/`--version` prints after the program's name, in runc's layout (`runc version`,
 /// `commit:`, `spec:`); the spec line is the range of `ociVersion`s a bundle may have
-/// (checked against `features` by a test).
+/// (checked against `features` by a test), and the last the pve-container versions
+/// `--pve-version` knows, per Proxmox VE release (checked against the translator's table). A
+/// constant, so that printing it costs nothing at start-up.
 pub const VERSION: &str = concat!(
     "version ",
     env!("CARGO_PKG_VERSION"),
     "\ncommit: ",
     env!("PROXMOX_LXCRI_COMMIT"),
     "\nspec: 1.0.0 - 1.3.0",
+    "\npve-container: 5.0.0 (Proxmox VE 8.x), 6.0.9 (9.0), 6.0.18 (9.1), 6.1.10 (9.2)",
 );
 
 #[derive(clap::Args, Debug)]
@@ -42,7 +45,14 @@ pub struct CreateArgs {
     /// The bundle directory (config.json and rootfs/)
     #[arg(short = 'b', long, value_name = "DIR", default_value = ".")]
     pub bundle: PathBuf,
-    /// A JSON file with the node's facts (storage, bridge, PVE version; see the README) [env: PROXMOX_LXCRI_TARGET]
+    /// What to make: a Proxmox container (pct) or a crun container; without it the node
+    /// configuration's routes choose, then pct
+    // The same id as the global `--runtime`, so clap does not propagate that one here (it
+    // skips a global whose id the subcommand has) and `-r` exists on create and run only:
+    // `update -r` is runc's `--resources`. A `--runtime` before the verb still fills this.
+    #[arg(short = 'r', long = "runtime", value_enum)]
+    pub runtime: Option<RuntimeKind>,
+    /// A JSON file with the node's facts (`proxmox-lxcri schema target`) [env: PROXMOX_LXCRI_TARGET; default /etc/proxmox-lxcri/target.json, then built-in]
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,
     /// The Proxmox VE release of the node (8.x, 9.0, 9.1, 9.2); overrides the target's
@@ -82,6 +92,7 @@ pub struct RunArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct StopArgs {
+    /// The container id
     pub id: String,
     /// Seconds to wait for a graceful stop before the container is killed
     #[arg(long, short = 't', default_value_t = 10)]
@@ -90,6 +101,7 @@ pub struct StopArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct KillArgs {
+    /// The container id
     pub id: String,
     /// Signal name or number (TERM, SIGKILL, 9)
     #[arg(default_value = "TERM")]
@@ -128,6 +140,21 @@ pub struct ExecArgs {
     /// Pass this many more file descriptors (3, 4, ...) to the process
     #[arg(long = "preserve-fds", value_name = "N")]
     pub preserve_fds: Option<u32>,
+    /// Add a capability to the bounding, effective and permitted sets (repeat)
+    #[arg(short = 'c', long = "cap", value_name = "CAP")]
+    pub cap: Vec<String>,
+    /// AppArmor profile of the process
+    #[arg(long, value_name = "PROFILE")]
+    pub apparmor: Option<String>,
+    /// SELinux label of the process
+    #[arg(long = "process-label", value_name = "LABEL")]
+    pub process_label: Option<String>,
+    /// Set noNewPrivileges for the process
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// An additional group id of the process (repeat)
+    #[arg(short = 'g', long = "additional-gids", value_name = "GID")]
+    pub additional_gids: Vec<u32>,
     /// The container id
     pub id: String,
     /// The command and its arguments (without --process)
@@ -137,15 +164,19 @@ pub struct ExecArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum PsFormat {
+    /// A header and one pid a line
     #[default]
     Table,
+    /// A JSON array of pids
     Json,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct PsArgs {
+    /// A table (a header and one pid a line) or a JSON array of pids
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: PsFormat,
+    /// The container id
     pub id: String,
 }
 
@@ -155,25 +186,34 @@ pub struct UpdateArgs {
     /// A JSON file with the new linux.resources ("-" reads stdin)
     #[arg(short = 'r', long, value_name = "FILE")]
     pub resources: Option<PathBuf>,
+    /// Block IO weight, 10 to 1000 (blockIO.weight)
     #[arg(long = "blkio-weight", value_name = "N")]
     pub blkio_weight: Option<u16>,
+    /// CPU CFS period in microseconds (cpu.period)
     #[arg(long = "cpu-period", value_name = "USEC")]
     pub cpu_period: Option<u64>,
+    /// CPU CFS quota in microseconds per period; -1 for none (cpu.quota)
     #[arg(long = "cpu-quota", value_name = "USEC", allow_hyphen_values = true)]
     pub cpu_quota: Option<i64>,
+    /// CPU shares, a relative weight (cpu.shares)
     #[arg(long = "cpu-share", value_name = "N")]
     pub cpu_share: Option<u64>,
+    /// Real-time period in microseconds (cpu.realtimePeriod)
     #[arg(long = "cpu-rt-period", value_name = "USEC")]
     pub cpu_rt_period: Option<u64>,
+    /// Real-time runtime in microseconds per period (cpu.realtimeRuntime)
     #[arg(long = "cpu-rt-runtime", value_name = "USEC")]
     pub cpu_rt_runtime: Option<i64>,
+    /// CPUs the container may use, e.g. 0-3,5 (cpu.cpus)
     #[arg(long = "cpuset-cpus", value_name = "LIST")]
     pub cpuset_cpus: Option<String>,
+    /// Memory nodes the container may use, e.g. 0-1 (cpu.mems)
     #[arg(long = "cpuset-mems", value_name = "LIST")]
     pub cpuset_mems: Option<String>,
     /// Memory limit (bytes, or with k, m, g; -1 for none)
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub memory: Option<String>,
+    /// Memory soft limit (bytes, or with k, m, g; -1 for none)
     #[arg(
         long = "memory-reservation",
         value_name = "SIZE",
@@ -183,13 +223,16 @@ pub struct UpdateArgs {
     /// Memory plus swap (bytes, or with k, m, g; -1 for none)
     #[arg(long = "memory-swap", value_name = "SIZE", allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
+    /// The most processes the container may have; -1 for no limit (pids.limit)
     #[arg(long = "pids-limit", value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
+    /// The container id
     pub id: String,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct DeleteArgs {
+    /// The container id
     pub id: String,
     /// Delete even a running container: shut it down first (then kill it after --timeout)
     #[arg(short = 'f', long)]
@@ -201,13 +244,16 @@ pub struct DeleteArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ListFormat {
+    /// Aligned columns for people
     #[default]
     Table,
+    /// A JSON array, one object per container
     Json,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
+    /// A table for people, or a JSON array (runc's `list --format json`)
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: ListFormat,
     /// Print only the container ids
@@ -248,17 +294,17 @@ pub enum Verb {
     List(ListArgs),
     /// Write a default config.json
     Spec(SpecArgs),
-    /// Run a process in a running container (crun only)
+    /// Run a process in a running container
     Exec(ExecArgs),
-    /// List the host pids of a container's processes (crun only)
+    /// List the host pids of a container's processes
     Ps(PsArgs),
-    /// Freeze every process of a container (crun only)
+    /// Freeze every process of a container
     Pause(IdArgs),
-    /// Thaw a paused container (crun only)
+    /// Thaw a paused container
     Resume(IdArgs),
-    /// Change a container's resource limits (crun only)
+    /// Change a container's resource limits
     Update(UpdateArgs),
-    /// Print the runtime-spec features document of the --runtime back end
+    /// Print the runtime-spec features document of the --runtime back end (else the node configuration's default)
     Features,
 }
 
@@ -279,7 +325,14 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
         Verb::Spec(args) => return spec(&args).map(|()| EXIT_OK),
         Verb::Apply(args) => return apply::run(global, &args).map(|()| EXIT_OK),
         Verb::Features => {
-            let doc = rt::features::features(global.runtime == RuntimeKind::Pct);
+            let runtime = match global.runtime {
+                Some(r) => r,
+                // Engines ask without --runtime: the node's default describes their containers.
+                None => super::route::load(global)?
+                    .default
+                    .map_or(RuntimeKind::Pct, |(r, _)| r),
+            };
+            let doc = rt::features::features(runtime == RuntimeKind::Pct);
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             return Ok(EXIT_OK);
         }
@@ -291,10 +344,20 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
     runtime.crun.systemd_cgroup = global.systemd_cgroup;
     let r = &runtime;
     match verb {
-        Verb::Run(args) if !args.detach && global.runtime == RuntimeKind::Crun => {
-            foreground(global, r, &args)
+        Verb::Create(args) => {
+            let (opened, runtime) = routed(global, &args)?;
+            create(global, r, &args, opened, runtime).map(|_| EXIT_OK)
         }
-        Verb::Exec(a) => exec(r, a),
+        Verb::Run(args) => {
+            let (opened, runtime) = routed(global, &args.create)?;
+            if !args.detach && runtime == RuntimeKind::Crun {
+                return foreground(global, r, &args, opened, runtime);
+            }
+            let state = create(global, r, &args.create, opened, runtime)?;
+            rt::start(r, &state.id)?;
+            Ok(EXIT_OK)
+        }
+        Verb::Exec(a) => exec(global, r, a),
         Verb::Ps(a) => {
             let pids = rt::engine_verbs::ps(r, &container_id(&a.id)?)?;
             match a.format {
@@ -327,12 +390,6 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
 
 fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure> {
     match verb {
-        Verb::Create(args) => create(global, r, &args).map(drop),
-        Verb::Run(args) => {
-            let state = create(global, r, &args.create)?;
-            rt::start(r, &state.id)?;
-            Ok(())
-        }
         Verb::Start(a) => {
             rt::start(r, &container_id(&a.id)?)?;
             Ok(())
@@ -371,7 +428,9 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
                 other => other?,
             };
             for note in notes {
-                eprintln!("proxmox-lxcri: note: {note}");
+                if !super::quiet() {
+                    eprintln!("proxmox-lxcri: note: {note}");
+                }
                 global.log().info(&note);
             }
             Ok(())
@@ -382,10 +441,16 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
 }
 
 /// `run` without `--detach` on crun: see [`rt::foreground`].
-fn foreground(global: &Global, r: &Runtime<'_>, args: &RunArgs) -> Result<u8, Failure> {
+fn foreground(
+    global: &Global,
+    r: &Runtime<'_>,
+    args: &RunArgs,
+    opened: bundle::Opened,
+    runtime: RuntimeKind,
+) -> Result<u8, Failure> {
     let fg = rt::foreground::Foreground::prepare()
         .map_err(|e| Failure::refused(format!("run in the foreground: {e}")))?;
-    let state = create(global, r, &args.create)?;
+    let state = create(global, r, &args.create, opened, runtime)?;
     let id = state.id.clone();
     // The pid of the created init, read before `start`: an init that exits at once has no pid
     // in the state `start` returns, but it is still this process's (unreaped) child.
@@ -407,25 +472,59 @@ fn foreground(global: &Global, r: &Runtime<'_>, args: &RunArgs) -> Result<u8, Fa
     Ok(u8::try_from(code).unwrap_or(255))
 }
 
-fn exec(r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
+/// `exec`: the process is built and checked, judged by the node policy as `create` judges a
+/// bundle's process, and only then run.
+fn exec(global: &Global, r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
     let id = container_id(&a.id)?;
     let process = match &a.process {
         Some(p) => Some(read_bounded(p)?),
         None => None,
     };
+    let flags = rt::engine_verbs::ProcessFlags {
+        args: a.command,
+        cwd: a.cwd,
+        env: a.env,
+        user: a.user,
+        additional_gids: a.additional_gids,
+        caps: a.cap,
+        apparmor: a.apparmor,
+        process_label: a.process_label,
+        // runc's flag can only turn it on (`IsSet` of a bool flag given without a value).
+        no_new_privs: a.no_new_privs.then_some(true),
+        tty: a.tty,
+    };
+    let prepared = rt::engine_verbs::prepare_exec(r, &id, process.as_deref(), &flags)?;
+    let input = super::input::ConfigInput {
+        // Positions are in this document: the container's config with the exec's process.
+        name: match &a.process {
+            Some(p) => format!("{id}'s config with the exec process {}", p.display()),
+            None => format!("{id}'s config with the exec process"),
+        },
+        bytes: prepared.config.clone(),
+        bundle: None,
+    };
+    let node = super::policy::load(global)?;
+    let target = super::load_target(None, None)?;
+    let backend = match prepared.backend {
+        executor::state::Backend::Crun => translator::policy::Backend::Crun,
+        executor::state::Backend::Pct { .. } => translator::policy::Backend::Pct,
+    };
+    super::policy::enforce_process(&node, &input, &target, backend, &global.log())?;
     let opts = ExecOptions {
         process: None,
         tty: a.tty,
         console_socket: a.console_socket,
         detach: a.detach,
         pid_file: a.pid_file.as_deref().map(absolute).transpose()?,
-        cwd: a.cwd,
-        env: a.env,
-        user: a.user,
+        cwd: None,
+        env: Vec::new(),
+        user: None,
         preserve_fds: a.preserve_fds,
-        args: a.command,
+        args: Vec::new(),
     };
-    let code = rt::engine_verbs::exec(r, &id, process.as_deref(), opts)?;
+    // SAFETY: isatty only inspects the descriptor.
+    let stdio_is_tty = [0, 1, 2].iter().any(|fd| unsafe { libc::isatty(*fd) } == 1);
+    let code = rt::engine_verbs::exec(r, &id, &prepared, opts, stdio_is_tty)?;
     Ok(u8::try_from(code).unwrap_or(255))
 }
 
@@ -528,10 +627,26 @@ fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
     Ok(res)
 }
 
+/// The bundle of a `create` or `run`, opened once, and the back end it goes to: the command
+/// line's (before or after the verb), else the node's routes over the id and its annotations.
+fn routed(global: &Global, args: &CreateArgs) -> Result<(bundle::Opened, RuntimeKind), Failure> {
+    container_id(&args.id)?;
+    let opened = bundle::open(args)?;
+    let route = super::route::for_create(
+        global,
+        args.runtime.or(global.runtime),
+        &args.id,
+        &opened.input,
+    )?;
+    Ok((opened, route.runtime))
+}
+
 fn create(
     global: &Global,
     r: &Runtime<'_>,
     args: &CreateArgs,
+    opened: bundle::Opened,
+    runtime: RuntimeKind,
 ) -> Result<executor::state::OciState, Failure> {
     let id = container_id(&args.id)?;
     let options = CreateOptions {
@@ -541,7 +656,7 @@ fn create(
         no_new_keyring: args.no_new_keyring,
         preserve_fds: args.preserve_fds,
     };
-    let (bundle, backend, stop_signal) = bundle::translate(global, args, options)?;
+    let (bundle, backend, stop_signal) = bundle::translate(global, runtime, opened, args, options)?;
     let (state, packed) = rt::create_reporting(
         r,
         rt::CreateRequest {
@@ -638,6 +753,36 @@ mod tests {
             executor::runtime::features::OCI_VERSION_MIN,
             executor::runtime::features::OCI_VERSION_MAX
         );
-        assert!(super::VERSION.ends_with(&spec), "{}", super::VERSION);
+        assert!(
+            super::VERSION.lines().any(|l| l == spec),
+            "{}",
+            super::VERSION
+        );
+    }
+
+    #[test]
+    fn version_names_the_known_pve_container_versions() {
+        let known: Vec<String> = translator::target::PVE_RELEASES
+            .iter()
+            .enumerate()
+            .map(|(i, (names, v))| {
+                // The 8.x entry lists every 8 release; it is named by its family.
+                let name = names
+                    .iter()
+                    .find(|n| n.ends_with(".x"))
+                    .unwrap_or(&names[0]);
+                if i == 0 {
+                    format!("{v} (Proxmox VE {name})")
+                } else {
+                    format!("{v} ({name})")
+                }
+            })
+            .collect();
+        let line = format!("pve-container: {}", known.join(", "));
+        assert!(
+            super::VERSION.lines().any(|l| l == line),
+            "{line}\n{}",
+            super::VERSION
+        );
     }
 }

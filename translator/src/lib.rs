@@ -15,6 +15,9 @@
 //!                               spec as written, de-duplicated, suppressed
 //! ```
 //!
+//! An image's config becomes a runtime config first: [`image::image_to_oci`]
+//! (image-spec `conversion.md`), then the stages above.
+//!
 //! The stages: [`oci_to_ir`], [`ir_to_pct_conf`], [`ir_to_plan`],
 //! [`ir_to_crun`], [`lint()`].
 //!
@@ -27,15 +30,19 @@
 //! Invariant: this crate does no I/O. It reads the bytes it is handed and the
 //! [`Target`] it is given; the same input gives the same bytes out.
 
+#![warn(missing_docs)]
+
 pub mod diag;
 pub mod emit;
 pub mod host;
+pub mod image;
 pub mod ir;
 pub mod json;
 pub(crate) mod json_instance;
 pub mod lint;
 pub(crate) mod linux;
 pub mod lower;
+pub mod path;
 pub mod policy;
 pub mod rules;
 pub mod source;

@@ -182,6 +182,11 @@ pub struct Target {
     /// `create` fills this in from the node itself; for `convert` it is the operator's word.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bind_files: Vec<String>,
+    /// Lines for people (JSON has no comments; JSON Schema's own `$comment` keyword is the
+    /// convention): the translation never reads them. The packaged
+    /// /etc/proxmox-lxcri/target.json explains itself here.
+    #[serde(rename = "$comment", skip_serializing_if = "Vec::is_empty")]
+    pub comment: Vec<String>,
 }
 
 impl Default for Target {
@@ -203,6 +208,7 @@ impl Default for Target {
             bundle_dir: None,
             crun_version: PveContainerVersion(1, 8, 1),
             bind_files: Vec::new(),
+            comment: Vec::new(),
         }
     }
 }
@@ -274,7 +280,8 @@ impl Target {
         Ok(self)
     }
 
-    pub(crate) fn check(&self) -> Result<(), TargetError> {
+    /// Checks the facts as a target file's are checked (names Proxmox accepts, sizes, paths).
+    pub fn check(&self) -> Result<(), TargetError> {
         if !OSTYPES.contains(&self.ostype.as_str()) {
             return Err(TargetError::Ostype(self.ostype.clone()));
         }

@@ -30,8 +30,8 @@ use serde_json::Value;
 use translator::emit::plan::{
     Action, Arg, ConfigLine, Plan, RootfsDir, Step, Var, FORMAT, VMID_ATTEMPTS,
 };
-use translator::emit::pve::SECCOMP_DIR;
 use translator::host::{self as classify, HostFinding};
+use translator::path::lxcri::SECCOMP_DIR;
 use translator::policy::{Backend, Policy};
 use translator::rules::security;
 use translator::rules::Rule;
@@ -40,7 +40,7 @@ use crate::pve::api::{self, Api};
 use crate::pve::paths::valid_node;
 
 /// The plan's JSON Schema, generated from the plan types (a translator test keeps it current).
-const PLAN_SCHEMA: &str = include_str!("../../../schemas/plan.schema.json");
+pub const PLAN_SCHEMA: &str = include_str!("../../../schemas/plan.schema.json");
 
 /// The most a plan file may hold. The largest plans carry a seccomp profile of a few hundred
 /// syscall names (tens of KB); a size limit keeps a hostile file from costing memory.
@@ -507,8 +507,8 @@ impl Validator<'_> {
 
     /// A host directory as root file system: inside the bound bundle, or the operator's.
     fn host_dir_allowed(&self, abs: &str) -> bool {
-        let Some(norm) =
-            classify::normalize(abs).filter(|_| abs.starts_with('/') && !abs.contains('\0'))
+        let Some(norm) = translator::path::normalize(abs)
+            .filter(|_| abs.starts_with('/') && !abs.contains('\0'))
         else {
             return false;
         };
@@ -520,12 +520,12 @@ impl Validator<'_> {
         }
         let within = |base: &Path| {
             base.to_str()
-                .and_then(classify::normalize)
+                .and_then(translator::path::normalize)
                 .is_some_and(|b| classify::under(&norm, &b))
         };
         let exact = |base: &Path| {
             base.to_str()
-                .and_then(classify::normalize)
+                .and_then(translator::path::normalize)
                 .is_some_and(|b| b == norm)
         };
         self.checks.bundle.is_some_and(within) || self.checks.host_rootfs.is_some_and(exact)

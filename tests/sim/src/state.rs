@@ -106,12 +106,19 @@ impl Sim {
         ] {
             mkdir_p(&self.path(&dir))?;
         }
-        let link = self.path("/etc/pve/lxc");
-        if fs::symlink_metadata(&link).is_err() {
-            let target = format!("nodes/{}/lxc", self.node);
-            if let Err(e) = symlink(&target, &link) {
-                if e.kind() != std::io::ErrorKind::AlreadyExists {
-                    return Err(SimError::io(format!("symlink {}", link.display()), e));
+        // pmxcfs's links to this node's directories: `local` (src/pmxcfs/pmxcfs.c, main:
+        // `cfs_plug_link_new("local", lnktarget)` with `nodes/<nodename>`, pve-cluster 7091d92e)
+        // and `lxc` (`nodes/<nodename>/lxc`, the same function).
+        for (name, target) in [
+            ("/etc/pve/lxc", format!("nodes/{}/lxc", self.node)),
+            ("/etc/pve/local", format!("nodes/{}", self.node)),
+        ] {
+            let link = self.path(name);
+            if fs::symlink_metadata(&link).is_err() {
+                if let Err(e) = symlink(&target, &link) {
+                    if e.kind() != std::io::ErrorKind::AlreadyExists {
+                        return Err(SimError::io(format!("symlink {}", link.display()), e));
+                    }
                 }
             }
         }
@@ -119,11 +126,14 @@ impl Sim {
         if !storage_cfg.exists() {
             write_new(&storage_cfg, DEFAULT_STORAGE_CFG)?;
         }
-        // Bridges are looked up under /sys/class/net/<bridge>/mtu; a stock host has vmbr0.
+        // Bridges are looked up under /sys/class/net/<bridge>/mtu; a stock host has vmbr0. The
+        // kernel gives every bridge device a `bridge/` attribute directory (net/bridge/
+        // br_sysfs_br.c, `bridge_group`, named SYSFS_BRIDGE_ATTR "bridge"), which is how a
+        // bridge is told from other interfaces there.
         let vmbr0 = self.path("/sys/class/net/vmbr0/mtu");
         if !vmbr0.exists() {
             if let Some(parent) = vmbr0.parent() {
-                mkdir_p(parent)?;
+                mkdir_p(&parent.join("bridge"))?;
             }
             write_new(&vmbr0, "1500\n")?;
         }

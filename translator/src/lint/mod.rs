@@ -11,3 +11,9 @@ pub mod security;
 pub mod select;
 pub(crate) mod spec;
 pub mod suppress;
+
+/// The runtime-spec JSON Schemas `schema/…` findings are checked against, oldest first: the
+/// release each describes (`1.3.0`) and its text (self-contained: every `$ref` is internal).
+pub fn runtime_spec_schemas() -> impl Iterator<Item = (&'static str, &'static str)> {
+    schema::vendored()
+}

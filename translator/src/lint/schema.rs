@@ -75,6 +75,12 @@ static SCHEMAS: [Vendored; 4] = [
     ),
 ];
 
+/// The vendored runtime-spec JSON Schemas, oldest first: each release (`1.3.0`) and the
+/// schema's text, as `proxmox-lxcri schema runtime-spec-1.3` prints it.
+pub(crate) fn vendored() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SCHEMAS.iter().map(|s| (s.release, s.text))
+}
+
 /// The schema for a declared version: the same minor release; the newest
 /// when the version is unknown (missing `ociVersion`).
 fn schema_for(version: Option<OciVersion>) -> Option<&'static Vendored> {

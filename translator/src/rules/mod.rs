@@ -6,6 +6,7 @@
 
 mod allow;
 pub(crate) mod crun;
+pub(crate) mod image;
 pub(crate) mod lint;
 pub(crate) mod parse;
 pub(crate) mod pve;
@@ -85,6 +86,7 @@ pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
         .chain(security::RULES)
         .chain(lint::RULES)
         .chain(crun::RULES)
+        .chain(image::RULES)
         .copied()
 }
 
@@ -104,7 +106,8 @@ mod tests {
             assert!(seen.insert(rule.code), "duplicate code {}", rule.code);
             let family = rule.code.split('/').next().unwrap_or_default();
             assert!(
-                ["parse", "spec", "pve", "security", "schema", "lint", "crun"].contains(&family),
+                ["parse", "spec", "pve", "security", "schema", "lint", "crun", "image"]
+                    .contains(&family),
                 "{}",
                 rule.code
             );

@@ -4,6 +4,7 @@ pub mod pct;
 mod pct_create;
 pub mod pvesh;
 pub mod pvesm;
+pub mod pveversion;
 
 use std::collections::BTreeMap;
 
