@@ -31,7 +31,12 @@ fn golden_configs() -> Vec<Vec<u8>> {
         })
         .unwrap_or_default();
     dirs.sort();
-    dirs.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+    // Only configs that are JSON: jq stops at the first it cannot parse, and the comparison
+    // must be over the same work (the parse/… cases are in the in-process numbers' corpus too).
+    dirs.iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .filter(|b| serde_json::from_slice::<serde_json::Value>(b).is_ok())
+        .collect()
 }
 
 fn main() {
@@ -150,7 +155,10 @@ fn processes(dir: &Path) {
                 .unwrap_or_else(|e| panic!("{e}"));
             let took = start.elapsed();
             // lint exits 1 when the corpus has errors; jq must succeed.
-            assert!(status.code().is_some_and(|c| c <= 1), "{status}");
+            assert!(
+                status.code().is_some_and(|c| c <= i32::from(i == 0)),
+                "{status}"
+            );
             if let Some(t) = times.get_mut(i) {
                 t.push(took);
             }

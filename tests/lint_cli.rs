@@ -1171,3 +1171,25 @@ fn the_ci_snippets_in_the_docs_run() {
         );
     }
 }
+
+/// A project config anyone may write (one planted in /tmp, say) is refused, not obeyed.
+#[test]
+fn a_project_config_others_may_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = project("ignore = [\"security\"]\n");
+    let file = tmp.path().join("proxmox-lxcri.toml");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = lxcri_env(tmp.path(), &["lint", "bundles"], &[], None);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("anyone may write it"), "{}", r.stderr);
+    let r = lxcri_env(
+        tmp.path(),
+        &["lint", "bundles", "--no-config", "--format", "json"],
+        &[],
+        None,
+    );
+    assert!(codes_of(&r.stdout)
+        .iter()
+        .any(|(_, c, _)| c.starts_with("security/")));
+}

@@ -145,7 +145,33 @@ fn matches(set: &GlobSet, relative: &Path) -> bool {
             .any(|a| !a.as_os_str().is_empty() && set.is_match(a))
 }
 
+/// A config file found above a path may sit in a directory others can write (`/tmp`), and it
+/// can switch rules off: one that is not the caller's or root's, or that anyone may write, is
+/// refused (exit 2) rather than obeyed or skipped in silence.
+fn trusted(path: &Path) -> Result<(), Failure> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|e| Failure::io(path, e))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if meta.uid() != 0 && meta.uid() != euid {
+        return Err(Failure::usage(format!(
+            "{}: owned by uid {}, not by you or root: a project config others control is not read (--no-config, or --config FILE)",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o002 != 0 {
+        return Err(Failure::usage(format!(
+            "{}: anyone may write it (mode {:o}): a project config others control is not read",
+            path.display(),
+            meta.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
 fn read_small(path: &Path) -> Result<String, Failure> {
+    trusted(path)?;
     let bytes = executor::bundle::read_path(path, MAX_CONFIG_BYTES)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     String::from_utf8(bytes)
