@@ -335,6 +335,10 @@ impl Host for FaultyHost {
         self.check("read file".into())?;
         self.inner.read_file(path)
     }
+    fn list_dir(&self, path: &Path) -> Result<Vec<std::ffi::OsString>, HostError> {
+        self.check("list dir".into())?;
+        self.inner.list_dir(path)
+    }
     fn write_file(&self, path: &Path, contents: &[u8], mode: FileMode) -> Result<(), HostError> {
         self.check("write file".into())?;
         self.inner.write_file(path, contents, mode)

@@ -6,6 +6,7 @@ pub mod crun;
 pub mod fs;
 pub mod host;
 pub mod id;
+pub mod image;
 pub mod lock;
 pub mod node;
 pub mod pack;

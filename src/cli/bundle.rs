@@ -87,9 +87,6 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
     Ok(rootfs)
 }
 
-/// The absolute bundle directory, what to create from it, and the signal `stop` will send
-/// (the translation's halt signal, recorded at create time so that `stop` never reads the
-/// bundle again).
 /// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
 /// read once (the routes read its annotations, the translation its bytes).
 pub struct Opened {
@@ -110,6 +107,9 @@ pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
     Ok(Opened { bundle, dir, input })
 }
 
+/// The absolute bundle directory, what to create from it, and the signal `stop` will send
+/// (the translation's halt signal, recorded at create time so that `stop` never reads the
+/// bundle again).
 pub fn translate(
     global: &Global,
     runtime: RuntimeKind,
@@ -149,7 +149,29 @@ pub fn translate(
     let log = global.log();
     // The node policy decides before anything else touches the host.
     let node_policy = super::policy::load(global)?;
-    super::policy::enforce(&node_policy, &input, &target, runtime.into(), &log)?;
+    // Which other containers this runtime runs: their records in our own state directory.
+    let store = executor::state::StateStore::open(&global.root).ok();
+    let known = |id: &str| {
+        let id = executor::id::ContainerId::new(id).ok();
+        matches!(
+            (store.as_ref(), id),
+            (Some(s), Some(id)) if matches!(s.read_mapping_alone(&id), Ok(Some(_)))
+        )
+    };
+    let own = super::policy::Own {
+        bundle: &opened,
+        id: &args.id,
+        storage: &global.rootfs_under,
+        known: &known,
+    };
+    super::policy::enforce_create(
+        &node_policy,
+        &input,
+        &target,
+        runtime.into(),
+        &log,
+        Some(&own),
+    )?;
     if runtime == RuntimeKind::Crun {
         return engine(&opened, &input, args, &global.rootfs_under, options, &log)
             .map(|(backend, stop)| (bundle, backend, stop));
@@ -316,16 +338,7 @@ fn engine(
 /// paths without `.` or `..`; the rootfs is then opened and checked exactly as one named with
 /// `--rootfs-outside-bundle` (no symlink on the way, never `/` or a system directory).
 fn below_engine_storage(root_path: &str, under: &[PathBuf]) -> Option<PathBuf> {
-    use std::path::Component;
-    // By the text, not by `components()`, which hides a `.` in the middle.
-    let plain = |p: &Path| {
-        p.is_absolute()
-            && p.components()
-                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
-            && p.as_os_str()
-                .to_str()
-                .is_some_and(|t| t[1..].split('/').all(|seg| !matches!(seg, "" | "." | "..")))
-    };
+    let plain = super::policy::plain_absolute;
     let path = Path::new(root_path);
     if !plain(path) {
         return None;

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use translator::emit::crun;
+use translator::emit::pct_conf::WriteError;
 use translator::emit::plan::shell;
+use translator::emit::plan::PlanError;
 use translator::{ir, spec, Diagnostic, Target};
 
 use super::render::{self, DiagFormat};
@@ -20,12 +22,23 @@ pub enum OutputKind {
     PlanSh,
     /// An OCI config.json for crun (runc and youki run it too)
     Crun,
+    /// With --image: the OCI bundle the image gives (config.json and rootfs/) in the -o DIR
+    Bundle,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// A bundle directory, its config.json, or - for standard input
-    pub input: String,
+    #[arg(required_unless_present = "image", conflicts_with = "image")]
+    pub input: Option<String>,
+    /// An OCI image instead of a bundle: oci:DIR[:TAG], oci-archive:FILE[:TAG] (tar, gzip or
+    /// zstd) or docker-archive:FILE[:NAME:TAG]
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// The platform to take from a multi-platform image (os/arch[/variant]; default: this
+    /// machine's)
+    #[arg(long, value_name = "OS/ARCH", requires = "image")]
+    pub platform: Option<String>,
     /// What to produce
     #[arg(long = "to", value_enum, default_value_t)]
     pub to: OutputKind,
@@ -41,6 +54,9 @@ pub struct Args {
     /// Write the output here instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The global `--color`
+    #[arg(skip)]
+    pub color: super::ColorChoice,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -48,10 +64,32 @@ pub fn run(args: &Args) -> u8 {
         Ok(t) => t,
         Err(f) => return f.report(None),
     };
-    let input = match input::read(&args.input) {
-        Ok(i) => i,
-        Err(f) => return f.report(None),
+    let (input, image) = match (&args.image, &args.input) {
+        (Some(reference), _) => {
+            let loaded = match super::image::load(reference, args.platform.as_deref()) {
+                Ok(l) => l,
+                Err(f) => return f.report(None),
+            };
+            match loaded.into_input(reference, args.format, args.color) {
+                Ok((input, image, index)) => (input, Some((image, index))),
+                Err(code) => return code,
+            }
+        }
+        (None, Some(arg)) => match input::read(arg) {
+            Ok(i) => (i, None),
+            Err(f) => return f.report(None),
+        },
+        (None, None) => return Failure::usage("name a bundle or --image REF").report(None),
     };
+    if args.to == OutputKind::Bundle {
+        let (Some((image, index)), Some(dir)) = (&image, &args.output) else {
+            return Failure::usage("--to bundle needs --image REF and -o DIR").report(None);
+        };
+        return match super::image::write_bundle(image, index, &input.bytes, dir) {
+            Ok(()) => EXIT_OK,
+            Err(f) => f.report(None),
+        };
+    }
     // The bytes read become the text the source and the tree share: the input is held once.
     let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
     let refused = t.has_errors();
@@ -67,16 +105,27 @@ pub fn run(args: &Args) -> u8 {
         )),
         _ => None,
     };
+    // A config larger than pmxcfs keeps is a finding of its own (`pve/config-too-large`),
+    // reported with the others, not a bare error line.
+    let output = match output {
+        Some(Err(Refusal::TooLarge)) => {
+            diagnostics.push(translator::emit::pct_conf::too_large_diagnostic(
+                t.spec.as_ref(),
+            ));
+            None
+        }
+        other => other,
+    };
     translator::diag::sort(&mut diagnostics);
     if super::quiet() {
         diagnostics.retain(|d| d.severity == translator::Severity::Error);
     }
-    render::emit(&diagnostics, &t.source, args.format);
+    render::emit(&diagnostics, &t.source, args.format, args.color);
     drop(diagnostics);
     let output = match output {
         Some(Ok(output)) => output,
         Some(Err(e)) => {
-            return Failure::refused(e).report(None);
+            return Failure::refused(e.to_string()).report(None);
         }
         None => return EXIT_REFUSED,
     };
@@ -129,7 +178,45 @@ pub fn emit(
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<String, String> {
-    build(kind, ir, spec, target, source, diagnostics).map(Output::into_string)
+    build(kind, ir, spec, target, source, diagnostics)
+        .map(Output::into_string)
+        .map_err(|e| e.to_string())
+}
+
+/// Why a back end produced nothing.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The container config would be larger than pmxcfs keeps: `pve/config-too-large`.
+    TooLarge,
+    /// Any other refusal of the writer (a guard against translator bugs).
+    Other(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::TooLarge => f.write_str(&WriteError::TooLarge.to_string()),
+            Refusal::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<WriteError> for Refusal {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::TooLarge => Refusal::TooLarge,
+            e => Refusal::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<PlanError> for Refusal {
+    fn from(e: PlanError) -> Self {
+        match e {
+            PlanError::Config(w) => w.into(),
+            e => Refusal::Other(e.to_string()),
+        }
+    }
 }
 
 /// Runs one back end. Back ends that report (crun) add their diagnostics.
@@ -140,24 +227,25 @@ pub fn build<'a>(
     target: &Target,
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<Output<'a>, String> {
+) -> Result<Output<'a>, Refusal> {
     match kind {
-        OutputKind::PctConf => translator::ir_to_pct_conf(ir)
-            .map(Output::Text)
-            .map_err(|e| e.to_string()),
-        OutputKind::Plan => translator::ir_to_plan(ir, target, source)
-            .map(|p| Output::Text(p.to_json()))
-            .map_err(|e| e.to_string()),
+        OutputKind::PctConf => Ok(Output::Text(translator::ir_to_pct_conf(ir)?)),
+        OutputKind::Plan => Ok(Output::Text(
+            translator::ir_to_plan(ir, target, source)?.to_json(),
+        )),
         OutputKind::PlanSh => {
-            let plan = translator::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
+            let plan = translator::ir_to_plan(ir, target, source)?;
             shell::write(&plan)
                 .map(Output::Text)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Refusal::Other(e.to_string()))
         }
         OutputKind::Crun => {
             let mut out = translator::ir_to_crun(ir, spec, target);
             diagnostics.append(&mut out.diagnostics);
             Ok(Output::Crun(out))
         }
+        OutputKind::Bundle => Err(Refusal::Other(
+            "--to bundle writes a directory (with --image and -o DIR)".into(),
+        )),
     }
 }

@@ -140,6 +140,21 @@ pub struct ExecArgs {
     /// Pass this many more file descriptors (3, 4, ...) to the process
     #[arg(long = "preserve-fds", value_name = "N")]
     pub preserve_fds: Option<u32>,
+    /// Add a capability to the bounding, effective and permitted sets (repeat)
+    #[arg(short = 'c', long = "cap", value_name = "CAP")]
+    pub cap: Vec<String>,
+    /// AppArmor profile of the process
+    #[arg(long, value_name = "PROFILE")]
+    pub apparmor: Option<String>,
+    /// SELinux label of the process
+    #[arg(long = "process-label", value_name = "LABEL")]
+    pub process_label: Option<String>,
+    /// Set noNewPrivileges for the process
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// An additional group id of the process (repeat)
+    #[arg(short = 'g', long = "additional-gids", value_name = "GID")]
+    pub additional_gids: Vec<u32>,
     /// The container id
     pub id: String,
     /// The command and its arguments (without --process)
@@ -279,15 +294,15 @@ pub enum Verb {
     List(ListArgs),
     /// Write a default config.json
     Spec(SpecArgs),
-    /// Run a process in a running container (crun only)
+    /// Run a process in a running container
     Exec(ExecArgs),
-    /// List the host pids of a container's processes (crun only)
+    /// List the host pids of a container's processes
     Ps(PsArgs),
-    /// Freeze every process of a container (crun only)
+    /// Freeze every process of a container
     Pause(IdArgs),
-    /// Thaw a paused container (crun only)
+    /// Thaw a paused container
     Resume(IdArgs),
-    /// Change a container's resource limits (crun only)
+    /// Change a container's resource limits
     Update(UpdateArgs),
     /// Print the runtime-spec features document of the --runtime back end (else the node configuration's default)
     Features,
@@ -342,7 +357,7 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
             rt::start(r, &state.id)?;
             Ok(EXIT_OK)
         }
-        Verb::Exec(a) => exec(r, a),
+        Verb::Exec(a) => exec(global, r, a),
         Verb::Ps(a) => {
             let pids = rt::engine_verbs::ps(r, &container_id(&a.id)?)?;
             match a.format {
@@ -457,25 +472,59 @@ fn foreground(
     Ok(u8::try_from(code).unwrap_or(255))
 }
 
-fn exec(r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
+/// `exec`: the process is built and checked, judged by the node policy as `create` judges a
+/// bundle's process, and only then run.
+fn exec(global: &Global, r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
     let id = container_id(&a.id)?;
     let process = match &a.process {
         Some(p) => Some(read_bounded(p)?),
         None => None,
     };
+    let flags = rt::engine_verbs::ProcessFlags {
+        args: a.command,
+        cwd: a.cwd,
+        env: a.env,
+        user: a.user,
+        additional_gids: a.additional_gids,
+        caps: a.cap,
+        apparmor: a.apparmor,
+        process_label: a.process_label,
+        // runc's flag can only turn it on (`IsSet` of a bool flag given without a value).
+        no_new_privs: a.no_new_privs.then_some(true),
+        tty: a.tty,
+    };
+    let prepared = rt::engine_verbs::prepare_exec(r, &id, process.as_deref(), &flags)?;
+    let input = super::input::ConfigInput {
+        // Positions are in this document: the container's config with the exec's process.
+        name: match &a.process {
+            Some(p) => format!("{id}'s config with the exec process {}", p.display()),
+            None => format!("{id}'s config with the exec process"),
+        },
+        bytes: prepared.config.clone(),
+        bundle: None,
+    };
+    let node = super::policy::load(global)?;
+    let target = super::load_target(None, None)?;
+    let backend = match prepared.backend {
+        executor::state::Backend::Crun => translator::policy::Backend::Crun,
+        executor::state::Backend::Pct { .. } => translator::policy::Backend::Pct,
+    };
+    super::policy::enforce_process(&node, &input, &target, backend, &global.log())?;
     let opts = ExecOptions {
         process: None,
         tty: a.tty,
         console_socket: a.console_socket,
         detach: a.detach,
         pid_file: a.pid_file.as_deref().map(absolute).transpose()?,
-        cwd: a.cwd,
-        env: a.env,
-        user: a.user,
+        cwd: None,
+        env: Vec::new(),
+        user: None,
         preserve_fds: a.preserve_fds,
-        args: a.command,
+        args: Vec::new(),
     };
-    let code = rt::engine_verbs::exec(r, &id, process.as_deref(), opts)?;
+    // SAFETY: isatty only inspects the descriptor.
+    let stdio_is_tty = [0, 1, 2].iter().any(|fd| unsafe { libc::isatty(*fd) } == 1);
+    let code = rt::engine_verbs::exec(r, &id, &prepared, opts, stdio_is_tty)?;
     Ok(u8::try_from(code).unwrap_or(255))
 }
 

@@ -15,6 +15,9 @@
 //!                               spec as written, de-duplicated, suppressed
 //! ```
 //!
+//! An image's config becomes a runtime config first: [`image::image_to_oci`]
+//! (image-spec `conversion.md`), then the stages above.
+//!
 //! The stages: [`oci_to_ir`], [`ir_to_pct_conf`], [`ir_to_plan`],
 //! [`ir_to_crun`], [`lint()`].
 //!
@@ -32,6 +35,7 @@
 pub mod diag;
 pub mod emit;
 pub mod host;
+pub mod image;
 pub mod ir;
 pub mod json;
 pub(crate) mod json_instance;

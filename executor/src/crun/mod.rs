@@ -67,6 +67,18 @@ pub enum CrunError {
     State(String),
 }
 
+/// The messages of the `error` lines of a crun JSON log (`{"msg":..,"level":"error",..}`),
+/// one a line; other lines are ignored.
+fn crun_errors(log: &[u8]) -> String {
+    String::from_utf8_lossy(log)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("level").and_then(Value::as_str) == Some("error"))
+        .filter_map(|v| v.get("msg").and_then(Value::as_str).map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// crun's "no such container" message.
 fn is_missing(stderr: &str) -> bool {
     stderr.contains("does not exist") || stderr.contains("No such file or directory")
@@ -74,9 +86,17 @@ fn is_missing(stderr: &str) -> bool {
 
 impl Crun {
     fn cmd(&self, verb: &str) -> Command {
+        self.cmd_logged(verb, None)
+    }
+
+    /// `crun [global options] <verb>`; with `log`, crun's `--log FILE --log-format json`.
+    fn cmd_logged(&self, verb: &str, log: Option<&Path>) -> Command {
         let mut c = Command::new("crun");
         if self.systemd_cgroup {
             c = c.arg("--systemd-cgroup");
+        }
+        if let Some(log) = log {
+            c = c.arg("--log").arg(log).arg("--log-format").arg("json");
         }
         c.arg("--root").arg(&self.root).arg(verb)
     }
@@ -90,8 +110,16 @@ impl Crun {
         config: &Path,
         opts: &CreateOptions,
     ) -> Result<(), CrunError> {
+        // crun's stderr is the container's (the engine's pipe), so crun is given a log file of
+        // its own for its errors: without one, an engine would show a failed create as
+        // "`crun create` failed" with no reason, where crun under the engine says why.
+        let log = tempfile::Builder::new()
+            .prefix("proxmox-lxcri-crun-")
+            .suffix(".log")
+            .tempfile()
+            .map_err(|e| HostError::io("create", Path::new("a crun log file"), e))?;
         let mut c = self
-            .cmd("create")
+            .cmd_logged("create", Some(log.path()))
             .arg("--bundle")
             .arg(bundle)
             .arg("--config")
@@ -112,7 +140,25 @@ impl Crun {
             c = c.arg(format!("--preserve-fds={n}"));
         }
         let c = c.arg(id.as_str()).inherit_stdio();
-        host.run(&c)?.check(&c)?;
+        let out = host.run(&c)?;
+        if !out.success() {
+            let said = host
+                .read_file(log.path())
+                .map(|b| crun_errors(&b))
+                .unwrap_or_default();
+            // The command as the caller would type it: without the private log file, which
+            // is gone when this returns.
+            let mut shown = c.clone();
+            if let Some(i) = shown.args.iter().position(|a| a == "--log") {
+                shown.args.drain(i..(i + 4).min(shown.args.len()));
+            }
+            return Err(HostError::Failed {
+                command: shown.to_string(),
+                exit: out.exit,
+                stderr: said,
+            }
+            .into());
+        }
         Ok(())
     }
 
@@ -306,11 +352,29 @@ mod tests {
             )
             .unwrap();
         let cmds = host.commands();
+        let shown = cmds[0].to_string();
+        // crun's own log file (a fresh temporary name) comes first, with the global options.
+        let (head, rest) = shown.split_once(" --log-format json ").unwrap();
+        assert!(head.starts_with("crun --log /"), "{shown}");
         assert_eq!(
-            cmds[0].to_string(),
-            "crun --root /run/plx/.crun create --bundle /b --config /run/plx/c1/crun.json --pid-file /p/pid --no-pivot c1"
+            rest,
+            "--root /run/plx/.crun create --bundle /b --config /run/plx/c1/crun.json --pid-file /p/pid --no-pivot c1"
         );
         assert_eq!(cmds[0].stdio, Stdio::Inherit);
+    }
+
+    #[test]
+    fn crun_errors_are_read_from_its_json_log() {
+        let log = concat!(
+            "{\"msg\": \"a warning\", \"level\": \"warning\", \"time\": \"t\"}\n",
+            "{\"msg\": \"executable file `nope` not found in $PATH: No such file or directory\", \"level\": \"error\", \"time\": \"t\"}\n",
+            "not json\n"
+        );
+        assert_eq!(
+            crun_errors(log.as_bytes()),
+            "executable file `nope` not found in $PATH: No such file or directory"
+        );
+        assert_eq!(crun_errors(b""), "");
     }
 
     #[test]

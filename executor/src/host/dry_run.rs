@@ -106,6 +106,22 @@ impl<W: Write + Send> Host for DryRunHost<W> {
         }
     }
 
+    /// Listed for real when read-only queries execute; files the dry run "wrote" are not
+    /// added (no verb lists a directory it writes to).
+    fn list_dir(&self, path: &Path) -> Result<Vec<std::ffi::OsString>, HostError> {
+        let executes = self.announce(&HostCall::ListDir {
+            path: path.to_owned(),
+        })?;
+        match &self.queries {
+            Some(q) if executes => q.list_dir(path),
+            _ => Err(HostError::io(
+                "list",
+                path,
+                io::Error::from(io::ErrorKind::NotFound),
+            )),
+        }
+    }
+
     fn write_file(&self, path: &Path, contents: &[u8], mode: FileMode) -> Result<(), HostError> {
         self.announce(&HostCall::WriteFile {
             path: path.to_owned(),

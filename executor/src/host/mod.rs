@@ -44,6 +44,9 @@ pub trait Host {
 
     fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError>;
 
+    /// The names in directory `path`, sorted (`.` and `..` left out).
+    fn list_dir(&self, path: &Path) -> Result<Vec<OsString>, HostError>;
+
     /// Replaces `path` atomically: temp file in the same directory, fsync, rename, fsync dir.
     fn write_file(&self, path: &Path, contents: &[u8], mode: FileMode) -> Result<(), HostError>;
 
@@ -76,6 +79,8 @@ pub struct Command {
     pub env: Vec<(OsString, OsString)>,
     pub effect: Effect,
     pub stdio: Stdio,
+    /// The program's working directory; `None` keeps the executor's.
+    pub cwd: Option<PathBuf>,
 }
 
 /// Where a command's stdout and stderr go.
@@ -107,7 +112,14 @@ impl Command {
             env: Vec::new(),
             effect: Effect::Changes,
             stdio: Stdio::Capture,
+            cwd: None,
         }
+    }
+
+    /// Runs the program in `dir` (`lxc-attach` takes the caller's directory into the container).
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
@@ -285,6 +297,9 @@ pub enum HostCall {
     ReadFile {
         path: PathBuf,
     },
+    ListDir {
+        path: PathBuf,
+    },
     WriteFile {
         path: PathBuf,
         contents: Vec<u8>,
@@ -309,7 +324,7 @@ impl HostCall {
     pub fn is_read_only(&self) -> bool {
         match self {
             HostCall::Run(cmd) => cmd.effect == Effect::ReadOnly,
-            HostCall::ReadFile { .. } | HostCall::Lock { .. } => true,
+            HostCall::ReadFile { .. } | HostCall::ListDir { .. } | HostCall::Lock { .. } => true,
             HostCall::WriteFile { .. }
             | HostCall::RemoveFile { .. }
             | HostCall::PackRootfs { .. } => false,
@@ -325,6 +340,7 @@ impl fmt::Display for HostCall {
         match self {
             HostCall::Run(cmd) => write!(f, "run: {cmd}"),
             HostCall::ReadFile { path } => write!(f, "read: {}", quote_arg(path.as_os_str())),
+            HostCall::ListDir { path } => write!(f, "list: {}", quote_arg(path.as_os_str())),
             HostCall::WriteFile {
                 path,
                 contents,

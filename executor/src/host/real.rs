@@ -45,7 +45,11 @@ impl Host for RealHost {
             program: program.to_string_lossy().into_owned(),
             source,
         };
-        let mut child = std::process::Command::new(program)
+        let mut child = std::process::Command::new(program);
+        if let Some(dir) = &cmd.cwd {
+            child.current_dir(dir);
+        }
+        let mut child = child
             .args(&cmd.args)
             .envs(cmd.env.iter().map(|(k, v)| (k, v)))
             // An inherited-stdio command (`crun create`/`exec`/`run`) keeps the caller's stdin
@@ -99,6 +103,17 @@ impl Host for RealHost {
 
     fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
         std::fs::read(path).map_err(|e| HostError::io("read", path, e))
+    }
+
+    fn list_dir(&self, path: &Path) -> Result<Vec<OsString>, HostError> {
+        let mut names = std::fs::read_dir(path)
+            .and_then(|rd| {
+                rd.map(|e| e.map(|e| e.file_name()))
+                    .collect::<io::Result<Vec<_>>>()
+            })
+            .map_err(|e| HostError::io("list", path, e))?;
+        names.sort();
+        Ok(names)
     }
 
     fn write_file(&self, path: &Path, contents: &[u8], mode: FileMode) -> Result<(), HostError> {

@@ -186,6 +186,29 @@ impl Host for RecordingHost {
         })
     }
 
+    /// The names below `path` among the in-memory files (a directory exists while a file
+    /// under it does).
+    fn list_dir(&self, path: &Path) -> Result<Vec<std::ffi::OsString>, HostError> {
+        let inner = self.record(HostCall::ListDir {
+            path: path.to_owned(),
+        })?;
+        let names: std::collections::BTreeSet<std::ffi::OsString> = inner
+            .files
+            .keys()
+            .filter_map(|f| f.strip_prefix(path).ok())
+            .filter_map(|rest| rest.components().next())
+            .map(|c| c.as_os_str().to_owned())
+            .collect();
+        if names.is_empty() {
+            return Err(HostError::io(
+                "list",
+                path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+        Ok(names.into_iter().collect())
+    }
+
     fn write_file(&self, path: &Path, contents: &[u8], mode: FileMode) -> Result<(), HostError> {
         let mut inner = self.record(HostCall::WriteFile {
             path: path.to_owned(),

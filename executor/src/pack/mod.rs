@@ -23,6 +23,7 @@
 //! default, as `zstd` itself) on all cores.
 
 mod archive;
+mod layers;
 mod owner;
 mod pipeline;
 mod progress;
@@ -40,6 +41,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bundle::{BundleError, Rootfs};
 
+pub use layers::{index_layers, write_layers_tar, LayerIndex, LayerRead, LayerSource, MAX_CAPTURE};
 pub use owner::{IdKind, OwnerMap, CONTAINER_ID_COUNT};
 pub use progress::Progress;
 pub use walk::{SpecialKind, MAX_OPEN_DIRS};
@@ -230,16 +232,7 @@ pub fn pack_dir(
     output: &Path,
     config: &PackConfig,
 ) -> Result<PackReport, PackError> {
-    let file_name = output
-        .file_name()
-        .filter(|n| n.as_encoded_bytes().ends_with(b".tar.zst"))
-        .ok_or_else(|| PackError::OutputName {
-            path: output.to_owned(),
-        })?;
-    let out_dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let out_dir = template_dir(output)?;
     let canon_out =
         fs::canonicalize(out_dir).map_err(|e| PackError::io_at("resolve", out_dir, e))?;
     if canon_out.starts_with(rootfs.path()) {
@@ -248,7 +241,48 @@ pub fn pack_dir(
             rootfs: rootfs.path().to_owned(),
         });
     }
+    write_template(output, config, |sender| {
+        pack_into(rootfs.dir(), sender, config).map(|(_sender, report)| report)
+    })
+}
 
+/// Packs an image's layers into the template `output`: the survivors [`index_layers`]
+/// found, in one more read of every layer (see `layers`).
+pub fn pack_layers(
+    source: &dyn LayerSource,
+    index: &LayerIndex,
+    output: &Path,
+    config: &PackConfig,
+) -> Result<PackReport, PackError> {
+    write_template(output, config, |sender| {
+        write_layers_tar(source, index, sender, config).map(|(_sender, report)| report)
+    })
+}
+
+/// The directory a template is written in; the name must end in `.tar.zst`.
+fn template_dir(output: &Path) -> Result<&Path, PackError> {
+    output
+        .file_name()
+        .filter(|n| n.as_encoded_bytes().ends_with(b".tar.zst"))
+        .ok_or_else(|| PackError::OutputName {
+            path: output.to_owned(),
+        })?;
+    Ok(match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    })
+}
+
+/// Writes the tar stream `produce` makes into the template `output`: zstd on another thread,
+/// into a temp file beside `output` that is synced and renamed into place only when the
+/// whole stream was written.
+fn write_template(
+    output: &Path,
+    config: &PackConfig,
+    produce: impl FnOnce(pipeline::ChunkSender) -> Result<PackReport, PackError>,
+) -> Result<PackReport, PackError> {
+    let out_dir = template_dir(output)?;
+    let file_name = output.file_name().unwrap_or_default();
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(file_name);
     prefix.push(".");
@@ -265,7 +299,7 @@ pub fn pack_dir(
     .map_err(zio)?;
     enc.include_checksum(true).map_err(zio)?;
     enc.multithread(workers(config.threads)).map_err(zio)?;
-    // Walk and read on this thread, compress-feed on another (see `pipeline`).
+    // Produce on this thread, compress-feed on another (see `pipeline`).
     let (sender, receiver) = pipeline::chunk_channel();
     let (packed, fed) = std::thread::scope(|s| {
         let feeder = s.spawn(move || -> io::Result<_> {
@@ -273,7 +307,7 @@ pub fn pack_dir(
             enc.finish()
         });
         // The sender is dropped on every path out of here, which ends the feeder's loop.
-        let packed = pack_into(rootfs.dir(), sender, config).map(|(_sender, report)| report);
+        let packed = produce(sender);
         (packed, feeder.join())
     });
     let fed = fed.map_err(|_| zio(io::Error::other("the compressing thread panicked")))?;
@@ -284,7 +318,7 @@ pub fn pack_dir(
                 .map_err(|e| PackError::io_at("write", tmp.path(), e.into_error()))?;
             report
         }
-        // The walk stopped because the compressor did: its error is the cause.
+        // The producer stopped because the compressor did: its error is the cause.
         (Err(PackError::Io { source, .. }), Err(e))
             if source.kind() == io::ErrorKind::BrokenPipe =>
         {

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod identity;
+pub mod lxc;
 pub mod paths;
 pub mod status;
 pub mod vmid;
@@ -69,6 +70,19 @@ pub fn start(host: &dyn Host, vmid: Vmid) -> Result<(), PctError> {
 pub fn shutdown(host: &dyn Host, vmid: Vmid, timeout: Duration) -> Result<(), PctError> {
     let secs = timeout.as_secs().to_string();
     let cmd = pct(&["shutdown", "--timeout", &secs, "--forceStop", "1"], vmid);
+    host.run(&cmd)?.check(&cmd)?;
+    Ok(())
+}
+
+/// `pct set <vmid> --<key> <value>...`: on a running container Proxmox applies what it can
+/// hotplug at once (pve-container `src/PVE/LXC/Config.pm` `vmconfig_hotplug_pending` @ 94f55852:
+/// `memory`/`swap` through `change_memory_limit`, `cpulimit`, `cpuunits`; `cores` is a
+/// fast-plug option, written to the config).
+pub fn set(host: &dyn Host, vmid: Vmid, options: &[(&str, String)]) -> Result<(), PctError> {
+    let mut cmd = pct(&["set"], vmid);
+    for (key, value) in options {
+        cmd = cmd.arg(format!("--{key}")).arg(value);
+    }
     host.run(&cmd)?.check(&cmd)?;
     Ok(())
 }

@@ -76,6 +76,13 @@ impl PvePaths {
         self.join(pve::CONFIG_DIR).join(format!("{vmid}.conf"))
     }
 
+    /// `/var/lib/lxc`: LXC's default lxcpath, where Proxmox keeps each running container's
+    /// generated LXC config (pve-container `src/PVE/LXC.pm` `update_lxc_config` writes
+    /// `/var/lib/lxc/$vmid/config` @ 94f55852). The `lxc-*` tools are given it with `-P`.
+    pub fn lxc_path(&self) -> PathBuf {
+        self.join("/var/lib/lxc")
+    }
+
     /// `/run/lock/lxc`.
     pub fn lock_dir(&self) -> PathBuf {
         self.join(pve::LOCK_DIR)

@@ -6,15 +6,16 @@
 //! `update --resources`) are read here, checked, and crun gets the checked copy in a private
 //! file of ours, never the caller's path.
 //!
-//! On the pct back end they are refused with [`RuntimeError::Unsupported`], which names what
-//! would do it on Proxmox: nothing is half-done.
+//! On the pct back end `exec`, `ps`, `pause`/`resume` and `update` are done the way Proxmox
+//! can ([`super::pct_verbs`]); `kill --all` is refused with [`RuntimeError::Unsupported`],
+//! which names what would do it on Proxmox: nothing is half-done.
 
 use serde_json::Value;
 use translator::Severity;
 
 use crate::crun::ExecOptions;
 use crate::id::ContainerId;
-use crate::state::{Backend, Mapping, OciState, Record, Status};
+use crate::state::{Backend, ContainerFile, Mapping, OciState, Record, Status};
 
 use super::state::live;
 use super::{status_name, Runtime, RuntimeError};
@@ -91,52 +92,287 @@ pub fn check_process(bytes: &[u8]) -> Result<Vec<u8>, RuntimeError> {
     serde_json::to_vec(&process).map_err(|e| RuntimeError::Usage(e.to_string()))
 }
 
-/// `exec`: runs a process in the container with the caller's stdio; returns its exit code
-/// (128 + N when signal N killed it), as runc and crun do. `process` is the `--process`
-/// file's contents, checked by [`check_process`] here.
-pub fn exec(
+/// runc's `exec` flags that change the process (runc `exec.go` `getProcess` @ 76d9cf5d): without
+/// `--process`, the container's own process with these applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessFlags {
+    /// The command and its arguments.
+    pub args: Vec<String>,
+    pub cwd: Option<String>,
+    /// Appended to the container's environment, as runc does.
+    pub env: Vec<String>,
+    /// `UID[:GID]`, numbers.
+    pub user: Option<String>,
+    pub additional_gids: Vec<u32>,
+    /// `--cap`: added to the bounding, effective and permitted sets (and ambient when the
+    /// process has an inheritable set), as runc does.
+    pub caps: Vec<String>,
+    pub apparmor: Option<String>,
+    pub process_label: Option<String>,
+    /// `--no-new-privs`; `None` keeps the container's value.
+    pub no_new_privs: Option<bool>,
+    /// `--tty`: runc sets `terminal` from it (false unless given).
+    pub tty: bool,
+}
+
+impl ProcessFlags {
+    /// Whether a flag other than `--tty` is given (they change a process; with `--process`
+    /// runc ignores them, which would drop them silently here, so they are refused).
+    fn changes_process(&self) -> bool {
+        let ProcessFlags {
+            args,
+            cwd,
+            env,
+            user,
+            additional_gids,
+            caps,
+            apparmor,
+            process_label,
+            no_new_privs,
+            tty: _,
+        } = self;
+        !args.is_empty()
+            || cwd.is_some()
+            || !env.is_empty()
+            || user.is_some()
+            || !additional_gids.is_empty()
+            || !caps.is_empty()
+            || apparmor.is_some()
+            || process_label.is_some()
+            || no_new_privs.is_some()
+    }
+
+    /// `base` (the container's process) with the flags applied, as runc's `getProcess`.
+    fn apply(&self, base: &Value) -> Result<Value, RuntimeError> {
+        use serde_json::json;
+        if self.args.is_empty() {
+            return Err(RuntimeError::Usage(
+                "exec needs a command or --process FILE".into(),
+            ));
+        }
+        let mut p = base.clone();
+        if !p.is_object() {
+            p = json!({});
+        }
+        p["args"] = json!(self.args);
+        if let Some(cwd) = &self.cwd {
+            p["cwd"] = json!(cwd);
+        }
+        if let Some(a) = &self.apparmor {
+            p["apparmorProfile"] = json!(a);
+        }
+        if let Some(l) = &self.process_label {
+            p["selinuxLabel"] = json!(l);
+        }
+        if !self.caps.is_empty() {
+            if !p["capabilities"].is_object() {
+                p["capabilities"] = json!({});
+            }
+            let has_inheritable = p["capabilities"].get("inheritable").is_some();
+            let mut sets = vec!["bounding", "effective", "permitted"];
+            if has_inheritable {
+                sets.push("ambient");
+            }
+            for set in sets {
+                append(&mut p["capabilities"][set], &self.caps);
+            }
+        }
+        if !self.env.is_empty() {
+            append(&mut p["env"], &self.env);
+        }
+        p["terminal"] = json!(self.tty);
+        if let Some(nnp) = self.no_new_privs {
+            p["noNewPrivileges"] = json!(nnp);
+        }
+        if !p["user"].is_object() {
+            p["user"] = json!({"uid": 0, "gid": 0});
+        }
+        if let Some(user) = &self.user {
+            let number = |what: &str, text: &str| {
+                text.parse::<u32>().map_err(|_| {
+                    RuntimeError::Usage(format!(
+                        "--user {user:?}: the {what} must be a number (UID[:GID])"
+                    ))
+                })
+            };
+            let (uid, gid) = match user.split_once(':') {
+                Some((u, g)) => (u, Some(g)),
+                None => (user.as_str(), None),
+            };
+            if let Some(g) = gid {
+                p["user"]["gid"] = json!(number("gid", g)?);
+            }
+            p["user"]["uid"] = json!(number("uid", uid)?);
+        }
+        if !self.additional_gids.is_empty() {
+            append(&mut p["user"]["additionalGids"], &self.additional_gids);
+        }
+        Ok(p)
+    }
+}
+
+/// Appends `items` to the JSON array at `slot` (made an array when it is not one). Callers
+/// index an object with `p["key"]`, which inserts the key: they call this only with items.
+fn append<T: serde::Serialize>(slot: &mut Value, items: &[T]) {
+    if !slot.is_array() {
+        *slot = Value::Array(Vec::new());
+    }
+    if let Some(a) = slot.as_array_mut() {
+        a.extend(items.iter().filter_map(|i| serde_json::to_value(i).ok()));
+    }
+}
+
+/// An exec's process, checked by the field table, with what the node policy judges.
+///
+/// The policy is not the executor's to load (the CLI owns the node's file and `--allow`), so
+/// the judgement is the caller's: it runs the same check `create` runs on a bundle
+/// (`src/cli/policy.rs` `enforce`, limited to `/process`) on [`PreparedExec::config`] and
+/// calls [`exec`] only when that passes. The process that runs is the one judged: crun is
+/// given this process as its `--process` file, never the flags.
+#[derive(Debug, Clone)]
+pub struct PreparedExec {
+    /// The container's config with `process` replaced by the exec's, for the policy.
+    pub config: Vec<u8>,
+    /// The container's back end, whose policy column decides.
+    pub backend: Backend,
+    process: Vec<u8>,
+}
+
+/// The container's config as it was created: on crun the checked copy crun runs
+/// (`crun.json` in the store, never the bundle again).
+fn container_config(rt: &Runtime<'_>, id: &ContainerId) -> Result<Value, RuntimeError> {
+    rt.store
+        .read_file::<Value>(id, ContainerFile::CrunConfig)?
+        .ok_or_else(|| {
+            RuntimeError::Usage(format!(
+                "container {id} has no recorded config ({}): recreate it",
+                rt.store.path(id, ContainerFile::CrunConfig).display()
+            ))
+        })
+}
+
+/// Reads the container's record and builds the exec's process: the `--process` document
+/// (`process`, checked by [`check_process`]) or the container's process with `flags`
+/// applied. Nothing runs. On the pct back end there is no recorded process (the bundle's
+/// became Proxmox's config), so the flags build one from `cwd` `/` and uid 0.
+pub fn prepare_exec(
     rt: &Runtime<'_>,
     id: &ContainerId,
     process: Option<&[u8]>,
-    mut opts: ExecOptions,
-) -> Result<i32, RuntimeError> {
-    let now = crun_only(
-        rt,
-        id,
-        "exec",
-        "on Proxmox a process is started with `pct exec` or `lxc-attach`, which proxmox-lxcri does not drive yet",
-    )?;
+    flags: &ProcessFlags,
+) -> Result<PreparedExec, RuntimeError> {
+    let (stored, mapping) = record(rt, id)?;
+    let now = match &mapping.backend {
+        Backend::Crun => live(rt, stored, &mapping)?,
+        Backend::Pct { .. } => super::pct_verbs::container(rt, stored, &mapping)?.0,
+    };
     if now.status != Status::Running {
         return Err(RuntimeError::NotRunning {
             id: id.clone(),
             status: status_name(now.status),
         });
     }
-    if process.is_none() && opts.args.is_empty() {
-        return Err(RuntimeError::Usage(
-            "exec needs a command or --process FILE".into(),
-        ));
+    let mut config = match &mapping.backend {
+        Backend::Crun => container_config(rt, id)?,
+        Backend::Pct { .. } => serde_json::json!({
+            "ociVersion": "1.0.2",
+            "root": {"path": "rootfs"},
+            "process": {"cwd": "/", "user": {"uid": 0, "gid": 0}},
+        }),
+    };
+    let process: Value = match process {
+        Some(bytes) => {
+            if flags.changes_process() {
+                return Err(RuntimeError::Usage(
+                    "--process gives the whole process: --cwd, --env, --user, --cap, --apparmor, --process-label, --no-new-privs, --additional-gids and a command cannot be added to it".into(),
+                ));
+            }
+            serde_json::from_slice(&check_process(bytes)?)
+                .map_err(|e| RuntimeError::Usage(e.to_string()))?
+        }
+        None => {
+            let built = flags.apply(config.get("process").unwrap_or(&Value::Null))?;
+            let bytes =
+                serde_json::to_vec(&built).map_err(|e| RuntimeError::Usage(e.to_string()))?;
+            check_process(&bytes)?;
+            built
+        }
+    };
+    let bytes = serde_json::to_vec(&process).map_err(|e| RuntimeError::Usage(e.to_string()))?;
+    if let Some(o) = config.as_object_mut() {
+        o.insert("process".into(), process);
+    }
+    Ok(PreparedExec {
+        config: serde_json::to_vec_pretty(&config)
+            .map_err(|e| RuntimeError::Usage(e.to_string()))?,
+        backend: mapping.backend,
+        process: bytes,
+    })
+}
+
+/// `exec`: runs the prepared (and judged) process in the container with the caller's stdio;
+/// returns its exit code (128 + N when signal N killed it), as runc and crun do. On crun the
+/// process goes to crun as a `--process` file (`opts`' process fields are not used); on pct
+/// it is applied by `lxc-attach` ([`super::pct_verbs`]), which cannot detach, write a pid
+/// file, serve a console socket or pass more descriptors. `stdio_is_tty`: whether one of this
+/// process's standard descriptors is a terminal.
+pub fn exec(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    prepared: &PreparedExec,
+    mut opts: ExecOptions,
+    stdio_is_tty: bool,
+) -> Result<i32, RuntimeError> {
+    let (stored, mapping) = record(rt, id)?;
+    if mapping.backend != prepared.backend {
+        return Err(RuntimeError::Usage(format!(
+            "container {id} changed while its exec was prepared"
+        )));
+    }
+    if let Backend::Pct { .. } = &mapping.backend {
+        for (given, flag) in [
+            (opts.detach, "--detach"),
+            (opts.pid_file.is_some(), "--pid-file"),
+            (opts.console_socket.is_some(), "--console-socket"),
+            (opts.preserve_fds.is_some(), "--preserve-fds"),
+        ] {
+            if given {
+                return Err(RuntimeError::NotOnProxmox {
+                    verb: "exec",
+                    id: id.clone(),
+                    why: format!("lxc-attach runs the process in the foreground and has no {flag}"),
+                });
+            }
+        }
+        let process: Value = serde_json::from_slice(&prepared.process)
+            .map_err(|e| RuntimeError::Usage(e.to_string()))?;
+        return super::pct_verbs::exec(rt, id, stored, &mapping, &process, stdio_is_tty);
+    }
+    // The container may have stopped since it was prepared; crun would say so less clearly.
+    let now = live(rt, stored, &mapping)?;
+    if now.status != Status::Running {
+        return Err(RuntimeError::NotRunning {
+            id: id.clone(),
+            status: status_name(now.status),
+        });
     }
     // Kept until crun has returned, then removed.
-    let _stashed = match process {
-        Some(bytes) => {
-            let file = stash("exec", &check_process(bytes)?)?;
-            opts.process = Some(file.path().to_path_buf());
-            Some(file)
-        }
-        None => None,
-    };
+    let file = stash("exec", &prepared.process)?;
+    opts.process = Some(file.path().to_path_buf());
+    opts.cwd = None;
+    opts.env.clear();
+    opts.user = None;
+    opts.args.clear();
     Ok(rt.crun.exec(rt.host, id, &opts)?)
 }
 
 /// `ps`: the host pids of the container's processes.
 pub fn ps(rt: &Runtime<'_>, id: &ContainerId) -> Result<Vec<i64>, RuntimeError> {
-    let now = crun_only(
-        rt,
-        id,
-        "ps",
-        "Proxmox has no list of a container's processes that proxmox-lxcri reads yet",
-    )?;
+    let (stored, mapping) = record(rt, id)?;
+    if let Backend::Pct { .. } = &mapping.backend {
+        return super::pct_verbs::ps(rt, id, stored, &mapping);
+    }
+    let now = live(rt, stored, &mapping)?;
     if now.status == Status::Stopped {
         // runc prints an empty list for a stopped container's empty cgroup; crun cannot find
         // the cgroup any more, so answer what runc does.
@@ -148,12 +384,11 @@ pub fn ps(rt: &Runtime<'_>, id: &ContainerId) -> Result<Vec<i64>, RuntimeError> 
 /// `pause` (`true`) or `resume` (`false`): the cgroup freezer.
 pub fn freeze(rt: &Runtime<'_>, id: &ContainerId, pause: bool) -> Result<(), RuntimeError> {
     let verb = if pause { "pause" } else { "resume" };
-    let now = crun_only(
-        rt,
-        id,
-        verb,
-        "the container's freezer on Proxmox (`lxc-freeze`) is not driven by proxmox-lxcri yet, and `pct suspend` is a CRIU checkpoint, not a pause",
-    )?;
+    let (stored, mapping) = record(rt, id)?;
+    if let Backend::Pct { .. } = &mapping.backend {
+        return super::pct_verbs::freeze(rt, id, stored, &mapping, pause);
+    }
+    let now = live(rt, stored, &mapping)?;
     let wanted = if pause {
         Status::Running
     } else {
@@ -171,25 +406,25 @@ pub fn freeze(rt: &Runtime<'_>, id: &ContainerId, pause: bool) -> Result<(), Run
 }
 
 /// `update`: new resource limits (a `linux.resources` object, already merged with runc's
-/// flags by the caller), checked by the field table, then given to crun.
+/// flags by the caller), checked by the field table, then given to crun, or to `pct set` as
+/// the keys the translator maps them to.
 pub fn update(rt: &Runtime<'_>, id: &ContainerId, resources: &Value) -> Result<(), RuntimeError> {
-    let now = crun_only(
-        rt,
-        id,
-        "update",
-        "on Proxmox limits change with `pct set` (memory, swap, cores, cpulimit), which proxmox-lxcri does not drive yet",
+    check_fragment(
+        "resources.json",
+        serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "linux": {"resources": resources}}),
+        "the resources are not valid OCI linux.resources",
     )?;
+    let (stored, mapping) = record(rt, id)?;
+    if let Backend::Pct { .. } = &mapping.backend {
+        return super::pct_verbs::update(rt, id, stored, &mapping, resources);
+    }
+    let now = live(rt, stored, &mapping)?;
     if now.status == Status::Stopped {
         return Err(RuntimeError::NotRunning {
             id: id.clone(),
             status: "stopped",
         });
     }
-    check_fragment(
-        "resources.json",
-        serde_json::json!({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "linux": {"resources": resources}}),
-        "the resources are not valid OCI linux.resources",
-    )?;
     let bytes = serde_json::to_vec(resources).map_err(|e| RuntimeError::Usage(e.to_string()))?;
     let file = stash("update", &bytes)?;
     Ok(rt.crun.update(rt.host, id, file.path())?)
@@ -252,5 +487,71 @@ mod fragment_tests {
         assert!(err.contains("bad process: "), "{err}");
         let bad = base(json!({"linux": {"resources": {"memory": {"limit": "lots"}}}}));
         assert!(check_fragment("r.json", bad, "bad resources").is_err());
+    }
+}
+
+#[cfg(test)]
+mod process_flag_tests {
+    use super::ProcessFlags;
+    use serde_json::json;
+
+    /// runc `exec.go` `getProcess`: the container's process with the flags on top.
+    #[test]
+    fn flags_apply_to_the_containers_process_as_runc_does() {
+        let base = json!({"args": ["init"], "cwd": "/", "env": ["PATH=/bin"], "terminal": true,
+            "user": {"uid": 1000, "gid": 1000}, "noNewPrivileges": true,
+            "capabilities": {"bounding": ["CAP_KILL"], "inheritable": ["CAP_KILL"]}});
+        let flags = ProcessFlags {
+            args: vec!["sh".into(), "-c".into(), "id".into()],
+            cwd: Some("/srv".into()),
+            env: vec!["A=1".into()],
+            user: Some("7".into()),
+            additional_gids: vec![5],
+            caps: vec!["CAP_CHOWN".into()],
+            ..ProcessFlags::default()
+        };
+        let p = flags.apply(&base).unwrap();
+        assert_eq!(p["args"], json!(["sh", "-c", "id"]));
+        assert_eq!(p["cwd"], "/srv");
+        assert_eq!(p["env"], json!(["PATH=/bin", "A=1"]));
+        // The uid alone changes; the gid stays the container's.
+        assert_eq!(
+            p["user"],
+            json!({"uid": 7, "gid": 1000, "additionalGids": [5]})
+        );
+        // Ambient too, because the process has an inheritable set.
+        assert_eq!(
+            p["capabilities"]["bounding"],
+            json!(["CAP_KILL", "CAP_CHOWN"])
+        );
+        assert_eq!(p["capabilities"]["effective"], json!(["CAP_CHOWN"]));
+        assert_eq!(p["capabilities"]["ambient"], json!(["CAP_CHOWN"]));
+        // terminal is the --tty flag, never the container's.
+        assert_eq!(p["terminal"], json!(false));
+        assert_eq!(p["noNewPrivileges"], json!(true));
+        // Flags not given add no keys.
+        let plain = ProcessFlags {
+            args: vec!["true".into()],
+            ..ProcessFlags::default()
+        }
+        .apply(&json!({"cwd": "/"}))
+        .unwrap();
+        assert_eq!(
+            plain,
+            json!({"cwd": "/", "args": ["true"], "terminal": false, "user": {"uid": 0, "gid": 0}})
+        );
+        let bad = ProcessFlags {
+            args: vec!["sh".into()],
+            user: Some("root".into()),
+            ..ProcessFlags::default()
+        };
+        assert!(bad.apply(&base).is_err());
+        assert!(ProcessFlags::default().apply(&base).is_err(), "no command");
+        assert!(flags.changes_process());
+        let tty_only = ProcessFlags {
+            tty: true,
+            ..ProcessFlags::default()
+        };
+        assert!(!tty_only.changes_process());
     }
 }

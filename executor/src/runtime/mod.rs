@@ -16,6 +16,7 @@ pub mod journal;
 pub mod kill;
 pub mod list;
 pub mod log;
+pub mod pct_verbs;
 pub mod recover;
 pub mod signal;
 pub mod spec;
@@ -159,6 +160,13 @@ pub enum RuntimeError {
         verb: &'static str,
         id: ContainerId,
         why: &'static str,
+    },
+    /// A request the pct back end cannot carry out as asked; `why` says what Proxmox lacks.
+    #[error("{verb} of container {id} on the pct back end: {why}")]
+    NotOnProxmox {
+        verb: &'static str,
+        id: ContainerId,
+        why: String,
     },
     #[error("{0}")]
     Identity(Box<IdentityError>),

@@ -76,8 +76,14 @@ pub(crate) fn live_checked(
                     stored.status = Status::Stopped;
                 }
                 _ => match crate::pve::status(rt.host, *vmid)? {
+                    // Proxmox's status is `running` or `stopped` (LXC.pm `vmstatus`); a frozen
+                    // container is `running` there and `paused` here, as LXC reports it.
                     Some(s) if s.running => {
-                        stored.status = Status::Running;
+                        stored.status = if crate::pve::lxc::frozen(rt.host, &rt.paths, *vmid)? {
+                            Status::Paused
+                        } else {
+                            Status::Running
+                        };
                         stored.pid = s.pid;
                     }
                     // pct create starts nothing: until `start`, a stopped container is `created`.

@@ -5,6 +5,7 @@
 //! keep a fake `/etc/pve` and storage tree under `PVE_SIM_ROOT`, and run containers with real
 //! LXC. See `README.md` for what differs from a real Proxmox VE host and why.
 
+pub mod cgroup;
 pub mod cli;
 pub mod conf;
 pub mod error;

@@ -6,6 +6,7 @@ use std::os::unix::fs::chown;
 
 use sha1::{Digest, Sha1};
 
+use crate::cgroup::{memory_constraints, CtCgroup};
 use crate::conf::PctConf;
 use crate::error::{SimError, SimResult};
 use crate::formats::{self, split_list};
@@ -692,6 +693,8 @@ fn hotplug_pending(
             }
         }
     }
+    // `$hotplug_memory_done`: memory and swap are changed together, once.
+    let mut hotplug_memory_done = false;
     let deletes = parse_pending_delete(conf.pending.get("delete"));
     for opt in deletes.keys() {
         if !selection.contains(opt) {
@@ -715,6 +718,25 @@ fn hotplug_pending(
                     continue;
                 }
             }
+        }
+        // The running container's cgroup goes back to the defaults.
+        let cg = CtCgroup::new(ctx.sim, ctx.vmid);
+        let applied = match opt.as_str() {
+            "swap" => {
+                hotplug_memory_done = true;
+                cg.change_memory_limit(None, Some(0), None)
+            }
+            "cpulimit" => cg.change_cpu_quota(None, None),
+            "cpuunits" => cg.change_cpu_shares(None),
+            _ => Ok(()),
+        };
+        if let Err(e) = applied {
+            add_error(
+                errors,
+                opt,
+                &format!("unable to hotplug {opt}: {}", e.render()),
+            );
+            continue;
         }
         conf.main.remove(opt);
         remove_from_pending_delete(conf, opt);
@@ -752,6 +774,37 @@ fn hotplug_pending(
                     continue;
                 }
             }
+        }
+        let cg = CtCgroup::new(ctx.sim, ctx.vmid);
+        let number = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok());
+        let applied = match opt.as_str() {
+            "cpulimit" => match number(Some(&value)) {
+                Some(v) => cg.change_cpu_quota(Some((100_000.0 * v) as u64), Some(100_000)),
+                None => Ok(()),
+            },
+            "cpuunits" => cg.change_cpu_shares(number(Some(&value)).map(|v| v as u64)),
+            // Both at once, once (memory and swap are one limit in cgroup v1).
+            "memory" | "swap" if !hotplug_memory_done => {
+                hotplug_memory_done = true;
+                let (mem, high) = match number(conf.pending.get("memory")) {
+                    Some(m) => {
+                        let (max, high) = memory_constraints(m as u64);
+                        (Some(max), Some(high))
+                    }
+                    None => (None, None),
+                };
+                let swap = number(conf.pending.get("swap")).map(|s| (s * 1024.0 * 1024.0) as u64);
+                cg.change_memory_limit(mem, swap, high)
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = applied {
+            add_error(
+                errors,
+                &opt,
+                &format!("unable to hotplug {opt}: {}", e.render()),
+            );
+            continue;
         }
         conf.main.set(&opt, value);
         conf.pending.remove(&opt);

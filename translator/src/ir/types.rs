@@ -89,7 +89,8 @@ impl MemoryMiB {
         (bytes >= Self::MIN * 1024 * 1024).then(|| MemoryMiB(bytes.div_ceil(1024 * 1024)))
     }
 
-    pub(crate) fn get(self) -> u64 {
+    /// The size in MiB.
+    pub fn get(self) -> u64 {
         self.0
     }
 }

@@ -23,6 +23,7 @@ const DESCRIBED: &[&str] = &[
     "parse/invalid-utf8",
     "parse/too-deep",
     "pve/too-many",
+    "pve/config-too-large",
 ];
 
 /// The fenced blocks of a piece of Markdown, with their language.
@@ -121,12 +122,15 @@ fn every_explanation_has_a_bad_and_a_good_example() {
 }
 
 /// `crun/…` findings come from the crun back end, not from lint; its tests
-/// produce each of them.
+/// produce each of them. `image/…` examples are image configs: the image
+/// module's tests run them.
 #[test]
 fn examples_do_what_the_explanations_say() {
     let base_config = |rule: &Rule| count(rule, BASE);
     let mut wrong = Vec::new();
-    for rule in all_rules().filter(|r| !r.code.starts_with("crun/")) {
+    for rule in
+        all_rules().filter(|r| !r.code.starts_with("crun/") && !r.code.starts_with("image/"))
+    {
         let Some((bad, good)) = example(rule) else {
             continue;
         };

@@ -1,0 +1,433 @@
+//! The engine verbs on the pct back end, where Proxmox allows them.
+//!
+//! - `exec`: `lxc-attach` with the OCI process's args, environment (`--clear-env` and one
+//!   `--set-var` per entry), uid, gid and SELinux label. LXC puts the container's own
+//!   `lxc.environment` (the bundle's env, which Proxmox writes) under the process's entries,
+//!   as for every process it attaches (`src/lxc/attach.c` `lxc_attach_set_environment`). What `lxc-attach` cannot set is
+//!   refused, never dropped: a working directory other than `/` (LXC `src/lxc/attach.c`
+//!   `do_attach` @ e7b855a5 changes into `options->initial_cwd`, which `lxc-attach` has no
+//!   option for, or else into the caller's directory; a failure is only a warning), its own
+//!   capabilities, AppArmor profile, `noNewPrivileges`, rlimits and the other process
+//!   settings (the attached process gets the container's), additional groups, and a terminal
+//!   when none of our stdio is one (`lxc-attach` makes a terminal exactly when one of its
+//!   standard descriptors is a terminal, `src/lxc/tools/lxc_attach.c` `stdfd_is_pty`).
+//! - `pause`/`resume`: the container's freezer, as pve-container's `freeze`/`thaw`
+//!   ([`crate::pve::lxc`]).
+//! - `ps`: the processes of the container's cgroup (its init's, and every cgroup below it).
+//! - `update`: `pct set` with the keys Proxmox hotplugs ([`crate::pve::set`]); the resources
+//!   are mapped by the translator's own lowering (the one `create` uses), and anything it does
+//!   not map to `memory`, `swap`, `cores`, `cpulimit` or `cpuunits` is refused.
+//!
+//! Every verb checks the container's identity before it acts on the VMID (`live_checked`).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use translator::Severity;
+
+use crate::host::Command;
+use crate::id::{ContainerId, Vmid};
+use crate::state::{Backend, Mapping, OciState, Status};
+
+use super::state::{gone, live_checked};
+use super::{status_name, Runtime, RuntimeError};
+
+/// The live state and VMID of a pct container.
+pub(super) fn container(
+    rt: &Runtime<'_>,
+    stored: OciState,
+    mapping: &Mapping,
+) -> Result<(OciState, Vmid), RuntimeError> {
+    let Backend::Pct { vmid, .. } = &mapping.backend else {
+        return Err(RuntimeError::Usage(format!(
+            "container {} is not on the pct back end",
+            mapping.id
+        )));
+    };
+    let now = live_checked(rt, stored, mapping)?;
+    if now.gone {
+        return Err(gone(mapping));
+    }
+    Ok((now.state, *vmid))
+}
+
+fn refused(verb: &'static str, id: &ContainerId, why: String) -> RuntimeError {
+    RuntimeError::NotOnProxmox {
+        verb,
+        id: id.clone(),
+        why,
+    }
+}
+
+/// Process fields `lxc-attach` applies.
+const APPLIED: &[&str] = &["args", "env", "cwd", "user", "terminal", "selinuxLabel"];
+/// `user` fields `lxc-attach` applies.
+const USER_APPLIED: &[&str] = &["uid", "gid"];
+
+/// `lxc-attach` for the checked OCI `process`, or why Proxmox cannot run it. `stdio_is_tty`:
+/// whether one of this process's standard descriptors is a terminal (`lxc-attach` inherits
+/// them and makes a terminal exactly then).
+pub fn attach_command(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    vmid: Vmid,
+    process: &Value,
+    stdio_is_tty: bool,
+) -> Result<Command, RuntimeError> {
+    let no = |why: String| refused("exec", id, why);
+    let Some(p) = process.as_object() else {
+        return Err(no("the process is not a JSON object".into()));
+    };
+    for (key, value) in p {
+        let off = matches!(value, Value::Null)
+            || (key == "noNewPrivileges" && value == &Value::Bool(false));
+        if !APPLIED.contains(&key.as_str()) && !off {
+            return Err(no(format!(
+                "lxc-attach cannot set the process's `{key}`: the attached process gets the container's"
+            )));
+        }
+    }
+    let cwd = p.get("cwd").and_then(Value::as_str).unwrap_or("/");
+    if cwd != "/" {
+        return Err(no(format!(
+            "lxc-attach has no working-directory option (it keeps the caller's directory), so the process's cwd {cwd:?} cannot be set; use `/`"
+        )));
+    }
+    if p.get("terminal").and_then(Value::as_bool) == Some(true) && !stdio_is_tty {
+        return Err(no(
+            "lxc-attach gives the process a terminal only when its stdin, stdout or stderr is one, and none is; --console-socket cannot be served"
+                .into(),
+        ));
+    }
+    let mut cmd = crate::pve::lxc::tool("lxc-attach", &rt.paths, vmid).arg("--clear-env");
+    for e in p.get("env").and_then(Value::as_array).into_iter().flatten() {
+        let Some(kv) = e.as_str().filter(|kv| kv.contains('=')) else {
+            return Err(no(format!("the environment entry {e} is not KEY=VALUE")));
+        };
+        cmd = cmd.arg(format!("--set-var={kv}"));
+    }
+    if let Some(user) = p.get("user").and_then(Value::as_object) {
+        for key in user.keys() {
+            if !USER_APPLIED.contains(&key.as_str()) {
+                return Err(no(format!(
+                    "lxc-attach cannot set the process's `user.{key}`"
+                )));
+            }
+        }
+        for (key, flag) in [("uid", "--uid"), ("gid", "--gid")] {
+            if let Some(n) = user.get(key).and_then(Value::as_u64) {
+                cmd = cmd.arg(format!("{flag}={n}"));
+            }
+        }
+    }
+    if let Some(label) = p.get("selinuxLabel").and_then(Value::as_str) {
+        cmd = cmd.arg(format!("--context={label}"));
+    }
+    let args: Vec<&str> = p
+        .get("args")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if args.is_empty() {
+        return Err(RuntimeError::Usage("the process has no args".into()));
+    }
+    // lxc-attach changes into the caller's directory inside the container: `/` is the
+    // container's root.
+    Ok(cmd.arg("--").args(args).current_dir("/").inherit_stdio())
+}
+
+/// Runs the process; its exit code (`lxc-attach` exits with it, 128 + N for signal N).
+pub fn exec(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    stored: OciState,
+    mapping: &Mapping,
+    process: &Value,
+    stdio_is_tty: bool,
+) -> Result<i32, RuntimeError> {
+    let (now, vmid) = container(rt, stored, mapping)?;
+    if now.status != Status::Running {
+        return Err(RuntimeError::NotRunning {
+            id: id.clone(),
+            status: status_name(now.status),
+        });
+    }
+    let cmd = attach_command(rt, id, vmid, process, stdio_is_tty)?;
+    let out = rt.host.run(&cmd)?;
+    Ok(match out.exit {
+        crate::host::Exit::Code(c) => c,
+        crate::host::Exit::Signal(s) => 128 + s,
+    })
+}
+
+/// `pause` (`true`) / `resume` (`false`).
+pub fn freeze(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    stored: OciState,
+    mapping: &Mapping,
+    pause: bool,
+) -> Result<(), RuntimeError> {
+    let verb = if pause { "pause" } else { "resume" };
+    let (now, vmid) = container(rt, stored, mapping)?;
+    let wanted = if pause {
+        Status::Running
+    } else {
+        Status::Paused
+    };
+    if now.status != wanted {
+        return Err(RuntimeError::WrongStatus {
+            verb,
+            id: id.clone(),
+            status: status_name(now.status),
+            wanted: status_name(wanted),
+        });
+    }
+    Ok(crate::pve::lxc::freeze(rt.host, &rt.paths, vmid, pause)?)
+}
+
+/// The directory a hierarchy of `/proc/<pid>/cgroup` is mounted at, from `/proc/self/mountinfo`:
+/// `""` is the cgroup2 hierarchy, otherwise a v1 controller list (`pids`, `cpu,cpuacct`,
+/// `name=systemd`).
+fn cgroup_mount(mountinfo: &str, controllers: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|l| {
+        // `id parent major:minor root mountpoint options ... - fstype source superoptions`
+        let (left, right) = l.split_once(" - ")?;
+        let mountpoint = left.split(' ').nth(4)?;
+        let mut r = right.split(' ');
+        let fstype = r.next()?;
+        let superoptions = r.nth(1)?;
+        let matches = match (controllers, fstype) {
+            ("", "cgroup2") => true,
+            (c, "cgroup") if !c.is_empty() => {
+                let opts: Vec<&str> = superoptions.split(',').collect();
+                c.split(',').all(|want| opts.contains(&want))
+            }
+            _ => false,
+        };
+        matches.then(|| PathBuf::from(mountpoint))
+    })
+}
+
+/// The host pids in the cgroup of the container's init and every cgroup below it: cgroup2
+/// where the container has a cgroup2 path, else its first v1 hierarchy that is mounted.
+pub fn ps(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    stored: OciState,
+    mapping: &Mapping,
+) -> Result<Vec<i64>, RuntimeError> {
+    let (now, _) = container(rt, stored, mapping)?;
+    let Some(pid) = now.pid.filter(|_| now.status != Status::Stopped) else {
+        // As runc: a stopped container's cgroup is empty.
+        return Ok(Vec::new());
+    };
+    let read = |p: &Path| -> Result<String, RuntimeError> {
+        Ok(String::from_utf8_lossy(&rt.host.read_file(p)?).into_owned())
+    };
+    let cgroups = read(Path::new(&format!("/proc/{pid}/cgroup")))?;
+    let mountinfo = read(Path::new("/proc/self/mountinfo"))?;
+    let mut entries: Vec<(&str, &str)> = cgroups
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
+            Some((controllers, path))
+        })
+        .collect();
+    // cgroup2 first: the one hierarchy where every process of the container is.
+    entries.sort_by_key(|(c, _)| !c.is_empty());
+    let Some(top) = entries.iter().find_map(|(controllers, path)| {
+        let mount = cgroup_mount(&mountinfo, controllers)?;
+        Some(mount.join(path.trim_start_matches('/')))
+    }) else {
+        return Err(refused(
+            "ps",
+            id,
+            format!("no cgroup of the container's init {pid} is mounted on this host"),
+        ));
+    };
+    let mut pids = Vec::new();
+    let mut dirs = vec![top];
+    while let Some(dir) = dirs.pop() {
+        for line in read(&dir.join("cgroup.procs"))?.lines() {
+            if let Ok(p) = line.trim().parse::<i64>() {
+                pids.push(p);
+            }
+        }
+        for name in rt.host.list_dir(&dir)? {
+            let child = dir.join(&name);
+            // A child cgroup is a directory with its own cgroup.procs; files are skipped.
+            if is_cgroup_name(&name) && rt.host.read_file(&child.join("cgroup.procs")).is_ok() {
+                dirs.push(child);
+            }
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    Ok(pids)
+}
+
+/// Interface files have a `controller.` prefix or are `notify_on_release`, `tasks`, ...; a
+/// child cgroup's name has no dot before a known interface prefix. The read of its
+/// `cgroup.procs` decides; this only skips the files that cannot be directories.
+fn is_cgroup_name(name: &OsString) -> bool {
+    let n = name.to_string_lossy();
+    !(n.starts_with("cgroup.")
+        || n.starts_with("memory.")
+        || n.starts_with("cpu.")
+        || n.starts_with("cpuset.")
+        || n.starts_with("io.")
+        || n.starts_with("pids.")
+        || n.starts_with("hugetlb.")
+        || n.starts_with("rdma.")
+        || n.starts_with("misc.")
+        || n == "tasks"
+        || n == "notify_on_release"
+        || n == "release_agent")
+}
+
+/// The Proxmox keys of an OCI `linux.resources`, by the translator's lowering (the one `create`
+/// uses), or why `pct set` cannot apply it.
+pub fn resource_options(
+    id: &ContainerId,
+    resources: &Value,
+) -> Result<Vec<(&'static str, String)>, RuntimeError> {
+    let no = |why: String| refused("update", id, why);
+    let config = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "root": {"path": "rootfs"},
+        "linux": {"resources": resources},
+    })
+    .to_string();
+    let t = translator::oci_to_ir(
+        "resources.json",
+        config.as_bytes(),
+        &translator::Target::default(),
+    );
+    // Every finding about the resources means a value that is not applied as given.
+    let findings: Vec<String> = t
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            d.severity >= Severity::Warning
+                && d.pointer
+                    .as_ref()
+                    .is_some_and(|p| p.as_str().starts_with("/linux/resources"))
+        })
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d.pointer.as_ref().map(|p| p.as_str()).unwrap_or(""),
+                d.message
+            )
+        })
+        .collect();
+    if !findings.is_empty() {
+        return Err(no(findings.join("; ")));
+    }
+    let Some(ir) = t.ir.as_ref().filter(|_| !t.has_errors()) else {
+        return Err(RuntimeError::Usage(
+            "the resources are not valid OCI linux.resources".into(),
+        ));
+    };
+    let r = &ir.resources;
+    if !r.cgroup2.is_empty() {
+        let keys: Vec<&str> = r.cgroup2.iter().map(|k| k.key.as_str()).collect();
+        return Err(no(format!(
+            "Proxmox has no option for {} (`pct set` sets memory, swap, cores, cpulimit and cpuunits)",
+            keys.join(", ")
+        )));
+    }
+    let mut out = Vec::new();
+    if let Some(m) = &r.memory {
+        out.push(("memory", m.value.get().to_string()));
+    }
+    if let Some(s) = &r.swap_mib {
+        out.push(("swap", s.value.to_string()));
+    }
+    if let Some(c) = &r.cores {
+        out.push(("cores", c.value.to_string()));
+    }
+    if let Some(c) = &r.cpulimit {
+        out.push(("cpulimit", c.value.clone()));
+    }
+    if let Some(c) = &r.cpuunits {
+        out.push(("cpuunits", c.value.to_string()));
+    }
+    if out.is_empty() {
+        return Err(RuntimeError::Usage(
+            "nothing to update: no memory, swap, cpu shares, quota or cpus given".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// `update` on a pct container: `pct set` with the mapped keys.
+pub fn update(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    stored: OciState,
+    mapping: &Mapping,
+    resources: &Value,
+) -> Result<(), RuntimeError> {
+    let options = resource_options(id, resources)?;
+    let (now, vmid) = container(rt, stored, mapping)?;
+    if now.status == Status::Stopped {
+        return Err(RuntimeError::NotRunning {
+            id: id.clone(),
+            status: "stopped",
+        });
+    }
+    Ok(crate::pve::set(rt.host, vmid, &options)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_mounts_from_mountinfo() {
+        let mi = "30 25 0:26 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw\n\
+                  31 25 0:27 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids\n\
+                  32 25 0:28 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n";
+        assert_eq!(
+            cgroup_mount(mi, "").as_deref(),
+            Some(Path::new("/sys/fs/cgroup/unified"))
+        );
+        assert_eq!(
+            cgroup_mount(mi, "pids").as_deref(),
+            Some(Path::new("/sys/fs/cgroup/pids"))
+        );
+        assert_eq!(
+            cgroup_mount(mi, "cpu,cpuacct").as_deref(),
+            Some(Path::new("/sys/fs/cgroup/cpu,cpuacct"))
+        );
+        assert_eq!(cgroup_mount(mi, "memory"), None);
+    }
+
+    #[test]
+    fn resources_map_to_pct_set_keys_or_are_refused() {
+        let id = ContainerId::new("c").unwrap();
+        let opts = resource_options(
+            &id,
+            &serde_json::json!({"memory": {"limit": 536870912, "swap": 1073741824},
+                                "cpu": {"shares": 1024, "quota": 50000, "period": 100000}}),
+        )
+        .unwrap();
+        assert_eq!(
+            opts,
+            vec![
+                ("memory", "512".to_string()),
+                ("swap", "512".to_string()),
+                ("cpulimit", "0.5".to_string()),
+                ("cpuunits", "100".to_string()),
+            ]
+        );
+        // pids.limit has no Proxmox key (it would be a raw lxc.cgroup2 line).
+        let err = resource_options(&id, &serde_json::json!({"pids": {"limit": 10}})).unwrap_err();
+        assert!(err.to_string().contains("lxc.cgroup2.pids.max"), "{err}");
+        assert!(resource_options(&id, &serde_json::json!({})).is_err());
+    }
+}

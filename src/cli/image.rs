@@ -1,0 +1,127 @@
+//! `--image REF`: an OCI image as the input of `convert` (and `--to bundle`, which writes the
+//! bundle an image gives). The image is found and verified by `executor::image`, its config
+//! converted by `translator::image` (image-spec `conversion.md`) with the accounts read from
+//! its merged layers, and the runtime config goes through the same stages as a bundle's.
+
+use std::path::Path;
+
+use executor::image::{Image, ImageRef, Platform, ACCOUNT_FILES};
+use executor::pack::{index_layers, write_layers_tar, LayerIndex, PackConfig, Progress};
+use translator::image::{image_to_oci, Accounts, Converted, ImageParts};
+
+use super::input::ConfigInput;
+use super::render::{self, DiagFormat};
+use super::{ColorChoice, Failure, EXIT_REFUSED};
+
+/// An image, its layers indexed, its config converted.
+pub struct Loaded {
+    pub image: Image,
+    pub index: LayerIndex,
+    pub converted: Converted,
+}
+
+/// Opens `reference` (`--platform` picks from an index), reads every layer once (digests
+/// checked, `/etc/passwd` and `/etc/group` kept) and converts the config.
+pub fn load(reference: &str, platform: Option<&str>) -> Result<Loaded, Failure> {
+    let r = ImageRef::parse(reference).map_err(Failure::usage)?;
+    let platform = platform
+        .map(Platform::parse)
+        .transpose()
+        .map_err(Failure::usage)?;
+    let image = Image::open(&r, platform.as_ref()).map_err(|e| Failure::usage(e.to_string()))?;
+    let index = index_layers(&image, &ACCOUNT_FILES).map_err(|e| Failure::usage(e.to_string()))?;
+    let accounts = Accounts::parse(index.file(ACCOUNT_FILES[0]), index.file(ACCOUNT_FILES[1]));
+    let name = format!("{reference} (image config {})", image.config_digest);
+    let converted = image_to_oci(ImageParts {
+        name: &name,
+        config: &image.config,
+        accounts: &accounts,
+    });
+    Ok(Loaded {
+        image,
+        index,
+        converted,
+    })
+}
+
+impl Loaded {
+    /// Prints the conversion's findings; the runtime config as the input of the next stage,
+    /// or exit 1 when the image was refused.
+    pub fn into_input(
+        self,
+        reference: &str,
+        format: DiagFormat,
+        color: ColorChoice,
+    ) -> Result<(ConfigInput, Image, LayerIndex), u8> {
+        let mut diagnostics = self.converted.diagnostics;
+        if super::quiet() {
+            diagnostics.retain(|d| d.severity == translator::Severity::Error);
+        }
+        render::emit(&diagnostics, &self.converted.source, format, color);
+        let Some(config) = self.converted.runtime_config else {
+            return Err(EXIT_REFUSED);
+        };
+        let input = ConfigInput {
+            name: format!("{reference} (config.json)"),
+            bytes: config.into_bytes(),
+            bundle: None,
+        };
+        Ok((input, self.image, self.index))
+    }
+}
+
+/// Writes the bundle an image gives: `dir/config.json` and `dir/rootfs`, the layers merged as
+/// a template would have them (one more read of every layer; nothing else on disk). `dir`
+/// must not exist or be empty, so nothing of the caller's is overwritten.
+pub fn write_bundle(
+    image: &Image,
+    index: &LayerIndex,
+    config: &[u8],
+    dir: &Path,
+) -> Result<(), Failure> {
+    let io = |what: &str, e: std::io::Error| {
+        Failure::usage(format!("{}: cannot {what}: {e}", dir.display()))
+    };
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(Failure::usage(format!(
+                    "{}: not empty; the bundle is written into a new or empty directory",
+                    dir.display()
+                )));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(|e| io("create it", e))?
+        }
+        Err(e) => return Err(io("read it", e)),
+    }
+    let rootfs = dir.join("rootfs");
+    std::fs::create_dir(&rootfs).map_err(|e| io("create rootfs", e))?;
+    let pack = PackConfig {
+        progress: Progress::Never,
+        ..PackConfig::default()
+    };
+    // The merged stream goes through a pipe into tar's unpacker, which keeps every name
+    // inside `rootfs` (the stream has no `..`, and `unpack` refuses links out).
+    let (reader, writer) = std::io::pipe().map_err(|e| io("make a pipe", e))?;
+    let unpacked = std::thread::scope(|s| {
+        let unpacker = s.spawn(move || {
+            let mut a = tar::Archive::new(reader);
+            a.set_preserve_permissions(true);
+            // SAFETY: geteuid cannot fail and touches no memory.
+            a.set_preserve_ownerships(unsafe { libc::geteuid() } == 0);
+            a.set_unpack_xattrs(false);
+            a.unpack(&rootfs)
+        });
+        let written = write_layers_tar(image, index, writer, &pack).map(|(w, _)| drop(w));
+        (written, unpacker.join())
+    });
+    match unpacked {
+        (Err(e), _) => return Err(Failure::usage(e.to_string())),
+        (Ok(()), Ok(Err(e))) => return Err(io("unpack the layers", e)),
+        (Ok(()), Err(_)) => return Err(Failure::usage("the unpacking thread panicked")),
+        (Ok(()), Ok(Ok(()))) => {}
+    }
+    std::fs::write(dir.join("config.json"), config).map_err(|e| io("write config.json", e))
+}

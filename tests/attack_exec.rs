@@ -1,0 +1,244 @@
+//! `exec` attacked: the process an exec asks for is untrusted input, judged by the node policy
+//! exactly as `create` judges a bundle's process. A node whose policy refuses dangerous
+//! capabilities, an unconfined AppArmor profile and a non-root process without
+//! `noNewPrivileges` runs a container that passes; then execs asking for more (by
+//! `--process` file and by runc's flags) are refused with exit 1, naming the finding, before
+//! crun is called for them: the crun wrapper's call log has no `exec`, and the canary file
+//! the process would write does not exist. A harmless exec in the same container still runs.
+//!
+//! Real binary, real crun (through the cgroup wrapper of tests/runtime_crun.rs). Needs root,
+//! `crun`, `busybox-static` and `unshare`.
+
+mod runtime_support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use runtime_support::*;
+
+const CRUN_TOOLS: &[(&str, &str)] = &[
+    ("crun", "crun"),
+    ("busybox", "busybox-static"),
+    ("unshare", "util-linux"),
+];
+
+/// The cgroup wrapper, logging each call's arguments first.
+fn wrapper(log: &Path) -> String {
+    format!(
+        "#!/bin/sh\necho \"$*\" >> {}\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n",
+        log.display()
+    )
+}
+
+const POLICY: &str = "version = 1\nrefuse = [\"security/cap-sys-admin\", \"security/dangerous-capability\", \"security/apparmor-unconfined\", \"security/new-privileges\"]\n";
+
+/// [`CONFIG`] as an engine writes it, passing [`POLICY`]: uid 1000 with
+/// `noNewPrivileges`, the capabilities a default runc spec has, in a user namespace.
+fn config() -> String {
+    let mut v: serde_json::Value = serde_json::from_str(CONFIG).expect("CONFIG is JSON");
+    v["process"]["noNewPrivileges"] = serde_json::json!(true);
+    let caps = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    v["process"]["capabilities"] =
+        serde_json::json!({"bounding": caps, "effective": caps, "permitted": caps});
+    v["mounts"] = serde_json::json!([
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}
+    ]);
+    v["linux"]["readonlyPaths"] = serde_json::json!(["/proc/sys", "/proc/sysrq-trigger"]);
+    v["linux"]["uidMappings"] =
+        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v["linux"]["gidMappings"] =
+        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v.to_string()
+}
+
+struct Env {
+    node: Node,
+    wrapper: PathBuf,
+    calls: PathBuf,
+    policy: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        require(CRUN_TOOLS);
+        let node = Node::new();
+        let calls = node.dir.path().join("crun-calls.log");
+        let wrapper_path = node.dir.path().join("crun-wrapper");
+        script(&wrapper_path, &wrapper(&calls));
+        let policy = node.dir.path().join("policy.toml");
+        fs::write(&policy, POLICY).expect("policy");
+        fs::set_permissions(&policy, fs::Permissions::from_mode(0o600)).expect("chmod");
+        Env {
+            node,
+            wrapper: wrapper_path,
+            calls,
+            policy,
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.node.lxcri();
+        c.arg("--policy")
+            .arg(&self.policy)
+            .args(["--runtime", "crun", "--crun"])
+            .arg(&self.wrapper)
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run proxmox-lxcri")
+    }
+
+    /// A verb whose container process inherits stdio: output through a file.
+    fn run_to_file(&self, args: &[&str]) -> (bool, String) {
+        let out = self.node.dir.path().join("out.txt");
+        let file = fs::File::create(&out).expect("output file");
+        let err = file.try_clone().expect("dup");
+        let status = self
+            .cmd(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::from(err))
+            .status()
+            .expect("run proxmox-lxcri");
+        (
+            status.success(),
+            fs::read_to_string(&out).unwrap_or_default(),
+        )
+    }
+
+    fn exec_calls(&self) -> usize {
+        fs::read_to_string(&self.calls)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.split_whitespace().any(|w| w == "exec"))
+            .count()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let root = self.node.state_dir().join(".crun");
+        for id in names(&root) {
+            let _ = std::process::Command::new(&self.wrapper)
+                .arg("--root")
+                .arg(&root)
+                .args(["delete", "--force", &id])
+                .output();
+        }
+    }
+}
+
+#[test]
+fn an_exec_asking_for_more_than_the_policy_allows_is_refused_before_crun_runs_it() {
+    let env = Env::new();
+    let b = bundle(&config());
+    let bundle = b.path().display().to_string();
+    let (created, out) = env.run_to_file(&["create", "box", "-b", &bundle]);
+    assert!(created, "the container itself passes the policy: {out}");
+    let (started, out) = env.run_to_file(&["start", "box"]);
+    assert!(started, "start: {out}");
+    wait_for("the container to run", Duration::from_secs(15), || {
+        state_json(&env.run(&["state", "box"]))["status"] == "running"
+    });
+
+    // What every attack would do if it ran.
+    let canary = b.path().join("rootfs/tmp/canary");
+    let write_canary = ["sh", "-c", "echo pwned > /tmp/canary"];
+    let seq = std::cell::Cell::new(0);
+    let process = |extra: serde_json::Value| {
+        let mut p = serde_json::json!({
+            "args": write_canary, "cwd": "/", "env": ["PATH=/bin"],
+            "user": {"uid": 1000, "gid": 1000}, "noNewPrivileges": true
+        });
+        if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
+            p.extend(extra.clone());
+        }
+        seq.set(seq.get() + 1);
+        let path = env
+            .node
+            .dir
+            .path()
+            .join(format!("process-{}.json", seq.get()));
+        fs::write(&path, p.to_string()).expect("process.json");
+        path.display().to_string()
+    };
+    let attacks: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "CAP_SYS_ADMIN in a --process file",
+            vec![
+                "--process".into(),
+                process(
+                    serde_json::json!({"capabilities": {"bounding": ["CAP_SYS_ADMIN"], "effective": ["CAP_SYS_ADMIN"], "permitted": ["CAP_SYS_ADMIN"]}}),
+                ),
+            ],
+            "security/cap-sys-admin",
+        ),
+        (
+            "CAP_SYS_MODULE added with --cap",
+            vec!["--cap".into(), "CAP_SYS_MODULE".into()],
+            "security/dangerous-capability",
+        ),
+        (
+            "an unconfined AppArmor profile in a --process file",
+            vec![
+                "--process".into(),
+                process(serde_json::json!({"apparmorProfile": "unconfined"})),
+            ],
+            "security/apparmor-unconfined",
+        ),
+        (
+            "--apparmor unconfined",
+            vec!["--apparmor".into(), "unconfined".into()],
+            "security/apparmor-unconfined",
+        ),
+        (
+            "uid 1000 without noNewPrivileges in a --process file",
+            vec![
+                "--process".into(),
+                process(serde_json::json!({"noNewPrivileges": false})),
+            ],
+            "security/new-privileges",
+        ),
+    ];
+    for (what, flags, code) in &attacks {
+        let mut args: Vec<&str> = vec!["exec"];
+        args.extend(flags.iter().map(String::as_str));
+        args.push("box");
+        if !flags.iter().any(|f| f == "--process") {
+            args.extend(write_canary);
+        }
+        let err = fails(&env.run(&args), 1);
+        assert!(err.contains(code), "{what}: {err}");
+        assert!(
+            err.contains("exec process") && err.contains("refused"),
+            "{what}: {err}"
+        );
+        assert_eq!(env.exec_calls(), 0, "{what}: crun exec was called");
+        assert!(!canary.exists(), "{what}: the process ran");
+    }
+
+    // The same container, a process the policy allows: it runs, with its exit code.
+    let harmless = process(serde_json::json!({"args": ["sh", "-c", "id -u; exit 3"]}));
+    let out = env.run(&["exec", "--process", &harmless, "box"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "1000\n");
+    assert_eq!(env.exec_calls(), 1);
+    // And from flags: the container's process (its uid, noNewPrivileges) with the command.
+    let out = env.run(&["exec", "box", "sh", "-c", "id -u; echo $GREETING"]);
+    assert_eq!(
+        text(&out.stdout),
+        "1000\nhello world\n",
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&env.run(&["delete", "--force", "box"]));
+}

@@ -1,0 +1,163 @@
+//! `convert --image`: images the test builds (tests/image_support) through the whole
+//! pipeline, as a user runs it.
+
+mod image_support;
+
+use std::os::unix::fs::PermissionsExt;
+
+use assert_cmd::Command;
+use image_support::{app_image, Compression};
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::cargo_bin("proxmox-lxcri").unwrap()
+}
+
+fn layout() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    app_image().write_layout(dir.path());
+    let r = format!("oci:{}:latest", dir.path().display());
+    (dir, r)
+}
+
+#[test]
+fn an_image_becomes_a_proxmox_config() {
+    let (_dir, r) = layout();
+    let out = bin()
+        .args(["convert", "--image", &r, "--pve-version", "9.2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("unprivileged: 1"), "{stdout}");
+    assert!(
+        stdout.contains("/bin/server"),
+        "the entrypoint is the command: {stdout}"
+    );
+    assert!(stdout.contains("GREETING=hi"), "{stdout}");
+    assert!(
+        stderr.contains("image/exposed-ports"),
+        "the conversion reports: {stderr}"
+    );
+    // Same image, same bytes.
+    let again = bin()
+        .args(["convert", "--image", &r, "--pve-version", "9.2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, again.stdout);
+}
+
+#[test]
+fn the_crun_config_runs_the_images_process() {
+    let (_dir, r) = layout();
+    let out = bin()
+        .args(["convert", "--image", &r, "--to", "crun"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        spec["process"]["args"],
+        serde_json::json!(["/bin/server", "--port", "8080"])
+    );
+    assert_eq!(spec["process"]["user"]["uid"], 1000);
+    assert_eq!(spec["process"]["cwd"], "/srv");
+}
+
+#[test]
+fn to_bundle_writes_the_merged_rootfs_and_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = app_image().write_oci_archive(&dir.path().join("app.tar.zst"), Compression::Zstd);
+    let bundle = dir.path().join("bundle");
+    let r = format!("oci-archive:{}", file.display());
+    let out = bin()
+        .args(["convert", "--image", &r, "--to", "bundle", "-o"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rootfs = bundle.join("rootfs");
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("srv/index.html")).unwrap(),
+        "hello\n"
+    );
+    assert!(
+        !rootfs.join("bin/old-tool").exists(),
+        "the whiteout deletes it"
+    );
+    assert_eq!(
+        std::fs::read_link(rootfs.join("bin/sh")).unwrap().to_str(),
+        Some("server")
+    );
+    let tmp = std::fs::metadata(rootfs.join("tmp"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(tmp & 0o7777, 0o1777);
+    // The bundle is a bundle: the translator takes it as it is.
+    let conv = bin().arg("convert").arg(&bundle).output().unwrap();
+    assert_eq!(
+        conv.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&conv.stderr)
+    );
+    // Never over something that is there.
+    let again = bin()
+        .args(["convert", "--image", &r, "--to", "bundle", "-o"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+}
+
+#[test]
+fn an_unknown_user_refuses_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut img = app_image();
+    img.config["User"] = "nobody".into();
+    img.write_layout(dir.path());
+    let r = format!("oci:{}", dir.path().display());
+    let out = bin().args(["convert", "--image", &r]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("image/unknown-user"));
+}
+
+#[test]
+fn unreadable_images_are_usage_errors_naming_what() {
+    let out = bin()
+        .args(["convert", "--image", "registry.example/app"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("transport"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = app_image().write_layout(dir.path());
+    let (name, bytes) = &files[0];
+    std::fs::write(dir.path().join(name), &bytes[..bytes.len() / 2]).unwrap();
+    let r = format!("oci:{}", dir.path().display());
+    let out = bin().args(["convert", "--image", &r]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&name[13..]), "the layer is named: {stderr}");
+
+    let out = bin()
+        .args(["convert", "--image", &r, "some-bundle"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a bundle and an image at once");
+}

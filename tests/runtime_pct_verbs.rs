@@ -1,0 +1,174 @@
+//! The engine verbs on the pct back end, on the Proxmox simulator with real LXC underneath:
+//! `exec` through `lxc-attach` with the OCI process applied (args, env, uid, gid; exit code),
+//! and refused for what `lxc-attach` cannot do (a working directory, capabilities, a detached
+//! process); `ps` lists the container's cgroup; `pause`/`resume` freeze and thaw it (LXC says
+//! `FROZEN`, `state` says `paused`); `update` becomes `pct set` (the config changes, and the
+//! simulator hotplugs the limits into the running container's cgroup as Proxmox does) and
+//! refuses a limit Proxmox has no key for; `kill --all` stays refused.
+
+mod runtime_support;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use runtime_support::*;
+
+/// `lxc-info -s` of the simulated node's CT `vmid`.
+fn lxc_state(node: &Node, vmid: &str) -> String {
+    let out = std::process::Command::new("lxc-info")
+        .args(["-n", vmid, "-P"])
+        .arg(node.host("/var/lib/lxc"))
+        .arg("-s")
+        .output()
+        .expect("lxc-info");
+    text(&out.stdout)
+}
+
+/// A value of CT 100's cgroup, by `lxc-cgroup`; `None` when LXC cannot read it.
+fn lxc_cgroup(node: &Node, key: &str) -> Option<String> {
+    let out = std::process::Command::new("lxc-cgroup")
+        .args(["-n", "100", "-P"])
+        .arg(node.host("/var/lib/lxc"))
+        .arg(key)
+        .output()
+        .expect("lxc-cgroup");
+    out.status
+        .success()
+        .then(|| text(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn exec_ps_pause_resume_update_on_proxmox() {
+    require(SIM_TOOLS);
+    ensure_subids();
+    let node = Node::new();
+    let b = bundle(CONFIG);
+    let bundle = b.path().to_str().unwrap();
+    ok(&node.run(&["create", "web", "--bundle", bundle]));
+    ok(&node.run(&["start", "web"]));
+    wait_for("the entrypoint", Duration::from_secs(15), || {
+        node.console("100").contains("ready")
+    });
+    let init = state_json(&node.run(&["state", "web"]))["pid"]
+        .as_i64()
+        .expect("init pid");
+
+    // exec: the process's args, env, uid and gid; its exit code. LXC sets the container's
+    // lxc.environment (the bundle's GREETING) under the process's own entries.
+    let out = node
+        .lxcri()
+        .args([
+            "exec",
+            "--env",
+            "X=one two",
+            "--user",
+            "1000:1000",
+            "web",
+            "sh",
+            "-c",
+        ])
+        .arg("echo \"$(id -u):$(id -g) X=$X GREETING=$GREETING $(pwd)\"; exit 3")
+        .stdin(Stdio::null())
+        .output()
+        .expect("exec");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "1000:1000 X=one two GREETING=hello world /\n"
+    );
+    // A --process file, as engines pass it.
+    let process = node.dir.path().join("process.json");
+    std::fs::write(
+        &process,
+        r#"{"args": ["sh", "-c", "echo from-file $A"], "cwd": "/", "env": ["A=b", "PATH=/bin"], "user": {"uid": 0, "gid": 0}}"#,
+    )
+    .unwrap();
+    let out = node
+        .lxcri()
+        .args(["exec", "--process"])
+        .arg(&process)
+        .arg("web")
+        .stdin(Stdio::null())
+        .output()
+        .expect("exec --process");
+    assert_eq!(ok(&out), "from-file b\n");
+
+    // What lxc-attach cannot set is refused, not dropped.
+    let err = fails(&node.run(&["exec", "--cwd", "/srv", "web", "true"]), 1);
+    assert!(err.contains("no working-directory option"), "{err}");
+    let err = fails(
+        &node.run(&["exec", "--cap", "CAP_NET_RAW", "web", "true"]),
+        1,
+    );
+    assert!(err.contains("`capabilities`"), "{err}");
+    let err = fails(&node.run(&["exec", "--detach", "web", "true"]), 1);
+    assert!(err.contains("has no --detach"), "{err}");
+
+    // ps: the container's cgroup, by host pid; the init is in it.
+    let out = node.run(&["ps", "--format", "json", "web"]);
+    let pids: Vec<i64> = serde_json::from_str(&ok(&out)).expect("ps json");
+    assert!(pids.contains(&init), "init {init} not in {pids:?}");
+    for p in &pids {
+        assert!(
+            Path::new(&format!("/proc/{p}")).exists(),
+            "{p} is not a live pid"
+        );
+    }
+
+    // pause/resume: the freezer; Proxmox still says running, LXC says FROZEN.
+    ok(&node.run(&["pause", "web"]));
+    assert!(
+        lxc_state(&node, "100").contains("FROZEN"),
+        "{}",
+        lxc_state(&node, "100")
+    );
+    assert_eq!(state_json(&node.run(&["state", "web"]))["status"], "paused");
+    let err = fails(&node.run(&["pause", "web"]), 1);
+    assert!(err.contains("it is paused, not running"), "{err}");
+    ok(&node.run(&["resume", "web"]));
+    assert!(
+        lxc_state(&node, "100").contains("RUNNING"),
+        "{}",
+        lxc_state(&node, "100")
+    );
+    assert_eq!(
+        state_json(&node.run(&["state", "web"]))["status"],
+        "running"
+    );
+
+    // update: pct set with the keys the translator maps to; the rest is refused.
+    ok(&node.run(&["update", "--memory", "256m", "--cpu-share", "2048", "web"]));
+    let conf = node.sim_cmd("pct", &["config", "100"]);
+    let conf = ok(&conf);
+    assert!(conf.contains("memory: 256\n"), "{conf}");
+    let units: u64 = conf
+        .lines()
+        .find_map(|l| l.strip_prefix("cpuunits: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no cpuunits: {conf}"));
+    // And the running container's cgroup has them, as Proxmox's hotplug writes them
+    // (cgroup v2 where the controller is there, else v1; PVE::CGroup).
+    let v2 = lxc_cgroup(&node, "memory.max");
+    if v2.is_some() {
+        assert_eq!(v2.as_deref(), Some("268435456"));
+        assert_eq!(lxc_cgroup(&node, "cpu.weight"), Some(units.to_string()));
+    } else {
+        assert_eq!(
+            lxc_cgroup(&node, "memory.limit_in_bytes").as_deref(),
+            Some("268435456")
+        );
+        assert_eq!(lxc_cgroup(&node, "cpu.shares"), Some(units.to_string()));
+    }
+    let err = fails(&node.run(&["update", "--pids-limit", "10", "web"]), 1);
+    assert!(
+        err.contains("Proxmox has no option for lxc.cgroup2.pids.max"),
+        "{err}"
+    );
+
+    let err = fails(&node.run(&["kill", "--all", "web", "KILL"]), 1);
+    assert!(err.contains("not supported"), "{err}");
+
+    ok(&node.run(&["delete", "--force", "web"]));
+    assert_eq!(node.configs(), Vec::<String>::new());
+}
