@@ -57,8 +57,15 @@ pub fn command() -> clap::Command {
         .filter(|n| !is_runtime_verb(n))
         .collect();
     for name in others {
+        // A verb with its own argument of that id (lint's `--config`) keeps it: clap does not
+        // propagate the global one there either.
+        let own: Vec<String> = cmd
+            .find_subcommand(&name)
+            .map(|sc| sc.get_arguments().map(|a| a.get_id().to_string()).collect())
+            .unwrap_or_default();
         let hidden: Vec<clap::Arg> = runtime
             .iter()
+            .filter(|a| !own.iter().any(|o| o == a.get_id().as_str()))
             .filter(|a| !(name == "lint" && LINT_USES.contains(&a.get_id().as_str())))
             .map(|a| a.clone().hide(true))
             .collect();
