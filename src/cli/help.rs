@@ -57,17 +57,19 @@ pub fn command() -> clap::Command {
         .filter(|n| !is_runtime_verb(n))
         .collect();
     for name in others {
-        cmd = cmd.mut_subcommand(&name, |sc| {
-            // A verb with its own argument of that id (lint's `--config`, its project config)
-            // keeps it: clap does not propagate the global there either.
-            let hidden: Vec<clap::Arg> = runtime
-                .iter()
-                .filter(|a| !(name == "lint" && LINT_USES.contains(&a.get_id().as_str())))
-                .filter(|a| sc.get_arguments().all(|own| own.get_id() != a.get_id()))
-                .map(|a| a.clone().hide(true))
-                .collect();
-            sc.args(hidden)
-        });
+        // A verb with its own argument of that id (lint's `--config`) keeps it: clap does not
+        // propagate the global one there either.
+        let own: Vec<String> = cmd
+            .find_subcommand(&name)
+            .map(|sc| sc.get_arguments().map(|a| a.get_id().to_string()).collect())
+            .unwrap_or_default();
+        let hidden: Vec<clap::Arg> = runtime
+            .iter()
+            .filter(|a| !own.iter().any(|o| o == a.get_id().as_str()))
+            .filter(|a| !(name == "lint" && LINT_USES.contains(&a.get_id().as_str())))
+            .map(|a| a.clone().hide(true))
+            .collect();
+        cmd = cmd.mut_subcommand(name, |sc| sc.args(hidden));
     }
     cmd
 }
