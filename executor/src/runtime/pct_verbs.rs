@@ -10,7 +10,9 @@
 //!   capabilities, AppArmor profile, `noNewPrivileges`, rlimits and the other process
 //!   settings (the attached process gets the container's), additional groups, and a terminal
 //!   when none of our stdio is one (`lxc-attach` makes a terminal exactly when one of its
-//!   standard descriptors is a terminal, `src/lxc/tools/lxc_attach.c` `stdfd_is_pty`).
+//!   standard descriptors is a terminal, `src/lxc/tools/lxc_attach.c` `stdfd_is_pty`; so a
+//!   process with `terminal: false` run from a terminal gets one too, which lxc-attach has
+//!   no option to prevent).
 //! - `pause`/`resume`: the container's freezer, as pve-container's `freeze`/`thaw`
 //!   ([`crate::pve::lxc`]).
 //! - `ps`: the processes of the container's cgroup (its init's, and every cgroup below it).
@@ -20,7 +22,6 @@
 //!
 //! Every verb checks the container's identity before it acts on the VMID (`live_checked`).
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -249,43 +250,28 @@ pub fn ps(
         ));
     };
     let mut pids = Vec::new();
-    let mut dirs = vec![top];
-    while let Some(dir) = dirs.pop() {
-        for line in read(&dir.join("cgroup.procs"))?.lines() {
+    // The container's own cgroup must be readable; one below it may go away while it is
+    // walked (its processes exited), and is then skipped.
+    let procs = read(&top.join("cgroup.procs"))?;
+    let mut dirs = vec![(top, procs)];
+    while let Some((dir, procs)) = dirs.pop() {
+        for line in procs.lines() {
             if let Ok(p) = line.trim().parse::<i64>() {
                 pids.push(p);
             }
         }
-        for name in rt.host.list_dir(&dir)? {
+        // A child cgroup is a directory with its own cgroup.procs; for the interface files
+        // next to it that read fails, and they are skipped.
+        for name in rt.host.list_dir(&dir).unwrap_or_default() {
             let child = dir.join(&name);
-            // A child cgroup is a directory with its own cgroup.procs; files are skipped.
-            if is_cgroup_name(&name) && rt.host.read_file(&child.join("cgroup.procs")).is_ok() {
-                dirs.push(child);
+            if let Ok(text) = read(&child.join("cgroup.procs")) {
+                dirs.push((child, text));
             }
         }
     }
     pids.sort_unstable();
     pids.dedup();
     Ok(pids)
-}
-
-/// Interface files have a `controller.` prefix or are `notify_on_release`, `tasks`, ...; a
-/// child cgroup's name has no dot before a known interface prefix. The read of its
-/// `cgroup.procs` decides; this only skips the files that cannot be directories.
-fn is_cgroup_name(name: &OsString) -> bool {
-    let n = name.to_string_lossy();
-    !(n.starts_with("cgroup.")
-        || n.starts_with("memory.")
-        || n.starts_with("cpu.")
-        || n.starts_with("cpuset.")
-        || n.starts_with("io.")
-        || n.starts_with("pids.")
-        || n.starts_with("hugetlb.")
-        || n.starts_with("rdma.")
-        || n.starts_with("misc.")
-        || n == "tasks"
-        || n == "notify_on_release"
-        || n == "release_agent")
 }
 
 /// The Proxmox keys of an OCI `linux.resources`, by the translator's lowering (the one `create`
