@@ -17,14 +17,6 @@ use std::process::{Output, Stdio};
 
 use runtime_support::*;
 
-const CRUN_TOOLS: &[(&str, &str)] = &[
-    ("crun", "crun"),
-    ("busybox", "busybox-static"),
-    ("unshare", "util-linux"),
-];
-/// As in tests/runtime_crun.rs: crun 1.8.1 refuses Debian 12's hybrid cgroup layout.
-const WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
-
 /// Binds the host's `/` and `/etc/pve` into a privileged container with `/dev/mem`, and
 /// allows every security finding in its own annotation.
 const ATTACK: &str = r#"{
@@ -85,20 +77,22 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-struct Env {
-    node: Node,
-    wrapper: PathBuf,
+/// A simulated node with crun behind runtime_support's cgroup wrapper (crun 1.8.1 refuses
+/// Debian 12's hybrid cgroup layout); crun containers left over are deleted on drop.
+struct Env(CrunNode);
+
+impl std::ops::Deref for Env {
+    type Target = CrunNode;
+    fn deref(&self) -> &CrunNode {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
         require(SIM_TOOLS);
-        require(CRUN_TOOLS);
         ensure_subids();
-        let node = Node::new();
-        let wrapper = node.dir.path().join("crun-wrapper");
-        script(&wrapper, WRAPPER);
-        Env { node, wrapper }
+        Env(CrunNode::new())
     }
 
     /// `proxmox-lxcri --runtime R [--crun wrapper] args`, stdio captured (stdin closed).
@@ -154,23 +148,6 @@ impl Env {
     /// The simulated node and the state store, byte for byte.
     fn snapshot(&self) -> (BTreeMap<PathBuf, Vec<u8>>, BTreeMap<PathBuf, Vec<u8>>) {
         (tree(&self.node.sim()), tree(&self.node.state_dir()))
-    }
-
-    fn crun_dirs(&self) -> Vec<String> {
-        names(&self.node.state_dir().join(".crun"))
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let root = self.node.state_dir().join(".crun");
-        for id in names(&root) {
-            let _ = std::process::Command::new(&self.wrapper)
-                .arg("--root")
-                .arg(&root)
-                .args(["delete", "--force", &id])
-                .output();
-        }
     }
 }
 

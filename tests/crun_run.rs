@@ -23,34 +23,16 @@ const APPLETS: &[&str] = &[
 ];
 
 fn require_tools() {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|r| r.split_whitespace().nth(1).map(str::to_string));
-    assert_eq!(
-        euid.as_deref(),
-        Some("0"),
-        "these tests run containers with crun and need root"
-    );
-    for tool in ["crun", "busybox", "unshare"] {
-        let found = std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
-        assert!(
-            found,
-            "`{tool}` is not installed (Debian packages: crun, busybox-static, util-linux)"
-        );
-    }
+    test_support::require_root("it runs containers with crun");
+    test_support::require_tools(&[
+        ("crun", "crun"),
+        ("busybox", "busybox-static"),
+        ("unshare", "util-linux"),
+    ]);
 }
 
 fn which(tool: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(tool))
-                .find(|f| f.is_file())
-        })
-        .unwrap_or_else(|| panic!("{tool} not found"))
+    test_support::on_path(tool).unwrap_or_else(|| panic!("{tool} not found"))
 }
 
 /// A bundle directory with a busybox root file system, traversable by the

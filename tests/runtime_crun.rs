@@ -11,113 +11,11 @@
 mod runtime_support;
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::Duration;
 
 use runtime_support::*;
-
-const CRUN_TOOLS: &[(&str, &str)] = &[
-    ("crun", "crun"),
-    ("busybox", "busybox-static"),
-    ("unshare", "util-linux"),
-];
-
-/// The hybrid-cgroup workaround; harmless where `/sys/fs/cgroup/unified` does not exist.
-const WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
-
-/// The shared bundle config completed the way an engine writes one (runc's `spec` layout):
-/// under `--runtime crun` the bundle runs with crun's semantics, so nothing is added to it (no
-/// default mounts, no id maps). The user namespace maps 0 → 100000, Proxmox's default, so that
-/// the host uid can be checked.
-fn crun_config() -> String {
-    let mut v: serde_json::Value = serde_json::from_str(CONFIG).expect("CONFIG is JSON");
-    v["mounts"] = serde_json::json!([
-        {"destination": "/proc", "type": "proc", "source": "proc"},
-        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
-        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
-    ]);
-    v["linux"]["maskedPaths"] = serde_json::json!(["/proc/kcore", "/proc/keys", "/sys/firmware"]);
-    v["linux"]["readonlyPaths"] = serde_json::json!([
-        "/proc/bus",
-        "/proc/fs",
-        "/proc/irq",
-        "/proc/sys",
-        "/proc/sysrq-trigger"
-    ]);
-    v["linux"]["uidMappings"] =
-        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    v["linux"]["gidMappings"] =
-        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    v.to_string()
-}
-
-struct CrunNode {
-    node: Node,
-    wrapper: PathBuf,
-}
-
-impl CrunNode {
-    fn new() -> CrunNode {
-        require(CRUN_TOOLS);
-        let node = Node::new();
-        let wrapper = node.dir.path().join("crun-wrapper");
-        script(&wrapper, WRAPPER);
-        CrunNode { node, wrapper }
-    }
-
-    /// `proxmox-lxcri --root <state> --runtime crun --crun <wrapper> args...`, stdout and
-    /// stderr appended to `out`, as an engine would pass its log pipes.
-    fn run_to(&self, args: &[&str], out: &Path) -> ExitStatus {
-        let file = File::options()
-            .create(true)
-            .append(true)
-            .open(out)
-            .expect("open output file");
-        let err = file.try_clone().expect("dup output file");
-        self.node
-            .lxcri()
-            .args(["--runtime", "crun", "--crun"])
-            .arg(&self.wrapper)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(file))
-            .stderr(Stdio::from(err))
-            .status()
-            .expect("run proxmox-lxcri")
-    }
-
-    /// A verb that starts no container process: its output is captured.
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        self.node
-            .lxcri()
-            .args(["--runtime", "crun", "--crun"])
-            .arg(&self.wrapper)
-            .args(args)
-            .output()
-            .expect("run proxmox-lxcri")
-    }
-
-    fn crun_dirs(&self) -> Vec<String> {
-        names(&self.node.state_dir().join(".crun"))
-    }
-}
-
-impl Drop for CrunNode {
-    /// No container outlives its test.
-    fn drop(&mut self) {
-        let root = self.node.state_dir().join(".crun");
-        for id in names(&root) {
-            let _ = std::process::Command::new(&self.wrapper)
-                .arg("--root")
-                .arg(&root)
-                .args(["delete", "--force", &id])
-                .output();
-        }
-    }
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()

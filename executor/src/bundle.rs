@@ -26,7 +26,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use rustix::fs::{self as rfs, FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
@@ -310,20 +310,14 @@ pub fn system_dir(path: &Path) -> Option<&'static str> {
     }
 }
 
-/// `path` with `.` and empty components dropped, if it is absolute and has no `..`.
+/// `path` with `.` and empty components dropped ([`translator::path::lexical`]), if it is
+/// absolute and has no `..`: a `..` is refused rather than resolved, because the kernel
+/// resolves it after any symbolic link before it, and the text cannot know. A path that is not
+/// UTF-8 is refused too; [`system_dir`] refuses it as a rootfs anyway.
 fn lexical(path: &Path) -> Option<PathBuf> {
-    if !path.is_absolute() {
-        return None;
-    }
-    let mut out = PathBuf::from("/");
-    for c in path.components() {
-        match c {
-            Component::RootDir | Component::CurDir => {}
-            Component::Normal(n) => out.push(n),
-            Component::ParentDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out)
+    let text = path.to_str().filter(|t| t.starts_with('/'))?;
+    let l = translator::path::lexical(text);
+    (!l.has_parent()).then(|| PathBuf::from(l.absolute()))
 }
 
 fn open_root() -> Result<OwnedFd, BundleError> {

@@ -22,9 +22,6 @@ use rustix::fs::{flock, AtFlags, FlockOperation, Mode, OFlags};
 
 use crate::id::Vmid;
 
-/// Where Proxmox keeps its node-local config locks (`PVE::LXC::Config::config_file_lock`).
-pub const PVE_LOCK_DIR: &str = "/run/lock/lxc";
-
 /// How long Proxmox itself waits for a config lock by default (`lock_config` → 10 s).
 pub const PVE_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -264,15 +261,15 @@ pub fn lock_required(path: &Path, wait: Wait) -> Result<LockGuard, LockError> {
 
 /// Proxmox's config lock file for a container: `/run/lock/lxc/pve-config-<vmid>.lock`.
 pub fn pve_config_lock_path(vmid: Vmid) -> PathBuf {
-    pve_config_lock_path_in(Path::new(PVE_LOCK_DIR), vmid)
+    pve_config_lock_path_in(Path::new(translator::path::pve::LOCK_DIR), vmid)
 }
 
 /// The same file name under another directory (tests, or a host with a relocated `/run`).
 pub fn pve_config_lock_path_in(dir: &Path, vmid: Vmid) -> PathBuf {
-    dir.join(format!("pve-config-{vmid}.lock"))
+    dir.join(translator::path::pve::config_lock_file(vmid))
 }
 
-/// Takes Proxmox's config lock for `vmid` under `dir` (normally [`PVE_LOCK_DIR`]), creating the
+/// Takes Proxmox's config lock for `vmid` under `dir` (normally [`translator::path::pve::LOCK_DIR`]), creating the
 /// directory as Proxmox does.
 pub fn lock_pve_config_in(
     dir: &Path,

@@ -14,6 +14,7 @@ use translator::ir::Container;
 use translator::target::RootfsTarget;
 use translator::{Diagnostic, Severity};
 
+use super::input::ConfigInput;
 use super::runtime::CreateArgs;
 use super::{input, load_target, Failure, Global, RuntimeKind};
 
@@ -79,9 +80,6 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
     Ok(rootfs)
 }
 
-/// The absolute bundle directory, what to create from it, and the signal `stop` will send
-/// (the translation's halt signal, recorded at create time so that `stop` never reads the
-/// bundle again).
 /// The node's target: `--target`, else the file [`TARGET_ENV`] names (engines pass no
 /// `--target`: a wrapper or the engine's environment names the node's file), else defaults.
 pub fn engine_target(
@@ -96,12 +94,37 @@ pub fn engine_target(
     load_target(target_file.as_ref(), pve_version)
 }
 
+/// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
+/// read once (the routes read its annotations, the translation its bytes).
+pub struct Opened {
+    bundle: Bundle,
+    dir: PathBuf,
+    /// The config.json as read.
+    pub input: ConfigInput,
+}
+
+/// Opens `--bundle` and reads its config.json.
+pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
+    // Opened once: config.json now, the rootfs later, both from this descriptor.
+    let bundle = Bundle::open(&args.bundle)
+        .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
+    let dir = bundle.path().to_path_buf();
+    let name = dir.join(executor::bundle::CONFIG).display().to_string();
+    let input = input::read_bundle(&bundle, name, dir.clone())?;
+    Ok(Opened { bundle, dir, input })
+}
+
+/// The absolute bundle directory, what to create from it, and the signal `stop` will send
+/// (the translation's halt signal, recorded at create time so that `stop` never reads the
+/// bundle again).
 pub fn translate(
     global: &Global,
+    runtime: RuntimeKind,
+    opened: Opened,
     args: &CreateArgs,
     options: CreateOptions,
 ) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
-    if global.runtime == RuntimeKind::Pct
+    if runtime == RuntimeKind::Pct
         && (options.pid_file.is_some()
             || options.console_socket.is_some()
             || options.preserve_fds.is_some())
@@ -110,21 +133,20 @@ pub fn translate(
             "--pid-file, --console-socket and --preserve-fds need --runtime crun: pct create starts no process, so there is no pid, terminal or descriptor to pass until start",
         ));
     }
-    // Opened once: config.json now, the rootfs below, both from this descriptor.
-    let opened = Bundle::open(&args.bundle)
-        .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
-    let bundle = opened.path().to_path_buf();
+    let Opened {
+        bundle: opened,
+        dir: bundle,
+        input,
+    } = opened;
     let bundle_text = bundle
         .to_str()
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
         .to_owned();
-    let name = bundle.join(executor::bundle::CONFIG).display().to_string();
-    let input = input::read_bundle(&opened, name, bundle.clone())?;
     let mut target = engine_target(args.target.as_ref(), args.pve_version.as_deref())?;
     // A host-path rootfs and crun's root.path are paths handed to another program: the
     // translator makes them absolute under this (canonical) bundle, and they are checked
     // against the rootfs opened below.
-    if (target.rootfs == RootfsTarget::HostPath || global.runtime == RuntimeKind::Crun)
+    if (target.rootfs == RootfsTarget::HostPath || runtime == RuntimeKind::Crun)
         && target.bundle_dir.is_none()
     {
         target.bundle_dir = Some(bundle_text);
@@ -132,8 +154,8 @@ pub fn translate(
     let log = global.log();
     // The node policy decides before anything else touches the host.
     let node_policy = super::policy::load(global)?;
-    super::policy::enforce(&node_policy, &input, &target, global.runtime.into(), &log)?;
-    if global.runtime == RuntimeKind::Crun {
+    super::policy::enforce(&node_policy, &input, &target, runtime.into(), &log)?;
+    if runtime == RuntimeKind::Crun {
         return engine(&opened, &input, args, &global.rootfs_under, options, &log)
             .map(|(backend, stop)| (bundle, backend, stop));
     }

@@ -13,6 +13,7 @@ pub mod input;
 pub mod lint;
 pub mod policy;
 pub mod render;
+pub mod route;
 pub mod rules;
 pub mod runtime;
 pub mod sarif;
@@ -56,6 +57,8 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Explain a lint rule, with a bad and a good example
     Explain(rules::ExplainArgs),
+    /// Print which back end create would use for a container id, and which rule chose it
+    Route(route::Args),
     #[command(flatten)]
     Runtime(runtime::Verb),
 }
@@ -79,7 +82,7 @@ pub fn main() -> ExitCode {
                 || std::env::var_os(policy::POLICY_ENV).is_some_and(|v| !v.is_empty());
             if named {
                 match policy::load(&cli.global) {
-                    Ok(p) => args.policy = Some((p, cli.global.runtime.into())),
+                    Ok(p) => args.policy = Some((p, cli.global.runtime.unwrap_or_default().into())),
                     Err(f) => return ExitCode::from(f.report(None)),
                 }
             }
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         }
         Command::Rules(args) => rules::run_rules(&args),
         Command::Explain(args) => rules::run_explain(&args),
+        Command::Route(args) => route::run(&cli.global, &args),
         Command::Runtime(verb) => runtime::run(&cli.global, verb),
     };
     ExitCode::from(code)
@@ -123,9 +127,13 @@ pub struct Global {
     /// Format of the --log file
     #[arg(long = "log-format", global = true, value_enum, default_value_t)]
     pub log_format: LogFormatArg,
-    /// What `create` and `run` make: a Proxmox container, or a crun container
-    #[arg(long, global = true, value_enum, default_value_t)]
-    pub runtime: RuntimeKind,
+    /// What `create` and `run` make: a Proxmox container, or a crun container (`-r` after the
+    /// verb); without it the node configuration's routes choose, then pct
+    #[arg(long, global = true, value_enum)]
+    pub runtime: Option<RuntimeKind>,
+    /// The node configuration (routes) [env: PROXMOX_LXCRI_CONFIG; default /etc/proxmox-lxcri/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// The crun program, or a wrapper around it [env: PROXMOX_LXCRI_CRUN]
     #[arg(long = "crun", global = true, value_name = "PATH")]
     pub crun: Option<PathBuf>,

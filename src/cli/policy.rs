@@ -55,7 +55,7 @@ pub fn load(global: &Global) -> Result<NodePolicy, Failure> {
         Some(p) => (p, true),
         None => (PathBuf::from(DEFAULT_POLICY), false),
     };
-    let mut node = match read_policy_file(&path) {
+    let mut node = match read_kept_by_root(&path) {
         Ok(text) => {
             let policy = Policy::from_toml(&text)
                 .map_err(|e| Failure::usage(format!("policy {}: {e}", path.display())))?;
@@ -87,22 +87,22 @@ fn kept_by_root(meta: &std::fs::Metadata, what: &str) -> std::io::Result<()> {
     let euid = unsafe { libc::geteuid() };
     if meta.uid() != 0 && meta.uid() != euid {
         return Err(invalid(format!(
-            "{what} is owned by uid {}, not by root: a policy must be kept by root",
+            "{what} is owned by uid {}, not by root: a node policy or configuration must be kept by root",
             meta.uid()
         )));
     }
     if meta.mode() & 0o022 != 0 {
         return Err(invalid(format!(
-            "{what} is writable by its group or others (mode {:o}): a policy must be kept by root",
+            "{what} is writable by its group or others (mode {:o}): a node policy or configuration must be kept by root",
             meta.mode() & 0o7777
         )));
     }
     Ok(())
 }
 
-/// Reads the policy file from the descriptor that was checked; a FIFO does
+/// Reads a node file (the policy, the configuration) from the descriptor that was checked; a FIFO does
 /// not block the open (O_NONBLOCK) and is refused by the fstat.
-fn read_policy_file(path: &Path) -> std::io::Result<String> {
+pub(super) fn read_kept_by_root(path: &Path) -> std::io::Result<String> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)

@@ -42,6 +42,13 @@ pub struct CreateArgs {
     /// The bundle directory (config.json and rootfs/)
     #[arg(short = 'b', long, value_name = "DIR", default_value = ".")]
     pub bundle: PathBuf,
+    /// What to make: a Proxmox container (pct) or a crun container; without it the node
+    /// configuration's routes choose, then pct
+    // The same id as the global `--runtime`, so clap does not propagate that one here (it
+    // skips a global whose id the subcommand has) and `-r` exists on create and run only:
+    // `update -r` is runc's `--resources`. A `--runtime` before the verb still fills this.
+    #[arg(short = 'r', long = "runtime", value_enum)]
+    pub runtime: Option<RuntimeKind>,
     /// A JSON file with the node's facts (storage, bridge, PVE version; see the README) [env: PROXMOX_LXCRI_TARGET]
     #[arg(long, value_name = "FILE")]
     pub target: Option<PathBuf>,
@@ -273,7 +280,7 @@ pub enum Verb {
     Resume(IdArgs),
     /// Change a container's resource limits
     Update(UpdateArgs),
-    /// Print the runtime-spec features document of the --runtime back end
+    /// Print the runtime-spec features document of the --runtime back end (else the node configuration's default)
     Features,
 }
 
@@ -294,7 +301,14 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
         Verb::Spec(args) => return spec(&args).map(|()| EXIT_OK),
         Verb::Apply(args) => return apply::run(global, &args).map(|()| EXIT_OK),
         Verb::Features => {
-            let doc = rt::features::features(global.runtime == RuntimeKind::Pct);
+            let runtime = match global.runtime {
+                Some(r) => r,
+                // Engines ask without --runtime: the node's default describes their containers.
+                None => super::route::load(global)?
+                    .default
+                    .map_or(RuntimeKind::Pct, |(r, _)| r),
+            };
+            let doc = rt::features::features(runtime == RuntimeKind::Pct);
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             return Ok(EXIT_OK);
         }
@@ -306,8 +320,18 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
     runtime.crun.systemd_cgroup = global.systemd_cgroup;
     let r = &runtime;
     match verb {
-        Verb::Run(args) if !args.detach && global.runtime == RuntimeKind::Crun => {
-            foreground(global, r, &args)
+        Verb::Create(args) => {
+            let (opened, runtime) = routed(global, &args)?;
+            create(global, r, &args, opened, runtime).map(|_| EXIT_OK)
+        }
+        Verb::Run(args) => {
+            let (opened, runtime) = routed(global, &args.create)?;
+            if !args.detach && runtime == RuntimeKind::Crun {
+                return foreground(global, r, &args, opened, runtime);
+            }
+            let state = create(global, r, &args.create, opened, runtime)?;
+            rt::start(r, &state.id)?;
+            Ok(EXIT_OK)
         }
         Verb::Exec(a) => exec(global, r, a),
         Verb::Ps(a) => {
@@ -342,12 +366,6 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
 
 fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure> {
     match verb {
-        Verb::Create(args) => create(global, r, &args).map(drop),
-        Verb::Run(args) => {
-            let state = create(global, r, &args.create)?;
-            rt::start(r, &state.id)?;
-            Ok(())
-        }
         Verb::Start(a) => {
             rt::start(r, &container_id(&a.id)?)?;
             Ok(())
@@ -397,10 +415,16 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
 }
 
 /// `run` without `--detach` on crun: see [`rt::foreground`].
-fn foreground(global: &Global, r: &Runtime<'_>, args: &RunArgs) -> Result<u8, Failure> {
+fn foreground(
+    global: &Global,
+    r: &Runtime<'_>,
+    args: &RunArgs,
+    opened: bundle::Opened,
+    runtime: RuntimeKind,
+) -> Result<u8, Failure> {
     let fg = rt::foreground::Foreground::prepare()
         .map_err(|e| Failure::refused(format!("run in the foreground: {e}")))?;
-    let state = create(global, r, &args.create)?;
+    let state = create(global, r, &args.create, opened, runtime)?;
     let id = state.id.clone();
     // The pid of the created init, read before `start`: an init that exits at once has no pid
     // in the state `start` returns, but it is still this process's (unreaped) child.
@@ -577,10 +601,26 @@ fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
     Ok(res)
 }
 
+/// The bundle of a `create` or `run`, opened once, and the back end it goes to: the command
+/// line's (before or after the verb), else the node's routes over the id and its annotations.
+fn routed(global: &Global, args: &CreateArgs) -> Result<(bundle::Opened, RuntimeKind), Failure> {
+    container_id(&args.id)?;
+    let opened = bundle::open(args)?;
+    let route = super::route::for_create(
+        global,
+        args.runtime.or(global.runtime),
+        &args.id,
+        &opened.input,
+    )?;
+    Ok((opened, route.runtime))
+}
+
 fn create(
     global: &Global,
     r: &Runtime<'_>,
     args: &CreateArgs,
+    opened: bundle::Opened,
+    runtime: RuntimeKind,
 ) -> Result<executor::state::OciState, Failure> {
     let id = container_id(&args.id)?;
     let options = CreateOptions {
@@ -590,7 +630,7 @@ fn create(
         no_new_keyring: args.no_new_keyring,
         preserve_fds: args.preserve_fds,
     };
-    let (bundle, backend, stop_signal) = bundle::translate(global, args, options)?;
+    let (bundle, backend, stop_signal) = bundle::translate(global, runtime, opened, args, options)?;
     let (state, packed) = rt::create_reporting(
         r,
         rt::CreateRequest {

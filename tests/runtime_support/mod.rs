@@ -7,14 +7,17 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitStatus, Output, Stdio};
 
-pub const APPLETS: &[&str] = &[
-    "sh", "echo", "id", "pwd", "env", "sleep", "cat", "ls", "true", "hostname", "kill", "readlink",
-];
+use translator::path::pve;
+
+// Each test binary uses a different part of this module.
+use test_support::{busybox_rootfs, on_path, world_readable_tempdir};
+#[allow(unused_imports)]
+pub use test_support::{ensure_subids, names, proc_field, script, text, wait_for};
 
 /// The entrypoint: prints what the process sees, then waits; SIGTERM ends it cleanly.
 pub const APP: &str = "#!/bin/sh\ntrap 'echo got TERM; exit 0' TERM\necho \"uid=$(id -u) gid=$(id -g) cwd=$(pwd) GREETING=$GREETING\"\necho ready\nwhile :; do sleep 1; done\n";
@@ -34,40 +37,11 @@ pub const CONFIG: &str = r#"{
 }
 "#;
 
-fn on_path(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(tool))
-                .find(|f| f.is_file())
-        })
-        .or_else(|| {
-            ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
-                .iter()
-                .map(|d| Path::new(d).join(tool))
-                .find(|f| f.is_file())
-        })
-}
-
 /// Fails unless this runs as root with every tool present.
 #[track_caller]
 pub fn require(tools: &[(&str, &str)]) {
-    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|r| r.split_whitespace().nth(1).map(str::to_owned));
-    assert_eq!(
-        euid.as_deref(),
-        Some("0"),
-        "this test runs containers and needs root"
-    );
-    for (tool, package) in tools {
-        assert!(
-            on_path(tool).is_some(),
-            "`{tool}` is not installed: apt-get install -y {package}"
-        );
-    }
+    test_support::require_root("it runs containers");
+    test_support::require_tools(tools);
 }
 
 /// The tools of a Proxmox-simulator run.
@@ -80,22 +54,6 @@ pub const SIM_TOOLS: &[(&str, &str)] = &[
     ("tar", "tar"),
     ("kill", "procps"),
 ];
-
-/// Proxmox hard-codes the id map `0 100000 65536`; a Proxmox host has these subordinate ranges.
-pub fn ensure_subids() {
-    for file in ["/etc/subuid", "/etc/subgid"] {
-        let text = fs::read_to_string(file).unwrap_or_default();
-        if !text.lines().any(|l| l.trim() == "root:100000:65536") {
-            eprintln!("adding root:100000:65536 to {file}, as on a Proxmox host");
-            let mut new = text;
-            if !new.is_empty() && !new.ends_with('\n') {
-                new.push('\n');
-            }
-            new.push_str("root:100000:65536\n");
-            fs::write(file, new).unwrap_or_else(|e| panic!("cannot write {file}: {e}"));
-        }
-    }
-}
 
 /// `target/debug`, where cargo put proxmox-lxcri and, when built, the simulator.
 pub fn bin_dir() -> PathBuf {
@@ -120,11 +78,7 @@ pub struct Node {
 
 impl Node {
     pub fn new() -> Node {
-        let dir = tempfile::Builder::new()
-            .prefix("plxc-e2e")
-            .tempdir()
-            .expect("tempdir");
-        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        let dir = world_readable_tempdir("plxc-e2e");
         fs::create_dir_all(dir.path().join("sim")).expect("mkdir sim");
         fs::set_permissions(dir.path().join("sim"), fs::Permissions::from_mode(0o755))
             .expect("chmod");
@@ -166,6 +120,7 @@ impl Node {
             .env_remove("PROXMOX_LXCRI_CRUN")
             .env_remove("PROXMOX_LXCRI_TARGET")
             .env_remove("PROXMOX_LXCRI_POLICY")
+            .env_remove("PROXMOX_LXCRI_CONFIG")
             .arg("--root")
             .arg(self.state_dir());
         c
@@ -191,7 +146,7 @@ impl Node {
 
     /// Files in `local`'s template cache (temp files included).
     pub fn templates(&self) -> Vec<String> {
-        names(&self.host("/var/lib/vz/template/cache"))
+        names(&self.host(pve::TEMPLATE_CACHE_DIR))
     }
 
     /// Container directories in the state store.
@@ -212,7 +167,7 @@ impl Node {
 impl Drop for Node {
     /// No container outlives its test: stop whatever LXC still runs under this root.
     fn drop(&mut self) {
-        let lxcpath = self.host("/var/lib/lxc");
+        let lxcpath = self.host(pve::LXC_DIR);
         for vmid in names(&lxcpath) {
             let _ = Command::new("lxc-stop")
                 .args(["-n", &vmid, "--kill", "-P"])
@@ -222,18 +177,6 @@ impl Drop for Node {
     }
 }
 
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// A busybox bundle with [`APP`] as `/bin/app.sh` and `config` as its config.json.
 pub fn bundle(config: &str) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
@@ -241,34 +184,17 @@ pub fn bundle(config: &str) -> tempfile::TempDir {
         .tempdir()
         .expect("tempdir");
     let root = dir.path().join("rootfs");
-    for d in ["bin", "etc", "srv", "tmp", "proc", "sys", "dev", "run"] {
-        fs::create_dir_all(root.join(d)).expect("mkdir");
-    }
     let busybox = on_path("busybox").expect("busybox (apt-get install -y busybox-static)");
-    fs::copy(&busybox, root.join("bin/busybox")).expect("copy busybox");
-    for a in APPLETS {
-        symlink("busybox", root.join("bin").join(a)).expect("symlink");
-    }
+    busybox_rootfs(&root, &busybox);
     fs::write(root.join("bin/app.sh"), APP).expect("app.sh");
-    fs::write(
-        root.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/srv:/bin/sh\n",
-    )
-    .expect("passwd");
-    fs::write(root.join("etc/group"), "root:x:0:\napp:x:1000:\n").expect("group");
     fs::write(dir.path().join("config.json"), config).expect("config.json");
     for (p, mode) in [
         (dir.path().to_path_buf(), 0o755),
         (root.join("bin/app.sh"), 0o755),
-        (root.join("tmp"), 0o1777),
     ] {
         fs::set_permissions(&p, fs::Permissions::from_mode(mode)).expect("chmod");
     }
     dir
-}
-
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Exit 0, or a failure showing the command's output.
@@ -302,32 +228,112 @@ pub fn state_json(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("state is not JSON ({e}): {}", text(&out.stdout)))
 }
 
-#[track_caller]
-pub fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+pub const CRUN_TOOLS: &[(&str, &str)] = &[
+    ("crun", "crun"),
+    ("busybox", "busybox-static"),
+    ("unshare", "util-linux"),
+];
+
+/// The hybrid-cgroup workaround; harmless where `/sys/fs/cgroup/unified` does not exist.
+pub const WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
+
+/// The shared bundle config completed the way an engine writes one (runc's `spec` layout):
+/// under `--runtime crun` the bundle runs with crun's semantics, so nothing is added to it (no
+/// default mounts, no id maps). The user namespace maps 0 → 100000, Proxmox's default, so that
+/// the host uid can be checked.
+pub fn crun_config() -> String {
+    let mut v: serde_json::Value = serde_json::from_str(CONFIG).expect("CONFIG is JSON");
+    v["mounts"] = serde_json::json!([
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+    ]);
+    v["linux"]["maskedPaths"] = serde_json::json!(["/proc/kcore", "/proc/keys", "/sys/firmware"]);
+    v["linux"]["readonlyPaths"] = serde_json::json!([
+        "/proc/bus",
+        "/proc/fs",
+        "/proc/irq",
+        "/proc/sys",
+        "/proc/sysrq-trigger"
+    ]);
+    v["linux"]["uidMappings"] =
+        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v["linux"]["gidMappings"] =
+        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v.to_string()
+}
+
+/// A state root whose crun is [`WRAPPER`]; crun containers left over are deleted on drop.
+pub struct CrunNode {
+    pub node: Node,
+    pub wrapper: PathBuf,
+}
+
+impl CrunNode {
+    pub fn new() -> CrunNode {
+        require(CRUN_TOOLS);
+        let node = Node::new();
+        let wrapper = node.dir.path().join("crun-wrapper");
+        script(&wrapper, WRAPPER);
+        CrunNode { node, wrapper }
     }
-    panic!("timed out after {timeout:?} waiting for {what}");
+
+    /// `proxmox-lxcri --root <state> --runtime crun --crun <wrapper> args...`, stdout and
+    /// stderr appended to `out`, as an engine would pass its log pipes.
+    pub fn run_to(&self, args: &[&str], out: &Path) -> ExitStatus {
+        let mut all = vec!["--runtime", "crun"];
+        all.extend_from_slice(args);
+        self.routed_to(&all, out)
+    }
+
+    /// The same without `--runtime`: the node configuration's routes choose.
+    pub fn routed_to(&self, args: &[&str], out: &Path) -> ExitStatus {
+        let file = File::options()
+            .create(true)
+            .append(true)
+            .open(out)
+            .expect("open output file");
+        let err = file.try_clone().expect("dup output file");
+        self.node
+            .lxcri()
+            .arg("--crun")
+            .arg(&self.wrapper)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::from(err))
+            .status()
+            .expect("run proxmox-lxcri")
+    }
+
+    /// A verb that starts no container process: its output is captured.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.node
+            .lxcri()
+            .args(["--runtime", "crun", "--crun"])
+            .arg(&self.wrapper)
+            .args(args)
+            .output()
+            .expect("run proxmox-lxcri")
+    }
+
+    pub fn crun_dirs(&self) -> Vec<String> {
+        names(&self.node.state_dir().join(".crun"))
+    }
 }
 
-/// A field of /proc/<pid>/status.
-pub fn proc_field(pid: i64, key: &str) -> String {
-    fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(&format!("{key}:"))
-                .map(|v| v.trim().to_owned())
-        })
-        .unwrap_or_default()
-}
-
-/// An executable shell script.
-pub fn script(path: &Path, body: &str) {
-    fs::write(path, body).expect("write script");
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod script");
+impl Drop for CrunNode {
+    /// No container outlives its test.
+    fn drop(&mut self) {
+        let root = self.node.state_dir().join(".crun");
+        for id in names(&root) {
+            let _ = std::process::Command::new(&self.wrapper)
+                .arg("--root")
+                .arg(&root)
+                .args(["delete", "--force", &id])
+                .output();
+        }
+    }
 }

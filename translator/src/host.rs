@@ -13,6 +13,7 @@
 //! systems) cannot be resolved here, so each spelling is listed.
 
 use crate::diag::Diagnostic;
+use crate::path::{lxcri, normalize, pve};
 use crate::rules::security::{
     DANGEROUS_DEVICE, HOST_BLOCK_MOUNT, HOST_ROOTFS, HOST_SOCKET, HOST_SYSTEM_MOUNT,
     KERNEL_FILESYSTEM, PROXMOX_STATE_MOUNT, SENSITIVE_HOST_MOUNT,
@@ -70,12 +71,12 @@ pub(crate) const SENSITIVE_TREES: &[&str] = &[
 pub(crate) const PROXMOX_TREES: &[(&str, &str)] = &[
     // pmxcfs, the cluster file system: every guest's config, the cluster's keys and users.
     (
-        "/etc/pve",
+        pve::ETC_PVE,
         "the cluster configuration file system (guest configs, keys, users)",
     ),
     // pmxcfs keeps /etc/pve in config.db here (pve-cluster, src/pmxcfs/database.c).
-    ("/var/lib/pve-cluster", "the database behind /etc/pve"),
-    ("/run/pve", "Proxmox's runtime state"),
+    (pve::CLUSTER_DB_DIR, "the database behind /etc/pve"),
+    (pve::RUN_DIR, "Proxmox's runtime state"),
     ("/var/run/pve", "Proxmox's runtime state"),
     ("/run/pve-cluster", "Proxmox's runtime state"),
     (
@@ -85,7 +86,7 @@ pub(crate) const PROXMOX_TREES: &[(&str, &str)] = &[
     ("/var/lib/pve-firewall", "the node's firewall state"),
     // The `local` directory storage (images, templates, backups) and storages mounted by PVE.
     (
-        "/var/lib/vz",
+        pve::VZ_DIR,
         "the `local` storage: every guest's disks, templates and backups",
     ),
     ("/mnt/pve", "the node's mounted storages"),
@@ -94,12 +95,12 @@ pub(crate) const PROXMOX_TREES: &[(&str, &str)] = &[
         "corosync's configuration and cluster authentication key",
     ),
     (
-        "/var/lib/lxc",
+        pve::LXC_DIR,
         "LXC's per-container configs and root file system mounts",
     ),
-    ("/etc/proxmox-lxcri", "the node policy of proxmox-lxcri"),
-    ("/var/lib/proxmox-lxcri", "proxmox-lxcri's state"),
-    ("/run/proxmox-lxcri", "proxmox-lxcri's container records"),
+    (lxcri::ETC_DIR, "the node policy of proxmox-lxcri"),
+    (lxcri::STATE_DIR, "proxmox-lxcri's state"),
+    (lxcri::RUN_DIR, "proxmox-lxcri's container records"),
 ];
 
 /// Runtime directories: they hold the control sockets of the node's daemons
@@ -241,24 +242,6 @@ pub(crate) const DISK_FILESYSTEMS: &[&str] = &[
     "f2fs", "jfs", "reiserfs", "iso9660", "udf", "squashfs", "erofs", "hfsplus", "nilfs2", "ocfs2",
     "gfs2",
 ];
-
-/// `path` made absolute and lexically normal (`//`, `.` and `..` resolved); None when relative.
-pub fn normalize(path: &str) -> Option<String> {
-    if !path.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(format!("/{}", parts.join("/")))
-}
 
 /// Whether `path` is `tree` or inside it (both normal).
 pub fn under(path: &str, tree: &str) -> bool {
@@ -745,7 +728,7 @@ pub fn bind_mount_point_source<'a>(key: &str, value: &'a str) -> Option<&'a str>
 /// separated by `:`, `\:` being a literal colon), `lowerdir+=` and `datadir+=` (Linux 6.8, one
 /// layer each), `upperdir` (written) and `workdir` (written by the kernel). Each finding comes
 /// with the index of the option that names the layer.
-pub fn overlay_layers(options: &[String]) -> Vec<(usize, HostFinding)> {
+pub(crate) fn overlay_layers(options: &[String]) -> Vec<(usize, HostFinding)> {
     let mut out = Vec::new();
     for (i, text) in options.iter().enumerate() {
         let Some((key, value)) = text.split_once('=') else {

@@ -144,11 +144,6 @@ impl Tree {
         &self.text
     }
 
-    /// The input text, shared with the [`crate::Source`] that renders diagnostics.
-    pub fn shared_text(&self) -> &Text {
-        &self.text
-    }
-
     pub(crate) fn root(&self) -> NodeId {
         NodeId::ROOT
     }
@@ -513,8 +508,10 @@ pub struct Parsed {
     pub duplicates: Vec<DuplicateKey>,
 }
 
-/// Checks UTF-8 first, so a bad byte is reported at its exact offset.
-pub fn parse_bytes(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
+/// Checks UTF-8 first, so a bad byte is reported at its exact offset. (The spec reader does
+/// the same on the bytes it owns; this is the tests' way in.)
+#[cfg(test)]
+fn parse_bytes(bytes: &[u8]) -> Result<Parsed, SyntaxError> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(parse_shared(Arc::new(text.to_owned()))),
         Err(e) => Err(utf8_error(bytes, &e)),

@@ -27,6 +27,8 @@
 //! Invariant: this crate does no I/O. It reads the bytes it is handed and the
 //! [`Target`] it is given; the same input gives the same bytes out.
 
+#![warn(missing_docs)]
+
 pub mod diag;
 pub mod emit;
 pub mod host;
@@ -36,6 +38,7 @@ pub(crate) mod json_instance;
 pub mod lint;
 pub(crate) mod linux;
 pub mod lower;
+pub mod path;
 pub mod policy;
 pub mod rules;
 pub mod source;

@@ -30,8 +30,8 @@ use serde_json::Value;
 use translator::emit::plan::{
     Action, Arg, ConfigLine, Plan, RootfsDir, Step, Var, FORMAT, VMID_ATTEMPTS,
 };
-use translator::emit::pve::SECCOMP_DIR;
 use translator::host::{self as classify, HostFinding};
+use translator::path::lxcri::SECCOMP_DIR;
 use translator::policy::{Backend, Policy};
 use translator::rules::security;
 use translator::rules::Rule;
@@ -507,8 +507,8 @@ impl Validator<'_> {
 
     /// A host directory as root file system: inside the bound bundle, or the operator's.
     fn host_dir_allowed(&self, abs: &str) -> bool {
-        let Some(norm) =
-            classify::normalize(abs).filter(|_| abs.starts_with('/') && !abs.contains('\0'))
+        let Some(norm) = translator::path::normalize(abs)
+            .filter(|_| abs.starts_with('/') && !abs.contains('\0'))
         else {
             return false;
         };
@@ -520,12 +520,12 @@ impl Validator<'_> {
         }
         let within = |base: &Path| {
             base.to_str()
-                .and_then(classify::normalize)
+                .and_then(translator::path::normalize)
                 .is_some_and(|b| classify::under(&norm, &b))
         };
         let exact = |base: &Path| {
             base.to_str()
-                .and_then(classify::normalize)
+                .and_then(translator::path::normalize)
                 .is_some_and(|b| b == norm)
         };
         self.checks.bundle.is_some_and(within) || self.checks.host_rootfs.is_some_and(exact)

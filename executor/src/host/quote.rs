@@ -15,18 +15,9 @@ pub fn quote_arg(arg: &OsStr) -> Cow<'_, str> {
         return String::from_utf8_lossy(bytes);
     }
     match std::str::from_utf8(bytes) {
+        // The same single-quoted word plan.sh uses.
         Ok(s) if !s.chars().any(char::is_control) => {
-            let mut out = String::with_capacity(s.len() + 2);
-            out.push('\'');
-            for c in s.chars() {
-                if c == '\'' {
-                    out.push_str("'\\''");
-                } else {
-                    out.push(c);
-                }
-            }
-            out.push('\'');
-            Cow::Owned(out)
+            Cow::Owned(translator::emit::plan::quote::quote(s))
         }
         _ => Cow::Owned(ansi_c_quote(bytes)),
     }

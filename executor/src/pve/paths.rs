@@ -8,6 +8,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use translator::path::pve;
+
 use crate::id::Vmid;
 
 /// Test-only: a directory that stands in for `/` for `/etc/pve` and `/run/lock/lxc`.
@@ -56,7 +58,7 @@ impl PvePaths {
 
     /// `/etc/pve/nodes`: every node's `lxc/` and `qemu-server/` live below it.
     pub fn nodes_dir(&self) -> PathBuf {
-        self.join("/etc/pve/nodes")
+        self.join(pve::NODES_DIR)
     }
 
     /// `/etc/pve/nodes/<node>/lxc/<vmid>.conf`: the file `/etc/pve/lxc/<vmid>.conf` links to on
@@ -71,7 +73,7 @@ impl PvePaths {
     /// `/etc/pve/lxc/<vmid>.conf`: pmxcfs's link to the *local* node's `lxc/` directory, the
     /// config `pct` acts on when run on this node.
     pub fn local_config(&self, vmid: Vmid) -> PathBuf {
-        self.join("/etc/pve/lxc").join(format!("{vmid}.conf"))
+        self.join(pve::CONFIG_DIR).join(format!("{vmid}.conf"))
     }
 
     /// `/var/lib/lxc`: LXC's default lxcpath, where Proxmox keeps each running container's
@@ -83,7 +85,7 @@ impl PvePaths {
 
     /// `/run/lock/lxc`.
     pub fn lock_dir(&self) -> PathBuf {
-        self.join(crate::lock::PVE_LOCK_DIR)
+        self.join(pve::LOCK_DIR)
     }
 
     /// `/run/lock/lxc/pve-config-<vmid>.lock`: Proxmox's own config lock.

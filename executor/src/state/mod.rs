@@ -51,7 +51,8 @@ use crate::fs::WriteError;
 use crate::id::{ContainerId, Vmid};
 use crate::lock::{self, LockError, LockGuard, Wait};
 
-pub const DEFAULT_ROOT: &str = "/run/proxmox-lxcri";
+/// Where the runtime verbs keep their records unless `--root` says otherwise.
+pub const DEFAULT_ROOT: &str = translator::path::lxcri::RUN_DIR;
 
 const LOCK_DIR: &str = ".locks";
 const ALLOC_LOCK: &str = "allocate-vmid.lock";

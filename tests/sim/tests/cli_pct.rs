@@ -15,23 +15,7 @@ fn param_error(lines: &str, usage: &str) -> String {
 
 /// A root with a template and a privileged CT 100 on local-lvm.
 fn with_ct() -> (Root, String) {
-    require_root();
-    let root = Root::new();
-    let rootfs = tiny_rootfs();
-    let tpl = root.add_template(rootfs.path(), "tiny.tar.zst");
-    root.pct(&[
-        "create",
-        "100",
-        &tpl,
-        "--rootfs",
-        "local-lvm:1",
-        "--unprivileged",
-        "0",
-        "--hostname",
-        "ct100",
-    ])
-    .ok();
-    (root, tpl)
+    Root::with_ct(&[], &["--hostname", "ct100"])
 }
 
 #[test]

@@ -11,40 +11,25 @@ mod common;
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{ensure_subids, require_root, Root};
+use common::{ensure_subids, proc_field, require_root, wait_for, Root};
 
 const BUSYBOX: &str = "/bin/busybox";
-const APPLETS: [&str; 14] = [
-    "sh", "echo", "id", "pwd", "env", "sleep", "cat", "ls", "ip", "hostname", "true", "mkdir",
-    "ps", "kill",
-];
 
 /// Fails with a clear message when the host lacks what the test needs.
 fn require_tools() {
     require_root();
-    for tool in [
-        "lxc-start",
-        "lxc-stop",
-        "lxc-info",
-        "lxc-usernsexec",
-        "tar",
-        "zstd",
-    ] {
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-            .unwrap_or(false)
-            || Path::new("/usr/bin").join(tool).is_file()
-            || Path::new("/usr/sbin").join(tool).is_file();
-        assert!(
-            found,
-            "'{tool}' is not installed: apt-get install -y lxc uidmap zstd"
-        );
-    }
+    test_support::require_tools(&[
+        ("lxc-start", "lxc"),
+        ("lxc-stop", "lxc"),
+        ("lxc-info", "lxc"),
+        ("lxc-usernsexec", "lxc"),
+        ("tar", "tar"),
+        ("zstd", "zstd"),
+    ]);
     assert!(
         Path::new(BUSYBOX).is_file(),
         "{BUSYBOX} is missing: apt-get install -y busybox-static"
@@ -89,22 +74,7 @@ fn is_static_elf(path: &Path) -> bool {
 /// A busybox-only rootfs, as an OCI bundle's rootfs/ would be packed.
 fn busybox_rootfs() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let r = dir.path();
-    for d in [
-        "bin", "sbin", "dev", "proc", "sys", "tmp", "etc", "root", "srv", "run",
-    ] {
-        fs::create_dir_all(r.join(d)).unwrap();
-    }
-    fs::copy(BUSYBOX, r.join("bin/busybox")).unwrap();
-    for a in APPLETS {
-        symlink("busybox", r.join("bin").join(a)).unwrap();
-    }
-    fs::write(
-        r.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/srv:/bin/sh\n",
-    )
-    .unwrap();
-    fs::write(r.join("etc/group"), "root:x:0:\napp:x:1000:\n").unwrap();
+    test_support::busybox_rootfs(dir.path(), Path::new(BUSYBOX));
     dir
 }
 
@@ -124,33 +94,12 @@ impl Drop for CtGuard<'_> {
     }
 }
 
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn status_field(root: &Root, vmid: &str, key: &str) -> Option<String> {
     let r = root.pct(&["status", vmid, "--verbose"]);
     r.ok();
     r.stdout
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(str::to_string))
-}
-
-fn proc_status(pid: &str, key: &str) -> String {
-    let text = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix(&format!("{key}:"))
-                .map(|v| v.trim().to_string())
-        })
-        .unwrap_or_default()
 }
 
 /// An entrypoint that needs LXC 6's quote-aware splitting: the script is one single-quoted
@@ -277,14 +226,14 @@ fn lifecycle(unprivileged: bool) {
         Path::new(&format!("/proc/{pid}")).exists(),
         "pid {pid} is alive on the host"
     );
-    let nspid = proc_status(&pid, "NSpid");
+    let nspid = proc_field(&pid, "NSpid");
     assert!(
         nspid.ends_with("\t1") || nspid.ends_with(" 1"),
         "pid {pid} is the CT's init (NSpid {nspid:?})"
     );
     let host_uid = if unprivileged { "101000" } else { "1000" };
     assert!(
-        proc_status(&pid, "Uid").starts_with(host_uid),
+        proc_field(&pid, "Uid").starts_with(host_uid),
         "init runs as host uid {host_uid}"
     );
 
@@ -340,7 +289,7 @@ fn lifecycle(unprivileged: bool) {
     root.pct(&["shutdown", &vmid, "--timeout", "20"]).ok();
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(root.pct(&["status", &vmid]).stdout, "status: stopped\n");
-    assert!(!Path::new(&format!("/proc/{pid}")).exists() || proc_status(&pid, "NSpid").is_empty());
+    assert!(!Path::new(&format!("/proc/{pid}")).exists() || proc_field(&pid, "NSpid").is_empty());
     assert!(fs::read_to_string(&console).unwrap().contains("got TERM"));
 
     // Starting applies the pending change; stop kills.
@@ -351,9 +300,7 @@ fn lifecycle(unprivileged: bool) {
     let pid2 = status_field(&root, &vmid, "pid").unwrap();
     root.pct(&["stop", &vmid]).ok();
     assert_eq!(root.pct(&["status", &vmid]).stdout, "status: stopped\n");
-    assert!(
-        !Path::new(&format!("/proc/{pid2}")).exists() || proc_status(&pid2, "NSpid").is_empty()
-    );
+    assert!(!Path::new(&format!("/proc/{pid2}")).exists() || proc_field(&pid2, "NSpid").is_empty());
 
     root.pct(&["destroy", &vmid]).ok();
     assert_eq!(root.pct(&["list"]).stdout, "");
@@ -406,7 +353,7 @@ fn forced_destroy_and_failed_start() {
             .contains("forced to stop CT 200 before destroying!"),
         "{r:?}"
     );
-    assert!(!Path::new(&format!("/proc/{pid}")).exists() || proc_status(&pid, "NSpid").is_empty());
+    assert!(!Path::new(&format!("/proc/{pid}")).exists() || proc_field(&pid, "NSpid").is_empty());
     assert_eq!(root.conf("200"), "");
 
     // A raw key LXC does not know fails the start with LXC's own error.

@@ -11,9 +11,9 @@ use crate::ir::process::{CommandKey, EnvKey};
 use crate::ir::{Container, ContainerKind, PercentInDescription, RawKey};
 use crate::source::JsonPointer;
 
-/// Where the plan writes seccomp policies: named by content, so the same
-/// policy never needs the VMID and two containers can share it.
-pub const SECCOMP_DIR: &str = "/var/lib/proxmox-lxcri/seccomp";
+// The plan writes seccomp policies under SECCOMP_DIR named by content, so the same policy
+// never needs the VMID and two containers can share it.
+use crate::path::lxcri::SECCOMP_DIR;
 pub(crate) const DEFAULT_MEMORY_MIB: u64 = 512;
 
 /// One normal key of the container config and its value.

@@ -19,9 +19,3 @@ pub struct Ids {
     pub uid_map: Vec<Traced<IdMap>>,
     pub gid_map: Vec<Traced<IdMap>>,
 }
-
-impl Ids {
-    pub fn has_custom_map(&self) -> bool {
-        !self.uid_map.is_empty() || !self.gid_map.is_empty()
-    }
-}

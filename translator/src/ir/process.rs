@@ -41,7 +41,7 @@ pub enum EnvKey {
 
 impl EnvKey {
     /// The LXC key of one variable line.
-    pub fn lxc_key(self) -> &'static str {
+    pub(crate) fn lxc_key(self) -> &'static str {
         match self {
             EnvKey::Runtime => "lxc.environment.runtime",
             EnvKey::Environment => "lxc.environment",

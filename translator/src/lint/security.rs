@@ -232,7 +232,8 @@ fn mounts(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
                 .unwrap_or_default()
                 .iter()
                 .any(|p| {
-                    host::normalize(&p.value).is_some_and(|p| p == "/proc" || p == "/proc/sys")
+                    crate::path::normalize(&p.value)
+                        .is_some_and(|p| p == "/proc" || p == "/proc/sys")
                 })
         };
         listed("readonlyPaths") || listed("maskedPaths")
@@ -280,11 +281,11 @@ fn mounts(root: &Cursor<'_>, out: &mut Vec<Diagnostic>) {
             // The first procfs at /proc is the container's own; any other is a second one.
             let first_proc = fs_type == "proc"
                 && !proc_at_proc
-                && host::normalize(&dest).as_deref() == Some("/proc");
+                && crate::path::normalize(&dest).as_deref() == Some("/proc");
             proc_at_proc |= first_proc;
             let destination = if fs_type == "proc"
                 && !first_proc
-                && host::normalize(&dest).as_deref() == Some("/proc")
+                && crate::path::normalize(&dest).as_deref() == Some("/proc")
             {
                 None
             } else {

@@ -23,7 +23,7 @@ pub const IDENTITY_KEY: &str = "org.proxmox-lxcri.identity";
 /// Room kept in the description for the executor's identity line: the key,
 /// `=`, a container id of at most 250 bytes, `;`, a 32-digit token and the
 /// line break that joins it to the annotations.
-pub const IDENTITY_RESERVE: usize = IDENTITY_KEY.len() + 1 + 250 + 1 + 32 + 1;
+pub(crate) const IDENTITY_RESERVE: usize = IDENTITY_KEY.len() + 1 + 250 + 1 + 32 + 1;
 
 /// The field-table entries (`spec::fields`, marked `Lower`) this module
 /// reads; `lower::consumers::every_lowered_field_has_a_module` holds the table to it.
@@ -203,7 +203,7 @@ fn rootfs(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
     // node (its keys and /etc/pve included) into a template, and a host-path rootfs of `/`
     // would hand the node's root to the container. Refused here, for every back end, before
     // the node's policy is even asked (`security/host-rootfs` covers the other host paths).
-    if !relative && crate::host::normalize(path).as_deref() == Some("/") {
+    if !relative && crate::path::normalize(path).as_deref() == Some("/") {
         cx.at(
             &pve::INVALID_PATH,
             &path_at,
@@ -285,20 +285,7 @@ fn has_percent_escape(s: &str) -> bool {
 
 /// Whether a relative path climbs above its starting directory.
 fn escapes(path: &str) -> bool {
-    let mut depth: i64 = 0;
-    for comp in path.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                depth -= 1;
-                if depth < 0 {
-                    return true;
-                }
-            }
-            _ => depth += 1,
-        }
-    }
-    false
+    crate::path::lexical(path).escapes()
 }
 
 #[cfg(test)]

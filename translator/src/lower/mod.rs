@@ -4,7 +4,7 @@
 
 mod devices;
 mod misc;
-pub use misc::{IDENTITY_KEY, IDENTITY_RESERVE};
+pub use misc::IDENTITY_KEY;
 mod mounts;
 mod namespaces;
 mod network;

@@ -208,7 +208,7 @@ mod tests {
             &Target::default(),
         );
         assert!(ir.ids.unprivileged);
-        assert!(!ir.ids.has_custom_map());
+        assert!(ir.ids.uid_map.is_empty() && ir.ids.gid_map.is_empty());
         assert!(codes.is_empty(), "{codes:?}");
     }
 

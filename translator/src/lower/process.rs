@@ -134,7 +134,7 @@ pub(crate) fn lower(root: &Cursor<'_>, cx: &mut Cx<'_>, ir: &mut Container) {
 /// Quotes one argument the way LXC 6's `lxc_string_split_quoted` reads it
 /// back: words split on `isspace`; a word starting with `'` or `"` runs to the
 /// next same quote (so `''` is an empty argument); no escapes.
-pub fn quote_word(arg: &str) -> Result<String, &'static str> {
+pub(crate) fn quote_word(arg: &str) -> Result<String, &'static str> {
     if arg.is_empty() {
         return Ok("''".to_string());
     }

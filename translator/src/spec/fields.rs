@@ -236,8 +236,6 @@ pub(crate) const MEMORY_POLICY_FLAGS: &[&str] = &[
     "MPOL_F_RELATIVE_NODES",
     "MPOL_F_STATIC_NODES",
 ];
-/// The clocks `linux.timeOffsets` may name.
-pub const TIME_OFFSET_CLOCKS: &[&str] = &["boottime", "monotonic"];
 
 const ID_MAPPING: Ty = Ty::Obj(&[
     req("containerID", U32, Lower),

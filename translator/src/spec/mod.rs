@@ -239,11 +239,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// The full extent of the value.
-    pub fn value_span(&self) -> Span {
-        self.tree.span(self.id)
-    }
-
     /// The member `key` of an object, if it has one.
     pub fn get(&self, key: &str) -> Option<Cursor<'a>> {
         if self.kind() != Kind::Object {
@@ -363,16 +358,6 @@ impl<'a> Cursor<'a> {
                 )
             })
             .collect()
-    }
-
-    /// Whether the value is an object with no members.
-    pub fn is_empty_object(&self) -> bool {
-        self.kind() == Kind::Object && self.tree.members(self.id, View::Validated).next().is_none()
-    }
-
-    /// The value in serde_json's form, as validated.
-    pub fn to_serde(&self) -> serde_json::Value {
-        self.tree.to_serde(self.id, View::Validated)
     }
 }
 

@@ -2,9 +2,12 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+// Each test binary uses a different part of this module.
+#[allow(unused_imports)]
+pub use test_support::{ensure_subids, proc_field, wait_for};
 
 /// A fresh state root.
 pub struct Root {
@@ -21,12 +24,9 @@ pub struct Run {
 
 impl Root {
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("pve-sim-test")
-            .tempdir()
-            .expect("tempdir");
-        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-        Root { dir }
+        Root {
+            dir: test_support::world_readable_tempdir("pve-sim-test"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -39,17 +39,48 @@ impl Root {
     }
 
     pub fn run(&self, bin: &str, args: &[&str]) -> Run {
-        let out = Command::new(bin_path(bin))
-            .args(args)
+        self.run_on(bin, &[], args)
+    }
+
+    /// A simulator binary on a node with these package versions (`PVE_SIM_PVE_CONTAINER`,
+    /// `PVE_SIM_PVE_COMMON`); none given is the simulator's default, whatever the caller's
+    /// environment says.
+    pub fn run_on(&self, bin: &str, versions: &[(&str, &str)], args: &[&str]) -> Run {
+        let mut cmd = Command::new(bin_path(bin));
+        cmd.args(args)
             .env("PVE_SIM_ROOT", self.path())
             .env_remove("PVE_SIM_NODE")
-            .output()
-            .expect("run simulator binary");
-        Run::from(out)
+            .env_remove("PVE_SIM_PVE_CONTAINER")
+            .env_remove("PVE_SIM_PVE_COMMON");
+        for (k, v) in versions {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("run simulator binary"))
     }
 
     pub fn pct(&self, args: &[&str]) -> Run {
         self.run("pct", args)
+    }
+
+    /// A root with a template (returned as its volume id) and a privileged, stopped CT 100 on
+    /// `local-lvm`, created on a node with these versions, with `extra` options.
+    pub fn with_ct(versions: &[(&str, &str)], extra: &[&str]) -> (Root, String) {
+        require_root();
+        let root = Root::new();
+        let rootfs = tiny_rootfs();
+        let tpl = root.add_template(rootfs.path(), "tiny.tar.zst");
+        let mut args = vec![
+            "create",
+            "100",
+            &tpl,
+            "--rootfs",
+            "local-lvm:1",
+            "--unprivileged",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        root.run_on("pct", versions, &args).ok();
+        (root, tpl)
     }
 
     pub fn conf(&self, vmid: &str) -> String {
@@ -170,27 +201,5 @@ pub fn tiny_rootfs() -> tempfile::TempDir {
 /// Fails the test unless it runs as root (CI runs as root; these tests need chown/tar -p).
 #[track_caller]
 pub fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "this test needs root (it unpacks templates with owners, as Proxmox does)"
-    );
-}
-
-/// Proxmox hard-codes `lxc.idmap = u 0 100000 65536`; a Proxmox host has matching subordinate
-/// ranges for root. Add them if this machine lacks them.
-pub fn ensure_subids() {
-    for file in ["/etc/subuid", "/etc/subgid"] {
-        let text = fs::read_to_string(file).unwrap_or_default();
-        if !text.lines().any(|l| l.trim() == "root:100000:65536") {
-            eprintln!("pve-sim tests: adding root:100000:65536 to {file} (as on a Proxmox host)");
-            let mut new = text;
-            if !new.is_empty() && !new.ends_with('\n') {
-                new.push('\n');
-            }
-            new.push_str("root:100000:65536\n");
-            fs::write(file, new).unwrap_or_else(|e| panic!("cannot write {file}: {e}"));
-        }
-    }
+    test_support::require_root("it unpacks templates with owners, as Proxmox does");
 }

@@ -25,13 +25,14 @@ use crate::ir::network::Network;
 use crate::ir::{Container, OciValue};
 use crate::json::{Kind, View};
 use crate::linux::CapabilitySet;
+use crate::path::lexical;
 use crate::rules::crun as rules;
 use crate::source::{JsonPointer, Span};
 use crate::spec::{Cursor, Spec};
 use crate::target::Target;
 
 pub(crate) use out::Out;
-pub use versions::{accepts, down_level, FIELDS};
+pub use versions::accepts;
 
 /// A crun config and what the crun back end reports about it.
 ///
@@ -214,12 +215,12 @@ fn root(ir: &Container, target: &Target) -> Value {
         .map(|p| p.value.as_str())
         .unwrap_or("rootfs");
     let path = if given.starts_with('/') {
-        normalise(given, "/")
+        lexical(given).absolute()
     } else {
         match &target.bundle_dir {
-            Some(dir) => normalise(&format!("{dir}/{given}"), "/"),
+            Some(dir) => lexical(&format!("{dir}/{given}")).absolute(),
             None => {
-                let rel = normalise(given, "");
+                let rel = lexical(given).relative();
                 if rel.is_empty() {
                     ".".into()
                 } else {
@@ -234,20 +235,6 @@ fn root(ir: &Container, target: &Target) -> Value {
         r.insert("readonly".into(), Value::Bool(true));
     }
     Value::Object(r)
-}
-
-fn normalise(path: &str, lead: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("{lead}{}", parts.join("/"))
 }
 
 /// The namespaces and id maps of the Proxmox container.
@@ -421,7 +408,7 @@ fn standard_mounts(ir: &Container) -> Vec<Value> {
 fn destination(m: out::Any<'_, '_>) -> Option<String> {
     m.get("destination")
         .and_then(out::Any::as_str)
-        .map(|d| normalise(d, "/"))
+        .map(|d| lexical(d).absolute())
 }
 
 /// Puts the standard mounts the bundle lacks first, in `crun spec`'s order,

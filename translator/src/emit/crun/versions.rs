@@ -11,7 +11,7 @@ const fn v(major: u32, minor: u32, patch: u32) -> Version {
 
 /// A field (JSON pointer; `*` matches any array index or map key) and the
 /// first crun release that applies it.
-pub const FIELDS: &[(&str, Version)] = &[
+pub(crate) const FIELDS: &[(&str, Version)] = &[
     ("/linux/resources/cpu/idle", v(1, 5, 0)),
     ("/domainname", v(1, 7, 0)),
     ("/linux/resources/memory/checkBeforeUpdate", v(1, 7, 0)),
@@ -41,7 +41,7 @@ pub fn accepts(crun: Version, version: &str) -> bool {
 }
 
 /// The newest version `crun` accepts that is not newer than the config's.
-pub fn down_level(crun: Version, version: &str) -> String {
+pub(crate) fn down_level(crun: Version, version: &str) -> String {
     if accepts(crun, version) {
         version.to_string()
     } else {

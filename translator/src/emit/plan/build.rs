@@ -10,6 +10,7 @@ use crate::emit::pct_conf::{self, WriteError};
 use crate::emit::pve::{self, Entry, PveConfig};
 use crate::ir::mounts::{RootSource, Rootfs};
 use crate::ir::Container;
+use crate::path::lexical;
 use crate::target::Target;
 
 /// How often the executor allocates an id and tries `pct create` before giving up.
@@ -101,29 +102,13 @@ fn sources<'a>(entries: impl IntoIterator<Item = (String, &'a Entry)>) -> Vec<So
 fn rootfs_dir(rootfs: &Rootfs, target: &Target) -> Option<RootfsDir> {
     let path = &rootfs.bundle_path.as_ref()?.value;
     if path.starts_with('/') {
-        return Some(RootfsDir::Path(normalise(path, "/")));
+        return Some(RootfsDir::Path(lexical(path).absolute()));
     }
-    let rel = normalise(path, "");
+    let rel = lexical(path).relative();
     Some(match &target.bundle_dir {
-        Some(dir) => RootfsDir::Path(normalise(&format!("{dir}/{rel}"), "/")),
+        Some(dir) => RootfsDir::Path(lexical(&format!("{dir}/{rel}")).absolute()),
         None => RootfsDir::Bundle(if rel.is_empty() { ".".into() } else { rel }),
     })
-}
-
-/// Drops empty and `.` components and resolves `..` (lowering has refused
-/// paths that climb out of the bundle).
-fn normalise(path: &str, lead: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("{lead}{}", parts.join("/"))
 }
 
 fn pack_rootfs(dir: RootfsDir, rootfs: &Rootfs, target: &Target) -> Step {
@@ -267,7 +252,10 @@ fn write_files(conf: &PveConfig) -> Vec<Step> {
                     item: f.path.clone(),
                     from: vec![f.from.to_string()],
                 }],
-                vec![Need::Root(format!("writes {}", pve::SECCOMP_DIR))],
+                vec![Need::Root(format!(
+                    "writes {}",
+                    crate::path::lxcri::SECCOMP_DIR
+                ))],
             )
         })
         .collect()
@@ -418,12 +406,5 @@ mod tests {
             ir_to_plan(&ir, &Target::default(), "c"),
             Err(PlanError::NoRootfs)
         );
-    }
-
-    #[test]
-    fn paths_are_normalised() {
-        assert_eq!(normalise("./a//b/./c/", ""), "a/b/c");
-        assert_eq!(normalise("a/../b", ""), "b");
-        assert_eq!(normalise("/x/y/../z", "/"), "/x/z");
     }
 }

@@ -32,10 +32,6 @@ pub use build::{ir_to_plan, pve_to_plan, PlanError, VMID_ATTEMPTS};
 pub const FORMAT: u32 = 1;
 /// Prefix of the template files the plan packs, so they are recognisable on the storage.
 pub(crate) const TEMPLATE_PREFIX: &str = "proxmox-lxcri-";
-/// Where Proxmox keeps container configs (a symlink into `/etc/pve/nodes/<node>/lxc/`).
-pub const CONFIG_DIR: &str = "/etc/pve/lxc";
-/// Directory of Proxmox's per-container config lock files (`pve-config-<vmid>.lock`).
-pub(crate) const LOCK_DIR: &str = "/run/lock/lxc";
 
 /// Ordered host steps that create one container.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -58,6 +54,7 @@ pub struct Plan {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Step {
+    /// What the step does: its `op` and that kind's fields, inline in the step.
     #[serde(flatten)]
     pub action: Action,
     /// The input fields behind the step, item by item (a pct option, a config key, a file).
@@ -82,39 +79,60 @@ pub enum Action {
     /// `pct create` extracts it.
     #[serde(rename_all = "kebab-case")]
     PackRootfs {
+        /// The directory to pack.
         rootfs: RootfsDir,
+        /// The storage that receives the template (`local` on a stock node).
         storage: String,
+        /// The start of the template's file name, before the executor's unique part.
         name_prefix: String,
     },
     /// Binds `$vmid` to a free id (`pvesh get /cluster/nextid`). The id is not
     /// reserved: when `pct-create` fails because the id was taken meanwhile
     /// (`CT <id> already exists`, `VM <id> already exists`), the executor
     /// allocates again and repeats `pct-create`, `attempts` times in all.
-    AllocateVmid { attempts: u32 },
+    AllocateVmid {
+        /// How many times in all an id is allocated and `pct-create` tried.
+        attempts: u32,
+    },
     /// Runs `pct create` with this argument vector.
-    PctCreate { argv: Vec<Arg> },
+    PctCreate {
+        /// The whole command, `pct` first; no element is ever split or quoted by a shell.
+        argv: Vec<Arg>,
+    },
     /// Appends lines `pct` cannot set (raw `lxc.*` keys and
     /// `lxc.environment.runtime` entries) to `/etc/pve/lxc/$vmid.conf`, holding
     /// Proxmox's config lock (`flock` on `/run/lock/lxc/pve-config-$vmid.lock`)
     /// and replacing the file through a temporary file and a rename. The file
     /// was just created by `pct-create`, so it has no snapshot or pending
     /// section the lines could land in.
-    WriteConfigLines { lines: Vec<ConfigLine> },
+    WriteConfigLines {
+        /// The lines, in the order they are appended.
+        lines: Vec<ConfigLine>,
+    },
     /// Creates `/etc/pve/lxc/$vmid.conf` with `text` under the config lock,
     /// refusing when any node's `lxc/` or `qemu-server/` already has the id.
     /// Used for a root file system that is a host directory, which `pct create`
     /// would fill from a template instead of using as it is.
-    CreateConfig { text: String },
+    CreateConfig {
+        /// The whole config file, `key: value` lines as Proxmox writes them.
+        text: String,
+    },
     /// Writes a file through a temporary file and a rename, creating its directory.
     WriteFile {
+        /// The absolute host path of the file.
         path: String,
+        /// The file's permission bits.
         mode: FileMode,
+        /// The file's whole content.
         content: String,
     },
     /// Removes `$template` from its storage (`pvesm free`): the container has its own copy.
     RemoveTemplate,
     /// Records the container and `$vmid` on `node` in the executor's state store.
-    RecordState { node: String },
+    RecordState {
+        /// The node the container was created on.
+        node: String,
+    },
 }
 
 /// A root file system directory to pack.
@@ -140,6 +158,7 @@ pub enum Var {
 }
 
 impl Var {
+    /// The value's name, as the plan and `plan.sh` spell it (`$vmid`).
     pub fn name(self) -> &'static str {
         match self {
             Var::Vmid => "vmid",
@@ -153,15 +172,22 @@ impl Var {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Arg {
-    Var { var: Var },
+    /// A value bound while the plan runs, written `{"var": "vmid"}`.
+    Var {
+        /// Which value.
+        var: Var,
+    },
+    /// A literal argument, passed as it is.
     Lit(String),
 }
 
 impl Arg {
+    /// A literal argument.
     pub fn lit(s: impl Into<String>) -> Arg {
         Arg::Lit(s.into())
     }
 
+    /// A symbolic argument.
     pub fn var(var: Var) -> Arg {
         Arg::Var { var }
     }
@@ -171,7 +197,9 @@ impl Arg {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigLine {
+    /// The key (`lxc.cgroup2.memory.high`).
     pub key: String,
+    /// The value, as Proxmox stores it after the `: `.
     pub value: String,
 }
 
@@ -188,6 +216,7 @@ impl ConfigLine {
 pub struct Source {
     /// The pct option, config key or file the pointers fed.
     pub item: String,
+    /// JSON pointers into the config (`/process/env/2`).
     pub from: Vec<String>,
 }
 
@@ -200,7 +229,12 @@ pub enum Need {
     /// Root on the node (`root@pam`), and why.
     Root(String),
     /// A storage with this content type enabled.
-    Storage { id: String, content: String },
+    Storage {
+        /// The storage's id (`local`).
+        id: String,
+        /// The content type it must allow (`vztmpl`, `rootdir`).
+        content: String,
+    },
     /// A writable `/etc/pve`: the cluster file system has quorum.
     Quorum,
     /// Proxmox's config lock of `$vmid` (`flock` on `/run/lock/lxc/pve-config-$vmid.lock`).
@@ -269,6 +303,7 @@ impl Undo {
 pub struct FileMode(pub u32);
 
 impl FileMode {
+    /// The mode in octal with a leading 0 (`0644`), as the plan writes it.
     pub fn octal(self) -> String {
         format!("{:04o}", self.0)
     }

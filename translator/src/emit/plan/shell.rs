@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::quote::{comment, quote};
-use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo, Var, LOCK_DIR};
+use super::{Action, Arg, Need, Plan, RootfsDir, Step, Undo, Var};
+use crate::path::pve::LOCK_DIR;
 
 const TEMPLATE: &str = include_str!("plan.sh.hbs");
 
@@ -348,7 +349,8 @@ fn undo(u: &Undo, node: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::plan::{ir_to_plan, CONFIG_DIR};
+    use crate::emit::plan::ir_to_plan;
+    use crate::path::pve::CONFIG_DIR;
     use crate::target::Target;
 
     #[test]
