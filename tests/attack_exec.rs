@@ -21,39 +21,22 @@ use std::time::Duration;
 
 use runtime_support::*;
 
-const CRUN_TOOLS: &[(&str, &str)] = &[
-    ("crun", "crun"),
-    ("busybox", "busybox-static"),
-    ("unshare", "util-linux"),
-];
-
-/// The cgroup wrapper, logging each call's arguments first.
+/// runtime_support's cgroup wrapper, logging each call's arguments first.
 fn wrapper(log: &Path) -> String {
-    format!(
-        "#!/bin/sh\necho \"$*\" >> {}\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n",
-        log.display()
-    )
+    let body = WRAPPER.strip_prefix("#!/bin/sh\n").unwrap_or(WRAPPER);
+    format!("#!/bin/sh\necho \"$*\" >> {}\n{body}", log.display())
 }
 
 const POLICY: &str = "version = 1\nrefuse = [\"security/cap-sys-admin\", \"security/dangerous-capability\", \"security/apparmor-unconfined\", \"security/new-privileges\"]\n";
 
-/// [`CONFIG`] as an engine writes it, passing [`POLICY`]: uid 1000 with
-/// `noNewPrivileges`, the capabilities a default runc spec has, in a user namespace.
+/// runtime_support's crun config (an engine's layout, a user namespace), passing [`POLICY`]:
+/// uid 1000 with `noNewPrivileges` and the capabilities a default runc spec has.
 fn config() -> String {
-    let mut v: serde_json::Value = serde_json::from_str(CONFIG).expect("CONFIG is JSON");
+    let mut v: serde_json::Value = serde_json::from_str(&crun_config()).expect("JSON");
     v["process"]["noNewPrivileges"] = serde_json::json!(true);
     let caps = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
     v["process"]["capabilities"] =
         serde_json::json!({"bounding": caps, "effective": caps, "permitted": caps});
-    v["mounts"] = serde_json::json!([
-        {"destination": "/proc", "type": "proc", "source": "proc"},
-        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}
-    ]);
-    v["linux"]["readonlyPaths"] = serde_json::json!(["/proc/sys", "/proc/sysrq-trigger"]);
-    v["linux"]["uidMappings"] =
-        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    v["linux"]["gidMappings"] =
-        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
     v.to_string()
 }
 
