@@ -374,6 +374,69 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_process_becomes_lxc_attach_arguments_or_is_refused() {
+        let host = crate::host::RecordingHost::new();
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::state::StateStore::open(dir.path().join("state")).unwrap();
+        let rt = Runtime::new(&host, store, crate::pve::PvePaths::under("/sim"));
+        let id = ContainerId::new("c").unwrap();
+        let vmid = Vmid::new(100).unwrap();
+        let p = serde_json::json!({"args": ["sh", "-c", "echo $A"], "cwd": "/",
+            "env": ["A=1 2", "PATH=/bin"], "user": {"uid": 1000, "gid": 100},
+            "terminal": false, "noNewPrivileges": false});
+        let cmd = attach_command(&rt, &id, vmid, &p, false).unwrap();
+        assert_eq!(
+            cmd.to_string(),
+            "lxc-attach -n 100 -P /sim/var/lib/lxc --clear-env '--set-var=A=1 2' --set-var=PATH=/bin --uid=1000 --gid=100 -- sh -c 'echo $A'"
+        );
+        assert_eq!(cmd.cwd.as_deref(), Some(Path::new("/")));
+        assert_eq!(cmd.stdio, crate::host::Stdio::Inherit);
+        let refused = |extra: serde_json::Value, tty: bool| {
+            let mut q = p.clone();
+            q.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            attach_command(&rt, &id, vmid, &q, tty)
+                .map(|c| c.to_string())
+                .unwrap_err()
+                .to_string()
+        };
+        for (extra, why) in [
+            (
+                serde_json::json!({"cwd": "/srv"}),
+                "no working-directory option",
+            ),
+            (
+                serde_json::json!({"capabilities": {"bounding": []}}),
+                "`capabilities`",
+            ),
+            (
+                serde_json::json!({"apparmorProfile": "x"}),
+                "`apparmorProfile`",
+            ),
+            (
+                serde_json::json!({"noNewPrivileges": true}),
+                "`noNewPrivileges`",
+            ),
+            (serde_json::json!({"rlimits": []}), "`rlimits`"),
+            (
+                serde_json::json!({"user": {"uid": 0, "gid": 0, "additionalGids": [5]}}),
+                "`user.additionalGids`",
+            ),
+            (serde_json::json!({"terminal": true}), "only when its stdin"),
+        ] {
+            let err = refused(extra.clone(), false);
+            assert!(err.contains(why), "{extra}: {err}");
+            assert!(err.contains("on the pct back end"), "{err}");
+        }
+        // A terminal is given when the caller's stdio is one.
+        let mut q = p.clone();
+        q["terminal"] = serde_json::json!(true);
+        assert!(attach_command(&rt, &id, vmid, &q, true).is_ok());
+        assert!(host.commands().is_empty(), "nothing ran");
+    }
+
+    #[test]
     fn cgroup_mounts_from_mountinfo() {
         let mi = "30 25 0:26 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw\n\
                   31 25 0:27 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids\n\
