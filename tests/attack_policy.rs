@@ -32,14 +32,14 @@ const ATTACK: &str = r#"{
     "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}],
     "devices": [{"path": "/dev/mem", "type": "c", "major": 1, "minor": 1}]
   },
-  "annotations": {"org.proxmox-lxcri.lint.allow": "security/*"}
+  "annotations": {"org.proxmox-lxcri.lint.allow": "security/*: trust me"}
 }
 "#;
 
 /// An unprivileged busybox bundle whose prestart hook writes CANARY on the host.
 fn hook_config(canary: &Path, annotation: bool) -> String {
     let annotations = if annotation {
-        r#", "annotations": {"org.proxmox-lxcri.lint.allow": "security/oci-hooks"}"#
+        r#", "annotations": {"org.proxmox-lxcri.lint.allow": "security/oci-hooks: trust me"}"#
     } else {
         ""
     };
@@ -640,5 +640,91 @@ fn an_overlay_built_from_host_directories_is_refused_and_changes_nothing() {
             Vec::<String>::new(),
             "{runtime}: no crun container"
         );
+    }
+}
+
+/// A bind of the bundle's own file is the bundle's, not the host's: with the bundle under
+/// `/run` (where podman's per-container files are), a bind of a regular file in it is created;
+/// one that only *looks* inside the bundle (a symlink in it, a symlinked directory on the way,
+/// `..`, a hard link to a file outside) is still judged by the node policy and refused on both
+/// back ends, and nothing outside changed.
+#[test]
+fn a_bind_that_only_looks_inside_the_bundle_is_still_judged() {
+    let env = Env::new();
+    ok(&env.run("pct", &["list"]));
+    let run = tempfile::Builder::new()
+        .prefix("plxc-own-")
+        .tempdir_in("/run")
+        .expect("a directory under /run");
+    let made = bundle(CONFIG);
+    let b = run.path().join("bundle");
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(made.path())
+        .arg(&b)
+        .output()
+        .expect("cp");
+    assert!(cp.status.success(), "cp: {}", text(&cp.stderr));
+    fs::write(b.join("own.txt"), "the bundle's\n").expect("own.txt");
+    let outside = run.path().join("outside.txt");
+    fs::write(&outside, "outside\n").expect("outside.txt");
+    fs::hard_link(&outside, b.join("hard.txt")).expect("hard link");
+    std::os::unix::fs::symlink("/usr/lib", b.join("link")).expect("symlink");
+    std::os::unix::fs::symlink("/usr", b.join("d")).expect("symlink");
+    let bp = b.display().to_string();
+    let with_bind = |source: &str| {
+        let config = CONFIG.replace(
+            r#""hostname": "app","#,
+            &format!(r#""hostname": "app", "mounts": [{{"destination": "/srv/x", "source": "{source}", "options": ["bind", "ro"]}}],"#),
+        );
+        fs::write(b.join("config.json"), config).expect("config.json");
+    };
+
+    // The bundle's own regular file: not the host's, so not judged; the container is made.
+    with_bind(&format!("{bp}/own.txt"));
+    let (created, out) = env.run_detached(&mut env.crun(&["create", "own", "-b", &bp]));
+    assert!(created, "{out}");
+    ok(&env.run("crun", &["delete", "--force", "own"]));
+
+    for (source, code) in [
+        // In `/run` by its text, and not the bundle's own (a symlink on the way): still judged.
+        (format!("{bp}/link"), "security/host-socket"),
+        (format!("{bp}/d/lib"), "security/host-socket"),
+        // `..`: judged by where it leads.
+        (
+            format!("{bp}/../../../usr/lib"),
+            "security/host-system-mount",
+        ),
+        (
+            format!("{bp}/rootfs/../../../../etc/pve"),
+            "security/proxmox-state-mount",
+        ),
+        // A second name of a file outside the bundle.
+        (format!("{bp}/hard.txt"), "security/host-socket"),
+    ] {
+        with_bind(&source);
+        let before = env.snapshot();
+        for runtime in ["pct", "crun"] {
+            let err = fails(&env.run(runtime, &["create", "web", "-b", &bp]), 1);
+            assert!(
+                err.contains(&format!("[{code}] at /mounts/0/source")),
+                "{runtime}, {source}: {err}"
+            );
+            assert_eq!(
+                env.snapshot(),
+                before,
+                "{runtime}, {source}: the node changed"
+            );
+            assert_eq!(
+                env.crun_dirs(),
+                Vec::<String>::new(),
+                "{runtime}: no crun container"
+            );
+            assert_eq!(
+                fs::read_to_string(&outside).unwrap_or_default(),
+                "outside\n",
+                "the file outside the bundle"
+            );
+        }
     }
 }

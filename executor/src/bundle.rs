@@ -139,6 +139,11 @@ impl Bundle {
         self.resolver
     }
 
+    /// What `rel` below the bundle is, reached from the bundle's descriptor (see [`own_entry`]).
+    pub fn own_entry(&self, rel: &str) -> Result<Option<OwnEntry>, BundleError> {
+        own_entry(self.dir.as_fd(), &self.path, rel, self.resolver)
+    }
+
     /// Reads `config.json`: a regular file directly in the bundle, at most `limit` bytes.
     pub fn read_config(&self, limit: u64) -> Result<Vec<u8>, BundleError> {
         self.read_file(CONFIG, limit)
@@ -199,6 +204,60 @@ impl Bundle {
         )?;
         Rootfs::from_fd(fd, &self.path.join(root_path), self.resolver)
     }
+}
+
+/// A bind source that is a directory's own entry: what [`own_entry`] accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnEntry {
+    Directory,
+    /// A regular file with one link: no other name on the host reaches the same inode.
+    File,
+}
+
+/// Opens `rel` below the directory `base` (`O_PATH`: nothing is opened for reading, a FIFO does
+/// not block) with no symlink in any component and no `..` out of it, and says what it is:
+/// a directory, a regular file with a single link, or `None` for anything else (a file with
+/// more links may be a host file linked into the directory; devices, sockets and FIFOs are
+/// never a directory's own data). An escape or a symlink is an error, as for every other path
+/// of a bundle.
+pub fn own_entry(
+    base: BorrowedFd<'_>,
+    shown: &Path,
+    rel: &str,
+    resolver: Resolver,
+) -> Result<Option<OwnEntry>, BundleError> {
+    let fd = open_beneath(base, shown, rel.as_bytes(), OFlags::PATH, resolver)?;
+    let st = rfs::fstat(&fd).map_err(|e| BundleError::io("stat", &shown.join(rel), e))?;
+    Ok(match FileType::from_raw_mode(st.st_mode) {
+        FileType::Directory => Some(OwnEntry::Directory),
+        FileType::RegularFile if st.st_nlink == 1 => Some(OwnEntry::File),
+        _ => None,
+    })
+}
+
+/// [`own_entry`] for `rel` below the absolute directory `dir`, which is itself reached from `/`
+/// without following a symlink.
+pub fn own_entry_below(
+    dir: &Path,
+    rel: &str,
+    resolver: Resolver,
+) -> Result<Option<OwnEntry>, BundleError> {
+    let root = open_root()?;
+    let inner = dir
+        .as_os_str()
+        .as_bytes()
+        .strip_prefix(b"/")
+        .ok_or_else(|| BundleError::NotAbsolute {
+            path: dir.to_owned(),
+        })?;
+    let fd = open_beneath(
+        root.as_fd(),
+        Path::new("/"),
+        inner,
+        OFlags::PATH | OFlags::DIRECTORY,
+        resolver,
+    )?;
+    own_entry(fd.as_fd(), dir, rel, resolver)
 }
 
 /// Reads the regular file the operator named by `path` (symlinks in it are the operator's),
@@ -612,6 +671,43 @@ mod tests {
         fs::write(d.path().join("rootfs/etc/hostname"), b"in").unwrap();
         fs::write(d.path().join(CONFIG), b"{}").unwrap();
         d
+    }
+
+    #[test]
+    fn own_entries_are_directories_and_single_link_files_reached_without_links() {
+        let d = bundle_dir();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("host"), b"host").unwrap();
+        fs::write(d.path().join("own"), b"own").unwrap();
+        fs::hard_link(outside.path().join("host"), d.path().join("linked")).unwrap();
+        symlink(outside.path().join("host"), d.path().join("link")).unwrap();
+        symlink(outside.path(), d.path().join("dirlink")).unwrap();
+        rfs::mknodat(
+            rfs::CWD,
+            d.path().join("fifo"),
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        for r in BOTH {
+            let b = Bundle::open_with(d.path(), r).unwrap();
+            assert_eq!(b.own_entry("own").unwrap(), Some(OwnEntry::File), "{r:?}");
+            assert_eq!(
+                b.own_entry("rootfs/etc").unwrap(),
+                Some(OwnEntry::Directory)
+            );
+            assert_eq!(b.own_entry("").unwrap(), Some(OwnEntry::Directory));
+            // A second name of a host file, and a FIFO, are not the bundle's own data.
+            assert_eq!(b.own_entry("linked").unwrap(), None, "{r:?}");
+            assert_eq!(b.own_entry("fifo").unwrap(), None, "{r:?}");
+            for bad in ["link", "dirlink/host", "../x", "rootfs/../../x"] {
+                assert!(b.own_entry(bad).is_err(), "{r:?} {bad}");
+            }
+            let below = own_entry_below(d.path(), "rootfs/etc/hostname", r).unwrap();
+            assert_eq!(below, Some(OwnEntry::File));
+            assert!(own_entry_below(&d.path().join("dirlink"), "host", r).is_err());
+        }
     }
 
     #[test]

@@ -80,20 +80,6 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
     Ok(rootfs)
 }
 
-/// The node's target: `--target`, else the file [`TARGET_ENV`] names (engines pass no
-/// `--target`: a wrapper or the engine's environment names the node's file), else defaults.
-pub fn engine_target(
-    file: Option<&PathBuf>,
-    pve_version: Option<&str>,
-) -> Result<translator::Target, Failure> {
-    let target_file = file.cloned().or_else(|| {
-        std::env::var_os(TARGET_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    load_target(target_file.as_ref(), pve_version)
-}
-
 /// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
 /// read once (the routes read its annotations, the translation its bytes).
 pub struct Opened {
@@ -112,6 +98,20 @@ pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
     let name = dir.join(executor::bundle::CONFIG).display().to_string();
     let input = input::read_bundle(&bundle, name, dir.clone())?;
     Ok(Opened { bundle, dir, input })
+}
+
+/// The node's target: `--target`, else the file [`TARGET_ENV`] names (engines pass no
+/// `--target`: a wrapper or the engine's environment names the node's file), else defaults.
+pub fn engine_target(
+    file: Option<&PathBuf>,
+    pve_version: Option<&str>,
+) -> Result<translator::Target, Failure> {
+    let target_file = file.cloned().or_else(|| {
+        std::env::var_os(TARGET_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    load_target(target_file.as_ref(), pve_version)
 }
 
 /// The absolute bundle directory, what to create from it, and the signal `stop` will send
@@ -154,7 +154,29 @@ pub fn translate(
     let log = global.log();
     // The node policy decides before anything else touches the host.
     let node_policy = super::policy::load(global)?;
-    super::policy::enforce(&node_policy, &input, &target, runtime.into(), &log)?;
+    // Which other containers this runtime runs: their records in our own state directory.
+    let store = executor::state::StateStore::open(&global.root).ok();
+    let known = |id: &str| {
+        let id = executor::id::ContainerId::new(id).ok();
+        matches!(
+            (store.as_ref(), id),
+            (Some(s), Some(id)) if matches!(s.read_mapping_alone(&id), Ok(Some(_)))
+        )
+    };
+    let own = super::policy::Own {
+        bundle: &opened,
+        id: &args.id,
+        storage: &global.rootfs_under,
+        known: &known,
+    };
+    super::policy::enforce_create(
+        &node_policy,
+        &input,
+        &target,
+        runtime.into(),
+        &log,
+        Some(&own),
+    )?;
     if runtime == RuntimeKind::Crun {
         return engine(&opened, &input, args, &global.rootfs_under, options, &log)
             .map(|(backend, stop)| (bundle, backend, stop));
@@ -321,16 +343,7 @@ fn engine(
 /// paths without `.` or `..`; the rootfs is then opened and checked exactly as one named with
 /// `--rootfs-outside-bundle` (no symlink on the way, never `/` or a system directory).
 fn below_engine_storage(root_path: &str, under: &[PathBuf]) -> Option<PathBuf> {
-    use std::path::Component;
-    // By the text, not by `components()`, which hides a `.` in the middle.
-    let plain = |p: &Path| {
-        p.is_absolute()
-            && p.components()
-                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
-            && p.as_os_str()
-                .to_str()
-                .is_some_and(|t| t[1..].split('/').all(|seg| !matches!(seg, "" | "." | "..")))
-    };
+    let plain = super::policy::plain_absolute;
     let path = Path::new(root_path);
     if !plain(path) {
         return None;

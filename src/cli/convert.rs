@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use translator::emit::crun;
+use translator::emit::pct_conf::WriteError;
 use translator::emit::plan::shell;
+use translator::emit::plan::PlanError;
 use translator::{ir, spec, Diagnostic, Target};
 
 use super::render::{self, DiagFormat};
@@ -41,6 +43,9 @@ pub struct Args {
     /// Write the output here instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The global `--color`
+    #[arg(skip)]
+    pub color: super::ColorChoice,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -67,13 +72,24 @@ pub fn run(args: &Args) -> u8 {
         )),
         _ => None,
     };
+    // A config larger than pmxcfs keeps is a finding of its own (`pve/config-too-large`),
+    // reported with the others, not a bare error line.
+    let output = match output {
+        Some(Err(Refusal::TooLarge)) => {
+            diagnostics.push(translator::emit::pct_conf::too_large_diagnostic(
+                t.spec.as_ref(),
+            ));
+            None
+        }
+        other => other,
+    };
     translator::diag::sort(&mut diagnostics);
-    render::emit(&diagnostics, &t.source, args.format);
+    render::emit(&diagnostics, &t.source, args.format, args.color);
     drop(diagnostics);
     let output = match output {
         Some(Ok(output)) => output,
         Some(Err(e)) => {
-            return Failure::refused(e).report(None);
+            return Failure::refused(e.to_string()).report(None);
         }
         None => return EXIT_REFUSED,
     };
@@ -126,7 +142,45 @@ pub fn emit(
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<String, String> {
-    build(kind, ir, spec, target, source, diagnostics).map(Output::into_string)
+    build(kind, ir, spec, target, source, diagnostics)
+        .map(Output::into_string)
+        .map_err(|e| e.to_string())
+}
+
+/// Why a back end produced nothing.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The container config would be larger than pmxcfs keeps: `pve/config-too-large`.
+    TooLarge,
+    /// Any other refusal of the writer (a guard against translator bugs).
+    Other(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::TooLarge => f.write_str(&WriteError::TooLarge.to_string()),
+            Refusal::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<WriteError> for Refusal {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::TooLarge => Refusal::TooLarge,
+            e => Refusal::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<PlanError> for Refusal {
+    fn from(e: PlanError) -> Self {
+        match e {
+            PlanError::Config(w) => w.into(),
+            e => Refusal::Other(e.to_string()),
+        }
+    }
 }
 
 /// Runs one back end. Back ends that report (crun) add their diagnostics.
@@ -137,19 +191,17 @@ pub fn build<'a>(
     target: &Target,
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<Output<'a>, String> {
+) -> Result<Output<'a>, Refusal> {
     match kind {
-        OutputKind::PctConf => translator::ir_to_pct_conf(ir)
-            .map(Output::Text)
-            .map_err(|e| e.to_string()),
-        OutputKind::Plan => translator::ir_to_plan(ir, target, source)
-            .map(|p| Output::Text(p.to_json()))
-            .map_err(|e| e.to_string()),
+        OutputKind::PctConf => Ok(Output::Text(translator::ir_to_pct_conf(ir)?)),
+        OutputKind::Plan => Ok(Output::Text(
+            translator::ir_to_plan(ir, target, source)?.to_json(),
+        )),
         OutputKind::PlanSh => {
-            let plan = translator::ir_to_plan(ir, target, source).map_err(|e| e.to_string())?;
+            let plan = translator::ir_to_plan(ir, target, source)?;
             shell::write(&plan)
                 .map(Output::Text)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Refusal::Other(e.to_string()))
         }
         OutputKind::Crun => {
             let mut out = translator::ir_to_crun(ir, spec, target);

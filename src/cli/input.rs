@@ -23,22 +23,14 @@ pub struct ConfigInput {
     pub bundle: Option<PathBuf>,
 }
 
+/// The file name `lint -` looks for a project config beside (in the working directory).
+pub const CONFIG_NAME: &str = bundle::CONFIG;
+
 /// A config named on the command line: `-` (stdin), a bundle directory, or a file.
 pub fn read(arg: &str) -> Result<ConfigInput, Failure> {
     if arg == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .take(MAX_CONFIG_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|source| Failure::io(Path::new("<stdin>"), source))?;
-        if bytes.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(Failure::usage(format!("<stdin>: {}", too_large())));
-        }
-        return Ok(ConfigInput {
-            name: "<stdin>".into(),
-            bytes,
-            bundle: None,
-        });
+        return read_stdin("<stdin>")
+            .map_err(|u| Failure::usage(format!("{}: {}", u.name, u.reason)));
     }
     let path = Path::new(arg);
     let meta = std::fs::metadata(path).map_err(|source| Failure::io(path, source))?;
@@ -55,6 +47,27 @@ pub fn read(arg: &str) -> Result<ConfigInput, Failure> {
 pub struct Unreadable {
     pub name: String,
     pub reason: String,
+}
+
+/// Standard input, at most [`MAX_CONFIG_BYTES`]; `name` is what diagnostics call it.
+pub fn read_stdin(name: &str) -> Result<ConfigInput, Unreadable> {
+    let unreadable = |reason: String| Unreadable {
+        name: name.to_string(),
+        reason,
+    };
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(e.to_string()))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(unreadable(too_large()));
+    }
+    Ok(ConfigInput {
+        name: name.to_string(),
+        bytes,
+        bundle: None,
+    })
 }
 
 /// A config file (not a directory): what `read` does for a file, and what `lint` does for

@@ -9,9 +9,12 @@ pub mod apply;
 pub mod bundle;
 pub mod convert;
 pub mod github;
+pub mod gitlab;
 pub mod input;
+pub mod junit;
 pub mod lint;
 pub mod policy;
+pub mod project;
 pub mod render;
 pub mod route;
 pub mod rules;
@@ -73,9 +76,13 @@ pub fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Convert(args) => convert::run(&args),
+        Command::Convert(mut args) => {
+            args.color = cli.global.color;
+            convert::run(&args)
+        }
         Command::Lint(mut args) => {
             args.allow = cli.global.allow.clone();
+            args.color = cli.global.color;
             // A named policy (`--policy FILE` or PROXMOX_LXCRI_POLICY): lint also says what
             // `create`/`run`/`apply` on that node would refuse, and fails the run if anything.
             let named = cli.global.policy.is_some()
@@ -115,6 +122,33 @@ pub enum LogFormatArg {
     Json,
 }
 
+/// When output is coloured (`--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set to a non-empty value
+    #[default]
+    Auto,
+    /// Always, even into a file or a pipe, and whatever NO_COLOR says
+    Always,
+    /// Never
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream that is (or is not) a terminal. NO_COLOR (no-color.org)
+    /// turns the automatic choice off; an explicit `--color always` outranks it, as the
+    /// convention asks of command-line flags.
+    pub fn enabled(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
 /// Flags accepted before (or after) any verb, as runc's are.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Global {
@@ -146,12 +180,15 @@ pub struct Global {
     /// Allow a code or family (`pve/*`) for this run: lint does not report it, create/run/apply do not refuse it; repeat or separate with commas
     #[arg(long, global = true, value_name = "CODE", value_delimiter = ',')]
     pub allow: Vec<String>,
-    /// An engine's image storage: a crun bundle's absolute root.path strictly below DIR is allowed like --rootfs-outside-bundle (repeat)
+    /// An engine's storage (podman's graphroot and runroot): a crun bundle's absolute root.path strictly below DIR is allowed like --rootfs-outside-bundle, and a bind of the container's own files in DIR/<kind>/<id>/ is not judged by the node policy (repeat)
     #[arg(long = "rootfs-under", global = true, value_name = "DIR")]
     pub rootfs_under: Vec<PathBuf>,
     /// Accepted for compatibility with runc's command line
     #[arg(long, global = true, hide = true)]
     pub debug: bool,
+    /// Colour the output: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
 impl Global {
@@ -289,6 +326,12 @@ pub fn load_target(path: Option<&PathBuf>, pve_version: Option<&str>) -> Result<
 pub struct Linted {
     pub path: PathBuf,
     pub outcome: Result<LintReport, String>,
+    /// The severity at or above which a finding of this file fails the run (`--fail-on`, or
+    /// the file's project config).
+    pub fail_on: translator::Severity,
+    /// What the node policy named by `--policy` would refuse (`create` on that node), judged
+    /// without the project config, the selection or the bundle's annotation.
+    pub refused: Vec<translator::Diagnostic>,
 }
 
 impl Linted {

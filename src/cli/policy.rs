@@ -218,6 +218,144 @@ fn refusal_line(
     )
 }
 
+/// A container's own places on the host, for [`enforce_create`]: its bundle directory and,
+/// below each of the engine's storage directories (`--rootfs-under`), the directory named by
+/// its id or by the id of another container this runtime runs (`known`: a pod's infra
+/// container, whose `hosts` and `resolv.conf` podman binds into every container sharing its
+/// network namespace).
+pub struct Own<'a> {
+    pub bundle: &'a executor::bundle::Bundle,
+    pub id: &'a str,
+    pub storage: &'a [PathBuf],
+    pub known: &'a dyn Fn(&str) -> bool,
+}
+
+/// An absolute path with only normal components, judged by its text (`components()` would
+/// hide a `.` in the middle): the only shape compared by prefix with a checked directory.
+pub fn plain_absolute(p: &Path) -> bool {
+    use std::path::Component;
+    p.is_absolute()
+        && p.components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+        && p.as_os_str().to_str().is_some_and(|t| {
+            t.get(1..)
+                .unwrap_or_default()
+                .split('/')
+                .all(|seg| !matches!(seg, "" | "." | ".."))
+        })
+}
+
+/// Why the bind source `source` is the container's own file, if it is: below its bundle, or
+/// in `<storage>/<kind>/<id>/…` (podman keeps each container's `hosts`, `resolv.conf`,
+/// `hostname`, `.containerenv` in `<runroot>/<driver>-containers/<id>/userdata/`, next to, not
+/// in, the bundle `<graphroot>/<driver>-containers/<id>/userdata`), where `<id>` is this
+/// container's or one with a record in this runtime's state directory. The path is then reached
+/// from the checked descriptor with no symlink and no `..` (so a source that only *looks*
+/// inside, through a link or `..`, stays judged), and must be a directory or a regular file
+/// with one link ([`executor::bundle::own_entry`]).
+fn own_place(own: &Own, source: &str) -> Option<String> {
+    use executor::bundle::{own_entry_below, OwnEntry};
+    let path = Path::new(source);
+    if !plain_absolute(path) {
+        return None;
+    }
+    let what = |e: OwnEntry| match e {
+        OwnEntry::Directory => "directory",
+        OwnEntry::File => "file",
+    };
+    // A directory that may never be a rootfs (`/`, `/etc`, `/var/lib`, …) is never a
+    // container's own place either: a bundle there would make the host's files "its own".
+    let may_own = |dir: &Path| executor::bundle::system_dir(dir).is_none();
+    if let Some(rel) = path
+        .strip_prefix(own.bundle.path())
+        .ok()
+        .filter(|_| may_own(own.bundle.path()))
+    {
+        return match own.bundle.own_entry(rel.to_str()?) {
+            Ok(Some(e)) => Some(format!("the bundle's own {}", what(e))),
+            _ => None,
+        };
+    }
+    own.storage.iter().find_map(|dir| {
+        if !plain_absolute(dir) || !may_own(dir) {
+            return None;
+        }
+        let rel = path.strip_prefix(dir).ok()?;
+        let mut parts = rel.iter();
+        let (_kind, id) = (parts.next()?, parts.next()?.to_str()?);
+        let whose = if id == own.id {
+            "this container's own directory".to_string()
+        } else if (own.known)(id) {
+            format!("the directory of container {id}, which this runtime runs")
+        } else {
+            return None;
+        };
+        match own_entry_below(dir, rel.to_str()?, own.bundle.resolver()) {
+            Ok(Some(e)) => Some(format!(
+                "a {} of {whose} in the engine's storage {}",
+                what(e),
+                dir.display()
+            )),
+            _ => None,
+        }
+    })
+}
+
+/// The findings about a bind source that is the container's own file (see [`own_place`]):
+/// dropped from `findings`, each logged with the reason.
+fn drop_own_binds(findings: &mut Vec<Diagnostic>, input: &ConfigInput, own: &Own, log: &Log) {
+    let Ok(raw) = serde_json::from_slice::<serde_json::Value>(&input.bytes) else {
+        return;
+    };
+    let mut decided: std::collections::HashMap<String, Option<String>> = Default::default();
+    findings.retain(|d| {
+        let Some(ptr) = d.pointer.as_ref().map(|p| p.as_str().to_owned()) else {
+            return true;
+        };
+        let Some(mount) = ptr
+            .strip_prefix("/mounts/")
+            .and_then(|r| r.strip_suffix("/source"))
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| raw.pointer(&format!("/mounts/{n}")))
+        else {
+            return true;
+        };
+        if !d.code().starts_with("security/") {
+            return true;
+        }
+        let fstype = mount.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        let options: Vec<String> = mount
+            .get("options")
+            .and_then(|o| o.as_array())
+            .map(|o| {
+                o.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(source) = mount.get("source").and_then(|s| s.as_str()) else {
+            return true;
+        };
+        if !translator::host::is_bind(fstype, &options) {
+            return true;
+        }
+        let why = decided
+            .entry(ptr.clone())
+            .or_insert_with(|| own_place(own, source));
+        match why {
+            Some(why) => {
+                log.info(&format!(
+                    "{} at {ptr}: the bind source {} is {why}; not judged by the node policy",
+                    d.code(),
+                    source.escape_debug()
+                ));
+                false
+            }
+            None => true,
+        }
+    });
+}
+
 /// Runs the lint rules over the bundle's config for the target and refuses
 /// (exit 1) what the policy refuses on the back end. The bundle's allow
 /// annotation is ignored: it documents allows for `lint`, never for the node.
@@ -228,7 +366,22 @@ pub fn enforce(
     backend: Backend,
     log: &Log,
 ) -> Result<(), Failure> {
-    enforce_within(node, input, target, backend, log, None)
+    enforce_within(node, input, target, backend, log, None, None)
+}
+
+/// [`enforce`] for a create, which knows the container's own places: a bind of the
+/// container's own file is not the host's (see [`own_place`]). On the crun back end the
+/// `pve/*` findings are left out: they say what Proxmox would lose or refuse, and the crun back
+/// end runs the bundle's own spec, not the Proxmox translation (docs/runtime.md).
+pub fn enforce_create(
+    node: &NodePolicy,
+    input: &ConfigInput,
+    target: &Target,
+    backend: Backend,
+    log: &Log,
+    own: Option<&Own>,
+) -> Result<(), Failure> {
+    enforce_within(node, input, target, backend, log, None, own)
 }
 
 /// [`enforce`] for the findings at `/process` and below only: an `exec`'s process, judged in
@@ -242,10 +395,11 @@ pub fn enforce_process(
     backend: Backend,
     log: &Log,
 ) -> Result<(), Failure> {
-    enforce_within(node, input, target, backend, log, Some("/process"))
+    enforce_within(node, input, target, backend, log, Some("/process"), None)
 }
 
-/// The findings under `scope` (a JSON pointer) when one is given.
+/// The findings under `scope` (a JSON pointer) when one is given; the container's own binds
+/// (`own`) left out.
 fn enforce_within(
     node: &NodePolicy,
     input: &ConfigInput,
@@ -253,12 +407,10 @@ fn enforce_within(
     backend: Backend,
     log: &Log,
     scope: Option<&str>,
+    own: Option<&Own>,
 ) -> Result<(), Failure> {
-    let config = LintConfig {
-        target: target.clone(),
-        allow: Vec::new(),
-        ignore_annotation_allows: true,
-    };
+    // Never a project config or a run's selection: the node judges every rule.
+    let config = LintConfig::for_policy(target.clone());
     let report = translator::lint(&input.name, &input.bytes, &config);
     let mut findings = report.findings.clone();
     findings.extend(resolved_binds(input));
@@ -269,6 +421,12 @@ fn enforce_within(
                 p == scope || p.strip_prefix(scope).is_some_and(|r| r.starts_with('/'))
             })
         });
+    }
+    if backend == Backend::Crun {
+        findings.retain(|d| !d.code().starts_with("pve/"));
+    }
+    if let Some(own) = own {
+        drop_own_binds(&mut findings, input, own, log);
     }
     let refused = node.policy.refusals(&findings, backend);
     if refused.is_empty() {
@@ -313,4 +471,62 @@ fn enforce_within(
         ),
         hint: Some(hint),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_places_are_the_bundle_and_the_engines_directory_of_a_known_container() {
+        let bundle_dir = tempfile::tempdir().unwrap();
+        std::fs::write(bundle_dir.path().join("hosts"), "b").unwrap();
+        let storage = tempfile::tempdir().unwrap();
+        for id in ["me", "infra", "stranger"] {
+            let d = storage
+                .path()
+                .join("vfs-containers")
+                .join(id)
+                .join("userdata");
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("hosts"), id).unwrap();
+        }
+        let bundle = executor::bundle::Bundle::open(bundle_dir.path()).unwrap();
+        let known = |id: &str| id == "infra";
+        let dirs = [storage.path().to_path_buf()];
+        let own = Own {
+            bundle: &bundle,
+            id: "me",
+            storage: &dirs,
+            known: &known,
+        };
+        let b = bundle.path().display().to_string();
+        let s = std::fs::canonicalize(storage.path()).unwrap();
+        let s = s.display();
+        for yes in [
+            format!("{b}/hosts"),
+            format!("{s}/vfs-containers/me/userdata/hosts"),
+            format!("{s}/vfs-containers/infra/userdata/hosts"),
+        ] {
+            assert!(own_place(&own, &yes).is_some(), "{yes}");
+        }
+        for no in [
+            format!("{s}/vfs-containers/stranger/userdata/hosts"),
+            // The id must be the second component: `<kind>/<id>`.
+            format!("{s}/me/vfs-containers/x"),
+            format!("{s}/vfs-containers/me/../stranger/userdata/hosts"),
+            format!("{s}/./vfs-containers/me/userdata/hosts"),
+            format!("{b}/missing"),
+            format!("{b}/../x"),
+            "/etc/passwd".to_string(),
+        ] {
+            assert!(own_place(&own, &no).is_none(), "{no}");
+        }
+        // Without --rootfs-under, the engine's directories are nobody's own.
+        let none = Own {
+            storage: &[],
+            ..own
+        };
+        assert!(own_place(&none, &format!("{s}/vfs-containers/me/userdata/hosts")).is_none());
+    }
 }

@@ -13,11 +13,12 @@ use translator::lint::engine::SuppressedBy;
 use translator::rules::{all_rules, Rule};
 use translator::{Diagnostic, Severity, Source};
 
-use super::Linted;
+use super::lint::{plural, Context};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn log(results: &[Linted]) -> String {
+pub fn log(cx: &Context<'_>) -> String {
+    let results = cx.results;
     let referenced = |code: &str| {
         results
             .iter()
@@ -43,8 +44,25 @@ pub fn log(results: &[Linted]) -> String {
                         &report.source,
                         &uri,
                         &rules,
-                        Some(s.by),
+                        Some((s.by, &s.reason)),
                     ));
+                }
+                // The per-code cap summarised some findings in one result: say so where a
+                // reviewer sees the run was not reported in full.
+                for d in report
+                    .findings
+                    .iter()
+                    .chain(report.suppressed.iter().map(|s| &s.diagnostic))
+                    .filter(|d| d.omitted > 0)
+                {
+                    notifications.push(json!({
+                        "level": "note",
+                        "message": {"text": format!(
+                            "{}: {} more `{}` findings over the per-code cap of {} are summarised in one result",
+                            linted.name(), d.omitted, d.code(), translator::diag::MAX_PER_CODE
+                        )},
+                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                    }));
                 }
             }
             Err(reason) => notifications.push(json!({
@@ -54,6 +72,13 @@ pub fn log(results: &[Linted]) -> String {
             })),
         }
     }
+    if cx.summary.excluded > 0 {
+        notifications.push(json!({
+            "level": "note",
+            "message": {"text": format!("{} not linted: an exclude glob matched", plural(cx.summary.excluded, "path was", "paths were"))},
+        }));
+    }
+    let successful = !notifications.iter().any(|n| n["level"] == "error");
     let log = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -61,10 +86,10 @@ pub fn log(results: &[Linted]) -> String {
             "tool": {"driver": {
                 "name": "proxmox-lxcri",
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules.iter().map(|r| descriptor(r)).collect::<Vec<_>>(),
+                "rules": rules.iter().map(|r| descriptor(r, cx.help_uri_base)).collect::<Vec<_>>(),
             }},
             "invocations": [{
-                "executionSuccessful": notifications.is_empty(),
+                "executionSuccessful": successful,
                 "toolExecutionNotifications": notifications,
             }],
             "columnKind": "unicodeCodePoints",
@@ -84,22 +109,42 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn descriptor(rule: &Rule) -> Value {
-    let family = rule.code.split('/').next().unwrap_or_default();
+/// A rule's reportingDescriptor: its summary and explanation, and the properties GitHub code
+/// scanning reads (`tags`, `precision`, and `security-severity` for the security rules, which
+/// GitHub turns into critical/high/medium/low alerts).
+fn descriptor(rule: &Rule, help_uri_base: Option<&str>) -> Value {
+    let family = rule.family();
     let mut tags = vec![family.to_string()];
     if family == "security" {
         tags.push("security".into());
     }
     tags.dedup();
-    json!({
+    let mut properties = Map::new();
+    properties.insert("tags".into(), json!(tags));
+    properties.insert("precision".into(), rule.precision().into());
+    if let Some(score) = rule.security_severity() {
+        properties.insert("security-severity".into(), score.into());
+    }
+    let mut d = json!({
         "id": rule.code,
         "name": rule.code,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": what_it_does(rule)},
         "help": {"text": rule.explanation, "markdown": rule.explanation},
         "defaultConfiguration": {"level": level(rule.severity)},
-        "properties": {"tags": tags},
-    })
+        "properties": Value::Object(properties),
+    });
+    if let (Some(base), Some(obj)) = (help_uri_base, d.as_object_mut()) {
+        obj.insert("helpUri".into(), help_uri(base, rule.code).into());
+    }
+    d
+}
+
+/// The published explanation of a rule: the base and `<family>/<name>.md`, the path of the
+/// rule's explanation under translator/src/rules/ (what `explain` prints).
+pub fn help_uri(base: &str, code: &str) -> String {
+    let sep = if base.ends_with('/') { "" } else { "/" };
+    format!("{base}{sep}{code}.md")
 }
 
 /// The "What it does" paragraph of an explanation, or the summary.
@@ -116,7 +161,7 @@ fn result(
     source: &Source,
     uri: &str,
     rules: &[&'static Rule],
-    suppressed: Option<SuppressedBy>,
+    suppressed: Option<(SuppressedBy, &str)>,
 ) -> Value {
     let mut message = d.message.clone();
     if let Some(help) = &d.help {
@@ -165,13 +210,15 @@ fn result(
         "partialFingerprints".into(),
         json!({"proxmoxLxcriFinding/v1": format!("{}|{pointer}", d.code())}),
     );
-    if let Some(by) = suppressed {
+    if let Some((by, reason)) = suppressed {
         let (kind, why) = match by {
             SuppressedBy::Annotation => (
                 "inSource",
-                "allowed by the bundle's org.proxmox-lxcri.lint.allow annotation",
+                format!(
+                    "allowed by the bundle's org.proxmox-lxcri.lint.allow annotation: {reason}"
+                ),
             ),
-            SuppressedBy::Config => ("external", "allowed by --allow"),
+            SuppressedBy::Config => ("external", reason.to_string()),
         };
         obj.insert(
             "suppressions".into(),

@@ -22,7 +22,9 @@ pub enum Found {
 /// Directories never searched: version control metadata.
 const SKIPPED_DIRS: &[&str] = &[".git", ".hg", ".svn"];
 
-pub fn find(arg: &Path) -> Vec<Found> {
+/// The configs at or below `arg`; `excluded` prunes the directories (and skips the configs)
+/// it says yes to, below `arg`.
+pub fn find(arg: &Path, excluded: &dyn Fn(&Path) -> bool) -> Vec<Found> {
     let meta = match std::fs::metadata(arg) {
         Ok(m) => m,
         Err(e) => {
@@ -36,8 +38,9 @@ pub fn find(arg: &Path) -> Vec<Found> {
         return vec![Found::Config(arg.to_path_buf())];
     }
     let mut out = Vec::new();
-    search(arg, &mut out);
-    if out.is_empty() {
+    let mut skipped = 0;
+    search(arg, excluded, &mut out, &mut skipped);
+    if out.is_empty() && skipped == 0 {
         out.push(Found::Unreadable {
             path: arg.to_path_buf(),
             reason: "no bundle here: no directory below it has a config.json".into(),
@@ -46,7 +49,7 @@ pub fn find(arg: &Path) -> Vec<Found> {
     out
 }
 
-fn search(dir: &Path, out: &mut Vec<Found>) {
+fn search(dir: &Path, excluded: &dyn Fn(&Path) -> bool, out: &mut Vec<Found>, skipped: &mut usize) {
     let config = dir.join("config.json");
     match std::fs::symlink_metadata(&config) {
         Ok(m) if m.file_type().is_symlink() => {
@@ -83,17 +86,22 @@ fn search(dir: &Path, out: &mut Vec<Found>) {
         };
         // DirEntry::file_type does not follow symbolic links.
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        let skipped = entry
+        let skipped_dir = entry
             .file_name()
             .to_str()
             .is_some_and(|n| SKIPPED_DIRS.contains(&n));
-        if is_dir && !skipped {
-            subdirs.push(entry.path());
+        if is_dir && !skipped_dir {
+            let path = entry.path();
+            if excluded(&path) {
+                *skipped += 1;
+            } else {
+                subdirs.push(path);
+            }
         }
     }
     subdirs.sort();
     for sub in subdirs {
-        search(&sub, out);
+        search(&sub, excluded, out, skipped);
     }
 }
 
@@ -131,7 +139,7 @@ mod tests {
         }
         std::os::unix::fs::symlink(root.join("b"), root.join("e/link"))?;
         std::os::unix::fs::symlink(root.join("a/config.json"), root.join("e/config.json"))?;
-        let found = find(root);
+        let found = find(root, &|_| false);
         assert_eq!(
             names(root, &found),
             vec![
@@ -149,14 +157,14 @@ mod tests {
         let tmp = tempfile::tempdir()?;
         let file = tmp.path().join("my.json");
         std::fs::write(&file, "{}")?;
-        assert_eq!(find(&file), vec![Found::Config(file.clone())]);
+        assert_eq!(find(&file, &|_| false), vec![Found::Config(file.clone())]);
         assert!(matches!(
-            find(tmp.path().join("missing").as_path()).as_slice(),
+            find(tmp.path().join("missing").as_path(), &|_| false).as_slice(),
             [Found::Unreadable { .. }]
         ));
         std::fs::create_dir(tmp.path().join("empty"))?;
         assert!(matches!(
-            find(tmp.path().join("empty").as_path()).as_slice(),
+            find(tmp.path().join("empty").as_path(), &|_| false).as_slice(),
             [Found::Unreadable { .. }]
         ));
         Ok(())

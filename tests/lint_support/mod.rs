@@ -2,12 +2,13 @@
 //! replays its corpus (fuzz/fuzz_targets/lint.rs includes this file by path):
 //! raw bytes → the lint engine → every report format. Panics on a crash, a
 //! JSON or SARIF report that does not parse, a finding whose span is not
-//! within the rendered source text, or a GitHub workflow command that spans
-//! two lines (the runner would read the rest as a new command).
+//! within the rendered source text, a GitHub workflow command that spans
+//! two lines (the runner would read the rest as a new command), a GitLab
+//! report that is not a JSON array, or a JUnit report that is not well-formed XML.
 
 use std::path::PathBuf;
 
-use proxmox_lxcri::cli::lint::{report, LintFormat, Summary};
+use proxmox_lxcri::cli::lint::{report, Context, LintFormat, OutputMode, Summary};
 use proxmox_lxcri::cli::Linted;
 use translator::lint::engine::{lint, LintConfig};
 use translator::Severity;
@@ -35,15 +36,28 @@ pub fn check(data: &[u8]) {
     let results = vec![Linted {
         path: PathBuf::from("bundle/config.json"),
         outcome: Ok(linted),
+        fail_on: Severity::Error,
+        refused: Vec::new(),
     }];
-    let summary = Summary::of(&results, Severity::Error);
+    let summary = Summary::of(&results, 0);
+    let cx = Context {
+        results: &results,
+        summary: &summary,
+        color: false,
+        help_uri_base: None,
+    };
+    for mode in [OutputMode::Concise, OutputMode::Grouped] {
+        assert!(!report(&cx, LintFormat::Human, mode).is_empty());
+    }
     for format in [
         LintFormat::Human,
         LintFormat::Json,
         LintFormat::Sarif,
         LintFormat::Github,
+        LintFormat::Gitlab,
+        LintFormat::Junit,
     ] {
-        let text = report(&results, &summary, format, false);
+        let text = report(&cx, format, OutputMode::Full);
         match format {
             LintFormat::Json => {
                 for line in text.lines() {
@@ -63,6 +77,15 @@ pub fn check(data: &[u8]) {
                         line.starts_with("::") || line.is_empty(),
                         "a GitHub command spans lines: {line:?}"
                     );
+                }
+            }
+            LintFormat::Gitlab => match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v) => assert!(v.is_array(), "GitLab report is not an array"),
+                Err(e) => panic!("GitLab report does not parse: {e}"),
+            },
+            LintFormat::Junit => {
+                if let Err(e) = roxmltree::Document::parse(&text) {
+                    panic!("JUnit report is not well-formed XML: {e}");
                 }
             }
             LintFormat::Human => {}

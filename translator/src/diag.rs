@@ -76,6 +76,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Other places the finding is also about.
     pub related: Vec<Related>,
+    /// How many more findings like this one were left out by the per-code cap
+    /// ([`MAX_PER_CODE`]); 0 for an ordinary finding. Reports say it.
+    pub omitted: usize,
 }
 
 impl Diagnostic {
@@ -90,6 +93,7 @@ impl Diagnostic {
             label: None,
             help: None,
             related: Vec::new(),
+            omitted: 0,
         }
     }
 
@@ -242,6 +246,7 @@ impl<'a> Capped<'a> {
             .at_span(first.span)
             .with_help(format!("at most {MAX_PER_CODE} diagnostics of one code are kept"));
             summary.pointer = first.pointer;
+            summary.omitted = count;
             self.diags.push(summary);
         }
     }

@@ -1196,11 +1196,7 @@ mod tests {
             };
             refused += 1;
             let config = std::fs::read(dir.join("config.json")).unwrap();
-            let lint_config = LintConfig {
-                target,
-                allow: Vec::new(),
-                ignore_annotation_allows: true,
-            };
+            let lint_config = LintConfig::for_policy(target);
             let report = lint("config.json", &config, &lint_config);
             let create_refuses: BTreeSet<&str> = policy
                 .refusals(&report.findings, Backend::Pct)

@@ -30,6 +30,29 @@ pub enum WriteError {
 /// would fail half-way; refuse before anything runs.
 pub const MAX_BYTES: usize = 1024 * 1024;
 
+/// The finding for a config [`write`] refuses as [`WriteError::TooLarge`]: `convert` reports
+/// it with this code, and `lint` (which writes the config to know) reports it too. It is about
+/// the whole document (its root pointer and span), since every variable and mount adds to it.
+pub fn too_large_diagnostic(spec: Option<&crate::spec::Spec>) -> crate::Diagnostic {
+    let d = crate::Diagnostic::new(
+        &crate::rules::pve::CONFIG_TOO_LARGE,
+        format!("the container config would be larger than {MAX_BYTES} bytes (1 MiB), the most Proxmox's cluster file system (pmxcfs) keeps in one file"),
+    )
+    .with_help("keep large data in files of the image or a bind mount instead of environment variables, mounts or annotations");
+    match spec {
+        Some(spec) => {
+            let root = spec.cursor();
+            d.at(root.ptr(), root.span()).with_label("this config")
+        }
+        None => d,
+    }
+}
+
+/// Whether the container config for this IR is larger than pmxcfs keeps.
+pub fn is_too_large(ir: &crate::ir::Container) -> bool {
+    write(&super::pve::ir_to_pve(ir)) == Err(WriteError::TooLarge)
+}
+
 /// Stops as soon as the text outgrows pmxcfs, so a huge input cannot make a
 /// huge output either.
 fn fits(out: &str) -> Result<(), WriteError> {

@@ -11,10 +11,11 @@
 //!
 //! Pure like the rest of the crate: the caller reads the files.
 
+use super::select::{Selection, Verdict};
 use super::suppress;
 use crate::diag::{self, Diagnostic, Severity};
 use crate::json::View;
-use crate::rules::{pve, spec as oci, Allow, Rule};
+use crate::rules::{pve, spec as oci, Rule};
 use crate::source::{JsonPointer, Source, Span};
 use crate::spec::{OciVersion, Spec};
 use crate::target::Target;
@@ -24,18 +25,32 @@ use crate::target::Target;
 pub struct LintConfig {
     /// The node the bundles are meant for: decides the `pve/…` findings.
     pub target: Target,
-    /// Codes and families allowed for every file (`--allow`).
-    pub allow: Vec<Allow>,
+    /// Which rules are reported, at which severity: the project config and the command line
+    /// (`--select`, `--ignore`, `--allow`).
+    pub selection: Selection,
     /// Report what a bundle's `org.proxmox-lxcri.lint.allow` annotation
-    /// allows, as if it had no annotation (`lint --no-annotation-allows`,
+    /// allows, as if it had no annotation (`lint --no-inline-allow`,
     /// and every policy check: a bundle never lowers the node's policy).
     pub ignore_annotation_allows: bool,
+}
+
+impl LintConfig {
+    /// What the node policy judges: every rule at its own severity, and no bundle annotation
+    /// (a bundle never lowers the node's policy). A project config or a run's `--select`
+    /// never reaches it: they are the team's view of its bundles, not the node's.
+    pub fn for_policy(target: Target) -> LintConfig {
+        LintConfig {
+            target,
+            selection: Selection::default(),
+            ignore_annotation_allows: true,
+        }
+    }
 }
 
 /// Why a finding was not reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SuppressedBy {
-    /// `--allow` on the command line.
+    /// The run's configuration: `--ignore`/`--allow`, `--select`, the project config.
     Config,
     /// The bundle's `org.proxmox-lxcri.lint.allow` annotation.
     Annotation,
@@ -48,6 +63,8 @@ pub struct Suppressed {
     pub diagnostic: Diagnostic,
     /// Which allow entry matched.
     pub by: SuppressedBy,
+    /// Why, in words: the entry of the run's configuration, or the bundle's own reason.
+    pub reason: String,
 }
 
 /// The findings for one config.
@@ -75,6 +92,16 @@ impl LintReport {
             .count()
     }
 
+    /// How many findings the per-code cap left out (they are summarised in one finding
+    /// each, whose `omitted` counts them).
+    pub fn capped(&self) -> usize {
+        self.findings
+            .iter()
+            .chain(self.suppressed.iter().map(|s| &s.diagnostic))
+            .map(|d| d.omitted)
+            .sum()
+    }
+
     /// How many findings the bundle's own annotation set aside.
     pub fn suppressed_by_annotation(&self) -> usize {
         self.suppressed
@@ -100,33 +127,48 @@ static SAME_PROBLEM: &[(&Rule, &Rule)] = &[
 
 /// Lints one config for a target.
 pub fn lint(name: &str, bytes: &[u8], config: &LintConfig) -> LintReport {
-    let t = crate::oci_to_ir(name, bytes, &config.target);
+    lint_owned(name, bytes.to_vec(), config)
+}
+
+/// [`lint`] of bytes the caller gives up: they become the report's source text without a
+/// copy (`lint` reads each file into a buffer it no longer needs).
+pub fn lint_owned(name: &str, bytes: Vec<u8>, config: &LintConfig) -> LintReport {
+    let t = crate::oci_to_ir_owned(name, bytes, &config.target);
     let mut all = t.diagnostics;
     let mut annotation_allows = Vec::new();
+    // Only a config the translation accepts is written; pmxcfs's limit is about what it writes.
+    if let Some(ir) = t.ir.as_ref().filter(|_| !diag::has_errors(&all)) {
+        if crate::emit::pct_conf::is_too_large(ir) {
+            all.push(crate::emit::pct_conf::too_large_diagnostic(t.spec.as_ref()));
+        }
+    }
     if let Some(spec) = &t.spec {
         all.extend(schema_findings(spec));
         all.extend(super::spec::check(spec));
         all.extend(super::security::check(spec, &config.target));
-        let (allows, unknown) = suppress::from_annotation(spec);
+        let (allows, invalid) = suppress::from_annotation(spec);
         if !config.ignore_annotation_allows {
             annotation_allows = allows;
         }
-        all.extend(unknown);
+        all.extend(invalid);
     }
     let mut findings = resolve_overlaps(dedupe(all));
     diag::sort(&mut findings);
     let mut reported = Vec::new();
     let mut suppressed = Vec::new();
-    for d in findings {
-        if config.allow.iter().any(|a| a.matches(d.code())) {
+    for mut d in findings {
+        d.severity = config.selection.severity(d.code(), d.severity);
+        if let Verdict::Ignored(reason) = config.selection.decide(d.code()) {
             suppressed.push(Suppressed {
                 diagnostic: d,
                 by: SuppressedBy::Config,
+                reason,
             });
-        } else if annotation_allows.iter().any(|a| a.matches(d.code())) {
+        } else if let Some(a) = annotation_allows.iter().find(|a| a.allow.matches(d.code())) {
             suppressed.push(Suppressed {
                 diagnostic: d,
                 by: SuppressedBy::Annotation,
+                reason: a.reason.clone(),
             });
         } else {
             reported.push(d);
@@ -226,10 +268,17 @@ fn resolve_overlaps(all: Vec<Diagnostic>) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Allow;
 
     fn codes(json: &str, allow: &[&str]) -> (Vec<String>, Vec<String>) {
+        let mut selection = Selection::default();
+        selection.push(crate::lint::select::Layer {
+            origin: "--ignore".into(),
+            ignore: allow.iter().filter_map(|a| Allow::parse(a).ok()).collect(),
+            ..Default::default()
+        });
         let config = LintConfig {
-            allow: allow.iter().filter_map(|a| Allow::parse(a).ok()).collect(),
+            selection,
             ..LintConfig::default()
         };
         let r = lint("t.json", json.as_bytes(), &config);
@@ -287,7 +336,8 @@ mod tests {
 
     #[test]
     fn annotation_and_flag_suppress() {
-        let json = format!("{{{}, \"annotations\": {{\"org.proxmox-lxcri.lint.allow\": \"security/no-seccomp, bogus/x\"}}}}", OK.replace(r#", "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}"#, ""));
+        let no_seccomp = OK.replace(r#", "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}"#, "");
+        let json = format!("{{{no_seccomp}, \"annotations\": {{\"org.proxmox-lxcri.lint.allow\": \"security/no-seccomp: a filter in the image; bogus/x: typo\"}}}}");
         let (found, suppressed) = codes(&json, &[]);
         assert_eq!(
             found,
@@ -309,6 +359,93 @@ mod tests {
             .collect();
         assert_eq!(reported, ["security/no-seccomp", "lint/unknown-code"]);
         assert_eq!(r.suppressed_by_annotation(), 0);
+        // The reason travels with the suppression.
+        let r = lint("t.json", json.as_bytes(), &LintConfig::default());
+        let reasons: Vec<&str> = r.suppressed.iter().map(|s| s.reason.as_str()).collect();
+        assert!(reasons.contains(&"a filter in the image"), "{reasons:?}");
+    }
+
+    #[test]
+    fn an_allow_without_a_reason_allows_nothing_and_is_reported() {
+        let no_seccomp = OK.replace(r#", "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}"#, "");
+        for annotation in [
+            "security/no-seccomp",
+            "security/no-seccomp:  ",
+            "security/*, pve/lossy",
+        ] {
+            let json = format!("{{{no_seccomp}, \"annotations\": {{\"org.proxmox-lxcri.lint.allow\": \"{annotation}\"}}}}");
+            let (found, suppressed) = codes(&json, &[]);
+            assert_eq!(
+                found,
+                vec![
+                    "security/no-seccomp /linux",
+                    "lint/allow-without-reason /annotations/org.proxmox-lxcri.lint.allow"
+                ],
+                "{annotation}"
+            );
+            assert!(suppressed.is_empty(), "{annotation}: {suppressed:?}");
+        }
+    }
+
+    #[test]
+    fn severity_overrides_and_selection_apply_before_the_report() {
+        let json = format!(
+            "{{{}}}",
+            OK.replace(r#", "seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}"#, "")
+        );
+        let mut selection = Selection::default();
+        selection.push(crate::lint::select::Layer {
+            origin: "test".into(),
+            select: Some(vec![
+                Allow::parse("security").unwrap_or_else(|e| panic!("{e}"))
+            ]),
+            severity: vec![(
+                Allow::parse("security/no-seccomp").unwrap_or_else(|e| panic!("{e}")),
+                Severity::Error,
+            )],
+            ..Default::default()
+        });
+        let config = LintConfig {
+            selection,
+            ..LintConfig::default()
+        };
+        let r = lint("t.json", json.as_bytes(), &config);
+        let reported: Vec<(&str, Severity)> =
+            r.findings.iter().map(|d| (d.code(), d.severity)).collect();
+        assert_eq!(reported, [("security/no-seccomp", Severity::Error)]);
+        assert!(r.fails(Severity::Error));
+        assert!(r
+            .suppressed
+            .iter()
+            .all(|s| s.by == SuppressedBy::Config && s.reason == "not selected by test"));
+    }
+
+    #[test]
+    fn a_config_larger_than_pmxcfs_keeps_is_reported() {
+        let var = format!("\"V={}\"", "x".repeat(1000));
+        let env = vec![var; 1100].join(",");
+        let json = format!(
+            "{{{}}}",
+            OK.replace(
+                r#""args": ["/app"]"#,
+                &format!(r#""args": ["/app"], "env": [{env}]"#)
+            )
+        );
+        let r = lint("t.json", json.as_bytes(), &LintConfig::default());
+        let big: Vec<&Diagnostic> = r
+            .findings
+            .iter()
+            .filter(|d| d.code() == "pve/config-too-large")
+            .collect();
+        assert_eq!(
+            big.len(),
+            1,
+            "{:?}",
+            r.findings.iter().map(|d| d.code()).collect::<Vec<_>>()
+        );
+        assert!(big.iter().all(|d| d.is_error() && d.pointer.is_some()));
+        let (found, _) = codes(&format!("{{{OK}}}"), &[]);
+        assert!(found.is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@ const DESCRIBED: &[&str] = &[
     "parse/invalid-utf8",
     "parse/too-deep",
     "pve/too-many",
+    "pve/config-too-large",
 ];
 
 /// The fenced blocks of a piece of Markdown, with their language.

@@ -5,7 +5,9 @@
 pub mod engine;
 #[cfg(test)]
 mod examples;
+pub mod project;
 pub(crate) mod schema;
 pub mod security;
+pub mod select;
 pub(crate) mod spec;
 pub mod suppress;

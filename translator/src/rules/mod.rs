@@ -32,6 +32,49 @@ pub struct Rule {
     pub explanation: &'static str,
 }
 
+impl Rule {
+    /// The family: the part of the code before `/` (`pve`, `security`, …).
+    pub fn family(&self) -> &'static str {
+        self.code.split('/').next().unwrap_or_default()
+    }
+
+    /// How often a finding of this rule is a true problem, in SARIF's words (`very-high`,
+    /// `high`, `medium`): the document checks (`parse`, `schema`, `spec`, `lint`) read only the
+    /// file and are exact; `pve` and `crun` findings are as right as the target's facts are;
+    /// `security` findings judge host paths as written (lint never resolves a host symlink,
+    /// `create` does), and the ones about a weaker default rather than a host resource are
+    /// judgement calls a team may reasonably make the other way.
+    pub fn precision(&self) -> &'static str {
+        match self.family() {
+            "parse" | "schema" | "spec" | "lint" => "very-high",
+            "security" if self.severity == Severity::Info => "medium",
+            _ => "high",
+        }
+    }
+
+    /// GitHub code scanning's `security-severity` (a CVSS-like score, 0.0 to 10.0) for the
+    /// security rules; none for the others. The rules the built-in node policy refuses on
+    /// every back end (host root, Proxmox's state, runtime sockets, devices, disks) are
+    /// critical (9.0 and above in GitHub's bands); the other errors high, warnings medium,
+    /// notes low.
+    pub fn security_severity(&self) -> Option<&'static str> {
+        if self.family() != "security" {
+            return None;
+        }
+        if crate::policy::BUILTIN_REFUSE
+            .iter()
+            .any(|r| r.code == self.code)
+        {
+            return Some("9.0");
+        }
+        Some(match self.severity {
+            Severity::Error => "8.0",
+            Severity::Warning => "5.0",
+            Severity::Info => "2.0",
+        })
+    }
+}
+
 /// Every registered rule, family by family.
 pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
     parse::RULES

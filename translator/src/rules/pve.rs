@@ -22,6 +22,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &INVALID_VALUE,
     &SYSCTL_READ_ONLY,
     &NEEDS_HOST,
+    &CONFIG_TOO_LARGE,
 ];
 
 pub(crate) static UNSUPPORTED: Rule = Rule {
@@ -141,4 +142,11 @@ pub(crate) static NEEDS_HOST: Rule = Rule {
     severity: Info,
     summary: "The container relies on something that must exist on the Proxmox node",
     explanation: include_str!("pve/needs-host.md"),
+};
+
+pub(crate) static CONFIG_TOO_LARGE: Rule = Rule {
+    code: "pve/config-too-large",
+    severity: Error,
+    summary: "The Proxmox container config would be larger than pmxcfs stores (1 MiB)",
+    explanation: include_str!("pve/config-too-large.md"),
 };
