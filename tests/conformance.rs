@@ -23,31 +23,6 @@ use std::time::Duration;
 
 use runtime_support::*;
 
-const TOOLS: &[(&str, &str)] = &[
-    ("runc", "runc"),
-    ("crun", "crun"),
-    ("busybox", "busybox-static"),
-    ("unshare", "util-linux"),
-];
-
-/// As in tests/runtime_crun.rs: crun 1.8.1 refuses Debian 12's hybrid cgroup layout.
-const WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
-
-/// [`CONFIG`] with what runc and crun need to run it: mounts and the user namespace's map.
-fn oci_config() -> String {
-    let mut v: serde_json::Value = serde_json::from_str(CONFIG).expect("CONFIG is JSON");
-    v["mounts"] = serde_json::json!([
-        {"destination": "/proc", "type": "proc", "source": "proc"},
-        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}
-    ]);
-    v["linux"]["readonlyPaths"] = serde_json::json!(["/proc/sys"]);
-    v["linux"]["uidMappings"] =
-        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    v["linux"]["gidMappings"] =
-        serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    v.to_string()
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rt {
     Runc,
@@ -137,7 +112,8 @@ fn pid(state: &serde_json::Value) -> Option<i64> {
 
 #[test]
 fn lifecycle_errors_and_state_pids_follow_runc() {
-    require(TOOLS);
+    require(&[("runc", "runc")]);
+    require(CRUN_TOOLS);
     require(SIM_TOOLS);
     ensure_subids();
     let node = Node::new();
@@ -148,7 +124,7 @@ fn lifecycle_errors_and_state_pids_follow_runc() {
         node,
         wrapper,
     };
-    let b = bundle(&oci_config());
+    let b = bundle(&crun_config());
     let bundle = b.path().to_str().expect("utf-8").to_owned();
 
     for rt in [Rt::Runc, Rt::Crun, Rt::Pct] {

@@ -28,6 +28,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+use test_support::{is_root, on_path, script, text, APPLETS};
+
+mod runtime_support;
+use runtime_support::WRAPPER;
 
 const TOOLS: &[(&str, &str)] = &[
     ("containerd", "containerd"),
@@ -38,35 +42,14 @@ const TOOLS: &[(&str, &str)] = &[
     ("script", "bsdutils"),
 ];
 
-/// The hybrid-cgroup workaround of docs/runtime.md; harmless without `/sys/fs/cgroup/unified`.
-const CRUN_WRAPPER: &str = "#!/bin/sh\nexec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=cgroupfs \"$@\"' crun \"$@\"\n";
-
-const APPLETS: &[&str] = &[
-    "sh", "echo", "id", "pwd", "env", "sleep", "cat", "true", "kill",
-];
-
 const NS: &str = "plxtest";
 const IMAGE: &str = "plx.test/busybox:latest";
 /// The same layer with `User` set in the image config (ctr 1.6 has no `run --user`).
 const IMAGE_NOBODY: &str = "plx.test/busybox:nobody";
 
-fn on_path(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(tool))
-            .find(|f| f.is_file())
-    })
-}
-
 /// `None` (after saying why) when the test cannot run here; a failure under `CI=true`.
 fn missing() -> Option<String> {
-    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|r| r.split_whitespace().nth(1))
-        == Some("0");
-    if !root {
+    if !is_root() {
         return Some("it runs containerd and containers and needs root".into());
     }
     TOOLS.iter().find_map(|(tool, package)| {
@@ -88,15 +71,6 @@ fn skip_or_fail() -> bool {
             true
         }
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn script(path: &Path, body: &str) {
-    fs::write(path, body).expect("write script");
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod script");
 }
 
 /// A tar of `files` (path, mode, contents) and `links` (path, target), with the directories
@@ -231,7 +205,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
         );
         fs::write(p.join("config.toml"), config).expect("config.toml");
         let crun = p.join("crun-wrapper");
-        script(&crun, CRUN_WRAPPER);
+        script(&crun, WRAPPER);
         let plx = p.join("plx-wrapper");
         // The shim passes --root, --log and --log-format itself; the wrapper adds only the back
         // end, the crun to use, and a node policy of the test's (the built-in defaults), so

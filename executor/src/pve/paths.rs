@@ -80,7 +80,7 @@ impl PvePaths {
     /// generated LXC config (pve-container `src/PVE/LXC.pm` `update_lxc_config` writes
     /// `/var/lib/lxc/$vmid/config` @ 94f55852). The `lxc-*` tools are given it with `-P`.
     pub fn lxc_path(&self) -> PathBuf {
-        self.join("/var/lib/lxc")
+        self.join(pve::LXC_DIR)
     }
 
     /// `/run/lock/lxc`.

@@ -10,7 +10,9 @@
 //!   capabilities, AppArmor profile, `noNewPrivileges`, rlimits and the other process
 //!   settings (the attached process gets the container's), additional groups, and a terminal
 //!   when none of our stdio is one (`lxc-attach` makes a terminal exactly when one of its
-//!   standard descriptors is a terminal, `src/lxc/tools/lxc_attach.c` `stdfd_is_pty`).
+//!   standard descriptors is a terminal, `src/lxc/tools/lxc_attach.c` `stdfd_is_pty`; so a
+//!   process with `terminal: false` run from a terminal gets one too, which lxc-attach has
+//!   no option to prevent).
 //! - `pause`/`resume`: the container's freezer, as pve-container's `freeze`/`thaw`
 //!   ([`crate::pve::lxc`]).
 //! - `ps`: the processes of the container's cgroup (its init's, and every cgroup below it).
@@ -20,7 +22,6 @@
 //!
 //! Every verb checks the container's identity before it acts on the VMID (`live_checked`).
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -249,43 +250,28 @@ pub fn ps(
         ));
     };
     let mut pids = Vec::new();
-    let mut dirs = vec![top];
-    while let Some(dir) = dirs.pop() {
-        for line in read(&dir.join("cgroup.procs"))?.lines() {
+    // The container's own cgroup must be readable; one below it may go away while it is
+    // walked (its processes exited), and is then skipped.
+    let procs = read(&top.join("cgroup.procs"))?;
+    let mut dirs = vec![(top, procs)];
+    while let Some((dir, procs)) = dirs.pop() {
+        for line in procs.lines() {
             if let Ok(p) = line.trim().parse::<i64>() {
                 pids.push(p);
             }
         }
-        for name in rt.host.list_dir(&dir)? {
+        // A child cgroup is a directory with its own cgroup.procs; for the interface files
+        // next to it that read fails, and they are skipped.
+        for name in rt.host.list_dir(&dir).unwrap_or_default() {
             let child = dir.join(&name);
-            // A child cgroup is a directory with its own cgroup.procs; files are skipped.
-            if is_cgroup_name(&name) && rt.host.read_file(&child.join("cgroup.procs")).is_ok() {
-                dirs.push(child);
+            if let Ok(text) = read(&child.join("cgroup.procs")) {
+                dirs.push((child, text));
             }
         }
     }
     pids.sort_unstable();
     pids.dedup();
     Ok(pids)
-}
-
-/// Interface files have a `controller.` prefix or are `notify_on_release`, `tasks`, ...; a
-/// child cgroup's name has no dot before a known interface prefix. The read of its
-/// `cgroup.procs` decides; this only skips the files that cannot be directories.
-fn is_cgroup_name(name: &OsString) -> bool {
-    let n = name.to_string_lossy();
-    !(n.starts_with("cgroup.")
-        || n.starts_with("memory.")
-        || n.starts_with("cpu.")
-        || n.starts_with("cpuset.")
-        || n.starts_with("io.")
-        || n.starts_with("pids.")
-        || n.starts_with("hugetlb.")
-        || n.starts_with("rdma.")
-        || n.starts_with("misc.")
-        || n == "tasks"
-        || n == "notify_on_release"
-        || n == "release_agent")
 }
 
 /// The Proxmox keys of an OCI `linux.resources`, by the translator's lowering (the one `create`
@@ -386,6 +372,69 @@ pub fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_process_becomes_lxc_attach_arguments_or_is_refused() {
+        let host = crate::host::RecordingHost::new();
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::state::StateStore::open(dir.path().join("state")).unwrap();
+        let rt = Runtime::new(&host, store, crate::pve::PvePaths::under("/sim"));
+        let id = ContainerId::new("c").unwrap();
+        let vmid = Vmid::new(100).unwrap();
+        let p = serde_json::json!({"args": ["sh", "-c", "echo $A"], "cwd": "/",
+            "env": ["A=1 2", "PATH=/bin"], "user": {"uid": 1000, "gid": 100},
+            "terminal": false, "noNewPrivileges": false});
+        let cmd = attach_command(&rt, &id, vmid, &p, false).unwrap();
+        assert_eq!(
+            cmd.to_string(),
+            "lxc-attach -n 100 -P /sim/var/lib/lxc --clear-env '--set-var=A=1 2' --set-var=PATH=/bin --uid=1000 --gid=100 -- sh -c 'echo $A'"
+        );
+        assert_eq!(cmd.cwd.as_deref(), Some(Path::new("/")));
+        assert_eq!(cmd.stdio, crate::host::Stdio::Inherit);
+        let refused = |extra: serde_json::Value, tty: bool| {
+            let mut q = p.clone();
+            q.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            attach_command(&rt, &id, vmid, &q, tty)
+                .map(|c| c.to_string())
+                .unwrap_err()
+                .to_string()
+        };
+        for (extra, why) in [
+            (
+                serde_json::json!({"cwd": "/srv"}),
+                "no working-directory option",
+            ),
+            (
+                serde_json::json!({"capabilities": {"bounding": []}}),
+                "`capabilities`",
+            ),
+            (
+                serde_json::json!({"apparmorProfile": "x"}),
+                "`apparmorProfile`",
+            ),
+            (
+                serde_json::json!({"noNewPrivileges": true}),
+                "`noNewPrivileges`",
+            ),
+            (serde_json::json!({"rlimits": []}), "`rlimits`"),
+            (
+                serde_json::json!({"user": {"uid": 0, "gid": 0, "additionalGids": [5]}}),
+                "`user.additionalGids`",
+            ),
+            (serde_json::json!({"terminal": true}), "only when its stdin"),
+        ] {
+            let err = refused(extra.clone(), false);
+            assert!(err.contains(why), "{extra}: {err}");
+            assert!(err.contains("on the pct back end"), "{err}");
+        }
+        // A terminal is given when the caller's stdio is one.
+        let mut q = p.clone();
+        q["terminal"] = serde_json::json!(true);
+        assert!(attach_command(&rt, &id, vmid, &q, true).is_ok());
+        assert!(host.commands().is_empty(), "nothing ran");
+    }
 
     #[test]
     fn cgroup_mounts_from_mountinfo() {
