@@ -225,3 +225,64 @@ fn an_exec_asking_for_more_than_the_policy_allows_is_refused_before_crun_runs_it
     );
     ok(&env.run(&["delete", "--force", "box"]));
 }
+/// Every file named `name` under `dir`.
+fn find(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                _ if e.file_name() == name => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The same judgement on the pct back end: the policy refuses before `lxc-attach` runs.
+#[test]
+fn on_proxmox_the_policy_judges_the_exec_before_lxc_attach() {
+    require(SIM_TOOLS);
+    ensure_subids();
+    let node = Node::new();
+    let policy = node.dir.path().join("policy.toml");
+    fs::write(
+        &policy,
+        "version = 1\nrefuse = [\"security/cap-sys-admin\", \"security/dangerous-capability\"]\n",
+    )
+    .expect("policy");
+    fs::set_permissions(&policy, fs::Permissions::from_mode(0o600)).expect("chmod");
+    let run = |args: &[&str]| {
+        node.lxcri()
+            .arg("--policy")
+            .arg(&policy)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run proxmox-lxcri")
+    };
+    let b = bundle(CONFIG);
+    ok(&run(&["create", "ct", "-b", b.path().to_str().unwrap()]));
+    ok(&run(&["start", "ct"]));
+    wait_for("the entrypoint", Duration::from_secs(15), || {
+        node.console("100").contains("ready")
+    });
+    let write = "echo pwned > /tmp/canary";
+    let err = fails(
+        &run(&["exec", "--cap", "CAP_SYS_MODULE", "ct", "sh", "-c", write]),
+        1,
+    );
+    assert!(err.contains("security/dangerous-capability"), "{err}");
+    assert!(
+        !err.contains("lxc-attach"),
+        "the policy decided, not lxc-attach: {err}"
+    );
+    assert_eq!(find(&node.sim(), "canary"), Vec::<PathBuf>::new());
+    // The same command without the capability runs, and its canary is where the check looks.
+    ok(&run(&["exec", "ct", "sh", "-c", write]));
+    assert_eq!(find(&node.sim(), "canary").len(), 1);
+    ok(&run(&["delete", "--force", "ct"]));
+}
