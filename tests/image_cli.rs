@@ -161,3 +161,38 @@ fn unreadable_images_are_usage_errors_naming_what() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "a bundle and an image at once");
 }
+
+#[test]
+fn a_layer_writing_through_its_own_symlink_is_refused_and_nothing_outside_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let target = outside.display().to_string();
+    let evil = image_support::layer(&[
+        image_support::E::Symlink("escape", &target),
+        image_support::E::File("escape/planted", b"owned", 0o644),
+    ]);
+    let mut img = app_image();
+    img.layers.push(evil);
+    let layout = dir.path().join("layout");
+    img.write_layout(&layout);
+    let r = format!("oci:{}", layout.display());
+    let bundle = dir.path().join("bundle");
+    let out = bin()
+        .args(["convert", "--image", &r, "--to", "bundle", "-o"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("escape/planted"));
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
+}

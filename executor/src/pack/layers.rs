@@ -401,6 +401,27 @@ pub fn index_layers(source: &dyn LayerSource, capture: &[&str]) -> Result<LayerI
         }
     }
 
+    // Nothing may stand below a name whose final entry is not a directory. Across layers the
+    // walk above already hides such entries; within one layer the child is seen before the
+    // symlink or file that an earlier entry made of its parent (the layer is walked
+    // backwards). A layer with `evil -> /etc` and then `evil/passwd` would have a template
+    // write through the link at extraction: refused, naming the entry.
+    for (name, s) in &index.survivors {
+        let through = ancestors(name).any(|a| {
+            index
+                .survivors
+                .get(a)
+                .is_some_and(|up| up.ty != Type::Dir && up.at.0 == s.at.0)
+        });
+        if through {
+            return Err(PackError::EntryChanged {
+                path: to_path(name),
+                what:
+                    "is below a symlink or file of its own layer (it would be written through it)",
+            });
+        }
+    }
+
     // A link whose target does not survive as that very entry carries the content itself.
     links.sort_by_key(|(at, _, _)| *at);
     for (at, name, target) in links {

@@ -92,11 +92,21 @@ pub fn image_to_oci(parts: ImageParts<'_>) -> Converted {
             None
         }
     };
+    let runtime_config = runtime_config
+        .filter(|_| !diag::has_errors(&cx.diagnostics))
+        .and_then(|v| match serde_json::to_string_pretty(&v) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                cx.report(
+                    &rules::INVALID_CONFIG,
+                    &[],
+                    format!("the runtime config could not be written: {e}"),
+                );
+                None
+            }
+        });
     let mut diagnostics = cx.diagnostics;
     diag::sort(&mut diagnostics);
-    let runtime_config = runtime_config
-        .filter(|_| !diag::has_errors(&diagnostics))
-        .map(|v| serde_json::to_string_pretty(&v).expect("a Value always serialises"));
     Converted {
         source,
         runtime_config,

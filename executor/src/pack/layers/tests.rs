@@ -274,3 +274,22 @@ fn a_link_to_nothing_before_it_is_an_error() {
     let e = merged(vec![layer(&[E::Link("l", "missing")])]).unwrap_err();
     assert!(e.to_string().contains("hard link"), "{e}");
 }
+
+#[test]
+fn a_file_below_a_symlink_of_its_own_layer_is_refused() {
+    // `evil -> /etc`, then `evil/passwd`: extracted in that order, the file would be written
+    // through the link, outside the container's root.
+    let e = merged(vec![layer(&[
+        E::Sym("evil", "/etc"),
+        E::File("evil/passwd", "x"),
+    ])])
+    .unwrap_err();
+    assert!(e.to_string().contains("./evil/passwd"), "{e}");
+    // The same names in two layers: the upper symlink hides the lower file (nothing refused).
+    let m = merged(vec![
+        layer(&[E::Dir("evil/", 0o755), E::File("evil/passwd", "x")]),
+        layer(&[E::Sym("evil", "/etc")]),
+    ])
+    .unwrap();
+    assert_eq!(names(&m), ["./", "./evil"]);
+}
