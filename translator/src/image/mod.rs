@@ -20,7 +20,7 @@
 //! | anything else           | reported (`image/ignored-field`)             |
 //!
 //! The rest of the runtime config is this crate's implementation-defined
-//! default ([`base`]), which never removes or changes a variable the image sets
+//! default (the private `base` module), which never removes or changes a variable the image sets
 //! (conversion.md: "an implementation-defined default SHOULD NOT result in an
 //! environment variable being removed or changed").
 
