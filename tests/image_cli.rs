@@ -196,3 +196,80 @@ fn a_layer_writing_through_its_own_symlink_is_refused_and_nothing_outside_change
         "nothing written outside"
     );
 }
+
+#[test]
+fn lint_reports_what_convert_reports_for_an_image() {
+    let (_dir, r) = layout();
+    let out = bin()
+        .args(["lint", "--no-config", "--format", "json", "--image", &r])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("image/exposed-ports"),
+        "the conversion's finding: {stdout}"
+    );
+    assert!(
+        stdout.contains("(config.json)"),
+        "the converted config is linted too: {stdout}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut img = app_image();
+    img.config["User"] = "nobody".into();
+    img.write_layout(dir.path());
+    let bad = format!("oci:{}", dir.path().display());
+    let out = bin()
+        .args(["lint", "--no-config", "--image", &bad])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an error finding fails the lint"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("image/unknown-user"));
+
+    let out = bin()
+        .args(["lint", "--no-config", "--image", "oci:/nonexistent/layout"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unreadable image");
+}
+
+#[test]
+fn the_plan_script_of_an_image_shows_the_layers_merged_and_is_shellcheck_clean() {
+    let (_dir, r) = layout();
+    let out = bin()
+        .args(["convert", "--image", &r, "--to", "plan-sh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let script = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        script.contains("proxmox-lxcri convert --image 'oci:/")
+            && script.contains("--directory \"$image_bundle/bundle/rootfs\" ."),
+        "{script}"
+    );
+    assert!(!script.contains("BUNDLE"), "no bundle is needed: {script}");
+    let mut sc = std::process::Command::new("shellcheck");
+    sc.args(["-s", "sh", "-"])
+        .stdin(std::process::Stdio::piped());
+    let Ok(mut child) = sc.spawn() else {
+        panic!("shellcheck is needed (apt-get install shellcheck)")
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let checked = child.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use executor::bundle::{Bundle, Rootfs};
 use executor::crun::CreateOptions;
+use executor::image::ImageRef;
 use executor::pack::{PackConfig, PackReport};
 use executor::runtime::log::{Level, Log};
 use executor::runtime::{CreateBackend, Signal};
@@ -88,23 +89,59 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
 }
 
 /// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
-/// read once (the routes read its annotations, the translation its bytes).
+/// read once (the routes read its annotations, the translation its bytes). Or an image
+/// (`--image`): opened and verified, its layers indexed, its config converted to the runtime
+/// config that stands for config.json; `dir` is then the image's absolute path, which the
+/// state records as the container's bundle.
 pub struct Opened {
-    bundle: Bundle,
+    from: From,
     dir: PathBuf,
-    /// The config.json as read.
+    /// The config.json as read, or as the image's config converts.
     pub input: ConfigInput,
 }
 
-/// Opens `--bundle` and reads its config.json.
-pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
+enum From {
+    Bundle(Bundle),
+    Image(Arc<executor::image::Opened>),
+}
+
+/// Opens `--bundle` and reads its config.json, or opens `--image` and converts its config
+/// (the conversion's findings reported as the translation's are).
+pub fn open(args: &CreateArgs, log: &Log) -> Result<Opened, Failure> {
+    if let Some(reference) = &args.image {
+        let loaded = super::image::load(reference, args.platform.as_deref())?;
+        report(&loaded.converted.diagnostics, log);
+        let Some(config) = loaded.converted.runtime_config else {
+            return Err(Failure::refused(format!(
+                "the image {reference} is refused: its config has errors, listed above"
+            )));
+        };
+        let dir = ImageRef::parse(&loaded.image.source.reference)
+            .map_err(Failure::usage)?
+            .path()
+            .to_path_buf();
+        let input = ConfigInput {
+            name: format!("{reference} (config.json)"),
+            bytes: config.into_bytes(),
+            bundle: None,
+        };
+        return Ok(Opened {
+            from: From::Image(Arc::new(loaded.image)),
+            dir,
+            input,
+        });
+    }
     // Opened once: config.json now, the rootfs later, both from this descriptor.
     let bundle = Bundle::open(&args.bundle)
         .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
     let dir = bundle.path().to_path_buf();
     let name = dir.join(executor::bundle::CONFIG).display().to_string();
     let input = input::read_bundle(&bundle, name, dir.clone())?;
-    Ok(Opened { bundle, dir, input })
+    Ok(Opened {
+        from: From::Bundle(bundle),
+        dir,
+        input,
+    })
 }
 
 /// The absolute bundle directory, what to create from it, and the signal `stop` will send
@@ -127,10 +164,17 @@ pub fn translate(
         ));
     }
     let Opened {
-        bundle: opened,
+        from,
         dir: bundle,
         input,
     } = opened;
+    let opened = match from {
+        From::Bundle(b) => b,
+        From::Image(image) => {
+            return from_image(global, runtime, image, &input, args)
+                .map(|(backend, stop)| (bundle, backend, stop));
+        }
+    };
     let bundle_text = bundle
         .to_str()
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
@@ -193,29 +237,9 @@ pub fn translate(
         }
     }
     report(&t.diagnostics, &log);
-    let ir = match (&t.ir, t.has_errors()) {
-        (Some(ir), false) => ir,
-        _ => {
-            let n = t
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            return Err(Failure::refused(format!(
-                "{} is refused: {n} error(s), listed above",
-                input.name
-            )));
-        }
-    };
+    let ir = accepted(&t, &input)?;
     let rootfs = Arc::new(open_rootfs(&opened, ir, args)?);
-    // The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
-    // for an application, none for a system container (pct: Proxmox's own halt signal). The
-    // same rule for both back ends. The translator has normalised it to a name `kill` knows.
-    let stop_signal = ir
-        .init
-        .as_ref()
-        .and_then(|i| i.halt_signal.as_ref())
-        .and_then(|s| Signal::parse(&s.value).ok());
+    let stop_signal = halt_signal(ir);
     let plan = translator::ir_to_plan(ir, &target, &input.name)
         .map_err(|e| Failure::refused(e.to_string()))?;
     // The operator's `--rootfs-outside-bundle`, as the checked path it was opened at:
@@ -231,10 +255,82 @@ pub fn translate(
             ..PackConfig::default()
         },
         rootfs: Some(rootfs),
+        image: None,
         policy: node_policy.policy.clone(),
         host_rootfs,
     };
     Ok((bundle, backend, stop_signal))
+}
+
+/// The translation's IR, or the refusal that names how many errors were listed.
+fn accepted<'t>(
+    t: &'t translator::Translation,
+    input: &ConfigInput,
+) -> Result<&'t Container, Failure> {
+    match (&t.ir, t.has_errors()) {
+        (Some(ir), false) => Ok(ir),
+        _ => {
+            let n = t
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            Err(Failure::refused(format!(
+                "{} is refused: {n} error(s), listed above",
+                input.name
+            )))
+        }
+    }
+}
+
+/// The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
+/// for an application, none for a system container (pct: Proxmox's own halt signal). The
+/// same rule for both back ends. The translator has normalised it to a name `kill` knows.
+fn halt_signal(ir: &Container) -> Option<Signal> {
+    ir.init
+        .as_ref()
+        .and_then(|i| i.halt_signal.as_ref())
+        .and_then(|s| Signal::parse(&s.value).ok())
+}
+
+/// `create --image` on pct: the image's converted config through the node policy and the
+/// translation like a bundle's, planned with the image's layers streamed into the template
+/// (no rootfs directory exists: nothing is unpacked on the way).
+fn from_image(
+    global: &Global,
+    runtime: RuntimeKind,
+    image: Arc<executor::image::Opened>,
+    input: &ConfigInput,
+    args: &CreateArgs,
+) -> Result<(CreateBackend, Option<Signal>), Failure> {
+    if runtime == RuntimeKind::Crun {
+        return Err(Failure::usage(
+            "--image is for --runtime pct: crun runs a rootfs directory, which an image is not; write one with `proxmox-lxcri convert --image REF --to bundle -o DIR` and create from that bundle",
+        ));
+    }
+    let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+    let log = global.log();
+    let node_policy = super::policy::load(global)?;
+    // An image's config has no bind mounts of its own: every mount is judged by the policy.
+    super::policy::enforce_create(&node_policy, input, &target, runtime.into(), &log, None)?;
+    let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    report(&t.diagnostics, &log);
+    let ir = accepted(&t, input)?;
+    let plan = translator::ir_to_plan(ir, &target, &input.name)
+        .and_then(|p| translator::emit::plan::with_image(p, image.source.clone()))
+        .map_err(|e| Failure::refused(e.to_string()))?;
+    let backend = CreateBackend::Pct {
+        plan,
+        pack: PackConfig {
+            progress: super::progress(),
+            ..PackConfig::default()
+        },
+        rootfs: None,
+        image: Some(image),
+        policy: node_policy.policy.clone(),
+        host_rootfs: None,
+    };
+    Ok((backend, halt_signal(ir)))
 }
 
 /// Findings of an engine-driven create: to the `--log` file only. Under an engine the

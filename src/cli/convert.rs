@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> u8 {
                 Err(f) => return f.report(None),
             };
             match loaded.into_input(reference, args.format, args.color) {
-                Ok((input, image, index)) => (input, Some((image, index))),
+                Ok((input, image)) => (input, Some(image)),
                 Err(code) => return code,
             }
         }
@@ -82,10 +82,10 @@ pub fn run(args: &Args) -> u8 {
         (None, None) => return Failure::usage("name a bundle or --image REF").report(None),
     };
     if args.to == OutputKind::Bundle {
-        let (Some((image, index)), Some(dir)) = (&image, &args.output) else {
+        let (Some(image), Some(dir)) = (&image, &args.output) else {
             return Failure::usage("--to bundle needs --image REF and -o DIR").report(None);
         };
-        return match super::image::write_bundle(image, index, &input.bytes, dir) {
+        return match super::image::write_bundle(image, &input.bytes, dir) {
             Ok(()) => EXIT_OK,
             Err(f) => f.report(None),
         };
@@ -94,8 +94,14 @@ pub fn run(args: &Args) -> u8 {
     let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
     let refused = t.has_errors();
     let mut diagnostics = std::mem::take(&mut t.diagnostics);
-    let output = match (&t.ir, refused) {
-        (Some(ir), false) => Some(build(
+    let output = match (&t.ir, refused, &image) {
+        // From an image, the plan packs the image's layers, not a directory.
+        (Some(ir), false, Some(image))
+            if matches!(args.to, OutputKind::Plan | OutputKind::PlanSh) =>
+        {
+            Some(image_plan(args.to, ir, &target, &input.name, image))
+        }
+        (Some(ir), false, _) => Some(build(
             args.to,
             ir,
             t.spec.as_ref(),
@@ -142,6 +148,25 @@ pub fn run(args: &Args) -> u8 {
         return Failure::io(&path, source).report(None);
     }
     EXIT_OK
+}
+
+/// `--to plan` / `plan-sh` of an image: the plan with its `pack-rootfs` step streaming the
+/// image's layers (as `create --image` applies it).
+fn image_plan(
+    kind: OutputKind,
+    ir: &ir::Container,
+    target: &Target,
+    source: &str,
+    image: &executor::image::Opened,
+) -> Result<Output<'static>, Refusal> {
+    let plan = translator::ir_to_plan(ir, target, source)?;
+    let plan = translator::emit::plan::with_image(plan, image.source.clone())?;
+    if kind == OutputKind::PlanSh {
+        return shell::write(&plan)
+            .map(Output::Text)
+            .map_err(|e| Refusal::Other(e.to_string()));
+    }
+    Ok(Output::Text(plan.to_json()))
 }
 
 /// What a back end produced: text, or the crun config, written straight

@@ -45,6 +45,14 @@ pub struct CreateArgs {
     /// The bundle directory (config.json and rootfs/)
     #[arg(short = 'b', long, value_name = "DIR", default_value = ".")]
     pub bundle: PathBuf,
+    /// An OCI image instead of a bundle: oci:DIR[:TAG], oci-archive:FILE[:TAG] (tar, gzip or
+    /// zstd) or docker-archive:FILE[:NAME:TAG]; its layers are streamed into the template
+    #[arg(long, value_name = "REF", conflicts_with = "bundle")]
+    pub image: Option<String>,
+    /// The platform to take from a multi-platform image (os/arch[/variant]; default: this
+    /// machine's)
+    #[arg(long, value_name = "OS/ARCH", requires = "image")]
+    pub platform: Option<String>,
     /// What to make: a Proxmox container (pct) or a crun container; without it the node
     /// configuration's routes choose, then pct
     // The same id as the global `--runtime`, so clap does not propagate that one here (it
@@ -631,7 +639,7 @@ fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
 /// line's (before or after the verb), else the node's routes over the id and its annotations.
 fn routed(global: &Global, args: &CreateArgs) -> Result<(bundle::Opened, RuntimeKind), Failure> {
     container_id(&args.id)?;
-    let opened = bundle::open(args)?;
+    let opened = bundle::open(args, &global.log())?;
     let route = super::route::for_create(
         global,
         args.runtime.or(global.runtime),

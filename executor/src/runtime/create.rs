@@ -40,6 +40,9 @@ pub enum CreateBackend {
         plan: Plan,
         pack: PackConfig,
         rootfs: Option<Arc<Rootfs>>,
+        /// The image `create --image` opened and verified: the plan's pack step streams its
+        /// layers into the template and refuses a plan that names another image.
+        image: Option<Arc<crate::image::Opened>>,
         policy: Policy,
         /// The host directory the operator allowed (exactly) as the plan's `path` rootfs
         /// outside the bundle (`apply --host-rootfs`).
@@ -109,6 +112,7 @@ pub fn create_reporting(
             plan,
             pack,
             rootfs,
+            image,
             policy,
             host_rootfs,
         } => {
@@ -118,7 +122,7 @@ pub fn create_reporting(
                 lock,
                 &req.bundle,
                 &plan,
-                (pack, rootfs.as_deref()),
+                (pack, rootfs.as_deref(), image.as_deref()),
                 stop_signal,
                 checks,
             )
@@ -163,7 +167,7 @@ fn create_pct(
     bundle: &Path,
     plan: &Plan,
     // How the rootfs is packed, and what the plan is checked against.
-    (pack, rootfs): (PackConfig, Option<&Rootfs>),
+    (pack, rootfs, image): (PackConfig, Option<&Rootfs>, Option<&crate::image::Opened>),
     stop_signal: Option<String>,
     (policy, host_rootfs): (&Policy, Option<&Path>),
 ) -> Result<(OciState, Option<PackReport>), RuntimeError> {
@@ -184,6 +188,7 @@ fn create_pct(
     let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned())
         .with_identity(Some(identity.token.clone()), stop_signal);
     let cx = ApplyConfig {
+        image,
         host: rt.host,
         paths: &rt.paths,
         bundle: Some(bundle.to_owned()),

@@ -105,6 +105,7 @@ fn request(name: &str) -> CreateRequest {
         id: id(name),
         bundle: bundle(),
         backend: CreateBackend::Pct {
+            image: None,
             plan: plan(),
             pack: PackConfig::default(),
             policy: translator::policy::Policy::builtin(),
