@@ -273,3 +273,33 @@ fn the_plan_script_of_an_image_shows_the_layers_merged_and_is_shellcheck_clean()
         String::from_utf8_lossy(&checked.stdout)
     );
 }
+
+#[test]
+fn an_unknown_user_says_when_the_images_passwd_was_not_read() {
+    use image_support::{layer, E};
+    let convert = |passwd: E<'_>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut img = app_image();
+        img.layers.push(layer(&[E::Whiteout("etc/.wh.passwd")]));
+        img.layers.push(layer(&[passwd]));
+        img.write_layout(dir.path());
+        let r = format!("oci:{}", dir.path().display());
+        let out = bin()
+            .args(["convert", "--format", "json", "--image", &r])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = convert(E::Symlink("etc/passwd", "../usr/lib/passwd"));
+    assert!(
+        err.contains("/etc/passwd is a symbolic link to ../usr/lib/passwd, which is not followed"),
+        "{err}"
+    );
+    let big = vec![b'#'; (4 << 20) + 1];
+    let err = convert(E::File("etc/passwd", &big, 0o644));
+    assert!(
+        err.contains("/etc/passwd is 4194305 bytes, more than the 4 MiB read"),
+        "{err}"
+    );
+}

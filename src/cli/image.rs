@@ -41,6 +41,10 @@ pub fn load(reference: &str, platform: Option<&str>) -> Result<Loaded, Failure> 
     let accounts = Accounts::parse(
         image.index.file(ACCOUNT_FILES[0]),
         image.index.file(ACCOUNT_FILES[1]),
+    )
+    .with_notes(
+        image.index.uncaptured(ACCOUNT_FILES[0]),
+        image.index.uncaptured(ACCOUNT_FILES[1]),
     );
     let name = format!("{reference} (image config {})", image.image.config_digest);
     let converted = image_to_oci(ImageParts {
