@@ -216,3 +216,19 @@ fn a_plan_from_an_image_applies_opening_the_image_itself() {
     );
     assert_eq!(node.configs(), ["100.conf"], "nothing more was made");
 }
+
+#[test]
+fn run_image_creates_and_starts() {
+    let (node, _dir, reference) = setup();
+    ok(&node.run(&["run", "--detach", "app", "--image", &reference]));
+    assert_eq!(
+        state_json(&node.run(&["state", "app"]))["status"],
+        "running"
+    );
+    wait_for("the entrypoint's output", Duration::from_secs(15), || {
+        node.console("100").contains("ready")
+    });
+    ok(&node.run(&["delete", "--force", "app"]));
+    assert_eq!(node.configs(), Vec::<String>::new());
+    assert_eq!(node.records(), Vec::<String>::new());
+}
