@@ -303,3 +303,46 @@ fn an_unknown_user_says_when_the_images_passwd_was_not_read() {
         "{err}"
     );
 }
+
+#[test]
+fn volumes_become_mount_points_on_new_volumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut img = app_image();
+    img.config["Volumes"] = serde_json::json!({"/srv/data": {}});
+    img.write_layout(dir.path());
+    let r = format!("oci:{}", dir.path().display());
+    let out = bin()
+        .args([
+            "convert",
+            "--format",
+            "json",
+            "--image",
+            &r,
+            "--volume-size",
+            "3G",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("\nmp0: local-lvm:3,mp=/srv/data\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("image/volume")
+            && stderr.contains("a new 3 GiB volume on storage local-lvm"),
+        "{stderr}"
+    );
+    let out = bin().args(["convert", "--image", &r]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\nmp0: local-lvm:1,mp=/srv/data\n"),
+        "1 GiB without --volume-size"
+    );
+    let out = bin()
+        .args(["convert", "--image", &r, "--volume-size", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a size of 0 is a usage error");
+}

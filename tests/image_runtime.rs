@@ -35,6 +35,7 @@ fn app_image() -> (tempfile::TempDir, TestImage) {
             "Entrypoint": ["/bin/app.sh"],
             "WorkingDir": "/srv",
             "StopSignal": "SIGTERM",
+            "Volumes": {"/var/data": {}},
         }),
         vec![rootfs_layer(&b.path().join("rootfs")), top],
     );
@@ -60,8 +61,20 @@ fn setup() -> (Node, tempfile::TempDir, String) {
 #[test]
 fn an_image_runs_on_proxmox_without_a_bundle() {
     let (node, dir, reference) = setup();
-    let out = node.run(&["create", "web", "--image", &reference]);
+    let out = node.run(&[
+        "create",
+        "web",
+        "--image",
+        &reference,
+        "--volume-size",
+        "2G",
+    ]);
     assert_eq!(ok(&out), "", "create prints nothing on stdout");
+    assert!(
+        text(&out.stderr).contains("`/var/data` becomes a mount point on a new 2 GiB volume"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(node.configs(), ["100.conf"]);
     assert_eq!(
         node.templates(),
@@ -72,6 +85,14 @@ fn an_image_runs_on_proxmox_without_a_bundle() {
     assert!(
         conf.contains("lxc.init.uid: 1000\n") && conf.contains("lxc.init.cwd: /srv\n"),
         "the image's User (by name, from its /etc/passwd) and WorkingDir: {conf}"
+    );
+    let mp0 = conf
+        .lines()
+        .find(|l| l.starts_with("mp0: "))
+        .unwrap_or_default();
+    assert!(
+        mp0.contains("mp=/var/data") && mp0.contains("size=2G"),
+        "the image's volume is a new mount point volume: {conf}"
     );
 
     let s = state_json(&node.run(&["state", "web"]));
@@ -111,6 +132,17 @@ fn an_image_runs_on_proxmox_without_a_bundle() {
     assert!(
         !listed.contains("stale") && listed.contains("/bin/app.sh"),
         "{listed}"
+    );
+    // The image's volume is mounted there, not a directory of the root file system.
+    let out = node
+        .lxcri()
+        .args(["exec", "web", "cat", "/proc/mounts"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("exec");
+    assert!(
+        ok(&out).contains(" /var/data "),
+        "/var/data is a mount point"
     );
 
     ok(&node.run(&["kill", "web", "TERM"]));

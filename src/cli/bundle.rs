@@ -102,14 +102,21 @@ pub struct Opened {
 
 enum From {
     Bundle(Bundle),
-    Image(Arc<executor::image::Opened>),
+    /// The image, the `Volumes` that become mount points, and where.
+    Image(
+        Arc<executor::image::Opened>,
+        Vec<String>,
+        Option<translator::image::VolumeSpec>,
+    ),
 }
 
 /// Opens `--bundle` and reads its config.json, or opens `--image` and converts its config
 /// (the conversion's findings reported as the translation's are).
 pub fn open(args: &CreateArgs, log: &Log) -> Result<Opened, Failure> {
     if let Some(reference) = &args.image {
-        let loaded = super::image::load(reference, args.platform.as_deref())?;
+        let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+        let spec = super::image::volume_spec(&target, args.volume_size);
+        let loaded = super::image::load(reference, args.platform.as_deref(), spec.as_ref())?;
         report(&loaded.converted.diagnostics, log);
         let Some(config) = loaded.converted.runtime_config else {
             return Err(Failure::refused(format!(
@@ -126,7 +133,7 @@ pub fn open(args: &CreateArgs, log: &Log) -> Result<Opened, Failure> {
             bundle: None,
         };
         return Ok(Opened {
-            from: From::Image(Arc::new(loaded.image)),
+            from: From::Image(Arc::new(loaded.image), loaded.converted.volumes, spec),
             dir,
             input,
         });
@@ -170,8 +177,9 @@ pub fn translate(
     } = opened;
     let opened = match from {
         From::Bundle(b) => b,
-        From::Image(image) => {
-            return from_image(global, runtime, image, &input, args)
+        From::Image(image, volumes, spec) => {
+            let volumes = spec.map(|s| (volumes, s));
+            return from_image(global, runtime, image, volumes, &input, args)
                 .map(|(backend, stop)| (bundle, backend, stop));
         }
     };
@@ -300,6 +308,7 @@ fn from_image(
     global: &Global,
     runtime: RuntimeKind,
     image: Arc<executor::image::Opened>,
+    volumes: Option<(Vec<String>, translator::image::VolumeSpec)>,
     input: &ConfigInput,
     args: &CreateArgs,
 ) -> Result<(CreateBackend, Option<Signal>), Failure> {
@@ -313,7 +322,10 @@ fn from_image(
     let node_policy = super::policy::load(global)?;
     // An image's config has no bind mounts of its own: every mount is judged by the policy.
     super::policy::enforce_create(&node_policy, input, &target, runtime.into(), &log, None)?;
-    let t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    let mut t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    if let (Some(ir), Some((paths, spec))) = (t.ir.as_mut(), &volumes) {
+        translator::image::add_volumes(ir, paths, spec);
+    }
     report(&t.diagnostics, &log);
     let ir = accepted(&t, input)?;
     let plan = translator::ir_to_plan(ir, &target, &input.name)

@@ -39,6 +39,9 @@ pub struct Args {
     /// machine's)
     #[arg(long, value_name = "OS/ARCH", requires = "image")]
     pub platform: Option<String>,
+    /// The size of each new volume the image's `Volumes` become (whole GiB: 1G, 20G) [default: 1G]
+    #[arg(long = "volume-size", value_name = "SIZE", requires = "image", value_parser = super::image::parse_volume_size)]
+    pub volume_size: Option<u32>,
     /// What to produce
     #[arg(long = "to", value_enum, default_value_t)]
     pub to: OutputKind,
@@ -66,12 +69,14 @@ pub fn run(args: &Args) -> u8 {
     };
     let (input, image) = match (&args.image, &args.input) {
         (Some(reference), _) => {
-            let loaded = match super::image::load(reference, args.platform.as_deref()) {
-                Ok(l) => l,
-                Err(f) => return f.report(None),
-            };
+            let spec = super::image::volume_spec(&target, args.volume_size);
+            let loaded =
+                match super::image::load(reference, args.platform.as_deref(), spec.as_ref()) {
+                    Ok(l) => l,
+                    Err(f) => return f.report(None),
+                };
             match loaded.into_input(reference, args.format, args.color) {
-                Ok((input, image)) => (input, Some(image)),
+                Ok((input, image, volumes)) => (input, Some((image, volumes, spec))),
                 Err(code) => return code,
             }
         }
@@ -82,7 +87,7 @@ pub fn run(args: &Args) -> u8 {
         (None, None) => return Failure::usage("name a bundle or --image REF").report(None),
     };
     if args.to == OutputKind::Bundle {
-        let (Some(image), Some(dir)) = (&image, &args.output) else {
+        let (Some((image, _, _)), Some(dir)) = (&image, &args.output) else {
             return Failure::usage("--to bundle needs --image REF and -o DIR").report(None);
         };
         return match super::image::write_bundle(image, &input.bytes, dir) {
@@ -92,11 +97,14 @@ pub fn run(args: &Args) -> u8 {
     }
     // The bytes read become the text the source and the tree share: the input is held once.
     let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
+    if let (Some(ir), Some((_, volumes, Some(spec)))) = (t.ir.as_mut(), &image) {
+        translator::image::add_volumes(ir, volumes, spec);
+    }
     let refused = t.has_errors();
     let mut diagnostics = std::mem::take(&mut t.diagnostics);
     let output = match (&t.ir, refused, &image) {
         // From an image, the plan packs the image's layers, not a directory.
-        (Some(ir), false, Some(image))
+        (Some(ir), false, Some((image, _, _)))
             if matches!(args.to, OutputKind::Plan | OutputKind::PlanSh) =>
         {
             Some(image_plan(args.to, ir, &target, &input.name, image))

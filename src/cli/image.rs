@@ -8,7 +8,9 @@ use std::path::Path;
 use executor::image::{ImageRef, Opened, Platform, ACCOUNT_FILES};
 use executor::pack::{write_layers_tar, PackConfig, Progress};
 use translator::emit::plan::ImageSource;
-use translator::image::{image_to_oci, Accounts, Converted, ImageParts};
+use translator::image::{
+    image_to_oci, Accounts, Converted, ImageParts, VolumeSpec, DEFAULT_VOLUME_GIB,
+};
 
 use super::input::ConfigInput;
 use super::render::{self, DiagFormat};
@@ -33,9 +35,41 @@ pub fn source(reference: &str, platform: Option<&str>) -> Result<ImageSource, Fa
     })
 }
 
+/// `--volume-size`: whole GiB (`4`, `4G`, `4GiB`), at least 1, as Proxmox allocates a new
+/// mount point volume (`STORAGE:SIZE`, in GiB).
+pub fn parse_volume_size(s: &str) -> Result<u32, String> {
+    let digits = s
+        .strip_suffix("GiB")
+        .or_else(|| s.strip_suffix('G'))
+        .unwrap_or(s);
+    match digits.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a volume size in whole GiB (e.g. 1G, 20G)"
+        )),
+    }
+}
+
+/// Where the image's volumes go on this target: new volumes on the root file system's
+/// storage, none for a host-directory root file system.
+pub fn volume_spec(target: &translator::Target, size_gib: Option<u32>) -> Option<VolumeSpec> {
+    match &target.rootfs {
+        translator::target::RootfsTarget::Volume { storage, .. } => Some(VolumeSpec {
+            storage: storage.clone(),
+            size_gib: size_gib.unwrap_or(DEFAULT_VOLUME_GIB),
+        }),
+        translator::target::RootfsTarget::HostPath => None,
+    }
+}
+
 /// Opens `reference` (`--platform` picks from an index), reads every layer once (digests
-/// checked, `/etc/passwd` and `/etc/group` kept) and converts the config.
-pub fn load(reference: &str, platform: Option<&str>) -> Result<Loaded, Failure> {
+/// checked, `/etc/passwd` and `/etc/group` kept) and converts the config; `volumes` says
+/// where its `Volumes` become mount points.
+pub fn load(
+    reference: &str,
+    platform: Option<&str>,
+    volumes: Option<&VolumeSpec>,
+) -> Result<Loaded, Failure> {
     let image =
         Opened::open(&source(reference, platform)?).map_err(|e| Failure::usage(e.to_string()))?;
     let accounts = Accounts::parse(
@@ -51,6 +85,7 @@ pub fn load(reference: &str, platform: Option<&str>) -> Result<Loaded, Failure> 
         name: &name,
         config: &image.image.config,
         accounts: &accounts,
+        volumes,
     });
     Ok(Loaded { image, converted })
 }
@@ -63,7 +98,7 @@ impl Loaded {
         reference: &str,
         format: DiagFormat,
         color: ColorChoice,
-    ) -> Result<(ConfigInput, Opened), u8> {
+    ) -> Result<(ConfigInput, Opened, Vec<String>), u8> {
         let mut diagnostics = self.converted.diagnostics;
         if super::quiet() {
             diagnostics.retain(|d| d.severity == translator::Severity::Error);
@@ -77,7 +112,7 @@ impl Loaded {
             bytes: config.into_bytes(),
             bundle: None,
         };
-        Ok((input, self.image))
+        Ok((input, self.image, self.converted.volumes))
     }
 }
 

@@ -641,7 +641,8 @@ fn lint_image(
         .map(|r| r.path().to_path_buf())
         .unwrap_or_else(|_| PathBuf::from(reference));
     let settings = resolver.settings_for(&place)?;
-    let loaded = match super::image::load(reference, platform) {
+    let spec = super::image::volume_spec(&settings.lint.target, None);
+    let loaded = match super::image::load(reference, platform, spec.as_ref()) {
         Ok(l) => l,
         Err(f) => {
             return Ok(vec![Linted {

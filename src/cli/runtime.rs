@@ -53,6 +53,9 @@ pub struct CreateArgs {
     /// machine's)
     #[arg(long, value_name = "OS/ARCH", requires = "image")]
     pub platform: Option<String>,
+    /// The size of each new volume the image's `Volumes` become (whole GiB: 1G, 20G) [default: 1G]
+    #[arg(long = "volume-size", value_name = "SIZE", requires = "image", value_parser = super::image::parse_volume_size)]
+    pub volume_size: Option<u32>,
     /// What to make: a Proxmox container (pct) or a crun container; without it the node
     /// configuration's routes choose, then pct
     // The same id as the global `--runtime`, so clap does not propagate that one here (it
