@@ -93,11 +93,21 @@ pub fn create_reporting(
     }
     let mut lock = rt.lock(&req.id)?;
     match rt.store.read_locked(&lock) {
-        Err(StoreError::NotFound { .. }) => {}
+        Err(StoreError::NotFound { .. }) => {
+            // Ids are cluster-wide: one the ledger holds was created here before a reboot, or
+            // on another node.
+            if matches!(req.backend, CreateBackend::Pct { .. })
+                && rt.ledger().read(&req.id)?.is_some()
+            {
+                rt.store.release_unknown(lock)?;
+                return Err(RuntimeError::Exists { id: req.id });
+            }
+        }
         Ok(Record::Complete { .. }) => return Err(RuntimeError::Exists { id: req.id }),
         Ok(Record::Partial(p)) => {
             recover::clean(rt, &lock, &p)?;
-            rt.store.remove(lock)?;
+            let token = p.mapping.as_ref().and_then(|m| m.token.clone());
+            rt.forget(lock, token.as_ref())?;
             lock = rt.lock(&req.id)?;
         }
         Err(e) => return Err(e.into()),
@@ -181,8 +191,10 @@ fn create_pct(
             }));
         }
     };
+    let token = identity.token.clone();
     let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned())
-        .with_identity(Some(identity.token.clone()), stop_signal);
+        .with_identity(Some(identity.token.clone()), stop_signal)
+        .with_ledger(rt.ledger());
     let cx = ApplyConfig {
         host: rt.host,
         paths: &rt.paths,
@@ -203,7 +215,8 @@ fn create_pct(
         Err(error) => {
             if error.rolled_back() {
                 journal.clear()?;
-                rt.store.remove(lock)?;
+                drop(journal);
+                rt.forget(lock, Some(&token))?;
             }
             Err(RuntimeError::Apply {
                 error: Box::new(error),
