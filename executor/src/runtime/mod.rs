@@ -27,7 +27,7 @@ pub mod stop;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub use create::{create, create_reporting, CreateBackend, CreateRequest};
+pub use create::{check_node, create, create_reporting, place, CreateBackend, CreateRequest};
 pub use delete::delete;
 pub use kill::kill;
 pub use list::{list, refresh, Listing};
@@ -236,6 +236,14 @@ impl<'a> Runtime<'a> {
             }
         }
         Ok(mapping)
+    }
+
+    /// Whether the ledger says the container was started (by any node).
+    pub(crate) fn started_elsewhere(&self, mapping: &Mapping) -> Result<bool, RuntimeError> {
+        Ok(self
+            .ledger()
+            .read(&mapping.id)?
+            .is_some_and(|e| e.started && Some(&e.token) == mapping.token.as_ref()))
     }
 
     /// Notes in the ledger that the container was started (once), so that a cache rebuilt

@@ -102,7 +102,8 @@ pub(crate) fn live_checked(
                         at = Some(now);
                     }
                     // pct create starts nothing: until `start`, a stopped container is `created`.
-                    Some(_) if was_created => {
+                    // ... unless another node started it since (the ledger says so).
+                    Some(_) if was_created && !rt.started_elsewhere(mapping)? => {
                         stored.status = Status::Created;
                         at = Some(now);
                     }

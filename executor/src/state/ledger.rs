@@ -36,7 +36,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::host::{FileMode, Host, HostError};
+use crate::host::{Command, FileMode, Host, HostError};
 use crate::id::{ContainerId, Vmid};
 use crate::pve::identity::Token;
 use crate::pve::paths::valid_node;
@@ -188,8 +188,25 @@ impl<'h> Ledger<'h> {
             why: e.to_string(),
         })?;
         bytes.push(b'\n');
-        self.host
-            .write_file(&self.path(&entry.id), &bytes, FileMode::Exact(0o600))?;
+        let path = self.path(&entry.id);
+        match self.host.write_file(&path, &bytes, FileMode::Exact(0o600)) {
+            Err(HostError::Write(e)) if e.source.kind() == io::ErrorKind::NotFound => {
+                // The first entry of the cluster: the directory is made in `priv/`, which
+                // pmxcfs always has (no `-p`: off a Proxmox node nothing is created).
+                let mkdir = Command::new("mkdir")
+                    .arg("-m")
+                    .arg("0700")
+                    .arg("--")
+                    .arg(&self.dir);
+                let out = self.host.run(&mkdir)?;
+                if !out.success() && !out.stderr_lossy().contains("File exists") {
+                    out.check(&mkdir)?;
+                }
+                self.host
+                    .write_file(&path, &bytes, FileMode::Exact(0o600))?;
+            }
+            other => other?,
+        }
         Ok(())
     }
 
