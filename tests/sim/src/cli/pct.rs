@@ -603,7 +603,7 @@ fn migrate(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
             let to = there.config_file(&vmid);
             std::fs::rename(&from, &to)
                 .map_err(|e| SimError::io(format!("rename {}", from.display()), e))?;
-            task::print(&format!("migration finished successfully\n"));
+            task::print("migration finished successfully\n");
             Ok(())
         })
     })
