@@ -7,7 +7,8 @@
 //! the OCI process's argv): it connects to the unix socket next to itself (the directory
 //! `lxc.mount.entry` binds read-only into the container), receives the engine's stdin, stdout
 //! and stderr over `SCM_RIGHTS`, waits for `start` (runc's create/start split: runc's init
-//! blocks on the exec FIFO, `libcontainer/standard_init_linux.go` `Init`), then runs the
+//! blocks on the exec FIFO, runc @ 76d9cf5d `libcontainer/standard_init_linux.go`
+//! `(*linuxStandardInit).Init`), then runs the
 //! process as its child, forwards every signal it gets to it, reaps orphans as a pid 1 must,
 //! and reports the child's wait status over the socket before exiting with it.
 //!

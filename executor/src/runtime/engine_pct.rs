@@ -18,8 +18,10 @@
 //!   `--console-socket`), accepts the init's connection and passes the three descriptors over
 //!   `SCM_RIGHTS`. Its pid is the one in `--pid-file`: it relays signals to the container's
 //!   init and exits with the process's status, which the init reports over the socket.
-//! - `start` releases the process through a FIFO the stand-in blocks on (runc's exec FIFO:
-//!   `libcontainer/container_linux.go` `exec` @ runc HEAD opens `exec.fifo` for reading).
+//! - `start` releases the process through a FIFO the stand-in blocks on (runc's exec FIFO,
+//!   runc @ 76d9cf5d: `libcontainer/standard_init_linux.go` `(*linuxStandardInit).Init`
+//!   reopens `exec.fifo` `O_WRONLY` and blocks there; `libcontainer/container_linux.go`
+//!   `(*Container).exec` opens and reads it for `runc start`).
 
 use std::ffi::CString;
 use std::fs::File;
@@ -333,9 +335,9 @@ pub fn release(fifo: &Path, timeout: Duration) -> Result<(), EngineError> {
     }
 }
 
-/// Sends the terminal's master over the engine's `--console-socket` (runc's protocol:
-/// `libcontainer/utils/cmsg.go` `SendFile`: one `SCM_RIGHTS` message whose payload is the
-/// terminal's name). Returns the slave, which becomes the process's stdio.
+/// Sends the terminal's master over the engine's `--console-socket` (runc's protocol, runc @
+/// 76d9cf5d `libcontainer/utils/cmsg_deprecated.go` `SendFile`/`SendRawFd`: one `SCM_RIGHTS`
+/// message whose payload is the terminal's name). Returns the slave, which becomes the process's stdio.
 pub fn console(socket: &Path) -> Result<OwnedFd, EngineError> {
     // SAFETY: posix_openpt and friends on a fresh descriptor.
     let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
@@ -590,8 +592,8 @@ fn standin(args: &[std::ffi::OsString]) -> Result<i32, EngineError> {
     }
 }
 
-/// Reads `engine.json` as data from the untrusted store: a pid is used only to read its
-/// liveness, never trusted to be ours without the container's identity check first.
+/// Whether `pid` exists. A pid from `engine.json` (untrusted store data) is only ever read for
+/// liveness, never signalled without the container's identity check first.
 pub fn alive(pid: u32) -> bool {
     pid > 0 && Path::new(&format!("/proc/{pid}")).exists()
 }
