@@ -63,7 +63,7 @@ fn run(argv: &[&str]) -> Run {
         .spawn()
         .unwrap();
     let pid = standin.wait_ready(Duration::from_secs(10)).unwrap();
-    assert_eq!(pid, init.id(), "SO_PEERCRED names the init");
+    assert_eq!(pid as u32, init.id(), "SO_PEERCRED names the init");
     Run {
         standin,
         init,

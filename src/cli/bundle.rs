@@ -117,15 +117,21 @@ pub fn translate(
     args: &CreateArgs,
     options: CreateOptions,
 ) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
-    if runtime == RuntimeKind::Pct
-        && (options.pid_file.is_some()
-            || options.console_socket.is_some()
-            || options.preserve_fds.is_some())
-    {
+    if runtime == RuntimeKind::Pct && options.preserve_fds.is_some() {
         return Err(Failure::usage(
-            "--pid-file, --console-socket and --preserve-fds need --runtime crun: pct create starts no process, so there is no pid, terminal or descriptor to pass until start",
+            "--preserve-fds needs --runtime crun: the pct back end hands the process its stdio only",
         ));
     }
+    // An engine's create: the container is started with the static init in front of its
+    // process (executor::runtime::engine_pct).
+    let engine_io = (runtime == RuntimeKind::Pct
+        && (options.pid_file.is_some() || options.console_socket.is_some()))
+    .then(|| executor::runtime::engine_pct::EngineIo {
+        pid_file: options.pid_file.clone(),
+        console_socket: options.console_socket.clone(),
+        init: crate::INIT,
+        timeout: std::time::Duration::from_secs(60),
+    });
     let Opened {
         bundle: opened,
         dir: bundle,
@@ -233,6 +239,7 @@ pub fn translate(
         rootfs: Some(rootfs),
         policy: node_policy.policy.clone(),
         host_rootfs,
+        engine: engine_io,
     };
     Ok((bundle, backend, stop_signal))
 }

@@ -61,9 +61,9 @@ pub struct EngineIo {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EngineRecord {
     /// The stand-in's pid: the engine's child, in `--pid-file`.
-    pub standin: u32,
+    pub standin: i32,
     /// The container's init, as the host sees it (`SO_PEERCRED` of its connection).
-    pub init: u32,
+    pub init: i32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -231,7 +231,7 @@ pub fn spawn_standin(
 
 impl StandIn {
     /// Waits until the stand-in has handed the descriptors to the container's init; its pid.
-    pub fn wait_ready(&mut self, timeout: Duration) -> Result<u32, EngineError> {
+    pub fn wait_ready(&mut self, timeout: Duration) -> Result<i32, EngineError> {
         let deadline = Instant::now() + timeout;
         let mut got = Vec::new();
         loop {
@@ -416,7 +416,7 @@ pub fn send_fds(sock: &UnixStream, payload: &[u8], fds: &[RawFd]) -> io::Result<
 
 /// The pid of the process at the other end (`SO_PEERCRED`: in this process's pid namespace,
 /// so the host pid of the container's init).
-fn peer_pid(sock: &UnixStream) -> io::Result<u32> {
+fn peer_pid(sock: &UnixStream) -> io::Result<i32> {
     let mut cred = libc::ucred {
         pid: 0,
         uid: 0,
@@ -436,7 +436,7 @@ fn peer_pid(sock: &UnixStream) -> io::Result<u32> {
     if r != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(cred.pid as u32)
+    Ok(cred.pid)
 }
 
 fn block_signals() -> io::Result<OwnedFd> {
@@ -571,7 +571,7 @@ fn standin(args: &[std::ffi::OsString]) -> Result<i32, EngineError> {
         if p[1].revents != 0 {
             if let Some(sig) = read_signal(&sfd).filter(|&s| s != libc::SIGCHLD) {
                 // SAFETY: kill has no memory preconditions. The init forwards it.
-                unsafe { libc::kill(init as i32, sig) };
+                unsafe { libc::kill(init, sig) };
             }
         }
         if p[0].revents != 0 {
@@ -594,7 +594,7 @@ fn standin(args: &[std::ffi::OsString]) -> Result<i32, EngineError> {
 
 /// Whether `pid` exists. A pid from `engine.json` (untrusted store data) is only ever read for
 /// liveness, never signalled without the container's identity check first.
-pub fn alive(pid: u32) -> bool {
+pub fn alive(pid: i32) -> bool {
     pid > 0 && Path::new(&format!("/proc/{pid}")).exists()
 }
 

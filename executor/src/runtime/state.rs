@@ -10,7 +10,7 @@
 
 use crate::id::ContainerId;
 use crate::pve::identity::Ct;
-use crate::state::{Backend, Creator, Mapping, OciState, Record, Status};
+use crate::state::{Backend, ContainerFile, Creator, Mapping, OciState, Record, Status};
 
 use super::{Runtime, RuntimeError};
 
@@ -58,6 +58,10 @@ pub(crate) fn live_checked(
 ) -> Result<Live, RuntimeError> {
     let was_created = stored.status == Status::Created;
     stored.pid = None;
+    let engine: Option<super::engine_pct::EngineRecord> = match &mapping.backend {
+        Backend::Pct { .. } => rt.store.read_file(&stored.id, ContainerFile::Engine)?,
+        Backend::Crun => None,
+    };
     let mut gone = false;
     match &mapping.backend {
         Backend::Pct { vmid, node } => {
@@ -76,6 +80,16 @@ pub(crate) fn live_checked(
                     stored.status = Status::Stopped;
                 }
                 _ => match crate::pve::status(rt.host, *vmid)? {
+                    // An engine's container runs from create on, its init waiting for `start`;
+                    // the engine knows the stand-in's pid (`--pid-file`).
+                    Some(s) if s.running && engine.is_some() => {
+                        stored.status = if was_created {
+                            Status::Created
+                        } else {
+                            Status::Running
+                        };
+                        stored.pid = engine.as_ref().map(|e| e.standin);
+                    }
                     // Proxmox's status is `running` or `stopped` (LXC.pm `vmstatus`); a frozen
                     // container is `running` there and `paused` here, as LXC reports it.
                     Some(s) if s.running => {

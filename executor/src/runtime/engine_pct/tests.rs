@@ -50,7 +50,7 @@ fn descriptors_cross_a_unix_socket_and_the_peer_pid_is_ours() {
     let mut got = String::new();
     File::from(r).read_to_string(&mut got).unwrap();
     assert_eq!(got, "through");
-    assert_eq!(peer_pid(&b).unwrap(), std::process::id());
+    assert_eq!(peer_pid(&b).unwrap() as u32, std::process::id());
 }
 
 #[test]
