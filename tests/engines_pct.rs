@@ -6,6 +6,7 @@
 
 mod runtime_support;
 
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -127,4 +128,200 @@ fn an_engine_create_runs_a_proxmox_ct_with_the_engines_stdio_and_exit_code() {
     assert_eq!(node.configs(), Vec::<String>::new());
     assert_eq!(node.templates(), Vec::<String>::new());
     assert_eq!(node.records(), Vec::<String>::new());
+}
+
+/// This process's hard limit of `what` (`ulimit -H`), at most `kernel.pid_max` for processes.
+fn hard(resource: libc::__rlimit_resource_t) -> u64 {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a valid rlimit buffer.
+    assert_eq!(unsafe { libc::getrlimit(resource, &mut r) }, 0);
+    let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(u64::MAX);
+    match r.rlim_max {
+        libc::RLIM_INFINITY if resource == libc::RLIMIT_NOFILE => 1_048_576,
+        m if resource == libc::RLIMIT_NPROC => m.min(pid_max),
+        m => m,
+    }
+}
+
+/// podman with a private store, an image imported from a busybox tar, and the engine wrapper
+/// docs/runtime.md describes with `--runtime pct`, on this simulator node.
+fn podman(node: &Node, base: &Path) -> impl Fn(&[&str], Option<&str>) -> std::process::Output {
+    let img = base.join("image");
+    for d in ["bin", "etc", "proc", "sys", "dev", "tmp", "run"] {
+        std::fs::create_dir_all(img.join(d)).unwrap();
+    }
+    std::fs::copy(
+        test_support::on_path("busybox").unwrap(),
+        img.join("bin/busybox"),
+    )
+    .unwrap();
+    for a in ["sh", "echo", "cat", "true", "sleep"] {
+        std::os::unix::fs::symlink("busybox", img.join("bin").join(a)).unwrap();
+    }
+    std::fs::write(img.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    let wrapper = base.join("proxmox-lxcri-engine");
+    script(
+        &wrapper,
+        &format!(
+            "#!/bin/sh\nPVE_SIM_ROOT={sim} PROXMOX_LXCRI_HOST_ROOT={sim} PATH={bins}:$PATH exec {bin} --root {state} --log {log} --log-format json --runtime pct --rootfs-under {store} --rootfs-under {run} \"$@\"\n",
+            sim = node.sim().display(),
+            bins = bin_dir().display(),
+            bin = env!("CARGO_BIN_EXE_proxmox-lxcri"),
+            state = node.state_dir().display(),
+            log = base.join("lxcri.log").display(),
+            store = base.join("store").display(),
+            run = base.join("run").display(),
+        ),
+    );
+    // Rootful podman asks for nofile/nproc limits above this process's hard limits otherwise
+    // (tests/engines_podman.rs explains why; LXC's setrlimit fails the same way crun's does).
+    let (nofile, nproc) = (hard(libc::RLIMIT_NOFILE), hard(libc::RLIMIT_NPROC));
+    std::fs::write(
+        base.join("containers.conf"),
+        format!(
+            "[containers]\ndefault_ulimits = [\"nofile={nofile}:{nofile}\", \"nproc={nproc}:{nproc}\"]\n\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"none\"\ntmp_dir = \"{tmp}\"\n\n[engine.runtimes]\nproxmox-lxcri = [\"{w}\"]\n",
+            tmp = base.join("tmp").display(),
+            w = wrapper.display()
+        ),
+    )
+    .unwrap();
+    let base = base.to_owned();
+    let run = move |args: &[&str], stdin: Option<&str>| {
+        let mut c = std::process::Command::new("podman");
+        c.env("CONTAINERS_CONF", base.join("containers.conf"))
+            .arg("--root")
+            .arg(base.join("store"))
+            .arg("--runroot")
+            .arg(base.join("run"))
+            .args(["--storage-driver", "vfs", "--runtime", "proxmox-lxcri"])
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("podman");
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    let tar = base_tar(&img);
+    let out = run(
+        &["import", "-q", tar.to_str().unwrap(), "localhost/lxcri-bb"],
+        None,
+    );
+    assert!(out.status.success(), "import: {}", text(&out.stderr));
+    run
+}
+
+fn base_tar(img: &Path) -> std::path::PathBuf {
+    let tar = img.with_extension("tar");
+    let out = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(img)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    tar
+}
+
+#[test]
+fn podman_runs_proxmox_containers_through_the_pct_back_end() {
+    require(SIM_TOOLS);
+    if test_support::on_path("podman").is_none() || test_support::on_path("conmon").is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: podman is missing"
+        );
+        eprintln!("skipped: podman/conmon not installed");
+        return;
+    }
+    let node = Node::new();
+    let base = tempfile::Builder::new()
+        .prefix("lxcri-pct-podman-")
+        .tempdir_in("/var/tmp")
+        .unwrap();
+    let podman = podman(&node, base.path());
+    let img = "localhost/lxcri-bb";
+    let log = || std::fs::read_to_string(base.path().join("lxcri.log")).unwrap_or_default();
+    let out = podman(
+        &["run", "--rm", "--network", "none", img, "echo", "hi"],
+        None,
+    );
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), "hi\n".to_owned()),
+        "{}\n{}",
+        text(&out.stderr),
+        log()
+    );
+    // Translation warnings go to the log, not into the container's stderr.
+    assert_eq!(text(&out.stderr), "");
+    let out = podman(
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            img,
+            "sh",
+            "-c",
+            "exit 3",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = podman(
+        &["run", "--rm", "-i", "--network", "none", img, "cat"],
+        Some("piped\n"),
+    );
+    assert_eq!(text(&out.stdout), "piped\n", "{}", text(&out.stderr));
+    // Detached: a Proxmox container while it runs; `rm -f` reaches it through kill.
+    let out = podman(
+        &[
+            "run",
+            "-d",
+            "--name",
+            "sleeper",
+            "--network",
+            "none",
+            img,
+            "sh",
+            "-c",
+            "echo up; exec sleep 60",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}\n{}", text(&out.stderr), log());
+    let listed = ok(&node.sim_cmd("pct", &["list"]));
+    assert!(listed.contains("running"), "{listed}");
+    assert_eq!(node.configs().len(), 1, "its /etc/pve/lxc/<vmid>.conf");
+    test_support::wait_for("podman logs", Duration::from_secs(20), || {
+        text(&podman(&["logs", "sleeper"], None).stdout) == "up\n"
+    });
+    let out = podman(&["rm", "-f", "-t", "2", "sleeper"], None);
+    assert!(out.status.success(), "{}\n{}", text(&out.stderr), log());
+    // After --rm and rm: no CT, no template, no record.
+    assert_eq!(node.configs(), Vec::<String>::new());
+    assert_eq!(node.templates(), Vec::<String>::new());
+    assert_eq!(node.records(), Vec::<String>::new());
+    let _ = podman(&["rmi", "-a", "-f"], None);
 }

@@ -65,7 +65,7 @@ pub fn report_pack(report: Option<&PackReport>, log: &Log) {
 /// host call: no symlink on the way, inside the bundle unless the operator named it with
 /// `--rootfs-outside-bundle`, never `/` or a system directory. A host-path rootfs (Proxmox
 /// uses the directory in place) must be the path that was checked.
-fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Rootfs, Failure> {
+fn open_rootfs(opened: &Bundle, ir: &Container, outside: Option<&Path>) -> Result<Rootfs, Failure> {
     // crun's default when the config names none (see translator::emit::crun).
     let root_path = ir
         .rootfs
@@ -73,7 +73,7 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
         .as_ref()
         .map_or("rootfs", |p| p.value.as_str());
     let rootfs = opened
-        .rootfs(root_path, args.rootfs_outside_bundle.as_deref())
+        .rootfs(root_path, outside)
         .map_err(|e| Failure::refused(e.to_string()))?;
     if let RootSource::HostPath(p) = &ir.rootfs.source {
         let named: PathBuf = Path::new(p).components().collect();
@@ -198,7 +198,12 @@ pub fn translate(
             }
         }
     }
-    report(&t.diagnostics, &log);
+    if engine_io.is_some() {
+        // Under an engine, stderr is the container's stderr (as for crun, below).
+        report_to_log(&t.diagnostics, &log, true);
+    } else {
+        report(&t.diagnostics, &log);
+    }
     let ir = match (&t.ir, t.has_errors()) {
         (Some(ir), false) => ir,
         _ => {
@@ -213,7 +218,19 @@ pub fn translate(
             )));
         }
     };
-    let rootfs = Arc::new(open_rootfs(&opened, ir, args)?);
+    // As for crun: the operator's --rootfs-outside-bundle, or the engine's storage named with
+    // --rootfs-under (the rootfs podman and containerd prepare lives there, not in the bundle).
+    let outside = args.rootfs_outside_bundle.clone().or_else(|| {
+        ir.rootfs
+            .bundle_path
+            .as_ref()
+            .and_then(|p| below_engine_storage(&p.value, &global.rootfs_under))
+            .or_else(|| match &ir.rootfs.source {
+                RootSource::HostPath(p) => below_engine_storage(p, &global.rootfs_under),
+                _ => None,
+            })
+    });
+    let rootfs = Arc::new(open_rootfs(&opened, ir, outside.as_deref())?);
     // The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
     // for an application, none for a system container (pct: Proxmox's own halt signal). The
     // same rule for both back ends. The translator has normalised it to a name `kill` knows.
@@ -226,10 +243,7 @@ pub fn translate(
         .map_err(|e| Failure::refused(e.to_string()))?;
     // The operator's `--rootfs-outside-bundle`, as the checked path it was opened at:
     // the plan's pack step may name exactly that directory and no other outside the bundle.
-    let host_rootfs = args
-        .rootfs_outside_bundle
-        .as_ref()
-        .map(|_| rootfs.path().to_path_buf());
+    let host_rootfs = outside.as_ref().map(|_| rootfs.path().to_path_buf());
     let backend = CreateBackend::Pct {
         plan,
         pack: PackConfig {
