@@ -319,6 +319,25 @@ fn podman_runs_proxmox_containers_through_the_pct_back_end() {
     });
     let out = podman(&["rm", "-f", "-t", "2", "sleeper"], None);
     assert!(out.status.success(), "{}\n{}", text(&out.stderr), log());
+    // What a Proxmox container cannot be is refused at create, and nothing is made.
+    for (args, says) in [
+        (&["--pid", "host"][..], "no pid namespace"),
+        (&["--network", "host"], "no network namespace"),
+        // podman's own network: a namespace it prepared, by path.
+        (&[], "gets its own veth on the target bridge"),
+    ] {
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(args);
+        all.extend([img, "echo", "never"]);
+        let out = podman(&all, None);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(!text(&out.stdout).contains("never"));
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
     // After --rm and rm: no CT, no template, no record.
     assert_eq!(node.configs(), Vec::<String>::new());
     assert_eq!(node.templates(), Vec::<String>::new());

@@ -132,6 +132,9 @@ pub fn translate(
         init: crate::INIT,
         timeout: std::time::Duration::from_secs(60),
     });
+    if engine_io.is_some() {
+        refuse_for_engine(&opened.input.bytes, &global.log())?;
+    }
     let Opened {
         bundle: opened,
         dir: bundle,
@@ -256,6 +259,47 @@ pub fn translate(
         engine: engine_io,
     };
     Ok((bundle, backend, stop_signal))
+}
+
+/// What an engine may ask of `create` and a Proxmox container cannot be: refused before
+/// anything is made. A Proxmox container always gets its own pid, network, ipc, uts and mount
+/// namespaces from LXC (pve-container writes no `lxc.namespace.share.*`, and
+/// `lxc.namespace.*` is not on its raw-key allow-list, `src/PVE/LXC/Config.pm`
+/// `%valid_lxc_conf_keys` @ 94f55852), so a spec without one of them (a host namespace) or one
+/// naming a path (joining a pod's, or a network namespace the engine prepared) cannot be honoured.
+fn refuse_for_engine(bytes: &[u8], log: &Log) -> Result<(), Failure> {
+    let spec: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| Failure::usage(format!("config.json: {e}")))?;
+    let empty = Vec::new();
+    let namespaces = spec
+        .pointer("/linux/namespaces")
+        .and_then(|n| n.as_array())
+        .unwrap_or(&empty);
+    for kind in ["pid", "network", "ipc", "uts", "mount"] {
+        if !namespaces
+            .iter()
+            .any(|n| n.get("type").and_then(|t| t.as_str()) == Some(kind))
+        {
+            return Err(Failure::refused(format!(
+                "linux.namespaces has no {kind} namespace (the host's): a Proxmox container always has its own"
+            )));
+        }
+    }
+    for ns in namespaces {
+        let kind = ns.get("type").and_then(|t| t.as_str()).unwrap_or("?");
+        if let Some(path) = ns.get("path").and_then(|p| p.as_str()) {
+            let why = if kind == "network" {
+                log.info("a Proxmox container gets its own veth on the target bridge (its netN); the engine's network namespace is not used");
+                "run it with --network none (podman) or without a CNI namespace: the Proxmox container gets its own veth on the target bridge"
+            } else {
+                "a Proxmox container cannot join another container's namespaces (pods, --pid/--ipc container:)"
+            };
+            return Err(Failure::refused(format!(
+                "linux.namespaces: the {kind} namespace at {path}: {why}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Findings of an engine-driven create: to the `--log` file only. Under an engine the
