@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use executor::bundle::{Bundle, Rootfs};
 use executor::crun::CreateOptions;
+use executor::image::ImageRef;
 use executor::pack::{PackConfig, PackReport};
 use executor::runtime::log::{Level, Log};
 use executor::runtime::{CreateBackend, Signal};
@@ -88,23 +89,66 @@ fn open_rootfs(opened: &Bundle, ir: &Container, outside: Option<&Path>) -> Resul
 }
 
 /// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
-/// read once (the routes read its annotations, the translation its bytes).
+/// read once (the routes read its annotations, the translation its bytes). Or an image
+/// (`--image`): opened and verified, its layers indexed, its config converted to the runtime
+/// config that stands for config.json; `dir` is then the image's absolute path, which the
+/// state records as the container's bundle.
 pub struct Opened {
-    bundle: Bundle,
+    from: From,
     dir: PathBuf,
-    /// The config.json as read.
+    /// The config.json as read, or as the image's config converts.
     pub input: ConfigInput,
 }
 
-/// Opens `--bundle` and reads its config.json.
-pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
+enum From {
+    Bundle(Bundle),
+    /// The image, the `Volumes` that become mount points, and where.
+    Image(
+        Arc<executor::image::Opened>,
+        Vec<String>,
+        Option<translator::image::VolumeSpec>,
+    ),
+}
+
+/// Opens `--bundle` and reads its config.json, or opens `--image` and converts its config
+/// (the conversion's findings reported as the translation's are).
+pub fn open(args: &CreateArgs, log: &Log) -> Result<Opened, Failure> {
+    if let Some(reference) = &args.image {
+        let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+        let spec = super::image::volume_spec(&target, args.volume_size);
+        let loaded = super::image::load(reference, args.platform.as_deref(), spec.as_ref())?;
+        report(&loaded.converted.diagnostics, log);
+        let Some(config) = loaded.converted.runtime_config else {
+            return Err(Failure::refused(format!(
+                "the image {reference} is refused: its config has errors, listed above"
+            )));
+        };
+        let dir = ImageRef::parse(&loaded.image.source.reference)
+            .map_err(Failure::usage)?
+            .path()
+            .to_path_buf();
+        let input = ConfigInput {
+            name: format!("{reference} (config.json)"),
+            bytes: config.into_bytes(),
+            bundle: None,
+        };
+        return Ok(Opened {
+            from: From::Image(Arc::new(loaded.image), loaded.converted.volumes, spec),
+            dir,
+            input,
+        });
+    }
     // Opened once: config.json now, the rootfs later, both from this descriptor.
     let bundle = Bundle::open(&args.bundle)
         .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
     let dir = bundle.path().to_path_buf();
     let name = dir.join(executor::bundle::CONFIG).display().to_string();
     let input = input::read_bundle(&bundle, name, dir.clone())?;
-    Ok(Opened { bundle, dir, input })
+    Ok(Opened {
+        from: From::Bundle(bundle),
+        dir,
+        input,
+    })
 }
 
 /// The absolute bundle directory, what to create from it, and the signal `stop` will send
@@ -126,20 +170,30 @@ pub fn translate(
     // process (executor::runtime::engine_pct).
     let engine_io = (runtime == RuntimeKind::Pct
         && (options.pid_file.is_some() || options.console_socket.is_some()))
-    .then(|| executor::runtime::engine_pct::EngineIo {
-        pid_file: options.pid_file.clone(),
-        console_socket: options.console_socket.clone(),
-        init: crate::INIT,
-        timeout: std::time::Duration::from_secs(60),
+    .then(|| {
+        Box::new(executor::runtime::engine_pct::EngineIo {
+            pid_file: options.pid_file.clone(),
+            console_socket: options.console_socket.clone(),
+            init: crate::INIT,
+            timeout: std::time::Duration::from_secs(60),
+        })
     });
     if engine_io.is_some() {
         refuse_for_engine(&opened.input.bytes, &global.log())?;
     }
     let Opened {
-        bundle: opened,
+        from,
         dir: bundle,
         input,
     } = opened;
+    let opened = match from {
+        From::Bundle(b) => b,
+        From::Image(image, volumes, spec) => {
+            let volumes = spec.map(|s| (volumes, s));
+            return from_image(global, runtime, image, volumes, &input, args)
+                .map(|(backend, stop)| (bundle, backend, stop));
+        }
+    };
     let bundle_text = bundle
         .to_str()
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
@@ -207,20 +261,7 @@ pub fn translate(
     } else {
         report(&t.diagnostics, &log);
     }
-    let ir = match (&t.ir, t.has_errors()) {
-        (Some(ir), false) => ir,
-        _ => {
-            let n = t
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            return Err(Failure::refused(format!(
-                "{} is refused: {n} error(s), listed above",
-                input.name
-            )));
-        }
-    };
+    let ir = accepted(&t, &input)?;
     // As for crun: the operator's --rootfs-outside-bundle, or the engine's storage named with
     // --rootfs-under (the rootfs podman and containerd prepare lives there, not in the bundle).
     let outside = args.rootfs_outside_bundle.clone().or_else(|| {
@@ -234,14 +275,7 @@ pub fn translate(
             })
     });
     let rootfs = Arc::new(open_rootfs(&opened, ir, outside.as_deref())?);
-    // The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
-    // for an application, none for a system container (pct: Proxmox's own halt signal). The
-    // same rule for both back ends. The translator has normalised it to a name `kill` knows.
-    let stop_signal = ir
-        .init
-        .as_ref()
-        .and_then(|i| i.halt_signal.as_ref())
-        .and_then(|s| Signal::parse(&s.value).ok());
+    let stop_signal = halt_signal(ir);
     let plan = translator::ir_to_plan(ir, &target, &input.name)
         .map_err(|e| Failure::refused(e.to_string()))?;
     // The operator's `--rootfs-outside-bundle`, as the checked path it was opened at:
@@ -254,6 +288,7 @@ pub fn translate(
             ..PackConfig::default()
         },
         rootfs: Some(rootfs),
+        image: None,
         policy: node_policy.policy.clone(),
         host_rootfs,
         engine: engine_io,
@@ -300,6 +335,83 @@ fn refuse_for_engine(bytes: &[u8], log: &Log) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// The translation's IR, or the refusal that names how many errors were listed.
+fn accepted<'t>(
+    t: &'t translator::Translation,
+    input: &ConfigInput,
+) -> Result<&'t Container, Failure> {
+    match (&t.ir, t.has_errors()) {
+        (Some(ir), false) => Ok(ir),
+        _ => {
+            let n = t
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            Err(Failure::refused(format!(
+                "{} is refused: {n} error(s), listed above",
+                input.name
+            )))
+        }
+    }
+}
+
+/// The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
+/// for an application, none for a system container (pct: Proxmox's own halt signal). The
+/// same rule for both back ends. The translator has normalised it to a name `kill` knows.
+fn halt_signal(ir: &Container) -> Option<Signal> {
+    ir.init
+        .as_ref()
+        .and_then(|i| i.halt_signal.as_ref())
+        .and_then(|s| Signal::parse(&s.value).ok())
+}
+
+/// `create --image` on pct: the image's converted config through the node policy and the
+/// translation like a bundle's, planned with the image's layers streamed into the template
+/// (no rootfs directory exists: nothing is unpacked on the way).
+fn from_image(
+    global: &Global,
+    runtime: RuntimeKind,
+    image: Arc<executor::image::Opened>,
+    volumes: Option<(Vec<String>, translator::image::VolumeSpec)>,
+    input: &ConfigInput,
+    args: &CreateArgs,
+) -> Result<(CreateBackend, Option<Signal>), Failure> {
+    if runtime == RuntimeKind::Crun {
+        return Err(Failure::usage(
+            "--image is for --runtime pct: crun runs a rootfs directory, which an image is not; write one with `proxmox-lxcri convert --image REF --to bundle -o DIR` and create from that bundle",
+        ));
+    }
+    let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+    let log = global.log();
+    let node_policy = super::policy::load(global)?;
+    // An image's config has no bind mounts of its own: every mount is judged by the policy.
+    super::policy::enforce_create(&node_policy, input, &target, runtime.into(), &log, None)?;
+    let mut t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    if let (Some(ir), Some((paths, spec))) = (t.ir.as_mut(), &volumes) {
+        translator::image::add_volumes(ir, paths, spec);
+    }
+    report(&t.diagnostics, &log);
+    let ir = accepted(&t, input)?;
+    let plan = translator::ir_to_plan(ir, &target, &input.name)
+        .and_then(|p| translator::emit::plan::with_image(p, image.source.clone()))
+        .map_err(|e| Failure::refused(e.to_string()))?;
+    let backend = CreateBackend::Pct {
+        plan,
+        pack: PackConfig {
+            progress: super::progress(),
+            ..PackConfig::default()
+        },
+        rootfs: None,
+        image: Some(image),
+        policy: node_policy.policy.clone(),
+        host_rootfs: None,
+        // `--image` under an engine: not wired (the engine gives a bundle).
+        engine: None,
+    };
+    Ok((backend, halt_signal(ir)))
 }
 
 /// Findings of an engine-driven create: to the `--log` file only. Under an engine the

@@ -45,6 +45,17 @@ pub struct CreateArgs {
     /// The bundle directory (config.json and rootfs/)
     #[arg(short = 'b', long, value_name = "DIR", default_value = ".")]
     pub bundle: PathBuf,
+    /// An OCI image instead of a bundle: oci:DIR[:TAG], oci-archive:FILE[:TAG] (tar, gzip or
+    /// zstd) or docker-archive:FILE[:NAME:TAG]; its layers are streamed into the template
+    #[arg(long, value_name = "REF", conflicts_with = "bundle")]
+    pub image: Option<String>,
+    /// The platform to take from a multi-platform image (os/arch[/variant]; default: this
+    /// machine's)
+    #[arg(long, value_name = "OS/ARCH", requires = "image")]
+    pub platform: Option<String>,
+    /// The size of each new volume the image's `Volumes` become (whole GiB: 1G, 20G) [default: 1G]
+    #[arg(long = "volume-size", value_name = "SIZE", requires = "image", value_parser = super::image::parse_volume_size)]
+    pub volume_size: Option<u32>,
     /// What to make: a Proxmox container (pct) or a crun container; without it the node
     /// configuration's routes choose, then pct
     // The same id as the global `--runtime`, so clap does not propagate that one here (it
@@ -64,6 +75,9 @@ pub struct CreateArgs {
     /// Write the container's pid here (pct: the stand-in that waits for the container's process and exits with its status)
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
+    /// The cluster node the Proxmox container is to run on (created here, then moved there with `pct migrate`); default: this node
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
     /// Socket that receives the terminal's master end (pct: a host terminal handed to the container's process)
     #[arg(long = "console-socket", value_name = "SOCKET")]
     pub console_socket: Option<PathBuf>,
@@ -259,6 +273,9 @@ pub struct ListArgs {
     /// Print only the container ids
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Rebuild the local cache from Proxmox and the cluster's ledger first, and report CTs whose identity line nothing vouches for
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -435,7 +452,7 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
             }
             Ok(())
         }
-        Verb::List(a) => list(r, &a),
+        Verb::List(a) => list(global, r, &a),
         _ => Ok(()),
     }
 }
@@ -631,7 +648,7 @@ fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
 /// line's (before or after the verb), else the node's routes over the id and its annotations.
 fn routed(global: &Global, args: &CreateArgs) -> Result<(bundle::Opened, RuntimeKind), Failure> {
     container_id(&args.id)?;
-    let opened = bundle::open(args)?;
+    let opened = bundle::open(args, &global.log())?;
     let route = super::route::for_create(
         global,
         args.runtime.or(global.runtime),
@@ -656,6 +673,14 @@ fn create(
         no_new_keyring: args.no_new_keyring,
         preserve_fds: args.preserve_fds,
     };
+    if let Some(node) = &args.node {
+        if runtime != RuntimeKind::Pct {
+            return Err(Failure::usage(
+                "--node places Proxmox containers (--runtime pct)",
+            ));
+        }
+        rt::check_node(r, node)?;
+    }
     let (bundle, backend, stop_signal) = bundle::translate(global, runtime, opened, args, options)?;
     let (state, packed) = rt::create_reporting(
         r,
@@ -667,14 +692,29 @@ fn create(
         },
     )?;
     bundle::report_pack(packed.as_ref(), &global.log());
+    let state = match &args.node {
+        Some(node) => rt::place(r, &state.id, node)?,
+        None => state,
+    };
     global
         .log()
         .info(&format!("created container {}", state.id));
     Ok(state)
 }
 
-fn list(r: &Runtime<'_>, args: &ListArgs) -> Result<(), Failure> {
-    let rows = rt::list(r)?;
+fn list(global: &Global, r: &Runtime<'_>, args: &ListArgs) -> Result<(), Failure> {
+    let rows = if args.refresh {
+        let (rows, notes) = rt::refresh(r)?;
+        for note in notes {
+            if !super::quiet() {
+                eprintln!("proxmox-lxcri: warning: {note}");
+            }
+            global.log().info(&note);
+        }
+        rows
+    } else {
+        rt::list(r)?
+    };
     if args.quiet {
         for row in &rows {
             println!("{}", row.id);

@@ -13,7 +13,7 @@ use super::state::{gone, live, live_checked};
 use super::{status_name, Runtime, RuntimeError, Signal};
 
 pub fn kill(rt: &Runtime<'_>, id: &ContainerId, signal: Signal) -> Result<(), RuntimeError> {
-    let (stored, mapping) = match rt.store.read(id)? {
+    let (stored, mapping) = match rt.record(id)? {
         Record::Complete { state, mapping } => (state, mapping),
         Record::Partial(p) => return Err(RuntimeError::Partial(Box::new(p))),
     };
@@ -24,6 +24,17 @@ pub fn kill(rt: &Runtime<'_>, id: &ContainerId, signal: Signal) -> Result<(), Ru
             let now = live_checked(rt, stored, &mapping)?;
             if now.gone {
                 return Err(gone(&mapping));
+            }
+            // The pid is the init's on the node that runs it: only that node can signal it.
+            if let Some(node) = now.node.as_deref() {
+                if rt.remote(node)?.is_some() {
+                    return Err(RuntimeError::OtherNode {
+                        verb: "kill",
+                        id: id.clone(),
+                        vmid: *vmid,
+                        node: node.to_owned(),
+                    });
+                }
             }
             let now = now.state;
             let engine = rt

@@ -17,6 +17,11 @@ pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
     if now.gone {
         return Err(gone(&mapping));
     }
+    // Proxmox says where the CT is: after a `pct migrate` the record follows it.
+    let mapping = match &now.node {
+        Some(node) => rt.moved(&lock, mapping, node)?,
+        None => mapping,
+    };
     if now.state.status != Status::Created {
         return Err(RuntimeError::WrongStatus {
             verb: "start",
@@ -34,7 +39,10 @@ pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
             super::engine_pct::release(&fifo, std::time::Duration::from_secs(30))
                 .map_err(|e| RuntimeError::Usage(format!("start: {e}")))?;
         }
-        Backend::Pct { vmid, .. } => crate::pve::start(rt.host, *vmid)?,
+        Backend::Pct { vmid, node } => match rt.remote(node)? {
+            None => crate::pve::start(rt.host, *vmid)?,
+            Some(remote) => crate::pve::cluster::start(rt.host, remote, *vmid)?,
+        },
         Backend::Crun => rt.crun.start(rt.host, id)?,
     }
     let mut started = stored;
@@ -45,5 +53,6 @@ pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
         started.pid = Some(e.standin);
     }
     rt.store.write_state(&lock, &started)?;
+    rt.mark_started(&mapping)?;
     Ok(now)
 }
