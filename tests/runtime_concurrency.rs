@@ -404,6 +404,7 @@ fn request(id: &str, bundle: &Path) -> CreateRequest {
             rootfs: None,
             policy: translator::policy::Policy::builtin(),
             host_rootfs: None,
+            engine: None,
         },
         stop_signal: None,
     }

@@ -147,6 +147,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
                 rootfs: None,
                 policy: node_policy.policy,
                 host_rootfs,
+                engine: None,
             },
             stop_signal: None,
         },

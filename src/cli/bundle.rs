@@ -66,7 +66,7 @@ pub fn report_pack(report: Option<&PackReport>, log: &Log) {
 /// host call: no symlink on the way, inside the bundle unless the operator named it with
 /// `--rootfs-outside-bundle`, never `/` or a system directory. A host-path rootfs (Proxmox
 /// uses the directory in place) must be the path that was checked.
-fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Rootfs, Failure> {
+fn open_rootfs(opened: &Bundle, ir: &Container, outside: Option<&Path>) -> Result<Rootfs, Failure> {
     // crun's default when the config names none (see translator::emit::crun).
     let root_path = ir
         .rootfs
@@ -74,7 +74,7 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
         .as_ref()
         .map_or("rootfs", |p| p.value.as_str());
     let rootfs = opened
-        .rootfs(root_path, args.rootfs_outside_bundle.as_deref())
+        .rootfs(root_path, outside)
         .map_err(|e| Failure::refused(e.to_string()))?;
     if let RootSource::HostPath(p) = &ir.rootfs.source {
         let named: PathBuf = Path::new(p).components().collect();
@@ -179,14 +179,25 @@ pub fn translate(
     args: &CreateArgs,
     options: CreateOptions,
 ) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
-    if runtime == RuntimeKind::Pct
-        && (options.pid_file.is_some()
-            || options.console_socket.is_some()
-            || options.preserve_fds.is_some())
-    {
+    if runtime == RuntimeKind::Pct && options.preserve_fds.is_some() {
         return Err(Failure::usage(
-            "--pid-file, --console-socket and --preserve-fds need --runtime crun: pct create starts no process, so there is no pid, terminal or descriptor to pass until start",
+            "--preserve-fds needs --runtime crun: the pct back end hands the process its stdio only",
         ));
+    }
+    // An engine's create: the container is started with the static init in front of its
+    // process (executor::runtime::engine_pct).
+    let engine_io = (runtime == RuntimeKind::Pct
+        && (options.pid_file.is_some() || options.console_socket.is_some()))
+    .then(|| {
+        Box::new(executor::runtime::engine_pct::EngineIo {
+            pid_file: options.pid_file.clone(),
+            console_socket: options.console_socket.clone(),
+            init: crate::INIT,
+            timeout: std::time::Duration::from_secs(60),
+        })
+    });
+    if engine_io.is_some() {
+        refuse_for_engine(&opened.input.bytes, &global.log())?;
     }
     let Opened {
         from,
@@ -262,18 +273,32 @@ pub fn translate(
             }
         }
     }
-    report(&t.diagnostics, &log);
+    if engine_io.is_some() {
+        // Under an engine, stderr is the container's stderr (as for crun, below).
+        report_to_log(&t.diagnostics, &log, true);
+    } else {
+        report(&t.diagnostics, &log);
+    }
     let ir = accepted(&t, &input)?;
-    let rootfs = Arc::new(open_rootfs(&opened, ir, args)?);
+    // As for crun: the operator's --rootfs-outside-bundle, or the engine's storage named with
+    // --rootfs-under (the rootfs podman and containerd prepare lives there, not in the bundle).
+    let outside = args.rootfs_outside_bundle.clone().or_else(|| {
+        ir.rootfs
+            .bundle_path
+            .as_ref()
+            .and_then(|p| below_engine_storage(&p.value, &global.rootfs_under))
+            .or_else(|| match &ir.rootfs.source {
+                RootSource::HostPath(p) => below_engine_storage(p, &global.rootfs_under),
+                _ => None,
+            })
+    });
+    let rootfs = Arc::new(open_rootfs(&opened, ir, outside.as_deref())?);
     let stop_signal = halt_signal(ir);
     let plan = translator::ir_to_plan(ir, &target, &input.name)
         .map_err(|e| Failure::refused(e.to_string()))?;
     // The operator's `--rootfs-outside-bundle`, as the checked path it was opened at:
     // the plan's pack step may name exactly that directory and no other outside the bundle.
-    let host_rootfs = args
-        .rootfs_outside_bundle
-        .as_ref()
-        .map(|_| rootfs.path().to_path_buf());
+    let host_rootfs = outside.as_ref().map(|_| rootfs.path().to_path_buf());
     let backend = CreateBackend::Pct {
         plan,
         pack: PackConfig {
@@ -284,8 +309,50 @@ pub fn translate(
         image: None,
         policy: node_policy.policy.clone(),
         host_rootfs,
+        engine: engine_io,
     };
     Ok((bundle, backend, stop_signal))
+}
+
+/// What an engine may ask of `create` and a Proxmox container cannot be: refused before
+/// anything is made. A Proxmox container always gets its own pid, network, ipc, uts and mount
+/// namespaces from LXC (pve-container writes no `lxc.namespace.share.*`, and
+/// `lxc.namespace.*` is not on its raw-key allow-list, `src/PVE/LXC/Config.pm`
+/// `%valid_lxc_conf_keys` @ 94f55852), so a spec without one of them (a host namespace) or one
+/// naming a path (joining a pod's, or a network namespace the engine prepared) cannot be honoured.
+fn refuse_for_engine(bytes: &[u8], log: &Log) -> Result<(), Failure> {
+    let spec: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| Failure::usage(format!("config.json: {e}")))?;
+    let empty = Vec::new();
+    let namespaces = spec
+        .pointer("/linux/namespaces")
+        .and_then(|n| n.as_array())
+        .unwrap_or(&empty);
+    for kind in ["pid", "network", "ipc", "uts", "mount"] {
+        if !namespaces
+            .iter()
+            .any(|n| n.get("type").and_then(|t| t.as_str()) == Some(kind))
+        {
+            return Err(Failure::refused(format!(
+                "linux.namespaces has no {kind} namespace (the host's): a Proxmox container always has its own"
+            )));
+        }
+    }
+    for ns in namespaces {
+        let kind = ns.get("type").and_then(|t| t.as_str()).unwrap_or("?");
+        if let Some(path) = ns.get("path").and_then(|p| p.as_str()) {
+            let why = if kind == "network" {
+                log.info("a Proxmox container gets its own veth on the target bridge (its netN); the engine's network namespace is not used");
+                "run it with --network none (podman) or without a CNI namespace: the Proxmox container gets its own veth on the target bridge"
+            } else {
+                "a Proxmox container cannot join another container's namespaces (pods, --pid/--ipc container:)"
+            };
+            return Err(Failure::refused(format!(
+                "linux.namespaces: the {kind} namespace at {path}: {why}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The translation's IR, or the refusal that names how many errors were listed.
@@ -359,6 +426,8 @@ fn from_image(
         image: Some(image),
         policy: node_policy.policy.clone(),
         host_rootfs: None,
+        // `--image` under an engine: not wired (the engine gives a bundle).
+        engine: None,
     };
     Ok((backend, halt_signal(ir)))
 }

@@ -72,13 +72,13 @@ pub struct CreateArgs {
     /// Allow the config's absolute root.path, which must be exactly this host directory (never / or a system directory)
     #[arg(long = "rootfs-outside-bundle", value_name = "DIR")]
     pub rootfs_outside_bundle: Option<PathBuf>,
-    /// Write the container's pid here (crun only: pct create starts no process)
+    /// Write the container's pid here (pct: the stand-in that waits for the container's process and exits with its status)
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
     /// The cluster node the Proxmox container is to run on (created here, then moved there with `pct migrate`); default: this node
     #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
-    /// Socket that receives the terminal's master end (crun only)
+    /// Socket that receives the terminal's master end (pct: a host terminal handed to the container's process)
     #[arg(long = "console-socket", value_name = "SOCKET")]
     pub console_socket: Option<PathBuf>,
     /// Passed to crun

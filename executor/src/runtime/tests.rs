@@ -110,6 +110,7 @@ fn request(name: &str) -> CreateRequest {
             pack: PackConfig::default(),
             policy: translator::policy::Policy::builtin(),
             host_rootfs: None,
+            engine: None,
             rootfs: None,
         },
         stop_signal: Some(Signal::TERM),
