@@ -152,6 +152,33 @@ fn diff_tells_config_changes_from_a_new_rootfs() {
         (&json!("changed"), &json!("new-rootfs"))
     );
 
+    // A bundle: the same one is no change; a changed config.json is.
+    let dir_b = b.path().to_str().unwrap();
+    ok(&node.run(&["create", "plain", "--bundle", dir_b]));
+    let out = node.run(&["diff", "plain", dir_b]);
+    assert!(ok(&out).contains("no change"), "{}", text(&out.stdout));
+    let changed = CONFIG.replace(
+        "\"GREETING=hello world\"",
+        "\"GREETING=hello world\", \"EXTRA=1\"",
+    );
+    assert_ne!(changed, CONFIG);
+    std::fs::write(b.path().join("config.json"), changed).unwrap();
+    let out = node.run(&["diff", "plain", dir_b]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("+ lxc.environment.runtime EXTRA: EXTRA=1"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A refused input is trouble (2), not a difference.
+    std::fs::write(
+        b.path().join("config.json"),
+        "{\"ociVersion\": 1, \"ociVersion\": 2}",
+    )
+    .unwrap();
+    fails(&node.run(&["diff", "plain", dir_b]), 2);
+    ok(&node.run(&["delete", "plain"]));
+
     // Trouble is 2: an unknown container.
     fails(&node.run(&["diff", "nope", "--image", &first]), 2);
     ok(&node.run(&["delete", "web"]));
