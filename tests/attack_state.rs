@@ -31,6 +31,14 @@ fn setup() -> (Node, tempfile::TempDir) {
 
 /// Every entry under `dir` with what would show a change: type, size, mode, owner, mtime and,
 /// for small regular files, the content. Symlinks are not followed.
+/// `/etc/pve` without the ledger (`priv/proxmox-lxcri`), whose entries `delete --force`
+/// removes with the record it forgets: the Proxmox configs and storage settings.
+fn configs_snapshot(node: &Node) -> BTreeMap<PathBuf, String> {
+    let mut s = snapshot(&node.host("/etc/pve"));
+    s.retain(|p, _| !p.starts_with("priv"));
+    s
+}
+
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -96,7 +104,7 @@ fn a_reused_vmid_is_never_acted_on_in_the_old_containers_name() {
     assert_eq!(running["status"], "running");
     let pid = running["pid"].as_i64().unwrap();
 
-    let pve_before = snapshot(&node.host("/etc/pve"));
+    let pve_before = configs_snapshot(&node);
     let rootfs_before = snapshot(&node.host("/dev/pve"));
     assert!(
         !rootfs_before.is_empty(),
@@ -129,9 +137,14 @@ fn a_reused_vmid_is_never_acted_on_in_the_old_containers_name() {
         "{err}"
     );
     assert_eq!(node.records(), ["other"]);
+    // The forgotten record's ledger entry went with it; the other container's stays.
+    assert!(!node.host("/etc/pve/priv/proxmox-lxcri/web.json").exists());
+    assert!(node
+        .host("/etc/pve/priv/proxmox-lxcri/other.json")
+        .is_file());
 
     assert_eq!(
-        snapshot(&node.host("/etc/pve")),
+        configs_snapshot(&node),
         pve_before,
         "no config in /etc/pve changed"
     );
@@ -191,7 +204,7 @@ fn a_state_root_others_can_write_or_reach_through_a_symlink_is_refused() {
     // The sticky tempdir ancestors (/tmp) are fine; the store itself is checked.
     ok(&node.run(&["list"]));
     plant_interrupted_create(&root, &canary);
-    let pve_before = snapshot(&node.host("/etc/pve"));
+    let pve_before = configs_snapshot(&node);
 
     let root_s = root.display().to_string();
     for (mode, reason) in [
@@ -282,7 +295,7 @@ fn a_state_root_others_can_write_or_reach_through_a_symlink_is_refused() {
         "the canary is intact"
     );
     assert_eq!(
-        snapshot(&node.host("/etc/pve")),
+        configs_snapshot(&node),
         pve_before,
         "no ACL or config changed"
     );
@@ -302,7 +315,7 @@ fn a_corrupt_record_is_removed_by_force_without_touching_any_container() {
     ok(&node.run(&["create", "db", "--bundle", bundle]));
     assert_eq!(node.configs(), ["100.conf", "101.conf"]);
     fs::write(node.state_dir().join("web/state.json"), "{\"ociVersion\": ").unwrap();
-    let pve_before = snapshot(&node.host("/etc/pve"));
+    let pve_before = configs_snapshot(&node);
     let rootfs_before = snapshot(&node.host("/dev/pve"));
 
     let err = fails(&node.run(&["delete", "web"]), 1);
@@ -313,7 +326,7 @@ fn a_corrupt_record_is_removed_by_force_without_touching_any_container() {
     assert!(err.contains("--force removed it without acting on any Proxmox container; its mapping names Proxmox CT 100 on node pve, which was not touched"), "{err}");
     assert_eq!(node.records(), ["db"]);
     assert_eq!(
-        snapshot(&node.host("/etc/pve")),
+        configs_snapshot(&node),
         pve_before,
         "CT 100 and CT 101 are untouched"
     );
@@ -330,7 +343,7 @@ fn a_corrupt_record_is_removed_by_force_without_touching_any_container() {
     );
     ok(&node.run(&["delete", "--force", "db"]));
     assert_eq!(
-        snapshot(&node.host("/etc/pve")),
+        configs_snapshot(&node),
         pve_before,
         "CT 101 stays: its record could not be verified"
     );

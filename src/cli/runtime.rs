@@ -64,6 +64,9 @@ pub struct CreateArgs {
     /// Write the container's pid here (crun only: pct create starts no process)
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
+    /// The cluster node the Proxmox container is to run on (created here, then moved there with `pct migrate`); default: this node
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
     /// Socket that receives the terminal's master end (crun only)
     #[arg(long = "console-socket", value_name = "SOCKET")]
     pub console_socket: Option<PathBuf>,
@@ -259,6 +262,9 @@ pub struct ListArgs {
     /// Print only the container ids
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Rebuild the local cache from Proxmox and the cluster's ledger first, and report CTs whose identity line nothing vouches for
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -435,7 +441,7 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
             }
             Ok(())
         }
-        Verb::List(a) => list(r, &a),
+        Verb::List(a) => list(global, r, &a),
         _ => Ok(()),
     }
 }
@@ -657,6 +663,14 @@ fn create(
         no_new_keyring: args.no_new_keyring,
         preserve_fds: args.preserve_fds,
     };
+    if let Some(node) = &args.node {
+        if runtime != RuntimeKind::Pct {
+            return Err(Failure::usage(
+                "--node places Proxmox containers (--runtime pct)",
+            ));
+        }
+        rt::check_node(r, node)?;
+    }
     let (bundle, backend, stop_signal) = bundle::translate(global, runtime, opened, args, options)?;
     let (state, packed) = rt::create_reporting(
         r,
@@ -668,14 +682,29 @@ fn create(
         },
     )?;
     bundle::report_pack(packed.as_ref(), &global.log());
+    let state = match &args.node {
+        Some(node) => rt::place(r, &state.id, node)?,
+        None => state,
+    };
     global
         .log()
         .info(&format!("created container {}", state.id));
     Ok(state)
 }
 
-fn list(r: &Runtime<'_>, args: &ListArgs) -> Result<(), Failure> {
-    let rows = rt::list(r)?;
+fn list(global: &Global, r: &Runtime<'_>, args: &ListArgs) -> Result<(), Failure> {
+    let rows = if args.refresh {
+        let (rows, notes) = rt::refresh(r)?;
+        for note in notes {
+            if !super::quiet() {
+                eprintln!("proxmox-lxcri: warning: {note}");
+            }
+            global.log().info(&note);
+        }
+        rows
+    } else {
+        rt::list(r)?
+    };
     if args.quiet {
         for row in &rows {
             println!("{}", row.id);

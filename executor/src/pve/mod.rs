@@ -2,6 +2,7 @@
 //! hand edits of the config under Proxmox's lock.
 
 pub mod api;
+pub mod cluster;
 pub mod config;
 pub mod identity;
 pub mod lxc;

@@ -19,12 +19,21 @@ pub const HOST_ROOT_ENV: &str = "PROXMOX_LXCRI_HOST_ROOT";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PvePaths {
     root: PathBuf,
+    /// The local node's name when it cannot come from pmxcfs's `/etc/pve/local` link: on the
+    /// simulator several nodes share one `/etc/pve` tree, and a link can point to only one of
+    /// them ([`LOCAL_NODE_ENV`]).
+    local_node: Option<String>,
 }
+
+/// Test-only, honoured only with [`HOST_ROOT_ENV`]: the node this process runs "on" in a
+/// simulated cluster, standing in for the per-node `/etc/pve/local` link of pmxcfs.
+pub const LOCAL_NODE_ENV: &str = "PROXMOX_LXCRI_LOCAL_NODE";
 
 impl Default for PvePaths {
     fn default() -> Self {
         Self {
             root: PathBuf::from("/"),
+            local_node: None,
         }
     }
 }
@@ -37,13 +46,37 @@ impl PvePaths {
 
     /// Everything under `root` instead of `/` (the simulator's state root).
     pub fn under(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            local_node: None,
+        }
+    }
+
+    /// The same paths on a simulated node `node` ([`LOCAL_NODE_ENV`]).
+    pub fn on_node(mut self, node: Option<String>) -> Self {
+        self.local_node = node.filter(|n| !n.is_empty());
+        self
+    }
+
+    /// The local node's name: pmxcfs's `/etc/pve/local` link to `nodes/<nodename>`
+    /// ([`crate::node::node_name`]), unless a simulated node was named.
+    pub fn local_node(&self) -> Result<String, String> {
+        if let Some(n) = &self.local_node {
+            return Ok(n.clone());
+        }
+        crate::node::node_name(&self.etc_pve().join("local")).map_err(|e| e.to_string())
+    }
+
+    /// `/etc/pve`.
+    pub fn etc_pve(&self) -> PathBuf {
+        self.join(pve::ETC_PVE)
     }
 
     /// [`HOST_ROOT_ENV`] if set and non-empty, otherwise the node's own paths.
     pub fn from_env_value(value: Option<OsString>) -> Self {
         match value.filter(|v| !v.is_empty()) {
-            Some(root) => Self::under(root),
+            Some(root) => Self::under(root)
+                .on_node(std::env::var_os(LOCAL_NODE_ENV).and_then(|n| n.into_string().ok())),
             None => Self::node(),
         }
     }
@@ -73,6 +106,9 @@ impl PvePaths {
     /// `/etc/pve/lxc/<vmid>.conf`: pmxcfs's link to the *local* node's `lxc/` directory, the
     /// config `pct` acts on when run on this node.
     pub fn local_config(&self, vmid: Vmid) -> PathBuf {
+        if let Some(node) = &self.local_node {
+            return self.config(node, vmid);
+        }
         self.join(pve::CONFIG_DIR).join(format!("{vmid}.conf"))
     }
 

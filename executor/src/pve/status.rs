@@ -54,6 +54,32 @@ pub fn parse_status(stdout: &str) -> Result<CtStatus, StatusError> {
     })
 }
 
+/// The JSON object of `pvesh get /nodes/<node>/lxc/<vmid>/status/current --output-format
+/// json`: the same `vmstatus` fields as `pct status --verbose` (pve-container
+/// `src/PVE/API2/LXC/Status.pm` `vm_status` returns `vmstatus($vmid)->{$vmid}` @ 94f55852),
+/// as JSON scalars, checked the same way. The pid is the init's pid *on the owning node*.
+pub fn parse_status_json(stdout: &[u8]) -> Result<CtStatus, StatusError> {
+    let text = String::from_utf8_lossy(stdout).into_owned();
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(stdout)
+    else {
+        return Err(StatusError::NoStatus(text));
+    };
+    let mut lines = String::new();
+    for (k, v) in map {
+        let v = match v {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            // Objects (`ha`) and nulls say nothing about running or the pid.
+            _ => continue,
+        };
+        if k.contains(['\n', ':']) || v.contains('\n') {
+            continue;
+        }
+        lines.push_str(&format!("{k}: {v}\n"));
+    }
+    parse_status(&lines)
+}
+
 /// True when a `pct` failure says the container has no config (it does not exist).
 pub fn is_missing_ct(stderr: &str) -> bool {
     stderr.contains("does not exist") && stderr.contains("Configuration file")

@@ -93,11 +93,21 @@ pub fn create_reporting(
     }
     let mut lock = rt.lock(&req.id)?;
     match rt.store.read_locked(&lock) {
-        Err(StoreError::NotFound { .. }) => {}
+        Err(StoreError::NotFound { .. }) => {
+            // Ids are cluster-wide: one the ledger holds was created here before a reboot, or
+            // on another node.
+            if matches!(req.backend, CreateBackend::Pct { .. })
+                && rt.ledger().read(&req.id)?.is_some()
+            {
+                rt.store.release_unknown(lock)?;
+                return Err(RuntimeError::Exists { id: req.id });
+            }
+        }
         Ok(Record::Complete { .. }) => return Err(RuntimeError::Exists { id: req.id }),
         Ok(Record::Partial(p)) => {
             recover::clean(rt, &lock, &p)?;
-            rt.store.remove(lock)?;
+            let token = p.mapping.as_ref().and_then(|m| m.token.clone());
+            rt.forget(lock, token.as_ref())?;
             lock = rt.lock(&req.id)?;
         }
         Err(e) => return Err(e.into()),
@@ -137,6 +147,74 @@ pub fn create_reporting(
             stop_signal,
         )
         .map(|s| (s, None)),
+    }
+}
+
+/// `create --node NODE`: `NODE` must be a member of the cluster (pmxcfs has a
+/// `/etc/pve/nodes/<node>` directory for every member).
+pub fn check_node(rt: &Runtime<'_>, node: &str) -> Result<(), RuntimeError> {
+    let nodes = crate::pve::cluster::nodes(rt.host, &rt.paths)?;
+    if nodes.iter().any(|n| n == node) {
+        Ok(())
+    } else {
+        Err(RuntimeError::Usage(format!(
+            "node {node:?} is not a member of this cluster (no {}); the nodes are: {}",
+            rt.paths.nodes_dir().join(node).display(),
+            nodes.join(", ")
+        )))
+    }
+}
+
+/// `create --node NODE` for another node than this one: the container just created here (a
+/// stopped CT) is moved there with `pct migrate <vmid> <node>`, Proxmox's own offline
+/// migration, which also moves its local volumes (pve-container `src/PVE/API2/LXC.pm`
+/// `migrate_vm` @ 94f55852: a stopped CT needs neither `--online` nor `--restart`). The
+/// template was packed to this node's storage, so creating here and migrating is what makes
+/// a bundle on this node's disk a container on the other. If the migration fails the
+/// container is deleted again, so that `create` either places it where asked or leaves
+/// nothing.
+pub fn place(rt: &Runtime<'_>, id: &ContainerId, node: &str) -> Result<OciState, RuntimeError> {
+    let (lock, record) = rt.lock_record(id)?;
+    let (state, mapping) = match record {
+        Record::Complete { state, mapping } => (state, mapping),
+        Record::Partial(p) => return Err(RuntimeError::Partial(Box::new(p))),
+    };
+    let Backend::Pct { vmid, .. } = &mapping.backend else {
+        return Err(RuntimeError::Usage(format!(
+            "--node places Proxmox containers; {id} is a crun container on this node"
+        )));
+    };
+    if rt.remote(node)?.is_none() {
+        return Ok(state);
+    }
+    // Checked right before the migration: the VMID is still ours, on this node.
+    if rt.verify(&mapping)? != Some(crate::pve::identity::Ct::Ours) {
+        return Err(super::state::gone(&mapping));
+    }
+    let cmd = crate::host::Command::new("pct")
+        .arg("migrate")
+        .arg(vmid.to_string())
+        .arg(node);
+    let migrated = rt
+        .host
+        .run(&cmd)
+        .map_err(RuntimeError::from)
+        .and_then(|out| out.check(&cmd).map_err(RuntimeError::from));
+    match migrated {
+        Ok(_) => {
+            rt.moved(&lock, mapping, node)?;
+            Ok(state)
+        }
+        Err(e) => {
+            drop(lock);
+            let undone = super::delete(rt, id, true, std::time::Duration::from_secs(10));
+            Err(RuntimeError::Usage(match undone {
+                Ok(_) => format!("moving {id} to node {node} failed, so it was deleted again: {e}"),
+                Err(d) => format!(
+                    "moving {id} to node {node} failed ({e}), and deleting it again failed too: {d}"
+                ),
+            }))
+        }
     }
 }
 
@@ -181,8 +259,10 @@ fn create_pct(
             }));
         }
     };
+    let token = identity.token.clone();
     let mut journal = StoreJournal::new(&rt.store, &lock, bundle.to_owned())
-        .with_identity(Some(identity.token.clone()), stop_signal);
+        .with_identity(Some(identity.token.clone()), stop_signal)
+        .with_ledger(rt.ledger());
     let cx = ApplyConfig {
         host: rt.host,
         paths: &rt.paths,
@@ -203,7 +283,8 @@ fn create_pct(
         Err(error) => {
             if error.rolled_back() {
                 journal.clear()?;
-                rt.store.remove(lock)?;
+                drop(journal);
+                rt.forget(lock, Some(&token))?;
             }
             Err(RuntimeError::Apply {
                 error: Box::new(error),

@@ -15,11 +15,11 @@ use std::time::Duration;
 use crate::apply::{ApplyError, StepError};
 use crate::id::ContainerId;
 use crate::pve::identity::{destroy_if_ours, Ct, Owner};
-use crate::pve::PctError;
+use crate::pve::{cluster, PctError};
 use crate::state::{Backend, Mapping, Record, Status, StoreError};
 
 use super::state::live;
-use super::{recover, Runtime, RuntimeError};
+use super::{recover, Located, Runtime, RuntimeError};
 
 /// Store errors that mean the record itself cannot be trusted or parsed.
 fn unreadable(e: &StoreError) -> bool {
@@ -53,11 +53,12 @@ pub fn delete(
 ) -> Result<Vec<String>, RuntimeError> {
     let lock = rt.lock(id)?;
     let mut notes = Vec::new();
-    let record = match rt.store.read_locked(&lock) {
-        Ok(r) => r,
+    let (lock, record) = match rt.store.read_locked(&lock) {
+        // Resolved with Proxmox and the ledger: a container created on another node, or
+        // before a reboot, is rebuilt into the cache first; a stale record is dropped.
+        Ok(r) => rt.resolve_locked(lock, Ok(r))?,
         Err(StoreError::NotFound { id }) => {
-            rt.store.release_unknown(lock)?;
-            return Err(RuntimeError::NotFound { id });
+            rt.resolve_locked(lock, Err(StoreError::NotFound { id }))?
         }
         Err(e) if force && unreadable(&e) => {
             // Only the mapping is tried, for the message; nothing acts on what it says.
@@ -78,6 +79,10 @@ pub fn delete(
         }
         Err(e) => return Err(e.into()),
     };
+    let token = match &record {
+        Record::Complete { mapping, .. } => mapping.token.clone(),
+        Record::Partial(p) => p.mapping.as_ref().and_then(|m| m.token.clone()),
+    };
     match record {
         Record::Partial(p) => match recover::clean(rt, &lock, &p) {
             Ok(()) => {}
@@ -90,20 +95,33 @@ pub fn delete(
             }
             Err(e) => return Err(e),
         },
-        Record::Complete { state, mapping } => match rt.verify(&mapping) {
-            Ok(Some(Ct::Gone)) => {
+        Record::Complete { state, mapping } => match rt.locate(&mapping) {
+            Ok(Some(Located::Gone)) => {
                 if let Backend::Pct { vmid, node } = &mapping.backend {
                     notes.push(format!(
-                        "Proxmox CT {vmid} of {id} no longer exists on node {node}; only the record was removed"
+                        "Proxmox CT {vmid} of {id} no longer exists on node {node} or any other node; only the record was removed"
                     ));
                 }
             }
-            Ok(_) => {
+            Ok(located) => {
+                let mapping = match &located {
+                    Some(Located::At(node)) => rt.moved(&lock, mapping, node)?,
+                    _ => mapping,
+                };
                 let now = live(rt, state, &mapping)?;
                 if now.status == Status::Running && !force {
                     return Err(RuntimeError::Running { id: id.clone() });
                 }
                 match &mapping.backend {
+                    Backend::Pct { vmid, node } if rt.remote(node)?.is_some() => {
+                        if now.status == Status::Running {
+                            cluster::shutdown(rt.host, node, *vmid, timeout)?;
+                        }
+                        // Checked again, on the node it is on, right before the destroy.
+                        if rt.verify(&mapping)? == Some(Ct::Ours) {
+                            cluster::destroy(rt.host, node, *vmid)?;
+                        }
+                    }
                     Backend::Pct { vmid, node } => {
                         if now.status == Status::Running {
                             crate::pve::shutdown(rt.host, *vmid, timeout)?;
@@ -125,6 +143,6 @@ pub fn delete(
             Err(e) => return Err(e),
         },
     }
-    rt.store.remove(lock)?;
+    rt.forget(lock, token.as_ref())?;
     Ok(notes)
 }

@@ -25,7 +25,7 @@ pub const MAX_INPUT_BYTES: usize = 1 << 20;
 
 /// The record of `id`, which must be complete.
 fn record(rt: &Runtime<'_>, id: &ContainerId) -> Result<(OciState, Mapping), RuntimeError> {
-    match rt.store.read(id)? {
+    match rt.record(id)? {
         Record::Complete { state, mapping } => Ok((state, mapping)),
         Record::Partial(p) => Err(RuntimeError::Partial(Box::new(p))),
     }
@@ -289,7 +289,7 @@ pub fn prepare_exec(
     let (stored, mapping) = record(rt, id)?;
     let now = match &mapping.backend {
         Backend::Crun => live(rt, stored, &mapping)?,
-        Backend::Pct { .. } => super::pct_verbs::container(rt, stored, &mapping)?.0,
+        Backend::Pct { .. } => super::pct_verbs::container(rt, "exec", stored, &mapping)?.0,
     };
     if now.status != Status::Running {
         return Err(RuntimeError::NotRunning {

@@ -9,8 +9,21 @@ use crate::id::{ContainerId, Vmid};
 use crate::lock::{LockGuard, Wait};
 use crate::pve::identity::{Owner, Token};
 use crate::state::{
-    Backend, ContainerFile, ContainerLock, Mapping, OciState, StateStore, Status, StoreError,
+    Backend, ContainerFile, ContainerLock, Entry, Ledger, LedgerError, Mapping, OciState,
+    StateStore, Status, StoreError,
 };
+
+fn ledger_io(op: &'static str, ledger: &Ledger<'_>, e: LedgerError) -> StoreError {
+    StoreError::Io {
+        op: if op == "write" {
+            "write the ledger entry in"
+        } else {
+            "remove the ledger entry from"
+        },
+        path: ledger.dir().to_owned(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
 
 /// `<root>/<id>/undo.json`.
 pub fn journal_path(store: &StateStore, id: &ContainerId) -> PathBuf {
@@ -36,6 +49,9 @@ pub struct StoreJournal<'s> {
     stop_signal: Option<String>,
     /// The node of the VMID, once one is chosen (or from the record, when recovering).
     node: Option<String>,
+    /// Where the record-state step writes the container's ledger entry (a create's journal;
+    /// a recovery's writes none).
+    ledger: Option<Ledger<'s>>,
 }
 
 impl<'s> StoreJournal<'s> {
@@ -48,7 +64,14 @@ impl<'s> StoreJournal<'s> {
             token: None,
             stop_signal: None,
             node: None,
+            ledger: None,
         }
+    }
+
+    /// The ledger the record-state step writes the entry to.
+    pub fn with_ledger(mut self, ledger: Ledger<'s>) -> Self {
+        self.ledger = Some(ledger);
+        self
     }
 
     /// The identity token and stop signal to record with the mapping.
@@ -105,11 +128,27 @@ impl Journal for StoreJournal<'_> {
             .write_mapping(self.lock, &self.mapping(vmid, node))?;
         let state = OciState::new(self.lock.id().clone(), Status::Created, self.bundle.clone());
         self.store.write_state(self.lock, &state)?;
+        // The ledger entry before the create counts as finished: a record that is complete
+        // in the cache always has one, and one written by a create killed right here is
+        // removed with the record by the next command's cleanup.
+        if let Some(ledger) = &self.ledger {
+            if let Some(entry) = Entry::of(&self.mapping(vmid, node), false, state.annotations) {
+                ledger
+                    .write(&entry)
+                    .map_err(|e| ledger_io("write", ledger, e))?;
+            }
+        }
         self.store.finish_create(self.lock)
     }
 
     fn forget(&mut self) -> Result<(), StoreError> {
-        // The caller removes the whole record once the rollback is through.
+        // The caller removes the whole record once the rollback is through; the ledger entry
+        // goes now, so that no node rebuilds a container whose create was undone.
+        if let Some(ledger) = &self.ledger {
+            ledger
+                .remove(self.lock.id())
+                .map_err(|e| ledger_io("remove", ledger, e))?;
+        }
         Ok(())
     }
 

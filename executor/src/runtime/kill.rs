@@ -13,17 +13,28 @@ use super::state::{gone, live, live_checked};
 use super::{status_name, Runtime, RuntimeError, Signal};
 
 pub fn kill(rt: &Runtime<'_>, id: &ContainerId, signal: Signal) -> Result<(), RuntimeError> {
-    let (stored, mapping) = match rt.store.read(id)? {
+    let (stored, mapping) = match rt.record(id)? {
         Record::Complete { state, mapping } => (state, mapping),
         Record::Partial(p) => return Err(RuntimeError::Partial(Box::new(p))),
     };
     match &mapping.backend {
-        Backend::Pct { .. } => {
+        Backend::Pct { vmid, .. } => {
             // The identity is checked before the pid is looked up: the pid is only ever that of
             // our own container's init.
             let now = live_checked(rt, stored, &mapping)?;
             if now.gone {
                 return Err(gone(&mapping));
+            }
+            // The pid is the init's on the node that runs it: only that node can signal it.
+            if let Some(node) = now.node.as_deref() {
+                if rt.remote(node)?.is_some() {
+                    return Err(RuntimeError::OtherNode {
+                        verb: "kill",
+                        id: id.clone(),
+                        vmid: *vmid,
+                        node: node.to_owned(),
+                    });
+                }
             }
             let now = now.state;
             let pid = match (now.status, now.pid) {

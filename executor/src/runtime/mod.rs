@@ -24,12 +24,13 @@ pub mod start;
 pub mod state;
 pub mod stop;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
-pub use create::{create, create_reporting, CreateBackend, CreateRequest};
+pub use create::{check_node, create, create_reporting, place, CreateBackend, CreateRequest};
 pub use delete::delete;
 pub use kill::kill;
-pub use list::{list, Listing};
+pub use list::{list, refresh, Listing};
 pub use signal::Signal;
 pub use start::start;
 pub use state::state;
@@ -42,9 +43,10 @@ use crate::id::ContainerId;
 use crate::id::Vmid;
 use crate::lock::{LockError, Wait};
 use crate::pve::identity::{self, Ct, IdentityError};
-use crate::pve::{PctError, PvePaths};
+use crate::pve::{cluster, PctError, PvePaths};
 use crate::state::{
-    Backend, ContainerLock, Mapping, Partial, Record, StateStore, Status, StoreError,
+    Backend, ContainerLock, Entry, Ledger, LedgerError, Mapping, OciState, Partial, Record,
+    StateStore, Status, StoreError,
 };
 
 /// Everything a verb needs.
@@ -55,6 +57,17 @@ pub struct Runtime<'a> {
     pub crun: Crun,
     /// How long a verb waits for another command working on the same container.
     pub lock_wait: Duration,
+    /// The node this runs on, read once ([`PvePaths::local_node`]).
+    local_node: OnceLock<String>,
+}
+
+/// Where a container's Proxmox CT is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Located {
+    /// Its config, with our identity, is on this node.
+    At(String),
+    /// No node has its VMID.
+    Gone,
 }
 
 impl<'a> Runtime<'a> {
@@ -70,6 +83,198 @@ impl<'a> Runtime<'a> {
             paths,
             crun,
             lock_wait: Duration::from_secs(30),
+            local_node: OnceLock::new(),
+        }
+    }
+
+    /// The node this command runs on.
+    pub fn local_node(&self) -> Result<&str, RuntimeError> {
+        if let Some(n) = self.local_node.get() {
+            return Ok(n);
+        }
+        let node = self.paths.local_node().map_err(RuntimeError::Usage)?;
+        Ok(self.local_node.get_or_init(|| node))
+    }
+
+    /// `Some(node)` when `node` is another node than this one: the container is driven
+    /// through `pvesh` there; `None` for the local node (`pct`).
+    pub fn remote<'n>(&self, node: &'n str) -> Result<Option<&'n str>, RuntimeError> {
+        Ok((node != self.local_node()?).then_some(node))
+    }
+
+    /// The cluster's ledger ([`crate::state::ledger`]).
+    pub fn ledger(&self) -> Ledger<'a> {
+        Ledger::new(self.host, &self.paths)
+    }
+
+    /// Where the container of a pct mapping is now, per Proxmox: its VMID's config on the node
+    /// last recorded, else on any node ([`cluster::find`]), carrying our identity.
+    pub fn locate(&self, mapping: &Mapping) -> Result<Option<Located>, RuntimeError> {
+        match &mapping.backend {
+            Backend::Pct { vmid, node } => Ok(Some(
+                match cluster::find(
+                    self.host,
+                    &self.paths,
+                    node,
+                    *vmid,
+                    &mapping.id,
+                    mapping.token.as_ref(),
+                )? {
+                    Some(n) => Located::At(n),
+                    None => Located::Gone,
+                },
+            )),
+            Backend::Crun => Ok(None),
+        }
+    }
+
+    /// Forgets a container: its ledger entry (if it is this record's, by token) and its
+    /// record in the store.
+    pub fn forget(
+        &self,
+        lock: ContainerLock,
+        token: Option<&identity::Token>,
+    ) -> Result<(), RuntimeError> {
+        let ledger = self.ledger();
+        if let Some(entry) = ledger.read(lock.id()).map_err(ledger_err)? {
+            if Some(&entry.token) == token {
+                ledger.remove(lock.id()).map_err(ledger_err)?;
+            }
+        }
+        self.store.remove(lock)?;
+        Ok(())
+    }
+
+    /// Writes the cache record of a ledger entry, under `lock` (after a reboot, on another
+    /// node, after `list --refresh`). `created` until the first `start`, `stopped` after: the
+    /// live status comes from Proxmox on every verb.
+    fn rebuild(&self, lock: &ContainerLock, entry: &Entry) -> Result<Record, RuntimeError> {
+        let mapping = entry.mapping(&entry.node);
+        let status = if entry.started {
+            Status::Stopped
+        } else {
+            Status::Created
+        };
+        let mut state = OciState::new(entry.id.clone(), status, entry.bundle.clone());
+        state.annotations = entry.annotations.clone();
+        self.store.begin_create(lock, &entry.bundle)?;
+        self.store.write_mapping(lock, &mapping)?;
+        self.store.write_state(lock, &state)?;
+        self.store.finish_create(lock)?;
+        Ok(Record::Complete { state, mapping })
+    }
+
+    /// The record of `id` under its lock, with Proxmox as the source of truth:
+    /// - no cache record but a ledger entry: the cache is rebuilt from it;
+    /// - a complete pct record without a ledger entry: if the CT is still ours (a record from
+    ///   before the ledger), the entry is written; if it is gone or not ours, it was deleted
+    ///   from another node, and the stale cache record is dropped (`NotFound`).
+    pub(crate) fn resolve_locked(
+        &self,
+        lock: ContainerLock,
+        record: Result<Record, StoreError>,
+    ) -> Result<(ContainerLock, Record), RuntimeError> {
+        let id = lock.id().clone();
+        match record {
+            Err(StoreError::NotFound { .. }) => {
+                match self.ledger().read(&id).map_err(ledger_err)? {
+                    Some(entry) => {
+                        let record = self.rebuild(&lock, &entry)?;
+                        Ok((lock, record))
+                    }
+                    None => {
+                        self.store.release_unknown(lock)?;
+                        Err(RuntimeError::NotFound { id })
+                    }
+                }
+            }
+            Ok(Record::Complete { state, mapping }) if mapping.token.is_some() => {
+                if !matches!(mapping.backend, Backend::Pct { .. })
+                    || self.ledger().read(&id).map_err(ledger_err)?.is_some()
+                {
+                    return Ok((lock, Record::Complete { state, mapping }));
+                }
+                match self.locate(&mapping) {
+                    Ok(Some(Located::At(node))) => {
+                        let mapping = self.moved(&lock, mapping, &node)?;
+                        let started = state.status != Status::Created;
+                        if let Some(entry) = Entry::of(&mapping, started, state.annotations.clone())
+                        {
+                            self.ledger().write(&entry).map_err(ledger_err)?;
+                        }
+                        Ok((lock, Record::Complete { state, mapping }))
+                    }
+                    Ok(_) | Err(RuntimeError::Identity(_)) => {
+                        self.store.remove(lock)?;
+                        Err(RuntimeError::NotFound { id })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Ok(record) => Ok((lock, record)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The mapping with the node Proxmox has the CT on now, written to the cache when it moved.
+    pub(crate) fn moved(
+        &self,
+        lock: &ContainerLock,
+        mut mapping: Mapping,
+        now: &str,
+    ) -> Result<Mapping, RuntimeError> {
+        if let Backend::Pct { node, .. } = &mut mapping.backend {
+            if node != now {
+                *node = now.to_owned();
+                self.store.write_mapping(lock, &mapping)?;
+                if let Some(mut entry) = self.ledger().read(&mapping.id).map_err(ledger_err)? {
+                    if Some(&entry.token) == mapping.token.as_ref() && entry.node != now {
+                        entry.node = now.to_owned();
+                        self.ledger().write(&entry).map_err(ledger_err)?;
+                    }
+                }
+            }
+        }
+        Ok(mapping)
+    }
+
+    /// Whether the ledger says the container was started (by any node).
+    pub(crate) fn started_elsewhere(&self, mapping: &Mapping) -> Result<bool, RuntimeError> {
+        Ok(self
+            .ledger()
+            .read(&mapping.id)?
+            .is_some_and(|e| e.started && Some(&e.token) == mapping.token.as_ref()))
+    }
+
+    /// Notes in the ledger that the container was started (once), so that a cache rebuilt
+    /// later says `stopped` rather than `created` for it.
+    pub(crate) fn mark_started(&self, mapping: &Mapping) -> Result<(), RuntimeError> {
+        let ledger = self.ledger();
+        if let Some(mut entry) = ledger.read(&mapping.id).map_err(ledger_err)? {
+            if !entry.started && Some(&entry.token) == mapping.token.as_ref() {
+                entry.started = true;
+                ledger.write(&entry).map_err(ledger_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The record of `id` without holding its lock afterwards (`state`, `kill`, `list`): read
+    /// from the cache, or resolved under the lock when the cache lacks it or it lacks a
+    /// ledger entry ([`Runtime::lock_record`]).
+    pub fn record(&self, id: &ContainerId) -> Result<Record, RuntimeError> {
+        match self.store.read(id) {
+            Ok(Record::Complete { state, mapping }) => {
+                let pct_with_token =
+                    matches!(mapping.backend, Backend::Pct { .. }) && mapping.token.is_some();
+                if !pct_with_token || self.ledger().read(id).map_err(ledger_err)?.is_some() {
+                    return Ok(Record::Complete { state, mapping });
+                }
+                self.lock_record(id).map(|(_, r)| r)
+            }
+            Ok(other) => Ok(other),
+            Err(StoreError::NotFound { .. }) => self.lock_record(id).map(|(_, r)| r),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -88,29 +293,26 @@ impl<'a> Runtime<'a> {
     /// back ([`StateStore::release_unknown`]), so asking about it leaves nothing behind.
     pub fn lock_record(&self, id: &ContainerId) -> Result<(ContainerLock, Record), RuntimeError> {
         let lock = self.lock(id)?;
-        match self.store.read_locked(&lock) {
-            Ok(record) => Ok((lock, record)),
-            Err(StoreError::NotFound { id }) => {
-                self.store.release_unknown(lock)?;
-                Err(RuntimeError::NotFound { id })
-            }
-            Err(e) => Err(e.into()),
-        }
+        let record = self.store.read_locked(&lock);
+        self.resolve_locked(lock, record)
     }
 
     /// Checks, before anything acts on the VMID, that the Proxmox container the record names is
-    /// the one this record's create made ([`crate::pve::identity`]). `Ok(None)` for crun.
+    /// the one this record's create made ([`crate::pve::identity`]), on the node the record
+    /// names. `Ok(None)` for crun. A CT that moved to another node since the record was read
+    /// is [`RuntimeError::Moved`]: the verb is not carried out on the wrong node.
     pub fn verify(&self, mapping: &Mapping) -> Result<Option<Ct>, RuntimeError> {
-        match &mapping.backend {
-            Backend::Pct { vmid, node } => Ok(Some(identity::check(
-                self.host,
-                &self.paths,
-                node,
-                *vmid,
-                &mapping.id,
-                mapping.token.as_ref(),
-            )?)),
-            Backend::Crun => Ok(None),
+        let Backend::Pct { vmid, node } = &mapping.backend else {
+            return Ok(None);
+        };
+        match self.locate(mapping)? {
+            Some(Located::At(now)) if now == *node => Ok(Some(Ct::Ours)),
+            Some(Located::At(now)) => Err(RuntimeError::Moved {
+                id: mapping.id.clone(),
+                vmid: *vmid,
+                node: now,
+            }),
+            _ => Ok(Some(Ct::Gone)),
         }
     }
 }
@@ -176,6 +378,22 @@ pub enum RuntimeError {
         vmid: Vmid,
         node: String,
     },
+    #[error("Proxmox CT {vmid} of container {id} moved to node {node} while this command ran; run it again")]
+    Moved {
+        id: ContainerId,
+        vmid: Vmid,
+        node: String,
+    },
+    /// What only the node that runs the container can do.
+    #[error("cannot {verb} container {id} from here: its Proxmox CT {vmid} runs on node {node}, and only that node can {verb} it; run the command on node {node}")]
+    OtherNode {
+        verb: &'static str,
+        id: ContainerId,
+        vmid: Vmid,
+        node: String,
+    },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -196,6 +414,10 @@ impl From<StoreError> for RuntimeError {
             other => RuntimeError::Store(other),
         }
     }
+}
+
+fn ledger_err(e: LedgerError) -> RuntimeError {
+    RuntimeError::Ledger(e)
 }
 
 impl From<IdentityError> for RuntimeError {

@@ -37,10 +37,11 @@ use super::{status_name, Runtime, RuntimeError};
 /// The live state and VMID of a pct container.
 pub(super) fn container(
     rt: &Runtime<'_>,
+    verb: &'static str,
     stored: OciState,
     mapping: &Mapping,
 ) -> Result<(OciState, Vmid), RuntimeError> {
-    let Backend::Pct { vmid, .. } = &mapping.backend else {
+    let Backend::Pct { vmid, node } = &mapping.backend else {
         return Err(RuntimeError::Usage(format!(
             "container {} is not on the pct back end",
             mapping.id
@@ -49,6 +50,17 @@ pub(super) fn container(
     let now = live_checked(rt, stored, mapping)?;
     if now.gone {
         return Err(gone(mapping));
+    }
+    // exec, ps, pause and update reach the container's processes and cgroup on the node that
+    // runs it (`lxc-attach`, `lxc-freeze`, cgroup files): only that node can.
+    let at = now.node.as_deref().unwrap_or(node);
+    if rt.remote(at)?.is_some() {
+        return Err(RuntimeError::OtherNode {
+            verb,
+            id: mapping.id.clone(),
+            vmid: *vmid,
+            node: at.to_owned(),
+        });
     }
     Ok((now.state, *vmid))
 }
@@ -147,7 +159,7 @@ pub fn exec(
     process: &Value,
     stdio_is_tty: bool,
 ) -> Result<i32, RuntimeError> {
-    let (now, vmid) = container(rt, stored, mapping)?;
+    let (now, vmid) = container(rt, "exec", stored, mapping)?;
     if now.status != Status::Running {
         return Err(RuntimeError::NotRunning {
             id: id.clone(),
@@ -171,7 +183,7 @@ pub fn freeze(
     pause: bool,
 ) -> Result<(), RuntimeError> {
     let verb = if pause { "pause" } else { "resume" };
-    let (now, vmid) = container(rt, stored, mapping)?;
+    let (now, vmid) = container(rt, verb, stored, mapping)?;
     let wanted = if pause {
         Status::Running
     } else {
@@ -219,7 +231,7 @@ pub fn ps(
     stored: OciState,
     mapping: &Mapping,
 ) -> Result<Vec<i64>, RuntimeError> {
-    let (now, _) = container(rt, stored, mapping)?;
+    let (now, _) = container(rt, "ps", stored, mapping)?;
     let Some(pid) = now.pid.filter(|_| now.status != Status::Stopped) else {
         // As runc: a stopped container's cgroup is empty.
         return Ok(Vec::new());
@@ -359,7 +371,7 @@ pub fn update(
     resources: &Value,
 ) -> Result<(), RuntimeError> {
     let options = resource_options(id, resources)?;
-    let (now, vmid) = container(rt, stored, mapping)?;
+    let (now, vmid) = container(rt, "update", stored, mapping)?;
     if now.status == Status::Stopped {
         return Err(RuntimeError::NotRunning {
             id: id.clone(),
@@ -378,7 +390,11 @@ mod tests {
         let host = crate::host::RecordingHost::new();
         let dir = tempfile::tempdir().unwrap();
         let store = crate::state::StateStore::open(dir.path().join("state")).unwrap();
-        let rt = Runtime::new(&host, store, crate::pve::PvePaths::under("/sim"));
+        let rt = Runtime::new(
+            &host,
+            store,
+            crate::pve::PvePaths::under("/sim").on_node(Some("pve".into())),
+        );
         let id = ContainerId::new("c").unwrap();
         let vmid = Vmid::new(100).unwrap();
         let p = serde_json::json!({"args": ["sh", "-c", "echo $A"], "cwd": "/",

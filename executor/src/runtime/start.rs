@@ -17,6 +17,11 @@ pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
     if now.gone {
         return Err(gone(&mapping));
     }
+    // Proxmox says where the CT is: after a `pct migrate` the record follows it.
+    let mapping = match &now.node {
+        Some(node) => rt.moved(&lock, mapping, node)?,
+        None => mapping,
+    };
     if now.state.status != Status::Created {
         return Err(RuntimeError::WrongStatus {
             verb: "start",
@@ -26,7 +31,10 @@ pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
         });
     }
     match &mapping.backend {
-        Backend::Pct { vmid, .. } => crate::pve::start(rt.host, *vmid)?,
+        Backend::Pct { vmid, node } => match rt.remote(node)? {
+            None => crate::pve::start(rt.host, *vmid)?,
+            Some(remote) => crate::pve::cluster::start(rt.host, remote, *vmid)?,
+        },
         Backend::Crun => rt.crun.start(rt.host, id)?,
     }
     let mut started = stored;
@@ -34,5 +42,6 @@ pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
     let now = live(rt, started.clone(), &mapping)?;
     started.pid = now.pid;
     rt.store.write_state(&lock, &started)?;
+    rt.mark_started(&mapping)?;
     Ok(now)
 }

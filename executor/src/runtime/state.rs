@@ -9,10 +9,9 @@
 //! `stopped` with [`CT_ANNOTATION`] `gone`.
 
 use crate::id::ContainerId;
-use crate::pve::identity::Ct;
 use crate::state::{Backend, Creator, Mapping, OciState, Record, Status};
 
-use super::{Runtime, RuntimeError};
+use super::{Located, Runtime, RuntimeError};
 
 /// Annotations `state` adds so that a user can find the Proxmox container.
 pub const VMID_ANNOTATION: &str = "org.proxmox-lxcri.vmid";
@@ -21,7 +20,7 @@ pub const NODE_ANNOTATION: &str = "org.proxmox-lxcri.node";
 pub const CT_ANNOTATION: &str = "org.proxmox-lxcri.ct";
 
 pub fn state(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeError> {
-    match rt.store.read(id)? {
+    match rt.record(id)? {
         Record::Complete { state, mapping } => live(rt, state, &mapping),
         Record::Partial(p) if p.creator == Creator::InProgress => {
             let bundle = p
@@ -40,6 +39,9 @@ pub fn state(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
 pub(crate) struct Live {
     pub state: OciState,
     pub gone: bool,
+    /// The node the Proxmox CT is on now (it may have migrated since the record was
+    /// written); `None` for crun and for a gone CT.
+    pub node: Option<String>,
 }
 
 /// `stored` with its status and pid brought up to date.
@@ -59,25 +61,37 @@ pub(crate) fn live_checked(
     let was_created = stored.status == Status::Created;
     stored.pid = None;
     let mut gone = false;
+    let mut at = None;
     match &mapping.backend {
         Backend::Pct { vmid, node } => {
             stored
                 .annotations
                 .insert(VMID_ANNOTATION.into(), vmid.to_string());
-            stored
-                .annotations
-                .insert(NODE_ANNOTATION.into(), node.clone());
-            match rt.verify(mapping)? {
-                Some(Ct::Gone) => {
+            let located = match rt.locate(mapping)? {
+                Some(Located::At(now)) => Some(now),
+                _ => None,
+            };
+            stored.annotations.insert(
+                NODE_ANNOTATION.into(),
+                located.clone().unwrap_or_else(|| node.clone()),
+            );
+            match located {
+                None => {
                     gone = true;
                     stored
                         .annotations
                         .insert(CT_ANNOTATION.into(), "gone".into());
                     stored.status = Status::Stopped;
                 }
-                _ => match crate::pve::status(rt.host, *vmid)? {
+                Some(now) => match status_on(rt, &now, *vmid)? {
                     // Proxmox's status is `running` or `stopped` (LXC.pm `vmstatus`); a frozen
                     // container is `running` there and `paused` here, as LXC reports it.
+                    Some(s) if s.running && rt.remote(&now)?.is_some() => {
+                        // Another node's pid means nothing here: OCI's pid is a pid on this
+                        // host, so it is left out (and `kill` is refused with the node's name).
+                        stored.status = Status::Running;
+                        at = Some(now);
+                    }
                     Some(s) if s.running => {
                         stored.status = if crate::pve::lxc::frozen(rt.host, &rt.paths, *vmid)? {
                             Status::Paused
@@ -85,10 +99,19 @@ pub(crate) fn live_checked(
                             Status::Running
                         };
                         stored.pid = s.pid;
+                        at = Some(now);
                     }
                     // pct create starts nothing: until `start`, a stopped container is `created`.
-                    Some(_) if was_created => stored.status = Status::Created,
-                    _ => stored.status = Status::Stopped,
+                    // ... unless another node started it since (the ledger says so).
+                    Some(_) if was_created && !rt.started_elsewhere(mapping)? => {
+                        stored.status = Status::Created;
+                        at = Some(now);
+                    }
+                    Some(_) => {
+                        stored.status = Status::Stopped;
+                        at = Some(now);
+                    }
+                    None => stored.status = Status::Stopped,
                 },
             }
         }
@@ -110,6 +133,19 @@ pub(crate) fn live_checked(
     Ok(Live {
         state: stored,
         gone,
+        node: at,
+    })
+}
+
+/// `pct status` on this node, the API's `status/current` through `pvesh` for another.
+fn status_on(
+    rt: &Runtime<'_>,
+    node: &str,
+    vmid: crate::id::Vmid,
+) -> Result<Option<crate::pve::CtStatus>, RuntimeError> {
+    Ok(match rt.remote(node)? {
+        None => crate::pve::status(rt.host, vmid)?,
+        Some(remote) => crate::pve::cluster::status(rt.host, remote, vmid)?,
     })
 }
 

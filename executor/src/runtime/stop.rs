@@ -33,10 +33,17 @@ pub fn stop(rt: &Runtime<'_>, id: &ContainerId, timeout: Duration) -> Result<(),
     if now.gone {
         return Err(gone(&mapping));
     }
+    let mapping = match &now.node {
+        Some(node) => rt.moved(&lock, mapping, node)?,
+        None => mapping,
+    };
     let now = now.state;
     if now.status == Status::Running {
         match &mapping.backend {
-            Backend::Pct { vmid, .. } => crate::pve::shutdown(rt.host, *vmid, timeout)?,
+            Backend::Pct { vmid, node } => match rt.remote(node)? {
+                None => crate::pve::shutdown(rt.host, *vmid, timeout)?,
+                Some(remote) => crate::pve::cluster::shutdown(rt.host, remote, *vmid, timeout)?,
+            },
             Backend::Crun => stop_crun(rt, id, timeout, stop_signal(&mapping), &mapping, &stored)?,
         }
     }

@@ -87,7 +87,7 @@ fn runtime<'a>(host: &'a RecordingHost, root: &Path) -> Runtime<'a> {
     let mut rt = Runtime::new(
         host,
         crate::state::StateStore::open(root).unwrap(),
-        PvePaths::under("/sim"),
+        PvePaths::under("/sim").on_node(Some("pve".into())),
     );
     rt.lock_wait = Duration::from_millis(100);
     rt
@@ -415,7 +415,7 @@ fn a_gone_container_is_reported_and_forgotten() {
     let notes = delete(&rt, &c, false, Duration::from_secs(1)).unwrap();
     assert_eq!(
         notes,
-        ["Proxmox CT 100 of app no longer exists on node pve; only the record was removed"]
+        ["Proxmox CT 100 of app no longer exists on node pve or any other node; only the record was removed"]
     );
     assert_eq!(destroys(&host), 0);
 }

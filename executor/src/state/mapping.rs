@@ -42,7 +42,9 @@ pub struct Mapping {
     pub stop_signal: Option<String>,
 }
 
-fn signal_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn signal_name<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     let s = Option::<String>::deserialize(d)?;
     match s {
         Some(name) => crate::runtime::Signal::parse(&name)

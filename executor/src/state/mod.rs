@@ -29,6 +29,7 @@
 //! killed in between leaves a [`Partial`] record that says what is known, so that it can be
 //! cleaned up (for example, the VMID that may exist on Proxmox).
 
+pub mod ledger;
 mod mapping;
 mod oci;
 pub mod secure;
@@ -44,6 +45,7 @@ use std::time::SystemTime;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+pub use ledger::{Entry, Ledger, LedgerError};
 pub use mapping::{Backend, Mapping};
 pub use oci::{OciState, Status, OCI_VERSION};
 

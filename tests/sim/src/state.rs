@@ -100,6 +100,7 @@ impl Sim {
         for dir in [
             format!("{node_dir}/lxc"),
             format!("{node_dir}/qemu-server"),
+            "/etc/pve/priv".to_string(),
             "/run/lock/lxc".to_string(),
             "/run/pve".to_string(),
             "/var/lib/lxc".to_string(),
@@ -122,6 +123,12 @@ impl Sim {
                 }
             }
         }
+        // pmxcfs shows `priv/` with mode 0700 (pve-cluster `src/pmxcfs/pmxcfs.c`,
+        // `cfs_fuse_getattr`: `st_mode &= 0777700` for `path_is_private`).
+        let _ = fs::set_permissions(
+            self.path("/etc/pve/priv"),
+            fs::Permissions::from_mode(0o700),
+        );
         let storage_cfg = self.path("/etc/pve/storage.cfg");
         if !storage_cfg.exists() {
             write_new(&storage_cfg, DEFAULT_STORAGE_CFG)?;
@@ -138,6 +145,22 @@ impl Sim {
             write_new(&vmbr0, "1500\n")?;
         }
         Ok(())
+    }
+
+    /// The same state root seen from node `node` (a `pvesh` call proxied there), which must
+    /// be a member: pmxcfs has a `nodes/<node>` directory for each (`check_node_exists`,
+    /// pve-cluster `src/PVE/Cluster.pm` @ 7091d92e, dies `no such cluster node '<node>'`).
+    pub fn on_node(&self, node: &str) -> SimResult<Sim> {
+        if formats::check_named("pve-node", node).is_err()
+            || !self.path(&format!("/etc/pve/nodes/{node}")).is_dir()
+        {
+            return Err(SimError::die(format!("no such cluster node '{node}'\n")));
+        }
+        Ok(Sim {
+            root: self.root.clone(),
+            node: node.to_owned(),
+            schemas: self.schemas,
+        })
     }
 
     /// `cfs_config_path`: `nodes/<node>/lxc/<vmid>.conf` (used in messages).

@@ -230,3 +230,84 @@ fn pvesm_status_lists_the_stock_storages() {
     root.run("pvesm", &["status", "--storage", "nope"])
         .refused("storage 'nope' does not exist\n");
 }
+
+#[test]
+fn container_calls_on_a_node_and_their_refusals() {
+    let root = Root::new();
+    root.write_conf(
+        "100",
+        "arch: amd64\nhostname: ct\nmemory: 512\nostype: unmanaged\n",
+    );
+    // Unknown nodes are refused as check_node_exists does.
+    root.run("pvesh", &["get", "/nodes/nope/lxc/100/status/current"])
+        .refused("no such cluster node 'nope'\n");
+    let r = root.run(
+        "pvesh",
+        &[
+            "get",
+            "/nodes/pve/lxc/100/status/current",
+            "--output-format",
+            "json",
+        ],
+    );
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["status"], "stopped");
+    assert_eq!(v["vmid"], 100);
+    root.run("pvesh", &["get", "/nodes/pve/lxc/101/status/current"])
+        .refused("Configuration file 'nodes/pve/lxc/101.conf' does not exist\n");
+    // The API method's own parameters: `forceStop` yes, an unknown one no.
+    root.run(
+        "pvesh",
+        &[
+            "create",
+            "/nodes/pve/lxc/100/status/shutdown",
+            "--timeout",
+            "5",
+            "--forceStop",
+            "1",
+        ],
+    )
+    .refused("CT 100 not running\n");
+    root.run(
+        "pvesh",
+        &[
+            "create",
+            "/nodes/pve/lxc/100/status/shutdown",
+            "--bogus",
+            "1",
+        ],
+    )
+    .refused_with("Unknown option: bogus");
+    // Another node's call goes through the proxy, and its failure says so.
+    std::fs::create_dir_all(root.join("/etc/pve/nodes/pve2/lxc")).unwrap();
+    std::fs::rename(
+        root.join("/etc/pve/nodes/pve/lxc/100.conf"),
+        root.join("/etc/pve/nodes/pve2/lxc/100.conf"),
+    )
+    .unwrap();
+    root.run("pvesh", &["create", "/nodes/pve2/lxc/100/status/stop"])
+        .refused("CT 100 not running\nproxy handler failed: command 'pvesh --noproxy create /nodes/pve2/lxc/100/status/stop --output-format json' failed: exit code 255\n");
+    root.run("pvesh", &["delete", "/nodes/pve2/lxc/100", "--purge", "1"])
+        .ok();
+    assert!(!root.join("/etc/pve/nodes/pve2/lxc/100.conf").exists());
+}
+
+#[test]
+fn pct_migrate_moves_a_stopped_config_and_refuses_as_proxmox_does() {
+    let root = Root::new();
+    root.write_conf(
+        "100",
+        "arch: amd64\nhostname: ct\nmemory: 512\nostype: unmanaged\n",
+    );
+    root.pct(&["migrate", "100", "pve"])
+        .refused_with("target: target is local node.");
+    root.pct(&["migrate", "100", "pve2"])
+        .refused("no such cluster node 'pve2'\n");
+    std::fs::create_dir_all(root.join("/etc/pve/nodes/pve2/lxc")).unwrap();
+    root.pct(&["migrate", "101", "pve2"])
+        .refused("Configuration file 'nodes/pve/lxc/101.conf' does not exist\n");
+    root.pct(&["migrate", "100", "pve2"]).ok();
+    assert!(root.join("/etc/pve/nodes/pve2/lxc/100.conf").is_file());
+    assert!(!root.join("/etc/pve/nodes/pve/lxc/100.conf").exists());
+}

@@ -1,4 +1,13 @@
-//! `pvesh`: only `pvesh get /cluster/nextid` is simulated.
+//! `pvesh`: `get /cluster/nextid`, and the container calls proxmox-lxcri makes for a CT on any
+//! node: `get /nodes/{node}/lxc/{vmid}/status/current`, `create
+//! /nodes/{node}/lxc/{vmid}/status/{start,shutdown,stop}` and `delete /nodes/{node}/lxc/{vmid}`
+//! (pve-container `src/PVE/API2/LXC/Status.pm` `vm_status`, `vm_start`, `vm_shutdown`,
+//! `vm_stop`, and `src/PVE/API2/LXC.pm` `destroy_vm`, @ 94f55852), with the parameters and
+//! refusals of the matching `pct` command, which calls the same API methods. For another node
+//! pvesh proxies the call (pve-manager `PVE/CLI/pvesh.pm` `check_proxyto`/`proxy_handler`
+//! @ 14a22df3: `pvesh --noproxy <cmd> <path> --output-format json` over SSH there); the
+//! simulator runs it as that node, and a failure ends as the proxy's does: the remote error,
+//! then `proxy handler failed: …`.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +38,11 @@ pub fn main(mut args: Vec<String>) -> i32 {
         return 255;
     };
     let path = rest.first().map(|p| p.trim_matches('/').to_string());
+    if let Some(p) = path.as_deref() {
+        if let Some(code) = ct_call(cmd, p, &rest[1..]) {
+            return code;
+        }
+    }
     match (cmd.as_str(), path.as_deref()) {
         ("get", Some("cluster/nextid")) => nextid(rest, nooutput),
         ("get" | "set" | "create" | "delete" | "ls" | "usage", Some(p)) => {
@@ -47,6 +61,99 @@ pub fn main(mut args: Vec<String>) -> i32 {
             );
             255
         }
+    }
+}
+
+/// A container call on `/nodes/{node}/lxc/{vmid}[/status/…]`; `None` for other paths.
+fn ct_call(cmd: &str, path: &str, opts: &[String]) -> Option<i32> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let (node, vmid, rest) = match parts.as_slice() {
+        ["nodes", node, "lxc", vmid, rest @ ..] => (*node, *vmid, rest),
+        _ => return None,
+    };
+    let call = match (cmd, rest) {
+        ("get", ["status", "current"]) => "status",
+        ("create", ["status", "start"]) => "start",
+        ("create", ["status", "shutdown"]) => "shutdown",
+        ("create", ["status", "stop"]) => "stop",
+        ("delete", []) => "destroy",
+        _ => return None,
+    };
+    let sim = match Sim::from_env() {
+        Ok(s) => s,
+        Err(e) => return Some(fail(e)),
+    };
+    let there = match sim.on_node(node) {
+        Ok(s) => s,
+        Err(e) => return Some(fail(e)),
+    };
+    let remote = there.node != sim.node;
+    // The format options belong to pvesh, not to the API method.
+    let mut args = vec![vmid.to_string()];
+    let mut format = "text".to_string();
+    let mut it = opts.iter();
+    while let Some(o) = it.next() {
+        if o == "--output-format" {
+            match it.next() {
+                Some(f) if ["text", "json", "json-pretty", "yaml"].contains(&f.as_str()) => {
+                    format = f.clone()
+                }
+                _ => {
+                    eprintln!("400 Parameter verification failed.\noutput-format: value '{}' does not have a value in the enumeration 'text, json, json-pretty, yaml'", it.as_slice().first().map(String::as_str).unwrap_or(""));
+                    return Some(255);
+                }
+            }
+        } else {
+            args.push(o.clone());
+        }
+    }
+    let fixed = [("node", there.node.clone())];
+    let code = match call {
+        "status" => status_current(&there, &args, &format),
+        "start" => super::pct::start(&there, &args, &fixed),
+        "shutdown" => super::pct::shutdown(&there, &args, &fixed),
+        "stop" => super::pct::stop(&there, &args, &fixed),
+        _ => super::pct::destroy(&there, &args, &fixed),
+    };
+    if code != 0 && remote {
+        eprintln!(
+            "proxy handler failed: command 'pvesh --noproxy {cmd} /{path} --output-format json' failed: exit code {code}"
+        );
+    }
+    Some(code)
+}
+
+/// `vm_status`: the CT's `vmstatus` as the API returns it (numbers as JSON numbers).
+fn status_current(sim: &Sim, args: &[String], format: &str) -> i32 {
+    if args.len() != 1 {
+        eprintln!("400 too many arguments\npvesh get <api_path> [OPTIONS] [FORMAT_OPTIONS]");
+        return 255;
+    }
+    let vmid = &args[0];
+    let res = (|| -> SimResult<BTreeMap<String, String>> {
+        let conf = sim.load_config(vmid)?;
+        super::pct::vmstatus(sim, vmid, &conf)
+    })();
+    match res {
+        Ok(stat) => {
+            let obj: serde_json::Map<String, serde_json::Value> = stat
+                .into_iter()
+                .map(|(k, v)| {
+                    let value = match v.parse::<i64>() {
+                        Ok(n) if k != "name" => serde_json::Value::from(n),
+                        _ => serde_json::Value::String(v),
+                    };
+                    (k, value)
+                })
+                .collect();
+            let out = match format {
+                "json" => serde_json::to_string(&obj).unwrap_or_default(),
+                _ => serde_json::to_string_pretty(&obj).unwrap_or_default(),
+            };
+            task::print(&format!("{out}\n"));
+            0
+        }
+        Err(e) => fail(e),
     }
 }
 
