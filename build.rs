@@ -33,6 +33,7 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}/packed-refs");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    build_init();
     if relr_supported() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
@@ -64,4 +65,35 @@ fn relr_supported() -> bool {
         .map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     (major, minor) >= (2, 36)
+}
+
+/// `proxmox-lxcri-init` (init/main.rs), the first process of a container an engine creates on
+/// the pct back end: a static executable, because it runs inside arbitrary images, which need
+/// not have a libc. It uses std and glibc only, so rustc builds it directly (no crates);
+/// `+crt-static` links glibc's libc.a (Debian: libc6-dev) into a static-pie executable. The
+/// main binary carries the bytes (`proxmox_lxcri::INIT`) and writes them next to the socket
+/// it binds into the container.
+fn build_init() {
+    println!("cargo:rerun-if-changed=init/main.rs");
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let target = std::env::var("TARGET").expect("TARGET");
+    let status = Command::new(rustc)
+        .args(["--edition", "2021", "--crate-name", "proxmox_lxcri_init"])
+        .args(["--target", &target])
+        .args(["-C", "target-feature=+crt-static", "-C", "panic=abort"])
+        .args([
+            "-C",
+            "opt-level=s",
+            "-C",
+            "strip=symbols",
+            "-C",
+            "codegen-units=1",
+        ])
+        .arg("-o")
+        .arg(out.join("proxmox-lxcri-init"))
+        .arg("init/main.rs")
+        .status()
+        .expect("run rustc for init/main.rs");
+    assert!(status.success(), "rustc failed on init/main.rs");
 }

@@ -3,3 +3,8 @@
 //! writing output, rendering diagnostics, choosing exit codes.
 
 pub mod cli;
+
+/// The static `proxmox-lxcri-init` (init/main.rs, built by build.rs): the first process of a
+/// container an engine creates on the pct back end
+/// (`executor::runtime::engine_pct`).
+pub static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proxmox-lxcri-init"));

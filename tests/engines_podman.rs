@@ -1211,9 +1211,9 @@ fn podman_containers_go_where_the_node_configuration_routes_them() {
         "{}",
         log()
     );
-    // Without the annotation the default, pct: podman passes --pid-file, which a Proxmox
-    // container cannot honour (pct create starts no process), so pct's create refuses it;
-    // what matters here is that it went to pct.
+    // Without the annotation the default, pct: this engine has no Proxmox node (no pct on
+    // PATH), so the create fails; what matters here is that it went to pct
+    // (tests/engines_pct.rs runs engines on the pct back end of the simulator).
     let default = engine.podman(
         ROUTED,
         &["run", "--rm", "--network", "none", IMAGE, "echo", "never"],
@@ -1226,5 +1226,4 @@ fn podman_containers_go_where_the_node_configuration_routes_them() {
         "{}",
         log()
     );
-    assert!(log().contains("pct create starts no process"), "{}", log());
 }

@@ -196,3 +196,153 @@ fn a_layer_writing_through_its_own_symlink_is_refused_and_nothing_outside_change
         "nothing written outside"
     );
 }
+
+#[test]
+fn lint_reports_what_convert_reports_for_an_image() {
+    let (_dir, r) = layout();
+    let out = bin()
+        .args(["lint", "--no-config", "--format", "json", "--image", &r])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("image/exposed-ports"),
+        "the conversion's finding: {stdout}"
+    );
+    assert!(
+        stdout.contains("(config.json)"),
+        "the converted config is linted too: {stdout}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut img = app_image();
+    img.config["User"] = "nobody".into();
+    img.write_layout(dir.path());
+    let bad = format!("oci:{}", dir.path().display());
+    let out = bin()
+        .args(["lint", "--no-config", "--image", &bad])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an error finding fails the lint"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("image/unknown-user"));
+
+    let out = bin()
+        .args(["lint", "--no-config", "--image", "oci:/nonexistent/layout"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unreadable image");
+}
+
+#[test]
+fn the_plan_script_of_an_image_shows_the_layers_merged_and_is_shellcheck_clean() {
+    let (_dir, r) = layout();
+    let out = bin()
+        .args(["convert", "--image", &r, "--to", "plan-sh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let script = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        script.contains("proxmox-lxcri convert --image 'oci:/")
+            && script.contains("--directory \"$image_bundle/bundle/rootfs\" ."),
+        "{script}"
+    );
+    assert!(!script.contains("BUNDLE"), "no bundle is needed: {script}");
+    let mut sc = std::process::Command::new("shellcheck");
+    sc.args(["-s", "sh", "-"])
+        .stdin(std::process::Stdio::piped());
+    let Ok(mut child) = sc.spawn() else {
+        panic!("shellcheck is needed (apt-get install shellcheck)")
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let checked = child.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+}
+
+#[test]
+fn an_unknown_user_says_when_the_images_passwd_was_not_read() {
+    use image_support::{layer, E};
+    let convert = |passwd: E<'_>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut img = app_image();
+        img.layers.push(layer(&[E::Whiteout("etc/.wh.passwd")]));
+        img.layers.push(layer(&[passwd]));
+        img.write_layout(dir.path());
+        let r = format!("oci:{}", dir.path().display());
+        let out = bin()
+            .args(["convert", "--format", "json", "--image", &r])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = convert(E::Symlink("etc/passwd", "../usr/lib/passwd"));
+    assert!(
+        err.contains("/etc/passwd is a symbolic link to ../usr/lib/passwd, which is not followed"),
+        "{err}"
+    );
+    let big = vec![b'#'; (4 << 20) + 1];
+    let err = convert(E::File("etc/passwd", &big, 0o644));
+    assert!(
+        err.contains("/etc/passwd is 4194305 bytes, more than the 4 MiB read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn volumes_become_mount_points_on_new_volumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut img = app_image();
+    img.config["Volumes"] = serde_json::json!({"/srv/data": {}});
+    img.write_layout(dir.path());
+    let r = format!("oci:{}", dir.path().display());
+    let out = bin()
+        .args([
+            "convert",
+            "--format",
+            "json",
+            "--image",
+            &r,
+            "--volume-size",
+            "3G",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("\nmp0: local-lvm:3,mp=/srv/data\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("image/volume")
+            && stderr.contains("a new 3 GiB volume on storage local-lvm"),
+        "{stderr}"
+    );
+    let out = bin().args(["convert", "--image", &r]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\nmp0: local-lvm:1,mp=/srv/data\n"),
+        "1 GiB without --volume-size"
+    );
+    let out = bin()
+        .args(["convert", "--image", &r, "--volume-size", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a size of 0 is a usage error");
+}

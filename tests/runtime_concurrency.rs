@@ -360,6 +360,15 @@ impl Host for FaultyHost {
         self.check("pack".into())?;
         self.inner.pack_rootfs(rootfs, output, config)
     }
+    fn pack_image(
+        &self,
+        image: &executor::image::Opened,
+        output: &Path,
+        config: &PackConfig,
+    ) -> Result<PackReport, HostError> {
+        self.check("pack".into())?;
+        self.inner.pack_image(image, output, config)
+    }
 }
 
 /// The test bundle's config with a seccomp policy, which a create writes as a file of its
@@ -386,6 +395,7 @@ fn request(id: &str, bundle: &Path) -> CreateRequest {
         id: ContainerId::new(id).expect("id"),
         bundle: bundle.to_owned(),
         backend: CreateBackend::Pct {
+            image: None,
             plan,
             pack: PackConfig {
                 progress: Progress::Never,
@@ -394,6 +404,7 @@ fn request(id: &str, bundle: &Path) -> CreateRequest {
             rootfs: None,
             policy: translator::policy::Policy::builtin(),
             host_rootfs: None,
+            engine: None,
         },
         stop_signal: None,
     }

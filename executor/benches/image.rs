@@ -46,6 +46,9 @@ fn top_layer() -> Vec<u8> {
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
         h.set_mtime(1_700_000_000);
+        // Every layer tool writes the owner fields; a header without them is refused.
+        h.set_uid(0);
+        h.set_gid(0);
         b.append_data(&mut h, path, data).unwrap();
     };
     for i in (0..5000).step_by(10) {

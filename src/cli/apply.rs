@@ -141,11 +141,13 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
             id: id.clone(),
             bundle,
             backend: CreateBackend::Pct {
+                image: None,
                 plan,
                 pack,
                 rootfs: None,
                 policy: node_policy.policy,
                 host_rootfs,
+                engine: None,
             },
             stop_signal: None,
         },
@@ -176,6 +178,7 @@ fn dry_run(
     let host = DryRunHost::new(std::io::stdout()).with_queries(RealHost::new());
     let paths = global.paths();
     let cx = ApplyConfig {
+        image: None,
         host: &host,
         paths: &paths,
         bundle: Some(bundle),

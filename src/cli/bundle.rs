@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use executor::bundle::{Bundle, Rootfs};
 use executor::crun::CreateOptions;
+use executor::image::ImageRef;
 use executor::pack::{PackConfig, PackReport};
 use executor::runtime::log::{Level, Log};
 use executor::runtime::{CreateBackend, Signal};
@@ -65,7 +66,7 @@ pub fn report_pack(report: Option<&PackReport>, log: &Log) {
 /// host call: no symlink on the way, inside the bundle unless the operator named it with
 /// `--rootfs-outside-bundle`, never `/` or a system directory. A host-path rootfs (Proxmox
 /// uses the directory in place) must be the path that was checked.
-fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Rootfs, Failure> {
+fn open_rootfs(opened: &Bundle, ir: &Container, outside: Option<&Path>) -> Result<Rootfs, Failure> {
     // crun's default when the config names none (see translator::emit::crun).
     let root_path = ir
         .rootfs
@@ -73,7 +74,7 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
         .as_ref()
         .map_or("rootfs", |p| p.value.as_str());
     let rootfs = opened
-        .rootfs(root_path, args.rootfs_outside_bundle.as_deref())
+        .rootfs(root_path, outside)
         .map_err(|e| Failure::refused(e.to_string()))?;
     if let RootSource::HostPath(p) = &ir.rootfs.source {
         let named: PathBuf = Path::new(p).components().collect();
@@ -88,23 +89,66 @@ fn open_rootfs(opened: &Bundle, ir: &Container, args: &CreateArgs) -> Result<Roo
 }
 
 /// A bundle opened for `create`: the descriptor, its canonical directory and its config.json,
-/// read once (the routes read its annotations, the translation its bytes).
+/// read once (the routes read its annotations, the translation its bytes). Or an image
+/// (`--image`): opened and verified, its layers indexed, its config converted to the runtime
+/// config that stands for config.json; `dir` is then the image's absolute path, which the
+/// state records as the container's bundle.
 pub struct Opened {
-    bundle: Bundle,
+    from: From,
     dir: PathBuf,
-    /// The config.json as read.
+    /// The config.json as read, or as the image's config converts.
     pub input: ConfigInput,
 }
 
-/// Opens `--bundle` and reads its config.json.
-pub fn open(args: &CreateArgs) -> Result<Opened, Failure> {
+enum From {
+    Bundle(Bundle),
+    /// The image, the `Volumes` that become mount points, and where.
+    Image(
+        Arc<executor::image::Opened>,
+        Vec<String>,
+        Option<translator::image::VolumeSpec>,
+    ),
+}
+
+/// Opens `--bundle` and reads its config.json, or opens `--image` and converts its config
+/// (the conversion's findings reported as the translation's are).
+pub fn open(args: &CreateArgs, log: &Log) -> Result<Opened, Failure> {
+    if let Some(reference) = &args.image {
+        let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+        let spec = super::image::volume_spec(&target, args.volume_size);
+        let loaded = super::image::load(reference, args.platform.as_deref(), spec.as_ref())?;
+        report(&loaded.converted.diagnostics, log);
+        let Some(config) = loaded.converted.runtime_config else {
+            return Err(Failure::refused(format!(
+                "the image {reference} is refused: its config has errors, listed above"
+            )));
+        };
+        let dir = ImageRef::parse(&loaded.image.source.reference)
+            .map_err(Failure::usage)?
+            .path()
+            .to_path_buf();
+        let input = ConfigInput {
+            name: format!("{reference} (config.json)"),
+            bytes: config.into_bytes(),
+            bundle: None,
+        };
+        return Ok(Opened {
+            from: From::Image(Arc::new(loaded.image), loaded.converted.volumes, spec),
+            dir,
+            input,
+        });
+    }
     // Opened once: config.json now, the rootfs later, both from this descriptor.
     let bundle = Bundle::open(&args.bundle)
         .map_err(|e| Failure::usage(format!("bundle {}: {e}", args.bundle.display())))?;
     let dir = bundle.path().to_path_buf();
     let name = dir.join(executor::bundle::CONFIG).display().to_string();
     let input = input::read_bundle(&bundle, name, dir.clone())?;
-    Ok(Opened { bundle, dir, input })
+    Ok(Opened {
+        from: From::Bundle(bundle),
+        dir,
+        input,
+    })
 }
 
 /// The absolute bundle directory, what to create from it, and the signal `stop` will send
@@ -117,20 +161,39 @@ pub fn translate(
     args: &CreateArgs,
     options: CreateOptions,
 ) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
-    if runtime == RuntimeKind::Pct
-        && (options.pid_file.is_some()
-            || options.console_socket.is_some()
-            || options.preserve_fds.is_some())
-    {
+    if runtime == RuntimeKind::Pct && options.preserve_fds.is_some() {
         return Err(Failure::usage(
-            "--pid-file, --console-socket and --preserve-fds need --runtime crun: pct create starts no process, so there is no pid, terminal or descriptor to pass until start",
+            "--preserve-fds needs --runtime crun: the pct back end hands the process its stdio only",
         ));
     }
+    // An engine's create: the container is started with the static init in front of its
+    // process (executor::runtime::engine_pct).
+    let engine_io = (runtime == RuntimeKind::Pct
+        && (options.pid_file.is_some() || options.console_socket.is_some()))
+    .then(|| {
+        Box::new(executor::runtime::engine_pct::EngineIo {
+            pid_file: options.pid_file.clone(),
+            console_socket: options.console_socket.clone(),
+            init: crate::INIT,
+            timeout: std::time::Duration::from_secs(60),
+        })
+    });
+    if engine_io.is_some() {
+        refuse_for_engine(&opened.input.bytes, &global.log())?;
+    }
     let Opened {
-        bundle: opened,
+        from,
         dir: bundle,
         input,
     } = opened;
+    let opened = match from {
+        From::Bundle(b) => b,
+        From::Image(image, volumes, spec) => {
+            let volumes = spec.map(|s| (volumes, s));
+            return from_image(global, runtime, image, volumes, &input, args)
+                .map(|(backend, stop)| (bundle, backend, stop));
+        }
+    };
     let bundle_text = bundle
         .to_str()
         .ok_or_else(|| Failure::usage(format!("bundle path {} is not UTF-8", bundle.display())))?
@@ -192,38 +255,32 @@ pub fn translate(
             }
         }
     }
-    report(&t.diagnostics, &log);
-    let ir = match (&t.ir, t.has_errors()) {
-        (Some(ir), false) => ir,
-        _ => {
-            let n = t
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            return Err(Failure::refused(format!(
-                "{} is refused: {n} error(s), listed above",
-                input.name
-            )));
-        }
-    };
-    let rootfs = Arc::new(open_rootfs(&opened, ir, args)?);
-    // The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
-    // for an application, none for a system container (pct: Proxmox's own halt signal). The
-    // same rule for both back ends. The translator has normalised it to a name `kill` knows.
-    let stop_signal = ir
-        .init
-        .as_ref()
-        .and_then(|i| i.halt_signal.as_ref())
-        .and_then(|s| Signal::parse(&s.value).ok());
+    if engine_io.is_some() {
+        // Under an engine, stderr is the container's stderr (as for crun, below).
+        report_to_log(&t.diagnostics, &log, true);
+    } else {
+        report(&t.diagnostics, &log);
+    }
+    let ir = accepted(&t, &input)?;
+    // As for crun: the operator's --rootfs-outside-bundle, or the engine's storage named with
+    // --rootfs-under (the rootfs podman and containerd prepare lives there, not in the bundle).
+    let outside = args.rootfs_outside_bundle.clone().or_else(|| {
+        ir.rootfs
+            .bundle_path
+            .as_ref()
+            .and_then(|p| below_engine_storage(&p.value, &global.rootfs_under))
+            .or_else(|| match &ir.rootfs.source {
+                RootSource::HostPath(p) => below_engine_storage(p, &global.rootfs_under),
+                _ => None,
+            })
+    });
+    let rootfs = Arc::new(open_rootfs(&opened, ir, outside.as_deref())?);
+    let stop_signal = halt_signal(ir);
     let plan = translator::ir_to_plan(ir, &target, &input.name)
         .map_err(|e| Failure::refused(e.to_string()))?;
     // The operator's `--rootfs-outside-bundle`, as the checked path it was opened at:
     // the plan's pack step may name exactly that directory and no other outside the bundle.
-    let host_rootfs = args
-        .rootfs_outside_bundle
-        .as_ref()
-        .map(|_| rootfs.path().to_path_buf());
+    let host_rootfs = outside.as_ref().map(|_| rootfs.path().to_path_buf());
     let backend = CreateBackend::Pct {
         plan,
         pack: PackConfig {
@@ -231,10 +288,130 @@ pub fn translate(
             ..PackConfig::default()
         },
         rootfs: Some(rootfs),
+        image: None,
         policy: node_policy.policy.clone(),
         host_rootfs,
+        engine: engine_io,
     };
     Ok((bundle, backend, stop_signal))
+}
+
+/// What an engine may ask of `create` and a Proxmox container cannot be: refused before
+/// anything is made. A Proxmox container always gets its own pid, network, ipc, uts and mount
+/// namespaces from LXC (pve-container writes no `lxc.namespace.share.*`, and
+/// `lxc.namespace.*` is not on its raw-key allow-list, `src/PVE/LXC/Config.pm`
+/// `%valid_lxc_conf_keys` @ 94f55852), so a spec without one of them (a host namespace) or one
+/// naming a path (joining a pod's, or a network namespace the engine prepared) cannot be honoured.
+fn refuse_for_engine(bytes: &[u8], log: &Log) -> Result<(), Failure> {
+    let spec: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| Failure::usage(format!("config.json: {e}")))?;
+    let empty = Vec::new();
+    let namespaces = spec
+        .pointer("/linux/namespaces")
+        .and_then(|n| n.as_array())
+        .unwrap_or(&empty);
+    for kind in ["pid", "network", "ipc", "uts", "mount"] {
+        if !namespaces
+            .iter()
+            .any(|n| n.get("type").and_then(|t| t.as_str()) == Some(kind))
+        {
+            return Err(Failure::refused(format!(
+                "linux.namespaces has no {kind} namespace (the host's): a Proxmox container always has its own"
+            )));
+        }
+    }
+    for ns in namespaces {
+        let kind = ns.get("type").and_then(|t| t.as_str()).unwrap_or("?");
+        if let Some(path) = ns.get("path").and_then(|p| p.as_str()) {
+            let why = if kind == "network" {
+                log.info("a Proxmox container gets its own veth on the target bridge (its netN); the engine's network namespace is not used");
+                "run it with --network none (podman) or without a CNI namespace: the Proxmox container gets its own veth on the target bridge"
+            } else {
+                "a Proxmox container cannot join another container's namespaces (pods, --pid/--ipc container:)"
+            };
+            return Err(Failure::refused(format!(
+                "linux.namespaces: the {kind} namespace at {path}: {why}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The translation's IR, or the refusal that names how many errors were listed.
+fn accepted<'t>(
+    t: &'t translator::Translation,
+    input: &ConfigInput,
+) -> Result<&'t Container, Failure> {
+    match (&t.ir, t.has_errors()) {
+        (Some(ir), false) => Ok(ir),
+        _ => {
+            let n = t
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            Err(Failure::refused(format!(
+                "{} is refused: {n} error(s), listed above",
+                input.name
+            )))
+        }
+    }
+}
+
+/// The IR's halt signal: the first valid one of the three stop-signal annotations, SIGTERM
+/// for an application, none for a system container (pct: Proxmox's own halt signal). The
+/// same rule for both back ends. The translator has normalised it to a name `kill` knows.
+fn halt_signal(ir: &Container) -> Option<Signal> {
+    ir.init
+        .as_ref()
+        .and_then(|i| i.halt_signal.as_ref())
+        .and_then(|s| Signal::parse(&s.value).ok())
+}
+
+/// `create --image` on pct: the image's converted config through the node policy and the
+/// translation like a bundle's, planned with the image's layers streamed into the template
+/// (no rootfs directory exists: nothing is unpacked on the way).
+fn from_image(
+    global: &Global,
+    runtime: RuntimeKind,
+    image: Arc<executor::image::Opened>,
+    volumes: Option<(Vec<String>, translator::image::VolumeSpec)>,
+    input: &ConfigInput,
+    args: &CreateArgs,
+) -> Result<(CreateBackend, Option<Signal>), Failure> {
+    if runtime == RuntimeKind::Crun {
+        return Err(Failure::usage(
+            "--image is for --runtime pct: crun runs a rootfs directory, which an image is not; write one with `proxmox-lxcri convert --image REF --to bundle -o DIR` and create from that bundle",
+        ));
+    }
+    let target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+    let log = global.log();
+    let node_policy = super::policy::load(global)?;
+    // An image's config has no bind mounts of its own: every mount is judged by the policy.
+    super::policy::enforce_create(&node_policy, input, &target, runtime.into(), &log, None)?;
+    let mut t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    if let (Some(ir), Some((paths, spec))) = (t.ir.as_mut(), &volumes) {
+        translator::image::add_volumes(ir, paths, spec);
+    }
+    report(&t.diagnostics, &log);
+    let ir = accepted(&t, input)?;
+    let plan = translator::ir_to_plan(ir, &target, &input.name)
+        .and_then(|p| translator::emit::plan::with_image(p, image.source.clone()))
+        .map_err(|e| Failure::refused(e.to_string()))?;
+    let backend = CreateBackend::Pct {
+        plan,
+        pack: PackConfig {
+            progress: super::progress(),
+            ..PackConfig::default()
+        },
+        rootfs: None,
+        image: Some(image),
+        policy: node_policy.policy.clone(),
+        host_rootfs: None,
+        // `--image` under an engine: not wired (the engine gives a bundle).
+        engine: None,
+    };
+    Ok((backend, halt_signal(ir)))
 }
 
 /// Findings of an engine-driven create: to the `--log` file only. Under an engine the

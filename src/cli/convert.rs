@@ -39,6 +39,9 @@ pub struct Args {
     /// machine's)
     #[arg(long, value_name = "OS/ARCH", requires = "image")]
     pub platform: Option<String>,
+    /// The size of each new volume the image's `Volumes` become (whole GiB: 1G, 20G) [default: 1G]
+    #[arg(long = "volume-size", value_name = "SIZE", requires = "image", value_parser = super::image::parse_volume_size)]
+    pub volume_size: Option<u32>,
     /// What to produce
     #[arg(long = "to", value_enum, default_value_t)]
     pub to: OutputKind,
@@ -66,12 +69,14 @@ pub fn run(args: &Args) -> u8 {
     };
     let (input, image) = match (&args.image, &args.input) {
         (Some(reference), _) => {
-            let loaded = match super::image::load(reference, args.platform.as_deref()) {
-                Ok(l) => l,
-                Err(f) => return f.report(None),
-            };
+            let spec = super::image::volume_spec(&target, args.volume_size);
+            let loaded =
+                match super::image::load(reference, args.platform.as_deref(), spec.as_ref()) {
+                    Ok(l) => l,
+                    Err(f) => return f.report(None),
+                };
             match loaded.into_input(reference, args.format, args.color) {
-                Ok((input, image, index)) => (input, Some((image, index))),
+                Ok((input, image, volumes)) => (input, Some((image, volumes, spec))),
                 Err(code) => return code,
             }
         }
@@ -82,20 +87,29 @@ pub fn run(args: &Args) -> u8 {
         (None, None) => return Failure::usage("name a bundle or --image REF").report(None),
     };
     if args.to == OutputKind::Bundle {
-        let (Some((image, index)), Some(dir)) = (&image, &args.output) else {
+        let (Some((image, _, _)), Some(dir)) = (&image, &args.output) else {
             return Failure::usage("--to bundle needs --image REF and -o DIR").report(None);
         };
-        return match super::image::write_bundle(image, index, &input.bytes, dir) {
+        return match super::image::write_bundle(image, &input.bytes, dir) {
             Ok(()) => EXIT_OK,
             Err(f) => f.report(None),
         };
     }
     // The bytes read become the text the source and the tree share: the input is held once.
     let mut t = translator::oci_to_ir_owned(&input.name, input.bytes, &target);
+    if let (Some(ir), Some((_, volumes, Some(spec)))) = (t.ir.as_mut(), &image) {
+        translator::image::add_volumes(ir, volumes, spec);
+    }
     let refused = t.has_errors();
     let mut diagnostics = std::mem::take(&mut t.diagnostics);
-    let output = match (&t.ir, refused) {
-        (Some(ir), false) => Some(build(
+    let output = match (&t.ir, refused, &image) {
+        // From an image, the plan packs the image's layers, not a directory.
+        (Some(ir), false, Some((image, _, _)))
+            if matches!(args.to, OutputKind::Plan | OutputKind::PlanSh) =>
+        {
+            Some(image_plan(args.to, ir, &target, &input.name, image))
+        }
+        (Some(ir), false, _) => Some(build(
             args.to,
             ir,
             t.spec.as_ref(),
@@ -142,6 +156,25 @@ pub fn run(args: &Args) -> u8 {
         return Failure::io(&path, source).report(None);
     }
     EXIT_OK
+}
+
+/// `--to plan` / `plan-sh` of an image: the plan with its `pack-rootfs` step streaming the
+/// image's layers (as `create --image` applies it).
+fn image_plan(
+    kind: OutputKind,
+    ir: &ir::Container,
+    target: &Target,
+    source: &str,
+    image: &executor::image::Opened,
+) -> Result<Output<'static>, Refusal> {
+    let plan = translator::ir_to_plan(ir, target, source)?;
+    let plan = translator::emit::plan::with_image(plan, image.source.clone())?;
+    if kind == OutputKind::PlanSh {
+        return shell::write(&plan)
+            .map(Output::Text)
+            .map_err(|e| Refusal::Other(e.to_string()));
+    }
+    Ok(Output::Text(plan.to_json()))
 }
 
 /// What a back end produced: text, or the crun config, written straight

@@ -5,43 +5,89 @@
 
 use std::path::Path;
 
-use executor::image::{Image, ImageRef, Platform, ACCOUNT_FILES};
-use executor::pack::{index_layers, write_layers_tar, LayerIndex, PackConfig, Progress};
-use translator::image::{image_to_oci, Accounts, Converted, ImageParts};
+use executor::image::{ImageRef, Opened, Platform, ACCOUNT_FILES};
+use executor::pack::{write_layers_tar, PackConfig, Progress};
+use translator::emit::plan::ImageSource;
+use translator::image::{
+    image_to_oci, Accounts, Converted, ImageParts, VolumeSpec, DEFAULT_VOLUME_GIB,
+};
 
 use super::input::ConfigInput;
 use super::render::{self, DiagFormat};
 use super::{ColorChoice, Failure, EXIT_REFUSED};
 
-/// An image, its layers indexed, its config converted.
+/// An image, opened and verified, its layers indexed, its config converted.
 pub struct Loaded {
-    pub image: Image,
-    pub index: LayerIndex,
+    pub image: Opened,
     pub converted: Converted,
 }
 
-/// Opens `reference` (`--platform` picks from an index), reads every layer once (digests
-/// checked, `/etc/passwd` and `/etc/group` kept) and converts the config.
-pub fn load(reference: &str, platform: Option<&str>) -> Result<Loaded, Failure> {
+/// The image `reference` names with its path made absolute, and `--platform`: what a plan
+/// records (the plan may be applied from another directory).
+pub fn source(reference: &str, platform: Option<&str>) -> Result<ImageSource, Failure> {
     let r = ImageRef::parse(reference).map_err(Failure::usage)?;
-    let platform = platform
-        .map(Platform::parse)
-        .transpose()
-        .map_err(Failure::usage)?;
-    let image = Image::open(&r, platform.as_ref()).map_err(|e| Failure::usage(e.to_string()))?;
-    let index = index_layers(&image, &ACCOUNT_FILES).map_err(|e| Failure::usage(e.to_string()))?;
-    let accounts = Accounts::parse(index.file(ACCOUNT_FILES[0]), index.file(ACCOUNT_FILES[1]));
-    let name = format!("{reference} (image config {})", image.config_digest);
+    if let Some(p) = platform {
+        Platform::parse(p).map_err(Failure::usage)?;
+    }
+    Ok(ImageSource {
+        reference: r.absolute().map_err(Failure::usage)?.to_string(),
+        platform: platform.map(str::to_owned),
+    })
+}
+
+/// `--volume-size`: whole GiB (`4`, `4G`, `4GiB`), at least 1, as Proxmox allocates a new
+/// mount point volume (`STORAGE:SIZE`, in GiB).
+pub fn parse_volume_size(s: &str) -> Result<u32, String> {
+    let digits = s
+        .strip_suffix("GiB")
+        .or_else(|| s.strip_suffix('G'))
+        .unwrap_or(s);
+    match digits.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a volume size in whole GiB (e.g. 1G, 20G)"
+        )),
+    }
+}
+
+/// Where the image's volumes go on this target: new volumes on the root file system's
+/// storage, none for a host-directory root file system.
+pub fn volume_spec(target: &translator::Target, size_gib: Option<u32>) -> Option<VolumeSpec> {
+    match &target.rootfs {
+        translator::target::RootfsTarget::Volume { storage, .. } => Some(VolumeSpec {
+            storage: storage.clone(),
+            size_gib: size_gib.unwrap_or(DEFAULT_VOLUME_GIB),
+        }),
+        translator::target::RootfsTarget::HostPath => None,
+    }
+}
+
+/// Opens `reference` (`--platform` picks from an index), reads every layer once (digests
+/// checked, `/etc/passwd` and `/etc/group` kept) and converts the config; `volumes` says
+/// where its `Volumes` become mount points.
+pub fn load(
+    reference: &str,
+    platform: Option<&str>,
+    volumes: Option<&VolumeSpec>,
+) -> Result<Loaded, Failure> {
+    let image =
+        Opened::open(&source(reference, platform)?).map_err(|e| Failure::usage(e.to_string()))?;
+    let accounts = Accounts::parse(
+        image.index.file(ACCOUNT_FILES[0]),
+        image.index.file(ACCOUNT_FILES[1]),
+    )
+    .with_notes(
+        image.index.uncaptured(ACCOUNT_FILES[0]),
+        image.index.uncaptured(ACCOUNT_FILES[1]),
+    );
+    let name = format!("{reference} (image config {})", image.image.config_digest);
     let converted = image_to_oci(ImageParts {
         name: &name,
-        config: &image.config,
+        config: &image.image.config,
         accounts: &accounts,
+        volumes,
     });
-    Ok(Loaded {
-        image,
-        index,
-        converted,
-    })
+    Ok(Loaded { image, converted })
 }
 
 impl Loaded {
@@ -52,7 +98,7 @@ impl Loaded {
         reference: &str,
         format: DiagFormat,
         color: ColorChoice,
-    ) -> Result<(ConfigInput, Image, LayerIndex), u8> {
+    ) -> Result<(ConfigInput, Opened, Vec<String>), u8> {
         let mut diagnostics = self.converted.diagnostics;
         if super::quiet() {
             diagnostics.retain(|d| d.severity == translator::Severity::Error);
@@ -66,19 +112,14 @@ impl Loaded {
             bytes: config.into_bytes(),
             bundle: None,
         };
-        Ok((input, self.image, self.index))
+        Ok((input, self.image, self.converted.volumes))
     }
 }
 
 /// Writes the bundle an image gives: `dir/config.json` and `dir/rootfs`, the layers merged as
 /// a template would have them (one more read of every layer; nothing else on disk). `dir`
 /// must not exist or be empty, so nothing of the caller's is overwritten.
-pub fn write_bundle(
-    image: &Image,
-    index: &LayerIndex,
-    config: &[u8],
-    dir: &Path,
-) -> Result<(), Failure> {
+pub fn write_bundle(image: &Opened, config: &[u8], dir: &Path) -> Result<(), Failure> {
     let io = |what: &str, e: std::io::Error| {
         Failure::usage(format!("{}: cannot {what}: {e}", dir.display()))
     };
@@ -114,7 +155,8 @@ pub fn write_bundle(
             a.set_unpack_xattrs(false);
             a.unpack(&rootfs)
         });
-        let written = write_layers_tar(image, index, writer, &pack).map(|(w, _)| drop(w));
+        let written =
+            write_layers_tar(&image.image, &image.index, writer, &pack).map(|(w, _)| drop(w));
         (written, unpacker.join())
     });
     match unpacked {

@@ -74,8 +74,16 @@ impl DenyLevel {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Bundle directories, config.json files, directories to search for bundles, or - (standard input)
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "image", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Also lint an OCI image (repeatable): the conversion's findings on its config, then the
+    /// runtime config it converts to, as `convert --image` reports them
+    #[arg(long, value_name = "REF")]
+    pub image: Vec<String>,
+    /// The platform to take from a multi-platform image (os/arch[/variant]; default: this
+    /// machine's)
+    #[arg(long, value_name = "OS/ARCH", requires = "image")]
+    pub platform: Option<String>,
     /// How to report the findings
     #[arg(long, value_enum, default_value_t)]
     pub format: LintFormat,
@@ -346,6 +354,15 @@ fn run_checked(args: &Args) -> Result<u8, Failure> {
         args.stdin_filename.as_deref(),
         policy,
     )?;
+    let mut run = run;
+    for reference in &args.image {
+        run.results.extend(lint_image(
+            reference,
+            args.platform.as_deref(),
+            &resolver,
+            policy,
+        )?);
+    }
     let results = &run.results;
     let summary = Summary::of(results, run.excluded);
     if let Some((node, backend)) = policy {
@@ -607,6 +624,70 @@ fn lint_one(
             }
         }
     };
+    lint_input(input, settings, policy)
+}
+
+/// An image as `convert --image` reads it: the conversion's findings on the image config
+/// (`image/…`, selected as the project config and the command line say), then the lint of
+/// the runtime config it converts to, unless the conversion refused the image. An image
+/// that cannot be read is one unreadable result, like a bundle's config.
+fn lint_image(
+    reference: &str,
+    platform: Option<&str>,
+    resolver: &Resolver,
+    policy: Option<(&super::policy::NodePolicy, translator::policy::Backend)>,
+) -> Result<Vec<Linted>, Failure> {
+    let place = executor::image::ImageRef::parse(reference)
+        .map(|r| r.path().to_path_buf())
+        .unwrap_or_else(|_| PathBuf::from(reference));
+    let settings = resolver.settings_for(&place)?;
+    let spec = super::image::volume_spec(&settings.lint.target, None);
+    let loaded = match super::image::load(reference, platform, spec.as_ref()) {
+        Ok(l) => l,
+        Err(f) => {
+            return Ok(vec![Linted {
+                path: PathBuf::from(reference),
+                outcome: Err(f.message),
+                fail_on: settings.fail_on,
+                refused: Vec::new(),
+            }])
+        }
+    };
+    let converted = loaded.converted;
+    let findings = converted
+        .diagnostics
+        .into_iter()
+        .filter(|d| {
+            settings.lint.selection.decide(d.code()) == translator::lint::select::Verdict::Reported
+        })
+        .collect();
+    let mut out = vec![Linted {
+        path: PathBuf::from(converted.source.name()),
+        outcome: Ok(LintReport {
+            source: converted.source,
+            findings,
+            suppressed: Vec::new(),
+        }),
+        fail_on: settings.fail_on,
+        refused: Vec::new(),
+    }];
+    if let Some(config) = converted.runtime_config {
+        let input = input::ConfigInput {
+            name: format!("{reference} (config.json)"),
+            bytes: config.into_bytes(),
+            bundle: None,
+        };
+        out.push(lint_input(input, &settings, policy));
+    }
+    Ok(out)
+}
+
+/// Lints one config that was read.
+fn lint_input(
+    input: input::ConfigInput,
+    settings: &FileSettings,
+    policy: Option<(&super::policy::NodePolicy, translator::policy::Backend)>,
+) -> Linted {
     // The node judges every rule at its own severity and ignores the bundle's annotation and
     // the team's selection: a second, unconfigured lint, only when a policy is named.
     let refused = match policy {

@@ -121,6 +121,14 @@ pub fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
 }
 
 pub fn main() -> ExitCode {
+    // The stand-in of an engine's pct container (`create` starts it; never a user's command).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args
+        .get(1)
+        .is_some_and(|a| a == executor::runtime::engine_pct::STANDIN_ARG)
+    {
+        executor::runtime::engine_pct::standin_main(&args[2..]);
+    }
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -45,6 +45,17 @@ pub struct CreateArgs {
     /// The bundle directory (config.json and rootfs/)
     #[arg(short = 'b', long, value_name = "DIR", default_value = ".")]
     pub bundle: PathBuf,
+    /// An OCI image instead of a bundle: oci:DIR[:TAG], oci-archive:FILE[:TAG] (tar, gzip or
+    /// zstd) or docker-archive:FILE[:NAME:TAG]; its layers are streamed into the template
+    #[arg(long, value_name = "REF", conflicts_with = "bundle")]
+    pub image: Option<String>,
+    /// The platform to take from a multi-platform image (os/arch[/variant]; default: this
+    /// machine's)
+    #[arg(long, value_name = "OS/ARCH", requires = "image")]
+    pub platform: Option<String>,
+    /// The size of each new volume the image's `Volumes` become (whole GiB: 1G, 20G) [default: 1G]
+    #[arg(long = "volume-size", value_name = "SIZE", requires = "image", value_parser = super::image::parse_volume_size)]
+    pub volume_size: Option<u32>,
     /// What to make: a Proxmox container (pct) or a crun container; without it the node
     /// configuration's routes choose, then pct
     // The same id as the global `--runtime`, so clap does not propagate that one here (it
@@ -61,13 +72,13 @@ pub struct CreateArgs {
     /// Allow the config's absolute root.path, which must be exactly this host directory (never / or a system directory)
     #[arg(long = "rootfs-outside-bundle", value_name = "DIR")]
     pub rootfs_outside_bundle: Option<PathBuf>,
-    /// Write the container's pid here (crun only: pct create starts no process)
+    /// Write the container's pid here (pct: the stand-in that waits for the container's process and exits with its status)
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
     /// The cluster node the Proxmox container is to run on (created here, then moved there with `pct migrate`); default: this node
     #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
-    /// Socket that receives the terminal's master end (crun only)
+    /// Socket that receives the terminal's master end (pct: a host terminal handed to the container's process)
     #[arg(long = "console-socket", value_name = "SOCKET")]
     pub console_socket: Option<PathBuf>,
     /// Passed to crun
@@ -638,7 +649,7 @@ fn update_resources(a: &UpdateArgs) -> Result<serde_json::Value, Failure> {
 /// line's (before or after the verb), else the node's routes over the id and its annotations.
 fn routed(global: &Global, args: &CreateArgs) -> Result<(bundle::Opened, RuntimeKind), Failure> {
     container_id(&args.id)?;
-    let opened = bundle::open(args)?;
+    let opened = bundle::open(args, &global.log())?;
     let route = super::route::for_create(
         global,
         args.runtime.or(global.runtime),

@@ -223,6 +223,14 @@ fn check_run(plan: &Plan, run: &Run, bundle: &str) -> Result<(), String> {
                 let dir = match rootfs {
                     RootfsDir::Bundle(rel) => format!("{bundle}/{rel}"),
                     RootfsDir::Path(p) => p.clone(),
+                    // This harness runs plans of bundles; an image's script is checked in
+                    // tests/image_cli.rs.
+                    RootfsDir::Image(i) => {
+                        return Err(format!(
+                            "{op}: an image plan ({}) is not run here",
+                            i.reference
+                        ))
+                    }
                 };
                 let mut want = strings(&[
                     "tar",

@@ -41,6 +41,8 @@ pub enum BindError {
     BundleRelative(String),
     #[error("rootfs {0:?} must be an absolute path without `..`")]
     NotAbsolute(String),
+    #[error("rootfs {0:?} is an image, not a directory")]
+    NotADirectory(String),
 }
 
 /// Programs a plan may name in an argument vector: the Proxmox tools, nothing else.
@@ -114,6 +116,7 @@ impl Bindings {
                 }
                 Ok(p.to_owned())
             }
+            RootfsDir::Image(i) => Err(BindError::NotADirectory(i.reference.clone())),
         }
     }
 }

@@ -42,6 +42,10 @@ pub struct ApplyConfig<'a> {
     /// this descriptor, and refuses a plan that names another directory. Without it the pack
     /// step opens the plan's directory itself through [`crate::bundle`].
     pub rootfs: Option<&'a Rootfs>,
+    /// The image the caller has already opened and verified (`create --image`): the pack
+    /// step packs it, and refuses a plan that names another. Without it the pack step opens
+    /// the plan's image itself, through the same checks.
+    pub image: Option<&'a crate::image::Opened>,
     /// The unique part of the template's file name (`<prefix><unique>.tar.zst`); letters,
     /// digits, `_`, `.` and `-` only.
     pub template_unique: String,
@@ -92,6 +96,8 @@ pub enum StepError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
     #[error(transparent)]
     Alloc(Box<AllocError<StepError>>),
     #[error("plan format {found} is not supported; this executor applies format {supported}")]

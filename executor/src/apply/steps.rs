@@ -272,6 +272,39 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 "storage {storage:?} or template prefix {name_prefix:?} is not a plain name"
             )));
         }
+        // The image to pack, opened and verified (or, from `create`, already so) before the
+        // template is named: what is packed is that image.
+        let opened_image;
+        let image = match (rootfs, self.cx.image) {
+            (RootfsDir::Image(named), Some(checked)) => {
+                if named != &checked.source {
+                    return Err(plan_err(format!(
+                        "the plan packs the image {:?}, but the image opened for it is {:?}",
+                        named.reference, checked.source.reference
+                    )));
+                }
+                Some(checked)
+            }
+            (RootfsDir::Image(named), None) => {
+                opened_image = crate::image::Opened::open(named)?;
+                Some(&opened_image)
+            }
+            (_, Some(_)) => {
+                return Err(plan_err(
+                    "an image was opened for this create, but the plan packs a directory",
+                ))
+            }
+            (_, None) => None,
+        };
+        if let Some(image) = image {
+            let path = self.template_path(storage, name_prefix)?;
+            self.push_undo(step, label, false)?;
+            if let Some(parent) = path.parent() {
+                ensure_dir(self.host, parent)?;
+            }
+            self.applied.pack = Some(self.host.pack_image(image, &path, &self.cx.pack)?);
+            return Ok(());
+        }
         // The directory to pack, opened (or, from `create`, already opened) and checked before
         // anything else happens: what is packed is that descriptor.
         let named = self.b.rootfs(rootfs)?;
@@ -291,10 +324,25 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 opened = match rootfs {
                     RootfsDir::Bundle(rel) => Bundle::open(self.b.bundle()?)?.rootfs(rel, None)?,
                     RootfsDir::Path(_) => Rootfs::open_path(&named)?,
+                    RootfsDir::Image(_) => {
+                        return Err(plan_err("internal: an image is no directory"))
+                    }
                 };
                 &opened
             }
         };
+        let path = self.template_path(storage, name_prefix)?;
+        self.push_undo(step, label, false)?;
+        if let Some(parent) = path.parent() {
+            ensure_dir(self.host, parent)?;
+        }
+        self.applied.pack = Some(self.host.pack_rootfs(dir, &path, &self.cx.pack)?);
+        Ok(())
+    }
+
+    /// Names the template (`<storage>:vztmpl/<prefix><unique>.tar.zst`), asks the node where
+    /// that volume is (`pvesm path`) and binds `$template`.
+    fn template_path(&mut self, storage: &str, name_prefix: &str) -> Result<PathBuf, StepError> {
         let name = format!("{name_prefix}{}.tar.zst", self.cx.template_unique);
         let volid = format!("{storage}:vztmpl/{name}");
         let cmd = crate::host::Command::new("pvesm")
@@ -312,12 +360,7 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
             volid,
             path: path.clone(),
         });
-        self.push_undo(step, label, false)?;
-        if let Some(parent) = path.parent() {
-            ensure_dir(self.host, parent)?;
-        }
-        self.applied.pack = Some(self.host.pack_rootfs(dir, &path, &self.cx.pack)?);
-        Ok(())
+        Ok(path)
     }
 
     /// `pct create` or `create-config` with `vmid`; a failed command comes back as output so

@@ -48,6 +48,7 @@ fn check_apply(
     let paths = PvePaths::under("/sim");
     let policy = translator::policy::Policy::builtin();
     let cx = ApplyConfig {
+        image: None,
         host,
         paths: &paths,
         bundle: Some(bundle()),
@@ -395,6 +396,7 @@ fn dry_run_prints_and_changes_nothing() {
     let paths = PvePaths::under("/sim");
     let policy = translator::policy::Policy::builtin();
     let cx = ApplyConfig {
+        image: None,
         host: &host,
         paths: &paths,
         bundle: Some(bundle()),

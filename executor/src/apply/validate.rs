@@ -19,7 +19,11 @@
 //!    systems, privileged containers, `lxc.apparmor.profile: unconfined`;
 //! 6. `write-file` only as a plain file name in the executor's seccomp directory, with a mode
 //!    that has no setuid/setgid/sticky bit and no group or world write;
-//! 7. `pack-rootfs` only from the bundle; a host directory only when the operator named it.
+//! 7. `pack-rootfs` only from the bundle; a host directory only when the operator named it;
+//!    an image only by a reference the executor parses itself (a known transport, an absolute
+//!    path without `.` or `..`, outside `/proc`, `/sys` and `/dev`), with a well-formed
+//!    platform. The image is only read, and every blob of it is checked against its digest
+//!    when the step opens it ([`crate::image`]).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -502,6 +506,15 @@ impl Validator<'_> {
                 }
                 self.judge(&at, classify::rootfs_path(abs));
             }
+            RootfsDir::Image(image) => {
+                if let Err(why) = image_reference(&image.reference) {
+                    self.refuse(format!("{at}/image/reference"), why);
+                }
+                if let Some(Err(why)) = image.platform.as_deref().map(crate::image::Platform::parse)
+                {
+                    self.refuse(format!("{at}/image/platform"), why);
+                }
+            }
         }
     }
 
@@ -851,6 +864,38 @@ impl Validator<'_> {
 /// volid" otherwise), so `--rootfs local-lvm:vm-100-disk-0` would give the new container another
 /// container's disk, and the undo's `pct destroy --purge` would free it. `create-config`
 /// allocates nothing, so every storage volume there is an existing one.
+/// An image reference a plan may name: one of the transports read here, with a plain
+/// absolute path (a relative one would be resolved against wherever the plan is applied)
+/// that is not in the kernel's file systems (a device or `/proc` file read as an image could
+/// block or never end).
+fn image_reference(reference: &str) -> Result<(), String> {
+    let r = crate::image::ImageRef::parse(reference)?;
+    let path = r.path();
+    let plain = path.is_absolute()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+        && path
+            .to_str()
+            .is_some_and(|t| !t.contains("/./") && !t.contains("//") && !t.ends_with("/."));
+    if !plain {
+        return Err(format!(
+            "image path {} must be absolute, without `.` or `..`",
+            path.display()
+        ));
+    }
+    if ["/proc", "/sys", "/dev"]
+        .iter()
+        .any(|k| path.starts_with(k))
+    {
+        return Err(format!(
+            "image path {} is in a kernel file system, not an image",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 fn new_volume(volume: &str, create: bool) -> Result<(), &'static str> {
     if !create {
         return Err("a create-config names no storage volume: nothing allocates it, so it would be an existing volume (another container's disk)");
@@ -1319,6 +1364,48 @@ mod tests {
         }
         assert_eq!(with("lxc.idmap", "u 0 200000 65536"), "");
         assert_eq!(with("lxc.cap.keep", "chown net_bind_service"), "");
+    }
+
+    #[test]
+    fn images_are_named_by_plain_absolute_references() {
+        use translator::emit::plan::ImageSource;
+        let with = |reference: &str, platform: Option<&str>| {
+            let mut p = plan();
+            if let Action::PackRootfs { rootfs, .. } = &mut step(&mut p, "pack-rootfs").action {
+                *rootfs = RootfsDir::Image(ImageSource {
+                    reference: reference.into(),
+                    platform: platform.map(Into::into),
+                });
+            }
+            checked(&p)
+        };
+        assert_eq!(
+            with("oci-archive:/srv/app.tar:v1", Some("linux/amd64")),
+            Vec::<String>::new()
+        );
+        assert_eq!(with("oci:/srv/layout", None), Vec::<String>::new());
+        for (bad, why) in [
+            ("oci-archive:app.tar", "must be absolute"),
+            ("oci:/srv/../etc", "must be absolute"),
+            ("oci:/srv/./x", "must be absolute"),
+            ("docker-archive:/dev/zero", "kernel file system"),
+            ("oci:/proc/self/root", "kernel file system"),
+            ("docker://alpine", "transport"),
+            ("/srv/app.tar", "transport"),
+        ] {
+            let found = with(bad, None);
+            assert!(
+                found
+                    .iter()
+                    .any(|f| f.contains("/rootfs/image/reference") && f.contains(why)),
+                "{bad}: {found:?}"
+            );
+        }
+        let found = with("oci:/srv/layout", Some("linux"));
+        assert!(
+            found.iter().any(|f| f.contains("/rootfs/image/platform")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -161,6 +161,20 @@ impl<W: Write + Send> Host for DryRunHost<W> {
         })?;
         Ok(PackReport::default())
     }
+
+    fn pack_image(
+        &self,
+        image: &crate::image::Opened,
+        output: &Path,
+        config: &PackConfig,
+    ) -> Result<PackReport, HostError> {
+        self.announce(&HostCall::PackImage {
+            image: image.source.reference.clone(),
+            output: output.to_owned(),
+            config: config.clone(),
+        })?;
+        Ok(PackReport::default())
+    }
 }
 
 #[cfg(test)]

@@ -64,6 +64,16 @@ pub trait Host {
         output: &Path,
         config: &PackConfig,
     ) -> Result<PackReport, HostError>;
+
+    /// Writes the opened image's layers, merged as its index decided (whiteouts and opaque
+    /// directories applied), into a Proxmox `.tar.zst` template: one more read of every layer,
+    /// nothing unpacked on disk (see [`crate::pack::pack_layers`]).
+    fn pack_image(
+        &self,
+        image: &crate::image::Opened,
+        output: &Path,
+        config: &PackConfig,
+    ) -> Result<PackReport, HostError>;
 }
 
 /// A program and its argument vector. Nothing here is ever joined into a shell string except for
@@ -317,6 +327,12 @@ pub enum HostCall {
         output: PathBuf,
         config: PackConfig,
     },
+    PackImage {
+        /// The image reference, as the plan names it.
+        image: String,
+        output: PathBuf,
+        config: PackConfig,
+    },
 }
 
 impl HostCall {
@@ -327,7 +343,8 @@ impl HostCall {
             HostCall::ReadFile { .. } | HostCall::ListDir { .. } | HostCall::Lock { .. } => true,
             HostCall::WriteFile { .. }
             | HostCall::RemoveFile { .. }
-            | HostCall::PackRootfs { .. } => false,
+            | HostCall::PackRootfs { .. }
+            | HostCall::PackImage { .. } => false,
         }
     }
 }
@@ -381,6 +398,16 @@ impl fmt::Display for HostCall {
                 quote_arg(rootfs.as_os_str()),
                 quote_arg(output.as_os_str())
             ),
+            HostCall::PackImage {
+                image,
+                output,
+                config,
+            } => write!(
+                f,
+                "pack-image: {} -> {} ({config})",
+                quote_arg(OsStr::new(image)),
+                quote_arg(output.as_os_str())
+            ),
         }
     }
 }
@@ -407,6 +434,8 @@ pub enum HostError {
     Lock(#[from] LockError),
     #[error(transparent)]
     Pack(#[from] PackError),
+    #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
     /// A failure a [`RecordingHost`] was told to produce.
     #[error("injected failure at call #{call}: {message}")]
     Injected { call: usize, message: String },

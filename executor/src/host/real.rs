@@ -143,6 +143,20 @@ impl Host for RealHost {
     ) -> Result<PackReport, HostError> {
         Ok(pack::pack_dir(rootfs, output, config)?)
     }
+
+    fn pack_image(
+        &self,
+        image: &crate::image::Opened,
+        output: &Path,
+        config: &PackConfig,
+    ) -> Result<PackReport, HostError> {
+        Ok(pack::pack_layers(
+            &image.image,
+            &image.index,
+            output,
+            config,
+        )?)
+    }
 }
 
 #[cfg(test)]

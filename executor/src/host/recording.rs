@@ -248,6 +248,20 @@ impl Host for RecordingHost {
         })?);
         Ok(PackReport::default())
     }
+
+    fn pack_image(
+        &self,
+        image: &crate::image::Opened,
+        output: &Path,
+        config: &PackConfig,
+    ) -> Result<PackReport, HostError> {
+        drop(self.record(HostCall::PackImage {
+            image: image.source.reference.clone(),
+            output: output.to_owned(),
+            config: config.clone(),
+        })?);
+        Ok(PackReport::default())
+    }
 }
 
 #[cfg(test)]

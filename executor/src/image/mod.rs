@@ -575,6 +575,51 @@ impl LayerSource for Image {
     }
 }
 
+/// An image opened for a plan's `pack-rootfs` step: the source as the plan names it, the
+/// image found and its config verified, and its layers read once (every blob checked against
+/// its digest, every layer against its `diff_id`) into the index the template is written from.
+pub struct Opened {
+    pub source: translator::emit::plan::ImageSource,
+    pub image: Image,
+    pub index: crate::pack::LayerIndex,
+}
+
+impl Opened {
+    /// Opens and indexes the image `source` names, keeping [`ACCOUNT_FILES`] for the
+    /// conversion. The reference is parsed here, where it is used, whoever wrote it.
+    pub fn open(source: &translator::emit::plan::ImageSource) -> Result<Opened, ImageError> {
+        let err = |message: String| ImageError {
+            image: source.reference.clone(),
+            message,
+        };
+        let reference = ImageRef::parse(&source.reference).map_err(err)?;
+        let platform = source
+            .platform
+            .as_deref()
+            .map(Platform::parse)
+            .transpose()
+            .map_err(err)?;
+        let image = Image::open(&reference, platform.as_ref())?;
+        let index =
+            crate::pack::index_layers(&image, &ACCOUNT_FILES).map_err(|e| err(e.to_string()))?;
+        Ok(Opened {
+            source: source.clone(),
+            image,
+            index,
+        })
+    }
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("source", &self.source)
+            .field("config_digest", &self.image.config_digest)
+            .field("entries", &self.index.len())
+            .finish()
+    }
+}
+
 /// Paths of the image config the conversion reads from the layers.
 pub const ACCOUNT_FILES: [&str; 2] = ["/etc/passwd", "/etc/group"];
 

@@ -50,6 +50,39 @@ impl ImageRef {
     }
 }
 
+impl ImageRef {
+    /// The file or directory the reference names.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            ImageRef::Layout { dir, .. } => dir,
+            ImageRef::OciArchive { file, .. } | ImageRef::DockerArchive { file, .. } => file,
+        }
+    }
+
+    /// The same reference with its path absolute (against the current directory, without
+    /// resolving links): what a plan records, since the plan may be applied from elsewhere.
+    /// A path with `:` cannot be written back (the reference would split there).
+    pub fn absolute(&self) -> Result<ImageRef, String> {
+        let abs = std::path::absolute(self.path()).map_err(|e| {
+            format!(
+                "{}: cannot make the path absolute: {e}",
+                self.path().display()
+            )
+        })?;
+        if abs.to_str().is_none_or(|s| s.contains(':')) {
+            return Err(format!(
+                "{}: an image path in a plan must be UTF-8 without `:`",
+                abs.display()
+            ));
+        }
+        Ok(match self.clone() {
+            ImageRef::Layout { tag, .. } => ImageRef::Layout { dir: abs, tag },
+            ImageRef::OciArchive { tag, .. } => ImageRef::OciArchive { file: abs, tag },
+            ImageRef::DockerArchive { name, .. } => ImageRef::DockerArchive { file: abs, name },
+        })
+    }
+}
+
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (transport, path, tag) = match self {
@@ -93,6 +126,17 @@ mod tests {
             }
         );
         assert_eq!(ImageRef::parse("oci:/a:b").unwrap().to_string(), "oci:/a:b");
+    }
+
+    #[test]
+    fn absolute_keeps_the_tag_and_round_trips() {
+        let cwd = std::env::current_dir().unwrap();
+        let r = ImageRef::parse("oci-archive:img.tar:v1")
+            .unwrap()
+            .absolute()
+            .unwrap();
+        assert_eq!(r.path(), cwd.join("img.tar"));
+        assert_eq!(ImageRef::parse(&r.to_string()).unwrap(), r);
     }
 
     #[test]

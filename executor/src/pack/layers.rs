@@ -97,6 +97,9 @@ pub struct LayerIndex {
     /// Hard links whose target was relocated: they point at the new name.
     retargeted: HashMap<At, Vec<u8>>,
     captured: HashMap<Vec<u8>, Vec<u8>>,
+    /// For a name asked for with `capture` that the merged image has but whose bytes were
+    /// not kept: what it is instead (a symlink and its target, a file over [`MAX_CAPTURE`]).
+    uncaptured: HashMap<Vec<u8>, String>,
     /// Entries read in all layers (whiteouts included).
     pub entries_read: u64,
 }
@@ -108,6 +111,15 @@ impl LayerIndex {
         self.captured
             .get(&normalize(path.as_bytes()).ok()?)
             .map(Vec::as_slice)
+    }
+
+    /// Why a name asked for with `capture` has no bytes although the merged image has it:
+    /// `is a symbolic link to …`, `is … bytes, more than the … read`, `is not a regular file`.
+    /// `None` when its bytes were kept or no layer has it.
+    pub fn uncaptured(&self, path: &str) -> Option<&str> {
+        self.uncaptured
+            .get(&normalize(path.as_bytes()).ok()?)
+            .map(String::as_str)
     }
 
     /// How many names the merged image has.
@@ -294,6 +306,7 @@ pub fn index_layers(source: &dyn LayerSource, capture: &[&str]) -> Result<LayerI
         let mut reader = source.open(layer).map_err(io_err)?;
         let mut seen: Vec<Seen> = Vec::new();
         let mut bytes: HashMap<u64, Vec<u8>> = HashMap::new();
+        let mut notes: HashMap<u64, String> = HashMap::new();
         let mut whiteouts: Vec<Whiteout> = Vec::new();
         {
             let mut archive = tar::Archive::new(&mut reader);
@@ -337,10 +350,50 @@ pub fn index_layers(source: &dyn LayerSource, capture: &[&str]) -> Result<LayerI
                     Type::Dir => Some(Box::new(meta_of(&mut entry, &name)?)),
                     _ => None,
                 };
-                if ty == Type::File && wanted.contains(&name) && entry.size() <= MAX_CAPTURE {
-                    let mut data = Vec::new();
-                    entry.read_to_end(&mut data).map_err(io_err)?;
-                    bytes.insert(ordinal, data);
+                if wanted.contains(&name) {
+                    // The conversion reads these files by name only, as a chroot-less reader
+                    // must: a link is not followed (its target may lie in another layer, or
+                    // outside the image), and what is not kept is said, not silently absent.
+                    match ty {
+                        Type::File if entry.size() <= MAX_CAPTURE => {
+                            let mut data = Vec::new();
+                            entry.read_to_end(&mut data).map_err(io_err)?;
+                            bytes.insert(ordinal, data);
+                        }
+                        Type::File => {
+                            notes.insert(
+                                ordinal,
+                                format!(
+                                    "is {} bytes, more than the {} MiB read",
+                                    entry.size(),
+                                    MAX_CAPTURE >> 20
+                                ),
+                            );
+                        }
+                        Type::Symlink => {
+                            let target = entry
+                                .link_name_bytes()
+                                .map(|t| String::from_utf8_lossy(&t).into_owned())
+                                .unwrap_or_default();
+                            notes.insert(
+                                ordinal,
+                                format!("is a symbolic link to {target}, which is not followed"),
+                            );
+                        }
+                        Type::HardLink => {
+                            let target = entry
+                                .link_name_bytes()
+                                .map(|t| String::from_utf8_lossy(&t).into_owned())
+                                .unwrap_or_default();
+                            notes.insert(
+                                ordinal,
+                                format!("is a hard link to {target}, which is not read"),
+                            );
+                        }
+                        _ => {
+                            notes.insert(ordinal, "is not a regular file".into());
+                        }
+                    }
                 }
                 seen.push(Seen {
                     name,
@@ -374,6 +427,9 @@ pub fn index_layers(source: &dyn LayerSource, capture: &[&str]) -> Result<LayerI
             let at = (layer, ordinal as u64);
             if let Some(data) = bytes.remove(&at.1) {
                 index.captured.insert(s.name.clone(), data);
+            }
+            if let Some(note) = notes.remove(&at.1) {
+                index.uncaptured.insert(s.name.clone(), note);
             }
             if let Some(target) = s.link {
                 links.push((at, s.name.clone(), target));

@@ -40,10 +40,16 @@ pub enum CreateBackend {
         plan: Plan,
         pack: PackConfig,
         rootfs: Option<Arc<Rootfs>>,
+        /// The image `create --image` opened and verified: the plan's pack step streams its
+        /// layers into the template and refuses a plan that names another image.
+        image: Option<Arc<crate::image::Opened>>,
         policy: Policy,
         /// The host directory the operator allowed (exactly) as the plan's `path` rootfs
         /// outside the bundle (`apply --host-rootfs`).
         host_rootfs: Option<PathBuf>,
+        /// An engine's create (`--pid-file`/`--console-socket`): the container is started
+        /// with the static init in front of its process ([`super::engine_pct`]).
+        engine: Option<Box<super::engine_pct::EngineIo>>,
     },
     /// Run crun with this config (from `convert --to crun`).
     Crun {
@@ -119,19 +125,44 @@ pub fn create_reporting(
             plan,
             pack,
             rootfs,
+            image,
             policy,
             host_rootfs,
+            engine,
         } => {
             let checks = (&policy, host_rootfs.as_deref());
-            create_pct(
+            let Some(engine) = engine else {
+                return create_pct(
+                    rt,
+                    lock,
+                    &req.bundle,
+                    &plan,
+                    (pack, rootfs.as_deref(), image.as_deref()),
+                    stop_signal,
+                    checks,
+                );
+            };
+            let mut plan = plan;
+            super::engine_pct::wrap_init(&mut plan).map_err(engine_err)?;
+            let id = lock.id().clone();
+            let made = create_pct(
                 rt,
                 lock,
                 &req.bundle,
                 &plan,
-                (pack, rootfs.as_deref()),
+                (pack, rootfs.as_deref(), image.as_deref()),
                 stop_signal,
                 checks,
-            )
+            )?;
+            match start_engine(rt, &id, &engine) {
+                Ok(state) => Ok((state, made.1)),
+                Err(e) => {
+                    // Nothing half-made stays: the CT (stopped first), its record, the stand-in.
+                    let _ =
+                        super::delete::delete(rt, &id, true, std::time::Duration::from_secs(10));
+                    Err(e)
+                }
+            }
         }
         CreateBackend::Crun {
             config,
@@ -148,6 +179,90 @@ pub fn create_reporting(
         )
         .map(|s| (s, None)),
     }
+}
+
+fn engine_err(e: super::engine_pct::EngineError) -> RuntimeError {
+    RuntimeError::Usage(format!("engine create on Proxmox: {e}"))
+}
+
+/// The created CT of an engine's create: the bound directory and its mount entry, the
+/// stand-in with the engine's stdio (or the terminal), `pct start`, and the init's connection.
+fn start_engine(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    engine: &super::engine_pct::EngineIo,
+) -> Result<OciState, RuntimeError> {
+    use super::engine_pct as ep;
+    let lock = rt.lock(id)?;
+    let (state, mapping) = match rt.store.read_locked(&lock)? {
+        Record::Complete { state, mapping } => (state, mapping),
+        Record::Partial(p) => return Err(RuntimeError::Partial(Box::new(p))),
+    };
+    let Backend::Pct { vmid, node } = &mapping.backend else {
+        return Err(RuntimeError::Usage("not a pct container".into()));
+    };
+    let dir = rt.store.path(id, ContainerFile::EngineDir);
+    let fifo = rt.store.path(id, ContainerFile::ExecFifo);
+    let channel = ep::prepare(&dir, &fifo, engine.init).map_err(engine_err)?;
+    crate::pve::append_lines(
+        rt.host,
+        &rt.paths,
+        node,
+        *vmid,
+        &[ep::mount_line(&dir)],
+        false,
+    )
+    .map_err(|e| RuntimeError::Usage(format!("write the engine's mount entry: {e}")))?;
+    let stdio = match &engine.console_socket {
+        Some(sock) => {
+            let slave = ep::console(sock).map_err(engine_err)?;
+            let dup = || {
+                slave.try_clone().map_err(|e| {
+                    engine_err(ep::EngineError::Io {
+                        what: "dup the terminal".into(),
+                        source: e,
+                    })
+                })
+            };
+            Some([dup()?, dup()?, dup()?])
+        }
+        None => None,
+    };
+    let exe = std::env::current_exe().map_err(|e| {
+        engine_err(ep::EngineError::Io {
+            what: "find this program".into(),
+            source: e,
+        })
+    })?;
+    let mut standin = ep::spawn_standin(&exe, channel, stdio).map_err(engine_err)?;
+    let started = crate::pve::start(rt.host, *vmid)
+        .map_err(RuntimeError::from)
+        .and_then(|()| standin.wait_ready(engine.timeout).map_err(engine_err));
+    let init = match started {
+        Ok(pid) => pid,
+        Err(e) => {
+            let _ = standin.child.kill();
+            let _ = standin.child.wait();
+            return Err(e);
+        }
+    };
+    let record = ep::EngineRecord {
+        standin: standin.child.id() as i32,
+        init,
+    };
+    rt.store.write_file(&lock, ContainerFile::Engine, &record)?;
+    if let Some(p) = &engine.pid_file {
+        // The engine waits on and signals this pid: its own child once `create` exits.
+        std::fs::write(p, record.standin.to_string()).map_err(|e| {
+            engine_err(ep::EngineError::Io {
+                what: format!("write {}", p.display()),
+                source: e,
+            })
+        })?;
+    }
+    let mut state = state;
+    state.pid = Some(record.standin);
+    Ok(state)
 }
 
 /// `create --node NODE`: `NODE` must be a member of the cluster (pmxcfs has a
@@ -241,7 +356,7 @@ fn create_pct(
     bundle: &Path,
     plan: &Plan,
     // How the rootfs is packed, and what the plan is checked against.
-    (pack, rootfs): (PackConfig, Option<&Rootfs>),
+    (pack, rootfs, image): (PackConfig, Option<&Rootfs>, Option<&crate::image::Opened>),
     stop_signal: Option<String>,
     (policy, host_rootfs): (&Policy, Option<&Path>),
 ) -> Result<(OciState, Option<PackReport>), RuntimeError> {
@@ -264,6 +379,7 @@ fn create_pct(
         .with_identity(Some(identity.token.clone()), stop_signal)
         .with_ledger(rt.ledger());
     let cx = ApplyConfig {
+        image,
         host: rt.host,
         paths: &rt.paths,
         bundle: Some(bundle.to_owned()),

@@ -108,7 +108,14 @@ pub fn delete(
                     Some(Located::At(node)) => rt.moved(&lock, mapping, node)?,
                     _ => mapping,
                 };
+                let engine = rt.store.read_file::<super::engine_pct::EngineRecord>(
+                    id,
+                    crate::state::ContainerFile::Engine,
+                )?;
                 let now = live(rt, state, &mapping)?;
+                // An engine's created container runs (its init waits): it is shut down too.
+                let runs = now.status == Status::Running
+                    || (engine.is_some() && now.status == Status::Created);
                 if now.status == Status::Running && !force {
                     return Err(RuntimeError::Running { id: id.clone() });
                 }
@@ -123,7 +130,7 @@ pub fn delete(
                         }
                     }
                     Backend::Pct { vmid, node } => {
-                        if now.status == Status::Running {
+                        if runs {
                             crate::pve::shutdown(rt.host, *vmid, timeout)?;
                         }
                         // Checked again: the shutdown may have taken the whole timeout.

@@ -7,7 +7,7 @@
 
 use crate::host::Command;
 use crate::id::ContainerId;
-use crate::state::{Backend, Record, Status};
+use crate::state::{Backend, ContainerFile, Record, Status};
 
 use super::state::{gone, live, live_checked};
 use super::{status_name, Runtime, RuntimeError, Signal};
@@ -37,9 +37,20 @@ pub fn kill(rt: &Runtime<'_>, id: &ContainerId, signal: Signal) -> Result<(), Ru
                 }
             }
             let now = now.state;
-            let pid = match (now.status, now.pid) {
-                (Status::Running, Some(pid)) => pid,
-                (status, _) => {
+            let engine = rt
+                .store
+                .read_file::<super::engine_pct::EngineRecord>(id, ContainerFile::Engine)?;
+            let pid = match (now.status, now.pid, &engine) {
+                // An engine's container: the CT's init, which forwards the signal to the
+                // process (or, before start, ends the container); the identity was checked.
+                (Status::Created | Status::Running, Some(_), Some(e)) => {
+                    match crate::pve::status(rt.host, *vmid)? {
+                        Some(s) if s.running => s.pid.unwrap_or(e.init),
+                        _ => e.init,
+                    }
+                }
+                (Status::Running, Some(pid), None) => pid,
+                (status, _, _) => {
                     return Err(RuntimeError::NotRunning {
                         id: id.clone(),
                         status: status_name(status),

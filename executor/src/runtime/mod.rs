@@ -9,6 +9,7 @@
 
 pub mod create;
 pub mod delete;
+pub mod engine_pct;
 pub mod engine_verbs;
 pub mod features;
 pub mod foreground;

@@ -2,7 +2,7 @@
 //! the VMID is still the container this id created.
 
 use crate::id::ContainerId;
-use crate::state::{Backend, OciState, Record, Status};
+use crate::state::{Backend, ContainerFile, OciState, Record, Status};
 
 use super::state::{gone, live, live_checked};
 use super::{status_name, Runtime, RuntimeError};
@@ -30,7 +30,15 @@ pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
             wanted: "created",
         });
     }
+    let engine: Option<super::engine_pct::EngineRecord> =
+        rt.store.read_file(id, ContainerFile::Engine)?;
     match &mapping.backend {
+        // An engine's container runs already, its init waiting: release the process.
+        Backend::Pct { .. } if engine.is_some() => {
+            let fifo = rt.store.path(id, ContainerFile::ExecFifo);
+            super::engine_pct::release(&fifo, std::time::Duration::from_secs(30))
+                .map_err(|e| RuntimeError::Usage(format!("start: {e}")))?;
+        }
         Backend::Pct { vmid, node } => match rt.remote(node)? {
             None => crate::pve::start(rt.host, *vmid)?,
             Some(remote) => crate::pve::cluster::start(rt.host, remote, *vmid)?,
@@ -41,6 +49,9 @@ pub fn start(rt: &Runtime<'_>, id: &ContainerId) -> Result<OciState, RuntimeErro
     started.status = Status::Running;
     let now = live(rt, started.clone(), &mapping)?;
     started.pid = now.pid;
+    if let Some(e) = &engine {
+        started.pid = Some(e.standin);
+    }
     rt.store.write_state(&lock, &started)?;
     rt.mark_started(&mapping)?;
     Ok(now)

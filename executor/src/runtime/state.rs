@@ -9,7 +9,7 @@
 //! `stopped` with [`CT_ANNOTATION`] `gone`.
 
 use crate::id::ContainerId;
-use crate::state::{Backend, Creator, Mapping, OciState, Record, Status};
+use crate::state::{Backend, ContainerFile, Creator, Mapping, OciState, Record, Status};
 
 use super::{Located, Runtime, RuntimeError};
 
@@ -60,6 +60,10 @@ pub(crate) fn live_checked(
 ) -> Result<Live, RuntimeError> {
     let was_created = stored.status == Status::Created;
     stored.pid = None;
+    let engine: Option<super::engine_pct::EngineRecord> = match &mapping.backend {
+        Backend::Pct { .. } => rt.store.read_file(&stored.id, ContainerFile::Engine)?,
+        Backend::Crun => None,
+    };
     let mut gone = false;
     let mut at = None;
     match &mapping.backend {
@@ -90,6 +94,17 @@ pub(crate) fn live_checked(
                         // Another node's pid means nothing here: OCI's pid is a pid on this
                         // host, so it is left out (and `kill` is refused with the node's name).
                         stored.status = Status::Running;
+                        at = Some(now);
+                    }
+                    // An engine's container runs from create on, its init waiting for `start`;
+                    // the engine knows the stand-in's pid (`--pid-file`).
+                    Some(s) if s.running && engine.is_some() => {
+                        stored.status = if was_created {
+                            Status::Created
+                        } else {
+                            Status::Running
+                        };
+                        stored.pid = engine.as_ref().map(|e| e.standin);
                         at = Some(now);
                     }
                     Some(s) if s.running => {

@@ -105,10 +105,12 @@ fn request(name: &str) -> CreateRequest {
         id: id(name),
         bundle: bundle(),
         backend: CreateBackend::Pct {
+            image: None,
             plan: plan(),
             pack: PackConfig::default(),
             policy: translator::policy::Policy::builtin(),
             host_rootfs: None,
+            engine: None,
             rootfs: None,
         },
         stop_signal: Some(Signal::TERM),

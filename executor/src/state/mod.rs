@@ -73,6 +73,13 @@ pub enum ContainerFile {
     Undo,
     /// `crun.json`: the translated config handed to `crun create --config`.
     CrunConfig,
+    /// `engine.json`: an engine-driven pct container's stand-in and init pids
+    /// ([`crate::runtime::engine_pct`]).
+    Engine,
+    /// `exec.fifo`: the FIFO `start` opens to release the process (runc's exec FIFO).
+    ExecFifo,
+    /// `engine/`: the directory bound into the container (the init and its socket).
+    EngineDir,
 }
 
 impl ContainerFile {
@@ -80,6 +87,9 @@ impl ContainerFile {
         match self {
             ContainerFile::Undo => "undo.json",
             ContainerFile::CrunConfig => "crun.json",
+            ContainerFile::Engine => "engine.json",
+            ContainerFile::ExecFifo => "exec.fifo",
+            ContainerFile::EngineDir => "engine",
         }
     }
 }

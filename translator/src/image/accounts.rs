@@ -38,6 +38,12 @@ pub struct Accounts {
     pub users: Vec<User>,
     /// `/etc/group`, in file order.
     pub groups: Vec<Group>,
+    /// What the image has at `/etc/passwd` when it is not a file whose bytes were read
+    /// (`is a symbolic link to …`, `is … bytes, more than …`): said in an unknown-user
+    /// finding, which would otherwise blame the user name.
+    pub passwd_note: Option<String>,
+    /// The same for `/etc/group`.
+    pub group_note: Option<String>,
 }
 
 impl Accounts {
@@ -50,7 +56,19 @@ impl Accounts {
         let groups = group
             .map(|b| lines(b).filter_map(parse_group).collect())
             .unwrap_or_default();
-        Accounts { users, groups }
+        Accounts {
+            users,
+            groups,
+            ..Accounts::default()
+        }
+    }
+
+    /// The same accounts with what the image has at `/etc/passwd` and `/etc/group` instead
+    /// of a readable file (see [`Accounts::passwd_note`]).
+    pub fn with_notes(mut self, passwd: Option<&str>, group: Option<&str>) -> Accounts {
+        self.passwd_note = passwd.map(str::to_owned);
+        self.group_note = group.map(str::to_owned);
+        self
     }
 
     /// The first user with this name.

@@ -15,7 +15,7 @@
 //! | `Config.User`           | `process.user` resolved in the image's accounts |
 //! | `os`, `architecture`, `variant`, `os.version`, `os.features`, `author`, `created`, `Config.StopSignal`, `Config.ExposedPorts` | `org.opencontainers.image.*` annotations |
 //! | `Config.Labels`         | annotations, winning over the implicit ones  |
-//! | `Config.Volumes`        | reported (`image/volume`)                    |
+//! | `Config.Volumes`        | mount points on new volumes (`image/volume`) |
 //! | `Config.Healthcheck`    | reported (`image/healthcheck`)               |
 //! | anything else           | reported (`image/ignored-field`)             |
 //!
@@ -45,7 +45,57 @@ pub struct ImageParts<'a> {
     pub config: &'a [u8],
     /// The image's `/etc/passwd` and `/etc/group`, as read from its layers.
     pub accounts: &'a Accounts,
+    /// Where `Config.Volumes` become new storage volumes; `None` (a host-directory root file
+    /// system) keeps them directories of the root file system.
+    pub volumes: Option<&'a VolumeSpec>,
 }
+
+/// The new storage volume each of the image's `Volumes` becomes (a Proxmox mount point).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeSpec {
+    /// The Proxmox storage id (the target's root file system storage).
+    pub storage: String,
+    /// The size of each volume (`--volume-size`; 1 GiB when not given).
+    pub size_gib: u32,
+}
+
+/// The size of each image volume when `--volume-size` is not given: enough for the state of a
+/// small service; an application that needs more says so on the command line.
+pub const DEFAULT_VOLUME_GIB: u32 = 1;
+
+/// Adds a mount point on a new volume for each path of [`Converted::volumes`], after the
+/// mount points the container already has (the IR's; Proxmox numbers them `mp0`…), as many
+/// as Proxmox allows (256 in all; the conversion reported the rest). Pure: `pct create`
+/// allocates the volumes (`STORAGE:SIZE` in the `mpN` value).
+pub fn add_volumes(ir: &mut crate::ir::Container, volumes: &[String], spec: &VolumeSpec) {
+    use crate::ir::mounts::MountPoint;
+    for path in volumes {
+        if ir.mounts.points.len() >= MAX_VOLUME_POINTS {
+            break;
+        }
+        let Ok(target) = crate::ir::MountTarget::new(path) else {
+            continue;
+        };
+        ir.mounts.points.push(MountPoint {
+            source: synthesised(format!("{}:{}", spec.storage, spec.size_gib)),
+            target: synthesised(target),
+            readonly: false,
+            options: Vec::new(),
+        });
+    }
+}
+
+/// A value the conversion made (no place in the runtime config).
+fn synthesised<T>(value: T) -> crate::source::Traced<T> {
+    crate::source::Traced {
+        value,
+        ptr: JsonPointer::root(),
+        span: Span::default(),
+    }
+}
+
+/// Proxmox's mount points: `mp0` to `mp255`.
+const MAX_VOLUME_POINTS: usize = 256;
 
 /// The result of [`image_to_oci`].
 pub struct Converted {
@@ -55,6 +105,9 @@ pub struct Converted {
     pub runtime_config: Option<String>,
     /// Every finding of the conversion, sorted.
     pub diagnostics: Vec<Diagnostic>,
+    /// The `Volumes` paths that become mount points on new volumes ([`add_volumes`]), sorted;
+    /// empty without a [`VolumeSpec`].
+    pub volumes: Vec<String>,
 }
 
 impl Converted {
@@ -73,8 +126,11 @@ pub fn image_to_oci(parts: ImageParts<'_>) -> Converted {
         tree: json::parse(&text).tree,
         diagnostics: Vec::new(),
     };
+    let mut volumes = Vec::new();
     let runtime_config = match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(doc)) => convert(&doc, parts.accounts, &mut cx),
+        Ok(Value::Object(doc)) => {
+            convert(&doc, parts.accounts, parts.volumes, &mut volumes, &mut cx)
+        }
         Ok(_) => {
             cx.report(
                 &rules::INVALID_CONFIG,
@@ -111,6 +167,7 @@ pub fn image_to_oci(parts: ImageParts<'_>) -> Converted {
         source,
         runtime_config,
         diagnostics,
+        volumes,
     }
 }
 
@@ -181,7 +238,13 @@ const CONFIG_FIELDS: &[&str] = &[
     "ArgsEscaped",
 ];
 
-fn convert(doc: &Map<String, Value>, accounts: &Accounts, cx: &mut Cx) -> Option<Value> {
+fn convert(
+    doc: &Map<String, Value>,
+    accounts: &Accounts,
+    volume_spec: Option<&VolumeSpec>,
+    made: &mut Vec<String>,
+    cx: &mut Cx,
+) -> Option<Value> {
     for key in doc.keys().filter(|k| !TOP_LEVEL.contains(&k.as_str())) {
         cx.report(
             &rules::IGNORED_FIELD,
@@ -324,11 +387,20 @@ fn convert(doc: &Map<String, Value>, accounts: &Accounts, cx: &mut Cx) -> Option
 
     if let Some(volumes) = object(config, "Volumes", cx) {
         for path in volumes.keys() {
-            cx.report(
-                &rules::VOLUME,
-                &["config", "Volumes", path],
-                format!("`{path}` is a volume of the image; it stays a directory of the container's root file system"),
-            );
+            let at = ["config", "Volumes", path.as_str()];
+            let message = match (volume_spec, crate::ir::MountTarget::new(path)) {
+                (Some(v), Ok(_)) if made.len() < MAX_VOLUME_POINTS => {
+                    made.push(path.clone());
+                    format!(
+                        "`{path}` becomes a mount point on a new {} GiB volume on storage {} (--volume-size sets the size); the volume starts empty, so what the image has at {path} is hidden under it",
+                        v.size_gib, v.storage
+                    )
+                }
+                (Some(_), Ok(_)) => format!("`{path}` is one volume more than Proxmox's 256 mount points; it stays a directory of the container's root file system"),
+                (Some(_), Err(e)) => format!("`{path}` cannot be a mount point ({e}); it stays a directory of the container's root file system"),
+                (None, _) => format!("`{path}` is a volume of the image; the root file system is a host directory, so it stays a directory of it"),
+            };
+            cx.report(&rules::VOLUME, &at, message);
         }
     }
     if config.get("Healthcheck").is_some_and(|h| !h.is_null()) {

@@ -8,7 +8,54 @@ fn convert(config: &str, accounts: &Accounts) -> Converted {
         name: "image config",
         config: config.as_bytes(),
         accounts,
+        volumes: None,
     })
+}
+
+#[test]
+fn volumes_become_mount_points_on_new_volumes_and_say_so() {
+    let config = r#"{"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/db"],
+        "Volumes": {"/var/lib/db": {}, "/srv/a,b": {}, "relative": {}}}}"#;
+    let spec = VolumeSpec {
+        storage: "local-lvm".into(),
+        size_gib: 4,
+    };
+    let c = image_to_oci(ImageParts {
+        name: "image config",
+        config: config.as_bytes(),
+        accounts: &app_accounts(),
+        volumes: Some(&spec),
+    });
+    assert_eq!(c.volumes, ["/var/lib/db"]);
+    let said: Vec<&str> = c.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        said.iter().any(|m| m.contains(
+            "`/var/lib/db` becomes a mount point on a new 4 GiB volume on storage local-lvm"
+        )),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .filter(|m| m.contains("cannot be a mount point"))
+            .count()
+            == 2,
+        "{said:?}"
+    );
+    let mut ir = crate::ir::Container::default();
+    add_volumes(&mut ir, &c.volumes, &spec);
+    let points: Vec<(String, String)> = ir
+        .mounts
+        .points
+        .iter()
+        .map(|p| (p.source.value.clone(), p.target.value.as_str().to_owned()))
+        .collect();
+    assert_eq!(
+        points,
+        [("local-lvm:4".to_owned(), "/var/lib/db".to_owned())]
+    );
+    // Without a volume storage (a host-directory root file system) nothing is made.
+    let c = convert(config, &app_accounts());
+    assert!(c.volumes.is_empty());
 }
 
 fn codes(c: &Converted) -> Vec<&'static str> {

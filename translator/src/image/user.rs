@@ -37,9 +37,13 @@ pub(super) fn resolve(text: &str, accounts: &Accounts) -> Result<Resolved, Strin
             None => (uid, 0, None, NO_HOME.to_owned()),
         }
     } else {
-        let u = accounts
-            .user_named(user)
-            .ok_or_else(|| format!("user `{user}` is not in the image's /etc/passwd"))?;
+        let u = accounts.user_named(user).ok_or_else(|| {
+            not_found(
+                format!("user `{user}`"),
+                "/etc/passwd",
+                accounts.passwd_note.as_deref(),
+            )
+        })?;
         (u.uid, u.gid, Some(user), u.home.clone())
     };
     let gid = match group {
@@ -50,7 +54,13 @@ pub(super) fn resolve(text: &str, accounts: &Accounts) -> Result<Resolved, Strin
             Err(_) => {
                 accounts
                     .group_named(g)
-                    .ok_or_else(|| format!("group `{g}` is not in the image's /etc/group"))?
+                    .ok_or_else(|| {
+                        not_found(
+                            format!("group `{g}`"),
+                            "/etc/group",
+                            accounts.group_note.as_deref(),
+                        )
+                    })?
                     .gid
             }
         },
@@ -67,6 +77,17 @@ pub(super) fn resolve(text: &str, accounts: &Accounts) -> Result<Resolved, Strin
         additional_gids,
         home,
     })
+}
+
+/// The message of a name not found: when the file itself was not read (a link, too large),
+/// that is what is wrong, not the name.
+fn not_found(what: String, file: &str, note: Option<&str>) -> String {
+    match note {
+        Some(note) => format!(
+            "{what} cannot be resolved: the image's {file} {note}, so no account of it was read"
+        ),
+        None => format!("{what} is not in the image's {file}"),
+    }
 }
 
 #[cfg(test)]
@@ -125,5 +146,20 @@ mod tests {
             .unwrap_err()
             .contains("`nogroup`"));
         assert!(resolve("app:", &accounts()).is_err());
+    }
+
+    #[test]
+    fn a_file_that_was_not_read_is_named_instead_of_the_user() {
+        let a = Accounts::default().with_notes(
+            Some("is a symbolic link to ../usr/lib/passwd, which is not followed"),
+            Some("is 5242880 bytes, more than the 4 MiB read"),
+        );
+        let err = resolve("app", &a).unwrap_err();
+        assert!(
+            err.contains("/etc/passwd is a symbolic link to ../usr/lib/passwd"),
+            "{err}"
+        );
+        let err = resolve("0:web", &a).unwrap_err();
+        assert!(err.contains("/etc/group is 5242880 bytes"), "{err}");
     }
 }

@@ -47,7 +47,7 @@ pub(crate) static UNKNOWN_USER: Rule = Rule {
 pub(crate) static VOLUME: Rule = Rule {
     code: "image/volume",
     severity: Warning,
-    summary: "A volume of the image stays a directory of the container's root file system",
+    summary: "A volume of the image: a mount point on a new, empty storage volume, or a directory of the root file system",
     explanation: include_str!("image/volume.md"),
 };
 

@@ -3,8 +3,8 @@
 //! the container the plan creates has the config `--to pct-conf` shows.
 
 use super::{
-    Action, Arg, ConfigLine, FileMode, Need, Plan, RootfsDir, Source, Step, Var, FORMAT,
-    TEMPLATE_PREFIX,
+    Action, Arg, ConfigLine, FileMode, ImageSource, Need, Plan, RootfsDir, Source, Step, Var,
+    FORMAT, TEMPLATE_PREFIX,
 };
 use crate::emit::pct_conf::{self, WriteError};
 use crate::emit::pve::{self, Entry, PveConfig};
@@ -25,6 +25,11 @@ pub enum PlanError {
     /// A guard: lowering reports a missing or invalid root path as an error first.
     #[error("internal error: the container has no root file system to create it from")]
     NoRootfs,
+    /// An image is packed into a template, which only a volume root file system is made
+    /// from; a host-directory root file system (the target's `rootfs.mode: host-path`) is
+    /// used in place and has nothing to unpack the image into.
+    #[error("an image needs a volume root file system (the target's rootfs mode is host-path: Proxmox would use a host directory as it is)")]
+    ImageNeedsVolume,
 }
 
 /// Lowers the IR to Proxmox's form and plans its creation.
@@ -69,6 +74,25 @@ pub fn pve_to_plan(
         pve_container: target.pve_container.to_string(),
         steps,
     })
+}
+
+/// The same plan with its root file system packed from `image`'s layers instead of a
+/// directory: the `pack-rootfs` step's source becomes the image, and what the config's
+/// `root.path` named is no longer a source of it (an image's config names no rootfs).
+pub fn with_image(mut plan: Plan, image: ImageSource) -> Result<Plan, PlanError> {
+    let step = plan
+        .steps
+        .iter_mut()
+        .find(|s| matches!(s.action, Action::PackRootfs { .. }))
+        .ok_or(PlanError::ImageNeedsVolume)?;
+    if let Action::PackRootfs { rootfs, .. } = &mut step.action {
+        *rootfs = RootfsDir::Image(image);
+    }
+    step.sources.retain(|s| s.item != "rootfs");
+    if let Some(Need::Root(why)) = step.needs.iter_mut().find(|n| matches!(n, Need::Root(_))) {
+        *why = "writes every file of the image with its owner and mode".into();
+    }
+    Ok(plan)
 }
 
 /// A step with the undo its kind has ([`Action::undo`], which the executor derives again).
@@ -396,6 +420,33 @@ mod tests {
             panic!("{p:?}")
         };
         assert!(text.contains("\nrootfs: /srv/b/rootfs\n"), "{text}");
+    }
+
+    #[test]
+    fn an_image_replaces_the_directory_packed_and_needs_a_volume() {
+        let image = ImageSource {
+            reference: "oci-archive:/srv/app.tar".into(),
+            platform: Some("linux/arm64".into()),
+        };
+        let p = with_image(plan(APP, &Target::default()), image.clone()).unwrap();
+        let Some(step) = p.steps.first() else {
+            panic!("{p:?}")
+        };
+        assert!(
+            matches!(&step.action, Action::PackRootfs { rootfs: RootfsDir::Image(i), .. } if *i == image),
+            "{step:?}"
+        );
+        assert!(step.sources.is_empty(), "{:?}", step.sources);
+        assert_eq!(ops(&p), ops(&plan(APP, &Target::default())));
+        let host_path = Target {
+            rootfs: RootfsTarget::HostPath,
+            bundle_dir: Some("/srv/b".into()),
+            ..Target::default()
+        };
+        assert_eq!(
+            with_image(plan(APP, &host_path), image),
+            Err(PlanError::ImageNeedsVolume)
+        );
     }
 
     #[test]

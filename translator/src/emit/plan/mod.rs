@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use build::{ir_to_plan, pve_to_plan, PlanError, VMID_ATTEMPTS};
+pub use build::{ir_to_plan, pve_to_plan, with_image, PlanError, VMID_ATTEMPTS};
 
 /// The version of the plan format this translator writes.
 pub const FORMAT: u32 = 1;
@@ -71,15 +71,17 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Action {
-    /// Packs a root file system directory into a container template on
-    /// `storage` (content type `vztmpl`) and binds `$template` to its volume id
+    /// Packs a root file system directory, or an OCI image's layers merged in
+    /// order (whiteouts and opaque directories applied, nothing unpacked on
+    /// the way), into a container template on `storage` (content type
+    /// `vztmpl`) and binds `$template` to its volume id
     /// `<storage>:vztmpl/<name-prefix><unique>.tar.zst`; the executor chooses
     /// the unique part. The archive holds `./`-prefixed members with numeric,
     /// container-side owners, modes, links, ACLs and xattrs, as Proxmox's
     /// `pct create` extracts it.
     #[serde(rename_all = "kebab-case")]
     PackRootfs {
-        /// The directory to pack.
+        /// The directory or image to pack.
         rootfs: RootfsDir,
         /// The storage that receives the template (`local` on a stock node).
         storage: String,
@@ -135,7 +137,7 @@ pub enum Action {
     },
 }
 
-/// A root file system directory to pack.
+/// What a `pack-rootfs` step packs: a root file system directory, or an image's layers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RootfsDir {
@@ -143,6 +145,21 @@ pub enum RootfsDir {
     Bundle(String),
     /// An absolute path on the host.
     Path(String),
+    /// The layers of an OCI image, streamed into the template (`create --image`); the
+    /// executor opens the image again and checks every blob against its digest.
+    Image(ImageSource),
+}
+
+/// An OCI image on the node, as `--image` and `--platform` name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ImageSource {
+    /// skopeo's transport and an absolute path: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`,
+    /// `docker-archive:FILE[:NAME:TAG]`.
+    pub reference: String,
+    /// The platform taken from a multi-platform image (`linux/amd64`); none: the node's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }
 
 /// A value bound while the plan runs.

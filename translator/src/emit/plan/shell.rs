@@ -163,6 +163,9 @@ struct Pack<'p> {
     template_prefix: String,
     in_bundle: bool,
     dir: &'p str,
+    /// An image's layers: the script shows them merged through `convert --to bundle`
+    /// (a copy on disk the executor does not make: it streams the layers).
+    image: Option<&'p super::ImageSource>,
 }
 
 #[derive(Serialize)]
@@ -241,14 +244,16 @@ impl<'p> StepModel<'p> {
                 storage,
                 name_prefix,
             } => {
-                let (in_bundle, dir) = match rootfs {
-                    RootfsDir::Bundle(d) => (true, d.as_str()),
-                    RootfsDir::Path(d) => (false, d.as_str()),
+                let (in_bundle, dir, image) = match rootfs {
+                    RootfsDir::Bundle(d) => (true, d.as_str(), None),
+                    RootfsDir::Path(d) => (false, d.as_str(), None),
+                    RootfsDir::Image(i) => (false, "", Some(i)),
                 };
                 m.pack = Some(Pack {
                     template_prefix: format!("{storage}:vztmpl/{name_prefix}"),
                     in_bundle,
                     dir,
+                    image,
                 });
             }
             Action::AllocateVmid { .. } => m.allocate = Some(true),
@@ -297,6 +302,7 @@ fn group_options(argv: &[Arg]) -> Pct<'_> {
 
 fn summary(action: &Action) -> String {
     match action {
+        Action::PackRootfs { rootfs: RootfsDir::Image(i), storage, .. } => format!("Packs the layers of the image {} into a container template on storage {storage}, every blob checked against its digest; sets $template.", i.reference),
         Action::PackRootfs { storage, .. } => format!("Packs the root file system into a container template on storage {storage}; sets $template."),
         Action::AllocateVmid { attempts } => format!(
             "Takes a free container id; sets $vmid. The id is not reserved: when pct create finds it taken, the executor allocates again ({attempts} attempts in all)."
