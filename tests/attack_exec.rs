@@ -286,3 +286,122 @@ fn on_proxmox_the_policy_judges_the_exec_before_lxc_attach() {
     assert_eq!(find(&node.sim(), "canary").len(), 1);
     ok(&run(&["delete", "--force", "ct"]));
 }
+
+/// The policy's `[exec]` rules: no uid 0 where the container has no user namespace (there it
+/// is the node's root), and no resource limits above the container's. A container without a
+/// user namespace, with `RLIMIT_NOFILE` 1024/1024, runs under such a policy; execs as uid 0
+/// (by flag and by `--process`) and with a raised or new limit are refused with exit 1,
+/// naming the rule, and crun is never called for them; a uid-1000 exec within the limits runs.
+/// In a container with a user namespace, the same policy lets uid 0 exec.
+#[test]
+fn exec_as_root_without_a_user_namespace_or_above_the_containers_rlimits_is_refused() {
+    let env = Env::new();
+    fs::write(
+        &env.policy,
+        "version = 1\n[exec]\nroot = \"refuse-without-userns\"\nrlimits = \"not-above-container\"\n",
+    )
+    .expect("policy");
+    let mut v: serde_json::Value = serde_json::from_str(&config()).expect("JSON");
+    let ns = serde_json::json!([{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}]);
+    v["linux"]["namespaces"] = ns;
+    if let Some(l) = v["linux"].as_object_mut() {
+        l.remove("uidMappings");
+        l.remove("gidMappings");
+    }
+    v["process"]["rlimits"] =
+        serde_json::json!([{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 1024}]);
+    let b = bundle(&v.to_string());
+    let bundle_dir = b.path().display().to_string();
+    let (created, out) = env.run_to_file(&["create", "host-ids", "-b", &bundle_dir]);
+    assert!(created, "the container itself passes the policy: {out}");
+    let (started, out) = env.run_to_file(&["start", "host-ids"]);
+    assert!(started, "start: {out}");
+    wait_for("the container to run", Duration::from_secs(15), || {
+        state_json(&env.run(&["state", "host-ids"]))["status"] == "running"
+    });
+
+    let canary = b.path().join("rootfs/tmp/canary");
+    let write_canary = ["sh", "-c", "echo pwned > /tmp/canary"];
+    let process = |name: &str, uid: u32, rlimits: serde_json::Value| {
+        let p = serde_json::json!({
+            "args": write_canary, "cwd": "/", "env": ["PATH=/bin"],
+            "user": {"uid": uid, "gid": uid}, "noNewPrivileges": true, "rlimits": rlimits
+        });
+        let path = env.node.dir.path().join(format!("{name}.json"));
+        fs::write(&path, p.to_string()).expect("process.json");
+        path.display().to_string()
+    };
+    let nofile = |soft: u64, hard: u64| serde_json::json!([{"type": "RLIMIT_NOFILE", "soft": soft, "hard": hard}]);
+    let attacks: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "--user 0",
+            vec!["--user".into(), "0".into()],
+            "uid 0 in a container without a user namespace",
+        ),
+        (
+            "uid 0 in a --process file",
+            vec!["--process".into(), process("root", 0, nofile(1024, 1024))],
+            "uid 0 in a container without a user namespace",
+        ),
+        (
+            "a hard RLIMIT_NOFILE above the container's",
+            vec![
+                "--process".into(),
+                process("raised", 1000, nofile(1024, 1 << 20)),
+            ],
+            "above the container's hard limit 1024",
+        ),
+        (
+            "a limit the container does not set",
+            vec![
+                "--process".into(),
+                process(
+                    "new",
+                    1000,
+                    serde_json::json!([{"type": "RLIMIT_MEMLOCK", "soft": 1u64 << 40, "hard": 1u64 << 40}]),
+                ),
+            ],
+            "RLIMIT_MEMLOCK",
+        ),
+    ];
+    for (what, flags, says) in &attacks {
+        let mut args: Vec<&str> = vec!["exec"];
+        args.extend(flags.iter().map(String::as_str));
+        args.push("host-ids");
+        if !flags.iter().any(|f| f == "--process") {
+            args.extend(write_canary);
+        }
+        let err = fails(&env.run(&args), 1);
+        assert!(
+            err.contains(says) && err.contains("refused: exec in host-ids"),
+            "{what}: {err}"
+        );
+        assert!(
+            err.contains("[exec]"),
+            "{what}: names the policy's rule: {err}"
+        );
+        assert_eq!(env.exec_calls(), 0, "{what}: crun exec was called");
+        assert!(!canary.exists(), "{what}: the process ran");
+    }
+    // Within the rules: uid 1000, the container's own limit or a lower one.
+    let within = process("within", 1000, nofile(512, 1024));
+    let out = env.run(&["exec", "--process", &within, "host-ids"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(canary.exists(), "the allowed exec ran");
+    assert_eq!(env.exec_calls(), 1);
+    ok(&env.run(&["delete", "--force", "host-ids"]));
+
+    // With a user namespace, uid 0 is the container's own root: allowed by the same policy.
+    let b = bundle(&config());
+    let bundle_dir = b.path().display().to_string();
+    let (created, out) = env.run_to_file(&["create", "mapped", "-b", &bundle_dir]);
+    assert!(created, "{out}");
+    let (started, out) = env.run_to_file(&["start", "mapped"]);
+    assert!(started, "start: {out}");
+    wait_for("the container to run", Duration::from_secs(15), || {
+        state_json(&env.run(&["state", "mapped"]))["status"] == "running"
+    });
+    let out = env.run(&["exec", "--user", "0", "mapped", "id", "-u"]);
+    assert_eq!(text(&out.stdout), "0\n", "{}", text(&out.stderr));
+    ok(&env.run(&["delete", "--force", "mapped"]));
+}

@@ -107,6 +107,9 @@ fn the_policy_schema_refuses_what_the_reader_refuses() {
         "version = 1\n[pct]\nrefuse-severity = \"info\"\n",
         "version = 1\nallow = \"security/*\"\n", // not a list
         "version = 1\n[lxc]\nallow = []\n",
+        "version = 1\n[exec]\nroot = \"never\"\n",
+        "version = 1\n[exec]\nrlimits = \"lower\"\n",
+        "version = 1\n[exec]\nrefuse = []\n",
     ] {
         assert!(
             translator::policy::Policy::from_toml(bad).is_err(),

@@ -401,6 +401,68 @@ pub fn enforce_process(
     enforce_within(node, input, target, backend, log, Some("/process"), None)
 }
 
+/// The policy's `[exec]` rules (uid 0, resource limits) for the process `exec` would start:
+/// each reason to stderr and `--log`, and exit 1 when there is one. `prepared.config` is the
+/// container's recorded config with the exec's process, already checked
+/// (`engine_verbs::check_process`), so its fields have their OCI types.
+pub fn enforce_exec(
+    node: &NodePolicy,
+    id: &str,
+    prepared: &executor::runtime::engine_verbs::PreparedExec,
+    log: &Log,
+) -> Result<(), Failure> {
+    use translator::policy::{ExecProcess, Rlimit};
+    let config: serde_json::Value =
+        serde_json::from_slice(&prepared.config).unwrap_or(serde_json::Value::Null);
+    let rlimits = |process: &serde_json::Value| -> Vec<Rlimit> {
+        process
+            .get("rlimits")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+            .map(|r| Rlimit {
+                kind: r
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+                soft: r.get("soft").and_then(|v| v.as_u64()).unwrap_or(u64::MAX),
+                hard: r.get("hard").and_then(|v| v.as_u64()).unwrap_or(u64::MAX),
+            })
+            .collect()
+    };
+    let process = config.get("process").unwrap_or(&serde_json::Value::Null);
+    let judged = ExecProcess {
+        // A process without a uid was refused by check_process; u32::MAX is never 0.
+        uid: process
+            .pointer("/user/uid")
+            .and_then(|u| u.as_u64())
+            .and_then(|u| u32::try_from(u).ok())
+            .unwrap_or(u32::MAX),
+        user_namespace: prepared.user_namespace,
+        rlimits: rlimits(process),
+        container_rlimits: rlimits(&prepared.container_process),
+    };
+    let why = node.policy.exec_refusals(&judged);
+    if why.is_empty() {
+        return Ok(());
+    }
+    for w in &why {
+        let line = format!("refused: exec in {id}: {w} ({})", node.origin);
+        eprintln!("proxmox-lxcri: {line}");
+        log.write(Level::Error, &line);
+    }
+    Err(Failure {
+        code: super::EXIT_REFUSED,
+        message: format!(
+            "exec in {id} is refused by {}: {} reason(s), listed above",
+            node.origin,
+            why.len()
+        ),
+        hint: Some("the node's policy file decides (`proxmox-lxcri schema policy`, key `exec`); `--allow` does not change it".into()),
+    })
+}
+
 /// The findings under `scope` (a JSON pointer) when one is given; the container's own binds
 /// (`own`) left out.
 fn enforce_within(

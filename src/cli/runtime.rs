@@ -527,6 +527,7 @@ fn exec(global: &Global, r: &Runtime<'_>, a: ExecArgs) -> Result<u8, Failure> {
         executor::state::Backend::Pct { .. } => translator::policy::Backend::Pct,
     };
     super::policy::enforce_process(&node, &input, &target, backend, &global.log())?;
+    super::policy::enforce_exec(&node, id.as_str(), &prepared, &global.log())?;
     let opts = ExecOptions {
         process: None,
         tty: a.tty,

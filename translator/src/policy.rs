@@ -145,6 +145,68 @@ pub struct Policy {
     refuse_severity: Severity,
     file: Vec<Entry>,
     run_allows: Vec<Allow>,
+    /// The `[exec]` rules: what a process started by `exec` in a running container may be.
+    exec: ExecRules,
+}
+
+/// `[exec] root`: whether an `exec`'d process may run as uid 0 (of the container).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExecRoot {
+    /// Any uid (the default: engines' `exec` and health checks run as the image's user, often 0).
+    #[default]
+    Allow,
+    /// Never uid 0.
+    Refuse,
+    /// Not uid 0 in a container without a user namespace, where it is the node's root.
+    RefuseWithoutUserns,
+}
+
+/// `[exec] rlimits`: whether an `exec`'d process may have resource limits above the
+/// container's. The runtime sets them as root before the process starts (crun's
+/// `setrlimit` in `libcrun_container_exec`), so a process could otherwise give itself limits
+/// the container was not created with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExecRlimits {
+    /// Any limits (the default).
+    #[default]
+    Allow,
+    /// No hard or soft limit above the container's hard limit of the same type, and no type
+    /// the container's own process does not set (it inherited the runtime's).
+    NotAboveContainer,
+}
+
+/// The policy's `[exec]` section.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecRules {
+    /// `root`: uid 0.
+    pub root: ExecRoot,
+    /// `rlimits`: resource limits.
+    pub rlimits: ExecRlimits,
+}
+
+/// One resource limit of an OCI process (`process.rlimits[]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rlimit {
+    /// `RLIMIT_NOFILE`, …
+    pub kind: String,
+    /// `soft`.
+    pub soft: u64,
+    /// `hard`.
+    pub hard: u64,
+}
+
+/// What [`Policy::exec_refusals`] judges: the process `exec` would start, and the container
+/// it would start in (from the runtime's own record of it, never from the bundle again).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecProcess {
+    /// `process.user.uid` of the exec'd process.
+    pub uid: u32,
+    /// Whether the container has a user namespace (uid 0 in it is not the node's root).
+    pub user_namespace: bool,
+    /// The exec'd process's `rlimits`.
+    pub rlimits: Vec<Rlimit>,
+    /// The container's own process's `rlimits`.
+    pub container_rlimits: Vec<Rlimit>,
 }
 
 impl Default for Policy {
@@ -177,6 +239,17 @@ struct FileFormat {
     pct: Section,
     #[serde(default)]
     crun: Section,
+    #[serde(default)]
+    exec: ExecSection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ExecSection {
+    #[serde(default)]
+    root: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    rlimits: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -207,6 +280,7 @@ impl Policy {
             refuse_severity: Severity::Error,
             file: Vec::new(),
             run_allows: Vec::new(),
+            exec: ExecRules::default(),
         }
     }
 
@@ -240,6 +314,42 @@ impl Policy {
                 }
             },
         };
+        let choice = |key: &str, v: &Option<toml::Spanned<String>>, expected: &[&str]| {
+            let Some(v) = v else {
+                return Ok(None);
+            };
+            match expected.iter().position(|e| e == v.get_ref()) {
+                Some(i) => Ok(Some(i)),
+                None => Err(PolicyError {
+                    message: format!(
+                        "exec.{key} is `{}`; expected {}",
+                        v.get_ref().escape_debug(),
+                        expected
+                            .iter()
+                            .map(|e| format!("\"{e}\""))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ),
+                    location: at(v.span()),
+                }),
+            }
+        };
+        let root = ["allow", "refuse", "refuse-without-userns"];
+        let exec = ExecRules {
+            root: match choice("root", &parsed.exec.root, &root)? {
+                None | Some(0) => ExecRoot::Allow,
+                Some(1) => ExecRoot::Refuse,
+                Some(_) => ExecRoot::RefuseWithoutUserns,
+            },
+            rlimits: match choice(
+                "rlimits",
+                &parsed.exec.rlimits,
+                &["allow", "not-above-container"],
+            )? {
+                None | Some(0) => ExecRlimits::Allow,
+                Some(_) => ExecRlimits::NotAboveContainer,
+            },
+        };
         let mut file = Vec::new();
         let lists = [
             (&parsed.refuse, true, None),
@@ -268,7 +378,50 @@ impl Policy {
             refuse_severity,
             file,
             run_allows: Vec::new(),
+            exec,
         })
+    }
+
+    /// The `[exec]` rules of this policy.
+    pub fn exec_rules(&self) -> ExecRules {
+        self.exec
+    }
+
+    /// Why the `[exec]` rules refuse this process, one sentence per reason; empty when they
+    /// allow it. `--allow` has no say here: these are not lint findings.
+    pub fn exec_refusals(&self, p: &ExecProcess) -> Vec<String> {
+        let mut why = Vec::new();
+        match self.exec.root {
+            ExecRoot::Refuse if p.uid == 0 => why.push(
+                "the process runs as uid 0, and the node policy's `[exec] root = \"refuse\"` refuses that".to_string(),
+            ),
+            ExecRoot::RefuseWithoutUserns if p.uid == 0 && !p.user_namespace => why.push(
+                "the process runs as uid 0 in a container without a user namespace (the node's root), and the node policy's `[exec] root = \"refuse-without-userns\"` refuses that".to_string(),
+            ),
+            _ => {}
+        }
+        if self.exec.rlimits == ExecRlimits::NotAboveContainer {
+            for r in &p.rlimits {
+                let own = p.container_rlimits.iter().find(|c| c.kind == r.kind);
+                let above = match own {
+                    None => Some(format!(
+                        "the process sets {} (soft {}, hard {}), which the container's own process does not set",
+                        r.kind, r.soft, r.hard
+                    )),
+                    Some(c) if r.hard > c.hard || r.soft > c.hard => Some(format!(
+                        "the process's {} (soft {}, hard {}) is above the container's hard limit {}",
+                        r.kind, r.soft, r.hard, c.hard
+                    )),
+                    Some(_) => None,
+                };
+                if let Some(a) = above {
+                    why.push(format!(
+                        "{a}, and the node policy's `[exec] rlimits = \"not-above-container\"` refuses that"
+                    ));
+                }
+            }
+        }
+        why
     }
 
     /// Allows a code or family for this run (`--allow`); it outranks the file and the defaults.
@@ -541,5 +694,93 @@ mod tests {
         };
         assert_eq!(msgs(Pct), ["b", "d"]);
         assert_eq!(msgs(Crun), ["b", "c", "d"]);
+    }
+
+    fn rl(kind: &str, soft: u64, hard: u64) -> Rlimit {
+        Rlimit {
+            kind: kind.into(),
+            soft,
+            hard,
+        }
+    }
+
+    #[test]
+    fn exec_rules_judge_uid_0_and_raised_rlimits() {
+        let process = |uid, user_namespace, rlimits: Vec<Rlimit>| ExecProcess {
+            uid,
+            user_namespace,
+            rlimits,
+            container_rlimits: vec![rl("RLIMIT_NOFILE", 1024, 4096)],
+        };
+        // The defaults allow both (what engines' exec and health checks need).
+        let builtin = Policy::builtin();
+        assert!(builtin
+            .exec_refusals(&process(
+                0,
+                false,
+                vec![rl("RLIMIT_NOFILE", 1 << 20, 1 << 20)]
+            ))
+            .is_empty());
+
+        let p = Policy::from_toml("version = 1\n[exec]\nroot = \"refuse\"\n").unwrap();
+        assert_eq!(p.exec_refusals(&process(0, true, vec![])).len(), 1);
+        assert!(p.exec_refusals(&process(1000, false, vec![])).is_empty());
+
+        let p = Policy::from_toml(
+            "version = 1\n[exec]\nroot = \"refuse-without-userns\"\nrlimits = \"not-above-container\"\n",
+        )
+        .unwrap();
+        assert!(p.exec_refusals(&process(0, true, vec![])).is_empty());
+        let why = p.exec_refusals(&process(0, false, vec![]));
+        assert!(why[0].contains("without a user namespace"), "{why:?}");
+        // At or below the container's hard limit: allowed; above, or a type it does not set:
+        // refused, each named.
+        assert!(p
+            .exec_refusals(&process(7, false, vec![rl("RLIMIT_NOFILE", 4096, 4096)]))
+            .is_empty());
+        for (limit, says) in [
+            (
+                rl("RLIMIT_NOFILE", 1024, 4097),
+                "above the container's hard limit 4096",
+            ),
+            (
+                rl("RLIMIT_NOFILE", 8192, 1024),
+                "above the container's hard limit 4096",
+            ),
+            (
+                rl("RLIMIT_NPROC", 1, 1),
+                "RLIMIT_NPROC (soft 1, hard 1), which the container",
+            ),
+        ] {
+            let why = p.exec_refusals(&process(7, false, vec![limit]));
+            assert!(why.len() == 1 && why[0].contains(says), "{why:?}");
+        }
+        // Both reasons at once.
+        assert_eq!(
+            p.exec_refusals(&process(0, false, vec![rl("RLIMIT_CORE", 0, 0)]))
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn bad_exec_rules_name_the_line() {
+        for (text, says, line) in [
+            (
+                "version = 1\n[exec]\nroot = \"never\"\n",
+                "exec.root is `never`",
+                3,
+            ),
+            (
+                "version = 1\n\n[exec]\n\nrlimits = \"lower\"\n",
+                "exec.rlimits is `lower`",
+                5,
+            ),
+            ("version = 1\n[exec]\nuid = 0\n", "unknown field `uid`", 3),
+        ] {
+            let e = Policy::from_toml(text).unwrap_err();
+            assert!(e.message.contains(says), "{text}: {e}");
+            assert_eq!(e.location.map(|l| l.0), Some(line), "{text}: {e}");
+        }
     }
 }

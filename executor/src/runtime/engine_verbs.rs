@@ -235,7 +235,32 @@ pub struct PreparedExec {
     pub config: Vec<u8>,
     /// The container's back end, whose policy column decides.
     pub backend: Backend,
+    /// The container's own process (crun: from the recorded config; pct: the uid-0 process
+    /// `lxc-attach` starts from), for the policy's `[exec]` rules.
+    pub container_process: Value,
+    /// Whether the container has a user namespace: on crun, a `user` entry in the recorded
+    /// config's `linux.namespaces`; on pct, `unprivileged: 1` in its Proxmox config (Proxmox
+    /// maps an unprivileged container's ids, `src/PVE/LXC.pm` `parse_id_maps`).
+    pub user_namespace: bool,
     process: Vec<u8>,
+}
+
+/// `unprivileged` of a Proxmox container config's main section, as pve-container's
+/// `parse_pct_config` (`src/PVE/LXC/Config.pm` @ 94f5585) reads it: the main section ends at
+/// the first `[section]` line, a later line of a key replaces an earlier one, and the value is
+/// a boolean as pve-common's `parse_boolean` (`src/PVE/JSONSchema.pm`) reads it; absent is 0,
+/// Proxmox's default.
+fn unprivileged(conf: &str) -> bool {
+    conf.lines()
+        .take_while(|l| !l.starts_with('['))
+        .filter_map(|l| l.strip_prefix("unprivileged:"))
+        .last()
+        .is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "on" | "yes" | "true"
+            )
+        })
 }
 
 /// The container's config as it was created: on crun the checked copy crun runs
@@ -272,6 +297,19 @@ pub fn prepare_exec(
             status: status_name(now.status),
         });
     }
+    let user_namespace = match &mapping.backend {
+        Backend::Crun => None,
+        // The config whose identity stamp `pct_verbs::container` just checked.
+        Backend::Pct { vmid, node } => {
+            let path = rt.paths.config(node, *vmid);
+            let bytes = rt.host.read_file(&path).map_err(|e| {
+                RuntimeError::Usage(format!(
+                    "the Proxmox config of container {id} cannot be read: {e}"
+                ))
+            })?;
+            Some(unprivileged(&String::from_utf8_lossy(&bytes)))
+        }
+    };
     let mut config = match &mapping.backend {
         Backend::Crun => container_config(rt, id)?,
         Backend::Pct { .. } => serde_json::json!({
@@ -299,6 +337,16 @@ pub fn prepare_exec(
         }
     };
     let bytes = serde_json::to_vec(&process).map_err(|e| RuntimeError::Usage(e.to_string()))?;
+    let user_namespace = user_namespace.unwrap_or_else(|| {
+        config
+            .pointer("/linux/namespaces")
+            .and_then(Value::as_array)
+            .is_some_and(|ns| {
+                ns.iter()
+                    .any(|n| n.get("type") == Some(&Value::from("user")))
+            })
+    });
+    let container_process = config.get("process").cloned().unwrap_or(Value::Null);
     if let Some(o) = config.as_object_mut() {
         o.insert("process".into(), process);
     }
@@ -306,6 +354,8 @@ pub fn prepare_exec(
         config: serde_json::to_vec_pretty(&config)
             .map_err(|e| RuntimeError::Usage(e.to_string()))?,
         backend: mapping.backend,
+        container_process,
+        user_namespace,
         process: bytes,
     })
 }
@@ -553,5 +603,26 @@ mod process_flag_tests {
             ..ProcessFlags::default()
         };
         assert!(!tty_only.changes_process());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unprivileged;
+
+    #[test]
+    fn unprivileged_is_read_from_the_main_section_as_proxmox_reads_it() {
+        assert!(unprivileged("arch: amd64\nunprivileged: 1\n"));
+        assert!(unprivileged("unprivileged: Yes\n"));
+        assert!(
+            !unprivileged("arch: amd64\n"),
+            "absent is Proxmox's default 0"
+        );
+        assert!(!unprivileged("unprivileged: 0\n"));
+        // A snapshot's value is not the container's.
+        assert!(!unprivileged("arch: amd64\n\n[snap1]\nunprivileged: 1\n"));
+        // The last line wins, as in a hash filled line by line.
+        assert!(!unprivileged("unprivileged: 1\nunprivileged: 0\n"));
+        assert!(!unprivileged("#unprivileged: 1\n"));
     }
 }

@@ -686,7 +686,10 @@ fn destroy_removes_config_and_volumes() {
 fn config_lock_is_a_flock_on_the_proxmox_lock_file() {
     let (root, _) = with_ct();
     let lock = std::fs::File::create(root.join("/run/lock/lxc/pve-config-100.lock")).unwrap();
-    lock.lock().unwrap();
+    // flock(2) as `File::lock` does; that method is Rust 1.89, the workspace's MSRV is 1.88.
+    // SAFETY: flock takes any descriptor; `lock` keeps this one open for the call.
+    let locked = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+    assert_eq!(locked, 0, "flock: {}", std::io::Error::last_os_error());
     let release = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(700));
         drop(lock);
