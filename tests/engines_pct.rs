@@ -357,6 +357,33 @@ fn podman_runs_proxmox_containers_through_the_pct_back_end() {
     test_support::wait_for("podman logs", Duration::from_secs(20), || {
         text(&podman(&["logs", "sleeper"], None).stdout) == "up\n"
     });
+    // exec: a process in the running CT's namespaces (it sees the CT's hostname and init),
+    // its output and exit code podman's.
+    let out = podman(
+        &[
+            "exec",
+            "sleeper",
+            "sh",
+            "-c",
+            "echo in; test -x /dev/.proxmox-lxcri/init && exit 5",
+        ],
+        None,
+    );
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(5), "in\n".to_owned()),
+        "{}\n{}",
+        text(&out.stderr),
+        log()
+    );
+    let out = podman(&["exec", "-i", "sleeper", "cat"], Some("to-exec\n"));
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), "to-exec\n".to_owned()),
+        "{}\n{}",
+        text(&out.stderr),
+        log()
+    );
     let out = podman(&["rm", "-f", "-t", "2", "sleeper"], None);
     assert!(out.status.success(), "{}\n{}", text(&out.stderr), log());
     // What a Proxmox container cannot be is refused at create, and nothing is made.
