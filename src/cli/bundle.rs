@@ -151,6 +151,24 @@ pub fn open(args: &CreateArgs, log: &Log) -> Result<Opened, Failure> {
     })
 }
 
+/// The config text `create` would give the container from this input (`convert --to
+/// pct-conf`'s, which the plan is built from), for `diff`: the same target, conversion and
+/// volumes, with the findings reported; no policy, no host effect.
+pub fn pct_conf(opened: &Opened, args: &CreateArgs, log: &Log) -> Result<String, Failure> {
+    let mut target = load_target(args.target.as_ref(), args.pve_version.as_deref())?;
+    if target.rootfs == RootfsTarget::HostPath && target.bundle_dir.is_none() {
+        target.bundle_dir = opened.dir.to_str().map(str::to_owned);
+    }
+    let input = &opened.input;
+    let mut t = translator::oci_to_ir(&input.name, &input.bytes, &target);
+    if let (Some(ir), From::Image(_, paths, Some(spec))) = (t.ir.as_mut(), &opened.from) {
+        translator::image::add_volumes(ir, paths, spec);
+    }
+    report(&t.diagnostics, log);
+    let ir = accepted(&t, input)?;
+    translator::ir_to_pct_conf(ir).map_err(|e| Failure::refused(e.to_string()))
+}
+
 /// The absolute bundle directory, what to create from it, and the signal `stop` will send
 /// (the translation's halt signal, recorded at create time so that `stop` never reads the
 /// bundle again).

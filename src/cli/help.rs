@@ -20,7 +20,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
         "Run (an OCI runtime with runc's command line, on this node)",
         &[
             "create", "start", "state", "kill", "stop", "delete", "run", "list", "exec", "ps",
-            "pause", "resume", "update", "spec", "features", "apply", "route",
+            "pause", "resume", "update", "spec", "features", "apply", "route", "diff",
         ],
     ),
 ];

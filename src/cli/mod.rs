@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod bundle;
 pub mod convert;
+pub mod diff;
 pub mod github;
 pub mod gitlab;
 pub mod help;
@@ -72,6 +73,8 @@ pub enum Command {
     Explain(rules::ExplainArgs),
     /// Print which back end create would use for a container id, and which rule chose it
     Route(route::Args),
+    /// Show what a new image or bundle would change in an existing container's Proxmox config (exit 0 same, 1 different, 2 trouble)
+    Diff(diff::Args),
     #[command(flatten)]
     Runtime(runtime::Verb),
 }
@@ -181,6 +184,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run_rules(&args),
         Command::Explain(args) => rules::run_explain(&args),
         Command::Route(args) => route::run(&cli.global, &args),
+        Command::Diff(args) => diff::run(&cli.global, &args),
         Command::Runtime(verb) => runtime::run(&cli.global, verb),
     };
     ExitCode::from(code)

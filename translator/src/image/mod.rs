@@ -15,6 +15,7 @@
 //! | `Config.User`           | `process.user` resolved in the image's accounts |
 //! | `os`, `architecture`, `variant`, `os.version`, `os.features`, `author`, `created`, `Config.StopSignal`, `Config.ExposedPorts` | `org.opencontainers.image.*` annotations |
 //! | `Config.Labels`         | annotations, winning over the implicit ones  |
+//! | `rootfs.diff_ids`       | their ChainID in the `org.proxmox-lxcri.image.rootfs` annotation (read by `diff`) |
 //! | `Config.Volumes`        | mount points on new volumes (`image/volume`) |
 //! | `Config.Healthcheck`    | reported (`image/healthcheck`)               |
 //! | anything else           | reported (`image/ignored-field`)             |
@@ -499,7 +500,36 @@ fn annotations(
             }
         }
     }
+    // After the labels, so that no label can stand for other layers: `diff` compares it.
+    if let Some(chain) = chain_id(doc) {
+        out.insert(ROOTFS_ANNOTATION.into(), chain.into());
+    }
     out
+}
+
+/// The annotation naming the root file system's layers: the ChainID of the image config's
+/// `rootfs.diff_ids`. `diff` compares it to tell a new root file system from a new config.
+pub const ROOTFS_ANNOTATION: &str = "org.proxmox-lxcri.image.rootfs";
+
+/// image-spec config.md "Layer ChainID": `ChainID(L0) = DiffID(L0)`,
+/// `ChainID(L0|…|Ln) = Digest(ChainID(L0|…|Ln-1) + " " + DiffID(Ln))` (SHA-256). `None`
+/// when there are no layers or a `diff_id` is not a string (the layer reader refuses those).
+fn chain_id(doc: &Map<String, Value>) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let ids = doc.get("rootfs")?.get("diff_ids")?.as_array()?;
+    let mut chain: Option<String> = None;
+    for id in ids {
+        let id = id.as_str()?;
+        chain = Some(match chain {
+            None => id.to_owned(),
+            Some(c) => {
+                let digest = Sha256::digest(format!("{c} {id}").as_bytes());
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                format!("sha256:{hex}")
+            }
+        });
+    }
+    chain
 }
 
 /// An optional array of strings; a wrong type is reported and read as absent.

@@ -247,3 +247,46 @@ fn examples_do_what_they_say() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[test]
+fn the_layers_chain_id_is_an_annotation_no_label_overrides() {
+    let with = |ids: &str, label: &str| {
+        let doc = TYPICAL
+            .replace(r#""diff_ids": []"#, &format!(r#""diff_ids": [{ids}]"#))
+            .replace(r#""team": "web""#, label);
+        let c = convert(&doc, &app_accounts());
+        let spec: Value = serde_json::from_str(c.runtime_config.as_deref().unwrap()).unwrap();
+        spec["annotations"][super::ROOTFS_ANNOTATION].clone()
+    };
+    let (a, b) = (
+        format!("\"sha256:{}\"", "a".repeat(64)),
+        format!("\"sha256:{}\"", "b".repeat(64)),
+    );
+    assert_eq!(
+        with("", r#""team": "web""#),
+        Value::Null,
+        "no layers, no annotation"
+    );
+    // image-spec config.md: the ChainID of one layer is its DiffID.
+    assert_eq!(
+        with(&a, r#""team": "web""#),
+        format!("sha256:{}", "a".repeat(64))
+    );
+    let two = with(&format!("{a}, {b}"), r#""team": "web""#);
+    // sha256("sha256:aaa… sha256:bbb…"), computed with sha256sum.
+    assert_eq!(
+        two,
+        "sha256:ccd722928bd92476ba1745586fed6e45a102504185ad88cd89e01ff116fd146c"
+    );
+    assert_ne!(
+        two,
+        with(&format!("{b}, {a}"), r#""team": "web""#),
+        "the order counts"
+    );
+    let forged = format!(r#""{}": "sha256:x""#, super::ROOTFS_ANNOTATION);
+    assert_eq!(
+        with(&a, &forged),
+        format!("sha256:{}", "a".repeat(64)),
+        "a label cannot forge it"
+    );
+}
