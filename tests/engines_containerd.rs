@@ -325,8 +325,13 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 
     /// `ctr run` on `rt` with the runtime flags in front of `args`.
     fn run(&self, rt: Rt, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let bin = self.binary(rt).to_str().expect("utf-8").to_owned();
-        let root = self.runc_root(rt).to_str().expect("utf-8").to_owned();
+        self.run_on(self.binary(rt), &self.runc_root(rt), args, stdin)
+    }
+
+    /// `ctr run` with the shim calling `bin` with `--root root`.
+    fn run_on(&self, bin: &Path, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let bin = bin.to_str().expect("utf-8").to_owned();
+        let root = root.to_str().expect("utf-8").to_owned();
         let mut all = vec!["run", "--runc-binary", &bin, "--runc-root", &root];
         all.extend_from_slice(args);
         self.ctr_input(&all, stdin)
@@ -730,5 +735,101 @@ fn containerd_drives_proxmox_lxcri_as_it_drives_crun() {
         started.elapsed() < Duration::from_secs(120),
         "took {:?}",
         started.elapsed()
+    );
+}
+
+/// `ctr run --rm` on the pct back end: the shim calls a wrapper with `--runtime pct` on the
+/// Proxmox simulator node; the task is a Proxmox CT whose process's output and exit code reach
+/// ctr, and `--rm` leaves no CT, template or record behind.
+#[test]
+fn containerd_runs_proxmox_containers_through_the_pct_back_end() {
+    if skip_or_fail() {
+        return;
+    }
+    runtime_support::require(runtime_support::SIM_TOOLS);
+    runtime_support::ensure_subids();
+    let node = runtime_support::Node::new();
+    let d = Daemon::start();
+    let wrapper = d.dir.path().join("pct-wrapper");
+    // The shim passes --root (the node's state directory, from --runc-root), --log and
+    // --log-format; the wrapper adds the back end, the simulator, and where containerd's
+    // snapshot mounts live (`<state>/io.containerd.runtime.v2.task/<ns>/<id>/rootfs`).
+    script(
+        &wrapper,
+        &format!(
+            "#!/bin/sh\nPVE_SIM_ROOT={sim} PROXMOX_LXCRI_HOST_ROOT={sim} PATH={bins}:$PATH exec env -u PROXMOX_LXCRI_TARGET -u PROXMOX_LXCRI_POLICY {bin} --runtime pct --rootfs-under {state} \"$@\"\n",
+            sim = node.sim().display(),
+            bins = runtime_support::bin_dir().display(),
+            bin = env!("CARGO_BIN_EXE_proxmox-lxcri"),
+            state = d.dir.path().join("state").display(),
+        ),
+    );
+    let root = node.state_dir();
+    let tail = || {
+        d.daemon_log()
+            .lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // The init's read-only bind mount is there only on the pct path (a Proxmox CT's
+    // `lxc.mount.entry`), so this also shows which back end ran it.
+    let out = d.run_on(
+        &wrapper,
+        &root,
+        &[
+            "--rm",
+            IMAGE,
+            "pct-echo",
+            "sh",
+            "-c",
+            "test -x /dev/.proxmox-lxcri/init && echo hi",
+        ],
+        None,
+    );
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), "hi\n".to_owned()),
+        "{}\n{}",
+        text(&out.stderr),
+        tail()
+    );
+    let out = d.run_on(
+        &wrapper,
+        &root,
+        &[
+            "--rm",
+            IMAGE,
+            "pct-exit",
+            "sh",
+            "-c",
+            "echo err >&2; exit 7",
+        ],
+        None,
+    );
+    assert_eq!(
+        (out.status.code(), text(&out.stderr).contains("err")),
+        (Some(7), true),
+        "{}\n{}",
+        text(&out.stderr),
+        tail()
+    );
+    assert_eq!(d.containers(), Vec::<String>::new());
+    assert_eq!(node.configs(), Vec::<String>::new());
+    assert_eq!(node.templates(), Vec::<String>::new());
+    // The shim passes `--root <runc-root>/<namespace>`: the records live one level down.
+    let records = fs::read_dir(root.join(NS))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                // The store's own lock directory, as `Node::records` skips it.
+                .filter(|n| !n.starts_with('.'))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        (node.records(), records),
+        (vec![NS.to_owned()], Vec::<String>::new())
     );
 }

@@ -193,14 +193,8 @@ fn podman(node: &Node, base: &Path) -> impl Fn(&[&str], Option<&str>) -> std::pr
     .unwrap();
     let base = base.to_owned();
     let run = move |args: &[&str], stdin: Option<&str>| {
-        let mut c = std::process::Command::new("podman");
-        c.env("CONTAINERS_CONF", base.join("containers.conf"))
-            .arg("--root")
-            .arg(base.join("store"))
-            .arg("--runroot")
-            .arg(base.join("run"))
-            .args(["--storage-driver", "vfs", "--runtime", "proxmox-lxcri"])
-            .args(args)
+        let mut c = podman_cmd(&base);
+        c.args(args)
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -227,6 +221,18 @@ fn podman(node: &Node, base: &Path) -> impl Fn(&[&str], Option<&str>) -> std::pr
     );
     assert!(out.status.success(), "import: {}", text(&out.stderr));
     run
+}
+
+/// podman on the private store and configuration `podman` set up in `base`.
+fn podman_cmd(base: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new("podman");
+    c.env("CONTAINERS_CONF", base.join("containers.conf"))
+        .arg("--root")
+        .arg(base.join("store"))
+        .arg("--runroot")
+        .arg(base.join("run"))
+        .args(["--storage-driver", "vfs", "--runtime", "proxmox-lxcri"]);
+    c
 }
 
 fn base_tar(img: &Path) -> std::path::PathBuf {
@@ -294,6 +300,40 @@ fn podman_runs_proxmox_containers_through_the_pct_back_end() {
         Some("piped\n"),
     );
     assert_eq!(text(&out.stdout), "piped\n", "{}", text(&out.stderr));
+    // -t: podman hands the runtime a --console-socket; the process's stdio is the terminal
+    // whose master comes back over it. podman wants a terminal of its own for -t, so it runs
+    // under script(1) (util-linux), which gives it one.
+    let mut line = vec!["script".to_owned(), "-qec".to_owned()];
+    let cmd = podman_cmd(base.path());
+    let argv: Vec<String> = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_str().unwrap().to_owned())
+        .chain(
+            ["run", "--rm", "-t", "--network", "none", img, "sh", "-c"]
+                .iter()
+                .map(|a| a.to_string()),
+        )
+        .map(|a| format!("'{a}'"))
+        .collect();
+    line.push(format!(
+        "{} 'test -t 0 && test -t 1 && echo tty-yes; exit 4'",
+        argv.join(" ")
+    ));
+    line.push("/dev/null".to_owned());
+    let out = std::process::Command::new(&line[0])
+        .args(&line[1..])
+        .env("CONTAINERS_CONF", base.path().join("containers.conf"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        (out.status.code(), text(&out.stdout).contains("tty-yes")) == (Some(4), true),
+        "{:?}\n{}\n{}\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr),
+        log()
+    );
     // Detached: a Proxmox container while it runs; `rm -f` reaches it through kill.
     let out = podman(
         &[
@@ -317,6 +357,33 @@ fn podman_runs_proxmox_containers_through_the_pct_back_end() {
     test_support::wait_for("podman logs", Duration::from_secs(20), || {
         text(&podman(&["logs", "sleeper"], None).stdout) == "up\n"
     });
+    // exec: a process in the running CT's namespaces (it sees the CT's hostname and init),
+    // its output and exit code podman's.
+    let out = podman(
+        &[
+            "exec",
+            "sleeper",
+            "sh",
+            "-c",
+            "echo in; test -x /dev/.proxmox-lxcri/init && exit 5",
+        ],
+        None,
+    );
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(5), "in\n".to_owned()),
+        "{}\n{}",
+        text(&out.stderr),
+        log()
+    );
+    let out = podman(&["exec", "-i", "sleeper", "cat"], Some("to-exec\n"));
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), "to-exec\n".to_owned()),
+        "{}\n{}",
+        text(&out.stderr),
+        log()
+    );
     let out = podman(&["rm", "-f", "-t", "2", "sleeper"], None);
     assert!(out.status.success(), "{}\n{}", text(&out.stderr), log());
     // What a Proxmox container cannot be is refused at create, and nothing is made.

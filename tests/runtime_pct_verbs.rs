@@ -1,7 +1,8 @@
 //! The engine verbs on the pct back end, on the Proxmox simulator with real LXC underneath:
 //! `exec` through `lxc-attach` with the OCI process applied (args, env, uid, gid; exit code),
-//! and refused for what `lxc-attach` cannot do (a working directory, capabilities, a detached
-//! process); `ps` lists the container's cgroup; `pause`/`resume` freeze and thaw it (LXC says
+//! and refused for what `lxc-attach` cannot do (a working directory, capabilities, a console
+//! socket); `exec --detach --pid-file` leaves lxc-attach to the caller, who reaps the exit
+//! code; `ps` lists the container's cgroup; `pause`/`resume` freeze and thaw it (LXC says
 //! `FROZEN`, `state` says `paused`); `update` becomes `pct set` (the config changes, and the
 //! simulator hotplugs the limits into the running container's cgroup as Proxmox does) and
 //! refuses a limit Proxmox has no key for; `kill --all` stays refused.
@@ -102,8 +103,41 @@ fn exec_ps_pause_resume_update_on_proxmox() {
         1,
     );
     assert!(err.contains("`capabilities`"), "{err}");
-    let err = fails(&node.run(&["exec", "--detach", "web", "true"]), 1);
-    assert!(err.contains("has no --detach"), "{err}");
+    let err = fails(
+        &node.run(&["exec", "--console-socket", "/nonexistent", "web", "true"]),
+        1,
+    );
+    assert!(err.contains("has no --console-socket"), "{err}");
+
+    // Detached, as conmon calls it: lxc-attach is the pid in the file, left to the caller's
+    // subreaper (this test, as conmon), and exits with the process's status.
+    // SAFETY: prctl with integer arguments.
+    assert_eq!(
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) },
+        0
+    );
+    let pid_file = node.dir.path().join("exec.pid");
+    let out = node
+        .lxcri()
+        .args(["exec", "--detach", "--pid-file"])
+        .arg(&pid_file)
+        .args(["web", "sh", "-c", "exit 6"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("exec --detach");
+    assert_eq!(ok(&out), "");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    let mut wstatus = 0;
+    // SAFETY: a valid status pointer.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut wstatus, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(wstatus) && libc::WEXITSTATUS(wstatus) == 6,
+        "wait status {wstatus:#x}"
+    );
 
     // ps: the container's cgroup, by host pid; the init is in it.
     let out = node.run(&["ps", "--format", "json", "web"]);

@@ -194,6 +194,18 @@ pub fn translate(
             console_socket: options.console_socket.clone(),
             init: crate::INIT,
             timeout: std::time::Duration::from_secs(60),
+            // Kept for `exec`: what the CT's process was created with that an attached
+            // process gets the same.
+            inherited: serde_json::from_slice::<serde_json::Value>(&opened.input.bytes)
+                .ok()
+                .and_then(|c| c.get("process").and_then(|p| p.as_object()).cloned())
+                .map(|p| {
+                    p.into_iter()
+                        .filter(|(k, _)| {
+                            executor::runtime::engine_pct::INHERITED.contains(&k.as_str())
+                        })
+                        .collect()
+                }),
         })
     });
     if engine_io.is_some() {

@@ -249,6 +249,7 @@ fn start_engine(
     let record = ep::EngineRecord {
         standin: standin.child.id() as i32,
         init,
+        inherited: engine.inherited.clone(),
     };
     rt.store.write_file(&lock, ContainerFile::Engine, &record)?;
     if let Some(p) = &engine.pid_file {

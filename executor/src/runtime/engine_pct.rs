@@ -55,7 +55,16 @@ pub struct EngineIo {
     pub init: &'static [u8],
     /// How long `create` waits for the container's init to connect.
     pub timeout: Duration,
+    /// The bundle's `process` members named in [`INHERITED`], recorded in
+    /// [`EngineRecord::inherited`].
+    pub inherited: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+/// The `process` members a process `lxc-attach` starts gets from the CT's LXC config, as the
+/// CT's own process did: `src/lxc/attach.c` `drop_capabilities` applies `lxc.cap.drop`/
+/// `lxc.cap.keep`, and `lxc_attach` calls `setup_resource_limits` (`lxc.prlimit`) on the
+/// attached pid (lxc @ HEAD).
+pub const INHERITED: &[&str] = &["capabilities", "rlimits"];
 
 /// `engine.json`: who stands in for the container's process.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -64,6 +73,12 @@ pub struct EngineRecord {
     pub standin: i32,
     /// The container's init, as the host sees it (`SO_PEERCRED` of its connection).
     pub init: i32,
+    /// The bundle's `process` members in [`INHERITED`] at create. The CT's process got what
+    /// LXC's config (translated from them) gives it, and so does a process `lxc-attach`
+    /// starts, so an `exec` asking for exactly these gets them; other values cannot be given
+    /// (pct_verbs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inherited: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -381,8 +381,9 @@ pub fn exec(
     }
     if let Backend::Pct { .. } = &mapping.backend {
         for (given, flag) in [
-            (opts.detach, "--detach"),
-            (opts.pid_file.is_some(), "--pid-file"),
+            // Detached, lxc-attach itself is the pid the engine waits on (below); in the
+            // foreground there is no process of ours the pid file could name.
+            (opts.pid_file.is_some() && !opts.detach, "--pid-file"),
             (opts.console_socket.is_some(), "--console-socket"),
             (opts.preserve_fds.is_some(), "--preserve-fds"),
         ] {
@@ -390,12 +391,24 @@ pub fn exec(
                 return Err(RuntimeError::NotOnProxmox {
                     verb: "exec",
                     id: id.clone(),
-                    why: format!("lxc-attach runs the process in the foreground and has no {flag}"),
+                    why: format!("lxc-attach has no {flag}"),
                 });
             }
         }
         let process: Value = serde_json::from_slice(&prepared.process)
             .map_err(|e| RuntimeError::Usage(e.to_string()))?;
+        if opts.detach {
+            return super::pct_verbs::exec_detached(
+                rt,
+                id,
+                stored,
+                &mapping,
+                &process,
+                stdio_is_tty,
+                opts.pid_file.as_deref(),
+            )
+            .map(|()| 0);
+        }
         return super::pct_verbs::exec(rt, id, stored, &mapping, &process, stdio_is_tty);
     }
     // The container may have stopped since it was prepared; crun would say so less clearly.

@@ -92,9 +92,18 @@ pub fn attach_command(
     let Some(p) = process.as_object() else {
         return Err(no("the process is not a JSON object".into()));
     };
+    // An engine's CT: what its process was created with in these members is what an attached
+    // process gets too (see `EngineRecord::inherited`); podman's exec repeats them.
+    let inherited = rt
+        .store
+        .read_file::<super::engine_pct::EngineRecord>(id, crate::state::ContainerFile::Engine)?
+        .and_then(|r| r.inherited)
+        .unwrap_or_default();
     for (key, value) in p {
         let off = matches!(value, Value::Null)
-            || (key == "noNewPrivileges" && value == &Value::Bool(false));
+            || (key == "noNewPrivileges" && value == &Value::Bool(false))
+            || (super::engine_pct::INHERITED.contains(&key.as_str())
+                && inherited.get(key) == Some(value));
         if !APPLIED.contains(&key.as_str()) && !off {
             return Err(no(format!(
                 "lxc-attach cannot set the process's `{key}`: the attached process gets the container's"
@@ -172,6 +181,56 @@ pub fn exec(
         crate::host::Exit::Code(c) => c,
         crate::host::Exit::Signal(s) => 128 + s,
     })
+}
+
+/// `exec --detach [--pid-file F]`, as conmon calls it for `podman exec`: starts `lxc-attach`
+/// with this process's stdio (the engine's pipes) and returns without waiting. `lxc-attach`
+/// runs the process in the CT's namespaces and exits with its status (`src/lxc/tools/
+/// lxc_attach.c` `main` returns `lxc_wait_for_pid_status`'s result, lxc @ HEAD), so it is
+/// the pid the engine waits on: written to `F`; once this process exits, the engine (a child
+/// subreaper, as conmon is) inherits and reaps it, as runc's detached exec leaves it the
+/// process itself. Like the foreground exec, this goes around the [`crate::host::Host`]
+/// (it has no spawn-and-leave), so a dry run cannot show it; it is only reached on a real
+/// engine call.
+pub fn exec_detached(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    stored: OciState,
+    mapping: &Mapping,
+    process: &Value,
+    stdio_is_tty: bool,
+    pid_file: Option<&std::path::Path>,
+) -> Result<(), RuntimeError> {
+    let (now, vmid) = container(rt, "exec", stored, mapping)?;
+    if now.status != Status::Running {
+        return Err(RuntimeError::NotRunning {
+            id: id.clone(),
+            status: status_name(now.status),
+        });
+    }
+    let cmd = attach_command(rt, id, vmid, process, stdio_is_tty)?;
+    let spawn_err = |source| crate::host::HostError::Spawn {
+        program: cmd.program.to_string_lossy().into_owned(),
+        source,
+    };
+    let mut child = std::process::Command::new(&cmd.program);
+    child
+        .args(&cmd.args)
+        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::inherit());
+    if let Some(dir) = &cmd.cwd {
+        child.current_dir(dir);
+    }
+    let child = child.spawn().map_err(spawn_err)?;
+    if let Some(p) = pid_file {
+        std::fs::write(p, child.id().to_string())
+            .map_err(|e| crate::host::HostError::io("write", p, e))?;
+    }
+    // Not waited for: the engine reaps it.
+    drop(child);
+    Ok(())
 }
 
 /// `pause` (`true`) / `resume` (`false`).
