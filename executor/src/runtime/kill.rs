@@ -41,12 +41,24 @@ pub fn kill(rt: &Runtime<'_>, id: &ContainerId, signal: Signal) -> Result<(), Ru
                 .store
                 .read_file::<super::engine_pct::EngineRecord>(id, ContainerFile::Engine)?;
             let pid = match (now.status, now.pid, &engine) {
-                // An engine's container: the CT's init, which forwards the signal to the
-                // process (or, before start, ends the container); the identity was checked.
-                (Status::Created | Status::Running, Some(_), Some(e)) => {
+                // An engine's container: the CT's init (ours, `engine_pct`), which forwards the
+                // signal to the process (or, before start, ends the container); the identity
+                // was checked. The pid is Proxmox's, read now: never the one `engine.json`
+                // recorded at create, which belongs to whatever process has it since, if the
+                // container stopped in between.
+                (Status::Created | Status::Running, Some(_), Some(_)) => {
                     match crate::pve::status(rt.host, *vmid)? {
-                        Some(s) if s.running => s.pid.unwrap_or(e.init),
-                        _ => e.init,
+                        Some(crate::pve::CtStatus {
+                            running: true,
+                            pid: Some(pid),
+                            ..
+                        }) => pid,
+                        _ => {
+                            return Err(RuntimeError::NotRunning {
+                                id: id.clone(),
+                                status: "stopped",
+                            })
+                        }
                     }
                 }
                 (Status::Running, Some(pid), None) => pid,

@@ -570,3 +570,55 @@ fn a_create_in_progress_shows_as_creating() {
     ));
     drop(lock);
 }
+
+/// An engine's CT whose container stopped between `kill`'s two status reads: the init's pid
+/// that `engine.json` recorded at create may be another process's by now, and is never
+/// signalled.
+#[test]
+fn kill_never_signals_the_recorded_init_of_a_stopped_engine_container() {
+    let running = Arc::new(AtomicBool::new(false));
+    let host = node(running.clone());
+    let root = tempfile::tempdir().unwrap();
+    let rt = runtime(&host, root.path());
+    create_app(&rt, &host);
+    let c = id("app");
+    {
+        let lock = rt.store.lock_container(&c, crate::lock::Wait::No).unwrap();
+        let record = super::engine_pct::EngineRecord {
+            standin: 31337,
+            init: 31338,
+            inherited: None,
+        };
+        rt.store
+            .write_file(&lock, crate::state::ContainerFile::Engine, &record)
+            .unwrap();
+    }
+    // The engine's CT runs from create on; it stops right after the first status read.
+    running.store(true, Ordering::SeqCst);
+    let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (r, n) = (running.clone(), reads.clone());
+    host.on_run(move |cmd, _| {
+        if cmd.program == "pct"
+            && cmd.args_start_with(&["status"])
+            && n.fetch_add(1, Ordering::SeqCst) == 1
+        {
+            r.store(false, Ordering::SeqCst);
+        }
+    });
+    let err = kill(&rt, &c, Signal::KILL).unwrap_err();
+    assert!(matches!(err, RuntimeError::NotRunning { .. }), "{err}");
+    assert!(reads.load(Ordering::SeqCst) >= 2, "both status reads ran");
+    assert!(
+        !host.commands().iter().any(|c| c.program == "kill"),
+        "{:?}",
+        host.commands()
+    );
+
+    // While it runs, the signal goes to the pid Proxmox reports now, not the recorded one.
+    running.store(true, Ordering::SeqCst);
+    reads.store(100, Ordering::SeqCst);
+    kill(&rt, &c, Signal::TERM).unwrap();
+    assert!(host
+        .commands()
+        .contains(&Command::new("kill").args(["-s", "15", "--", "4242"])));
+}
