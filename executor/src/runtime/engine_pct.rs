@@ -454,6 +454,49 @@ fn peer_pid(sock: &UnixStream) -> io::Result<i32> {
     Ok(cred.pid)
 }
 
+/// `pidfd_open(2)` (Linux 5.3; Proxmox VE 8 runs 6.x).
+fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(pid)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    Ok(rustix::process::pidfd_open(
+        pid,
+        rustix::process::PidfdFlags::empty(),
+    )?)
+}
+
+/// `pidfd_send_signal(2)`: the signal reaches the process the pidfd was opened on, or none.
+fn pidfd_send_signal(pidfd: &OwnedFd, sig: i32) -> io::Result<()> {
+    // SAFETY: a raw syscall on a descriptor we hold, with no siginfo and no flags.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Whether the other end of `sock` has closed it (what it wrote before may still be queued).
+fn peer_gone(sock: &UnixStream) -> io::Result<bool> {
+    let mut p = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    if unsafe { libc::poll(&mut p, 1, 0) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p.revents & (libc::POLLRDHUP | libc::POLLHUP) != 0)
+}
+
 fn block_signals() -> io::Result<OwnedFd> {
     // SAFETY: valid sigset buffers; the mask is inherited by the thread spawned later.
     unsafe {
@@ -533,6 +576,16 @@ fn standin(args: &[std::ffi::OsString]) -> Result<i32, EngineError> {
     drop(listener);
     let _ = std::fs::remove_file(dir.join("sock"));
     let init = peer_pid(&sock).map_err(io_err("SO_PEERCRED"))?;
+    // Signals are relayed through a pidfd, never by pid: once the init is gone its pid can be
+    // another process's, and a signal arriving then must reach nothing. The pidfd is the
+    // init's if the init still holds its end of the connection after pidfd_open (it holds it
+    // for as long as it lives; its child gets none, std's sockets being close-on-exec).
+    let init_fd = pidfd_open(init).map_err(io_err("pidfd_open"))?;
+    if peer_gone(&sock).map_err(io_err("poll"))? {
+        return Err(EngineError::Refused(
+            "the container's init went away as it connected".into(),
+        ));
+    }
     let mut hello = [0u8; 1];
     sock.read_exact(&mut hello)
         .map_err(io_err("read the init's hello"))?;
@@ -585,8 +638,9 @@ fn standin(args: &[std::ffi::OsString]) -> Result<i32, EngineError> {
         }
         if p[1].revents != 0 {
             if let Some(sig) = read_signal(&sfd).filter(|&s| s != libc::SIGCHLD) {
-                // SAFETY: kill has no memory preconditions. The init forwards it.
-                unsafe { libc::kill(init, sig) };
+                // The init forwards it. A gone init (ESRCH) takes nothing: its status or end of
+                // file follows on the socket.
+                let _ = pidfd_send_signal(&init_fd, sig);
             }
         }
         if p[0].revents != 0 {
