@@ -158,9 +158,14 @@ pub fn create_reporting(
                 Ok(state) => Ok((state, made.1)),
                 Err(e) => {
                     // Nothing half-made stays: the CT (stopped first), its record, the stand-in.
-                    let _ =
-                        super::delete::delete(rt, &id, true, std::time::Duration::from_secs(10));
-                    Err(e)
+                    // If that fails too, both are said: the container is left, and named.
+                    match super::delete::delete(rt, &id, true, std::time::Duration::from_secs(10)) {
+                        Ok(_) => Err(e),
+                        Err(d) => Err(RuntimeError::Usage(format!(
+                            "{e}; deleting the half-made container {id} failed too ({d}): \
+                             `proxmox-lxcri delete --force {id}` finishes it"
+                        ))),
+                    }
                 }
             }
         }
