@@ -225,7 +225,7 @@ pub fn exec_detached(
     }
     let child = child.spawn().map_err(spawn_err)?;
     if let Some(p) = pid_file {
-        std::fs::write(p, child.id().to_string())
+        super::pid_file::write(p, child.id())
             .map_err(|e| crate::host::HostError::io("write", p, e))?;
     }
     // Not waited for: the engine reaps it.
