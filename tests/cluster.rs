@@ -272,3 +272,92 @@ fn list_refresh_rebuilds_a_lost_cache_and_adopts_no_forged_identity() {
         "the foreign CT is left alone"
     );
 }
+
+#[test]
+fn create_node_refuses_what_pct_migrate_cannot_move_before_anything_is_made() {
+    let c = Cluster::new();
+    std::fs::create_dir_all(c.node.host("/srv/data")).unwrap();
+    let with_bind = CONFIG.replace(
+        "\"hostname\": \"app\",",
+        "\"hostname\": \"app\",\n  \"mounts\": [{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"/srv/data\", \"options\": [\"bind\", \"rw\"]}],",
+    );
+    let b = bundle(&with_bind);
+    let bundle = b.path().to_str().unwrap();
+    let err = fails(
+        &c.on(
+            "pve",
+            &["create", "web", "--bundle", bundle, "--node", "pve2"],
+        ),
+        1,
+    );
+    assert!(
+        err.contains("cannot be placed on node pve2")
+            && err.contains("mp0 is a local bind mount point"),
+        "{err}"
+    );
+    assert!(!c.config("pve", 100).exists() && !c.config("pve2", 100).exists());
+    assert!(!c.ledger("web").exists());
+    // An engine's create runs on the engine's node.
+    let err = fails(
+        &c.on(
+            "pve",
+            &[
+                "create",
+                "web",
+                "--bundle",
+                c.bundle(),
+                "--node",
+                "pve2",
+                "--pid-file",
+                "/tmp/x.pid",
+            ],
+        ),
+        2,
+    );
+    assert!(
+        err.contains("--node cannot be combined with --pid-file"),
+        "{err}"
+    );
+
+    // Proxmox's own refusal, which the simulator models (Migrate.pm `prepare`): a bind mount
+    // point moves only when `shared`.
+    ok(&c.on("pve", &["create", "web", "--bundle", c.bundle()]));
+    ok(&c.sim_on("pve", "pct", &["set", "100", "--mp0", "/srv/data,mp=/data"]));
+    let out = c.sim_on("pve", "pct", &["migrate", "100", "pve2"]);
+    assert!(
+        !out.status.success()
+            && text(&out.stderr).contains("cannot migrate local bind mount point 'mp0'"),
+        "{out:?}"
+    );
+    ok(&c.sim_on(
+        "pve",
+        "pct",
+        &["set", "100", "--mp0", "/srv/data,mp=/data,shared=1"],
+    ));
+    ok(&c.sim_on("pve", "pct", &["migrate", "100", "pve2"]));
+    assert!(c.config("pve2", 100).is_file());
+    ok(&c.on("pve", &["delete", "web"]));
+}
+
+#[test]
+fn a_cache_of_an_earlier_creation_of_the_id_gives_way_to_the_ledger() {
+    let c = Cluster::new();
+    ok(&c.on("pve", &["create", "web", "--bundle", c.bundle()]));
+    // Node pve's cache is kept while pve2 deletes `web` and creates it again (VMID 100 reused).
+    let cached = std::fs::read_to_string(c.state_dir("pve").join("web/mapping.json")).unwrap();
+    ok(&c.on("pve2", &["delete", "web"]));
+    std::fs::remove_dir_all(c.state_dir("pve").join("web")).unwrap();
+    ok(&c.on(
+        "pve",
+        &["create", "web", "--bundle", c.bundle(), "--node", "pve2"],
+    ));
+    // pve's cache has the new creation now; the old one's mapping is put back, as a cache
+    // that missed the delete and the new create would have it.
+    std::fs::write(c.state_dir("pve").join("web/mapping.json"), cached).unwrap();
+    // pve reaches the live container, the one the ledger names, not the dead creation.
+    let s = state_json(&c.on("pve", &["state", "web"]));
+    assert_eq!(s["status"], "created", "{s}");
+    assert_eq!(s["annotations"]["org.proxmox-lxcri.node"], "pve2", "{s}");
+    ok(&c.on("pve", &["delete", "web"]));
+    assert!(!c.ledger("web").exists());
+}

@@ -49,6 +49,27 @@ fn lifecycle_on_proxmox() {
         Path::new(&format!("/proc/{pid}")).exists(),
         "pid {pid} is alive on the host"
     );
+    // Started as `pve-container@.service` starts it: the LXC monitor (`lxc-start -F`) is the
+    // service manager's child, in a session of its own, not a descendant of whoever ran
+    // `start` (so no engine's subreaper could adopt it).
+    let monitor = proc_field(pid, "PPid");
+    assert_eq!(
+        proc_field(&monitor, "PPid"),
+        node.systemd_pid().unwrap().to_string(),
+        "the monitor {monitor} of init {pid} is the service manager's child"
+    );
+    let session = |p: &str| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .ok()
+            .and_then(|st| st.rsplit(')').next().map(str::to_owned))
+            .and_then(|rest| rest.split_whitespace().nth(3).map(str::to_owned))
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        session(&monitor),
+        monitor,
+        "lxc-start leads its own session"
+    );
     let nspid = proc_field(pid, "NSpid");
     assert!(
         nspid.ends_with("\t1") || nspid.ends_with(" 1"),

@@ -681,8 +681,24 @@ fn create(
             ));
         }
         rt::check_node(r, node)?;
+        // An engine's container runs here: its init is bound to this node's store, the engine
+        // reaps a process of this node, and Proxmox moves a running CT only with --restart.
+        if args.pid_file.is_some() || args.console_socket.is_some() {
+            return Err(Failure::usage(
+                "--node cannot be combined with --pid-file or --console-socket: an engine's container runs on the node the engine runs on",
+            ));
+        }
     }
     let (bundle, backend, stop_signal) = bundle::translate(global, runtime, opened, args, options)?;
+    if let (Some(node), rt::CreateBackend::Pct { plan, .. }) = (&args.node, &backend) {
+        let blockers = rt::create::migration_blockers(plan);
+        if r.remote(node)?.is_some() && !blockers.is_empty() {
+            return Err(Failure::refused(format!(
+                "{id} cannot be placed on node {node}: Proxmox migrates no container with local host resources (`pct migrate` refuses it), and {}; create it on {node} itself",
+                blockers.join("; ")
+            )));
+        }
+    }
     let (state, packed) = rt::create_reporting(
         r,
         rt::CreateRequest {

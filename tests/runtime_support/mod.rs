@@ -74,6 +74,9 @@ pub struct Node {
     pub dir: tempfile::TempDir,
     /// Put before the simulator on PATH (test stand-ins).
     pub extra_path: Option<PathBuf>,
+    /// The node's service manager (`pve-sim-systemd`): `pct start` has it run
+    /// `pve-container@<vmid>` as systemd does, so no container is a child of the caller.
+    systemd: Option<std::process::Child>,
 }
 
 impl Node {
@@ -82,10 +85,28 @@ impl Node {
         fs::create_dir_all(dir.path().join("sim")).expect("mkdir sim");
         fs::set_permissions(dir.path().join("sim"), fs::Permissions::from_mode(0o755))
             .expect("chmod");
+        let sim = dir.path().join("sim");
+        let systemd = Command::new(bin_dir().join("pve-sim-systemd"))
+            .env("PVE_SIM_ROOT", &sim)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start the simulator's service manager (cargo build -p pve-sim --bins)");
+        let socket = sim.join(pve_sim::service::SOCKET.trim_start_matches('/'));
+        wait_for(
+            "the simulator's service manager",
+            std::time::Duration::from_secs(10),
+            || std::os::unix::net::UnixStream::connect(&socket).is_ok(),
+        );
         Node {
             dir,
             extra_path: None,
+            systemd: Some(systemd),
         }
+    }
+
+    /// The pid of the node's service manager stand-in.
+    pub fn systemd_pid(&self) -> Option<u32> {
+        self.systemd.as_ref().map(std::process::Child::id)
     }
 
     pub fn sim(&self) -> PathBuf {
@@ -173,6 +194,10 @@ impl Drop for Node {
                 .args(["-n", &vmid, "--kill", "-P"])
                 .arg(&lxcpath)
                 .output();
+        }
+        if let Some(mut systemd) = self.systemd.take() {
+            let _ = systemd.kill();
+            let _ = systemd.wait();
         }
     }
 }

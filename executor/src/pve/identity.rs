@@ -14,9 +14,11 @@
 //! write it, and the executor adds it itself ([`Identity::stamp_command`],
 //! [`Identity::stamp_config_text`]).
 //!
-//! The token is 128 bits from the kernel's CSPRNG. It is recorded only in the state store
-//! (root-only, see [`crate::state`]), so nobody who cannot read the store can stamp a container
-//! as ours, and a later container with the same id (after `delete`) has a different token.
+//! The token is 128 bits from the kernel's CSPRNG, so a later container with the same id (after
+//! `delete`) has a different one. It is no secret (the description is readable through the API
+//! with `VM.Audit`): a line is ours only when it matches the root-only ledger's id, token **and
+//! VMID** together (docs/cluster.md), so a copy on another CT is not, and re-creating the
+//! entry's VMID takes rights over that very container.
 //!
 //! A residual race: `pct destroy` takes Proxmox's config lock itself, so the check and the
 //! destroy cannot happen under one lock. Between them, someone would have to destroy our

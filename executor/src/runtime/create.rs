@@ -99,16 +99,7 @@ pub fn create_reporting(
     }
     let mut lock = rt.lock(&req.id)?;
     match rt.store.read_locked(&lock) {
-        Err(StoreError::NotFound { .. }) => {
-            // Ids are cluster-wide: one the ledger holds was created here before a reboot, or
-            // on another node.
-            if matches!(req.backend, CreateBackend::Pct { .. })
-                && rt.ledger().read(&req.id)?.is_some()
-            {
-                rt.store.release_unknown(lock)?;
-                return Err(RuntimeError::Exists { id: req.id });
-            }
-        }
+        Err(StoreError::NotFound { .. }) => {}
         Ok(Record::Complete { .. }) => return Err(RuntimeError::Exists { id: req.id }),
         Ok(Record::Partial(p)) => {
             recover::clean(rt, &lock, &p)?;
@@ -117,6 +108,12 @@ pub fn create_reporting(
             lock = rt.lock(&req.id)?;
         }
         Err(e) => return Err(e.into()),
+    }
+    // Ids are cluster-wide: one the ledger holds was created here before a reboot, or on
+    // another node (also after an unfinished create here was cleaned up).
+    if matches!(req.backend, CreateBackend::Pct { .. }) && rt.ledger().read(&req.id)?.is_some() {
+        rt.store.release_unknown(lock)?;
+        return Err(RuntimeError::Exists { id: req.id });
     }
     rt.store.begin_create(&lock, &req.bundle)?;
     let stop_signal = req.stop_signal.map(|s| s.to_string());
@@ -284,6 +281,71 @@ pub fn check_node(rt: &Runtime<'_>, node: &str) -> Result<(), RuntimeError> {
             nodes.join(", ")
         )))
     }
+}
+
+/// What makes a plan's container one `pct migrate` refuses to move, known before anything is
+/// built: a bind or device mount point that is not `shared=1`, the root file system included
+/// (pve-container src/PVE/LXC/Migrate.pm `prepare` @ 94f55852: "cannot migrate local $type
+/// mount point '$ms'" for every non-volume mount point without `shared`; a host-directory root
+/// file system is a bind `rootfs`). Raw `lxc.mount.entry` lines would migrate but name host
+/// paths of this node, which the other node need not have, so they are refused as well.
+pub fn migration_blockers(plan: &translator::emit::plan::Plan) -> Vec<String> {
+    use translator::emit::plan::{Action, Arg};
+    let mut out = Vec::new();
+    for step in &plan.steps {
+        match &step.action {
+            Action::PctCreate { argv } => {
+                let lits: Vec<Option<&str>> = argv
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Lit(s) => Some(s.as_str()),
+                        Arg::Var { .. } => None,
+                    })
+                    .collect();
+                for pair in lits.windows(2) {
+                    let (Some(flag), Some(value)) = (pair[0], pair[1]) else {
+                        continue;
+                    };
+                    let Some(key) = flag.strip_prefix("--") else {
+                        continue;
+                    };
+                    let is_mp = key == "rootfs"
+                        || key.strip_prefix("mp").is_some_and(|n| {
+                            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+                        });
+                    if !is_mp {
+                        continue;
+                    }
+                    let volume = value.split(',').next().unwrap_or_default();
+                    let volume = volume.strip_prefix("volume=").unwrap_or(volume);
+                    let shared = value.split(',').any(|p| p == "shared=1");
+                    if volume.starts_with('/') && !shared {
+                        let kind = if volume.starts_with("/dev/") {
+                            "device"
+                        } else {
+                            "bind"
+                        };
+                        out.push(format!("{key} is a local {kind} mount point ({volume})"));
+                    }
+                }
+            }
+            Action::CreateConfig { .. } => {
+                out.push("the root file system is a host directory of this node".into())
+            }
+            Action::WriteConfigLines { lines } => {
+                for l in lines {
+                    if l.key == "lxc.mount.entry" {
+                        out.push(format!(
+                            "`lxc.mount.entry: {}` names a path of this node",
+                            l.value
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `create --node NODE` for another node than this one: the container just created here (a

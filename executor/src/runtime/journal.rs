@@ -133,6 +133,17 @@ impl Journal for StoreJournal<'_> {
         // removed with the record by the next command's cleanup.
         if let Some(ledger) = &self.ledger {
             if let Some(entry) = Entry::of(&self.mapping(vmid, node), false, state.annotations) {
+                // Ids are cluster-wide and container locks per node: a create of the same id on
+                // another node may have recorded itself since this one began. Its entry is not
+                // replaced; this create is refused and undone instead.
+                let other = ledger
+                    .read(&entry.id)
+                    .map_err(|e| ledger_io("write", ledger, e))?;
+                if other.is_some_and(|o| o.token != entry.token) {
+                    return Err(StoreError::AlreadyExists {
+                        id: entry.id.clone(),
+                    });
+                }
                 ledger
                     .write(&entry)
                     .map_err(|e| ledger_io("write", ledger, e))?;
@@ -145,8 +156,11 @@ impl Journal for StoreJournal<'_> {
         // The caller removes the whole record once the rollback is through; the ledger entry
         // goes now, so that no node rebuilds a container whose create was undone.
         if let Some(ledger) = &self.ledger {
+            // Only this create's own entry: when another node's create of the id won,
+            // the entry is that one's.
+            let token = self.token.as_ref();
             ledger
-                .remove(self.lock.id())
+                .remove_own(self.lock.id(), token)
                 .map_err(|e| ledger_io("remove", ledger, e))?;
         }
         Ok(())

@@ -109,8 +109,17 @@ pub fn refresh(rt: &Runtime<'_>) -> Result<(Vec<Listing>, Vec<String>), RuntimeE
         }
         let lock = rt.lock(&mapping.id)?;
         match rt.ledger().read(&mapping.id)? {
-            // Dropped: the next read rebuilds it from the entry.
-            Some(e) if Some(&e.token) == mapping.token.as_ref() => rt.store.remove(lock)?,
+            // Rewritten in place from the entry (the node it was last seen on, the bundle and
+            // annotations), keeping the container's other files: an engine's container has its
+            // stand-in record and the directory bound into the running CT there.
+            Some(e) if Some(&e.token) == mapping.token.as_ref() => {
+                rt.store.write_mapping(&lock, &e.mapping(&e.node))?;
+                if let Ok(Record::Complete { mut state, .. }) = rt.store.read_locked(&lock) {
+                    state.bundle = e.bundle.clone();
+                    state.annotations = e.annotations.clone();
+                    rt.store.write_state(&lock, &state)?;
+                }
+            }
             // No entry (a record from before the ledger, or deleted elsewhere): resolved.
             _ => {
                 let record = rt.store.read_locked(&lock);

@@ -137,12 +137,9 @@ impl<'a> Runtime<'a> {
         lock: ContainerLock,
         token: Option<&identity::Token>,
     ) -> Result<(), RuntimeError> {
-        let ledger = self.ledger();
-        if let Some(entry) = ledger.read(lock.id()).map_err(ledger_err)? {
-            if Some(&entry.token) == token {
-                ledger.remove(lock.id()).map_err(ledger_err)?;
-            }
-        }
+        self.ledger()
+            .remove_own(lock.id(), token)
+            .map_err(ledger_err)?;
         self.store.remove(lock)?;
         Ok(())
     }
@@ -191,10 +188,23 @@ impl<'a> Runtime<'a> {
                 }
             }
             Ok(Record::Complete { state, mapping }) if mapping.token.is_some() => {
-                if !matches!(mapping.backend, Backend::Pct { .. })
-                    || self.ledger().read(&id).map_err(ledger_err)?.is_some()
-                {
+                if !matches!(mapping.backend, Backend::Pct { .. }) {
                     return Ok((lock, Record::Complete { state, mapping }));
+                }
+                match self.ledger().read(&id).map_err(ledger_err)? {
+                    Some(entry) if Some(&entry.token) == mapping.token.as_ref() => {
+                        return Ok((lock, Record::Complete { state, mapping }));
+                    }
+                    // The ledger names another creation of this id (deleted and created again,
+                    // perhaps from another node): the cache is of a container that is no longer
+                    // `id`, and the entry is the truth.
+                    Some(entry) => {
+                        self.store.remove(lock)?;
+                        let lock = self.lock(&id)?;
+                        let record = self.rebuild(&lock, &entry)?;
+                        return Ok((lock, record));
+                    }
+                    None => {}
                 }
                 match self.locate(&mapping) {
                     Ok(Some(Located::At(node))) => {
@@ -269,7 +279,14 @@ impl<'a> Runtime<'a> {
             Ok(Record::Complete { state, mapping }) => {
                 let pct_with_token =
                     matches!(mapping.backend, Backend::Pct { .. }) && mapping.token.is_some();
-                if !pct_with_token || self.ledger().read(id).map_err(ledger_err)?.is_some() {
+                // Trusted as it is only when the ledger vouches for this very creation.
+                if !pct_with_token
+                    || self
+                        .ledger()
+                        .read(id)
+                        .map_err(ledger_err)?
+                        .is_some_and(|e| Some(&e.token) == mapping.token.as_ref())
+                {
                     return Ok(Record::Complete { state, mapping });
                 }
                 self.lock_record(id).map(|(_, r)| r)

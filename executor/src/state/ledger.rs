@@ -19,10 +19,11 @@
 //! root-only by construction: pmxcfs reports every path under `priv/` with its mode masked to
 //! `0700` and refuses any chmod there but to `0600` (pve-cluster `src/pmxcfs/pmxcfs.c`,
 //! `cfs_fuse_getattr` and `cfs_fuse_chmod`, with `path_is_private` in `cfs-utils.c`, at
-//! 7091d92e), and only root writes anything in `/etc/pve`. The token is therefore as secret as
-//! in the root-only state store, and nobody who can write a CT's description through the API
-//! (`VM.Config.Options`) can make a forged identity line match. A `/var/lib` directory would
-//! survive reboots too, but a second node would not see it.
+//! 7091d92e), and only root writes anything in `/etc/pve`. The token in a CT's description is
+//! readable through the API, but the pairing of id, token and VMID is only here: someone who
+//! can write a CT's description (`VM.Config.Options`) cannot make a copied identity line match
+//! on another VMID. A `/var/lib` directory would survive reboots too, but a second node would
+//! not see it.
 //!
 //! The files are read through the [`Host`] like the configs are, and parsed strictly: at most
 //! [`ENTRY_MAX`] bytes, unknown fields refused, the id inside must be the file's name, the
@@ -213,6 +214,22 @@ impl<'h> Ledger<'h> {
     /// Removes the entry; a missing one is fine.
     pub fn remove(&self, id: &ContainerId) -> Result<(), LedgerError> {
         Ok(self.host.remove_file(&self.path(id))?)
+    }
+
+    /// Removes `id`'s entry only if it is of the creation `token` names: another creation of the
+    /// same id (on another node, after a delete) keeps its entry. Whether one was removed.
+    pub fn remove_own(
+        &self,
+        id: &ContainerId,
+        token: Option<&crate::pve::identity::Token>,
+    ) -> Result<bool, LedgerError> {
+        match self.read(id)? {
+            Some(entry) if Some(&entry.token) == token => {
+                self.remove(id)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// Every id with an entry, sorted; names that are not `<valid id>.json` are skipped (a

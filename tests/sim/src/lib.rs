@@ -19,6 +19,7 @@ pub mod perl_regex;
 pub mod propstring;
 pub mod runtime;
 pub mod schema;
+pub mod service;
 pub mod setup;
 pub mod state;
 pub mod storage;

@@ -1,8 +1,9 @@
 //! Running containers with real LXC (`lxc-start`, `lxc-stop`, `lxc-info`).
 //!
 //! Proxmox runs `systemctl start pve-container@<vmid>`, which runs `lxc-start -F -n <vmid>`; the
-//! simulator runs `lxc-start -d` with a systemd-like clean environment, under the state root's
-//! lxcpath (`-P <root>/var/lib/lxc`).
+//! simulator asks its service manager stand-in to do the same when one serves the node
+//! ([`crate::service`], what the runtime tests run), and otherwise runs `lxc-start -d` with a
+//! systemd-like clean environment; both under the state root's lxcpath (`-P <root>/var/lib/lxc`).
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -92,6 +93,14 @@ pub fn start(sim: &Sim, vmid: &str, plan: &LxcPlan, debug: bool) -> SimResult<()
     // systemd does not truncate log files, so Proxmox unlinks the old one first.
     let _ = fs::remove_file(&stderr_path);
     let _ = fs::remove_file(&plan.console_log);
+    if let Some(socket) = crate::service::running(sim) {
+        // As on Proxmox: the service manager runs the container (see `service`).
+        let started = crate::service::start(sim, &socket, vmid, debug, &plan.init_argv);
+        if started.is_err() || debug {
+            print_stderr_log(&stderr_path, vmid);
+        }
+        return started;
+    }
     let stderr = File::create(&stderr_path)
         .map_err(|e| SimError::io(format!("create {}", stderr_path.display()), e))?;
 

@@ -429,7 +429,7 @@ fn load() -> SimResult<Schemas> {
         }
     }
     // The newest first, so that of two entries for one path the older release's is left.
-    older.sort_by(|a, b| b.0.cmp(&a.0));
+    older.sort_by_key(|o| std::cmp::Reverse(o.0));
     for (_, path, entry) in older {
         apply_older(&mut create, path, entry)?;
         apply_older(&mut update, path, entry)?;

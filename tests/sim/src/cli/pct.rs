@@ -599,6 +599,26 @@ fn migrate(sim: &Sim, args: &[String], fixed: &[(&str, String)]) -> i32 {
             task::print(&format!(
                 "starting migration of CT {vmid} to node '{target}'\n"
             ));
+            // Migrate.pm `prepare` @ 94f55852: a bind or device mount point (the rootfs too)
+            // moves only when marked `shared`.
+            for key in update::volume_keys(&conf.main) {
+                let Some(value) = conf.main.get(&key) else {
+                    continue;
+                };
+                let Ok(mp) = parse_volume(sim.schemas, &key, value) else {
+                    continue;
+                };
+                let kind = match mp.kind {
+                    crate::mountpoint::MpType::Volume => continue,
+                    crate::mountpoint::MpType::Bind => "bind",
+                    crate::mountpoint::MpType::Device => "device",
+                };
+                if !mp.flag("shared") {
+                    return Err(SimError::die(format!(
+                        "cannot migrate local {kind} mount point '{key}'\n"
+                    )));
+                }
+            }
             let from = sim.config_file(&vmid);
             let to = there.config_file(&vmid);
             std::fs::rename(&from, &to)
