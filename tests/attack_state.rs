@@ -116,6 +116,7 @@ fn a_reused_vmid_is_never_acted_on_in_the_old_containers_name() {
         &["start", "web"],
         &["stop", "web"],
         &["kill", "web", "KILL"],
+        &["kill", "--all", "web", "KILL"],
         &["delete", "web"],
     ] {
         let err = fails(&node.run(verb), 1);

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 pub use crate::fs::{FileMode, WriteError};
 pub use dry_run::DryRunHost;
 pub use quote::quote_arg;
-pub use real::RealHost;
+pub use real::{clean_signal_mask, RealHost};
 pub use recording::RecordingHost;
 
 use crate::bundle::Rootfs;

@@ -13,6 +13,27 @@ use crate::bundle::Rootfs;
 use crate::lock::{self, Wait};
 use crate::pack::{self, PackConfig, PackReport};
 
+/// Makes `cmd`'s process start with no signal blocked. Rust's `Command` leaves the signal mask
+/// as the spawning thread has it, and a foreground `run` blocks the signals it forwards
+/// (`runtime::foreground`): without this, `crun`, `pct` and what they start (LXC restores its
+/// caller's mask for the container's init, lxc `src/lxc/start.c` `do_start` @ e7b855a5) would
+/// keep SIGTERM and SIGCHLD blocked, and a shell there could not trap or wait. Programs
+/// started by systemd (Proxmox's `pct start` path) get an empty mask; this gives the same.
+pub fn clean_signal_mask(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: sigemptyset and pthread_sigmask are async-signal-safe and touch only `set`.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            if libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs programs and touches files for real.
 #[derive(Debug, Clone, Default)]
 pub struct RealHost {
@@ -49,6 +70,7 @@ impl Host for RealHost {
         if let Some(dir) = &cmd.cwd {
             child.current_dir(dir);
         }
+        clean_signal_mask(&mut child);
         let mut child = child
             .args(&cmd.args)
             .envs(cmd.env.iter().map(|(k, v)| (k, v)))
