@@ -231,7 +231,9 @@ fn exec_ps_pause_resume_update_on_proxmox() {
     };
     let mut sleeper = None;
     wait_for("the attached sleep", Duration::from_secs(15), || {
-        sleeper = ps().into_iter().find(|p| cmdline(*p) == b"sleep\x00300\x00");
+        sleeper = ps()
+            .into_iter()
+            .find(|p| cmdline(*p) == b"sleep\x00300\x00");
         sleeper.is_some()
     });
     let sleeper = sleeper.unwrap();

@@ -184,13 +184,12 @@ pub fn exec(
 }
 
 /// `exec --detach [--pid-file F]`, as conmon calls it for `podman exec`: starts `lxc-attach`
-/// with this process's stdio (the engine's pipes) and returns without waiting. `lxc-attach`
-/// runs the process in the CT's namespaces and exits with its status (`src/lxc/tools/
-/// lxc_attach.c` `main` returns `lxc_wait_for_pid_status`'s result, lxc @ HEAD), so it is
-/// the pid the engine waits on: written to `F`; once this process exits, the engine (a child
-/// subreaper, as conmon is) inherits and reaps it, as runc's detached exec leaves it the
-/// process itself. This goes around the [`crate::host::Host`] (it has no spawn-and-leave),
-/// so a dry run cannot show it; it is only reached on a real engine call.
+/// with this process's stdio (the engine's pipes) and returns without waiting
+/// ([`crate::host::Host::spawn`]). `lxc-attach` runs the process in the CT's namespaces and
+/// exits with its status (`src/lxc/tools/lxc_attach.c` `main` returns
+/// `lxc_wait_for_pid_status`'s result, lxc @ HEAD), so it is the pid the engine waits on:
+/// written to `F`; once this process exits, the engine (a child subreaper, as conmon is)
+/// inherits and reaps it, as runc's detached exec leaves it the process itself.
 ///
 /// `console` (`podman exec -t`: conmon passes `--tty --console-socket S`): a terminal is
 /// opened on the host and its master sent to `S`, as `create` does for an engine's CT
@@ -210,6 +209,7 @@ pub fn exec_detached(
     pid_file: Option<&std::path::Path>,
     console: Option<&std::path::Path>,
 ) -> Result<(), RuntimeError> {
+    use std::os::fd::AsFd;
     let (now, vmid) = container(rt, "exec", stored, mapping)?;
     if now.status != Status::Running {
         return Err(RuntimeError::NotRunning {
@@ -225,47 +225,14 @@ pub fn exec_detached(
         ),
         None => None,
     };
-    let spawn_err = |source| crate::host::HostError::Spawn {
-        program: cmd.program.to_string_lossy().into_owned(),
-        source,
-    };
-    let mut child = std::process::Command::new(&cmd.program);
-    child
-        .args(&cmd.args)
-        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::inherit())
-        .stdout(std::process::Stdio::inherit())
-        .stderr(std::process::Stdio::inherit());
-    if let Some(dir) = &cmd.cwd {
-        child.current_dir(dir);
-    }
-    crate::host::clean_signal_mask(&mut child);
-    if let Some(slave) = &terminal {
-        let dup = || {
-            slave
-                .try_clone()
-                .map(std::fs::File::from)
-                .map_err(|e| RuntimeError::Usage(format!("exec --console-socket: dup: {e}")))
-        };
-        child.stdin(dup()?).stdout(dup()?).stderr(dup()?);
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            child.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    let child = child.spawn().map_err(spawn_err)?;
+    let pid = rt.host.spawn(&cmd, terminal.as_ref().map(|t| t.as_fd()))?;
     if let Some(p) = pid_file {
-        std::fs::write(p, child.id().to_string())
-            .map_err(|e| crate::host::HostError::io("write", p, e))?;
+        rt.host.write_file(
+            p,
+            pid.to_string().as_bytes(),
+            crate::fs::FileMode::Exact(0o644),
+        )?;
     }
-    // Not waited for: the engine reaps it.
-    drop(child);
     Ok(())
 }
 
