@@ -192,7 +192,7 @@ fn run_image_on_crun_is_refused_with_the_way_to_a_bundle() {
 }
 
 #[test]
-fn a_plan_from_an_image_applies_opening_the_image_itself() {
+fn a_plan_from_an_image_applies_with_the_image_the_operator_names() {
     let (node, dir, reference) = setup();
     let plan = dir.path().join("plan.json");
     // From another directory, with a relative reference: the plan records the absolute one.
@@ -219,7 +219,24 @@ fn a_plan_from_an_image_applies_opening_the_image_itself() {
         json!({"image": {"reference": format!("oci-archive:{}", archive.display())}}),
         "{json}"
     );
-    let printed = ok(&node.run(&["apply", "--dry-run", plan.to_str().unwrap()]));
+    let named = format!("oci-archive:{}", archive.display());
+    // A plan alone cannot make root read a file into a container: the image must be the one
+    // the operator names (as a host directory must be `--host-rootfs`).
+    let err = fails(
+        &node.run(&["apply", "--dry-run", plan.to_str().unwrap()]),
+        1,
+    );
+    assert!(
+        err.contains("/steps/0/rootfs/image") && err.contains("no image was named"),
+        "{err}"
+    );
+    let printed = ok(&node.run(&[
+        "apply",
+        "--dry-run",
+        "--image",
+        &named,
+        plan.to_str().unwrap(),
+    ]));
     assert!(
         printed.contains(&format!(
             "pack-image: oci-archive:{} -> ",
@@ -232,7 +249,7 @@ fn a_plan_from_an_image_applies_opening_the_image_itself() {
         Vec::<String>::new(),
         "a dry run makes nothing"
     );
-    ok(&node.run(&["apply", plan.to_str().unwrap()]));
+    ok(&node.run(&["apply", "--image", &named, plan.to_str().unwrap()]));
     assert_eq!(node.configs(), ["100.conf"]);
     assert_eq!(node.templates(), Vec::<String>::new());
     drop(reference);
@@ -241,12 +258,53 @@ fn a_plan_from_an_image_applies_opening_the_image_itself() {
     let mut hostile = json.clone();
     hostile["steps"][0]["rootfs"]["image"]["reference"] = "docker-archive:/dev/zero".into();
     std::fs::write(&plan, serde_json::to_vec(&hostile).unwrap()).unwrap();
-    let err = fails(&node.run(&["apply", plan.to_str().unwrap()]), 1);
+    let err = fails(
+        &node.run(&["apply", "--image", &named, plan.to_str().unwrap()]),
+        1,
+    );
     assert!(
         err.contains("/steps/0/rootfs/image/reference") && err.contains("kernel file system"),
         "{err}"
     );
     assert_eq!(node.configs(), ["100.conf"], "nothing more was made");
+}
+
+#[test]
+fn a_plan_cannot_pack_a_file_the_operator_did_not_name() {
+    let (node, dir, reference) = setup();
+    let plan = dir.path().join("plan.json");
+    ok(&node.run(&[
+        "convert",
+        "--image",
+        &reference,
+        "--to",
+        "plan",
+        "-o",
+        plan.to_str().unwrap(),
+    ]));
+    // The attacker's plan points the image at a root-only archive of the node (here: a copy of
+    // the test's image, made unreadable to anyone but root, standing in for any secret file).
+    let secret = dir.path().join("secret.tar.zst");
+    std::fs::copy(dir.path().join("app.tar.zst"), &secret).unwrap();
+    std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    json["steps"][0]["rootfs"]["image"]["reference"] =
+        format!("oci-archive:{}", secret.display()).into();
+    std::fs::write(&plan, serde_json::to_vec(&json).unwrap()).unwrap();
+    for extra in [&[][..], &["--image", reference.as_str()][..]] {
+        let mut argv = vec!["apply"];
+        argv.extend_from_slice(extra);
+        argv.push(plan.to_str().unwrap());
+        let err = fails(&node.run(&argv), 1);
+        assert!(
+            err.contains("/steps/0/rootfs/image") && err.contains("apply --image"),
+            "{argv:?}: {err}"
+        );
+    }
+    assert_eq!(node.configs(), Vec::<String>::new(), "no container");
+    assert_eq!(node.templates(), Vec::<String>::new(), "no template");
+    assert_eq!(node.records(), Vec::<String>::new(), "no record");
 }
 
 #[test]

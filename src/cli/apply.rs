@@ -15,16 +15,18 @@
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use executor::apply::validate::{self, Checks, MAX_PLAN_BYTES};
 use executor::apply::{apply, ApplyConfig, MemoryJournal};
 use executor::host::{DryRunHost, RealHost};
 use executor::id::ContainerId;
+use executor::image::Opened;
 use executor::pack::PackConfig;
 use executor::runtime::{self as rt, CreateBackend, Runtime};
 use executor::state::{Backend, Record, StateStore};
-use translator::emit::plan::Plan;
+use translator::emit::plan::{ImageSource, Plan};
 use translator::policy::Policy;
 
 use super::runtime::absolute;
@@ -47,6 +49,13 @@ pub struct Args {
     /// bundle; without it a plan packs only from the bundle
     #[arg(long = "host-rootfs", value_name = "DIR")]
     pub host_rootfs: Option<PathBuf>,
+    /// Allow this image (exactly: the transport, the path, the tag) as the plan's `image` root
+    /// file system; without it a plan packs no image. It is opened and every digest checked
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// With --image: the platform the plan names (`os/arch[/variant]`)
+    #[arg(long, value_name = "PLATFORM", requires = "image")]
+    pub platform: Option<String>,
 }
 
 /// The plan's bytes: a regular file (a FIFO or a device would block or never end), at most
@@ -82,13 +91,19 @@ fn read_plan(path: &Path) -> Result<Vec<u8>, Failure> {
 
 /// Reads, parses and checks the plan against the node policy, exactly as `apply` will again
 /// before its first step: every problem, with its step and JSON pointer, refuses (exit 1).
-fn checked_plan(args: &Args, bundle: &Path, policy: &Policy) -> Result<Plan, Failure> {
+fn checked_plan(
+    args: &Args,
+    bundle: &Path,
+    image: Option<&ImageSource>,
+    policy: &Policy,
+) -> Result<Plan, Failure> {
     let bytes = read_plan(&args.plan)?;
     let name = args.plan.display();
     let host_rootfs = args.host_rootfs.as_deref().map(absolute).transpose()?;
     let checks = Checks {
         bundle: Some(bundle),
         host_rootfs: host_rootfs.as_deref(),
+        image,
         policy,
     };
     let plan = validate::parse_and_check(&bytes, &checks)
@@ -107,19 +122,32 @@ fn unique() -> String {
     format!("{nanos:x}")
 }
 
+fn pack() -> PackConfig {
+    PackConfig {
+        progress: super::progress(),
+        ..PackConfig::default()
+    }
+}
+
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let bundle = absolute(&args.bundle)?;
     let node_policy = super::policy::load(global)?;
-    let plan = checked_plan(args, &bundle, &node_policy.policy)?;
+    // The operator's image, as the plan must name it; opened (every blob read and its digest
+    // checked) only once the plan is accepted.
+    let source = args
+        .image
+        .as_deref()
+        .map(|r| super::image::source(r, args.platform.as_deref()))
+        .transpose()?;
+    let plan = checked_plan(args, &bundle, source.as_ref(), &node_policy.policy)?;
+    let image = source
+        .map(|s| Opened::open(&s).map_err(|e| Failure::usage(e.to_string())))
+        .transpose()?;
     let host_rootfs = args.host_rootfs.as_deref().map(absolute).transpose()?;
     let id = match &args.id {
         Some(id) => ContainerId::new(id.clone()).map_err(|e| Failure::usage(e.to_string()))?,
         None => ContainerId::new(format!("plan-{}", unique()))
             .map_err(|e| Failure::usage(e.to_string()))?,
-    };
-    let pack = PackConfig {
-        progress: super::progress(),
-        ..PackConfig::default()
     };
     if args.dry_run {
         return dry_run(
@@ -127,9 +155,9 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
             &plan,
             bundle,
             &id,
-            pack,
             &node_policy.policy,
             host_rootfs.as_deref(),
+            image.as_ref(),
         );
     }
     let host = global.host();
@@ -141,9 +169,9 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
             id: id.clone(),
             bundle,
             backend: CreateBackend::Pct {
-                image: None,
+                image: image.map(Arc::new),
                 plan,
-                pack,
+                pack: pack(),
                 rootfs: None,
                 policy: node_policy.policy,
                 host_rootfs,
@@ -171,20 +199,20 @@ fn dry_run(
     plan: &Plan,
     bundle: PathBuf,
     id: &ContainerId,
-    pack: PackConfig,
     policy: &Policy,
     host_rootfs: Option<&Path>,
+    image: Option<&Opened>,
 ) -> Result<(), Failure> {
     let host = DryRunHost::new(std::io::stdout()).with_queries(RealHost::new());
     let paths = global.paths();
     let cx = ApplyConfig {
-        image: None,
+        image,
         host: &host,
         paths: &paths,
         bundle: Some(bundle),
         rootfs: None,
         template_unique: format!("{id}-{}", unique()),
-        pack,
+        pack: pack(),
         dry_run: true,
         identity: None,
         policy,

@@ -22,14 +22,8 @@ impl PveContainerVersion {
     pub(crate) const APP_CONTAINERS: Self = Self(6, 0, 15);
     /// `lxc.init.cwd` became an accepted raw key.
     pub(crate) const INIT_CWD: Self = Self(6, 0, 1);
-    /// Empty values in `env`.
-    pub const EMPTY_ENV_VALUES: Self = Self(6, 0, 17);
     /// `lxc.init.uid`, `lxc.init.gid`, `lxc.init.groups`.
     pub(crate) const INIT_IDS: Self = Self(6, 1, 0);
-    /// `keepattrs` on mount points.
-    pub const KEEPATTRS: Self = Self(6, 1, 2);
-    /// Per-mount `idmap=`.
-    pub const MOUNT_IDMAP: Self = Self(6, 1, 6);
     /// `/dev/shm` tmpfs added for application containers.
     pub(crate) const APP_DEV_SHM: Self = Self(6, 1, 10);
 

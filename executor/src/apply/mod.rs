@@ -67,6 +67,7 @@ impl ApplyConfig<'_> {
         validate::Checks {
             bundle: self.bundle.as_deref(),
             host_rootfs: self.host_rootfs,
+            image: self.image.map(|i| &i.source),
             policy: self.policy,
         }
     }

@@ -272,9 +272,8 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 "storage {storage:?} or template prefix {name_prefix:?} is not a plain name"
             )));
         }
-        // The image to pack, opened and verified (or, from `create`, already so) before the
-        // template is named: what is packed is that image.
-        let opened_image;
+        // The image to pack, opened and verified by the caller (`create --image`, `apply
+        // --image`) before the template is named: what is packed is that image.
         let image = match (rootfs, self.cx.image) {
             (RootfsDir::Image(named), Some(checked)) => {
                 if named != &checked.source {
@@ -285,9 +284,13 @@ impl<'p, 'c, 'a, 'j> Run<'p, 'c, 'a, 'j> {
                 }
                 Some(checked)
             }
+            // The checks already refused this (validate.rs, `Checks::image`); here as well,
+            // where the file would be read: a plan alone never names what root packs.
             (RootfsDir::Image(named), None) => {
-                opened_image = crate::image::Opened::open(named)?;
-                Some(&opened_image)
+                return Err(plan_err(format!(
+                    "the plan packs the image {:?}, but no image was opened for this run (apply --image)",
+                    named.reference
+                )))
             }
             (_, Some(_)) => {
                 return Err(plan_err(

@@ -32,7 +32,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use translator::emit::plan::{
-    Action, Arg, ConfigLine, Plan, RootfsDir, Step, Var, FORMAT, VMID_ATTEMPTS,
+    Action, Arg, ConfigLine, ImageSource, Plan, RootfsDir, Step, Var, FORMAT, VMID_ATTEMPTS,
 };
 use translator::host::{self as classify, HostFinding};
 use translator::path::lxcri::SECCOMP_DIR;
@@ -102,6 +102,11 @@ pub struct Checks<'a> {
     /// A host directory the operator explicitly allowed as root file system
     /// (`apply --host-rootfs DIR`): a `path` rootfs outside the bundle must be exactly this.
     pub host_rootfs: Option<&'a Path>,
+    /// The image the operator named for this run (`create --image`, `apply --image REF`): an
+    /// `image` rootfs must be exactly this one. A plan is anyone's data, and packing an image is
+    /// reading a file as root and putting its contents into a container, so a plan alone cannot
+    /// name the file, as it cannot name a host directory outside the bundle.
+    pub image: Option<&'a ImageSource>,
     /// The node policy.
     pub policy: &'a Policy,
 }
@@ -509,6 +514,28 @@ impl Validator<'_> {
             RootfsDir::Image(image) => {
                 if let Err(why) = image_reference(&image.reference) {
                     self.refuse(format!("{at}/image/reference"), why);
+                } else if self.checks.image != Some(image) {
+                    let platform = image
+                        .platform
+                        .as_deref()
+                        .map(|p| format!(" --platform {p}"))
+                        .unwrap_or_default();
+                    let named = match self.checks.image {
+                        Some(other) => format!(
+                            "the image named for this run is {:?}{}",
+                            other.reference,
+                            other
+                                .platform
+                                .as_deref()
+                                .map(|p| format!(" for {p}"))
+                                .unwrap_or_default()
+                        ),
+                        None => "no image was named for this run".to_string(),
+                    };
+                    self.refuse(
+                        format!("{at}/image"),
+                        format!("packs the image {:?}{platform}, but {named}; a plan may pack only the image the operator names (apply --image {}{platform})", image.reference, image.reference),
+                    );
                 }
                 if let Some(Err(why)) = image.platform.as_deref().map(crate::image::Platform::parse)
                 {
@@ -955,10 +982,15 @@ mod tests {
     }
 
     fn checked(p: &Plan) -> Vec<String> {
+        checked_with_image(p, None)
+    }
+
+    fn checked_with_image(p: &Plan, image: Option<&ImageSource>) -> Vec<String> {
         let policy = Policy::builtin();
         let checks = Checks {
             bundle: Some(Path::new("/b/web")),
             host_rootfs: None,
+            image,
             policy: &policy,
         };
         match check(p, &checks) {
@@ -1234,6 +1266,7 @@ mod tests {
             let checks = Checks {
                 bundle: Some(Path::new(bundle)),
                 host_rootfs: outside.map(Path::new),
+                image: None,
                 policy: &policy,
             };
             let Err(e) = parse_and_check(body.as_bytes(), &checks) else {
@@ -1274,6 +1307,7 @@ mod tests {
         let checks = Checks {
             bundle: Some(Path::new("/b/web")),
             host_rootfs: None,
+            image: None,
             policy: &policy,
         };
         let edit = |f: &dyn Fn(&mut Vec<Arg>)| {
@@ -1328,6 +1362,7 @@ mod tests {
         let checks = Checks {
             bundle: Some(Path::new("/b/web")),
             host_rootfs: None,
+            image: None,
             policy: &policy,
         };
         let with = |key: &str, value: &str| {
@@ -1377,7 +1412,12 @@ mod tests {
                     platform: platform.map(Into::into),
                 });
             }
-            checked(&p)
+            // The operator named the same image: what is judged here is the reference itself.
+            let named = ImageSource {
+                reference: reference.into(),
+                platform: platform.map(Into::into),
+            };
+            checked_with_image(&p, Some(&named))
         };
         assert_eq!(
             with("oci-archive:/srv/app.tar:v1", Some("linux/amd64")),
@@ -1409,6 +1449,42 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_packs_only_the_image_the_operator_named() {
+        let source = |reference: &str, platform: Option<&str>| ImageSource {
+            reference: reference.into(),
+            platform: platform.map(Into::into),
+        };
+        let mut p = plan();
+        if let Action::PackRootfs { rootfs, .. } = &mut step(&mut p, "pack-rootfs").action {
+            *rootfs = RootfsDir::Image(source("oci-archive:/root/secrets.tar", None));
+        }
+        let refused = |image: Option<&ImageSource>| {
+            checked_with_image(&p, image)
+                .into_iter()
+                .filter(|f| f.contains("/rootfs/image") && f.contains("apply --image"))
+                .count()
+        };
+        assert_eq!(refused(None), 1, "a plan alone cannot name a file to pack");
+        assert_eq!(
+            refused(Some(&source("oci-archive:/srv/app.tar", None))),
+            1,
+            "another image than the operator's"
+        );
+        assert_eq!(
+            refused(Some(&source(
+                "oci-archive:/root/secrets.tar",
+                Some("linux/arm64")
+            ))),
+            1,
+            "the same file for another platform is another image"
+        );
+        assert_eq!(
+            checked_with_image(&p, Some(&source("oci-archive:/root/secrets.tar", None))),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn host_directories_need_the_bundle_or_the_operator() {
         let policy = Policy::builtin();
         let mut p = plan();
@@ -1421,6 +1497,7 @@ mod tests {
                 &Checks {
                     bundle: Some(Path::new(bundle)),
                     host_rootfs: host.map(Path::new),
+                    image: None,
                     policy: &policy,
                 },
             )
@@ -1441,6 +1518,7 @@ mod tests {
             &Checks {
                 bundle: Some(Path::new("/srv/images")),
                 host_rootfs: None,
+                image: None,
                 policy: &policy,
             },
         );

@@ -48,6 +48,15 @@ pub(super) struct TarWriter<W: Write> {
     pub written: u64,
 }
 
+/// How [`TarWriter::copy_data`] failed.
+#[derive(Debug)]
+pub enum CopyError {
+    /// The source ended before the length the header gives.
+    Short,
+    Read(io::Error),
+    Write(io::Error),
+}
+
 impl<W: Write> TarWriter<W> {
     pub fn new(w: W) -> Self {
         Self { w, written: 0 }
@@ -112,6 +121,38 @@ impl<W: Write> TarWriter<W> {
     /// Content of the current regular entry.
     pub fn data(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.raw(bytes)
+    }
+
+    /// Writes exactly `len` bytes of the current entry's content, read chunk by chunk with
+    /// `read(chunk, done)` (`done`: bytes already copied) into `buf`; `copied(n)` is told of
+    /// every chunk written. A source that ends early is [`CopyError::Short`]: the header already
+    /// promised `len` bytes. The one copy loop of both packers (a directory's files, read at
+    /// offsets; a layer's entries, read in order).
+    pub fn copy_data(
+        &mut self,
+        buf: &mut [u8],
+        len: u64,
+        mut read: impl FnMut(&mut [u8], u64) -> io::Result<usize>,
+        mut copied: impl FnMut(u64),
+    ) -> Result<(), CopyError> {
+        let mut done = 0u64;
+        while done < len {
+            let want = usize::try_from(len - done)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let chunk = buf.get_mut(..want).unwrap_or_default();
+            let n = match read(chunk, done) {
+                Ok(0) => return Err(CopyError::Short),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(CopyError::Read(e)),
+            };
+            self.data(chunk.get(..n).unwrap_or_default())
+                .map_err(CopyError::Write)?;
+            done += n as u64;
+            copied(n as u64);
+        }
+        Ok(())
     }
 
     /// Zero-fills the current entry's data to a whole block, given its size.

@@ -702,31 +702,18 @@ impl<W: Write> Writer<'_, W> {
             _ => entry.size(),
         };
         self.header(name, Kind::Regular { size }, &meta)?;
-        let mut done = 0u64;
-        while done < size {
-            let want = usize::try_from(size - done)
-                .unwrap_or(usize::MAX)
-                .min(self.buf.len());
-            let chunk = self.buf.get_mut(..want).unwrap_or_default();
-            let n = match entry.read(chunk) {
-                Ok(0) => {
-                    return Err(PackError::EntryChanged {
-                        path: to_path(name),
-                        what: "ends before the size its header gives",
-                    })
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(PackError::io("read", name, e)),
-            };
-            let read = chunk.get(..n).unwrap_or_default();
-            self.tar
-                .data(read)
-                .map_err(|e| PackError::io("write the archive entry for", name, e))?;
-            done += n as u64;
-            self.report.data_bytes += n as u64;
-            self.meter.bytes(n as u64);
-        }
+        let (report, meter) = (&mut self.report, &self.meter);
+        self.tar
+            .copy_data(
+                &mut self.buf,
+                size,
+                |chunk, _| entry.read(chunk),
+                |n| {
+                    report.data_bytes += n;
+                    meter.bytes(n);
+                },
+            )
+            .map_err(|e| super::copy_error(e, name, "ends before the size its header gives"))?;
         self.tar
             .pad(size)
             .map_err(|e| PackError::io("write the archive entry for", name, e))

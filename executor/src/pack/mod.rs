@@ -587,31 +587,30 @@ impl<W: Write> Packer<'_, W> {
     /// Copies exactly `len` bytes from `offset`; a file that shrank meanwhile is an error (the
     /// header already promised `len` bytes).
     fn copy(&mut self, name: &[u8], file: &File, offset: u64, len: u64) -> Result<(), PackError> {
-        let mut done = 0u64;
-        while done < len {
-            let want = usize::try_from(len - done)
-                .unwrap_or(usize::MAX)
-                .min(self.buf.len());
-            let chunk = self.buf.get_mut(..want).unwrap_or_default();
-            let n = match file.read_at(chunk, offset + done) {
-                Ok(0) => {
-                    return Err(PackError::EntryChanged {
-                        path: to_path(name),
-                        what: "shrank while packing",
-                    })
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(PackError::io("read", name, e)),
-            };
-            let read = chunk.get(..n).unwrap_or_default();
-            self.tar
-                .data(read)
-                .map_err(|e| PackError::io("write the archive entry for", name, e))?;
-            done += n as u64;
-            self.report.data_bytes += n as u64;
-            self.meter.bytes(n as u64);
-        }
-        Ok(())
+        let (report, meter) = (&mut self.report, &self.meter);
+        self.tar
+            .copy_data(
+                &mut self.buf,
+                len,
+                |chunk, done| file.read_at(chunk, offset + done),
+                |n| {
+                    report.data_bytes += n;
+                    meter.bytes(n);
+                },
+            )
+            .map_err(|e| copy_error(e, name, "shrank while packing"))
+    }
+}
+
+/// A failed [`archive::TarWriter::copy_data`] as the packers report it; `short` says how the
+/// source came up short.
+fn copy_error(e: archive::CopyError, name: &[u8], short: &'static str) -> PackError {
+    match e {
+        archive::CopyError::Short => PackError::EntryChanged {
+            path: to_path(name),
+            what: short,
+        },
+        archive::CopyError::Read(e) => PackError::io("read", name, e),
+        archive::CopyError::Write(e) => PackError::io("write the archive entry for", name, e),
     }
 }

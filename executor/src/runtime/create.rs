@@ -259,7 +259,7 @@ fn start_engine(
     rt.store.write_file(&lock, ContainerFile::Engine, &record)?;
     if let Some(p) = &engine.pid_file {
         // The engine waits on and signals this pid: its own child once `create` exits.
-        std::fs::write(p, record.standin.to_string()).map_err(|e| {
+        super::pid_file::write(p, standin.child.id()).map_err(|e| {
             engine_err(ep::EngineError::Io {
                 what: format!("write {}", p.display()),
                 source: e,

@@ -18,6 +18,7 @@ pub mod kill;
 pub mod list;
 pub mod log;
 pub mod pct_verbs;
+pub mod pid_file;
 pub mod recover;
 pub mod signal;
 pub mod spec;

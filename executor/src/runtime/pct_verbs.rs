@@ -227,11 +227,12 @@ pub fn exec_detached(
     };
     let pid = rt.host.spawn(&cmd, terminal.as_ref().map(|t| t.as_fd()))?;
     if let Some(p) = pid_file {
-        rt.host.write_file(
-            p,
-            pid.to_string().as_bytes(),
-            crate::fs::FileMode::Exact(0o644),
-        )?;
+        // As runc writes it (`super::pid_file`), as `create` does; a dry run starts nothing
+        // (pid 0) and writes no pid file.
+        if pid != 0 {
+            super::pid_file::write(p, pid)
+                .map_err(|e| crate::host::HostError::io("write", p, e))?;
+        }
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::error::{SimError, SimResult};
 use crate::perl_regex;
+use crate::versions::Version;
 
 const SCHEMA_JSON: &str = include_str!("../../../schemas/pve-lxc-config.json");
 
@@ -395,20 +396,47 @@ fn load() -> SimResult<Schemas> {
 
     let mut create = endpoint("POST /nodes/{node}/lxc")?;
     let mut update = endpoint("PUT /nodes/{node}/lxc/{vmid}/config")?;
+    // The snapshot is one pve-container's schema; the node's is that one moved forward by the
+    // changes made since (those its version has) or back by those made before it.
+    let versions = crate::versions::current()?;
+    let node = versions.pve_container;
     let newer = root.get("newer_than_api_schema").and_then(Value::as_object);
     if let Some(newer) = newer {
         for (path, change) in newer {
             if path.starts_with('_') {
                 continue;
             }
+            if node < change_version(path, change, "version")? {
+                continue;
+            }
             apply_change(&mut create, path, change)?;
             apply_change(&mut update, path, change)?;
         }
     }
+    let mut older: Vec<(Version, &str, &Value)> = Vec::new();
+    let entries = root
+        .get("older_than_api_schema")
+        .and_then(|o| o.get("entries"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| SimError::Schema("no older_than_api_schema entries".into()))?;
+    for entry in entries {
+        let path = entry.get("path").and_then(Value::as_str).ok_or_else(|| {
+            SimError::Schema(format!("older_than_api_schema: no path in {entry}"))
+        })?;
+        let before = change_version(path, entry, "before")?;
+        if node < before {
+            older.push((before, path, entry));
+        }
+    }
+    // The newest first, so that of two entries for one path the older release's is left.
+    older.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, path, entry) in older {
+        apply_older(&mut create, path, entry)?;
+        apply_older(&mut update, path, entry)?;
+    }
 
     // Keys the node's pve-container does not have yet are absent from both the API schema and
     // `$confdesc` (see `versions`).
-    let versions = crate::versions::current()?;
     if !versions.has_devices() {
         create.drop_indexed("dev");
         update.drop_indexed("dev");
@@ -441,6 +469,62 @@ fn load() -> SimResult<Schemas> {
         confdesc,
         raw_keys: raw_key_lists(pct_conf)?,
     })
+}
+
+/// The pve-container version (`field`: `version` of a newer change, `before` of an older one).
+fn change_version(path: &str, change: &Value, field: &str) -> SimResult<Version> {
+    change
+        .get(field)
+        .and_then(Value::as_str)
+        .and_then(Version::parse)
+        .ok_or_else(|| SimError::Schema(format!("{path}: no pve-container `{field}`")))
+}
+
+/// Applies one `older_than_api_schema` entry: `absent` removes a key (`env`, `net[n]`) or a
+/// property-string key (`mp[n].format.keepattrs`); `<prop>.pattern` sets the pattern that
+/// release had (`null`: none).
+fn apply_older(schema: &mut ObjectSchema, path: &str, entry: &Value) -> SimResult<()> {
+    let absent = entry.get("absent").and_then(Value::as_bool) == Some(true);
+    let parts: Vec<&str> = path.split('.').collect();
+    let missing = || SimError::Schema(format!("older_than_api_schema {path}: no such property"));
+    match (parts.as_slice(), absent) {
+        ([prop], true) => {
+            match prop.strip_suffix("[n]") {
+                Some(prefix) => schema.drop_indexed(prefix),
+                None => {
+                    schema.plain.remove(*prop).ok_or_else(missing)?;
+                }
+            }
+            Ok(())
+        }
+        ([prop, "format", key], true) => {
+            match &mut schema.plain_mut(prop).ok_or_else(missing)?.format {
+                Some(Format::Props(fmt)) => {
+                    Arc::make_mut(fmt).props.remove(*key).ok_or_else(missing)?;
+                    Ok(())
+                }
+                _ => Err(missing()),
+            }
+        }
+        ([prop, "pattern"], false) => {
+            let pattern = match entry.get("pattern") {
+                Some(Value::String(p)) => {
+                    Some(perl_regex::anchored(p).map_err(|e| SimError::Schema(e.to_string()))?)
+                }
+                Some(Value::Null) => None,
+                _ => return Err(SimError::Schema(format!("{path}: no pattern"))),
+            };
+            // A key an even older entry removes may be gone already (the update endpoint has
+            // what the create endpoint has).
+            if let Some(target) = schema.plain_mut(prop) {
+                target.pattern = pattern;
+            }
+            Ok(())
+        }
+        _ => Err(SimError::Schema(format!(
+            "unknown older_than_api_schema change '{path}'"
+        ))),
+    }
 }
 
 /// Applies one `newer_than_api_schema` entry: `<prop>.format.<key>` adds a property-string key,

@@ -120,3 +120,53 @@ fn a_mount_point_under_dev_is_a_device_to_mount_not_a_bind() {
     .ok();
     root.run_on("pct", &[], &["start", "100"]).refused_with("command 'mount /dev/null /dev/null' failed: exit code 32 (/dev/null: not a block device)\n");
 }
+
+/// The API schema follows the node's pve-container both ways from the vendored snapshot
+/// (`older_than_api_schema` and `newer_than_api_schema` in schemas/pve-lxc-config.json, each
+/// entry with its commit): what a release lacks or refuses, it refuses here.
+#[test]
+fn the_api_schema_is_the_node_releases() {
+    let root = Root::with_ct(&[], &[]).0;
+    let set = |version: &str, args: &[&str]| {
+        let mut argv = vec!["set", "100"];
+        argv.extend_from_slice(args);
+        root.run_on("pct", &[("PVE_SIM_PVE_CONTAINER", version)], &argv)
+    };
+    let refused = |version: &str, args: &[&str], why: &str| {
+        let run = set(version, args);
+        assert!(
+            run.code != 0 && run.stderr.contains(why),
+            "{version} {args:?}: {run:#?}"
+        );
+    };
+    let accepted = |version: &str, args: &[&str]| {
+        let run = set(version, args);
+        assert_eq!(run.code, 0, "{version} {args:?}: {run:#?}");
+    };
+    // `entrypoint` and `env` came in 6.0.15 (PVE 9.1's development; 9.0 has 6.0.9).
+    refused(
+        "6.0.9",
+        &["--entrypoint", "/app"],
+        "Unknown option: entrypoint",
+    );
+    refused("6.0.9", &["--env", "A=1"], "Unknown option: env");
+    accepted("6.0.15", &["--entrypoint", "/app"]);
+    // Empty values from 6.0.17, tabs from 6.0.18 (in both keys).
+    refused("6.0.16", &["--env", "A="], "env");
+    accepted("6.0.17", &["--env", "A="]);
+    refused("6.0.17", &["--env", "A=a\tb"], "env");
+    accepted("6.0.18", &["--env", "A=a\tb"]);
+    refused("6.0.17", &["--entrypoint", "/app\t-x"], "entrypoint");
+    accepted("6.0.18", &["--entrypoint", "/app\t-x"]);
+    // Mount point options: `keepattrs` from 6.1.2, per-mount `idmap` from 6.1.6.
+    refused("6.1.1", &["--mp0", "/srv,mp=/mnt,keepattrs=1"], "keepattrs");
+    accepted("6.1.2", &["--mp0", "/srv,mp=/mnt,keepattrs=1"]);
+    let idmap = ["--mp1", "/srv,mp=/opt,idmap=passthrough"];
+    let old = set("6.1.5", &idmap);
+    assert!(
+        old.code != 0 && old.stderr.contains("idmap") && !old.stderr.contains("not simulated"),
+        "{old:#?}"
+    );
+    // 6.1.6's schema has it; what the mapping does at start is not modelled, and says so.
+    refused("6.1.6", &idmap, "per-mount-point idmap is not simulated");
+}
