@@ -181,11 +181,10 @@ fn main() {
     }
     // Every signal is taken synchronously from a signalfd, in both phases.
     let mut all = SigSet([0; 16]);
-    let mut old = SigSet([0; 16]);
     // SAFETY: valid sigset buffers.
     let sfd = unsafe {
         sigfillset(&mut all);
-        sigprocmask(SIG_SETMASK, &all, &mut old);
+        sigprocmask(SIG_SETMASK, &all, std::ptr::null_mut());
         signalfd(-1, &all, SFD_CLOEXEC)
     };
     if sfd < 0 {
@@ -265,8 +264,10 @@ fn main() {
                 setsid();
                 ioctl(0, TIOCSCTTY, 0);
             }
+            // No signal blocked, whatever mask LXC restored for this init (its caller's,
+            // lxc `src/lxc/start.c` `do_start`): as a process systemd or runc starts.
             sigemptyset(&mut all);
-            sigprocmask(SIG_SETMASK, &old, std::ptr::null_mut());
+            sigprocmask(SIG_SETMASK, &all, std::ptr::null_mut());
             let mut ptrs: Vec<*const i8> = argv.iter().map(|a| a.as_ptr()).collect();
             ptrs.push(std::ptr::null());
             execvp(ptrs[0], ptrs.as_ptr());

@@ -116,6 +116,7 @@ fn a_reused_vmid_is_never_acted_on_in_the_old_containers_name() {
         &["start", "web"],
         &["stop", "web"],
         &["kill", "web", "KILL"],
+        &["kill", "--all", "web", "KILL"],
         &["delete", "web"],
     ] {
         let err = fails(&node.run(verb), 1);
@@ -379,7 +380,7 @@ fn unknown_ids_leave_no_lock_file() {
 fn stop_never_reads_the_bundle_and_uses_the_recorded_signal() {
     let (node, b) = setup();
     let bundle = b.path().to_str().unwrap();
-    ok(&node.run(&["run", "web", "--bundle", bundle]));
+    ok(&node.run(&["run", "-d", "web", "--bundle", bundle]));
     wait_for("the entrypoint", Duration::from_secs(15), || {
         node.console("100").contains("ready")
     });

@@ -130,6 +130,91 @@ fn an_engine_create_runs_a_proxmox_ct_with_the_engines_stdio_and_exit_code() {
     assert_eq!(node.records(), Vec::<String>::new());
 }
 
+/// `run` in the foreground on pct: this process is the engine; `config` with `args`.
+fn fg_config(args: &str) -> String {
+    ENGINE_CONFIG.replace(
+        r#""/bin/sh", "-c", "read x; echo \"hi $x\"; echo to-stderr >&2; exit 3""#,
+        args,
+    )
+}
+
+#[test]
+fn run_in_the_foreground_on_pct_waits_forwards_signals_and_deletes() {
+    require(SIM_TOOLS);
+    ensure_subids();
+    let node = Node::new();
+    let io = tempfile::tempdir().unwrap();
+    let (out, err) = (io.path().join("out"), io.path().join("err"));
+    let run = |id: &str, b: &tempfile::TempDir, stdin: Stdio| {
+        node.lxcri()
+            .args(["run", id, "--bundle"])
+            .arg(b.path())
+            .stdin(stdin)
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap()
+    };
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    // The process's stdin, stdout and stderr are this run's; its exit code is the run's.
+    let b = bundle(ENGINE_CONFIG);
+    let mut child = run("fg", &b, Stdio::piped());
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"there\n").unwrap();
+    let status = wait_exit(&mut child, 120);
+    assert_eq!(status.code(), Some(3), "{}", read(&err));
+    assert_eq!(read(&out), "hi there\n");
+    assert!(read(&err).contains("to-stderr\n"), "{}", read(&err));
+    assert!(!node.console("100").contains("hi there"));
+    // Deleted afterwards, as `runc run` does without --keep.
+    assert_eq!(node.configs(), Vec::<String>::new());
+    assert_eq!(node.records(), Vec::<String>::new());
+
+    // A signal to the run reaches the process, which traps TERM and exits 7.
+    let b = bundle(&fg_config(
+        r#""/bin/sh", "-c", "trap 'echo got-term; exit 7' TERM; echo up; while :; do sleep 1; done""#,
+    ));
+    let mut child = run("fg-term", &b, Stdio::null());
+    test_support::wait_for("the process", Duration::from_secs(120), || {
+        read(&out) == "up\n"
+    });
+    let listed = ok(&node.sim_cmd("pct", &["list"]));
+    assert!(
+        listed.contains("running"),
+        "a Proxmox CT while it runs: {listed}"
+    );
+    // SAFETY: kill has no memory effects.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = wait_exit(&mut child, 60);
+    assert_eq!(status.code(), Some(7), "{}", read(&err));
+    assert_eq!(read(&out), "up\ngot-term\n");
+
+    // A process killed by a signal: 128 + N.
+    let b = bundle(&fg_config(r#""/bin/sh", "-c", "kill -9 $$""#));
+    let mut child = run("fg-kill", &b, Stdio::null());
+    let status = wait_exit(&mut child, 120);
+    assert_eq!(status.code(), Some(128 + 9), "{}", read(&err));
+
+    // --keep keeps it, stopped; delete then leaves nothing.
+    let b = bundle(&fg_config(r#""/bin/sh", "-c", "exit 0""#));
+    let mut child = node
+        .lxcri()
+        .args(["run", "--keep", "fg-keep", "--bundle"])
+        .arg(b.path())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_exit(&mut child, 120).code(), Some(0));
+    assert_eq!(node.records(), ["fg-keep"]);
+    test_support::wait_for("the CT to stop", Duration::from_secs(30), || {
+        state_json(&node.run(&["state", "fg-keep"]))["status"] == "stopped"
+    });
+    ok(&node.run(&["delete", "fg-keep"]));
+    assert_eq!(node.configs(), Vec::<String>::new());
+    assert_eq!(node.templates(), Vec::<String>::new());
+    assert_eq!(node.records(), Vec::<String>::new());
+}
+
 /// This process's hard limit of `what` (`ulimit -H`), at most `kernel.pid_max` for processes.
 fn hard(resource: libc::__rlimit_resource_t) -> u64 {
     let mut r = libc::rlimit {
@@ -303,29 +388,27 @@ fn podman_runs_proxmox_containers_through_the_pct_back_end() {
     // -t: podman hands the runtime a --console-socket; the process's stdio is the terminal
     // whose master comes back over it. podman wants a terminal of its own for -t, so it runs
     // under script(1) (util-linux), which gives it one.
-    let mut line = vec!["script".to_owned(), "-qec".to_owned()];
-    let cmd = podman_cmd(base.path());
-    let argv: Vec<String> = std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| a.to_str().unwrap().to_owned())
-        .chain(
-            ["run", "--rm", "-t", "--network", "none", img, "sh", "-c"]
-                .iter()
-                .map(|a| a.to_string()),
-        )
-        .map(|a| format!("'{a}'"))
-        .collect();
-    line.push(format!(
-        "{} 'test -t 0 && test -t 1 && echo tty-yes; exit 4'",
-        argv.join(" ")
-    ));
-    line.push("/dev/null".to_owned());
-    let out = std::process::Command::new(&line[0])
-        .args(&line[1..])
-        .env("CONTAINERS_CONF", base.path().join("containers.conf"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let under_script = |args: &[&str], shell: &str| {
+        let cmd = podman_cmd(base.path());
+        let argv: Vec<String> = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_str().unwrap().to_owned())
+            .chain(args.iter().map(|a| a.to_string()))
+            .map(|a| format!("'{a}'"))
+            .collect();
+        std::process::Command::new("script")
+            .arg("-qec")
+            .arg(format!("{} '{shell}'", argv.join(" ")))
+            .arg("/dev/null")
+            .env("CONTAINERS_CONF", base.path().join("containers.conf"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = under_script(
+        &["run", "--rm", "-t", "--network", "none", img, "sh", "-c"],
+        "test -t 0 && test -t 1 && echo tty-yes; exit 4",
+    );
     assert!(
         (out.status.code(), text(&out.stdout).contains("tty-yes")) == (Some(4), true),
         "{:?}\n{}\n{}\n{}",
@@ -381,6 +464,23 @@ fn podman_runs_proxmox_containers_through_the_pct_back_end() {
         (out.status.code(), text(&out.stdout)),
         (Some(0), "to-exec\n".to_owned()),
         "{}\n{}",
+        text(&out.stderr),
+        log()
+    );
+    // exec -t: conmon hands the runtime a --console-socket for the exec too; lxc-attach gets
+    // the terminal whose master went back over it, and gives the process one in the CT.
+    let out = under_script(
+        &["exec", "-t", "sleeper", "sh", "-c"],
+        "test -t 0 && test -t 1 && echo exec-tty-yes; exit 6",
+    );
+    assert!(
+        (
+            out.status.code(),
+            text(&out.stdout).contains("exec-tty-yes")
+        ) == (Some(6), true),
+        "{:?}\n{}\n{}\n{}",
+        out.status,
+        text(&out.stdout),
         text(&out.stderr),
         log()
     );

@@ -331,6 +331,14 @@ impl Host for FaultyHost {
         self.check(format!("run {}", cmd.program.to_string_lossy()))?;
         self.inner.run(cmd)
     }
+    fn spawn(
+        &self,
+        cmd: &HostCommand,
+        terminal: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<u32, HostError> {
+        self.check(format!("spawn {}", cmd.program.to_string_lossy()))?;
+        self.inner.spawn(cmd, terminal)
+    }
     fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
         self.check("read file".into())?;
         self.inner.read_file(path)

@@ -132,8 +132,8 @@ fn forced_delete_and_stop_of_a_running_container() {
     let (node, b) = setup();
     let bundle = b.path().to_str().unwrap();
     // Global flags after the verb work too, as runc's do.
-    ok(&node.run(&["run", "a", "--bundle", bundle]));
-    ok(&node.run(&["run", "b", "--bundle", bundle]));
+    ok(&node.run(&["run", "-d", "a", "--bundle", bundle]));
+    ok(&node.run(&["run", "-d", "b", "--bundle", bundle]));
     assert_eq!(state_json(&node.run(&["state", "a"]))["status"], "running");
     ok(&node.run(&["stop", "a", "--timeout", "10"]));
     assert_eq!(state_json(&node.run(&["state", "a"]))["status"], "stopped");

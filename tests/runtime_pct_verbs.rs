@@ -5,7 +5,8 @@
 //! code; `ps` lists the container's cgroup; `pause`/`resume` freeze and thaw it (LXC says
 //! `FROZEN`, `state` says `paused`); `update` becomes `pct set` (the config changes, and the
 //! simulator hotplugs the limits into the running container's cgroup as Proxmox does) and
-//! refuses a limit Proxmox has no key for; `kill --all` stays refused.
+//! refuses a limit Proxmox has no key for; `kill --all` signals every process of the CT's
+//! cgroup (one beside the init too) and nothing on the host.
 
 mod runtime_support;
 
@@ -200,8 +201,82 @@ fn exec_ps_pause_resume_update_on_proxmox() {
         "{err}"
     );
 
-    let err = fails(&node.run(&["kill", "--all", "web", "KILL"]), 1);
-    assert!(err.contains("not supported"), "{err}");
+    // kill --all: every process of the container's cgroup, none outside it. A long process
+    // beside the init (attached, so in the CT's cgroup) and a canary on the host with the
+    // same command line.
+    let mut canary = std::process::Command::new("sleep")
+        .arg("300")
+        .spawn()
+        .expect("the canary");
+    let out = node
+        .lxcri()
+        .args(["exec", "--detach", "--pid-file"])
+        .arg(&pid_file)
+        .args(["web", "sleep", "300"])
+        // Not piped: lxc-attach keeps its stdio until the process ends.
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("exec --detach");
+    assert!(out.success(), "exec --detach sleep: {out:?}");
+    let attach: i32 = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    let cmdline = |p: i64| std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+    let ps = || -> Vec<i64> {
+        serde_json::from_str(&ok(&node.run(&["ps", "--format", "json", "web"]))).expect("ps")
+    };
+    let mut sleeper = None;
+    wait_for("the attached sleep", Duration::from_secs(15), || {
+        sleeper = ps()
+            .into_iter()
+            .find(|p| cmdline(*p) == b"sleep\x00300\x00");
+        sleeper.is_some()
+    });
+    let sleeper = sleeper.unwrap();
+    assert_eq!(cmdline(canary.id() as i64), b"sleep\x00300\x00");
+    // USR1: the attached sleep dies of it; the CT's init (pid 1 of its namespace, no handler)
+    // does not take it, so the container runs on: the signal went to more than the init.
+    ok(&node.run(&["kill", "--all", "web", "USR1"]));
+    let mut wstatus = 0;
+    // SAFETY: a valid status pointer.
+    assert_eq!(unsafe { libc::waitpid(attach, &mut wstatus, 0) }, attach);
+    assert_ne!(wstatus, 0, "lxc-attach reports its process's death");
+    assert!(!ps().contains(&sleeper), "the attached sleep is gone");
+    assert!(ps().contains(&init), "the init lives on");
+    assert_eq!(
+        state_json(&node.run(&["state", "web"]))["status"],
+        "running"
+    );
+    let before = ps();
+    assert!(
+        before.len() >= 2,
+        "the init and its loop's sleep: {before:?}"
+    );
+    ok(&node.run(&["kill", "--all", "web", "KILL"]));
+    wait_for(
+        "every process of the CT to end",
+        Duration::from_secs(30),
+        || {
+            before
+                .iter()
+                .all(|p| !Path::new(&format!("/proc/{p}")).exists())
+        },
+    );
+    wait_for("the CT to stop", Duration::from_secs(30), || {
+        state_json(&node.run(&["state", "web"]))["status"] == "stopped"
+    });
+    assert!(
+        canary.try_wait().unwrap().is_none(),
+        "the host's sleep was not signalled"
+    );
+    let _ = canary.kill();
+    let _ = canary.wait();
+    // A stopped container is not refused, as runc accepts it.
+    ok(&node.run(&["kill", "--all", "web", "KILL"]));
 
     ok(&node.run(&["delete", "--force", "web"]));
     assert_eq!(node.configs(), Vec::<String>::new());

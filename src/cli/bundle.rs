@@ -178,6 +178,7 @@ pub fn translate(
     opened: Opened,
     args: &CreateArgs,
     options: CreateOptions,
+    foreground: bool,
 ) -> Result<(PathBuf, CreateBackend, Option<Signal>), Failure> {
     if runtime == RuntimeKind::Pct && options.preserve_fds.is_some() {
         return Err(Failure::usage(
@@ -185,9 +186,10 @@ pub fn translate(
         ));
     }
     // An engine's create: the container is started with the static init in front of its
-    // process (executor::runtime::engine_pct).
+    // process (executor::runtime::engine_pct). A foreground `run` is one too: this process
+    // is then the engine, whose stdio the container's process gets and which waits for it.
     let engine_io = (runtime == RuntimeKind::Pct
-        && (options.pid_file.is_some() || options.console_socket.is_some()))
+        && (foreground || options.pid_file.is_some() || options.console_socket.is_some()))
     .then(|| {
         Box::new(executor::runtime::engine_pct::EngineIo {
             pid_file: options.pid_file.clone(),

@@ -96,7 +96,7 @@ pub struct CreateArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub create: CreateArgs,
-    /// Return once the container is started (pct always does: Proxmox reports no exit code)
+    /// Return once the container is started (else wait for its process and exit with its code)
     #[arg(short = 'd', long)]
     pub detach: bool,
     /// Keep the container after it exits in the foreground (default: delete it, as runc does)
@@ -120,7 +120,7 @@ pub struct KillArgs {
     /// Signal name or number (TERM, SIGKILL, 9)
     #[arg(default_value = "TERM")]
     pub signal: String,
-    /// Signal every process of the container, not only its init (crun only)
+    /// Signal every process of the container, not only its init
     #[arg(short = 'a', long)]
     pub all: bool,
 }
@@ -363,14 +363,14 @@ fn dispatch(global: &Global, verb: Verb) -> Result<u8, Failure> {
     match verb {
         Verb::Create(args) => {
             let (opened, runtime) = routed(global, &args)?;
-            create(global, r, &args, opened, runtime).map(|_| EXIT_OK)
+            create(global, r, &args, opened, runtime, false).map(|_| EXIT_OK)
         }
         Verb::Run(args) => {
             let (opened, runtime) = routed(global, &args.create)?;
-            if !args.detach && runtime == RuntimeKind::Crun {
+            if !args.detach {
                 return foreground(global, r, &args, opened, runtime);
             }
-            let state = create(global, r, &args.create, opened, runtime)?;
+            let state = create(global, r, &args.create, opened, runtime, false)?;
             rt::start(r, &state.id)?;
             Ok(EXIT_OK)
         }
@@ -457,7 +457,11 @@ fn lifecycle(global: &Global, r: &Runtime<'_>, verb: Verb) -> Result<(), Failure
     }
 }
 
-/// `run` without `--detach` on crun: see [`rt::foreground`].
+/// `run` without `--detach`: see [`rt::foreground`]. The process waited for is crun's init,
+/// or on pct the stand-in of an engine's create (`rt::engine_pct`), which this process
+/// spawns and so is the parent of: it holds this process's stdio for the container's process,
+/// relays the signals forwarded to it, and exits with the process's status. So a foreground
+/// pct `run` is an engine create whose engine is this process.
 fn foreground(
     global: &Global,
     r: &Runtime<'_>,
@@ -467,17 +471,20 @@ fn foreground(
 ) -> Result<u8, Failure> {
     let fg = rt::foreground::Foreground::prepare()
         .map_err(|e| Failure::refused(format!("run in the foreground: {e}")))?;
-    let state = create(global, r, &args.create, opened, runtime)?;
+    let state = create(global, r, &args.create, opened, runtime, true)?;
     let id = state.id.clone();
-    // The pid of the created init, read before `start`: an init that exits at once has no pid
-    // in the state `start` returns, but it is still this process's (unreaped) child.
+    // The pid of the created init (crun) or the stand-in (pct), read before `start`: an init
+    // that exits at once has no pid in the state `start` returns, but it is still this
+    // process's (unreaped) child.
     let pid = rt::state(r, &id)?.pid;
     rt::start(r, &id)?;
     let code = match pid {
+        // The stand-in is this process's own child: `waitpid` always sees its exit.
+        Some(pid) if runtime == RuntimeKind::Pct => fg.wait(pid, &mut || true),
         Some(pid) => fg.wait(pid, &mut || {
             rt::state(r, &id).is_ok_and(|s| s.status != executor::state::Status::Stopped)
         }),
-        // crun reported no pid for the created container; nothing to wait for.
+        // The back end reported no pid for the created container; nothing to wait for.
         None => Err(std::io::Error::other(
             "the created container has no init pid: its exit code is unknown",
         )),
@@ -665,6 +672,7 @@ fn create(
     args: &CreateArgs,
     opened: bundle::Opened,
     runtime: RuntimeKind,
+    foreground: bool,
 ) -> Result<executor::state::OciState, Failure> {
     let id = container_id(&args.id)?;
     let options = CreateOptions {
@@ -689,7 +697,8 @@ fn create(
             ));
         }
     }
-    let (bundle, backend, stop_signal) = bundle::translate(global, runtime, opened, args, options)?;
+    let (bundle, backend, stop_signal) =
+        bundle::translate(global, runtime, opened, args, options, foreground)?;
     if let (Some(node), rt::CreateBackend::Pct { plan, .. }) = (&args.node, &backend) {
         let blockers = rt::create::migration_blockers(plan);
         if r.remote(node)?.is_some() && !blockers.is_empty() {

@@ -88,6 +88,19 @@ impl<W: Write + Send> Host for DryRunHost<W> {
         }
     }
 
+    /// Shown, never started: there is no pid (0).
+    fn spawn(
+        &self,
+        cmd: &Command,
+        terminal: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<u32, HostError> {
+        self.announce(&HostCall::Spawn {
+            cmd: cmd.clone(),
+            terminal: terminal.is_some(),
+        })?;
+        Ok(0)
+    }
+
     fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
         let call = HostCall::ReadFile {
             path: path.to_owned(),

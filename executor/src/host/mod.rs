@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 pub use crate::fs::{FileMode, WriteError};
 pub use dry_run::DryRunHost;
 pub use quote::quote_arg;
-pub use real::RealHost;
+pub use real::{clean_signal_mask, RealHost};
 pub use recording::RecordingHost;
 
 use crate::bundle::Rootfs;
@@ -46,6 +46,17 @@ pub trait Host {
 
     /// The names in directory `path`, sorted (`.` and `..` left out).
     fn list_dir(&self, path: &Path) -> Result<Vec<OsString>, HostError>;
+
+    /// Starts `cmd` and leaves it running: it is not waited for (the caller's subreaper, an
+    /// engine, inherits and reaps it once this process exits); its pid. Its stdio is this
+    /// process's (`cmd.stdio` must be [`Stdio::Inherit`] and `cmd.stdin` empty: nothing is left
+    /// here to capture or feed it), or `terminal`, which then is its stdin, stdout, stderr and
+    /// controlling terminal, in a session of its own.
+    fn spawn(
+        &self,
+        cmd: &Command,
+        terminal: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<u32, HostError>;
 
     /// Replaces `path` atomically: temp file in the same directory, fsync, rename, fsync dir.
     fn write_file(&self, path: &Path, contents: &[u8], mode: FileMode) -> Result<(), HostError>;
@@ -304,6 +315,11 @@ impl HostLock {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostCall {
     Run(Command),
+    /// [`Host::spawn`]; `terminal`: whether it was given one.
+    Spawn {
+        cmd: Command,
+        terminal: bool,
+    },
     ReadFile {
         path: PathBuf,
     },
@@ -340,6 +356,7 @@ impl HostCall {
     pub fn is_read_only(&self) -> bool {
         match self {
             HostCall::Run(cmd) => cmd.effect == Effect::ReadOnly,
+            HostCall::Spawn { .. } => false,
             HostCall::ReadFile { .. } | HostCall::ListDir { .. } | HostCall::Lock { .. } => true,
             HostCall::WriteFile { .. }
             | HostCall::RemoveFile { .. }
@@ -356,6 +373,11 @@ impl fmt::Display for HostCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HostCall::Run(cmd) => write!(f, "run: {cmd}"),
+            HostCall::Spawn { cmd, terminal } => write!(
+                f,
+                "spawn (not waited for{}): {cmd}",
+                if *terminal { ", on a terminal" } else { "" }
+            ),
             HostCall::ReadFile { path } => write!(f, "read: {}", quote_arg(path.as_os_str())),
             HostCall::ListDir { path } => write!(f, "list: {}", quote_arg(path.as_os_str())),
             HostCall::WriteFile {

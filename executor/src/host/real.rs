@@ -13,6 +13,27 @@ use crate::bundle::Rootfs;
 use crate::lock::{self, Wait};
 use crate::pack::{self, PackConfig, PackReport};
 
+/// Makes `cmd`'s process start with no signal blocked. Rust's `Command` leaves the signal mask
+/// as the spawning thread has it, and a foreground `run` blocks the signals it forwards
+/// (`runtime::foreground`): without this, `crun`, `pct` and what they start (LXC restores its
+/// caller's mask for the container's init, lxc `src/lxc/start.c` `do_start` @ e7b855a5) would
+/// keep SIGTERM and SIGCHLD blocked, and a shell there could not trap or wait. Programs
+/// started by systemd (Proxmox's `pct start` path) get an empty mask; this gives the same.
+pub fn clean_signal_mask(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: sigemptyset and pthread_sigmask are async-signal-safe and touch only `set`.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            if libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs programs and touches files for real.
 #[derive(Debug, Clone, Default)]
 pub struct RealHost {
@@ -49,6 +70,7 @@ impl Host for RealHost {
         if let Some(dir) = &cmd.cwd {
             child.current_dir(dir);
         }
+        clean_signal_mask(&mut child);
         let mut child = child
             .args(&cmd.args)
             .envs(cmd.env.iter().map(|(k, v)| (k, v)))
@@ -99,6 +121,51 @@ impl Host for RealHost {
             stdout: out.stdout,
             stderr: out.stderr,
         })
+    }
+
+    fn spawn(
+        &self,
+        cmd: &Command,
+        terminal: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<u32, HostError> {
+        let program = self.resolve(&cmd.program);
+        let spawn_err = |source| HostError::Spawn {
+            program: program.to_string_lossy().into_owned(),
+            source,
+        };
+        if cmd.stdin.is_some() || cmd.stdio != super::Stdio::Inherit {
+            return Err(spawn_err(io::Error::other(
+                "a spawned program keeps its stdio: it has no input or output to capture",
+            )));
+        }
+        let mut child = std::process::Command::new(program);
+        if let Some(dir) = &cmd.cwd {
+            child.current_dir(dir);
+        }
+        child
+            .args(&cmd.args)
+            .envs(cmd.env.iter().map(|(k, v)| (k, v)));
+        clean_signal_mask(&mut child);
+        if let Some(tty) = terminal {
+            let dup = || tty.try_clone_to_owned().map(std::fs::File::from);
+            child
+                .stdin(dup().map_err(spawn_err)?)
+                .stdout(dup().map_err(spawn_err)?)
+                .stderr(dup().map_err(spawn_err)?);
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setsid and ioctl are async-signal-safe and touch no memory of ours.
+            unsafe {
+                child.pre_exec(|| {
+                    if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        // Dropped without a wait: the process outlives this one.
+        let child = child.spawn().map_err(spawn_err)?;
+        Ok(child.id())
     }
 
     fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
@@ -163,6 +230,38 @@ impl Host for RealHost {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn spawned_programs_are_left_running_with_an_empty_signal_mask() {
+        // This thread blocks SIGTERM, as a foreground `run` does; the child must not inherit it.
+        // SAFETY: plain sigset calls on a local set.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        let host = RealHost::new();
+        let out = host
+            .run(&Command::new("grep").args(["^SigBlk:", "/proc/self/status"]))
+            .unwrap();
+        assert_eq!(out.stdout_lossy().trim(), "SigBlk:\t0000000000000000");
+        let pid = host
+            .spawn(
+                &Command::new("sh").args(["-c", "exit 3"]).inherit_stdio(),
+                None,
+            )
+            .unwrap();
+        let mut status = 0;
+        // SAFETY: a valid status pointer; the pid is our child, not yet reaped.
+        assert_eq!(
+            unsafe { libc::waitpid(pid as i32, &mut status, 0) },
+            pid as i32
+        );
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 3);
+        // Nothing can be captured from a process nobody waits for.
+        assert!(host.spawn(&Command::new("true"), None).is_err());
+    }
 
     #[test]
     fn runs_argv_without_a_shell() {

@@ -173,6 +173,19 @@ impl Host for RecordingHost {
         Ok(inner.queued.pop_front().unwrap_or_else(|| Output::ok("")))
     }
 
+    /// Recorded, never started: there is no pid (0).
+    fn spawn(
+        &self,
+        cmd: &Command,
+        terminal: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<u32, HostError> {
+        drop(self.record(HostCall::Spawn {
+            cmd: cmd.clone(),
+            terminal: terminal.is_some(),
+        })?);
+        Ok(0)
+    }
+
     fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
         let inner = self.record(HostCall::ReadFile {
             path: path.to_owned(),

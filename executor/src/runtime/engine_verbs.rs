@@ -7,8 +7,8 @@
 //! file of ours, never the caller's path.
 //!
 //! On the pct back end `exec`, `ps`, `pause`/`resume` and `update` are done the way Proxmox
-//! can ([`super::pct_verbs`]); `kill --all` is refused with [`RuntimeError::Unsupported`],
-//! which names what would do it on Proxmox: nothing is half-done.
+//! can ([`super::pct_verbs`]), `kill --all` included (the container's cgroup, frozen while it
+//! is signalled).
 
 use serde_json::Value;
 use translator::Severity;
@@ -28,24 +28,6 @@ fn record(rt: &Runtime<'_>, id: &ContainerId) -> Result<(OciState, Mapping), Run
     match rt.record(id)? {
         Record::Complete { state, mapping } => Ok((state, mapping)),
         Record::Partial(p) => Err(RuntimeError::Partial(Box::new(p))),
-    }
-}
-
-/// The crun container `id`, or the pct refusal for `verb`.
-fn crun_only(
-    rt: &Runtime<'_>,
-    id: &ContainerId,
-    verb: &'static str,
-    on_proxmox: &'static str,
-) -> Result<OciState, RuntimeError> {
-    let (state, mapping) = record(rt, id)?;
-    match mapping.backend {
-        Backend::Crun => live(rt, state, &mapping),
-        Backend::Pct { .. } => Err(RuntimeError::Unsupported {
-            verb,
-            id: id.clone(),
-            why: on_proxmox,
-        }),
     }
 }
 
@@ -363,8 +345,8 @@ pub fn prepare_exec(
 /// `exec`: runs the prepared (and judged) process in the container with the caller's stdio;
 /// returns its exit code (128 + N when signal N killed it), as runc and crun do. On crun the
 /// process goes to crun as a `--process` file (`opts`' process fields are not used); on pct
-/// it is applied by `lxc-attach` ([`super::pct_verbs`]), which cannot detach, write a pid
-/// file, serve a console socket or pass more descriptors. `stdio_is_tty`: whether one of this
+/// it is applied by `lxc-attach` ([`super::pct_verbs`]), which cannot pass more descriptors;
+/// a pid file and a console socket are served detached only. `stdio_is_tty`: whether one of this
 /// process's standard descriptors is a terminal.
 pub fn exec(
     rt: &Runtime<'_>,
@@ -384,7 +366,6 @@ pub fn exec(
             // Detached, lxc-attach itself is the pid the engine waits on (below); in the
             // foreground there is no process of ours the pid file could name.
             (opts.pid_file.is_some() && !opts.detach, "--pid-file"),
-            (opts.console_socket.is_some(), "--console-socket"),
             (opts.preserve_fds.is_some(), "--preserve-fds"),
         ] {
             if given {
@@ -394,6 +375,15 @@ pub fn exec(
                     why: format!("lxc-attach has no {flag}"),
                 });
             }
+        }
+        if opts.console_socket.is_some() && !opts.detach {
+            // Detached, the terminal is made here and lxc-attach is given it; in the
+            // foreground lxc-attach runs through the Host with this process's own stdio.
+            return Err(RuntimeError::NotOnProxmox {
+                verb: "exec",
+                id: id.clone(),
+                why: "lxc-attach has no --console-socket: it is served with --detach only (as engines call exec)".into(),
+            });
         }
         let process: Value = serde_json::from_slice(&prepared.process)
             .map_err(|e| RuntimeError::Usage(e.to_string()))?;
@@ -406,6 +396,7 @@ pub fn exec(
                 &process,
                 stdio_is_tty,
                 opts.pid_file.as_deref(),
+                opts.console_socket.as_deref(),
             )
             .map(|()| 0);
         }
@@ -495,14 +486,13 @@ pub fn update(rt: &Runtime<'_>, id: &ContainerId, resources: &Value) -> Result<(
 
 /// `kill --all`: the signal to every process of the container. Unlike `kill`, a stopped
 /// container is not refused: engines send it to clean up what is left of a container whose
-/// init is gone (`--pid host`), and runc accepts that.
+/// init is gone (`--pid host`), and runc accepts that. pct: [`super::pct_verbs::kill_all`].
 pub fn kill_all(rt: &Runtime<'_>, id: &ContainerId, signal: i32) -> Result<(), RuntimeError> {
-    crun_only(
-        rt,
-        id,
-        "kill --all",
-        "on Proxmox the container's processes are its cgroup's, which proxmox-lxcri does not signal one by one; `kill` signals the init",
-    )?;
+    let (stored, mapping) = record(rt, id)?;
+    if let Backend::Pct { .. } = &mapping.backend {
+        return super::pct_verbs::kill_all(rt, id, stored, &mapping, signal);
+    }
+    live(rt, stored, &mapping)?;
     Ok(rt.crun.kill_all(rt.host, id, signal)?)
 }
 

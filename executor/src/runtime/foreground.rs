@@ -7,8 +7,10 @@
 //! becomes a child subreaper first (`PR_SET_CHILD_SUBREAPER`, what conmon and containerd's
 //! shim do), so the orphaned init is reparented to it and its exit status can be read with
 //! `waitpid`. Signals are blocked before anything is spawned and taken with `sigtimedwait`,
-//! so none is lost between `start` and the wait. Rust's `Command::spawn` clears the signal
-//! mask in the child, so the programs run in between (crun, its wrapper) get signals as usual.
+//! so none is lost between `start` and the wait. Rust's `Command::spawn` does not clear the
+//! signal mask in the child: the programs run in between (crun, pct, and what they start) get
+//! an empty one from [`crate::host::clean_signal_mask`], and the pct stand-in sets its
+//! own.
 
 use std::io;
 

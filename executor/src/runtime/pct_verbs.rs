@@ -184,14 +184,21 @@ pub fn exec(
 }
 
 /// `exec --detach [--pid-file F]`, as conmon calls it for `podman exec`: starts `lxc-attach`
-/// with this process's stdio (the engine's pipes) and returns without waiting. `lxc-attach`
-/// runs the process in the CT's namespaces and exits with its status (`src/lxc/tools/
-/// lxc_attach.c` `main` returns `lxc_wait_for_pid_status`'s result, lxc @ HEAD), so it is
-/// the pid the engine waits on: written to `F`; once this process exits, the engine (a child
-/// subreaper, as conmon is) inherits and reaps it, as runc's detached exec leaves it the
-/// process itself. Like the foreground exec, this goes around the [`crate::host::Host`]
-/// (it has no spawn-and-leave), so a dry run cannot show it; it is only reached on a real
-/// engine call.
+/// with this process's stdio (the engine's pipes) and returns without waiting
+/// ([`crate::host::Host::spawn`]). `lxc-attach` runs the process in the CT's namespaces and
+/// exits with its status (`src/lxc/tools/lxc_attach.c` `main` returns
+/// `lxc_wait_for_pid_status`'s result, lxc @ HEAD), so it is the pid the engine waits on:
+/// written to `F`; once this process exits, the engine (a child subreaper, as conmon is)
+/// inherits and reaps it, as runc's detached exec leaves it the process itself.
+///
+/// `console` (`podman exec -t`: conmon passes `--tty --console-socket S`): a terminal is
+/// opened on the host and its master sent to `S`, as `create` does for an engine's CT
+/// ([`super::engine_pct::console`], runc's protocol); its slave is lxc-attach's stdin, stdout
+/// and stderr and its controlling terminal (a session of its own, so that the engine's resize
+/// reaches it as SIGWINCH). lxc-attach, its stdio being a terminal, makes a terminal in the
+/// container for the process and relays between the two (`src/lxc/tools/lxc_attach.c`
+/// `stdfd_is_pty`, `src/lxc/attach.c` `lxc_attach_terminal` @ e7b855a5).
+#[allow(clippy::too_many_arguments)]
 pub fn exec_detached(
     rt: &Runtime<'_>,
     id: &ContainerId,
@@ -200,7 +207,9 @@ pub fn exec_detached(
     process: &Value,
     stdio_is_tty: bool,
     pid_file: Option<&std::path::Path>,
+    console: Option<&std::path::Path>,
 ) -> Result<(), RuntimeError> {
+    use std::os::fd::AsFd;
     let (now, vmid) = container(rt, "exec", stored, mapping)?;
     if now.status != Status::Running {
         return Err(RuntimeError::NotRunning {
@@ -208,28 +217,23 @@ pub fn exec_detached(
             status: status_name(now.status),
         });
     }
-    let cmd = attach_command(rt, id, vmid, process, stdio_is_tty)?;
-    let spawn_err = |source| crate::host::HostError::Spawn {
-        program: cmd.program.to_string_lossy().into_owned(),
-        source,
+    let cmd = attach_command(rt, id, vmid, process, stdio_is_tty || console.is_some())?;
+    let terminal = match console {
+        Some(sock) => Some(
+            super::engine_pct::console(sock)
+                .map_err(|e| RuntimeError::Usage(format!("exec --console-socket: {e}")))?,
+        ),
+        None => None,
     };
-    let mut child = std::process::Command::new(&cmd.program);
-    child
-        .args(&cmd.args)
-        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::inherit())
-        .stdout(std::process::Stdio::inherit())
-        .stderr(std::process::Stdio::inherit());
-    if let Some(dir) = &cmd.cwd {
-        child.current_dir(dir);
-    }
-    let child = child.spawn().map_err(spawn_err)?;
+    let pid = rt.host.spawn(&cmd, terminal.as_ref().map(|t| t.as_fd()))?;
     if let Some(p) = pid_file {
-        super::pid_file::write(p, child.id())
-            .map_err(|e| crate::host::HostError::io("write", p, e))?;
+        // As runc writes it (`super::pid_file`), as `create` does; a dry run starts nothing
+        // (pid 0) and writes no pid file.
+        if pid != 0 {
+            super::pid_file::write(p, pid)
+                .map_err(|e| crate::host::HostError::io("write", p, e))?;
+        }
     }
-    // Not waited for: the engine reaps it.
-    drop(child);
     Ok(())
 }
 
@@ -282,22 +286,76 @@ fn cgroup_mount(mountinfo: &str, controllers: &str) -> Option<PathBuf> {
     })
 }
 
-/// The host pids in the cgroup of the container's init and every cgroup below it: cgroup2
-/// where the container has a cgroup2 path, else its first v1 hierarchy that is mounted.
-pub fn ps(
+/// `lxc.cgroup.dir.container` of an LXC config: the last line of the key wins, as LXC reads
+/// its config line by line (`src/lxc/confile.c` `set_config_cgroup_container_dir`).
+fn container_cgroup_dir(lxc_config: &str) -> Option<&str> {
+    lxc_config
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == "lxc.cgroup.dir.container").then(|| v.trim())
+        })
+        .filter(|v| !v.is_empty())
+}
+
+/// The part of `path` (a cgroup path of `/proc/<pid>/cgroup`) that is the container's own
+/// cgroup: `/<dir>` when the CT's LXC config names `lxc.cgroup.dir.container = <dir>` (what
+/// Proxmox writes with LXC 4 and later: `lxc/<vmid>`, the payload in its `ns` child through
+/// `lxc.cgroup.dir.container.inner = ns`; pve-container `src/PVE/LXC.pm` `update_lxc_config`
+/// @ 94f5585), else LXC's default, a component `lxc.payload.<name>` with the `-NNNN` suffix LXC
+/// adds when the name is taken (lxc `src/lxc/cgroups/cgroup.h` `DEFAULT_PAYLOAD_CGROUP_PREFIX`,
+/// `CGROUP_CREATE_RETRY`; `src/lxc/cgroups/cgfsng.c` `cgfsng_payload_create` @ e7b855a5).
+/// `None` when `path` is not in it.
+fn container_part(path: &str, dir: Option<&str>, vmid: Vmid) -> Option<String> {
+    let path = path.trim_end_matches('/');
+    if let Some(dir) = dir {
+        let dir = format!("/{}", dir.trim_matches('/'));
+        let below = path == dir || path.starts_with(&format!("{dir}/"));
+        return below.then_some(dir);
+    }
+    let name = format!("lxc.payload.{vmid}");
+    let mut out = String::new();
+    for c in path.split('/').filter(|c| !c.is_empty()) {
+        out.push('/');
+        out.push_str(c);
+        let retry = c
+            .strip_prefix(&name)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if c == name || retry {
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// The host directory of the container's cgroup (cgroup2 where it has one, else its first v1
+/// hierarchy that is mounted), which holds every process of the container in it and the
+/// cgroups below; `None` when the container does not run. The cgroup is found from the CT's
+/// init as Proxmox reports it (`pct status --verbose`, never a pid of our own records: an
+/// engine's CT has the stand-in's pid in its state, a host process) and must be the one the
+/// CT's LXC config names ([`container_part`]): a pid that ended and was reused in between is in
+/// another cgroup and refused.
+fn ct_cgroup(
     rt: &Runtime<'_>,
+    verb: &'static str,
     id: &ContainerId,
-    stored: OciState,
-    mapping: &Mapping,
-) -> Result<Vec<i64>, RuntimeError> {
-    let (now, _) = container(rt, "ps", stored, mapping)?;
-    let Some(pid) = now.pid.filter(|_| now.status != Status::Stopped) else {
-        // As runc: a stopped container's cgroup is empty.
-        return Ok(Vec::new());
+    vmid: Vmid,
+) -> Result<Option<PathBuf>, RuntimeError> {
+    let pid = match crate::pve::status(rt.host, vmid)? {
+        Some(crate::pve::CtStatus {
+            running: true,
+            pid: Some(pid),
+            ..
+        }) => pid,
+        _ => return Ok(None),
     };
     let read = |p: &Path| -> Result<String, RuntimeError> {
         Ok(String::from_utf8_lossy(&rt.host.read_file(p)?).into_owned())
     };
+    let config = read(&rt.paths.lxc_path().join(vmid.to_string()).join("config"))?;
+    let dir = container_cgroup_dir(&config);
     let cgroups = read(Path::new(&format!("/proc/{pid}/cgroup")))?;
     let mountinfo = read(Path::new("/proc/self/mountinfo"))?;
     let mut entries: Vec<(&str, &str)> = cgroups
@@ -310,19 +368,37 @@ pub fn ps(
         .collect();
     // cgroup2 first: the one hierarchy where every process of the container is.
     entries.sort_by_key(|(c, _)| !c.is_empty());
-    let Some(top) = entries.iter().find_map(|(controllers, path)| {
-        let mount = cgroup_mount(&mountinfo, controllers)?;
-        Some(mount.join(path.trim_start_matches('/')))
-    }) else {
-        return Err(refused(
-            "ps",
-            id,
-            format!("no cgroup of the container's init {pid} is mounted on this host"),
-        ));
+    for (controllers, path) in &entries {
+        let Some(mount) = cgroup_mount(&mountinfo, controllers) else {
+            continue;
+        };
+        return match container_part(path, dir, vmid) {
+            Some(part) => Ok(Some(mount.join(part.trim_start_matches('/')))),
+            None => Err(refused(
+                verb,
+                id,
+                format!(
+                    "the init {pid} of CT {vmid} is in cgroup {path}, not in the container's ({})",
+                    dir.map_or_else(|| format!("lxc.payload.{vmid}"), str::to_owned)
+                ),
+            )),
+        };
+    }
+    Err(refused(
+        verb,
+        id,
+        format!("no cgroup of the container's init {pid} is mounted on this host"),
+    ))
+}
+
+/// The pids in `top`'s `cgroup.procs` and in every cgroup below it, sorted. `top` must be
+/// readable; a cgroup below it may go away while it is walked (its processes exited), and is
+/// then skipped.
+fn cgroup_pids(rt: &Runtime<'_>, top: PathBuf) -> Result<Vec<i64>, RuntimeError> {
+    let read = |p: &Path| -> Result<String, RuntimeError> {
+        Ok(String::from_utf8_lossy(&rt.host.read_file(p)?).into_owned())
     };
     let mut pids = Vec::new();
-    // The container's own cgroup must be readable; one below it may go away while it is
-    // walked (its processes exited), and is then skipped.
     let procs = read(&top.join("cgroup.procs"))?;
     let mut dirs = vec![(top, procs)];
     while let Some((dir, procs)) = dirs.pop() {
@@ -343,6 +419,80 @@ pub fn ps(
     pids.sort_unstable();
     pids.dedup();
     Ok(pids)
+}
+
+/// The host pids of every process in the container's cgroup ([`ct_cgroup`]) and the cgroups
+/// below it.
+pub fn ps(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    stored: OciState,
+    mapping: &Mapping,
+) -> Result<Vec<i64>, RuntimeError> {
+    let (now, vmid) = container(rt, "ps", stored, mapping)?;
+    if now.status == Status::Stopped {
+        // As runc: a stopped container's cgroup is empty.
+        return Ok(Vec::new());
+    }
+    match ct_cgroup(rt, "ps", id, vmid)? {
+        Some(top) => cgroup_pids(rt, top),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `kill --all`: `signal` to every process of the container's cgroup, as runc's
+/// `signalAllProcesses` does it without `cgroup.kill` (runc @ 76d9cf5d
+/// `libcontainer/init_linux.go`): the cgroup is frozen (`lxc-freeze`, unless it is paused
+/// already), its pids read, each signalled, and the cgroup thawed again. Frozen, no process
+/// can exit or fork in between, so every pid signalled is one of the container's. runc
+/// writes `cgroup.kill` for SIGKILL where cgroup v2 has it (Linux 5.14); the same freeze, read
+/// and kill reaches the same processes here on v1, v2 and the hybrid layout alike, with every
+/// step a host call a dry run shows. A stopped container is not refused (runc accepts it: an
+/// engine cleans up with it); it has no processes left.
+pub fn kill_all(
+    rt: &Runtime<'_>,
+    id: &ContainerId,
+    stored: OciState,
+    mapping: &Mapping,
+    signal: i32,
+) -> Result<(), RuntimeError> {
+    let (now, vmid) = container(rt, "kill --all", stored, mapping)?;
+    if now.status == Status::Stopped {
+        return Ok(());
+    }
+    let Some(top) = ct_cgroup(rt, "kill --all", id, vmid)? else {
+        return Ok(());
+    };
+    let paused = crate::pve::lxc::frozen(rt.host, &rt.paths, vmid)?;
+    if !paused {
+        crate::pve::lxc::freeze(rt.host, &rt.paths, vmid, true)?;
+    }
+    let signalled = cgroup_pids(rt, top).and_then(|pids| {
+        if pids.is_empty() {
+            return Ok(());
+        }
+        let cmd = Command::new("kill")
+            .arg("-s")
+            .arg(signal.to_string())
+            .arg("--")
+            .args(pids.iter().map(i64::to_string));
+        rt.host.run(&cmd)?.check(&cmd)?;
+        Ok(())
+    });
+    // Thawed even when the signalling failed: a kill --all must not leave the CT frozen. A
+    // container the signal ended cannot be thawed (its LXC monitor is gone with it: a frozen
+    // task still dies of SIGKILL), and need not be.
+    let thawed = if paused {
+        Ok(())
+    } else {
+        crate::pve::lxc::freeze(rt.host, &rt.paths, vmid, false)
+            .map_err(RuntimeError::from)
+            .or_else(|e| match crate::pve::status(rt.host, vmid)? {
+                Some(s) if s.running => Err(e),
+                _ => Ok(()),
+            })
+    };
+    signalled.and(thawed)
 }
 
 /// The Proxmox keys of an OCI `linux.resources`, by the translator's lowering (the one `create`
@@ -509,6 +659,40 @@ mod tests {
         q["terminal"] = serde_json::json!(true);
         assert!(attach_command(&rt, &id, vmid, &q, true).is_ok());
         assert!(host.commands().is_empty(), "nothing ran");
+    }
+
+    #[test]
+    fn the_containers_cgroup_is_the_one_its_lxc_config_names_or_lxcs_default() {
+        let vmid = Vmid::new(100).unwrap();
+        let conf = "lxc.cgroup.relative = 0\nlxc.cgroup.dir.monitor = lxc.monitor/100\n\
+                    lxc.cgroup.dir.container = lxc/100\nlxc.cgroup.dir.container.inner = ns\n";
+        let dir = container_cgroup_dir(conf);
+        assert_eq!(dir, Some("lxc/100"));
+        // Proxmox's layout: the init is in the inner `ns` cgroup, or one the CT made below.
+        assert_eq!(
+            container_part("/lxc/100/ns", dir, vmid).as_deref(),
+            Some("/lxc/100")
+        );
+        assert_eq!(
+            container_part("/lxc/100/ns/init.scope", dir, vmid).as_deref(),
+            Some("/lxc/100")
+        );
+        // Another CT's, or a host process's (a reused pid), is not it.
+        assert_eq!(container_part("/lxc/1000/ns", dir, vmid), None);
+        assert_eq!(container_part("/system.slice/ssh.service", dir, vmid), None);
+        assert_eq!(container_part("/lxc.monitor/100", dir, vmid), None);
+        // LXC's own default, with the suffix of a taken name.
+        assert_eq!(
+            container_part("/lxc.payload.100/sub", None, vmid).as_deref(),
+            Some("/lxc.payload.100")
+        );
+        assert_eq!(
+            container_part("/lxc.payload.100-2", None, vmid).as_deref(),
+            Some("/lxc.payload.100-2")
+        );
+        assert_eq!(container_part("/lxc.payload.1000", None, vmid), None);
+        assert_eq!(container_part("/lxc.payload.100-x", None, vmid), None);
+        assert_eq!(container_cgroup_dir("lxc.arch = amd64\n"), None);
     }
 
     #[test]
