@@ -201,7 +201,29 @@ pub fn start(host: &dyn Host, node: &str, vmid: Vmid) -> Result<(), PctError> {
         .arg("create")
         .arg(api_path(node, vmid, "/status/start"));
     host.run(&cmd)?.check(&cmd)?;
+    // Not read back as shutdown and delete are: a container whose process exits at once is
+    // stopped again by then, after a start that worked. A failed start task is not told from
+    // that here (the task's status by its UPID would; the simulator does not model tasks).
     Ok(())
+}
+
+/// What a task left, as [`PctError::Task`].
+fn task_failed(
+    call: &'static str,
+    node: &str,
+    vmid: Vmid,
+    now: Option<super::status::CtStatus>,
+) -> PctError {
+    PctError::Task {
+        call,
+        node: node.to_owned(),
+        vmid,
+        found: match now {
+            None => "does not exist".into(),
+            Some(s) if s.running => "is still running".into(),
+            Some(_) => "is not running".into(),
+        },
+    }
 }
 
 /// `pvesh create /nodes/<node>/lxc/<vmid>/status/shutdown --timeout N --forceStop 1`.
@@ -219,7 +241,10 @@ pub fn shutdown(
         .arg("--forceStop")
         .arg("1");
     host.run(&cmd)?.check(&cmd)?;
-    Ok(())
+    match status(host, node, vmid)? {
+        Some(s) if s.running => Err(task_failed("status/shutdown", node, vmid, Some(s))),
+        _ => Ok(()),
+    }
 }
 
 /// `pvesh delete /nodes/<node>/lxc/<vmid> --purge 1`; a container already gone counts as
@@ -235,7 +260,10 @@ pub fn destroy(host: &dyn Host, node: &str, vmid: Vmid) -> Result<(), PctError> 
         return Ok(());
     }
     out.check(&cmd)?;
-    Ok(())
+    match status(host, node, vmid)? {
+        None => Ok(()),
+        left => Err(task_failed("delete", node, vmid, left)),
+    }
 }
 
 #[cfg(test)]
@@ -295,29 +323,89 @@ mod tests {
         assert_eq!(stamped[0].identity().unwrap().0, id);
     }
 
+    /// A node as `pvesh` shows it: what each task did, read back by `status/current`.
+    fn node(works: bool) -> RecordingHost {
+        let host = RecordingHost::new();
+        let state = std::sync::Arc::new(std::sync::Mutex::new("stopped"));
+        host.respond(move |cmd| {
+            let words = cmd.to_string();
+            let mut now = state.lock().unwrap();
+            if words.contains("status/current") {
+                return Some(match *now {
+                    "gone" => Output::failed(
+                        2,
+                        "Configuration file 'nodes/b/lxc/100.conf' does not exist\n",
+                    ),
+                    s => Output::ok(format!(r#"{{"status":"{s}","pid":77,"vmid":100}}"#)),
+                });
+            }
+            // pvesh exits 0 whatever its task did; only a task that works changes the CT.
+            if works {
+                *now = if words.contains("status/start") {
+                    "running"
+                } else if words.contains("status/shutdown") {
+                    "stopped"
+                } else {
+                    "gone"
+                };
+            }
+            Some(Output::ok(
+                "UPID:b:00001234:00005678:65000000:vzstart:100:root@pam:\n",
+            ))
+        });
+        host
+    }
+
     #[test]
     fn remote_calls_are_the_api_paths() {
-        let host = RecordingHost::new();
-        host.respond_to(
-            "pvesh",
-            &["get"],
-            Output::ok(r#"{"status":"running","pid":77,"vmid":100}"#),
-        );
+        let host = node(true);
         start(&host, "b", vmid(100)).unwrap();
-        shutdown(&host, "b", vmid(100), Duration::from_secs(7)).unwrap();
-        destroy(&host, "b", vmid(100)).unwrap();
         let s = status(&host, "b", vmid(100)).unwrap().unwrap();
         assert!(s.running);
         assert_eq!(s.pid, Some(77));
+        shutdown(&host, "b", vmid(100), Duration::from_secs(7)).unwrap();
+        destroy(&host, "b", vmid(100)).unwrap();
         let words: Vec<String> = host.commands().iter().map(|c| c.to_string()).collect();
+        let current = "pvesh get /nodes/b/lxc/100/status/current --output-format json";
         assert_eq!(
             words,
             [
                 "pvesh create /nodes/b/lxc/100/status/start",
+                current,
                 "pvesh create /nodes/b/lxc/100/status/shutdown --timeout 7 --forceStop 1",
+                current,
                 "pvesh delete /nodes/b/lxc/100 --purge 1",
-                "pvesh get /nodes/b/lxc/100/status/current --output-format json",
+                current,
             ]
+        );
+    }
+
+    #[test]
+    fn a_shutdown_or_delete_task_that_failed_behind_pvesh_is_an_error() {
+        let host = node(false);
+        start(&host, "b", vmid(100)).unwrap();
+        let err = destroy(&host, "b", vmid(100)).unwrap_err().to_string();
+        assert!(
+            err.contains("delete") && err.contains("is not running"),
+            "{err}"
+        );
+        // A running CT whose shutdown and destroy tasks failed.
+        let stuck = RecordingHost::new();
+        stuck.respond(|cmd| {
+            Some(if cmd.to_string().contains("status/current") {
+                Output::ok(r#"{"status":"running","pid":77,"vmid":100}"#)
+            } else {
+                Output::ok("UPID:b:00001234:00005678:65000000:vzshutdown:100:root@pam:\n")
+            })
+        });
+        let err = shutdown(&stuck, "b", vmid(100), Duration::from_secs(1))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is still running"), "{err}");
+        let err = destroy(&stuck, "b", vmid(100)).unwrap_err().to_string();
+        assert!(
+            err.contains("delete") && err.contains("is still running"),
+            "{err}"
         );
     }
 }

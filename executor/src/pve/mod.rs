@@ -31,6 +31,17 @@ pub enum PctError {
     Status(#[from] StatusError),
     #[error(transparent)]
     Identity(Box<identity::IdentityError>),
+    /// A cross-node call whose Proxmox task did not do its work. `pvesh` runs the API method,
+    /// which does the work in `fork_worker` and returns the task's UPID without dying when the
+    /// task fails (pve-common src/PVE/RESTEnvironment.pm `fork_worker`; pvesh checks no task
+    /// status, unlike `pct`'s `$upid_exit`), so the result is read back from Proxmox.
+    #[error("`{call}` for CT {vmid} on node {node} returned, but the container {found}; see the task log on {node} (`pvesh get /nodes/{node}/tasks`)")]
+    Task {
+        call: &'static str,
+        node: String,
+        vmid: Vmid,
+        found: String,
+    },
 }
 
 impl From<identity::IdentityError> for PctError {
