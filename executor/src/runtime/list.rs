@@ -100,6 +100,7 @@ pub fn list(rt: &Runtime<'_>) -> Result<Vec<Listing>, super::RuntimeError> {
 /// line no ledger entry vouches for (a forged or copied line, or one of a container whose
 /// entry was lost): such a CT is not adopted, and is left as it is.
 pub fn refresh(rt: &Runtime<'_>) -> Result<(Vec<Listing>, Vec<String>), RuntimeError> {
+    let mut notes = Vec::new();
     for entry in rt.store.list()? {
         let Ok(Record::Complete { mapping, .. }) = entry.record else {
             continue;
@@ -107,37 +108,32 @@ pub fn refresh(rt: &Runtime<'_>) -> Result<(Vec<Listing>, Vec<String>), RuntimeE
         if !matches!(mapping.backend, Backend::Pct { .. }) {
             continue;
         }
-        let lock = rt.lock(&mapping.id)?;
-        match rt.ledger().read(&mapping.id)? {
-            // Rewritten in place from the entry (the node it was last seen on, the bundle and
-            // annotations), keeping the container's other files: an engine's container has its
-            // stand-in record and the directory bound into the running CT there.
-            Some(e) if Some(&e.token) == mapping.token.as_ref() => {
-                rt.store.write_mapping(&lock, &e.mapping(&e.node))?;
-                if let Ok(Record::Complete { mut state, .. }) = rt.store.read_locked(&lock) {
-                    state.bundle = e.bundle.clone();
-                    state.annotations = e.annotations.clone();
-                    rt.store.write_state(&lock, &state)?;
-                }
-            }
-            // No entry (a record from before the ledger, or deleted elsewhere): resolved.
-            _ => {
-                let record = rt.store.read_locked(&lock);
-                match rt.resolve_locked(lock, record) {
-                    Ok(_) | Err(RuntimeError::NotFound { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
+        // One container that cannot be refreshed (a corrupt entry, a config that cannot be
+        // read) is a note; `list` never fails as a whole.
+        if let Err(e) = refresh_one(rt, &mapping) {
+            notes.push(format!("{} was not refreshed: {e}", mapping.id));
         }
     }
     let rows = list(rt)?;
-    let mut notes = Vec::new();
     let ledger = rt.ledger();
-    for ct in crate::pve::cluster::stamped(rt.host, &rt.paths)? {
+    let stamped = match crate::pve::cluster::stamped(rt.host, &rt.paths) {
+        Ok(s) => s,
+        Err(e) => {
+            notes.push(format!(
+                "the cluster's container configs could not all be read, so CTs carrying an identity line no ledger entry vouches for are not named: {e}"
+            ));
+            Vec::new()
+        }
+    };
+    for ct in stamped {
         let vouched = match ct.identity() {
-            Some((id, token)) => ledger
-                .read(&id)?
-                .is_some_and(|e| e.token == token && e.vmid == ct.vmid),
+            Some((id, token)) => match ledger.read(&id) {
+                Ok(e) => e.is_some_and(|e| e.token == token && e.vmid == ct.vmid),
+                Err(e) => {
+                    notes.push(format!("CT {} on node {}: {e}", ct.vmid, ct.node));
+                    continue;
+                }
+            },
             None => false,
         };
         if !vouched {
@@ -154,6 +150,33 @@ pub fn refresh(rt: &Runtime<'_>) -> Result<(Vec<Listing>, Vec<String>), RuntimeE
         }
     }
     Ok((rows, notes))
+}
+
+/// One cache record made true to its ledger entry (see [`refresh`]).
+fn refresh_one(rt: &Runtime<'_>, mapping: &crate::state::Mapping) -> Result<(), RuntimeError> {
+    let lock = rt.lock(&mapping.id)?;
+    match rt.ledger().read(&mapping.id)? {
+        // Rewritten in place from the entry (the node it was last seen on, the bundle and
+        // annotations), keeping the container's other files: an engine's container has its
+        // stand-in record and the directory bound into the running CT there.
+        Some(e) if Some(&e.token) == mapping.token.as_ref() => {
+            rt.store.write_mapping(&lock, &e.mapping(&e.node))?;
+            if let Ok(Record::Complete { mut state, .. }) = rt.store.read_locked(&lock) {
+                state.bundle = e.bundle.clone();
+                state.annotations = e.annotations.clone();
+                rt.store.write_state(&lock, &state)?;
+            }
+        }
+        // No entry (a record from before the ledger, or deleted elsewhere): resolved.
+        _ => {
+            let record = rt.store.read_locked(&lock);
+            match rt.resolve_locked(lock, record) {
+                Ok(_) | Err(RuntimeError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn row(rt: &Runtime<'_>, name: String, record: Result<Record, String>) -> Listing {
