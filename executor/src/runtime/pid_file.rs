@@ -1,43 +1,24 @@
 //! The `--pid-file` an engine reads once `create` (or `exec --detach`) exits.
 //!
-//! Written the way runc writes it (`createPidFile`, utils_linux.go, opencontainers/runc at
-//! 76d9cf5d): the pid into a new hidden file beside it, then renamed over the path, so an engine
-//! that reads it never sees an empty or half-written number. The path is the engine's (the
-//! caller's, trusted as the caller is), not a bundle's.
+//! Written as runc writes it (`createPidFile`, utils_linux.go, opencontainers/runc at
+//! 76d9cf5d): into a new hidden file beside it, then renamed over the path, so an engine never
+//! reads an empty or half-written number. That is [`crate::fs::write_atomic`]. The path is the
+//! engine's (the caller's, trusted as the caller is), not a bundle's.
 
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-/// Writes `pid` to `path` atomically.
-pub fn write(path: &Path, pid: u32) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a pid file names a file"))?;
-    let mut hidden = std::ffi::OsString::from(".");
-    hidden.push(name);
-    // Our pid too: two runtimes writing pid files of one name do not share the temporary.
-    hidden.push(format!(".{}", std::process::id()));
-    let tmp = path.with_file_name(hidden);
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)?;
-        f.write_all(pid.to_string().as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+use crate::fs::{write_atomic, FileMode};
+
+/// Writes `pid` to `path` atomically, mode 0644 as runc leaves it (0666 less its umask). The
+/// error keeps which step failed (`create a temp file in`, `rename a temp file onto`, …).
+pub fn write(path: &Path, pid: u32) -> std::io::Result<()> {
+    write_atomic(path, pid.to_string().as_bytes(), FileMode::Exact(0o644))
+        .map_err(|e| std::io::Error::new(e.source.kind(), format!("{}: {}", e.op, e.source)))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::MetadataExt;
     use std::path::Path;
 
     #[test]
@@ -45,8 +26,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pid");
         std::fs::write(&path, "123456789").unwrap();
+        let before = std::fs::metadata(&path).unwrap().ino();
         super::write(&path, 42).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "42");
+        assert_ne!(
+            std::fs::metadata(&path).unwrap().ino(),
+            before,
+            "a rename, never a write into the file the engine may be reading"
+        );
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
